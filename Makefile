@@ -1,0 +1,47 @@
+# Two commands: `make run` and `make test`. Each sets up whatever is missing first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: setup run test browser clean-data messages
+
+setup: $(VENV)/.installed node_modules/.installed meilisearch
+
+# The virtual environment and the project's Python dependencies (editable install).
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Front-end packages from the npm registry, as pinned by package-lock.json (never committed).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The pinned Meilisearch binary, verified by its integrity hash, kept in the user cache.
+meilisearch: $(VENV)/.installed
+	$(BIN)/marketplace fetch-meilisearch > /dev/null
+
+# Debian's Chromium and a CJK font for the browser tests, when missing.
+browser:
+	@if ! command -v chromium > /dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk > /dev/null; \
+	fi
+
+run: setup
+	$(BIN)/marketplace run
+
+test: setup browser
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+# Remove the local database, search index and generated secrets.
+clean-data:
+	rm -rf .data
+
+# After changing strings: extract every message id into messages.pot; add the new ones to the
+# zh_CN .po by hand (tests/test_i18n.py lists any that are missing).
+KEYWORDS := -k _ -k gettext -k N_ -k FieldError:2 -k invalid:2 -k DomainError:1 -k Conflict:1 -k flash:2 -k NavItem:1
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg $(KEYWORDS) --no-location --sort-output -o marketplace/locale/messages.pot .

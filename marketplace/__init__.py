@@ -1,0 +1,1 @@
+"""Medical tech-transfer marketplace."""

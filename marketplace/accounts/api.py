@@ -1,0 +1,194 @@
+"""JSON API of accounts: /api/v1/me, organizations, members and personal API tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.accounts import schemas
+from marketplace.accounts.models import ApiToken, Membership, Organization
+from marketplace.accounts.services import AccountService, OrganizationInput
+from marketplace.config import Settings
+from marketplace.notifications.services import send_email
+from marketplace.i18n import gettext as _
+from marketplace.errors import NotAuthenticated
+from marketplace.tenancy import ANONYMOUS, Principal
+from marketplace.web import is_api
+
+
+async def provide_accounts(db_session: AsyncSession) -> AccountService:
+    return AccountService(db_session)
+
+
+def organization_out(org: Organization) -> schemas.OrganizationOut:
+    return schemas.OrganizationOut(
+        **{f: getattr(org, f) for f in schemas.OrganizationOut.__struct_fields__}
+    )
+
+
+def token_out(token: ApiToken) -> schemas.TokenOut:
+    return schemas.TokenOut(**{f: getattr(token, f) for f in schemas.TokenOut.__struct_fields__})
+
+
+def member_out(m: Membership) -> schemas.MemberOut:
+    return schemas.MemberOut(
+        id=m.id, user_id=m.user_id, email=m.user.email, name=m.user.name, role=m.role, joined_at=m.created_at
+    )
+
+
+async def send_invitation(settings: Settings, email: str, org_name: str, raw_token: str) -> None:
+    link = f"{settings.base_url.rstrip('/')}/invitations/{raw_token}"
+    subject = _("You are invited to %(org)s on the medical tech-transfer marketplace", org=org_name)
+    body = _(
+        "You have been invited to join %(org)s.\n\nSet your password and sign in here (the link works once and "
+        "expires in %(hours)d hours):\n%(link)s\n",
+        org=org_name,
+        hours=settings.invitation_ttl_hours,
+        link=link,
+    )
+    await send_email(settings, email, subject, body)
+
+
+class AccountsApi(Controller):
+    path = "/api/v1"
+    tags = ["accounts"]
+
+    @get("/me")
+    async def me(self, principal: Principal, accounts: AccountService) -> schemas.MeOut:
+        user = await accounts.get_user(principal)
+        refs = [
+            schemas.OrganizationRef(id=m.organization_id, kind=m.kind, name_zh=m.name_zh, name_en=m.name_en, role=m.role)
+            for m in principal.memberships
+        ]
+        active = next(r for r in refs if r.id == principal.organization_id)
+        return schemas.MeOut(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            locale=user.locale,
+            organization=active,
+            memberships=refs,
+            via_token=principal.via_token,
+        )
+
+    @get("/organizations")
+    async def list_organizations(
+        self, principal: Principal, accounts: AccountService, kind: str | None = None
+    ) -> list[schemas.OrganizationOut]:
+        return [organization_out(o) for o in await accounts.list_organizations(principal, kind=kind)]
+
+    @post("/organizations", status_code=HTTP_201_CREATED)
+    async def create_organization(
+        self, principal: Principal, accounts: AccountService, data: schemas.OrganizationCreate
+    ) -> schemas.OrganizationOut:
+        fields = {f: getattr(data, f) for f in data.__struct_fields__}
+        org = await accounts.create_organization(principal, OrganizationInput(**fields))
+        await accounts.session.refresh(org)
+        return organization_out(org)
+
+    @get("/organizations/{organization_id:uuid}")
+    async def get_organization(
+        self, principal: Principal, accounts: AccountService, organization_id: uuid.UUID
+    ) -> schemas.OrganizationOut:
+        return organization_out(await accounts.get_organization(principal, organization_id))
+
+    @get("/organizations/{organization_id:uuid}/members")
+    async def list_members(
+        self, principal: Principal, accounts: AccountService, organization_id: uuid.UUID
+    ) -> list[schemas.MemberOut]:
+        return [member_out(m) for m in await accounts.list_members(principal, organization_id)]
+
+    @post("/organizations/{organization_id:uuid}/members", status_code=HTTP_201_CREATED)
+    async def invite_member(
+        self,
+        request: Request,
+        principal: Principal,
+        accounts: AccountService,
+        settings: Settings,
+        organization_id: uuid.UUID,
+        data: schemas.InvitationCreate,
+    ) -> schemas.InvitationOut:
+        invitation, user, raw = await accounts.invite(
+            principal,
+            organization_id,
+            email=data.email,
+            name=data.name,
+            role=data.role,
+            ttl=timedelta(hours=settings.invitation_ttl_hours),
+            ip=request.client.host if request.client else None,
+        )
+        org = await accounts.get_organization(principal, organization_id)
+        await accounts.session.commit()  # the invitation exists before its e-mail leaves
+        await send_invitation(settings, user.email, org.name_zh, raw)
+        return schemas.InvitationOut(
+            id=invitation.id, organization_id=org.id, email=user.email, role=invitation.role, expires_at=invitation.expires_at
+        )
+
+    @patch("/organizations/{organization_id:uuid}/members/{membership_id:uuid}")
+    async def change_role(
+        self,
+        principal: Principal,
+        accounts: AccountService,
+        organization_id: uuid.UUID,
+        membership_id: uuid.UUID,
+        data: schemas.RoleChange,
+    ) -> schemas.MemberOut:
+        await accounts.change_role(principal, organization_id, membership_id, data.role)
+        members = await accounts.list_members(principal, organization_id)
+        return member_out(next(m for m in members if m.id == membership_id))
+
+    @delete("/organizations/{organization_id:uuid}/members/{membership_id:uuid}", status_code=HTTP_204_NO_CONTENT)
+    async def remove_member(
+        self, principal: Principal, accounts: AccountService, organization_id: uuid.UUID, membership_id: uuid.UUID
+    ) -> None:
+        await accounts.remove_member(principal, organization_id, membership_id)
+
+    @get("/tokens")
+    async def list_tokens(self, principal: Principal, accounts: AccountService) -> list[schemas.TokenOut]:
+        return [token_out(t) for t in await accounts.list_tokens(principal)]
+
+    @post("/tokens", status_code=HTTP_201_CREATED)
+    async def create_token(
+        self, request: Request, principal: Principal, accounts: AccountService, data: schemas.TokenCreate
+    ) -> schemas.TokenCreated:
+        token, raw = await accounts.create_token(
+            principal, data.name, ip=request.client.host if request.client else None
+        )
+        await accounts.session.refresh(token)
+        return schemas.TokenCreated(**{f: getattr(token, f) for f in schemas.TokenOut.__struct_fields__}, token=raw)
+
+    @delete("/tokens/{token_id:uuid}", status_code=HTTP_204_NO_CONTENT)
+    async def revoke_token(self, principal: Principal, accounts: AccountService, token_id: uuid.UUID) -> None:
+        await accounts.revoke_token(principal, token_id)
+
+
+
+async def provide_principal(request: Request, accounts: AccountService) -> Principal:
+    """Who is asking. The API trusts only bearer tokens, the pages only the session cookie, so the
+    API needs no CSRF token and a stolen token cannot drive the pages."""
+    authorization = request.headers.get("authorization")
+    if authorization:
+        scheme, _sep, raw = authorization.partition(" ")
+        principal = None
+        if scheme.lower() == "bearer" and raw.strip():
+            principal = await accounts.principal_for_token(raw.strip())
+        if principal is None:
+            raise NotAuthenticated()
+    elif is_api(request):
+        principal = ANONYMOUS
+    else:
+        principal = ANONYMOUS
+        user_id = request.session.get("user_id")
+        if user_id:
+            org_id = request.session.get("org_id")
+            found = await accounts.principal_for_user(uuid.UUID(user_id), uuid.UUID(org_id) if org_id else None)
+            if found is None:
+                request.clear_session()
+            else:
+                principal = found
+    request.state.principal = principal
+    return principal

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import Base, Timestamps, UUIDPrimaryKey
+
+
+class OrgKind(enum.StrEnum):
+    institution = "institution"
+    company = "company"
+    platform = "platform"
+
+
+class Role(enum.StrEnum):
+    platform_admin = "platform_admin"
+    platform_analyst = "platform_analyst"
+    tto_manager = "tto_manager"
+    tto_staff = "tto_staff"
+    inventor = "inventor"
+    company_admin = "company_admin"
+    company_member = "company_member"
+
+
+# Which roles a membership may carry in each kind of organization (also a CHECK in PostgreSQL).
+ROLES_BY_KIND: dict[OrgKind, tuple[Role, ...]] = {
+    OrgKind.platform: (Role.platform_admin, Role.platform_analyst),
+    OrgKind.institution: (Role.tto_manager, Role.tto_staff, Role.inventor),
+    OrgKind.company: (Role.company_admin, Role.company_member),
+}
+# The role that manages an organization's members.
+ADMIN_ROLES = frozenset({Role.platform_admin, Role.tto_manager, Role.company_admin})
+PLATFORM_ROLES = frozenset({Role.platform_admin, Role.platform_analyst})
+
+
+class HospitalGrade(enum.StrEnum):
+    grade_3a = "3A"
+    grade_3b = "3B"
+    grade_3c = "3C"
+    grade_2a = "2A"
+    grade_2b = "2B"
+    grade_2c = "2C"
+    grade_1 = "1"
+    ungraded = "ungraded"
+
+
+class CompanySegment(enum.StrEnum):
+    pharma = "pharma"
+    device = "device"
+    ivd = "ivd"
+    cro_cdmo = "cro_cdmo"
+    digital_health = "digital_health"
+    other = "other"
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+class Organization(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "organizations"
+    __table_args__ = (
+        UniqueConstraint("id", "kind", name="uq_organizations_id_kind"),
+        CheckConstraint(_in("kind", OrgKind), name="kind"),
+        CheckConstraint(_in("grade", HospitalGrade), name="grade"),
+        CheckConstraint(_in("segment", CompanySegment), name="segment"),
+        CheckConstraint(
+            "kind <> 'institution' OR (grade IS NOT NULL AND approved_beds IS NOT NULL "
+            "AND research_beds IS NOT NULL AND pi_concurrent_trial_threshold IS NOT NULL)",
+            name="institution_fields",
+        ),
+        CheckConstraint("kind <> 'company' OR (credit_code IS NOT NULL AND segment IS NOT NULL)", name="company_fields"),
+        CheckConstraint("approved_beds >= 0 AND research_beds >= 0", name="beds_not_negative"),
+        # Research beds are capped at 10% of approved beds (沪府办规〔2024〕12号).
+        CheckConstraint("research_beds * 10 <= approved_beds", name="research_beds_within_10_percent"),
+        CheckConstraint("pi_concurrent_trial_threshold > 0", name="pi_threshold_positive"),
+        CheckConstraint("credit_code ~ '^[0-9A-HJ-NPQRTUWXY]{18}$'", name="credit_code_format"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(16))
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(40))
+    district: Mapped[str | None] = mapped_column(String(40))
+    # institution
+    grade: Mapped[str | None] = mapped_column(String(10))
+    approved_beds: Mapped[int | None] = mapped_column(Integer)
+    research_beds: Mapped[int | None] = mapped_column(Integer)
+    gcp_certified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    ethics_alliance_member: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    pi_concurrent_trial_threshold: Mapped[int | None] = mapped_column(Integer)
+    # company
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    segment: Mapped[str | None] = mapped_column(String(20))
+
+    def display_name(self, locale: str) -> str:
+        return self.name_en if locale.startswith("en") and self.name_en else self.name_zh
+
+
+class User(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        Index("uq_users_email_lower", func.lower(text("email")), unique=True),
+        CheckConstraint("position('@' in email) > 1", name="email_has_at"),
+    )
+
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(100))
+    # Empty until the invited person sets a password through their link.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user", lazy="raise")
+
+
+class Membership(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("user_id", "organization_id", name="uq_memberships_user_org"),
+        # The organization's kind is repeated here so PostgreSQL itself refuses a role that does
+        # not belong to that kind of organization.
+        ForeignKeyConstraint(
+            ["organization_id", "org_kind"],
+            ["organizations.id", "organizations.kind"],
+            name="fk_memberships_org_kind",
+            ondelete="CASCADE",
+            onupdate="CASCADE",
+        ),
+        CheckConstraint(
+            " OR ".join(f"(org_kind = '{kind}' AND {_in('role', roles)})" for kind, roles in ROLES_BY_KIND.items()),
+            name="role_fits_org_kind",
+        ),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    org_kind: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(20))
+
+    user: Mapped[User] = relationship(back_populates="memberships", lazy="raise")
+    organization: Mapped[Organization] = relationship(
+        lazy="raise", foreign_keys=[organization_id], primaryjoin="Membership.organization_id == Organization.id"
+    )
+
+
+class ApiToken(UUIDPrimaryKey, Base):
+    """A personal API token. Only its SHA-256 is kept; the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The organization the token acts for, with the user's current role there.
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    prefix: Mapped[str] = mapped_column(String(12))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Invitation(UUIDPrimaryKey, Base):
+    """A one-time, expiring link that lets an invited person set their password."""
+
+    __tablename__ = "invitations"
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

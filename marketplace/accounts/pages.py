@@ -1,0 +1,381 @@
+"""Pages of accounts: sign-in, dashboard, organization and language switch, profile, API tokens,
+members and invitations. Form handlers re-render with field errors and change nothing on error."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+from limits import parse
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from marketplace import i18n
+from marketplace.accounts.api import send_invitation
+from marketplace.accounts.models import ROLES_BY_KIND, CompanySegment, HospitalGrade, OrgKind, Role
+from marketplace.accounts.services import AccountService, OrganizationInput
+from marketplace.audit import services as audit
+from marketplace.config import Settings
+from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput
+from marketplace.tenancy import Principal
+from marketplace.web import flash, render
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths, so a crafted link cannot bounce a fresh login elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"
+
+
+def field_errors(error: DomainError) -> dict[str, str]:
+    errors = {e.field: i18n.gettext(e.message, **e.params) for e in error.errors}
+    if not errors:
+        errors["__all__"] = i18n.gettext(error.message, **error.params)
+    return errors
+
+
+def _int_or_none(form: dict[str, str], name: str, errors: list[FieldError]) -> int | None:
+    value = form.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        errors.append(FieldError(name, "Enter a whole number."))
+        return None
+
+
+def organization_input(form: dict[str, str]) -> OrganizationInput:
+    errors: list[FieldError] = []
+    kind = form.get("kind", "")
+    if kind not in set(OrgKind):
+        raise InvalidInput(FieldError("kind", "Not one of the allowed values."))
+    data = OrganizationInput(
+        kind=kind,
+        name_zh=form.get("name_zh", "").strip(),
+        name_en=form.get("name_en", "").strip() or None,
+        city=form.get("city", "").strip(),
+        district=form.get("district", "").strip() or None,
+    )
+    if not data.city:
+        errors.append(FieldError("city", "Required."))
+    if kind == OrgKind.institution:
+        data.grade = form.get("grade") or None
+        if data.grade and data.grade not in set(HospitalGrade):
+            errors.append(FieldError("grade", "Not one of the allowed values."))
+        data.approved_beds = _int_or_none(form, "approved_beds", errors)
+        data.research_beds = _int_or_none(form, "research_beds", errors)
+        data.pi_concurrent_trial_threshold = _int_or_none(form, "pi_concurrent_trial_threshold", errors)
+        data.gcp_certified = form.get("gcp_certified") == "on"
+        data.ethics_alliance_member = form.get("ethics_alliance_member") == "on"
+    elif kind == OrgKind.company:
+        data.credit_code = form.get("credit_code", "").strip().upper() or None
+        data.segment = form.get("segment") or None
+        if data.segment and data.segment not in set(CompanySegment):
+            errors.append(FieldError("segment", "Not one of the allowed values."))
+    if errors:
+        raise InvalidInput(*errors)
+    return data
+
+
+class AccountPages(Controller):
+    include_in_schema = False
+
+    # ----- home, sign-in, switches ------------------------------------------------------------
+
+    @get("/")
+    async def home(self, request: Request, principal: Principal, accounts: AccountService) -> Template:
+        if not principal.is_authenticated:
+            return render(request, "landing.html", principal)
+        org = await accounts.get_organization(principal, principal.organization_id)
+        members = await accounts.list_members(principal, org.id)
+        context = {"org": org, "member_count": len(members), "events": []}
+        if principal.is_platform:
+            orgs = await accounts.list_organizations(principal)
+            context["org_counts"] = {kind: sum(1 for o in orgs if o.kind == kind) for kind in OrgKind}
+            context["events"] = await audit.events(accounts.session, limit=8)
+        elif principal.is_org_admin:
+            context["events"] = await audit.events(accounts.session, organization_id=org.id, limit=8)
+        return render(request, "dashboard.html", principal, **context)
+
+    @get("/login")
+    async def login_form(self, request: Request, principal: Principal, next: str | None = None) -> Response:
+        if principal.is_authenticated:
+            return Redirect(safe_next(next))
+        return render(request, "login.html", principal, next=safe_next(next), errors={}, email="")
+
+    @post("/login")
+    async def login(
+        self, request: Request, principal: Principal, accounts: AccountService, settings: Settings, data: Form
+    ) -> Response:
+        email = data.get("email", "").strip()
+        target = safe_next(data.get("next"))
+        limiter = request.app.state.login_limiter
+        ip = client_ip(request) or "unknown"
+        allowed = await limiter.hit(parse(settings.login_rate_limit_per_ip), "login-ip", ip)
+        allowed = await limiter.hit(parse(settings.login_rate_limit), "login", ip, email.lower()) and allowed
+        if not allowed:
+            await audit.record(accounts.session, "login_rate_limited", ip=ip, email=email.lower())
+            await accounts.session.commit()
+            errors = {"__all__": i18n.gettext("Too many attempts. Please wait and try again.")}
+            response = render(request, "login.html", principal, status_code=429, next=target, errors=errors, email=email)
+            response.headers["Retry-After"] = "60"
+            return response
+        try:
+            user = await accounts.authenticate(email, data.get("password", ""), ip=ip)
+        except DomainError as error:
+            await accounts.session.commit()  # keep the failed-login audit line
+            return render(
+                request, "login.html", principal, status_code=400, next=target, errors=field_errors(error), email=email
+            )
+        found = await accounts.principal_for_user(user.id)
+        if found is None:
+            errors = {"__all__": i18n.gettext("Your account has no organization yet.")}
+            return render(request, "login.html", principal, status_code=400, next=target, errors=errors, email=email)
+        request.set_session({"user_id": str(user.id), "org_id": str(found.organization_id)})
+        response = Redirect(target)
+        if user.locale in i18n.LOCALES:
+            response.set_cookie(i18n.LANG_COOKIE, user.locale, max_age=365 * 86400, samesite="lax")
+        return response
+
+    @post("/logout")
+    async def logout(self, request: Request, principal: Principal, accounts: AccountService) -> Redirect:
+        if principal.is_authenticated:
+            await audit.record(accounts.session, "logout", actor_user_id=principal.user_id, ip=client_ip(request))
+        request.clear_session()
+        return Redirect("/login")
+
+    @post("/switch-org")
+    async def switch_org(self, request: Request, principal: Principal, data: Form) -> Redirect:
+        principal.require()
+        wanted = data.get("organization_id", "")
+        if wanted not in {str(m.organization_id) for m in principal.memberships}:
+            flash(request, "You are not a member of that organization.", "error")
+        else:
+            request.session["org_id"] = wanted
+        return Redirect("/")
+
+    @post("/lang")
+    async def switch_language(
+        self, request: Request, principal: Principal, accounts: AccountService, data: Form
+    ) -> Redirect:
+        locale = data.get("locale", "")
+        response = Redirect(safe_next(data.get("next")))
+        if locale in i18n.LOCALES:
+            response.set_cookie(i18n.LANG_COOKIE, locale, max_age=365 * 86400, samesite="lax")
+            if principal.is_authenticated:
+                await accounts.update_profile(principal, locale=locale)
+        return response
+
+    # ----- profile ----------------------------------------------------------------------------
+
+    async def _profile(self, request: Request, principal: Principal, accounts: AccountService, status: int = 200, **ctx) -> Template:
+        user = await accounts.get_user(principal)
+        ctx.setdefault("errors", {})
+        return render(request, "profile.html", principal, status_code=status, user=user, **ctx)
+
+    @get("/profile")
+    async def profile(self, request: Request, principal: Principal, accounts: AccountService) -> Template:
+        principal.require()
+        return await self._profile(request, principal, accounts)
+
+    @post("/profile")
+    async def update_profile(self, request: Request, principal: Principal, accounts: AccountService, data: Form) -> Response:
+        principal.require()
+        try:
+            await accounts.update_profile(principal, name=data.get("name", ""))
+        except DomainError as error:
+            return await self._profile(request, principal, accounts, 400, errors=field_errors(error))
+        flash(request, "Saved.")
+        return Redirect("/profile")
+
+    @post("/profile/password")
+    async def change_password(self, request: Request, principal: Principal, accounts: AccountService, data: Form) -> Response:
+        principal.require()
+        try:
+            await accounts.change_password(principal, data.get("current_password", ""), data.get("new_password", ""))
+        except DomainError as error:
+            await accounts.session.rollback()
+            return await self._profile(request, principal, accounts, 400, errors=field_errors(error))
+        flash(request, "Your password has been changed.")
+        return Redirect("/profile")
+
+    # ----- API tokens -------------------------------------------------------------------------
+
+    @get("/tokens")
+    async def tokens(self, request: Request, principal: Principal, accounts: AccountService) -> Template:
+        principal.require()
+        created = request.session.pop("new_token", None)
+        return render(
+            request, "tokens.html", principal, tokens=await accounts.list_tokens(principal), created=created, errors={}
+        )
+
+    @post("/tokens")
+    async def create_token(self, request: Request, principal: Principal, accounts: AccountService, data: Form) -> Response:
+        principal.require()
+        try:
+            _token, raw = await accounts.create_token(principal, data.get("name", ""), ip=client_ip(request))
+        except DomainError as error:
+            tokens = await accounts.list_tokens(principal)
+            return render(request, "tokens.html", principal, 400, tokens=tokens, created=None, errors=field_errors(error))
+        # Shown once on the next page, then gone from the session.
+        request.session["new_token"] = raw
+        return Redirect("/tokens")
+
+    @post("/tokens/{token_id:uuid}/revoke")
+    async def revoke_token(self, request: Request, principal: Principal, accounts: AccountService, token_id: uuid.UUID) -> Redirect:
+        await accounts.revoke_token(principal, token_id)
+        flash(request, "The token has been revoked.")
+        return Redirect("/tokens")
+
+    # ----- members ----------------------------------------------------------------------------
+
+    async def _members(self, request: Request, principal: Principal, accounts: AccountService, status: int = 200, **ctx) -> Template:
+        if not principal.is_org_admin:
+            raise Forbidden()
+        org_id = principal.organization_id
+        ctx.setdefault("errors", {})
+        ctx.setdefault("form", {})
+        return render(
+            request,
+            "members.html",
+            principal,
+            status_code=status,
+            members=await accounts.list_members(principal, org_id),
+            invitations=await accounts.pending_invitations(principal, org_id),
+            roles=ROLES_BY_KIND[OrgKind(principal.org_kind)],
+            **ctx,
+        )
+
+    @get("/members")
+    async def members(self, request: Request, principal: Principal, accounts: AccountService) -> Template:
+        principal.require()
+        return await self._members(request, principal, accounts)
+
+    @post("/members")
+    async def invite(
+        self, request: Request, principal: Principal, accounts: AccountService, settings: Settings, data: Form
+    ) -> Response:
+        principal.require()
+        email = data.get("email", "").strip()
+        try:
+            if "@" not in email or "." not in email.split("@")[-1]:
+                raise InvalidInput(FieldError("email", "Enter a valid e-mail address."))
+            _inv, user, raw = await accounts.invite(
+                principal,
+                principal.organization_id,
+                email=email,
+                name=data.get("name", ""),
+                role=data.get("role", ""),
+                ttl=timedelta(hours=settings.invitation_ttl_hours),
+                ip=client_ip(request),
+            )
+        except DomainError as error:
+            await accounts.session.rollback()
+            return await self._members(request, principal, accounts, 400, errors=field_errors(error), form=data)
+        org = await accounts.get_organization(principal, principal.organization_id)
+        await accounts.session.commit()
+        await send_invitation(settings, user.email, org.name_zh, raw)
+        flash(request, "Invitation sent.")
+        return Redirect("/members")
+
+    @post("/members/{membership_id:uuid}/role")
+    async def change_role(
+        self, request: Request, principal: Principal, accounts: AccountService, membership_id: uuid.UUID, data: Form
+    ) -> Response:
+        principal.require()
+        try:
+            await accounts.change_role(principal, principal.organization_id, membership_id, data.get("role", ""))
+        except (InvalidInput, DomainError) as error:
+            if error.status_code == 404:
+                raise
+            await accounts.session.rollback()
+            return await self._members(request, principal, accounts, error.status_code, errors=field_errors(error))
+        flash(request, "The role has been changed.")
+        return Redirect("/members")
+
+    @post("/members/{membership_id:uuid}/remove")
+    async def remove_member(
+        self, request: Request, principal: Principal, accounts: AccountService, membership_id: uuid.UUID
+    ) -> Response:
+        principal.require()
+        try:
+            await accounts.remove_member(principal, principal.organization_id, membership_id)
+        except DomainError as error:
+            if error.status_code == 404:
+                raise
+            await accounts.session.rollback()
+            return await self._members(request, principal, accounts, error.status_code, errors=field_errors(error))
+        flash(request, "The member has been removed.")
+        return Redirect("/members")
+
+    # ----- invitations ------------------------------------------------------------------------
+
+    @get("/invitations/{token:str}")
+    async def invitation(self, request: Request, principal: Principal, accounts: AccountService, token: str) -> Template:
+        invitation, user, org = await accounts.open_invitation(token)
+        return render(request, "invitation.html", principal, invitation=invitation, user=user, org=org, errors={})
+
+    @post("/invitations/{token:str}")
+    async def accept_invitation(
+        self, request: Request, principal: Principal, accounts: AccountService, token: str, data: Form
+    ) -> Response:
+        invitation, user, org = await accounts.open_invitation(token)
+        password = data.get("password") if user.password_hash is None else None
+        try:
+            if password is not None and password != data.get("password_confirm"):
+                raise InvalidInput(FieldError("password_confirm", "The two passwords differ."))
+            await accounts.accept_invitation(token, password=password, name=data.get("name"))
+        except DomainError as error:
+            await accounts.session.rollback()
+            return render(
+                request, "invitation.html", principal, 400, invitation=invitation, user=user, org=org, errors=field_errors(error)
+            )
+        request.set_session({"user_id": str(user.id), "org_id": str(org.id)})
+        flash(request, "Welcome! Your account is ready.")
+        return Redirect("/")
+
+    # ----- organizations (platform) -----------------------------------------------------------
+
+    async def _organizations(self, request: Request, principal: Principal, accounts: AccountService, status: int = 200, **ctx) -> Template:
+        principal.require(Role.platform_admin, Role.platform_analyst)
+        ctx.setdefault("errors", {})
+        ctx.setdefault("form", {})
+        return render(
+            request,
+            "organizations.html",
+            principal,
+            status_code=status,
+            organizations=await accounts.list_organizations(principal),
+            grades=list(HospitalGrade),
+            segments=list(CompanySegment),
+            **ctx,
+        )
+
+    @get("/organizations")
+    async def organizations(self, request: Request, principal: Principal, accounts: AccountService) -> Template:
+        return await self._organizations(request, principal, accounts)
+
+    @post("/organizations")
+    async def create_organization(self, request: Request, principal: Principal, accounts: AccountService, data: Form) -> Response:
+        principal.require(Role.platform_admin)
+        try:
+            await accounts.create_organization(principal, organization_input(data))
+        except DomainError as error:
+            await accounts.session.rollback()
+            return await self._organizations(request, principal, accounts, error.status_code, errors=field_errors(error), form=data)
+        flash(request, "The organization has been created.")
+        return Redirect("/organizations")
+
+
+

@@ -1,0 +1,209 @@
+"""create_app(): plugins, routes, middleware and lifespan, built from the settings it is given."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Request, Response, get
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import Headers, MutableScopeHeaders, State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from sqlalchemy import text
+
+from marketplace import i18n
+from marketplace.accounts.api import AccountsApi, provide_accounts
+from marketplace.accounts.api import provide_principal
+from marketplace.accounts.pages import AccountPages
+from marketplace.config import PROJECT_ROOT, Settings
+from marketplace.db import make_engine, make_sessionmaker, provide_db_session
+from marketplace.errors import DomainError, NotAuthenticated
+from marketplace.search.services import SearchEngine
+from marketplace.web import is_api, render_error
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = PROJECT_ROOT / "templates"
+STATIC = PROJECT_ROOT / "static"
+NODE_MODULES = PROJECT_ROOT / "node_modules"
+
+
+def locale_middleware(app: ASGIApp) -> ASGIApp:
+    """Sets the request's language (cookie, then Accept-Language, then Chinese) for the message
+    catalogue, and says which one the answer is in."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        headers = Headers.from_scope(scope)
+        cookies = dict(
+            part.strip().split("=", 1) for part in headers.get("cookie", "").split(";") if "=" in part
+        )
+        locale = i18n.pick_locale(cookies.get(i18n.LANG_COOKIE), headers.get("accept-language"))
+        token = i18n.current_locale.set(locale)
+
+        async def send_with_language(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableScopeHeaders.from_message(message)["Content-Language"] = i18n.html_lang(locale)
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_language)
+        finally:
+            i18n.current_locale.reset(token)
+
+    return middleware
+
+
+def _field_name(key: str) -> str:
+    return key.removeprefix("data.").removeprefix("$.")
+
+
+def validation_error_handler(request: Request, exc: ValidationException) -> Response:
+    """Litestar/msgspec validation (wrong types, unknown or missing fields, bad JSON) → field errors."""
+    errors = []
+    for item in exc.extra or []:
+        if isinstance(item, dict):
+            errors.append({"field": _field_name(str(item.get("key", ""))), "message": i18n.translate_validation(item.get("message", ""))})
+    if not errors:
+        errors.append({"field": "", "message": i18n.translate_validation(str(exc.detail))})
+    body = {"status_code": 400, "detail": i18n.gettext("The request has invalid fields."), "errors": errors}
+    if not is_api(request):
+        return render_error(request, 400, body["detail"])
+    return Response(body, status_code=400)
+
+
+def domain_error_handler(request: Request, exc: DomainError) -> Response:
+    if isinstance(exc, NotAuthenticated) and not is_api(request):
+        return Redirect(f"/login?next={request.url.path}")
+    detail = i18n.gettext(exc.message, **exc.params)
+    if not is_api(request):
+        return render_error(request, exc.status_code, detail)
+    body = {
+        "status_code": exc.status_code,
+        "detail": detail,
+        "errors": [{"field": e.field, "message": i18n.gettext(e.message, **e.params)} for e in exc.errors],
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    return Response(body, status_code=exc.status_code, headers=headers)
+
+
+def http_error_handler(request: Request, exc: HTTPException) -> Response:
+    detail = i18n.http_status_text(exc.status_code, str(exc.detail))
+    if not is_api(request):
+        return render_error(request, exc.status_code, detail)
+    return Response({"status_code": exc.status_code, "detail": detail, "errors": []}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def provide_settings(state: State) -> Settings:
+    return state.settings
+
+
+@get("/health", sync_to_thread=False, include_in_schema=True, tags=["ops"])
+async def health(request: Request) -> Response:
+    """Database and search status; 503 when either is down."""
+    state = request.app.state
+    try:
+        async with state.engine.connect() as conn:
+            await conn.execute(text("select 1"))
+        database = "ok"
+    except Exception:  # any failure to reach the database is "down"
+        database = "unavailable"
+    search = "ok" if await state.search.healthy() else "unavailable"
+    ok = database == "ok" and search == "ok"
+    return Response({"status": "ok" if ok else "degraded", "database": database, "search": search}, status_code=200 if ok else 503)
+
+
+async def wait_for_database(engine, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("select 1"))
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+def create_app(settings: Settings) -> Litestar:
+    if not settings.database_url or not settings.meili_url:
+        raise ValueError("create_app needs DATABASE_URL and MEILI_URL; `marketplace run` starts embedded ones")
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        engine = make_engine(settings.database_url)
+        search = SearchEngine(settings.meili_url, settings.meili_master_key, settings.meili_index_prefix)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.search = search
+        app.state.login_limiter = MovingWindowRateLimiter(MemoryStorage())
+        try:
+            # Serve only once both services answer; warm the Chinese segmenter first.
+            await wait_for_database(engine)
+            await search.wait_healthy()
+            await search.warm_up()
+            yield
+        finally:
+            await search.aclose()
+            await engine.dispose()
+
+    def configure_jinja(engine: JinjaTemplateEngine) -> None:
+        env = engine.engine
+        env.add_extension("jinja2.ext.i18n")
+        env.install_gettext_callables(i18n.translate, i18n.translate_plural, newstyle=True)
+        env.globals["current_locale"] = i18n.current_locale.get
+        env.globals["html_lang"] = i18n.html_lang
+
+    static_routers = [create_static_files_router(path="/static", directories=[STATIC], name="static")]
+    pico = NODE_MODULES / "@picocss" / "pico" / "css"
+    static_routers.append(create_static_files_router(path="/assets/pico", directories=[pico], name="pico"))
+
+    app = Litestar(
+        route_handlers=[health, AccountsApi, AccountPages, *static_routers],
+        lifespan=[lifespan],
+        dependencies={
+            "settings": Provide(provide_settings),
+            "db_session": Provide(provide_db_session),
+            "principal": Provide(provide_principal),
+            "accounts": Provide(provide_accounts),
+        },
+        middleware=[
+            CookieBackendConfig(
+                secret=settings.session_secret, httponly=True, samesite="lax", max_age=60 * 60 * 12
+            ).middleware,
+            locale_middleware,
+        ],
+        csrf_config=CSRFConfig(
+            secret=settings.resolved_secret_key(),
+            cookie_httponly=True,
+            # The API authenticates only by bearer token, never by cookie, so it needs no CSRF token.
+            exclude=["/api/", "/health", "/schema"],
+        ),
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=configure_jinja),
+        exception_handlers={
+            ValidationException: validation_error_handler,
+            DomainError: domain_error_handler,
+            HTTPException: http_error_handler,
+        },
+        openapi_config=OpenAPIConfig(title="Medical tech-transfer marketplace", version="1", path="/schema"),
+        request_max_body_size=settings.max_body_bytes,
+        debug=settings.debug,
+    )
+    app.state.settings = settings
+    return app

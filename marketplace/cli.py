@@ -1,0 +1,168 @@
+"""`marketplace` command: run, worker, migrate, demo-data, bootstrap-admin, fetch-meilisearch."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+import click
+
+from marketplace.config import Settings
+
+log = logging.getLogger("marketplace")
+DATABASE_NAME = "marketplace"
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so every embedded service we started is stopped in order."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+
+@contextmanager
+def services(settings: Settings) -> Iterator[Settings]:
+    """Start the embedded PostgreSQL / Meilisearch for whatever the settings leave unconfigured,
+    fill in their URLs, and stop them (and only them) on the way out."""
+    from marketplace.db import ensure_database
+    from marketplace.embedded import EmbeddedMeilisearch, EmbeddedPostgres
+
+    with ExitStack() as stack:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if settings.embedded_postgres:
+            postgres = stack.enter_context(EmbeddedPostgres(settings.data_dir))
+            settings.database_url = asyncio.run(ensure_database(postgres.url(), DATABASE_NAME))
+            log.info("embedded PostgreSQL on %s", postgres.url())
+        if settings.embedded_meilisearch:
+            meili = stack.enter_context(EmbeddedMeilisearch(settings.data_dir))
+            settings.meili_url, settings.meili_master_key = meili.url, meili.master_key()
+            log.info("embedded Meilisearch on %s", settings.meili_url)
+        elif not settings.meili_master_key:
+            raise click.UsageError("MEILI_URL is set: set MEILI_MASTER_KEY too")
+        yield settings
+
+
+async def _load_demo(settings: Settings) -> bool:
+    from marketplace.db import make_engine, make_sessionmaker
+    from marketplace.demo import load_demo_data
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            return await load_demo_data(session)
+    finally:
+        await engine.dispose()
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def main(verbose: bool) -> None:
+    """Medical tech-transfer marketplace."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("alembic", "httpx", "httpx2"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+    _exit_on_sigterm()
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default PORT or 8000).")
+def run(host: str | None, port: int | None) -> None:
+    """Start services if needed, migrate, load demo data on first start, and serve."""
+    import uvicorn
+
+    from marketplace.app import create_app
+    from marketplace.db import run_migrations
+
+    settings = Settings()
+    settings.host = host or settings.host
+    settings.port = port or settings.port
+    try:
+        with services(settings):
+            run_migrations(settings.database_url)
+            if settings.demo_data and asyncio.run(_load_demo(settings)):
+                log.info("demo data loaded; logins are listed in README.md")
+            config = uvicorn.Config(
+                create_app(settings), host=settings.host, port=settings.port, log_level="info", lifespan="on"
+            )
+            click.echo(f"Serving on http://{settings.host}:{settings.port}  (Ctrl-C stops everything)")
+            uvicorn.Server(config).run()
+    except KeyboardInterrupt:
+        pass
+    click.echo("Stopped.")
+
+
+@main.command()
+def worker() -> None:
+    """Run the background jobs (outbox relay, reminders, digests) until stopped.
+
+    On the embedded default these run inside `marketplace run`; this command is the separate
+    process of the production shape (docker-compose.yml)."""
+    from marketplace.worker import run_worker
+
+    settings = Settings()
+    try:
+        with services(settings):
+            asyncio.run(run_worker(settings))
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+def migrate() -> None:
+    """Apply database migrations up to the newest."""
+    from marketplace.db import run_migrations
+
+    with services(Settings()) as settings:
+        run_migrations(settings.database_url)
+    click.echo("Database is up to date.")
+
+
+@main.command("demo-data")
+def demo_data() -> None:
+    """Load the demo organizations and users (only into an empty database)."""
+    from marketplace.db import run_migrations
+
+    with services(Settings()) as settings:
+        run_migrations(settings.database_url)
+        loaded = asyncio.run(_load_demo(settings))
+    click.echo("Demo data loaded." if loaded else "The database already has organizations: nothing loaded.")
+
+
+@main.command("bootstrap-admin")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.password_option()
+@click.option("--platform-name", default="医企协同创新平台", show_default=True)
+def bootstrap_admin(email: str, name: str, password: str, platform_name: str) -> None:
+    """Create the platform organization and its first administrator on an empty production database."""
+    from marketplace.accounts.services import OrganizationInput, organization_count, seed_member, seed_organization
+    from marketplace.db import make_engine, make_sessionmaker, run_migrations
+
+    async def bootstrap(settings: Settings) -> None:
+        engine = make_engine(settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                if await organization_count(session):
+                    raise click.ClickException("The database already has organizations.")
+                org = await seed_organization(
+                    session, OrganizationInput(kind="platform", name_zh=platform_name, city="上海")
+                )
+                await seed_member(session, org, email=email, name=name, role="platform_admin", password=password)
+        finally:
+            await engine.dispose()
+
+    with services(Settings()) as settings:
+        run_migrations(settings.database_url)
+        asyncio.run(bootstrap(settings))
+    click.echo(f"Created the platform and its administrator {email}.")
+
+
+@main.command("fetch-meilisearch")
+def fetch_meilisearch() -> None:
+    """Download (once, into the user cache) and verify the pinned Meilisearch binary."""
+    from marketplace.embedded import ensure_binary
+
+    click.echo(ensure_binary())

@@ -1,0 +1,83 @@
+"""Fictional demo organizations and users (no real hospital or company), loaded on first start.
+
+Every demo user's password is DEMO_PASSWORD; README.md lists the logins.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.accounts.services import (
+    OrganizationInput,
+    credit_code_check_character,
+    organization_count,
+    seed_member,
+    seed_organization,
+)
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+
+def credit_code(first17: str) -> str:
+    return first17 + credit_code_check_character(first17)
+
+
+PLATFORM = OrganizationInput(
+    kind="platform", name_zh="申城医企协同创新平台（演示）", name_en="Shencheng Hospital–Industry Platform (demo)", city="上海"
+)
+
+INSTITUTIONS = [
+    OrganizationInput(
+        kind="institution", name_zh="浦江医学中心", name_en="Pujiang Medical Center", city="上海", district="徐汇区",
+        grade="3A", approved_beds=2400, research_beds=200, gcp_certified=True, ethics_alliance_member=True,
+        pi_concurrent_trial_threshold=5,
+    ),
+    OrganizationInput(
+        kind="institution", name_zh="京华临床研究医院", name_en="Jinghua Clinical Research Hospital", city="北京",
+        district="海淀区", grade="3A", approved_beds=1800, research_beds=150, gcp_certified=True,
+        ethics_alliance_member=False, pi_concurrent_trial_threshold=4,
+    ),
+    OrganizationInput(
+        kind="institution", name_zh="钱塘大学附属第一医院", name_en="First Affiliated Hospital of Qiantang University",
+        city="杭州", district="上城区", grade="3A", approved_beds=3200, research_beds=120, gcp_certified=True,
+        ethics_alliance_member=True, pi_concurrent_trial_threshold=6,
+    ),
+]
+
+COMPANIES = [
+    OrganizationInput(
+        kind="company", name_zh="星禾生物医药有限公司", name_en="Xinghe Biopharma Co., Ltd.", city="上海",
+        district="浦东新区", credit_code=credit_code("91310115MA1K3XH2Q"), segment="pharma",
+    ),
+    OrganizationInput(
+        kind="company", name_zh="睿检诊断科技有限公司", name_en="Ruijian Diagnostics Co., Ltd.", city="杭州",
+        district="滨江区", credit_code=credit_code("91330108MA2GRJ7L0"), segment="ivd",
+    ),
+]
+
+# (organization index in ORGS, e-mail, name, role)
+USERS = [
+    (0, "admin@demo.example", "平台管理员 王敏", "platform_admin"),
+    (0, "analyst@demo.example", "平台分析师 李静", "platform_analyst"),
+    (1, "tto.manager@pujiang.example", "转化办主任 陈立", "tto_manager"),
+    (1, "tto.staff@pujiang.example", "转化专员 周颖", "tto_staff"),
+    (1, "inventor@pujiang.example", "张晓华 主任医师", "inventor"),
+    (2, "tto.manager@jinghua.example", "转化办主任 刘洋", "tto_manager"),
+    (3, "tto.manager@qiantang.example", "转化办主任 沈舟", "tto_manager"),
+    (4, "bd.admin@xinghe.example", "商务总监 赵琳", "company_admin"),
+    (4, "bd@xinghe.example", "商务经理 孙浩", "company_member"),
+    (5, "admin@ruijian.example", "总经理 吴越", "company_admin"),
+    # One person in two organizations, to show the organization switcher.
+    (2, "consultant@demo.example", "顾问 许诺", "tto_staff"),
+    (5, "consultant@demo.example", "顾问 许诺", "company_member"),
+]
+
+
+async def load_demo_data(session: AsyncSession) -> bool:
+    """Load once: returns False and changes nothing when any organization exists."""
+    if await organization_count(session):
+        return False
+    orgs = [await seed_organization(session, data) for data in [PLATFORM, *INSTITUTIONS, *COMPANIES]]
+    for index, email, name, role in USERS:
+        await seed_member(session, orgs[index], email=email, name=name, role=role, password=DEMO_PASSWORD)
+    return True

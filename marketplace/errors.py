@@ -1,0 +1,70 @@
+"""Errors that services raise and the app turns into clear, translated, field-level answers.
+
+Services raise with English message ids; the exception handlers translate them into the
+response's language, so the rules never depend on who is asking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from marketplace.i18n import N_
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+    params: dict = field(default_factory=dict)
+
+
+class DomainError(Exception):
+    """A refused request: nothing was written. Carries a status and, where it can, the fields."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *errors: FieldError, status_code: int | None = None, **params) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+        self.errors = list(errors)
+        if status_code:
+            self.status_code = status_code
+
+
+class InvalidInput(DomainError):
+    status_code = 422
+
+    def __init__(self, *errors: FieldError) -> None:
+        super().__init__(N_("The request has invalid fields."), *errors)
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class NotFound(DomainError):
+    """Also what an out-of-scope record answers, so other organizations' ids leak nothing."""
+
+    status_code = 404
+
+    def __init__(self) -> None:
+        super().__init__(N_("Not found."))
+
+
+class NotAuthenticated(DomainError):
+    status_code = 401
+
+    def __init__(self) -> None:
+        super().__init__(N_("Please sign in."))
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+    def __init__(self) -> None:
+        super().__init__(N_("Your role does not allow this."))
+
+
+def invalid(field_name: str, message: str, **params) -> InvalidInput:
+    return InvalidInput(FieldError(field_name, message, params))

@@ -1,0 +1,7 @@
+"""Every domain's tables, imported once so Alembic and the tests see the whole schema."""
+
+from marketplace.accounts import models as accounts  # noqa: F401
+from marketplace.audit import models as audit  # noqa: F401
+from marketplace.db import Base
+
+metadata = Base.metadata

@@ -1,0 +1,92 @@
+"""The one mechanism that scopes every query to the caller's organization and role.
+
+Every domain filters its queries through `scoped()` and loads single records through
+`get_in_scope()`: platform roles see the whole platform; everyone else sees only records of the
+organization they are acting for, and anything else answers 404.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.accounts.models import ADMIN_ROLES, PLATFORM_ROLES, Role
+from marketplace.errors import Forbidden, NotAuthenticated, NotFound
+
+
+@dataclass(frozen=True)
+class OrgChoice:
+    organization_id: uuid.UUID
+    name_zh: str
+    name_en: str | None
+    kind: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking, for which organization, in which role. Anonymous when user_id is None."""
+
+    user_id: uuid.UUID | None = None
+    email: str = ""
+    name: str = ""
+    organization_id: uuid.UUID | None = None
+    org_kind: str | None = None
+    role: Role | None = None
+    memberships: tuple[OrgChoice, ...] = field(default_factory=tuple)
+    via_token: bool = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user_id is not None
+
+    @property
+    def is_platform(self) -> bool:
+        return self.role in PLATFORM_ROLES
+
+    @property
+    def is_org_admin(self) -> bool:
+        return self.role in ADMIN_ROLES
+
+    @property
+    def organization(self) -> OrgChoice | None:
+        return next((m for m in self.memberships if m.organization_id == self.organization_id), None)
+
+    def require(self, *roles: Role) -> Principal:
+        """401 for the anonymous, 403 for a role not in `roles` (no role list: any signed-in user)."""
+        if not self.is_authenticated or self.role is None:
+            raise NotAuthenticated()
+        if roles and self.role not in roles:
+            raise Forbidden()
+        return self
+
+    def sees_organization(self, organization_id: uuid.UUID) -> bool:
+        return self.is_platform or organization_id == self.organization_id
+
+
+ANONYMOUS = Principal()
+
+
+def scoped(stmt: Select, org_column, principal: Principal) -> Select:
+    """Limit a query to the caller's organization unless the caller has a platform role."""
+    principal.require()
+    if principal.is_platform:
+        return stmt
+    return stmt.where(org_column == principal.organization_id)
+
+
+async def get_in_scope(session: AsyncSession, stmt: Select, org_column, principal: Principal):
+    """The one record `stmt` selects, if the caller may see it; otherwise 404."""
+    found = (await session.scalars(scoped(stmt, org_column, principal))).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def require_org_in_scope(principal: Principal, organization_id: uuid.UUID) -> None:
+    principal.require()
+    if not principal.sees_organization(organization_id):
+        raise NotFound()

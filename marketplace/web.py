@@ -1,0 +1,65 @@
+"""Page helpers shared by every domain's pages.py: rendering with the layout's context, the
+navigation by role, and error pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar import Request, Response
+from litestar.response import Template
+
+from marketplace.accounts.models import Role
+from marketplace.tenancy import ANONYMOUS, Principal
+
+API_PREFIXES = ("/api/", "/health", "/schema")
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIXES)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str  # message id, translated in the template
+    href: str
+    roles: frozenset[Role] | None = None  # None: every signed-in user
+
+
+ADMINS = frozenset({Role.platform_admin, Role.tto_manager, Role.company_admin})
+NAVIGATION = (
+    NavItem("Dashboard", "/"),
+    NavItem("Organizations", "/organizations", frozenset({Role.platform_admin, Role.platform_analyst})),
+    NavItem("Members", "/members", ADMINS),
+    NavItem("API tokens", "/tokens"),
+)
+
+
+def navigation(principal: Principal) -> list[NavItem]:
+    if not principal.is_authenticated:
+        return []
+    return [item for item in NAVIGATION if item.roles is None or principal.role in item.roles]
+
+
+def render(request: Request, template: str, principal: Principal, status_code: int = 200, **context) -> Template:
+    flash = request.session.pop("flash", None) if "session" in request.scope else None
+    return Template(
+        template_name=template,
+        context={
+            "principal": principal,
+            "nav": navigation(principal),
+            "path": request.url.path,
+            "flash": flash,
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def flash(request: Request, message: str, kind: str = "success") -> None:
+    """A one-time notice shown on the next page (message id; translated when shown)."""
+    request.session["flash"] = {"message": message, "kind": kind}
+
+
+def render_error(request: Request, status_code: int, detail: str) -> Response:
+    principal = getattr(request.state, "principal", ANONYMOUS)
+    return render(request, "error.html", principal, status_code=status_code, status=status_code, detail=detail)

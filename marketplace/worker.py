@@ -1,0 +1,53 @@
+"""The worker: runs the background jobs in a loop until stopped.
+
+Jobs register themselves in JOBS as their issues bring them (the search outbox relay, response
+deadline reminders, saved-search digests). On the embedded default the app runs the same loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from marketplace.config import Settings
+from marketplace.db import make_engine, make_sessionmaker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every_seconds: float
+    run: Callable[[Settings, object], Awaitable[None]]
+
+
+JOBS: list[Job] = []
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    stop = stop or asyncio.Event()
+    engine = make_engine(settings.database_url)
+    sessionmaker = make_sessionmaker(engine)
+    log.info("worker started with %d job(s)", len(JOBS))
+    try:
+        async with asyncio.TaskGroup() as group:
+            for job in JOBS:
+                group.create_task(_loop(job, settings, sessionmaker, stop))
+            group.create_task(stop.wait())
+    finally:
+        await engine.dispose()
+
+
+async def _loop(job: Job, settings: Settings, sessionmaker, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await job.run(settings, sessionmaker)
+        except Exception:  # one failing run must not stop the worker; it is retried next round
+            log.exception("job %s failed", job.name)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=job.every_seconds)
+        except TimeoutError:
+            pass
