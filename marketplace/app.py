@@ -10,11 +10,12 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar, Request, Response, get
 from litestar.config.csrf import CSRFConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import Headers, MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
@@ -28,9 +29,10 @@ from marketplace import i18n
 from marketplace.accounts.api import AccountsApi, provide_accounts
 from marketplace.accounts.api import provide_principal
 from marketplace.accounts.pages import AccountPages
+from marketplace.accounts.services import use_password_profile
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import make_engine, make_sessionmaker, provide_db_session
-from marketplace.errors import DomainError, NotAuthenticated
+from marketplace.errors import DomainError, NotAuthenticated, NotFound
 from marketplace.search.services import SearchEngine
 from marketplace.web import is_api, render_error
 
@@ -113,7 +115,7 @@ async def provide_settings(state: State) -> Settings:
     return state.settings
 
 
-@get("/health", sync_to_thread=False, include_in_schema=True, tags=["ops"])
+@get("/health", tags=["ops"])
 async def health(request: Request) -> Response:
     """Database and search status; 503 when either is down."""
     state = request.app.state
@@ -144,6 +146,7 @@ async def wait_for_database(engine, timeout: float = 60) -> None:
 def create_app(settings: Settings) -> Litestar:
     if not settings.database_url or not settings.meili_url:
         raise ValueError("create_app needs DATABASE_URL and MEILI_URL; `marketplace run` starts embedded ones")
+    use_password_profile(settings.password_hash_profile)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -203,6 +206,7 @@ def create_app(settings: Settings) -> Litestar:
         },
         openapi_config=OpenAPIConfig(title="Medical tech-transfer marketplace", version="1", path="/schema"),
         request_max_body_size=settings.max_body_bytes,
+        logging_config=LoggingConfig(log_exceptions="always", disable_stack_trace={404, NotFound, DomainError}),
         debug=settings.debug,
     )
     app.state.settings = settings

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "noreply@marketplace.local"
     invitation_ttl_hours: int = 72
+    # argon2 cost profile from argon2.profiles; the test suite uses CHEAPEST to stay quick.
+    password_hash_profile: str = "RFC_9106_LOW_MEMORY"
     # Login attempts allowed per e-mail address and client, and per client alone.
     login_rate_limit: str = "5/minute"
     login_rate_limit_per_ip: str = "30/minute"

@@ -3,6 +3,7 @@ navigation by role, and error pages."""
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from litestar import Request, Response
@@ -12,6 +13,15 @@ from marketplace.accounts.models import Role
 from marketplace.tenancy import ANONYMOUS, Principal
 
 API_PREFIXES = ("/api/", "/health", "/schema")
+
+
+def client_ip(request: Request) -> str | None:
+    """The peer's address for the audit trail, or None when it is not an IP (test clients, odd proxies)."""
+    host = request.client.host if request.client else None
+    try:
+        return str(ipaddress.ip_address(host)) if host else None
+    except ValueError:
+        return None
 
 
 def is_api(request: Request) -> bool:

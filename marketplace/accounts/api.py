@@ -17,7 +17,7 @@ from marketplace.notifications.services import send_email
 from marketplace.i18n import gettext as _
 from marketplace.errors import NotAuthenticated
 from marketplace.tenancy import ANONYMOUS, Principal
-from marketplace.web import is_api
+from marketplace.web import client_ip, is_api
 
 
 async def provide_accounts(db_session: AsyncSession) -> AccountService:
@@ -119,7 +119,7 @@ class AccountsApi(Controller):
             name=data.name,
             role=data.role,
             ttl=timedelta(hours=settings.invitation_ttl_hours),
-            ip=request.client.host if request.client else None,
+            ip=client_ip(request),
         )
         org = await accounts.get_organization(principal, organization_id)
         await accounts.session.commit()  # the invitation exists before its e-mail leaves
@@ -156,7 +156,7 @@ class AccountsApi(Controller):
         self, request: Request, principal: Principal, accounts: AccountService, data: schemas.TokenCreate
     ) -> schemas.TokenCreated:
         token, raw = await accounts.create_token(
-            principal, data.name, ip=request.client.host if request.client else None
+            principal, data.name, ip=client_ip(request)
         )
         await accounts.session.refresh(token)
         return schemas.TokenCreated(**{f: getattr(token, f) for f in schemas.TokenOut.__struct_fields__}, token=raw)

@@ -21,13 +21,9 @@ from marketplace.audit import services as audit
 from marketplace.config import Settings
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput
 from marketplace.tenancy import Principal
-from marketplace.web import flash, render
+from marketplace.web import client_ip, flash, render
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
-
-def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 def safe_next(target: str | None) -> str:
@@ -121,9 +117,10 @@ class AccountPages(Controller):
         email = data.get("email", "").strip()
         target = safe_next(data.get("next"))
         limiter = request.app.state.login_limiter
-        ip = client_ip(request) or "unknown"
-        allowed = await limiter.hit(parse(settings.login_rate_limit_per_ip), "login-ip", ip)
-        allowed = await limiter.hit(parse(settings.login_rate_limit), "login", ip, email.lower()) and allowed
+        ip = client_ip(request)
+        peer = ip or "unknown"
+        allowed = await limiter.hit(parse(settings.login_rate_limit_per_ip), "login-ip", peer)
+        allowed = await limiter.hit(parse(settings.login_rate_limit), "login", peer, email.lower()) and allowed
         if not allowed:
             await audit.record(accounts.session, "login_rate_limited", ip=ip, email=email.lower())
             await accounts.session.commit()

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from authlib.common.security import generate_token
 from sqlalchemy import func, select
@@ -33,7 +33,7 @@ from marketplace.audit import services as audit
 from marketplace.errors import Conflict, DomainError, FieldError, Forbidden, InvalidInput, NotFound, invalid
 from marketplace.tenancy import Principal, OrgChoice, require_org_in_scope, scoped
 
-_hasher = PasswordHasher()
+_hasher = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
 TOKEN_PREFIX = "mkp_"
 MIN_PASSWORD_LENGTH = 10
 
@@ -51,6 +51,13 @@ def is_valid_credit_code(code: str) -> bool:
     if len(code) != 18 or any(c not in CREDIT_CODE_ALPHABET for c in code):
         return False
     return credit_code_check_character(code[:17]) == code[17]
+
+
+def use_password_profile(name: str) -> None:
+    """Pick argon2's cost profile (PASSWORD_HASH_PROFILE). Hashes made with a cheaper profile are
+    upgraded on the next sign-in, because check_needs_rehash compares against the current one."""
+    global _hasher
+    _hasher = PasswordHasher.from_parameters(getattr(profiles, name))
 
 
 def hash_password(password: str) -> str:

@@ -1,0 +1,191 @@
+"""Test session: real PostgreSQL and Meilisearch, started once, a database per xdist worker.
+
+With DATABASE_URL / MEILI_URL (+ MEILI_MASTER_KEY) set, the tests use those servers instead.
+The controller process starts the services and a migrated template database; each worker
+clones the template into its own database and uses its own Meilisearch index prefix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from marketplace.app import create_app
+from marketplace.config import Settings
+from marketplace.db import make_engine, make_sessionmaker, run_migrations
+from tests.helpers import Mailbox, World, build_world
+
+TEMPLATE_DB = "marketplace_template"
+_started: list = []
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _is_worker(config) or os.environ.get("MARKETPLACE_TEST_SERVER_URL"):
+        return
+    from marketplace.db import ensure_database
+    from marketplace.embedded import EmbeddedMeilisearch, EmbeddedPostgres
+
+    server_url = os.environ.get("DATABASE_URL", "")
+    if not server_url or not os.environ.get("MEILI_URL"):
+        data_dir = Path(tempfile.mkdtemp(prefix="mkt-"))
+        _started.append(data_dir)
+    if not server_url:
+        postgres = EmbeddedPostgres(data_dir)
+        postgres.start()
+        _started.append(postgres)
+        server_url = postgres.url()
+    if not os.environ.get("MEILI_URL"):
+        meili = EmbeddedMeilisearch(data_dir)
+        meili.start()
+        _started.append(meili)
+        os.environ["MARKETPLACE_TEST_MEILI_URL"] = meili.url
+        os.environ["MARKETPLACE_TEST_MEILI_KEY"] = meili.master_key()
+    else:
+        os.environ["MARKETPLACE_TEST_MEILI_URL"] = os.environ["MEILI_URL"]
+        os.environ["MARKETPLACE_TEST_MEILI_KEY"] = os.environ["MEILI_MASTER_KEY"]
+    asyncio.run(_recreate_database(server_url, TEMPLATE_DB))
+    run_migrations(asyncio.run(ensure_database(server_url, TEMPLATE_DB)))
+    os.environ["MARKETPLACE_TEST_SERVER_URL"] = server_url
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _is_worker(config):
+        return
+    for item in reversed(_started):
+        if isinstance(item, Path):
+            shutil.rmtree(item, ignore_errors=True)
+        else:
+            item.stop()
+    _started.clear()
+
+
+async def _recreate_database(server_url: str, name: str, template: str | None = None) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(f'drop database if exists "{name}" with (force)'))
+            if template:
+                await conn.execute(text(f'create database "{name}" template "{template}"'))
+    finally:
+        await engine.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def worker_id(request: pytest.FixtureRequest) -> str:
+    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+
+
+@pytest.fixture(scope="session")
+async def database_url(worker_id: str) -> str:
+    return await _recreate_database(
+        os.environ["MARKETPLACE_TEST_SERVER_URL"], f"marketplace_test_{worker_id}", template=TEMPLATE_DB
+    )
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[Mailbox]:
+    mailbox = Mailbox()
+    from marketplace.embedded.postgres import free_port
+
+    mailbox.port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
+    controller.start()
+    yield mailbox
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, worker_id: str, smtp_server: Mailbox, tmp_path_factory) -> Settings:
+    return Settings(
+        data_dir=tmp_path_factory.mktemp("data"),
+        database_url=database_url,
+        meili_url=os.environ["MARKETPLACE_TEST_MEILI_URL"],
+        meili_master_key=os.environ["MARKETPLACE_TEST_MEILI_KEY"],
+        meili_index_prefix=f"test_{worker_id}_",
+        secret_key="test-secret-key",
+        base_url="http://testserver.local",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_server.port,
+        demo_data=False,
+        password_hash_profile="CHEAPEST",
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+async def session_client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """The tests' own engine: the app runs in the test client's thread, on another event loop."""
+    engine = make_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def client(session_client: AsyncTestClient, app: Litestar, engine: AsyncEngine) -> AsyncIterator[AsyncTestClient]:
+    """The app with a fresh cookie jar and rate limiter; every table is emptied after the test."""
+    from limits.aio.storage import MemoryStorage
+    from limits.aio.strategies import MovingWindowRateLimiter
+
+    session_client.cookies.clear()
+    session_client.headers.pop("authorization", None)
+    app.state.login_limiter = MovingWindowRateLimiter(MemoryStorage())
+    yield session_client
+    session_client.cookies.clear()
+    await _truncate_all(engine)
+
+
+async def _truncate_all(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        tables = (
+            await conn.execute(
+                text("select tablename from pg_tables where schemaname = 'public' and tablename <> 'alembic_version'")
+            )
+        ).scalars()
+        await conn.execute(text(f"truncate {', '.join(tables)} restart identity cascade"))
+
+
+@pytest.fixture
+async def db(client: AsyncTestClient, engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session on the test's database, for arranging data and checking what was written."""
+    async with make_sessionmaker(engine)() as session:
+        yield session
+
+
+@pytest.fixture
+def mailbox(smtp_server: Mailbox) -> Mailbox:
+    smtp_server.messages.clear()
+    return smtp_server
+
+
+@pytest.fixture
+async def world(db: AsyncSession) -> World:
+    return await build_world(db)

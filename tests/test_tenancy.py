@@ -1,0 +1,168 @@
+"""Every route × every role × own organization / other organization / anonymous.
+
+A new route must be added to API_ROUTES or PAGE_ROUTES (or, if it is public by design, to PUBLIC
+with the reason): test_every_route_is_in_the_matrix fails otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from litestar.routes import HTTPRoute
+
+from marketplace.accounts.models import ADMIN_ROLES, Role
+from marketplace.accounts.services import AccountService
+from tests.helpers import (
+    ROLE_KIND,
+    Route,
+    World,
+    any_role,
+    check_api_matrix,
+    check_page_matrix,
+    fresh_member,
+    managed,
+    only,
+    readable,
+)
+
+MEMBER_ROLE = {"platform": "platform_analyst", "institution": "tto_staff", "company": "company_member"}
+
+
+def unique_email(world: World, role: Role, relation: str) -> str:
+    return f"{uuid.uuid4().hex[:12]}@invited.test"
+
+
+async def token_of(db, world: World, role: Role, relation: str) -> dict:
+    """Own: a token of the caller; other: a token of somebody else in another organization."""
+    accounts = AccountService(db)
+    email = world.emails[role] if relation == "own" else f"admin@{ROLE_KIND[role]}.other.test"
+    if relation == "other" and role in (Role.platform_admin, Role.platform_analyst):
+        email = "admin@platform.other.test"
+    user = await accounts.user_by_email(email)
+    token, _raw = await accounts.create_token(await accounts.principal_for_user(user.id), "matrix")
+    await db.commit()
+    return {"token": token.id}
+
+
+def new_platform_org(world: World, role: Role, relation: str) -> dict:
+    return {"kind": "platform", "name_zh": f"平台{uuid.uuid4().hex[:6]}", "city": "上海"}
+
+
+API_ROUTES = [
+    Route("GET", "/api/v1/me", any_role(200)),
+    Route("GET", "/api/v1/organizations", any_role(200)),
+    Route("POST", "/api/v1/organizations", only(201, Role.platform_admin), body=new_platform_org),
+    Route("GET", "/api/v1/organizations/{org}", readable(200)),
+    Route("GET", "/api/v1/organizations/{org}/members", readable(200)),
+    Route(
+        "POST",
+        "/api/v1/organizations/{org}/members",
+        managed(201),
+        body=lambda w, role, rel: {"email": unique_email(w, role, rel), "role": MEMBER_ROLE[ROLE_KIND[role]]},
+    ),
+    Route(
+        "PATCH",
+        "/api/v1/organizations/{org}/members/{membership}",
+        managed(200),
+        body=lambda w, role, rel: {"role": MEMBER_ROLE[ROLE_KIND[role]]},
+    ),
+    Route("DELETE", "/api/v1/organizations/{org}/members/{membership}", managed(204), prepare=fresh_member),
+    Route("GET", "/api/v1/tokens", any_role(200)),
+    Route("POST", "/api/v1/tokens", any_role(201), body=lambda w, role, rel: {"name": "matrix"}),
+    Route(
+        "DELETE",
+        "/api/v1/tokens/{token}",
+        lambda role, relation: 204 if relation == "own" else 404,
+        prepare=token_of,
+    ),
+]
+
+
+def admins_in_own_org(ok: int):
+    """Pages act for the organization the user is signed in to: another one's records are 404 to
+    its administrators; other roles may not manage members anywhere (403)."""
+    return lambda role, relation: 403 if role not in ADMIN_ROLES else (404 if relation == "other" else ok)
+
+
+PAGE_ROUTES = [
+    Route("GET", "/", any_role(200), anonymous=200),
+    Route("GET", "/profile", any_role(200), anonymous=302),
+    Route("POST", "/profile", any_role(302), anonymous=302, body=lambda w, r, rel: {"name": "新名字"}),
+    Route(
+        "POST",
+        "/profile/password",
+        any_role(302),
+        anonymous=302,
+        body=lambda w, r, rel: {"current_password": "test-password-1", "new_password": "test-password-1"},
+    ),
+    Route("GET", "/tokens", any_role(200), anonymous=302),
+    Route("POST", "/tokens", any_role(302), anonymous=302, body=lambda w, r, rel: {"name": "page token"}),
+    Route(
+        "POST", "/tokens/{token}/revoke", lambda role, rel: 302 if rel == "own" else 404, anonymous=302, prepare=token_of
+    ),
+    Route("GET", "/members", only(200, *ADMIN_ROLES), anonymous=302),
+    Route(
+        "POST",
+        "/members",
+        only(302, *ADMIN_ROLES),
+        anonymous=302,
+        body=lambda w, role, rel: {"email": unique_email(w, role, rel), "role": MEMBER_ROLE[ROLE_KIND[role]]},
+    ),
+    Route(
+        "POST",
+        "/members/{membership}/role",
+        admins_in_own_org(302),
+        anonymous=302,
+        body=lambda w, role, rel: {"role": MEMBER_ROLE[ROLE_KIND[role]]},
+    ),
+    Route("POST", "/members/{membership}/remove", admins_in_own_org(302), anonymous=302, prepare=fresh_member),
+    Route("GET", "/organizations", only(200, Role.platform_admin, Role.platform_analyst), anonymous=302),
+    Route(
+        "POST",
+        "/organizations",
+        only(302, Role.platform_admin),
+        anonymous=302,
+        body=lambda w, r, rel: new_platform_org(w, r, rel),
+    ),
+    Route("POST", "/switch-org", any_role(302), anonymous=302, body=lambda w, r, rel: {"organization_id": ""}),
+]
+
+# Public by design, each with the reason.
+PUBLIC = {
+    ("GET", "/health"): "operations probe; reports only up/down",
+    ("GET", "/login"): "sign-in form",
+    ("POST", "/login"): "sign-in",
+    ("POST", "/logout"): "ends whatever session the cookie holds",
+    ("POST", "/lang"): "language cookie for anyone",
+    ("GET", "/invitations/{}"): "the one-time secret in the link is the credential (tests/test_accounts.py)",
+    ("POST", "/invitations/{}"): "the one-time secret in the link is the credential (tests/test_accounts.py)",
+}
+NOT_ROUTES = ("/static", "/assets", "/schema")
+
+
+def normalize(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+def test_every_route_is_in_the_matrix(app) -> None:
+    covered = {(r.method, normalize(r.path)) for r in API_ROUTES + PAGE_ROUTES} | set(PUBLIC)
+    missing = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or route.path.startswith(NOT_ROUTES):
+            continue
+        for method in route.methods - {"HEAD", "OPTIONS"}:
+            if (method, normalize(route.path)) not in covered:
+                missing.append(f"{method} {route.path}")
+    assert not missing, "routes without a tenancy matrix entry: " + ", ".join(sorted(missing))
+
+
+@pytest.mark.parametrize("route", API_ROUTES, ids=lambda r: f"{r.method} {r.path}")
+async def test_api_route_matrix(client, db, world, route: Route) -> None:
+    await check_api_matrix(client, db, world, route)
+
+
+@pytest.mark.parametrize("route", PAGE_ROUTES, ids=lambda r: f"{r.method} {r.path}")
+async def test_page_route_matrix(client, db, world, route: Route) -> None:
+    await check_page_matrix(client, db, world, route)
