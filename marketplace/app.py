@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
@@ -13,7 +14,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import Headers, MutableScopeHeaders, State
 from litestar.di import Provide
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
@@ -31,7 +32,7 @@ from marketplace.accounts.api import provide_principal
 from marketplace.accounts.pages import AccountPages
 from marketplace.accounts.services import use_password_profile
 from marketplace.config import PROJECT_ROOT, Settings
-from marketplace.db import make_engine, make_sessionmaker, provide_db_session
+from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, NotAuthenticated, NotFound
 from marketplace.search.services import SearchEngine
 from marketplace.web import is_api, render_error
@@ -71,22 +72,25 @@ def locale_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def _field_name(key: str) -> str:
-    return key.removeprefix("data.").removeprefix("$.")
+def _field_name(item: dict) -> str:
+    """msgspec names unknown and missing fields only in its message; otherwise the key has it."""
+    named = re.search(r"field `([^`]+)`", str(item.get("message", "")))
+    if named:
+        return named.group(1)
+    return str(item.get("key", "")).removeprefix("data.").removeprefix("$.")
 
 
 def validation_error_handler(request: Request, exc: ValidationException) -> Response:
-    """Litestar/msgspec validation (wrong types, unknown or missing fields, bad JSON) → field errors."""
-    errors = []
-    for item in exc.extra or []:
-        if isinstance(item, dict):
-            errors.append({"field": _field_name(str(item.get("key", ""))), "message": i18n.translate_validation(item.get("message", ""))})
-    if not errors:
-        errors.append({"field": "", "message": i18n.translate_validation(str(exc.detail))})
-    body = {"status_code": 400, "detail": i18n.gettext("The request has invalid fields."), "errors": errors}
+    """Litestar/msgspec validation (wrong types, unknown or missing fields) → field-level errors."""
+    errors = [
+        {"field": _field_name(item), "message": i18n.translate_validation(str(item.get("message", "")))}
+        for item in (exc.extra or [])
+        if isinstance(item, dict)
+    ] or [{"field": "", "message": i18n.translate_validation(str(exc.detail))}]
+    detail = i18n.gettext("The request has invalid fields.")
     if not is_api(request):
-        return render_error(request, 400, body["detail"])
-    return Response(body, status_code=400)
+        return render_error(request, 400, detail)
+    return Response({"status_code": 400, "detail": detail, "errors": errors}, status_code=400)
 
 
 def domain_error_handler(request: Request, exc: DomainError) -> Response:
@@ -105,10 +109,16 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
 
 
 def http_error_handler(request: Request, exc: HTTPException) -> Response:
-    detail = i18n.http_status_text(exc.status_code, str(exc.detail))
+    errors = []
+    if isinstance(exc.__cause__, SerializationException):  # the body could not be decoded at all
+        detail = i18n.gettext("The body is not valid JSON.")
+        errors.append({"field": "body", "message": detail})
+    else:
+        detail = i18n.http_status_text(exc.status_code, str(exc.detail))
     if not is_api(request):
         return render_error(request, exc.status_code, detail)
-    return Response({"status_code": exc.status_code, "detail": detail, "errors": []}, status_code=exc.status_code, headers=exc.headers)
+    body = {"status_code": exc.status_code, "detail": detail, "errors": errors}
+    return Response(body, status_code=exc.status_code, headers=exc.headers)
 
 
 async def provide_settings(state: State) -> Settings:
@@ -182,7 +192,7 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[lifespan],
         dependencies={
             "settings": Provide(provide_settings),
-            "db_session": Provide(provide_db_session),
+            "db_session": Provide(provide_db_session, sync_to_thread=False),
             "principal": Provide(provide_principal),
             "accounts": Provide(provide_accounts),
         },
@@ -205,6 +215,7 @@ def create_app(settings: Settings) -> Litestar:
             HTTPException: http_error_handler,
         },
         openapi_config=OpenAPIConfig(title="Medical tech-transfer marketplace", version="1", path="/schema"),
+        before_send=[finish_db_session],
         request_max_body_size=settings.max_body_bytes,
         logging_config=LoggingConfig(log_exceptions="always", disable_stack_trace={404, NotFound, DomainError}),
         debug=settings.debug,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncGenerator
 from datetime import datetime, timezone
 
 from litestar.datastructures import State
+from litestar.types import Message, Scope
 from sqlalchemy import DateTime, MetaData, func
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -48,20 +48,36 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
-    """One session and transaction per request.
+_SESSION_KEY = "_marketplace_db_session"
 
-    The transaction commits when the handler returns (redirects included) and rolls back when it
-    raises, so a refused request changes nothing.
+
+def provide_db_session(state: State, scope: Scope) -> AsyncSession:
+    """One session and transaction per request, finished by `finish_db_session`.
+
+    Not a generator dependency: Litestar skips generator clean-up when a later dependency raises,
+    which would leave a connection idle in its transaction.
     """
-    async with state.sessionmaker() as session:
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
+    session = scope.get(_SESSION_KEY)
+    if session is None:
+        session = scope[_SESSION_KEY] = state.sessionmaker()  # type: ignore[literal-required]
+    return session
+
+
+async def finish_db_session(message: Message, scope: Scope) -> None:
+    """before_send hook: commit when the answer is a success or a redirect, otherwise roll back,
+    so a refused request changes nothing; then return the connection."""
+    if message["type"] != "http.response.start":
+        return
+    session: AsyncSession | None = scope.pop(_SESSION_KEY, None)  # type: ignore[misc]
+    if session is None:
+        return
+    try:
+        if message["status"] < 400:
             await session.commit()
+        else:
+            await session.rollback()
+    finally:
+        await session.close()
 
 
 def run_migrations(database_url: str) -> None:

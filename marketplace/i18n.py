@@ -115,6 +115,8 @@ def translate_validation(message: str) -> str:
         params = {}
         if "%(n)s" in msgid:
             params["n"] = groups[-1]
+            if msgid.startswith("Must have at least") and params["n"] == "1":
+                return gettext("Required.")
         if "%(expected)s" in msgid:
             params["expected"] = gettext(_TYPE_NAMES.get(groups[0], groups[0]))
             params["got"] = gettext(_TYPE_NAMES.get(groups[1], groups[1]))

@@ -6,6 +6,8 @@ import uuid
 from datetime import timedelta
 
 from litestar import Controller, Request, delete, get, patch, post
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,9 +55,16 @@ async def send_invitation(settings: Settings, email: str, org_name: str, raw_tok
     await send_email(settings, email, subject, body)
 
 
+def requires_bearer(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    """Refuse an unauthenticated call before its body is read, so it gets 401 rather than 400."""
+    if "authorization" not in connection.headers:
+        raise NotAuthenticated()
+
+
 class AccountsApi(Controller):
     path = "/api/v1"
     tags = ["accounts"]
+    guards = [requires_bearer]
 
     @get("/me")
     async def me(self, principal: Principal, accounts: AccountService) -> schemas.MeOut:

@@ -202,7 +202,6 @@ class AccountPages(Controller):
         try:
             await accounts.change_password(principal, data.get("current_password", ""), data.get("new_password", ""))
         except DomainError as error:
-            await accounts.session.rollback()
             return await self._profile(request, principal, accounts, 400, errors=field_errors(error))
         flash(request, "Your password has been changed.")
         return Redirect("/profile")
@@ -278,7 +277,6 @@ class AccountPages(Controller):
                 ip=client_ip(request),
             )
         except DomainError as error:
-            await accounts.session.rollback()
             return await self._members(request, principal, accounts, 400, errors=field_errors(error), form=data)
         org = await accounts.get_organization(principal, principal.organization_id)
         await accounts.session.commit()
@@ -296,7 +294,6 @@ class AccountPages(Controller):
         except (InvalidInput, DomainError) as error:
             if error.status_code == 404:
                 raise
-            await accounts.session.rollback()
             return await self._members(request, principal, accounts, error.status_code, errors=field_errors(error))
         flash(request, "The role has been changed.")
         return Redirect("/members")
@@ -311,7 +308,6 @@ class AccountPages(Controller):
         except DomainError as error:
             if error.status_code == 404:
                 raise
-            await accounts.session.rollback()
             return await self._members(request, principal, accounts, error.status_code, errors=field_errors(error))
         flash(request, "The member has been removed.")
         return Redirect("/members")
@@ -334,7 +330,6 @@ class AccountPages(Controller):
                 raise InvalidInput(FieldError("password_confirm", "The two passwords differ."))
             await accounts.accept_invitation(token, password=password, name=data.get("name"))
         except DomainError as error:
-            await accounts.session.rollback()
             return render(
                 request, "invitation.html", principal, 400, invitation=invitation, user=user, org=org, errors=field_errors(error)
             )
@@ -369,7 +364,6 @@ class AccountPages(Controller):
         try:
             await accounts.create_organization(principal, organization_input(data))
         except DomainError as error:
-            await accounts.session.rollback()
             return await self._organizations(request, principal, accounts, error.status_code, errors=field_errors(error), form=data)
         flash(request, "The organization has been created.")
         return Redirect("/organizations")
