@@ -33,7 +33,7 @@ from marketplace.accounts.pages import AccountPages
 from marketplace.accounts.services import use_password_profile
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
-from marketplace.errors import DomainError, NotAuthenticated, NotFound
+from marketplace.errors import DomainError, NotAuthenticated
 from marketplace.search.services import SearchEngine
 from marketplace.web import is_api, render_error
 
@@ -217,7 +217,10 @@ def create_app(settings: Settings) -> Litestar:
         openapi_config=OpenAPIConfig(title="Medical tech-transfer marketplace", version="1", path="/schema"),
         before_send=[finish_db_session],
         request_max_body_size=settings.max_body_bytes,
-        logging_config=LoggingConfig(log_exceptions="always", disable_stack_trace={404, NotFound, DomainError}),
+        # Server errors are logged with their stack; a client's mistakes are not.
+        logging_config=LoggingConfig(
+            log_exceptions="always", disable_stack_trace={400, 401, 403, 404, 405, 409, 413, 422, 429}
+        ),
         debug=settings.debug,
     )
     app.state.settings = settings

@@ -100,7 +100,7 @@ _VALIDATION_PATTERNS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"Expected `(\w+)` >= (\d+)"), N_("Must be at least %(n)s.")),
     (re.compile(r"Expected `(\w+)` <= (\d+)"), N_("Must be at most %(n)s.")),
     (re.compile(r"Invalid enum value"), N_("Not one of the allowed values.")),
-    (re.compile(r"Expected `(\w+)`(?: \| `\w+`)*, got `(\w+)`"), N_("Wrong type: expected %(expected)s, got %(got)s.")),
+    (re.compile(r"Expected `(\w+)(?: \| \w+)*`, got `(\w+)`"), N_("Wrong type: expected %(expected)s, got %(got)s.")),
     (re.compile(r"JSON is malformed|malformed|Expecting|Invalid JSON", re.I), N_("The body is not valid JSON.")),
 ]
 
