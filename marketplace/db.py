@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime, timezone
 
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.types import Message, Scope
 from sqlalchemy import DateTime, MetaData, func
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -49,6 +50,8 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 _SESSION_KEY = "_marketplace_db_session"
+# Handlers and providers ask for the request's session by this name and type.
+DbSession = NamedDependency[AsyncSession]
 
 
 def provide_db_session(state: State, scope: Scope) -> AsyncSession:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from litestar.di import NamedDependency
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,6 +69,8 @@ class Principal:
 
 
 ANONYMOUS = Principal()
+# Handlers ask for the caller by this name and type (provided by accounts.api.provide_principal).
+CurrentPrincipal = NamedDependency[Principal]
 
 
 def scoped(stmt: Select, org_column, principal: Principal) -> Select:

@@ -7,10 +7,15 @@ import ipaddress
 from dataclasses import dataclass
 
 from litestar import Request, Response
+from litestar.di import NamedDependency
 from litestar.response import Template
+
+from marketplace.config import Settings
 
 from marketplace.accounts.models import Role
 from marketplace.tenancy import ANONYMOUS, Principal
+
+AppSettings = NamedDependency[Settings]
 
 API_PREFIXES = ("/api/", "/health", "/schema")
 

@@ -9,20 +9,25 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from marketplace.accounts import schemas
 from marketplace.accounts.models import ApiToken, Membership, Organization
 from marketplace.accounts.services import AccountService, OrganizationInput
 from marketplace.config import Settings
+from marketplace.db import DbSession
 from marketplace.notifications.services import send_email
 from marketplace.i18n import gettext as _
 from marketplace.errors import NotAuthenticated
-from marketplace.tenancy import ANONYMOUS, Principal
-from marketplace.web import client_ip, is_api
+from marketplace.tenancy import ANONYMOUS, CurrentPrincipal, Principal
+from marketplace.web import AppSettings, client_ip, is_api
+
+Accounts = NamedDependency[AccountService]
 
 
-async def provide_accounts(db_session: AsyncSession) -> AccountService:
+async def provide_accounts(db_session: DbSession) -> AccountService:
+    """The accounts service on the request's session."""
     return AccountService(db_session)
 
 
@@ -42,7 +47,7 @@ def member_out(m: Membership) -> schemas.MemberOut:
     )
 
 
-async def send_invitation(settings: Settings, email: str, org_name: str, raw_token: str) -> None:
+async def send_invitation(settings: AppSettings, email: str, org_name: str, raw_token: str) -> None:
     link = f"{settings.base_url.rstrip('/')}/invitations/{raw_token}"
     subject = _("You are invited to %(org)s on the medical tech-transfer marketplace", org=org_name)
     body = _(
@@ -67,7 +72,7 @@ class AccountsApi(Controller):
     guards = [requires_bearer]
 
     @get("/me")
-    async def me(self, principal: Principal, accounts: AccountService) -> schemas.MeOut:
+    async def me(self, principal: CurrentPrincipal, accounts: Accounts) -> schemas.MeOut:
         user = await accounts.get_user(principal)
         refs = [
             schemas.OrganizationRef(id=m.organization_id, kind=m.kind, name_zh=m.name_zh, name_en=m.name_en, role=m.role)
@@ -86,13 +91,13 @@ class AccountsApi(Controller):
 
     @get("/organizations")
     async def list_organizations(
-        self, principal: Principal, accounts: AccountService, kind: str | None = None
+        self, principal: CurrentPrincipal, accounts: Accounts, kind: FromQuery[str | None] = None
     ) -> list[schemas.OrganizationOut]:
         return [organization_out(o) for o in await accounts.list_organizations(principal, kind=kind)]
 
     @post("/organizations", status_code=HTTP_201_CREATED)
     async def create_organization(
-        self, principal: Principal, accounts: AccountService, data: schemas.OrganizationCreate
+        self, principal: CurrentPrincipal, accounts: Accounts, data: JSONBody[schemas.OrganizationCreate]
     ) -> schemas.OrganizationOut:
         fields = {f: getattr(data, f) for f in data.__struct_fields__}
         org = await accounts.create_organization(principal, OrganizationInput(**fields))
@@ -101,13 +106,13 @@ class AccountsApi(Controller):
 
     @get("/organizations/{organization_id:uuid}")
     async def get_organization(
-        self, principal: Principal, accounts: AccountService, organization_id: uuid.UUID
+        self, principal: CurrentPrincipal, accounts: Accounts, organization_id: FromPath[uuid.UUID]
     ) -> schemas.OrganizationOut:
         return organization_out(await accounts.get_organization(principal, organization_id))
 
     @get("/organizations/{organization_id:uuid}/members")
     async def list_members(
-        self, principal: Principal, accounts: AccountService, organization_id: uuid.UUID
+        self, principal: CurrentPrincipal, accounts: Accounts, organization_id: FromPath[uuid.UUID]
     ) -> list[schemas.MemberOut]:
         return [member_out(m) for m in await accounts.list_members(principal, organization_id)]
 
@@ -115,11 +120,11 @@ class AccountsApi(Controller):
     async def invite_member(
         self,
         request: Request,
-        principal: Principal,
-        accounts: AccountService,
-        settings: Settings,
-        organization_id: uuid.UUID,
-        data: schemas.InvitationCreate,
+        principal: CurrentPrincipal,
+        accounts: Accounts,
+        settings: AppSettings,
+        organization_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.InvitationCreate],
     ) -> schemas.InvitationOut:
         invitation, user, raw = await accounts.invite(
             principal,
@@ -140,11 +145,11 @@ class AccountsApi(Controller):
     @patch("/organizations/{organization_id:uuid}/members/{membership_id:uuid}")
     async def change_role(
         self,
-        principal: Principal,
-        accounts: AccountService,
-        organization_id: uuid.UUID,
-        membership_id: uuid.UUID,
-        data: schemas.RoleChange,
+        principal: CurrentPrincipal,
+        accounts: Accounts,
+        organization_id: FromPath[uuid.UUID],
+        membership_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.RoleChange],
     ) -> schemas.MemberOut:
         await accounts.change_role(principal, organization_id, membership_id, data.role)
         members = await accounts.list_members(principal, organization_id)
@@ -152,17 +157,17 @@ class AccountsApi(Controller):
 
     @delete("/organizations/{organization_id:uuid}/members/{membership_id:uuid}", status_code=HTTP_204_NO_CONTENT)
     async def remove_member(
-        self, principal: Principal, accounts: AccountService, organization_id: uuid.UUID, membership_id: uuid.UUID
+        self, principal: CurrentPrincipal, accounts: Accounts, organization_id: FromPath[uuid.UUID], membership_id: FromPath[uuid.UUID]
     ) -> None:
         await accounts.remove_member(principal, organization_id, membership_id)
 
     @get("/tokens")
-    async def list_tokens(self, principal: Principal, accounts: AccountService) -> list[schemas.TokenOut]:
+    async def list_tokens(self, principal: CurrentPrincipal, accounts: Accounts) -> list[schemas.TokenOut]:
         return [token_out(t) for t in await accounts.list_tokens(principal)]
 
     @post("/tokens", status_code=HTTP_201_CREATED)
     async def create_token(
-        self, request: Request, principal: Principal, accounts: AccountService, data: schemas.TokenCreate
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, data: JSONBody[schemas.TokenCreate]
     ) -> schemas.TokenCreated:
         token, raw = await accounts.create_token(
             principal, data.name, ip=client_ip(request)
@@ -171,12 +176,12 @@ class AccountsApi(Controller):
         return schemas.TokenCreated(**{f: getattr(token, f) for f in schemas.TokenOut.__struct_fields__}, token=raw)
 
     @delete("/tokens/{token_id:uuid}", status_code=HTTP_204_NO_CONTENT)
-    async def revoke_token(self, principal: Principal, accounts: AccountService, token_id: uuid.UUID) -> None:
+    async def revoke_token(self, principal: CurrentPrincipal, accounts: Accounts, token_id: FromPath[uuid.UUID]) -> None:
         await accounts.revoke_token(principal, token_id)
 
 
 
-async def provide_principal(request: Request, accounts: AccountService) -> Principal:
+async def provide_principal(request: Request, accounts: Accounts) -> Principal:
     """Who is asking. The API trusts only bearer tokens, the pages only the session cookie, so the
     API needs no CSRF token and a stolen token cannot drive the pages."""
     authorization = request.headers.get("authorization")

@@ -5,25 +5,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Annotated
 
 from limits import parse
 from litestar import Controller, Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from marketplace import i18n
-from marketplace.accounts.api import send_invitation
+from marketplace.accounts.api import Accounts, send_invitation
 from marketplace.accounts.models import ROLES_BY_KIND, CompanySegment, HospitalGrade, OrgKind, Role
 from marketplace.accounts.services import AccountService, OrganizationInput
 from marketplace.audit import services as audit
 from marketplace.config import Settings
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput
-from marketplace.tenancy import Principal
-from marketplace.web import client_ip, flash, render
+from marketplace.tenancy import CurrentPrincipal, Principal
+from marketplace.web import AppSettings, client_ip, flash, render
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Form = URLEncodedBody[dict[str, str]]
 
 
 def safe_next(target: str | None) -> str:
@@ -90,7 +88,7 @@ class AccountPages(Controller):
     # ----- home, sign-in, switches ------------------------------------------------------------
 
     @get("/")
-    async def home(self, request: Request, principal: Principal, accounts: AccountService) -> Template:
+    async def home(self, request: Request, principal: CurrentPrincipal, accounts: Accounts) -> Template:
         if not principal.is_authenticated:
             return render(request, "landing.html", principal)
         org = await accounts.get_organization(principal, principal.organization_id)
@@ -105,14 +103,14 @@ class AccountPages(Controller):
         return render(request, "dashboard.html", principal, **context)
 
     @get("/login")
-    async def login_form(self, request: Request, principal: Principal, next: str | None = None) -> Response:
+    async def login_form(self, request: Request, principal: CurrentPrincipal, next: FromQuery[str | None] = None) -> Response:
         if principal.is_authenticated:
             return Redirect(safe_next(next))
         return render(request, "login.html", principal, next=safe_next(next), errors={}, email="")
 
     @post("/login")
     async def login(
-        self, request: Request, principal: Principal, accounts: AccountService, settings: Settings, data: Form
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, settings: AppSettings, data: Form
     ) -> Response:
         email = data.get("email", "").strip()
         target = safe_next(data.get("next"))
@@ -146,14 +144,14 @@ class AccountPages(Controller):
         return response
 
     @post("/logout")
-    async def logout(self, request: Request, principal: Principal, accounts: AccountService) -> Redirect:
+    async def logout(self, request: Request, principal: CurrentPrincipal, accounts: Accounts) -> Redirect:
         if principal.is_authenticated:
             await audit.record(accounts.session, "logout", actor_user_id=principal.user_id, ip=client_ip(request))
         request.clear_session()
         return Redirect("/login")
 
     @post("/switch-org")
-    async def switch_org(self, request: Request, principal: Principal, data: Form) -> Redirect:
+    async def switch_org(self, request: Request, principal: CurrentPrincipal, data: Form) -> Redirect:
         principal.require()
         wanted = data.get("organization_id", "")
         if wanted not in {str(m.organization_id) for m in principal.memberships}:
@@ -164,7 +162,7 @@ class AccountPages(Controller):
 
     @post("/lang")
     async def switch_language(
-        self, request: Request, principal: Principal, accounts: AccountService, data: Form
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, data: Form
     ) -> Redirect:
         locale = data.get("locale", "")
         response = Redirect(safe_next(data.get("next")))
@@ -176,18 +174,18 @@ class AccountPages(Controller):
 
     # ----- profile ----------------------------------------------------------------------------
 
-    async def _profile(self, request: Request, principal: Principal, accounts: AccountService, status: int = 200, **ctx) -> Template:
+    async def _profile(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, status: int = 200, **ctx) -> Template:
         user = await accounts.get_user(principal)
         ctx.setdefault("errors", {})
         return render(request, "profile.html", principal, status_code=status, user=user, **ctx)
 
     @get("/profile")
-    async def profile(self, request: Request, principal: Principal, accounts: AccountService) -> Template:
+    async def profile(self, request: Request, principal: CurrentPrincipal, accounts: Accounts) -> Template:
         principal.require()
         return await self._profile(request, principal, accounts)
 
     @post("/profile")
-    async def update_profile(self, request: Request, principal: Principal, accounts: AccountService, data: Form) -> Response:
+    async def update_profile(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, data: Form) -> Response:
         principal.require()
         try:
             await accounts.update_profile(principal, name=data.get("name", ""))
@@ -197,7 +195,7 @@ class AccountPages(Controller):
         return Redirect("/profile")
 
     @post("/profile/password")
-    async def change_password(self, request: Request, principal: Principal, accounts: AccountService, data: Form) -> Response:
+    async def change_password(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, data: Form) -> Response:
         principal.require()
         try:
             await accounts.change_password(principal, data.get("current_password", ""), data.get("new_password", ""))
@@ -209,7 +207,7 @@ class AccountPages(Controller):
     # ----- API tokens -------------------------------------------------------------------------
 
     @get("/tokens")
-    async def tokens(self, request: Request, principal: Principal, accounts: AccountService) -> Template:
+    async def tokens(self, request: Request, principal: CurrentPrincipal, accounts: Accounts) -> Template:
         principal.require()
         created = request.session.pop("new_token", None)
         return render(
@@ -217,7 +215,7 @@ class AccountPages(Controller):
         )
 
     @post("/tokens")
-    async def create_token(self, request: Request, principal: Principal, accounts: AccountService, data: Form) -> Response:
+    async def create_token(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, data: Form) -> Response:
         principal.require()
         try:
             _token, raw = await accounts.create_token(principal, data.get("name", ""), ip=client_ip(request))
@@ -229,14 +227,14 @@ class AccountPages(Controller):
         return Redirect("/tokens")
 
     @post("/tokens/{token_id:uuid}/revoke")
-    async def revoke_token(self, request: Request, principal: Principal, accounts: AccountService, token_id: uuid.UUID) -> Redirect:
+    async def revoke_token(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, token_id: FromPath[uuid.UUID]) -> Redirect:
         await accounts.revoke_token(principal, token_id)
         flash(request, "The token has been revoked.")
         return Redirect("/tokens")
 
     # ----- members ----------------------------------------------------------------------------
 
-    async def _members(self, request: Request, principal: Principal, accounts: AccountService, status: int = 200, **ctx) -> Template:
+    async def _members(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, status: int = 200, **ctx) -> Template:
         if not principal.is_org_admin:
             raise Forbidden()
         org_id = principal.organization_id
@@ -254,13 +252,13 @@ class AccountPages(Controller):
         )
 
     @get("/members")
-    async def members(self, request: Request, principal: Principal, accounts: AccountService) -> Template:
+    async def members(self, request: Request, principal: CurrentPrincipal, accounts: Accounts) -> Template:
         principal.require()
         return await self._members(request, principal, accounts)
 
     @post("/members")
     async def invite(
-        self, request: Request, principal: Principal, accounts: AccountService, settings: Settings, data: Form
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, settings: AppSettings, data: Form
     ) -> Response:
         principal.require()
         email = data.get("email", "").strip()
@@ -286,7 +284,7 @@ class AccountPages(Controller):
 
     @post("/members/{membership_id:uuid}/role")
     async def change_role(
-        self, request: Request, principal: Principal, accounts: AccountService, membership_id: uuid.UUID, data: Form
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, membership_id: FromPath[uuid.UUID], data: Form
     ) -> Response:
         principal.require()
         try:
@@ -300,7 +298,7 @@ class AccountPages(Controller):
 
     @post("/members/{membership_id:uuid}/remove")
     async def remove_member(
-        self, request: Request, principal: Principal, accounts: AccountService, membership_id: uuid.UUID
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, membership_id: FromPath[uuid.UUID]
     ) -> Response:
         principal.require()
         try:
@@ -315,13 +313,13 @@ class AccountPages(Controller):
     # ----- invitations ------------------------------------------------------------------------
 
     @get("/invitations/{token:str}")
-    async def invitation(self, request: Request, principal: Principal, accounts: AccountService, token: str) -> Template:
+    async def invitation(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, token: FromPath[str]) -> Template:
         invitation, user, org = await accounts.open_invitation(token)
         return render(request, "invitation.html", principal, invitation=invitation, user=user, org=org, errors={})
 
     @post("/invitations/{token:str}")
     async def accept_invitation(
-        self, request: Request, principal: Principal, accounts: AccountService, token: str, data: Form
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, token: FromPath[str], data: Form
     ) -> Response:
         invitation, user, org = await accounts.open_invitation(token)
         password = data.get("password") if user.password_hash is None else None
@@ -339,7 +337,7 @@ class AccountPages(Controller):
 
     # ----- organizations (platform) -----------------------------------------------------------
 
-    async def _organizations(self, request: Request, principal: Principal, accounts: AccountService, status: int = 200, **ctx) -> Template:
+    async def _organizations(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, status: int = 200, **ctx) -> Template:
         principal.require(Role.platform_admin, Role.platform_analyst)
         ctx.setdefault("errors", {})
         ctx.setdefault("form", {})
@@ -355,11 +353,11 @@ class AccountPages(Controller):
         )
 
     @get("/organizations")
-    async def organizations(self, request: Request, principal: Principal, accounts: AccountService) -> Template:
+    async def organizations(self, request: Request, principal: CurrentPrincipal, accounts: Accounts) -> Template:
         return await self._organizations(request, principal, accounts)
 
     @post("/organizations")
-    async def create_organization(self, request: Request, principal: Principal, accounts: AccountService, data: Form) -> Response:
+    async def create_organization(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, data: Form) -> Response:
         principal.require(Role.platform_admin)
         try:
             await accounts.create_organization(principal, organization_input(data))

@@ -1,0 +1,49 @@
+"""How the app meets its services: configured URLs start nothing, start-up waits for health and
+warms the Chinese segmenter, /health tells when search is down."""
+
+from __future__ import annotations
+
+import httpx
+import psutil
+import pytest
+
+from marketplace.cli import services
+from marketplace.config import Settings
+from marketplace.embedded.postgres import free_port
+from marketplace.search.services import SearchEngine
+
+
+def test_configured_urls_start_nothing(settings: Settings, tmp_path) -> None:
+    configured = settings.model_copy(update={"data_dir": tmp_path})
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    with services(configured) as used:
+        during = {p.pid for p in psutil.Process().children(recursive=True)}
+        assert used.database_url == settings.database_url and used.meili_url == settings.meili_url
+    assert during == before
+    assert not (tmp_path / "pgdata").exists() and not (tmp_path / "meili").exists()
+
+
+async def test_waiting_for_an_unreachable_search_engine_fails_clearly() -> None:
+    engine = SearchEngine(f"http://127.0.0.1:{free_port()}", "key")
+    with pytest.raises(RuntimeError, match="not healthy"):
+        await engine.wait_healthy(timeout=0.5)
+    await engine.aclose()
+
+
+async def test_start_up_sent_a_chinese_query(client, settings: Settings) -> None:
+    response = httpx.get(
+        f"{settings.meili_url}/indexes/{settings.meili_index_prefix}warmup/stats",
+        headers={"Authorization": f"Bearer {settings.meili_master_key}"},
+    )
+    assert response.status_code == 200, "the start-up warm-up creates its index and queries it"
+
+
+async def test_health_says_when_search_is_down(client, app) -> None:
+    real = app.state.search
+    app.state.search = SearchEngine(f"http://127.0.0.1:{free_port()}", "key")
+    try:
+        response = await client.get("/health")
+    finally:
+        app.state.search = real
+    assert response.status_code == 503
+    assert response.json() == {"status": "degraded", "database": "ok", "search": "unavailable"}
