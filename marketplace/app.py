@@ -31,6 +31,7 @@ from marketplace.accounts.api import AccountsApi, provide_accounts
 from marketplace.accounts.api import provide_principal
 from marketplace.accounts.pages import AccountPages
 from marketplace.accounts.services import use_password_profile
+from marketplace.catalog.api import CatalogApi, provide_catalog
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, NotAuthenticated
@@ -96,7 +97,7 @@ def validation_error_handler(request: Request, exc: ValidationException) -> Resp
 def domain_error_handler(request: Request, exc: DomainError) -> Response:
     if isinstance(exc, NotAuthenticated) and not is_api(request):
         return Redirect(f"/login?next={request.url.path}")
-    detail = i18n.gettext(exc.message, **exc.params)
+    detail = i18n.gettext(exc.message, **{k: i18n.gettext(v) if isinstance(v, str) else v for k, v in exc.params.items()})
     if not is_api(request):
         return render_error(request, exc.status_code, detail)
     body = {
@@ -188,13 +189,14 @@ def create_app(settings: Settings) -> Litestar:
     static_routers.append(create_static_files_router(path="/assets/pico", directories=[pico], name="pico"))
 
     app = Litestar(
-        route_handlers=[health, AccountsApi, AccountPages, *static_routers],
+        route_handlers=[health, AccountsApi, AccountPages, CatalogApi, *static_routers],
         lifespan=[lifespan],
         dependencies={
             "settings": Provide(provide_settings),
             "db_session": Provide(provide_db_session, sync_to_thread=False),
             "principal": Provide(provide_principal),
             "accounts": Provide(provide_accounts),
+            "catalog": Provide(provide_catalog),
         },
         middleware=[
             CookieBackendConfig(

@@ -27,6 +27,8 @@ from marketplace.db import make_engine, make_sessionmaker, run_migrations
 from tests.helpers import Mailbox, World, build_world
 
 TEMPLATE_DB = "marketplace_template"
+# Tables whose rows the migrations seed (vocabularies): kept between tests.
+SEEDED_TABLES = ("alembic_version", "therapeutic_areas")
 _started: list = []
 
 
@@ -167,7 +169,8 @@ async def _truncate_all(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         tables = (
             await conn.execute(
-                text("select tablename from pg_tables where schemaname = 'public' and tablename <> 'alembic_version'")
+                text("select tablename from pg_tables where schemaname = 'public' and tablename <> all(:keep)"),
+                {"keep": list(SEEDED_TABLES)},
             )
         ).scalars()
         await conn.execute(text(f"truncate {', '.join(tables)} restart identity cascade"))

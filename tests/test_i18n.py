@@ -10,6 +10,8 @@ from babel.messages.frontend import parse_mapping_cfg
 
 from marketplace import i18n
 from marketplace.accounts.models import CompanySegment, HospitalGrade, OrgKind, Role
+from marketplace.catalog import models as catalog
+from marketplace.catalog.services import TRANSITIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 # Must match KEYWORDS in the Makefile's `messages` target.
@@ -36,10 +38,14 @@ def extracted_ids() -> set[str]:
 
 def machine_values() -> set[str]:
     """Values the pages translate by value: roles, kinds, grades, segments, audit actions."""
-    values = {str(v) for enum in (Role, OrgKind, CompanySegment) for v in enum}
+    enums = (Role, OrgKind, CompanySegment, catalog.ListingKind, catalog.ResultType, catalog.ResourceType,
+             catalog.Status, catalog.Stage, catalog.OwnershipModel, catalog.LicenceOption, catalog.EngagementMode,
+             catalog.PricingModel, catalog.Availability, catalog.IpKind, catalog.IpStatus)
+    values = {str(v) for enum in enums for v in enum}
     values |= {f"grade {g}" for g in HospitalGrade}
     source = "\n".join(p.read_text() for p in (ROOT / "marketplace").rglob("*.py"))
     values |= set(re.findall(r'audit\.record\(\s*[\w.]+,\s*"(\w+)"', source))
+    values |= {f"listing_{action}" for action in TRANSITIONS}
     return values
 
 

@@ -233,6 +233,19 @@ class AccountService:
             raise NotFound()
         return org
 
+    async def public_organizations(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, Organization]:
+        """Names, city and kind of organizations are public (profile pages, listing owners)."""
+        if not ids:
+            return {}
+        rows = await self.session.scalars(select(Organization).where(Organization.id.in_(ids)))
+        return {org.id: org for org in rows}
+
+    async def public_organization(self, organization_id: uuid.UUID, kind: str | None = None) -> Organization:
+        org = (await self.public_organizations({organization_id})).get(organization_id)
+        if org is None or (kind and org.kind != kind):
+            raise NotFound()
+        return org
+
     # ----- members ----------------------------------------------------------------------------
 
     async def list_members(self, principal: Principal, organization_id: uuid.UUID) -> list[Membership]:
@@ -245,6 +258,13 @@ class AccountService:
             .order_by(User.name)
         )
         return list((await self.session.scalars(stmt)).all())
+
+    async def member_ids(self, organization_id: uuid.UUID, user_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of `user_ids` belong to the organization (for other domains naming people)."""
+        stmt = select(Membership.user_id).where(
+            Membership.organization_id == organization_id, Membership.user_id.in_(user_ids)
+        )
+        return set((await self.session.scalars(stmt)).all())
 
     async def pending_invitations(self, principal: Principal, organization_id: uuid.UUID) -> list[tuple[Invitation, User]]:
         await self.get_organization(principal, organization_id)

@@ -18,6 +18,8 @@ async def record(
     actor_user_id: uuid.UUID | None = None,
     organization_id: uuid.UUID | None = None,
     subject: Any = None,
+    subject_type: str | None = None,
+    subject_id: uuid.UUID | str | None = None,
     ip: str | None = None,
     **data: Any,
 ) -> AuditEvent:
@@ -26,8 +28,8 @@ async def record(
         action=action,
         actor_user_id=actor_user_id,
         organization_id=organization_id,
-        subject_type=type(subject).__tablename__ if subject is not None else None,
-        subject_id=str(subject.id) if subject is not None else None,
+        subject_type=type(subject).__tablename__ if subject is not None else subject_type,
+        subject_id=str(subject.id) if subject is not None else (str(subject_id) if subject_id else None),
         data={k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in data.items()},
         ip=ip,
     )

@@ -1,0 +1,112 @@
+"""JSON API of the catalogue: /api/v1/listings, its transitions, import and export."""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar import Controller, Request, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+
+from marketplace.accounts.services import AccountService
+from marketplace.catalog import schemas
+from marketplace.catalog.models import Listing
+from marketplace.catalog.services import CatalogService
+from marketplace.db import DbSession
+from marketplace.tenancy import CurrentPrincipal, Principal
+from marketplace.web import client_ip
+
+
+async def provide_catalog(db_session: DbSession) -> CatalogService:
+    """The catalogue service on the request's session."""
+    return CatalogService(db_session)
+
+
+Catalog = NamedDependency[CatalogService]
+
+
+async def listings_out(catalog: CatalogService, principal: Principal, listings: list[Listing]) -> list[schemas.ListingOut]:
+    """Listings as the caller may see them: confidential details only for those entitled."""
+    owners = await AccountService(catalog.session).public_organizations({item.institution_id for item in listings})
+    areas = {area.code: area for area in await catalog.areas()}
+    result = []
+    for item in listings:
+        owner = owners[item.institution_id]
+        result.append(
+            schemas.ListingOut(
+                id=item.id, kind=item.kind, type=item.type, status=item.status,
+                institution=schemas.InstitutionRef(id=owner.id, name_zh=owner.name_zh, name_en=owner.name_en, city=owner.city),
+                title_zh=item.title_zh, title_en=item.title_en, summary_zh=item.summary_zh, summary_en=item.summary_en,
+                therapeutic_areas=[
+                    schemas.AreaOut(a.area_code, areas[a.area_code].name_zh, areas[a.area_code].name_en) for a in item.areas
+                ],
+                keywords=list(item.keywords), contact_name=item.contact_name, contact_email=item.contact_email,
+                contact_phone=item.contact_phone, published_at=item.published_at, confirmed_at=item.confirmed_at,
+                is_stale=item.is_stale, updated_at=item.updated_at, stage=item.stage, trl=item.trl,
+                advantages=item.advantages, ownership_model=item.ownership_model,
+                licence_options=[{"option": o, "terms": item.licence_terms.get(o, "")} for o in item.licence_options],
+                ip_assets=[
+                    {"number": a.number, "kind": a.kind, "jurisdiction": a.jurisdiction, "status": a.status,
+                     "filing_date": a.filing_date, "expiry_date": a.expiry_date}
+                    for a in item.ip_assets
+                ],
+                inventors=[{"name": i.name, "share_bp": i.share_bp, "user_id": i.user_id} for i in item.inventors],
+                details=item.details, engagement_modes=list(item.engagement_modes), pricing_model=item.pricing_model,
+                availability=item.availability,
+                confidential_details=item.confidential_details if catalog.sees_confidential(principal, item) else None,
+            )
+        )
+    return result
+
+
+class CatalogApi(Controller):
+    path = "/api/v1/listings"
+    tags = ["catalogue"]
+
+    @get("/")
+    async def list_listings(
+        self,
+        principal: CurrentPrincipal,
+        catalog: Catalog,
+        kind: FromQuery[str | None] = None,
+        type: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        institution_id: FromQuery[uuid.UUID | None] = None,
+        area: FromQuery[str | None] = None,
+        q: FromQuery[str | None] = None,
+        stale: FromQuery[bool | None] = None,
+        page: FromQuery[int] = 1,
+        page_size: FromQuery[int] = 20,
+    ) -> schemas.ListingPage:
+        page, page_size = max(page, 1), min(max(page_size, 1), 100)
+        items, total = await catalog.search(
+            principal, kind=kind, type=type, status=status, institution_id=institution_id, area=area, q=q,
+            stale=stale, page=page, page_size=page_size,
+        )
+        return schemas.ListingPage(await listings_out(catalog, principal, items), total, page, page_size)
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create_listing(
+        self, request: Request, principal: CurrentPrincipal, catalog: Catalog, data: JSONBody[schemas.ListingCreate]
+    ) -> schemas.ListingOut:
+        listing = await catalog.create(principal, data, ip=client_ip(request))
+        return (await listings_out(catalog, principal, [listing]))[0]
+
+    @get("/{listing_id:uuid}")
+    async def get_listing(self, principal: CurrentPrincipal, catalog: Catalog, listing_id: FromPath[uuid.UUID]) -> schemas.ListingOut:
+        return (await listings_out(catalog, principal, [await catalog.get(principal, listing_id)]))[0]
+
+    @patch("/{listing_id:uuid}")
+    async def update_listing(
+        self, principal: CurrentPrincipal, catalog: Catalog, listing_id: FromPath[uuid.UUID], data: JSONBody[schemas.ListingUpdate]
+    ) -> schemas.ListingOut:
+        listing = await catalog.update(principal, listing_id, data)
+        return (await listings_out(catalog, principal, [listing]))[0]
+
+    @post("/{listing_id:uuid}/transitions", status_code=200)
+    async def transition(
+        self, principal: CurrentPrincipal, catalog: Catalog, listing_id: FromPath[uuid.UUID], data: JSONBody[schemas.Transition]
+    ) -> schemas.ListingOut:
+        await catalog.transition(principal, listing_id, data.action, data.reason)
+        return (await listings_out(catalog, principal, [await catalog.get(principal, listing_id)]))[0]

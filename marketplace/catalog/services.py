@@ -1,0 +1,429 @@
+"""The catalogue's rules: who sees and edits which listing, field validation, completeness to
+publish, the lifecycle state machine and freshness. The only code that writes listing tables."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import msgspec
+from sqlalchemy import Select, and_, exists, false, func, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from marketplace.accounts.models import Role
+from marketplace.audit import services as audit
+from marketplace.catalog.models import (
+    Inventor,
+    IpAsset,
+    IpKind,
+    Jurisdiction,
+    Listing,
+    ListingArea,
+    ListingKind,
+    ResourceType,
+    ResultType,
+    Status,
+    TherapeuticArea,
+)
+from marketplace.catalog.schemas import RESOURCE_DETAILS, ListingCreate, ListingFields, ListingUpdate
+from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput, NotFound
+from marketplace.i18n import N_
+from marketplace.tenancy import Principal
+
+STALE_AFTER = timedelta(days=180)
+# Listings due for confirmation show up in the TTO's list this long before they turn stale.
+DUE_WARNING = timedelta(days=30)
+TOTAL_SHARES_BP = 10_000
+TTO_ROLES = frozenset({Role.tto_manager, Role.tto_staff})
+INSTITUTION_ROLES = TTO_ROLES | {Role.inventor}
+
+# Patent and software-copyright numbers by jurisdiction (checked by format, not by registry).
+NUMBER_FORMATS: dict[str, re.Pattern] = {
+    Jurisdiction.CN: re.compile(r"^(?:(?:ZL|CN)\s?)?\d{4}[1-9]\d{7}\.[\dX]$|^CN\s?\d{9}\s?[ABCUYS]\d?$"),
+    Jurisdiction.PCT: re.compile(r"^PCT/[A-Z]{2}\d{4}/\d{6}$"),
+    Jurisdiction.US: re.compile(r"^US\s?(?:\d{1,2},?\d{3},?\d{3}\s?B[12]|\d{4}/?\d{7}\s?A[19])$|^\d{2}/\d{3},?\d{3}$"),
+    Jurisdiction.EP: re.compile(r"^EP\s?(?:\d{7}\s?[AB]\d|\d{8}\.\d)$"),
+}
+SOFTWARE_COPYRIGHT = re.compile(r"^\d{4}SR\d{7}$")
+
+RESULT_ONLY = ("stage", "trl", "advantages", "ownership_model", "licence_options", "ip_assets", "inventors")
+RESOURCE_ONLY = ("details", "engagement_modes", "pricing_model", "availability")
+
+
+@dataclass(frozen=True)
+class Move:
+    sources: frozenset[Status]
+    target: Status
+    roles: frozenset[Role]
+
+
+# The lifecycle. `confirm` keeps a published listing published and marks it current.
+TRANSITIONS: dict[str, Move] = {
+    "submit": Move(frozenset({Status.draft}), Status.pending_review, INSTITUTION_ROLES),
+    "return": Move(frozenset({Status.pending_review}), Status.draft, TTO_ROLES),
+    "publish": Move(frozenset({Status.draft, Status.pending_review}), Status.published, TTO_ROLES),
+    "withdraw": Move(frozenset({Status.published}), Status.withdrawn, TTO_ROLES),
+    "republish": Move(frozenset({Status.withdrawn}), Status.published, TTO_ROLES),
+    "archive": Move(
+        frozenset({Status.draft, Status.pending_review, Status.published, Status.withdrawn}), Status.archived, TTO_ROLES
+    ),
+    "restore": Move(frozenset({Status.archived}), Status.draft, TTO_ROLES),
+    "confirm": Move(frozenset({Status.published}), Status.published, TTO_ROLES),
+}
+
+
+def valid_ip_number(number: str, kind: str, jurisdiction: str) -> bool:
+    number = number.strip().upper()
+    if kind == IpKind.software_copyright:
+        return bool(SOFTWARE_COPYRIGHT.match(number))
+    pattern = NUMBER_FORMATS.get(jurisdiction)
+    return bool(pattern.match(number)) if pattern else bool(number)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _load(stmt: Select) -> Select:
+    return stmt.options(
+        selectinload(Listing.areas), selectinload(Listing.inventors), selectinload(Listing.ip_assets)
+    )
+
+
+class CatalogService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # ----- who sees what ----------------------------------------------------------------------
+
+    def visible(self, principal: Principal):
+        """Published listings are public. The owning institution's TTO sees all of its listings;
+        an inventor sees the drafts they wrote or are named on; platform roles see everything."""
+        if principal.is_platform:
+            return true()
+        published = Listing.status == Status.published
+        if principal.role in TTO_ROLES:
+            return or_(published, Listing.institution_id == principal.organization_id)
+        if principal.role == Role.inventor:
+            named = exists().where(Inventor.listing_id == Listing.id, Inventor.user_id == principal.user_id)
+            own = and_(
+                Listing.institution_id == principal.organization_id,
+                or_(Listing.created_by_user_id == principal.user_id, named),
+            )
+            return or_(published, own)
+        return published
+
+    @staticmethod
+    def sees_confidential(principal: Principal, listing: Listing) -> bool:
+        """The owning institution (and the platform admin). Companies gain it with an accepted
+        NDA match — the matching issue adds that."""
+        if principal.role == Role.platform_admin:
+            return True
+        return principal.role in INSTITUTION_ROLES and listing.institution_id == principal.organization_id
+
+    @staticmethod
+    def may_edit(principal: Principal, listing: Listing) -> bool:
+        if principal.role == Role.platform_admin:
+            return True
+        if listing.institution_id != principal.organization_id:
+            return False
+        if principal.role in TTO_ROLES:
+            return True
+        return (
+            principal.role == Role.inventor
+            and listing.created_by_user_id == principal.user_id
+            and listing.status == Status.draft
+        )
+
+    async def get(self, principal: Principal, listing_id: uuid.UUID, *, for_update: bool = False) -> Listing:
+        stmt = _load(select(Listing).where(Listing.id == listing_id, self.visible(principal)))
+        stmt = stmt.execution_options(populate_existing=True)
+        if for_update:
+            stmt = stmt.with_for_update(of=Listing)
+        listing = await self.session.scalar(stmt)
+        if listing is None:
+            raise NotFound()
+        return listing
+
+    async def search(
+        self,
+        principal: Principal,
+        *,
+        kind: str | None = None,
+        type: str | None = None,
+        status: str | None = None,
+        institution_id: uuid.UUID | None = None,
+        area: str | None = None,
+        q: str | None = None,
+        stale: bool | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> tuple[list[Listing], int]:
+        """The catalogue's own filtered list (full-text relevance is the search domain's job)."""
+        conditions = [self.visible(principal)]
+        for column, value in ((Listing.kind, kind), (Listing.type, type), (Listing.status, status)):
+            if value:
+                conditions.append(column == value)
+        if institution_id:
+            conditions.append(Listing.institution_id == institution_id)
+        if area:
+            conditions.append(exists().where(ListingArea.listing_id == Listing.id, ListingArea.area_code == area))
+        if q:
+            pattern = f"%{q.strip()}%"
+            conditions.append(or_(Listing.title_zh.ilike(pattern), Listing.title_en.ilike(pattern)))
+        if stale is not None:
+            conditions.append(Listing.is_stale == stale)
+        total = await self.session.scalar(select(func.count()).select_from(Listing).where(*conditions))
+        stmt = _load(
+            select(Listing)
+            .where(*conditions)
+            .order_by(Listing.published_at.desc().nulls_last(), Listing.updated_at.desc(), Listing.id)
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        )
+        return list((await self.session.scalars(stmt)).all()), total or 0
+
+    async def areas(self) -> list[TherapeuticArea]:
+        return list((await self.session.scalars(select(TherapeuticArea).order_by(TherapeuticArea.position))).all())
+
+    # ----- writing ----------------------------------------------------------------------------
+
+    async def create(self, principal: Principal, data: ListingCreate, *, ip: str | None = None) -> Listing:
+        principal.require(*INSTITUTION_ROLES)
+        if principal.role == Role.inventor and data.kind != ListingKind.result:
+            raise Forbidden()
+        await self._validate(data, kind=data.kind, type=data.type, institution_id=principal.organization_id, creating=True)
+        listing = Listing(
+            institution_id=principal.organization_id,
+            kind=data.kind,
+            type=data.type,
+            status=Status.draft,
+            created_by_user_id=principal.user_id,
+        )
+        self._apply(listing, data)
+        self.session.add(listing)
+        await self.session.flush()
+        await audit.record(
+            self.session, "listing_created", actor_user_id=principal.user_id,
+            organization_id=listing.institution_id, subject=listing, ip=ip, kind=listing.kind, type=listing.type,
+        )
+        return await self.get(principal, listing.id)
+
+    async def update(self, principal: Principal, listing_id: uuid.UUID, data: ListingUpdate) -> Listing:
+        principal.require()
+        listing = await self.get(principal, listing_id, for_update=True)
+        if not self.may_edit(principal, listing):
+            raise Forbidden()
+        await self._validate(data, kind=listing.kind, type=listing.type, institution_id=listing.institution_id)
+        self._apply(listing, data)
+        if listing.status == Status.published:
+            self._check_complete(listing)
+        await self.session.flush()
+        await audit.record(
+            self.session, "listing_updated", actor_user_id=principal.user_id, organization_id=listing.institution_id,
+            subject=listing, fields=sorted(f for f in data.__struct_fields__ if getattr(data, f) is not None),
+        )
+        return await self.get(principal, listing.id)
+
+    async def transition(self, principal: Principal, listing_id: uuid.UUID, action: str, reason: str = "") -> Listing:
+        principal.require()
+        move = TRANSITIONS.get(action)
+        if move is None:
+            raise InvalidInput(FieldError("action", N_("Not one of the allowed values.")))
+        listing = await self.get(principal, listing_id, for_update=True)
+        if not (principal.role == Role.platform_admin or listing.institution_id == principal.organization_id):
+            raise NotFound() if listing.status != Status.published else Forbidden()
+        if principal.role != Role.platform_admin and principal.role not in move.roles:
+            raise Forbidden()
+        if principal.role == Role.inventor and listing.created_by_user_id != principal.user_id:
+            raise Forbidden()
+        if listing.status not in move.sources:
+            raise DomainError(
+                N_("A listing that is %(status)s cannot be %(action)s."),
+                FieldError("action", N_("Not allowed from the listing's current status.")),
+                status_code=409,
+                status=listing.status,
+                action=f"listing_{action}",
+            )
+        if move.target == Status.published and action != "confirm":
+            self._check_complete(listing)
+        before = listing.status
+        now = _now()
+        listing.status = move.target
+        if move.target == Status.published:
+            listing.published_at = listing.published_at or now
+            listing.confirmed_at = now
+            listing.is_stale = False
+        await audit.record(
+            self.session, f"listing_{action}", actor_user_id=principal.user_id, organization_id=listing.institution_id,
+            subject=listing, before=before, after=listing.status, reason=reason,
+        )
+        await self.session.flush()
+        return listing
+
+    async def due_for_confirmation(self, principal: Principal) -> list[Listing]:
+        """The institution's published listings that are stale or turn stale within 30 days."""
+        principal.require(*TTO_ROLES, Role.platform_admin)
+        cutoff = _now() - STALE_AFTER + DUE_WARNING
+        stmt = _load(
+            select(Listing)
+            .where(
+                Listing.status == Status.published,
+                Listing.institution_id == principal.organization_id if not principal.is_platform else true(),
+                or_(Listing.is_stale, Listing.confirmed_at < cutoff),
+            )
+            .order_by(Listing.confirmed_at)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def pending_review(self, principal: Principal) -> list[Listing]:
+        principal.require(*TTO_ROLES)
+        stmt = _load(
+            select(Listing)
+            .where(Listing.institution_id == principal.organization_id, Listing.status == Status.pending_review)
+            .order_by(Listing.updated_at)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    # ----- validation -------------------------------------------------------------------------
+
+    async def _validate(
+        self, data: ListingFields, *, kind: str, type: str, institution_id: uuid.UUID, creating: bool = False
+    ) -> None:
+        errors: list[FieldError] = []
+        types = ResultType if kind == ListingKind.result else ResourceType
+        if type not in set(types):
+            errors.append(FieldError("type", N_("Not one of the allowed values.")))
+        if creating:
+            for name in ("title_zh", "summary_zh"):
+                if not getattr(data, name):
+                    errors.append(FieldError(name, N_("Required.")))
+        misplaced = RESOURCE_ONLY if kind == ListingKind.result else RESULT_ONLY
+        for name in misplaced:
+            if getattr(data, name) not in (None, [], {}):
+                errors.append(
+                    FieldError(name, N_("Not used for results.") if kind == ListingKind.result else N_("Not used for resources."))
+                )
+        if data.therapeutic_areas:
+            known = set((await self.session.scalars(select(TherapeuticArea.code))).all())
+            for i, code in enumerate(data.therapeutic_areas):
+                if code not in known:
+                    errors.append(FieldError(f"therapeutic_areas[{i}]", N_("Unknown therapeutic area.")))
+        for i, asset in enumerate(data.ip_assets or []):
+            if not valid_ip_number(asset.number, asset.kind, asset.jurisdiction):
+                errors.append(
+                    FieldError(f"ip_assets[{i}].number", N_("Not a valid %(jurisdiction)s number."), {"jurisdiction": asset.jurisdiction})
+                )
+            if asset.filing_date and asset.expiry_date and asset.expiry_date <= asset.filing_date:
+                errors.append(FieldError(f"ip_assets[{i}].expiry_date", N_("Must be after the filing date.")))
+        if data.inventors:
+            total = sum(inv.share_bp for inv in data.inventors)
+            if total != TOTAL_SHARES_BP:
+                errors.append(
+                    FieldError("inventors", N_("Inventor shares must sum to 10,000 basis points (now %(total)d)."), {"total": total})
+                )
+            members = {inv.user_id for inv in data.inventors if inv.user_id}
+            if members:
+                from marketplace.accounts.services import AccountService
+
+                known_members = await AccountService(self.session).member_ids(institution_id, members)
+                for i, inv in enumerate(data.inventors):
+                    if inv.user_id and inv.user_id not in known_members:
+                        errors.append(FieldError(f"inventors[{i}].user_id", N_("Not a member of this institution.")))
+        if data.licence_options:
+            options = [offer.option for offer in data.licence_options]
+            if len(set(options)) != len(options):
+                errors.append(FieldError("licence_options", N_("Each licence option may appear once.")))
+        if data.details is not None and kind == ListingKind.resource and type in RESOURCE_DETAILS:
+            try:
+                msgspec.convert(data.details, RESOURCE_DETAILS[type])
+            except msgspec.ValidationError as error:
+                errors.append(_details_error(str(error)))
+        if errors:
+            raise InvalidInput(*errors)
+
+    def _apply(self, listing: Listing, data: ListingFields) -> None:
+        plain = (
+            "title_zh", "title_en", "summary_zh", "summary_en", "confidential_details", "keywords",
+            "contact_name", "contact_email", "contact_phone", "stage", "trl", "advantages",
+            "ownership_model", "details", "engagement_modes", "pricing_model", "availability",
+        )
+        for name in plain:
+            value = getattr(data, name)
+            if value is not None:
+                setattr(listing, name, value)
+        if data.therapeutic_areas is not None:
+            listing.areas = [ListingArea(area_code=code) for code in dict.fromkeys(data.therapeutic_areas)]
+        if data.licence_options is not None:
+            listing.licence_options = [offer.option for offer in data.licence_options]
+            listing.licence_terms = {offer.option: offer.terms for offer in data.licence_options}
+        if data.inventors is not None:
+            listing.inventors = [
+                Inventor(position=i, user_id=inv.user_id, name=inv.name, share_bp=inv.share_bp)
+                for i, inv in enumerate(data.inventors)
+            ]
+        if data.ip_assets is not None:
+            listing.ip_assets = [
+                IpAsset(position=i, **msgspec.structs.asdict(asset))
+                for i, asset in enumerate(data.ip_assets)
+            ]
+
+    def missing_to_publish(self, listing: Listing) -> list[FieldError]:
+        """What a listing lacks before it may be published — companies reject vague listings."""
+        required: list[tuple[str, object]] = [
+            ("title_zh", listing.title_zh),
+            ("summary_zh", listing.summary_zh),
+            ("therapeutic_areas", listing.areas),
+            ("contact", listing.contact_email or listing.contact_phone),
+        ]
+        if listing.kind == ListingKind.result:
+            required += [
+                ("advantages", (listing.advantages or "").strip()),
+                ("stage", listing.stage),
+                ("trl", listing.trl),
+                ("ownership_model", listing.ownership_model),
+                ("licence_options", listing.licence_options),
+                ("inventors", listing.inventors),
+            ]
+        else:
+            required += [
+                ("details", listing.details),
+                ("engagement_modes", listing.engagement_modes),
+                ("pricing_model", listing.pricing_model),
+                ("availability", listing.availability),
+            ]
+        return [FieldError(name, N_("Required to publish.")) for name, value in required if not value]
+
+    def _check_complete(self, listing: Listing) -> None:
+        missing = self.missing_to_publish(listing)
+        if missing:
+            raise DomainError(N_("The listing is not complete enough to publish."), *missing, status_code=422)
+
+
+def _details_error(message: str) -> FieldError:
+    """msgspec's message for a type's detail fields, as a field error under `details`."""
+    from marketplace.i18n import translate_validation
+
+    named = re.search(r"field `([^`]+)`", message) or re.search(r"at `\$\.([^`\[]+)", message)
+    field = f"details.{named.group(1)}" if named else "details"
+    return FieldError(field, translate_validation(message))
+
+
+async def mark_stale(session: AsyncSession, now: datetime | None = None) -> int:
+    """Flag published listings not confirmed for 180 days (a timed job); returns how many changed."""
+    cutoff = (now or _now()) - STALE_AFTER
+    result = await session.execute(
+        update(Listing)
+        .where(Listing.status == Status.published, Listing.is_stale.is_(false()), Listing.confirmed_at < cutoff)
+        .values(is_stale=True)
+        .returning(Listing.id, Listing.institution_id)
+    )
+    rows = result.all()
+    for listing_id, institution_id in rows:
+        await audit.record(
+            session, "listing_marked_stale", organization_id=institution_id, subject_type="listings", subject_id=listing_id
+        )
+    return len(rows)

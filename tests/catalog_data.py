@@ -1,0 +1,51 @@
+"""Listing bodies for the catalogue tests."""
+
+from __future__ import annotations
+
+
+def result_body(**overrides) -> dict:
+    body = {
+        "kind": "result",
+        "type": "patent",
+        "title_zh": "基于外泌体的早期肝癌检测方法",
+        "title_en": "Exosome-based early liver cancer detection",
+        "summary_zh": "一种利用血液外泌体miRNA组合检测早期肝癌的方法，灵敏度高。",
+        "confidential_details": "未公开数据：关键引物序列 MKT-SECRET-7731",
+        "therapeutic_areas": ["oncology", "digestive"],
+        "keywords": ["外泌体", "肝癌", "早筛"],
+        "contact_name": "周颖",
+        "contact_email": "tto@hospital.test",
+        "stage": "preclinical",
+        "trl": 4,
+        "advantages": "较现有AFP检测灵敏度提高30%，仅需常规采血。",
+        "ownership_model": "researchers_ownership",
+        "licence_options": [
+            {"option": "exclusive", "terms": "入门费50万元，销售提成3%"},
+            {"option": "pay_later", "terms": "前两年免许可费，之后按销售额3%提成"},
+        ],
+        "ip_assets": [
+            {"number": "ZL202110234567.8", "kind": "invention_patent", "jurisdiction": "CN", "status": "granted",
+             "filing_date": "2021-03-01", "expiry_date": "2041-03-01"},
+            {"number": "PCT/CN2022/123456", "kind": "pct_application", "jurisdiction": "PCT", "status": "filed"},
+        ],
+        "inventors": [{"name": "张晓华", "share_bp": 6000}, {"name": "李明", "share_bp": 4000}],
+    }
+    body.update(overrides)
+    return body
+
+
+def resource_body(**overrides) -> dict:
+    body = {
+        "kind": "resource",
+        "type": "research_ward",
+        "title_zh": "肿瘤早期临床研究型病房",
+        "summary_zh": "40张研究型床位，承接I期及生物等效性试验。",
+        "therapeutic_areas": ["oncology"],
+        "contact_email": "ward@hospital.test",
+        "details": {"beds": 40, "specialties": ["肿瘤", "血液"]},
+        "engagement_modes": ["clinical_trial"],
+        "pricing_model": "per_patient",
+        "availability": "available",
+    }
+    body.update(overrides)
+    return body
