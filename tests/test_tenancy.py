@@ -9,11 +9,15 @@ from __future__ import annotations
 import re
 import uuid
 
+import msgspec
 import pytest
 from litestar.routes import HTTPRoute
 
 from marketplace.accounts.models import ADMIN_ROLES, Role
 from marketplace.accounts.services import AccountService
+from marketplace.catalog.schemas import ListingCreate
+from marketplace.catalog.services import seed_listing
+from tests.catalog_data import result_body
 from tests.helpers import (
     ROLE_KIND,
     Route,
@@ -46,6 +50,28 @@ async def token_of(db, world: World, role: Role, relation: str) -> dict:
     return {"token": token.id}
 
 
+async def draft_listing(db, world: World, role: Role, relation: str) -> dict:
+    """A fresh draft in the caller's institution ("own"; institution/own for other kinds) or in another one."""
+    org = world.orgs["institution/own" if relation == "own" else "institution/other"]
+    listing = await seed_listing(db, org.id, msgspec.convert(result_body(), ListingCreate))
+    await db.commit()
+    return {"listing": listing.id}
+
+
+def sees_draft(ok: int, *, edit: bool = False):
+    """A draft is the owning TTO's (and the platform's); others get 404. The analyst reads but
+    may not change."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role == Role.platform_admin:
+            return ok
+        if role == Role.platform_analyst:
+            return 403 if edit else ok
+        return ok if relation == "own" and role in (Role.tto_manager, Role.tto_staff) else 404
+
+    return expect
+
+
 def new_platform_org(world: World, role: Role, relation: str) -> dict:
     return {"kind": "platform", "name_zh": f"平台{uuid.uuid4().hex[:6]}", "city": "上海"}
 
@@ -71,6 +97,22 @@ API_ROUTES = [
     Route("DELETE", "/api/v1/organizations/{org}/members/{membership}", managed(204), prepare=fresh_member),
     Route("GET", "/api/v1/tokens", any_role(200)),
     Route("POST", "/api/v1/tokens", any_role(201), body=lambda w, role, rel: {"name": "matrix"}),
+    Route("GET", "/api/v1/listings", any_role(200), anonymous=200),
+    Route(
+        "POST",
+        "/api/v1/listings",
+        only(201, Role.tto_manager, Role.tto_staff, Role.inventor),
+        body=lambda w, r, rel: result_body(),
+    ),
+    Route("GET", "/api/v1/listings/{listing}", sees_draft(200), anonymous=404, prepare=draft_listing),
+    Route(
+        "PATCH", "/api/v1/listings/{listing}", sees_draft(200, edit=True), anonymous=401, prepare=draft_listing,
+        body=lambda w, r, rel: {"title_zh": "新标题"},
+    ),
+    Route(
+        "POST", "/api/v1/listings/{listing}/transitions", sees_draft(200, edit=True), anonymous=401,
+        prepare=draft_listing, body=lambda w, r, rel: {"action": "submit"},
+    ),
     Route(
         "DELETE",
         "/api/v1/tokens/{token}",

@@ -234,11 +234,12 @@ class CatalogService:
         if move is None:
             raise InvalidInput(FieldError("action", N_("Not one of the allowed values.")))
         listing = await self.get(principal, listing_id, for_update=True)
-        if not (principal.role == Role.platform_admin or listing.institution_id == principal.organization_id):
-            raise NotFound() if listing.status != Status.published else Forbidden()
-        if principal.role != Role.platform_admin and principal.role not in move.roles:
-            raise Forbidden()
-        if principal.role == Role.inventor and listing.created_by_user_id != principal.user_id:
+        # get() already answered 404 for what the caller may not see; seeing is not acting.
+        if principal.role != Role.platform_admin and (
+            listing.institution_id != principal.organization_id
+            or principal.role not in move.roles
+            or (principal.role == Role.inventor and listing.created_by_user_id != principal.user_id)
+        ):
             raise Forbidden()
         if listing.status not in move.sources:
             raise DomainError(
@@ -427,3 +428,29 @@ async def mark_stale(session: AsyncSession, now: datetime | None = None) -> int:
             session, "listing_marked_stale", organization_id=institution_id, subject_type="listings", subject_id=listing_id
         )
     return len(rows)
+
+
+async def seed_listing(
+    session: AsyncSession,
+    institution_id: uuid.UUID,
+    data: ListingCreate,
+    *,
+    status: str = Status.draft,
+    published_at: datetime | None = None,
+    confirmed_at: datetime | None = None,
+) -> Listing:
+    """A listing in a given state, for the demo data and tests (never reachable from a request).
+    Runs the same field validation and, for published ones, the same completeness check."""
+    service = CatalogService(session)
+    await service._validate(data, kind=data.kind, type=data.type, institution_id=institution_id, creating=True)
+    listing = Listing(institution_id=institution_id, kind=data.kind, type=data.type, status=status)
+    service._apply(listing, data)
+    if status in (Status.published, Status.withdrawn, Status.archived):
+        listing.published_at = published_at or _now()
+        listing.confirmed_at = confirmed_at or listing.published_at
+        listing.is_stale = listing.confirmed_at < _now() - STALE_AFTER
+    if status == Status.published:
+        service._check_complete(listing)
+    session.add(listing)
+    await session.flush()
+    return listing
