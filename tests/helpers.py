@@ -181,6 +181,7 @@ class Route:
     expect: Expect
     anonymous: int = 401
     body: Callable[[World, Role, str], dict] | None = None
+    files: dict | None = None  # multipart uploads instead of a JSON body
     # Makes a fresh record for routes that consume one (delete, revoke); returns path values.
     prepare: Callable[[AsyncSession, World, Role, str], Awaitable[dict]] | None = None
 
@@ -216,14 +217,14 @@ async def check_api_matrix(client: AsyncTestClient, db: AsyncSession, world: Wor
             values = await path_values(db, world, route, role, relation)
             body = route.body(world, role, relation) if route.body else None
             response = await client.request(
-                route.method, route.path.format(**values), json=body, headers=world.bearer(role)
+                route.method, route.path.format(**values), json=body, files=route.files, headers=world.bearer(role)
             )
             expected = route.expect(role, relation)
             if response.status_code != expected:
                 failures.append(f"{role.value:16} {relation:5} → {response.status_code}, expected {expected}: {response.text[:160]}")
     values = await path_values(db, world, route, Role.company_member, "own")
     body = route.body(world, Role.company_member, "own") if route.body else None
-    anonymous = await client.request(route.method, route.path.format(**values), json=body)
+    anonymous = await client.request(route.method, route.path.format(**values), json=body, files=route.files)
     if anonymous.status_code != route.anonymous:
         failures.append(f"anonymous              → {anonymous.status_code}, expected {route.anonymous}")
     assert not failures, f"{route.method} {route.path}:\n" + "\n".join(failures)

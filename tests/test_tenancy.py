@@ -15,6 +15,7 @@ from litestar.routes import HTTPRoute
 
 from marketplace.accounts.models import ADMIN_ROLES, Role
 from marketplace.accounts.services import AccountService
+from marketplace.catalog import spreadsheets
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.catalog.services import seed_listing
 from tests.catalog_data import result_body
@@ -106,6 +107,11 @@ API_ROUTES = [
     ),
     Route("GET", "/api/v1/listings/{listing}", sees_draft(200), anonymous=404, prepare=draft_listing),
     Route(
+        "POST", "/api/v1/listings/import", only(200, Role.tto_manager, Role.tto_staff),
+        files={"data": ("l.csv", spreadsheets.write(spreadsheets.EXAMPLES, "csv"))},
+    ),
+    Route("GET", "/api/v1/listings/export", only(200, Role.tto_manager, Role.tto_staff)),
+    Route(
         "PATCH", "/api/v1/listings/{listing}", sees_draft(200, edit=True), anonymous=401, prepare=draft_listing,
         body=lambda w, r, rel: {"title_zh": "新标题"},
     ),
@@ -174,6 +180,7 @@ PAGE_ROUTES = [
 # Public by design, each with the reason.
 PUBLIC = {
     ("GET", "/health"): "operations probe; reports only up/down",
+    ("GET", "/api/v1/listings/template"): "an empty import template with example rows",
     ("GET", "/login"): "sign-in form",
     ("POST", "/login"): "sign-in",
     ("POST", "/logout"): "ends whatever session the cookie holds",

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import uuid
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from marketplace.accounts.services import AccountService
-from marketplace.catalog import schemas
+from marketplace.catalog import schemas, spreadsheets
 from marketplace.catalog.models import Listing
-from marketplace.catalog.services import CatalogService
+from marketplace.catalog.services import TTO_ROLES, CatalogService
+from marketplace.errors import invalid
+from marketplace.i18n import N_
 from marketplace.db import DbSession
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import client_ip
@@ -60,6 +63,17 @@ async def listings_out(catalog: CatalogService, principal: Principal, listings: 
     return result
 
 
+def spreadsheet_response(content: bytes, fmt: str, name: str) -> Response:
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
+
+def spreadsheet_format(fmt: str) -> str:
+    if fmt not in ("xlsx", "csv"):
+        raise invalid("format", N_("Not one of the allowed values."))
+    return fmt
+
+
 class CatalogApi(Controller):
     path = "/api/v1/listings"
     tags = ["catalogue"]
@@ -92,6 +106,34 @@ class CatalogApi(Controller):
     ) -> schemas.ListingOut:
         listing = await catalog.create(principal, data, ip=client_ip(request))
         return (await listings_out(catalog, principal, [listing]))[0]
+
+    @post("/import", status_code=200, request_max_body_size=spreadsheets.MAX_BYTES + 64 * 1024)
+    async def import_listings(
+        self,
+        principal: CurrentPrincipal,
+        catalog: Catalog,
+        data: MultipartBody[UploadFile],
+        dry_run: FromQuery[bool] = True,
+    ) -> Response:
+        """Upload an .xlsx or .csv (see /api/v1/listings/template). A dry run reports each row's
+        problems; otherwise all rows are created, or none if any row has a problem (422)."""
+        principal.require(*TTO_ROLES)
+        rows = spreadsheets.parse(data.filename or "", await data.read())
+        report = await catalog.import_rows(principal, rows, dry_run=dry_run)
+        status = 422 if report["errors"] and not dry_run else 200
+        return Response(schemas.ImportReport(**report), status_code=status)
+
+    @get("/export")
+    async def export_listings(self, principal: CurrentPrincipal, catalog: Catalog, format: FromQuery[str] = "xlsx") -> Response:
+        fmt = spreadsheet_format(format)
+        rows = [spreadsheets.listing_to_row(item) for item in await catalog.export_rows(principal)]
+        return spreadsheet_response(spreadsheets.write(rows, fmt), fmt, "listings")
+
+    @get("/template")
+    async def template(self, format: FromQuery[str] = "xlsx") -> Response:
+        """The import template: the columns and one example row of each kind."""
+        fmt = spreadsheet_format(format)
+        return spreadsheet_response(spreadsheets.write(spreadsheets.EXAMPLES, fmt), fmt, "listings-template")
 
     @get("/{listing_id:uuid}")
     async def get_listing(self, principal: CurrentPrincipal, catalog: Catalog, listing_id: FromPath[uuid.UUID]) -> schemas.ListingOut:

@@ -29,6 +29,7 @@ from marketplace.catalog.models import (
     TherapeuticArea,
 )
 from marketplace.catalog.schemas import RESOURCE_DETAILS, ListingCreate, ListingFields, ListingUpdate
+from marketplace.catalog.spreadsheets import ParsedRow, field_errors_to_rows
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput, NotFound
 from marketplace.i18n import N_
 from marketplace.tenancy import Principal
@@ -96,6 +97,7 @@ def _load(stmt: Select) -> Select:
 class CatalogService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._area_codes: set[str] | None = None
 
     # ----- who sees what ----------------------------------------------------------------------
 
@@ -265,6 +267,53 @@ class CatalogService:
         await self.session.flush()
         return listing
 
+    async def import_rows(self, principal: Principal, rows: list[ParsedRow], *, dry_run: bool) -> dict:
+        """Validate every row; unless it is a dry run and if no row has a problem, create them all.
+        All rows or none: a single problem anywhere writes nothing."""
+        principal.require(*TTO_ROLES)
+        errors = [error for row in rows for error in row.errors]
+        listings = []
+        for row in rows:
+            if row.data is None:
+                continue
+            try:
+                await self._validate(
+                    row.data, kind=row.data.kind, type=row.data.type, institution_id=principal.organization_id, creating=True
+                )
+            except InvalidInput as error:
+                errors += field_errors_to_rows(row.number, error.errors)
+                continue
+            listing = Listing(
+                institution_id=principal.organization_id, kind=row.data.kind, type=row.data.type,
+                status=Status.draft, created_by_user_id=principal.user_id,
+            )
+            self._apply(listing, row.data)
+            if row.publish:
+                errors += field_errors_to_rows(row.number, self.missing_to_publish(listing))
+                listing.status, listing.published_at = Status.published, _now()
+                listing.confirmed_at = listing.published_at
+            listings.append(listing)
+        report = {"dry_run": dry_run, "rows": len(rows), "created": 0, "errors": errors}
+        if errors or dry_run:
+            return report
+        self.session.add_all(listings)
+        await self.session.flush()
+        for listing in listings:
+            await audit.record(
+                self.session, "listing_created", actor_user_id=principal.user_id,
+                organization_id=listing.institution_id, subject=listing, source="import", status=listing.status,
+            )
+        report["created"] = len(listings)
+        return report
+
+    async def export_rows(self, principal: Principal) -> list[Listing]:
+        """Every listing of the caller's institution, for the spreadsheet export."""
+        principal.require(*TTO_ROLES)
+        stmt = _load(
+            select(Listing).where(Listing.institution_id == principal.organization_id).order_by(Listing.created_at)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
     async def due_for_confirmation(self, principal: Principal) -> list[Listing]:
         """The institution's published listings that are stale or turn stale within 30 days."""
         principal.require(*TTO_ROLES, Role.platform_admin)
@@ -309,9 +358,10 @@ class CatalogService:
                     FieldError(name, N_("Not used for results.") if kind == ListingKind.result else N_("Not used for resources."))
                 )
         if data.therapeutic_areas:
-            known = set((await self.session.scalars(select(TherapeuticArea.code))).all())
+            if self._area_codes is None:
+                self._area_codes = set((await self.session.scalars(select(TherapeuticArea.code))).all())
             for i, code in enumerate(data.therapeutic_areas):
-                if code not in known:
+                if code not in self._area_codes:
                     errors.append(FieldError(f"therapeutic_areas[{i}]", N_("Unknown therapeutic area.")))
         for i, asset in enumerate(data.ip_assets or []):
             if not valid_ip_number(asset.number, asset.kind, asset.jurisdiction):

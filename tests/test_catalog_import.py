@@ -1,0 +1,113 @@
+"""Spreadsheet import and export: dry run by row and column, all rows or none, round trip."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from marketplace.accounts.models import Role
+from marketplace.catalog.models import Listing
+from marketplace.catalog.spreadsheets import COLUMNS, EXAMPLES, write
+
+
+def sheet(rows: list[dict], fmt: str = "xlsx") -> bytes:
+    return write(rows, fmt)
+
+
+async def upload(client, world, content: bytes, name: str = "listings.xlsx", dry_run: bool = True, role=Role.tto_staff):
+    return await client.post(
+        "/api/v1/listings/import",
+        params={"dry_run": str(dry_run).lower()},
+        files={"data": (name, content)},
+        headers=world.bearer(role),
+    )
+
+
+def good_rows(n: int) -> list[dict]:
+    rows = []
+    for i in range(n):
+        row = dict(EXAMPLES[i % 2])
+        row["title_zh"] = f"{row['title_zh']} {i}"
+        rows.append(row)
+    return rows
+
+
+async def count(db) -> int:
+    return await db.scalar(select(func.count()).select_from(Listing))
+
+
+async def test_the_template_downloads_with_every_column(client) -> None:
+    response = await client.get("/api/v1/listings/template", params={"format": "xlsx"})
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content))
+    header = [c.value for c in next(book.worksheets[0].iter_rows(max_row=1))]
+    assert header == list(COLUMNS)
+    csv_template = await client.get("/api/v1/listings/template", params={"format": "csv"})
+    assert csv_template.content.startswith("\ufeff".encode()) and "kind" in csv_template.text
+
+
+async def test_a_dry_run_reports_problems_by_row_and_column_and_writes_nothing(client, db, world) -> None:
+    rows = good_rows(4)
+    rows[0]["inventors"] = "张三: 5000; 李四: 4000"  # sheet row 2 (the header is row 1)
+    rows[1]["details"] = '{"beds": "forty", "specialties": ["肿瘤"]}'  # row 3
+    rows[2]["ip_assets"] = "CN123 | invention_patent | CN | filed"  # row 4
+    response = await upload(client, world, sheet(rows))
+    assert response.status_code == 200
+    report = response.json()
+    assert report["rows"] == 4 and report["created"] == 0 and report["dry_run"] is True
+    problems = {(e["row"], e["column"]) for e in report["errors"]}
+    assert problems == {(2, "inventors"), (3, "details"), (4, "ip_assets")}
+    assert await count(db) == 0
+
+
+async def test_one_bad_row_means_no_row_is_written(client, db, world) -> None:
+    rows = good_rows(5)
+    rows[4]["therapeutic_areas"] = "oncology; astrology"
+    response = await upload(client, world, sheet(rows, "csv"), name="listings.csv", dry_run=False)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"row": 6, "column": "therapeutic_areas", "message": "未知的治疗领域。"}]
+    assert await count(db) == 0
+
+
+async def test_a_clean_import_creates_every_row_and_exports_the_same(client, db, world) -> None:
+    rows = good_rows(30)
+    rows[0]["publish"] = "yes"
+    response = await upload(client, world, sheet(rows), dry_run=False)
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 30
+    assert await count(db) == 30
+    assert await db.scalar(select(func.count()).where(Listing.status == "published")) == 1
+    exported = await client.get("/api/v1/listings/export", params={"format": "csv"}, headers=world.bearer(Role.tto_manager))
+    assert exported.status_code == 200
+    back = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert len(back) == 30
+    assert {r["title_zh"] for r in back} == {r["title_zh"] for r in rows}
+    first = next(r for r in back if r["title_zh"] == rows[0]["title_zh"])
+    assert first["inventors"] == "张晓华: 6000; 李明: 4000" and first["publish"] == "yes"
+    # The export re-imports cleanly: the format is its own template.
+    again = await upload(client, world, exported.content, name="again.csv", dry_run=True)
+    assert again.json()["errors"] == []
+
+
+async def test_bad_files_are_refused_clearly(client, db, world) -> None:
+    wrong_type = await upload(client, world, b"hello", name="listings.txt")
+    assert wrong_type.status_code == 415
+    broken = await upload(client, world, b"not a zip", name="listings.xlsx")
+    assert broken.status_code == 422 and broken.json()["errors"][0]["field"] == "file"
+    columns = await upload(client, world, "kind,colour\nresult,red\n".encode(), name="x.csv")
+    assert columns.status_code == 422 and "colour" in columns.json()["detail"]
+    too_many = await upload(client, world, sheet(good_rows(2001), "csv"), name="big.csv")
+    assert too_many.status_code == 422 and "2000" in too_many.json()["detail"]
+    huge = await upload(client, world, b"kind\n" + b"x" * (9 * 1024 * 1024), name="huge.csv")
+    assert huge.status_code == 413
+    assert await count(db) == 0
+
+
+async def test_only_the_tto_imports_and_exports(client, world) -> None:
+    for role in (Role.inventor, Role.company_admin, Role.platform_analyst):
+        assert (await upload(client, world, sheet(good_rows(1)), role=role)).status_code == 403
+        assert (await client.get("/api/v1/listings/export", headers=world.bearer(role))).status_code == 403
+    assert (await client.get("/api/v1/listings/export")).status_code == 401
