@@ -37,6 +37,7 @@ from marketplace.db import finish_db_session, make_engine, make_sessionmaker, pr
 from marketplace.errors import DomainError, NotAuthenticated
 from marketplace.search.services import SearchEngine
 from marketplace.web import is_api, render_error
+from marketplace.worker import run_worker
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +173,10 @@ def create_app(settings: Settings) -> Litestar:
             await wait_for_database(engine)
             await search.wait_healthy()
             await search.warm_up()
+            worker = asyncio.create_task(run_worker(settings)) if settings.run_worker_in_app else None
             yield
+            if worker:
+                worker.cancel()
         finally:
             await search.aclose()
             await engine.dispose()

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     login_rate_limit_per_ip: str = "30/minute"
     # Largest request body the API accepts, in bytes.
     max_body_bytes: int = 1_048_576
+    # Run the background jobs inside the app (the embedded default); false when a separate
+    # `marketplace worker` process runs them (docker-compose.yml).
+    run_worker_in_app: bool = True
     # Load the demo organizations and users on the first start of `marketplace run`.
     demo_data: bool = True
     debug: bool = False

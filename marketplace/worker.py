@@ -24,10 +24,20 @@ class Job:
     run: Callable[[Settings, object], Awaitable[None]]
 
 
-JOBS: list[Job] = []
+async def mark_stale_listings(settings: Settings, sessionmaker) -> None:
+    from marketplace.catalog.services import mark_stale
+
+    async with sessionmaker() as session, session.begin():
+        changed = await mark_stale(session)
+    if changed:
+        log.info("marked %d listing(s) stale", changed)
+
+
+JOBS: list[Job] = [Job("mark_stale_listings", 3600, mark_stale_listings)]
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run every job on its interval until `stop` is set (or the task is cancelled)."""
     stop = stop or asyncio.Event()
     engine = make_engine(settings.database_url)
     sessionmaker = make_sessionmaker(engine)
@@ -36,7 +46,6 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         async with asyncio.TaskGroup() as group:
             for job in JOBS:
                 group.create_task(_loop(job, settings, sessionmaker, stop))
-            group.create_task(stop.wait())
     finally:
         await engine.dispose()
 

@@ -129,6 +129,7 @@ def settings(database_url: str, worker_id: str, smtp_server: Mailbox, tmp_path_f
         smtp_port=smtp_server.port,
         demo_data=False,
         password_hash_profile="CHEAPEST",
+        run_worker_in_app=False,  # tests run jobs themselves, when they choose
     )
 
 

@@ -47,3 +47,37 @@ async def test_health_says_when_search_is_down(client, app) -> None:
         app.state.search = real
     assert response.status_code == 503
     assert response.json() == {"status": "degraded", "database": "ok", "search": "unavailable"}
+
+
+async def test_the_worker_runs_its_jobs_until_stopped(settings: Settings, db, world) -> None:
+    """The stale-listing job runs on the worker's first round."""
+    import asyncio
+    from datetime import datetime, timedelta, timezone
+
+    import msgspec
+    from sqlalchemy import select
+
+    from marketplace.catalog.models import Listing
+    from marketplace.catalog.schemas import ListingCreate
+    from marketplace.catalog.services import seed_listing
+    from marketplace.worker import run_worker
+    from tests.catalog_data import result_body
+
+    old = datetime.now(timezone.utc) - timedelta(days=200)
+    listing = await seed_listing(
+        db, world.orgs["institution/own"].id, msgspec.convert(result_body(), ListingCreate),
+        status="published", published_at=old, confirmed_at=old,
+    )
+    listing.is_stale = False
+    listing_id = listing.id
+    await db.commit()
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_worker(settings, stop))
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        db.expire_all()
+        if await db.scalar(select(Listing.is_stale).where(Listing.id == listing_id)):
+            break
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert await db.scalar(select(Listing.is_stale).where(Listing.id == listing_id)) is True
