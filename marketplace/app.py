@@ -36,7 +36,7 @@ from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, NotAuthenticated
 from marketplace.search.services import SearchEngine
-from marketplace.web import is_api, render_error
+from marketplace.web import is_api, render_error, request_locale
 from marketplace.worker import run_worker
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,8 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
 
 
 def http_error_handler(request: Request, exc: HTTPException) -> Response:
+    # The router's own 404 (no route) is raised outside the locale middleware.
+    i18n.current_locale.set(request_locale(request))
     errors = []
     if isinstance(exc.__cause__, SerializationException):  # the body could not be decoded at all
         detail = i18n.gettext("The body is not valid JSON.")
@@ -121,6 +123,14 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
         return render_error(request, exc.status_code, detail)
     body = {"status_code": exc.status_code, "detail": detail, "errors": errors}
     return Response(body, status_code=exc.status_code, headers=exc.headers)
+
+
+def server_error_handler(request: Request, exc: Exception) -> Response:
+    """Anything unexpected: logged with its stack by Litestar; people get a page, programs JSON."""
+    detail = i18n.http_status_text(500, "Internal Server Error")
+    if not is_api(request):
+        return render_error(request, 500, detail)
+    return Response({"status_code": 500, "detail": detail, "errors": []}, status_code=500)
 
 
 async def provide_settings(state: State) -> Settings:
@@ -219,6 +229,7 @@ def create_app(settings: Settings) -> Litestar:
             ValidationException: validation_error_handler,
             DomainError: domain_error_handler,
             HTTPException: http_error_handler,
+            Exception: server_error_handler,
         },
         openapi_config=OpenAPIConfig(title="Medical tech-transfer marketplace", version="1", path="/schema"),
         before_send=[finish_db_session],

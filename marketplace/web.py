@@ -12,6 +12,7 @@ from litestar.response import Template
 
 from marketplace.config import Settings
 
+from marketplace import i18n
 from marketplace.accounts.models import Role
 from marketplace.tenancy import ANONYMOUS, Principal
 
@@ -78,3 +79,8 @@ def flash(request: Request, message: str, kind: str = "success") -> None:
 def render_error(request: Request, status_code: int, detail: str) -> Response:
     principal = getattr(request.state, "principal", ANONYMOUS)
     return render(request, "error.html", principal, status_code=status_code, status=status_code, detail=detail)
+
+
+def request_locale(request: Request) -> str:
+    """The language for answers made before the locale middleware ran (the router's own 404)."""
+    return i18n.pick_locale(request.cookies.get(i18n.LANG_COOKIE), request.headers.get("accept-language"))

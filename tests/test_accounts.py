@@ -328,3 +328,12 @@ async def test_openapi_document_lists_the_api(client) -> None:
     for path in ("/api/v1/me", "/api/v1/organizations", "/api/v1/organizations/{organization_id}/members", "/api/v1/tokens"):
         assert path in document["paths"], path
     assert "/login" not in document["paths"]
+
+
+async def test_an_unknown_page_answers_404_in_the_visitors_language(client) -> None:
+    chinese = await client.get("/no-such-page")
+    assert chinese.status_code == 404 and "未找到" in chinese.text
+    english = await client.get("/no-such-page", headers={"Accept-Language": "en"})
+    assert english.status_code == 404 and "Not found" in english.text
+    api = await client.get("/api/v1/no-such-thing", headers={"Accept-Language": "en"})
+    assert api.json() == {"status_code": 404, "detail": "Not found.", "errors": []}

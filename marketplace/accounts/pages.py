@@ -100,6 +100,7 @@ class AccountPages(Controller):
             context["events"] = await audit.events(accounts.session, limit=8)
         elif principal.is_org_admin:
             context["events"] = await audit.events(accounts.session, organization_id=org.id, limit=8)
+        context["actors"] = await accounts.user_names({e.actor_user_id for e in context["events"] if e.actor_user_id})
         return render(request, "dashboard.html", principal, **context)
 
     @get("/login")

@@ -259,6 +259,13 @@ class AccountService:
         )
         return list((await self.session.scalars(stmt)).all())
 
+    async def user_names(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """Display names for the activity list (only ids the caller was already allowed to see)."""
+        if not ids:
+            return {}
+        rows = await self.session.execute(select(User.id, User.name).where(User.id.in_(ids)))
+        return {user_id: name for user_id, name in rows}
+
     async def member_ids(self, organization_id: uuid.UUID, user_ids: set[uuid.UUID]) -> set[uuid.UUID]:
         """Which of `user_ids` belong to the organization (for other domains naming people)."""
         stmt = select(Membership.user_id).where(

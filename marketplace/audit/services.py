@@ -42,6 +42,7 @@ async def events(
     *,
     action: str | None = None,
     organization_id: uuid.UUID | None = None,
+    subject_id: uuid.UUID | str | None = None,
     limit: int = 100,
 ) -> list[AuditEvent]:
     """Newest first. Callers scope by organization unless the reader has a platform role."""
@@ -50,4 +51,6 @@ async def events(
         stmt = stmt.where(AuditEvent.action == action)
     if organization_id:
         stmt = stmt.where(AuditEvent.organization_id == organization_id)
+    if subject_id:
+        stmt = stmt.where(AuditEvent.subject_id == str(subject_id))
     return list((await session.scalars(stmt)).all())

@@ -140,6 +140,24 @@ class CatalogService:
             and listing.status == Status.draft
         )
 
+    @staticmethod
+    def allowed_actions(principal: Principal, listing: Listing) -> list[str]:
+        """The lifecycle actions the caller may take on the listing now (the buttons a page shows);
+        the same test transition() applies."""
+        if not principal.is_authenticated:
+            return []
+        allowed = []
+        for action, move in TRANSITIONS.items():
+            if listing.status not in move.sources:
+                continue
+            if principal.role == Role.platform_admin or (
+                listing.institution_id == principal.organization_id
+                and principal.role in move.roles
+                and not (principal.role == Role.inventor and listing.created_by_user_id != principal.user_id)
+            ):
+                allowed.append(action)
+        return allowed
+
     async def get(self, principal: Principal, listing_id: uuid.UUID, *, for_update: bool = False) -> Listing:
         stmt = _load(select(Listing).where(Listing.id == listing_id, self.visible(principal)))
         stmt = stmt.execution_options(populate_existing=True)

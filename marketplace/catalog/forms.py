@@ -1,0 +1,509 @@
+"""The listing form: which inputs a kind and type has, and how a submitted form becomes the
+service's ListingCreate / ListingUpdate with each problem named by the input it belongs to.
+
+Inputs are named like the service's field paths (``inventors[2].name``, ``ip_assets[0].number``,
+``details.beds``), so the service's FieldErrors land next to the input that caused them. Rows are
+plain repeated inputs; blank rows are skipped and the row numbers of the form are kept.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import cache
+
+import msgspec
+from msgspec import inspect
+
+from marketplace.catalog.models import (
+    Availability,
+    EngagementMode,
+    IpKind,
+    IpStatus,
+    Jurisdiction,
+    LicenceOption,
+    Listing,
+    ListingKind,
+    OwnershipModel,
+    PricingModel,
+    ResourceType,
+    ResultType,
+    Stage,
+)
+from marketplace.catalog.schemas import RESOURCE_DETAILS, ListingCreate, ListingUpdate
+from marketplace.errors import FieldError
+from marketplace.i18n import N_, gettext, translate_validation
+
+LIST_SEPARATORS = re.compile(r"[;；,，、\n]+")
+TEXT_FIELDS = ("title_zh", "title_en", "summary_zh", "summary_en", "confidential_details",
+               "contact_name", "contact_email", "contact_phone")
+REQUIRED_TEXT = ("title_zh", "summary_zh")
+NOT_CLEARABLE = ("contact_email",)  # "" is not a valid e-mail; an empty input leaves it unchanged
+MIN_INVENTOR_ROWS = 4
+MIN_IP_ROWS = 3
+EXTRA_ROWS = 2
+
+FIELD_LABELS: dict[str, str] = {
+    "kind": N_("Kind"),
+    "type": N_("Type"),
+    "title_zh": N_("Title (Chinese)"),
+    "title_en": N_("Title (English)"),
+    "summary_zh": N_("Summary (Chinese)"),
+    "summary_en": N_("Summary (English)"),
+    "confidential_details": N_("Confidential details"),
+    "therapeutic_areas": N_("Therapeutic areas"),
+    "keywords": N_("Keywords"),
+    "contact": N_("Contact e-mail or phone"),
+    "contact_name": N_("Contact person"),
+    "contact_email": N_("Contact e-mail"),
+    "contact_phone": N_("Contact phone"),
+    "stage": N_("Development stage"),
+    "trl": N_("Technology readiness level (TRL)"),
+    "advantages": N_("Advantages"),
+    "ownership_model": N_("Ownership model"),
+    "licence_options": N_("Licence options"),
+    "ip_assets": N_("IP assets"),
+    "inventors": N_("Inventors"),
+    "details": N_("Resource details"),
+    "engagement_modes": N_("Engagement modes"),
+    "pricing_model": N_("Pricing model"),
+    "availability": N_("Availability"),
+    "action": N_("Action"),
+}
+ROW_LABELS = {
+    "name": N_("Name"),
+    "share": N_("Share (%)"),
+    "user_id": N_("Platform account"),
+    "number": N_("Number"),
+    "kind": N_("Kind"),
+    "jurisdiction": N_("Jurisdiction"),
+    "status": N_("Status"),
+    "filing_date": N_("Filing date"),
+    "expiry_date": N_("Expiry date"),
+}
+DETAIL_LABELS = {
+    "beds": N_("Research beds"),
+    "specialties": N_("Specialties"),
+    "phases": N_("Trial phases"),
+    "gcp_specialties": N_("GCP-certified specialties"),
+    "active_trials": N_("Active trials"),
+    "pi_name": N_("Principal investigator"),
+    "specialty": N_("Specialty"),
+    "concurrent_trials": N_("Concurrent trials"),
+    "completed_trials": N_("Completed trials"),
+    "sample_types": N_("Sample types"),
+    "sample_count": N_("Samples held"),
+    "consent_scope": N_("Consent scope"),
+    "disease": N_("Disease"),
+    "size": N_("Participants"),
+    "follow_up_years": N_("Follow-up (years)"),
+    "data_types": N_("Data types"),
+    "model": N_("Model"),
+    "maker": N_("Manufacturer"),
+    "booking_terms": N_("Booking terms"),
+    "committee": N_("Ethics committee"),
+    "mutual_recognition": N_("Recognises lead-site ethics approval"),
+    "turnaround_days": N_("Review turnaround (days)"),
+    "governance": N_("Data governance"),
+}
+CHOICE_LABELS = {
+    "I": N_("Phase I"),
+    "II": N_("Phase II"),
+    "III": N_("Phase III"),
+    "IV": N_("Phase IV"),
+    "BE": N_("Bioequivalence (BE)"),
+    "specific": N_("Specific consent"),
+    "broad": N_("Broad consent"),
+    "tiered": N_("Tiered consent"),
+}
+# Hints under the inputs whose format is not obvious.
+DETAIL_HINTS = {"list": N_("Separate items with commas or semicolons.")}
+
+
+@dataclass(frozen=True)
+class DetailField:
+    """One input of a resource type's details, derived from its msgspec struct."""
+
+    name: str
+    widget: str  # number, decimal, checkbox, text, textarea, list, choices, select
+    required: bool
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+
+    @property
+    def input(self) -> str:
+        return f"details.{self.name}"
+
+    @property
+    def label(self) -> str:
+        return DETAIL_LABELS.get(self.name, self.name)
+
+
+@cache
+def detail_fields(resource_type: str) -> tuple[DetailField, ...]:
+    struct = RESOURCE_DETAILS.get(resource_type)
+    if struct is None:
+        return ()
+    fields = []
+    for f in inspect.type_info(struct).fields:
+        t = f.type
+        if isinstance(t, inspect.IntType):
+            fields.append(DetailField(f.name, "number", f.required, minimum=t.ge, maximum=t.le))
+        elif isinstance(t, inspect.FloatType):
+            fields.append(DetailField(f.name, "decimal", f.required, minimum=t.ge, maximum=t.le))
+        elif isinstance(t, inspect.BoolType):
+            fields.append(DetailField(f.name, "checkbox", f.required))
+        elif isinstance(t, inspect.LiteralType):
+            fields.append(DetailField(f.name, "select", f.required, choices=tuple(t.values)))
+        elif isinstance(t, inspect.ListType) and isinstance(t.item_type, inspect.LiteralType):
+            fields.append(DetailField(f.name, "choices", f.required, choices=tuple(t.item_type.values)))
+        elif isinstance(t, inspect.ListType):
+            fields.append(DetailField(f.name, "list", f.required))
+        else:
+            long = isinstance(t, inspect.StrType) and (t.max_length or 0) > 200
+            fields.append(DetailField(f.name, "textarea" if long else "text", f.required))
+    return tuple(fields)
+
+
+def choice_label(value: str) -> str:
+    return CHOICE_LABELS.get(value, value)
+
+
+def split_list(text: str) -> list[str]:
+    return [part.strip() for part in LIST_SEPARATORS.split(text) if part.strip()]
+
+
+def share_percent(share_bp: int) -> str:
+    """6000 → "60", 3333 → "33.33"."""
+    return f"{Decimal(share_bp) / 100:f}".rstrip("0").rstrip(".") if share_bp % 100 else str(share_bp // 100)
+
+
+def valid_type(kind: str | None, type_: str | None) -> bool:
+    if kind == ListingKind.result:
+        return type_ in set(ResultType)
+    if kind == ListingKind.resource:
+        return type_ in set(ResourceType)
+    return False
+
+
+class FormData:
+    """A submitted (or prefilled) form: single values, lists for checkbox groups, row counts."""
+
+    def __init__(self, raw: dict[str, str | list[str]] | None = None) -> None:
+        self.raw = dict(raw or {})
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.raw
+
+    def get(self, name: str, default: str = "") -> str:
+        value = self.raw.get(name, default)
+        if isinstance(value, list):
+            value = next((v for v in reversed(value) if v), "")
+        return value
+
+    def getlist(self, name: str) -> list[str]:
+        value = self.raw.get(name, [])
+        return [v for v in ([value] if isinstance(value, str) else value) if v]
+
+    def checked(self, name: str, value: str) -> bool:
+        return value in self.getlist(name)
+
+    def row_count(self, group: str) -> int:
+        indexes = [int(m.group(1)) for key in self.raw if (m := re.match(rf"{group}\[(\d+)\]", key))]
+        return max(indexes) + 1 if indexes else 0
+
+    def rows(self, group: str, minimum: int) -> range:
+        """Rows to show: the submitted ones, or existing ones plus blank rows, at least `minimum`."""
+        count = self.row_count(group)
+        return range(max(count + (0 if self.raw.get("_submitted") else EXTRA_ROWS), minimum))
+
+
+def new_form(kind: str, type_: str, *, contact_name: str = "", contact_email: str = "") -> FormData:
+    return FormData({"kind": kind, "type": type_, "contact_name": contact_name, "contact_email": contact_email})
+
+
+def listing_form(listing: Listing) -> FormData:
+    """The edit form, filled from the listing."""
+    raw: dict[str, str | list[str]] = {"kind": listing.kind, "type": listing.type}
+    for name in (*TEXT_FIELDS, "advantages", "stage", "ownership_model", "pricing_model", "availability"):
+        raw[name] = getattr(listing, name) or ""
+    raw["trl"] = str(listing.trl or "")
+    raw["keywords"] = "; ".join(listing.keywords)
+    raw["therapeutic_areas"] = [a.area_code for a in listing.areas]
+    raw["engagement_modes"] = list(listing.engagement_modes)
+    raw["licence_options"] = list(listing.licence_options)
+    for option in listing.licence_options:
+        raw[f"licence_terms.{option}"] = listing.licence_terms.get(option, "")
+    for i, inv in enumerate(listing.inventors):
+        raw[f"inventors[{i}].name"] = inv.name
+        raw[f"inventors[{i}].share"] = share_percent(inv.share_bp)
+        raw[f"inventors[{i}].user_id"] = str(inv.user_id or "")
+    for i, asset in enumerate(listing.ip_assets):
+        for part in ("number", "kind", "jurisdiction", "status"):
+            raw[f"ip_assets[{i}].{part}"] = getattr(asset, part)
+        for part in ("filing_date", "expiry_date"):
+            raw[f"ip_assets[{i}].{part}"] = (getattr(asset, part) or "") and getattr(asset, part).isoformat()
+    for f in detail_fields(listing.type) if listing.kind == ListingKind.resource else ():
+        value = (listing.details or {}).get(f.name)
+        if f.widget == "choices":
+            raw[f.input] = list(value or [])
+        elif f.widget == "list":
+            raw[f.input] = "; ".join(value or [])
+        elif f.widget == "checkbox":
+            raw[f.input] = "on" if value else ""
+        else:
+            raw[f.input] = "" if value is None else str(value)
+    return FormData(raw)
+
+
+@dataclass
+class ParsedForm:
+    payload: dict = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # input name → message in the page's language
+    # payload index → form row, to put the service's "inventors[1].name" on the right row
+    rows: dict[str, list] = field(default_factory=lambda: {"inventors": [], "ip_assets": [], "licence_options": []})
+
+    def error(self, name: str, message: str, **params) -> None:
+        self.errors.setdefault(name, gettext(message, **params))
+
+
+def parse_listing_form(form: FormData, kind: str, type_: str, *, partial: bool) -> ParsedForm:
+    """The form as the service's input. With `partial` (editing), inputs absent from the form are
+    left unchanged; every input the edit page shows is always present (checkbox groups carry a
+    blank hidden input), so emptying an input clears it."""
+    parsed = ParsedForm()
+    payload = parsed.payload
+
+    def present(name: str) -> bool:
+        return not partial or name in form
+
+    for name in (*TEXT_FIELDS, *(("advantages",) if kind == ListingKind.result else ())):
+        if not present(name):
+            continue
+        value = form.get(name).strip()
+        if name in REQUIRED_TEXT and not value:
+            parsed.error(name, N_("Required."))
+        elif value or (partial and name not in NOT_CLEARABLE and name not in REQUIRED_TEXT):
+            payload[name] = value
+    for name, values in (("keywords", split_list(form.get("keywords"))), ("therapeutic_areas", form.getlist("therapeutic_areas"))):
+        if present(name) and (values or partial):
+            payload[name] = values
+
+    if kind == ListingKind.result:
+        _parse_result(form, parsed, partial)
+    else:
+        _parse_resource(form, type_, parsed, partial)
+    return parsed
+
+
+def _choice(form: FormData, payload: dict, name: str) -> None:
+    if value := form.get(name).strip():
+        payload[name] = value
+
+
+def _parse_result(form: FormData, parsed: ParsedForm, partial: bool) -> None:
+    payload = parsed.payload
+    _choice(form, payload, "stage")
+    _choice(form, payload, "ownership_model")
+    if trl := form.get("trl").strip():
+        if trl.isdigit():
+            payload["trl"] = int(trl)
+        else:
+            parsed.error("trl", N_("Enter a whole number."))
+    if "licence_options" in form or not partial:
+        options = form.getlist("licence_options")
+        if options or partial:
+            payload["licence_options"] = [
+                {"option": o, "terms": form.get(f"licence_terms.{o}").strip()} for o in options
+            ]
+            parsed.rows["licence_options"] = options
+    if any(key.startswith("inventors[") for key in form.raw) or "inventors" in form:
+        inventors, complete = [], True
+        for row in range(form.row_count("inventors")):
+            prefix = f"inventors[{row}]"
+            name = form.get(f"{prefix}.name").strip()
+            share = form.get(f"{prefix}.share").strip().rstrip("%").strip()
+            user = form.get(f"{prefix}.user_id").strip()
+            if not name and not share:
+                continue
+            item: dict = {"name": name}
+            if not name:
+                parsed.error(f"{prefix}.name", N_("Required."))
+                complete = False
+            try:
+                basis_points = Decimal(share.replace(",", ".")) * 100
+                if basis_points != basis_points.to_integral_value():
+                    parsed.error(f"{prefix}.share", N_("Use at most two decimal places."))
+                    complete = False
+                    continue
+                item["share_bp"] = int(basis_points)
+            except InvalidOperation:
+                parsed.error(f"{prefix}.share", N_("Required.") if not share else N_("Enter a number."))
+                complete = False
+                continue
+            if user:
+                try:
+                    item["user_id"] = str(uuid.UUID(user))
+                except ValueError:
+                    parsed.error(f"{prefix}.user_id", N_("Not one of the allowed values."))
+                    complete = False
+            inventors.append(item)
+            parsed.rows["inventors"].append(row)
+        if complete and inventors:
+            total = sum(item["share_bp"] for item in inventors if "share_bp" in item)
+            if total != 10_000:
+                parsed.error("inventors", N_("The shares must add up to 100%% (now %(total)s%%)."), total=share_percent(total))
+        if inventors or partial:
+            payload["inventors"] = inventors
+    if any(key.startswith("ip_assets[") for key in form.raw) or "ip_assets" in form:
+        assets = []
+        for row in range(form.row_count("ip_assets")):
+            prefix = f"ip_assets[{row}]"
+            number = form.get(f"{prefix}.number").strip()
+            dates = {part: form.get(f"{prefix}.{part}").strip() for part in ("filing_date", "expiry_date")}
+            if not number and not any(dates.values()):
+                continue
+            asset: dict = {"number": number}
+            if not number:
+                parsed.error(f"{prefix}.number", N_("Required."))
+            for part in ("kind", "jurisdiction", "status"):
+                asset[part] = form.get(f"{prefix}.{part}").strip()
+            for part, value in dates.items():
+                if not value:
+                    continue
+                try:
+                    asset[part] = date.fromisoformat(value).isoformat()
+                except ValueError:
+                    parsed.error(f"{prefix}.{part}", N_("Enter a date as YYYY-MM-DD."))
+            assets.append(asset)
+            parsed.rows["ip_assets"].append(row)
+        if assets or partial:
+            payload["ip_assets"] = assets
+
+
+def _parse_resource(form: FormData, type_: str, parsed: ParsedForm, partial: bool) -> None:
+    payload = parsed.payload
+    if "engagement_modes" in form or not partial:
+        modes = form.getlist("engagement_modes")
+        if modes or partial:
+            payload["engagement_modes"] = modes
+    _choice(form, payload, "pricing_model")
+    _choice(form, payload, "availability")
+    fields = detail_fields(type_)
+    if partial and "details" not in form and not any(f.input in form for f in fields):
+        return
+    details: dict = {}
+    filled = False
+    for f in fields:
+        raw = form.get(f.input).strip()
+        if f.widget == "checkbox":
+            details[f.name] = bool(raw)
+            filled = filled or bool(raw)
+        elif f.widget == "choices":
+            details[f.name] = form.getlist(f.input)
+            filled = filled or bool(details[f.name])
+        elif f.widget == "list":
+            details[f.name] = split_list(raw)
+            filled = filled or bool(details[f.name])
+        elif not raw:
+            continue
+        elif f.widget == "number":
+            filled = True
+            try:
+                details[f.name] = int(raw)
+            except ValueError:
+                parsed.error(f.input, N_("Enter a whole number."))
+        elif f.widget == "decimal":
+            filled = True
+            try:
+                details[f.name] = float(raw.replace(",", "."))
+            except ValueError:
+                parsed.error(f.input, N_("Enter a number."))
+        else:
+            filled = True
+            details[f.name] = raw
+    if filled:
+        payload["details"] = details
+
+
+# ----- errors back onto the form ----------------------------------------------------------------
+
+
+def validation_field(message: str) -> str:
+    """The field path in msgspec's message: "... - at `$.ip_assets[0].number`", "missing required field `x`"."""
+    at = re.search(r"at `\$\.?([^`]*)`", message)
+    path = at.group(1) if at else ""
+    named = re.search(r"field `([^`]+)`", message)
+    if named:
+        path = f"{path}.{named.group(1)}" if path else named.group(1)
+    return path
+
+
+def input_name(field_path: str, rows: dict[str, list]) -> str:
+    """A service field path → the input that shows its error."""
+    match = re.fullmatch(r"(inventors|ip_assets)\[(\d+)\]\.?(\w*)", field_path)
+    if match:
+        group, index, part = match.group(1), int(match.group(2)), match.group(3)
+        form_rows = rows.get(group, [])
+        row = form_rows[index] if index < len(form_rows) else index
+        part = "share" if part == "share_bp" else part
+        return f"{group}[{row}].{part}" if part else group
+    match = re.fullmatch(r"licence_options\[(\d+)\]\.terms", field_path)
+    if match and int(match.group(1)) < len(rows.get("licence_options", [])):
+        return f"licence_terms.{rows['licence_options'][int(match.group(1))]}"
+    match = re.match(r"details\.(\w+)", field_path)
+    if match:
+        return f"details.{match.group(1)}"
+    return re.split(r"[\[.]", field_path, maxsplit=1)[0]
+
+
+def to_struct(parsed: ParsedForm, struct: type[ListingCreate] | type[ListingUpdate]):
+    """The payload as the struct, or None with the one error msgspec names added to the form."""
+    try:
+        return msgspec.convert(parsed.payload, struct)
+    except msgspec.ValidationError as error:
+        name = input_name(validation_field(str(error)), parsed.rows)
+        parsed.errors.setdefault(name or "__all__", translate_validation(str(error)))
+        return None
+
+
+def add_service_errors(parsed: ParsedForm, errors: list[FieldError]) -> None:
+    for error in errors:
+        parsed.errors.setdefault(input_name(error.field, parsed.rows) or "__all__", gettext(error.message, **error.params))
+
+
+def error_label(name: str) -> str:
+    """A readable name of an input, for the list of problems above the form."""
+    match = re.fullmatch(r"(inventors|ip_assets)\[(\d+)\]\.(\w+)", name)
+    if match:
+        group, row, part = match.groups()
+        return gettext("%(group)s, row %(row)s: %(field)s", group=gettext(FIELD_LABELS[group]), row=int(row) + 1,
+                       field=gettext(ROW_LABELS.get(part, part)))
+    if name.startswith("licence_terms."):
+        return f"{gettext(FIELD_LABELS['licence_options'])}: {gettext(name.split('.', 1)[1])}"
+    if name.startswith("details."):
+        part = name.split(".", 1)[1]
+        return gettext(DETAIL_LABELS.get(part, part))
+    return gettext(FIELD_LABELS.get(name, name)) if name != "__all__" else ""
+
+
+def error_summary(errors: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(input name, label, message) for each problem, in a stable order."""
+    return [(name, error_label(name), message) for name, message in errors.items()]
+
+
+SELECT_CHOICES = {
+    "stage": tuple(Stage),
+    "ownership_model": tuple(OwnershipModel),
+    "pricing_model": tuple(PricingModel),
+    "availability": tuple(Availability),
+    "engagement_modes": tuple(EngagementMode),
+    "licence_options": tuple(LicenceOption),
+    "ip_kind": tuple(IpKind),
+    "jurisdiction": tuple(Jurisdiction),
+    "ip_status": tuple(IpStatus),
+}
