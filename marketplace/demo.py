@@ -5,6 +5,8 @@ Every demo user's password is DEMO_PASSWORD; README.md lists the logins.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.services import (
@@ -75,9 +77,35 @@ USERS = [
 
 async def load_demo_data(session: AsyncSession) -> bool:
     """Load once: returns False and changes nothing when any organization exists."""
+    from marketplace.catalog import demo as catalog_demo
+    from marketplace.catalog.services import CatalogService, seed_listing
+
     if await organization_count(session):
         return False
-    orgs = [await seed_organization(session, data) for data in [PLATFORM, *INSTITUTIONS, *COMPANIES]]
+    institutions = [*INSTITUTIONS, *catalog_demo.MORE_INSTITUTIONS]
+    companies = [*COMPANIES, *catalog_demo.MORE_COMPANIES]
+    orgs = [await seed_organization(session, data) for data in [PLATFORM, *institutions, *companies]]
+    # USERS index the foundation's order: platform, its three institutions, its two companies.
+    foundation = [orgs[0], *orgs[1:4], *orgs[1 + len(institutions) : 3 + len(institutions)]]
+    members = {}
     for index, email, name, role in USERS:
-        await seed_member(session, orgs[index], email=email, name=name, role=role, password=DEMO_PASSWORD)
+        membership = await seed_member(session, foundation[index], email=email, name=name, role=role, password=DEMO_PASSWORD)
+        members[email] = membership.user_id
+    # The demo inventor is 张晓华, named on Pujiang's results, and wrote its results still in draft.
+    inventor = members["inventor@pujiang.example"]
+    now = datetime.now(timezone.utc)
+    catalog = CatalogService(session)
+    for item in catalog_demo.demo_listings():
+        author = None
+        if item.institution_index == 0 and item.data.kind == "result":
+            for person in item.data.inventors or []:
+                if person.name == catalog_demo.FOUNDATION_INVENTOR_NAME:
+                    person.user_id = inventor
+            author = inventor if item.status in ("draft", "pending_review") else None
+        await seed_listing(
+            session, orgs[1 + item.institution_index].id, item.data, status=item.status,
+            published_at=item.published_at(now), confirmed_at=item.confirmed_at(now), service=catalog, flush=False,
+            created_by_user_id=author,
+        )
+    await session.flush()
     return True

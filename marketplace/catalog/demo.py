@@ -809,8 +809,7 @@ def _pct(rng: random.Random, lo: float, hi: float) -> float:
 
 def _cap(text: str) -> str:
     """Capitalise an English title unless its first word is an acronym or a gene name (iPSC, sFlt-1)."""
-    first = text.split(" ", 1)[0]
-    return text[0].upper() + text[1:] if first == first.lower() else text
+    return text if len(text) < 2 or text[1].isupper() else text[0].upper() + text[1:]
 
 
 _EARLY = (Stage.discovery, Stage.preclinical)
@@ -1047,12 +1046,13 @@ _ADVANTAGES = {
 
 
 def _advantages(rng: random.Random, category: str) -> tuple[str, str]:
-    picks = rng.sample(_ADVANTAGES[category], rng.randint(2, 3))
-    values = {"s": rng.choice((1, 2, 4, 5)), "a": rng.randint(2, 7), "b": rng.randint(2, 24), "p": rng.randint(20, 60),
-              "q": rng.randint(85, 97)}
-    zh = "；".join(f"{i}. {z.format(**values)}" for i, (z, _) in enumerate(picks, 1)) + "。"
-    en = " ".join(f"({i}) {e.format(**values)}." for i, (_, e) in enumerate(picks, 1))
-    return zh, en
+    zh, en = [], []
+    for i, (z, e) in enumerate(rng.sample(_ADVANTAGES[category], rng.randint(2, 3)), 1):
+        values = {"s": rng.choice((1, 2, 4, 5)), "a": rng.randint(2, 7), "b": rng.randint(2, 24),
+                  "p": rng.randint(20, 60), "q": rng.randint(85, 97)}
+        zh.append(f"{i}. {z.format(**values)}")
+        en.append(f"({i}) {e.format(**values)}.")
+    return "；".join(zh) + "。", " ".join(en)
 
 
 # ----- IP assets --------------------------------------------------------------------------------
@@ -1331,10 +1331,11 @@ class _Builder:
         self.internal_number += self.rng.randint(1, 7)
         return self.internal_number
 
-    def claim_title(self, title: str) -> bool:
-        if title in self.titles:
+    def claim_title(self, title: str, title_en: str) -> bool:
+        """Both titles unique across the demo (two Chinese wordings may share one English title)."""
+        if title in self.titles or title_en in self.titles:
             return False
-        self.titles.add(title)
+        self.titles.update((title, title_en))
         return True
 
     # -- results --
@@ -1345,7 +1346,7 @@ class _Builder:
         stage = rng.choices(list(stages), list(stages.values()))[0]
         for _ in range(500):
             idea = _idea(rng, result_type, stage)
-            if self.claim_title(idea.title_zh):
+            if self.claim_title(idea.title_zh, idea.title_en):
                 break
         else:  # pragma: no cover - the vocabulary is far larger than the demo
             raise RuntimeError(f"ran out of distinct titles for {result_type}")
@@ -1446,7 +1447,7 @@ class _Builder:
         make = getattr(self, f"_{resource_type}")
         for _ in range(500):
             built = make()
-            if built is not None and self.claim_title(built["title_zh"]):
+            if built is not None and self.claim_title(built["title_zh"], built["_en"][0]):
                 break
         else:  # pragma: no cover
             raise RuntimeError(f"ran out of distinct titles for {resource_type}")
@@ -1584,7 +1585,7 @@ class _Builder:
         if title in self.titles:
             return None
         types = rng.sample(_SAMPLE_TYPES, rng.randint(2, 5))
-        count = rng.randrange(5_000, 600_000, 500)
+        count = int(10 ** rng.uniform(3.7, 5.6)) // 100 * 100
         consent = rng.choice(("specific", "broad", "broad", "tiered"))
         consent_zh = {"specific": "采用特定知情同意", "broad": "采用泛知情同意，可用于后续研究", "tiered": "采用分层知情同意"}[consent]
         summary = (f"样本库保存{'、'.join(t for t, _ in types)}等样本约{count}份，均关联临床信息与随访数据，{consent_zh}。"

@@ -506,12 +506,18 @@ async def seed_listing(
     status: str = Status.draft,
     published_at: datetime | None = None,
     confirmed_at: datetime | None = None,
+    service: CatalogService | None = None,
+    flush: bool = True,
+    created_by_user_id: uuid.UUID | None = None,
 ) -> Listing:
     """A listing in a given state, for the demo data and tests (never reachable from a request).
-    Runs the same field validation and, for published ones, the same completeness check."""
-    service = CatalogService(session)
+    Runs the same field validation and, for published ones, the same completeness check.
+    Loading many: pass one `service` (it caches the vocabulary) and flush once at the end."""
+    service = service or CatalogService(session)
     await service._validate(data, kind=data.kind, type=data.type, institution_id=institution_id, creating=True)
-    listing = Listing(institution_id=institution_id, kind=data.kind, type=data.type, status=status)
+    listing = Listing(
+        institution_id=institution_id, kind=data.kind, type=data.type, status=status, created_by_user_id=created_by_user_id
+    )
     service._apply(listing, data)
     if status in (Status.published, Status.withdrawn, Status.archived):
         listing.published_at = published_at or _now()
@@ -520,5 +526,6 @@ async def seed_listing(
     if status == Status.published:
         service._check_complete(listing)
     session.add(listing)
-    await session.flush()
+    if flush:
+        await session.flush()
     return listing

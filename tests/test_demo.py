@@ -1,0 +1,47 @@
+"""The demo data: 30 institutions in three cities, 600 results and 250 resources, users for every
+role, loaded once."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from marketplace.accounts.models import Membership, Organization, Role
+from marketplace.catalog.models import Listing
+from marketplace.demo import USERS, load_demo_data
+
+
+async def test_demo_data_loads_once_and_covers_the_catalogue(client, db) -> None:
+    assert await load_demo_data(db) is True
+    await db.commit()
+    cities = dict(
+        (await db.execute(
+            select(Organization.city, func.count()).where(Organization.kind == "institution").group_by(Organization.city)
+        )).all()
+    )
+    assert sum(cities.values()) == 30 and set(cities) == {"上海", "北京", "杭州"}
+    kinds = dict((await db.execute(select(Listing.kind, func.count()).group_by(Listing.kind))).all())
+    assert kinds == {"result": 600, "resource": 250}
+    roles = set((await db.scalars(select(Membership.role))).all())
+    assert roles == {r.value for r in Role}
+    assert len({email for _i, email, _n, _r in USERS}) == len(USERS) - 1  # one person in two organizations
+    published = await db.scalar(select(func.count()).where(Listing.status == "published"))
+    assert published > 700
+    assert await load_demo_data(db) is False
+
+
+async def test_the_demo_inventor_sees_the_drafts_they_are_named_on(client, db) -> None:
+    from marketplace.accounts.services import AccountService
+    from marketplace.catalog.services import CatalogService
+
+    await load_demo_data(db)
+    await db.commit()
+    accounts = AccountService(db)
+    inventor = await accounts.principal_for_user((await accounts.user_by_email("inventor@pujiang.example")).id)
+    company = await accounts.principal_for_user((await accounts.user_by_email("bd@xinghe.example")).id)
+    catalog = CatalogService(db)
+    mine, _ = await catalog.search(inventor, status="draft", page_size=100)
+    theirs, _ = await catalog.search(company, status="draft", page_size=100)
+    assert mine and all(item.created_by_user_id == inventor.user_id for item in mine)
+    assert theirs == []
+    named, _ = await catalog.search(inventor, status="published", institution_id=inventor.organization_id, page_size=100)
+    assert any(any(i.user_id == inventor.user_id for i in item.inventors) for item in named)
