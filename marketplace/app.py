@@ -32,6 +32,7 @@ from marketplace.accounts.api import provide_principal
 from marketplace.accounts.pages import AccountPages
 from marketplace.accounts.services import use_password_profile
 from marketplace.catalog.api import CatalogApi, provide_catalog
+from marketplace.catalog.pages import CatalogPages
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, NotAuthenticated
@@ -203,7 +204,7 @@ def create_app(settings: Settings) -> Litestar:
     static_routers.append(create_static_files_router(path="/assets/pico", directories=[pico], name="pico"))
 
     app = Litestar(
-        route_handlers=[health, AccountsApi, AccountPages, CatalogApi, *static_routers],
+        route_handlers=[health, AccountsApi, AccountPages, CatalogApi, CatalogPages, *static_routers],
         lifespan=[lifespan],
         dependencies={
             "settings": Provide(provide_settings),

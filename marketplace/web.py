@@ -39,11 +39,15 @@ class NavItem:
     label: str  # message id, translated in the template
     href: str
     roles: frozenset[Role] | None = None  # None: every signed-in user
+    public: bool = False  # also shown to visitors who are not signed in
 
 
 ADMINS = frozenset({Role.platform_admin, Role.tto_manager, Role.company_admin})
 NAVIGATION = (
     NavItem("Dashboard", "/"),
+    NavItem("Catalogue", "/listings", public=True),
+    NavItem("Review", "/review", frozenset({Role.tto_manager, Role.tto_staff})),
+    NavItem("Import", "/listings/import", frozenset({Role.tto_manager, Role.tto_staff})),
     NavItem("Organizations", "/organizations", frozenset({Role.platform_admin, Role.platform_analyst})),
     NavItem("Members", "/members", ADMINS),
     NavItem("API tokens", "/tokens"),
@@ -52,7 +56,7 @@ NAVIGATION = (
 
 def navigation(principal: Principal) -> list[NavItem]:
     if not principal.is_authenticated:
-        return []
+        return [item for item in NAVIGATION if item.public]
     return [item for item in NAVIGATION if item.roles is None or principal.role in item.roles]
 
 

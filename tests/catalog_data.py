@@ -49,3 +49,49 @@ def resource_body(**overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+def result_form(**overrides) -> dict:
+    """The listing page's form for the result of result_body(), as a browser submits it: checkbox
+    groups with their blank hidden input, blank rows included."""
+    form = {
+        "kind": "result",
+        "type": "patent",
+        "title_zh": "基于外泌体的早期肝癌检测方法",
+        "title_en": "Exosome-based early liver cancer detection",
+        "summary_zh": "一种利用血液外泌体miRNA组合检测早期肝癌的方法，灵敏度高。",
+        "summary_en": "",
+        "confidential_details": "未公开数据：关键引物序列 MKT-SECRET-7731",
+        "keywords": "外泌体；肝癌, 早筛",
+        "therapeutic_areas": ["", "oncology", "digestive"],
+        "contact_name": "周颖",
+        "contact_email": "tto@hospital.test",
+        "contact_phone": "",
+        "stage": "preclinical",
+        "trl": "4",
+        "advantages": "较现有AFP检测灵敏度提高30%，仅需常规采血。",
+        "ownership_model": "researchers_ownership",
+        "licence_options": ["", "exclusive", "pay_later"],
+        "licence_terms.exclusive": "入门费50万元，销售提成3%",
+        "licence_terms.pay_later": "前两年免许可费，之后按销售额3%提成",
+        "licence_terms.equity": "",
+        "inventors[0].name": "张晓华",
+        "inventors[0].share": "60",
+        "inventors[0].user_id": "",
+        "inventors[1].name": "李明",
+        "inventors[1].share": "40",
+        "inventors[1].user_id": "",
+        "inventors[2].name": "",
+        "inventors[2].share": "",
+        "inventors[2].user_id": "",
+    }
+    rows = [
+        ("ZL202110234567.8", "invention_patent", "CN", "granted", "2021-03-01", "2041-03-01"),
+        ("PCT/CN2022/123456", "pct_application", "PCT", "filed", "", ""),
+        ("", "invention_patent", "CN", "filed", "", ""),
+    ]
+    for i, row in enumerate(rows):
+        for part, value in zip(("number", "kind", "jurisdiction", "status", "filing_date", "expiry_date"), row, strict=True):
+            form[f"ip_assets[{i}].{part}"] = value
+    form.update(overrides)
+    return form

@@ -242,7 +242,7 @@ async def check_page_matrix(client: AsyncTestClient, db: AsyncSession, world: Wo
                 response = await client.get(path, follow_redirects=False)
             else:
                 data = route.body(world, role, relation) if route.body else {}
-                response = await post_form(client, path, data, follow_redirects=False)
+                response = await post_form(client, path, data, files=route.files, follow_redirects=False)
             expected = route.expect(role, relation)
             if response.status_code != expected:
                 failures.append(f"{role.value:16} {relation:5} → {response.status_code}, expected {expected}")
@@ -252,7 +252,7 @@ async def check_page_matrix(client: AsyncTestClient, db: AsyncSession, world: Wo
     if route.method == "GET":
         anonymous = await client.get(path, follow_redirects=False)
     else:
-        anonymous = await post_form(client, path, {}, follow_redirects=False)
+        anonymous = await post_form(client, path, {}, files=route.files, follow_redirects=False)
     if anonymous.status_code != route.anonymous:
         failures.append(f"anonymous → {anonymous.status_code}, expected {route.anonymous}")
     assert not failures, f"page {route.method} {route.path}:\n" + "\n".join(failures)

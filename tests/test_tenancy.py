@@ -18,7 +18,7 @@ from marketplace.accounts.services import AccountService
 from marketplace.catalog import spreadsheets
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.catalog.services import seed_listing
-from tests.catalog_data import result_body
+from tests.catalog_data import result_body, result_form
 from tests.helpers import (
     ROLE_KIND,
     Route,
@@ -71,6 +71,19 @@ def sees_draft(ok: int, *, edit: bool = False):
         return ok if relation == "own" and role in (Role.tto_manager, Role.tto_staff) else 404
 
     return expect
+
+
+async def institution_of(db, world: World, role: Role, relation: str) -> dict:
+    """Profiles are public: the own or other institution and company, whatever the caller's kind."""
+    return {"institution": world.orgs[f"institution/{relation}"].id}
+
+
+async def company_of(db, world: World, role: Role, relation: str) -> dict:
+    return {"company": world.orgs[f"company/{relation}"].id}
+
+
+TTO = (Role.tto_manager, Role.tto_staff)
+INSTITUTION_PEOPLE = (Role.tto_manager, Role.tto_staff, Role.inventor)
 
 
 def new_platform_org(world: World, role: Role, relation: str) -> dict:
@@ -175,6 +188,29 @@ PAGE_ROUTES = [
         body=lambda w, r, rel: new_platform_org(w, r, rel),
     ),
     Route("POST", "/switch-org", any_role(302), anonymous=302, body=lambda w, r, rel: {"organization_id": ""}),
+    # The catalogue: browsing, detail and profiles are public; a draft is its institution's.
+    Route("GET", "/listings", any_role(200), anonymous=200),
+    Route("GET", "/listings/{listing}", sees_draft(200), anonymous=404, prepare=draft_listing),
+    Route("GET", "/listings/new", only(200, *INSTITUTION_PEOPLE), anonymous=302),
+    Route("POST", "/listings", only(302, *INSTITUTION_PEOPLE), anonymous=302, body=lambda w, r, rel: result_form()),
+    Route("GET", "/listings/{listing}/edit", sees_draft(200, edit=True), anonymous=302, prepare=draft_listing),
+    Route(
+        "POST", "/listings/{listing}", sees_draft(302, edit=True), anonymous=302, prepare=draft_listing,
+        body=lambda w, r, rel: {"title_zh": "新标题"},
+    ),
+    Route(
+        "POST", "/listings/{listing}/transitions", sees_draft(302, edit=True), anonymous=302, prepare=draft_listing,
+        body=lambda w, r, rel: {"action": "submit"},
+    ),
+    Route("GET", "/review", only(200, *TTO), anonymous=302),
+    Route("GET", "/listings/import", only(200, *TTO), anonymous=302),
+    Route(
+        "POST", "/listings/import", only(200, *TTO), anonymous=302, body=lambda w, r, rel: {"dry_run": "on"},
+        files={"file": ("l.csv", spreadsheets.write(spreadsheets.EXAMPLES, "csv"))},
+    ),
+    Route("GET", "/listings/export", only(200, *TTO), anonymous=302),
+    Route("GET", "/institutions/{institution}", any_role(200), anonymous=200, prepare=institution_of),
+    Route("GET", "/companies/{company}", any_role(200), anonymous=200, prepare=company_of),
 ]
 
 # Public by design, each with the reason.

@@ -75,7 +75,7 @@ FIELD_LABELS: dict[str, str] = {
 }
 ROW_LABELS = {
     "name": N_("Name"),
-    "share": N_("Share (%)"),
+    "share": N_("Share"),
     "user_id": N_("Platform account"),
     "number": N_("Number"),
     "kind": N_("Kind"),
@@ -143,6 +143,12 @@ class DetailField:
         return DETAIL_LABELS.get(self.name, self.name)
 
 
+def _ordered(values) -> tuple[str, ...]:
+    """Literal choices in the order people expect (phase I before BE), not msgspec's."""
+    order = list(CHOICE_LABELS)
+    return tuple(sorted(values, key=lambda v: order.index(v) if v in order else len(order)))
+
+
 @cache
 def detail_fields(resource_type: str) -> tuple[DetailField, ...]:
     struct = RESOURCE_DETAILS.get(resource_type)
@@ -158,9 +164,9 @@ def detail_fields(resource_type: str) -> tuple[DetailField, ...]:
         elif isinstance(t, inspect.BoolType):
             fields.append(DetailField(f.name, "checkbox", f.required))
         elif isinstance(t, inspect.LiteralType):
-            fields.append(DetailField(f.name, "select", f.required, choices=tuple(t.values)))
+            fields.append(DetailField(f.name, "select", f.required, choices=_ordered(t.values)))
         elif isinstance(t, inspect.ListType) and isinstance(t.item_type, inspect.LiteralType):
-            fields.append(DetailField(f.name, "choices", f.required, choices=tuple(t.item_type.values)))
+            fields.append(DetailField(f.name, "choices", f.required, choices=_ordered(t.item_type.values)))
         elif isinstance(t, inspect.ListType):
             fields.append(DetailField(f.name, "list", f.required))
         else:

@@ -238,6 +238,14 @@ class CatalogService:
         if not self.may_edit(principal, listing):
             raise Forbidden()
         await self._validate(data, kind=listing.kind, type=listing.type, institution_id=listing.institution_id)
+        # Rows are replaced whole: delete the old ones first, or their positions collide with the
+        # new rows' (the unit of work inserts before it deletes orphans).
+        if (data.inventors is not None and listing.inventors) or (data.ip_assets is not None and listing.ip_assets):
+            if data.inventors is not None:
+                listing.inventors = []
+            if data.ip_assets is not None:
+                listing.ip_assets = []
+            await self.session.flush()
         self._apply(listing, data)
         if listing.status == Status.published:
             self._check_complete(listing)

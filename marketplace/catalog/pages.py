@@ -1,0 +1,534 @@
+"""Pages of the catalogue: browse, detail, the form of each kind and type, the TTO's review and
+freshness queue, spreadsheet import and export, and the public profiles of institutions and
+companies. The rules are the catalogue service's: these handlers turn forms into its inputs and its
+errors into marked fields, and a form with a problem is shown again with status 422, so the
+request's transaction rolls back and nothing is written."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import uuid
+from datetime import date, datetime, timezone
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from marketplace.accounts.api import Accounts
+from marketplace.accounts.models import OrgKind, Role
+from marketplace.accounts.pages import safe_next
+from marketplace.accounts.services import AccountService
+from marketplace.audit import services as audit
+from marketplace.catalog import spreadsheets
+from marketplace.catalog.api import Catalog, spreadsheet_format, spreadsheet_response
+from marketplace.catalog.forms import (
+    FIELD_LABELS,
+    MIN_INVENTOR_ROWS,
+    MIN_IP_ROWS,
+    SELECT_CHOICES,
+    FormData,
+    ParsedForm,
+    add_service_errors,
+    choice_label,
+    detail_fields,
+    error_summary,
+    listing_form,
+    new_form,
+    parse_listing_form,
+    share_percent,
+    to_struct,
+    valid_type,
+)
+from marketplace.catalog.models import Listing, ListingKind, ResourceType, ResultType, Status
+from marketplace.catalog.schemas import ListingCreate, ListingUpdate
+from marketplace.catalog.services import INSTITUTION_ROLES, STALE_AFTER, TTO_ROLES, CatalogService
+from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput
+from marketplace.i18n import N_, current_locale, gettext
+from marketplace.tenancy import CurrentPrincipal, Principal
+from marketplace.web import client_ip, flash, render
+
+ListingForm = URLEncodedBody[dict[str, str | list[str]]]
+Form = URLEncodedBody[dict[str, str]]
+
+PAGE_SIZE = 20
+PROFILE_LISTINGS = 12
+# A clean dry run hands the file back in the page for the real import (base64 grows it by a third).
+IMPORT_BODY_LIMIT = spreadsheets.MAX_BYTES * 4 // 3 + 256 * 1024
+
+ACTION_LABELS = {
+    "submit": N_("Submit for review"),
+    "return": N_("Return to draft"),
+    "publish": N_("Publish"),
+    "withdraw": N_("Withdraw"),
+    "republish": N_("Republish"),
+    "archive": N_("Archive"),
+    "restore": N_("Restore as draft"),
+    "confirm": N_("Confirm as current"),
+}
+ACTION_DONE = {
+    "submit": N_("Submitted for review."),
+    "return": N_("Returned to draft."),
+    "publish": N_("Published."),
+    "withdraw": N_("Withdrawn from the catalogue."),
+    "republish": N_("Published again."),
+    "archive": N_("Archived."),
+    "restore": N_("Restored as a draft."),
+    "confirm": N_("Confirmed as current."),
+}
+# Actions that take a listing out of view are drawn as secondary buttons.
+QUIET_ACTIONS = ("return", "withdraw", "archive")
+
+
+def area_names(areas) -> dict[str, str]:
+    english = current_locale.get() == "en"
+    return {a.code: (a.name_en if english else a.name_zh) for a in areas}
+
+
+def problem_of(error: DomainError) -> dict:
+    """A refused action, for the page: the message and each named field with its label."""
+    params = {k: gettext(v) if isinstance(v, str) else v for k, v in error.params.items()}
+    return {
+        "message": gettext(error.message, **params),
+        "fields": [
+            (gettext(FIELD_LABELS.get(e.field, e.field)), gettext(e.message, **e.params))
+            for e in error.errors
+            if e.field != "action"
+        ],
+    }
+
+
+def detail_rows(listing: Listing) -> list[tuple[str, str]]:
+    """A resource's type-specific fields as (label, value) lines for people."""
+    rows = []
+    for f in detail_fields(listing.type):
+        value = (listing.details or {}).get(f.name)
+        if value is None or value == []:
+            shown = "—"
+        elif f.widget == "checkbox":
+            shown = gettext("Yes") if value else gettext("No")
+        elif f.widget in ("choices", "list"):
+            shown = "、".join(gettext(choice_label(v)) if f.widget == "choices" else str(v) for v in value)
+        elif f.widget == "select":
+            shown = gettext(choice_label(value))
+        elif f.widget == "decimal":
+            shown = f"{value:g}"
+        elif f.widget == "number":
+            shown = f"{value:,}"
+        else:
+            shown = str(value)
+        rows.append((gettext(f.label), shown))
+    return rows
+
+
+def freshness(listing: Listing, now: datetime) -> dict:
+    """Days since the TTO last confirmed the listing, and days until it turns stale."""
+    if listing.confirmed_at is None:
+        return {"since": None, "left": None}
+    since = (now - listing.confirmed_at).days
+    return {"since": since, "left": STALE_AFTER.days - since}
+
+
+class CatalogPages(Controller):
+    include_in_schema = False
+
+    # ----- browse -----------------------------------------------------------------------------
+
+    @get("/listings")
+    async def browse(
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        catalog: Catalog,
+        kind: FromQuery[str | None] = None,
+        type: FromQuery[str | None] = None,
+        area: FromQuery[str | None] = None,
+        q: FromQuery[str | None] = None,
+        institution: FromQuery[uuid.UUID | None] = None,
+        show: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        page: FromQuery[int] = 1,
+    ) -> Template:
+        """Published listings for everyone; the institution's people also see all of their own."""
+        areas = await catalog.areas()
+        names = area_names(areas)
+        if type in set(ResultType):
+            kind = ListingKind.result
+        elif type in set(ResourceType):
+            kind = ListingKind.resource
+        else:
+            type = None
+        kind = kind if kind in set(ListingKind) else None
+        area = area if area in names else None
+        q = (q or "").strip()[:100] or None
+        mine = show == "mine" and principal.role in INSTITUTION_ROLES
+        status = status if mine and status in set(Status) else None
+        accounts = AccountService(catalog.session)
+        institution_org = None
+        if institution and not mine:
+            found = await accounts.public_organizations({institution})
+            institution_org = found.get(institution)
+        page = max(page, 1)
+        items, total = await catalog.search(
+            principal,
+            kind=kind,
+            type=type,
+            area=area,
+            q=q,
+            status=status if mine else Status.published,
+            institution_id=principal.organization_id if mine else (institution_org.id if institution_org else None),
+            page=page,
+            page_size=PAGE_SIZE,
+        )
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        owners = await accounts.public_organizations({item.institution_id for item in items})
+        filters = {
+            "kind": kind, "type": type, "area": area, "q": q, "show": "mine" if mine else None, "status": status,
+            "institution": str(institution_org.id) if institution_org else None,
+        }
+
+        def url(**changes) -> str:
+            query = {k: v for k, v in {**filters, "page": None, **changes}.items() if v not in (None, "", 1)}
+            return "/listings" + (f"?{urlencode(query)}" if query else "")
+
+        return render(
+            request,
+            "catalog/browse.html",
+            principal,
+            items=items,
+            total=total,
+            page=min(page, pages),
+            pages=pages,
+            owners=owners,
+            areas=areas,
+            area_names=names,
+            filters=filters,
+            institution_org=institution_org,
+            mine=mine,
+            may_see_own=principal.role in INSTITUTION_ROLES,
+            may_create=principal.role in INSTITUTION_ROLES,
+            result_types=list(ResultType),
+            resource_types=list(ResourceType),
+            statuses=list(Status),
+            url=url,
+        )
+
+    # ----- detail and actions -----------------------------------------------------------------
+
+    @get("/listings/{listing_id:uuid}")
+    async def detail(
+        self, request: Request, principal: CurrentPrincipal, catalog: Catalog, listing_id: FromPath[uuid.UUID]
+    ) -> Template:
+        listing = await catalog.get(principal, listing_id)
+        return await self._detail(request, principal, catalog, listing)
+
+    async def _detail(
+        self,
+        request: Request,
+        principal: Principal,
+        catalog: CatalogService,
+        listing: Listing,
+        status_code: int = 200,
+        problem: dict | None = None,
+        reason: str = "",
+    ) -> Template:
+        accounts = AccountService(catalog.session)
+        owner = (await accounts.public_organizations({listing.institution_id}))[listing.institution_id]
+        insider = catalog.sees_confidential(principal, listing) or principal.is_platform
+        history, actors = [], {}
+        if insider:
+            history = await audit.events(catalog.session, subject_id=listing.id, limit=20)
+            actors = await accounts.user_names({e.actor_user_id for e in history if e.actor_user_id})
+        return render(
+            request,
+            "catalog/detail.html",
+            principal,
+            status_code=status_code,
+            listing=listing,
+            owner=owner,
+            area_names=area_names(await catalog.areas()),
+            sees_confidential=catalog.sees_confidential(principal, listing),
+            may_edit=catalog.may_edit(principal, listing),
+            actions=catalog.allowed_actions(principal, listing),
+            action_labels=ACTION_LABELS,
+            quiet_actions=QUIET_ACTIONS,
+            detail_rows=detail_rows(listing) if listing.kind == ListingKind.resource else [],
+            share_percent=share_percent,
+            freshness=freshness(listing, datetime.now(timezone.utc)),
+            stale_after=STALE_AFTER.days,
+            history=history,
+            actors=actors,
+            problem=problem,
+            reason=reason,
+        )
+
+    @post("/listings/{listing_id:uuid}/transitions")
+    async def transition(
+        self, request: Request, principal: CurrentPrincipal, catalog: Catalog, listing_id: FromPath[uuid.UUID], data: Form
+    ) -> Response:
+        principal.require()
+        action = data.get("action", "")
+        reason = data.get("reason", "").strip()[:1000]
+        try:
+            await catalog.transition(principal, listing_id, action, reason)
+        except DomainError as error:
+            if error.status_code in (401, 403, 404):
+                raise
+            listing = await catalog.get(principal, listing_id)
+            return await self._detail(
+                request, principal, catalog, listing, status_code=error.status_code, problem=problem_of(error), reason=reason
+            )
+        flash(request, ACTION_DONE.get(action, "Saved."))
+        return Redirect(safe_next(data["next"]) if data.get("next") else f"/listings/{listing_id}")
+
+    # ----- the form ---------------------------------------------------------------------------
+
+    async def _form(
+        self,
+        request: Request,
+        principal: Principal,
+        catalog: CatalogService,
+        form: FormData,
+        *,
+        kind: str,
+        type_: str,
+        listing: Listing | None = None,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        errors = errors or {}
+        institution_id = listing.institution_id if listing else principal.organization_id
+        members = []
+        if kind == ListingKind.result:
+            try:
+                members = await AccountService(catalog.session).list_members(principal, institution_id)
+            except DomainError:
+                members = []
+        return render(
+            request,
+            "catalog/form.html",
+            principal,
+            status_code=status_code,
+            form=form,
+            kind=kind,
+            type_=type_,
+            listing=listing,
+            errors=errors,
+            summary=error_summary(errors),
+            areas=await catalog.areas(),
+            area_names=area_names(await catalog.areas()),
+            detail_fields=detail_fields(type_) if kind == ListingKind.resource else (),
+            choices=SELECT_CHOICES,
+            label_choice=lambda value: gettext(choice_label(value)),
+            inventor_rows=form.rows("inventors", MIN_INVENTOR_ROWS),
+            ip_rows=form.rows("ip_assets", MIN_IP_ROWS),
+            members=members,
+        )
+
+    @get("/listings/new")
+    async def new_listing(
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        catalog: Catalog,
+        kind: FromQuery[str | None] = None,
+        type: FromQuery[str | None] = None,
+    ) -> Template:
+        principal.require(*INSTITUTION_ROLES)
+        if principal.role == Role.inventor and kind == ListingKind.resource:
+            raise Forbidden()
+        if not valid_type(kind, type):
+            return render(
+                request,
+                "catalog/choose_type.html",
+                principal,
+                result_types=list(ResultType),
+                resource_types=[] if principal.role == Role.inventor else list(ResourceType),
+            )
+        contact = {"contact_name": principal.name, "contact_email": principal.email} if principal.role in TTO_ROLES else {}
+        return await self._form(request, principal, catalog, new_form(kind, type, **contact), kind=kind, type_=type)
+
+    @post("/listings")
+    async def create_listing(self, request: Request, principal: CurrentPrincipal, catalog: Catalog, data: ListingForm) -> Response:
+        principal.require(*INSTITUTION_ROLES)
+        form = FormData({**data, "_submitted": "1"})
+        kind, type_ = form.get("kind"), form.get("type")
+        if not valid_type(kind, type_):
+            raise InvalidInput(FieldError("type", N_("Not one of the allowed values.")))
+        if principal.role == Role.inventor and kind == ListingKind.resource:
+            raise Forbidden()
+        parsed = parse_listing_form(form, kind, type_, partial=False)
+        parsed.payload.update(kind=kind, type=type_)
+        listing = await self._write(parsed, ListingCreate, lambda data: catalog.create(principal, data, ip=client_ip(request)))
+        if parsed.errors or listing is None:
+            # Status 422: the transaction (and a listing the service may have added) rolls back.
+            return await self._form(
+                request, principal, catalog, form, kind=kind, type_=type_, errors=parsed.errors, status_code=422
+            )
+        flash(request, N_("The listing has been saved as a draft."))
+        return Redirect(f"/listings/{listing.id}")
+
+    @get("/listings/{listing_id:uuid}/edit")
+    async def edit_listing(
+        self, request: Request, principal: CurrentPrincipal, catalog: Catalog, listing_id: FromPath[uuid.UUID]
+    ) -> Template:
+        principal.require()
+        listing = await catalog.get(principal, listing_id)
+        if not catalog.may_edit(principal, listing):
+            raise Forbidden()
+        return await self._form(
+            request, principal, catalog, listing_form(listing), kind=listing.kind, type_=listing.type, listing=listing
+        )
+
+    @post("/listings/{listing_id:uuid}")
+    async def update_listing(
+        self, request: Request, principal: CurrentPrincipal, catalog: Catalog, listing_id: FromPath[uuid.UUID], data: ListingForm
+    ) -> Response:
+        principal.require()
+        listing = await catalog.get(principal, listing_id)
+        if not catalog.may_edit(principal, listing):
+            raise Forbidden()
+        form = FormData({**data, "_submitted": "1"})
+        parsed = parse_listing_form(form, listing.kind, listing.type, partial=True)
+        updated = await self._write(parsed, ListingUpdate, lambda data: catalog.update(principal, listing_id, data))
+        if parsed.errors or updated is None:
+            return await self._form(
+                request, principal, catalog, form, kind=listing.kind, type_=listing.type, listing=listing,
+                errors=parsed.errors, status_code=422,
+            )
+        flash(request, N_("Saved."))
+        return Redirect(f"/listings/{listing_id}")
+
+    @staticmethod
+    async def _write(parsed: ParsedForm, struct, write):
+        """Convert and hand to the service even when the form already has problems, so the page
+        shows them all at once; the caller answers 422 then, which rolls the write back."""
+        data = to_struct(parsed, struct)
+        if data is None:
+            return None
+        try:
+            return await write(data)
+        except DomainError as error:
+            if error.status_code in (401, 403, 404):
+                raise
+            add_service_errors(parsed, error.errors)
+            if not error.errors:
+                parsed.errors["__all__"] = gettext(error.message, **error.params)
+            return None
+
+    # ----- review and freshness ---------------------------------------------------------------
+
+    @get("/review")
+    async def review(self, request: Request, principal: CurrentPrincipal, catalog: Catalog) -> Template:
+        """What waits for the TTO: listings submitted for review, and published listings that
+        are stale or turn stale within 30 days, each with a one-click confirmation."""
+        principal.require(*TTO_ROLES)
+        now = datetime.now(timezone.utc)
+        due = await catalog.due_for_confirmation(principal)
+        return render(
+            request,
+            "catalog/review.html",
+            principal,
+            pending=await catalog.pending_review(principal),
+            due=[(listing, freshness(listing, now)) for listing in due],
+            area_names=area_names(await catalog.areas()),
+            stale_after=STALE_AFTER.days,
+        )
+
+    # ----- import and export ------------------------------------------------------------------
+
+    @get("/listings/import")
+    async def import_form(self, request: Request, principal: CurrentPrincipal) -> Template:
+        principal.require(*TTO_ROLES)
+        return self._import_page(request, principal)
+
+    def _import_page(self, request: Request, principal: Principal, status_code: int = 200, **context) -> Template:
+        context.setdefault("report", None)
+        context.setdefault("problem", None)
+        context.setdefault("upload", None)
+        return render(
+            request, "catalog/import.html", principal, status_code=status_code, max_rows=spreadsheets.MAX_ROWS,
+            max_mb=spreadsheets.MAX_BYTES // 2**20, **context,
+        )
+
+    @post("/listings/import", request_max_body_size=IMPORT_BODY_LIMIT)
+    async def import_listings(self, request: Request, principal: CurrentPrincipal, catalog: Catalog) -> Response:
+        """A dry run (the default) reports each row's problems; otherwise all rows are created, or
+        none if any row has a problem. A clean dry run offers the same file for the real import."""
+        principal.require(*TTO_ROLES)
+        form = await request.form()
+        upload = form.get("file")
+        dry_run = form.get("dry_run") == "on"
+        filename, content = "", b""
+        if isinstance(upload, UploadFile) and upload.filename:
+            filename, content = upload.filename, await upload.read()
+        elif isinstance(form.get("content"), str) and form.get("content"):
+            filename = str(form.get("filename", ""))
+            try:
+                content = base64.b64decode(form["content"], validate=True)
+            except (binascii.Error, ValueError):
+                content = b""
+        if not content:
+            problem = {"message": gettext("Choose an .xlsx or .csv file to upload."), "fields": []}
+            return self._import_page(request, principal, 422, problem=problem, dry_run=dry_run)
+        try:
+            rows = spreadsheets.parse(filename, content)
+        except DomainError as error:
+            return self._import_page(request, principal, error.status_code, problem=problem_of(error), dry_run=dry_run)
+        report = await catalog.import_rows(principal, rows, dry_run=dry_run)
+        if not dry_run and not report["errors"]:
+            flash(request, gettext("Imported: %(n)d listings.", n=report["created"]))
+            return Redirect("/listings?show=mine")
+        clean = dry_run and not report["errors"] and report["rows"] > 0
+        upload_info = {"filename": filename, "content": base64.b64encode(content).decode() if clean else None}
+        return self._import_page(
+            request, principal, 422 if report["errors"] and not dry_run else 200, report=report, upload=upload_info,
+            dry_run=dry_run,
+        )
+
+    @get("/listings/export")
+    async def export_listings(self, principal: CurrentPrincipal, catalog: Catalog, format: FromQuery[str] = "xlsx") -> Response:
+        """The institution's listings in the import format, for the signed-in TTO."""
+        principal.require(*TTO_ROLES)
+        fmt = spreadsheet_format(format)
+        rows = [spreadsheets.listing_to_row(item) for item in await catalog.export_rows(principal)]
+        return spreadsheet_response(spreadsheets.write(rows, fmt), fmt, f"listings-{date.today().isoformat()}")
+
+    # ----- public profiles --------------------------------------------------------------------
+
+    @get("/institutions/{organization_id:uuid}")
+    async def institution(
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        catalog: Catalog,
+        accounts: Accounts,
+        organization_id: FromPath[uuid.UUID],
+    ) -> Template:
+        org = await accounts.public_organization(organization_id, OrgKind.institution)
+        sections = []
+        for kind, title in ((ListingKind.result, N_("Results")), (ListingKind.resource, N_("Clinical resources"))):
+            items, total = await catalog.search(
+                principal, kind=kind, institution_id=org.id, status=Status.published, page_size=PROFILE_LISTINGS
+            )
+            sections.append({"kind": kind, "title": title, "items": items, "total": total})
+        return render(
+            request,
+            "catalog/institution.html",
+            principal,
+            org=org,
+            sections=sections,
+            owners={org.id: org},
+            area_names=area_names(await catalog.areas()),
+            own=principal.organization_id == org.id and principal.role in INSTITUTION_ROLES,
+        )
+
+    @get("/companies/{organization_id:uuid}")
+    async def company(
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, organization_id: FromPath[uuid.UUID]
+    ) -> Template:
+        org = await accounts.public_organization(organization_id, OrgKind.company)
+        return render(request, "catalog/company.html", principal, org=org)
