@@ -7,7 +7,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncGenerator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from litestar import Litestar, Request, Response, get
 from litestar.config.csrf import CSRFConfig
@@ -36,7 +36,7 @@ from marketplace.catalog.pages import CatalogPages
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, NotAuthenticated
-from marketplace.search.services import SearchEngine
+from marketplace.search.services import SearchEngine, install_outbox_listeners
 from marketplace.web import is_api, render_error, request_locale
 from marketplace.worker import run_worker
 
@@ -170,6 +170,8 @@ def create_app(settings: Settings) -> Litestar:
     if not settings.database_url or not settings.meili_url:
         raise ValueError("create_app needs DATABASE_URL and MEILI_URL; `marketplace run` starts embedded ones")
     use_password_profile(settings.password_hash_profile)
+    # Listing changes write their search outbox rows in the same transaction.
+    install_outbox_listeners()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -184,10 +186,15 @@ def create_app(settings: Settings) -> Litestar:
             await wait_for_database(engine)
             await search.wait_healthy()
             await search.warm_up()
+            # Index settings live in code (search.services.INDEX_SETTINGS); apply them every start.
+            await search.apply_settings()
             worker = asyncio.create_task(run_worker(settings)) if settings.run_worker_in_app else None
             yield
             if worker:
+                # Wait for it to unwind: a relay round in flight rolls back and its engine closes.
                 worker.cancel()
+                with suppress(asyncio.CancelledError):
+                    await worker
         finally:
             await search.aclose()
             await engine.dispose()

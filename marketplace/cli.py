@@ -1,4 +1,4 @@
-"""`marketplace` command: run, worker, migrate, demo-data, bootstrap-admin, fetch-meilisearch."""
+"""`marketplace` command: run, worker, migrate, demo-data, bootstrap-admin, fetch-meilisearch, search."""
 
 from __future__ import annotations
 
@@ -47,7 +47,9 @@ def services(settings: Settings) -> Iterator[Settings]:
 async def _load_demo(settings: Settings) -> bool:
     from marketplace.db import make_engine, make_sessionmaker
     from marketplace.demo import load_demo_data
+    from marketplace.search.services import install_outbox_listeners
 
+    install_outbox_listeners()  # the demo's published listings reach search through the outbox
     engine = make_engine(settings.database_url)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
@@ -166,3 +168,61 @@ def fetch_meilisearch() -> None:
     from marketplace.embedded import ensure_binary
 
     click.echo(ensure_binary())
+
+
+@main.group()
+def search() -> None:
+    """The search index: rebuild it from PostgreSQL, or check it against PostgreSQL."""
+
+
+async def _with_search(settings: Settings, action):
+    from marketplace.db import make_engine, make_sessionmaker
+    from marketplace.search.services import search_engine_for
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with search_engine_for(settings) as search_engine:
+            await search_engine.wait_healthy()
+            return await action(make_sessionmaker(engine), search_engine)
+    finally:
+        await engine.dispose()
+
+
+@search.command("reindex")
+def search_reindex() -> None:
+    """Rebuild the listings index into a new index and swap it in; search keeps answering."""
+    from marketplace.db import run_migrations
+    from marketplace.search.services import ReindexBusy, reindex
+
+    with services(Settings()) as settings:
+        run_migrations(settings.database_url)
+        try:
+            report = asyncio.run(_with_search(settings, reindex))
+        except ReindexBusy as busy:
+            raise click.ClickException(str(busy)) from None
+    click.echo(
+        f"Rebuilt {report.index} with {report.documents} published listing(s) and swapped it in; "
+        f"{report.requeued} recent change(s) queued again for the relay."
+    )
+
+
+@search.command("check")
+@click.option("--show", default=10, show_default=True, help="How many ids of each kind of drift to list.")
+def search_check(show: int) -> None:
+    """Report drift between PostgreSQL and the listings index; exit status 1 when they differ."""
+    from marketplace.search.services import check
+
+    with services(Settings()) as settings:
+        report = asyncio.run(_with_search(settings, check))
+    click.echo(f"{report.index}: {report.documents} document(s); PostgreSQL: {report.listings} published listing(s)")
+    click.echo(f"missing: {len(report.missing)}  extra: {len(report.extra)}  outdated: {len(report.outdated)}")
+    for name in ("missing", "extra", "outdated"):
+        ids = getattr(report, name)
+        if ids and show:
+            click.echo(f"  {name}: {', '.join(ids[:show])}{' …' if len(ids) > show else ''}")
+    click.echo(f"outbox: {report.pending} pending, {report.failing} of them failed at least once")
+    if report.drift:
+        hint = "the relay has not sent everything yet; " if report.pending else ""
+        click.echo(f"Drift: {hint}`marketplace search reindex` rebuilds the index.", err=True)
+        sys.exit(1)
+    click.echo("The index matches PostgreSQL.")

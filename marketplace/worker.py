@@ -33,11 +33,31 @@ async def mark_stale_listings(settings: Settings, sessionmaker) -> None:
         log.info("marked %d listing(s) stale", changed)
 
 
-JOBS: list[Job] = [Job("mark_stale_listings", 3600, mark_stale_listings)]
+async def relay_search_outbox(settings: Settings, sessionmaker) -> None:
+    from marketplace.search.services import relay_job
+
+    await relay_job(settings, sessionmaker)
+
+
+async def prune_search_outbox(settings: Settings, sessionmaker) -> None:
+    from marketplace.search.services import prune_job
+
+    await prune_job(settings, sessionmaker)
+
+
+JOBS: list[Job] = [
+    Job("mark_stale_listings", 3600, mark_stale_listings),
+    # Every second: what is published reaches search within about a second.
+    Job("relay_search_outbox", 1, relay_search_outbox),
+    Job("prune_search_outbox", 3600, prune_search_outbox),
+]
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run every job on its interval until `stop` is set (or the task is cancelled)."""
+    from marketplace.search.services import install_outbox_listeners
+
+    install_outbox_listeners()  # the jobs change listings too (stale ones)
     stop = stop or asyncio.Event()
     engine = make_engine(settings.database_url)
     sessionmaker = make_sessionmaker(engine)
