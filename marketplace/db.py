@@ -22,6 +22,11 @@ NAMING = {
 }
 
 
+def in_values(column: str, values) -> str:
+    """SQL for a CHECK that keeps `column` within an enum's values."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import Base, Timestamps, UUIDPrimaryKey
+from marketplace.db import Base, Timestamps, UUIDPrimaryKey, in_values
 
 
 class OrgKind(enum.StrEnum):
@@ -69,17 +69,13 @@ class CompanySegment(enum.StrEnum):
     other = "other"
 
 
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
-
-
 class Organization(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "organizations"
     __table_args__ = (
         UniqueConstraint("id", "kind", name="uq_organizations_id_kind"),
-        CheckConstraint(_in("kind", OrgKind), name="kind"),
-        CheckConstraint(_in("grade", HospitalGrade), name="grade"),
-        CheckConstraint(_in("segment", CompanySegment), name="segment"),
+        CheckConstraint(in_values("kind", OrgKind), name="kind"),
+        CheckConstraint(in_values("grade", HospitalGrade), name="grade"),
+        CheckConstraint(in_values("segment", CompanySegment), name="segment"),
         CheckConstraint(
             "kind <> 'institution' OR (grade IS NOT NULL AND approved_beds IS NOT NULL "
             "AND research_beds IS NOT NULL AND pi_concurrent_trial_threshold IS NOT NULL)",
@@ -145,7 +141,7 @@ class Membership(UUIDPrimaryKey, Timestamps, Base):
             onupdate="CASCADE",
         ),
         CheckConstraint(
-            " OR ".join(f"(org_kind = '{kind}' AND {_in('role', roles)})" for kind, roles in ROLES_BY_KIND.items()),
+            " OR ".join(f"(org_kind = '{kind}' AND {in_values('role', roles)})" for kind, roles in ROLES_BY_KIND.items()),
             name="role_fits_org_kind",
         ),
     )

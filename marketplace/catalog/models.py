@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import Base, Timestamps, UUIDPrimaryKey
+from marketplace.db import Base, Timestamps, UUIDPrimaryKey, in_values
 
 
 class ListingKind(enum.StrEnum):
@@ -139,10 +139,6 @@ class IpStatus(enum.StrEnum):
     lapsed = "lapsed"
 
 
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
-
-
 class TherapeuticArea(Base):
     """Controlled vocabulary, seeded by migration, in both languages."""
 
@@ -162,17 +158,17 @@ class Listing(UUIDPrimaryKey, Timestamps, Base):
             ["institution_id", "owner_kind"], ["organizations.id", "organizations.kind"], name="fk_listings_institution"
         ),
         CheckConstraint("owner_kind = 'institution'", name="owned_by_institution"),
-        CheckConstraint(_in("kind", ListingKind), name="kind"),
-        CheckConstraint(_in("status", Status), name="status"),
+        CheckConstraint(in_values("kind", ListingKind), name="kind"),
+        CheckConstraint(in_values("status", Status), name="status"),
         CheckConstraint(
-            f"(kind = 'result' AND {_in('type', ResultType)}) OR (kind = 'resource' AND {_in('type', ResourceType)})",
+            f"(kind = 'result' AND {in_values('type', ResultType)}) OR (kind = 'resource' AND {in_values('type', ResourceType)})",
             name="type_fits_kind",
         ),
         CheckConstraint("trl BETWEEN 1 AND 9", name="trl_range"),
-        CheckConstraint(_in("stage", Stage), name="stage"),
-        CheckConstraint(_in("ownership_model", OwnershipModel), name="ownership_model"),
-        CheckConstraint(_in("pricing_model", PricingModel), name="pricing_model"),
-        CheckConstraint(_in("availability", Availability), name="availability"),
+        CheckConstraint(in_values("stage", Stage), name="stage"),
+        CheckConstraint(in_values("ownership_model", OwnershipModel), name="ownership_model"),
+        CheckConstraint(in_values("pricing_model", PricingModel), name="pricing_model"),
+        CheckConstraint(in_values("availability", Availability), name="availability"),
         CheckConstraint("status <> 'published' OR published_at IS NOT NULL", name="published_has_date"),
         Index("ix_listings_institution_status", "institution_id", "status"),
     )
@@ -241,9 +237,9 @@ class Inventor(UUIDPrimaryKey, Base):
 class IpAsset(UUIDPrimaryKey, Base):
     __tablename__ = "ip_assets"
     __table_args__ = (
-        CheckConstraint(_in("kind", IpKind), name="kind"),
-        CheckConstraint(_in("jurisdiction", Jurisdiction), name="jurisdiction"),
-        CheckConstraint(_in("status", IpStatus), name="status"),
+        CheckConstraint(in_values("kind", IpKind), name="kind"),
+        CheckConstraint(in_values("jurisdiction", Jurisdiction), name="jurisdiction"),
+        CheckConstraint(in_values("status", IpStatus), name="status"),
         CheckConstraint("expiry_date IS NULL OR filing_date IS NULL OR expiry_date > filing_date", name="dates_in_order"),
         UniqueConstraint("listing_id", "position", name="uq_ip_assets_position"),
     )

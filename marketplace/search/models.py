@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, Integer, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.db import Base
+from marketplace.db import Base, in_values
 
 
 class EntityType(enum.StrEnum):
@@ -26,15 +26,11 @@ class OutboxOp(enum.StrEnum):
     delete = "delete"
 
 
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
-
-
 class OutboxEntry(Base):
     __tablename__ = "outbox"
     __table_args__ = (
-        CheckConstraint(_in("entity_type", EntityType), name="entity_type"),
-        CheckConstraint(_in("op", OutboxOp), name="op"),
+        CheckConstraint(in_values("entity_type", EntityType), name="entity_type"),
+        CheckConstraint(in_values("op", OutboxOp), name="op"),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         # What the relay claims next: pending rows that are due, oldest first.
         Index("ix_outbox_pending", "next_attempt_at", "id", postgresql_where=text("processed_at IS NULL")),
