@@ -36,6 +36,8 @@ from marketplace.catalog.pages import CatalogPages
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, NotAuthenticated
+from marketplace.search.api import SearchApi
+from marketplace.search.pages import SearchPages
 from marketplace.search.services import SearchEngine, install_outbox_listeners
 from marketplace.web import is_api, render_error, request_locale
 from marketplace.worker import run_worker
@@ -209,9 +211,11 @@ def create_app(settings: Settings) -> Litestar:
     static_routers = [create_static_files_router(path="/static", directories=[STATIC], name="static")]
     pico = NODE_MODULES / "@picocss" / "pico" / "css"
     static_routers.append(create_static_files_router(path="/assets/pico", directories=[pico], name="pico"))
+    htmx = NODE_MODULES / "htmx.org" / "dist"
+    static_routers.append(create_static_files_router(path="/assets/htmx", directories=[htmx], name="htmx"))
 
     app = Litestar(
-        route_handlers=[health, AccountsApi, AccountPages, CatalogApi, CatalogPages, *static_routers],
+        route_handlers=[health, AccountsApi, AccountPages, CatalogApi, CatalogPages, SearchApi, SearchPages, *static_routers],
         lifespan=[lifespan],
         dependencies={
             "settings": Provide(provide_settings),

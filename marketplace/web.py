@@ -46,6 +46,7 @@ ADMINS = frozenset({Role.platform_admin, Role.tto_manager, Role.company_admin})
 NAVIGATION = (
     NavItem("Dashboard", "/"),
     NavItem("Catalogue", "/listings", public=True),
+    NavItem("Search", "/search", public=True),
     NavItem("Review", "/review", frozenset({Role.tto_manager, Role.tto_staff})),
     NavItem("Import", "/listings/import", frozenset({Role.tto_manager, Role.tto_staff})),
     NavItem("Organizations", "/organizations", frozenset({Role.platform_admin, Role.platform_analyst})),

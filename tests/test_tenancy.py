@@ -112,6 +112,7 @@ API_ROUTES = [
     Route("GET", "/api/v1/tokens", any_role(200)),
     Route("POST", "/api/v1/tokens", any_role(201), body=lambda w, role, rel: {"name": "matrix"}),
     Route("GET", "/api/v1/listings", any_role(200), anonymous=200),
+    Route("GET", "/api/v1/search", any_role(200), anonymous=200),
     Route(
         "POST",
         "/api/v1/listings",
@@ -190,6 +191,7 @@ PAGE_ROUTES = [
     Route("POST", "/switch-org", any_role(302), anonymous=302, body=lambda w, r, rel: {"organization_id": ""}),
     # The catalogue: browsing, detail and profiles are public; a draft is its institution's.
     Route("GET", "/listings", any_role(200), anonymous=200),
+    Route("GET", "/search", any_role(200), anonymous=200),
     Route("GET", "/listings/{listing}", sees_draft(200), anonymous=404, prepare=draft_listing),
     Route("GET", "/listings/new", only(200, *INSTITUTION_PEOPLE), anonymous=302),
     Route("POST", "/listings", only(302, *INSTITUTION_PEOPLE), anonymous=302, body=lambda w, r, rel: result_form()),

@@ -1,0 +1,116 @@
+"""JSON API of search: GET /api/v1/search over the Meilisearch index of published listings."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from litestar import Controller, Request, Response, get
+from litestar.params import FromQuery
+
+from marketplace import i18n
+from marketplace.catalog.api import Catalog
+from marketplace.errors import DomainError, FieldError
+from marketplace.i18n import N_
+from marketplace.search import schemas
+from marketplace.search.services import (
+    FACETS,
+    SearchOutcome,
+    SearchQuery,
+    SearchUnavailable,
+    parse_search,
+    run_search,
+)
+
+RETRY_AFTER_SECONDS = 30
+
+
+def unavailable_response() -> Response:
+    detail = i18n.gettext("Search is unavailable at the moment. Please try again shortly.")
+    return Response(
+        {"status_code": 503, "detail": detail, "errors": []},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def query_of(query: SearchQuery) -> dict:
+    out: dict = {"q": query.q, "sort": query.sort, "page": query.page, "page_size": query.page_size,
+                 "trl_min": query.trl_min, "trl_max": query.trl_max}
+    for facet in FACETS:
+        out[facet.param] = query.filters.get(facet.param, [])
+    return out
+
+
+def search_page(outcome: SearchOutcome, started: float) -> schemas.SearchPage:
+    hits = []
+    for hit in outcome.hits:
+        doc = hit.document
+        hits.append(
+            schemas.Hit(
+                id=uuid.UUID(doc["id"]), kind=doc["kind"], type=doc["type"], title_zh=doc["title_zh"],
+                title_en=doc.get("title_en"), areas=doc.get("areas") or [], stage=doc.get("stage"), trl=doc.get("trl"),
+                licence_options=doc.get("licence_options") or [], availability=doc.get("availability"),
+                institution=schemas.InstitutionHit(
+                    id=uuid.UUID(doc["institution_id"]), name_zh=doc["institution_name_zh"],
+                    name_en=doc.get("institution_name_en"), city=doc.get("institution_city"),
+                ),
+                gcp_certified=bool(doc.get("gcp_certified")), ethics_alliance_member=bool(doc.get("ethics_alliance_member")),
+                published_at=doc.get("published_at"), confirmed_at=doc.get("confirmed_at"),
+                is_stale=bool(doc.get("is_stale")), url=f"/listings/{doc['id']}",
+                highlights=hit.highlights, matched=hit.matched,
+            )
+        )
+    query = outcome.query
+    return schemas.SearchPage(
+        hits=hits, total=outcome.total, page=query.page, page_size=query.page_size, pages=outcome.pages,
+        facets=outcome.facets,
+        timing=schemas.Timing(engine_ms=outcome.engine_ms, total_ms=round((time.perf_counter() - started) * 1000, 1)),
+        query=query_of(query),
+    )
+
+
+class SearchApi(Controller):
+    path = "/api/v1/search"
+    tags = ["search"]
+
+    @get("/")
+    async def search(
+        self,
+        request: Request,
+        catalog: Catalog,
+        q: FromQuery[str | None] = None,
+        kind: FromQuery[list[str] | None] = None,
+        type: FromQuery[list[str] | None] = None,
+        area: FromQuery[list[str] | None] = None,
+        stage: FromQuery[list[str] | None] = None,
+        trl_min: FromQuery[str | None] = None,
+        trl_max: FromQuery[str | None] = None,
+        licence: FromQuery[list[str] | None] = None,
+        city: FromQuery[list[str] | None] = None,
+        institution: FromQuery[list[str] | None] = None,
+        gcp: FromQuery[str | None] = None,
+        ethics: FromQuery[str | None] = None,
+        availability: FromQuery[list[str] | None] = None,
+        sort: FromQuery[str | None] = None,
+        page: FromQuery[str | None] = None,
+        page_size: FromQuery[str | None] = None,
+    ) -> Response:
+        """Published listings from Meilisearch. Repeat a filter parameter to accept any of its
+        values (OR); different filters combine with AND. `licence=pay_later` finds "use first,
+        pay later" offers; `sort` is relevance, newest or confirmed; 503 with Retry-After when
+        the search engine does not answer."""
+        started = time.perf_counter()
+        areas = {area.code for area in await catalog.areas()}
+        query, problems = parse_search(request.query_params.multi_items(), areas)
+        if problems:
+            raise DomainError(
+                N_("The request has invalid fields."),
+                *(FieldError(name, message, params) for name, message, params in problems),
+                status_code=400,
+            )
+        try:
+            outcome = await run_search(request.app.state.search, query)
+        except SearchUnavailable:
+            return unavailable_response()
+        return Response(search_page(outcome, started))
