@@ -38,7 +38,7 @@ from marketplace.db import finish_db_session, make_engine, make_sessionmaker, pr
 from marketplace.errors import DomainError, NotAuthenticated
 from marketplace.search.api import SearchApi
 from marketplace.search.pages import SearchPages
-from marketplace.search.services import SearchEngine, install_outbox_listeners
+from marketplace.search.services import install_outbox_listeners, search_engine_for
 from marketplace.web import is_api, render_error, request_locale
 from marketplace.worker import run_worker
 
@@ -178,7 +178,7 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         engine = make_engine(settings.database_url)
-        search = SearchEngine(settings.meili_url, settings.meili_master_key, settings.meili_index_prefix)
+        search = search_engine_for(settings)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.search = search

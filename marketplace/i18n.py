@@ -43,14 +43,6 @@ def gettext(message: str, **params) -> str:
     return text % params if params else text
 
 
-def ngettext(singular: str, plural: str, n: int, **params) -> str:
-    text = translations(current_locale.get()).ngettext(singular, plural, n)
-    return text % {"num": n, **params}
-
-
-_ = gettext
-
-
 def N_(message: str) -> str:
     """Marks a message id for extraction where it is translated later (constants, tables)."""
     return message

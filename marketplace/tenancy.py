@@ -1,8 +1,9 @@
 """The one mechanism that scopes every query to the caller's organization and role.
 
-Every domain filters its queries through `scoped()` and loads single records through
-`get_in_scope()`: platform roles see the whole platform; everyone else sees only records of the
-organization they are acting for, and anything else answers 404.
+Organization-owned records are filtered through `scoped()` and single organizations checked with
+`require_org_in_scope()`: platform roles see the whole platform; everyone else sees only records of
+the organization they are acting for, and anything else answers 404. Records that are public once
+published (listings) add their public condition in their own service (CatalogService.visible).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass, field
 
 from litestar.di import NamedDependency
 from sqlalchemy import Select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import ADMIN_ROLES, PLATFORM_ROLES, Role
 from marketplace.errors import Forbidden, NotAuthenticated, NotFound
@@ -79,14 +79,6 @@ def scoped(stmt: Select, org_column, principal: Principal) -> Select:
     if principal.is_platform:
         return stmt
     return stmt.where(org_column == principal.organization_id)
-
-
-async def get_in_scope(session: AsyncSession, stmt: Select, org_column, principal: Principal):
-    """The one record `stmt` selects, if the caller may see it; otherwise 404."""
-    found = (await session.scalars(scoped(stmt, org_column, principal))).first()
-    if found is None:
-        raise NotFound()
-    return found
 
 
 def require_org_in_scope(principal: Principal, organization_id: uuid.UUID) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from marketplace.config import Settings
 from marketplace.db import make_engine, make_sessionmaker
+from marketplace.search.services import prune_job, relay_job
 
 log = logging.getLogger(__name__)
 
@@ -33,23 +34,11 @@ async def mark_stale_listings(settings: Settings, sessionmaker) -> None:
         log.info("marked %d listing(s) stale", changed)
 
 
-async def relay_search_outbox(settings: Settings, sessionmaker) -> None:
-    from marketplace.search.services import relay_job
-
-    await relay_job(settings, sessionmaker)
-
-
-async def prune_search_outbox(settings: Settings, sessionmaker) -> None:
-    from marketplace.search.services import prune_job
-
-    await prune_job(settings, sessionmaker)
-
-
 JOBS: list[Job] = [
     Job("mark_stale_listings", 3600, mark_stale_listings),
     # Every second: what is published reaches search within about a second.
-    Job("relay_search_outbox", 1, relay_search_outbox),
-    Job("prune_search_outbox", 3600, prune_search_outbox),
+    Job("relay_search_outbox", 1, relay_job),
+    Job("prune_search_outbox", 3600, prune_job),
 ]
 
 

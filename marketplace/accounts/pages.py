@@ -290,7 +290,7 @@ class AccountPages(Controller):
         principal.require()
         try:
             await accounts.change_role(principal, principal.organization_id, membership_id, data.get("role", ""))
-        except (InvalidInput, DomainError) as error:
+        except DomainError as error:
             if error.status_code == 404:
                 raise
             return await self._members(request, principal, accounts, error.status_code, errors=field_errors(error))

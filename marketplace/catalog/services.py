@@ -146,17 +146,22 @@ class CatalogService:
         the same test transition() applies."""
         if not principal.is_authenticated:
             return []
-        allowed = []
-        for action, move in TRANSITIONS.items():
-            if listing.status not in move.sources:
-                continue
-            if principal.role == Role.platform_admin or (
-                listing.institution_id == principal.organization_id
-                and principal.role in move.roles
-                and not (principal.role == Role.inventor and listing.created_by_user_id != principal.user_id)
-            ):
-                allowed.append(action)
-        return allowed
+        return [
+            action
+            for action, move in TRANSITIONS.items()
+            if listing.status in move.sources and CatalogService.may_move(principal, listing, move)
+        ]
+
+    @staticmethod
+    def may_move(principal: Principal, listing: Listing, move: Move) -> bool:
+        """The owning institution's roles the move names (an inventor only on what they wrote)."""
+        if principal.role == Role.platform_admin:
+            return True
+        return (
+            listing.institution_id == principal.organization_id
+            and principal.role in move.roles
+            and not (principal.role == Role.inventor and listing.created_by_user_id != principal.user_id)
+        )
 
     async def get(self, principal: Principal, listing_id: uuid.UUID, *, for_update: bool = False) -> Listing:
         stmt = _load(select(Listing).where(Listing.id == listing_id, self.visible(principal)))
@@ -263,11 +268,7 @@ class CatalogService:
             raise InvalidInput(FieldError("action", N_("Not one of the allowed values.")))
         listing = await self.get(principal, listing_id, for_update=True)
         # get() already answered 404 for what the caller may not see; seeing is not acting.
-        if principal.role != Role.platform_admin and (
-            listing.institution_id != principal.organization_id
-            or principal.role not in move.roles
-            or (principal.role == Role.inventor and listing.created_by_user_id != principal.user_id)
-        ):
+        if not self.may_move(principal, listing, move):
             raise Forbidden()
         if listing.status not in move.sources:
             raise DomainError(
