@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import rjieba
 from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.models.settings import MeilisearchSettings
 from meilisearch_python_sdk.models.task import TaskInfo, TaskResult
@@ -49,9 +50,16 @@ LISTINGS = "listings"
 
 # ----- index settings (applied at start-up; a reindex builds the new index with them) -----------
 
+# Meilisearch segments Chinese with jieba's precise mode, which keeps a dictionary compound whole:
+# 干细胞, 肝细胞癌 and 单细胞 are one word each, so a query for 细胞 misses them. This field holds the
+# words inside such compounds (jieba's search mode, less what precise mode already gives); it is
+# searched with the least weight and never displayed or highlighted.
+INNER_WORDS = "inner_words_zh"
 # Attributes in Chinese: segmented as Mandarin, and no typo tolerance, which on short Chinese words
 # matches unrelated ones (one character off is another word).
-CHINESE_ATTRIBUTES = ["title_zh", "summary_zh", "advantages", "area_names_zh", "type_zh", "institution_name_zh"]
+CHINESE_ATTRIBUTES = [
+    "title_zh", "summary_zh", "advantages", "area_names_zh", "type_zh", "institution_name_zh", INNER_WORDS,
+]
 ENGLISH_ATTRIBUTES = ["title_en", "summary_en", "area_names_en", "type_en", "institution_name_en"]
 
 # Terms of the field that people search for in either language; each group is mutual.
@@ -91,6 +99,7 @@ INDEX_SETTINGS: dict[str, Any] = {
     "searchableAttributes": [
         "title_zh", "title_en", "keywords", "area_names_zh", "area_names_en", "type_zh", "type_en",
         "summary_zh", "summary_en", "advantages", "institution_name_zh", "institution_name_en", "institution_city",
+        INNER_WORDS,
     ],
     "filterableAttributes": [
         "kind", "type", "areas", "stage", "trl", "ownership_model", "licence_options", "engagement_modes",
@@ -120,8 +129,18 @@ DOCUMENT_FIELDS = frozenset({
     "keywords", "areas", "area_names_zh", "area_names_en", "stage", "trl", "ownership_model", "licence_options",
     "engagement_modes", "pricing_model", "availability", "institution_id", "institution_name_zh",
     "institution_name_en", "institution_city", "gcp_certified", "ethics_alliance_member", "published_at",
-    "confirmed_at", "updated_at", "is_stale",
+    "confirmed_at", "updated_at", "is_stale", INNER_WORDS,
 })
+
+
+def inner_words(texts: Iterable[str | None]) -> str:
+    """The words jieba's search mode finds inside the texts' compounds (细胞 in 干细胞) that its
+    precise mode, as Meilisearch segments, does not give; once each, space-separated. Without the
+    HMM guesser, as Meilisearch's segmenter runs jieba."""
+    texts = [text for text in texts if text]
+    precise = {word for text in texts for word in rjieba.cut(text, False)}
+    inner = [word for text in texts for word in rjieba.cut_for_search(text, False) if word not in precise]
+    return " ".join(dict.fromkeys(inner))
 
 
 def _epoch(moment: datetime | None) -> int | None:
@@ -131,7 +150,7 @@ def _epoch(moment: datetime | None) -> int | None:
 def listing_document(listing: Listing, owner: Organization, areas: dict[str, TherapeuticArea]) -> dict[str, Any]:
     """The public face of a published listing, as search shows and filters it."""
     codes = [a.area_code for a in listing.areas]
-    return {
+    document = {
         "id": str(listing.id),
         "kind": listing.kind,
         "type": listing.type,
@@ -164,6 +183,11 @@ def listing_document(listing: Listing, owner: Organization, areas: dict[str, The
         "updated_at": listing.updated_at.isoformat() if listing.updated_at else None,
         "is_stale": 1 if listing.is_stale else 0,  # a number, for the ranking rule
     }
+    document[INNER_WORDS] = inner_words([
+        listing.title_zh, listing.summary_zh, listing.advantages, document["type_zh"], owner.name_zh,
+        *document["keywords"], *document["area_names_zh"],
+    ])
+    return document
 
 
 async def _documents(session: AsyncSession, *conditions, limit: int | None = None) -> list[dict[str, Any]]:
@@ -816,6 +840,18 @@ SORTS: dict[str, list[str] | None] = {
     "newest": ["published_at:desc"],
     "confirmed": ["confirmed_at:desc"],
 }
+# How many of a query's words a hit must hold, by the query's language (measured on the demo data,
+# bench/chinese_recall.py). A Chinese query is cut into words by the segmenter, and often one of
+# them is in no listing (肝癌 where listings say 肝细胞癌): `all` then finds nothing, and the
+# default `last`, which drops words from the end, finds nothing when the first word is the missing
+# one. `frequency` drops the commonest words first, keeping the telling ones. English and mixed
+# queries keep `last`: people type the subject first ("knee osteoarthritis implant").
+CHINESE_STRATEGY = "frequency"
+OTHER_STRATEGY = "last"
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+LATIN = re.compile(r"[A-Za-z]")
+# The document without the field that only serves recall.
+RETRIEVED = sorted(DOCUMENT_FIELDS - {INNER_WORDS})
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 MAX_QUERY_LENGTH = 200
@@ -985,6 +1021,11 @@ def parse_search(
     return query, errors if strict else []
 
 
+def matching_strategy(q: str) -> str:
+    """Chinese (Han characters, no Latin letters; digits allowed, as in 2型糖尿病) or anything else."""
+    return CHINESE_STRATEGY if HAN.search(q) and not LATIN.search(q) else OTHER_STRATEGY
+
+
 def quote(value: str) -> str:
     """A string value in Meilisearch's filter syntax: double-quoted, with \\ and " escaped."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -1047,14 +1088,17 @@ async def run_search(search: SearchEngine, query: SearchQuery) -> SearchOutcome:
     from meilisearch_python_sdk.models.search import SearchParams
 
     uid = search.listings_index
+    strategy = matching_strategy(query.q)
     main = SearchParams(
         index_uid=uid,
         query=query.q or None,
+        matching_strategy=strategy,
         filter=filter_expression(query) or None,
         facets=[f.field for f in FACETS],
         sort=SORTS[query.sort],
         page=query.page,
         hits_per_page=query.page_size,
+        attributes_to_retrieve=RETRIEVED,
         attributes_to_highlight=HIGHLIGHTED,
         attributes_to_crop=CROPPED,
         crop_length=CROP_WORDS,
@@ -1065,8 +1109,8 @@ async def run_search(search: SearchEngine, query: SearchQuery) -> SearchOutcome:
     ticked = [f for f in FACETS if f.param in query.filters]
     side = [
         SearchParams(
-            index_uid=uid, query=query.q or None, filter=filter_expression(query, leave_out=f.param) or None,
-            facets=[f.field], page=1, hits_per_page=0,
+            index_uid=uid, query=query.q or None, matching_strategy=strategy,
+            filter=filter_expression(query, leave_out=f.param) or None, facets=[f.field], page=1, hits_per_page=0,
         )
         for f in ticked
     ]
