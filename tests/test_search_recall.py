@@ -12,7 +12,14 @@ import pytest
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.catalog.services import seed_listing
 from marketplace.db import make_sessionmaker
-from marketplace.search.services import INNER_WORDS, OutboxRelay, SearchEngine, inner_words, matching_strategy
+from marketplace.search.services import (
+    INNER_WORDS,
+    OutboxRelay,
+    SearchEngine,
+    inner_words,
+    matching_strategy,
+    spell_synonyms,
+)
 from tests.catalog_data import result_body
 
 # Texts chosen so that each query word occurs only where the case says.
@@ -105,3 +112,11 @@ def test_the_matching_strategy_follows_the_query_language() -> None:
     assert matching_strategy("肝癌 早期诊断") == matching_strategy("2型糖尿病") == "frequency"
     assert matching_strategy("knee osteoarthritis implant") == matching_strategy("CAR-T 淋巴瘤") == "last"
     assert matching_strategy("") == "last"
+
+
+def test_misspelt_english_synonyms_are_spelt_as_listed_before_the_query_is_sent() -> None:
+    # Meilisearch expands a synonym only as spelt; the relevance table checks what this finds.
+    assert spell_synonyms("gene theraphy 血友病") == "gene therapy 血友病"
+    assert spell_synonyms("Biobnak") == "biobank"
+    assert spell_synonyms("laser therapy") == "laser therapy"  # not the "later" of "pay later": whole terms only
+    assert spell_synonyms("cel therapy") == "cel therapy"  # a short word has no typo budget, as in Meilisearch

@@ -30,6 +30,7 @@ import rjieba
 from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.models.settings import MeilisearchSettings
 from meilisearch_python_sdk.models.task import TaskInfo, TaskResult
+from rapidfuzz.distance import DamerauLevenshtein
 from sqlalchemy import DateTime, event, func, insert, inspect, literal, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -850,6 +851,10 @@ CHINESE_STRATEGY = "frequency"
 OTHER_STRATEGY = "last"
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LATIN = re.compile(r"[A-Za-z]")
+# Meilisearch expands a synonym only when the query spells it as listed: "cell therpy" finds the
+# listings that say "cell therapy" in English, never those that say only 细胞治疗. So an English
+# synonym misspelt within Meilisearch's own typo budget is spelt right before the query is sent.
+ENGLISH_SYNONYMS = [term.lower().split() for group in SYNONYM_GROUPS for term in group if LATIN.search(term)]
 # The document without the field that only serves recall.
 RETRIEVED = sorted(DOCUMENT_FIELDS - {INNER_WORDS})
 MAX_PAGE_SIZE = 100
@@ -1026,6 +1031,27 @@ def matching_strategy(q: str) -> str:
     return CHINESE_STRATEGY if HAN.search(q) and not LATIN.search(q) else OTHER_STRATEGY
 
 
+def _within_typo_budget(word: str, term: str) -> bool:
+    """As Meilisearch's default typo tolerance: one typo from 5 letters, two from 9."""
+    budget = 2 if len(word) >= 9 else 1 if len(word) >= 5 else 0
+    return DamerauLevenshtein.distance(word, term, score_cutoff=budget) <= budget
+
+
+def spell_synonyms(q: str) -> str:
+    """The query with misspelt English synonyms spelt as listed ("biobnak" → "biobank"); only a
+    whole term, word by word, so that "laser" never becomes the "later" of "pay later"."""
+    words = q.split()
+    lowered = [word.lower() for word in words]
+    changed = False
+    for term in ENGLISH_SYNONYMS:
+        for start in range(len(words) - len(term) + 1):
+            window = lowered[start : start + len(term)]
+            if window != term and all(map(_within_typo_budget, window, term)):
+                words[start : start + len(term)] = lowered[start : start + len(term)] = term
+                changed = True
+    return " ".join(words) if changed else q
+
+
 def quote(value: str) -> str:
     """A string value in Meilisearch's filter syntax: double-quoted, with \\ and " escaped."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -1089,9 +1115,10 @@ async def run_search(search: SearchEngine, query: SearchQuery) -> SearchOutcome:
 
     uid = search.listings_index
     strategy = matching_strategy(query.q)
+    q = (query.q if strategy == CHINESE_STRATEGY else spell_synonyms(query.q)) or None
     main = SearchParams(
         index_uid=uid,
-        query=query.q or None,
+        query=q,
         matching_strategy=strategy,
         filter=filter_expression(query) or None,
         facets=[f.field for f in FACETS],
@@ -1109,7 +1136,7 @@ async def run_search(search: SearchEngine, query: SearchQuery) -> SearchOutcome:
     ticked = [f for f in FACETS if f.param in query.filters]
     side = [
         SearchParams(
-            index_uid=uid, query=query.q or None, matching_strategy=strategy,
+            index_uid=uid, query=q, matching_strategy=strategy,
             filter=filter_expression(query, leave_out=f.param) or None, facets=[f.field], page=1, hits_per_page=0,
         )
         for f in ticked
