@@ -10,9 +10,11 @@ case through the app's own query code (`run_search`, as GET /api/v1/search does)
   published listing whose public Chinese text holds the query (spaces ignored); the line shows
   how many of them the search returns (recall), how many it returns in all, and how many of its
   top 5 are among them (of as many as could be).
-- (c) multi-word Chinese queries: "should" is every listing whose Chinese text holds each of the
-  given words; the line shows the hits under each matching strategy and whether the app's query
-  has a listing that holds them all in its top 5.
+- (c) multi-word Chinese queries and (d) English and mixed ones: "should" is every listing that
+  holds each word of the query (as the engine's segmenter cuts it); for each matching strategy
+  (the engine called directly) and for the app's query, the hits, the should-listings found, and
+  how many of the top 5 hold as many of the words as any listing does.
+- (e) misspelt English synonyms: how many listings holding the Chinese term the query finds.
 
 A few synthetic listings (SYNTHETIC_TITLES) carry the issue's own example (农业发展银行) and
 digit cases the demo data lacks; they are built and indexed exactly like the others.
@@ -99,6 +101,14 @@ ENGLISH_CASES = [
     "research ward oncology",
     "CAR-T 淋巴瘤",
     "AI 眼底筛查",
+]
+# (misspelt English synonym, the Chinese term of its synonym group)
+TYPO_CASES = [
+    ("gene theraphy", "基因治疗"),
+    ("exosme", "外泌体"),
+    ("monoclonal antibdy", "单克隆抗体"),
+    ("biobnak", "生物样本库"),
+    ("reserch ward", "研究型病房"),
 ]
 # Published listings added to the demo data, copies of its first result under another title.
 SYNTHETIC_TITLES = [
@@ -203,12 +213,20 @@ async def measure(settings: Settings) -> None:
         print(f"  overall: {totals['found']} of {totals['should']} found "
               f"({totals['found'] / max(1, totals['should']):.0%})\n")
 
+        print("(e) misspelt English synonyms: listings that hold the Chinese term, found by the misspelt query")
+        print(f"  {'query':<20} {'term':<8} {'should':>6} {'found':>6} {'hits':>5}")
+        for q, term in TYPO_CASES:
+            should = {i for i, text in texts.items() if holds(text, term)}
+            hits = {doc["id"] for doc in await everything_found(search, q)}
+            print(f"  {q:<20} {term:<8} {len(should):>6} {len(should & hits):>6} {len(hits):>5}")
+        print()
+
         english = {doc["id"]: english_text(doc) for doc in documents}
         for title, cases in (("(c) multi-word Chinese queries", MULTIWORD_CASES),
                              ("(d) English and mixed queries", ENGLISH_CASES)):
             print(f"{title}: for each matching strategy, hits, listings that hold every word found / should,"
                   " and how many of the top 5 hold the most words any listing holds (of as many as could)")
-            print(f"  {'query':<22} {'should':>6}  " + "  ".join(f"{s:<14}" for s in STRATEGIES) + "  the app's query")
+            print(f"  {'query':<34} {'should':>6}  " + "  ".join(f"{s:<14}" for s in STRATEGIES) + "  the app's query")
             index = search.client.index(search.listings_index)
             for q in cases:
                 words = [w.lower() for w in rjieba.cut(q, False) if w.strip()]
@@ -224,7 +242,7 @@ async def measure(settings: Settings) -> None:
                     cells.append(f"{len(ids):>4} {len(should & set(ids)):>2}/{len(should):<2} {best}/{room}")
                 outcome = await run_search(search, SearchQuery(q=q, page_size=5))
                 best = sum(held[hit.document["id"]] == most for hit in outcome.hits) if most else 0
-                print(f"  {q:<22} {len(should):>6}  " + "  ".join(cells) + f"  {outcome.total:>4} {best}/{room}")
+                print(f"  {q:<34} {len(should):>6}  " + "  ".join(cells) + f"  {outcome.total:>4} {best}/{room}")
             print()
 
 
