@@ -151,20 +151,26 @@ def _epoch(moment: datetime | None) -> int | None:
 def listing_document(listing: Listing, owner: Organization, areas: dict[str, TherapeuticArea]) -> dict[str, Any]:
     """The public face of a published listing, as search shows and filters it."""
     codes = [a.area_code for a in listing.areas]
-    document = {
+    type_zh = i18n.translations("zh_CN").gettext(listing.type)
+    area_names_zh = [areas[c].name_zh for c in codes if c in areas]
+    return {
         "id": str(listing.id),
         "kind": listing.kind,
         "type": listing.type,
-        "type_zh": i18n.translations("zh_CN").gettext(listing.type),
+        "type_zh": type_zh,
         "type_en": i18n.translations("en").gettext(listing.type),
         "title_zh": listing.title_zh,
         "title_en": listing.title_en,
         "summary_zh": listing.summary_zh,
         "summary_en": listing.summary_en,
         "advantages": listing.advantages,
+        INNER_WORDS: inner_words([
+            listing.title_zh, listing.summary_zh, listing.advantages, type_zh, owner.name_zh, *listing.keywords,
+            *area_names_zh,
+        ]),
         "keywords": list(listing.keywords),
         "areas": codes,
-        "area_names_zh": [areas[c].name_zh for c in codes if c in areas],
+        "area_names_zh": area_names_zh,
         "area_names_en": [areas[c].name_en for c in codes if c in areas],
         "stage": listing.stage,
         "trl": listing.trl,
@@ -184,11 +190,6 @@ def listing_document(listing: Listing, owner: Organization, areas: dict[str, The
         "updated_at": listing.updated_at.isoformat() if listing.updated_at else None,
         "is_stale": 1 if listing.is_stale else 0,  # a number, for the ranking rule
     }
-    document[INNER_WORDS] = inner_words([
-        listing.title_zh, listing.summary_zh, listing.advantages, document["type_zh"], owner.name_zh,
-        *document["keywords"], *document["area_names_zh"],
-    ])
-    return document
 
 
 async def _documents(session: AsyncSession, *conditions, limit: int | None = None) -> list[dict[str, Any]]:
