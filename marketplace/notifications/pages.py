@@ -35,7 +35,6 @@ class NotificationPages(Controller):
         principal.require()
         items = await notifications.recent(principal.user_id, unread_only=unread)
         count = await notifications.unread_count(principal.user_id)
-        request.state.unread_notifications = count
         return render(request, "notifications/list.html", principal, items=items, unread_only=unread, unread_count=count)
 
     @post("/notifications/{notification_id:uuid}/read")

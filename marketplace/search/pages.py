@@ -32,6 +32,7 @@ from marketplace.search.services import (
     SavedSearchService,
     SearchQuery,
     SearchUnavailable,
+    canonical_query,
     parse_search,
     run_search,
     search_url,
@@ -219,7 +220,7 @@ class SavedSearchPages(Controller):
             saved = await saved_searches.create(principal, data.get("name", ""), data.get("query", ""))
         except DomainError as error:
             names = area_names(await CatalogService(saved_searches.session).areas())
-            draft, _problems = parse_search(parse_qsl(data.get("query", "").split("?")[-1]), names, strict=False)
+            _canonical, draft, _problems = canonical_query(data.get("query", ""), names)
             return await self._page(
                 request, principal, saved_searches, _form_status(error), errors=field_errors(error), form=data, draft=draft
             )
