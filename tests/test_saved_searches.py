@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+import msgspec
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,9 +18,11 @@ from marketplace.accounts.models import Role
 from marketplace.accounts.services import AccountService
 from marketplace.audit.models import AuditEvent
 from marketplace.catalog.models import Listing
+from marketplace.catalog.schemas import ListingCreate
+from marketplace.catalog.services import seed_listing
 from marketplace.db import make_sessionmaker
-from marketplace.search.models import SavedSearch, SavedSearchDigest, SavedSearchMatch
-from marketplace.search.services import OutboxRelay, SearchEngine, epoch_ms, run_alerts, send_digests
+from marketplace.search.models import OutboxEntry, SavedSearch, SavedSearchDigest, SavedSearchMatch
+from marketplace.search.services import OutboxRelay, SearchEngine, run_alerts, send_digests
 from tests.catalog_data import result_body
 from tests.helpers import login, post_form
 
@@ -239,18 +242,40 @@ async def test_changes_that_search_does_not_show_alert_nobody(client, db, world,
     assert len(await notifications(client, world)) == 1
 
 
-async def test_alerts_stop_before_changes_the_relay_has_not_yet_carried(client, db, world, search, sessionmaker) -> None:
-    saved = (await save(client, world)).json()
-    listing = await publish(client, world)  # committed, but not yet in the index
-    done = await run_alerts(sessionmaker, search)
-    assert done.notified == 0
-    changed_at = await db.scalar(select(Listing.changed_at).where(Listing.id == uuid.UUID(listing)))
-    # The round's horizon stopped just before the pending change, so no later round can skip it.
-    assert epoch_ms(done.until) < epoch_ms(changed_at)
-    alerted_until = await db.scalar(select(SavedSearch.alerted_until).where(SavedSearch.id == uuid.UUID(saved["id"])))
-    assert alerted_until < changed_at
+async def test_alerts_look_at_a_change_once_the_relay_has_indexed_it(client, db, world, search, sessionmaker) -> None:
+    await save(client, world)
+    await publish(client, world)  # committed, not yet in the index
+    assert (await run_alerts(sessionmaker, search)).changes == 0
+    [row] = await db.scalars(select(OutboxEntry))
+    assert row.processed_at is None and row.alerted_at is None  # left for when it is indexed
 
-    assert (await alert_round(sessionmaker, search)).notified == 1
+    done = await alert_round(sessionmaker, search)
+    assert (done.changes, done.notified) == (1, 1)
+    assert (await run_alerts(sessionmaker, search)).changes == 0  # each change is looked at once
+
+
+async def test_a_change_that_commits_late_is_still_found(client, db, world, search, sessionmaker) -> None:
+    """A transaction that began before another change but commits after it carries the older
+    time; it is looked at when the relay indexes it, not skipped because later ones were seen."""
+    await save(client, world)
+    async with sessionmaker() as late:
+        began = await late.scalar(select(func.now()))  # its changes will carry this time
+        on_time = await publish(client, world, title_zh="外泌体准时的成果")
+        assert (await alert_round(sessionmaker, search)).notified == 1
+
+        listing = await seed_listing(
+            late, world.orgs["institution/own"].id, msgspec.convert(result_body(title_zh="外泌体迟到的成果"), ListingCreate),
+            status="published",
+        )
+        late_id = listing.id
+        await late.commit()
+    assert await db.scalar(select(Listing.changed_at).where(Listing.id == late_id)) == began
+
+    done = await alert_round(sessionmaker, search)
+    assert (done.matches, done.notified) == (1, 1)
+    latest = (await notifications(client, world))[0]
+    assert [item["link"] for item in latest["items"]] == [f"/listings/{late_id}"]
+    assert on_time not in str(latest)
 
 
 # ----- the digest and unsubscribing ----------------------------------------------------------------

@@ -56,6 +56,8 @@ class OutboxEntry(Base):
         Index("ix_outbox_pending_entity", "entity_type", "entity_id", postgresql_where=text("processed_at IS NULL")),
         # Pruning processed rows and the reindex's catch-up by age.
         Index("ix_outbox_created_at", "created_at"),
+        # What saved-search alerts have still to look at: changes now in the index.
+        Index("ix_outbox_unalerted", "id", postgresql_where=text("processed_at IS NOT NULL AND alerted_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -71,6 +73,8 @@ class OutboxEntry(Base):
     sent_task_uid: Mapped[int | None] = mapped_column(BigInteger)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # When saved-search alerts looked at this change (after it reached the index).
+    alerted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # ----- saved searches and their alerts ------------------------------------------------------------
@@ -103,8 +107,6 @@ class SavedSearch(Base):
     email_since: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # Random; only turns this search's e-mail off, so it is kept as is and put in every digest.
     unsubscribe_token: Mapped[str] = mapped_column(String(64), unique=True)
-    # Listing changes up to this moment have been looked at for alerts.
-    alerted_until: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # The owner's last change (set by the service: the alert job's rounds do not count).
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -896,9 +896,8 @@ class SearchQuery:
     sort: str = "relevance"
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
-    # Saved-search alerts only, never a URL parameter: listings changed after the first epoch
-    # millisecond and up to the second.
-    changed_between: tuple[int, int] | None = None
+    # Saved-search alerts only, never a URL parameter: listings changed after this epoch millisecond.
+    changed_after: int | None = None
 
     def params(self, **changes) -> list[tuple[str, str]]:
         """The query as URL parameters (defaults left out), so that a URL holds the whole search."""
@@ -1032,9 +1031,8 @@ def filter_expression(query: SearchQuery, leave_out: str | None = None) -> list[
         expression.append(f"trl >= {int(query.trl_min)}")
     if query.trl_max is not None:
         expression.append(f"trl <= {int(query.trl_max)}")
-    if query.changed_between is not None:
-        after, until = query.changed_between
-        expression += [f"changed_at_ms > {int(after)}", f"changed_at_ms <= {int(until)}"]
+    if query.changed_after is not None:
+        expression.append(f"changed_at_ms > {int(query.changed_after)}")
     return expression
 
 
@@ -1126,23 +1124,22 @@ async def run_search(search: SearchEngine, query: SearchQuery) -> SearchOutcome:
 
 # ----- saved searches, their alerts and the daily digest -------------------------------------------
 #
-# A company member saves the query of /search under a name. The alert job looks for listings that
-# changed since its last round and match the saved query, through the same query code as the
-# page (parse_search → run_search) plus a `changed_at_ms` window; it records each find once per
-# search, listing and change (a rerun finds the row and notifies nobody again) and notifies the
-# owner in-app. The digest job e-mails each user, at most once in 24 hours, what their searches
-# with e-mail on found since the last digest.
+# A company member saves the query of /search under a name. The alert job takes the listing
+# changes that the relay has put into the index since its last round (processed outbox rows it has
+# not marked yet: a change still on its way is not looked at, a transaction that commits late is
+# looked at when its row is sent), runs every saved query through the same query code as the page
+# (parse_search → run_search) for listings changed since the oldest of them, records each find
+# once per search, listing and change (a rerun finds the row and notifies nobody again) and
+# notifies the owner in-app. The digest job e-mails each user, at most once in 24 hours, what
+# their searches with e-mail on found since the last digest.
 
 COMPANY_ROLES = frozenset({Role.company_admin, Role.company_member})
 MAX_NAME_LENGTH = 80
 MAX_SAVED_QUERY_LENGTH = 2000
 MAX_SAVED_SEARCHES = 50
 ALERT_KIND = "saved_search_matches"
-# A change's timestamp is its transaction's start, so a transaction that commits late carries an
-# older time than changes already seen: each round looks this far behind its last one again (the
-# match table keeps that from notifying twice). A transaction open longer than this could slip.
-ALERT_OVERLAP = timedelta(minutes=15)
-ALERT_BATCH = 100
+ALERT_CHANGES = 5000  # outbox rows looked at in one round; the rest wait for the next
+ALERT_BATCH = 100  # saved searches per transaction
 ALERT_MAX_MATCHES = 200  # per saved search and round; the notification links to the search for all
 DIGEST_QUIET = timedelta(hours=24)
 DIGEST_MAX_PER_SEARCH = 20
@@ -1152,10 +1149,6 @@ DIGEST_EMAIL = register_email_kind(
     N_("Saved-search digest"),
     N_("At most one e-mail a day with the new matches of your saved searches."),
 )
-
-
-def from_epoch_ms(ms: int) -> datetime:
-    return _EPOCH + timedelta(milliseconds=ms)
 
 
 def search_url(saved_query: str) -> str:
@@ -1333,36 +1326,17 @@ class SavedSearchService:
 class AlertRound:
     """What one alert round did."""
 
-    until: datetime | None = None  # changes up to here are done
+    changes: int = 0  # indexed changes (outbox rows) looked at
     searches: int = 0  # saved searches run against the index
     matches: int = 0  # new finds recorded
     notified: int = 0  # notifications created
 
 
-async def alert_horizon(session: AsyncSession) -> int:
-    """Epoch ms up to which every listing change that is committed is also in the index: now, or
-    just before the oldest outbox row the relay has not yet carried (a change and its outbox row
-    share their transaction's now(), so the change is no later than its row)."""
-    now, oldest = (
-        await session.execute(
-            select(
-                func.now(),
-                select(func.min(OutboxEntry.created_at)).where(OutboxEntry.processed_at.is_(None)).scalar_subquery(),
-            )
-        )
-    ).one()
-    horizon = epoch_ms(now)
-    return min(horizon, epoch_ms(oldest) - 1) if oldest is not None else horizon
-
-
-def _window_start(saved: SavedSearch) -> int:
-    return max(epoch_ms(saved.created_at), epoch_ms(saved.alerted_until - ALERT_OVERLAP))
-
-
-async def _changed_matches(search: SearchEngine, saved: SavedSearch, areas: set[str], until: int) -> list[dict[str, Any]]:
-    """Documents of listings that match the saved query and changed in its window, newest first."""
+async def _changed_matches(search: SearchEngine, saved: SavedSearch, areas: set[str], after_ms: int) -> list[dict[str, Any]]:
+    """Documents of listings that match the saved query and changed after `after_ms` (and after
+    the search was saved), newest first."""
     query, _ = parse_search(parse_qsl(saved.query), areas, strict=False)
-    query.changed_between = (_window_start(saved), until)
+    query.changed_after = max(after_ms, epoch_ms(saved.created_at))
     query.sort, query.page_size = "newest", MAX_PAGE_SIZE
     documents: list[dict[str, Any]] = []
     while len(documents) < ALERT_MAX_MATCHES:
@@ -1421,51 +1395,59 @@ async def _notify_matches(session: AsyncSession, saved: SavedSearch, matches: li
     )
 
 
-async def run_alerts(sessionmaker: async_sessionmaker[AsyncSession], search: SearchEngine) -> AlertRound:
-    """One round for every saved search that is behind: what changed up to the horizon and
-    matches becomes a match row and one notification per search. Batches of searches are claimed
-    with FOR UPDATE SKIP LOCKED, so several workers share the work."""
-    report = AlertRound()
-    async with sessionmaker() as session:
-        until = await alert_horizon(session)
-        report.until = horizon = from_epoch_ms(until)
-        behind = SavedSearch.alerted_until < horizon
-        earliest = await session.scalar(
-            select(func.min(func.greatest(SavedSearch.created_at, SavedSearch.alerted_until - ALERT_OVERLAP))).where(behind)
-        )
-    if earliest is None:
-        return report
-    # Most rounds nothing changed: one query says so for all searches.
-    probe = await run_search(search, SearchQuery(changed_between=(epoch_ms(earliest), until), page_size=1))
-    if probe.total == 0:
-        async with sessionmaker() as session, session.begin():
-            await session.execute(update(SavedSearch).where(behind).values(alerted_until=horizon))
-        return report
+async def _run_saved_searches(
+    sessionmaker: async_sessionmaker[AsyncSession], search: SearchEngine, after_ms: int, report: AlertRound
+) -> None:
+    """Every saved search, a batch per transaction: its finds among listings changed after `after_ms`."""
+    last: uuid.UUID | None = None
     while True:
         async with sessionmaker() as session, session.begin():
-            batch = list(
-                (
-                    await session.scalars(
-                        select(SavedSearch)
-                        .where(behind)
-                        .order_by(SavedSearch.alerted_until, SavedSearch.id)
-                        .limit(ALERT_BATCH)
-                        .with_for_update(skip_locked=True)
-                    )
-                ).all()
-            )
+            stmt = select(SavedSearch).order_by(SavedSearch.id).limit(ALERT_BATCH)
+            batch = list((await session.scalars(stmt.where(SavedSearch.id > last) if last else stmt)).all())
             if not batch:
-                return report
+                return
             areas = {area.code for area in await CatalogService(session).areas()}
             for saved in batch:
-                documents = await _changed_matches(search, saved, areas, until)
+                documents = await _changed_matches(search, saved, areas, after_ms)
                 report.searches += 1
                 matches = await _record_matches(session, saved, documents) if documents else []
                 if matches:
                     await _notify_matches(session, saved, matches)
                     report.matches += len(matches)
                     report.notified += 1
-                saved.alerted_until = horizon
+            last = batch[-1].id
+
+
+async def run_alerts(sessionmaker: async_sessionmaker[AsyncSession], search: SearchEngine) -> AlertRound:
+    """One round: the changes the relay has indexed since the last round, looked at by every
+    saved search (a batch of searches per transaction), then marked as looked at. One round at a
+    time (an advisory lock); a round cut short is redone, and the match table keeps it from
+    notifying twice."""
+    report = AlertRound()
+    async with sessionmaker() as guard:
+        if not await guard.scalar(select(func.pg_try_advisory_xact_lock(func.hashtextextended("saved-search-alerts", 0)))):
+            return report  # another worker's round is running
+        rows = (
+            await guard.execute(
+                select(OutboxEntry.id, OutboxEntry.created_at)
+                .where(OutboxEntry.processed_at.is_not(None), OutboxEntry.alerted_at.is_(None))
+                .order_by(OutboxEntry.id)
+                .limit(ALERT_CHANGES)
+            )
+        ).all()
+        if not rows:
+            return report
+        report.changes = len(rows)
+        # A change's listing carries the same time as its outbox row (their transaction's now()).
+        after_ms = epoch_ms(min(created for _, created in rows)) - 1
+        # Renames, stale marks and reindexing write rows without changing a listing: often nothing to do.
+        if (await run_search(search, SearchQuery(changed_after=after_ms, page_size=1))).total:
+            await _run_saved_searches(sessionmaker, search, after_ms, report)
+        await guard.execute(
+            update(OutboxEntry).where(OutboxEntry.id.in_([row_id for row_id, _ in rows])).values(alerted_at=func.now())
+        )
+        await guard.commit()
+    return report
 
 
 async def alerts_job(settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:

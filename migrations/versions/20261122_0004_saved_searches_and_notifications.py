@@ -4,9 +4,11 @@ Reviewed by hand:
 - `listings.changed_at` says when what search shows of a listing last changed. Triggers keep it:
   a BEFORE trigger on listings when a public column changes (not on turning stale, not on
   confidential fields), and statement triggers on listing_areas when areas are added or removed.
-  It takes the transaction's now(), the same value the search outbox row of that change gets,
-  which is what lets the alert job stop before changes not yet indexed. Existing rows start from
-  updated_at, and every published listing is queued so its search document gains the field.
+  It takes the transaction's now(), the same value the search outbox row of that change gets.
+  Existing rows start from updated_at, and every published listing is queued so its search
+  document gains the field.
+- `outbox.alerted_at`: saved-search alerts look at each change once the relay has put it in the
+  index (processed) and mark it; rows processed before this migration count as looked at.
 - A digest per user per 24 hours: an exclusion constraint (btree_gist) refuses overlapping quiet
   periods, so two workers cannot both send one.
 
@@ -75,6 +77,11 @@ def upgrade() -> None:
                 FOR EACH STATEMENT EXECUTE FUNCTION listing_areas_changed()
             """
         )
+    # Saved-search alerts look at each change once it is in the index (nothing before this is news).
+    op.add_column('outbox', sa.Column('alerted_at', sa.DateTime(timezone=True), nullable=True))
+    op.execute("UPDATE outbox SET alerted_at = now() WHERE processed_at IS NOT NULL")
+    op.create_index('ix_outbox_unalerted', 'outbox', ['id'], unique=False,
+                    postgresql_where=sa.text('processed_at IS NOT NULL AND alerted_at IS NULL'))
     # Every published listing's document gains changed_at_ms through the relay.
     op.execute(
         "INSERT INTO outbox (entity_type, entity_id, op) "
@@ -120,7 +127,6 @@ def upgrade() -> None:
     sa.Column('email_enabled', sa.Boolean(), server_default=sa.text('true'), nullable=False),
     sa.Column('email_since', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('unsubscribe_token', sa.String(length=64), nullable=False),
-    sa.Column('alerted_until', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.CheckConstraint('char_length(btrim(name)) BETWEEN 1 AND 80', name=op.f('ck_saved_searches_name_length')),
@@ -174,6 +180,9 @@ def downgrade() -> None:
     op.drop_index('ix_notifications_user_created', table_name='notifications')
     op.drop_index('ix_notifications_unread', table_name='notifications', postgresql_where=sa.text('read_at IS NULL'))
     op.drop_table('notifications')
+    op.drop_index('ix_outbox_unalerted', table_name='outbox',
+                  postgresql_where=sa.text('processed_at IS NOT NULL AND alerted_at IS NULL'))
+    op.drop_column('outbox', 'alerted_at')
     op.execute("DROP TRIGGER listing_areas_deleted ON listing_areas")
     op.execute("DROP TRIGGER listing_areas_inserted ON listing_areas")
     op.execute("DROP FUNCTION listing_areas_changed()")
