@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery
 
 from marketplace import i18n
 from marketplace.notifications.models import Notification
-from marketplace.notifications.schemas import MarkedRead, NotificationItemOut, NotificationList, NotificationOut
 from marketplace.notifications.pages import Notifications
+from marketplace.notifications.schemas import MarkedRead, NotificationItemOut, NotificationList, NotificationOut
 from marketplace.tenancy import CurrentPrincipal
 
 
