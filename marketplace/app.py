@@ -36,8 +36,10 @@ from marketplace.catalog.pages import CatalogPages
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, NotAuthenticated
-from marketplace.search.api import SearchApi
-from marketplace.search.pages import SearchPages
+from marketplace.notifications.api import NotificationsApi
+from marketplace.notifications.pages import NotificationPages, provide_notifications
+from marketplace.search.api import SavedSearchApi, SearchApi, provide_saved_searches
+from marketplace.search.pages import SavedSearchPages, SearchPages
 from marketplace.search.services import install_outbox_listeners, search_engine_for
 from marketplace.web import is_api, render_error, request_locale
 from marketplace.worker import run_worker
@@ -215,7 +217,10 @@ def create_app(settings: Settings) -> Litestar:
     static_routers.append(create_static_files_router(path="/assets/htmx", directories=[htmx], name="htmx"))
 
     app = Litestar(
-        route_handlers=[health, AccountsApi, AccountPages, CatalogApi, CatalogPages, SearchApi, SearchPages, *static_routers],
+        route_handlers=[
+            health, AccountsApi, AccountPages, CatalogApi, CatalogPages, SearchApi, SearchPages,
+            SavedSearchApi, SavedSearchPages, NotificationsApi, NotificationPages, *static_routers,
+        ],
         lifespan=[lifespan],
         dependencies={
             "settings": Provide(provide_settings),
@@ -223,6 +228,8 @@ def create_app(settings: Settings) -> Litestar:
             "principal": Provide(provide_principal),
             "accounts": Provide(provide_accounts),
             "catalog": Provide(provide_catalog),
+            "notifications": Provide(provide_notifications),
+            "saved_searches": Provide(provide_saved_searches),
         },
         middleware=[
             CookieBackendConfig(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from marketplace.config import Settings
 from marketplace.db import make_engine, make_sessionmaker
-from marketplace.search.services import prune_job, relay_job
+from marketplace.search.services import alerts_job, digest_job, prune_job, relay_job
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,10 @@ JOBS: list[Job] = [
     # Every second: what is published reaches search within about a second.
     Job("relay_search_outbox", 1, relay_job),
     Job("prune_search_outbox", 3600, prune_job),
+    # Saved searches: in-app alerts within about a minute; the digest goes out once a user's
+    # 24 hours have passed (the job only decides whether it is due).
+    Job("saved_search_alerts", 60, alerts_job),
+    Job("saved_search_digests", 300, digest_job),
 ]
 
 

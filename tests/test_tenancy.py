@@ -18,6 +18,8 @@ from marketplace.accounts.services import AccountService
 from marketplace.catalog import spreadsheets
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.catalog.services import seed_listing
+from marketplace.notifications.services import NotificationService
+from marketplace.search.services import SavedSearchService
 from tests.catalog_data import result_body, result_form
 from tests.helpers import (
     ROLE_KIND,
@@ -82,7 +84,42 @@ async def company_of(db, world: World, role: Role, relation: str) -> dict:
     return {"company": world.orgs[f"company/{relation}"].id}
 
 
+async def saved_search_of(db, world: World, role: Role, relation: str) -> dict:
+    """Own: the caller's saved search (a company member's, for roles that cannot have one);
+    other: one of a member of another company."""
+    accounts = AccountService(db)
+    if relation == "own":
+        email = world.emails[role] if ROLE_KIND[role] == "company" else world.emails[Role.company_member]
+    else:
+        email = "target@company.other.test"
+    user = await accounts.user_by_email(email)
+    principal = await accounts.principal_for_user(user.id)
+    saved = await SavedSearchService(db).create(principal, f"搜索{uuid.uuid4().hex[:8]}", "q=肝癌&kind=result")
+    await db.commit()
+    return {"saved": saved.id}
+
+
+def own_saved_search(ok: int):
+    """Saved searches are personal to the company member or admin who saved them: anyone else's
+    answers 404; roles that have no saved searches get 403."""
+    return lambda role, relation: (ok if relation == "own" else 404) if role in COMPANY else 403
+
+
+async def notification_of(db, world: World, role: Role, relation: str) -> dict:
+    """Own: a notification of the caller; other: one of a user of another organization."""
+    email = world.emails[role] if relation == "own" else f"admin@{ROLE_KIND[role]}.other.test"
+    user = await AccountService(db).user_by_email(email)
+    [notification] = await NotificationService(db).notify([user.id], "test", "Not found.", link="/search")
+    await db.commit()
+    return {"notification": notification.id}
+
+
+def new_saved_search(world: World, role: Role, relation: str) -> dict:
+    return {"name": f"搜索{uuid.uuid4().hex[:8]}", "query": "q=肝癌&kind=result&sort=newest"}
+
+
 TTO = (Role.tto_manager, Role.tto_staff)
+COMPANY = (Role.company_admin, Role.company_member)
 INSTITUTION_PEOPLE = (Role.tto_manager, Role.tto_staff, Role.inventor)
 
 
@@ -139,6 +176,22 @@ API_ROUTES = [
         lambda role, relation: 204 if relation == "own" else 404,
         prepare=token_of,
     ),
+    # Saved searches: personal to the company member who saved them.
+    Route("GET", "/api/v1/saved-searches", only(200, *COMPANY)),
+    Route("POST", "/api/v1/saved-searches", only(201, *COMPANY), body=new_saved_search),
+    Route("GET", "/api/v1/saved-searches/{saved}", own_saved_search(200), prepare=saved_search_of),
+    Route(
+        "PATCH", "/api/v1/saved-searches/{saved}", own_saved_search(200), prepare=saved_search_of,
+        body=lambda w, r, rel: {"email_enabled": False},
+    ),
+    Route("DELETE", "/api/v1/saved-searches/{saved}", own_saved_search(204), prepare=saved_search_of),
+    # Notifications: each user's own.
+    Route("GET", "/api/v1/notifications", any_role(200)),
+    Route(
+        "POST", "/api/v1/notifications/{notification}/read",
+        lambda role, relation: 200 if relation == "own" else 404, prepare=notification_of,
+    ),
+    Route("POST", "/api/v1/notifications/read-all", any_role(200)),
 ]
 
 
@@ -213,6 +266,24 @@ PAGE_ROUTES = [
     Route("GET", "/listings/export", only(200, *TTO), anonymous=302),
     Route("GET", "/institutions/{institution}", any_role(200), anonymous=200, prepare=institution_of),
     Route("GET", "/companies/{company}", any_role(200), anonymous=200, prepare=company_of),
+    Route("GET", "/saved-searches", only(200, *COMPANY), anonymous=302),
+    Route("POST", "/saved-searches", only(302, *COMPANY), anonymous=302, body=new_saved_search),
+    Route(
+        "POST", "/saved-searches/{saved}", own_saved_search(302), anonymous=302, prepare=saved_search_of,
+        body=lambda w, r, rel: {"name": f"新名字{uuid.uuid4().hex[:6]}"},
+    ),
+    Route("POST", "/saved-searches/{saved}/delete", own_saved_search(302), anonymous=302, prepare=saved_search_of),
+    Route("GET", "/notifications", any_role(200), anonymous=302),
+    Route(
+        "POST", "/notifications/{notification}/read", lambda role, relation: 302 if relation == "own" else 404,
+        anonymous=302, prepare=notification_of,
+    ),
+    Route("POST", "/notifications/read-all", any_role(302), anonymous=302),
+    Route("GET", "/settings/notifications", any_role(200), anonymous=302),
+    Route(
+        "POST", "/settings/notifications", any_role(302), anonymous=302,
+        body=lambda w, r, rel: {"kind": "saved_search_digest", "on": "saved_search_digest"},
+    ),
 ]
 
 # Public by design, each with the reason.
@@ -225,6 +296,10 @@ PUBLIC = {
     ("POST", "/lang"): "language cookie for anyone",
     ("GET", "/invitations/{}"): "the one-time secret in the link is the credential (tests/test_accounts.py)",
     ("POST", "/invitations/{}"): "the one-time secret in the link is the credential (tests/test_accounts.py)",
+    ("GET", "/unsubscribe/{}"): "an e-mail's unsubscribe link: its random token is the credential (tests/test_notifications.py)",
+    ("POST", "/unsubscribe/{}"): "RFC 8058 one-click unsubscribe, token in the path (tests/test_notifications.py)",
+    ("GET", "/saved-searches/unsubscribe/{}"): "a digest's per-search link: its token is the credential (tests/test_saved_searches.py)",
+    ("POST", "/saved-searches/unsubscribe/{}"): "a digest's per-search link: its token is the credential (tests/test_saved_searches.py)",
 }
 NOT_ROUTES = ("/static", "/assets", "/schema")
 

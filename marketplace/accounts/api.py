@@ -17,7 +17,7 @@ from marketplace.accounts.models import ApiToken, Membership, Organization
 from marketplace.accounts.services import AccountService, OrganizationInput
 from marketplace.config import Settings
 from marketplace.db import DbSession
-from marketplace.notifications.services import send_email
+from marketplace.notifications.services import NotificationService, send_email
 from marketplace.i18n import gettext as _
 from marketplace.errors import NotAuthenticated
 from marketplace.tenancy import ANONYMOUS, CurrentPrincipal, Principal
@@ -204,5 +204,7 @@ async def provide_principal(request: Request, accounts: Accounts) -> Principal:
                 request.clear_session()
             else:
                 principal = found
+                # The unread badge in every page's header.
+                request.state.unread_notifications = await NotificationService(accounts.session).unread_count(found.user_id)
     request.state.principal = principal
     return principal

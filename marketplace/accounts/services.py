@@ -266,6 +266,13 @@ class AccountService:
         rows = await self.session.execute(select(User.id, User.name).where(User.id.in_(ids)))
         return {user_id: name for user_id, name in rows}
 
+    async def active_users(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, User]:
+        """Active users by id, for other domains that write to them (e-mail address, language)."""
+        if not ids:
+            return {}
+        rows = await self.session.scalars(select(User).where(User.id.in_(ids), User.is_active))
+        return {user.id: user for user in rows}
+
     async def member_ids(self, organization_id: uuid.UUID, user_ids: set[uuid.UUID]) -> set[uuid.UUID]:
         """Which of `user_ids` belong to the organization (for other domains naming people)."""
         stmt = select(Membership.user_id).where(

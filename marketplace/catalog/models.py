@@ -205,6 +205,9 @@ class Listing(UUIDPrimaryKey, Timestamps, Base):
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     is_stale: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # When what search shows of it last changed (created, published, edited, confirmed, areas; not
+    # turning stale). Kept by PostgreSQL triggers (migration 0004); saved-search alerts follow it.
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
 
     areas: Mapped[list[ListingArea]] = relationship(lazy="raise", cascade="all, delete-orphan", order_by="ListingArea.area_code")
     inventors: Mapped[list[Inventor]] = relationship(lazy="raise", cascade="all, delete-orphan", order_by="Inventor.position")

@@ -1,33 +1,211 @@
-"""E-mail through a real SMTP client; in-app notifications arrive with the matching issue.
+"""Notifications: in-app messages for a user, the e-mails each user chooses to get, and sending
+e-mail through a real SMTP client.
 
-With no SMTP_HOST configured (the embedded default), messages are written as .eml files under
-DATA_DIR/mail so a local run can still follow an invitation link.
+Used by every domain and using none: callers name people by user id and pass the text as an
+English message id with parameters. Kinds of e-mail are registered by the domains that send
+them (`register_email_kind`), so the settings page lists every kind without knowing the senders.
+
+With no SMTP_HOST configured (the embedded default), e-mails are written as .eml files under
+DATA_DIR/mail so a local run can still follow their links.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 
 import aiosmtplib
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.config import Settings
+from marketplace.errors import FieldError, InvalidInput, NotFound
+from marketplace.i18n import N_
+from marketplace.notifications.models import EmailPreference, Notification
 
 log = logging.getLogger(__name__)
 
+MAX_ITEMS = 20  # records listed in one notification; its link leads to the rest
+PAGE_LIMIT = 100
 
-def build_message(settings: Settings, to: str, subject: str, text: str) -> EmailMessage:
+
+@dataclass(frozen=True)
+class EmailKind:
+    key: str
+    label: str  # message id
+    description: str  # message id
+    default: bool = True
+
+
+EMAIL_KINDS: dict[str, EmailKind] = {}
+
+
+def register_email_kind(key: str, label: str, description: str, *, default: bool = True) -> EmailKind:
+    """Called at import by the domain that sends this kind of e-mail; the settings page lists
+    every registered kind and the user may turn each off."""
+    kind = EmailKind(key, label, description, default)
+    EMAIL_KINDS[key] = kind
+    return kind
+
+
+class NotificationService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # ----- in-app -----------------------------------------------------------------------------
+
+    async def notify(
+        self,
+        user_ids: Iterable[uuid.UUID],
+        kind: str,
+        message: str,
+        *,
+        params: dict | None = None,
+        items: list[dict] | None = None,
+        link: str | None = None,
+    ) -> list[Notification]:
+        """One notification per user, in the caller's transaction. `message` is an English
+        message id with %(name)s parameters; `items` name the records it is about."""
+        if link is not None and (not link.startswith("/") or link.startswith("//")):
+            raise ValueError(f"a notification links within the site, not to {link!r}")
+        rows = [
+            Notification(
+                user_id=user_id, kind=kind, message=message, params=dict(params or {}),
+                items=list(items or [])[:MAX_ITEMS], link=link,
+            )
+            for user_id in dict.fromkeys(user_ids)
+        ]
+        self.session.add_all(rows)
+        await self.session.flush()
+        return rows
+
+    async def recent(self, user_id: uuid.UUID, *, unread_only: bool = False, limit: int = PAGE_LIMIT) -> list[Notification]:
+        stmt = select(Notification).where(Notification.user_id == user_id)
+        if unread_only:
+            stmt = stmt.where(Notification.read_at.is_(None))
+        stmt = stmt.order_by(Notification.created_at.desc(), Notification.id).limit(limit)
+        return list((await self.session.scalars(stmt)).all())
+
+    async def unread_count(self, user_id: uuid.UUID) -> int:
+        stmt = select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        return await self.session.scalar(stmt) or 0
+
+    async def mark_read(self, user_id: uuid.UUID, notification_id: uuid.UUID) -> Notification:
+        """Another user's notification is not found."""
+        found = await self.session.scalar(
+            select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id)
+        )
+        if found is None:
+            raise NotFound()
+        if found.read_at is None:
+            found.read_at = func.now()
+            await self.session.flush()
+            await self.session.refresh(found, ["read_at"])
+        return found
+
+    async def mark_all_read(self, user_id: uuid.UUID) -> int:
+        result = await self.session.execute(
+            update(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+            .values(read_at=func.now())
+        )
+        return result.rowcount or 0
+
+    # ----- e-mail preferences -----------------------------------------------------------------
+
+    async def _preferences(self, user_id: uuid.UUID) -> dict[str, EmailPreference]:
+        rows = await self.session.scalars(select(EmailPreference).where(EmailPreference.user_id == user_id))
+        return {row.kind: row for row in rows}
+
+    async def email_choices(self, user_id: uuid.UUID) -> dict[str, bool]:
+        """Every registered kind of e-mail, on or off for this user."""
+        rows = await self._preferences(user_id)
+        return {key: rows[key].enabled if key in rows else kind.default for key, kind in EMAIL_KINDS.items()}
+
+    async def set_email_choices(self, user_id: uuid.UUID, choices: dict[str, bool]) -> None:
+        unknown = [key for key in choices if key not in EMAIL_KINDS]
+        if unknown:
+            raise InvalidInput(*(FieldError(key, N_("Not one of the allowed values.")) for key in unknown))
+        for key, enabled in choices.items():
+            await self._set(user_id, key, enabled)
+
+    async def wants_email_since(self, user_id: uuid.UUID, kind: str) -> tuple[bool, datetime | None]:
+        """Whether the user gets this kind of e-mail, and since when it is on again (None: it has
+        not been turned off and on again)."""
+        row = (await self._preferences(user_id)).get(kind)
+        if row is None:
+            return EMAIL_KINDS[kind].default if kind in EMAIL_KINDS else True, None
+        return row.enabled, row.enabled_since
+
+    async def wants_email(self, user_id: uuid.UUID, kind: str) -> bool:
+        return (await self.wants_email_since(user_id, kind))[0]
+
+    async def _row(self, user_id: uuid.UUID, kind: str) -> EmailPreference:
+        """The user's row for the kind, created (with the kind's default) when missing."""
+        default = EMAIL_KINDS[kind].default if kind in EMAIL_KINDS else True
+        await self.session.execute(
+            insert(EmailPreference)
+            .values(user_id=user_id, kind=kind, enabled=default, unsubscribe_token=secrets.token_urlsafe(32))
+            .on_conflict_do_nothing(index_elements=["user_id", "kind"])
+        )
+        return await self.session.scalar(
+            select(EmailPreference)
+            .where(EmailPreference.user_id == user_id, EmailPreference.kind == kind)
+            .execution_options(populate_existing=True)
+        )
+
+    async def _set(self, user_id: uuid.UUID, kind: str, enabled: bool) -> EmailPreference:
+        row = await self._row(user_id, kind)
+        if row.enabled != enabled:
+            row.enabled = enabled
+            if enabled:
+                row.enabled_since = func.now()
+            await self.session.flush()
+            await self.session.refresh(row, ["enabled_since", "updated_at"])
+        return row
+
+    async def unsubscribe_token(self, user_id: uuid.UUID, kind: str) -> str:
+        """The token that turns this kind of e-mail off for this user (put into each such e-mail)."""
+        return (await self._row(user_id, kind)).unsubscribe_token
+
+    async def by_unsubscribe_token(self, token: str) -> EmailPreference:
+        """A wrong or unknown token is not found."""
+        row = await self.session.scalar(select(EmailPreference).where(EmailPreference.unsubscribe_token == token))
+        if row is None:
+            raise NotFound()
+        return row
+
+    async def unsubscribe(self, token: str) -> EmailPreference:
+        row = await self.by_unsubscribe_token(token)
+        return await self._set(row.user_id, row.kind, False)
+
+
+# ----- e-mail ------------------------------------------------------------------------------------
+
+
+def build_message(
+    settings: Settings, to: str, subject: str, text: str, headers: dict[str, str] | None = None
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = to
     message["Subject"] = subject
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(text)
     return message
 
 
-async def send_email(settings: Settings, to: str, subject: str, text: str) -> None:
-    message = build_message(settings, to, subject, text)
+async def send_email(
+    settings: Settings, to: str, subject: str, text: str, *, headers: dict[str, str] | None = None
+) -> None:
+    message = build_message(settings, to, subject, text, headers)
     if not settings.smtp_host:
         folder = settings.data_dir / "mail"
         folder.mkdir(parents=True, exist_ok=True)
@@ -44,3 +222,8 @@ async def send_email(settings: Settings, to: str, subject: str, text: str) -> No
         start_tls=settings.smtp_starttls,
         timeout=15,
     )
+
+
+def unsubscribe_headers(url: str) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe: mail programs POST `List-Unsubscribe=One-Click` to the URL."""
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

@@ -5,22 +5,30 @@ from __future__ import annotations
 import time
 import uuid
 
-from litestar import Controller, Request, Response, get
-from litestar.params import FromQuery
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from marketplace import i18n
+from marketplace.accounts.api import requires_bearer
 from marketplace.catalog.api import Catalog
+from marketplace.db import DbSession
 from marketplace.errors import DomainError, FieldError
 from marketplace.i18n import N_
 from marketplace.search import schemas
+from marketplace.search.models import SavedSearch, SavedSearchMatch
 from marketplace.search.services import (
     FACETS,
+    SavedSearchService,
     SearchOutcome,
     SearchQuery,
     SearchUnavailable,
     parse_search,
     run_search,
+    search_url,
 )
+from marketplace.tenancy import CurrentPrincipal
 
 RETRY_AFTER_SECONDS = 30
 
@@ -114,3 +122,71 @@ class SearchApi(Controller):
         except SearchUnavailable:
             return unavailable_response()
         return Response(search_page(outcome, started))
+
+
+# ----- saved searches ----------------------------------------------------------------------------
+
+SavedSearches = NamedDependency[SavedSearchService]
+
+
+async def provide_saved_searches(db_session: DbSession) -> SavedSearchService:
+    """The saved-search service on the request's session."""
+    return SavedSearchService(db_session)
+
+
+def saved_search_out(saved: SavedSearch, matches: list[SavedSearchMatch]) -> schemas.SavedSearchOut:
+    return schemas.SavedSearchOut(
+        id=saved.id, name=saved.name, query=saved.query, search_url=search_url(saved.query),
+        api_url="/api/v1" + search_url(saved.query), email_enabled=saved.email_enabled,
+        created_at=saved.created_at, updated_at=saved.updated_at,
+        recent_matches=[
+            schemas.SavedMatch(
+                listing_id=m.listing_id, title_zh=m.title_zh, title_en=m.title_en, url=f"/listings/{m.listing_id}",
+                is_new=m.is_new, found_at=m.found_at,
+            )
+            for m in matches
+        ],
+    )
+
+
+class SavedSearchApi(Controller):
+    """A company member's saved searches; personal (anyone else's answer 404). New and changed
+    listings that match one are notified in-app and, unless its e-mail is off, in a daily digest."""
+
+    path = "/api/v1/saved-searches"
+    tags = ["search"]
+    guards = [requires_bearer]
+
+    @get("/")
+    async def list_saved(self, principal: CurrentPrincipal, saved_searches: SavedSearches) -> list[schemas.SavedSearchOut]:
+        owned = await saved_searches.owned(principal)
+        recent = await saved_searches.recent_matches(s.id for s in owned)
+        return [saved_search_out(s, recent[s.id]) for s in owned]
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create_saved(
+        self, principal: CurrentPrincipal, saved_searches: SavedSearches, data: JSONBody[schemas.SavedSearchCreate]
+    ) -> schemas.SavedSearchOut:
+        saved = await saved_searches.create(principal, data.name, data.query, email_enabled=data.email_enabled)
+        return saved_search_out(saved, [])
+
+    @get("/{saved_id:uuid}")
+    async def get_saved(
+        self, principal: CurrentPrincipal, saved_searches: SavedSearches, saved_id: FromPath[uuid.UUID]
+    ) -> schemas.SavedSearchOut:
+        saved = await saved_searches.get(principal, saved_id)
+        return saved_search_out(saved, (await saved_searches.recent_matches([saved.id], per_search=20))[saved.id])
+
+    @patch("/{saved_id:uuid}")
+    async def update_saved(
+        self, principal: CurrentPrincipal, saved_searches: SavedSearches, saved_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.SavedSearchUpdate],
+    ) -> schemas.SavedSearchOut:
+        saved = await saved_searches.update(
+            principal, saved_id, name=data.name, query=data.query, email_enabled=data.email_enabled
+        )
+        return saved_search_out(saved, (await saved_searches.recent_matches([saved.id]))[saved.id])
+
+    @delete("/{saved_id:uuid}", status_code=HTTP_204_NO_CONTENT)
+    async def delete_saved(self, principal: CurrentPrincipal, saved_searches: SavedSearches, saved_id: FromPath[uuid.UUID]) -> None:
+        await saved_searches.delete(principal, saved_id)

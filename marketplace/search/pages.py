@@ -6,20 +6,39 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import datetime, timezone
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
-from litestar import Controller, Request, get
-from litestar.response import Template
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
 
+from marketplace import i18n
+from marketplace.accounts.pages import field_errors
 from marketplace.accounts.services import AccountService
 from marketplace.catalog.api import Catalog
 from marketplace.catalog.models import Availability, LicenceOption, ListingKind, ResourceType, ResultType, Stage
 from marketplace.catalog.pages import area_names
-from marketplace.i18n import current_locale
-from marketplace.search.api import RETRY_AFTER_SECONDS
-from marketplace.search.services import FACETS, SORTS, SearchUnavailable, parse_search, run_search
-from marketplace.tenancy import CurrentPrincipal
-from marketplace.web import render
+from marketplace.catalog.services import CatalogService
+from marketplace.errors import DomainError
+from marketplace.i18n import N_, current_locale
+from marketplace.search.api import RETRY_AFTER_SECONDS, SavedSearches
+from marketplace.search.models import SavedSearch
+from marketplace.search.services import (
+    COMPANY_ROLES,
+    DEFAULT_PAGE_SIZE,
+    FACETS,
+    SORTS,
+    TRL_RANGE,
+    SavedSearchService,
+    SearchQuery,
+    SearchUnavailable,
+    canonical_query,
+    parse_search,
+    run_search,
+    search_url,
+)
+from marketplace.tenancy import CurrentPrincipal, Principal
+from marketplace.web import client_ip, flash, render
 
 # The order and the values each facet offers even when they count zero.
 FACET_VALUES = {
@@ -95,6 +114,9 @@ class SearchPages(Controller):
             area_names=names,
             date=_date,
             total_ms=round((time.perf_counter() - started) * 1000),
+            # "Save this search" (company members): the query without its page.
+            can_save=principal.role in COMPANY_ROLES,
+            saved_query=urlencode(query.params(page=1, page_size=DEFAULT_PAGE_SIZE)),
         )
         response.headers["Vary"] = "HX-Request"
         if fragment:  # the address bar shows the canonical URL of the whole query
@@ -110,3 +132,165 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# ----- saved searches ----------------------------------------------------------------------------
+
+Form = URLEncodedBody[dict[str, str]]
+
+FACET_LABELS = {
+    "kind": N_("Kind"), "type": N_("Type"), "area": N_("Therapeutic area"), "stage": N_("Stage"),
+    "licence": N_("Licence options"), "availability": N_("Availability"), "city": N_("City"),
+    "institution": N_("Institution"), "gcp": N_("GCP-certified"), "ethics": N_("Ethics alliance member"),
+}
+SORT_LABELS = {"relevance": N_("Most relevant"), "newest": N_("Newest"), "confirmed": N_("Recently confirmed")}
+
+
+def describe(query: SearchQuery, area_names: dict[str, str], institution_names: dict[str, str]) -> list[tuple[str, str]]:
+    """A saved query as (label, value) pairs people can read, in the request's language."""
+    _ = i18n.gettext
+    parts: list[tuple[str, str]] = []
+    if query.q:
+        parts.append((_("Keywords"), query.q))
+    for facet in FACETS:
+        values = query.filters.get(facet.param, [])
+        if not values:
+            continue
+        if facet.boolean:
+            shown = [_("Yes") if values[0] == "true" else _("No")]
+        elif facet.param == "area":
+            shown = [area_names.get(v, v) for v in values]
+        elif facet.param == "institution":
+            shown = [institution_names.get(v, v) for v in values]
+        elif facet.values is not None:
+            shown = [_(v) for v in values]
+        else:
+            shown = values
+        parts.append((_(FACET_LABELS[facet.param]), "、".join(shown)))
+    if query.trl_min is not None or query.trl_max is not None:
+        parts.append((_("Technology readiness (TRL)"), f"{query.trl_min or TRL_RANGE[0]}–{query.trl_max or TRL_RANGE[1]}"))
+    if query.sort != "relevance":
+        parts.append((_("Sort"), _(SORT_LABELS[query.sort])))
+    return parts
+
+
+class SavedSearchPages(Controller):
+    include_in_schema = False
+
+    async def _page(
+        self, request: Request, principal: Principal, saved_searches: SavedSearchService, status: int = 200, **context
+    ) -> Template:
+        owned = await saved_searches.owned(principal)
+        session = saved_searches.session
+        names = area_names(await CatalogService(session).areas())
+        queries = {s.id: parse_search(parse_qsl(s.query), names, strict=False)[0] for s in owned}
+        draft = context.get("draft")
+        if draft is not None:
+            queries[None] = draft
+        institution_ids = {i for q in queries.values() for i in q.filters.get("institution", []) if _is_uuid(i)}
+        orgs = await AccountService(session).public_organizations({uuid.UUID(i) for i in institution_ids})
+        english = current_locale.get() == "en"
+        institutions = {str(k): (o.name_en if english and o.name_en else o.name_zh) for k, o in orgs.items()}
+        context.setdefault("errors", {})
+        context.setdefault("form", {})
+        context.setdefault("rename_errors", {})
+        return render(
+            request,
+            "search/saved.html",
+            principal,
+            status_code=status,
+            saved=owned,
+            recent=await saved_searches.recent_matches(s.id for s in owned),
+            described={key: describe(q, names, institutions) for key, q in queries.items()},
+            search_url=search_url,
+            **context,
+        )
+
+    @get("/saved-searches")
+    async def saved(self, request: Request, principal: CurrentPrincipal, saved_searches: SavedSearches) -> Template:
+        principal.require(*COMPANY_ROLES)
+        return await self._page(request, principal, saved_searches)
+
+    @post("/saved-searches")
+    async def save(self, request: Request, principal: CurrentPrincipal, saved_searches: SavedSearches, data: Form) -> Response:
+        """From the search page: its whole query under a name. Problems are shown on this page,
+        with the search to save, and nothing is saved."""
+        principal.require(*COMPANY_ROLES)
+        try:
+            saved = await saved_searches.create(principal, data.get("name", ""), data.get("query", ""))
+        except DomainError as error:
+            names = area_names(await CatalogService(saved_searches.session).areas())
+            _canonical, draft, _problems = canonical_query(data.get("query", ""), names)
+            return await self._page(
+                request, principal, saved_searches, _form_status(error), errors=field_errors(error), form=data, draft=draft
+            )
+        flash(request, N_("The search is saved. New matches will appear in your notifications."))
+        return Redirect(f"/saved-searches#saved-{saved.id}")
+
+    @post("/saved-searches/{saved_id:uuid}")
+    async def change(
+        self, request: Request, principal: CurrentPrincipal, saved_searches: SavedSearches, saved_id: FromPath[uuid.UUID], data: Form
+    ) -> Response:
+        """Rename (`name`) or turn e-mail on or off (`email_enabled` = true/false)."""
+        principal.require(*COMPANY_ROLES)
+        email = data.get("email_enabled")
+        try:
+            await saved_searches.update(
+                principal, saved_id, name=data.get("name"), email_enabled=None if email is None else email == "true"
+            )
+        except DomainError as error:
+            if error.status_code == 404:
+                raise
+            messages = field_errors(error)
+            return await self._page(
+                request, principal, saved_searches, _form_status(error),
+                rename_errors={saved_id: messages.get("name") or next(iter(messages.values()))},
+                rename_value=data.get("name", ""),
+            )
+        if email is not None:
+            flash(request, N_("E-mail is on for this search.") if email == "true" else N_("E-mail is off for this search."))
+        else:
+            flash(request, N_("The search is renamed."))
+        return Redirect(f"/saved-searches#saved-{saved_id}")
+
+    @post("/saved-searches/{saved_id:uuid}/delete")
+    async def remove(
+        self, request: Request, principal: CurrentPrincipal, saved_searches: SavedSearches, saved_id: FromPath[uuid.UUID]
+    ) -> Redirect:
+        principal.require(*COMPANY_ROLES)
+        await saved_searches.delete(principal, saved_id)
+        flash(request, N_("The saved search is deleted."))
+        return Redirect("/saved-searches")
+
+    # The link in each digest: no sign-in needed, the random token is the credential (404 otherwise).
+
+    @get("/saved-searches/unsubscribe/{token:str}")
+    async def unsubscribe_form(
+        self, request: Request, principal: CurrentPrincipal, saved_searches: SavedSearches, token: FromPath[str]
+    ) -> Template:
+        saved = await saved_searches.by_unsubscribe_token(token)
+        return _unsubscribe_page(request, principal, saved, token, done=not saved.email_enabled)
+
+    @post("/saved-searches/unsubscribe/{token:str}")
+    async def unsubscribe(
+        self, request: Request, principal: CurrentPrincipal, saved_searches: SavedSearches, token: FromPath[str]
+    ) -> Template:
+        saved = await saved_searches.unsubscribe(token, ip=client_ip(request))
+        return _unsubscribe_page(request, principal, saved, token, done=True)
+
+
+def _form_status(error: DomainError) -> int:
+    return error.status_code if error.status_code in (409, 422) else 400
+
+
+def _unsubscribe_page(request: Request, principal: Principal, saved: SavedSearch, token: str, *, done: bool) -> Template:
+    return render(
+        request,
+        "notifications/unsubscribe.html",
+        principal,
+        subject=i18n.gettext("E-mails for the saved search “%(name)s”", name=saved.name),
+        detail=i18n.gettext("At most one e-mail a day with the new matches of your saved searches."),
+        action=f"/saved-searches/unsubscribe/{token}",
+        done=done,
+        manage_url="/saved-searches",
+    )

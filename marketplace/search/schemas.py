@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from msgspec import Struct
 
@@ -53,3 +54,44 @@ class SearchPage(Struct):
     facets: dict[str, dict[str, int]]  # parameter → value → count
     timing: Timing
     query: dict[str, str | int | list[str] | None]
+
+
+# ----- saved searches ----------------------------------------------------------------------------
+
+
+class SavedSearchInput(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of saved-search bodies: a field the API does not know is an error, not ignored."""
+
+
+class SavedSearchCreate(SavedSearchInput):
+    name: str
+    # The /search URL query (e.g. "q=肝癌&kind=result&sort=newest"); a whole /search?… address works too.
+    query: str = ""
+    email_enabled: bool = True
+
+
+class SavedSearchUpdate(SavedSearchInput):
+    name: str | None = None
+    query: str | None = None
+    email_enabled: bool | None = None
+
+
+class SavedMatch(Struct):
+    listing_id: uuid.UUID
+    title_zh: str
+    title_en: str | None
+    url: str
+    is_new: bool  # first time this search found it (otherwise: it changed since)
+    found_at: datetime
+
+
+class SavedSearchOut(Struct):
+    id: uuid.UUID
+    name: str
+    query: str  # canonical URL query
+    search_url: str  # the page with this search
+    api_url: str  # the same search through the API (run it)
+    email_enabled: bool
+    created_at: datetime
+    updated_at: datetime
+    recent_matches: list[SavedMatch]

@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 import re
+import secrets
 import time
 import uuid
 from collections import Counter
@@ -25,25 +26,37 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import rjieba
 from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.models.settings import MeilisearchSettings
 from meilisearch_python_sdk.models.task import TaskInfo, TaskResult
 from rapidfuzz.distance import DamerauLevenshtein
-from sqlalchemy import DateTime, event, func, insert, inspect, literal, select, update
+from sqlalchemy import DateTime, event, exists, func, insert, inspect, literal, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, selectinload
 
 from marketplace import i18n
 from marketplace.i18n import N_
-from marketplace.accounts.models import Organization, OrgKind
+from marketplace.accounts.models import Organization, OrgKind, Role
 from marketplace.accounts.services import AccountService
+from marketplace.audit import services as audit
 from marketplace.catalog.models import Listing, ListingArea, Status, TherapeuticArea
 from marketplace.catalog.services import CatalogService
-from marketplace.search.models import EntityType, OutboxEntry, OutboxOp
-from marketplace.tenancy import ANONYMOUS
+from marketplace.errors import Conflict, FieldError, InvalidInput, NotFound
+from marketplace.notifications.services import NotificationService, register_email_kind, send_email, unsubscribe_headers
+from marketplace.search.models import (
+    EntityType,
+    OutboxEntry,
+    OutboxOp,
+    SavedSearch,
+    SavedSearchDigest,
+    SavedSearchMatch,
+)
+from marketplace.tenancy import ANONYMOUS, Principal
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +119,7 @@ INDEX_SETTINGS: dict[str, Any] = {
         "kind", "type", "areas", "stage", "trl", "ownership_model", "licence_options", "engagement_modes",
         "pricing_model", "availability", "institution_id", "institution_city", "gcp_certified",
         "ethics_alliance_member", "is_stale", "published_at", "confirmed_at",
+        "changed_at_ms",  # saved-search alerts
     ],
     "sortableAttributes": ["published_at", "confirmed_at", "trl"],
     # A stale listing (unconfirmed for 180 days) ranks below fresh ones that match as many words.
@@ -130,7 +144,7 @@ DOCUMENT_FIELDS = frozenset({
     "keywords", "areas", "area_names_zh", "area_names_en", "stage", "trl", "ownership_model", "licence_options",
     "engagement_modes", "pricing_model", "availability", "institution_id", "institution_name_zh",
     "institution_name_en", "institution_city", "gcp_certified", "ethics_alliance_member", "published_at",
-    "confirmed_at", "updated_at", "is_stale", INNER_WORDS,
+    "confirmed_at", "updated_at", "is_stale", "changed_at_ms", INNER_WORDS,
 })
 
 
@@ -146,6 +160,14 @@ def inner_words(texts: Iterable[str | None]) -> str:
 
 def _epoch(moment: datetime | None) -> int | None:
     return int(moment.timestamp()) if moment else None
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Whole milliseconds since 1970, exactly (no float rounding: alerts compare them)."""
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 def listing_document(listing: Listing, owner: Organization, areas: dict[str, TherapeuticArea]) -> dict[str, Any]:
@@ -189,6 +211,7 @@ def listing_document(listing: Listing, owner: Organization, areas: dict[str, The
         "confirmed_at": _epoch(listing.confirmed_at),
         "updated_at": listing.updated_at.isoformat() if listing.updated_at else None,
         "is_stale": 1 if listing.is_stale else 0,  # a number, for the ranking rule
+        "changed_at_ms": epoch_ms(listing.changed_at),  # saved-search alerts look for changes by it
     }
 
 
@@ -915,6 +938,8 @@ class SearchQuery:
     sort: str = "relevance"
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
+    # Saved-search alerts only, never a URL parameter: listings changed after this epoch millisecond.
+    changed_after: int | None = None
 
     def params(self, **changes) -> list[tuple[str, str]]:
         """The query as URL parameters (defaults left out), so that a URL holds the whole search."""
@@ -1074,6 +1099,8 @@ def filter_expression(query: SearchQuery, leave_out: str | None = None) -> list[
         expression.append(f"trl >= {int(query.trl_min)}")
     if query.trl_max is not None:
         expression.append(f"trl <= {int(query.trl_max)}")
+    if query.changed_after is not None:
+        expression.append(f"changed_at_ms > {int(query.changed_after)}")
     return expression
 
 
@@ -1165,3 +1192,454 @@ async def run_search(search: SearchEngine, query: SearchQuery) -> SearchOutcome:
     pages = max(1, first.total_pages or 1)
     engine_ms = sum(r.processing_time_ms or 0 for r in results)
     return SearchOutcome(query, hits, total, pages, distribution, engine_ms)
+
+
+# ----- saved searches, their alerts and the daily digest -------------------------------------------
+#
+# A company member saves the query of /search under a name. The alert job takes the listing
+# changes that the relay has put into the index since its last round (processed outbox rows it has
+# not marked yet: a change still on its way is not looked at, a transaction that commits late is
+# looked at when its row is sent), runs every saved query through the same query code as the page
+# (parse_search → run_search) for listings changed since the oldest of them, records each find
+# once per search, listing and change (a rerun finds the row and notifies nobody again) and
+# notifies the owner in-app. The digest job e-mails each user, at most once in 24 hours, what
+# their searches with e-mail on found since the last digest.
+
+COMPANY_ROLES = frozenset({Role.company_admin, Role.company_member})
+MAX_NAME_LENGTH = 80
+MAX_SAVED_QUERY_LENGTH = 2000
+MAX_SAVED_SEARCHES = 50
+ALERT_KIND = "saved_search_matches"
+ALERT_CHANGES = 5000  # outbox rows looked at in one round; the rest wait for the next
+ALERT_BATCH = 100  # saved searches per transaction
+ALERT_MAX_MATCHES = 200  # per saved search and round; the notification links to the search for all
+DIGEST_QUIET = timedelta(hours=24)
+DIGEST_MAX_PER_SEARCH = 20
+
+DIGEST_EMAIL = register_email_kind(
+    "saved_search_digest",
+    N_("Saved-search digest"),
+    N_("At most one e-mail a day with the new matches of your saved searches."),
+)
+
+
+def search_url(saved_query: str) -> str:
+    return "/search" + (f"?{saved_query}" if saved_query else "")
+
+
+def canonical_query(raw: str, areas: Iterable[str]) -> tuple[str, SearchQuery, list[FieldError]]:
+    """A /search URL query (or the whole address) in its canonical form, without page and page
+    size; with its problems as field errors named `query.<parameter>`."""
+    raw = raw.strip()
+    if "?" in raw:
+        raw = raw.split("?", 1)[1]
+    pairs = [(k, v) for k, v in parse_qsl(raw, keep_blank_values=True) if k not in ("page", "page_size")]
+    query, problems = parse_search(pairs, areas)
+    errors = [FieldError(f"query.{name}", message, params) for name, message, params in problems]
+    canonical = urlencode(query.params(page=1, page_size=DEFAULT_PAGE_SIZE))
+    if len(canonical) > MAX_SAVED_QUERY_LENGTH:
+        errors.append(FieldError("query", N_("At most %(n)s characters."), {"n": MAX_SAVED_QUERY_LENGTH}))
+    return canonical, query, errors
+
+
+class SavedSearchService:
+    """Saved searches are personal: only their owner, acting as a company member or admin, sees
+    them; anyone else's answer 404."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _area_codes(self) -> set[str]:
+        return {area.code for area in await CatalogService(self.session).areas()}
+
+    async def owned(self, principal: Principal) -> list[SavedSearch]:
+        principal.require(*COMPANY_ROLES)
+        stmt = select(SavedSearch).where(SavedSearch.user_id == principal.user_id).order_by(
+            func.lower(SavedSearch.name), SavedSearch.id
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def get(self, principal: Principal, saved_id: uuid.UUID) -> SavedSearch:
+        principal.require(*COMPANY_ROLES)
+        saved = await self.session.scalar(
+            select(SavedSearch)
+            .where(SavedSearch.id == saved_id, SavedSearch.user_id == principal.user_id)
+            .with_for_update()
+        )
+        if saved is None:
+            raise NotFound()
+        return saved
+
+    async def _name(self, principal: Principal, name: str, errors: list[FieldError], exclude: uuid.UUID | None = None) -> str:
+        name = " ".join(name.split())
+        if not name:
+            errors.append(FieldError("name", N_("Required.")))
+        elif len(name) > MAX_NAME_LENGTH:
+            errors.append(FieldError("name", N_("At most %(n)s characters."), {"n": MAX_NAME_LENGTH}))
+        else:
+            taken = select(SavedSearch.id).where(
+                SavedSearch.user_id == principal.user_id, func.lower(SavedSearch.name) == name.lower()
+            )
+            if exclude:
+                taken = taken.where(SavedSearch.id != exclude)
+            if await self.session.scalar(taken):
+                errors.append(FieldError("name", N_("You already have a saved search with this name.")))
+        return name
+
+    async def create(self, principal: Principal, name: str, query: str, *, email_enabled: bool = True) -> SavedSearch:
+        principal.require(*COMPANY_ROLES)
+        errors: list[FieldError] = []
+        name = await self._name(principal, name, errors)
+        canonical, _query, query_errors = canonical_query(query, await self._area_codes())
+        if errors or query_errors:
+            raise InvalidInput(*errors, *query_errors)
+        count = await self.session.scalar(select(func.count()).where(SavedSearch.user_id == principal.user_id))
+        if count >= MAX_SAVED_SEARCHES:
+            raise Conflict(N_("You can keep at most %(n)s saved searches; delete one first."), n=MAX_SAVED_SEARCHES)
+        saved = SavedSearch(
+            user_id=principal.user_id, organization_id=principal.organization_id, name=name, query=canonical,
+            email_enabled=email_enabled, unsubscribe_token=secrets.token_urlsafe(32),
+        )
+        self.session.add(saved)
+        await self.session.flush()
+        await self.session.refresh(saved)
+        await audit.record(
+            self.session, "saved_search_created", actor_user_id=principal.user_id,
+            organization_id=principal.organization_id, subject=saved, name=name, query=canonical,
+        )
+        return saved
+
+    async def update(
+        self, principal: Principal, saved_id: uuid.UUID, *, name: str | None = None, query: str | None = None,
+        email_enabled: bool | None = None,
+    ) -> SavedSearch:
+        saved = await self.get(principal, saved_id)
+        errors: list[FieldError] = []
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["name"] = await self._name(principal, name, errors, exclude=saved.id)
+        if query is not None:
+            changes["query"], _query, query_errors = canonical_query(query, await self._area_codes())
+            errors += query_errors
+        if errors:
+            raise InvalidInput(*errors)
+        if email_enabled is not None:
+            changes["email_enabled"] = email_enabled
+        changed = {key: value for key, value in changes.items() if getattr(saved, key) != value}
+        if not changed:
+            return saved
+        for key, value in changed.items():
+            setattr(saved, key, value)
+        if changed.get("email_enabled"):  # back on: e-mail what is found from now, not the backlog
+            saved.email_since = func.now()
+        saved.updated_at = func.now()
+        await self.session.flush()
+        await self.session.refresh(saved)
+        await audit.record(
+            self.session, "saved_search_updated", actor_user_id=principal.user_id,
+            organization_id=saved.organization_id, subject=saved, **changed,
+        )
+        return saved
+
+    async def delete(self, principal: Principal, saved_id: uuid.UUID) -> None:
+        saved = await self.get(principal, saved_id)
+        await audit.record(
+            self.session, "saved_search_deleted", actor_user_id=principal.user_id,
+            organization_id=saved.organization_id, subject=saved, name=saved.name,
+        )
+        await self.session.delete(saved)
+        await self.session.flush()
+
+    async def recent_matches(self, ids: Iterable[uuid.UUID], per_search: int = 5) -> dict[uuid.UUID, list[SavedSearchMatch]]:
+        """The newest finds of each of these searches (callers pass only the caller's own)."""
+        ids = list(ids)
+        if not ids:
+            return {}
+        rank = func.row_number().over(
+            partition_by=SavedSearchMatch.saved_search_id, order_by=(SavedSearchMatch.found_at.desc(), SavedSearchMatch.id.desc())
+        ).label("rank")
+        ranked = select(SavedSearchMatch.id, rank).where(SavedSearchMatch.saved_search_id.in_(ids)).subquery()
+        stmt = (
+            select(SavedSearchMatch)
+            .join(ranked, ranked.c.id == SavedSearchMatch.id)
+            .where(ranked.c.rank <= per_search)
+            .order_by(SavedSearchMatch.found_at.desc(), SavedSearchMatch.id.desc())
+        )
+        found: dict[uuid.UUID, list[SavedSearchMatch]] = {saved_id: [] for saved_id in ids}
+        for match in await self.session.scalars(stmt):
+            found[match.saved_search_id].append(match)
+        return found
+
+    async def by_unsubscribe_token(self, token: str) -> SavedSearch:
+        """The token of a digest's "stop e-mails for this search" link; anything else is not found."""
+        saved = await self.session.scalar(select(SavedSearch).where(SavedSearch.unsubscribe_token == token))
+        if saved is None:
+            raise NotFound()
+        return saved
+
+    async def unsubscribe(self, token: str, *, ip: str | None = None) -> SavedSearch:
+        saved = await self.by_unsubscribe_token(token)
+        if saved.email_enabled:
+            saved.email_enabled = False
+            saved.updated_at = func.now()
+            await self.session.flush()
+            await self.session.refresh(saved)
+            await audit.record(
+                self.session, "saved_search_unsubscribed", organization_id=saved.organization_id, subject=saved, ip=ip,
+                user_id=saved.user_id,
+            )
+        return saved
+
+
+# -- alerts ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class AlertRound:
+    """What one alert round did."""
+
+    changes: int = 0  # indexed changes (outbox rows) looked at
+    searches: int = 0  # saved searches run against the index
+    matches: int = 0  # new finds recorded
+    notified: int = 0  # notifications created
+
+
+async def _changed_matches(search: SearchEngine, saved: SavedSearch, areas: set[str], after_ms: int) -> list[dict[str, Any]]:
+    """Documents of listings that match the saved query and changed after `after_ms` (and after
+    the search was saved), newest first."""
+    query, _ = parse_search(parse_qsl(saved.query), areas, strict=False)
+    query.changed_after = max(after_ms, epoch_ms(saved.created_at))
+    query.sort, query.page_size = "newest", MAX_PAGE_SIZE
+    documents: list[dict[str, Any]] = []
+    while len(documents) < ALERT_MAX_MATCHES:
+        outcome = await run_search(search, query)
+        documents += [hit.document for hit in outcome.hits]
+        if query.page >= outcome.pages:
+            break
+        query.page += 1
+    return documents[:ALERT_MAX_MATCHES]
+
+
+async def _record_matches(session: AsyncSession, saved: SavedSearch, documents: list[dict[str, Any]]) -> list[SavedSearchMatch]:
+    """Record the finds not recorded before (by search, listing and change); returns the new ones."""
+    ids = {uuid.UUID(doc["id"]) for doc in documents}
+    # A listing deleted since it was indexed (its removal still on its way) is left out.
+    existing = set((await session.scalars(select(Listing.id).where(Listing.id.in_(ids)))).all())
+    seen = set(
+        (
+            await session.scalars(
+                select(SavedSearchMatch.listing_id).where(
+                    SavedSearchMatch.saved_search_id == saved.id, SavedSearchMatch.listing_id.in_(ids)
+                )
+            )
+        ).all()
+    )
+    rows = [
+        {
+            "saved_search_id": saved.id, "listing_id": uuid.UUID(doc["id"]), "changed_at_ms": int(doc["changed_at_ms"]),
+            "is_new": uuid.UUID(doc["id"]) not in seen, "title_zh": doc["title_zh"], "title_en": doc.get("title_en"),
+        }
+        for doc in documents
+        if uuid.UUID(doc["id"]) in existing
+    ]
+    if not rows:
+        return []
+    stmt = (
+        pg_insert(SavedSearchMatch)
+        .values(rows)
+        .on_conflict_do_nothing(constraint="uq_saved_search_matches_change")
+        .returning(SavedSearchMatch)
+    )
+    return list((await session.scalars(stmt, execution_options={"populate_existing": True})).all())
+
+
+async def _notify_matches(session: AsyncSession, saved: SavedSearch, matches: list[SavedSearchMatch]) -> None:
+    await NotificationService(session).notify(
+        [saved.user_id],
+        ALERT_KIND,
+        N_("New matches for your saved search “%(name)s”: %(count)s"),
+        params={"name": saved.name, "count": len(matches)},
+        items=[
+            {"label": m.title_zh, "label_en": m.title_en, "link": f"/listings/{m.listing_id}", "tag": N_("New") if m.is_new else N_("Updated")}
+            for m in matches
+        ],
+        link=search_url(saved.query),
+    )
+
+
+async def _run_saved_searches(
+    sessionmaker: async_sessionmaker[AsyncSession], search: SearchEngine, after_ms: int, report: AlertRound
+) -> None:
+    """Every saved search, a batch per transaction: its finds among listings changed after `after_ms`."""
+    last: uuid.UUID | None = None
+    while True:
+        async with sessionmaker() as session, session.begin():
+            stmt = select(SavedSearch).order_by(SavedSearch.id).limit(ALERT_BATCH)
+            batch = list((await session.scalars(stmt.where(SavedSearch.id > last) if last else stmt)).all())
+            if not batch:
+                return
+            areas = {area.code for area in await CatalogService(session).areas()}
+            for saved in batch:
+                documents = await _changed_matches(search, saved, areas, after_ms)
+                report.searches += 1
+                matches = await _record_matches(session, saved, documents) if documents else []
+                if matches:
+                    await _notify_matches(session, saved, matches)
+                    report.matches += len(matches)
+                    report.notified += 1
+            last = batch[-1].id
+
+
+async def run_alerts(sessionmaker: async_sessionmaker[AsyncSession], search: SearchEngine) -> AlertRound:
+    """One round: the changes the relay has indexed since the last round, looked at by every
+    saved search (a batch of searches per transaction), then marked as looked at. One round at a
+    time (an advisory lock); a round cut short is redone, and the match table keeps it from
+    notifying twice."""
+    report = AlertRound()
+    async with sessionmaker() as guard:
+        if not await guard.scalar(select(func.pg_try_advisory_xact_lock(func.hashtextextended("saved-search-alerts", 0)))):
+            return report  # another worker's round is running
+        rows = (
+            await guard.execute(
+                select(OutboxEntry.id, OutboxEntry.created_at)
+                .where(OutboxEntry.processed_at.is_not(None), OutboxEntry.alerted_at.is_(None))
+                .order_by(OutboxEntry.id)
+                .limit(ALERT_CHANGES)
+            )
+        ).all()
+        if not rows:
+            return report
+        report.changes = len(rows)
+        # A change's listing carries the same time as its outbox row (their transaction's now()).
+        after_ms = epoch_ms(min(created for _, created in rows)) - 1
+        # Renames, stale marks and reindexing write rows without changing a listing: often nothing to do.
+        if (await run_search(search, SearchQuery(changed_after=after_ms, page_size=1))).total:
+            await _run_saved_searches(sessionmaker, search, after_ms, report)
+        await guard.execute(
+            update(OutboxEntry).where(OutboxEntry.id.in_([row_id for row_id, _ in rows])).values(alerted_at=func.now())
+        )
+        await guard.commit()
+    return report
+
+
+async def alerts_job(settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """The worker's job (every minute); Meilisearch being down only delays it."""
+    async with search_engine_for(settings) as search:
+        try:
+            done = await run_alerts(sessionmaker, search)
+        except SearchUnavailable as error:
+            log.warning("saved-search alerts wait for search: %s", error)
+            return
+    if done.notified:
+        log.info("saved-search alerts: %d match(es), %d notification(s)", done.matches, done.notified)
+
+
+# -- the digest -----------------------------------------------------------------------------------
+
+
+async def send_digests(sessionmaker: async_sessionmaker[AsyncSession], settings) -> int:
+    """A digest to every user who has undigested matches on searches with e-mail on and had none
+    in the last 24 hours; returns how many were sent. One transaction per user: a failed send
+    leaves that user's matches for the next round."""
+    quiet = exists().where(SavedSearchDigest.user_id == SavedSearch.user_id, SavedSearchDigest.quiet_until > func.now())
+    async with sessionmaker() as session:
+        users = (
+            await session.scalars(
+                select(SavedSearch.user_id)
+                .distinct()
+                .join(SavedSearchMatch, SavedSearchMatch.saved_search_id == SavedSearch.id)
+                .where(*_digestible(), ~quiet)
+            )
+        ).all()
+    sent = 0
+    for user_id in users:
+        async with sessionmaker() as session, session.begin():
+            sent += await send_digest(session, settings, user_id)
+    return sent
+
+
+def _digestible() -> list:
+    return [SavedSearch.email_enabled, SavedSearchMatch.digest_id.is_(None), SavedSearchMatch.found_at >= SavedSearch.email_since]
+
+
+async def send_digest(session: AsyncSession, settings, user_id: uuid.UUID) -> bool:
+    """The user's digest, if one is due and there is something in it. The digest row, the marks on
+    its matches and the e-mail go together: if sending fails, the transaction rolls back."""
+    key = func.hashtextextended(f"saved-search-digest:{user_id}", 0)
+    if not await session.scalar(select(func.pg_try_advisory_xact_lock(key))):
+        return False  # another worker is on it
+    if await session.scalar(
+        select(exists().where(SavedSearchDigest.user_id == user_id, SavedSearchDigest.quiet_until > func.now()))
+    ):
+        return False
+    notifications = NotificationService(session)
+    wanted, since = await notifications.wants_email_since(user_id, DIGEST_EMAIL.key)
+    user = (await AccountService(session).active_users({user_id})).get(user_id)
+    if not wanted or user is None:
+        return False
+    conditions = [SavedSearch.user_id == user_id, *_digestible()]
+    if since is not None:
+        conditions.append(SavedSearchMatch.found_at >= since)
+    rows = (
+        await session.execute(
+            select(SavedSearch, SavedSearchMatch)
+            .join(SavedSearchMatch, SavedSearchMatch.saved_search_id == SavedSearch.id)
+            .where(*conditions)
+            .order_by(func.lower(SavedSearch.name), SavedSearch.id, SavedSearchMatch.found_at.desc(), SavedSearchMatch.id.desc())
+            .with_for_update(of=SavedSearchMatch)
+        )
+    ).all()
+    if not rows:
+        return False
+    groups: dict[uuid.UUID, tuple[SavedSearch, dict[uuid.UUID, SavedSearchMatch]]] = {}
+    for saved, match in rows:
+        listed = groups.setdefault(saved.id, (saved, {}))[1]
+        listed.setdefault(match.listing_id, match)  # a listing changed twice is listed once, as it is now
+    digest = SavedSearchDigest(user_id=user_id, matches=len(rows), quiet_until=func.now() + DIGEST_QUIET)
+    session.add(digest)
+    await session.flush()
+    await session.execute(
+        update(SavedSearchMatch).where(SavedSearchMatch.id.in_([m.id for _, m in rows])).values(digest_id=digest.id)
+    )
+    stop_all = f"{settings.base_url.rstrip('/')}/unsubscribe/{await notifications.unsubscribe_token(user_id, DIGEST_EMAIL.key)}"
+    subject, text = digest_email(settings, user, list(groups.values()), stop_all)
+    await send_email(settings, user.email, subject, text, headers=unsubscribe_headers(stop_all))
+    return True
+
+
+def digest_email(settings, user, groups: list[tuple[SavedSearch, dict[uuid.UUID, SavedSearchMatch]]], stop_all: str) -> tuple[str, str]:
+    """Subject and text of a digest, in the user's language."""
+    base = settings.base_url.rstrip("/")
+    locale = user.locale if user.locale in i18n.LOCALES else settings.default_locale
+    token = i18n.current_locale.set(locale)
+    try:
+        _ = i18n.gettext
+        english = locale == "en"
+        total = sum(len(matches) for _saved, matches in groups)
+        lines = [_("Hello %(name)s,", name=user.name), "", _("New matches for your saved searches since the last digest:"), ""]
+        for saved, matches in groups:
+            lines.append(f"■ {saved.name} — " + _("%(count)s new or changed listings", count=len(matches)))
+            for match in list(matches.values())[:DIGEST_MAX_PER_SEARCH]:
+                title = match.title_en if english and match.title_en else match.title_zh
+                tag = _("New") if match.is_new else _("Updated")
+                lines += [f"  · {title} [{tag}]", f"    {base}/listings/{match.listing_id}"]
+            if len(matches) > DIGEST_MAX_PER_SEARCH:
+                lines.append("  " + _("… and %(n)s more in the search.", n=len(matches) - DIGEST_MAX_PER_SEARCH))
+            lines += [
+                "  " + _("Open this search: %(url)s", url=base + search_url(saved.query)),
+                "  " + _("Stop e-mails for this search: %(url)s", url=f"{base}/saved-searches/unsubscribe/{saved.unsubscribe_token}"),
+                "",
+            ]
+        lines += [
+            _("Manage your saved searches: %(url)s", url=f"{base}/saved-searches"),
+            _("Stop all saved-search digests: %(url)s", url=stop_all),
+        ]
+        return _("New matches for your saved searches: %(count)s", count=total), "\n".join(lines) + "\n"
+    finally:
+        i18n.current_locale.reset(token)
+
+
+async def digest_job(settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    sent = await send_digests(sessionmaker, settings)
+    if sent:
+        log.info("sent %d saved-search digest(s)", sent)
