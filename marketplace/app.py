@@ -31,11 +31,13 @@ from marketplace.accounts.api import AccountsApi, provide_accounts
 from marketplace.accounts.api import provide_principal
 from marketplace.accounts.pages import AccountPages
 from marketplace.accounts.services import use_password_profile
-from marketplace.catalog.api import CatalogApi, provide_catalog
+from marketplace.catalog.api import CatalogApi, NdaApi, provide_catalog
 from marketplace.catalog.pages import CatalogPages
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, NotAuthenticated
+from marketplace.matching.api import MatchingApi, provide_matching
+from marketplace.matching.pages import MatchingPages
 from marketplace.search.api import SearchApi
 from marketplace.search.pages import SearchPages
 from marketplace.search.services import install_outbox_listeners, search_engine_for
@@ -215,7 +217,10 @@ def create_app(settings: Settings) -> Litestar:
     static_routers.append(create_static_files_router(path="/assets/htmx", directories=[htmx], name="htmx"))
 
     app = Litestar(
-        route_handlers=[health, AccountsApi, AccountPages, CatalogApi, CatalogPages, SearchApi, SearchPages, *static_routers],
+        route_handlers=[
+            health, AccountsApi, AccountPages, CatalogApi, NdaApi, CatalogPages, SearchApi, SearchPages, MatchingApi,
+            MatchingPages, *static_routers,
+        ],
         lifespan=[lifespan],
         dependencies={
             "settings": Provide(provide_settings),
@@ -223,6 +228,7 @@ def create_app(settings: Settings) -> Litestar:
             "principal": Provide(provide_principal),
             "accounts": Provide(provide_accounts),
             "catalog": Provide(provide_catalog),
+            "matching": Provide(provide_matching),
         },
         middleware=[
             CookieBackendConfig(

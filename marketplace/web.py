@@ -47,6 +47,11 @@ NAVIGATION = (
     NavItem("Dashboard", "/"),
     NavItem("Catalogue", "/listings", public=True),
     NavItem("Search", "/search", public=True),
+    NavItem("Inbox", "/match-requests/inbox", frozenset({Role.tto_manager, Role.tto_staff})),
+    NavItem(
+        "Match requests", "/match-requests",
+        frozenset({Role.company_admin, Role.company_member, Role.inventor, Role.platform_admin, Role.platform_analyst}),
+    ),
     NavItem("Review", "/review", frozenset({Role.tto_manager, Role.tto_staff})),
     NavItem("Import", "/listings/import", frozenset({Role.tto_manager, Role.tto_staff})),
     NavItem("Organizations", "/organizations", frozenset({Role.platform_admin, Role.platform_analyst})),

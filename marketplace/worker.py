@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from marketplace.config import Settings
 from marketplace.db import make_engine, make_sessionmaker
+from marketplace.matching.services import reminder_job
 from marketplace.search.services import prune_job, relay_job
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ JOBS: list[Job] = [
     # Every second: what is published reaches search within about a second.
     Job("relay_search_outbox", 1, relay_job),
     Job("prune_search_outbox", 3600, prune_job),
+    # Reminders two working days before a match request's response deadline, once each.
+    Job("remind_match_request_deadlines", 600, reminder_job),
 ]
 
 
