@@ -264,8 +264,9 @@ class NdaVersion(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     text_zh: Mapped[str] = mapped_column(Text)
     text_en: Mapped[str] = mapped_column(Text)
+    # Who published it is in the audit trail (nda_published); no foreign key to users, so the
+    # agreement's text never goes with an account.
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
-    published_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class ConfidentialGrant(Base):

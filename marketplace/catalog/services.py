@@ -422,8 +422,7 @@ class CatalogService:
         # Serialize publishers so two cannot take the same number.
         await self.session.execute(select(NdaVersion.version).order_by(NdaVersion.version).limit(1).with_for_update())
         nda = NdaVersion(
-            version=await self.current_nda_version() + 1, text_zh=text_zh.strip(), text_en=text_en.strip(),
-            published_by_user_id=principal.user_id,
+            version=await self.current_nda_version() + 1, text_zh=text_zh.strip(), text_en=text_en.strip()
         )
         self.session.add(nda)
         await self.session.flush()

@@ -85,9 +85,7 @@ def upgrade() -> None:
     sa.Column('text_zh', sa.Text(), nullable=False),
     sa.Column('text_en', sa.Text(), nullable=False),
     sa.Column('published_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.Column('published_by_user_id', sa.Uuid(), nullable=True),
     sa.CheckConstraint('version >= 1', name=op.f('ck_nda_versions_version_positive')),
-    sa.ForeignKeyConstraint(['published_by_user_id'], ['users.id'], name=op.f('fk_nda_versions_published_by_user_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('version', name=op.f('pk_nda_versions'))
     )
     nda = sa.table("nda_versions", sa.column("version"), sa.column("text_zh"), sa.column("text_en"))
