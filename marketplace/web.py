@@ -47,9 +47,10 @@ NAVIGATION = (
     NavItem("Dashboard", "/"),
     NavItem("Catalogue", "/listings", public=True),
     NavItem("Search", "/search", public=True),
-    NavItem("Inbox", "/match-requests/inbox", frozenset({Role.tto_manager, Role.tto_staff})),
+    # The TTO lands on its inbox (by deadline); everyone else on the list of requests they may see.
+    NavItem("Matches", "/match-requests/inbox", frozenset({Role.tto_manager, Role.tto_staff})),
     NavItem(
-        "Match requests", "/match-requests",
+        "Matches", "/match-requests",
         frozenset({Role.company_admin, Role.company_member, Role.inventor, Role.platform_admin, Role.platform_analyst}),
     ),
     NavItem("Review", "/review", frozenset({Role.tto_manager, Role.tto_staff})),

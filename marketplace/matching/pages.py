@@ -24,7 +24,7 @@ from marketplace.errors import DomainError, FieldError
 from marketplace.i18n import N_, current_locale, gettext, translate_validation
 from marketplace.matching.api import Matching, StateQuery
 from marketplace.matching.models import OPEN_STATES, MatchRequest, State
-from marketplace.matching.schemas import MatchRequestCreate
+from marketplace.matching.schemas import MAX_FEN, MatchRequestCreate
 from marketplace.matching.services import (
     ACTION_LABELS,
     ENGAGEMENT_LABELS,
@@ -89,11 +89,11 @@ def parse_wan(value: str) -> int:
     return int(amount * FEN_PER_WAN)
 
 
-def request_form_data(form: dict[str, str], listing_id: uuid.UUID) -> tuple[MatchRequestCreate | None, dict[str, str]]:
+def request_form_data(form: dict[str, str], listing: Listing) -> tuple[MatchRequestCreate | None, dict[str, str]]:
     """The form as the API's body, or the problems by form field."""
     errors: dict[str, str] = {}
     body: dict = {
-        "listing_id": str(listing_id),
+        "listing_id": str(listing.id),
         "engagement_type": form.get("engagement_type", ""),
         "purpose": form.get("purpose", ""),
         "timeline": form.get("timeline", ""),
@@ -110,9 +110,18 @@ def request_form_data(form: dict[str, str], listing_id: uuid.UUID) -> tuple[Matc
                 body[f"{name}_fen"] = parse_wan(form[name])
             except (ValueError, InvalidOperation):
                 errors[name] = gettext("Enter an amount in 10,000 yuan, for example 50 or 12.5.")
+    # The service checks these too; checking them here shows every problem of the form at once.
     if not body["engagement_type"]:
         errors["engagement_type"] = gettext("Required.")
-        body.pop("engagement_type")
+    elif body["engagement_type"] not in ENGAGEMENTS_BY_KIND[listing.kind]:
+        errors["engagement_type"] = gettext("Not offered for this kind of listing.")
+    for name in ("purpose", "timeline"):
+        if not body[name].strip():
+            errors[name] = gettext("Required.")
+    if not body["accept_nda"]:
+        errors["accept_nda"] = gettext("Accept the confidentiality agreement to send the request.")
+    if body.get("budget_min_fen", 0) > body.get("budget_max_fen", MAX_FEN):
+        errors["budget_max"] = gettext("Must not be below the minimum.")
     if errors:
         return None, errors
     try:
@@ -194,7 +203,7 @@ class MatchingPages(Controller):
     ) -> Response:
         principal.require(*COMPANY_ROLES)
         listing = await matching.catalog.get(principal, listing_id)
-        body, errors = request_form_data(data, listing.id)
+        body, errors = request_form_data(data, listing)
         status_code = 422
         if body is not None:
             try:
