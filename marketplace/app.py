@@ -31,11 +31,13 @@ from marketplace.accounts.api import AccountsApi, provide_accounts
 from marketplace.accounts.api import provide_principal
 from marketplace.accounts.pages import AccountPages
 from marketplace.accounts.services import use_password_profile
-from marketplace.catalog.api import CatalogApi, provide_catalog
+from marketplace.catalog.api import CatalogApi, NdaApi, provide_catalog
 from marketplace.catalog.pages import CatalogPages
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, NotAuthenticated
+from marketplace.matching.api import MatchingApi, provide_matching
+from marketplace.matching.pages import MatchingPages
 from marketplace.notifications.api import NotificationsApi
 from marketplace.notifications.pages import NotificationPages, provide_notifications
 from marketplace.search.api import SavedSearchApi, SearchApi, provide_saved_searches
@@ -218,8 +220,9 @@ def create_app(settings: Settings) -> Litestar:
 
     app = Litestar(
         route_handlers=[
-            health, AccountsApi, AccountPages, CatalogApi, CatalogPages, SearchApi, SearchPages,
-            SavedSearchApi, SavedSearchPages, NotificationsApi, NotificationPages, *static_routers,
+            health, AccountsApi, AccountPages, CatalogApi, NdaApi, CatalogPages, SearchApi, SearchPages,
+            SavedSearchApi, SavedSearchPages, NotificationsApi, NotificationPages, MatchingApi, MatchingPages,
+            *static_routers,
         ],
         lifespan=[lifespan],
         dependencies={
@@ -230,6 +233,7 @@ def create_app(settings: Settings) -> Litestar:
             "catalog": Provide(provide_catalog),
             "notifications": Provide(provide_notifications),
             "saved_searches": Provide(provide_saved_searches),
+            "matching": Provide(provide_matching),
         },
         middleware=[
             CookieBackendConfig(

@@ -108,4 +108,7 @@ async def load_demo_data(session: AsyncSession) -> bool:
             created_by_user_id=author,
         )
     await session.flush()
+    from marketplace.matching.demo import load_demo_requests
+
+    await load_demo_requests(session, [org.id for org in orgs[1:4]], now)
     return True

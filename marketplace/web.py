@@ -48,6 +48,12 @@ NAVIGATION = (
     NavItem("Catalogue", "/listings", public=True),
     NavItem("Search", "/search", public=True),
     NavItem("Saved searches", "/saved-searches", frozenset({Role.company_admin, Role.company_member})),
+    # The TTO lands on its inbox (by deadline); everyone else on the list of requests they may see.
+    NavItem("Matches", "/match-requests/inbox", frozenset({Role.tto_manager, Role.tto_staff})),
+    NavItem(
+        "Matches", "/match-requests",
+        frozenset({Role.company_admin, Role.company_member, Role.inventor, Role.platform_admin, Role.platform_analyst}),
+    ),
     NavItem("Review", "/review", frozenset({Role.tto_manager, Role.tto_staff})),
     NavItem("Import", "/listings/import", frozenset({Role.tto_manager, Role.tto_staff})),
     NavItem("Organizations", "/organizations", frozenset({Role.platform_admin, Role.platform_analyst})),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from marketplace.config import Settings
 from marketplace.db import make_engine, make_sessionmaker
+from marketplace.matching.services import reminder_job
 from marketplace.search.services import alerts_job, digest_job, prune_job, relay_job
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ JOBS: list[Job] = [
     # 24 hours have passed (the job only decides whether it is due).
     Job("saved_search_alerts", 60, alerts_job),
     Job("saved_search_digests", 300, digest_job),
+    # Reminders two working days before a match request's response deadline, once each.
+    Job("remind_match_request_deadlines", 600, reminder_job),
 ]
 
 

@@ -95,3 +95,36 @@ def result_form(**overrides) -> dict:
             form[f"ip_assets[{i}].{part}"] = value
     form.update(overrides)
     return form
+
+
+def match_body(listing_id, **overrides) -> dict:
+    """A company's match request on a result, as the API takes it."""
+    body = {
+        "listing_id": str(listing_id),
+        "engagement_type": "licence",
+        "purpose": "拟开发早期肝癌血液检测试剂盒，申报三类医疗器械注册。",
+        "timeline": "2027年一季度完成评估，二季度签约",
+        "budget_min_fen": 50_000_000,
+        "budget_max_fen": 80_000_000,
+        "message": "希望了解引物序列与验证数据。",
+        "nda_version": 1,
+        "accept_nda": True,
+    }
+    body.update(overrides)
+    return body
+
+
+def match_form(**overrides) -> dict:
+    """The same request as the listing's request form sends it (budget in 万元)."""
+    form = {
+        "engagement_type": "licence",
+        "purpose": "拟开发早期肝癌血液检测试剂盒，申报三类医疗器械注册。",
+        "timeline": "2027年一季度完成评估，二季度签约",
+        "budget_min": "50",
+        "budget_max": "80",
+        "message": "希望了解引物序列与验证数据。",
+        "nda_version": "1",
+        "accept_nda": "on",
+    }
+    form.update(overrides)
+    return form

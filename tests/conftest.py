@@ -28,7 +28,7 @@ from tests.helpers import Mailbox, World, build_world
 
 TEMPLATE_DB = "marketplace_template"
 # Tables whose rows the migrations seed (vocabularies): kept between tests.
-SEEDED_TABLES = ("alembic_version", "therapeutic_areas")
+SEEDED_TABLES = ("alembic_version", "therapeutic_areas", "nda_versions")
 _started: list = []
 
 
@@ -175,6 +175,8 @@ async def _truncate_all(engine: AsyncEngine) -> None:
             )
         ).scalars()
         await conn.execute(text(f"truncate {', '.join(tables)} restart identity cascade"))
+        # NDA versions a test published (the migration seeds version 1).
+        await conn.execute(text("delete from nda_versions where version > 1"))
 
 
 @pytest.fixture

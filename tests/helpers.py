@@ -79,6 +79,11 @@ class World:
     emails: dict[Role, str] = field(default_factory=dict)
     tokens: dict[Role, str] = field(default_factory=dict)
     targets: dict[str, Membership] = field(default_factory=dict)  # a non-admin member per org key
+    scratch: dict = field(default_factory=dict)  # what a route's prepare step hands to its body
+
+    async def principal(self, db: AsyncSession, email: str):
+        accounts = AccountService(db)
+        return await accounts.principal_for_user((await accounts.user_by_email(email)).id)
 
     def org_for(self, role: Role, relation: str) -> Organization:
         return self.orgs[f"{ROLE_KIND[role]}/{relation}"]

@@ -8,6 +8,8 @@ from sqlalchemy import func, select
 from marketplace.accounts.models import Membership, Organization, Role
 from marketplace.catalog.models import Listing
 from marketplace.demo import load_demo_data
+from marketplace.matching.demo import demo_states
+from marketplace.matching.models import MatchRequest, State
 
 
 async def test_demo_data_loads_once_and_covers_the_catalogue(client, db) -> None:
@@ -25,6 +27,8 @@ async def test_demo_data_loads_once_and_covers_the_catalogue(client, db) -> None
     assert roles == {r.value for r in Role}
     published = await db.scalar(select(func.count()).where(Listing.status == "published"))
     assert published > 700
+    states = dict((await db.execute(select(MatchRequest.state, func.count()).group_by(MatchRequest.state))).all())
+    assert states == demo_states() and set(states) == {s.value for s in State}
     assert await load_demo_data(db) is False
 
 
@@ -44,3 +48,28 @@ async def test_the_demo_inventor_sees_the_drafts_they_are_named_on(client, db) -
     assert theirs == []
     named, _ = await catalog.search(inventor, status="published", institution_id=inventor.organization_id, page_size=100)
     assert any(any(i.user_id == inventor.user_id for i in item.inventors) for item in named)
+
+
+async def test_the_demo_requests_show_the_deadlines_and_the_nda_line(client, db) -> None:
+    """Pujiang's inbox has an overdue request and one due soon; the company whose request was
+    accepted reads that listing's confidential details; the inventor follows the requests on their results."""
+    from marketplace.accounts.services import AccountService
+    from marketplace.catalog.services import CatalogService
+    from marketplace.matching.services import MatchingService
+
+    await load_demo_data(db)
+    await db.commit()
+    accounts = AccountService(db)
+
+    async def as_user(email: str):
+        return await accounts.principal_for_user((await accounts.user_by_email(email)).id)
+
+    matching = MatchingService(db)
+    counts = await matching.deadline_counts(await as_user("tto.manager@pujiang.example"))
+    assert counts.overdue >= 1 and counts.due_soon >= 1
+    ruijian = await as_user("admin@ruijian.example")
+    accepted, _ = await matching.list(ruijian, state="accepted")
+    listing = await CatalogService(db).get(ruijian, accepted[0].listing_id)
+    assert await CatalogService(db).sees_confidential(ruijian, listing)
+    followed, total = await matching.list(await as_user("inventor@pujiang.example"))
+    assert 2 <= total < 11 and {"accepted", "negotiating"} <= {r.state for r in followed}

@@ -12,6 +12,7 @@ from marketplace import i18n
 from marketplace.accounts.models import CompanySegment, HospitalGrade, OrgKind, Role
 from marketplace.catalog import models as catalog
 from marketplace.catalog.services import TRANSITIONS
+from marketplace.matching.services import TRANSITIONS as MATCH_TRANSITIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 # Must match KEYWORDS in the Makefile's `messages` target.
@@ -46,6 +47,7 @@ def machine_values() -> set[str]:
     source = "\n".join(p.read_text() for p in (ROOT / "marketplace").rglob("*.py"))
     values |= set(re.findall(r'audit\.record\(\s*[\w.]+,\s*"(\w+)"', source))
     values |= {f"listing_{action}" for action in TRANSITIONS}
+    values |= {f"match_request_{action}" for action in [*MATCH_TRANSITIONS, "created"]}
     return values
 
 

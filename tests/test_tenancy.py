@@ -18,9 +18,11 @@ from marketplace.accounts.services import AccountService
 from marketplace.catalog import spreadsheets
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.catalog.services import seed_listing
+from marketplace.matching.schemas import MatchRequestCreate
+from marketplace.matching.services import MatchingService
 from marketplace.notifications.services import NotificationService
 from marketplace.search.services import SavedSearchService
-from tests.catalog_data import result_body, result_form
+from tests.catalog_data import match_body, match_form, result_body, result_form
 from tests.helpers import (
     ROLE_KIND,
     Route,
@@ -116,6 +118,60 @@ async def notification_of(db, world: World, role: Role, relation: str) -> dict:
 
 def new_saved_search(world: World, role: Role, relation: str) -> dict:
     return {"name": f"搜索{uuid.uuid4().hex[:8]}", "query": "q=肝癌&kind=result&sort=newest"}
+async def published_listing(db, world: World, role: Role, relation: str) -> dict:
+    """A fresh published result of the caller's institution ("own") or another one; the body of a
+    create request finds its id in world.scratch."""
+    org = world.orgs[f"institution/{relation}"]
+    listing = await seed_listing(db, org.id, msgspec.convert(result_body(), ListingCreate), status="published")
+    await db.commit()
+    world.scratch["listing"] = listing.id
+    return {"listing": listing.id}
+
+
+async def match_request_of(db, world: World, role: Role, relation: str) -> dict:
+    """A fresh request. Own: the own company asks about a result of the own institution that names
+    the world's inventor; other: the other company asks the other institution."""
+    if relation == "own":
+        asker, org = world.emails[Role.company_member], world.orgs["institution/own"]
+        inventor = (await world.principal(db, world.emails[Role.inventor])).user_id
+        body = result_body(inventors=[{"name": "本院发明人", "share_bp": 10000, "user_id": str(inventor)}])
+    else:
+        asker, org, body = "admin@company.other.test", world.orgs["institution/other"], result_body()
+    listing = await seed_listing(db, org.id, msgspec.convert(body, ListingCreate), status="published")
+    request = await MatchingService(db).create(
+        await world.principal(db, asker), msgspec.convert(match_body(listing.id), MatchRequestCreate)
+    )
+    await db.commit()
+    return {"request": request.id}
+
+
+def company_acts(ok: int):
+    """A company-side step: the requesting company's people; the institution's see but may not
+    (403); platform roles read but never act for a party (403); everyone else 404."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role in (Role.platform_admin, Role.platform_analyst):
+            return 403
+        if relation == "other":
+            return 404
+        return ok if role in COMPANY else 403
+
+    return expect
+
+
+def sets_response_days(ok: int):
+    """The institution's TTO manager (and the platform admin); its other people 403; others 404."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role == Role.platform_admin:
+            return ok
+        if role == Role.platform_analyst:
+            return 403
+        if ROLE_KIND[role] != "institution" or relation == "other":
+            return 404
+        return ok if role == Role.tto_manager else 403
+
+    return expect
 
 
 TTO = (Role.tto_manager, Role.tto_staff)
@@ -169,6 +225,25 @@ API_ROUTES = [
     Route(
         "POST", "/api/v1/listings/{listing}/transitions", sees_draft(200, edit=True), anonymous=401,
         prepare=draft_listing, body=lambda w, r, rel: {"action": "submit"},
+    ),
+    Route(
+        "PATCH", "/api/v1/organizations/{institution}", sets_response_days(200), prepare=institution_of,
+        body=lambda w, r, rel: {"response_working_days": 15},
+    ),
+    Route(
+        "POST", "/api/v1/nda-versions", only(201, Role.platform_admin),
+        body=lambda w, r, rel: {"text_zh": "保密协议新版本", "text_en": "A new version of the agreement"},
+    ),
+    # Matching: a company's requests are its own; an institution's TTO sees those on its listings.
+    Route("GET", "/api/v1/match-requests", any_role(200)),
+    Route(
+        "POST", "/api/v1/match-requests", only(201, *COMPANY), prepare=published_listing,
+        body=lambda w, r, rel: match_body(w.scratch["listing"]),
+    ),
+    Route("GET", "/api/v1/match-requests/{request}", readable(200), prepare=match_request_of),
+    Route(
+        "POST", "/api/v1/match-requests/{request}/transitions", company_acts(200), prepare=match_request_of,
+        body=lambda w, r, rel: {"action": "withdraw"},
     ),
     Route(
         "DELETE",
@@ -265,6 +340,23 @@ PAGE_ROUTES = [
     ),
     Route("GET", "/listings/export", only(200, *TTO), anonymous=302),
     Route("GET", "/institutions/{institution}", any_role(200), anonymous=200, prepare=institution_of),
+    Route(
+        "POST", "/institutions/{institution}/response-days", sets_response_days(302), anonymous=302,
+        prepare=institution_of, body=lambda w, r, rel: {"response_working_days": "15"},
+    ),
+    # Matching pages.
+    Route("GET", "/listings/{listing}/match-request", only(200, *COMPANY), anonymous=302, prepare=published_listing),
+    Route(
+        "POST", "/listings/{listing}/match-request", only(302, *COMPANY), anonymous=302, prepare=published_listing,
+        body=lambda w, r, rel: match_form(),
+    ),
+    Route("GET", "/match-requests", any_role(200), anonymous=302),
+    Route("GET", "/match-requests/inbox", only(200, *TTO), anonymous=302),
+    Route("GET", "/match-requests/{request}", readable(200), anonymous=302, prepare=match_request_of),
+    Route(
+        "POST", "/match-requests/{request}/transitions", company_acts(302), anonymous=302, prepare=match_request_of,
+        body=lambda w, r, rel: {"action": "withdraw"},
+    ),
     Route("GET", "/companies/{company}", any_role(200), anonymous=200, prepare=company_of),
     Route("GET", "/saved-searches", only(200, *COMPANY), anonymous=302),
     Route("POST", "/saved-searches", only(302, *COMPANY), anonymous=302, body=new_saved_search),
@@ -290,6 +382,7 @@ PAGE_ROUTES = [
 PUBLIC = {
     ("GET", "/health"): "operations probe; reports only up/down",
     ("GET", "/api/v1/listings/template"): "an empty import template with example rows",
+    ("GET", "/api/v1/nda-versions/current"): "the confidentiality agreement every company accepts; not secret",
     ("GET", "/login"): "sign-in form",
     ("POST", "/login"): "sign-in",
     ("POST", "/logout"): "ends whatever session the cookie holds",

@@ -13,7 +13,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from marketplace.accounts import schemas
-from marketplace.accounts.models import ApiToken, Membership, Organization
+from marketplace.accounts.models import ApiToken, Membership, Organization, OrgKind
 from marketplace.accounts.services import AccountService, OrganizationInput
 from marketplace.config import Settings
 from marketplace.db import DbSession
@@ -32,9 +32,10 @@ async def provide_accounts(db_session: DbSession) -> AccountService:
 
 
 def organization_out(org: Organization) -> schemas.OrganizationOut:
-    return schemas.OrganizationOut(
-        **{f: getattr(org, f) for f in schemas.OrganizationOut.__struct_fields__}
-    )
+    fields = {f: getattr(org, f) for f in schemas.OrganizationOut.__struct_fields__}
+    if org.kind != OrgKind.institution:
+        fields["response_working_days"] = None
+    return schemas.OrganizationOut(**fields)
 
 
 def token_out(token: ApiToken) -> schemas.TokenOut:
@@ -109,6 +110,21 @@ class AccountsApi(Controller):
         self, principal: CurrentPrincipal, accounts: Accounts, organization_id: FromPath[uuid.UUID]
     ) -> schemas.OrganizationOut:
         return organization_out(await accounts.get_organization(principal, organization_id))
+
+    @patch("/organizations/{organization_id:uuid}")
+    async def update_organization(
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        accounts: Accounts,
+        organization_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.OrganizationUpdate],
+    ) -> schemas.OrganizationOut:
+        """An institution's response time for match requests (its TTO manager or the platform admin)."""
+        org = await accounts.set_response_working_days(
+            principal, organization_id, data.response_working_days, ip=client_ip(request)
+        )
+        return organization_out(org)
 
     @get("/organizations/{organization_id:uuid}/members")
     async def list_members(

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    SmallInteger,
     String,
     UniqueConstraint,
     func,
@@ -47,6 +48,9 @@ ROLES_BY_KIND: dict[OrgKind, tuple[Role, ...]] = {
 # The role that manages an organization's members.
 ADMIN_ROLES = frozenset({Role.platform_admin, Role.tto_manager, Role.company_admin})
 PLATFORM_ROLES = frozenset({Role.platform_admin, Role.platform_analyst})
+COMPANY_ROLES = frozenset({Role.company_admin, Role.company_member})
+DEFAULT_RESPONSE_WORKING_DAYS = 10
+MAX_RESPONSE_WORKING_DAYS = 60
 
 
 class HospitalGrade(enum.StrEnum):
@@ -87,6 +91,7 @@ class Organization(UUIDPrimaryKey, Timestamps, Base):
         CheckConstraint("research_beds * 10 <= approved_beds", name="research_beds_within_10_percent"),
         CheckConstraint("pi_concurrent_trial_threshold > 0", name="pi_threshold_positive"),
         CheckConstraint("credit_code ~ '^[0-9A-HJ-NPQRTUWXY]{18}$'", name="credit_code_format"),
+        CheckConstraint(f"response_working_days BETWEEN 1 AND {MAX_RESPONSE_WORKING_DAYS}", name="response_days_range"),
     )
 
     kind: Mapped[str] = mapped_column(String(16))
@@ -101,6 +106,10 @@ class Organization(UUIDPrimaryKey, Timestamps, Base):
     gcp_certified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     ethics_alliance_member: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     pi_concurrent_trial_threshold: Mapped[int | None] = mapped_column(Integer)
+    # Working days an institution gives itself to answer a match request (its TTO manager sets it).
+    response_working_days: Mapped[int] = mapped_column(
+        SmallInteger, default=DEFAULT_RESPONSE_WORKING_DAYS, server_default=str(DEFAULT_RESPONSE_WORKING_DAYS)
+    )
     # company
     credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
     segment: Mapped[str | None] = mapped_column(String(20))

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
-from marketplace.accounts.models import CompanySegment, HospitalGrade, Role
+from marketplace.accounts.models import MAX_RESPONSE_WORKING_DAYS, CompanySegment, HospitalGrade, Role
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 Email = Annotated[str, Meta(pattern=EMAIL_PATTERN, max_length=254)]
@@ -51,6 +51,14 @@ class OrganizationOut(Struct):
     credit_code: str | None
     segment: str | None
     created_at: datetime
+    # Institutions: working days to answer a match request.
+    response_working_days: int | None = None
+
+
+class OrganizationUpdate(Input):
+    """What an institution's TTO manager changes about it through the API."""
+
+    response_working_days: Annotated[int, Meta(ge=1, le=MAX_RESPONSE_WORKING_DAYS)]
 
 
 class OrganizationRef(Struct):

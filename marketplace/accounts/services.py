@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import (
     ADMIN_ROLES,
+    MAX_RESPONSE_WORKING_DAYS,
     ROLES_BY_KIND,
     ApiToken,
     Invitation,
@@ -246,6 +247,27 @@ class AccountService:
             raise NotFound()
         return org
 
+    async def set_response_working_days(
+        self, principal: Principal, organization_id: uuid.UUID, days: int, *, ip: str | None = None
+    ) -> Organization:
+        """How many working days the institution gives itself to answer a match request: its TTO
+        manager's (or the platform admin's) call. Applies to requests submitted from now on."""
+        org = await self.get_organization(principal, organization_id)
+        if not (principal.role == Role.platform_admin or (principal.role == Role.tto_manager and org.id == principal.organization_id)):
+            raise Forbidden()
+        if org.kind != OrgKind.institution:
+            raise invalid("response_working_days", "Only institutions answer match requests.")
+        if not 1 <= days <= MAX_RESPONSE_WORKING_DAYS:
+            raise invalid("response_working_days", "Between %(min)d and %(max)d working days.", min=1, max=MAX_RESPONSE_WORKING_DAYS)
+        before = org.response_working_days
+        if days != before:
+            org.response_working_days = days
+            await audit.record(
+                self.session, "response_days_changed", actor_user_id=principal.user_id, organization_id=org.id,
+                subject=org, ip=ip, before=before, after=days,
+            )
+        return org
+
     # ----- members ----------------------------------------------------------------------------
 
     async def list_members(self, principal: Principal, organization_id: uuid.UUID) -> list[Membership]:
@@ -272,6 +294,15 @@ class AccountService:
             return {}
         rows = await self.session.scalars(select(User).where(User.id.in_(ids), User.is_active))
         return {user.id: user for user in rows}
+    async def member_contacts(self, organization_id: uuid.UUID, roles: frozenset[Role]) -> list[User]:
+        """Active members of an organization in `roles`, for e-mails another domain sends them."""
+        stmt = (
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.organization_id == organization_id, Membership.role.in_(list(roles)), User.is_active)
+            .order_by(User.email)
+        )
+        return list((await self.session.scalars(stmt)).all())
 
     async def member_ids(self, organization_id: uuid.UUID, user_ids: set[uuid.UUID]) -> set[uuid.UUID]:
         """Which of `user_ids` belong to the organization (for other domains naming people)."""

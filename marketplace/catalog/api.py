@@ -33,6 +33,7 @@ async def listings_out(catalog: CatalogService, principal: Principal, listings: 
     """Listings as the caller may see them: confidential details only for those entitled."""
     owners = await AccountService(catalog.session).public_organizations({item.institution_id for item in listings})
     areas = {area.code: area for area in await catalog.areas()}
+    entitled = await catalog.confidential_listing_ids(principal, listings)
     result = []
     for item in listings:
         owner = owners[item.institution_id]
@@ -57,7 +58,7 @@ async def listings_out(catalog: CatalogService, principal: Principal, listings: 
                 inventors=[{"name": i.name, "share_bp": i.share_bp, "user_id": i.user_id} for i in item.inventors],
                 details=item.details, engagement_modes=list(item.engagement_modes), pricing_model=item.pricing_model,
                 availability=item.availability,
-                confidential_details=item.confidential_details if catalog.sees_confidential(principal, item) else None,
+                confidential_details=item.confidential_details if item.id in entitled else None,
             )
         )
     return result
@@ -152,3 +153,25 @@ class CatalogApi(Controller):
     ) -> schemas.ListingOut:
         await catalog.transition(principal, listing_id, data.action, data.reason)
         return (await listings_out(catalog, principal, [await catalog.get(principal, listing_id)]))[0]
+
+
+def nda_out(nda) -> schemas.NdaOut:
+    return schemas.NdaOut(version=nda.version, text_zh=nda.text_zh, text_en=nda.text_en, published_at=nda.published_at)
+
+
+class NdaApi(Controller):
+    """The platform's confidentiality agreement that companies accept when they request a match."""
+
+    path = "/api/v1/nda-versions"
+    tags = ["catalogue"]
+
+    @get("/current")
+    async def current(self, catalog: Catalog) -> schemas.NdaOut:
+        """The version in force and its text (public: it is what every company signs)."""
+        return nda_out(await catalog.current_nda())
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def publish(self, principal: CurrentPrincipal, catalog: Catalog, data: JSONBody[schemas.NdaCreate]) -> schemas.NdaOut:
+        """A new version (platform admin). Companies must accept it before they see confidential
+        details again."""
+        return nda_out(await catalog.publish_nda(principal, data.text_zh, data.text_en))

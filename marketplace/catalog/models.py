@@ -255,3 +255,39 @@ class IpAsset(UUIDPrimaryKey, Base):
     status: Mapped[str] = mapped_column(String(12))
     filing_date: Mapped[date | None] = mapped_column(Date)
     expiry_date: Mapped[date | None] = mapped_column(Date)
+
+
+class NdaVersion(Base):
+    """The platform's confidentiality agreement, versioned (seeded with version 1 by migration).
+    The current text is the latest version; access granted under an older one no longer counts."""
+
+    __tablename__ = "nda_versions"
+    __table_args__ = (CheckConstraint("version >= 1", name="version_positive"),)
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    text_zh: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text)
+    # Who published it is in the audit trail (nda_published); no foreign key to users, so the
+    # agreement's text never goes with an account.
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+
+
+class ConfidentialGrant(Base):
+    """A company may read a listing's confidential details under one NDA version. The catalogue
+    keeps the grants; the matching domain asks for them (accepted requests) and takes them back."""
+
+    __tablename__ = "confidential_grants"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["company_id", "company_kind"], ["organizations.id", "organizations.kind"],
+            name="fk_confidential_grants_company", ondelete="CASCADE",
+        ),
+        CheckConstraint("company_kind = 'company'", name="granted_to_company"),
+        Index("ix_confidential_grants_company", "company_id"),
+    )
+
+    listing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
+    company_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    company_kind: Mapped[str] = mapped_column(String(16), default="company", server_default="company")
+    nda_version: Mapped[int] = mapped_column(ForeignKey("nda_versions.version"))
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))

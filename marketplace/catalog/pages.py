@@ -19,7 +19,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from marketplace.accounts.api import Accounts
-from marketplace.accounts.models import OrgKind, Role
+from marketplace.accounts.models import COMPANY_ROLES, OrgKind, Role
 from marketplace.accounts.pages import safe_next
 from marketplace.accounts.services import AccountService
 from marketplace.audit import services as audit
@@ -237,9 +237,10 @@ class CatalogPages(Controller):
     ) -> Template:
         accounts = AccountService(catalog.session)
         owner = (await accounts.public_organizations({listing.institution_id}))[listing.institution_id]
-        insider = catalog.sees_confidential(principal, listing) or principal.is_platform
+        # The listing's own history is the owning institution's and the platform's, not a company's
+        # that holds an NDA grant.
         history, actors = [], {}
-        if insider:
+        if catalog.is_owner_side(principal, listing) or principal.is_platform:
             history = await audit.events(catalog.session, subject_id=listing.id, limit=20)
             actors = await accounts.user_names({e.actor_user_id for e in history if e.actor_user_id})
         return render(
@@ -250,7 +251,9 @@ class CatalogPages(Controller):
             listing=listing,
             owner=owner,
             area_names=area_names(await catalog.areas()),
-            sees_confidential=catalog.sees_confidential(principal, listing),
+            sees_confidential=await catalog.sees_confidential(principal, listing),
+            outdated_nda=await catalog.outdated_grant(principal, listing),
+            may_request_match=principal.role in COMPANY_ROLES and listing.status == Status.published,
             may_edit=catalog.may_edit(principal, listing),
             actions=catalog.allowed_actions(principal, listing),
             action_labels=ACTION_LABELS,
@@ -508,6 +511,19 @@ class CatalogPages(Controller):
         accounts: Accounts,
         organization_id: FromPath[uuid.UUID],
     ) -> Template:
+        return await self._institution(request, principal, catalog, accounts, organization_id)
+
+    async def _institution(
+        self,
+        request: Request,
+        principal: Principal,
+        catalog: CatalogService,
+        accounts: AccountService,
+        organization_id: uuid.UUID,
+        status_code: int = 200,
+        errors: dict[str, str] | None = None,
+        form: dict[str, str] | None = None,
+    ) -> Template:
         org = await accounts.public_organization(organization_id, OrgKind.institution)
         sections = []
         for kind, title in ((ListingKind.result, N_("Results")), (ListingKind.resource, N_("Clinical resources"))):
@@ -515,16 +531,49 @@ class CatalogPages(Controller):
                 principal, kind=kind, institution_id=org.id, status=Status.published, page_size=PROFILE_LISTINGS
             )
             sections.append({"kind": kind, "title": title, "items": items, "total": total})
+        own = principal.organization_id == org.id and principal.role in INSTITUTION_ROLES
         return render(
             request,
             "catalog/institution.html",
             principal,
+            status_code=status_code,
             org=org,
             sections=sections,
             owners={org.id: org},
             area_names=area_names(await catalog.areas()),
-            own=principal.organization_id == org.id and principal.role in INSTITUTION_ROLES,
+            own=own,
+            may_set_response_days=principal.role == Role.platform_admin or (own and principal.role == Role.tto_manager),
+            errors=errors or {},
+            form=form or {},
         )
+
+    @post("/institutions/{organization_id:uuid}/response-days")
+    async def set_response_days(
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        catalog: Catalog,
+        accounts: Accounts,
+        organization_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> Response:
+        """The profile's form for the TTO manager: working days to answer a match request."""
+        principal.require()
+        try:
+            days = int(data.get("response_working_days", "").strip())
+        except ValueError:
+            days = 0
+        try:
+            await accounts.set_response_working_days(principal, organization_id, days, ip=client_ip(request))
+        except DomainError as error:
+            if error.status_code in (401, 403, 404):
+                raise
+            errors = {e.field: gettext(e.message, **e.params) for e in error.errors}
+            return await self._institution(
+                request, principal, catalog, accounts, organization_id, error.status_code, errors, data
+            )
+        flash(request, N_("The response time has been saved."))
+        return Redirect(f"/institutions/{organization_id}")
 
     @get("/companies/{organization_id:uuid}")
     async def company(

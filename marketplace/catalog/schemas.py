@@ -221,5 +221,17 @@ class ImportReport(Struct):
     errors: list[dict]
 
 
+class NdaOut(Struct):
+    version: int
+    text_zh: str
+    text_en: str
+    published_at: datetime
+
+
+class NdaCreate(Input):
+    text_zh: Annotated[str, Meta(min_length=1, max_length=20_000)]
+    text_en: Annotated[str, Meta(min_length=1, max_length=20_000)]
+
+
 RESULT_TYPES = tuple(ResultType)
 RESOURCE_TYPES = tuple(ResourceType)

@@ -1,0 +1,371 @@
+"""Pages of matching: the request form (with the NDA) on a listing, a company's requests, the
+TTO's inbox sorted by deadline, and a request with its history and the viewer's next steps.
+A form with a problem is shown again with its 4xx status, so the transaction rolls back and
+nothing is written."""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from marketplace.accounts.models import COMPANY_ROLES
+from marketplace.catalog.models import Listing
+from marketplace.catalog.services import TTO_ROLES
+from marketplace.errors import DomainError, FieldError
+from marketplace.i18n import N_, current_locale, gettext, translate_validation
+from marketplace.matching.api import Matching, StateQuery
+from marketplace.matching.models import OPEN_STATES, MatchRequest, State
+from marketplace.matching.schemas import MAX_FEN, MatchRequestCreate
+from marketplace.matching.services import (
+    ACTION_LABELS,
+    ENGAGEMENT_LABELS,
+    ENGAGEMENTS_BY_KIND,
+    REMIND_WORKING_DAYS_BEFORE,
+    STATE_LABELS,
+    TRANSITIONS,
+    MatchingService,
+    china_date,
+    is_overdue,
+    utcnow,
+    working_days_late,
+)
+from marketplace.tenancy import CurrentPrincipal, Principal
+from marketplace.web import client_ip, flash, render
+
+Form = URLEncodedBody[dict[str, str]]
+
+PAGE_SIZE = 20
+FEN_PER_WAN = 1_000_000  # 1 万元 = 10,000 yuan = 1,000,000 fen
+# Form fields by the names the service uses.
+FORM_FIELDS = {"budget_min_fen": "budget_min", "budget_max_fen": "budget_max", "listing_id": "__all__"}
+ACTION_DONE = {
+    "review": N_("The review has started; the company sees it."),
+    "request_info": N_("Your question has been sent to the company."),
+    "provide_info": N_("The information has been sent; the institution answers again within its response time."),
+    "accept": N_("Accepted. The company can now read the confidential details."),
+    "decline": N_("The request has been declined."),
+    "start_negotiation": N_("Negotiation has started."),
+    "agree": N_("Your confirmation is recorded."),
+    "close_no_deal": N_("The request has been closed without a deal."),
+    "withdraw": N_("The request has been withdrawn."),
+    "accept_nda": N_("The current confidentiality agreement is accepted."),
+}
+# Steps that end or refuse something are drawn as secondary buttons.
+QUIET_ACTIONS = ("decline", "withdraw", "close_no_deal")
+
+
+def wan(fen: int | None) -> str:
+    """Fen as 万元 for people: 50, 12.5, 0.35."""
+    if fen is None:
+        return ""
+    return f"{Decimal(fen) / FEN_PER_WAN:f}".rstrip("0").rstrip(".") if fen % FEN_PER_WAN else f"{fen // FEN_PER_WAN:,}"
+
+
+def budget_text(request: MatchRequest) -> str:
+    low, high = request.budget_min_fen, request.budget_max_fen
+    if low is None and high is None:
+        return gettext("Not given")
+    if low is not None and high is not None:
+        return gettext("%(low)s–%(high)s (10,000 yuan)", low=wan(low), high=wan(high))
+    if low is not None:
+        return gettext("From %(low)s (10,000 yuan)", low=wan(low))
+    return gettext("Up to %(high)s (10,000 yuan)", high=wan(high))
+
+
+def parse_wan(value: str) -> int:
+    """An amount in 万元 (up to two decimals) as fen; ValueError if it is not one."""
+    amount = Decimal(value.replace(",", "").replace("，", "").strip())
+    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2:
+        raise ValueError(value)
+    return int(amount * FEN_PER_WAN)
+
+
+def request_form_data(form: dict[str, str], listing: Listing) -> tuple[MatchRequestCreate | None, dict[str, str]]:
+    """The form as the API's body, or the problems by form field."""
+    errors: dict[str, str] = {}
+    body: dict = {
+        "listing_id": str(listing.id),
+        "engagement_type": form.get("engagement_type", ""),
+        "purpose": form.get("purpose", ""),
+        "timeline": form.get("timeline", ""),
+        "message": form.get("message", ""),
+        "accept_nda": form.get("accept_nda") == "on",
+    }
+    try:
+        body["nda_version"] = int(form.get("nda_version", ""))
+    except ValueError:
+        errors["__all__"] = gettext("The form is out of date: reload the page.")
+    for name in ("budget_min", "budget_max"):
+        if form.get(name, "").strip():
+            try:
+                body[f"{name}_fen"] = parse_wan(form[name])
+            except (ValueError, InvalidOperation):
+                errors[name] = gettext("Enter an amount in 10,000 yuan, for example 50 or 12.5.")
+    # The service checks these too; checking them here shows every problem of the form at once.
+    if not body["engagement_type"]:
+        errors["engagement_type"] = gettext("Required.")
+    elif body["engagement_type"] not in ENGAGEMENTS_BY_KIND[listing.kind]:
+        errors["engagement_type"] = gettext("Not offered for this kind of listing.")
+    for name in ("purpose", "timeline"):
+        if not body[name].strip():
+            errors[name] = gettext("Required.")
+    if not body["accept_nda"]:
+        errors["accept_nda"] = gettext("Accept the confidentiality agreement to send the request.")
+    if body.get("budget_min_fen", 0) > body.get("budget_max_fen", MAX_FEN):
+        errors["budget_max"] = gettext("Must not be below the minimum.")
+    if errors:
+        return None, errors
+    try:
+        return msgspec.convert(body, MatchRequestCreate), {}
+    except msgspec.ValidationError as error:
+        named = re.search(r"at `\$\.(\w+)", str(error)) or re.search(r"field `(\w+)`", str(error))
+        name = named.group(1) if named else "__all__"
+        return None, {FORM_FIELDS.get(name, name): translate_validation(str(error))}
+
+
+def problem_of(error: DomainError) -> dict:
+    params = {k: gettext(v) if isinstance(v, str) else v for k, v in error.params.items()}
+    return {
+        "message": gettext(error.message, **params),
+        "fields": {e.field: gettext(e.message, **e.params) for e in error.errors if e.field != "action"},
+    }
+
+
+def deadline_of(request: MatchRequest, today: date) -> dict | None:
+    """What the pages say about a request's response deadline."""
+    if request.response_due_on is None:
+        return None
+    due = request.response_due_on
+    return {
+        "due": due,
+        "overdue": is_overdue(request, today),
+        "late": working_days_late(due, today),
+        "soon": not is_overdue(request, today) and request.remind_on is not None and request.remind_on <= today,
+    }
+
+
+class MatchingPages(Controller):
+    include_in_schema = False
+
+    # ----- the request form -------------------------------------------------------------------
+
+    async def _form(
+        self,
+        request: Request,
+        principal: Principal,
+        matching: MatchingService,
+        listing: Listing,
+        form: dict[str, str],
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        nda = await matching.catalog.current_nda()
+        owner = await matching.accounts.public_organization(listing.institution_id)
+        return render(
+            request,
+            "matching/form.html",
+            principal,
+            status_code=status_code,
+            listing=listing,
+            owner=owner,
+            nda=nda,
+            nda_text=nda.text_en if current_locale.get() == "en" else nda.text_zh,
+            engagements=[(value, ENGAGEMENT_LABELS[value]) for value in ENGAGEMENTS_BY_KIND[listing.kind]],
+            form=form,
+            errors=errors or {},
+            response_days=owner.response_working_days,
+        )
+
+    @get("/listings/{listing_id:uuid}/match-request")
+    async def request_form(
+        self, request: Request, principal: CurrentPrincipal, matching: Matching, listing_id: FromPath[uuid.UUID]
+    ) -> Response:
+        """The form, or the company's request on this listing if it already has one."""
+        principal.require(*COMPANY_ROLES)
+        listing = await matching.catalog.get(principal, listing_id)
+        existing = await matching.current_request_on(principal, listing.id)
+        if existing is not None:
+            return Redirect(f"/match-requests/{existing.id}")
+        return await self._form(request, principal, matching, listing, {})
+
+    @post("/listings/{listing_id:uuid}/match-request")
+    async def create_request(
+        self, request: Request, principal: CurrentPrincipal, matching: Matching, listing_id: FromPath[uuid.UUID], data: Form
+    ) -> Response:
+        principal.require(*COMPANY_ROLES)
+        listing = await matching.catalog.get(principal, listing_id)
+        body, errors = request_form_data(data, listing)
+        status_code = 422
+        if body is not None:
+            try:
+                created = await matching.create(principal, body, ip=client_ip(request))
+            except DomainError as error:
+                if error.status_code in (401, 403, 404):
+                    raise
+                status_code = error.status_code
+                errors = {FORM_FIELDS.get(e.field, e.field): gettext(e.message, **e.params) for e in error.errors}
+                errors = errors or {"__all__": gettext(error.message, **error.params)}
+            else:
+                flash(request, N_("Your request has been sent. The institution answers within its response time."))
+                return Redirect(f"/match-requests/{created.id}")
+        return await self._form(request, principal, matching, listing, data, errors, status_code)
+
+    # ----- lists ------------------------------------------------------------------------------
+
+    @get("/match-requests")
+    async def list_requests(
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        matching: Matching,
+        state_filter: StateQuery = None,
+        page: FromQuery[int] = 1,
+    ) -> Template:
+        """The caller's requests: a company's, an institution's, an inventor's results', or all."""
+        principal.require()
+        state = state_filter if state_filter in set(State) else None
+        page = max(page, 1)
+        items, total = await matching.list(principal, state=state, page=page, page_size=PAGE_SIZE)
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+
+        def url(**changes) -> str:
+            query = {k: v for k, v in {"state": state, **changes}.items() if v not in (None, "", 1)}
+            return "/match-requests" + (f"?{urlencode(query)}" if query else "")
+
+        return render(
+            request,
+            "matching/list.html",
+            principal,
+            items=items,
+            total=total,
+            page=min(page, pages),
+            pages=pages,
+            state=state,
+            states=list(State),
+            url=url,
+            **await self._refs(matching, items),
+        )
+
+    @get("/match-requests/inbox")
+    async def inbox(self, request: Request, principal: CurrentPrincipal, matching: Matching) -> Template:
+        """The TTO's open requests, the nearest deadline (and so the overdue) first."""
+        principal.require(*TTO_ROLES)
+        items = await matching.inbox(principal)
+        today = china_date(utcnow())
+        return render(
+            request,
+            "matching/inbox.html",
+            principal,
+            items=items,
+            counts=await matching.deadline_counts(principal, today),
+            deadlines={item.id: deadline_of(item, today) for item in items},
+            remind_days=REMIND_WORKING_DAYS_BEFORE,
+            **await self._refs(matching, items),
+        )
+
+    async def _refs(self, matching: MatchingService, items: list[MatchRequest]) -> dict:
+        listings = await matching.catalog.listing_refs({item.listing_id for item in items})
+        orgs = await matching.accounts.public_organizations(
+            {item.institution_id for item in items} | {item.company_id for item in items}
+        )
+        return {
+            "listings": listings,
+            "orgs": orgs,
+            "state_labels": STATE_LABELS,
+            "engagement_labels": ENGAGEMENT_LABELS,
+            "open_states": OPEN_STATES,
+            "title_of": lambda listing: listing.title_en if current_locale.get() == "en" and listing.title_en else listing.title_zh,
+        }
+
+    # ----- one request ------------------------------------------------------------------------
+
+    @get("/match-requests/{request_id:uuid}")
+    async def detail(
+        self, request: Request, principal: CurrentPrincipal, matching: Matching, request_id: FromPath[uuid.UUID]
+    ) -> Template:
+        found = await matching.get(principal, request_id)
+        return await self._detail(request, principal, matching, found)
+
+    async def _detail(
+        self,
+        request: Request,
+        principal: Principal,
+        matching: MatchingService,
+        match: MatchRequest,
+        status_code: int = 200,
+        problem: dict | None = None,
+        reason: str = "",
+    ) -> Template:
+        refs = await self._refs(matching, [match])
+        listing = refs["listings"][match.listing_id]
+        nda = await matching.catalog.current_nda()
+        history = await matching.history(match)
+        actors = await matching.accounts.user_names({e.actor_user_id for e in history if e.actor_user_id})
+        side = matching.side(principal, match)
+        accepted_nda = await matching.catalog.nda_version(match.nda_version)
+        return render(
+            request,
+            "matching/detail.html",
+            principal,
+            status_code=status_code,
+            match=match,
+            listing=listing,
+            institution=refs["orgs"][match.institution_id],
+            company=refs["orgs"][match.company_id],
+            side=side,
+            actions=matching.allowed_actions(principal, match, nda.version),
+            action_labels=ACTION_LABELS,
+            reason_required={a for a, move in TRANSITIONS.items() if move.reason_required},
+            quiet_actions=QUIET_ACTIONS,
+            deadline=deadline_of(match, china_date(utcnow())),
+            budget=budget_text(match),
+            nda=nda,
+            nda_text=nda.text_en if current_locale.get() == "en" else nda.text_zh,
+            accepted_nda=accepted_nda,
+            sees_confidential=side is not None and await matching.catalog.sees_confidential(principal, listing),
+            history=history,
+            actors=actors,
+            problem=problem,
+            reason=reason,
+            **{k: v for k, v in refs.items() if k not in ("listings", "orgs")},
+        )
+
+    @post("/match-requests/{request_id:uuid}/transitions")
+    async def transition(
+        self, request: Request, principal: CurrentPrincipal, matching: Matching, request_id: FromPath[uuid.UUID], data: Form
+    ) -> Response:
+        principal.require()
+        action = data.get("action", "")
+        reason = data.get("reason", "").strip()[:2000]
+        nda_version = None
+        try:
+            if action == "accept_nda":
+                if data.get("accept_nda") != "on":
+                    raise DomainError(
+                        N_("Tick the box to accept the agreement."),
+                        FieldError("accept_nda", N_("Tick the box to accept the agreement.")),
+                        status_code=422,
+                    )
+                nda_version = int(data["nda_version"]) if data.get("nda_version", "").isdigit() else 0
+            await matching.transition(
+                principal, request_id, action, reason, nda_version=nda_version, ip=client_ip(request)
+            )
+        except DomainError as error:
+            if error.status_code in (401, 403, 404):
+                raise
+            found = await matching.get(principal, request_id)
+            return await self._detail(
+                request, principal, matching, found, status_code=error.status_code, problem=problem_of(error), reason=reason
+            )
+        flash(request, ACTION_DONE.get(action, N_("Saved.")))
+        return Redirect(f"/match-requests/{request_id}")
+

@@ -1,0 +1,585 @@
+"""The rules of matching: who sees which match request, the state machine and who may move it,
+the NDA a company accepts, confidential access that follows the state, and the institution's
+response deadline in China's working days. The only code that writes match requests."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import holidays
+from sqlalchemy import and_, false, func, select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace import i18n
+from marketplace.accounts.models import COMPANY_ROLES, Role
+from marketplace.accounts.services import AccountService
+from marketplace.audit import services as audit
+from marketplace.audit.models import AuditEvent
+from marketplace.catalog.models import ListingKind, Status
+from marketplace.catalog.services import TTO_ROLES, CatalogService
+from marketplace.config import Settings
+from marketplace.errors import Conflict, DomainError, FieldError, Forbidden, InvalidInput, NotFound, invalid
+from marketplace.i18n import N_
+from marketplace.matching.models import GRANTING_STATES, OPEN_STATES, EngagementType, MatchRequest, State
+from marketplace.matching.schemas import MatchRequestCreate
+from marketplace.notifications.services import send_email
+from marketplace.tenancy import Principal
+
+# ----- working days ---------------------------------------------------------------------------
+
+CHINA_TIME = ZoneInfo("Asia/Shanghai")
+REMIND_WORKING_DAYS_BEFORE = 2
+
+
+@cache
+def china_calendar() -> holidays.HolidayBase:
+    """China's statutory public holidays and the weekend make-up working days (调休), from the
+    `holidays` package (which follows each year's State Council notice); years load on demand."""
+    return holidays.China(categories=(holidays.PUBLIC,))
+
+
+def china_date(moment: datetime) -> date:
+    return moment.astimezone(CHINA_TIME).date()
+
+
+def add_working_days(day: date, n: int) -> date:
+    """The n-th working day after `day` (before it for negative n)."""
+    return china_calendar().get_nth_working_day(day, n)
+
+
+def response_due_on(submitted_at: datetime, working_days: int) -> date:
+    """The last day to answer: the N-th working day after the day of submission (China time), so
+    the day a request arrives does not count, whatever the hour."""
+    return add_working_days(china_date(submitted_at), working_days)
+
+
+def working_days_late(due: date, today: date) -> int:
+    """Working days past the due day, today included (0 while not late)."""
+    if today <= due:
+        return 0
+    return china_calendar().get_working_days_count(due + timedelta(days=1), today)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# ----- the state machine ----------------------------------------------------------------------
+
+
+class Side(enum.StrEnum):
+    institution = "institution"
+    company = "company"
+
+
+@dataclass(frozen=True)
+class Move:
+    sources: frozenset[State]
+    # None: the state stays (an NDA accepted again; the first side's consent to the deal).
+    target: State | None
+    roles: frozenset[Role]
+    reason_required: bool = False
+
+
+ANSWERABLE = frozenset({State.submitted, State.under_review})
+BEFORE_AGREED = OPEN_STATES
+BOTH_SIDES = TTO_ROLES | COMPANY_ROLES
+
+# Every move a match request can make. The institution's TTO answers and decides; the requesting
+# company supplies information, may withdraw until agreed and accepts a new NDA version; either
+# side opens negotiation or ends it without a deal; a deal is agreed only when both have confirmed
+# (the TTO, and the company's administrator, since it binds the company). Platform roles read but
+# never act for a party. PostgreSQL refuses any other state change (migration 0005).
+TRANSITIONS: dict[str, Move] = {
+    "review": Move(frozenset({State.submitted}), State.under_review, TTO_ROLES),
+    "request_info": Move(ANSWERABLE, State.info_requested, TTO_ROLES, reason_required=True),
+    "provide_info": Move(frozenset({State.info_requested}), State.submitted, COMPANY_ROLES, reason_required=True),
+    "accept": Move(ANSWERABLE, State.accepted, TTO_ROLES),
+    "decline": Move(ANSWERABLE, State.declined, TTO_ROLES, reason_required=True),
+    "start_negotiation": Move(frozenset({State.accepted}), State.negotiating, BOTH_SIDES),
+    "agree": Move(frozenset({State.negotiating}), State.agreed, TTO_ROLES | {Role.company_admin}),
+    "close_no_deal": Move(frozenset({State.negotiating}), State.closed_no_deal, BOTH_SIDES, reason_required=True),
+    "withdraw": Move(BEFORE_AGREED, State.withdrawn, COMPANY_ROLES),
+    "accept_nda": Move(BEFORE_AGREED | {State.agreed}, None, COMPANY_ROLES),
+}
+# Leaving submitted this way is the institution's answer, which stops the response clock.
+ANSWERS = frozenset({"review", "request_info", "accept", "decline"})
+
+
+def legal_moves() -> set[tuple[str, str]]:
+    """Every (from, to) state change the table allows; the database trigger allows the same."""
+    return {
+        (str(source), str(move.target))
+        for move in TRANSITIONS.values()
+        if move.target is not None
+        for source in move.sources
+        if source != move.target
+    }
+
+
+STATE_LABELS = {
+    State.submitted: N_("Awaiting answer"),
+    State.under_review: N_("Under review"),
+    State.info_requested: N_("Information requested"),
+    State.accepted: N_("Accepted"),
+    State.declined: N_("Declined"),
+    State.negotiating: N_("Negotiating"),
+    State.agreed: N_("Agreed"),
+    State.closed_no_deal: N_("Closed without a deal"),
+    State.withdrawn: N_("Withdrawn by the company"),
+}
+ACTION_LABELS = {
+    "review": N_("Start the review"),
+    "request_info": N_("Ask for information"),
+    "provide_info": N_("Send the information"),
+    "accept": N_("Accept the request"),
+    "decline": N_("Decline the request"),
+    "start_negotiation": N_("Start negotiating"),
+    "agree": N_("Confirm the agreement"),
+    "close_no_deal": N_("Close without a deal"),
+    "withdraw": N_("Withdraw the request"),
+    "accept_nda": N_("Accept the current agreement"),
+}
+ENGAGEMENT_LABELS = {
+    EngagementType.licence: N_("Licence or transfer"),
+    EngagementType.co_development: N_("Co-development"),
+    EngagementType.clinical_trial: N_("Clinical trial"),
+    EngagementType.resource_use: N_("Use of the resource"),
+    EngagementType.service: N_("Service (testing, data, consulting)"),
+}
+# A licence is of a result; using a resource is of a clinical resource.
+ENGAGEMENTS_BY_KIND = {
+    ListingKind.result: (EngagementType.licence, EngagementType.co_development, EngagementType.clinical_trial, EngagementType.service),
+    ListingKind.resource: (EngagementType.resource_use, EngagementType.clinical_trial, EngagementType.co_development, EngagementType.service),
+}
+
+
+@dataclass(frozen=True)
+class DeadlineCounts:
+    """Requests waiting for an institution's first answer, for the inbox and the dashboards."""
+
+    awaiting: int
+    due_soon: int  # inside the reminder window, not yet late
+    overdue: int
+
+
+def is_overdue(request: MatchRequest, today: date) -> bool:
+    return request.state == State.submitted and request.response_due_on is not None and request.response_due_on < today
+
+
+class MatchingService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.catalog = CatalogService(session)
+        self.accounts = AccountService(session)
+
+    # ----- who sees and acts ------------------------------------------------------------------
+
+    @staticmethod
+    def visible(principal: Principal):
+        """Platform roles see every request; the TTO those on its institution's listings; an
+        inventor those on results naming them; a company its own."""
+        principal.require()
+        if principal.is_platform:
+            return true()
+        if principal.role in TTO_ROLES:
+            return MatchRequest.institution_id == principal.organization_id
+        if principal.role == Role.inventor:
+            return and_(
+                MatchRequest.institution_id == principal.organization_id,
+                MatchRequest.listing_id.in_(CatalogService.listings_naming(principal.user_id)),
+            )
+        if principal.role in COMPANY_ROLES:
+            return MatchRequest.company_id == principal.organization_id
+        return false()
+
+    @staticmethod
+    def side(principal: Principal, request: MatchRequest) -> Side | None:
+        if principal.role in TTO_ROLES and request.institution_id == principal.organization_id:
+            return Side.institution
+        if principal.role in COMPANY_ROLES and request.company_id == principal.organization_id:
+            return Side.company
+        return None
+
+    def may_move(self, principal: Principal, request: MatchRequest, move: Move) -> bool:
+        return self.side(principal, request) is not None and principal.role in move.roles
+
+    def allowed_actions(self, principal: Principal, request: MatchRequest, current_nda: int) -> list[str]:
+        """The moves the caller may make now (the buttons a page shows); transition() applies the
+        same tests."""
+        if not principal.is_authenticated:
+            return []
+        side = self.side(principal, request)
+        actions = []
+        for action, move in TRANSITIONS.items():
+            if request.state not in move.sources or not self.may_move(principal, request, move):
+                continue
+            if action == "accept_nda" and request.nda_version >= current_nda:
+                continue
+            if action == "agree" and self._consent_of(request, side) is not None:
+                continue
+            actions.append(action)
+        return actions
+
+    @staticmethod
+    def _consent_of(request: MatchRequest, side: Side | None) -> datetime | None:
+        return request.company_agreed_at if side == Side.company else request.institution_agreed_at
+
+    # ----- reading ----------------------------------------------------------------------------
+
+    async def get(self, principal: Principal, request_id: uuid.UUID, *, for_update: bool = False) -> MatchRequest:
+        stmt = select(MatchRequest).where(MatchRequest.id == request_id, self.visible(principal))
+        stmt = stmt.execution_options(populate_existing=True)
+        if for_update:
+            stmt = stmt.with_for_update()
+        request = await self.session.scalar(stmt)
+        if request is None:
+            raise NotFound()
+        return request
+
+    async def list(
+        self,
+        principal: Principal,
+        *,
+        state: str | None = None,
+        listing_id: uuid.UUID | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> tuple[list[MatchRequest], int]:
+        """The caller's requests, newest first."""
+        conditions = [self.visible(principal)]
+        if state:
+            if state not in set(State):
+                raise invalid("state", N_("Not one of the allowed values."))
+            conditions.append(MatchRequest.state == state)
+        if listing_id:
+            conditions.append(MatchRequest.listing_id == listing_id)
+        total = await self.session.scalar(select(func.count()).select_from(MatchRequest).where(*conditions))
+        stmt = (
+            select(MatchRequest)
+            .where(*conditions)
+            .order_by(MatchRequest.submitted_at.desc(), MatchRequest.id)
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        )
+        return list((await self.session.scalars(stmt)).all()), total or 0
+
+    async def inbox(self, principal: Principal) -> list[MatchRequest]:
+        """The institution's open requests: those waiting for an answer first, nearest deadline
+        (so the overdue ones) on top; then the rest, most recently changed first."""
+        principal.require(*TTO_ROLES)
+        stmt = (
+            select(MatchRequest)
+            .where(self.visible(principal), MatchRequest.state.in_(list(OPEN_STATES)))
+            .order_by(MatchRequest.response_due_on.asc().nulls_last(), MatchRequest.state_changed_at.desc())
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def current_request_on(self, principal: Principal, listing_id: uuid.UUID) -> MatchRequest | None:
+        """The caller's company's open request on a listing, else its agreed one, else None."""
+        stmt = (
+            select(MatchRequest)
+            .where(
+                self.visible(principal),
+                MatchRequest.listing_id == listing_id,
+                MatchRequest.state.in_([*OPEN_STATES, State.agreed]),
+            )
+            .order_by((MatchRequest.state == State.agreed).asc(), MatchRequest.submitted_at.desc())
+            .limit(1)
+        )
+        return await self.session.scalar(stmt)
+
+    async def deadline_counts(self, principal: Principal, today: date | None = None) -> DeadlineCounts:
+        return await deadline_counts(self.session, self.visible(principal), today)
+
+    async def history(self, request: MatchRequest) -> list[AuditEvent]:
+        """The request's audit trail, oldest first (only for callers who may see the request)."""
+        return list(reversed(await audit.events(self.session, subject_id=request.id, limit=200)))
+
+    # ----- writing ----------------------------------------------------------------------------
+
+    async def create(
+        self, principal: Principal, data: MatchRequestCreate, *, now: datetime | None = None, ip: str | None = None
+    ) -> MatchRequest:
+        principal.require(*COMPANY_ROLES)
+        now = now or utcnow()
+        try:
+            listing = await self.catalog.get(principal, data.listing_id)
+        except NotFound:
+            listing = None
+        if listing is None or listing.status != Status.published:
+            raise invalid("listing_id", N_("No published listing has this id."))
+        errors: list[FieldError] = []
+        for name in ("purpose", "timeline"):
+            if not getattr(data, name).strip():
+                errors.append(FieldError(name, N_("Required.")))
+        if data.engagement_type not in ENGAGEMENTS_BY_KIND[ListingKind(listing.kind)]:
+            errors.append(FieldError("engagement_type", N_("Not offered for this kind of listing.")))
+        if data.budget_min_fen is not None and data.budget_max_fen is not None and data.budget_min_fen > data.budget_max_fen:
+            errors.append(FieldError("budget_max_fen", N_("Must not be below the minimum.")))
+        if not data.accept_nda:
+            errors.append(FieldError("accept_nda", N_("Accept the confidentiality agreement to send the request.")))
+        if data.nda_version != await self.catalog.current_nda_version():
+            errors.append(FieldError("nda_version", N_("A newer confidentiality agreement is in force: read it and accept it.")))
+        if errors:
+            raise InvalidInput(*errors)
+        if await self._open_request(listing.id, principal.organization_id):
+            raise self._already_open()
+        institution = await self.accounts.public_organization(listing.institution_id)
+        request = MatchRequest(
+            listing_id=listing.id,
+            institution_id=listing.institution_id,
+            company_id=principal.organization_id,
+            requested_by_user_id=principal.user_id,
+            state=State.submitted,
+            engagement_type=data.engagement_type,
+            purpose=data.purpose.strip(),
+            timeline=data.timeline.strip(),
+            budget_min_fen=data.budget_min_fen,
+            budget_max_fen=data.budget_max_fen,
+            message=data.message.strip(),
+            nda_version=data.nda_version,
+            nda_accepted_at=now,
+            submitted_at=now,
+            state_changed_at=now,
+        )
+        self._start_clock(request, institution.response_working_days, now)
+        self.session.add(request)
+        try:
+            async with self.session.begin_nested():
+                await self.session.flush()
+        except IntegrityError as error:
+            # Two requests sent at once: the partial unique index lets one through.
+            if "uq_match_requests_open" in str(error.orig):
+                raise self._already_open() from None
+            raise
+        await self._record(
+            "match_request_created", principal, request, now, ip=ip, after=request.state,
+            nda_version=request.nda_version, due=request.response_due_on.isoformat(),
+        )
+        return request
+
+    async def transition(
+        self,
+        principal: Principal,
+        request_id: uuid.UUID,
+        action: str,
+        reason: str = "",
+        *,
+        nda_version: int | None = None,
+        now: datetime | None = None,
+        ip: str | None = None,
+    ) -> MatchRequest:
+        principal.require()
+        move = TRANSITIONS.get(action)
+        if move is None:
+            raise invalid("action", N_("Not one of the allowed values."))
+        request = await self.get(principal, request_id, for_update=True)
+        # get() already answered 404 for what the caller may not see; seeing is not acting.
+        if not self.may_move(principal, request, move):
+            raise Forbidden()
+        if request.state not in move.sources:
+            raise DomainError(
+                N_("A request that is “%(state)s” cannot take the step “%(action)s”."),
+                FieldError("action", N_("Not allowed from the request's current state.")),
+                status_code=409,
+                state=STATE_LABELS[State(request.state)],
+                action=ACTION_LABELS[action],
+            )
+        reason = reason.strip()
+        if move.reason_required and not reason:
+            raise invalid("reason", N_("Say why (or what): this step needs a text."))
+        now = now or utcnow()
+        side = self.side(principal, request)
+        before = request.state
+        target = move.target
+        details: dict = {}
+        if action == "accept_nda":
+            current = await self.catalog.current_nda_version()
+            if nda_version is None:
+                raise invalid("nda_version", N_("Required."))
+            if nda_version != current:
+                raise invalid("nda_version", N_("A newer confidentiality agreement is in force: read it and accept it."))
+            if request.nda_version >= current:
+                raise Conflict(
+                    N_("The current confidentiality agreement is already accepted."),
+                    FieldError("action", N_("Not allowed from the request's current state.")),
+                )
+            details = {"nda_version_before": request.nda_version, "nda_version": current}
+            request.nda_version, request.nda_accepted_at = current, now
+            target = None
+        elif action == "agree":
+            if self._consent_of(request, side) is not None:
+                raise Conflict(
+                    N_("You have confirmed the agreement already; the other side has not yet."),
+                    FieldError("action", N_("Not allowed from the request's current state.")),
+                )
+            if side == Side.company:
+                request.company_agreed_at = now
+            else:
+                request.institution_agreed_at = now
+            details = {"side": str(side)}
+            # The deal is agreed once both sides have confirmed; until then it stays negotiating.
+            target = State.agreed if request.company_agreed_at and request.institution_agreed_at else None
+        if target is not None and target != before:
+            await self._enter(request, target, answered=action in ANSWERS, now=now)
+        await self.session.flush()
+        await self._record(
+            f"match_request_{action}", principal, request, now, ip=ip, before=before, after=request.state, reason=reason,
+            **details,
+        )
+        if action == "accept_nda" or before in GRANTING_STATES or request.state in GRANTING_STATES:
+            await self._sync_confidential_access(request, principal.user_id, now)
+        return request
+
+    async def _enter(self, request: MatchRequest, target: State, *, answered: bool, now: datetime) -> None:
+        if request.state == State.submitted:
+            if answered and request.first_answered_at is None:
+                request.first_answered_at = now
+            request.response_due_on = request.remind_on = None
+        if target == State.submitted:
+            # The company answered the TTO's question: the institution owes an answer again, with
+            # a fresh deadline (and reminder).
+            institution = await self.accounts.public_organization(request.institution_id)
+            self._start_clock(request, institution.response_working_days, now)
+        request.state = target
+        request.state_changed_at = now
+
+    @staticmethod
+    def _start_clock(request: MatchRequest, working_days: int, now: datetime) -> None:
+        request.response_due_on = response_due_on(now, working_days)
+        request.remind_on = add_working_days(request.response_due_on, -REMIND_WORKING_DAYS_BEFORE)
+        request.reminder_sent_at = None
+
+    async def _sync_confidential_access(self, request: MatchRequest, actor: uuid.UUID | None, now: datetime) -> None:
+        """The company reads the listing's confidential details while any of its requests on the
+        listing is accepted, negotiating or agreed, under the newest NDA version it accepted there."""
+        version = await self.session.scalar(
+            select(func.max(MatchRequest.nda_version)).where(
+                MatchRequest.listing_id == request.listing_id,
+                MatchRequest.company_id == request.company_id,
+                MatchRequest.state.in_(list(GRANTING_STATES)),
+            )
+        )
+        if version is None:
+            await self.catalog.revoke_confidential_access(request.listing_id, request.company_id, actor_user_id=actor)
+        else:
+            await self.catalog.grant_confidential_access(
+                request.listing_id, request.company_id, version, actor_user_id=actor, now=now
+            )
+
+    async def _open_request(self, listing_id: uuid.UUID, company_id: uuid.UUID) -> uuid.UUID | None:
+        return await self.session.scalar(
+            select(MatchRequest.id).where(
+                MatchRequest.listing_id == listing_id,
+                MatchRequest.company_id == company_id,
+                MatchRequest.state.in_(list(OPEN_STATES)),
+            )
+        )
+
+    @staticmethod
+    def _already_open() -> Conflict:
+        return Conflict(
+            N_("Your company already has an open request on this listing."),
+            FieldError("listing_id", N_("Your company already has an open request on this listing.")),
+        )
+
+    async def _record(self, action: str, principal: Principal, request: MatchRequest, now: datetime, **data) -> None:
+        event = await audit.record(
+            self.session, action, actor_user_id=principal.user_id, organization_id=principal.organization_id,
+            subject=request, **data,
+        )
+        event.occurred_at = now
+
+
+# ----- deadlines: counts and reminders ---------------------------------------------------------
+
+
+async def deadline_counts(session: AsyncSession, condition=None, today: date | None = None) -> DeadlineCounts:
+    """Requests waiting for a first answer, those due within the reminder window and those late.
+    `condition` narrows them (MatchingService.visible(principal), or an institution)."""
+    today = today or china_date(utcnow())
+    waiting = MatchRequest.state == State.submitted
+    row = (
+        await session.execute(
+            select(
+                func.count().filter(waiting),
+                func.count().filter(waiting, MatchRequest.remind_on <= today, MatchRequest.response_due_on >= today),
+                func.count().filter(waiting, MatchRequest.response_due_on < today),
+            ).where(condition if condition is not None else true())
+        )
+    ).one()
+    return DeadlineCounts(*row)
+
+
+async def send_response_reminders(settings: Settings, sessionmaker, today: date | None = None) -> int:
+    """E-mail the TTO of each institution whose answer to a request is due within two working
+    days, once per deadline: the request is claimed and marked in the same transaction as the
+    e-mails leave, so a failed send is retried and a second worker skips it. Returns how many."""
+    sent = 0
+    while True:
+        async with sessionmaker() as session, session.begin():
+            day = today or china_date(utcnow())
+            request = await session.scalar(
+                select(MatchRequest)
+                .where(
+                    MatchRequest.state == State.submitted,
+                    MatchRequest.reminder_sent_at.is_(None),
+                    MatchRequest.remind_on <= day,
+                    MatchRequest.response_due_on >= day,
+                )
+                .order_by(MatchRequest.response_due_on, MatchRequest.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if request is None:
+                return sent
+            recipients = await _send_reminder(session, settings, request)
+            request.reminder_sent_at = utcnow()
+            await audit.record(
+                session, "match_request_reminder_sent", organization_id=request.institution_id, subject=request,
+                due=request.response_due_on.isoformat(), recipients=recipients,
+            )
+        sent += 1
+
+
+async def _send_reminder(session: AsyncSession, settings: Settings, request: MatchRequest) -> int:
+    accounts = AccountService(session)
+    people = await accounts.member_contacts(request.institution_id, TTO_ROLES)
+    listing = (await CatalogService(session).listing_refs({request.listing_id}))[request.listing_id]
+    company = await accounts.public_organization(request.company_id)
+    link = f"{settings.base_url.rstrip('/')}/match-requests/{request.id}"
+    for person in people:
+        token = i18n.current_locale.set(person.locale if person.locale in i18n.LOCALES else i18n.DEFAULT_LOCALE)
+        try:
+            english = i18n.current_locale.get() == "en"
+            title = listing.title_en if english and listing.title_en else listing.title_zh
+            values = {
+                "title": title,
+                "company": company.display_name(i18n.current_locale.get()),
+                "due": request.response_due_on.isoformat(),
+                "submitted": china_date(request.submitted_at).isoformat(),
+                "link": link,
+            }
+            subject = i18n.gettext("Reminder: answer the match request on “%(title)s” by %(due)s", **values)
+            body = i18n.gettext(
+                "%(company)s sent a match request on “%(title)s” on %(submitted)s. Your institution's answer is due "
+                "by %(due)s (China time): start the review, ask for information, accept or decline.\n\n"
+                "Open the request:\n%(link)s\n",
+                **values,
+            )
+        finally:
+            i18n.current_locale.reset(token)
+        await send_email(settings, person.email, subject, body)
+    return len(people)
+
+
+async def reminder_job(settings: Settings, sessionmaker) -> None:
+    """The worker's job (marketplace/worker.py)."""
+    await send_response_reminders(settings, sessionmaker)
