@@ -38,6 +38,8 @@ from marketplace.db import finish_db_session, make_engine, make_sessionmaker, pr
 from marketplace.errors import DomainError, NotAuthenticated
 from marketplace.matching.api import MatchingApi, provide_matching
 from marketplace.matching.pages import MatchingPages
+from marketplace.matching.thread_api import ThreadApi, provide_threads, sized_for
+from marketplace.matching.thread_pages import ThreadPages
 from marketplace.notifications.api import NotificationsApi
 from marketplace.notifications.pages import NotificationPages, provide_notifications
 from marketplace.search.api import SavedSearchApi, SearchApi, provide_saved_searches
@@ -222,6 +224,8 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             health, AccountsApi, AccountPages, CatalogApi, NdaApi, CatalogPages, SearchApi, SearchPages,
             SavedSearchApi, SavedSearchPages, NotificationsApi, NotificationPages, MatchingApi, MatchingPages,
+            # Threads take files: their requests may be as large as the attachment limits allow.
+            sized_for(ThreadApi, settings), sized_for(ThreadPages, settings),
             *static_routers,
         ],
         lifespan=[lifespan],
@@ -234,6 +238,7 @@ def create_app(settings: Settings) -> Litestar:
             "notifications": Provide(provide_notifications),
             "saved_searches": Provide(provide_saved_searches),
             "matching": Provide(provide_matching),
+            "threads": Provide(provide_threads),
         },
         middleware=[
             CookieBackendConfig(

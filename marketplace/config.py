@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     login_rate_limit_per_ip: str = "30/minute"
     # Largest request body the API accepts, in bytes.
     max_body_bytes: int = 1_048_576
+    # Files attached to match conversations: where they are kept (empty → DATA_DIR/attachments),
+    # the largest file, and how many files one message may carry.
+    attachments_dir: Path | None = None
+    attachment_max_bytes: int = 20 * 1024 * 1024
+    attachment_max_files: int = 5
     # Run the background jobs inside the app (the embedded default); false when a separate
     # `marketplace worker` process runs them (docker-compose.yml).
     run_worker_in_app: bool = True
@@ -63,6 +68,10 @@ class Settings(BaseSettings):
     @property
     def embedded_meilisearch(self) -> bool:
         return not self.meili_url
+
+    @property
+    def attachment_storage(self) -> Path:
+        return self.attachments_dir or self.data_dir / "attachments"
 
     @cached_property
     def session_secret(self) -> bytes:

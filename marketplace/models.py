@@ -6,6 +6,7 @@ from marketplace.catalog import models as catalog  # noqa: F401
 from marketplace.db import Base
 from marketplace.notifications import models as notifications  # noqa: F401
 from marketplace.matching import models as matching  # noqa: F401
+from marketplace.matching import thread_models as threads  # noqa: F401
 from marketplace.search import models as search  # noqa: F401
 
 metadata = Base.metadata

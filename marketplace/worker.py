@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from marketplace.config import Settings
 from marketplace.db import make_engine, make_sessionmaker
 from marketplace.matching.services import reminder_job
+from marketplace.notifications.services import email_job
 from marketplace.search.services import alerts_job, digest_job, prune_job, relay_job
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ JOBS: list[Job] = [
     Job("saved_search_digests", 300, digest_job),
     # Reminders two working days before a match request's response deadline, once each.
     Job("remind_match_request_deadlines", 600, reminder_job),
+    # Queued e-mails (match events and messages) leave within a few seconds of their commit.
+    Job("send_queued_emails", 5, email_job),
 ]
 
 

@@ -15,6 +15,7 @@ from marketplace.audit.models import AuditEvent
 from marketplace.db import make_sessionmaker
 from marketplace.matching.models import MatchRequest
 from marketplace.matching.schemas import MatchRequestCreate
+from marketplace.notifications.services import NotificationService, send_queued_emails
 from marketplace.matching.services import (
     MatchingService,
     add_working_days,
@@ -169,16 +170,20 @@ async def test_a_reminder_reaches_the_tto_two_working_days_before_the_deadline_o
     assert await send_response_reminders(settings, sessionmaker, today=remind_on - timedelta(days=1)) == 0
     assert mailbox.messages == []
     assert await send_response_reminders(settings, sessionmaker, today=remind_on) == 1
+    assert await send_queued_emails(settings, sessionmaker) == 2
     recipients = sorted(m["To"] for m in mailbox.messages)
     assert recipients == sorted([world.emails[Role.tto_manager], world.emails[Role.tto_staff]])
     message = mailbox.messages[0]
     assert due.isoformat() in message["Subject"] and "基于外泌体的早期肝癌检测方法" in message["Subject"]
     assert f"http://testserver.local/match-requests/{rid}" in message.get_content()
     assert "本企业" in message.get_content()
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["List-Unsubscribe"].startswith("<http://testserver.local/unsubscribe/")
 
     # Once: the next rounds send nothing, even on the deadline itself.
     assert await send_response_reminders(settings, sessionmaker, today=remind_on) == 0
     assert await send_response_reminders(settings, sessionmaker, today=due) == 0
+    assert await send_queued_emails(settings, sessionmaker) == 0
     assert len(mailbox.messages) == 2
     sent = await db.scalar(
         select(func.count()).select_from(AuditEvent).where(
@@ -196,4 +201,19 @@ async def test_no_reminder_once_answered_or_already_late(client, db, world, sett
     sessionmaker = make_sessionmaker(engine)
     assert await send_response_reminders(settings, sessionmaker, today=remind_on) == 0
     assert await send_response_reminders(settings, sessionmaker, today=late.response_due_on + timedelta(days=1)) == 0
+    assert await send_queued_emails(settings, sessionmaker) == 0
     assert mailbox.messages == []
+
+
+async def test_a_reminder_is_e_mailed_only_to_those_who_want_it(client, db, world, settings, engine, mailbox) -> None:
+    request = await new_request(db, world)
+    staff = await world.principal(db, world.emails[Role.tto_staff])
+    await NotificationService(db).set_email_choices(staff.user_id, {"match_request_reminders": False})
+    await db.commit()
+    sessionmaker = make_sessionmaker(engine)
+    assert await send_response_reminders(settings, sessionmaker, today=request.remind_on) == 1
+    await send_queued_emails(settings, sessionmaker)
+    assert [m["To"] for m in mailbox.messages] == [world.emails[Role.tto_manager]]
+    # Both still see it in-app (after the notice of the new request itself).
+    kinds = [n.kind for n in await NotificationService(db).recent(staff.user_id)]
+    assert kinds == ["match_request_reminder", "match_request_created"]

@@ -6,12 +6,14 @@ with the reason): test_every_route_is_in_the_matrix fails otherwise.
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 
 import msgspec
 import pytest
 from litestar.routes import HTTPRoute
+from sqlalchemy import select
 
 from marketplace.accounts.models import ADMIN_ROLES, Role
 from marketplace.accounts.services import AccountService
@@ -20,6 +22,8 @@ from marketplace.catalog.schemas import ListingCreate
 from marketplace.catalog.services import seed_listing
 from marketplace.matching.schemas import MatchRequestCreate
 from marketplace.matching.services import MatchingService
+from marketplace.matching.thread_models import ThreadAttachment
+from marketplace.matching.threads import IncomingFile, ThreadService
 from marketplace.notifications.services import NotificationService
 from marketplace.search.services import SavedSearchService
 from tests.catalog_data import match_body, match_form, result_body, result_form
@@ -145,6 +149,47 @@ async def match_request_of(db, world: World, role: Role, relation: str) -> dict:
     return {"request": request.id}
 
 
+async def attachment_of(db, world: World, role: Role, relation: str) -> dict:
+    """A fresh request (as match_request_of) whose thread holds a message with a file."""
+    values = await match_request_of(db, world, role, relation)
+    asker = world.emails[Role.company_member] if relation == "own" else "admin@company.other.test"
+    message = await ThreadService(db, world.scratch["settings"]).post(
+        await world.principal(db, asker), "match_request", values["request"], "附件",
+        [IncomingFile("报告.pdf", io.BytesIO(b"%PDF-1.4\n%%EOF\n"))],
+    )
+    attachment = await db.scalar(select(ThreadAttachment.id).where(ThreadAttachment.message_id == message.id))
+    await db.commit()
+    return {**values, "attachment": attachment}
+
+
+def reads_thread(ok: int):
+    """A match request's conversation: its two sides (inventors named on the result included)
+    and the platform admin; the analyst, who reads requests for the figures, and everyone else 404."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role == Role.platform_admin:
+            return ok
+        if role == Role.platform_analyst or relation == "other":
+            return 404
+        return ok
+
+    return expect
+
+
+def writes_thread(ok: int):
+    """Posting: the company's people and the institution's TTO; inventors and the platform admin
+    read only (403); others 404."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role == Role.platform_admin:
+            return 403
+        if role == Role.platform_analyst or relation == "other":
+            return 404
+        return 403 if role == Role.inventor else ok
+
+    return expect
+
+
 def company_acts(ok: int):
     """A company-side step: the requesting company's people; the institution's see but may not
     (403); platform roles read but never act for a party (403); everyone else 404."""
@@ -245,6 +290,17 @@ API_ROUTES = [
         "POST", "/api/v1/match-requests/{request}/transitions", company_acts(200), prepare=match_request_of,
         body=lambda w, r, rel: {"action": "withdraw"},
     ),
+    # A match request's conversation and its files.
+    Route("GET", "/api/v1/match-requests/{request}/messages", reads_thread(200), prepare=match_request_of),
+    Route(
+        "POST", "/api/v1/match-requests/{request}/messages", writes_thread(201), prepare=match_request_of,
+        body=lambda w, r, rel: {"text": "请提供验证数据"},
+    ),
+    Route(
+        "POST", "/api/v1/match-requests/{request}/messages/read", reads_thread(200), prepare=attachment_of,
+        body=lambda w, r, rel: {},
+    ),
+    Route("GET", "/api/v1/match-requests/{request}/attachments/{attachment}", reads_thread(200), prepare=attachment_of),
     Route(
         "DELETE",
         "/api/v1/tokens/{token}",
@@ -357,6 +413,14 @@ PAGE_ROUTES = [
         "POST", "/match-requests/{request}/transitions", company_acts(302), anonymous=302, prepare=match_request_of,
         body=lambda w, r, rel: {"action": "withdraw"},
     ),
+    Route(
+        "POST", "/match-requests/{request}/messages", writes_thread(302), anonymous=302, prepare=match_request_of,
+        body=lambda w, r, rel: {"text": "请提供验证数据"},
+    ),
+    Route(
+        "GET", "/match-requests/{request}/attachments/{attachment}", reads_thread(200), anonymous=302,
+        prepare=attachment_of,
+    ),
     Route("GET", "/companies/{company}", any_role(200), anonymous=200, prepare=company_of),
     Route("GET", "/saved-searches", only(200, *COMPANY), anonymous=302),
     Route("POST", "/saved-searches", only(302, *COMPANY), anonymous=302, body=new_saved_search),
@@ -414,10 +478,12 @@ def test_every_route_is_in_the_matrix(app) -> None:
 
 
 @pytest.mark.parametrize("route", API_ROUTES, ids=lambda r: f"{r.method} {r.path}")
-async def test_api_route_matrix(client, db, world, route: Route) -> None:
+async def test_api_route_matrix(client, db, world, settings, route: Route) -> None:
+    world.scratch["settings"] = settings
     await check_api_matrix(client, db, world, route)
 
 
 @pytest.mark.parametrize("route", PAGE_ROUTES, ids=lambda r: f"{r.method} {r.path}")
-async def test_page_route_matrix(client, db, world, route: Route) -> None:
+async def test_page_route_matrix(client, db, world, settings, route: Route) -> None:
+    world.scratch["settings"] = settings
     await check_page_matrix(client, db, world, route)

@@ -15,12 +15,12 @@ from marketplace.matching import schemas
 from marketplace.matching.models import MatchRequest
 from marketplace.matching.services import MatchingService, china_date, is_overdue, utcnow
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import client_ip
+from marketplace.web import AppSettings, client_ip
 
 
-async def provide_matching(db_session: DbSession) -> MatchingService:
-    """The matching service on the request's session."""
-    return MatchingService(db_session)
+async def provide_matching(db_session: DbSession, settings: AppSettings) -> MatchingService:
+    """The matching service on the request's session (with the settings its e-mails need)."""
+    return MatchingService(db_session, settings)
 
 
 Matching = NamedDependency[MatchingService]

@@ -17,16 +17,21 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from marketplace.accounts.models import COMPANY_ROLES
+from marketplace.accounts.models import COMPANY_ROLES, Role
 from marketplace.catalog.models import Listing
 from marketplace.catalog.services import TTO_ROLES
-from marketplace.errors import DomainError, FieldError
+from marketplace.errors import DomainError, FieldError, NotFound
 from marketplace.i18n import N_, current_locale, gettext, translate_validation
 from marketplace.matching.api import Matching, StateQuery
+from marketplace.matching.thread_api import KIND as THREAD_KIND
+from marketplace.matching.thread_api import Threads
+from marketplace.matching.thread_models import ALLOWED_EXTENSIONS
+from marketplace.matching.threads import ThreadService, human_size
 from marketplace.matching.models import OPEN_STATES, MatchRequest, State
 from marketplace.matching.schemas import MAX_FEN, MatchRequestCreate
 from marketplace.matching.services import (
     ACTION_LABELS,
+    CHINA_TIME,
     ENGAGEMENT_LABELS,
     ENGAGEMENTS_BY_KIND,
     REMIND_WORKING_DAYS_BEFORE,
@@ -227,6 +232,7 @@ class MatchingPages(Controller):
         request: Request,
         principal: CurrentPrincipal,
         matching: Matching,
+        threads: Threads,
         state_filter: StateQuery = None,
         page: FromQuery[int] = 1,
     ) -> Template:
@@ -252,11 +258,12 @@ class MatchingPages(Controller):
             state=state,
             states=list(State),
             url=url,
-            **await self._refs(matching, items),
+            unread=await unread_of(threads, principal, items),
+            **await refs(matching, items),
         )
 
     @get("/match-requests/inbox")
-    async def inbox(self, request: Request, principal: CurrentPrincipal, matching: Matching) -> Template:
+    async def inbox(self, request: Request, principal: CurrentPrincipal, matching: Matching, threads: Threads) -> Template:
         """The TTO's open requests, the nearest deadline (and so the overdue) first."""
         principal.require(*TTO_ROLES)
         items = await matching.inbox(principal)
@@ -269,79 +276,28 @@ class MatchingPages(Controller):
             counts=await matching.deadline_counts(principal, today),
             deadlines={item.id: deadline_of(item, today) for item in items},
             remind_days=REMIND_WORKING_DAYS_BEFORE,
-            **await self._refs(matching, items),
+            unread=await unread_of(threads, principal, items),
+            **await refs(matching, items),
         )
-
-    async def _refs(self, matching: MatchingService, items: list[MatchRequest]) -> dict:
-        listings = await matching.catalog.listing_refs({item.listing_id for item in items})
-        orgs = await matching.accounts.public_organizations(
-            {item.institution_id for item in items} | {item.company_id for item in items}
-        )
-        return {
-            "listings": listings,
-            "orgs": orgs,
-            "state_labels": STATE_LABELS,
-            "engagement_labels": ENGAGEMENT_LABELS,
-            "open_states": OPEN_STATES,
-            "title_of": lambda listing: listing.title_en if current_locale.get() == "en" and listing.title_en else listing.title_zh,
-        }
 
     # ----- one request ------------------------------------------------------------------------
 
     @get("/match-requests/{request_id:uuid}")
     async def detail(
-        self, request: Request, principal: CurrentPrincipal, matching: Matching, request_id: FromPath[uuid.UUID]
+        self, request: Request, principal: CurrentPrincipal, matching: Matching, threads: Threads, request_id: FromPath[uuid.UUID]
     ) -> Template:
         found = await matching.get(principal, request_id)
-        return await self._detail(request, principal, matching, found)
-
-    async def _detail(
-        self,
-        request: Request,
-        principal: Principal,
-        matching: MatchingService,
-        match: MatchRequest,
-        status_code: int = 200,
-        problem: dict | None = None,
-        reason: str = "",
-    ) -> Template:
-        refs = await self._refs(matching, [match])
-        listing = refs["listings"][match.listing_id]
-        nda = await matching.catalog.current_nda()
-        history = await matching.history(match)
-        actors = await matching.accounts.user_names({e.actor_user_id for e in history if e.actor_user_id})
-        side = matching.side(principal, match)
-        accepted_nda = await matching.catalog.nda_version(match.nda_version)
-        return render(
-            request,
-            "matching/detail.html",
-            principal,
-            status_code=status_code,
-            match=match,
-            listing=listing,
-            institution=refs["orgs"][match.institution_id],
-            company=refs["orgs"][match.company_id],
-            side=side,
-            actions=matching.allowed_actions(principal, match, nda.version),
-            action_labels=ACTION_LABELS,
-            reason_required={a for a, move in TRANSITIONS.items() if move.reason_required},
-            quiet_actions=QUIET_ACTIONS,
-            deadline=deadline_of(match, china_date(utcnow())),
-            budget=budget_text(match),
-            nda=nda,
-            nda_text=nda.text_en if current_locale.get() == "en" else nda.text_zh,
-            accepted_nda=accepted_nda,
-            sees_confidential=side is not None and await matching.catalog.sees_confidential(principal, listing),
-            history=history,
-            actors=actors,
-            problem=problem,
-            reason=reason,
-            **{k: v for k, v in refs.items() if k not in ("listings", "orgs")},
-        )
+        return await detail_page(request, principal, matching, threads, found, mark_read=True)
 
     @post("/match-requests/{request_id:uuid}/transitions")
     async def transition(
-        self, request: Request, principal: CurrentPrincipal, matching: Matching, request_id: FromPath[uuid.UUID], data: Form
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        matching: Matching,
+        threads: Threads,
+        request_id: FromPath[uuid.UUID],
+        data: Form,
     ) -> Response:
         principal.require()
         action = data.get("action", "")
@@ -363,9 +319,94 @@ class MatchingPages(Controller):
             if error.status_code in (401, 403, 404):
                 raise
             found = await matching.get(principal, request_id)
-            return await self._detail(
-                request, principal, matching, found, status_code=error.status_code, problem=problem_of(error), reason=reason
+            return await detail_page(
+                request, principal, matching, threads, found, status_code=error.status_code, problem=problem_of(error),
+                reason=reason,
             )
         flash(request, ACTION_DONE.get(action, N_("Saved.")))
         return Redirect(f"/match-requests/{request_id}")
 
+
+async def unread_of(threads: ThreadService, principal: Principal, items: list[MatchRequest]) -> dict:
+    """Unread conversation messages per request, for those who read the conversations."""
+    if principal.role == Role.platform_analyst:
+        return {}
+    return await threads.unread_counts(principal.user_id, THREAD_KIND, [item.id for item in items])
+
+
+async def refs(matching: MatchingService, items: list[MatchRequest]) -> dict:
+    listings = await matching.catalog.listing_refs({item.listing_id for item in items})
+    orgs = await matching.accounts.public_organizations(
+        {item.institution_id for item in items} | {item.company_id for item in items}
+    )
+    return {
+        "listings": listings,
+        "orgs": orgs,
+        "state_labels": STATE_LABELS,
+        "engagement_labels": ENGAGEMENT_LABELS,
+        "open_states": OPEN_STATES,
+        "title_of": lambda listing: listing.title_en if current_locale.get() == "en" and listing.title_en else listing.title_zh,
+    }
+
+async def detail_page(
+    request: Request,
+    principal: Principal,
+    matching: MatchingService,
+    threads: ThreadService,
+    match: MatchRequest,
+    status_code: int = 200,
+    problem: dict | None = None,
+    reason: str = "",
+    *,
+    mark_read: bool = False,
+    thread_problem: dict | None = None,
+    thread_text: str = "",
+) -> Template:
+    """A request with its history, the viewer's next steps and its conversation (for those who
+    read it; viewing marks it read, the new messages still flagged on this view)."""
+    found = await refs(matching, [match])
+    listing = found["listings"][match.listing_id]
+    nda = await matching.catalog.current_nda()
+    history = await matching.history(match)
+    actors = await matching.accounts.user_names({e.actor_user_id for e in history if e.actor_user_id})
+    side = matching.side(principal, match)
+    accepted_nda = await matching.catalog.nda_version(match.nda_version)
+    try:
+        thread = await threads.view(principal, THREAD_KIND, match.id)
+    except NotFound:
+        thread = None  # the platform analyst reads requests, not conversations
+    if thread is not None and mark_read and thread.unread:
+        await threads.mark_read(principal, THREAD_KIND, match.id, thread.last_seq)
+    return render(
+        request,
+        "matching/detail.html",
+        principal,
+        status_code=status_code,
+        match=match,
+        listing=listing,
+        institution=found["orgs"][match.institution_id],
+        company=found["orgs"][match.company_id],
+        side=side,
+        actions=matching.allowed_actions(principal, match, nda.version),
+        action_labels=ACTION_LABELS,
+        reason_required={a for a, move in TRANSITIONS.items() if move.reason_required},
+        quiet_actions=QUIET_ACTIONS,
+        deadline=deadline_of(match, china_date(utcnow())),
+        budget=budget_text(match),
+        nda=nda,
+        nda_text=nda.text_en if current_locale.get() == "en" else nda.text_zh,
+        accepted_nda=accepted_nda,
+        sees_confidential=side is not None and await matching.catalog.sees_confidential(principal, listing),
+        history=history,
+        actors=actors,
+        problem=problem,
+        reason=reason,
+        thread=thread,
+        thread_problem=thread_problem,
+        thread_text=thread_text,
+        attachment_limits={"mb": threads.settings.attachment_max_bytes // (1024 * 1024), "files": threads.settings.attachment_max_files},
+        accepted_types=",".join(f".{ext}" for ext in (*ALLOWED_EXTENSIONS, "jpeg")),
+        china_time=CHINA_TIME,
+        file_size=human_size,
+        **{k: v for k, v in found.items() if k not in ("listings", "orgs")},
+    )

@@ -16,7 +16,6 @@ from sqlalchemy import and_, false, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace import i18n
 from marketplace.accounts.models import COMPANY_ROLES, Role
 from marketplace.accounts.services import AccountService
 from marketplace.audit import services as audit
@@ -26,9 +25,10 @@ from marketplace.catalog.services import TTO_ROLES, CatalogService
 from marketplace.config import Settings
 from marketplace.errors import Conflict, DomainError, FieldError, Forbidden, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
+from marketplace.matching.events import REMINDER_EMAIL, MatchEvents, thread_link
 from marketplace.matching.models import GRANTING_STATES, OPEN_STATES, EngagementType, MatchRequest, State
 from marketplace.matching.schemas import MatchRequestCreate
-from marketplace.notifications.services import send_email
+from marketplace.notifications.services import NotificationService
 from marketplace.tenancy import Principal
 
 # ----- working days ---------------------------------------------------------------------------
@@ -174,10 +174,14 @@ def is_overdue(request: MatchRequest, today: date) -> bool:
 
 
 class MatchingService:
-    def __init__(self, session: AsyncSession) -> None:
+    """`settings` lets the service e-mail the other side of each step (MatchEvents); without it
+    (demo data, scripts) people are notified in-app only."""
+
+    def __init__(self, session: AsyncSession, settings: Settings | None = None) -> None:
         self.session = session
         self.catalog = CatalogService(session)
         self.accounts = AccountService(session)
+        self.events = MatchEvents(session, settings)
 
     # ----- who sees and acts ------------------------------------------------------------------
 
@@ -363,6 +367,7 @@ class MatchingService:
             "match_request_created", principal, request, now, ip=ip, after=request.state,
             nda_version=request.nda_version, due=request.response_due_on.isoformat(),
         )
+        await self.events.step(request, "created", Side.company)
         return request
 
     async def transition(
@@ -436,6 +441,7 @@ class MatchingService:
         )
         if action == "accept_nda" or before in GRANTING_STATES or request.state in GRANTING_STATES:
             await self._sync_confidential_access(request, principal.user_id, now)
+        await self.events.step(request, action, side, reason)
         return request
 
     async def _enter(self, request: MatchRequest, target: State, *, answered: bool, now: datetime) -> None:
@@ -550,33 +556,34 @@ async def send_response_reminders(settings: Settings, sessionmaker, today: date 
 
 
 async def _send_reminder(session: AsyncSession, settings: Settings, request: MatchRequest) -> int:
-    accounts = AccountService(session)
-    people = await accounts.member_contacts(request.institution_id, TTO_ROLES)
+    """Tell the institution's TTO in-app, and by e-mail those who want deadline reminders."""
+    events = MatchEvents(session, settings)
+    people = await events.side_people(request, Side.institution)
     listing = (await CatalogService(session).listing_refs({request.listing_id}))[request.listing_id]
-    company = await accounts.public_organization(request.company_id)
-    link = f"{settings.base_url.rstrip('/')}/match-requests/{request.id}"
-    for person in people:
-        token = i18n.current_locale.set(person.locale if person.locale in i18n.LOCALES else i18n.DEFAULT_LOCALE)
-        try:
-            english = i18n.current_locale.get() == "en"
-            title = listing.title_en if english and listing.title_en else listing.title_zh
-            values = {
-                "title": title,
-                "company": company.display_name(i18n.current_locale.get()),
-                "due": request.response_due_on.isoformat(),
-                "submitted": china_date(request.submitted_at).isoformat(),
-                "link": link,
-            }
-            subject = i18n.gettext("Reminder: answer the match request on “%(title)s” by %(due)s", **values)
-            body = i18n.gettext(
-                "%(company)s sent a match request on “%(title)s” on %(submitted)s. Your institution's answer is due "
-                "by %(due)s (China time): start the review, ask for information, accept or decline.\n\n"
-                "Open the request:\n%(link)s\n",
-                **values,
-            )
-        finally:
-            i18n.current_locale.reset(token)
-        await send_email(settings, person.email, subject, body)
+    company = await AccountService(session).public_organization(request.company_id)
+    await NotificationService(session).notify(
+        [p.id for p in people], "match_request_reminder",
+        N_("The answer to a match request is due by %(due)s."), params={"due": request.response_due_on.isoformat()},
+        items=[{"label": listing.title_zh, "label_en": listing.title_en, "link": thread_link(request.id)}],
+        link=thread_link(request.id),
+    )
+
+    def values(locale: str) -> dict:
+        english = locale == "en"
+        return {
+            "title": listing.title_en if english and listing.title_en else listing.title_zh,
+            "company": company.display_name(locale),
+            "due": request.response_due_on.isoformat(),
+            "submitted": china_date(request.submitted_at).isoformat(),
+        }
+
+    await events.email(
+        people, REMINDER_EMAIL.key, thread_link(request.id),
+        N_("Reminder: answer the match request on “%(title)s” by %(due)s"),
+        N_("%(company)s sent a match request on “%(title)s” on %(submitted)s. Your institution's answer is due "
+           "by %(due)s (China time): start the review, ask for information, accept or decline."),
+        values,
+    )
     return len(people)
 
 

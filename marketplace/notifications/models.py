@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, String, func, text
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -57,3 +57,23 @@ class EmailPreference(Base):
     # gathers news since it was last sent does not bring up what happened while it was off.
     enabled_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=utcnow)
+
+
+class OutgoingEmail(UUIDPrimaryKey, Base):
+    """An e-mail queued in the transaction of the change it tells about, so it leaves only if
+    that change is committed and a slow or failing mail server never holds up the change; the
+    worker sends it (`send_queued_emails`) and retries with back-off."""
+
+    __tablename__ = "outgoing_emails"
+    __table_args__ = (Index("ix_outgoing_emails_due", "next_attempt_at", postgresql_where=text("sent_at IS NULL")),)
+
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+    kind: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -16,7 +16,7 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.config import Settings
 from marketplace.errors import FieldError, InvalidInput, NotFound
 from marketplace.i18n import N_
-from marketplace.notifications.models import EmailPreference, Notification
+from marketplace.notifications.models import EmailPreference, Notification, OutgoingEmail
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +185,17 @@ class NotificationService:
         row = await self.by_unsubscribe_token(token)
         return await self._set(row.user_id, row.kind, False)
 
+    # ----- queued e-mail ----------------------------------------------------------------------
+
+    async def queue_email(
+        self, to: str, kind: str, subject: str, text: str, *, headers: dict[str, str] | None = None
+    ) -> OutgoingEmail:
+        """Queue an e-mail in the caller's transaction; the worker sends it once committed."""
+        row = OutgoingEmail(to_address=to, kind=kind, subject=subject, body=text, headers=dict(headers or {}))
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
 
 # ----- e-mail ------------------------------------------------------------------------------------
 
@@ -227,3 +238,45 @@ async def send_email(
 def unsubscribe_headers(url: str) -> dict[str, str]:
     """RFC 8058 one-click unsubscribe: mail programs POST `List-Unsubscribe=One-Click` to the URL."""
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+EMAIL_RETRY_BASE = timedelta(minutes=1)
+EMAIL_MAX_ATTEMPTS = 8  # about four hours of back-off, then the e-mail stays unsent with its error
+
+
+async def send_queued_emails(settings: Settings, sessionmaker, *, limit: int = 100) -> int:
+    """Send queued e-mails that are due, one per transaction: each is claimed with SKIP LOCKED
+    (a second worker takes another) and marked sent in the transaction it leaves in; a failure
+    is written down and retried later. Returns how many were sent."""
+    sent = 0
+    for _ in range(limit):
+        async with sessionmaker() as session, session.begin():
+            row = await session.scalar(
+                select(OutgoingEmail)
+                .where(
+                    OutgoingEmail.sent_at.is_(None),
+                    OutgoingEmail.next_attempt_at <= func.now(),
+                    OutgoingEmail.attempts < EMAIL_MAX_ATTEMPTS,
+                )
+                .order_by(OutgoingEmail.next_attempt_at, OutgoingEmail.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if row is None:
+                return sent
+            row.attempts += 1
+            try:
+                await send_email(settings, row.to_address, row.subject, row.body, headers=row.headers)
+            except (aiosmtplib.SMTPException, OSError) as error:
+                log.warning("e-mail %s to %s failed (attempt %d): %s", row.id, row.to_address, row.attempts, error)
+                row.last_error = str(error)[:2000]
+                row.next_attempt_at = datetime.now(timezone.utc) + EMAIL_RETRY_BASE * 2 ** (row.attempts - 1)
+                continue
+            row.sent_at = func.now()
+            sent += 1
+    return sent
+
+
+async def email_job(settings: Settings, sessionmaker) -> None:
+    """The worker's job (marketplace/worker.py)."""
+    await send_queued_emails(settings, sessionmaker)

@@ -1,0 +1,502 @@
+"""Conversation threads: messages with attached files and read markers, on a subject of a
+registered kind. The kind decides who reads, who posts and who is told of a new message; the
+thread code applies that decision to every route, the downloads included.
+
+Kinds: `match_request` (below). A need response registers its own SubjectKind the same way (see
+README, Matchmaking: "Threads").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import unicodedata
+import uuid
+import zipfile
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+import filetype
+from sqlalchemy import and_, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace import i18n
+from marketplace.accounts.models import Role, User
+from marketplace.config import Settings
+from marketplace.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from marketplace.i18n import N_
+from marketplace.matching.events import MESSAGE_EMAIL, MatchEvents, thread_link
+from marketplace.matching.models import OPEN_STATES, State
+from marketplace.matching.services import MatchingService
+from marketplace.matching.thread_models import (
+    SubjectKindName,
+    Thread,
+    ThreadAttachment,
+    ThreadMessage,
+    ThreadReadMarker,
+    ThreadSide,
+)
+from marketplace.notifications.services import NotificationService
+from marketplace.tenancy import Principal
+
+MAX_TEXT = 10_000
+CHUNK = 1024 * 1024
+
+# ----- subjects -------------------------------------------------------------------------------
+
+
+@dataclass
+class ThreadSubject:
+    """A subject as one viewer sees it."""
+
+    kind: str
+    id: uuid.UUID
+    # The viewer's party (None: reads only — an inventor, the platform admin).
+    side: ThreadSide | None
+    # Whether the subject still takes messages (its parties may post).
+    open: bool
+    # The page the thread is on, and the subject's title for notifications (zh, en).
+    link: str
+    title_zh: str
+    title_en: str | None
+    # The people of each party to tell of a new message.
+    people: Callable[[ThreadSide], Awaitable[list[User]]] = field(repr=False)
+
+    @property
+    def can_post(self) -> bool:
+        return self.side is not None and self.open
+
+
+class SubjectKind(Protocol):
+    name: str
+
+    async def load(self, session: AsyncSession, settings: Settings | None, principal: Principal, subject_id: uuid.UUID) -> ThreadSubject:
+        """The subject for this viewer; NotFound when the viewer may not read its thread."""
+        ...
+
+
+SUBJECT_KINDS: dict[str, SubjectKind] = {}
+
+
+def register_subject_kind(kind: SubjectKind) -> SubjectKind:
+    SUBJECT_KINDS[kind.name] = kind
+    return kind
+
+
+# A match request's parties talk until it ends without a deal; after `agreed` they still exchange
+# the signed papers, so the thread stays open then too.
+MATCH_POSTABLE = OPEN_STATES | {State.agreed}
+
+
+class MatchRequestThreads:
+    """The thread of a match request: read by the requesting company's people, the listing
+    institution's TTO, the inventors named on the result (read-only) and the platform admin
+    (read-only); the platform analyst, who reads requests for the figures, does not read the
+    conversation. Out of scope answers 404, as for the request itself."""
+
+    name = SubjectKindName.match_request
+
+    async def load(self, session, settings, principal, subject_id):
+        principal.require()
+        if principal.role == Role.platform_analyst:
+            raise NotFound()
+        matching = MatchingService(session, settings)
+        request = await matching.get(principal, subject_id)
+        side = matching.side(principal, request)
+        listing = (await matching.catalog.listing_refs({request.listing_id}))[request.listing_id]
+
+        async def people(party: ThreadSide) -> list[User]:
+            return await matching.events.side_people(request, str(party))
+
+        return ThreadSubject(
+            kind=self.name, id=request.id, side=ThreadSide(side) if side else None,
+            open=request.state in MATCH_POSTABLE, link=thread_link(request.id),
+            title_zh=listing.title_zh, title_en=listing.title_en, people=people,
+        )
+
+
+register_subject_kind(MatchRequestThreads())
+
+
+# ----- attachments ----------------------------------------------------------------------------
+
+
+@dataclass
+class IncomingFile:
+    """An uploaded file as the web layer hands it over: the sender's name and its content."""
+
+    name: str
+    file: BinaryIO
+
+
+# Extension → what the content must be found to be. Office files are ZIP packages: the library
+# names them by their main part; a package it cannot name is opened to look for that part.
+OFFICE_PARTS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml", "pptx": "ppt/presentation.xml"}
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "txt": "text/plain; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "zip": "application/zip",
+}
+EXTENSION_ALIASES = {"jpeg": "jpg"}
+
+
+def human_size(size: int) -> str:
+    """Bytes for people: 820 B, 12.4 KB, 20 MB."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.3g} KB"
+    return f"{size / (1024 * 1024):.3g} MB"
+
+
+def clean_name(name: str) -> str:
+    """The sender's file name without folders or control characters, at most 255 characters."""
+    name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip().strip(".")
+    if len(name) > 255:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 254 - len(ext)] + dot + ext) if dot and len(ext) <= 8 else name[:255]
+    return name
+
+
+def extension_of(name: str) -> str:
+    ext = name.rpartition(".")[2].lower() if "." in name else ""
+    return EXTENSION_ALIASES.get(ext, ext)
+
+
+def content_matches(extension: str, path: Path) -> bool:
+    """Whether the file's content is what its extension says (the allow-list's check)."""
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+    found = filetype.guess(head)
+    if extension in ("txt", "csv"):
+        # Text has no signature: it must not be a known binary format, and must read as text.
+        if found is not None or b"\x00" in head:
+            return False
+        data = path.read_bytes()
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                data.decode(encoding)
+                return True
+            except UnicodeDecodeError:
+                continue
+        return False
+    if found is None:
+        return False
+    if extension in OFFICE_PARTS:
+        if found.extension == extension:
+            return True
+        if found.extension != "zip":
+            return False
+        try:
+            with zipfile.ZipFile(path) as package:
+                return OFFICE_PARTS[extension] in package.namelist()
+        except zipfile.BadZipFile:
+            return False
+    if extension == "zip":
+        return found.extension in ("zip", *OFFICE_PARTS)
+    return found.extension == extension
+
+
+@dataclass
+class _Staged:
+    name: str
+    extension: str
+    size: int
+    sha256: str
+    temp: Path
+
+
+# ----- the service ----------------------------------------------------------------------------
+
+
+@dataclass
+class MessageView:
+    message: ThreadMessage
+    author: str | None
+    attachments: list[ThreadAttachment]
+    unread: bool
+
+
+@dataclass
+class ThreadView:
+    subject: ThreadSubject
+    messages: list[MessageView]
+    unread: int
+    last_seq: int
+
+
+class ThreadService:
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+
+    async def subject(self, principal: Principal, kind: str, subject_id: uuid.UUID) -> ThreadSubject:
+        if kind not in SUBJECT_KINDS:
+            raise NotFound()
+        return await SUBJECT_KINDS[kind].load(self.session, self.settings, principal, subject_id)
+
+    async def _thread(self, kind: str, subject_id: uuid.UUID) -> Thread | None:
+        return await self.session.scalar(select(Thread).where(Thread.subject_kind == kind, Thread.subject_id == subject_id))
+
+    async def _last_read(self, thread_id: uuid.UUID, user_id: uuid.UUID) -> int:
+        marker = await self.session.scalar(
+            select(ThreadReadMarker.last_read_seq).where(ThreadReadMarker.thread_id == thread_id, ThreadReadMarker.user_id == user_id)
+        )
+        return marker or 0
+
+    # ----- reading ----------------------------------------------------------------------------
+
+    async def view(self, principal: Principal, kind: str, subject_id: uuid.UUID) -> ThreadView:
+        """The messages, oldest first, each with its files and whether the viewer has read it."""
+        subject = await self.subject(principal, kind, subject_id)
+        thread = await self._thread(kind, subject_id)
+        if thread is None:
+            return ThreadView(subject, [], 0, 0)
+        last_read = await self._last_read(thread.id, principal.user_id)
+        rows = list(
+            (
+                await self.session.execute(
+                    select(ThreadMessage, User.name)
+                    .outerjoin(User, User.id == ThreadMessage.author_user_id)
+                    .where(ThreadMessage.thread_id == thread.id)
+                    .order_by(ThreadMessage.seq)
+                )
+            ).all()
+        )
+        files: dict[uuid.UUID, list[ThreadAttachment]] = {}
+        if rows:
+            for attachment in await self.session.scalars(
+                select(ThreadAttachment)
+                .where(ThreadAttachment.message_id.in_([m.id for m, _ in rows]))
+                .order_by(ThreadAttachment.created_at, ThreadAttachment.original_name)
+            ):
+                files.setdefault(attachment.message_id, []).append(attachment)
+        messages = [
+            MessageView(m, name, files.get(m.id, []), m.seq > last_read and m.author_user_id != principal.user_id)
+            for m, name in rows
+        ]
+        return ThreadView(subject, messages, sum(v.unread for v in messages), rows[-1][0].seq if rows else 0)
+
+    async def mark_read(self, principal: Principal, kind: str, subject_id: uuid.UUID, up_to: int | None = None) -> int:
+        """Move the viewer's marker to `up_to` (default: the newest message); never backwards.
+        Returns the marker."""
+        await self.subject(principal, kind, subject_id)
+        thread = await self._thread(kind, subject_id)
+        if thread is None:
+            return 0
+        newest = await self.session.scalar(select(func.max(ThreadMessage.seq)).where(ThreadMessage.thread_id == thread.id)) or 0
+        return await self._advance(thread.id, principal.user_id, min(up_to, newest) if up_to is not None else newest)
+
+    async def _advance(self, thread_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> int:
+        statement = insert(ThreadReadMarker).values(thread_id=thread_id, user_id=user_id, last_read_seq=seq)
+        statement = statement.on_conflict_do_update(
+            index_elements=["thread_id", "user_id"],
+            set_={"last_read_seq": func.greatest(ThreadReadMarker.last_read_seq, seq), "read_at": func.now()},
+        ).returning(ThreadReadMarker.last_read_seq)
+        return await self.session.scalar(statement)
+
+    async def unread_counts(self, user_id: uuid.UUID, kind: str, subject_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """Unread messages (by others) per subject, for lists of subjects the caller already sees."""
+        if not subject_ids:
+            return {}
+        marker = and_(ThreadReadMarker.thread_id == Thread.id, ThreadReadMarker.user_id == user_id)
+        rows = await self.session.execute(
+            select(Thread.subject_id, func.count(ThreadMessage.id))
+            .join(ThreadMessage, ThreadMessage.thread_id == Thread.id)
+            .outerjoin(ThreadReadMarker, marker)
+            .where(
+                Thread.subject_kind == kind,
+                Thread.subject_id.in_(list(subject_ids)),
+                ThreadMessage.seq > func.coalesce(ThreadReadMarker.last_read_seq, 0),
+                ThreadMessage.author_user_id.is_distinct_from(user_id),
+            )
+            .group_by(Thread.subject_id)
+        )
+        return {subject_id: count for subject_id, count in rows}
+
+    async def attachment(
+        self, principal: Principal, kind: str, subject_id: uuid.UUID, attachment_id: uuid.UUID
+    ) -> tuple[ThreadAttachment, Path]:
+        """A file on the subject's thread, for those who read the thread; anything else 404."""
+        await self.subject(principal, kind, subject_id)
+        found = await self.session.scalar(
+            select(ThreadAttachment)
+            .join(ThreadMessage, ThreadMessage.id == ThreadAttachment.message_id)
+            .join(Thread, Thread.id == ThreadMessage.thread_id)
+            .where(ThreadAttachment.id == attachment_id, Thread.subject_kind == kind, Thread.subject_id == subject_id)
+        )
+        path = self.settings.attachment_storage / str(attachment_id)
+        if found is None or not path.is_file():
+            raise NotFound()
+        return found, path
+
+    # ----- writing ----------------------------------------------------------------------------
+
+    async def post(
+        self, principal: Principal, kind: str, subject_id: uuid.UUID, text: str, files: Sequence[IncomingFile] = ()
+    ) -> ThreadMessage:
+        """A message from one of the subject's parties, with its files. Bad input changes nothing:
+        no row and no file is kept."""
+        subject = await self.subject(principal, kind, subject_id)
+        if subject.side is None:
+            raise Forbidden()
+        if not subject.open:
+            raise Conflict(
+                N_("This conversation is closed: the request has ended."),
+                FieldError("text", N_("This conversation is closed: the request has ended.")),
+            )
+        text = text.strip()
+        errors: list[FieldError] = []
+        if len(text) > MAX_TEXT:
+            errors.append(FieldError("text", N_("At most %(n)s characters."), {"n": MAX_TEXT}))
+        if not text and not files:
+            errors.append(FieldError("text", N_("Write a message or attach a file.")))
+        if len(files) > self.settings.attachment_max_files:
+            errors.append(FieldError("files", N_("At most %(n)s files in one message."), {"n": self.settings.attachment_max_files}))
+        if errors:
+            raise InvalidInput(*errors)
+        staged = await self._stage(files)
+        stored: list[Path] = []
+        try:
+            thread = await self._ensure_thread(kind, subject_id)
+            before = {p.id: 0 for p in await subject.people(self._other(subject.side))}
+            unread_before = await self._unread_for(thread.id, list(before))
+            message = ThreadMessage(thread_id=thread.id, author_user_id=principal.user_id, author_side=subject.side, body=text)
+            self.session.add(message)
+            await self.session.flush()
+            for item in staged:
+                attachment = ThreadAttachment(
+                    message_id=message.id, original_name=item.name, extension=item.extension,
+                    content_type=CONTENT_TYPES[item.extension], size_bytes=item.size, sha256=item.sha256,
+                )
+                self.session.add(attachment)
+                await self.session.flush()
+                final = self.settings.attachment_storage / str(attachment.id)
+                os.replace(item.temp, final)
+                stored.append(final)
+            thread.last_message_at = func.now()
+            await self.session.flush()
+            await self.session.refresh(message, ["seq", "created_at"])
+            await self._advance(thread.id, principal.user_id, message.seq)
+            await self._tell(subject, message, [uid for uid in before if not unread_before.get(uid)], len(staged))
+        except BaseException:
+            for path in stored:
+                path.unlink(missing_ok=True)
+            raise
+        finally:
+            for item in staged:
+                item.temp.unlink(missing_ok=True)
+        return message
+
+    @staticmethod
+    def _other(side: ThreadSide) -> ThreadSide:
+        return ThreadSide.institution if side == ThreadSide.company else ThreadSide.company
+
+    async def _ensure_thread(self, kind: str, subject_id: uuid.UUID) -> Thread:
+        await self.session.execute(
+            insert(Thread).values(id=uuid.uuid4(), subject_kind=kind, subject_id=subject_id).on_conflict_do_nothing(
+                constraint="uq_threads_subject"
+            )
+        )
+        return await self.session.scalar(
+            select(Thread).where(Thread.subject_kind == kind, Thread.subject_id == subject_id).with_for_update()
+        )
+
+    async def _unread_for(self, thread_id: uuid.UUID, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+        if not user_ids:
+            return {}
+        rows = await self.session.execute(
+            select(User.id, func.count(ThreadMessage.id))
+            .select_from(User)
+            .join(ThreadMessage, ThreadMessage.thread_id == thread_id)
+            .outerjoin(ThreadReadMarker, and_(ThreadReadMarker.thread_id == thread_id, ThreadReadMarker.user_id == User.id))
+            .where(
+                User.id.in_(user_ids),
+                ThreadMessage.seq > func.coalesce(ThreadReadMarker.last_read_seq, 0),
+                ThreadMessage.author_user_id.is_distinct_from(User.id),
+            )
+            .group_by(User.id)
+        )
+        return dict(rows.all())
+
+    async def _stage(self, files: Sequence[IncomingFile]) -> list[_Staged]:
+        """Copy each upload into the storage folder under a temporary name, checking size and
+        content; on any problem remove them all and name every bad file."""
+        folder = self.settings.attachment_storage
+        folder.mkdir(parents=True, exist_ok=True)
+        limit = self.settings.attachment_max_bytes
+        staged: list[_Staged] = []
+        errors: list[FieldError] = []
+        try:
+            for upload in files:
+                name = clean_name(upload.name or "")
+                extension = extension_of(name)
+                if not name:
+                    errors.append(FieldError("files", N_("A file has no name.")))
+                    continue
+                if extension not in CONTENT_TYPES:
+                    errors.append(FieldError("files", N_("“%(name)s”: this type of file is not accepted."), {"name": name}))
+                    continue
+                temp = folder / f".upload-{uuid.uuid4()}"
+                digest, size, too_big = hashlib.sha256(), 0, False
+                with temp.open("wb") as out:
+                    while chunk := upload.file.read(CHUNK):
+                        size += len(chunk)
+                        if size > limit:
+                            too_big = True
+                            break
+                        digest.update(chunk)
+                        out.write(chunk)
+                staged.append(_Staged(name, extension, size, digest.hexdigest(), temp))
+                if too_big:
+                    errors.append(
+                        FieldError("files", N_("“%(name)s” is larger than %(limit)s."), {"name": name, "limit": human_size(limit)})
+                    )
+                elif size == 0:
+                    errors.append(FieldError("files", N_("“%(name)s” is empty."), {"name": name}))
+                elif not content_matches(extension, temp):
+                    errors.append(FieldError("files", N_("“%(name)s” is not the kind of file its name says."), {"name": name}))
+        except BaseException:
+            for item in staged:
+                item.temp.unlink(missing_ok=True)
+            raise
+        if errors:
+            for item in staged:
+                item.temp.unlink(missing_ok=True)
+            raise InvalidInput(*errors)
+        return staged
+
+    async def _tell(self, subject: ThreadSubject, message: ThreadMessage, user_ids: list[uuid.UUID], file_count: int) -> None:
+        """Tell the other side's people who had read everything before this message: one notice
+        (and e-mail) per unread stretch, not one per message. The e-mail does not quote the
+        message: confidential matter stays on the platform."""
+        if not user_ids:
+            return
+        item = {"label": subject.title_zh, "label_en": subject.title_en, "link": subject.link}
+        await NotificationService(self.session).notify(
+            user_ids, "match_thread_message", N_("New message in a match conversation."), items=[item], link=subject.link
+        )
+        people = [p for p in await subject.people(self._other(subject.side)) if p.id in set(user_ids)]
+        events = MatchEvents(self.session, self.settings)
+        party = N_("the company") if subject.side == ThreadSide.company else N_("the institution")
+
+        def values(locale: str) -> dict:
+            title = subject.title_en if locale == "en" and subject.title_en else subject.title_zh
+            return {"title": title, "party": i18n.gettext(party), "files": file_count}
+
+        await events.email(
+            people, MESSAGE_EMAIL.key, subject.link,
+            N_("New message on “%(title)s”"),
+            N_("There is a new message from %(party)s in the conversation on “%(title)s” (files attached: %(files)s). Read it and answer on the platform."),
+            values,
+        )
