@@ -6,8 +6,10 @@ import base64
 import hashlib
 import os
 import stat
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import asyncpg
@@ -84,8 +86,17 @@ def test_verify_integrity_accepts_the_right_hash_and_refuses_a_wrong_one(tmp_pat
         verify_integrity(blob, wrong)
 
 
-async def test_postgres_listens_on_loopback_only_and_keeps_its_data(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
+@pytest.fixture
+def server_dir():
+    """A folder outside pytest's /tmp/pytest-of-<user>: another pytest session on the machine
+    resets that one to 0700, which locks out the server's unprivileged user mid-test."""
+    path = Path(tempfile.mkdtemp(prefix="marketplace-test-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+async def test_postgres_listens_on_loopback_only_and_keeps_its_data(server_dir: Path) -> None:
+    data_dir = server_dir / "data"
     pg = EmbeddedPostgres(data_dir)
     url = pg.start()
     try:
@@ -128,8 +139,8 @@ def test_postgres_stop_is_safe_when_never_started(tmp_path: Path) -> None:
     EmbeddedPostgres(tmp_path / "data").stop()
 
 
-def test_postgres_replaces_a_server_left_by_a_crashed_app(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
+def test_postgres_replaces_a_server_left_by_a_crashed_app(server_dir: Path) -> None:
+    data_dir = server_dir / "data"
     orphan = crash_while_running("EmbeddedPostgres", data_dir)
     with EmbeddedPostgres(data_dir) as pg:
         assert not running(orphan)
