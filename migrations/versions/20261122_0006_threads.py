@@ -4,7 +4,7 @@ files attached to them, each reader's read marker; and the queue of outgoing e-m
 Reviewed by hand. A thread names its subject by kind and id (a CHECK keeps the kinds known); a
 new kind of subject adds its value to ck_threads_subject_kind.
 
-Revision ID: 0007
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-22 23:30:00.000000
 """
@@ -13,7 +13,7 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision = '0007'
+revision = '0006'
 down_revision = '0005'
 branch_labels = None
 depends_on = None
