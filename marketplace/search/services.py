@@ -15,6 +15,7 @@ Only published listings, and of them only public fields, reach the index (`listi
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
@@ -217,12 +218,21 @@ class SearchTaskFailed(Exception):
         super().__init__(f"task {task.uid} {task.status}: {error.get('code', '')} {error.get('message', '')}".strip())
 
 
+@functools.cache
+def _tls_context():
+    """The TLS settings the SDK's HTTP client builds by default, built once and shared: loading the
+    CA bundle takes 0.2 s and more on a busy machine, and the relay opens an engine every round."""
+    from httpx2 import create_ssl_context
+
+    return create_ssl_context()
+
+
 class SearchEngine:
     """Meilisearch as the app sees it: health, the listings index (named with the settings' prefix,
     so several databases can share one engine), and writes that wait for their task's outcome."""
 
     def __init__(self, url: str, master_key: str, index_prefix: str = "", *, task_timeout: float = 60) -> None:
-        self.client = AsyncClient(url, master_key, timeout=10)
+        self.client = AsyncClient(url, master_key, timeout=10, verify=_tls_context())
         self.index_prefix = index_prefix
         self.task_timeout = task_timeout
 
