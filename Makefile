@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup run test browser clean-data messages
+.PHONY: setup run test browser clean-data messages bench
 
 setup: $(VENV)/.installed node_modules/.installed meilisearch
 
@@ -35,6 +35,12 @@ run: setup
 
 test: setup browser
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+# The search benchmark (bench/search.py, figures in README.md): 100,000 listings on its own services
+# under .data/bench; BENCH_ARGS="--n 2000" for a quick run.
+BENCH_ARGS ?=
+bench: setup
+	$(BIN)/python bench/search.py $(BENCH_ARGS)
 
 # Remove the local database, search index and generated secrets.
 clean-data:

@@ -60,7 +60,9 @@ def pick_locale(cookie: str | None, accept_language: str | None, default: str = 
     return default
 
 
+@cache
 def html_lang(locale: str) -> str:
+    # Cached: Locale.parse scans Babel's list of locales on every call, and every response asks.
     return Locale.parse(locale).language + ("-CN" if locale == "zh_CN" else "")
 
 

@@ -2,6 +2,8 @@
 
 Jobs register themselves in JOBS as their issues bring them (the search outbox relay, response
 deadline reminders, saved-search digests). On the embedded default the app runs the same loop.
+A job may also wake on a PostgreSQL NOTIFY channel (`wake_on`); its interval stays the fallback
+for a notification missed while the listening connection was down.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from marketplace.config import Settings
 from marketplace.db import make_engine, make_sessionmaker
 from marketplace.matching.services import reminder_job
 from marketplace.notifications.services import email_job
+from marketplace.search.models import OUTBOX_CHANNEL
 from marketplace.search.services import alerts_job, digest_job, prune_job, relay_job
 
 log = logging.getLogger(__name__)
@@ -25,6 +28,7 @@ class Job:
     name: str
     every_seconds: float
     run: Callable[[Settings, object], Awaitable[None]]
+    wake_on: str | None = None  # a NOTIFY channel that runs the job before its interval is up
 
 
 async def mark_stale_listings(settings: Settings, sessionmaker) -> None:
@@ -38,8 +42,8 @@ async def mark_stale_listings(settings: Settings, sessionmaker) -> None:
 
 JOBS: list[Job] = [
     Job("mark_stale_listings", 3600, mark_stale_listings),
-    # Every second: what is published reaches search within about a second.
-    Job("relay_search_outbox", 1, relay_job),
+    # As soon as outbox rows are committed (NOTIFY), and every second in case a wake-up was missed.
+    Job("relay_search_outbox", 1, relay_job, wake_on=OUTBOX_CHANNEL),
     Job("prune_search_outbox", 3600, prune_job),
     # Saved searches: in-app alerts within about a minute; the digest goes out once a user's
     # 24 hours have passed (the job only decides whether it is due).
@@ -60,22 +64,61 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     stop = stop or asyncio.Event()
     engine = make_engine(settings.database_url)
     sessionmaker = make_sessionmaker(engine)
+    wakes = {job.name: asyncio.Event() for job in JOBS}
+    channels = {job.wake_on: wakes[job.name] for job in JOBS if job.wake_on}
     log.info("worker started with %d job(s)", len(JOBS))
     try:
         async with asyncio.TaskGroup() as group:
+            if channels:
+                group.create_task(_listen(engine, channels, stop))
             for job in JOBS:
-                group.create_task(_loop(job, settings, sessionmaker, stop))
+                group.create_task(_loop(job, settings, sessionmaker, stop, wakes[job.name]))
     finally:
         await engine.dispose()
 
 
-async def _loop(job: Job, settings: Settings, sessionmaker, stop: asyncio.Event) -> None:
+async def _loop(job: Job, settings: Settings, sessionmaker, stop: asyncio.Event, wake: asyncio.Event) -> None:
     while not stop.is_set():
+        wake.clear()  # a notification arriving during the run runs the job again
         try:
             await job.run(settings, sessionmaker)
         except Exception:  # one failing run must not stop the worker; it is retried next round
             log.exception("job %s failed", job.name)
+        await _first(stop.wait(), wake.wait(), timeout=job.every_seconds)
+
+
+async def _first(*waits: Awaitable, timeout: float) -> None:
+    """Return when any of the waits is done or the time is up."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+LISTEN_CHECK_SECONDS = 30
+LISTEN_RETRY_SECONDS = 5
+
+
+async def _listen(engine, channels: dict[str, asyncio.Event], stop: asyncio.Event) -> None:
+    """Hold one connection that LISTENs on the jobs' channels and wakes them; check it now and
+    then, and reconnect when it is lost (meanwhile the jobs run on their intervals)."""
+    while not stop.is_set():
         try:
-            await asyncio.wait_for(stop.wait(), timeout=job.every_seconds)
-        except TimeoutError:
-            pass
+            async with engine.connect() as conn:
+                raw = (await conn.get_raw_connection()).driver_connection
+                try:
+                    for channel, wake in channels.items():
+                        await raw.add_listener(channel, lambda *_args, wake=wake: wake.set())
+                    for wake in channels.values():
+                        wake.set()  # rows committed while nobody listened
+                    while not stop.is_set():
+                        await _first(stop.wait(), timeout=LISTEN_CHECK_SECONDS)
+                        await raw.execute("select 1")
+                finally:
+                    # Never hand a listening connection back to the pool.
+                    await conn.invalidate()
+        except Exception as error:  # PostgreSQL restarting or unreachable: retry, jobs keep their intervals
+            log.warning("worker: not listening for notifications (%s); retrying", error)
+            await _first(stop.wait(), timeout=LISTEN_RETRY_SECONDS)

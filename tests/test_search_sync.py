@@ -8,6 +8,7 @@ session's.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import sys
@@ -366,6 +367,41 @@ async def test_the_worker_runs_the_relay_every_second(client, db, world, setting
         # The worker created the index with the settings in code.
         applied = await search.client.index(search.listings_index).get_settings()
         assert applied.searchable_attributes == INDEX_SETTINGS["searchableAttributes"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 10)
+        await search.delete_index(search.listings_index)
+        await search.aclose()
+
+
+async def test_a_committed_change_wakes_the_worker_before_its_next_round(client, db, world, settings, monkeypatch) -> None:
+    """The outbox trigger's NOTIFY wakes the relay: with its round stretched to an hour, a change
+    committed after the first round is still sent."""
+    relay = next(job for job in JOBS if job.name == "relay_search_outbox")
+    rounds: list[int] = []
+
+    async def counted(job_settings, sessionmaker) -> None:
+        await relay.run(job_settings, sessionmaker)
+        rounds.append(1)
+
+    slow = dataclasses.replace(relay, every_seconds=3600, run=counted)
+    monkeypatch.setattr("marketplace.worker.JOBS", [slow if job is relay else job for job in JOBS])
+    mine = settings.model_copy(update={"meili_index_prefix": f"{settings.meili_index_prefix}{uuid.uuid4().hex[:8]}_"})
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(mine, stop))
+    search = SearchEngine(mine.meili_url, mine.meili_master_key, mine.meili_index_prefix)
+    try:
+        for _ in range(200):  # the round at start has run, with nothing to send
+            if rounds:
+                break
+            await asyncio.sleep(0.05)
+        listing_id = await publish(client, world, result_body())
+        for _ in range(400):
+            if not await pending_ids(db):
+                break
+            await asyncio.sleep(0.05)
+        assert await pending_ids(db) == []
+        assert list(await indexed(search)) == [listing_id]
     finally:
         stop.set()
         await asyncio.wait_for(worker, 10)
