@@ -37,6 +37,8 @@ from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, NotAuthenticated
 from marketplace.matching.api import MatchingApi, provide_matching
+from marketplace.matching.needs_api import NeedsApi, RecommendationsApi, provide_needs
+from marketplace.matching.needs_pages import NeedsPages
 from marketplace.matching.pages import MatchingPages
 from marketplace.notifications.api import NotificationsApi
 from marketplace.notifications.pages import NotificationPages, provide_notifications
@@ -193,7 +195,7 @@ def create_app(settings: Settings) -> Litestar:
             await search.wait_healthy()
             await search.warm_up()
             # Index settings live in code (search.services.INDEX_SETTINGS); apply them every start.
-            await search.apply_settings()
+            await search.apply_all_settings()
             worker = asyncio.create_task(run_worker(settings)) if settings.run_worker_in_app else None
             yield
             if worker:
@@ -222,6 +224,7 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             health, AccountsApi, AccountPages, CatalogApi, NdaApi, CatalogPages, SearchApi, SearchPages,
             SavedSearchApi, SavedSearchPages, NotificationsApi, NotificationPages, MatchingApi, MatchingPages,
+            NeedsApi, RecommendationsApi, NeedsPages,
             *static_routers,
         ],
         lifespan=[lifespan],
@@ -234,6 +237,7 @@ def create_app(settings: Settings) -> Litestar:
             "notifications": Provide(provide_notifications),
             "saved_searches": Provide(provide_saved_searches),
             "matching": Provide(provide_matching),
+            "needs": Provide(provide_needs),
         },
         middleware=[
             CookieBackendConfig(

@@ -36,7 +36,11 @@ from marketplace.db import Base, in_values
 
 
 class EntityType(enum.StrEnum):
+    """What an outbox row is about; each has its index in search.services.INDEXES (the needs index
+    is registered by matching, which search does not import)."""
+
     listing = "listing"
+    need = "need"
 
 
 class OutboxOp(enum.StrEnum):
