@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from marketplace.config import Settings
 from marketplace.db import make_engine, make_sessionmaker
+from marketplace.matching.needs import expire_job
 from marketplace.matching.services import reminder_job
 from marketplace.search.services import alerts_job, digest_job, prune_job, relay_job
 
@@ -46,6 +47,8 @@ JOBS: list[Job] = [
     Job("saved_search_digests", 300, digest_job),
     # Reminders two working days before a match request's response deadline, once each.
     Job("remind_match_request_deadlines", 600, reminder_job),
+    # Needs whose deadline has passed close (and leave the needs index) within ten minutes.
+    Job("close_expired_needs", 600, expire_job),
 ]
 
 
