@@ -115,7 +115,7 @@ class NeedsPages(Controller):
     include_in_schema = False
 
     async def _form_lists(self, request: Request) -> dict[str, list[str]]:
-        items = (await request.form()).multi_items()
+        items = list((await request.form()).multi_items())
         return {
             name: [v for k, v in items if k == name and v]
             for name in ("areas", "wanted", "invited")
@@ -246,6 +246,8 @@ class NeedsPages(Controller):
         self, request: Request, principal: CurrentPrincipal, needs: Needs, need_id: FromPath[uuid.UUID], data: Form
     ) -> Response:
         need = await needs.get(principal, need_id)
+        if not needs.is_poster(principal, need):
+            raise Forbidden()
         lists = await self._form_lists(request)
         body, errors = need_body(data, lists, NeedUpdate)
         status_code = 422
@@ -331,7 +333,7 @@ class NeedsPages(Controller):
     ) -> Response:
         principal.require(*TTO_ROLES)
         need = await needs.get(principal, need_id)
-        lists = (await request.form()).multi_items()
+        lists = list((await request.form()).multi_items())
         listing_ids = [v for k, v in lists if k == "listing_ids" and v]
         errors: dict[str, str] = {}
         body: dict = {"proposal": data.get("proposal", "").strip(), "listing_ids": listing_ids, "timeline": data.get("timeline", "")}
