@@ -113,7 +113,7 @@ NEED_KIND_LABELS = {NeedKind.need: N_("Company need"), NeedKind.challenge: N_("C
 VISIBILITY_LABELS = {Visibility.public: N_("Public"), Visibility.invited: N_("Invited institutions only")}
 NEED_ACTION_LABELS = {"publish": N_("Publish the need"), "close": N_("Close for responses")}
 RESPONSE_STATE_LABELS = {
-    ResponseState.submitted: N_("Submitted"),
+    ResponseState.submitted: N_("Awaiting a decision"),
     ResponseState.shortlisted: N_("Shortlisted"),
     ResponseState.selected: N_("Selected"),
     ResponseState.not_selected: N_("Not selected"),
