@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Iterable
+from collections.abc import Iterable
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
