@@ -37,6 +37,8 @@ from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, NotAuthenticated
 from marketplace.matching.api import MatchingApi, provide_matching
+from marketplace.matching.needs_api import NeedsApi, RecommendationsApi, provide_needs
+from marketplace.matching.needs_pages import NeedsPages
 from marketplace.matching.pages import MatchingPages
 from marketplace.matching.thread_api import ThreadApi, provide_threads, sized_for
 from marketplace.matching.thread_pages import ThreadPages
@@ -195,7 +197,7 @@ def create_app(settings: Settings) -> Litestar:
             await search.wait_healthy()
             await search.warm_up()
             # Index settings live in code (search.services.INDEX_SETTINGS); apply them every start.
-            await search.apply_settings()
+            await search.apply_all_settings()
             worker = asyncio.create_task(run_worker(settings)) if settings.run_worker_in_app else None
             yield
             if worker:
@@ -226,6 +228,7 @@ def create_app(settings: Settings) -> Litestar:
             SavedSearchApi, SavedSearchPages, NotificationsApi, NotificationPages, MatchingApi, MatchingPages,
             # Threads take files: their requests may be as large as the attachment limits allow.
             sized_for(ThreadApi, settings), sized_for(ThreadPages, settings),
+            NeedsApi, RecommendationsApi, NeedsPages,
             *static_routers,
         ],
         lifespan=[lifespan],
@@ -239,6 +242,7 @@ def create_app(settings: Settings) -> Litestar:
             "saved_searches": Provide(provide_saved_searches),
             "matching": Provide(provide_matching),
             "threads": Provide(provide_threads),
+            "needs": Provide(provide_needs),
         },
         middleware=[
             CookieBackendConfig(

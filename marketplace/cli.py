@@ -188,41 +188,57 @@ async def _with_search(settings: Settings, action):
         await engine.dispose()
 
 
+def _indexes():
+    """Every registered search index; the domains that own one register it at import."""
+    import marketplace.matching.services  # noqa: F401  (registers the needs index)
+    from marketplace.search.services import INDEXES
+
+    return list(INDEXES.values())
+
+
+RECORDS = {"listing": "published listing(s)", "need": "open public need(s)"}
+
+
 @search.command("reindex")
 def search_reindex() -> None:
-    """Rebuild the listings index into a new index and swap it in; search keeps answering."""
+    """Rebuild each search index (listings, needs) into a new index and swap it in; search keeps answering."""
     from marketplace.db import run_migrations
     from marketplace.search.services import ReindexBusy, reindex
 
     with services(Settings()) as settings:
         run_migrations(settings.database_url)
-        try:
-            report = asyncio.run(_with_search(settings, reindex))
-        except ReindexBusy as busy:
-            raise click.ClickException(str(busy)) from None
-    click.echo(
-        f"Rebuilt {report.index} with {report.documents} published listing(s) and swapped it in; "
-        f"{report.requeued} recent change(s) queued again for the relay."
-    )
+        for index in _indexes():
+            try:
+                report = asyncio.run(_with_search(settings, lambda s, e, index=index: reindex(s, e, index=index)))
+            except ReindexBusy as busy:
+                raise click.ClickException(str(busy)) from None
+            click.echo(
+                f"Rebuilt {report.index} with {report.documents} {RECORDS.get(index.entity_type, 'record(s)')} and "
+                f"swapped it in; {report.requeued} recent change(s) queued again for the relay."
+            )
 
 
 @search.command("check")
 @click.option("--show", default=10, show_default=True, help="How many ids of each kind of drift to list.")
 def search_check(show: int) -> None:
-    """Report drift between PostgreSQL and the listings index; exit status 1 when they differ."""
+    """Report drift between PostgreSQL and each search index; exit status 1 when any differs."""
     from marketplace.search.services import check
 
+    drift = pending = False
     with services(Settings()) as settings:
-        report = asyncio.run(_with_search(settings, check))
-    click.echo(f"{report.index}: {report.documents} document(s); PostgreSQL: {report.listings} published listing(s)")
-    click.echo(f"missing: {len(report.missing)}  extra: {len(report.extra)}  outdated: {len(report.outdated)}")
-    for name in ("missing", "extra", "outdated"):
-        ids = getattr(report, name)
-        if ids and show:
-            click.echo(f"  {name}: {', '.join(ids[:show])}{' …' if len(ids) > show else ''}")
+        for index in _indexes():
+            report = asyncio.run(_with_search(settings, lambda s, e, index=index: check(s, e, index=index)))
+            records = RECORDS.get(index.entity_type, "record(s)")
+            click.echo(f"{report.index}: {report.documents} document(s); PostgreSQL: {report.listings} {records}")
+            click.echo(f"missing: {len(report.missing)}  extra: {len(report.extra)}  outdated: {len(report.outdated)}")
+            for name in ("missing", "extra", "outdated"):
+                ids = getattr(report, name)
+                if ids and show:
+                    click.echo(f"  {name}: {', '.join(ids[:show])}{' …' if len(ids) > show else ''}")
+            drift, pending = drift or report.drift, report.pending
     click.echo(f"outbox: {report.pending} pending, {report.failing} of them failed at least once")
-    if report.drift:
-        hint = "the relay has not sent everything yet; " if report.pending else ""
+    if drift:
+        hint = "the relay has not sent everything yet; " if pending else ""
         click.echo(f"Drift: {hint}`marketplace search reindex` rebuilds the index.", err=True)
         sys.exit(1)
-    click.echo("The index matches PostgreSQL.")
+    click.echo("The indexes match PostgreSQL.")

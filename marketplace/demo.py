@@ -108,7 +108,8 @@ async def load_demo_data(session: AsyncSession) -> bool:
             created_by_user_id=author,
         )
     await session.flush()
-    from marketplace.matching.demo import load_demo_requests
+    from marketplace.matching.demo import load_demo_needs, load_demo_requests
 
     await load_demo_requests(session, [org.id for org in orgs[1:4]], now)
+    await load_demo_needs(session, [org.id for org in orgs[1:4]], now)
     return True

@@ -54,6 +54,12 @@ NAVIGATION = (
         "Matches", "/match-requests",
         frozenset({Role.company_admin, Role.company_member, Role.inventor, Role.platform_admin, Role.platform_analyst}),
     ),
+    # A company lands on its own needs; everyone else on the open needs and challenges.
+    NavItem("Needs", "/needs/mine", frozenset({Role.company_admin, Role.company_member})),
+    NavItem(
+        "Needs", "/needs",
+        frozenset({Role.tto_manager, Role.tto_staff, Role.inventor, Role.platform_admin, Role.platform_analyst}),
+    ),
     NavItem("Review", "/review", frozenset({Role.tto_manager, Role.tto_staff})),
     NavItem("Import", "/listings/import", frozenset({Role.tto_manager, Role.tto_staff})),
     NavItem("Organizations", "/organizations", frozenset({Role.platform_admin, Role.platform_analyst})),

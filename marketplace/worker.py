@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from marketplace.config import Settings
 from marketplace.db import make_engine, make_sessionmaker
+from marketplace.matching.needs import expire_job
 from marketplace.matching.services import reminder_job
 from marketplace.notifications.services import email_job
 from marketplace.search.models import OUTBOX_CHANNEL
@@ -53,6 +54,8 @@ JOBS: list[Job] = [
     Job("remind_match_request_deadlines", 600, reminder_job),
     # Queued e-mails (match events and messages) leave within a few seconds of their commit.
     Job("send_queued_emails", 5, email_job),
+    # Needs whose deadline has passed close (and leave the needs index) within ten minutes.
+    Job("close_expired_needs", 600, expire_job),
 ]
 
 

@@ -128,3 +128,51 @@ def match_form(**overrides) -> dict:
     }
     form.update(overrides)
     return form
+
+
+def need_body(**overrides) -> dict:
+    """A company's need, as the API takes it (deadline a month ahead)."""
+    from datetime import date, timedelta
+
+    body = {
+        "title": "寻求肝癌早期诊断试剂合作",
+        "problem": "我司计划开发基于血液的肝癌早期筛查试剂盒，寻求具备外泌体或液体活检技术的医院团队合作，需有临床样本验证数据。",
+        "therapeutic_areas": ["oncology"],
+        "wanted": ["patent", "ivd_reagent"],
+        "budget_min_fen": 100_000_000,
+        "budget_max_fen": 300_000_000,
+        "deadline": (date.today() + timedelta(days=30)).isoformat(),  # far enough for any time zone
+        "visibility": "public",
+    }
+    body.update(overrides)
+    return body
+
+
+def need_form(**overrides) -> dict:
+    """The same need as the need form sends it (budget in 万元; list fields as lists)."""
+    from datetime import date, timedelta
+
+    form = {
+        "title": "寻求肝癌早期诊断试剂合作",
+        "problem": "我司计划开发基于血液的肝癌早期筛查试剂盒，寻求医院团队合作。",
+        "areas": ["oncology"],
+        "wanted": ["patent"],
+        "budget_min": "100",
+        "budget_max": "300",
+        "deadline": (date.today() + timedelta(days=30)).isoformat(),  # far enough for any time zone
+        "visibility": "public",
+    }
+    form.update(overrides)
+    return form
+
+
+def response_body(listing_id, **overrides) -> dict:
+    body = {
+        "proposal": "本院外泌体miRNA检测方法已完成300例临床样本验证，可授权并联合开发。",
+        "listing_ids": [str(listing_id)],
+        "budget_min_fen": 150_000_000,
+        "budget_max_fen": 250_000_000,
+        "timeline": "三个月内完成技术转移",
+    }
+    body.update(overrides)
+    return body

@@ -331,10 +331,10 @@ async def test_competing_relays_never_send_one_listing_out_of_order(client, db, 
     claimed, release = asyncio.Event(), asyncio.Event()
 
     class Slow(OutboxRelay):
-        async def send(self, session, batch):
+        async def send(self, session, batch, index=None):
             claimed.set()
             await release.wait()
-            return await super().send(session, batch)
+            return await super().send(session, batch, index)
 
     slow = asyncio.create_task(Slow(sessionmaker, search, batch_size=1).run_once())
     await asyncio.wait_for(claimed.wait(), 10)

@@ -20,13 +20,14 @@ from marketplace.accounts.services import AccountService
 from marketplace.catalog import spreadsheets
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.catalog.services import seed_listing
-from marketplace.matching.schemas import MatchRequestCreate
+from marketplace.matching.needs import NeedService
+from marketplace.matching.schemas import MatchRequestCreate, NeedCreate, ResponseCreate
 from marketplace.matching.services import MatchingService
 from marketplace.matching.thread_models import ThreadAttachment
 from marketplace.matching.threads import IncomingFile, ThreadService
 from marketplace.notifications.services import NotificationService
 from marketplace.search.services import SavedSearchService
-from tests.catalog_data import match_body, match_form, result_body, result_form
+from tests.catalog_data import match_body, match_form, need_body, need_form, response_body, result_body, result_form
 from tests.helpers import (
     ROLE_KIND,
     Route,
@@ -219,6 +220,75 @@ def sets_response_days(ok: int):
     return expect
 
 
+# ----- needs -------------------------------------------------------------------------------------
+
+
+async def _need(db, world: World, relation: str, *, publish: bool) -> uuid.UUID:
+    """A need of the own company ("own") or another one, a draft unless published."""
+    email = world.emails[Role.company_member] if relation == "own" else "admin@company.other.test"
+    principal = await world.principal(db, email)
+    service = NeedService(db)
+    need = await service.create(principal, msgspec.convert(need_body(), NeedCreate))
+    if publish:
+        await service.transition(principal, need.id, "publish")
+    await db.commit()
+    return need.id
+
+
+async def draft_need_of(db, world: World, role: Role, relation: str) -> dict:
+    return {"need": await _need(db, world, relation, publish=False)}
+
+
+def sees_draft_need(ok: int, *, act: bool = False):
+    """A draft is its company's (and the platform's, to read); acting on it is the company's."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role in (Role.platform_admin, Role.platform_analyst):
+            return 403 if act else ok
+        return ok if relation == "own" and role in COMPANY else 404
+
+    return expect
+
+
+async def open_need_for_response(db, world: World, role: Role, relation: str) -> dict:
+    """An open public need of the own or another company, and a published listing of the caller's
+    own institution (the world's own institution for other kinds) for the body to propose."""
+    need_id = await _need(db, world, relation, publish=True)
+    listing = await seed_listing(
+        db, world.orgs["institution/own"].id, msgspec.convert(result_body(), ListingCreate), status="published"
+    )
+    await db.commit()
+    world.scratch["listing"] = listing.id
+    return {"need": need_id}
+
+
+async def response_of(db, world: World, role: Role, relation: str) -> dict:
+    """An open need of the own (other) company with a response of the own (other) institution."""
+    need_id = await _need(db, world, relation, publish=True)
+    org = world.orgs[f"institution/{relation}"]
+    listing = await seed_listing(db, org.id, msgspec.convert(result_body(), ListingCreate), status="published")
+    tto = world.emails[Role.tto_staff] if relation == "own" else "admin@institution.other.test"
+    response = await NeedService(db).respond(
+        await world.principal(db, tto), need_id, msgspec.convert(response_body(listing.id), ResponseCreate)
+    )
+    await db.commit()
+    return {"need": need_id, "response": response.id}
+
+
+def poster_decides(ok: int):
+    """The posting company's people decide on responses; the responding institution sees its own
+    but may not (403), platform roles never act for a party (403); others do not see it (404)."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role in (Role.platform_admin, Role.platform_analyst):
+            return 403
+        if relation == "other":
+            return 404
+        return ok if role in COMPANY else 403
+
+    return expect
+
+
 TTO = (Role.tto_manager, Role.tto_staff)
 COMPANY = (Role.company_admin, Role.company_member)
 INSTITUTION_PEOPLE = (Role.tto_manager, Role.tto_staff, Role.inventor)
@@ -308,6 +378,29 @@ API_ROUTES = [
         prepare=token_of,
     ),
     # Saved searches: personal to the company member who saved them.
+    Route("GET", "/api/v1/needs", any_role(200)),
+    Route("POST", "/api/v1/needs", only(201, *COMPANY, Role.platform_admin), body=lambda w, r, rel: need_body()),
+    Route("GET", "/api/v1/needs/{need}", sees_draft_need(200), prepare=draft_need_of),
+    Route(
+        "PATCH", "/api/v1/needs/{need}", sees_draft_need(200, act=True), prepare=draft_need_of,
+        body=lambda w, r, rel: {"title": "改过的需求"},
+    ),
+    Route(
+        "POST", "/api/v1/needs/{need}/transitions", sees_draft_need(200, act=True), prepare=draft_need_of,
+        body=lambda w, r, rel: {"action": "publish"},
+    ),
+    # An open public need: everyone may list its responses (each sees only its share: test_needs.py).
+    Route("GET", "/api/v1/needs/{need}/responses", any_role(200), prepare=response_of),
+    Route(
+        "POST", "/api/v1/needs/{need}/responses", only(201, *TTO), prepare=open_need_for_response,
+        body=lambda w, r, rel: response_body(w.scratch["listing"]),
+    ),
+    Route(
+        "POST", "/api/v1/needs/{need}/responses/{response}/transitions", poster_decides(200), prepare=response_of,
+        body=lambda w, r, rel: {"action": "shortlist"},
+    ),
+    Route("GET", "/api/v1/recommendations", any_role(400)),  # without ?need= or ?listing=
+    Route("GET", "/api/v1/recommendations?listing={listing}", any_role(200), prepare=published_listing),
     Route("GET", "/api/v1/saved-searches", only(200, *COMPANY)),
     Route("POST", "/api/v1/saved-searches", only(201, *COMPANY), body=new_saved_search),
     Route("GET", "/api/v1/saved-searches/{saved}", own_saved_search(200), prepare=saved_search_of),
@@ -422,6 +515,30 @@ PAGE_ROUTES = [
         prepare=attachment_of,
     ),
     Route("GET", "/companies/{company}", any_role(200), anonymous=200, prepare=company_of),
+    # Needs pages.
+    Route("GET", "/needs", any_role(200), anonymous=302),
+    Route("GET", "/needs/mine", only(200, *COMPANY, Role.platform_admin, Role.platform_analyst), anonymous=302),
+    Route("GET", "/needs/new", only(200, *COMPANY, Role.platform_admin), anonymous=302),
+    Route("POST", "/needs", only(302, *COMPANY, Role.platform_admin), anonymous=302, body=lambda w, r, rel: need_form()),
+    Route("GET", "/needs/{need}", sees_draft_need(200), anonymous=302, prepare=draft_need_of),
+    Route("GET", "/needs/{need}/edit", sees_draft_need(200, act=True), anonymous=302, prepare=draft_need_of),
+    Route(
+        "POST", "/needs/{need}", sees_draft_need(302, act=True), anonymous=302, prepare=draft_need_of,
+        body=lambda w, r, rel: need_form(title="改过的需求"),
+    ),
+    Route(
+        "POST", "/needs/{need}/transitions", sees_draft_need(302, act=True), anonymous=302, prepare=draft_need_of,
+        body=lambda w, r, rel: {"action": "publish"},
+    ),
+    Route(
+        "POST", "/needs/{need}/responses", only(302, *TTO), anonymous=302, prepare=open_need_for_response,
+        body=lambda w, r, rel: {"proposal": "本院可提供该技术。", "listing_ids": str(w.scratch["listing"])},
+    ),
+    Route(
+        "POST", "/needs/{need}/responses/{response}/transitions", poster_decides(302), anonymous=302,
+        prepare=response_of, body=lambda w, r, rel: {"action": "shortlist"},
+    ),
+    Route("GET", "/listings/{listing}/needs", only(200, *TTO), anonymous=302, prepare=published_listing),
     Route("GET", "/saved-searches", only(200, *COMPANY), anonymous=302),
     Route("POST", "/saved-searches", only(302, *COMPANY), anonymous=302, body=new_saved_search),
     Route(

@@ -241,6 +241,11 @@ class AccountService:
         rows = await self.session.scalars(select(Organization).where(Organization.id.in_(ids)))
         return {org.id: org for org in rows}
 
+    async def directory(self, kind: str) -> list[Organization]:
+        """Every organization of a kind, by name (names are public): to choose one in a form."""
+        stmt = select(Organization).where(Organization.kind == kind).order_by(Organization.name_zh)
+        return list((await self.session.scalars(stmt)).all())
+
     async def public_organization(self, organization_id: uuid.UUID, kind: str | None = None) -> Organization:
         org = (await self.public_organizations({organization_id})).get(organization_id)
         if org is None or (kind and org.kind != kind):

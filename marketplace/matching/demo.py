@@ -143,3 +143,141 @@ async def _pick_listing(
             continue
         return listing.id
     raise LookupError(f"no demo listing for {item}")
+
+
+# ===== demo needs and challenges ==================================================================
+
+ADMIN = "admin@demo.example"
+
+
+@dataclass(frozen=True)
+class DemoResponse:
+    institution: int  # index among the three foundation institutions
+    listing: str | None  # the proposed listing's title; None: the institution's first published listing
+    then: str | None = None  # shortlist | select | decline | withdraw
+
+
+@dataclass(frozen=True)
+class DemoNeed:
+    poster: str  # e-mail of the posting person (the platform admin posts challenges)
+    title: str
+    problem: str
+    areas: tuple[str, ...]
+    wanted: tuple[str, ...]
+    days_left: int
+    budget_wan: tuple[int | None, int | None] = (None, None)
+    publish: bool = True
+    behalf: str | None = None  # a challenge for this company (an e-mail of one of its people)
+    invited: tuple[int, ...] = ()  # invited-only, for these institutions
+    responses: tuple[DemoResponse, ...] = ()
+    close: str | None = None  # the poster closes it early, with this reason
+    expect: str | None = None  # the listing recommendations should rank in its top 5 (tests)
+
+
+NEEDS = [
+    DemoNeed(XINGHE, "寻求可视喉镜技术许可", "我司为麻醉与急救器械企业，拟引进可视喉镜相关专利或成熟产品技术，用于困难气道管理产品线，要求具备样机与临床使用数据。",
+             ("anesthesia",), ("device", "patent"), 30, (100, 300),
+             responses=(DemoResponse(0, "双镜头可视喉镜"),), expect="双镜头可视喉镜"),
+    DemoNeed(RUIJIAN, "征集阿尔茨海默病血液早期筛查检测试剂", "面向社区筛查场景，寻求基于血浆标志物（如p-tau217）的阿尔茨海默病早期筛查检测试剂盒技术，需有回顾性队列验证数据，可许可或联合开发。",
+             ("neurology",), ("ivd_reagent", "patent"), 45, (200, 500),
+             responses=(DemoResponse(1, None, "shortlist"), DemoResponse(2, None, "withdraw")),
+             expect="基于血浆p-tau217的阿尔茨海默病早期筛查检测试剂盒（化学发光法）"),
+    DemoNeed(XINGHE, "系统性红斑狼疮CAR-T细胞治疗合作开发", "我司细胞治疗管线拟拓展自身免疫病适应证，寻求针对系统性红斑狼疮的CAR-T细胞治疗候选药物及研究者发起的临床研究合作。",
+             ("immunology",), ("drug_candidate",), 60, (500, 2000),
+             responses=(DemoResponse(2, "用于系统性红斑狼疮的CD19/BCMA双靶点CAR-T细胞"),),
+             expect="用于系统性红斑狼疮的CD19/BCMA双靶点CAR-T细胞"),
+    DemoNeed(RUIJIAN, "脓毒症预后分层检测试剂", "寻求可用于急诊与重症场景的脓毒症预后分层快速检测试剂（POCT优先），需有多中心临床数据支持注册申报。",
+             ("critical_care", "infectious"), ("ivd_reagent",), 20, (80, 200),
+             expect="基于高敏心肌损伤标志物的脓毒症预后分层检测试剂盒（微流控芯片法）"),
+    DemoNeed(ADMIN, "揭榜挂帅：膝骨关节炎个性化3D打印关节假体", "平台受企业委托发布揭榜任务：面向膝骨关节炎患者，征集个性化3D打印人工膝关节假体技术，揭榜团队需具备设计、制造与临床验证能力。",
+             ("orthopedics",), ("device",), 90, (1000, 3000), behalf=XINGHE,
+             responses=(DemoResponse(2, "用于膝骨关节炎的个性化3D打印人工膝关节假体", "shortlist"),),
+             expect="用于膝骨关节炎的个性化3D打印人工膝关节假体"),
+    DemoNeed(XINGHE, "肿瘤早期临床研究型病房（1期临床试验）", "我司创新药即将进入首次人体试验，寻求具备肿瘤早期临床经验的研究型病房与1期临床试验机构，约需24张床位、为期6个月。",
+             ("oncology",), ("research_ward", "trial_site"), 25, (300, 600),
+             expect="钱塘大学附属第一医院研究型病房（肿瘤早期临床）"),
+    DemoNeed(RUIJIAN, "儿童哮喘专病队列数据合作（定向邀请）", "拟开展儿童哮喘伴随诊断产品研发，定向邀请具备儿童哮喘专病队列与样本库的医院开展数据与样本合作。",
+             ("pediatrics", "respiratory"), ("disease_cohort", "clinical_data"), 40, invited=(0, 2)),
+    DemoNeed(XINGHE, "肝癌早期诊断试剂合作（草稿）", "拟开发基于血液外泌体的肝癌早期筛查试剂盒，寻求医院团队合作。", ("oncology", "digestive"),
+             ("ivd_reagent",), 50, publish=False),
+    DemoNeed(RUIJIAN, "眼底照相青光眼AI筛查软件", "寻求可用于体检中心的眼底照相青光眼人工智能筛查软件，需具备二类或三类医疗器械注册路径规划。",
+             ("ophthalmology",), ("software",), 30, responses=(DemoResponse(1, None, "decline"),),
+             close="已与其他合作方达成意向，提前结束征集。"),
+    DemoNeed(XINGHE, "炎症性肠病真实世界研究数据合作", "为支持新适应证申报，寻求炎症性肠病多中心真实世界研究数据集或专病队列合作，需符合数据合规要求。",
+             ("digestive",), ("clinical_data", "disease_cohort"), 35, (100, 200),
+             responses=(DemoResponse(0, "炎症性肠病多中心真实世界研究数据集", "select"), DemoResponse(1, None))),
+]
+
+
+def demo_need_states() -> tuple[dict[str, int], dict[str, int]]:
+    """How many demo needs end in each state, and responses in each state."""
+    needs: dict[str, int] = {}
+    responses: dict[str, int] = {}
+    for item in NEEDS:
+        selected = any(r.then == "select" for r in item.responses)
+        state = "awarded" if selected else "closed" if item.close else "open" if item.publish else "draft"
+        needs[state] = needs.get(state, 0) + 1
+        for r in item.responses:
+            end = {"shortlist": "shortlisted", "select": "selected", "decline": "not_selected", "withdraw": "withdrawn"}.get(
+                r.then or "", "not_selected" if selected else "submitted"
+            )
+            responses[end] = responses.get(end, 0) + 1
+    return needs, responses
+
+
+async def load_demo_needs(session: AsyncSession, institution_ids: list[uuid.UUID], now: datetime) -> int:
+    """Make NEEDS through the service, with their responses and decisions."""
+    from marketplace.matching.needs import NeedService
+    from marketplace.matching.schemas import NeedCreate, ResponseCreate
+
+    accounts = AccountService(session)
+    service = NeedService(session)
+
+    async def principal(email: str):
+        return await accounts.principal_for_user((await accounts.user_by_email(email)).id)
+
+    today = china_date(now)
+    nda = await service.catalog.current_nda_version()
+    for item in NEEDS:
+        poster = await principal(item.poster)
+        low, high = item.budget_wan
+        behalf = (await principal(item.behalf)).organization_id if item.behalf else None
+        data = NeedCreate(
+            title=item.title, problem=item.problem, therapeutic_areas=list(item.areas), wanted=list(item.wanted),
+            budget_min_fen=None if low is None else low * 1_000_000,
+            budget_max_fen=None if high is None else high * 1_000_000,
+            deadline=today + timedelta(days=item.days_left), visibility="invited" if item.invited else "public",
+            invited_institution_ids=[institution_ids[i] for i in item.invited], on_behalf_of_id=behalf,
+        )
+        need = await service.create(poster, data, now=now)
+        if not item.publish:
+            continue
+        await service.transition(poster, need.id, "publish", now=now)
+        made = []
+        for answer in item.responses:  # every response first, then the decisions
+            tto = await principal(TTO[answer.institution])
+            listing = await _listing_for(service.catalog, tto, institution_ids[answer.institution], answer.listing)
+            response = await service.respond(tto, need.id, ResponseCreate(
+                proposal="本院团队在该方向有成熟成果与临床数据，可提供技术许可并联合开展后续开发与验证。",
+                listing_ids=[listing], timeline="三个月内完成技术对接",
+            ), now=now)
+            made.append((answer, tto, response))
+        for answer, tto, response in made:
+            if answer.then:
+                actor = tto if answer.then == "withdraw" else poster
+                await service.move_response(
+                    actor, need.id, response.id, answer.then, nda_version=nda if answer.then == "select" else None, now=now
+                )
+        if item.close:
+            await service.transition(poster, need.id, "close", item.close, now=now)
+    service.outgoing = []  # demo data sends no e-mail
+    await session.flush()
+    return len(NEEDS)
+
+
+async def _listing_for(catalog: CatalogService, viewer, institution_id: uuid.UUID, title: str | None) -> uuid.UUID:
+    found, _total = await catalog.search(viewer, institution_id=institution_id, status=Status.published, page_size=1000)
+    for listing in sorted(found, key=lambda x: x.title_zh):
+        if title is None or listing.title_zh == title:
+            return listing.id
+    raise LookupError(f"no demo listing {title!r}")

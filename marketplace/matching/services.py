@@ -370,6 +370,56 @@ class MatchingService:
         await self.events.step(request, "created", Side.company)
         return request
 
+    async def open_from_need(
+        self,
+        principal: Principal,
+        *,
+        company_id: uuid.UUID,
+        listing_id: uuid.UUID,
+        nda_version: int,
+        purpose: str,
+        timeline: str,
+        budget: tuple[int | None, int | None],
+        message: str,
+        need_response_id: uuid.UUID,
+        now: datetime,
+    ) -> MatchRequest:
+        """A need's poster selected an institution's response (marketplace/matching/needs.py):
+        the match opens in `negotiating` on the response's first listing, since the institution
+        proposed it and the poster chose it. It passes through submitted and accepted, as the
+        state table and the database trigger allow, and grants the company the listing's
+        confidential details under the NDA version the selecting person accepted. A request the
+        company already has open on that listing is used as it stands instead of a second one."""
+        existing = await self._open_request(listing_id, company_id)
+        if existing is not None:
+            return await self.session.get_one(MatchRequest, existing)
+        listing = (await self.catalog.listing_refs({listing_id}))[listing_id]
+        institution = await self.accounts.public_organization(listing.institution_id)
+        low, high = budget
+        request = MatchRequest(
+            listing_id=listing.id, institution_id=listing.institution_id, company_id=company_id,
+            requested_by_user_id=principal.user_id, state=State.submitted,
+            engagement_type=ENGAGEMENTS_BY_KIND[ListingKind(listing.kind)][0],
+            purpose=purpose, timeline=timeline or "—", budget_min_fen=low, budget_max_fen=high, message=message,
+            nda_version=nda_version, nda_accepted_at=now, submitted_at=now, state_changed_at=now,
+        )
+        self._start_clock(request, institution.response_working_days, now)
+        self.session.add(request)
+        await self.session.flush()
+        await self._record(
+            "match_request_created", principal, request, now, after=request.state, nda_version=nda_version,
+            need_response_id=need_response_id,
+        )
+        for target in (State.accepted, State.negotiating):
+            await self._enter(request, target, answered=True, now=now)
+            await self.session.flush()  # one step at a time, as the trigger checks each
+        await self._record(
+            "match_request_opened_from_need", principal, request, now, before=State.submitted, after=request.state,
+            need_response_id=need_response_id,
+        )
+        await self._sync_confidential_access(request, principal.user_id, now)
+        return request
+
     async def transition(
         self,
         principal: Principal,

@@ -255,6 +255,46 @@ async def published_documents(session: AsyncSession, page_size: int = 1000) -> A
         after = uuid.UUID(page[-1]["id"])
 
 
+# ----- the registry of indexes -------------------------------------------------------------------
+#
+# Every index that the outbox feeds: the listings index (below) and those later domains register at
+# import (matching's needs), so that search never imports them. The relay, reindex and check handle
+# every registered index the same way: documents are built at send time by the index's own function,
+# which answers only for the ids that the index should hold (any other id is deleted from it).
+
+DocumentsById = Callable[[AsyncSession, Iterable[uuid.UUID]], Awaitable[dict[uuid.UUID, dict[str, Any]]]]
+AllDocuments = Callable[..., AsyncIterator[list[dict[str, Any]]]]
+
+
+@dataclass(frozen=True)
+class SearchIndex:
+    entity_type: str  # outbox rows' entity_type (search.models.EntityType)
+    name: str  # the index's name before the engine's prefix
+    settings: dict[str, Any]  # in Meilisearch's JSON shape
+    documents: DocumentsById  # documents for those ids that belong in the index
+    all_documents: AllDocuments  # every document, a page at a time: all_documents(session, page_size)
+
+
+INDEXES: dict[str, SearchIndex] = {}
+
+
+def register_index(
+    entity_type: str, name: str, settings: dict[str, Any], documents: DocumentsById, all_documents: AllDocuments
+) -> SearchIndex:
+    """Called at import by the domain whose records an index holds; idempotent."""
+    index = SearchIndex(str(EntityType(entity_type)), name, settings, documents, all_documents)
+    INDEXES[index.entity_type] = index
+    return index
+
+
+async def enqueue(session: AsyncSession, entity_type: str, ids: Iterable[uuid.UUID], op: str = OutboxOp.upsert) -> None:
+    """Outbox rows for these records, in the caller's transaction: the relay sends what PostgreSQL
+    holds when it sends, so one row per change is enough whatever the change was."""
+    rows = [{"entity_type": str(EntityType(entity_type)), "entity_id": key, "op": str(op)} for key in dict.fromkeys(ids)]
+    if rows:
+        await session.execute(insert(_outbox), rows)
+
+
 # ----- the engine --------------------------------------------------------------------------------
 
 
@@ -336,28 +376,39 @@ class SearchEngine:
     async def index_exists(self, uid: str) -> bool:
         return await self.client.get_raw_index(uid) is not None
 
-    async def create_index(self, uid: str) -> None:
-        """A new index with the listings' primary key and settings (settings first: cheaper than
-        re-indexing documents afterwards)."""
+    async def create_index(self, uid: str, settings: dict[str, Any] | None = None) -> None:
+        """A new index with the primary key `id` and its settings (the listings' unless given;
+        settings first: cheaper than re-indexing documents afterwards)."""
         await self.client.create_index(uid, primary_key="id", timeout_in_ms=int(self.task_timeout * 1000))
         if not await self.index_exists(uid):
             raise RuntimeError(f"Meilisearch did not create index {uid}")
-        await self.apply_settings(uid)
+        await self.apply_settings(uid, settings=settings)
 
-    async def apply_settings(self, uid: str | None = None, timeout: float | None = None) -> None:
-        """Apply INDEX_SETTINGS (creating the index when missing); on an index with documents
-        Meilisearch re-indexes, so allow it time."""
+    async def apply_settings(
+        self, uid: str | None = None, timeout: float | None = None, settings: dict[str, Any] | None = None
+    ) -> None:
+        """Apply the settings (INDEX_SETTINGS unless given), creating the index when missing; on an
+        index with documents Meilisearch re-indexes, so allow it time."""
         uid = uid or self.listings_index
         if not await self.index_exists(uid):
             await self.client.create_index(uid, primary_key="id", timeout_in_ms=int(self.task_timeout * 1000))
-        task = await self.client.index(uid).update_settings(MeilisearchSettings.model_validate(INDEX_SETTINGS))
-        await self.wait(task, timeout)
+        model = MeilisearchSettings.model_validate(settings or INDEX_SETTINGS)
+        await self.wait(await self.client.index(uid).update_settings(model), timeout)
 
-    async def ensure_index(self, uid: str | None = None) -> None:
+    async def apply_all_settings(self) -> None:
+        """Every registered index's settings (at start-up)."""
+        for index in INDEXES.values():
+            await self.apply_settings(self.index_name(index.name), settings=index.settings)
+
+    async def ensure_index(self, uid: str | None = None, settings: dict[str, Any] | None = None) -> None:
         """Create the index with its settings unless it exists (the worker may write first)."""
         uid = uid or self.listings_index
         if not await self.index_exists(uid):
-            await self.create_index(uid)
+            await self.create_index(uid, settings)
+
+    async def ensure_indexes(self) -> None:
+        for index in INDEXES.values():
+            await self.ensure_index(self.index_name(index.name), index.settings)
 
     async def delete_index(self, uid: str) -> None:
         if await self.index_exists(uid):
@@ -399,6 +450,7 @@ class SearchEngine:
 _ORGANIZATION_FIELDS = ("name_zh", "name_en", "city", "gcp_certified", "ethics_alliance_member")
 _outbox = OutboxEntry.__table__
 _listings = Listing.__table__
+LISTINGS_INDEX = register_index(EntityType.listing, LISTINGS, INDEX_SETTINGS, listing_documents, published_documents)
 
 
 def install_outbox_listeners() -> None:
@@ -568,15 +620,19 @@ class OutboxRelay:
         self.batch_size = batch_size
 
     async def run_once(self, now: datetime | None = None) -> RelayRound:
-        """One batch. `now` stands for the clock when deciding what is due and when to retry."""
+        """One batch of each registered index. `now` stands for the clock when deciding what is
+        due and when to retry."""
+        report = RelayRound()
         async with self.sessionmaker() as session, session.begin():
-            batch = await self.claim(session, now)
-            if not batch.rows:
-                return RelayRound(deferred=batch.deferred, more=batch.full)
-            outcomes = await self.send(session, batch)
-            report = await self.mark(session, batch, outcomes, now)
-            report.more = batch.full
-            return report
+            for index in INDEXES.values():
+                batch = await self.claim(session, now, index.entity_type)
+                done = RelayRound(deferred=batch.deferred)
+                if batch.rows:
+                    done = await self.mark(session, batch, await self.send(session, batch, index), now)
+                more = report.more or batch.full
+                report += done
+                report.more = more
+        return report
 
     async def drain(self, now: datetime | None = None, max_rounds: int = 100) -> RelayRound:
         """Rounds until nothing due is left (or a round fails, to back off)."""
@@ -588,8 +644,10 @@ class OutboxRelay:
                 break
         return total
 
-    async def claim(self, session: AsyncSession, now: datetime | None = None) -> Batch:
-        pending = (OutboxEntry.processed_at.is_(None), OutboxEntry.entity_type == EntityType.listing)
+    async def claim(
+        self, session: AsyncSession, now: datetime | None = None, entity_type: str = EntityType.listing
+    ) -> Batch:
+        pending = (OutboxEntry.processed_at.is_(None), OutboxEntry.entity_type == entity_type)
         due = await session.scalars(
             select(OutboxEntry.entity_id)
             .where(*pending, OutboxEntry.next_attempt_at <= (now or func.now()))
@@ -627,25 +685,27 @@ class OutboxRelay:
                 rows.setdefault(entity, []).append(row_id)
         return Batch(rows, deferred=len(entities) - len(ours), full=len(due_entities) == self.batch_size)
 
-    async def send(self, session: AsyncSession, batch: Batch) -> dict[uuid.UUID, Outcome]:
-        """Build the documents now, from PostgreSQL, and send them: published listings are added
-        or replaced, every other one is deleted from the index."""
-        documents = await listing_documents(session, batch.rows)
+    async def send(self, session: AsyncSession, batch: Batch, index: SearchIndex | None = None) -> dict[uuid.UUID, Outcome]:
+        """Build the documents now, from PostgreSQL, and send them: records the index should hold
+        (published listings, open public needs) are added or replaced, every other one is deleted."""
+        index = index or LISTINGS_INDEX
+        uid = self.search.index_name(index.name)
+        documents = await index.documents(session, batch.rows)
         gone = [entity for entity in batch.rows if entity not in documents]
         outcomes: dict[uuid.UUID, Outcome] = {}
         if documents:
-            outcomes |= await self._send_upserts(list(documents.values()))
+            outcomes |= await self._send_upserts(list(documents.values()), uid)
         if gone:
             try:
-                task_uid = await self.search.delete([str(entity) for entity in gone])
+                task_uid = await self.search.delete([str(entity) for entity in gone], uid)
                 outcomes |= {entity: Outcome(task_uid, deleted=True) for entity in gone}
             except Exception as error:  # unreachable, refused, timed out, failed: retried later
                 outcomes |= {entity: Outcome(getattr(error, "task_uid", None), _describe(error)) for entity in gone}
         return outcomes
 
-    async def _send_upserts(self, documents: list[dict[str, Any]]) -> dict[uuid.UUID, Outcome]:
+    async def _send_upserts(self, documents: list[dict[str, Any]], uid: str) -> dict[uuid.UUID, Outcome]:
         try:
-            task_uid = await self.search.upsert(documents)
+            task_uid = await self.search.upsert(documents, uid)
             return {uuid.UUID(doc["id"]): Outcome(task_uid) for doc in documents}
         except SearchTaskFailed as failed:
             if len(documents) == 1:
@@ -655,7 +715,7 @@ class OutboxRelay:
         # One bad document must not hold the others back: send them one at a time.
         outcomes: dict[uuid.UUID, Outcome] = {}
         for doc in documents:
-            outcomes |= await self._send_upserts([doc])
+            outcomes |= await self._send_upserts([doc], uid)
         return outcomes
 
     async def mark(
@@ -730,7 +790,7 @@ async def relay_job(settings, sessionmaker: async_sessionmaker[AsyncSession]) ->
         return
     async with search_engine_for(settings) as search:
         try:
-            await search.ensure_index()
+            await search.ensure_indexes()
         except Exception as error:  # unreachable: the relay records it on the rows and backs off
             log.debug("search index not checked: %s", _describe(error))
         done = await OutboxRelay(sessionmaker, search).drain()
@@ -772,11 +832,13 @@ async def reindex(
     *,
     page_size: int = 1000,
     before_swap: Callable[[str], Awaitable[None]] | None = None,
+    index: SearchIndex | None = None,
 ) -> ReindexReport:
-    """Rebuild the listings index from PostgreSQL into `<live>_<timestamp>` and swap it with the
-    live one in a single Meilisearch task, so search answers from a complete index throughout;
-    then delete the old one and queue recent changes again so none is lost in the switch."""
-    live = search.listings_index
+    """Rebuild an index (the listings' unless given) from PostgreSQL into `<live>_<timestamp>` and
+    swap it with the live one in a single Meilisearch task, so search answers from a complete index
+    throughout; then delete the old one and queue recent changes again so none is lost in the switch."""
+    index = index or LISTINGS_INDEX
+    live = search.index_name(index.name)
     async with sessionmaker() as guard:
         # One reindex of an index at a time: a transaction-level advisory lock, held by this
         # otherwise idle transaction and released when it ends, however the reindex ends.
@@ -789,13 +851,13 @@ async def reindex(
         for name in await search.index_names():  # a crashed reindex's half-built index
             if leftover.fullmatch(name):
                 await search.delete_index(name)
-        await search.create_index(fresh)
+        await search.create_index(fresh, index.settings)
         count = 0
         async with sessionmaker() as session:
-            async for page in published_documents(session, page_size):
+            async for page in index.all_documents(session, page_size):
                 await search.upsert(page, fresh)
                 count += len(page)
-        await search.ensure_index(live)
+        await search.ensure_index(live, index.settings)
         if before_swap:
             await before_swap(fresh)
         await search.wait(await search.client.swap_indexes([(live, fresh)]))
@@ -835,22 +897,26 @@ class DriftReport:
         return bool(self.missing or self.extra or self.outdated)
 
 
-async def check(sessionmaker: async_sessionmaker[AsyncSession], search: SearchEngine) -> DriftReport:
-    """Compare every published listing's document, as the relay would build it now, with what
-    the live index holds: missing, extra and outdated documents (an organization renamed without
-    its listings re-sent shows up as outdated too)."""
+async def check(
+    sessionmaker: async_sessionmaker[AsyncSession], search: SearchEngine, index: SearchIndex | None = None
+) -> DriftReport:
+    """Compare every document an index (the listings' unless given) should hold, as the relay would
+    build it now, with what the live index holds: missing, extra and outdated documents (an
+    organization renamed without its listings re-sent shows up as outdated too)."""
+    index = index or LISTINGS_INDEX
+    uid = search.index_name(index.name)
     expected: dict[str, dict[str, Any]] = {}
     async with sessionmaker() as session:
-        async for page in published_documents(session):
+        async for page in index.all_documents(session):
             # Through JSON, as Meilisearch gives documents back.
             expected |= {doc["id"]: json.loads(json.dumps(doc)) for doc in page}
         pending, failing = await pending_outbox(session)
     actual: dict[str, dict[str, Any]] = {}
-    if await search.index_exists(search.listings_index):
-        async for doc in search.documents():
+    if await search.index_exists(uid):
+        async for doc in search.documents(uid):
             actual[str(doc.get("id"))] = doc
     return DriftReport(
-        index=search.listings_index,
+        index=uid,
         listings=len(expected),
         documents=len(actual),
         missing=sorted(expected.keys() - actual.keys()),
@@ -1518,7 +1584,11 @@ async def run_alerts(sessionmaker: async_sessionmaker[AsyncSession], search: Sea
         rows = (
             await guard.execute(
                 select(OutboxEntry.id, OutboxEntry.created_at)
-                .where(OutboxEntry.processed_at.is_not(None), OutboxEntry.alerted_at.is_(None))
+                .where(
+                    OutboxEntry.processed_at.is_not(None),
+                    OutboxEntry.alerted_at.is_(None),
+                    OutboxEntry.entity_type == EntityType.listing,  # saved searches look at listings only
+                )
                 .order_by(OutboxEntry.id)
                 .limit(ALERT_CHANGES)
             )

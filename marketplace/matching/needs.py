@@ -1,0 +1,933 @@
+"""Needs and challenges (企业需求, 揭榜挂帅), institutions' responses, and recommendations.
+
+A company member or admin posts a need; a platform admin posts a challenge (a need of kind
+`challenge`, posted by the platform, possibly on behalf of a company). Needs go
+draft → open → closed | awarded along NEED_TRANSITIONS; the deadline passing closes an open need
+(the worker's `close_expired_needs`). An institution's TTO responds to an open need it can see with
+a proposal linking its own published listings; the poster shortlists, declines and selects along
+RESPONSE_TRANSITIONS, and selecting opens a match request in `negotiating` (MatchingService.
+open_from_need) and awards the need. Open public needs are searchable in their own Meilisearch
+index ("needs"), fed by the same outbox and relay as listings through search's registry.
+
+Kept apart from services.py (match requests) by subject: together they would pass 900 lines.
+The only code that writes needs and responses.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import msgspec
+from sqlalchemy import and_, exists, false, func, or_, select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace import i18n
+from marketplace.accounts.models import COMPANY_ROLES, Organization, Role
+from marketplace.accounts.services import AccountService
+from marketplace.audit import services as audit
+from marketplace.audit.models import AuditEvent
+from marketplace.catalog.models import Listing, ListingKind, ResourceType, ResultType, Status
+from marketplace.catalog.services import TTO_ROLES, CatalogService
+from marketplace.config import Settings
+from marketplace.errors import Conflict, DomainError, FieldError, Forbidden, InvalidInput, NotFound, invalid
+from marketplace.i18n import N_
+from marketplace.matching.models import (
+    ACTIVE_RESPONSE_STATES,
+    WANTED_VALUES,
+    Need,
+    NeedInvitation,
+    NeedKind,
+    NeedResponse,
+    NeedState,
+    ResponseState,
+    Visibility,
+)
+from marketplace.matching.schemas import NeedCreate, NeedUpdate, ResponseCreate
+from marketplace.matching.services import MatchingService, china_date, utcnow
+from marketplace.notifications.services import NotificationService, register_email_kind, send_email
+from marketplace.search import services as search
+from marketplace.search.models import EntityType
+from marketplace.tenancy import Principal
+
+log = logging.getLogger(__name__)
+
+INSTITUTION_ROLES = frozenset({Role.tto_manager, Role.tto_staff, Role.inventor})
+
+# ----- the state machines ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    sources: frozenset[str]
+    target: str
+    side: str  # "poster" or "institution": whose step it is
+    reason_required: bool = False
+
+
+# A need: the poster publishes a draft and may close it early; the deadline passing closes it
+# (the worker, as `expire`); selecting a response awards it, also after the deadline, since the
+# deadline ends the call for responses, not the poster's choice. PostgreSQL allows the same moves
+# (migration 0006).
+NEED_TRANSITIONS: dict[str, Step] = {
+    "publish": Step(frozenset({NeedState.draft}), NeedState.open, "poster"),
+    "close": Step(frozenset({NeedState.open}), NeedState.closed, "poster"),
+    "expire": Step(frozenset({NeedState.open}), NeedState.closed, "system"),
+    "award": Step(frozenset({NeedState.open, NeedState.closed}), NeedState.awarded, "system"),
+}
+# A response: the poster shortlists, declines or selects; the institution may withdraw until one
+# is selected. Selecting one declines every other live response of the need.
+RESPONSE_TRANSITIONS: dict[str, Step] = {
+    "shortlist": Step(frozenset({ResponseState.submitted}), ResponseState.shortlisted, "poster"),
+    "select": Step(frozenset({ResponseState.submitted, ResponseState.shortlisted}), ResponseState.selected, "poster"),
+    "decline": Step(frozenset({ResponseState.submitted, ResponseState.shortlisted}), ResponseState.not_selected, "poster"),
+    "withdraw": Step(frozenset({ResponseState.submitted, ResponseState.shortlisted}), ResponseState.withdrawn, "institution"),
+}
+# Shown as buttons; `expire` and `award` are the system's.
+NEED_ACTIONS = ("publish", "close")
+# Where a need can still be decided on.
+DECIDABLE = frozenset({NeedState.open, NeedState.closed})
+
+
+def legal_need_moves() -> set[tuple[str, str]]:
+    return {(str(s), str(step.target)) for step in NEED_TRANSITIONS.values() for s in step.sources}
+
+
+def legal_response_moves() -> set[tuple[str, str]]:
+    return {(str(s), str(step.target)) for step in RESPONSE_TRANSITIONS.values() for s in step.sources}
+
+
+NEED_STATE_LABELS = {
+    NeedState.draft: N_("Draft"),
+    NeedState.open: N_("Open for responses"),
+    NeedState.closed: N_("Closed"),
+    NeedState.awarded: N_("Awarded"),
+}
+NEED_KIND_LABELS = {NeedKind.need: N_("Company need"), NeedKind.challenge: N_("Challenge (揭榜挂帅)")}
+VISIBILITY_LABELS = {Visibility.public: N_("Public"), Visibility.invited: N_("Invited institutions only")}
+NEED_ACTION_LABELS = {"publish": N_("Publish the need"), "close": N_("Close for responses")}
+RESPONSE_STATE_LABELS = {
+    ResponseState.submitted: N_("Awaiting a decision"),
+    ResponseState.shortlisted: N_("Shortlisted"),
+    ResponseState.selected: N_("Selected"),
+    ResponseState.not_selected: N_("Not selected"),
+    ResponseState.withdrawn: N_("Withdrawn"),
+}
+RESPONSE_ACTION_LABELS = {
+    "shortlist": N_("Shortlist"),
+    "select": N_("Select this proposal"),
+    "decline": N_("Not selected"),
+    "withdraw": N_("Withdraw the response"),
+}
+TYPES_OF_KIND = {ListingKind.result: tuple(ResultType), ListingKind.resource: tuple(ResourceType)}
+
+
+def wanted_types(wanted: Iterable[str]) -> list[str]:
+    """The listing types a need's `wanted` covers: a whole kind stands for all its types."""
+    types: list[str] = []
+    for value in wanted:
+        expanded = TYPES_OF_KIND.get(value, (value,))
+        types += [str(t) for t in expanded if str(t) not in types]
+    return types
+
+
+# ----- e-mail kinds ------------------------------------------------------------------------------
+
+RESPONSE_EMAIL = register_email_kind(
+    "need_responses",
+    N_("Responses to your needs"),
+    N_("When an institution responds to a need or challenge your organization posted."),
+)
+DECISION_EMAIL = register_email_kind(
+    "need_response_decisions",
+    N_("Decisions on your responses"),
+    N_("When the poster of a need shortlists, selects or passes over your institution's response."),
+)
+
+# ----- the needs index ----------------------------------------------------------------------------
+
+NEEDS = "needs"
+NEED_CHINESE = ["title", "problem", "area_names_zh", "wanted_names_zh", "poster_name_zh", search.INNER_WORDS]
+NEED_ENGLISH = ["area_names_en", "wanted_names_en", "poster_name_en"]
+NEED_INDEX_SETTINGS: dict[str, Any] = {
+    "searchableAttributes": [
+        "title", "area_names_zh", "area_names_en", "wanted_names_zh", "wanted_names_en", "problem",
+        "poster_name_zh", "poster_name_en", search.INNER_WORDS,
+    ],
+    "filterableAttributes": ["kind", "areas", "wanted", "wanted_types", "deadline_day", "organization_id"],
+    "sortableAttributes": ["deadline_day", "opened_at"],
+    "localizedAttributes": [
+        {"attributePatterns": NEED_CHINESE, "locales": ["cmn"]},
+        {"attributePatterns": NEED_ENGLISH, "locales": ["eng"]},
+    ],
+    "typoTolerance": {"enabled": True, "disableOnAttributes": NEED_CHINESE, "disableOnNumbers": True},
+    "synonyms": search.synonyms(),
+    "pagination": {"maxTotalHits": 5000},
+}
+NEED_DOCUMENT_FIELDS = frozenset({
+    "id", "kind", "title", "problem", "areas", "area_names_zh", "area_names_en", "wanted", "wanted_types",
+    "wanted_names_zh", "wanted_names_en", "budget_min_fen", "budget_max_fen", "deadline", "deadline_day",
+    "organization_id", "poster_name_zh", "poster_name_en", "opened_at", search.INNER_WORDS,
+})
+_EPOCH_DAY = date(1970, 1, 1)
+
+
+def day_number(day: date) -> int:
+    return (day - _EPOCH_DAY).days
+
+
+def need_document(need: Need, poster: Organization, behalf: Organization | None, areas: dict) -> dict[str, Any]:
+    """The public face of an open public need. Never the invited list, the author or responses."""
+    zh, en = i18n.translations("zh_CN"), i18n.translations("en")
+    area_names_zh = [areas[c].name_zh for c in need.areas if c in areas]
+    wanted_zh = [zh.gettext(w) for w in need.wanted]
+    shown = behalf or poster  # a challenge for a company is that company's need to the public
+    return {
+        "id": str(need.id),
+        "kind": need.kind,
+        "title": need.title,
+        "problem": need.problem,
+        search.INNER_WORDS: search.inner_words([need.title, need.problem, *area_names_zh, *wanted_zh]),
+        "areas": list(need.areas),
+        "area_names_zh": area_names_zh,
+        "area_names_en": [areas[c].name_en for c in need.areas if c in areas],
+        "wanted": list(need.wanted),
+        "wanted_types": wanted_types(need.wanted),
+        "wanted_names_zh": wanted_zh,
+        "wanted_names_en": [en.gettext(w) for w in need.wanted],
+        "budget_min_fen": need.budget_min_fen,
+        "budget_max_fen": need.budget_max_fen,
+        "deadline": need.deadline.isoformat(),
+        "deadline_day": day_number(need.deadline),
+        "organization_id": str(need.organization_id),
+        "poster_name_zh": shown.name_zh,
+        "poster_name_en": shown.name_en,
+        "opened_at": int(need.opened_at.timestamp()) if need.opened_at else None,
+    }
+
+
+INDEXED = (Need.state == NeedState.open, Need.visibility == Visibility.public)
+
+
+async def _need_documents(session: AsyncSession, *conditions, limit: int | None = None) -> list[dict[str, Any]]:
+    stmt = (
+        select(Need).where(*INDEXED, *conditions).order_by(Need.id).limit(limit)
+        .execution_options(populate_existing=True)
+    )
+    needs = list((await session.scalars(stmt)).all())
+    if not needs:
+        return []
+    orgs = await AccountService(session).public_organizations(
+        {n.organization_id for n in needs} | {n.on_behalf_of_id for n in needs if n.on_behalf_of_id}
+    )
+    areas = {a.code: a for a in await CatalogService(session).areas()}
+    return [need_document(n, orgs[n.organization_id], orgs.get(n.on_behalf_of_id), areas) for n in needs]
+
+
+async def need_documents(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    return {uuid.UUID(d["id"]): d for d in await _need_documents(session, Need.id.in_(ids))}
+
+
+async def open_need_documents(session: AsyncSession, page_size: int = 1000) -> AsyncIterator[list[dict[str, Any]]]:
+    after: uuid.UUID | None = None
+    while True:
+        page = await _need_documents(session, *([Need.id > after] if after else []), limit=page_size)
+        if not page:
+            return
+        yield page
+        after = uuid.UUID(page[-1]["id"])
+
+
+NEEDS_INDEX = search.register_index(EntityType.need, NEEDS, NEED_INDEX_SETTINGS, need_documents, open_need_documents)
+
+
+@dataclass
+class NeedSearch:
+    """A validated needs search (the page's and GET /api/v1/needs?q=…)."""
+
+    q: str = ""
+    areas: list[str] | None = None
+    wanted: list[str] | None = None  # kinds or types; a need matches when it wants any of their types
+    deadline_from: date | None = None
+    deadline_to: date | None = None
+    page: int = 1
+    page_size: int = 20
+
+
+def need_filter(query: NeedSearch) -> list[str | list[str]]:
+    expression: list[str | list[str]] = []
+    if query.areas:
+        expression.append([f"areas = {search.quote(a)}" for a in query.areas])
+    if query.wanted:
+        expression.append([f"wanted_types = {search.quote(t)}" for t in wanted_types(query.wanted)])
+    if query.deadline_from:
+        expression.append(f"deadline_day >= {day_number(query.deadline_from)}")
+    if query.deadline_to:
+        expression.append(f"deadline_day <= {day_number(query.deadline_to)}")
+    return expression
+
+
+async def search_needs(engine: search.SearchEngine, query: NeedSearch, sort: list[str] | None = None) -> tuple[list[dict], int]:
+    """Open public needs from the needs index, with the listings' query rules: the matching
+    strategy by the query's language, misspelt English synonyms spelt right."""
+    strategy = search.matching_strategy(query.q)
+    q = (query.q if strategy == search.CHINESE_STRATEGY else search.spell_synonyms(query.q)) or None
+    try:
+        result = await engine.client.index(engine.index_name(NEEDS)).search(
+            q, matching_strategy=strategy, filter=need_filter(query) or None, page=query.page,
+            hits_per_page=query.page_size, sort=sort if sort else (None if q else ["deadline_day:asc"]),
+            attributes_to_retrieve=sorted(NEED_DOCUMENT_FIELDS - {search.INNER_WORDS}),
+        )
+    except Exception as error:
+        from meilisearch_python_sdk.errors import MeilisearchApiError
+
+        if isinstance(error, MeilisearchApiError) and getattr(error, "code", "") == "index_not_found":
+            return [], 0
+        raise search.SearchUnavailable(str(error)) from error
+    return list(result.hits), result.total_hits or 0
+
+
+# ----- recommendations ---------------------------------------------------------------------------
+
+RECOMMENDATIONS = 5
+# Words of how needs are phrased rather than what they are about: a listing never holds them, and
+# Meilisearch counts only a query's first ten words, so they would crowd out the telling ones.
+NEED_PHRASING = re.compile(
+    r"寻求|征集|诚征|需求|合作|揭榜挂帅|揭榜|挂帅|项目|方案|伙伴|寻找|希望|引进|开发|用于|面向|相关|"
+    r"\b(?:seeking|wanted|looking|for|partner|partners|need|needs|project)\b",
+    re.IGNORECASE,
+)
+
+
+def need_terms(need: Need) -> str:
+    """The query a need asks the listings index: its title, less the phrasing of a request. The
+    problem statement is long, and Meilisearch counts only the first ten words of a query; the
+    areas and kinds wanted are filters, not words."""
+    return re.sub(r"\s+", " ", NEED_PHRASING.sub(" ", need.title)).strip()
+
+
+def listing_terms(listing: Listing) -> str:
+    return listing.title_zh
+
+
+async def recommend_listings(engine: search.SearchEngine, need: Need, limit: int = RECOMMENDATIONS) -> list[dict]:
+    """The published listings that fit a need best: its title's terms, among listings of the
+    areas and types it wants; when those are fewer than `limit`, listings of the wanted types in
+    any area fill the list."""
+    q = need_terms(need)
+    filters: dict[str, list[str]] = {"type": wanted_types(need.wanted)}
+    strict = search.SearchQuery(q=q, filters={**filters, "area": list(need.areas)}, page_size=limit)
+    hits = [hit.document for hit in (await search.run_search(engine, strict)).hits]
+    if len(hits) < limit:
+        loose = search.SearchQuery(q=q, filters=filters, page_size=limit)
+        seen = {doc["id"] for doc in hits}
+        hits += [hit.document for hit in (await search.run_search(engine, loose)).hits if hit.document["id"] not in seen]
+    return hits[:limit]
+
+
+async def recommend_needs(engine: search.SearchEngine, listing: Listing, limit: int = RECOMMENDATIONS) -> list[dict]:
+    """The open public needs a listing may answer: those wanting its type in one of its areas,
+    those whose words its title shares first; then needs wanting its type in its areas whatever
+    their words, the nearest deadline first."""
+    areas = [a.area_code for a in listing.areas]
+    base = NeedSearch(areas=areas or None, wanted=[listing.type], page_size=limit)
+    hits, _ = await search_needs(engine, NeedSearch(**{**base.__dict__, "q": listing_terms(listing)}))
+    if len(hits) < limit:
+        seen = {doc["id"] for doc in hits}
+        more, _ = await search_needs(engine, base)
+        hits += [doc for doc in more if doc["id"] not in seen]
+    return hits[:limit]
+
+
+# ----- the service -------------------------------------------------------------------------------
+
+
+class NeedService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.catalog = CatalogService(session)
+        self.accounts = AccountService(session)
+        self.notifications = NotificationService(session)
+        # E-mails decided on by the calls so far (person, message id, params, link); send_emails() sends them.
+        self.outgoing: list[tuple[Any, str, dict, str]] = []
+
+    # ----- who sees and acts ------------------------------------------------------------------
+
+    @staticmethod
+    def visible(principal: Principal):
+        """Platform roles see every need. The posting organization (and the company a challenge is
+        posted for) sees its own in every state; everyone else sees needs once published: public
+        ones, and invited-only ones where their institution is invited."""
+        principal.require()
+        if principal.is_platform:
+            return true()
+        org = principal.organization_id
+        published = Need.state != NeedState.draft
+        if principal.role in COMPANY_ROLES:
+            return or_(
+                Need.organization_id == org,
+                and_(published, or_(Need.visibility == Visibility.public, Need.on_behalf_of_id == org)),
+            )
+        if principal.role in INSTITUTION_ROLES:
+            invited = exists().where(NeedInvitation.need_id == Need.id, NeedInvitation.institution_id == org)
+            return and_(published, or_(Need.visibility == Visibility.public, invited))
+        return false()
+
+    @staticmethod
+    def is_poster(principal: Principal, need: Need) -> bool:
+        """Who acts for the poster: the company's people for a need; the platform admin for a challenge."""
+        if need.kind == NeedKind.challenge:
+            return principal.role == Role.platform_admin
+        return principal.role in COMPANY_ROLES and principal.organization_id == need.organization_id
+
+    @staticmethod
+    def is_party(principal: Principal, need: Need) -> bool:
+        """The poster's side, and the company a challenge is for: they read every response."""
+        return NeedService.is_poster(principal, need) or (
+            principal.role in COMPANY_ROLES and need.on_behalf_of_id == principal.organization_id
+        )
+
+    def need_actions(self, principal: Principal, need: Need) -> list[str]:
+        if not self.is_poster(principal, need):
+            return []
+        return [a for a in NEED_ACTIONS if need.state in NEED_TRANSITIONS[a].sources]
+
+    def response_actions(self, principal: Principal, need: Need, response: NeedResponse) -> list[str]:
+        actions = []
+        for name, step in RESPONSE_TRANSITIONS.items():
+            if response.state not in step.sources:
+                continue
+            if step.side == "poster" and self.is_poster(principal, need) and need.state in DECIDABLE:
+                actions.append(name)
+            elif step.side == "institution" and self._responder(principal, response):
+                actions.append(name)
+        return actions
+
+    @staticmethod
+    def _responder(principal: Principal, response: NeedResponse) -> bool:
+        return principal.role in TTO_ROLES and principal.organization_id == response.institution_id
+
+    def may_respond(self, principal: Principal, need: Need, today: date | None = None) -> bool:
+        today = today or china_date(utcnow())
+        return principal.role in TTO_ROLES and need.state == NeedState.open and need.deadline >= today
+
+    # ----- reading ----------------------------------------------------------------------------
+
+    async def get(self, principal: Principal, need_id: uuid.UUID, *, for_update: bool = False) -> Need:
+        stmt = select(Need).where(Need.id == need_id, self.visible(principal)).execution_options(populate_existing=True)
+        if for_update:
+            stmt = stmt.with_for_update(of=Need)
+        need = await self.session.scalar(stmt)
+        if need is None:
+            raise NotFound()
+        return need
+
+    async def list(
+        self,
+        principal: Principal,
+        *,
+        state: str | None = None,
+        mine: bool = False,
+        query: NeedSearch | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> tuple[list[Need], int]:
+        """Needs the caller may see, from PostgreSQL (drafts and invited-only needs included)."""
+        conditions = [self.visible(principal)]
+        if state:
+            conditions.append(Need.state == state)
+        if mine:
+            org = principal.organization_id
+            conditions.append(or_(Need.organization_id == org, Need.on_behalf_of_id == org))
+        if query and query.areas:
+            conditions.append(Need.areas.overlap(query.areas))
+        if query and query.wanted:
+            conditions.append(Need.wanted.overlap(sorted({*query.wanted, *wanted_types(query.wanted), *self._kinds_of(query.wanted)})))
+        if query and query.deadline_from:
+            conditions.append(Need.deadline >= query.deadline_from)
+        if query and query.deadline_to:
+            conditions.append(Need.deadline <= query.deadline_to)
+        total = await self.session.scalar(select(func.count()).select_from(Need).where(*conditions))
+        stmt = (
+            select(Need).where(*conditions)
+            .order_by((Need.state == NeedState.open).desc(), Need.deadline, Need.id)
+            .limit(page_size).offset((page - 1) * page_size)
+        )
+        return list((await self.session.scalars(stmt)).all()), total or 0
+
+    @staticmethod
+    def _kinds_of(wanted: Iterable[str]) -> set[str]:
+        """A need wanting a whole kind answers a filter on any of its types."""
+        return {str(kind) for kind, types in TYPES_OF_KIND.items() for t in wanted if t in types}
+
+    async def by_ids(self, principal: Principal, ids: list[uuid.UUID]) -> list[Need]:
+        """Those of `ids` the caller may see, in the given order (search hits are open public needs)."""
+        if not ids:
+            return []
+        found = {n.id: n for n in await self.session.scalars(select(Need).where(Need.id.in_(ids), self.visible(principal)))}
+        return [found[i] for i in ids if i in found]
+
+    async def invited(self, need_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+        rows = await self.session.execute(
+            select(NeedInvitation.need_id, NeedInvitation.institution_id).where(NeedInvitation.need_id.in_(list(need_ids)))
+        )
+        result: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for need_id, institution_id in rows:
+            result.setdefault(need_id, []).append(institution_id)
+        return result
+
+    async def response_counts(self, need_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+        rows = await self.session.execute(
+            select(NeedResponse.need_id, func.count())
+            .where(NeedResponse.need_id.in_(list(need_ids)), NeedResponse.state != ResponseState.withdrawn)
+            .group_by(NeedResponse.need_id)
+        )
+        return dict(rows.all())
+
+    async def history(self, subject_id: uuid.UUID) -> list[AuditEvent]:
+        return list(reversed(await audit.events(self.session, subject_id=subject_id, limit=200)))
+
+    # ----- writing needs ----------------------------------------------------------------------
+
+    async def create(self, principal: Principal, data: NeedCreate, *, now: datetime | None = None, ip: str | None = None) -> Need:
+        principal.require(*COMPANY_ROLES, Role.platform_admin)
+        now = now or utcnow()
+        errors: list[FieldError] = []
+        if principal.role in COMPANY_ROLES:
+            if data.kind == NeedKind.challenge:
+                errors.append(FieldError("kind", N_("Only the platform posts challenges.")))
+            if data.on_behalf_of_id is not None:
+                errors.append(FieldError("on_behalf_of_id", N_("Only the platform posts on behalf of a company.")))
+            kind = NeedKind.need
+        else:
+            kind = NeedKind.challenge  # what the platform posts is a challenge
+        fields = {name: getattr(data, name) for name in NeedCreate.__struct_fields__}
+        invited = await self._check(fields, errors, today=china_date(now))
+        if errors:
+            raise InvalidInput(*errors)
+        org = await self.accounts.public_organization(principal.organization_id)
+        need = Need(
+            kind=kind, organization_id=org.id, organization_kind=org.kind,
+            on_behalf_of_id=data.on_behalf_of_id if kind == NeedKind.challenge else None,
+            created_by_user_id=principal.user_id, state=NeedState.draft, state_changed_at=now,
+        )
+        self._apply(need, fields)
+        self.session.add(need)
+        await self.session.flush()
+        await self._set_invited(need, invited)
+        await self._record("need_created", principal, need, now, ip=ip, after=need.state, kind=need.kind)
+        return need
+
+    async def update(self, principal: Principal, need_id: uuid.UUID, data: NeedUpdate, *, ip: str | None = None) -> Need:
+        need = await self.get(principal, need_id, for_update=True)
+        if not self.is_poster(principal, need):
+            raise Forbidden()
+        if need.state != NeedState.draft:
+            raise Conflict(
+                N_("Only a draft can be edited; this need is “%(state)s”."),
+                FieldError("state", N_("Not allowed from the need's current state.")),
+                state=NEED_STATE_LABELS[NeedState(need.state)],
+            )
+        fields = {name: getattr(data, name) for name in NeedUpdate.__struct_fields__}
+        fields = {k: v for k, v in fields.items() if v is not msgspec.UNSET}
+        if need.kind == NeedKind.need and fields.get("on_behalf_of_id"):
+            raise invalid("on_behalf_of_id", N_("Only the platform posts on behalf of a company."))
+        merged = {
+            "title": need.title, "problem": need.problem, "therapeutic_areas": list(need.areas),
+            "wanted": list(need.wanted), "budget_min_fen": need.budget_min_fen, "budget_max_fen": need.budget_max_fen,
+            "deadline": need.deadline, "visibility": need.visibility, "on_behalf_of_id": need.on_behalf_of_id,
+            "invited_institution_ids": (await self.invited([need.id])).get(need.id, []),
+        } | fields
+        errors: list[FieldError] = []
+        invited = await self._check(merged, errors, today=china_date(utcnow()))
+        if errors:
+            raise InvalidInput(*errors)
+        self._apply(need, merged)
+        if need.kind == NeedKind.challenge:
+            need.on_behalf_of_id = merged["on_behalf_of_id"]
+        await self.session.flush()
+        await self._set_invited(need, invited)
+        await self._record("need_updated", principal, need, utcnow(), ip=ip, fields=sorted(fields))
+        return need
+
+    async def _check(self, fields: dict, errors: list[FieldError], *, today: date) -> list[uuid.UUID]:
+        """Field problems of a need; returns the invited institutions to keep."""
+        for name in ("title", "problem"):
+            if not (fields.get(name) or "").strip():
+                errors.append(FieldError(name, N_("Required.")))
+        codes = {a.code for a in await self.catalog.areas()}
+        areas = fields.get("therapeutic_areas") or []
+        if not areas:
+            errors.append(FieldError("therapeutic_areas", N_("Choose at least one.")))
+        elif any(code not in codes for code in areas):
+            errors.append(FieldError("therapeutic_areas", N_("Not one of the allowed values.")))
+        wanted = fields.get("wanted") or []
+        if not wanted:
+            errors.append(FieldError("wanted", N_("Choose at least one.")))
+        elif any(value not in WANTED_VALUES for value in wanted):
+            errors.append(FieldError("wanted", N_("Not one of the allowed values.")))
+        low, high = fields.get("budget_min_fen"), fields.get("budget_max_fen")
+        if low is not None and high is not None and low > high:
+            errors.append(FieldError("budget_max_fen", N_("Must not be below the minimum.")))
+        deadline = fields.get("deadline")
+        if deadline is None:
+            errors.append(FieldError("deadline", N_("Required.")))
+        elif deadline < today:
+            errors.append(FieldError("deadline", N_("The deadline must not be in the past.")))
+        elif deadline > today + timedelta(days=730):
+            errors.append(FieldError("deadline", N_("At most two years ahead.")))
+        invited = list(dict.fromkeys(fields.get("invited_institution_ids") or []))
+        if fields.get("visibility") == Visibility.invited:
+            if not invited:
+                errors.append(FieldError("invited_institution_ids", N_("Invite at least one institution.")))
+            else:
+                orgs = await self.accounts.public_organizations(set(invited))
+                if any(i not in orgs or orgs[i].kind != "institution" for i in invited):
+                    errors.append(FieldError("invited_institution_ids", N_("Not an institution on the platform.")))
+        else:
+            invited = []
+        behalf = fields.get("on_behalf_of_id")
+        if behalf is not None:
+            org = (await self.accounts.public_organizations({behalf})).get(behalf)
+            if org is None or org.kind != "company":
+                errors.append(FieldError("on_behalf_of_id", N_("Not a company on the platform.")))
+        return invited
+
+    @staticmethod
+    def _apply(need: Need, fields: dict) -> None:
+        need.title = fields["title"].strip()
+        need.problem = fields["problem"].strip()
+        need.areas = list(dict.fromkeys(fields["therapeutic_areas"]))
+        need.wanted = list(dict.fromkeys(fields["wanted"]))
+        need.budget_min_fen, need.budget_max_fen = fields.get("budget_min_fen"), fields.get("budget_max_fen")
+        need.deadline = fields["deadline"]
+        need.visibility = fields.get("visibility") or Visibility.public
+
+    async def _set_invited(self, need: Need, invited: list[uuid.UUID]) -> None:
+        current = set((await self.invited([need.id])).get(need.id, []))
+        for gone in current - set(invited):
+            await self.session.delete(await self.session.get_one(NeedInvitation, (need.id, gone)))
+        self.session.add_all(NeedInvitation(need_id=need.id, institution_id=i) for i in invited if i not in current)
+        await self.session.flush()
+
+    async def transition(
+        self, principal: Principal, need_id: uuid.UUID, action: str, reason: str = "", *,
+        now: datetime | None = None, ip: str | None = None,
+    ) -> Need:
+        principal.require()
+        if action not in NEED_ACTIONS:
+            raise invalid("action", N_("Not one of the allowed values."))
+        need = await self.get(principal, need_id, for_update=True)
+        if not self.is_poster(principal, need):
+            raise Forbidden()
+        step = NEED_TRANSITIONS[action]
+        if need.state not in step.sources:
+            raise self._illegal(NEED_STATE_LABELS[NeedState(need.state)], NEED_ACTION_LABELS[action])
+        now = now or utcnow()
+        if action == "publish" and need.deadline < china_date(now):
+            raise invalid("deadline", N_("The deadline has passed: set a new one before publishing."))
+        before = need.state
+        await self._move(need, step.target, now)
+        await self._record(f"need_{action}", principal, need, now, ip=ip, before=before, after=need.state, reason=reason.strip())
+        return need
+
+    async def _move(self, need: Need, target: str, now: datetime) -> None:
+        if target == NeedState.open and need.opened_at is None:
+            need.opened_at = now
+        need.state = target
+        need.state_changed_at = now
+        await self.session.flush()
+        await search.enqueue(self.session, EntityType.need, [need.id])
+
+    @staticmethod
+    def _illegal(state: str, action: str) -> DomainError:
+        return DomainError(
+            N_("A need or response that is “%(state)s” cannot take the step “%(action)s”."),
+            FieldError("action", N_("Not allowed from the current state.")),
+            status_code=409, state=state, action=action,
+        )
+
+    async def _record(self, action: str, principal: Principal | None, subject, now: datetime, **data) -> None:
+        event = await audit.record(
+            self.session, action,
+            actor_user_id=principal.user_id if principal else None,
+            organization_id=principal.organization_id if principal else None,
+            subject=subject, **data,
+        )
+        event.occurred_at = now
+
+    # ----- responses --------------------------------------------------------------------------
+
+    async def responses(self, principal: Principal, need: Need) -> list[NeedResponse]:
+        """The poster's side and the platform see every response; an institution only its own."""
+        stmt = select(NeedResponse).where(NeedResponse.need_id == need.id)
+        if not (principal.is_platform or self.is_party(principal, need)):
+            if principal.role not in INSTITUTION_ROLES:
+                return []
+            stmt = stmt.where(NeedResponse.institution_id == principal.organization_id)
+        stmt = stmt.order_by(
+            (NeedResponse.state == ResponseState.selected).desc(),
+            (NeedResponse.state == ResponseState.shortlisted).desc(),
+            NeedResponse.submitted_at,
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def get_response(self, principal: Principal, need_id: uuid.UUID, response_id: uuid.UUID, *, for_update: bool = False) -> tuple[Need, NeedResponse]:
+        need = await self.get(principal, need_id, for_update=for_update)
+        stmt = select(NeedResponse).where(NeedResponse.id == response_id, NeedResponse.need_id == need.id)
+        if not (principal.is_platform or self.is_party(principal, need)):
+            stmt = stmt.where(NeedResponse.institution_id == principal.organization_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        response = await self.session.scalar(stmt.execution_options(populate_existing=True))
+        if response is None:
+            raise NotFound()
+        return need, response
+
+    async def respond(
+        self, principal: Principal, need_id: uuid.UUID, data: ResponseCreate, *, now: datetime | None = None, ip: str | None = None
+    ) -> NeedResponse:
+        principal.require(*TTO_ROLES)
+        need = await self.get(principal, need_id, for_update=True)
+        now = now or utcnow()
+        if not self.may_respond(principal, need, china_date(now)):
+            raise Conflict(
+                N_("This need takes no more responses."), FieldError("need", N_("This need takes no more responses."))
+            )
+        errors: list[FieldError] = []
+        if not data.proposal.strip():
+            errors.append(FieldError("proposal", N_("Required.")))
+        listing_ids = list(dict.fromkeys(data.listing_ids))
+        listings = await self.catalog.listing_refs(set(listing_ids))
+        if not listing_ids:
+            errors.append(FieldError("listing_ids", N_("Choose at least one.")))
+        elif any(
+            i not in listings or listings[i].institution_id != principal.organization_id or listings[i].status != Status.published
+            for i in listing_ids
+        ):
+            errors.append(FieldError("listing_ids", N_("Only your institution's published listings.")))
+        if data.budget_min_fen is not None and data.budget_max_fen is not None and data.budget_min_fen > data.budget_max_fen:
+            errors.append(FieldError("budget_max_fen", N_("Must not be below the minimum.")))
+        if errors:
+            raise InvalidInput(*errors)
+        response = NeedResponse(
+            need_id=need.id, institution_id=principal.organization_id, submitted_by_user_id=principal.user_id,
+            state=ResponseState.submitted, proposal=data.proposal.strip(), listing_ids=listing_ids,
+            budget_min_fen=data.budget_min_fen, budget_max_fen=data.budget_max_fen, timeline=data.timeline.strip(),
+            submitted_at=now, state_changed_at=now,
+        )
+        self.session.add(response)
+        try:
+            async with self.session.begin_nested():
+                await self.session.flush()
+        except IntegrityError as error:
+            if "uq_need_responses_active" in str(error.orig):
+                raise Conflict(
+                    N_("Your institution has already responded to this need."),
+                    FieldError("need", N_("Your institution has already responded to this need.")),
+                ) from None
+            raise
+        await self._record(
+            "need_response_created", principal, response, now, ip=ip, after=response.state, need_id=need.id,
+            listings=[str(i) for i in listing_ids],
+        )
+        institution = await self.accounts.public_organization(principal.organization_id)
+        await self._tell_poster(need, N_("%(institution)s responded to your need “%(title)s”."), institution=institution)
+        return response
+
+    async def move_response(
+        self,
+        principal: Principal,
+        need_id: uuid.UUID,
+        response_id: uuid.UUID,
+        action: str,
+        reason: str = "",
+        *,
+        nda_version: int | None = None,
+        now: datetime | None = None,
+        ip: str | None = None,
+    ) -> NeedResponse:
+        principal.require()
+        step = RESPONSE_TRANSITIONS.get(action)
+        if step is None:
+            raise invalid("action", N_("Not one of the allowed values."))
+        need, response = await self.get_response(principal, need_id, response_id, for_update=True)
+        if step.side == "poster" and not self.is_poster(principal, need):
+            raise Forbidden()
+        if step.side == "institution" and not self._responder(principal, response):
+            raise Forbidden()
+        if response.state not in step.sources or (step.side == "poster" and need.state not in DECIDABLE):
+            state = RESPONSE_STATE_LABELS[ResponseState(response.state)]
+            if response.state in step.sources:
+                state = NEED_STATE_LABELS[NeedState(need.state)]
+            raise self._illegal(state, RESPONSE_ACTION_LABELS[action])
+        now = now or utcnow()
+        reason = reason.strip()
+        before = response.state
+        details: dict = {}
+        if action == "select":
+            details = await self._select(principal, need, response, nda_version, now)
+        await self._set_response_state(response, step.target, now)
+        await self._record(
+            f"need_response_{action}", principal, response, now, ip=ip, before=before, after=response.state,
+            reason=reason, need_id=need.id, **details,
+        )
+        if action == "select":
+            await self._award(principal, need, response, now)
+        if step.side == "poster":
+            await self._tell_institution(need, response)
+        return response
+
+    async def _set_response_state(self, response: NeedResponse, target: str, now: datetime) -> None:
+        response.state = target
+        response.state_changed_at = now
+        await self.session.flush()
+
+    async def _select(
+        self, principal: Principal, need: Need, response: NeedResponse, nda_version: int | None, now: datetime
+    ) -> dict:
+        """Open the match request between the poster's company and the institution, on the
+        response's first listing; a platform challenge for no company opens none."""
+        company_id = need.organization_id if need.kind == NeedKind.need else need.on_behalf_of_id
+        if company_id is None:
+            return {}
+        current = await self.catalog.current_nda_version()
+        if nda_version is None:
+            raise invalid("nda_version", N_("Accept the confidentiality agreement to open the match."))
+        if nda_version != current:
+            raise invalid("nda_version", N_("A newer confidentiality agreement is in force: read it and accept it."))
+        listing_id = response.listing_ids[0]
+        listing = (await self.catalog.listing_refs({listing_id}))[listing_id]
+        if listing.status != Status.published:
+            raise Conflict(
+                N_("The proposed listing is no longer published; the institution must update its response."),
+                FieldError("listing_ids", N_("Only your institution's published listings.")),
+            )
+        others = await self.catalog.listing_refs(set(response.listing_ids[1:]))
+        also = "".join(f"\n- {others[i].title_zh}" for i in response.listing_ids[1:] if i in others)
+        message = f"{response.proposal}\n\n其余关联条目：{also}" if also else response.proposal
+        match = await MatchingService(self.session).open_from_need(
+            principal, company_id=company_id, listing_id=listing_id, nda_version=nda_version,
+            purpose=f"{need.title}\n\n{need.problem}"[:2000], timeline=response.timeline,
+            budget=(response.budget_min_fen, response.budget_max_fen) if response.budget_min_fen is None
+            or response.budget_max_fen is None or response.budget_min_fen <= response.budget_max_fen else (None, None),
+            message=message[:5000], need_response_id=response.id, now=now,
+        )
+        response.match_request_id = match.id
+        return {"match_request_id": match.id, "listing_id": listing_id}
+
+    async def _award(self, principal: Principal, need: Need, selected: NeedResponse, now: datetime) -> None:
+        before = need.state
+        await self._move(need, NeedState.awarded, now)
+        await self._record("need_award", principal, need, now, before=before, after=need.state, response_id=selected.id)
+        others = await self.session.scalars(
+            select(NeedResponse).where(
+                NeedResponse.need_id == need.id, NeedResponse.id != selected.id,
+                NeedResponse.state.in_([ResponseState.submitted, ResponseState.shortlisted]),
+            ).with_for_update()
+        )
+        for other in others.all():
+            was = other.state
+            await self._set_response_state(other, ResponseState.not_selected, now)
+            await self._record(
+                "need_response_decline", principal, other, now, before=was, after=other.state,
+                reason="another proposal was selected", need_id=need.id,
+            )
+            await self._tell_institution(need, other)
+
+    # ----- notifications ----------------------------------------------------------------------
+
+    async def _tell_poster(self, need: Need, message: str, *, institution: Organization) -> None:
+        people = []
+        if need.kind == NeedKind.need:
+            people += await self.accounts.member_contacts(need.organization_id, COMPANY_ROLES)
+        else:
+            people += await self.accounts.member_contacts(need.organization_id, frozenset({Role.platform_admin}))
+        if need.on_behalf_of_id:
+            people += await self.accounts.member_contacts(need.on_behalf_of_id, COMPANY_ROLES)
+        params = {"institution": institution.name_zh, "title": need.title}
+        await self._deliver(people, "need_response", message, params, f"/needs/{need.id}#responses", RESPONSE_EMAIL.key)
+
+    async def _tell_institution(self, need: Need, response: NeedResponse) -> None:
+        message = {
+            ResponseState.shortlisted: N_("Your response to “%(title)s” has been shortlisted."),
+            ResponseState.selected: N_("Your response to “%(title)s” has been selected: the match is open for negotiation."),
+            ResponseState.not_selected: N_("Your response to “%(title)s” was not selected."),
+        }.get(ResponseState(response.state))
+        if message is None:
+            return
+        people = await self.accounts.member_contacts(response.institution_id, TTO_ROLES)
+        link = f"/match-requests/{response.match_request_id}" if response.match_request_id else f"/needs/{need.id}#responses"
+        await self._deliver(people, "need_response_decision", message, {"title": need.title}, link, DECISION_EMAIL.key)
+
+    async def _deliver(self, people, kind: str, message: str, params: dict, link: str, email_kind: str) -> None:
+        people = list({p.id: p for p in people}.values())
+        await self.notifications.notify([p.id for p in people], kind, message, params=params, link=link)
+        for person in people:
+            if await self.notifications.wants_email(person.id, email_kind):
+                self.outgoing.append((person, message, params, link))
+
+    async def send_emails(self, settings: Settings) -> int:
+        """The e-mails the last calls decided on, sent once the caller's work is done (a failure
+        is logged, not raised: the in-app notification stands)."""
+        sent = 0
+        for person, message, params, link in self.outgoing:
+            token = i18n.current_locale.set(person.locale if person.locale in i18n.LOCALES else i18n.DEFAULT_LOCALE)
+            try:
+                text = i18n.gettext(message, **params)
+                body = i18n.gettext("%(text)s\n\nOpen it:\n%(link)s\n", text=text, link=settings.base_url.rstrip("/") + link)
+            finally:
+                i18n.current_locale.reset(token)
+            try:
+                await send_email(settings, person.email, text, body)
+                sent += 1
+            except Exception:  # the notification is in-app already; mail trouble must not undo the step
+                log.exception("need e-mail to %s not sent", person.email)
+        self.outgoing = []
+        return sent
+
+
+# ----- the deadline job -----------------------------------------------------------------------------
+
+
+async def close_expired_needs(sessionmaker, today: date | None = None, batch: int = 100) -> int:
+    """Close every open need whose deadline has passed (China time), audited, each with its outbox
+    row; competing workers skip each other's rows. Returns how many."""
+    closed = 0
+    while True:
+        async with sessionmaker() as session, session.begin():
+            day = today or china_date(utcnow())
+            needs = list(
+                (await session.scalars(
+                    select(Need).where(Need.state == NeedState.open, Need.deadline < day)
+                    .order_by(Need.deadline, Need.id).limit(batch).with_for_update(skip_locked=True)
+                )).all()
+            )
+            now = utcnow()
+            for need in needs:
+                need.state, need.state_changed_at = NeedState.closed, now
+                await audit.record(
+                    session, "need_expire", organization_id=need.organization_id, subject=need,
+                    before=NeedState.open, after=NeedState.closed, deadline=need.deadline.isoformat(),
+                )
+            await session.flush()
+            await search.enqueue(session, EntityType.need, [n.id for n in needs])
+        closed += len(needs)
+        if len(needs) < batch:
+            return closed
+
+
+async def expire_job(settings: Settings, sessionmaker) -> None:
+    """The worker's job (marketplace/worker.py)."""
+    closed = await close_expired_needs(sessionmaker)
+    if closed:
+        log.info("closed %d need(s) past their deadline", closed)

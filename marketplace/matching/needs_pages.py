@@ -1,0 +1,415 @@
+"""Pages of needs and challenges: the open needs with search (for institutions, and everyone), an
+organization's own needs with their responses, the need form, the need with its responses, the
+respond form and the recommended listings, and the needs a listing may answer (a fragment the
+listing page loads for its TTO). A form with a problem is shown again with its 4xx status, so the
+transaction rolls back and nothing is written."""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from datetime import date
+from decimal import InvalidOperation
+from urllib.parse import urlencode
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from marketplace.accounts.models import COMPANY_ROLES, Role
+from marketplace.catalog.models import ListingKind, ResourceType, ResultType, Status
+from marketplace.catalog.services import TTO_ROLES
+from marketplace.errors import DomainError, FieldError, Forbidden
+from marketplace.i18n import N_, current_locale, gettext, translate_validation
+from marketplace.matching.models import Need, NeedState, ResponseState
+from marketplace.matching.needs import (
+    NEED_ACTION_LABELS,
+    NEED_KIND_LABELS,
+    NEED_STATE_LABELS,
+    RESPONSE_ACTION_LABELS,
+    RESPONSE_STATE_LABELS,
+    VISIBILITY_LABELS,
+    NeedService,
+    recommend_listings,
+    recommend_needs,
+    search_needs,
+)
+from marketplace.matching.needs_api import Needs, parse_need_query
+from marketplace.matching.pages import budget_text, parse_wan, problem_of, wan
+from marketplace.matching.schemas import NeedCreate, NeedUpdate, ResponseCreate
+from marketplace.matching.services import china_date, utcnow
+from marketplace.search.services import SearchUnavailable
+from marketplace.tenancy import CurrentPrincipal, Principal
+from marketplace.web import AppSettings, client_ip, flash, render
+
+Form = URLEncodedBody[dict[str, str]]
+PAGE_SIZE = 20
+# The service's field names as the form's.
+FORM_FIELDS = {"budget_min_fen": "budget_min", "budget_max_fen": "budget_max", "therapeutic_areas": "areas"}
+WANTED_CHOICES = (
+    (ListingKind.result, tuple(ResultType)),
+    (ListingKind.resource, tuple(ResourceType)),
+)
+RESPONSE_DONE = {
+    "shortlist": N_("The response is shortlisted; the institution is told."),
+    "select": N_("Selected. The match request is open for negotiation."),
+    "decline": N_("The institution is told that its response was not selected."),
+    "withdraw": N_("Your response has been withdrawn."),
+}
+NEED_DONE = {"publish": N_("The need is open for responses."), "close": N_("The need is closed for responses.")}
+
+
+def field_errors(error: DomainError) -> dict[str, str]:
+    errors = {FORM_FIELDS.get(e.field, e.field): gettext(e.message, **e.params) for e in error.errors}
+    return errors or {"__all__": gettext(error.message, **error.params)}
+
+
+def need_body(form: dict[str, str], lists: dict[str, list[str]], schema) -> tuple[object | None, dict[str, str]]:
+    """The form as the API's body (NeedCreate or NeedUpdate), or the problems by form field."""
+    errors: dict[str, str] = {}
+    body: dict = {
+        "title": form.get("title", "").strip(),
+        "problem": form.get("problem", "").strip(),
+        "therapeutic_areas": lists["areas"],
+        "wanted": lists["wanted"],
+        "visibility": form.get("visibility") or "public",
+        "invited_institution_ids": lists["invited"],
+    }
+    if form.get("on_behalf_of"):
+        body["on_behalf_of_id"] = form["on_behalf_of"]
+    elif schema is NeedUpdate:
+        body["on_behalf_of_id"] = None
+    for name in ("budget_min", "budget_max"):
+        body[f"{name}_fen"] = None
+        if form.get(name, "").strip():
+            try:
+                body[f"{name}_fen"] = parse_wan(form[name])
+            except (ValueError, InvalidOperation):
+                errors[name] = gettext("Enter an amount in 10,000 yuan, for example 50 or 12.5.")
+    try:
+        body["deadline"] = date.fromisoformat(form.get("deadline", "").strip())
+    except ValueError:
+        errors["deadline"] = gettext("A date as YYYY-MM-DD.")
+    for name in ("title", "problem"):
+        if not body[name]:
+            errors[name] = gettext("Required.")
+    if not body["therapeutic_areas"]:
+        errors["areas"] = gettext("Choose at least one.")
+    if not body["wanted"]:
+        errors["wanted"] = gettext("Choose at least one.")
+    if body["visibility"] == "invited" and not body["invited_institution_ids"]:
+        errors["invited"] = gettext("Invite at least one institution.")
+    if errors:
+        return None, errors
+    try:
+        return msgspec.convert(body, schema), {}
+    except msgspec.ValidationError as error:
+        named = re.search(r"at `\$\.(\w+)", str(error)) or re.search(r"field `(\w+)`", str(error))
+        name = named.group(1) if named else "__all__"
+        return None, {FORM_FIELDS.get(name, name): translate_validation(str(error))}
+
+
+class NeedsPages(Controller):
+    include_in_schema = False
+
+    async def _form_lists(self, request: Request) -> dict[str, list[str]]:
+        items = list((await request.form()).multi_items())
+        return {
+            name: [v for k, v in items if k == name and v]
+            for name in ("areas", "wanted", "invited")
+        }
+
+    # ----- lists ------------------------------------------------------------------------------
+
+    @get("/needs")
+    async def open_needs(self, request: Request, principal: CurrentPrincipal, needs: Needs) -> Template:
+        """Open needs and challenges the caller may see: a search box (Meilisearch over open public
+        needs) and filters by area, kind wanted and deadline (PostgreSQL without words, so an
+        institution also sees the invited-only needs it is invited to)."""
+        principal.require()
+        areas = await needs.catalog.areas()
+        params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("state", "mine")]
+        query, _state, _mine, _errors = parse_need_query(params, {a.code for a in areas}, strict=False)
+        unavailable = False
+        if query.q:
+            try:
+                hits, total = await search_needs(request.app.state.search, query)
+            except SearchUnavailable:
+                hits, total, unavailable = [], 0, True
+            items = await needs.by_ids(principal, [uuid.UUID(h["id"]) for h in hits])
+        else:
+            items, total = await needs.list(principal, state=NeedState.open, query=query, page=query.page, page_size=PAGE_SIZE)
+        pages = max(1, math.ceil(total / (query.page_size if query.q else PAGE_SIZE)))
+
+        def url(**changes) -> str:
+            pairs = [(k, v) for k, v in params if k != "page" and k not in changes]
+            pairs += [(k, str(v)) for k, v in changes.items() if v not in (None, "", 1)]
+            return "/needs" + (f"?{urlencode(pairs)}" if pairs else "")
+
+        return render(
+            request, "needs/list.html", principal, items=items, total=total, query=query, page=query.page,
+            pages=pages, url=url, unavailable=unavailable, areas=areas, wanted_choices=WANTED_CHOICES,
+            **await self._refs(needs, items),
+        )
+
+    @get("/needs/mine")
+    async def my_needs(self, request: Request, principal: CurrentPrincipal, needs: Needs) -> Template:
+        """The organization's needs (a company's; the platform's challenges) in every state, with
+        their responses."""
+        principal.require(*COMPANY_ROLES, Role.platform_admin, Role.platform_analyst)
+        if principal.is_platform:
+            items, _ = await needs.list(principal, page_size=200)
+            items = [n for n in items if n.kind == "challenge"]
+        else:
+            items, _ = await needs.list(principal, mine=True, page_size=200)
+        responses = {n.id: await needs.responses(principal, n) for n in items}
+        refs = await self._refs(needs, items)
+        refs["orgs"] |= await needs.accounts.public_organizations({r.institution_id for rs in responses.values() for r in rs})
+        return render(
+            request, "needs/mine.html", principal, items=items, responses=responses,
+            response_labels=RESPONSE_STATE_LABELS, may_post=principal.role in (*COMPANY_ROLES, Role.platform_admin), **refs,
+        )
+
+    async def _refs(self, needs: NeedService, items: list[Need]) -> dict:
+        orgs = await needs.accounts.public_organizations(
+            {n.organization_id for n in items} | {n.on_behalf_of_id for n in items if n.on_behalf_of_id}
+        )
+        return {
+            "orgs": orgs,
+            "area_names": {a.code: (a.name_en if current_locale.get() == "en" else a.name_zh) for a in await needs.catalog.areas()},
+            "state_labels": NEED_STATE_LABELS,
+            "kind_labels": NEED_KIND_LABELS,
+            "visibility_labels": VISIBILITY_LABELS,
+            "budget_of": lambda n: budget_text(n),
+            "today": china_date(utcnow()),
+        }
+
+    # ----- the form ---------------------------------------------------------------------------
+
+    async def _form(
+        self, request: Request, principal: Principal, needs: NeedService, form: dict, lists: dict, *,
+        need: Need | None = None, errors: dict | None = None, status_code: int = 200,
+    ) -> Template:
+        return render(
+            request, "needs/form.html", principal, status_code=status_code, need=need, form=form, lists=lists,
+            errors=errors or {}, areas=await needs.catalog.areas(), wanted_choices=WANTED_CHOICES,
+            institutions=await needs.accounts.directory("institution"),
+            companies=await needs.accounts.directory("company") if principal.role == Role.platform_admin else [],
+            is_challenge=principal.role == Role.platform_admin,
+        )
+
+    @get("/needs/new")
+    async def new_need(self, request: Request, principal: CurrentPrincipal, needs: Needs) -> Template:
+        principal.require(*COMPANY_ROLES, Role.platform_admin)
+        return await self._form(request, principal, needs, {"visibility": "public"}, {"areas": [], "wanted": [], "invited": []})
+
+    @post("/needs")
+    async def create_need(self, request: Request, principal: CurrentPrincipal, needs: Needs, data: Form) -> Response:
+        principal.require(*COMPANY_ROLES, Role.platform_admin)
+        lists = await self._form_lists(request)
+        body, errors = need_body(data, lists, NeedCreate)
+        status_code = 422
+        if body is not None:
+            if principal.role == Role.platform_admin:
+                body.kind = "challenge"
+            try:
+                created = await needs.create(principal, body, ip=client_ip(request))
+            except DomainError as error:
+                if error.status_code in (401, 403, 404):
+                    raise
+                status_code, errors = error.status_code, field_errors(error)
+            else:
+                flash(request, N_("Saved as a draft. Publish it when it reads right."))
+                return Redirect(f"/needs/{created.id}")
+        return await self._form(request, principal, needs, data, lists, errors=errors, status_code=status_code)
+
+    @get("/needs/{need_id:uuid}/edit")
+    async def edit_need(self, request: Request, principal: CurrentPrincipal, needs: Needs, need_id: FromPath[uuid.UUID]) -> Response:
+        need = await needs.get(principal, need_id)
+        if not needs.is_poster(principal, need):
+            raise Forbidden()
+        if need.state != NeedState.draft:
+            return Redirect(f"/needs/{need.id}")
+        form = {
+            "title": need.title, "problem": need.problem, "budget_min": wan(need.budget_min_fen),
+            "budget_max": wan(need.budget_max_fen), "deadline": need.deadline.isoformat(), "visibility": need.visibility,
+            "on_behalf_of": str(need.on_behalf_of_id or ""),
+        }
+        invited = [str(i) for i in (await needs.invited([need.id])).get(need.id, [])]
+        lists = {"areas": list(need.areas), "wanted": list(need.wanted), "invited": invited}
+        return await self._form(request, principal, needs, form, lists, need=need)
+
+    @post("/needs/{need_id:uuid}")
+    async def update_need(
+        self, request: Request, principal: CurrentPrincipal, needs: Needs, need_id: FromPath[uuid.UUID], data: Form
+    ) -> Response:
+        need = await needs.get(principal, need_id)
+        if not needs.is_poster(principal, need):
+            raise Forbidden()
+        lists = await self._form_lists(request)
+        body, errors = need_body(data, lists, NeedUpdate)
+        status_code = 422
+        if body is not None:
+            try:
+                await needs.update(principal, need.id, body, ip=client_ip(request))
+            except DomainError as error:
+                if error.status_code in (401, 403, 404):
+                    raise
+                status_code, errors = error.status_code, field_errors(error)
+            else:
+                flash(request, N_("Saved."))
+                return Redirect(f"/needs/{need.id}")
+        return await self._form(request, principal, needs, data, lists, need=need, errors=errors, status_code=status_code)
+
+    # ----- one need ---------------------------------------------------------------------------
+
+    @get("/needs/{need_id:uuid}")
+    async def detail(self, request: Request, principal: CurrentPrincipal, needs: Needs, need_id: FromPath[uuid.UUID]) -> Template:
+        return await self._detail(request, principal, needs, await needs.get(principal, need_id))
+
+    async def _detail(
+        self, request: Request, principal: Principal, needs: NeedService, need: Need, *, status_code: int = 200,
+        problem: dict | None = None, form: dict | None = None, errors: dict | None = None,
+    ) -> Template:
+        responses = await needs.responses(principal, need)
+        listings = await needs.catalog.listing_refs({i for r in responses for i in r.listing_ids})
+        refs = await self._refs(needs, [need])
+        refs["orgs"] |= await needs.accounts.public_organizations({r.institution_id for r in responses})
+        poster = needs.is_poster(principal, need)
+        own_listings: list = []
+        may_respond = needs.may_respond(principal, need) and not any(
+            r.institution_id == principal.organization_id and r.state in (ResponseState.submitted, ResponseState.shortlisted, ResponseState.selected)
+            for r in responses
+        )
+        if may_respond:
+            own_listings, _ = await needs.catalog.search(
+                principal, institution_id=principal.organization_id, status=Status.published, page_size=200
+            )
+        recommended, unavailable = [], False
+        if poster and need.state in (NeedState.open, NeedState.draft, NeedState.closed):
+            try:
+                recommended = await recommend_listings(request.app.state.search, need)
+            except SearchUnavailable:
+                unavailable = True
+        history = await needs.history(need.id)
+        nda = await needs.catalog.current_nda()
+        return render(
+            request, "needs/detail.html", principal, status_code=status_code, need=need, responses=responses,
+            listings=listings, poster=poster, party=principal.is_platform or needs.is_party(principal, need),
+            actions=needs.need_actions(principal, need), action_labels=NEED_ACTION_LABELS,
+            response_actions={r.id: needs.response_actions(principal, need, r) for r in responses},
+            response_action_labels=RESPONSE_ACTION_LABELS, response_labels=RESPONSE_STATE_LABELS,
+            may_respond=may_respond, own_listings=own_listings, recommended=recommended, unavailable=unavailable,
+            invited=(await needs.invited([need.id])).get(need.id, []) if poster else [],
+            history=history, actors=await needs.accounts.user_names({e.actor_user_id for e in history if e.actor_user_id}),
+            problem=problem, form=form or {}, errors=errors or {}, nda=nda,
+            nda_text=nda.text_en if current_locale.get() == "en" else nda.text_zh,
+            opens_match=need.kind == "need" or need.on_behalf_of_id is not None,
+            budget_text=budget_text, **refs,
+        )
+
+    @post("/needs/{need_id:uuid}/transitions")
+    async def transition(
+        self, request: Request, principal: CurrentPrincipal, needs: Needs, need_id: FromPath[uuid.UUID], data: Form
+    ) -> Response:
+        principal.require()
+        action = data.get("action", "")
+        try:
+            await needs.transition(principal, need_id, action, data.get("reason", "")[:2000], ip=client_ip(request))
+        except DomainError as error:
+            if error.status_code in (401, 403, 404):
+                raise
+            need = await needs.get(principal, need_id)
+            return await self._detail(request, principal, needs, need, status_code=error.status_code, problem=problem_of(error))
+        flash(request, NEED_DONE.get(action, N_("Saved.")))
+        return Redirect(f"/needs/{need_id}")
+
+    @post("/needs/{need_id:uuid}/responses")
+    async def respond(
+        self, request: Request, principal: CurrentPrincipal, needs: Needs, settings: AppSettings,
+        need_id: FromPath[uuid.UUID], data: Form,
+    ) -> Response:
+        principal.require(*TTO_ROLES)
+        need = await needs.get(principal, need_id)
+        lists = list((await request.form()).multi_items())
+        listing_ids = [v for k, v in lists if k == "listing_ids" and v]
+        errors: dict[str, str] = {}
+        body: dict = {"proposal": data.get("proposal", "").strip(), "listing_ids": listing_ids, "timeline": data.get("timeline", "")}
+        for name in ("budget_min", "budget_max"):
+            if data.get(name, "").strip():
+                try:
+                    body[f"{name}_fen"] = parse_wan(data[name])
+                except (ValueError, InvalidOperation):
+                    errors[name] = gettext("Enter an amount in 10,000 yuan, for example 50 or 12.5.")
+        if not body["proposal"]:
+            errors["proposal"] = gettext("Required.")
+        if not listing_ids:
+            errors["listing_ids"] = gettext("Choose at least one.")
+        status_code = 422
+        if not errors:
+            try:
+                created = msgspec.convert(body, ResponseCreate)
+                await needs.respond(principal, need.id, created, ip=client_ip(request))
+            except msgspec.ValidationError as error:
+                errors = {"__all__": translate_validation(str(error))}
+            except DomainError as error:
+                if error.status_code in (401, 403, 404):
+                    raise
+                status_code, errors = error.status_code, field_errors(error)
+            else:
+                await needs.send_emails(settings)
+                flash(request, N_("Your response has been sent to the poster."))
+                return Redirect(f"/needs/{need.id}#responses")
+        form = dict(data) | {"listing_ids": listing_ids}
+        return await self._detail(
+            request, principal, needs, need, status_code=status_code, form=form, errors=errors,
+            problem={"message": errors.get("__all__") or gettext("Please correct the marked fields."), "fields": {}},
+        )
+
+    @post("/needs/{need_id:uuid}/responses/{response_id:uuid}/transitions")
+    async def move_response(
+        self, request: Request, principal: CurrentPrincipal, needs: Needs, settings: AppSettings,
+        need_id: FromPath[uuid.UUID], response_id: FromPath[uuid.UUID], data: Form,
+    ) -> Response:
+        principal.require()
+        action = data.get("action", "")
+        nda_version = None
+        try:
+            if action == "select" and "nda_version" in data:
+                if data.get("accept_nda") != "on":
+                    raise DomainError(
+                        N_("Tick the box to accept the agreement."),
+                        FieldError("accept_nda", N_("Tick the box to accept the agreement.")), status_code=422,
+                    )
+                nda_version = int(data["nda_version"]) if data["nda_version"].isdigit() else 0
+            await needs.move_response(
+                principal, need_id, response_id, action, data.get("reason", "")[:2000], nda_version=nda_version,
+                ip=client_ip(request),
+            )
+        except DomainError as error:
+            if error.status_code in (401, 403, 404):
+                raise
+            need = await needs.get(principal, need_id)
+            return await self._detail(request, principal, needs, need, status_code=error.status_code, problem=problem_of(error))
+        await needs.send_emails(settings)
+        flash(request, RESPONSE_DONE.get(action, N_("Saved.")))
+        return Redirect(f"/needs/{need_id}#responses")
+
+    # ----- the needs a listing may answer (loaded into the listing page for its TTO) ---------------
+
+    @get("/listings/{listing_id:uuid}/needs")
+    async def listing_needs(
+        self, request: Request, principal: CurrentPrincipal, needs: Needs, listing_id: FromPath[uuid.UUID]
+    ) -> Template:
+        principal.require(*TTO_ROLES)
+        listing = await needs.catalog.get(principal, listing_id)
+        recommended, unavailable = [], False
+        if listing.institution_id == principal.organization_id and listing.status == Status.published:
+            try:
+                recommended = await recommend_needs(request.app.state.search, listing)
+            except SearchUnavailable:
+                unavailable = True
+        template = "needs/_listing_needs.html" if request.headers.get("hx-request") else "needs/listing_needs.html"
+        return render(request, template, principal, listing=listing, recommended=recommended, unavailable=unavailable)
