@@ -215,6 +215,8 @@ def create_app(settings: Settings) -> Litestar:
         env.install_gettext_callables(i18n.translate, i18n.translate_plural, newstyle=True)
         env.globals["current_locale"] = i18n.current_locale.get
         env.globals["html_lang"] = i18n.html_lang
+        env.filters["china_datetime"] = i18n.china_datetime
+        env.filters["china_date"] = i18n.china_date
 
     static_routers = [create_static_files_router(path="/static", directories=[STATIC], name="static")]
     pico = NODE_MODULES / "@picocss" / "pico" / "css"

@@ -9,8 +9,10 @@ from __future__ import annotations
 import io
 import re
 from contextvars import ContextVar
+from datetime import datetime
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale, negotiate_locale
 from babel.messages.mofile import write_mo
@@ -133,3 +135,15 @@ _STATUS_TEXT = {
 
 def http_status_text(status: int, fallback: str) -> str:
     return gettext(_STATUS_TEXT[status]) if status in _STATUS_TEXT else fallback
+
+
+# Pages show times as the people using them live them: in China time, whatever the server's zone.
+CHINA_TIME = ZoneInfo("Asia/Shanghai")
+
+
+def china_datetime(moment: datetime | None) -> str:
+    return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def china_date(moment: datetime | None) -> str:
+    return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d") if moment else "—"

@@ -227,6 +227,16 @@ async def test_tokens_page_shows_a_new_token_once(client, world) -> None:
     assert token.group(1) not in second.text and "脚本" in second.text
 
 
+async def test_pages_show_times_in_china_time(client, db, world) -> None:
+    """A token made at 20:30 UTC was made at 04:30 the next day in China; the page says so."""
+    await login(client, world.emails[Role.inventor])
+    await post_form(client, "/tokens", {"name": "脚本"})
+    await db.execute(update(ApiToken).values(created_at=datetime(2026, 11, 22, 20, 30, tzinfo=timezone.utc)))
+    await db.commit()
+    page = await client.get("/tokens")
+    assert "2026-11-23 04:30" in page.text and "2026-11-22 20:30" not in page.text
+
+
 # ----- switching organization and language ----------------------------------------------------
 
 
