@@ -31,7 +31,7 @@ ACTIVITY_EMAIL = register_email_kind(
 MESSAGE_EMAIL = register_email_kind(
     "match_thread_messages",
     N_("Match conversations: new messages"),
-    N_("When the other side writes in a match conversation you have read up to date (one e-mail until you read it again)."),
+    N_("When the other side writes in a match conversation, or in the conversation on a response to a need, that you have read up to date (one e-mail until you read it again)."),
 )
 REMINDER_EMAIL = register_email_kind(
     "match_request_reminders",

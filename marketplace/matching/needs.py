@@ -396,6 +396,17 @@ class NeedService:
             principal.role in COMPANY_ROLES and need.on_behalf_of_id == principal.organization_id
         )
 
+    @staticmethod
+    def conversation_side(principal: Principal, need: Need, response: NeedResponse) -> str | None:
+        """The viewer's party in a response's conversation: "company" for the poster's side (the
+        company a challenge is for included), "institution" for the responding institution's TTO;
+        None for anyone else (the platform admin reads it: marketplace/matching/threads.py)."""
+        if NeedService.is_party(principal, need):
+            return "company"
+        if principal.role in TTO_ROLES and principal.organization_id == response.institution_id:
+            return "institution"
+        return None
+
     def need_actions(self, principal: Principal, need: Need) -> list[str]:
         if not self.is_poster(principal, need):
             return []
@@ -846,7 +857,9 @@ class NeedService:
 
     # ----- notifications ----------------------------------------------------------------------
 
-    async def _tell_poster(self, need: Need, message: str, *, institution: Organization) -> None:
+    async def poster_people(self, need: Need) -> list:
+        """The poster's side: the company's people for a need; for a challenge the platform's
+        admins and the people of the company it is for."""
         people = []
         if need.kind == NeedKind.need:
             people += await self.accounts.member_contacts(need.organization_id, COMPANY_ROLES)
@@ -854,6 +867,10 @@ class NeedService:
             people += await self.accounts.member_contacts(need.organization_id, frozenset({Role.platform_admin}))
         if need.on_behalf_of_id:
             people += await self.accounts.member_contacts(need.on_behalf_of_id, COMPANY_ROLES)
+        return list({p.id: p for p in people}.values())
+
+    async def _tell_poster(self, need: Need, message: str, *, institution: Organization) -> None:
+        people = await self.poster_people(need)
         params = {"institution": institution.name_zh, "title": need.title}
         await self._deliver(people, "need_response", message, params, f"/needs/{need.id}#responses", RESPONSE_EMAIL.key)
 
