@@ -40,8 +40,8 @@ from marketplace.matching.api import MatchingApi, provide_matching
 from marketplace.matching.needs_api import NeedsApi, RecommendationsApi, provide_needs
 from marketplace.matching.needs_pages import NeedsPages
 from marketplace.matching.pages import MatchingPages
-from marketplace.matching.thread_api import ThreadApi, provide_threads, sized_for
-from marketplace.matching.thread_pages import ThreadPages
+from marketplace.matching.thread_api import NeedResponseThreadApi, ThreadApi, provide_threads, sized_for
+from marketplace.matching.thread_pages import NeedResponseThreadPages, ThreadPages
 from marketplace.notifications.api import NotificationsApi
 from marketplace.notifications.pages import NotificationPages, provide_notifications
 from marketplace.search.api import SavedSearchApi, SearchApi, provide_saved_searches
@@ -230,6 +230,7 @@ def create_app(settings: Settings) -> Litestar:
             SavedSearchApi, SavedSearchPages, NotificationsApi, NotificationPages, MatchingApi, MatchingPages,
             # Threads take files: their requests may be as large as the attachment limits allow.
             sized_for(ThreadApi, settings), sized_for(ThreadPages, settings),
+            sized_for(NeedResponseThreadApi, settings), sized_for(NeedResponseThreadPages, settings),
             NeedsApi, RecommendationsApi, NeedsPages,
             *static_routers,
         ],

@@ -5,7 +5,7 @@ request, notifications, the deadline job, bad input, and the database's own guar
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import msgspec
 import pytest
@@ -22,6 +22,7 @@ from marketplace.matching.models import MatchRequest, Need, NeedResponse
 from marketplace.matching.needs import close_expired_needs, legal_need_moves, legal_response_moves
 from marketplace.matching.services import china_date, utcnow
 from marketplace.notifications.models import Notification
+from marketplace.notifications.services import send_queued_emails
 from marketplace.search.models import OutboxEntry
 from tests.catalog_data import need_body, response_body, result_body
 from tests.helpers import World
@@ -172,7 +173,7 @@ async def test_an_invited_need_is_seen_only_by_the_invited_institutions(client, 
 # ----- responses and selection -----------------------------------------------------------------
 
 
-async def test_responses_selection_opens_a_negotiating_match_and_awards_the_need(client, db, world, mailbox) -> None:
+async def test_responses_selection_opens_a_negotiating_match_and_awards_the_need(client, db, world, settings, engine, mailbox) -> None:
     need = await open_need(client, world)
     own_listing, second = await published(db, world), await published(db, world, title_zh="第二个关联成果")
     other_listing = await published(db, world, "other")
@@ -188,6 +189,10 @@ async def test_responses_selection_opens_a_negotiating_match_and_awards_the_need
     # Each of the company's three people is told of each of the two responses.
     notes = (await db.scalars(select(Notification).where(Notification.kind == "need_response"))).all()
     assert len(notes) == 6 and all(n.link == f"/needs/{need['id']}#responses" for n in notes)
+    # E-mails are queued with the step and leave once it has committed.
+    assert not mailbox.messages
+    await send_queued_emails(settings, make_sessionmaker(engine))
+    assert f"http://testserver.local/needs/{need['id']}#responses" in mailbox.messages[0].get_content()
     assert {m["To"] for m in mailbox.messages} >= {world.emails[Role.company_member], world.emails[Role.company_admin]}
 
     # Scoped: the poster sees both, each institution only its own, another company none.

@@ -275,6 +275,42 @@ async def response_of(db, world: World, role: Role, relation: str) -> dict:
     return {"need": need_id, "response": response.id}
 
 
+async def response_attachment_of(db, world: World, role: Role, relation: str) -> dict:
+    """A response (as response_of) whose thread holds a message with a file from the poster."""
+    values = await response_of(db, world, role, relation)
+    poster = world.emails[Role.company_member] if relation == "own" else "admin@company.other.test"
+    message = await ThreadService(db, world.scratch["settings"]).post(
+        await world.principal(db, poster), "need_response", values["response"], "附件",
+        [IncomingFile("需求说明.pdf", io.BytesIO(b"%PDF-1.4\n%%EOF\n"))],
+    )
+    attachment = await db.scalar(select(ThreadAttachment.id).where(ThreadAttachment.message_id == message.id))
+    await db.commit()
+    return {**values, "attachment": attachment}
+
+
+def reads_response_thread(ok: int):
+    """A need response's conversation: the poster company's people and the responding institution's
+    TTO, and the platform admin; the institution's inventors, the analyst and everyone else 404."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role == Role.platform_admin:
+            return ok
+        if role in (Role.platform_analyst, Role.inventor) or relation == "other":
+            return 404
+        return ok
+
+    return expect
+
+
+def writes_response_thread(ok: int):
+    """Posting: the two sides; the platform admin reads a company's need conversations only (403)."""
+
+    def expect(role: Role, relation: str) -> int:
+        return 403 if role == Role.platform_admin else reads_response_thread(ok)(role, relation)
+
+    return expect
+
+
 def poster_decides(ok: int):
     """The posting company's people decide on responses; the responding institution sees its own
     but may not (403), platform roles never act for a party (403); others do not see it (404)."""
@@ -398,6 +434,20 @@ API_ROUTES = [
     Route(
         "POST", "/api/v1/needs/{need}/responses/{response}/transitions", poster_decides(200), prepare=response_of,
         body=lambda w, r, rel: {"action": "shortlist"},
+    ),
+    # A need response's conversation and its files.
+    Route("GET", "/api/v1/needs/{need}/responses/{response}/messages", reads_response_thread(200), prepare=response_of),
+    Route(
+        "POST", "/api/v1/needs/{need}/responses/{response}/messages", writes_response_thread(201), prepare=response_of,
+        body=lambda w, r, rel: {"text": "请提供伦理批件"},
+    ),
+    Route(
+        "POST", "/api/v1/needs/{need}/responses/{response}/messages/read", reads_response_thread(200),
+        prepare=response_attachment_of, body=lambda w, r, rel: {},
+    ),
+    Route(
+        "GET", "/api/v1/needs/{need}/responses/{response}/attachments/{attachment}", reads_response_thread(200),
+        prepare=response_attachment_of,
     ),
     Route("GET", "/api/v1/recommendations", any_role(400)),  # without ?need= or ?listing=
     Route("GET", "/api/v1/recommendations?listing={listing}", any_role(200), prepare=published_listing),
@@ -537,6 +587,15 @@ PAGE_ROUTES = [
     Route(
         "POST", "/needs/{need}/responses/{response}/transitions", poster_decides(302), anonymous=302,
         prepare=response_of, body=lambda w, r, rel: {"action": "shortlist"},
+    ),
+    Route("GET", "/needs/{need}/responses/{response}", readable(200), anonymous=302, prepare=response_of),
+    Route(
+        "POST", "/needs/{need}/responses/{response}/messages", writes_response_thread(302), anonymous=302,
+        prepare=response_of, body=lambda w, r, rel: {"text": "请提供伦理批件"},
+    ),
+    Route(
+        "GET", "/needs/{need}/responses/{response}/attachments/{attachment}", reads_response_thread(200),
+        anonymous=302, prepare=response_attachment_of,
     ),
     Route("GET", "/listings/{listing}/needs", only(200, *TTO), anonymous=302, prepare=published_listing),
     Route("GET", "/saved-searches", only(200, *COMPANY), anonymous=302),

@@ -31,7 +31,7 @@ ACTIVITY_EMAIL = register_email_kind(
 MESSAGE_EMAIL = register_email_kind(
     "match_thread_messages",
     N_("Match conversations: new messages"),
-    N_("When the other side writes in a match conversation you have read up to date (one e-mail until you read it again)."),
+    N_("When the other side writes in a match conversation, or in the conversation on a response to a need, that you have read up to date (one e-mail until you read it again)."),
 )
 REMINDER_EMAIL = register_email_kind(
     "match_request_reminders",
@@ -167,6 +167,7 @@ class MatchEvents:
         subject: str,
         lead: str,
         values: Callable[[str], dict],
+        open_label: str = N_("Open the conversation:"),
     ) -> int:
         """Queue one e-mail per person who wants this kind, in their language, with the link (a
         path on this site) to the thread, a way to stop this kind of e-mail and the one-click unsubscribe headers."""
@@ -188,7 +189,7 @@ class MatchEvents:
                         "",
                         i18n.gettext(lead, **params),
                         "",
-                        i18n.gettext("Open the conversation:"),
+                        i18n.gettext(open_label),
                         base + link,
                         "",
                         i18n.gettext("Choose which e-mails you get: %(url)s", url=f"{base}/settings/notifications"),

@@ -39,7 +39,6 @@ from marketplace.config import Settings
 from marketplace.errors import Conflict, DomainError, FieldError, Forbidden, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
 from marketplace.matching.models import (
-    ACTIVE_RESPONSE_STATES,
     WANTED_VALUES,
     Need,
     NeedInvitation,
@@ -49,9 +48,10 @@ from marketplace.matching.models import (
     ResponseState,
     Visibility,
 )
+from marketplace.matching.events import MatchEvents
 from marketplace.matching.schemas import NeedCreate, NeedUpdate, ResponseCreate
 from marketplace.matching.services import MatchingService, china_date, utcnow
-from marketplace.notifications.services import NotificationService, register_email_kind, send_email
+from marketplace.notifications.services import NotificationService, register_email_kind
 from marketplace.search import services as search
 from marketplace.search.models import EntityType
 from marketplace.tenancy import Principal
@@ -352,13 +352,12 @@ async def recommend_needs(engine: search.SearchEngine, listing: Listing, limit: 
 
 
 class NeedService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, settings: Settings | None = None) -> None:
         self.session = session
+        self.settings = settings  # without it (demo data, scripts) people are told in-app only
         self.catalog = CatalogService(session)
         self.accounts = AccountService(session)
         self.notifications = NotificationService(session)
-        # E-mails decided on by the calls so far (person, message id, params, link); send_emails() sends them.
-        self.outgoing: list[tuple[Any, str, dict, str]] = []
 
     # ----- who sees and acts ------------------------------------------------------------------
 
@@ -395,6 +394,17 @@ class NeedService:
         return NeedService.is_poster(principal, need) or (
             principal.role in COMPANY_ROLES and need.on_behalf_of_id == principal.organization_id
         )
+
+    @staticmethod
+    def conversation_side(principal: Principal, need: Need, response: NeedResponse) -> str | None:
+        """The viewer's party in a response's conversation: "company" for the poster's side (the
+        company a challenge is for included), "institution" for the responding institution's TTO;
+        None for anyone else (the platform admin reads it: marketplace/matching/threads.py)."""
+        if NeedService.is_party(principal, need):
+            return "company"
+        if principal.role in TTO_ROLES and principal.organization_id == response.institution_id:
+            return "institution"
+        return None
 
     def need_actions(self, principal: Principal, need: Need) -> list[str]:
         if not self.is_poster(principal, need):
@@ -846,7 +856,9 @@ class NeedService:
 
     # ----- notifications ----------------------------------------------------------------------
 
-    async def _tell_poster(self, need: Need, message: str, *, institution: Organization) -> None:
+    async def poster_people(self, need: Need) -> list:
+        """The poster's side: the company's people for a need; for a challenge the platform's
+        admins and the people of the company it is for."""
         people = []
         if need.kind == NeedKind.need:
             people += await self.accounts.member_contacts(need.organization_id, COMPANY_ROLES)
@@ -854,6 +866,10 @@ class NeedService:
             people += await self.accounts.member_contacts(need.organization_id, frozenset({Role.platform_admin}))
         if need.on_behalf_of_id:
             people += await self.accounts.member_contacts(need.on_behalf_of_id, COMPANY_ROLES)
+        return list({p.id: p for p in people}.values())
+
+    async def _tell_poster(self, need: Need, message: str, *, institution: Organization) -> None:
+        people = await self.poster_people(need)
         params = {"institution": institution.name_zh, "title": need.title}
         await self._deliver(people, "need_response", message, params, f"/needs/{need.id}#responses", RESPONSE_EMAIL.key)
 
@@ -870,30 +886,12 @@ class NeedService:
         await self._deliver(people, "need_response_decision", message, {"title": need.title}, link, DECISION_EMAIL.key)
 
     async def _deliver(self, people, kind: str, message: str, params: dict, link: str, email_kind: str) -> None:
+        """In-app, and an e-mail queued in this transaction (sent once it commits) to each who wants it."""
         people = list({p.id: p for p in people}.values())
         await self.notifications.notify([p.id for p in people], kind, message, params=params, link=link)
-        for person in people:
-            if await self.notifications.wants_email(person.id, email_kind):
-                self.outgoing.append((person, message, params, link))
-
-    async def send_emails(self, settings: Settings) -> int:
-        """The e-mails the last calls decided on, sent once the caller's work is done (a failure
-        is logged, not raised: the in-app notification stands)."""
-        sent = 0
-        for person, message, params, link in self.outgoing:
-            token = i18n.current_locale.set(person.locale if person.locale in i18n.LOCALES else i18n.DEFAULT_LOCALE)
-            try:
-                text = i18n.gettext(message, **params)
-                body = i18n.gettext("%(text)s\n\nOpen it:\n%(link)s\n", text=text, link=settings.base_url.rstrip("/") + link)
-            finally:
-                i18n.current_locale.reset(token)
-            try:
-                await send_email(settings, person.email, text, body)
-                sent += 1
-            except Exception:  # the notification is in-app already; mail trouble must not undo the step
-                log.exception("need e-mail to %s not sent", person.email)
-        self.outgoing = []
-        return sent
+        await MatchEvents(self.session, self.settings).email(
+            people, email_kind, link, message, message, lambda _locale: params, open_label=N_("Open it:")
+        )
 
 
 # ----- the deadline job -----------------------------------------------------------------------------

@@ -35,8 +35,8 @@ MAX_PAGE_SIZE = 100
 NEED_PARAMS = frozenset({"q", "area", "wanted", "deadline_from", "deadline_to", "state", "mine", "page", "page_size"})
 
 
-async def provide_needs(db_session: DbSession) -> NeedService:
-    return NeedService(db_session)
+async def provide_needs(db_session: DbSession, settings: AppSettings) -> NeedService:
+    return NeedService(db_session, settings)
 
 
 Needs = NamedDependency[NeedService]
@@ -211,18 +211,17 @@ class NeedsApi(Controller):
 
     @post("/{need_id:uuid}/responses", status_code=HTTP_201_CREATED)
     async def respond(
-        self, request: Request, principal: CurrentPrincipal, needs: Needs, settings: AppSettings,
+        self, request: Request, principal: CurrentPrincipal, needs: Needs,
         need_id: FromPath[uuid.UUID], data: JSONBody[schemas.ResponseCreate],
     ) -> schemas.ResponseOut:
         """An institution's TTO proposes its published listings for an open need it can see."""
         created = await needs.respond(principal, need_id, data, ip=client_ip(request))
-        await needs.send_emails(settings)
         need = await needs.get(principal, need_id)
         return (await responses_out(needs, principal, need, [created]))[0]
 
     @post("/{need_id:uuid}/responses/{response_id:uuid}/transitions", status_code=200)
     async def move_response(
-        self, request: Request, principal: CurrentPrincipal, needs: Needs, settings: AppSettings,
+        self, request: Request, principal: CurrentPrincipal, needs: Needs,
         need_id: FromPath[uuid.UUID], response_id: FromPath[uuid.UUID], data: JSONBody[schemas.ResponseTransition],
     ) -> schemas.ResponseOut:
         """The poster `shortlist`s, `decline`s or `select`s (with the `nda_version` it accepts, when
@@ -230,7 +229,6 @@ class NeedsApi(Controller):
         moved = await needs.move_response(
             principal, need_id, response_id, data.action, data.reason, nda_version=data.nda_version, ip=client_ip(request)
         )
-        await needs.send_emails(settings)
         need = await needs.get(principal, need_id)
         return (await responses_out(needs, principal, need, [moved]))[0]
 

@@ -1,8 +1,8 @@
 """Pages of needs and challenges: the open needs with search (for institutions, and everyone), an
 organization's own needs with their responses, the need form, the need with its responses, the
-respond form and the recommended listings, and the needs a listing may answer (a fragment the
-listing page loads for its TTO). A form with a problem is shown again with its 4xx status, so the
-transaction rolls back and nothing is written."""
+respond form and the recommended listings, one response with its conversation, and the needs a
+listing may answer (a fragment the listing page loads for its TTO). A form with a problem is shown
+again with its 4xx status, so the transaction rolls back and nothing is written."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from litestar.response import Redirect, Template
 from marketplace.accounts.models import COMPANY_ROLES, Role
 from marketplace.catalog.models import ListingKind, ResourceType, ResultType, Status
 from marketplace.catalog.services import TTO_ROLES
-from marketplace.errors import DomainError, FieldError, Forbidden
+from marketplace.errors import DomainError, FieldError, Forbidden, NotFound
 from marketplace.i18n import N_, current_locale, gettext, translate_validation
-from marketplace.matching.models import Need, NeedState, ResponseState
+from marketplace.matching.models import Need, NeedResponse, NeedState, ResponseState
 from marketplace.matching.needs import (
     NEED_ACTION_LABELS,
     NEED_KIND_LABELS,
@@ -37,12 +37,15 @@ from marketplace.matching.needs import (
     search_needs,
 )
 from marketplace.matching.needs_api import Needs, parse_need_query
-from marketplace.matching.pages import budget_text, parse_wan, problem_of, wan
+from marketplace.matching.pages import budget_text, parse_wan, problem_of, thread_form_context, wan
 from marketplace.matching.schemas import NeedCreate, NeedUpdate, ResponseCreate
 from marketplace.matching.services import china_date, utcnow
+from marketplace.matching.thread_api import Threads
+from marketplace.matching.thread_models import SubjectKindName
+from marketplace.matching.threads import ThreadService
 from marketplace.search.services import SearchUnavailable
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import AppSettings, client_ip, flash, render
+from marketplace.web import client_ip, flash, render
 
 Form = URLEncodedBody[dict[str, str]]
 PAGE_SIZE = 20
@@ -266,14 +269,21 @@ class NeedsPages(Controller):
     # ----- one need ---------------------------------------------------------------------------
 
     @get("/needs/{need_id:uuid}")
-    async def detail(self, request: Request, principal: CurrentPrincipal, needs: Needs, need_id: FromPath[uuid.UUID]) -> Template:
-        return await self._detail(request, principal, needs, await needs.get(principal, need_id))
+    async def detail(
+        self, request: Request, principal: CurrentPrincipal, needs: Needs, threads: Threads, need_id: FromPath[uuid.UUID]
+    ) -> Template:
+        return await self._detail(request, principal, needs, await needs.get(principal, need_id), threads=threads)
 
     async def _detail(
         self, request: Request, principal: Principal, needs: NeedService, need: Need, *, status_code: int = 200,
         problem: dict | None = None, form: dict | None = None, errors: dict | None = None,
+        threads: ThreadService,
     ) -> Template:
         responses = await needs.responses(principal, need)
+        # Each response whose conversation the viewer reads links to it, with its unread count.
+        talks = [r for r in responses if reads_thread(needs, principal, need, r)]
+        unread = await threads.unread_counts(principal.user_id, SubjectKindName.need_response, [r.id for r in talks])
+        conversations = {r.id: unread.get(r.id, 0) for r in talks}
         listings = await needs.catalog.listing_refs({i for r in responses for i in r.listing_ids})
         refs = await self._refs(needs, [need])
         refs["orgs"] |= await needs.accounts.public_organizations({r.institution_id for r in responses})
@@ -307,12 +317,23 @@ class NeedsPages(Controller):
             problem=problem, form=form or {}, errors=errors or {}, nda=nda,
             nda_text=nda.text_en if current_locale.get() == "en" else nda.text_zh,
             opens_match=need.kind == "need" or need.on_behalf_of_id is not None,
-            budget_text=budget_text, **refs,
+            budget_text=budget_text, conversations=conversations, **refs,
         )
+
+    @get("/needs/{need_id:uuid}/responses/{response_id:uuid}")
+    async def response(
+        self, request: Request, principal: CurrentPrincipal, needs: Needs, threads: Threads,
+        need_id: FromPath[uuid.UUID], response_id: FromPath[uuid.UUID],
+    ) -> Template:
+        """One response with its steps and its conversation (for those who read it; viewing marks
+        it read, the new messages still flagged on this view)."""
+        need, found = await needs.get_response(principal, need_id, response_id)
+        return await response_page(request, principal, needs, threads, need, found, mark_read=True)
 
     @post("/needs/{need_id:uuid}/transitions")
     async def transition(
-        self, request: Request, principal: CurrentPrincipal, needs: Needs, need_id: FromPath[uuid.UUID], data: Form
+        self, request: Request, principal: CurrentPrincipal, needs: Needs, threads: Threads, need_id: FromPath[uuid.UUID],
+        data: Form,
     ) -> Response:
         principal.require()
         action = data.get("action", "")
@@ -322,13 +343,15 @@ class NeedsPages(Controller):
             if error.status_code in (401, 403, 404):
                 raise
             need = await needs.get(principal, need_id)
-            return await self._detail(request, principal, needs, need, status_code=error.status_code, problem=problem_of(error))
+            return await self._detail(
+                request, principal, needs, need, status_code=error.status_code, problem=problem_of(error), threads=threads
+            )
         flash(request, NEED_DONE.get(action, N_("Saved.")))
         return Redirect(f"/needs/{need_id}")
 
     @post("/needs/{need_id:uuid}/responses")
     async def respond(
-        self, request: Request, principal: CurrentPrincipal, needs: Needs, settings: AppSettings,
+        self, request: Request, principal: CurrentPrincipal, needs: Needs, threads: Threads,
         need_id: FromPath[uuid.UUID], data: Form,
     ) -> Response:
         principal.require(*TTO_ROLES)
@@ -359,18 +382,17 @@ class NeedsPages(Controller):
                     raise
                 status_code, errors = error.status_code, field_errors(error)
             else:
-                await needs.send_emails(settings)
                 flash(request, N_("Your response has been sent to the poster."))
                 return Redirect(f"/needs/{need.id}#responses")
         form = dict(data) | {"listing_ids": listing_ids}
         return await self._detail(
-            request, principal, needs, need, status_code=status_code, form=form, errors=errors,
+            request, principal, needs, need, status_code=status_code, form=form, errors=errors, threads=threads,
             problem={"message": errors.get("__all__") or gettext("Please correct the marked fields."), "fields": {}},
         )
 
     @post("/needs/{need_id:uuid}/responses/{response_id:uuid}/transitions")
     async def move_response(
-        self, request: Request, principal: CurrentPrincipal, needs: Needs, settings: AppSettings,
+        self, request: Request, principal: CurrentPrincipal, needs: Needs, threads: Threads,
         need_id: FromPath[uuid.UUID], response_id: FromPath[uuid.UUID], data: Form,
     ) -> Response:
         principal.require()
@@ -392,9 +414,12 @@ class NeedsPages(Controller):
             if error.status_code in (401, 403, 404):
                 raise
             need = await needs.get(principal, need_id)
-            return await self._detail(request, principal, needs, need, status_code=error.status_code, problem=problem_of(error))
-        await needs.send_emails(settings)
+            return await self._detail(
+                request, principal, needs, need, status_code=error.status_code, problem=problem_of(error), threads=threads
+            )
         flash(request, RESPONSE_DONE.get(action, N_("Saved.")))
+        if data.get("back") == "response":
+            return Redirect(f"/needs/{need_id}/responses/{response_id}")
         return Redirect(f"/needs/{need_id}#responses")
 
     # ----- the needs a listing may answer (loaded into the listing page for its TTO) ---------------
@@ -413,3 +438,52 @@ class NeedsPages(Controller):
                 unavailable = True
         template = "needs/_listing_needs.html" if request.headers.get("hx-request") else "needs/listing_needs.html"
         return render(request, template, principal, listing=listing, recommended=recommended, unavailable=unavailable)
+
+
+def reads_thread(needs: NeedService, principal: Principal, need: Need, response: NeedResponse) -> bool:
+    """Whether the viewer reads a response's conversation (as threads.NeedResponseThreads decides
+    for the thread's routes): its two sides and the platform admin."""
+    return principal.role == Role.platform_admin or needs.conversation_side(principal, need, response) is not None
+
+
+async def response_page(
+    request: Request,
+    principal: Principal,
+    needs: NeedService,
+    threads: ThreadService,
+    need: Need,
+    response: NeedResponse,
+    *,
+    status_code: int = 200,
+    mark_read: bool = False,
+    thread_problem: dict | None = None,
+    thread_text: str = "",
+) -> Template:
+    """A response (as on the need page, with the viewer's steps) and its conversation."""
+    try:
+        thread = await threads.view(principal, SubjectKindName.need_response, response.id)
+    except NotFound:
+        thread = None  # the institution's inventors and the analyst see responses, not conversations
+    if thread is not None and mark_read and thread.unread:
+        await threads.mark_read(principal, SubjectKindName.need_response, response.id, thread.last_seq)
+    orgs = await needs.accounts.public_organizations(
+        {need.organization_id, response.institution_id} | ({need.on_behalf_of_id} if need.on_behalf_of_id else set())
+    )
+    locale = current_locale.get()
+    nda = await needs.catalog.current_nda()
+    poster_side = orgs[need.organization_id].display_name(locale)
+    if need.on_behalf_of_id:  # a challenge for a company: the company, through the platform
+        poster_side = f"{orgs[need.on_behalf_of_id].display_name(locale)} · {gettext('via %(platform)s', platform=poster_side)}"
+    return render(
+        request, "needs/response.html", principal, status_code=status_code, need=need, r=response,
+        listings=await needs.catalog.listing_refs(set(response.listing_ids)), orgs=orgs,
+        poster=needs.is_poster(principal, need), party=principal.is_platform or needs.is_party(principal, need),
+        response_actions={response.id: needs.response_actions(principal, need, response)},
+        response_action_labels=RESPONSE_ACTION_LABELS, response_labels=RESPONSE_STATE_LABELS,
+        state_labels=NEED_STATE_LABELS, kind_labels=NEED_KIND_LABELS, budget_text=budget_text,
+        opens_match=need.kind == "need" or need.on_behalf_of_id is not None, nda=nda,
+        nda_text=nda.text_en if locale == "en" else nda.text_zh, on_response_page=True,
+        thread=thread, thread_problem=thread_problem, thread_text=thread_text,
+        thread_sides={"company": poster_side, "institution": orgs[response.institution_id].display_name(locale)},
+        **thread_form_context(threads),
+    )

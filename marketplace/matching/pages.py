@@ -23,9 +23,8 @@ from marketplace.catalog.services import TTO_ROLES
 from marketplace.errors import DomainError, FieldError, NotFound
 from marketplace.i18n import N_, current_locale, gettext, translate_validation
 from marketplace.matching.api import Matching, StateQuery
-from marketplace.matching.thread_api import KIND as THREAD_KIND
 from marketplace.matching.thread_api import Threads
-from marketplace.matching.thread_models import ALLOWED_EXTENSIONS
+from marketplace.matching.thread_models import ALLOWED_EXTENSIONS, SubjectKindName
 from marketplace.matching.threads import ThreadService, human_size
 from marketplace.matching.models import OPEN_STATES, MatchRequest, State
 from marketplace.matching.schemas import MAX_FEN, MatchRequestCreate
@@ -327,11 +326,22 @@ class MatchingPages(Controller):
         return Redirect(f"/match-requests/{request_id}")
 
 
+def thread_form_context(threads: ThreadService) -> dict:
+    """What the thread's template needs besides the thread: the upload limits and helpers."""
+    settings = threads.settings
+    return {
+        "attachment_limits": {"mb": settings.attachment_max_bytes // (1024 * 1024), "files": settings.attachment_max_files},
+        "accepted_types": ",".join(f".{ext}" for ext in (*ALLOWED_EXTENSIONS, "jpeg")),
+        "china_time": CHINA_TIME,
+        "file_size": human_size,
+    }
+
+
 async def unread_of(threads: ThreadService, principal: Principal, items: list[MatchRequest]) -> dict:
     """Unread conversation messages per request, for those who read the conversations."""
     if principal.role == Role.platform_analyst:
         return {}
-    return await threads.unread_counts(principal.user_id, THREAD_KIND, [item.id for item in items])
+    return await threads.unread_counts(principal.user_id, SubjectKindName.match_request, [item.id for item in items])
 
 
 async def refs(matching: MatchingService, items: list[MatchRequest]) -> dict:
@@ -372,11 +382,11 @@ async def detail_page(
     side = matching.side(principal, match)
     accepted_nda = await matching.catalog.nda_version(match.nda_version)
     try:
-        thread = await threads.view(principal, THREAD_KIND, match.id)
+        thread = await threads.view(principal, SubjectKindName.match_request, match.id)
     except NotFound:
         thread = None  # the platform analyst reads requests, not conversations
     if thread is not None and mark_read and thread.unread:
-        await threads.mark_read(principal, THREAD_KIND, match.id, thread.last_seq)
+        await threads.mark_read(principal, SubjectKindName.match_request, match.id, thread.last_seq)
     return render(
         request,
         "matching/detail.html",
@@ -402,11 +412,12 @@ async def detail_page(
         problem=problem,
         reason=reason,
         thread=thread,
+        thread_sides={
+            "company": found["orgs"][match.company_id].display_name(current_locale.get()),
+            "institution": found["orgs"][match.institution_id].display_name(current_locale.get()),
+        },
         thread_problem=thread_problem,
         thread_text=thread_text,
-        attachment_limits={"mb": threads.settings.attachment_max_bytes // (1024 * 1024), "files": threads.settings.attachment_max_files},
-        accepted_types=",".join(f".{ext}" for ext in (*ALLOWED_EXTENSIONS, "jpeg")),
-        china_time=CHINA_TIME,
-        file_size=human_size,
+        **thread_form_context(threads),
         **{k: v for k, v in found.items() if k not in ("listings", "orgs")},
     )

@@ -1,17 +1,18 @@
-"""JSON API of a match request's thread: its messages (list, post — JSON, or multipart with
-files), the reader's marker, and downloading an attached file."""
+"""JSON API of a subject's thread — a match request's, a need response's: its messages (list,
+post — JSON, or multipart with files), the reader's marker, and downloading an attached file. One
+set of handlers; each kind of subject is a subclass naming its kind and its address."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 from litestar.response import File
 from litestar.status_codes import HTTP_201_CREATED
 from msgspec import Meta, Struct
@@ -26,7 +27,7 @@ from marketplace.matching.threads import IncomingFile, MessageView, ThreadServic
 from marketplace.tenancy import CurrentPrincipal
 from marketplace.web import AppSettings
 
-KIND = SubjectKindName.match_request
+API = "/api/v1"
 
 
 async def provide_threads(db_session: DbSession, settings: AppSettings) -> ThreadService:
@@ -90,26 +91,26 @@ class ReadOut(Struct):
     last_read_seq: int
 
 
-def attachment_out(request_id: uuid.UUID, attachment: ThreadAttachment) -> AttachmentOut:
+def attachment_out(base: str, attachment: ThreadAttachment) -> AttachmentOut:
     return AttachmentOut(
         id=attachment.id, name=attachment.original_name, content_type=attachment.content_type,
-        size_bytes=attachment.size_bytes, sha256=attachment.sha256,
-        url=f"/api/v1/match-requests/{request_id}/attachments/{attachment.id}",
+        size_bytes=attachment.size_bytes, sha256=attachment.sha256, url=f"{base}/attachments/{attachment.id}",
     )
 
 
-def message_out(request_id: uuid.UUID, view: MessageView) -> MessageOut:
+def message_out(base: str, view: MessageView) -> MessageOut:
     m = view.message
     return MessageOut(
         id=m.id, seq=m.seq, author=view.author, author_side=m.author_side, text=m.body, created_at=m.created_at,
-        unread=view.unread, attachments=[attachment_out(request_id, a) for a in view.attachments],
+        unread=view.unread, attachments=[attachment_out(base, a) for a in view.attachments],
     )
 
 
-def thread_out(request_id: uuid.UUID, view: ThreadView) -> ThreadOut:
+def thread_out(view: ThreadView) -> ThreadOut:
+    base = API + view.subject.path
     read = [m.message.seq for m in view.messages if not m.unread]
     return ThreadOut(
-        items=[message_out(request_id, m) for m in view.messages], unread=view.unread,
+        items=[message_out(base, m) for m in view.messages], unread=view.unread,
         last_read_seq=max(read, default=0), can_post=view.subject.can_post,
     )
 
@@ -135,22 +136,26 @@ def download(attachment: ThreadAttachment, path) -> File:
 
 
 class ThreadApi(Controller):
+    """A match request's thread; a subclass serves another kind of subject at its address (the
+    kind finds its subject from the path's values)."""
+
+    kind: ClassVar[str] = SubjectKindName.match_request
     path = "/api/v1/match-requests/{request_id:uuid}"
     tags = ["matching"]
 
     @get("/messages")
-    async def list_messages(self, principal: CurrentPrincipal, threads: Threads, request_id: FromPath[uuid.UUID]) -> ThreadOut:
-        """The request's conversation, oldest first; `unread` per message for the caller. Reading
-        it here does not move the caller's marker (POST …/messages/read does)."""
-        return thread_out(request_id, await threads.view(principal, KIND, request_id))
+    async def list_messages(self, request: Request, principal: CurrentPrincipal, threads: Threads) -> ThreadOut:
+        """The conversation, oldest first; `unread` per message for the caller. Reading it here
+        does not move the caller's marker (POST …/messages/read does)."""
+        subject_id = await threads.locate(principal, self.kind, request.path_params)
+        return thread_out(await threads.view(principal, self.kind, subject_id))
 
     @post("/messages", status_code=HTTP_201_CREATED)
-    async def post_message(
-        self, request: Request, principal: CurrentPrincipal, threads: Threads, request_id: FromPath[uuid.UUID]
-    ) -> MessageOut:
-        """A message from the company or the institution's TTO: JSON `{"text": …}`, or multipart
-        with a `text` field and `files` (pdf, docx, xlsx, pptx, png, jpg, txt, csv, zip; the size
-        and count limits are the server's settings)."""
+    async def post_message(self, request: Request, principal: CurrentPrincipal, threads: Threads) -> MessageOut:
+        """A message from one side (the company or the poster of the need; the institution's TTO):
+        JSON `{"text": …}`, or multipart with a `text` field and `files` (pdf, docx, xlsx, pptx,
+        png, jpg, txt, csv, zip; the size and count limits are the server's settings)."""
+        subject_id = await threads.locate(principal, self.kind, request.path_params)
         if request.content_type[0] == "multipart/form-data":
             text, files = await uploads_of(request)
         else:
@@ -160,20 +165,28 @@ class ThreadApi(Controller):
                 raise InvalidInput(FieldError("text", N_("Not a valid value."))) from error
             except msgspec.DecodeError as error:
                 raise InvalidInput(FieldError("body", N_("The body is not valid JSON."))) from error
-        posted = await threads.post(principal, KIND, request_id, text, files)
-        view = await threads.view(principal, KIND, request_id)
-        return message_out(request_id, next(m for m in view.messages if m.message.id == posted.id))
+        posted = await threads.post(principal, self.kind, subject_id, text, files)
+        view = await threads.view(principal, self.kind, subject_id)
+        return message_out(API + view.subject.path, next(m for m in view.messages if m.message.id == posted.id))
 
     @post("/messages/read", status_code=200, request_max_body_size=65_536)
     async def mark_read(
-        self, principal: CurrentPrincipal, threads: Threads, request_id: FromPath[uuid.UUID], data: JSONBody[ReadMarker]
+        self, request: Request, principal: CurrentPrincipal, threads: Threads, data: JSONBody[ReadMarker]
     ) -> ReadOut:
         """Move the caller's read marker (never backwards)."""
-        return ReadOut(await threads.mark_read(principal, KIND, request_id, data.up_to))
+        subject_id = await threads.locate(principal, self.kind, request.path_params)
+        return ReadOut(await threads.mark_read(principal, self.kind, subject_id, data.up_to))
 
     @get("/attachments/{attachment_id:uuid}")
-    async def download(
-        self, principal: CurrentPrincipal, threads: Threads, request_id: FromPath[uuid.UUID], attachment_id: FromPath[uuid.UUID]
-    ) -> File:
-        attachment, path = await threads.attachment(principal, KIND, request_id, attachment_id)
+    async def download(self, request: Request, principal: CurrentPrincipal, threads: Threads) -> File:
+        subject_id = await threads.locate(principal, self.kind, request.path_params)
+        attachment, path = await threads.attachment(principal, self.kind, subject_id, request.path_params["attachment_id"])
         return download(attachment, path)
+
+
+class NeedResponseThreadApi(ThreadApi):
+    """The thread of an institution's response to a need."""
+
+    kind = SubjectKindName.need_response
+    path = "/api/v1/needs/{need_id:uuid}/responses/{response_id:uuid}"
+    tags = ["needs"]

@@ -1,4 +1,4 @@
-"""Conversation threads: one per subject (a match request; a need response once needs exist),
+"""Conversation threads: one per subject (a match request, or an institution's response to a need),
 their messages, the files attached to messages, and each reader's read marker.
 
 A thread names its subject by kind and id rather than by a foreign key per kind, so a new kind
@@ -20,11 +20,12 @@ from marketplace.db import Base, UUIDPrimaryKey, in_values
 
 class SubjectKindName(enum.StrEnum):
     match_request = "match_request"
-    # need_response = "need_response"  (added with needs; see README, Matchmaking)
+    need_response = "need_response"
 
 
 class ThreadSide(enum.StrEnum):
-    """Which party wrote a message: the one that asked, or the institution that answers."""
+    """Which party wrote a message: the one that asked (a company; for a platform challenge the
+    platform and the company it is for), or the institution that answers."""
 
     company = "company"
     institution = "institution"

@@ -2,8 +2,7 @@
 registered kind. The kind decides who reads, who posts and who is told of a new message; the
 thread code applies that decision to every route, the downloads included.
 
-Kinds: `match_request` (below). A need response registers its own SubjectKind the same way (see
-README, Matchmaking: "Threads").
+Kinds: `match_request` and `need_response` (below); README, Matchmaking, says how to add one.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import os
 import unicodedata
 import uuid
 import zipfile
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -25,11 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import i18n
 from marketplace.accounts.models import Role, User
+from marketplace.catalog.services import TTO_ROLES
 from marketplace.config import Settings
 from marketplace.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from marketplace.i18n import N_
-from marketplace.matching.events import MESSAGE_EMAIL, MatchEvents, thread_link
-from marketplace.matching.models import OPEN_STATES, State
+from marketplace.matching.events import MESSAGE_EMAIL, MatchEvents
+from marketplace.matching.models import ACTIVE_RESPONSE_STATES, OPEN_STATES, NeedResponse, State
+from marketplace.matching.needs import NeedService
 from marketplace.matching.services import MatchingService
 from marketplace.matching.thread_models import (
     SubjectKindName,
@@ -58,20 +59,37 @@ class ThreadSubject:
     side: ThreadSide | None
     # Whether the subject still takes messages (its parties may post).
     open: bool
-    # The page the thread is on, and the subject's title for notifications (zh, en).
-    link: str
+    # The page the thread is on (the API's routes are under "/api/v1" + path), and the subject's
+    # title for notifications (zh, en).
+    path: str
     title_zh: str
     title_en: str | None
     # The people of each party to tell of a new message.
     people: Callable[[ThreadSide], Awaitable[list[User]]] = field(repr=False)
+    # What the kind says (message ids): to a post once it has ended, in the in-app notice of a
+    # new message, and naming each side in that e-mail.
+    closed_message: str = N_("This conversation is closed: the request has ended.")
+    notice: str = N_("New message in a match conversation.")
+    notice_kind: str = "match_thread_message"
+    side_names: Mapping[ThreadSide, str] = field(
+        default_factory=lambda: {ThreadSide.company: N_("the company"), ThreadSide.institution: N_("the institution")}
+    )
 
     @property
     def can_post(self) -> bool:
         return self.side is not None and self.open
 
+    @property
+    def link(self) -> str:
+        return f"{self.path}#thread"
+
 
 class SubjectKind(Protocol):
     name: str
+
+    async def locate(self, session: AsyncSession, path_params: Mapping[str, object]) -> uuid.UUID:
+        """The subject's id from a route's path values; NotFound when they do not name one."""
+        ...
 
     async def load(self, session: AsyncSession, settings: Settings | None, principal: Principal, subject_id: uuid.UUID) -> ThreadSubject:
         """The subject for this viewer; NotFound when the viewer may not read its thread."""
@@ -99,6 +117,9 @@ class MatchRequestThreads:
 
     name = SubjectKindName.match_request
 
+    async def locate(self, session, path_params):
+        return path_params["request_id"]
+
     async def load(self, session, settings, principal, subject_id):
         principal.require()
         if principal.role == Role.platform_analyst:
@@ -113,12 +134,67 @@ class MatchRequestThreads:
 
         return ThreadSubject(
             kind=self.name, id=request.id, side=ThreadSide(side) if side else None,
-            open=request.state in MATCH_POSTABLE, link=thread_link(request.id),
+            open=request.state in MATCH_POSTABLE, path=f"/match-requests/{request.id}",
             title_zh=listing.title_zh, title_en=listing.title_en, people=people,
         )
 
 
 register_subject_kind(MatchRequestThreads())
+
+
+class NeedResponseThreads:
+    """The thread of an institution's response to a need, between the poster's side (the posting
+    company's people; for a platform challenge the platform admin and the company it is for) and
+    the responding institution's TTO. The platform admin reads the others; everyone else — the
+    institution's inventors, the analyst, other companies and institutions — gets 404. The parties
+    post while the response is live (submitted, shortlisted, selected: after a selection they
+    still settle the details, as in the match request's own thread); once it is not selected or
+    withdrawn the thread is read-only (409)."""
+
+    name = SubjectKindName.need_response
+
+    async def locate(self, session, path_params):
+        found = await session.scalar(
+            select(NeedResponse.id).where(
+                NeedResponse.id == path_params["response_id"], NeedResponse.need_id == path_params["need_id"]
+            )
+        )
+        if found is None:
+            raise NotFound()
+        return found
+
+    async def load(self, session, settings, principal, subject_id):
+        principal.require()
+        if principal.role == Role.platform_analyst:
+            raise NotFound()
+        needs = NeedService(session)
+        need_id = await session.scalar(select(NeedResponse.need_id).where(NeedResponse.id == subject_id))
+        if need_id is None:
+            raise NotFound()
+        need, response = await needs.get_response(principal, need_id, subject_id)
+        side = needs.conversation_side(principal, need, response)
+        if side is None and principal.role != Role.platform_admin:
+            raise NotFound()
+        institution = await needs.accounts.public_organization(response.institution_id)
+
+        async def people(party: ThreadSide) -> list[User]:
+            if party == ThreadSide.company:
+                return await needs.poster_people(need)
+            return await needs.accounts.member_contacts(response.institution_id, TTO_ROLES)
+
+        return ThreadSubject(
+            kind=self.name, id=response.id, side=ThreadSide(side) if side else None, open=response.state in ACTIVE_RESPONSE_STATES,
+            path=f"/needs/{need.id}/responses/{response.id}",
+            title_zh=f"{need.title}（{institution.name_zh}）",
+            title_en=f"{need.title} ({institution.name_en or institution.name_zh})",
+            people=people,
+            closed_message=N_("This conversation is closed: the response is no longer under consideration."),
+            notice=N_("New message on a response to a need."), notice_kind="need_response_thread_message",
+            side_names={ThreadSide.company: N_("the poster of the need"), ThreadSide.institution: N_("the institution")},
+        )
+
+
+register_subject_kind(NeedResponseThreads())
 
 
 # ----- attachments ----------------------------------------------------------------------------
@@ -245,6 +321,12 @@ class ThreadService:
             raise NotFound()
         return await SUBJECT_KINDS[kind].load(self.session, self.settings, principal, subject_id)
 
+    async def locate(self, principal: Principal, kind: str, path_params: Mapping[str, object]) -> uuid.UUID:
+        """The subject a route's path names, for a signed-in caller (whether the caller may read
+        its thread is checked when it is loaded)."""
+        principal.require()
+        return await SUBJECT_KINDS[kind].locate(self.session, path_params)
+
     async def _thread(self, kind: str, subject_id: uuid.UUID) -> Thread | None:
         return await self.session.scalar(select(Thread).where(Thread.subject_kind == kind, Thread.subject_id == subject_id))
 
@@ -351,10 +433,7 @@ class ThreadService:
         if subject.side is None:
             raise Forbidden()
         if not subject.open:
-            raise Conflict(
-                N_("This conversation is closed: the request has ended."),
-                FieldError("text", N_("This conversation is closed: the request has ended.")),
-            )
+            raise Conflict(subject.closed_message, FieldError("text", subject.closed_message))
         text = text.strip()
         errors: list[FieldError] = []
         if len(text) > MAX_TEXT:
@@ -484,11 +563,11 @@ class ThreadService:
             return
         item = {"label": subject.title_zh, "label_en": subject.title_en, "link": subject.link}
         await NotificationService(self.session).notify(
-            user_ids, "match_thread_message", N_("New message in a match conversation."), items=[item], link=subject.link
+            user_ids, subject.notice_kind, subject.notice, items=[item], link=subject.link
         )
         people = [p for p in await subject.people(self._other(subject.side)) if p.id in set(user_ids)]
         events = MatchEvents(self.session, self.settings)
-        party = N_("the company") if subject.side == ThreadSide.company else N_("the institution")
+        party = subject.side_names[subject.side]
 
         def values(locale: str) -> dict:
             title = subject.title_en if locale == "en" and subject.title_en else subject.title_zh
