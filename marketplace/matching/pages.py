@@ -30,7 +30,6 @@ from marketplace.matching.models import OPEN_STATES, MatchRequest, State
 from marketplace.matching.schemas import MAX_FEN, MatchRequestCreate
 from marketplace.matching.services import (
     ACTION_LABELS,
-    CHINA_TIME,
     ENGAGEMENT_LABELS,
     ENGAGEMENTS_BY_KIND,
     REMIND_WORKING_DAYS_BEFORE,
@@ -332,7 +331,6 @@ def thread_form_context(threads: ThreadService) -> dict:
     return {
         "attachment_limits": {"mb": settings.attachment_max_bytes // (1024 * 1024), "files": settings.attachment_max_files},
         "accepted_types": ",".join(f".{ext}" for ext in (*ALLOWED_EXTENSIONS, "jpeg")),
-        "china_time": CHINA_TIME,
         "file_size": human_size,
     }
 

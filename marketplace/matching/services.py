@@ -9,7 +9,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import cache
-from zoneinfo import ZoneInfo
 
 import holidays
 from sqlalchemy import and_, false, func, select, true
@@ -24,7 +23,7 @@ from marketplace.catalog.models import ListingKind, Status
 from marketplace.catalog.services import TTO_ROLES, CatalogService
 from marketplace.config import Settings
 from marketplace.errors import Conflict, DomainError, FieldError, Forbidden, InvalidInput, NotFound, invalid
-from marketplace.i18n import N_
+from marketplace.i18n import CHINA_TIME, N_
 from marketplace.matching.events import REMINDER_EMAIL, MatchEvents, thread_link
 from marketplace.matching.models import GRANTING_STATES, OPEN_STATES, EngagementType, MatchRequest, State
 from marketplace.matching.schemas import MatchRequestCreate
@@ -33,7 +32,6 @@ from marketplace.tenancy import Principal
 
 # ----- working days ---------------------------------------------------------------------------
 
-CHINA_TIME = ZoneInfo("Asia/Shanghai")
 REMIND_WORKING_DAYS_BEFORE = 2
 
 
