@@ -112,4 +112,16 @@ async def load_demo_data(session: AsyncSession) -> bool:
 
     await load_demo_requests(session, [org.id for org in orgs[1:4]], now)
     await load_demo_needs(session, [org.id for org in orgs[1:4]], now)
+    await _saved_searches(session, members["bd@xinghe.example"])
     return True
+
+
+async def _saved_searches(session: AsyncSession, user_id) -> None:
+    """The demo company member watches two searches, so alerts and the digest have work to show."""
+    from marketplace.accounts.services import AccountService
+    from marketplace.search.services import SavedSearchService
+
+    member = await AccountService(session).principal_for_user(user_id)
+    saved = SavedSearchService(session)
+    await saved.create(member, "肿瘤细胞治疗成果", "q=细胞治疗&kind=result&area=oncology")
+    await saved.create(member, "上海研究型病房", "q=研究型病房&kind=resource&city=上海", email_enabled=False)

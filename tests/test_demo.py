@@ -3,13 +3,18 @@ role, loaded once."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Membership, Organization, Role
 from marketplace.catalog.models import Listing
+from marketplace.catalog.services import CatalogService
 from marketplace.demo import load_demo_data
 from marketplace.matching.demo import demo_need_states, demo_states
 from marketplace.matching.models import MatchRequest, State
+from marketplace.search.models import SavedSearch
+from marketplace.search.services import parse_search
 
 
 async def test_demo_data_loads_once_and_covers_the_catalogue(client, db) -> None:
@@ -32,6 +37,13 @@ async def test_demo_data_loads_once_and_covers_the_catalogue(client, db) -> None
     # Each selected demo need response opened one more, negotiating (marketplace/matching/demo.py NEEDS).
     expected[State.negotiating] += demo_need_states()[1].get("selected", 0)
     assert states == expected and set(states) == {s.value for s in State}
+    # The demo company member watches saved searches whose queries the search page accepts.
+    saved = (await db.scalars(select(SavedSearch).order_by(SavedSearch.name))).all()
+    assert len(saved) == 2
+    areas = [area.code for area in await CatalogService(db).areas()]
+    for item in saved:
+        query, problems = parse_search(parse_qsl(item.query), areas)
+        assert not problems and query.q and query.filters
     assert await load_demo_data(db) is False
 
 
