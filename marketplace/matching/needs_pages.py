@@ -340,14 +340,20 @@ class NeedsPages(Controller):
         try:
             await needs.transition(principal, need_id, action, data.get("reason", "")[:2000], ip=client_ip(request))
         except DomainError as error:
-            if error.status_code in (401, 403, 404):
-                raise
-            need = await needs.get(principal, need_id)
-            return await self._detail(
-                request, principal, needs, need, status_code=error.status_code, problem=problem_of(error), threads=threads
-            )
+            return await self._refused(request, principal, needs, threads, need_id, error)
         flash(request, NEED_DONE.get(action, N_("Saved.")))
         return Redirect(f"/needs/{need_id}")
+
+    async def _refused(
+        self, request: Request, principal: Principal, needs: NeedService, threads, need_id: uuid.UUID, error: DomainError
+    ) -> Template:
+        """A step the rules refused: the need page again, saying why. Access errors stay what they are."""
+        if error.status_code in (401, 403, 404):
+            raise error
+        need = await needs.get(principal, need_id)
+        return await self._detail(
+            request, principal, needs, need, status_code=error.status_code, problem=problem_of(error), threads=threads
+        )
 
     @post("/needs/{need_id:uuid}/responses")
     async def respond(
@@ -411,12 +417,7 @@ class NeedsPages(Controller):
                 ip=client_ip(request),
             )
         except DomainError as error:
-            if error.status_code in (401, 403, 404):
-                raise
-            need = await needs.get(principal, need_id)
-            return await self._detail(
-                request, principal, needs, need, status_code=error.status_code, problem=problem_of(error), threads=threads
-            )
+            return await self._refused(request, principal, needs, threads, need_id, error)
         flash(request, RESPONSE_DONE.get(action, N_("Saved.")))
         if data.get("back") == "response":
             return Redirect(f"/needs/{need_id}/responses/{response_id}")
