@@ -46,7 +46,8 @@ from marketplace.notifications.api import NotificationsApi
 from marketplace.notifications.pages import NotificationPages, provide_notifications
 from marketplace.search.api import SavedSearchApi, SearchApi, provide_saved_searches
 from marketplace.search.pages import SavedSearchPages, SearchPages
-from marketplace.search.services import install_outbox_listeners, search_engine_for
+from marketplace.search.engine import search_engine_for
+from marketplace.search.outbox import install_outbox_listeners
 from marketplace.web import is_api, render_error, request_locale
 from marketplace.worker import run_worker
 
@@ -196,7 +197,7 @@ def create_app(settings: Settings) -> Litestar:
             await wait_for_database(engine)
             await search.wait_healthy()
             await search.warm_up()
-            # Index settings live in code (search.services.INDEX_SETTINGS); apply them every start.
+            # Index settings live in code (search.index_settings.INDEX_SETTINGS); apply them every start.
             await search.apply_all_settings()
             worker = asyncio.create_task(run_worker(settings)) if settings.run_worker_in_app else None
             yield

@@ -19,7 +19,8 @@ from marketplace.matching.needs import expire_job
 from marketplace.matching.services import reminder_job
 from marketplace.notifications.services import email_job
 from marketplace.search.models import OUTBOX_CHANNEL
-from marketplace.search.services import alerts_job, digest_job, prune_job, relay_job
+from marketplace.search.outbox import prune_job, relay_job
+from marketplace.search.saved_search_alerts import alerts_job, digest_job
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ JOBS: list[Job] = [
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run every job on its interval until `stop` is set (or the task is cancelled)."""
-    from marketplace.search.services import install_outbox_listeners
+    from marketplace.search.outbox import install_outbox_listeners
 
     install_outbox_listeners()  # the jobs change listings too (stale ones)
     stop = stop or asyncio.Event()

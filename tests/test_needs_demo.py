@@ -20,7 +20,8 @@ from marketplace.demo import load_demo_data
 from marketplace.matching.demo import NEEDS, demo_need_states
 from marketplace.matching.models import MatchRequest, Need, NeedResponse
 from marketplace.matching.needs import NEEDS as NEEDS_INDEX
-from marketplace.search.services import OutboxRelay, SearchEngine
+from marketplace.search.engine import SearchEngine
+from marketplace.search.outbox import OutboxRelay
 from tests.conftest import _truncate_all
 
 PEOPLE = {"company": "bd@xinghe.example", "tto": "tto.manager@qiantang.example", "pujiang": "tto.staff@pujiang.example"}

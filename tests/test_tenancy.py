@@ -26,7 +26,7 @@ from marketplace.matching.services import MatchingService
 from marketplace.matching.thread_models import ThreadAttachment
 from marketplace.matching.threads import IncomingFile, ThreadService
 from marketplace.notifications.services import NotificationService
-from marketplace.search.services import SavedSearchService
+from marketplace.search.saved_searches import SavedSearchService
 from tests.catalog_data import match_body, match_form, need_body, need_form, response_body, result_body, result_form
 from tests.helpers import (
     ROLE_KIND,

@@ -27,7 +27,7 @@ from marketplace.matching.needs import (
     search_needs,
 )
 from marketplace.search.api import unavailable_response
-from marketplace.search.services import SearchUnavailable
+from marketplace.search.engine import SearchUnavailable
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import AppSettings, client_ip
 

@@ -43,7 +43,7 @@ from marketplace.matching.services import china_date, utcnow
 from marketplace.matching.thread_api import Threads
 from marketplace.matching.thread_models import SubjectKindName
 from marketplace.matching.threads import ThreadService
-from marketplace.search.services import SearchUnavailable
+from marketplace.search.engine import SearchUnavailable
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import client_ip, flash, render
 
