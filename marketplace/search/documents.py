@@ -9,18 +9,15 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import rjieba
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from marketplace import i18n
 from marketplace.accounts.models import Organization
 from marketplace.accounts.services import AccountService
 from marketplace.catalog.models import Listing, TherapeuticArea
-from marketplace.catalog.services import CatalogService
+from marketplace.catalog.services import CatalogService, public_listings
 from marketplace.search.index_settings import INDEX_SETTINGS, INNER_WORDS, LISTINGS, register_index
 from marketplace.search.models import EntityType
-from marketplace.tenancy import ANONYMOUS
 
 
 # ----- documents: only published listings, only public fields ------------------------------------
@@ -103,22 +100,15 @@ def listing_document(listing: Listing, owner: Organization, areas: dict[str, The
     }
 
 
-async def _documents(session: AsyncSession, *conditions, limit: int | None = None) -> list[dict[str, Any]]:
-    """Documents of the listings the public may see (the catalogue's own rule) that match."""
-    catalog = CatalogService(session)
-    stmt = (
-        select(Listing)
-        .where(catalog.visible(ANONYMOUS), *conditions)
-        .options(selectinload(Listing.areas))
-        .order_by(Listing.id)
-        .limit(limit)
-        .execution_options(populate_existing=True)
-    )
-    listings = list((await session.scalars(stmt)).all())
+async def _documents(
+    session: AsyncSession, ids: list[uuid.UUID] | None = None, *, after: uuid.UUID | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """Documents of the listings the public may see, from what the catalogue and accounts give."""
+    listings = await public_listings(session, ids, after=after, limit=limit)
     if not listings:
         return []
     owners = await AccountService(session).public_organizations({item.institution_id for item in listings})
-    areas = {area.code: area for area in await catalog.areas()}
+    areas = {area.code: area for area in await CatalogService(session).areas()}
     return [listing_document(item, owners[item.institution_id], areas) for item in listings]
 
 
@@ -128,14 +118,14 @@ async def listing_documents(session: AsyncSession, ids: Iterable[uuid.UUID]) -> 
     ids = list(ids)
     if not ids:
         return {}
-    return {uuid.UUID(doc["id"]): doc for doc in await _documents(session, Listing.id.in_(ids))}
+    return {uuid.UUID(doc["id"]): doc for doc in await _documents(session, ids)}
 
 
 async def published_documents(session: AsyncSession, page_size: int = 1000) -> AsyncIterator[list[dict[str, Any]]]:
     """Every published listing's document, a page at a time (keyset by id, for big catalogues)."""
     after: uuid.UUID | None = None
     while True:
-        page = await _documents(session, *([Listing.id > after] if after else []), limit=page_size)
+        page = await _documents(session, after=after, limit=page_size)
         if not page:
             return
         yield page

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace import i18n
 from marketplace.accounts.services import AccountService
-from marketplace.catalog.models import Listing
 from marketplace.catalog.services import CatalogService
 from marketplace.i18n import N_
 from marketplace.notifications.services import NotificationService, register_email_kind, send_email, unsubscribe_headers
@@ -83,7 +82,7 @@ async def _record_matches(session: AsyncSession, saved: SavedSearch, documents: 
     """Record the finds not recorded before (by search, listing and change); returns the new ones."""
     ids = {uuid.UUID(doc["id"]) for doc in documents}
     # A listing deleted since it was indexed (its removal still on its way) is left out.
-    existing = set((await session.scalars(select(Listing.id).where(Listing.id.in_(ids)))).all())
+    existing = set(await CatalogService(session).listing_refs(ids))
     seen = set(
         (
             await session.scalars(
