@@ -49,6 +49,7 @@ from marketplace.search.pages import SavedSearchPages, SearchPages
 from marketplace.search.engine import search_engine_for
 from marketplace.search.outbox import install_outbox_listeners
 from marketplace.web import is_api, render_error, request_locale
+from marketplace.wiring import wire
 from marketplace.worker import run_worker
 
 log = logging.getLogger(__name__)
@@ -181,6 +182,7 @@ def create_app(settings: Settings) -> Litestar:
     if not settings.database_url or not settings.meili_url:
         raise ValueError("create_app needs DATABASE_URL and MEILI_URL; `marketplace run` starts embedded ones")
     use_password_profile(settings.password_hash_profile)
+    wire()
     # Listing changes write their search outbox rows in the same transaction.
     install_outbox_listeners()
 

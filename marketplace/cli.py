@@ -66,6 +66,10 @@ def main(verbose: bool) -> None:
     for noisy in ("alembic", "httpx", "httpx2"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     _exit_on_sigterm()
+    # Every command sees every index, e-mail kind and job (imported here: `--help` stays quick).
+    from marketplace.wiring import wire
+
+    wire()
 
 
 @main.command()
@@ -189,8 +193,7 @@ async def _with_search(settings: Settings, action):
 
 
 def _indexes():
-    """Every registered search index; the domains that own one register it at import."""
-    import marketplace.matching.needs.search  # noqa: F401  (registers the needs index)
+    """Every search index (listings, needs), as `wire` registered them."""
     from marketplace.search.index_settings import INDEXES
 
     return list(INDEXES.values())

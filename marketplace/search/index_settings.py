@@ -92,9 +92,9 @@ INDEX_SETTINGS: dict[str, Any] = {
 
 # ----- the registry of indexes -------------------------------------------------------------------
 #
-# Every index that the outbox feeds: the listings index (below) and those later domains register at
-# import (matching's needs), so that search never imports them. The relay, reindex and check handle
-# every registered index the same way: documents are built at send time by the index's own function,
+# Every index that the outbox feeds: the listings index (search.documents) and those of other
+# domains (matching's needs), registered by marketplace.wiring, so that search never imports them.
+# The relay, reindex and check handle every registered index the same way: documents are built at send time by the index's own function,
 # which answers only for the ids that the index should hold (any other id is deleted from it).
 
 DocumentsById = Callable[[AsyncSession, Iterable[uuid.UUID]], Awaitable[dict[uuid.UUID, dict[str, Any]]]]
@@ -113,11 +113,8 @@ class SearchIndex:
 INDEXES: dict[str, SearchIndex] = {}
 
 
-def register_index(
-    entity_type: str, name: str, settings: dict[str, Any], documents: DocumentsById, all_documents: AllDocuments
-) -> SearchIndex:
-    """Called at import by the domain whose records an index holds; idempotent."""
-    index = SearchIndex(str(EntityType(entity_type)), name, settings, documents, all_documents)
-    INDEXES[index.entity_type] = index
+def register_index(index: SearchIndex) -> SearchIndex:
+    """Called by marketplace.wiring for each index; idempotent."""
+    INDEXES[str(EntityType(index.entity_type))] = index
     return index
 

@@ -17,7 +17,7 @@ from marketplace import i18n
 from marketplace.accounts.services import AccountService
 from marketplace.catalog.services import CatalogService
 from marketplace.i18n import N_
-from marketplace.notifications.services import NotificationService, register_email_kind, send_email, unsubscribe_headers
+from marketplace.notifications.services import EmailKind, NotificationService, send_email, unsubscribe_headers
 from marketplace.search.documents import epoch_ms
 from marketplace.search.engine import SearchEngine, SearchUnavailable, search_engine_for
 from marketplace.search.models import EntityType, OutboxEntry, SavedSearch, SavedSearchDigest, SavedSearchMatch
@@ -42,7 +42,7 @@ ALERT_MAX_MATCHES = 200  # per saved search and round; the notification links to
 DIGEST_QUIET = timedelta(hours=24)
 DIGEST_MAX_PER_SEARCH = 20
 
-DIGEST_EMAIL = register_email_kind(
+DIGEST_EMAIL = EmailKind(
     "saved_search_digest",
     N_("Saved-search digest"),
     N_("At most one e-mail a day with the new matches of your saved searches."),

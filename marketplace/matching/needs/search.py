@@ -1,5 +1,6 @@
 """The needs index (open public needs in Meilisearch, fed by the search outbox and relay through
-search's registry), searching it, and recommendations: listings for a need, needs for a listing."""
+search's registry, where marketplace.wiring puts it), searching it, and recommendations: listings
+for a need, needs for a listing."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from marketplace.matching.needs.models import (
 )
 from marketplace.search.documents import inner_words
 from marketplace.search.engine import SearchEngine, SearchUnavailable
-from marketplace.search.index_settings import INNER_WORDS, register_index, synonyms
+from marketplace.search.index_settings import INNER_WORDS, SearchIndex, synonyms
 from marketplace.search.query import CHINESE_STRATEGY, SearchQuery, matching_strategy, quote, run_search, spell_synonyms
 from marketplace.search.models import EntityType
 
@@ -129,7 +130,7 @@ async def open_need_documents(session: AsyncSession, page_size: int = 1000) -> A
         after = uuid.UUID(page[-1]["id"])
 
 
-NEEDS_INDEX = register_index(EntityType.need, NEEDS, NEED_INDEX_SETTINGS, need_documents, open_need_documents)
+NEEDS_INDEX = SearchIndex(EntityType.need, NEEDS, NEED_INDEX_SETTINGS, need_documents, open_need_documents)
 
 
 @dataclass

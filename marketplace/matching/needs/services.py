@@ -49,7 +49,7 @@ from marketplace.matching.needs.schemas import NeedCreate, NeedUpdate, ResponseC
 from marketplace.matching.needs.search import NeedSearch
 from marketplace.matching.requests.services import MatchingService
 from marketplace.db import china_day, utcnow
-from marketplace.notifications.services import NotificationService, register_email_kind
+from marketplace.notifications.services import EmailKind, NotificationService
 from marketplace.search.outbox import enqueue
 from marketplace.search.models import EntityType
 from marketplace.tenancy import Principal
@@ -127,12 +127,12 @@ RESPONSE_ACTION_LABELS = {
 
 # ----- e-mail kinds ------------------------------------------------------------------------------
 
-RESPONSE_EMAIL = register_email_kind(
+RESPONSE_EMAIL = EmailKind(
     "need_responses",
     N_("Responses to your needs"),
     N_("When an institution responds to a need or challenge your organization posted."),
 )
-DECISION_EMAIL = register_email_kind(
+DECISION_EMAIL = EmailKind(
     "need_response_decisions",
     N_("Decisions on your responses"),
     N_("When the poster of a need shortlists, selects or passes over your institution's response."),
