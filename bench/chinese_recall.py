@@ -145,7 +145,7 @@ def chinese_text(doc: dict) -> str:
 
 
 async def everything_found(search, q: str) -> list[dict]:
-    from marketplace.search.services import SearchQuery, run_search
+    from marketplace.search.query import SearchQuery, run_search
 
     # Every page, through the app's query code.
     found, page = [], 1
@@ -175,7 +175,9 @@ async def add_synthetic(session) -> None:
 async def measure(settings: Settings) -> None:
     from marketplace.db import make_engine, make_sessionmaker
     from marketplace.demo import load_demo_data
-    from marketplace.search.services import SearchQuery, published_documents, run_search, search_engine_for
+    from marketplace.search.documents import published_documents
+    from marketplace.search.engine import search_engine_for
+    from marketplace.search.query import SearchQuery, run_search
 
     engine = make_engine(settings.database_url)
     async with make_sessionmaker(engine)() as session, session.begin():

@@ -8,7 +8,7 @@ In one run, on its own embedded PostgreSQL and Meilisearch under a bench data fo
 
 1. migrates and seeds N published listings (plus N/20 in other states) of a synthetic catalogue
    (bench/synthetic.py) with COPY;
-2. times the full reindex (`marketplace.search.services.reindex`, what `marketplace search
+2. times the full reindex (`marketplace.search.reindex.reindex`, what `marketplace search
    reindex` runs);
 3. starts the app (`marketplace run`, uvicorn, with its in-app worker) against the same services,
    warms both paths, then sends a fixed mix of 200 queries one at a time, each (a) straight to
@@ -161,7 +161,8 @@ async def seed(settings: Settings, n: int, seed_value: int) -> dict[str, int]:
 
 async def full_reindex(settings: Settings) -> tuple[int, str]:
     from marketplace.db import make_engine, make_sessionmaker
-    from marketplace.search.services import reindex, search_engine_for
+    from marketplace.search.engine import search_engine_for
+    from marketplace.search.reindex import reindex
 
     engine = make_engine(settings.database_url)
     try:
@@ -325,7 +326,8 @@ def measure_queries(
     the measured pass says what each request costs whatever the machine's load."""
     from meilisearch_python_sdk._client._common import build_multi_search_payload
 
-    from marketplace.search.services import parse_search, search_engine_for, search_requests
+    from marketplace.search.engine import search_engine_for
+    from marketplace.search.query import parse_search, search_requests
 
     engine = search_engine_for(settings)  # the app's client, for its index name and JSON handler
     bodies = []
@@ -392,7 +394,8 @@ async def commit_to_searchable(settings: Settings, updates: int, seed_value: int
     from marketplace.catalog.schemas import ListingUpdate
     from marketplace.catalog.services import CatalogService
     from marketplace.db import make_engine, make_sessionmaker
-    from marketplace.search.services import install_outbox_listeners, search_engine_for
+    from marketplace.search.engine import search_engine_for
+    from marketplace.search.outbox import install_outbox_listeners
     from marketplace.tenancy import Principal
 
     install_outbox_listeners()  # as the app does: listing writes add their outbox rows

@@ -47,7 +47,7 @@ def services(settings: Settings) -> Iterator[Settings]:
 async def _load_demo(settings: Settings) -> bool:
     from marketplace.db import make_engine, make_sessionmaker
     from marketplace.demo import load_demo_data
-    from marketplace.search.services import install_outbox_listeners
+    from marketplace.search.outbox import install_outbox_listeners
 
     install_outbox_listeners()  # the demo's published listings reach search through the outbox
     engine = make_engine(settings.database_url)
@@ -66,6 +66,10 @@ def main(verbose: bool) -> None:
     for noisy in ("alembic", "httpx", "httpx2"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     _exit_on_sigterm()
+    # Every command sees every index, e-mail kind and job (imported here: `--help` stays quick).
+    from marketplace.wiring import wire
+
+    wire()
 
 
 @main.command()
@@ -177,7 +181,7 @@ def search() -> None:
 
 async def _with_search(settings: Settings, action):
     from marketplace.db import make_engine, make_sessionmaker
-    from marketplace.search.services import search_engine_for
+    from marketplace.search.engine import search_engine_for
 
     engine = make_engine(settings.database_url)
     try:
@@ -189,9 +193,8 @@ async def _with_search(settings: Settings, action):
 
 
 def _indexes():
-    """Every registered search index; the domains that own one register it at import."""
-    import marketplace.matching.needs.search  # noqa: F401  (registers the needs index)
-    from marketplace.search.services import INDEXES
+    """Every search index (listings, needs), as `wire` registered them."""
+    from marketplace.search.index_settings import INDEXES
 
     return list(INDEXES.values())
 
@@ -203,7 +206,7 @@ RECORDS = {"listing": "published listing(s)", "need": "open public need(s)"}
 def search_reindex() -> None:
     """Rebuild each search index (listings, needs) into a new index and swap it in; search keeps answering."""
     from marketplace.db import run_migrations
-    from marketplace.search.services import ReindexBusy, reindex
+    from marketplace.search.reindex import ReindexBusy, reindex
 
     with services(Settings()) as settings:
         run_migrations(settings.database_url)
@@ -222,7 +225,7 @@ def search_reindex() -> None:
 @click.option("--show", default=10, show_default=True, help="How many ids of each kind of drift to list.")
 def search_check(show: int) -> None:
     """Report drift between PostgreSQL and each search index; exit status 1 when any differs."""
-    from marketplace.search.services import check
+    from marketplace.search.reindex import check
 
     drift = pending = False
     with services(Settings()) as settings:

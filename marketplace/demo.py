@@ -119,7 +119,7 @@ async def load_demo_data(session: AsyncSession) -> bool:
 async def _saved_searches(session: AsyncSession, user_id) -> None:
     """The demo company member watches two searches, so alerts and the digest have work to show."""
     from marketplace.accounts.services import AccountService
-    from marketplace.search.services import SavedSearchService
+    from marketplace.search.saved_searches import SavedSearchService
 
     member = await AccountService(session).principal_for_user(user_id)
     saved = SavedSearchService(session)

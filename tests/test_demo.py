@@ -14,7 +14,7 @@ from marketplace.demo import load_demo_data
 from marketplace.matching.demo import demo_need_states, demo_states
 from marketplace.matching.requests.models import MatchRequest, State
 from marketplace.search.models import SavedSearch
-from marketplace.search.services import parse_search
+from marketplace.search.query import parse_search
 
 
 async def test_demo_data_loads_once_and_covers_the_catalogue(client, db) -> None:

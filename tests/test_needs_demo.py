@@ -21,7 +21,8 @@ from marketplace.matching.demo import NEEDS, demo_need_states
 from marketplace.matching.requests.models import MatchRequest
 from marketplace.matching.needs.models import Need, NeedResponse
 from marketplace.matching.needs.search import NEEDS as NEEDS_INDEX
-from marketplace.search.services import OutboxRelay, SearchEngine
+from marketplace.search.engine import SearchEngine
+from marketplace.search.outbox import OutboxRelay
 from tests.conftest import _truncate_all
 
 PEOPLE = {"company": "bd@xinghe.example", "tto": "tto.manager@qiantang.example", "pujiang": "tto.staff@pujiang.example"}

@@ -17,7 +17,7 @@ from marketplace.db import make_sessionmaker
 from marketplace.notifications.models import EmailPreference, Notification
 from marketplace.notifications.services import NotificationService
 from marketplace.search.models import SavedSearchMatch
-from marketplace.search.services import DIGEST_EMAIL, send_digests
+from marketplace.search.saved_search_alerts import DIGEST_EMAIL, send_digests
 from tests.catalog_data import result_body
 from tests.helpers import login, post_form
 

@@ -14,7 +14,9 @@ from marketplace.catalog.schemas import ListingCreate
 from marketplace.catalog.services import seed_listing
 from marketplace.db import make_sessionmaker
 from marketplace.embedded.postgres import free_port
-from marketplace.search.services import OutboxRelay, SearchEngine, filter_expression, parse_search, quote
+from marketplace.search.engine import SearchEngine
+from marketplace.search.outbox import OutboxRelay
+from marketplace.search.query import filter_expression, parse_search, quote
 from tests.catalog_data import resource_body, result_body
 
 NOW = datetime.now(timezone.utc)

@@ -10,7 +10,7 @@ import pytest
 from marketplace.cli import services
 from marketplace.config import Settings
 from marketplace.embedded.postgres import free_port
-from marketplace.search.services import SearchEngine
+from marketplace.search.engine import SearchEngine
 
 
 def test_configured_urls_start_nothing(settings: Settings, tmp_path) -> None:

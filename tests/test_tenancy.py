@@ -28,7 +28,7 @@ from marketplace.matching.threads.models import ThreadAttachment
 from marketplace.matching.threads.files import IncomingFile
 from marketplace.matching.threads.services import ThreadService
 from marketplace.notifications.services import NotificationService
-from marketplace.search.services import SavedSearchService
+from marketplace.search.saved_searches import SavedSearchService
 from tests.catalog_data import match_body, match_form, need_body, need_form, response_body, result_body, result_form
 from tests.helpers import (
     ROLE_KIND,

@@ -661,3 +661,26 @@ async def seed_listing(
     if flush:
         await session.flush()
     return listing
+
+
+# ----- for search ---------------------------------------------------------------------------------
+
+
+async def public_listings(
+    session: AsyncSession, ids: list[uuid.UUID] | None = None, *, after: uuid.UUID | None = None, limit: int | None = None
+) -> list[Listing]:
+    """What search may show, by id order: the listings the public sees (published), with their
+    areas loaded, freshly read. Those of `ids`, or with `after`/`limit` every one a page at a time."""
+    stmt = (
+        select(Listing)
+        .where(CatalogService(session).visible(Principal()))  # nobody signed in: the public's view
+        .options(selectinload(Listing.areas))
+        .order_by(Listing.id)
+        .limit(limit)
+        .execution_options(populate_existing=True)  # a document is built from the row as it is now
+    )
+    if ids is not None:
+        stmt = stmt.where(Listing.id.in_(ids))
+    if after is not None:
+        stmt = stmt.where(Listing.id > after)
+    return list((await session.scalars(stmt)).all())

@@ -2,8 +2,9 @@
 e-mail through a real SMTP client.
 
 Used by every domain and using none: callers name people by user id and pass the text as an
-English message id with parameters. Kinds of e-mail are registered by the domains that send
-them (`register_email_kind`), so the settings page lists every kind without knowing the senders.
+English message id with parameters. Each domain declares the kinds of e-mail it sends
+(`EmailKind`) and marketplace.wiring registers them (`register_email_kind`), so the settings page
+lists every kind without knowing the senders.
 
 With no SMTP_HOST configured (the embedded default), e-mails are written as .eml files under
 DATA_DIR/mail so a local run can still follow their links.
@@ -47,11 +48,10 @@ class EmailKind:
 EMAIL_KINDS: dict[str, EmailKind] = {}
 
 
-def register_email_kind(key: str, label: str, description: str, *, default: bool = True) -> EmailKind:
-    """Called at import by the domain that sends this kind of e-mail; the settings page lists
-    every registered kind and the user may turn each off."""
-    kind = EmailKind(key, label, description, default)
-    EMAIL_KINDS[key] = kind
+def register_email_kind(kind: EmailKind) -> EmailKind:
+    """Called by marketplace.wiring for each kind (idempotent); the settings page lists every
+    registered kind, in this order, and the user may turn each off."""
+    EMAIL_KINDS[kind.key] = kind
     return kind
 
 

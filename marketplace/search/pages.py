@@ -24,20 +24,10 @@ from marketplace.errors import DomainError
 from marketplace.i18n import N_, current_locale
 from marketplace.search.api import RETRY_AFTER_SECONDS, SavedSearches
 from marketplace.search.models import SavedSearch
-from marketplace.search.services import (
-    COMPANY_ROLES,
-    DEFAULT_PAGE_SIZE,
-    FACETS,
-    SORTS,
-    TRL_RANGE,
-    SavedSearchService,
-    SearchQuery,
-    SearchUnavailable,
-    canonical_query,
-    parse_search,
-    run_search,
-    search_url,
-)
+from marketplace.accounts.models import COMPANY_ROLES
+from marketplace.search.engine import SearchUnavailable
+from marketplace.search.query import DEFAULT_PAGE_SIZE, FACETS, SORTS, TRL_RANGE, SearchQuery, parse_search, run_search
+from marketplace.search.saved_searches import SavedSearchService, canonical_query, search_url
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import client_ip, flash, render
 

@@ -23,7 +23,7 @@ from marketplace.matching.needs.models import WANTED_VALUES, Need, NeedResponse,
 from marketplace.matching.needs.search import NeedSearch, recommend_listings, recommend_needs, search_needs
 from marketplace.matching.needs.services import NeedService
 from marketplace.search.api import unavailable_response
-from marketplace.search.services import SearchUnavailable
+from marketplace.search.engine import SearchUnavailable
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import AppSettings, client_ip
 

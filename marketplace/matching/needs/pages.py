@@ -41,7 +41,7 @@ from marketplace.db import china_day, utcnow
 from marketplace.matching.threads.api import Threads
 from marketplace.matching.threads.models import SubjectKindName
 from marketplace.matching.threads.services import ThreadService
-from marketplace.search.services import SearchUnavailable
+from marketplace.search.engine import SearchUnavailable
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import client_ip, flash, render
 
