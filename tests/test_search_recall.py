@@ -10,7 +10,6 @@ import msgspec
 import pytest
 
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import seed_listing
 from marketplace.db import make_sessionmaker
 from marketplace.search.services import (
     INNER_WORDS,
@@ -21,6 +20,7 @@ from marketplace.search.services import (
     spell_synonyms,
 )
 from tests.catalog_data import result_body
+from tests.factories import seed_listing
 
 # Texts chosen so that each query word occurs only where the case says.
 LISTINGS = {

@@ -19,7 +19,6 @@ from marketplace.accounts.models import ADMIN_ROLES, Role
 from marketplace.accounts.services import AccountService
 from marketplace.catalog import spreadsheets
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import seed_listing
 from marketplace.matching.needs import NeedService
 from marketplace.matching.schemas import MatchRequestCreate, NeedCreate, ResponseCreate
 from marketplace.matching.services import MatchingService
@@ -28,6 +27,7 @@ from marketplace.matching.threads import IncomingFile, ThreadService
 from marketplace.notifications.services import NotificationService
 from marketplace.search.services import SavedSearchService
 from tests.catalog_data import match_body, match_form, need_body, need_form, response_body, result_body, result_form
+from tests.factories import seed_listing
 from tests.helpers import (
     ROLE_KIND,
     Route,
