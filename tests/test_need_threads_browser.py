@@ -12,8 +12,8 @@ from playwright.async_api import Page, expect
 
 from marketplace.accounts.models import Role
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.matching.needs import NeedService
-from marketplace.matching.schemas import NeedCreate, ResponseCreate
+from marketplace.matching.needs.services import NeedService
+from marketplace.matching.needs.schemas import NeedCreate, ResponseCreate
 from tests.catalog_data import need_body, response_body, result_body
 from tests.factories import seed_listing
 from tests.helpers import World

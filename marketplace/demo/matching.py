@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.services import AccountService
 from marketplace.catalog.models import Status
 from marketplace.catalog.services import CatalogService
+from marketplace.db import CHINA_TIME, china_day
 from marketplace.demo.tables import table
+from marketplace.working_days import add_working_days
 
 _DATA = table("matching")
 _DEFAULTS = _DATA["defaults"]
@@ -85,7 +87,7 @@ def _fen(wan: int | None) -> int | None:
 
 def demo_states() -> dict[str, int]:
     """How many demo requests end in each state (every state has at least one)."""
-    from marketplace.matching.models import State
+    from marketplace.matching.requests.models import State
 
     ends: dict[str, int] = {}
     for item in REQUESTS:
@@ -138,14 +140,14 @@ class _People:
 
 async def load_demo_requests(session: AsyncSession, institutions: dict[str, uuid.UUID], now: datetime) -> int:
     """Make REQUESTS; `institutions` maps the foundation institutions' Chinese names to their ids."""
-    from marketplace.matching.schemas import MatchRequestCreate
-    from marketplace.matching.services import CHINA_TIME, MatchingService, add_working_days, china_date
+    from marketplace.matching.requests.schemas import MatchRequestCreate
+    from marketplace.matching.requests.services import MatchingService
 
     service = MatchingService(session)
     principal = _People(session)
     inventor = await principal.accounts.user_by_email(INVENTOR)
     used: set[uuid.UUID] = set()
-    today = china_date(now)
+    today = china_day(now)
     for item in REQUESTS:
         viewer = await principal(item.company)
         listing = await _pick_listing(service.catalog, viewer, institutions[item.institution], item, inventor.id, used)
@@ -185,13 +187,12 @@ async def _pick_listing(
 
 async def load_demo_needs(session: AsyncSession, institutions: dict[str, uuid.UUID], now: datetime) -> int:
     """Make NEEDS through the service, with their responses and decisions."""
-    from marketplace.matching.needs import NeedService
-    from marketplace.matching.schemas import NeedCreate, ResponseCreate
-    from marketplace.matching.services import china_date
+    from marketplace.matching.needs.schemas import NeedCreate, ResponseCreate
+    from marketplace.matching.needs.services import NeedService
 
     service = NeedService(session)
     principal = _People(session)
-    today = china_date(now)
+    today = china_day(now)
     nda = await service.catalog.current_nda_version()
     for item in NEEDS:
         poster = await principal(item.poster)
