@@ -162,14 +162,15 @@ async def add_synthetic(session) -> None:
     from sqlalchemy import select
 
     from marketplace.accounts.models import Organization
-    from marketplace.catalog.demo import demo_listings
-    from marketplace.catalog.services import seed_listing
+    from marketplace.catalog.services import CatalogService
+    from marketplace.demo.catalogue import demo_listings
 
     template = next(item for item in demo_listings() if item.status == "published" and item.data.kind == "result")
     institution = await session.scalar(select(Organization.id).where(Organization.kind == "institution").limit(1))
+    catalog = CatalogService(session)
     for title in SYNTHETIC_TITLES:
         data = msgspec.structs.replace(template.data, title_zh=title, title_en=None)
-        await seed_listing(session, institution, data, status="published")
+        await catalog.add_existing(institution, data, status="published")
 
 
 async def measure(settings: Settings) -> None:

@@ -37,7 +37,7 @@ import sys
 import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlencode
@@ -111,7 +111,7 @@ async def seed(settings: Settings, n: int, seed_value: int) -> dict[str, int]:
     each at commit)."""
     from sqlalchemy import text
 
-    from marketplace.accounts.services import OrganizationInput, seed_member, seed_organization, use_password_profile
+    from marketplace.accounts.services import AccountService, OrganizationInput, use_password_profile
     from marketplace.db import make_engine, make_sessionmaker
 
     use_password_profile("CHEAPEST")
@@ -120,14 +120,20 @@ async def seed(settings: Settings, n: int, seed_value: int) -> dict[str, int]:
     try:
         institutions = synthetic.institutions(seed_value)
         async with make_sessionmaker(engine)() as session, session.begin():
-            await seed_organization(session, OrganizationInput(kind="platform", name_zh="基准测试平台", city="上海"))
+            accounts = AccountService(session)
+            membership = await accounts.bootstrap_platform(
+                OrganizationInput(kind="platform", name_zh="基准测试平台", city="上海"),
+                email="admin@bench.example", name="平台管理员", password="bench-pass-2026",
+            )
+            admin = await accounts.principal_for_user(membership.user_id)
             pairs = []
             for inst in institutions:
-                org = await seed_organization(session, inst.data)
-                await seed_member(
-                    session, org, email=f"tto.manager@{inst.slug}.example", name="转化办主任", role="tto_manager",
-                    password="bench-pass-2026",
+                org = await accounts.create_organization(admin, inst.data)
+                _invitation, _user, token = await accounts.invite(
+                    admin, org.id, email=f"tto.manager@{inst.slug}.example", name="转化办主任", role="tto_manager",
+                    ttl=timedelta(days=1),
                 )
+                await accounts.accept_invitation(token, password="bench-pass-2026")
                 pairs.append((org.id, inst))
         now = datetime.now(timezone.utc)
         for chunk in synthetic.listings(seed_value, pairs, n, now):

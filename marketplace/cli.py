@@ -144,8 +144,9 @@ def demo_data() -> None:
 @click.option("--platform-name", default="医企协同创新平台", show_default=True)
 def bootstrap_admin(email: str, name: str, password: str, platform_name: str) -> None:
     """Create the platform organization and its first administrator on an empty production database."""
-    from marketplace.accounts.services import OrganizationInput, organization_count, seed_member, seed_organization
+    from marketplace.accounts.services import AccountService, OrganizationInput, organization_count
     from marketplace.db import make_engine, make_sessionmaker, run_migrations
+    from marketplace.errors import DomainError
 
     async def bootstrap(settings: Settings) -> None:
         engine = make_engine(settings.database_url)
@@ -153,10 +154,14 @@ def bootstrap_admin(email: str, name: str, password: str, platform_name: str) ->
             async with make_sessionmaker(engine)() as session, session.begin():
                 if await organization_count(session):
                     raise click.ClickException("The database already has organizations.")
-                org = await seed_organization(
-                    session, OrganizationInput(kind="platform", name_zh=platform_name, city="上海")
-                )
-                await seed_member(session, org, email=email, name=name, role="platform_admin", password=password)
+                try:
+                    await AccountService(session).bootstrap_platform(
+                        OrganizationInput(kind="platform", name_zh=platform_name, city="上海"),
+                        email=email, name=name, password=password,
+                    )
+                except DomainError as error:  # e.g. a password shorter than the sign-in rules allow
+                    problems = [f"{e.field}: {e.message % e.params}" for e in error.errors]
+                    raise click.ClickException("; ".join(problems) or error.message % error.params) from error
         finally:
             await engine.dispose()
 

@@ -17,9 +17,9 @@ from marketplace.accounts.models import Role
 from marketplace.audit.models import AuditEvent
 from marketplace.catalog.models import Listing
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import seed_listing
 from marketplace.catalog.spreadsheets import EXAMPLES, write
 from tests.catalog_data import resource_body, result_body, result_form
+from tests.factories import seed_listing
 from tests.helpers import login, post_form
 
 SECRET = "MKT-SECRET-7731"

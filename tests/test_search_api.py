@@ -11,13 +11,13 @@ from sqlalchemy import update
 
 from marketplace.accounts.models import Organization
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import seed_listing
 from marketplace.db import make_sessionmaker
 from marketplace.embedded.postgres import free_port
 from marketplace.search.engine import SearchEngine
 from marketplace.search.outbox import OutboxRelay
 from marketplace.search.query import filter_expression, parse_search, quote
 from tests.catalog_data import resource_body, result_body
+from tests.factories import seed_listing
 
 NOW = datetime.now(timezone.utc)
 

@@ -10,7 +10,6 @@ import msgspec
 import pytest
 
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import seed_listing
 from marketplace.db import make_sessionmaker
 from marketplace.search.documents import inner_words
 from marketplace.search.engine import SearchEngine
@@ -18,6 +17,7 @@ from marketplace.search.index_settings import INNER_WORDS
 from marketplace.search.outbox import OutboxRelay
 from marketplace.search.query import matching_strategy, spell_synonyms
 from tests.catalog_data import result_body
+from tests.factories import seed_listing
 
 # Texts chosen so that each query word occurs only where the case says.
 LISTINGS = {

@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 from marketplace.accounts.models import Organization, Role
 from marketplace.catalog.models import Listing
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import mark_stale, seed_listing
+from marketplace.catalog.services import mark_stale
 from marketplace.db import make_sessionmaker
 from marketplace.embedded import EmbeddedMeilisearch
 from marketplace.search.models import OutboxEntry
@@ -34,6 +34,7 @@ from marketplace.search.outbox import OutboxRelay
 from marketplace.search.reindex import check, reindex
 from marketplace.worker import JOBS, run_worker
 from tests.catalog_data import resource_body, result_body
+from tests.factories import seed_listing
 
 MARKETPLACE = Path(sys.executable).parent / "marketplace"
 LATER = timedelta(hours=1)  # past any back-off the tests cause

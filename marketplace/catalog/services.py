@@ -603,6 +603,38 @@ class CatalogService:
         if missing:
             raise DomainError(N_("The listing is not complete enough to publish."), *missing, status_code=422)
 
+    async def add_existing(
+        self,
+        institution_id: uuid.UUID,
+        data: ListingCreate,
+        *,
+        status: str = Status.draft,
+        published_at: datetime | None = None,
+        confirmed_at: datetime | None = None,
+        created_by_user_id: uuid.UUID | None = None,
+        flush: bool = True,
+    ) -> Listing:
+        """Add a listing that already has a status and dates, as if it had lived through its transitions
+        (the demo catalogue, with institutions nobody signs in to). No one acts, so nothing is audited
+        and no request reaches it. It runs the same field validation and, for a published listing, the
+        same completeness check; stale is computed from `confirmed_at`. Adding many: flush=False and
+        flush once at the end (this service caches the vocabulary)."""
+        await self._validate(data, kind=data.kind, type=data.type, institution_id=institution_id, creating=True)
+        listing = Listing(
+            institution_id=institution_id, kind=data.kind, type=data.type, status=status, created_by_user_id=created_by_user_id
+        )
+        self._apply(listing, data)
+        if status in (Status.published, Status.withdrawn, Status.archived):
+            listing.published_at = published_at or utcnow()
+            listing.confirmed_at = confirmed_at or listing.published_at
+            listing.is_stale = listing.confirmed_at < utcnow() - STALE_AFTER
+        if status == Status.published:
+            self._check_complete(listing)
+        self.session.add(listing)
+        if flush:
+            await self.session.flush()
+        return listing
+
 
 def _details_error(message: str) -> FieldError:
     """msgspec's message for a type's detail fields, as a field error under `details`."""
@@ -628,39 +660,6 @@ async def mark_stale(session: AsyncSession, now: datetime | None = None) -> int:
             session, "listing_marked_stale", organization_id=institution_id, subject_type="listings", subject_id=listing_id
         )
     return len(rows)
-
-
-async def seed_listing(
-    session: AsyncSession,
-    institution_id: uuid.UUID,
-    data: ListingCreate,
-    *,
-    status: str = Status.draft,
-    published_at: datetime | None = None,
-    confirmed_at: datetime | None = None,
-    service: CatalogService | None = None,
-    flush: bool = True,
-    created_by_user_id: uuid.UUID | None = None,
-) -> Listing:
-    """A listing in a given state, for the demo data and tests (never reachable from a request).
-    Runs the same field validation and, for published ones, the same completeness check.
-    Loading many: pass one `service` (it caches the vocabulary) and flush once at the end."""
-    service = service or CatalogService(session)
-    await service._validate(data, kind=data.kind, type=data.type, institution_id=institution_id, creating=True)
-    listing = Listing(
-        institution_id=institution_id, kind=data.kind, type=data.type, status=status, created_by_user_id=created_by_user_id
-    )
-    service._apply(listing, data)
-    if status in (Status.published, Status.withdrawn, Status.archived):
-        listing.published_at = published_at or utcnow()
-        listing.confirmed_at = confirmed_at or listing.published_at
-        listing.is_stale = listing.confirmed_at < utcnow() - STALE_AFTER
-    if status == Status.published:
-        service._check_complete(listing)
-    session.add(listing)
-    if flush:
-        await session.flush()
-    return listing
 
 
 # ----- for search ---------------------------------------------------------------------------------
