@@ -25,7 +25,7 @@ from marketplace.app import create_app
 from marketplace.config import Settings
 from marketplace.db import make_engine, make_sessionmaker, run_migrations
 from marketplace.wiring import wire
-from tests.helpers import Mailbox, World, build_world
+from tests.support.world import Mailbox, World, build_world
 
 TEMPLATE_DB = "marketplace_template"
 # Tables whose rows the migrations seed (vocabularies): kept between tests.

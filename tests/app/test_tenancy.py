@@ -1,0 +1,667 @@
+"""Every route × every role × own organization / other organization / anonymous.
+
+A new route must be added to API_ROUTES or PAGE_ROUTES (or, if it is public by design, to PUBLIC
+with the reason): test_every_route_is_in_the_matrix fails otherwise.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+
+import msgspec
+import pytest
+from litestar.routes import HTTPRoute
+from sqlalchemy import select
+
+from marketplace.accounts.models import ADMIN_ROLES, Role
+from marketplace.accounts.services import AccountService
+from marketplace.catalog import spreadsheets
+from marketplace.catalog.schemas import ListingCreate
+from marketplace.matching.needs.services import NeedService
+from marketplace.matching.requests.schemas import MatchRequestCreate
+from marketplace.matching.needs.schemas import NeedCreate, ResponseCreate
+from marketplace.matching.requests.services import MatchingService
+from marketplace.matching.threads.models import ThreadAttachment
+from marketplace.matching.threads.files import IncomingFile
+from marketplace.matching.threads.services import ThreadService
+from marketplace.notifications.services import NotificationService
+from marketplace.search.saved_searches import SavedSearchService
+from tests.catalog.factories import match_body, match_form, need_body, need_form, response_body, result_body, result_form
+from tests.accounts.factories import seed_listing
+from tests.support.world import (
+    ROLE_KIND,
+    Route,
+    World,
+    any_role,
+    check_api_matrix,
+    check_page_matrix,
+    fresh_member,
+    managed,
+    only,
+    readable,
+)
+
+MEMBER_ROLE = {"platform": "platform_analyst", "institution": "tto_staff", "company": "company_member"}
+
+
+def unique_email(world: World, role: Role, relation: str) -> str:
+    return f"{uuid.uuid4().hex[:12]}@invited.test"
+
+
+async def token_of(db, world: World, role: Role, relation: str) -> dict:
+    """Own: a token of the caller; other: a token of somebody else in another organization."""
+    accounts = AccountService(db)
+    email = world.emails[role] if relation == "own" else f"admin@{ROLE_KIND[role]}.other.test"
+    if relation == "other" and role in (Role.platform_admin, Role.platform_analyst):
+        email = "admin@platform.other.test"
+    user = await accounts.user_by_email(email)
+    token, _raw = await accounts.create_token(await accounts.principal_for_user(user.id), "matrix")
+    await db.commit()
+    return {"token": token.id}
+
+
+async def draft_listing(db, world: World, role: Role, relation: str) -> dict:
+    """A fresh draft in the caller's institution ("own"; institution/own for other kinds) or in another one."""
+    org = world.orgs["institution/own" if relation == "own" else "institution/other"]
+    listing = await seed_listing(db, org.id, msgspec.convert(result_body(), ListingCreate))
+    await db.commit()
+    return {"listing": listing.id}
+
+
+def sees_draft(ok: int, *, edit: bool = False):
+    """A draft is the owning TTO's (and the platform's); others get 404. The analyst reads but
+    may not change."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role == Role.platform_admin:
+            return ok
+        if role == Role.platform_analyst:
+            return 403 if edit else ok
+        return ok if relation == "own" and role in (Role.tto_manager, Role.tto_staff) else 404
+
+    return expect
+
+
+async def institution_of(db, world: World, role: Role, relation: str) -> dict:
+    """Profiles are public: the own or other institution and company, whatever the caller's kind."""
+    return {"institution": world.orgs[f"institution/{relation}"].id}
+
+
+async def company_of(db, world: World, role: Role, relation: str) -> dict:
+    return {"company": world.orgs[f"company/{relation}"].id}
+
+
+async def saved_search_of(db, world: World, role: Role, relation: str) -> dict:
+    """Own: the caller's saved search (a company member's, for roles that cannot have one);
+    other: one of a member of another company."""
+    accounts = AccountService(db)
+    if relation == "own":
+        email = world.emails[role] if ROLE_KIND[role] == "company" else world.emails[Role.company_member]
+    else:
+        email = "target@company.other.test"
+    user = await accounts.user_by_email(email)
+    principal = await accounts.principal_for_user(user.id)
+    saved = await SavedSearchService(db).create(principal, f"搜索{uuid.uuid4().hex[:8]}", "q=肝癌&kind=result")
+    await db.commit()
+    return {"saved": saved.id}
+
+
+def own_saved_search(ok: int):
+    """Saved searches are personal to the company member or admin who saved them: anyone else's
+    answers 404; roles that have no saved searches get 403."""
+    return lambda role, relation: (ok if relation == "own" else 404) if role in COMPANY else 403
+
+
+async def notification_of(db, world: World, role: Role, relation: str) -> dict:
+    """Own: a notification of the caller; other: one of a user of another organization."""
+    email = world.emails[role] if relation == "own" else f"admin@{ROLE_KIND[role]}.other.test"
+    user = await AccountService(db).user_by_email(email)
+    [notification] = await NotificationService(db).notify([user.id], "test", "Not found.", link="/search")
+    await db.commit()
+    return {"notification": notification.id}
+
+
+def new_saved_search(world: World, role: Role, relation: str) -> dict:
+    return {"name": f"搜索{uuid.uuid4().hex[:8]}", "query": "q=肝癌&kind=result&sort=newest"}
+async def published_listing(db, world: World, role: Role, relation: str) -> dict:
+    """A fresh published result of the caller's institution ("own") or another one; the body of a
+    create request finds its id in world.scratch."""
+    org = world.orgs[f"institution/{relation}"]
+    listing = await seed_listing(db, org.id, msgspec.convert(result_body(), ListingCreate), status="published")
+    await db.commit()
+    world.scratch["listing"] = listing.id
+    return {"listing": listing.id}
+
+
+async def match_request_of(db, world: World, role: Role, relation: str) -> dict:
+    """A fresh request. Own: the own company asks about a result of the own institution that names
+    the world's inventor; other: the other company asks the other institution."""
+    if relation == "own":
+        asker, org = world.emails[Role.company_member], world.orgs["institution/own"]
+        inventor = (await world.principal(db, world.emails[Role.inventor])).user_id
+        body = result_body(inventors=[{"name": "本院发明人", "share_bp": 10000, "user_id": str(inventor)}])
+    else:
+        asker, org, body = "admin@company.other.test", world.orgs["institution/other"], result_body()
+    listing = await seed_listing(db, org.id, msgspec.convert(body, ListingCreate), status="published")
+    request = await MatchingService(db).create(
+        await world.principal(db, asker), msgspec.convert(match_body(listing.id), MatchRequestCreate)
+    )
+    await db.commit()
+    return {"request": request.id}
+
+
+async def attachment_of(db, world: World, role: Role, relation: str) -> dict:
+    """A fresh request (as match_request_of) whose thread holds a message with a file."""
+    values = await match_request_of(db, world, role, relation)
+    asker = world.emails[Role.company_member] if relation == "own" else "admin@company.other.test"
+    message = await ThreadService(db, world.scratch["settings"]).post(
+        await world.principal(db, asker), "match_request", values["request"], "附件",
+        [IncomingFile("报告.pdf", io.BytesIO(b"%PDF-1.4\n%%EOF\n"))],
+    )
+    attachment = await db.scalar(select(ThreadAttachment.id).where(ThreadAttachment.message_id == message.id))
+    await db.commit()
+    return {**values, "attachment": attachment}
+
+
+def reads_thread(ok: int):
+    """A match request's conversation: its two sides (inventors named on the result included)
+    and the platform admin; the analyst, who reads requests for the figures, and everyone else 404."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role == Role.platform_admin:
+            return ok
+        if role == Role.platform_analyst or relation == "other":
+            return 404
+        return ok
+
+    return expect
+
+
+def writes_thread(ok: int):
+    """Posting: the company's people and the institution's TTO; inventors and the platform admin
+    read only (403); others 404."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role == Role.platform_admin:
+            return 403
+        if role == Role.platform_analyst or relation == "other":
+            return 404
+        return 403 if role == Role.inventor else ok
+
+    return expect
+
+
+def company_acts(ok: int):
+    """A company-side step: the requesting company's people; the institution's see but may not
+    (403); platform roles read but never act for a party (403); everyone else 404."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role in (Role.platform_admin, Role.platform_analyst):
+            return 403
+        if relation == "other":
+            return 404
+        return ok if role in COMPANY else 403
+
+    return expect
+
+
+def sets_response_days(ok: int):
+    """The institution's TTO manager (and the platform admin); its other people 403; others 404."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role == Role.platform_admin:
+            return ok
+        if role == Role.platform_analyst:
+            return 403
+        if ROLE_KIND[role] != "institution" or relation == "other":
+            return 404
+        return ok if role == Role.tto_manager else 403
+
+    return expect
+
+
+# ----- needs -------------------------------------------------------------------------------------
+
+
+async def _need(db, world: World, relation: str, *, publish: bool) -> uuid.UUID:
+    """A need of the own company ("own") or another one, a draft unless published."""
+    email = world.emails[Role.company_member] if relation == "own" else "admin@company.other.test"
+    principal = await world.principal(db, email)
+    service = NeedService(db)
+    need = await service.create(principal, msgspec.convert(need_body(), NeedCreate))
+    if publish:
+        await service.transition(principal, need.id, "publish")
+    await db.commit()
+    return need.id
+
+
+async def draft_need_of(db, world: World, role: Role, relation: str) -> dict:
+    return {"need": await _need(db, world, relation, publish=False)}
+
+
+def sees_draft_need(ok: int, *, act: bool = False):
+    """A draft is its company's (and the platform's, to read); acting on it is the company's."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role in (Role.platform_admin, Role.platform_analyst):
+            return 403 if act else ok
+        return ok if relation == "own" and role in COMPANY else 404
+
+    return expect
+
+
+async def open_need_for_response(db, world: World, role: Role, relation: str) -> dict:
+    """An open public need of the own or another company, and a published listing of the caller's
+    own institution (the world's own institution for other kinds) for the body to propose."""
+    need_id = await _need(db, world, relation, publish=True)
+    listing = await seed_listing(
+        db, world.orgs["institution/own"].id, msgspec.convert(result_body(), ListingCreate), status="published"
+    )
+    await db.commit()
+    world.scratch["listing"] = listing.id
+    return {"need": need_id}
+
+
+async def response_of(db, world: World, role: Role, relation: str) -> dict:
+    """An open need of the own (other) company with a response of the own (other) institution."""
+    need_id = await _need(db, world, relation, publish=True)
+    org = world.orgs[f"institution/{relation}"]
+    listing = await seed_listing(db, org.id, msgspec.convert(result_body(), ListingCreate), status="published")
+    tto = world.emails[Role.tto_staff] if relation == "own" else "admin@institution.other.test"
+    response = await NeedService(db).respond(
+        await world.principal(db, tto), need_id, msgspec.convert(response_body(listing.id), ResponseCreate)
+    )
+    await db.commit()
+    return {"need": need_id, "response": response.id}
+
+
+async def response_attachment_of(db, world: World, role: Role, relation: str) -> dict:
+    """A response (as response_of) whose thread holds a message with a file from the poster."""
+    values = await response_of(db, world, role, relation)
+    poster = world.emails[Role.company_member] if relation == "own" else "admin@company.other.test"
+    message = await ThreadService(db, world.scratch["settings"]).post(
+        await world.principal(db, poster), "need_response", values["response"], "附件",
+        [IncomingFile("需求说明.pdf", io.BytesIO(b"%PDF-1.4\n%%EOF\n"))],
+    )
+    attachment = await db.scalar(select(ThreadAttachment.id).where(ThreadAttachment.message_id == message.id))
+    await db.commit()
+    return {**values, "attachment": attachment}
+
+
+def reads_response_thread(ok: int):
+    """A need response's conversation: the poster company's people and the responding institution's
+    TTO, and the platform admin; the institution's inventors, the analyst and everyone else 404."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role == Role.platform_admin:
+            return ok
+        if role in (Role.platform_analyst, Role.inventor) or relation == "other":
+            return 404
+        return ok
+
+    return expect
+
+
+def writes_response_thread(ok: int):
+    """Posting: the two sides; the platform admin reads a company's need conversations only (403)."""
+
+    def expect(role: Role, relation: str) -> int:
+        return 403 if role == Role.platform_admin else reads_response_thread(ok)(role, relation)
+
+    return expect
+
+
+def poster_decides(ok: int):
+    """The posting company's people decide on responses; the responding institution sees its own
+    but may not (403), platform roles never act for a party (403); others do not see it (404)."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role in (Role.platform_admin, Role.platform_analyst):
+            return 403
+        if relation == "other":
+            return 404
+        return ok if role in COMPANY else 403
+
+    return expect
+
+
+TTO = (Role.tto_manager, Role.tto_staff)
+COMPANY = (Role.company_admin, Role.company_member)
+INSTITUTION_PEOPLE = (Role.tto_manager, Role.tto_staff, Role.inventor)
+
+
+def new_platform_org(world: World, role: Role, relation: str) -> dict:
+    return {"kind": "platform", "name_zh": f"平台{uuid.uuid4().hex[:6]}", "city": "上海"}
+
+
+API_ROUTES = [
+    Route("GET", "/api/v1/me", any_role(200)),
+    Route("GET", "/api/v1/organizations", any_role(200)),
+    Route("POST", "/api/v1/organizations", only(201, Role.platform_admin), body=new_platform_org),
+    Route("GET", "/api/v1/organizations/{org}", readable(200)),
+    Route("GET", "/api/v1/organizations/{org}/members", readable(200)),
+    Route(
+        "POST",
+        "/api/v1/organizations/{org}/members",
+        managed(201),
+        body=lambda w, role, rel: {"email": unique_email(w, role, rel), "role": MEMBER_ROLE[ROLE_KIND[role]]},
+    ),
+    Route(
+        "PATCH",
+        "/api/v1/organizations/{org}/members/{membership}",
+        managed(200),
+        body=lambda w, role, rel: {"role": MEMBER_ROLE[ROLE_KIND[role]]},
+    ),
+    Route("DELETE", "/api/v1/organizations/{org}/members/{membership}", managed(204), prepare=fresh_member),
+    Route("GET", "/api/v1/tokens", any_role(200)),
+    Route("POST", "/api/v1/tokens", any_role(201), body=lambda w, role, rel: {"name": "matrix"}),
+    Route("GET", "/api/v1/listings", any_role(200), anonymous=200),
+    Route("GET", "/api/v1/search", any_role(200), anonymous=200),
+    Route(
+        "POST",
+        "/api/v1/listings",
+        only(201, Role.tto_manager, Role.tto_staff, Role.inventor),
+        body=lambda w, r, rel: result_body(),
+    ),
+    Route("GET", "/api/v1/listings/{listing}", sees_draft(200), anonymous=404, prepare=draft_listing),
+    Route(
+        "POST", "/api/v1/listings/import", only(200, Role.tto_manager, Role.tto_staff),
+        files={"data": ("l.csv", spreadsheets.write(spreadsheets.EXAMPLES, "csv"))},
+    ),
+    Route("GET", "/api/v1/listings/export", only(200, Role.tto_manager, Role.tto_staff)),
+    Route(
+        "PATCH", "/api/v1/listings/{listing}", sees_draft(200, edit=True), anonymous=401, prepare=draft_listing,
+        body=lambda w, r, rel: {"title_zh": "新标题"},
+    ),
+    Route(
+        "POST", "/api/v1/listings/{listing}/transitions", sees_draft(200, edit=True), anonymous=401,
+        prepare=draft_listing, body=lambda w, r, rel: {"action": "submit"},
+    ),
+    Route(
+        "PATCH", "/api/v1/organizations/{institution}", sets_response_days(200), prepare=institution_of,
+        body=lambda w, r, rel: {"response_working_days": 15},
+    ),
+    Route(
+        "POST", "/api/v1/nda-versions", only(201, Role.platform_admin),
+        body=lambda w, r, rel: {"text_zh": "保密协议新版本", "text_en": "A new version of the agreement"},
+    ),
+    # Matching: a company's requests are its own; an institution's TTO sees those on its listings.
+    Route("GET", "/api/v1/match-requests", any_role(200)),
+    Route(
+        "POST", "/api/v1/match-requests", only(201, *COMPANY), prepare=published_listing,
+        body=lambda w, r, rel: match_body(w.scratch["listing"]),
+    ),
+    Route("GET", "/api/v1/match-requests/{request}", readable(200), prepare=match_request_of),
+    Route(
+        "POST", "/api/v1/match-requests/{request}/transitions", company_acts(200), prepare=match_request_of,
+        body=lambda w, r, rel: {"action": "withdraw"},
+    ),
+    # A match request's conversation and its files.
+    Route("GET", "/api/v1/match-requests/{request}/messages", reads_thread(200), prepare=match_request_of),
+    Route(
+        "POST", "/api/v1/match-requests/{request}/messages", writes_thread(201), prepare=match_request_of,
+        body=lambda w, r, rel: {"text": "请提供验证数据"},
+    ),
+    Route(
+        "POST", "/api/v1/match-requests/{request}/messages/read", reads_thread(200), prepare=attachment_of,
+        body=lambda w, r, rel: {},
+    ),
+    Route("GET", "/api/v1/match-requests/{request}/attachments/{attachment}", reads_thread(200), prepare=attachment_of),
+    Route(
+        "DELETE",
+        "/api/v1/tokens/{token}",
+        lambda role, relation: 204 if relation == "own" else 404,
+        prepare=token_of,
+    ),
+    # Saved searches: personal to the company member who saved them.
+    Route("GET", "/api/v1/needs", any_role(200)),
+    Route("POST", "/api/v1/needs", only(201, *COMPANY, Role.platform_admin), body=lambda w, r, rel: need_body()),
+    Route("GET", "/api/v1/needs/{need}", sees_draft_need(200), prepare=draft_need_of),
+    Route(
+        "PATCH", "/api/v1/needs/{need}", sees_draft_need(200, act=True), prepare=draft_need_of,
+        body=lambda w, r, rel: {"title": "改过的需求"},
+    ),
+    Route(
+        "POST", "/api/v1/needs/{need}/transitions", sees_draft_need(200, act=True), prepare=draft_need_of,
+        body=lambda w, r, rel: {"action": "publish"},
+    ),
+    # An open public need: everyone may list its responses (each sees only its share: test_needs.py).
+    Route("GET", "/api/v1/needs/{need}/responses", any_role(200), prepare=response_of),
+    Route(
+        "POST", "/api/v1/needs/{need}/responses", only(201, *TTO), prepare=open_need_for_response,
+        body=lambda w, r, rel: response_body(w.scratch["listing"]),
+    ),
+    Route(
+        "POST", "/api/v1/needs/{need}/responses/{response}/transitions", poster_decides(200), prepare=response_of,
+        body=lambda w, r, rel: {"action": "shortlist"},
+    ),
+    # A need response's conversation and its files.
+    Route("GET", "/api/v1/needs/{need}/responses/{response}/messages", reads_response_thread(200), prepare=response_of),
+    Route(
+        "POST", "/api/v1/needs/{need}/responses/{response}/messages", writes_response_thread(201), prepare=response_of,
+        body=lambda w, r, rel: {"text": "请提供伦理批件"},
+    ),
+    Route(
+        "POST", "/api/v1/needs/{need}/responses/{response}/messages/read", reads_response_thread(200),
+        prepare=response_attachment_of, body=lambda w, r, rel: {},
+    ),
+    Route(
+        "GET", "/api/v1/needs/{need}/responses/{response}/attachments/{attachment}", reads_response_thread(200),
+        prepare=response_attachment_of,
+    ),
+    Route("GET", "/api/v1/recommendations", any_role(400)),  # without ?need= or ?listing=
+    Route("GET", "/api/v1/recommendations?listing={listing}", any_role(200), prepare=published_listing),
+    Route("GET", "/api/v1/saved-searches", only(200, *COMPANY)),
+    Route("POST", "/api/v1/saved-searches", only(201, *COMPANY), body=new_saved_search),
+    Route("GET", "/api/v1/saved-searches/{saved}", own_saved_search(200), prepare=saved_search_of),
+    Route(
+        "PATCH", "/api/v1/saved-searches/{saved}", own_saved_search(200), prepare=saved_search_of,
+        body=lambda w, r, rel: {"email_enabled": False},
+    ),
+    Route("DELETE", "/api/v1/saved-searches/{saved}", own_saved_search(204), prepare=saved_search_of),
+    # Notifications: each user's own.
+    Route("GET", "/api/v1/notifications", any_role(200)),
+    Route(
+        "POST", "/api/v1/notifications/{notification}/read",
+        lambda role, relation: 200 if relation == "own" else 404, prepare=notification_of,
+    ),
+    Route("POST", "/api/v1/notifications/read-all", any_role(200)),
+]
+
+
+def admins_in_own_org(ok: int):
+    """Pages act for the organization the user is signed in to: another one's records are 404 to
+    its administrators; other roles may not manage members anywhere (403)."""
+    return lambda role, relation: 403 if role not in ADMIN_ROLES else (404 if relation == "other" else ok)
+
+
+PAGE_ROUTES = [
+    Route("GET", "/", any_role(200), anonymous=200),
+    Route("GET", "/profile", any_role(200), anonymous=302),
+    Route("POST", "/profile", any_role(302), anonymous=302, body=lambda w, r, rel: {"name": "新名字"}),
+    Route(
+        "POST",
+        "/profile/password",
+        any_role(302),
+        anonymous=302,
+        body=lambda w, r, rel: {"current_password": "test-password-1", "new_password": "test-password-1"},
+    ),
+    Route("GET", "/tokens", any_role(200), anonymous=302),
+    Route("POST", "/tokens", any_role(302), anonymous=302, body=lambda w, r, rel: {"name": "page token"}),
+    Route(
+        "POST", "/tokens/{token}/revoke", lambda role, rel: 302 if rel == "own" else 404, anonymous=302, prepare=token_of
+    ),
+    Route("GET", "/members", only(200, *ADMIN_ROLES), anonymous=302),
+    Route(
+        "POST",
+        "/members",
+        only(302, *ADMIN_ROLES),
+        anonymous=302,
+        body=lambda w, role, rel: {"email": unique_email(w, role, rel), "role": MEMBER_ROLE[ROLE_KIND[role]]},
+    ),
+    Route(
+        "POST",
+        "/members/{membership}/role",
+        admins_in_own_org(302),
+        anonymous=302,
+        body=lambda w, role, rel: {"role": MEMBER_ROLE[ROLE_KIND[role]]},
+    ),
+    Route("POST", "/members/{membership}/remove", admins_in_own_org(302), anonymous=302, prepare=fresh_member),
+    Route("GET", "/organizations", only(200, Role.platform_admin, Role.platform_analyst), anonymous=302),
+    Route(
+        "POST",
+        "/organizations",
+        only(302, Role.platform_admin),
+        anonymous=302,
+        body=lambda w, r, rel: new_platform_org(w, r, rel),
+    ),
+    Route("POST", "/switch-org", any_role(302), anonymous=302, body=lambda w, r, rel: {"organization_id": ""}),
+    # The catalogue: browsing, detail and profiles are public; a draft is its institution's.
+    Route("GET", "/listings", any_role(200), anonymous=200),
+    Route("GET", "/search", any_role(200), anonymous=200),
+    Route("GET", "/listings/{listing}", sees_draft(200), anonymous=404, prepare=draft_listing),
+    Route("GET", "/listings/new", only(200, *INSTITUTION_PEOPLE), anonymous=302),
+    Route("POST", "/listings", only(302, *INSTITUTION_PEOPLE), anonymous=302, body=lambda w, r, rel: result_form()),
+    Route("GET", "/listings/{listing}/edit", sees_draft(200, edit=True), anonymous=302, prepare=draft_listing),
+    Route(
+        "POST", "/listings/{listing}", sees_draft(302, edit=True), anonymous=302, prepare=draft_listing,
+        body=lambda w, r, rel: {"title_zh": "新标题"},
+    ),
+    Route(
+        "POST", "/listings/{listing}/transitions", sees_draft(302, edit=True), anonymous=302, prepare=draft_listing,
+        body=lambda w, r, rel: {"action": "submit"},
+    ),
+    Route("GET", "/review", only(200, *TTO), anonymous=302),
+    Route("GET", "/listings/import", only(200, *TTO), anonymous=302),
+    Route(
+        "POST", "/listings/import", only(200, *TTO), anonymous=302, body=lambda w, r, rel: {"dry_run": "on"},
+        files={"file": ("l.csv", spreadsheets.write(spreadsheets.EXAMPLES, "csv"))},
+    ),
+    Route("GET", "/listings/export", only(200, *TTO), anonymous=302),
+    Route("GET", "/institutions/{institution}", any_role(200), anonymous=200, prepare=institution_of),
+    Route(
+        "POST", "/institutions/{institution}/response-days", sets_response_days(302), anonymous=302,
+        prepare=institution_of, body=lambda w, r, rel: {"response_working_days": "15"},
+    ),
+    # Matching pages.
+    Route("GET", "/listings/{listing}/match-request", only(200, *COMPANY), anonymous=302, prepare=published_listing),
+    Route(
+        "POST", "/listings/{listing}/match-request", only(302, *COMPANY), anonymous=302, prepare=published_listing,
+        body=lambda w, r, rel: match_form(),
+    ),
+    Route("GET", "/match-requests", any_role(200), anonymous=302),
+    Route("GET", "/match-requests/inbox", only(200, *TTO), anonymous=302),
+    Route("GET", "/match-requests/{request}", readable(200), anonymous=302, prepare=match_request_of),
+    Route(
+        "POST", "/match-requests/{request}/transitions", company_acts(302), anonymous=302, prepare=match_request_of,
+        body=lambda w, r, rel: {"action": "withdraw"},
+    ),
+    Route(
+        "POST", "/match-requests/{request}/messages", writes_thread(302), anonymous=302, prepare=match_request_of,
+        body=lambda w, r, rel: {"text": "请提供验证数据"},
+    ),
+    Route(
+        "GET", "/match-requests/{request}/attachments/{attachment}", reads_thread(200), anonymous=302,
+        prepare=attachment_of,
+    ),
+    Route("GET", "/companies/{company}", any_role(200), anonymous=200, prepare=company_of),
+    # Needs pages.
+    Route("GET", "/needs", any_role(200), anonymous=302),
+    Route("GET", "/needs/mine", only(200, *COMPANY, Role.platform_admin, Role.platform_analyst), anonymous=302),
+    Route("GET", "/needs/new", only(200, *COMPANY, Role.platform_admin), anonymous=302),
+    Route("POST", "/needs", only(302, *COMPANY, Role.platform_admin), anonymous=302, body=lambda w, r, rel: need_form()),
+    Route("GET", "/needs/{need}", sees_draft_need(200), anonymous=302, prepare=draft_need_of),
+    Route("GET", "/needs/{need}/edit", sees_draft_need(200, act=True), anonymous=302, prepare=draft_need_of),
+    Route(
+        "POST", "/needs/{need}", sees_draft_need(302, act=True), anonymous=302, prepare=draft_need_of,
+        body=lambda w, r, rel: need_form(title="改过的需求"),
+    ),
+    Route(
+        "POST", "/needs/{need}/transitions", sees_draft_need(302, act=True), anonymous=302, prepare=draft_need_of,
+        body=lambda w, r, rel: {"action": "publish"},
+    ),
+    Route(
+        "POST", "/needs/{need}/responses", only(302, *TTO), anonymous=302, prepare=open_need_for_response,
+        body=lambda w, r, rel: {"proposal": "本院可提供该技术。", "listing_ids": str(w.scratch["listing"])},
+    ),
+    Route(
+        "POST", "/needs/{need}/responses/{response}/transitions", poster_decides(302), anonymous=302,
+        prepare=response_of, body=lambda w, r, rel: {"action": "shortlist"},
+    ),
+    Route("GET", "/needs/{need}/responses/{response}", readable(200), anonymous=302, prepare=response_of),
+    Route(
+        "POST", "/needs/{need}/responses/{response}/messages", writes_response_thread(302), anonymous=302,
+        prepare=response_of, body=lambda w, r, rel: {"text": "请提供伦理批件"},
+    ),
+    Route(
+        "GET", "/needs/{need}/responses/{response}/attachments/{attachment}", reads_response_thread(200),
+        anonymous=302, prepare=response_attachment_of,
+    ),
+    Route("GET", "/listings/{listing}/needs", only(200, *TTO), anonymous=302, prepare=published_listing),
+    Route("GET", "/saved-searches", only(200, *COMPANY), anonymous=302),
+    Route("POST", "/saved-searches", only(302, *COMPANY), anonymous=302, body=new_saved_search),
+    Route(
+        "POST", "/saved-searches/{saved}", own_saved_search(302), anonymous=302, prepare=saved_search_of,
+        body=lambda w, r, rel: {"name": f"新名字{uuid.uuid4().hex[:6]}"},
+    ),
+    Route("POST", "/saved-searches/{saved}/delete", own_saved_search(302), anonymous=302, prepare=saved_search_of),
+    Route("GET", "/notifications", any_role(200), anonymous=302),
+    Route(
+        "POST", "/notifications/{notification}/read", lambda role, relation: 302 if relation == "own" else 404,
+        anonymous=302, prepare=notification_of,
+    ),
+    Route("POST", "/notifications/read-all", any_role(302), anonymous=302),
+    Route("GET", "/settings/notifications", any_role(200), anonymous=302),
+    Route(
+        "POST", "/settings/notifications", any_role(302), anonymous=302,
+        body=lambda w, r, rel: {"kind": "saved_search_digest", "on": "saved_search_digest"},
+    ),
+]
+
+# Public by design, each with the reason.
+PUBLIC = {
+    ("GET", "/health"): "operations probe; reports only up/down",
+    ("GET", "/api/v1/listings/template"): "an empty import template with example rows",
+    ("GET", "/api/v1/nda-versions/current"): "the confidentiality agreement every company accepts; not secret",
+    ("GET", "/login"): "sign-in form",
+    ("POST", "/login"): "sign-in",
+    ("POST", "/logout"): "ends whatever session the cookie holds",
+    ("POST", "/lang"): "language cookie for anyone",
+    ("GET", "/invitations/{}"): "the one-time secret in the link is the credential (tests/accounts/test_accounts.py)",
+    ("POST", "/invitations/{}"): "the one-time secret in the link is the credential (tests/accounts/test_accounts.py)",
+    ("GET", "/unsubscribe/{}"): "an e-mail's unsubscribe link: its random token is the credential (tests/notifications/test_notifications.py)",
+    ("POST", "/unsubscribe/{}"): "RFC 8058 one-click unsubscribe, token in the path (tests/notifications/test_notifications.py)",
+    ("GET", "/saved-searches/unsubscribe/{}"): "a digest's per-search link: its token is the credential (tests/search/test_saved_searches.py)",
+    ("POST", "/saved-searches/unsubscribe/{}"): "a digest's per-search link: its token is the credential (tests/search/test_saved_searches.py)",
+}
+NOT_ROUTES = ("/static", "/assets", "/schema")
+
+
+def normalize(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+def test_every_route_is_in_the_matrix(app) -> None:
+    covered = {(r.method, normalize(r.path)) for r in API_ROUTES + PAGE_ROUTES} | set(PUBLIC)
+    missing = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or route.path.startswith(NOT_ROUTES):
+            continue
+        for method in route.methods - {"HEAD", "OPTIONS"}:
+            if (method, normalize(route.path)) not in covered:
+                missing.append(f"{method} {route.path}")
+    assert not missing, "routes without a tenancy matrix entry: " + ", ".join(sorted(missing))
+
+
+@pytest.mark.parametrize("route", API_ROUTES, ids=lambda r: f"{r.method} {r.path}")
+async def test_api_route_matrix(client, db, world, settings, route: Route) -> None:
+    world.scratch["settings"] = settings
+    await check_api_matrix(client, db, world, route)
+
+
+@pytest.mark.parametrize("route", PAGE_ROUTES, ids=lambda r: f"{r.method} {r.path}")
+async def test_page_route_matrix(client, db, world, settings, route: Route) -> None:
+    world.scratch["settings"] = settings
+    await check_page_matrix(client, db, world, route)
