@@ -124,7 +124,7 @@ class Machine:
     def moves(self) -> set[tuple[str, str]]:
         """Every (from, to) state change the declaration allows (staying put is not a move)."""
         return {
-            (source, action.target)
+            (str(source), str(action.target))
             for action in self.actions.values()
             if action.target is not None
             for source in action.sources
@@ -242,12 +242,12 @@ def trigger_sql(machine: Machine) -> tuple[str, str, str]:
     them as literal text and executes each (re-running them replaces both)."""
     table, column = machine.table, machine.column
     moves = _sql_list(f"{a}>{b}" for a, b in machine.moves())
-    initial = _sql_list(machine.initial)
+    initial = _sql_list(str(state) for state in machine.initial)
     function = f"""CREATE OR REPLACE FUNCTION {table}_state_moves() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         IF NOT NEW.{column} = ANY (ARRAY[{initial}]) THEN
-            RAISE EXCEPTION '{table}: a row starts as {" or ".join(sorted(machine.initial))}, not %', NEW.{column}
+            RAISE EXCEPTION '{table}: a row starts as {" or ".join(sorted(str(s) for s in machine.initial))}, not %', NEW.{column}
                 USING ERRCODE = 'check_violation';
         END IF;
     ELSIF NEW.{column} IS DISTINCT FROM OLD.{column}
