@@ -13,7 +13,8 @@ from litestar.status_codes import HTTP_201_CREATED
 from marketplace.accounts.services import AccountService
 from marketplace.catalog import schemas, spreadsheets
 from marketplace.catalog.models import Listing
-from marketplace.catalog.services import TTO_ROLES, CatalogService
+from marketplace.accounts.models import TTO_ROLES
+from marketplace.catalog.services import CatalogService
 from marketplace.errors import invalid
 from marketplace.i18n import N_
 from marketplace.db import DbSession

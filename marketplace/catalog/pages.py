@@ -45,7 +45,8 @@ from marketplace.catalog.forms import (
 )
 from marketplace.catalog.models import Listing, ListingKind, ResourceType, ResultType, Status
 from marketplace.catalog.schemas import ListingCreate, ListingUpdate
-from marketplace.catalog.services import INSTITUTION_ROLES, STALE_AFTER, TTO_ROLES, CatalogService
+from marketplace.accounts.models import INSTITUTION_ROLES, TTO_ROLES
+from marketplace.catalog.services import STALE_AFTER, CatalogService
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput
 from marketplace.i18n import N_, current_locale, gettext
 from marketplace.tenancy import CurrentPrincipal, Principal
