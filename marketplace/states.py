@@ -34,10 +34,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from marketplace.audit import services as audit
+from marketplace.db import utcnow
 from marketplace.errors import Conflict, FieldError, Forbidden, invalid
 from marketplace.i18n import N_
 from marketplace.tenancy import Principal
@@ -196,8 +197,9 @@ async def apply(
     as_system: bool = False,
 ) -> Step:
     """Move `record` by `action` for `principal`, or refuse and change nothing (see the module
-    docstring). `as_system`: a step the system takes (a job, or part of another step); the
-    principal, if any, is recorded as the actor but is not checked. The caller has loaded the
+    docstring). `as_system`: a step the system takes (a job, or the consequence of a person's
+    step already checked); the principal, if any, is recorded as the actor, and neither their
+    permission nor the guard is checked — only the state table. The caller has loaded the
     record for update and answered 404 for what the principal may not see."""
     if isinstance(action, str):
         action = machine.action(action, by_person=not as_system)
@@ -207,14 +209,14 @@ async def apply(
         raise Forbidden()
     step = Step(
         machine=machine, action=action, session=session, principal=principal, record=record, context=context,
-        reason=(reason or "").strip(), now=now or datetime.now(timezone.utc), before=before,
+        reason=(reason or "").strip(), now=now or utcnow(), before=before,
         target=action.target, sides=sides, details=dict(details or {}),
     )
     if before not in action.sources:
         raise step.refuse()
     if action.reason_required and not step.reason:
         raise invalid("reason", N_("Say why (or what): this step needs a text."))
-    if action.guard is not None:
+    if action.guard is not None and not as_system:
         await action.guard(step)
     if step.target is not None:
         await machine.enter(step)

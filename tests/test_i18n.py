@@ -12,7 +12,7 @@ from marketplace import i18n
 from marketplace.accounts.models import CompanySegment, HospitalGrade, OrgKind, Role
 from marketplace.catalog import models as catalog
 from marketplace.catalog.services import LIFECYCLE
-from marketplace.matching.requests.services import TRANSITIONS as MATCH_TRANSITIONS
+from marketplace.matching.requests.lifecycle import LIFECYCLE as MATCH_REQUEST
 
 ROOT = Path(__file__).resolve().parent.parent
 # Must match KEYWORDS in the Makefile's `messages` target.
@@ -47,7 +47,7 @@ def machine_values() -> set[str]:
     source = "\n".join(p.read_text() for p in (ROOT / "marketplace").rglob("*.py"))
     values |= set(re.findall(r'audit\.record\(\s*[\w.]+,\s*"(\w+)"', source))
     values |= LIFECYCLE.audit_actions()
-    values |= {f"match_request_{action}" for action in [*MATCH_TRANSITIONS, "created"]}
+    values |= MATCH_REQUEST.audit_actions() | {"match_request_created"}
     return values
 
 

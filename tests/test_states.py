@@ -16,11 +16,13 @@ from marketplace.catalog.models import Listing, Status
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.catalog.services import LIFECYCLE, TTO_ROLES, seed_listing
 from marketplace.errors import Conflict, Forbidden, InvalidInput
+from marketplace.matching.needs.lifecycle import NEED, RESPONSE
+from marketplace.matching.requests.lifecycle import LIFECYCLE as MATCH_REQUEST
 from marketplace.tenancy import ANONYMOUS
 from tests.catalog_data import result_body
 
 # Every machine the product declares: each must have its guard in the database.
-MACHINES = [LIFECYCLE]
+MACHINES = [LIFECYCLE, MATCH_REQUEST, NEED, RESPONSE]
 
 
 async def _guarded(step: states.Step) -> None:
