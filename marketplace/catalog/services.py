@@ -100,6 +100,17 @@ class CatalogService:
             return True
         return principal.role in INSTITUTION_ROLES and listing.institution_id == principal.organization_id
 
+    @classmethod
+    def sees_inventor_shares(cls, principal: Principal, listing: Listing) -> bool:
+        """Inventors' revenue shares are internal: the owning institution's TTO, the listing's author
+        and the inventors named on it, and the platform admin see them; names stay public."""
+        if principal.role == Role.platform_admin:
+            return True
+        if principal.role in TTO_ROLES:
+            return listing.institution_id == principal.organization_id
+        me = principal.user_id
+        return me is not None and (listing.created_by_user_id == me or any(i.user_id == me for i in listing.inventors))
+
     async def sees_confidential(self, principal: Principal, listing: Listing) -> bool:
         return listing.id in await self.confidential_listing_ids(principal, [listing])
 

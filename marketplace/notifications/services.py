@@ -16,7 +16,7 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.db import utcnow
 from marketplace.config import Settings
 from marketplace.errors import FieldError, InvalidInput, NotFound
 from marketplace.i18n import N_
@@ -270,7 +271,7 @@ async def send_queued_emails(settings: Settings, sessionmaker, *, limit: int = 1
             except (aiosmtplib.SMTPException, OSError) as error:
                 log.warning("e-mail %s to %s failed (attempt %d): %s", row.id, row.to_address, row.attempts, error)
                 row.last_error = str(error)[:2000]
-                row.next_attempt_at = datetime.now(timezone.utc) + EMAIL_RETRY_BASE * 2 ** (row.attempts - 1)
+                row.next_attempt_at = utcnow() + EMAIL_RETRY_BASE * 2 ** (row.attempts - 1)
                 continue
             row.sent_at = func.now()
             sent += 1

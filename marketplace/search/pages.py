@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from marketplace import i18n
 from marketplace.accounts.pages import field_errors
 from marketplace.accounts.services import AccountService
+from marketplace.db import china_day
 from marketplace.catalog.api import Catalog
 from marketplace.catalog.models import Availability, LicenceOption, ListingKind, ResourceType, ResultType, Stage
 from marketplace.catalog.pages import area_names
@@ -51,7 +52,8 @@ FACET_VALUES = {
 
 
 def _date(epoch: int | None) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).date().isoformat() if epoch else ""
+    """A document's epoch seconds as the day in China, like every date the pages show."""
+    return china_day(datetime.fromtimestamp(epoch, timezone.utc)).isoformat() if epoch else ""
 
 
 class SearchPages(Controller):
