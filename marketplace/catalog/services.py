@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import msgspec
@@ -13,6 +12,7 @@ from sqlalchemy import Select, and_, exists, false, func, or_, select, true, upd
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from marketplace import states
 from marketplace.accounts.models import COMPANY_ROLES, INSTITUTION_ROLES, TTO_ROLES, Role
 from marketplace.audit import services as audit
 from marketplace.db import utcnow
@@ -53,28 +53,6 @@ SOFTWARE_COPYRIGHT = re.compile(r"^\d{4}SR\d{7}$")
 
 RESULT_ONLY = ("stage", "trl", "advantages", "ownership_model", "licence_options", "ip_assets", "inventors")
 RESOURCE_ONLY = ("details", "engagement_modes", "pricing_model", "availability")
-
-
-@dataclass(frozen=True)
-class Move:
-    sources: frozenset[Status]
-    target: Status
-    roles: frozenset[Role]
-
-
-# The lifecycle. `confirm` keeps a published listing published and marks it current.
-TRANSITIONS: dict[str, Move] = {
-    "submit": Move(frozenset({Status.draft}), Status.pending_review, INSTITUTION_ROLES),
-    "return": Move(frozenset({Status.pending_review}), Status.draft, TTO_ROLES),
-    "publish": Move(frozenset({Status.draft, Status.pending_review}), Status.published, TTO_ROLES),
-    "withdraw": Move(frozenset({Status.published}), Status.withdrawn, TTO_ROLES),
-    "republish": Move(frozenset({Status.withdrawn}), Status.published, TTO_ROLES),
-    "archive": Move(
-        frozenset({Status.draft, Status.pending_review, Status.published, Status.withdrawn}), Status.archived, TTO_ROLES
-    ),
-    "restore": Move(frozenset({Status.archived}), Status.draft, TTO_ROLES),
-    "confirm": Move(frozenset({Status.published}), Status.published, TTO_ROLES),
-}
 
 
 def valid_ip_number(number: str, kind: str, jurisdiction: str) -> bool:
@@ -179,26 +157,8 @@ class CatalogService:
 
     @staticmethod
     def allowed_actions(principal: Principal, listing: Listing) -> list[str]:
-        """The lifecycle actions the caller may take on the listing now (the buttons a page shows);
-        the same test transition() applies."""
-        if not principal.is_authenticated:
-            return []
-        return [
-            action
-            for action, move in TRANSITIONS.items()
-            if listing.status in move.sources and CatalogService.may_move(principal, listing, move)
-        ]
-
-    @staticmethod
-    def may_move(principal: Principal, listing: Listing, move: Move) -> bool:
-        """The owning institution's roles the move names (an inventor only on what they wrote)."""
-        if principal.role == Role.platform_admin:
-            return True
-        return (
-            listing.institution_id == principal.organization_id
-            and principal.role in move.roles
-            and not (principal.role == Role.inventor and listing.created_by_user_id != principal.user_id)
-        )
+        """The lifecycle actions the caller may take on the listing now (the buttons a page shows)."""
+        return states.actions(LIFECYCLE, principal, listing)
 
     async def get(self, principal: Principal, listing_id: uuid.UUID, *, for_update: bool = False) -> Listing:
         stmt = _load(select(Listing).where(Listing.id == listing_id, self.visible(principal)))
@@ -300,35 +260,10 @@ class CatalogService:
 
     async def transition(self, principal: Principal, listing_id: uuid.UUID, action: str, reason: str = "") -> Listing:
         principal.require()
-        move = TRANSITIONS.get(action)
-        if move is None:
-            raise InvalidInput(FieldError("action", N_("Not one of the allowed values.")))
+        step = LIFECYCLE.action(action)
         listing = await self.get(principal, listing_id, for_update=True)
         # get() already answered 404 for what the caller may not see; seeing is not acting.
-        if not self.may_move(principal, listing, move):
-            raise Forbidden()
-        if listing.status not in move.sources:
-            raise DomainError(
-                N_("A listing that is %(status)s cannot be %(action)s."),
-                FieldError("action", N_("Not allowed from the listing's current status.")),
-                status_code=409,
-                status=listing.status,
-                action=f"listing_{action}",
-            )
-        if move.target == Status.published and action != "confirm":
-            self._check_complete(listing)
-        before = listing.status
-        now = utcnow()
-        listing.status = move.target
-        if move.target == Status.published:
-            listing.published_at = listing.published_at or now
-            listing.confirmed_at = now
-            listing.is_stale = False
-        await audit.record(
-            self.session, f"listing_{action}", actor_user_id=principal.user_id, organization_id=listing.institution_id,
-            subject=listing, before=before, after=listing.status, reason=reason,
-        )
-        await self.session.flush()
+        await states.apply(self.session, LIFECYCLE, principal, listing, step, reason)
         return listing
 
     async def import_rows(self, principal: Principal, rows: list[ParsedRow], *, dry_run: bool) -> dict:
@@ -634,6 +569,67 @@ class CatalogService:
         if flush:
             await self.session.flush()
         return listing
+
+
+# ----- the lifecycle ------------------------------------------------------------------------------
+
+
+def _listing_sides(principal: Principal, listing: Listing, _context: object) -> set[str]:
+    """The owning institution's people, among them the listing's author; the platform's."""
+    sides = {"platform"} if principal.is_platform else set()
+    if listing.institution_id == principal.organization_id:
+        sides.add("institution")
+        if listing.created_by_user_id == principal.user_id:
+            sides.add("author")
+    return sides
+
+
+async def _check_complete(step: states.Step) -> None:
+    CatalogService(step.session)._check_complete(step.record)
+
+
+async def _enter(step: states.Step) -> None:
+    listing = step.record
+    listing.status = step.target
+    if step.target == Status.published:
+        listing.published_at = listing.published_at or step.now
+        listing.confirmed_at = step.now
+        listing.is_stale = False
+
+
+BY_TTO = (states.Party("institution", TTO_ROLES), states.Party("platform", frozenset({Role.platform_admin})))
+# An inventor submits only what they wrote.
+BY_AUTHOR = (*BY_TTO, states.Party("author", frozenset({Role.inventor})))
+# The lifecycle. `confirm` keeps a published listing published and marks it current. Listings may
+# be inserted in any status (the demo data, imports of past listings and the benchmark seed them
+# so); the database guards every later move (migration 0010).
+LIFECYCLE = states.Machine(
+    name="listing", table="listings", column="status", states=tuple(Status), initial=frozenset(Status),
+    actions={
+        action.name: action
+        for action in (
+            states.Action("submit", frozenset({Status.draft}), Status.pending_review, BY_AUTHOR),
+            states.Action("return", frozenset({Status.pending_review}), Status.draft, BY_TTO),
+            states.Action(
+                "publish", frozenset({Status.draft, Status.pending_review}), Status.published, BY_TTO,
+                guard=_check_complete,
+            ),
+            states.Action("withdraw", frozenset({Status.published}), Status.withdrawn, BY_TTO),
+            states.Action("republish", frozenset({Status.withdrawn}), Status.published, BY_TTO, guard=_check_complete),
+            states.Action(
+                "archive", frozenset({Status.draft, Status.pending_review, Status.published, Status.withdrawn}),
+                Status.archived, BY_TTO,
+            ),
+            states.Action("restore", frozenset({Status.archived}), Status.draft, BY_TTO),
+            states.Action("confirm", frozenset({Status.published}), Status.published, BY_TTO),
+        )
+    },
+    sides=_listing_sides,
+    refusal=N_("A listing that is %(state)s cannot be %(action)s."),
+    refusal_field=N_("Not allowed from the listing's current status."),
+    enter=_enter,
+    organization=lambda step: step.record.institution_id,
+)
 
 
 def _details_error(message: str) -> FieldError:

@@ -11,8 +11,8 @@ from babel.messages.frontend import parse_mapping_cfg
 from marketplace import i18n
 from marketplace.accounts.models import CompanySegment, HospitalGrade, OrgKind, Role
 from marketplace.catalog import models as catalog
-from marketplace.catalog.services import TRANSITIONS
-from marketplace.matching.requests.services import TRANSITIONS as MATCH_TRANSITIONS
+from marketplace.catalog.services import LIFECYCLE
+from marketplace.matching.requests.lifecycle import LIFECYCLE as MATCH_REQUEST
 
 ROOT = Path(__file__).resolve().parents[2]
 # Must match KEYWORDS in the Makefile's `messages` target.
@@ -46,8 +46,8 @@ def machine_values() -> set[str]:
     values |= {f"grade {g}" for g in HospitalGrade}
     source = "\n".join(p.read_text() for p in (ROOT / "marketplace").rglob("*.py"))
     values |= set(re.findall(r'audit\.record\(\s*[\w.]+,\s*"(\w+)"', source))
-    values |= {f"listing_{action}" for action in TRANSITIONS}
-    values |= {f"match_request_{action}" for action in [*MATCH_TRANSITIONS, "created"]}
+    values |= LIFECYCLE.audit_actions()
+    values |= MATCH_REQUEST.audit_actions() | {"match_request_created"}
     return values
 
 

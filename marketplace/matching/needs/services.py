@@ -2,10 +2,10 @@
 
 A company member or admin posts a need; a platform admin posts a challenge (a need of kind
 `challenge`, posted by the platform, possibly on behalf of a company). Needs go
-draft → open → closed | awarded along NEED_TRANSITIONS; the deadline passing closes an open need
-(the worker's `close_expired_needs`). An institution's TTO responds to an open need it can see with
-a proposal linking its own published listings; the poster shortlists, declines and selects along
-RESPONSE_TRANSITIONS, and selecting opens a match request in `negotiating` (MatchingService.
+draft → open → closed | awarded (the NEED machine, lifecycle.py); the deadline passing closes an open
+need (the worker's `close_expired_needs`). An institution's TTO responds to an open need it can see
+with a proposal linking its own published listings; the poster shortlists, declines and selects (the
+RESPONSE machine), and selecting opens a match request in `negotiating` (MatchingService.
 open_from_need) and awards the need. The needs index and recommendations are in search.py.
 The only code that writes needs and responses.
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import msgspec
@@ -23,6 +22,7 @@ from sqlalchemy import and_, exists, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace import states
 from marketplace.accounts.models import COMPANY_ROLES, INSTITUTION_ROLES, TTO_ROLES, Organization, Role
 from marketplace.accounts.services import AccountService
 from marketplace.audit import services as audit
@@ -30,7 +30,7 @@ from marketplace.audit.models import AuditEvent
 from marketplace.catalog.models import Status
 from marketplace.catalog.services import CatalogService
 from marketplace.config import Settings
-from marketplace.errors import Conflict, DomainError, FieldError, Forbidden, InvalidInput, NotFound, invalid
+from marketplace.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
 from marketplace.matching.needs.models import (
     TYPES_OF_KIND,
@@ -45,84 +45,27 @@ from marketplace.matching.needs.models import (
     Visibility,
 )
 from marketplace.matching.events import MatchEvents
+from marketplace.matching.needs.lifecycle import (  # noqa: F401 (labels: pages read them here)
+    NEED,
+    NEED_ACTION_LABELS,
+    NEED_STATE_LABELS,
+    RESPONSE,
+    RESPONSE_ACTION_LABELS,
+    RESPONSE_STATE_LABELS,
+    Decision,
+    is_poster,
+)
 from marketplace.matching.needs.schemas import NeedCreate, NeedUpdate, ResponseCreate
 from marketplace.matching.needs.search import NeedSearch
 from marketplace.matching.requests.services import MatchingService
 from marketplace.db import china_day, utcnow
 from marketplace.notifications.services import EmailKind, NotificationService
-from marketplace.search.outbox import enqueue
-from marketplace.search.models import EntityType
 from marketplace.tenancy import Principal
 
 log = logging.getLogger(__name__)
 
-# ----- the state machines ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Step:
-    sources: frozenset[str]
-    target: str
-    side: str  # "poster" or "institution": whose step it is
-    reason_required: bool = False
-
-
-# A need: the poster publishes a draft and may close it early; the deadline passing closes it
-# (the worker, as `expire`); selecting a response awards it, also after the deadline, since the
-# deadline ends the call for responses, not the poster's choice. PostgreSQL allows the same moves
-# (migration 0006).
-NEED_TRANSITIONS: dict[str, Step] = {
-    "publish": Step(frozenset({NeedState.draft}), NeedState.open, "poster"),
-    "close": Step(frozenset({NeedState.open}), NeedState.closed, "poster"),
-    "expire": Step(frozenset({NeedState.open}), NeedState.closed, "system"),
-    "award": Step(frozenset({NeedState.open, NeedState.closed}), NeedState.awarded, "system"),
-}
-# A response: the poster shortlists, declines or selects; the institution may withdraw until one
-# is selected. Selecting one declines every other live response of the need.
-RESPONSE_TRANSITIONS: dict[str, Step] = {
-    "shortlist": Step(frozenset({ResponseState.submitted}), ResponseState.shortlisted, "poster"),
-    "select": Step(frozenset({ResponseState.submitted, ResponseState.shortlisted}), ResponseState.selected, "poster"),
-    "decline": Step(frozenset({ResponseState.submitted, ResponseState.shortlisted}), ResponseState.not_selected, "poster"),
-    "withdraw": Step(frozenset({ResponseState.submitted, ResponseState.shortlisted}), ResponseState.withdrawn, "institution"),
-}
-# Shown as buttons; `expire` and `award` are the system's.
-NEED_ACTIONS = ("publish", "close")
-# Where a need can still be decided on.
-DECIDABLE = frozenset({NeedState.open, NeedState.closed})
-
-
-def legal_need_moves() -> set[tuple[str, str]]:
-    return {(str(s), str(step.target)) for step in NEED_TRANSITIONS.values() for s in step.sources}
-
-
-def legal_response_moves() -> set[tuple[str, str]]:
-    return {(str(s), str(step.target)) for step in RESPONSE_TRANSITIONS.values() for s in step.sources}
-
-
-NEED_STATE_LABELS = {
-    NeedState.draft: N_("Draft"),
-    NeedState.open: N_("Open for responses"),
-    NeedState.closed: N_("Closed"),
-    NeedState.awarded: N_("Awarded"),
-}
 NEED_KIND_LABELS = {NeedKind.need: N_("Company need"), NeedKind.challenge: N_("Challenge (揭榜挂帅)")}
 VISIBILITY_LABELS = {Visibility.public: N_("Public"), Visibility.invited: N_("Invited institutions only")}
-NEED_ACTION_LABELS = {"publish": N_("Publish the need"), "close": N_("Close for responses")}
-RESPONSE_STATE_LABELS = {
-    ResponseState.submitted: N_("Awaiting a decision"),
-    ResponseState.shortlisted: N_("Shortlisted"),
-    ResponseState.selected: N_("Selected"),
-    ResponseState.not_selected: N_("Not selected"),
-    ResponseState.withdrawn: N_("Withdrawn"),
-}
-RESPONSE_ACTION_LABELS = {
-    "shortlist": N_("Shortlist"),
-    "select": N_("Select this proposal"),
-    "decline": N_("Not selected"),
-    "withdraw": N_("Withdraw the response"),
-}
-
-
 
 
 # ----- e-mail kinds ------------------------------------------------------------------------------
@@ -171,12 +114,7 @@ class NeedService:
             return and_(published, or_(Need.visibility == Visibility.public, invited))
         return false()
 
-    @staticmethod
-    def is_poster(principal: Principal, need: Need) -> bool:
-        """Who acts for the poster: the company's people for a need; the platform admin for a challenge."""
-        if need.kind == NeedKind.challenge:
-            return principal.role == Role.platform_admin
-        return principal.role in COMPANY_ROLES and principal.organization_id == need.organization_id
+    is_poster = staticmethod(is_poster)
 
     @staticmethod
     def is_party(principal: Principal, need: Need) -> bool:
@@ -197,24 +135,10 @@ class NeedService:
         return None
 
     def need_actions(self, principal: Principal, need: Need) -> list[str]:
-        if not self.is_poster(principal, need):
-            return []
-        return [a for a in NEED_ACTIONS if need.state in NEED_TRANSITIONS[a].sources]
+        return states.actions(NEED, principal, need)
 
     def response_actions(self, principal: Principal, need: Need, response: NeedResponse) -> list[str]:
-        actions = []
-        for name, step in RESPONSE_TRANSITIONS.items():
-            if response.state not in step.sources:
-                continue
-            if step.side == "poster" and self.is_poster(principal, need) and need.state in DECIDABLE:
-                actions.append(name)
-            elif step.side == "institution" and self._responder(principal, response):
-                actions.append(name)
-        return actions
-
-    @staticmethod
-    def _responder(principal: Principal, response: NeedResponse) -> bool:
-        return principal.role in TTO_ROLES and principal.organization_id == response.institution_id
+        return states.actions(RESPONSE, principal, response, Decision(need))
 
     def may_respond(self, principal: Principal, need: Need, today: date | None = None) -> bool:
         today = today or china_day(utcnow())
@@ -424,37 +348,10 @@ class NeedService:
         now: datetime | None = None, ip: str | None = None,
     ) -> Need:
         principal.require()
-        if action not in NEED_ACTIONS:
-            raise invalid("action", N_("Not one of the allowed values."))
+        declared = NEED.action(action)
         need = await self.get(principal, need_id, for_update=True)
-        if not self.is_poster(principal, need):
-            raise Forbidden()
-        step = NEED_TRANSITIONS[action]
-        if need.state not in step.sources:
-            raise self._illegal(NEED_STATE_LABELS[NeedState(need.state)], NEED_ACTION_LABELS[action])
-        now = now or utcnow()
-        if action == "publish" and need.deadline < china_day(now):
-            raise invalid("deadline", N_("The deadline has passed: set a new one before publishing."))
-        before = need.state
-        await self._move(need, step.target, now)
-        await self._record(f"need_{action}", principal, need, now, ip=ip, before=before, after=need.state, reason=reason.strip())
+        await states.apply(self.session, NEED, principal, need, declared, reason, now=now or utcnow(), ip=ip)
         return need
-
-    async def _move(self, need: Need, target: str, now: datetime) -> None:
-        if target == NeedState.open and need.opened_at is None:
-            need.opened_at = now
-        need.state = target
-        need.state_changed_at = now
-        await self.session.flush()
-        await enqueue(self.session, EntityType.need, [need.id])
-
-    @staticmethod
-    def _illegal(state: str, action: str) -> DomainError:
-        return DomainError(
-            N_("A need or response that is “%(state)s” cannot take the step “%(action)s”."),
-            FieldError("action", N_("Not allowed from the current state.")),
-            status_code=409, state=state, action=action,
-        )
 
     async def _record(self, action: str, principal: Principal | None, subject, now: datetime, **data) -> None:
         event = await audit.record(
@@ -557,40 +454,19 @@ class NeedService:
         ip: str | None = None,
     ) -> NeedResponse:
         principal.require()
-        step = RESPONSE_TRANSITIONS.get(action)
-        if step is None:
-            raise invalid("action", N_("Not one of the allowed values."))
+        declared = RESPONSE.action(action)
         need, response = await self.get_response(principal, need_id, response_id, for_update=True)
-        if step.side == "poster" and not self.is_poster(principal, need):
-            raise Forbidden()
-        if step.side == "institution" and not self._responder(principal, response):
-            raise Forbidden()
-        if response.state not in step.sources or (step.side == "poster" and need.state not in DECIDABLE):
-            state = RESPONSE_STATE_LABELS[ResponseState(response.state)]
-            if response.state in step.sources:
-                state = NEED_STATE_LABELS[NeedState(need.state)]
-            raise self._illegal(state, RESPONSE_ACTION_LABELS[action])
         now = now or utcnow()
-        reason = reason.strip()
-        before = response.state
-        details: dict = {}
-        if action == "select":
-            details = await self._select(principal, need, response, nda_version, now)
-        await self._set_response_state(response, step.target, now)
-        await self._record(
-            f"need_response_{action}", principal, response, now, ip=ip, before=before, after=response.state,
-            reason=reason, need_id=need.id, **details,
+        decision = Decision(need, open_match=lambda: self._select(principal, need, response, nda_version, now))
+        await states.apply(
+            self.session, RESPONSE, principal, response, declared, reason, context=decision, now=now, ip=ip,
+            details={"need_id": need.id},
         )
         if action == "select":
             await self._award(principal, need, response, now)
-        if step.side == "poster":
+        if any(party.side == "poster" for party in declared.by):
             await self._tell_institution(need, response)
         return response
-
-    async def _set_response_state(self, response: NeedResponse, target: str, now: datetime) -> None:
-        response.state = target
-        response.state_changed_at = now
-        await self.session.flush()
 
     async def _select(
         self, principal: Principal, need: Need, response: NeedResponse, nda_version: int | None, now: datetime
@@ -626,9 +502,11 @@ class NeedService:
         return {"match_request_id": match.id, "listing_id": listing_id}
 
     async def _award(self, principal: Principal, need: Need, selected: NeedResponse, now: datetime) -> None:
-        before = need.state
-        await self._move(need, NeedState.awarded, now)
-        await self._record("need_award", principal, need, now, before=before, after=need.state, response_id=selected.id)
+        """The selection's consequences, the system's steps: the need is awarded and every other
+        live response declined."""
+        await states.apply(
+            self.session, NEED, principal, need, "award", now=now, details={"response_id": selected.id}, as_system=True
+        )
         others = await self.session.scalars(
             select(NeedResponse).where(
                 NeedResponse.need_id == need.id, NeedResponse.id != selected.id,
@@ -636,11 +514,9 @@ class NeedService:
             ).with_for_update()
         )
         for other in others.all():
-            was = other.state
-            await self._set_response_state(other, ResponseState.not_selected, now)
-            await self._record(
-                "need_response_decline", principal, other, now, before=was, after=other.state,
-                reason="another proposal was selected", need_id=need.id,
+            await states.apply(
+                self.session, RESPONSE, principal, other, "decline", "another proposal was selected",
+                context=Decision(need), now=now, details={"need_id": need.id}, as_system=True,
             )
             await self._tell_institution(need, other)
 
@@ -702,13 +578,10 @@ async def close_expired_needs(sessionmaker, today: date | None = None, batch: in
             )
             now = utcnow()
             for need in needs:
-                need.state, need.state_changed_at = NeedState.closed, now
-                await audit.record(
-                    session, "need_expire", organization_id=need.organization_id, subject=need,
-                    before=NeedState.open, after=NeedState.closed, deadline=need.deadline.isoformat(),
+                await states.apply(
+                    session, NEED, None, need, "expire", now=now, details={"deadline": need.deadline.isoformat()},
+                    as_system=True,
                 )
-            await session.flush()
-            await enqueue(session, EntityType.need, [n.id for n in needs])
         closed += len(needs)
         if len(needs) < batch:
             return closed

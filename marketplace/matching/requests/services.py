@@ -5,13 +5,13 @@ response deadline in China's working days. The only code that writes match reque
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import and_, false, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace import states
 from marketplace.accounts.models import COMPANY_ROLES, TTO_ROLES, Role
 from marketplace.accounts.services import AccountService
 from marketplace.audit import services as audit
@@ -20,90 +20,28 @@ from marketplace.catalog.models import ListingKind, Status
 from marketplace.catalog.services import CatalogService
 from marketplace.config import Settings
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, DomainError, FieldError, Forbidden, InvalidInput, NotFound, invalid
+from marketplace.errors import Conflict, FieldError, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
 from marketplace.matching.events import MatchEvents
 from marketplace.matching.requests.deadlines import DeadlineCounts, deadline_counts
+# The labels and the reminder lead are the lifecycle's; pages read them here.
+from marketplace.matching.requests.lifecycle import (  # noqa: F401
+    ACTION_LABELS,
+    LIFECYCLE,
+    REMIND_WORKING_DAYS_BEFORE,
+    STATE_LABELS,
+    Nda,
+    enter_state,
+    side_of,
+    start_clock,
+)
 from marketplace.matching.requests.models import GRANTING_STATES, OPEN_STATES, EngagementType, MatchRequest, Side, State
 from marketplace.matching.requests.schemas import MatchRequestCreate
 from marketplace.tenancy import Principal
-from marketplace.working_days import add_working_days, response_due_on
 
-# Reminders go this many working days before the due day.
-REMIND_WORKING_DAYS_BEFORE = 2
+# The declared steps by name (pages read which need a reason).
+TRANSITIONS = LIFECYCLE.actions
 
-
-# ----- the state machine ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Move:
-    sources: frozenset[State]
-    # None: the state stays (an NDA accepted again; the first side's consent to the deal).
-    target: State | None
-    roles: frozenset[Role]
-    reason_required: bool = False
-
-
-ANSWERABLE = frozenset({State.submitted, State.under_review})
-BEFORE_AGREED = OPEN_STATES
-BOTH_SIDES = TTO_ROLES | COMPANY_ROLES
-
-# Every move a match request can make. The institution's TTO answers and decides; the requesting
-# company supplies information, may withdraw until agreed and accepts a new NDA version; either
-# side opens negotiation or ends it without a deal; a deal is agreed only when both have confirmed
-# (the TTO, and the company's administrator, since it binds the company). Platform roles read but
-# never act for a party. PostgreSQL refuses any other state change (migration 0005).
-TRANSITIONS: dict[str, Move] = {
-    "review": Move(frozenset({State.submitted}), State.under_review, TTO_ROLES),
-    "request_info": Move(ANSWERABLE, State.info_requested, TTO_ROLES, reason_required=True),
-    "provide_info": Move(frozenset({State.info_requested}), State.submitted, COMPANY_ROLES, reason_required=True),
-    "accept": Move(ANSWERABLE, State.accepted, TTO_ROLES),
-    "decline": Move(ANSWERABLE, State.declined, TTO_ROLES, reason_required=True),
-    "start_negotiation": Move(frozenset({State.accepted}), State.negotiating, BOTH_SIDES),
-    "agree": Move(frozenset({State.negotiating}), State.agreed, TTO_ROLES | {Role.company_admin}),
-    "close_no_deal": Move(frozenset({State.negotiating}), State.closed_no_deal, BOTH_SIDES, reason_required=True),
-    "withdraw": Move(BEFORE_AGREED, State.withdrawn, COMPANY_ROLES),
-    "accept_nda": Move(BEFORE_AGREED | {State.agreed}, None, COMPANY_ROLES),
-}
-# Leaving submitted this way is the institution's answer, which stops the response clock.
-ANSWERS = frozenset({"review", "request_info", "accept", "decline"})
-
-
-def legal_moves() -> set[tuple[str, str]]:
-    """Every (from, to) state change the table allows; the database trigger allows the same."""
-    return {
-        (str(source), str(move.target))
-        for move in TRANSITIONS.values()
-        if move.target is not None
-        for source in move.sources
-        if source != move.target
-    }
-
-
-STATE_LABELS = {
-    State.submitted: N_("Awaiting answer"),
-    State.under_review: N_("Under review"),
-    State.info_requested: N_("Information requested"),
-    State.accepted: N_("Accepted"),
-    State.declined: N_("Declined"),
-    State.negotiating: N_("Negotiating"),
-    State.agreed: N_("Agreed"),
-    State.closed_no_deal: N_("Closed without a deal"),
-    State.withdrawn: N_("Withdrawn by the company"),
-}
-ACTION_LABELS = {
-    "review": N_("Start the review"),
-    "request_info": N_("Ask for information"),
-    "provide_info": N_("Send the information"),
-    "accept": N_("Accept the request"),
-    "decline": N_("Decline the request"),
-    "start_negotiation": N_("Start negotiating"),
-    "agree": N_("Confirm the agreement"),
-    "close_no_deal": N_("Close without a deal"),
-    "withdraw": N_("Withdraw the request"),
-    "accept_nda": N_("Accept the current agreement"),
-}
 ENGAGEMENT_LABELS = {
     EngagementType.licence: N_("Licence or transfer"),
     EngagementType.co_development: N_("Co-development"),
@@ -148,37 +86,11 @@ class MatchingService:
             return MatchRequest.company_id == principal.organization_id
         return false()
 
-    @staticmethod
-    def side(principal: Principal, request: MatchRequest) -> Side | None:
-        if principal.role in TTO_ROLES and request.institution_id == principal.organization_id:
-            return Side.institution
-        if principal.role in COMPANY_ROLES and request.company_id == principal.organization_id:
-            return Side.company
-        return None
-
-    def may_move(self, principal: Principal, request: MatchRequest, move: Move) -> bool:
-        return self.side(principal, request) is not None and principal.role in move.roles
+    side = staticmethod(side_of)
 
     def allowed_actions(self, principal: Principal, request: MatchRequest, current_nda: int) -> list[str]:
-        """The moves the caller may make now (the buttons a page shows); transition() applies the
-        same tests."""
-        if not principal.is_authenticated:
-            return []
-        side = self.side(principal, request)
-        actions = []
-        for action, move in TRANSITIONS.items():
-            if request.state not in move.sources or not self.may_move(principal, request, move):
-                continue
-            if action == "accept_nda" and request.nda_version >= current_nda:
-                continue
-            if action == "agree" and self._consent_of(request, side) is not None:
-                continue
-            actions.append(action)
-        return actions
-
-    @staticmethod
-    def _consent_of(request: MatchRequest, side: Side | None) -> datetime | None:
-        return request.company_agreed_at if side == Side.company else request.institution_agreed_at
+        """The steps the caller may take now (the buttons a page shows, the API's `actions`)."""
+        return states.actions(LIFECYCLE, principal, request, Nda(current=current_nda))
 
     # ----- reading ----------------------------------------------------------------------------
 
@@ -298,7 +210,7 @@ class MatchingService:
             submitted_at=now,
             state_changed_at=now,
         )
-        self._start_clock(request, institution.response_working_days, now)
+        start_clock(request, institution.response_working_days, now)
         self.session.add(request)
         try:
             async with self.session.begin_nested():
@@ -348,7 +260,7 @@ class MatchingService:
             purpose=purpose, timeline=timeline or "—", budget_min_fen=low, budget_max_fen=high, message=message,
             nda_version=nda_version, nda_accepted_at=now, submitted_at=now, state_changed_at=now,
         )
-        self._start_clock(request, institution.response_working_days, now)
+        start_clock(request, institution.response_working_days, now)
         self.session.add(request)
         await self.session.flush()
         await self._record(
@@ -356,7 +268,7 @@ class MatchingService:
             need_response_id=need_response_id,
         )
         for target in (State.accepted, State.negotiating):
-            await self._enter(request, target, answered=True, now=now)
+            await enter_state(self.session, request, target, answered=True, now=now)
             await self.session.flush()  # one step at a time, as the trigger checks each
         await self._record(
             "match_request_opened_from_need", principal, request, now, before=State.submitted, after=request.state,
@@ -377,86 +289,17 @@ class MatchingService:
         ip: str | None = None,
     ) -> MatchRequest:
         principal.require()
-        move = TRANSITIONS.get(action)
-        if move is None:
-            raise invalid("action", N_("Not one of the allowed values."))
+        declared = LIFECYCLE.action(action)
         request = await self.get(principal, request_id, for_update=True)
         # get() already answered 404 for what the caller may not see; seeing is not acting.
-        if not self.may_move(principal, request, move):
-            raise Forbidden()
-        if request.state not in move.sources:
-            raise DomainError(
-                N_("A request that is “%(state)s” cannot take the step “%(action)s”."),
-                FieldError("action", N_("Not allowed from the request's current state.")),
-                status_code=409,
-                state=STATE_LABELS[State(request.state)],
-                action=ACTION_LABELS[action],
-            )
-        reason = reason.strip()
-        if move.reason_required and not reason:
-            raise invalid("reason", N_("Say why (or what): this step needs a text."))
-        now = now or utcnow()
-        side = self.side(principal, request)
-        before = request.state
-        target = move.target
-        details: dict = {}
-        if action == "accept_nda":
-            current = await self.catalog.current_nda_version()
-            if nda_version is None:
-                raise invalid("nda_version", N_("Required."))
-            if nda_version != current:
-                raise invalid("nda_version", N_("A newer confidentiality agreement is in force: read it and accept it."))
-            if request.nda_version >= current:
-                raise Conflict(
-                    N_("The current confidentiality agreement is already accepted."),
-                    FieldError("action", N_("Not allowed from the request's current state.")),
-                )
-            details = {"nda_version_before": request.nda_version, "nda_version": current}
-            request.nda_version, request.nda_accepted_at = current, now
-            target = None
-        elif action == "agree":
-            if self._consent_of(request, side) is not None:
-                raise Conflict(
-                    N_("You have confirmed the agreement already; the other side has not yet."),
-                    FieldError("action", N_("Not allowed from the request's current state.")),
-                )
-            if side == Side.company:
-                request.company_agreed_at = now
-            else:
-                request.institution_agreed_at = now
-            details = {"side": str(side)}
-            # The deal is agreed once both sides have confirmed; until then it stays negotiating.
-            target = State.agreed if request.company_agreed_at and request.institution_agreed_at else None
-        if target is not None and target != before:
-            await self._enter(request, target, answered=action in ANSWERS, now=now)
-        await self.session.flush()
-        await self._record(
-            f"match_request_{action}", principal, request, now, ip=ip, before=before, after=request.state, reason=reason,
-            **details,
+        step = await states.apply(
+            self.session, LIFECYCLE, principal, request, declared, reason,
+            context=Nda(accepted=nda_version), now=now or utcnow(), ip=ip,
         )
-        if action == "accept_nda" or before in GRANTING_STATES or request.state in GRANTING_STATES:
-            await self._sync_confidential_access(request, principal.user_id, now)
-        await self.events.step(request, action, side, reason)
+        if action == "accept_nda" or step.before in GRANTING_STATES or request.state in GRANTING_STATES:
+            await self._sync_confidential_access(request, principal.user_id, step.now)
+        await self.events.step(request, action, side_of(principal, request), step.reason)
         return request
-
-    async def _enter(self, request: MatchRequest, target: State, *, answered: bool, now: datetime) -> None:
-        if request.state == State.submitted:
-            if answered and request.first_answered_at is None:
-                request.first_answered_at = now
-            request.response_due_on = request.remind_on = None
-        if target == State.submitted:
-            # The company answered the TTO's question: the institution owes an answer again, with
-            # a fresh deadline (and reminder).
-            institution = await self.accounts.public_organization(request.institution_id)
-            self._start_clock(request, institution.response_working_days, now)
-        request.state = target
-        request.state_changed_at = now
-
-    @staticmethod
-    def _start_clock(request: MatchRequest, working_days: int, now: datetime) -> None:
-        request.response_due_on = response_due_on(now, working_days)
-        request.remind_on = add_working_days(request.response_due_on, -REMIND_WORKING_DAYS_BEFORE)
-        request.reminder_sent_at = None
 
     async def _sync_confidential_access(self, request: MatchRequest, actor: uuid.UUID | None, now: datetime) -> None:
         """The company reads the listing's confidential details while any of its requests on the
