@@ -47,7 +47,7 @@ clean-data:
 	rm -rf .data
 
 # After changing strings: extract every message id into messages.pot; add the new ones to the
-# zh_CN .po by hand (tests/test_i18n.py lists any that are missing).
+# zh_CN .po by hand (tests/app/test_i18n.py lists any that are missing).
 KEYWORDS := -k _ -k gettext -k N_ -k FieldError:2 -k invalid:2 -k DomainError:1 -k Conflict:1 -k flash:2 -k NavItem:1
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg $(KEYWORDS) --no-location --sort-output -o marketplace/locale/messages.pot .

@@ -18,19 +18,21 @@ import pytest
 from aiosmtpd.controller import Controller
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from marketplace.app import create_app
 from marketplace.config import Settings
 from marketplace.db import make_engine, make_sessionmaker, run_migrations
 from marketplace.wiring import wire
-from tests.support.world import Mailbox, World, build_world
+from tests.support.database import TEMPLATE_DB, recreate_database, truncate_all
+from tests.support.mailbox import Mailbox
+from tests.support.world import World, build_world
 
-TEMPLATE_DB = "marketplace_template"
 # Tables whose rows the migrations seed (vocabularies): kept between tests.
-SEEDED_TABLES = ("alembic_version", "therapeutic_areas", "nda_versions")
 _started: list = []
+
+# The browser tests' live server and Chromium: one of each for the session, started only when used.
+pytest_plugins = ["tests.support.live_server"]
 
 # The registries as the app, the worker and the command fill them: tests call services and jobs directly too.
 wire()
@@ -64,7 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         os.environ["MARKETPLACE_TEST_MEILI_URL"] = os.environ["MEILI_URL"]
         os.environ["MARKETPLACE_TEST_MEILI_KEY"] = os.environ["MEILI_MASTER_KEY"]
-    asyncio.run(_recreate_database(server_url, TEMPLATE_DB))
+    asyncio.run(recreate_database(server_url, TEMPLATE_DB))
     run_migrations(asyncio.run(ensure_database(server_url, TEMPLATE_DB)))
     os.environ["MARKETPLACE_TEST_SERVER_URL"] = server_url
 
@@ -80,21 +82,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     _started.clear()
 
 
-async def _recreate_database(server_url: str, name: str, template: str | None = None) -> str:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(f'drop database if exists "{name}" with (force)'))
-            if template:
-                await conn.execute(text(f'create database "{name}" template "{template}"'))
-    finally:
-        await engine.dispose()
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
 def worker_id(request: pytest.FixtureRequest) -> str:
     return getattr(request.config, "workerinput", {}).get("workerid", "main")
@@ -102,7 +89,7 @@ def worker_id(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 async def database_url(worker_id: str) -> str:
-    return await _recreate_database(
+    return await recreate_database(
         os.environ["MARKETPLACE_TEST_SERVER_URL"], f"marketplace_test_{worker_id}", template=TEMPLATE_DB
     )
 
@@ -167,20 +154,7 @@ async def client(session_client: AsyncTestClient, app: Litestar, engine: AsyncEn
     app.state.login_limiter = MovingWindowRateLimiter(MemoryStorage())
     yield session_client
     session_client.cookies.clear()
-    await _truncate_all(engine)
-
-
-async def _truncate_all(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        tables = (
-            await conn.execute(
-                text("select tablename from pg_tables where schemaname = 'public' and tablename <> all(:keep)"),
-                {"keep": list(SEEDED_TABLES)},
-            )
-        ).scalars()
-        await conn.execute(text(f"truncate {', '.join(tables)} restart identity cascade"))
-        # NDA versions a test published (the migration seeds version 1).
-        await conn.execute(text("delete from nda_versions where version > 1"))
+    await truncate_all(engine)
 
 
 @pytest.fixture

@@ -1,19 +1,13 @@
-"""Test-data factories: organizations, members and listings made directly, without an acting
-user, so a test can set up any world in a line. Production code never imports this module."""
+"""Accounts test data: organizations and members made directly, without an acting user, so a
+test can set up any world in a line; API tokens for any member. Production code never imports this."""
 
 from __future__ import annotations
-
-import uuid
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import ROLES_BY_KIND, Membership, Organization, OrgKind, User
 from marketplace.accounts.services import AccountService, OrganizationInput, hash_password, normalize_email, validate_organization
 from marketplace.audit import services as audit
-from marketplace.catalog.models import Listing, Status
-from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import CatalogService
 
 
 async def seed_organization(session: AsyncSession, data: OrganizationInput) -> Organization:
@@ -44,18 +38,12 @@ async def seed_member(
     return membership
 
 
-async def seed_listing(
-    session: AsyncSession,
-    institution_id: uuid.UUID,
-    data: ListingCreate,
-    *,
-    status: str = Status.draft,
-    published_at: datetime | None = None,
-    confirmed_at: datetime | None = None,
-    created_by_user_id: uuid.UUID | None = None,
-) -> Listing:
-    """A listing in a given status, through the catalogue's add_existing (same validation)."""
-    return await CatalogService(session).add_existing(
-        institution_id, data, status=status, published_at=published_at, confirmed_at=confirmed_at,
-        created_by_user_id=created_by_user_id,
-    )
+
+
+async def bearer_for(db: AsyncSession, email: str) -> dict[str, str]:
+    """An Authorization header with a fresh API token of the user with this e-mail (any member)."""
+    accounts = AccountService(db)
+    principal = await accounts.principal_for_user((await accounts.user_by_email(email)).id)
+    _token, raw = await accounts.create_token(principal, "test")
+    await db.commit()
+    return {"Authorization": f"Bearer {raw}"}

@@ -14,7 +14,8 @@ from marketplace.accounts.models import ApiToken, Invitation, Membership, Organi
 from marketplace.accounts.services import AccountService, is_valid_credit_code
 from marketplace.audit.models import AuditEvent
 from tests.accounts.factories import seed_member
-from tests.support.world import PASSWORD, login, post_form
+from tests.support.web import login, post_form
+from tests.support.world import PASSWORD
 
 
 async def audit_actions(db) -> list[str]:

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.models import Invitation, Membership, Role
 from tests.accounts.factories import seed_member
 from tests.support.world import PASSWORD, World
-from tests.support.live_server import browser, live_server, page  # noqa: F401
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import Invitation, Organization, Role, User
 from marketplace.audit.models import AuditEvent
-from tests.support.world import login, post_form
+from tests.support.web import login, post_form
 
 INSTITUTION = {
     "kind": "institution", "name_zh": "新医院", "city": "北京", "grade": "3A",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import stat
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from marketplace.config import PROJECT_ROOT
 from marketplace.db import make_engine
 from marketplace.models import metadata
-from tests.conftest import _recreate_database
+from tests.support.database import recreate_database
 
 
 async def test_the_migrated_schema_matches_the_models(engine) -> None:
@@ -27,7 +27,7 @@ async def test_the_migrated_schema_matches_the_models(engine) -> None:
 
 def test_migrations_go_down_and_up_again(worker_id: str) -> None:
     server = os.environ["MARKETPLACE_TEST_SERVER_URL"]
-    url = asyncio.run(_recreate_database(server, f"marketplace_updown_{worker_id}", template="template0"))
+    url = asyncio.run(recreate_database(server, f"marketplace_updown_{worker_id}", template="template0"))
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.attributes["database_url"] = url
     command.upgrade(config, "head")

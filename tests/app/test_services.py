@@ -60,8 +60,7 @@ async def test_the_worker_runs_its_jobs_until_stopped(settings: Settings, db, wo
     from marketplace.catalog.models import Listing
     from marketplace.catalog.schemas import ListingCreate
     from marketplace.worker import run_worker
-    from tests.catalog.factories import result_body
-    from tests.accounts.factories import seed_listing
+    from tests.catalog.factories import result_body, seed_listing
 
     old = datetime.now(timezone.utc) - timedelta(days=200)
     listing = await seed_listing(

@@ -15,12 +15,11 @@ from marketplace.audit.models import AuditEvent
 from marketplace.catalog.models import Listing, Status
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.catalog.services import LIFECYCLE
-from tests.accounts.factories import seed_listing
 from marketplace.errors import Conflict, Forbidden, InvalidInput
 from marketplace.matching.needs.lifecycle import NEED, RESPONSE
 from marketplace.matching.requests.lifecycle import LIFECYCLE as MATCH_REQUEST
 from marketplace.tenancy import ANONYMOUS
-from tests.catalog.factories import result_body
+from tests.catalog.factories import result_body, seed_listing
 
 # Every machine the product declares: each must have its guard in the database.
 MACHINES = [LIFECYCLE, MATCH_REQUEST, NEED, RESPONSE]

@@ -19,29 +19,20 @@ from marketplace.accounts.models import ADMIN_ROLES, Role
 from marketplace.accounts.services import AccountService
 from marketplace.catalog import spreadsheets
 from marketplace.catalog.schemas import ListingCreate
+from marketplace.matching.needs.schemas import NeedCreate, ResponseCreate
 from marketplace.matching.needs.services import NeedService
 from marketplace.matching.requests.schemas import MatchRequestCreate
-from marketplace.matching.needs.schemas import NeedCreate, ResponseCreate
 from marketplace.matching.requests.services import MatchingService
-from marketplace.matching.threads.models import ThreadAttachment
 from marketplace.matching.threads.files import IncomingFile
+from marketplace.matching.threads.models import ThreadAttachment
 from marketplace.matching.threads.services import ThreadService
 from marketplace.notifications.services import NotificationService
 from marketplace.search.saved_searches import SavedSearchService
-from tests.catalog.factories import match_body, match_form, need_body, need_form, response_body, result_body, result_form
-from tests.accounts.factories import seed_listing
-from tests.support.world import (
-    ROLE_KIND,
-    Route,
-    World,
-    any_role,
-    check_api_matrix,
-    check_page_matrix,
-    fresh_member,
-    managed,
-    only,
-    readable,
-)
+from tests.app.matrix import Route, any_role, check_api_matrix, check_page_matrix, fresh_member, managed, only, readable
+from tests.catalog.factories import result_body, result_form, seed_listing
+from tests.matching.needs.factories import need_body, need_form, response_body
+from tests.matching.requests.factories import match_body, match_form
+from tests.support.world import ROLE_KIND, World
 
 MEMBER_ROLE = {"platform": "platform_analyst", "institution": "tto_staff", "company": "company_member"}
 

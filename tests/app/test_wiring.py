@@ -18,7 +18,7 @@ from marketplace.config import PROJECT_ROOT
 from marketplace.db import make_sessionmaker
 from marketplace.search.engine import SearchEngine
 from marketplace.search.outbox import OutboxRelay
-from tests.catalog.factories import need_body
+from tests.matching.needs.factories import need_body
 
 MARKETPLACE = Path(sys.executable).parent / "marketplace"
 

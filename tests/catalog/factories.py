@@ -1,6 +1,18 @@
-"""Listing bodies for the catalogue tests."""
+"""Catalogue test data: listing bodies (JSON and form) of each kind, and listings made directly
+in a given status, without an acting user."""
 
 from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.catalog.models import Listing, Status
+from marketplace.catalog.schemas import ListingCreate
+from marketplace.catalog.services import CatalogService
+from tests.support.world import World
 
 
 def result_body(**overrides) -> dict:
@@ -97,82 +109,26 @@ def result_form(**overrides) -> dict:
     return form
 
 
-def match_body(listing_id, **overrides) -> dict:
-    """A company's match request on a result, as the API takes it."""
-    body = {
-        "listing_id": str(listing_id),
-        "engagement_type": "licence",
-        "purpose": "拟开发早期肝癌血液检测试剂盒，申报三类医疗器械注册。",
-        "timeline": "2027年一季度完成评估，二季度签约",
-        "budget_min_fen": 50_000_000,
-        "budget_max_fen": 80_000_000,
-        "message": "希望了解引物序列与验证数据。",
-        "nda_version": 1,
-        "accept_nda": True,
-    }
-    body.update(overrides)
-    return body
+async def seed_listing(
+    session: AsyncSession,
+    institution_id: uuid.UUID,
+    data: ListingCreate,
+    *,
+    status: str = Status.draft,
+    published_at: datetime | None = None,
+    confirmed_at: datetime | None = None,
+    created_by_user_id: uuid.UUID | None = None,
+) -> Listing:
+    """A listing in a given status, through the catalogue's add_existing (same validation)."""
+    return await CatalogService(session).add_existing(
+        institution_id, data, status=status, published_at=published_at, confirmed_at=confirmed_at,
+        created_by_user_id=created_by_user_id,
+    )
 
 
-def match_form(**overrides) -> dict:
-    """The same request as the listing's request form sends it (budget in 万元)."""
-    form = {
-        "engagement_type": "licence",
-        "purpose": "拟开发早期肝癌血液检测试剂盒，申报三类医疗器械注册。",
-        "timeline": "2027年一季度完成评估，二季度签约",
-        "budget_min": "50",
-        "budget_max": "80",
-        "message": "希望了解引物序列与验证数据。",
-        "nda_version": "1",
-        "accept_nda": "on",
-    }
-    form.update(overrides)
-    return form
-
-
-def need_body(**overrides) -> dict:
-    """A company's need, as the API takes it (deadline a month ahead)."""
-    from datetime import date, timedelta
-
-    body = {
-        "title": "寻求肝癌早期诊断试剂合作",
-        "problem": "我司计划开发基于血液的肝癌早期筛查试剂盒，寻求具备外泌体或液体活检技术的医院团队合作，需有临床样本验证数据。",
-        "therapeutic_areas": ["oncology"],
-        "wanted": ["patent", "ivd_reagent"],
-        "budget_min_fen": 100_000_000,
-        "budget_max_fen": 300_000_000,
-        "deadline": (date.today() + timedelta(days=30)).isoformat(),  # far enough for any time zone
-        "visibility": "public",
-    }
-    body.update(overrides)
-    return body
-
-
-def need_form(**overrides) -> dict:
-    """The same need as the need form sends it (budget in 万元; list fields as lists)."""
-    from datetime import date, timedelta
-
-    form = {
-        "title": "寻求肝癌早期诊断试剂合作",
-        "problem": "我司计划开发基于血液的肝癌早期筛查试剂盒，寻求医院团队合作。",
-        "areas": ["oncology"],
-        "wanted": ["patent"],
-        "budget_min": "100",
-        "budget_max": "300",
-        "deadline": (date.today() + timedelta(days=30)).isoformat(),  # far enough for any time zone
-        "visibility": "public",
-    }
-    form.update(overrides)
-    return form
-
-
-def response_body(listing_id, **overrides) -> dict:
-    body = {
-        "proposal": "本院外泌体miRNA检测方法已完成300例临床样本验证，可授权并联合开发。",
-        "listing_ids": [str(listing_id)],
-        "budget_min_fen": 150_000_000,
-        "budget_max_fen": 250_000_000,
-        "timeline": "三个月内完成技术转移",
-    }
-    body.update(overrides)
-    return body
+async def published(db: AsyncSession, world: World, relation: str = "own", body: dict | None = None, **overrides) -> uuid.UUID:
+    """A published result of the own (or other) institution: `body`, else the sample result with `overrides`."""
+    org = world.orgs[f"institution/{relation}"]
+    listing = await seed_listing(db, org.id, msgspec.convert(body or result_body(**overrides), ListingCreate), status="published")
+    await db.commit()
+    return listing.id

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.models import Role
 from marketplace.catalog.models import Listing
 from tests.support.world import PASSWORD, World
-from tests.support.live_server import browser, live_server, page  # noqa: F401
 
 pytestmark = pytest.mark.browser
 

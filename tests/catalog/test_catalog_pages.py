@@ -18,9 +18,8 @@ from marketplace.audit.models import AuditEvent
 from marketplace.catalog.models import Listing
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.catalog.spreadsheets import EXAMPLES, write
-from tests.catalog.factories import resource_body, result_body, result_form
-from tests.accounts.factories import seed_listing
-from tests.support.world import login, post_form
+from tests.catalog.factories import resource_body, result_body, result_form, seed_listing
+from tests.support.web import login, post_form
 
 SECRET = "MKT-SECRET-7731"
 

@@ -18,12 +18,12 @@ from marketplace.catalog.models import Listing
 from marketplace.db import make_sessionmaker
 from marketplace.demo import load_demo_data
 from marketplace.demo.matching import NEEDS, demo_need_states
-from marketplace.matching.requests.models import MatchRequest
 from marketplace.matching.needs.models import Need, NeedResponse
 from marketplace.matching.needs.search import NEEDS as NEEDS_INDEX
+from marketplace.matching.requests.models import MatchRequest
 from marketplace.search.engine import SearchEngine
 from marketplace.search.outbox import OutboxRelay
-from tests.conftest import _truncate_all
+from tests.support.database import truncate_all
 
 PEOPLE = {"company": "bd@xinghe.example", "tto": "tto.manager@qiantang.example", "pujiang": "tto.staff@pujiang.example"}
 
@@ -52,7 +52,7 @@ async def demo(session_client, settings, engine) -> dict:
         for name in (search.listings_index, search.index_name(NEEDS_INDEX)):
             await search.wait(await search.client.index(name).delete_all_documents())
         await search.aclose()
-        await _truncate_all(engine)
+        await truncate_all(engine)
 
 
 async def test_the_demo_has_needs_and_responses_in_every_state(demo) -> None:

@@ -17,9 +17,8 @@ from marketplace.notifications.models import EmailPreference, Notification
 from marketplace.notifications.services import NotificationService
 from marketplace.search.models import SavedSearchMatch
 from marketplace.search.saved_search_alerts import DIGEST_EMAIL, send_digests
-from tests.catalog.factories import result_body
-from tests.accounts.factories import seed_listing
-from tests.support.world import login, post_form
+from tests.catalog.factories import result_body, seed_listing
+from tests.support.web import login, post_form
 
 MEMBER = Role.company_member
 SAVED_MATCHES = "New matches for your saved search “%(name)s”: %(count)s"

@@ -19,14 +19,12 @@ from marketplace.accounts.services import AccountService
 from marketplace.audit.models import AuditEvent
 from marketplace.catalog.models import Listing
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.db import make_sessionmaker
-from marketplace.search.models import OutboxEntry, SavedSearch, SavedSearchDigest, SavedSearchMatch
 from marketplace.search.engine import SearchEngine
+from marketplace.search.models import OutboxEntry, SavedSearch, SavedSearchDigest, SavedSearchMatch
 from marketplace.search.outbox import OutboxRelay
 from marketplace.search.saved_search_alerts import run_alerts, send_digests
-from tests.catalog.factories import result_body
-from tests.accounts.factories import seed_listing
-from tests.support.world import login, post_form
+from tests.catalog.factories import result_body, seed_listing
+from tests.support.web import login, post_form
 
 MEMBER = Role.company_member
 EXOSOME = "q=exosome&kind=result"  # matches result_body(), whose English title names exosomes
@@ -45,11 +43,6 @@ async def search(settings):
     yield engine
     await engine.wait(await engine.client.index(engine.listings_index).delete_all_documents())
     await engine.aclose()
-
-
-@pytest.fixture
-def sessionmaker(engine):
-    return make_sessionmaker(engine)
 
 
 async def save(client, world, name: str = "外泌体成果", query: str = EXOSOME, role: Role = MEMBER, **fields):

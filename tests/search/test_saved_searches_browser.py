@@ -9,7 +9,6 @@ from playwright.async_api import Page, expect
 
 from marketplace.accounts.models import Role
 from tests.support.world import PASSWORD, World
-from tests.support.live_server import browser, live_server, page  # noqa: F401
 
 pytestmark = pytest.mark.browser
 

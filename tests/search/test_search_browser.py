@@ -8,13 +8,10 @@ import re
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.support.live_server import browser, live_server, page  # noqa: F401
-from tests.search.test_search_api import indexed  # noqa: F401
-
 pytestmark = pytest.mark.browser
 
 
-async def test_results_follow_typing_and_ticking_and_the_url_holds_the_query(page: Page, indexed) -> None:  # noqa: F811
+async def test_results_follow_typing_and_ticking_and_the_url_holds_the_query(page: Page, indexed) -> None:
     await page.goto("/search")
     hits = page.locator("article.search-hit")
     await expect(hits).to_have_count(4)

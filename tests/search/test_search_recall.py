@@ -16,8 +16,7 @@ from marketplace.search.engine import SearchEngine
 from marketplace.search.index_settings import INNER_WORDS
 from marketplace.search.outbox import OutboxRelay
 from marketplace.search.query import matching_strategy, spell_synonyms
-from tests.catalog.factories import result_body
-from tests.accounts.factories import seed_listing
+from tests.catalog.factories import result_body, seed_listing
 
 # Texts chosen so that each query word occurs only where the case says.
 LISTINGS = {

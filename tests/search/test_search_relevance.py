@@ -20,7 +20,7 @@ from marketplace.db import make_sessionmaker
 from marketplace.demo import load_demo_data
 from marketplace.search.engine import SearchEngine
 from marketplace.search.outbox import OutboxRelay
-from tests.conftest import _truncate_all
+from tests.support.database import truncate_all
 
 COMPANY_MEMBER = "bd@xinghe.example"  # a demo company member (星禾生物医药)
 
@@ -89,7 +89,7 @@ async def member(session_client, settings, engine) -> dict[str, str]:
     finally:
         await search.wait(await index.delete_all_documents())
         await search.aclose()
-        await _truncate_all(engine)
+        await truncate_all(engine)
 
 
 async def top5(client, headers: dict[str, str], q: str) -> list[dict]:

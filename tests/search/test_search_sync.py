@@ -26,15 +26,14 @@ from marketplace.catalog.schemas import ListingCreate
 from marketplace.catalog.services import mark_stale
 from marketplace.db import make_sessionmaker
 from marketplace.embedded import EmbeddedMeilisearch
-from marketplace.search.models import OutboxEntry
 from marketplace.search.documents import DOCUMENT_FIELDS
 from marketplace.search.engine import SearchEngine
 from marketplace.search.index_settings import INDEX_SETTINGS
+from marketplace.search.models import OutboxEntry
 from marketplace.search.outbox import OutboxRelay
 from marketplace.search.reindex import check, reindex
 from marketplace.worker import JOBS, run_worker
-from tests.catalog.factories import resource_body, result_body
-from tests.accounts.factories import seed_listing
+from tests.catalog.factories import resource_body, result_body, seed_listing
 
 MARKETPLACE = Path(sys.executable).parent / "marketplace"
 LATER = timedelta(hours=1)  # past any back-off the tests cause
@@ -83,11 +82,6 @@ async def hits(search: SearchEngine, query: str, **params) -> list[str]:
 
 async def published_ids(db) -> set[str]:
     return {str(i) for i in (await db.scalars(select(Listing.id).where(Listing.status == "published"))).all()}
-
-
-@pytest.fixture
-def sessionmaker(engine):
-    return make_sessionmaker(engine)
 
 
 @pytest.fixture

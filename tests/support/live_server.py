@@ -1,8 +1,7 @@
 """The app served over real HTTP, and headless Chromium to drive it, for the browser tests.
 
-Import the fixtures where they are used (only the root conftest may name plugins):
-
-    from tests.support.live_server import browser, live_server, page  # noqa: F401
+The root conftest registers this module as a plugin, so the fixtures are everywhere; a session
+starts the server and Chromium only if a test asks for them.
 
 `live_server` runs `create_app(settings)` with uvicorn in a background thread (its own event loop)
 on a free 127.0.0.1 port, on the same per-worker database as the other tests, so data arranged

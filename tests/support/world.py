@@ -1,38 +1,17 @@
-"""Shared test helpers: the SMTP mailbox, a world of organizations and users for every role,
-sign-in helpers, and the role × organization tenancy matrix that every route goes through."""
+"""The world most tests act in: two organizations of each kind, a user for every role in the own
+ones, and their API tokens (the `world` fixture of tests/conftest.py builds it)."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import Message
 
-from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.accounts.models import ADMIN_ROLES, Membership, Organization, Role
+from marketplace.accounts.models import Membership, Organization, Role
 from marketplace.accounts.services import AccountService, OrganizationInput, credit_code_check_character
 from tests.accounts.factories import seed_member, seed_organization
 
 PASSWORD = "test-password-1"
-
-
-class Mailbox:
-    """aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.port = 0
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
-        self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
-        return "250 Message accepted for delivery"
-
-    def only(self) -> Message:
-        assert len(self.messages) == 1, f"expected one e-mail, got {len(self.messages)}"
-        return self.messages[0]
 
 
 def credit_code(seed: int) -> str:
@@ -120,141 +99,3 @@ async def build_world(db: AsyncSession) -> World:
         world.tokens[role] = raw
     await db.commit()
     return world
-
-
-async def csrf_token(client: AsyncTestClient) -> str:
-    if "csrftoken" not in client.cookies:
-        await client.get("/login")
-    return client.cookies["csrftoken"]
-
-
-async def post_form(client: AsyncTestClient, url: str, data: dict | None = None, **kwargs):
-    kwargs.setdefault("follow_redirects", False)
-    return await client.post(url, data=data or {}, headers={"x-csrftoken": await csrf_token(client)}, **kwargs)
-
-
-async def login(client: AsyncTestClient, email: str, password: str = PASSWORD):
-    client.cookies.clear()
-    response = await post_form(client, "/login", {"email": email, "password": password})
-    assert response.status_code == 302, response.text
-    return response
-
-
-# ----- the tenancy matrix -------------------------------------------------------------------------
-
-Expect = Callable[[Role, str], int]
-
-
-def readable(ok: int) -> Expect:
-    """Own organization's records: every role; other organizations': platform roles only, else 404."""
-    return lambda role, relation: ok if relation == "own" or role in (Role.platform_admin, Role.platform_analyst) else 404
-
-
-def any_role(ok: int) -> Expect:
-    return lambda role, relation: ok
-
-
-def only(ok: int, *roles: Role) -> Expect:
-    return lambda role, relation: ok if role in roles else 403
-
-
-def managed(ok: int) -> Expect:
-    """Member management: the organization's administrator (or the platform admin anywhere);
-    other roles of the same organization get 403; other organizations are 404 unless platform."""
-
-    def expect(role: Role, relation: str) -> int:
-        if role == Role.platform_admin:
-            return ok
-        if role == Role.platform_analyst:
-            return 403
-        if relation == "other":
-            return 404
-        return ok if role in ADMIN_ROLES else 403
-
-    return expect
-
-
-@dataclass
-class Route:
-    method: str
-    path: str  # may hold {org}, {membership}, {token}
-    expect: Expect
-    anonymous: int = 401
-    body: Callable[[World, Role, str], dict] | None = None
-    files: dict | None = None  # multipart uploads instead of a JSON body
-    # Makes a fresh record for routes that consume one (delete, revoke); returns path values.
-    prepare: Callable[[AsyncSession, World, Role, str], Awaitable[dict]] | None = None
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.method, self.path
-
-
-async def path_values(db: AsyncSession, world: World, route: Route, role: Role, relation: str) -> dict:
-    org_key = f"{ROLE_KIND[role]}/{relation}"
-    values = {"org": world.orgs[org_key].id, "membership": world.targets[org_key].id}
-    if route.prepare:
-        values.update(await route.prepare(db, world, role, relation))
-    return values
-
-
-async def fresh_member(db: AsyncSession, world: World, role: Role, relation: str) -> dict:
-    org = world.org_for(role, relation)
-    kind = ROLE_KIND[role]
-    new_role = {"platform": "platform_analyst", "institution": "inventor", "company": "company_member"}[kind]
-    membership = await seed_member(
-        db, org, email=f"{uuid.uuid4().hex[:10]}@fresh.test", name="fresh", role=new_role, password=PASSWORD
-    )
-    await db.commit()
-    return {"membership": membership.id}
-
-
-async def check_api_matrix(client: AsyncTestClient, db: AsyncSession, world: World, route: Route) -> None:
-    """Call the route as every role, on its own and another organization, and anonymously."""
-    failures = []
-    for role in Role:
-        for relation in ("own", "other"):
-            values = await path_values(db, world, route, role, relation)
-            body = route.body(world, role, relation) if route.body else None
-            response = await client.request(
-                route.method, route.path.format(**values), json=body, files=route.files, headers=world.bearer(role)
-            )
-            expected = route.expect(role, relation)
-            if response.status_code != expected:
-                failures.append(f"{role.value:16} {relation:5} → {response.status_code}, expected {expected}: {response.text[:160]}")
-    values = await path_values(db, world, route, Role.company_member, "own")
-    body = route.body(world, Role.company_member, "own") if route.body else None
-    anonymous = await client.request(route.method, route.path.format(**values), json=body, files=route.files)
-    if anonymous.status_code != route.anonymous:
-        failures.append(f"anonymous              → {anonymous.status_code}, expected {route.anonymous}")
-    assert not failures, f"{route.method} {route.path}:\n" + "\n".join(failures)
-
-
-async def check_page_matrix(client: AsyncTestClient, db: AsyncSession, world: World, route: Route) -> None:
-    """The same for a page, signed in through the login form; anonymous visitors go to /login."""
-    failures = []
-    for role in Role:
-        await login(client, world.emails[role])
-        for relation in ("own", "other"):
-            values = await path_values(db, world, route, role, relation)
-            path = route.path.format(**values)
-            if route.method == "GET":
-                response = await client.get(path, follow_redirects=False)
-            else:
-                data = route.body(world, role, relation) if route.body else {}
-                response = await post_form(client, path, data, files=route.files, follow_redirects=False)
-            expected = route.expect(role, relation)
-            if response.status_code != expected:
-                failures.append(f"{role.value:16} {relation:5} → {response.status_code}, expected {expected}")
-    client.cookies.clear()
-    values = await path_values(db, world, route, Role.company_member, "own")
-    path = route.path.format(**values)
-    if route.method == "GET":
-        anonymous = await client.get(path, follow_redirects=False)
-    else:
-        anonymous = await post_form(client, path, {}, files=route.files, follow_redirects=False)
-    if anonymous.status_code != route.anonymous:
-        failures.append(f"anonymous → {anonymous.status_code}, expected {route.anonymous}")
-    assert not failures, f"page {route.method} {route.path}:\n" + "\n".join(failures)
-
-

@@ -16,60 +16,16 @@ from marketplace.accounts.models import Role
 from marketplace.audit.models import AuditEvent
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.config import PROJECT_ROOT
-from marketplace.db import make_sessionmaker
-from marketplace.matching.requests.models import MatchRequest
+from marketplace.db import china_day, make_sessionmaker, utcnow
 from marketplace.matching.needs.models import Need, NeedResponse
 from marketplace.matching.needs.services import close_expired_needs
-from marketplace.db import china_day, utcnow
+from marketplace.matching.requests.models import MatchRequest
 from marketplace.notifications.models import Notification
 from marketplace.notifications.services import send_queued_emails
 from marketplace.search.models import OutboxEntry
-from tests.catalog.factories import need_body, response_body, result_body
-from tests.accounts.factories import seed_listing
-from tests.support.world import World
-
-OTHER_TTO = "admin@institution.other.test"
-OTHER_COMPANY = "admin@company.other.test"
-
-
-async def bearer_for(db, email: str) -> dict[str, str]:
-    from marketplace.accounts.services import AccountService
-
-    accounts = AccountService(db)
-    principal = await accounts.principal_for_user((await accounts.user_by_email(email)).id)
-    _token, raw = await accounts.create_token(principal, "test")
-    await db.commit()
-    return {"Authorization": f"Bearer {raw}"}
-
-
-async def published(db, world: World, relation: str = "own", **overrides) -> uuid.UUID:
-    org = world.orgs[f"institution/{relation}"]
-    listing = await seed_listing(db, org.id, msgspec.convert(result_body(**overrides), ListingCreate), status="published")
-    await db.commit()
-    return listing.id
-
-
-async def open_need(client, world: World, role: Role = Role.company_member, **overrides) -> dict:
-    created = await client.post("/api/v1/needs", json=need_body(**overrides), headers=world.bearer(role))
-    assert created.status_code == 201, created.text
-    need = created.json()
-    opened = await client.post(f"/api/v1/needs/{need['id']}/transitions", json={"action": "publish"}, headers=world.bearer(role))
-    assert opened.status_code == 200, opened.text
-    return opened.json()
-
-
-async def respond(client, world: World, need_id: str, listing_id, role: Role = Role.tto_staff, headers=None, **overrides):
-    return await client.post(
-        f"/api/v1/needs/{need_id}/responses", json=response_body(listing_id, **overrides),
-        headers=headers or world.bearer(role),
-    )
-
-
-async def move(client, headers, need_id: str, response_id: str, action: str, **extra):
-    return await client.post(
-        f"/api/v1/needs/{need_id}/responses/{response_id}/transitions", json={"action": action, **extra}, headers=headers
-    )
-
+from tests.accounts.factories import bearer_for
+from tests.catalog.factories import published, result_body, seed_listing
+from tests.matching.needs.factories import OTHER_COMPANY, OTHER_TTO, move, need_body, open_need, respond
 
 # ----- posting -----------------------------------------------------------------------------------
 

@@ -5,18 +5,17 @@ fragment of needs for its TTO."""
 from __future__ import annotations
 
 import re
-import uuid
 
 import msgspec
 from sqlalchemy import select
 
 from marketplace.accounts.models import Role
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.matching.requests.models import MatchRequest
 from marketplace.matching.needs.models import Need, NeedResponse
-from tests.catalog.factories import need_form, result_body
-from tests.accounts.factories import seed_listing
-from tests.support.world import login, post_form
+from marketplace.matching.requests.models import MatchRequest
+from tests.catalog.factories import result_body, seed_listing
+from tests.matching.needs.factories import need_form
+from tests.support.web import login, post_form
 
 
 def field_errors(html: str) -> dict[str, str]:

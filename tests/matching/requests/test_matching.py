@@ -13,58 +13,21 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.services import AccountService
 from marketplace.audit.models import AuditEvent
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.config import PROJECT_ROOT
 from marketplace.matching.requests.models import MatchRequest
 from marketplace.matching.requests.schemas import MatchRequestCreate
 from marketplace.matching.requests.services import MatchingService
-from tests.catalog.factories import match_body, resource_body, result_body
-from tests.accounts.factories import seed_listing
+from tests.accounts.factories import bearer_for
+from tests.catalog.factories import published, resource_body, result_body, seed_listing
+from tests.matching.requests.factories import OTHER_COMPANY_ADMIN, create, match_body, move, state_of
 from tests.support.world import World
-
-OTHER_COMPANY_ADMIN = "admin@company.other.test"
-
-
-async def published(db, world: World, relation: str = "own", body: dict | None = None) -> uuid.UUID:
-    org = world.orgs[f"institution/{relation}"]
-    listing = await seed_listing(db, org.id, msgspec.convert(body or result_body(), ListingCreate), status="published")
-    await db.commit()
-    return listing.id
-
-
-async def bearer_for(db, email: str) -> dict[str, str]:
-    accounts = AccountService(db)
-    principal = await accounts.principal_for_user((await accounts.user_by_email(email)).id)
-    _token, raw = await accounts.create_token(principal, "test")
-    await db.commit()
-    return {"Authorization": f"Bearer {raw}"}
-
-
-async def create(db, world: World, listing_id: uuid.UUID, email: str | None = None, **overrides) -> MatchRequest:
-    """A request made through the service, as the own company's member unless told otherwise."""
-    principal = await world.principal(db, email or world.emails[Role.company_member])
-    request = await MatchingService(db).create(principal, msgspec.convert(match_body(listing_id, **overrides), MatchRequestCreate))
-    await db.commit()
-    return request
-
-
-async def move(db, world: World, request_id: uuid.UUID, action: str, role: Role, reason: str = "") -> MatchRequest:
-    principal = await world.principal(db, world.emails[role])
-    moved = await MatchingService(db).transition(principal, request_id, action, reason)
-    await db.commit()
-    return moved
 
 
 async def step(client, world: World, request_id, action: str, role: Role, **body):
     return await client.post(
         f"/api/v1/match-requests/{request_id}/transitions", json={"action": action, **body}, headers=world.bearer(role)
     )
-
-
-async def state_of(db, request_id) -> str:
-    return await db.scalar(select(MatchRequest.state).where(MatchRequest.id == request_id))
 
 
 async def events_of(db, request_id) -> int:

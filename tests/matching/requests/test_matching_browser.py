@@ -11,23 +11,13 @@ import pytest
 from playwright.async_api import Page, expect
 
 from marketplace.accounts.models import Role
-from tests.support.world import PASSWORD, World
-from tests.support.live_server import browser, live_server, page  # noqa: F401
-from tests.search.test_search_api import indexed  # noqa: F401
+from tests.support.browser import send_message, sign_in
+from tests.support.files import PDF
+from tests.support.world import World
 
 pytestmark = pytest.mark.browser
 
-SECRET = "MKT-SECRET-7731"  # in the liver listing's confidential details (tests/catalog_data.py)
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-
-async def sign_in(page: Page, email: str, then: str) -> None:
-    await page.context.clear_cookies()
-    await page.goto(f"/login?next={then}")
-    await page.get_by_label("电子邮箱").fill(email)
-    await page.get_by_label("密码").fill(PASSWORD)
-    await page.locator("main").get_by_role("button", name="登录").click()
-    await expect(page).to_have_url(re.compile(re.escape(then) + "$"))
+SECRET = "MKT-SECRET-7731"  # in the liver listing's confidential details (tests/catalog/factories.py)
 
 
 async def take_step(page: Page, button: str, note: str = "") -> None:
@@ -37,15 +27,7 @@ async def take_step(page: Page, button: str, note: str = "") -> None:
     await expect(page.get_by_role("status").first).to_be_visible()
 
 
-async def send_message(page: Page, text: str, file_name: str, content: bytes, mime: str) -> None:
-    thread = page.locator("#thread")
-    await thread.get_by_label("留言").fill(text)
-    await thread.get_by_label("附件").set_input_files({"name": file_name, "mimeType": mime, "buffer": content})
-    await thread.get_by_role("button", name="发送消息").click()
-    await expect(page.locator("#thread .thread-message").filter(has_text=text)).to_be_visible()
-
-
-async def test_a_match_from_search_to_agreement(page: Page, world: World, indexed) -> None:  # noqa: F811
+async def test_a_match_from_search_to_agreement(page: Page, world: World, indexed) -> None:
     member, tto = world.emails[Role.company_member], world.emails[Role.tto_manager]
 
     # The company member finds the result on /search and requests a match, accepting the NDA.

@@ -12,17 +12,16 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import Organization, Role
 from marketplace.audit.models import AuditEvent
-from marketplace.db import make_sessionmaker
+from marketplace.db import china_day, make_sessionmaker
+from marketplace.matching.requests.deadlines import send_response_reminders
 from marketplace.matching.requests.models import MatchRequest
 from marketplace.matching.requests.schemas import MatchRequestCreate
-from marketplace.notifications.services import NotificationService, send_queued_emails
 from marketplace.matching.requests.services import MatchingService
+from marketplace.notifications.services import NotificationService, send_queued_emails
 from marketplace.working_days import add_working_days, response_due_on, working_days_late
-from marketplace.db import china_day
-from marketplace.matching.requests.deadlines import send_response_reminders
-from tests.catalog.factories import match_body
-from tests.support.world import login, post_form
-from tests.matching.requests.test_matching import move, published
+from tests.catalog.factories import published
+from tests.matching.requests.factories import match_body, move
+from tests.support.web import login, post_form
 
 
 def at(day: str, hour: int = 10) -> datetime:

@@ -12,9 +12,10 @@ from marketplace.accounts.models import Role
 from marketplace.catalog.models import ConfidentialGrant
 from marketplace.catalog.services import CatalogService
 from marketplace.matching.requests.models import MatchRequest
-from tests.catalog.factories import match_form
-from tests.support.world import login, post_form
-from tests.matching.requests.test_matching import OTHER_COMPANY_ADMIN, bearer_for, create, move, published, state_of
+from tests.accounts.factories import bearer_for
+from tests.catalog.factories import published
+from tests.matching.requests.factories import OTHER_COMPANY_ADMIN, create, match_form, move, state_of
+from tests.support.web import login, post_form
 
 SECRET = "MKT-SECRET-7731"
 

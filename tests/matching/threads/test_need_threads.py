@@ -15,9 +15,11 @@ from marketplace.db import make_sessionmaker
 from marketplace.matching.threads.models import Thread, ThreadMessage
 from marketplace.notifications.models import Notification
 from marketplace.notifications.services import NotificationService, send_queued_emails
-from tests.support.world import login, post_form
-from tests.matching.needs.test_needs import OTHER_COMPANY, OTHER_TTO, bearer_for, move, open_need, published, respond
-from tests.matching.threads.test_threads import PDF, PNG, xlsx_bytes
+from tests.accounts.factories import bearer_for
+from tests.catalog.factories import published
+from tests.matching.needs.factories import OTHER_COMPANY, OTHER_TTO, move, open_need, respond
+from tests.support.files import PDF, PNG, xlsx_bytes
+from tests.support.web import login, post_form
 
 
 async def need_with_response(client, db, world, role: Role = Role.company_member, **need) -> tuple[dict, dict]:

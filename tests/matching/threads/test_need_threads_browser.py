@@ -12,13 +12,13 @@ from playwright.async_api import Page, expect
 
 from marketplace.accounts.models import Role
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.matching.needs.services import NeedService
 from marketplace.matching.needs.schemas import NeedCreate, ResponseCreate
-from tests.catalog.factories import need_body, response_body, result_body
-from tests.accounts.factories import seed_listing
+from marketplace.matching.needs.services import NeedService
+from tests.catalog.factories import result_body, seed_listing
+from tests.matching.needs.factories import need_body, response_body
+from tests.support.browser import send_message, sign_in
+from tests.support.files import PDF
 from tests.support.world import World
-from tests.support.live_server import browser, live_server, page  # noqa: F401
-from tests.matching.requests.test_matching_browser import PDF, send_message, sign_in
 
 pytestmark = pytest.mark.browser
 

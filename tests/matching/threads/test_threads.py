@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import zipfile
 
-import openpyxl
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role
@@ -15,20 +14,11 @@ from marketplace.db import make_sessionmaker
 from marketplace.matching.threads.models import ThreadAttachment, ThreadMessage
 from marketplace.notifications.models import Notification
 from marketplace.notifications.services import NotificationService, send_queued_emails
-from tests.catalog.factories import result_body
-from tests.support.world import login, post_form
-from tests.matching.requests.test_matching import OTHER_COMPANY_ADMIN, bearer_for, create, move, published
-
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\x00" * 40
-
-
-def xlsx_bytes() -> bytes:
-    book = openpyxl.Workbook()
-    book.active["A1"] = "引物序列"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+from tests.accounts.factories import bearer_for
+from tests.catalog.factories import published, result_body
+from tests.matching.requests.factories import OTHER_COMPANY_ADMIN, create, move
+from tests.support.files import PDF, PNG, xlsx_bytes
+from tests.support.web import login, post_form
 
 
 def messages_url(request_id) -> str:

@@ -1,0 +1,1 @@
+"""Notification tests: the SMTP `mailbox` fixture is session-wide (tests/conftest.py)."""

@@ -1,0 +1,40 @@
+"""The suite's databases: the migrated template each worker clones, and emptying every table
+between tests (the seeded vocabularies stay)."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+TEMPLATE_DB = "marketplace_template"
+
+
+SEEDED_TABLES = ("alembic_version", "therapeutic_areas", "nda_versions")
+
+
+async def recreate_database(server_url: str, name: str, template: str | None = None) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(f'drop database if exists "{name}" with (force)'))
+            if template:
+                await conn.execute(text(f'create database "{name}" template "{template}"'))
+    finally:
+        await engine.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def truncate_all(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        tables = (
+            await conn.execute(
+                text("select tablename from pg_tables where schemaname = 'public' and tablename <> all(:keep)"),
+                {"keep": list(SEEDED_TABLES)},
+            )
+        ).scalars()
+        await conn.execute(text(f"truncate {', '.join(tables)} restart identity cascade"))
+        # NDA versions a test published (the migration seeds version 1).
+        await conn.execute(text("delete from nda_versions where version > 1"))

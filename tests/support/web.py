@@ -1,0 +1,25 @@
+"""Talking to the app as a browser does: the CSRF token, posting forms, signing in."""
+
+from __future__ import annotations
+
+from litestar.testing import AsyncTestClient
+
+from tests.support.world import PASSWORD
+
+
+async def csrf_token(client: AsyncTestClient) -> str:
+    if "csrftoken" not in client.cookies:
+        await client.get("/login")
+    return client.cookies["csrftoken"]
+
+
+async def post_form(client: AsyncTestClient, url: str, data: dict | None = None, **kwargs):
+    kwargs.setdefault("follow_redirects", False)
+    return await client.post(url, data=data or {}, headers={"x-csrftoken": await csrf_token(client)}, **kwargs)
+
+
+async def login(client: AsyncTestClient, email: str, password: str = PASSWORD):
+    client.cookies.clear()
+    response = await post_form(client, "/login", {"email": email, "password": password})
+    assert response.status_code == 302, response.text
+    return response
