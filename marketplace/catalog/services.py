@@ -32,6 +32,7 @@ from marketplace.catalog.models import (
 )
 from marketplace.catalog.schemas import RESOURCE_DETAILS, ListingCreate, ListingFields, ListingUpdate
 from marketplace.catalog.spreadsheets import ParsedRow, field_errors_to_rows
+from marketplace import forms
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput, NotFound
 from marketplace.i18n import N_
 from marketplace.tenancy import Principal
@@ -533,10 +534,7 @@ class CatalogService:
             if len(set(options)) != len(options):
                 errors.append(FieldError("licence_options", N_("Each licence option may appear once.")))
         if data.details is not None and kind == ListingKind.resource and type in RESOURCE_DETAILS:
-            try:
-                msgspec.convert(data.details, RESOURCE_DETAILS[type])
-            except msgspec.ValidationError as error:
-                errors.append(_details_error(str(error)))
+            errors += forms.field_errors(data.details, RESOURCE_DETAILS[type], prefix="details")
         if errors:
             raise InvalidInput(*errors)
 
@@ -596,15 +594,6 @@ class CatalogService:
         missing = self.missing_to_publish(listing)
         if missing:
             raise DomainError(N_("The listing is not complete enough to publish."), *missing, status_code=422)
-
-
-def _details_error(message: str) -> FieldError:
-    """msgspec's message for a type's detail fields, as a field error under `details`."""
-    from marketplace.i18n import translate_validation
-
-    named = re.search(r"field `([^`]+)`", message) or re.search(r"at `\$\.([^`\[]+)", message)
-    field = f"details.{named.group(1)}" if named else "details"
-    return FieldError(field, translate_validation(message))
 
 
 async def mark_stale(session: AsyncSession, now: datetime | None = None) -> int:
