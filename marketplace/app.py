@@ -28,11 +28,13 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from sqlalchemy import text
 
 from marketplace import forms, i18n
-from marketplace.accounts.api import AccountsApi, provide_accounts
+from marketplace.accounts.api import AccountsApi
+from marketplace.accounts.services import provide_accounts
 from marketplace.accounts.api import provide_principal
 from marketplace.accounts.pages import AccountPages
 from marketplace.accounts.services import use_password_profile
-from marketplace.catalog.api import CatalogApi, NdaApi, provide_catalog
+from marketplace.catalog.api import CatalogApi, NdaApi
+from marketplace.catalog.services import provide_catalog
 from marketplace.catalog.pages import CatalogPages
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session

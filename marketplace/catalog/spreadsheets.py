@@ -16,12 +16,13 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from litestar import Response
 from openpyxl import Workbook, load_workbook
 
 from marketplace import forms
 from marketplace.catalog.models import Listing
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.errors import DomainError, FieldError
+from marketplace.errors import DomainError, FieldError, invalid
 from marketplace.i18n import N_, gettext
 
 MAX_ROWS = 2000
@@ -161,6 +162,17 @@ def field_errors_to_rows(number: int, errors: list[FieldError]) -> list[dict]:
     return [
         {"row": number, "column": _column_of(e.field), "message": gettext(e.message, **e.params)} for e in errors
     ]
+
+
+def spreadsheet_format(fmt: str) -> str:
+    if fmt not in ("xlsx", "csv"):
+        raise invalid("format", N_("Not one of the allowed values."))
+    return fmt
+
+
+def spreadsheet_response(content: bytes, fmt: str, name: str) -> Response:
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
 
 
 def listing_to_row(listing: Listing) -> dict[str, str]:
