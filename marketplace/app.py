@@ -39,12 +39,12 @@ from marketplace.catalog.pages import CatalogPages
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, FieldError, NotAuthenticated
-from marketplace.matching.api import MatchingApi, provide_matching
-from marketplace.matching.needs_api import NeedsApi, RecommendationsApi, provide_needs
-from marketplace.matching.needs_pages import NeedsPages
-from marketplace.matching.pages import MatchingPages
-from marketplace.matching.thread_api import NeedResponseThreadApi, ThreadApi, provide_threads, sized_for
-from marketplace.matching.thread_pages import NeedResponseThreadPages, ThreadPages
+from marketplace.matching.requests.api import MatchingApi, provide_matching
+from marketplace.matching.needs.api import NeedsApi, RecommendationsApi, provide_needs
+from marketplace.matching.needs.pages import NeedsPages
+from marketplace.matching.requests.pages import MatchingPages
+from marketplace.matching.threads.api import NeedResponseThreadApi, ThreadApi, provide_threads, sized_for
+from marketplace.matching.threads.pages import NeedResponseThreadPages, ThreadPages
 from marketplace.notifications.api import NotificationsApi
 from marketplace.notifications.pages import NotificationPages, provide_notifications
 from marketplace.search.api import SavedSearchApi, SearchApi, provide_saved_searches
@@ -229,8 +229,8 @@ def create_app(settings: Settings) -> Litestar:
         env.install_gettext_callables(i18n.translate, i18n.translate_plural, newstyle=True)
         env.globals["current_locale"] = i18n.current_locale.get
         env.globals["html_lang"] = i18n.html_lang
-        env.filters["china_datetime"] = i18n.china_datetime
-        env.filters["china_date"] = i18n.china_date
+        env.filters["china_datetime"] = i18n.format_china_datetime
+        env.filters["china_date"] = i18n.format_china_date
 
     static_routers = [create_static_files_router(path="/static", directories=[STATIC], name="static")]
     pico = NODE_MODULES / "@picocss" / "pico" / "css"

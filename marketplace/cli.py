@@ -190,7 +190,7 @@ async def _with_search(settings: Settings, action):
 
 def _indexes():
     """Every registered search index; the domains that own one register it at import."""
-    import marketplace.matching.services  # noqa: F401  (registers the needs index)
+    import marketplace.matching.needs.search  # noqa: F401  (registers the needs index)
     from marketplace.search.services import INDEXES
 
     return list(INDEXES.values())

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -31,8 +32,23 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+# ----- the one clock: every "now" and every China-time day comes from here -------------------------
+
+# People live the product in China time, whatever the server's zone.
+CHINA_TIME = ZoneInfo("Asia/Shanghai")
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def china_day(moment: datetime) -> date:
+    """The calendar day in China of a moment (deadlines count China's days)."""
+    return moment.astimezone(CHINA_TIME).date()
+
+
+def china_today() -> date:
+    return china_day(utcnow())
 
 
 class UUIDPrimaryKey:

@@ -12,12 +12,13 @@ from contextvars import ContextVar
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from babel import Locale, negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+
+from marketplace.db import CHINA_TIME
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 LOCALES = ("zh_CN", "en")
@@ -145,12 +146,9 @@ def http_status_text(status: int, fallback: str) -> str:
 
 
 # Pages show times as the people using them live them: in China time, whatever the server's zone.
-CHINA_TIME = ZoneInfo("Asia/Shanghai")
-
-
-def china_datetime(moment: datetime | None) -> str:
+def format_china_datetime(moment: datetime | None) -> str:
     return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M") if moment else "—"
 
 
-def china_date(moment: datetime | None) -> str:
+def format_china_date(moment: datetime | None) -> str:
     return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d") if moment else "—"

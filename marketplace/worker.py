@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from marketplace.config import Settings
 from marketplace.db import make_engine, make_sessionmaker
-from marketplace.matching.needs import expire_job
-from marketplace.matching.services import reminder_job
+from marketplace.matching.needs.services import expire_job
+from marketplace.matching.requests.deadlines import reminder_job
 from marketplace.notifications.services import email_job
 from marketplace.search.models import OUTBOX_CHANNEL
 from marketplace.search.services import alerts_job, digest_job, prune_job, relay_job

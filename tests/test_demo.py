@@ -12,7 +12,7 @@ from marketplace.catalog.models import Listing
 from marketplace.catalog.services import CatalogService
 from marketplace.demo import load_demo_data
 from marketplace.matching.demo import demo_need_states, demo_states
-from marketplace.matching.models import MatchRequest, State
+from marketplace.matching.requests.models import MatchRequest, State
 from marketplace.search.models import SavedSearch
 from marketplace.search.services import parse_search
 
@@ -70,7 +70,7 @@ async def test_the_demo_requests_show_the_deadlines_and_the_nda_line(client, db)
     accepted reads that listing's confidential details; the inventor follows the requests on their results."""
     from marketplace.accounts.services import AccountService
     from marketplace.catalog.services import CatalogService
-    from marketplace.matching.services import MatchingService
+    from marketplace.matching.requests.services import MatchingService
 
     await load_demo_data(db)
     await db.commit()

@@ -12,7 +12,7 @@ from marketplace import i18n
 from marketplace.accounts.models import CompanySegment, HospitalGrade, OrgKind, Role
 from marketplace.catalog import models as catalog
 from marketplace.catalog.services import TRANSITIONS
-from marketplace.matching.services import TRANSITIONS as MATCH_TRANSITIONS
+from marketplace.matching.requests.services import TRANSITIONS as MATCH_TRANSITIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 # Must match KEYWORDS in the Makefile's `messages` target.

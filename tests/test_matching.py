@@ -19,9 +19,9 @@ from marketplace.audit.models import AuditEvent
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.catalog.services import seed_listing
 from marketplace.config import PROJECT_ROOT
-from marketplace.matching.models import MatchRequest
-from marketplace.matching.schemas import MatchRequestCreate
-from marketplace.matching.services import MatchingService, legal_moves
+from marketplace.matching.requests.models import MatchRequest
+from marketplace.matching.requests.schemas import MatchRequestCreate
+from marketplace.matching.requests.services import MatchingService, legal_moves
 from tests.catalog_data import match_body, resource_body, result_body
 from tests.helpers import World
 

@@ -13,17 +13,13 @@ from sqlalchemy import func, select
 from marketplace.accounts.models import Organization, Role
 from marketplace.audit.models import AuditEvent
 from marketplace.db import make_sessionmaker
-from marketplace.matching.models import MatchRequest
-from marketplace.matching.schemas import MatchRequestCreate
+from marketplace.matching.requests.models import MatchRequest
+from marketplace.matching.requests.schemas import MatchRequestCreate
 from marketplace.notifications.services import NotificationService, send_queued_emails
-from marketplace.matching.services import (
-    MatchingService,
-    add_working_days,
-    china_date,
-    response_due_on,
-    send_response_reminders,
-    working_days_late,
-)
+from marketplace.matching.requests.services import MatchingService
+from marketplace.working_days import add_working_days, response_due_on, working_days_late
+from marketplace.db import china_day
+from marketplace.matching.requests.deadlines import send_response_reminders
 from tests.catalog_data import match_body
 from tests.helpers import login, post_form
 from tests.test_matching import move, published
@@ -58,10 +54,10 @@ def test_the_deadline_counts_china_working_days(submitted, days, due) -> None:
 def test_the_day_of_submission_is_china_time() -> None:
     # 23:30 in Beijing on Friday 18 September is 15:30 UTC the same day: the clock starts Monday-ish.
     late_friday = datetime(2026, 9, 18, 15, 30, tzinfo=timezone.utc)
-    assert china_date(late_friday) == date(2026, 9, 18)
+    assert china_day(late_friday) == date(2026, 9, 18)
     # 00:30 in Beijing on Saturday is still Friday in UTC.
     early_saturday = datetime(2026, 9, 18, 16, 30, tzinfo=timezone.utc)
-    assert china_date(early_saturday) == date(2026, 9, 19)
+    assert china_day(early_saturday) == date(2026, 9, 19)
     assert response_due_on(early_saturday, 1) == date(2026, 9, 20)  # the make-up Sunday
 
 
@@ -118,7 +114,7 @@ async def test_each_institution_sets_its_response_time(client, db, world) -> Non
 
 
 async def test_answering_stops_the_clock_and_overdue_requests_are_flagged_and_counted(client, db, world) -> None:
-    today = china_date(datetime.now(timezone.utc))
+    today = china_day(datetime.now(timezone.utc))
     long_ago = datetime.now(timezone.utc) - timedelta(days=40)
     late = await new_request(db, world, now=long_ago)
     answered = await new_request(db, world, now=long_ago)

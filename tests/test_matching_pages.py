@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from marketplace.accounts.models import Role
 from marketplace.catalog.models import ConfidentialGrant
 from marketplace.catalog.services import CatalogService
-from marketplace.matching.models import MatchRequest
+from marketplace.matching.requests.models import MatchRequest
 from tests.catalog_data import match_form
 from tests.helpers import login, post_form
 from tests.test_matching import OTHER_COMPANY_ADMIN, bearer_for, create, move, published, state_of

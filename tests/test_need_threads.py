@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role
 from marketplace.db import make_sessionmaker
-from marketplace.matching.thread_models import Thread, ThreadMessage
+from marketplace.matching.threads.models import Thread, ThreadMessage
 from marketplace.notifications.models import Notification
 from marketplace.notifications.services import NotificationService, send_queued_emails
 from tests.helpers import login, post_form

@@ -18,9 +18,10 @@ from marketplace.catalog.schemas import ListingCreate
 from marketplace.catalog.services import seed_listing
 from marketplace.config import PROJECT_ROOT
 from marketplace.db import make_sessionmaker
-from marketplace.matching.models import MatchRequest, Need, NeedResponse
-from marketplace.matching.needs import close_expired_needs, legal_need_moves, legal_response_moves
-from marketplace.matching.services import china_date, utcnow
+from marketplace.matching.requests.models import MatchRequest
+from marketplace.matching.needs.models import Need, NeedResponse
+from marketplace.matching.needs.services import close_expired_needs, legal_need_moves, legal_response_moves
+from marketplace.db import china_day, utcnow
 from marketplace.notifications.models import Notification
 from marketplace.notifications.services import send_queued_emails
 from marketplace.search.models import OutboxEntry
@@ -137,7 +138,7 @@ async def test_bad_input_is_refused_with_field_errors(client, db, world) -> None
         (need_body(wanted=["spaceship"]), "wanted"),
         (need_body(budget_min_fen=300, budget_max_fen=100), "budget_max_fen"),
         (need_body(budget_min_fen=-1), "budget_min_fen"),
-        (need_body(deadline=(china_date(utcnow()) - timedelta(days=1)).isoformat()), "deadline"),
+        (need_body(deadline=(china_day(utcnow()) - timedelta(days=1)).isoformat()), "deadline"),
         (need_body(deadline="not a date"), "deadline"),
         (need_body(visibility="invited"), "invited_institution_ids"),
         (need_body(visibility="invited", invited_institution_ids=[str(world.orgs["company/other"].id)]), "invited_institution_ids"),
@@ -274,7 +275,7 @@ async def test_a_challenge_for_no_company_is_awarded_without_a_match(client, db,
 
 
 async def test_the_deadline_passing_closes_an_open_need(client, db, world, engine) -> None:
-    today = china_date(utcnow())
+    today = china_day(utcnow())
     need = await open_need(client, world, deadline=today.isoformat())
     later = await open_need(client, world, deadline=(today + timedelta(days=9)).isoformat())
     assert await close_expired_needs(make_sessionmaker(engine), today=today) == 0  # the deadline day still counts
@@ -301,7 +302,7 @@ def test_the_database_allows_the_same_moves_as_the_state_tables() -> None:
     migration = _migration()
     assert set(migration.NEED_MOVES) == legal_need_moves()
     assert set(migration.RESPONSE_MOVES) == legal_response_moves()
-    from marketplace.matching.models import WANTED_VALUES
+    from marketplace.matching.needs.models import WANTED_VALUES
 
     assert set(migration.WANTED) == {str(v) for v in WANTED_VALUES}
 

@@ -18,8 +18,9 @@ from marketplace.catalog.models import Listing
 from marketplace.db import make_sessionmaker
 from marketplace.demo import load_demo_data
 from marketplace.matching.demo import NEEDS, demo_need_states
-from marketplace.matching.models import MatchRequest, Need, NeedResponse
-from marketplace.matching.needs import NEEDS as NEEDS_INDEX
+from marketplace.matching.requests.models import MatchRequest
+from marketplace.matching.needs.models import Need, NeedResponse
+from marketplace.matching.needs.search import NEEDS as NEEDS_INDEX
 from marketplace.search.services import OutboxRelay, SearchEngine
 from tests.conftest import _truncate_all
 

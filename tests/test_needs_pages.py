@@ -13,7 +13,8 @@ from sqlalchemy import select
 from marketplace.accounts.models import Role
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.catalog.services import seed_listing
-from marketplace.matching.models import MatchRequest, Need, NeedResponse
+from marketplace.matching.requests.models import MatchRequest
+from marketplace.matching.needs.models import Need, NeedResponse
 from tests.catalog_data import need_form, result_body
 from tests.helpers import login, post_form
 

@@ -20,11 +20,13 @@ from marketplace.accounts.services import AccountService
 from marketplace.catalog import spreadsheets
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.catalog.services import seed_listing
-from marketplace.matching.needs import NeedService
-from marketplace.matching.schemas import MatchRequestCreate, NeedCreate, ResponseCreate
-from marketplace.matching.services import MatchingService
-from marketplace.matching.thread_models import ThreadAttachment
-from marketplace.matching.threads import IncomingFile, ThreadService
+from marketplace.matching.needs.services import NeedService
+from marketplace.matching.requests.schemas import MatchRequestCreate
+from marketplace.matching.needs.schemas import NeedCreate, ResponseCreate
+from marketplace.matching.requests.services import MatchingService
+from marketplace.matching.threads.models import ThreadAttachment
+from marketplace.matching.threads.files import IncomingFile
+from marketplace.matching.threads.services import ThreadService
 from marketplace.notifications.services import NotificationService
 from marketplace.search.services import SavedSearchService
 from tests.catalog_data import match_body, match_form, need_body, need_form, response_body, result_body, result_form

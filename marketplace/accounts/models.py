@@ -49,6 +49,8 @@ ROLES_BY_KIND: dict[OrgKind, tuple[Role, ...]] = {
 ADMIN_ROLES = frozenset({Role.platform_admin, Role.tto_manager, Role.company_admin})
 PLATFORM_ROLES = frozenset({Role.platform_admin, Role.platform_analyst})
 COMPANY_ROLES = frozenset({Role.company_admin, Role.company_member})
+TTO_ROLES = frozenset({Role.tto_manager, Role.tto_staff})
+INSTITUTION_ROLES = TTO_ROLES | {Role.inventor}
 DEFAULT_RESPONSE_WORKING_DAYS = 10
 MAX_RESPONSE_WORKING_DAYS = 60
 

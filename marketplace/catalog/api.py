@@ -12,7 +12,8 @@ from litestar.status_codes import HTTP_201_CREATED
 from marketplace.accounts.services import AccountService
 from marketplace.catalog import schemas, spreadsheets
 from marketplace.catalog.models import Listing
-from marketplace.catalog.services import TTO_ROLES, Catalog, CatalogService
+from marketplace.accounts.models import TTO_ROLES
+from marketplace.catalog.services import Catalog, CatalogService
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import client_ip
 

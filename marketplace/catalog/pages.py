@@ -41,7 +41,8 @@ from marketplace.catalog.forms import (
 )
 from marketplace.catalog.models import Listing, ListingKind, ResourceType, ResultType, Status
 from marketplace.catalog.schemas import ListingCreate, ListingUpdate
-from marketplace.catalog.services import STALE_AFTER, TTO_ROLES, Catalog, CatalogService
+from marketplace.accounts.models import TTO_ROLES
+from marketplace.catalog.services import STALE_AFTER, Catalog, CatalogService
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput
 from marketplace.i18n import N_, current_locale, gettext
 from marketplace.tenancy import CurrentPrincipal, Principal

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import msgspec
 from litestar.di import NamedDependency
@@ -14,8 +14,9 @@ from sqlalchemy import Select, and_, exists, false, func, or_, select, true, upd
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from marketplace.accounts.models import COMPANY_ROLES, Role
+from marketplace.accounts.models import COMPANY_ROLES, INSTITUTION_ROLES, TTO_ROLES, Role
 from marketplace.audit import services as audit
+from marketplace.db import utcnow
 from marketplace.catalog.models import (
     ConfidentialGrant,
     Inventor,
@@ -43,8 +44,6 @@ STALE_AFTER = timedelta(days=180)
 # Listings due for confirmation show up in the TTO's list this long before they turn stale.
 DUE_WARNING = timedelta(days=30)
 TOTAL_SHARES_BP = 10_000
-TTO_ROLES = frozenset({Role.tto_manager, Role.tto_staff})
-INSTITUTION_ROLES = TTO_ROLES | {Role.inventor}
 
 # Patent and software-copyright numbers by jurisdiction (checked by format, not by registry).
 NUMBER_FORMATS: dict[str, re.Pattern] = {
@@ -87,10 +86,6 @@ def valid_ip_number(number: str, kind: str, jurisdiction: str) -> bool:
         return bool(SOFTWARE_COPYRIGHT.match(number))
     pattern = NUMBER_FORMATS.get(jurisdiction)
     return bool(pattern.match(number)) if pattern else bool(number)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _load(stmt: Select) -> Select:
@@ -344,7 +339,7 @@ class CatalogService:
         if move.target == Status.published and action != "confirm":
             self._check_complete(listing)
         before = listing.status
-        now = _now()
+        now = utcnow()
         listing.status = move.target
         if move.target == Status.published:
             listing.published_at = listing.published_at or now
@@ -380,7 +375,7 @@ class CatalogService:
             self._apply(listing, row.data)
             if row.publish:
                 errors += field_errors_to_rows(row.number, self.missing_to_publish(listing))
-                listing.status, listing.published_at = Status.published, _now()
+                listing.status, listing.published_at = Status.published, utcnow()
                 listing.confirmed_at = listing.published_at
             listings.append(listing)
         report = {"dry_run": dry_run, "rows": len(rows), "created": 0, "errors": errors}
@@ -407,7 +402,7 @@ class CatalogService:
     async def due_for_confirmation(self, principal: Principal) -> list[Listing]:
         """The institution's published listings that are stale or turn stale within 30 days."""
         principal.require(*TTO_ROLES, Role.platform_admin)
-        cutoff = _now() - STALE_AFTER + DUE_WARNING
+        cutoff = utcnow() - STALE_AFTER + DUE_WARNING
         stmt = _load(
             select(Listing)
             .where(
@@ -478,7 +473,7 @@ class CatalogService:
             grant = ConfidentialGrant(listing_id=listing_id, company_id=company_id)
             self.session.add(grant)
         grant.nda_version = nda_version
-        grant.granted_at = now or _now()
+        grant.granted_at = now or utcnow()
         institution_id = await self.session.scalar(select(Listing.institution_id).where(Listing.id == listing_id))
         await self.session.flush()
         await audit.record(
@@ -629,7 +624,7 @@ class CatalogService:
 
 async def mark_stale(session: AsyncSession, now: datetime | None = None) -> int:
     """Flag published listings not confirmed for 180 days (a timed job); returns how many changed."""
-    cutoff = (now or _now()) - STALE_AFTER
+    cutoff = (now or utcnow()) - STALE_AFTER
     result = await session.execute(
         update(Listing)
         .where(Listing.status == Status.published, Listing.is_stale.is_(false()), Listing.confirmed_at < cutoff)
@@ -666,9 +661,9 @@ async def seed_listing(
     )
     service._apply(listing, data)
     if status in (Status.published, Status.withdrawn, Status.archived):
-        listing.published_at = published_at or _now()
+        listing.published_at = published_at or utcnow()
         listing.confirmed_at = confirmed_at or listing.published_at
-        listing.is_stale = listing.confirmed_at < _now() - STALE_AFTER
+        listing.is_stale = listing.confirmed_at < utcnow() - STALE_AFTER
     if status == Status.published:
         service._check_complete(listing)
     session.add(listing)

@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.services import AccountService
 from marketplace.catalog.models import ListingKind, Status
 from marketplace.catalog.services import CatalogService
-from marketplace.matching.models import EngagementType, State
-from marketplace.matching.schemas import MatchRequestCreate
-from marketplace.matching.services import CHINA_TIME, MatchingService, add_working_days, china_date
+from marketplace.matching.requests.models import EngagementType, State
+from marketplace.matching.requests.schemas import MatchRequestCreate
+from marketplace.db import CHINA_TIME, china_day
+from marketplace.matching.requests.services import MatchingService
+from marketplace.working_days import add_working_days
 
 XINGHE, XINGHE_ADMIN = "bd@xinghe.example", "bd.admin@xinghe.example"
 RUIJIAN = "admin@ruijian.example"
@@ -105,7 +107,7 @@ async def load_demo_requests(session: AsyncSession, institution_ids: list[uuid.U
 
     inventor = await accounts.user_by_email("inventor@pujiang.example")
     used: set[uuid.UUID] = set()
-    today = china_date(now)
+    today = china_day(now)
     for item in REQUESTS:
         viewer = await principal(item.company)
         listing = await _pick_listing(service.catalog, viewer, institution_ids[item.institution], item, inventor.id, used)
@@ -227,8 +229,8 @@ def demo_need_states() -> tuple[dict[str, int], dict[str, int]]:
 
 async def load_demo_needs(session: AsyncSession, institution_ids: list[uuid.UUID], now: datetime) -> int:
     """Make NEEDS through the service, with their responses and decisions."""
-    from marketplace.matching.needs import NeedService
-    from marketplace.matching.schemas import NeedCreate, ResponseCreate
+    from marketplace.matching.needs.services import NeedService
+    from marketplace.matching.needs.schemas import NeedCreate, ResponseCreate
 
     accounts = AccountService(session)
     service = NeedService(session)
@@ -236,7 +238,7 @@ async def load_demo_needs(session: AsyncSession, institution_ids: list[uuid.UUID
     async def principal(email: str):
         return await accounts.principal_for_user((await accounts.user_by_email(email)).id)
 
-    today = china_date(now)
+    today = china_day(now)
     nda = await service.catalog.current_nda_version()
     for item in NEEDS:
         poster = await principal(item.poster)

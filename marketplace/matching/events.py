@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterable
 from marketplace import i18n
 from marketplace.accounts.models import COMPANY_ROLES, User
 from marketplace.accounts.services import AccountService
-from marketplace.catalog.services import TTO_ROLES, CatalogService
+from marketplace.accounts.models import TTO_ROLES
+from marketplace.catalog.services import CatalogService
 from marketplace.config import Settings
 from marketplace.i18n import N_
-from marketplace.matching.models import MatchRequest
+from marketplace.matching.requests.models import MatchRequest
 from marketplace.notifications.services import NotificationService, register_email_kind, unsubscribe_headers
 
 ACTIVITY_EMAIL = register_email_kind(

@@ -42,7 +42,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, selectinload
 
 from marketplace import i18n
 from marketplace.i18n import N_
-from marketplace.accounts.models import Organization, OrgKind, Role
+from marketplace.accounts.models import COMPANY_ROLES, Organization, OrgKind
 from marketplace.accounts.services import AccountService
 from marketplace.audit import services as audit
 from marketplace.catalog.models import Listing, ListingArea, Status, TherapeuticArea
@@ -1287,7 +1287,6 @@ async def run_search(search: SearchEngine, query: SearchQuery) -> SearchOutcome:
 # notifies the owner in-app. The digest job e-mails each user, at most once in 24 hours, what
 # their searches with e-mail on found since the last digest.
 
-COMPANY_ROLES = frozenset({Role.company_admin, Role.company_member})
 MAX_NAME_LENGTH = 80
 MAX_SAVED_QUERY_LENGTH = 2000
 MAX_SAVED_SEARCHES = 50

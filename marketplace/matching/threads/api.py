@@ -4,9 +4,7 @@ set of handlers; each kind of subject is a subclass naming its kind and its addr
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-from typing import Annotated, ClassVar
+from typing import ClassVar
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -15,15 +13,15 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.response import File
 from litestar.status_codes import HTTP_201_CREATED
-from msgspec import Meta, Struct
 
-from marketplace.accounts.schemas import Input
 from marketplace.config import Settings
 from marketplace.db import DbSession
 from marketplace.errors import FieldError, InvalidInput
 from marketplace.i18n import N_
-from marketplace.matching.thread_models import SubjectKindName, ThreadAttachment
-from marketplace.matching.threads import IncomingFile, MessageView, ThreadService, ThreadView
+from marketplace.matching.threads.models import SubjectKindName, ThreadAttachment
+from marketplace.matching.threads.files import IncomingFile
+from marketplace.matching.threads.schemas import AttachmentOut, MessageCreate, MessageOut, ReadMarker, ReadOut, ThreadOut
+from marketplace.matching.threads.services import MessageView, ThreadService, ThreadView
 from marketplace.tenancy import CurrentPrincipal
 from marketplace.web import AppSettings
 
@@ -46,49 +44,6 @@ def sized_for(controller: type[Controller], settings: Settings) -> type[Controll
     """The controller with the request-size limit of the settings' attachment limits (the app's
     own limit is far smaller)."""
     return type(controller.__name__, (controller,), {"request_max_body_size": upload_body_limit(settings)})
-
-
-# ----- shapes ---------------------------------------------------------------------------------
-
-
-class MessageCreate(Input):
-    text: Annotated[str, Meta(max_length=10_000)] = ""
-
-
-class ReadMarker(Input):
-    # The newest message read (its `seq`); without it, every message so far.
-    up_to: Annotated[int, Meta(ge=0)] | None = None
-
-
-class AttachmentOut(Struct):
-    id: uuid.UUID
-    name: str
-    content_type: str
-    size_bytes: int
-    sha256: str
-    url: str
-
-
-class MessageOut(Struct):
-    id: uuid.UUID
-    seq: int
-    author: str | None
-    author_side: str
-    text: str
-    created_at: datetime
-    unread: bool
-    attachments: list[AttachmentOut]
-
-
-class ThreadOut(Struct):
-    items: list[MessageOut]
-    unread: int
-    last_read_seq: int
-    can_post: bool
-
-
-class ReadOut(Struct):
-    last_read_seq: int
 
 
 def attachment_out(base: str, attachment: ThreadAttachment) -> AttachmentOut:

@@ -19,16 +19,17 @@ from litestar.response import Redirect, Template
 
 from marketplace.accounts.models import COMPANY_ROLES, Role
 from marketplace.catalog.models import Listing
-from marketplace.catalog.services import TTO_ROLES
+from marketplace.accounts.models import TTO_ROLES
 from marketplace.errors import DomainError, FieldError, NotFound
 from marketplace.i18n import N_, current_locale, gettext, translate_validation
-from marketplace.matching.api import Matching, StateQuery
-from marketplace.matching.thread_api import Threads
-from marketplace.matching.thread_models import ALLOWED_EXTENSIONS, SubjectKindName
-from marketplace.matching.threads import ThreadService, human_size
-from marketplace.matching.models import OPEN_STATES, MatchRequest, State
-from marketplace.matching.schemas import MAX_FEN, MatchRequestCreate
-from marketplace.matching.services import (
+from marketplace.matching.requests.api import Matching, StateQuery
+from marketplace.matching.threads.api import Threads
+from marketplace.matching.threads.models import ALLOWED_EXTENSIONS, SubjectKindName
+from marketplace.matching.threads.services import ThreadService
+from marketplace.matching.threads.files import human_size
+from marketplace.matching.requests.models import OPEN_STATES, MatchRequest, State
+from marketplace.matching.requests.schemas import MAX_FEN, MatchRequestCreate
+from marketplace.matching.requests.services import (
     ACTION_LABELS,
     ENGAGEMENT_LABELS,
     ENGAGEMENTS_BY_KIND,
@@ -36,11 +37,10 @@ from marketplace.matching.services import (
     STATE_LABELS,
     TRANSITIONS,
     MatchingService,
-    china_date,
-    is_overdue,
-    utcnow,
-    working_days_late,
 )
+from marketplace.matching.requests.deadlines import is_overdue
+from marketplace.db import china_day, utcnow
+from marketplace.working_days import working_days_late
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import client_ip, flash, render
 
@@ -265,7 +265,7 @@ class MatchingPages(Controller):
         """The TTO's open requests, the nearest deadline (and so the overdue) first."""
         principal.require(*TTO_ROLES)
         items = await matching.inbox(principal)
-        today = china_date(utcnow())
+        today = china_day(utcnow())
         return render(
             request,
             "matching/inbox.html",
@@ -399,7 +399,7 @@ async def detail_page(
         action_labels=ACTION_LABELS,
         reason_required={a for a, move in TRANSITIONS.items() if move.reason_required},
         quiet_actions=QUIET_ACTIONS,
-        deadline=deadline_of(match, china_date(utcnow())),
+        deadline=deadline_of(match, china_day(utcnow())),
         budget=budget_text(match),
         nda=nda,
         nda_text=nda.text_en if current_locale.get() == "en" else nda.text_zh,

@@ -16,16 +16,12 @@ from marketplace.accounts.api import requires_bearer
 from marketplace.db import DbSession
 from marketplace.errors import DomainError, FieldError
 from marketplace.i18n import N_
-from marketplace.matching import schemas
-from marketplace.matching.api import _org_ref
-from marketplace.matching.models import WANTED_VALUES, Need, NeedResponse, NeedState
-from marketplace.matching.needs import (
-    NeedSearch,
-    NeedService,
-    recommend_listings,
-    recommend_needs,
-    search_needs,
-)
+from marketplace.matching.needs import schemas
+from marketplace.matching.requests.schemas import HistoryEntry, ListingRef
+from marketplace.matching.requests.api import _org_ref
+from marketplace.matching.needs.models import WANTED_VALUES, Need, NeedResponse, NeedState
+from marketplace.matching.needs.search import NeedSearch, recommend_listings, recommend_needs, search_needs
+from marketplace.matching.needs.services import NeedService
 from marketplace.search.api import unavailable_response
 from marketplace.search.services import SearchUnavailable
 from marketplace.tenancy import CurrentPrincipal, Principal
@@ -99,7 +95,7 @@ async def needs_out(
             events = await needs.history(n.id)
             names = await needs.accounts.user_names({e.actor_user_id for e in events if e.actor_user_id})
             history = [
-                schemas.HistoryEntry(
+                HistoryEntry(
                     action=e.action, at=e.occurred_at, actor=names.get(e.actor_user_id), before=e.data.get("before"),
                     after=e.data.get("after"), reason=e.data.get("reason") or None,
                 )
@@ -130,7 +126,7 @@ async def responses_out(
         schemas.ResponseOut(
             id=r.id, need_id=r.need_id, state=r.state, institution=_org_ref(orgs[r.institution_id]), proposal=r.proposal,
             listings=[
-                schemas.ListingRef(
+                ListingRef(
                     id=listings[i].id, kind=listings[i].kind, type=listings[i].type, status=listings[i].status,
                     title_zh=listings[i].title_zh, title_en=listings[i].title_en,
                 )

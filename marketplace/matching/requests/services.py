@@ -4,76 +4,36 @@ response deadline in China's working days. The only code that writes match reque
 
 from __future__ import annotations
 
-import enum
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from functools import cache
+from datetime import date, datetime
 
-import holidays
 from sqlalchemy import and_, false, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.accounts.models import COMPANY_ROLES, Role
+from marketplace.accounts.models import COMPANY_ROLES, TTO_ROLES, Role
 from marketplace.accounts.services import AccountService
 from marketplace.audit import services as audit
 from marketplace.audit.models import AuditEvent
 from marketplace.catalog.models import ListingKind, Status
-from marketplace.catalog.services import TTO_ROLES, CatalogService
+from marketplace.catalog.services import CatalogService
 from marketplace.config import Settings
+from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, FieldError, Forbidden, InvalidInput, NotFound, invalid
-from marketplace.i18n import CHINA_TIME, N_
-from marketplace.matching.events import REMINDER_EMAIL, MatchEvents, thread_link
-from marketplace.matching.models import GRANTING_STATES, OPEN_STATES, EngagementType, MatchRequest, State
-from marketplace.matching.schemas import MatchRequestCreate
-from marketplace.notifications.services import NotificationService
+from marketplace.i18n import N_
+from marketplace.matching.events import MatchEvents
+from marketplace.matching.requests.deadlines import DeadlineCounts, deadline_counts
+from marketplace.matching.requests.models import GRANTING_STATES, OPEN_STATES, EngagementType, MatchRequest, Side, State
+from marketplace.matching.requests.schemas import MatchRequestCreate
 from marketplace.tenancy import Principal
+from marketplace.working_days import add_working_days, response_due_on
 
-# ----- working days ---------------------------------------------------------------------------
-
+# Reminders go this many working days before the due day.
 REMIND_WORKING_DAYS_BEFORE = 2
 
 
-@cache
-def china_calendar() -> holidays.HolidayBase:
-    """China's statutory public holidays and the weekend make-up working days (调休), from the
-    `holidays` package (which follows each year's State Council notice); years load on demand."""
-    return holidays.China(categories=(holidays.PUBLIC,))
-
-
-def china_date(moment: datetime) -> date:
-    return moment.astimezone(CHINA_TIME).date()
-
-
-def add_working_days(day: date, n: int) -> date:
-    """The n-th working day after `day` (before it for negative n)."""
-    return china_calendar().get_nth_working_day(day, n)
-
-
-def response_due_on(submitted_at: datetime, working_days: int) -> date:
-    """The last day to answer: the N-th working day after the day of submission (China time), so
-    the day a request arrives does not count, whatever the hour."""
-    return add_working_days(china_date(submitted_at), working_days)
-
-
-def working_days_late(due: date, today: date) -> int:
-    """Working days past the due day, today included (0 while not late)."""
-    if today <= due:
-        return 0
-    return china_calendar().get_working_days_count(due + timedelta(days=1), today)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 # ----- the state machine ----------------------------------------------------------------------
-
-
-class Side(enum.StrEnum):
-    institution = "institution"
-    company = "company"
 
 
 @dataclass(frozen=True)
@@ -156,19 +116,6 @@ ENGAGEMENTS_BY_KIND = {
     ListingKind.result: (EngagementType.licence, EngagementType.co_development, EngagementType.clinical_trial, EngagementType.service),
     ListingKind.resource: (EngagementType.resource_use, EngagementType.clinical_trial, EngagementType.co_development, EngagementType.service),
 }
-
-
-@dataclass(frozen=True)
-class DeadlineCounts:
-    """Requests waiting for an institution's first answer, for the inbox and the dashboards."""
-
-    awaiting: int
-    due_soon: int  # inside the reminder window, not yet late
-    overdue: int
-
-
-def is_overdue(request: MatchRequest, today: date) -> bool:
-    return request.state == State.submitted and request.response_due_on is not None and request.response_due_on < today
 
 
 class MatchingService:
@@ -382,7 +329,7 @@ class MatchingService:
         need_response_id: uuid.UUID,
         now: datetime,
     ) -> MatchRequest:
-        """A need's poster selected an institution's response (marketplace/matching/needs.py):
+        """A need's poster selected an institution's response (marketplace/matching/needs/services.py):
         the match opens in `negotiating` on the response's first listing, since the institution
         proposed it and the poster chose it. It passes through submitted and accepted, as the
         state table and the database trigger allow, and grants the company the listing's
@@ -552,89 +499,3 @@ class MatchingService:
         event.occurred_at = now
 
 
-# ----- deadlines: counts and reminders ---------------------------------------------------------
-
-
-async def deadline_counts(session: AsyncSession, condition=None, today: date | None = None) -> DeadlineCounts:
-    """Requests waiting for a first answer, those due within the reminder window and those late.
-    `condition` narrows them (MatchingService.visible(principal), or an institution)."""
-    today = today or china_date(utcnow())
-    waiting = MatchRequest.state == State.submitted
-    row = (
-        await session.execute(
-            select(
-                func.count().filter(waiting),
-                func.count().filter(waiting, MatchRequest.remind_on <= today, MatchRequest.response_due_on >= today),
-                func.count().filter(waiting, MatchRequest.response_due_on < today),
-            ).where(condition if condition is not None else true())
-        )
-    ).one()
-    return DeadlineCounts(*row)
-
-
-async def send_response_reminders(settings: Settings, sessionmaker, today: date | None = None) -> int:
-    """E-mail the TTO of each institution whose answer to a request is due within two working
-    days, once per deadline: the request is claimed and marked in the same transaction as the
-    e-mails leave, so a failed send is retried and a second worker skips it. Returns how many."""
-    sent = 0
-    while True:
-        async with sessionmaker() as session, session.begin():
-            day = today or china_date(utcnow())
-            request = await session.scalar(
-                select(MatchRequest)
-                .where(
-                    MatchRequest.state == State.submitted,
-                    MatchRequest.reminder_sent_at.is_(None),
-                    MatchRequest.remind_on <= day,
-                    MatchRequest.response_due_on >= day,
-                )
-                .order_by(MatchRequest.response_due_on, MatchRequest.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
-            if request is None:
-                return sent
-            recipients = await _send_reminder(session, settings, request)
-            request.reminder_sent_at = utcnow()
-            await audit.record(
-                session, "match_request_reminder_sent", organization_id=request.institution_id, subject=request,
-                due=request.response_due_on.isoformat(), recipients=recipients,
-            )
-        sent += 1
-
-
-async def _send_reminder(session: AsyncSession, settings: Settings, request: MatchRequest) -> int:
-    """Tell the institution's TTO in-app, and by e-mail those who want deadline reminders."""
-    events = MatchEvents(session, settings)
-    people = await events.side_people(request, Side.institution)
-    listing = (await CatalogService(session).listing_refs({request.listing_id}))[request.listing_id]
-    company = await AccountService(session).public_organization(request.company_id)
-    await NotificationService(session).notify(
-        [p.id for p in people], "match_request_reminder",
-        N_("The answer to a match request is due by %(due)s."), params={"due": request.response_due_on.isoformat()},
-        items=[{"label": listing.title_zh, "label_en": listing.title_en, "link": thread_link(request.id)}],
-        link=thread_link(request.id),
-    )
-
-    def values(locale: str) -> dict:
-        english = locale == "en"
-        return {
-            "title": listing.title_en if english and listing.title_en else listing.title_zh,
-            "company": company.display_name(locale),
-            "due": request.response_due_on.isoformat(),
-            "submitted": china_date(request.submitted_at).isoformat(),
-        }
-
-    await events.email(
-        people, REMINDER_EMAIL.key, thread_link(request.id),
-        N_("Reminder: answer the match request on “%(title)s” by %(due)s"),
-        N_("%(company)s sent a match request on “%(title)s” on %(submitted)s. Your institution's answer is due "
-           "by %(due)s (China time): start the review, ask for information, accept or decline."),
-        values,
-    )
-    return len(people)
-
-
-async def reminder_job(settings: Settings, sessionmaker) -> None:
-    """The worker's job (marketplace/worker.py)."""
-    await send_response_reminders(settings, sessionmaker)

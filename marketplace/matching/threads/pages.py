@@ -1,6 +1,6 @@
 """Pages of a subject's thread: posting a message (with files) from the subject's page, and
 downloading a file. The thread itself is shown on the subject's page (a match request's:
-pages.detail_page; a need response's: needs_pages.response_page). One set of handlers; each kind
+requests/pages.py detail_page; a need response's: needs/pages.py response_page). One set of handlers; each kind
 of subject is a subclass naming its kind, its address and how its page shows a problem."""
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from litestar.response import File, Redirect, Template
 
 from marketplace.errors import DomainError
 from marketplace.i18n import N_, gettext
-from marketplace.matching.needs import NeedService
-from marketplace.matching.needs_pages import response_page
-from marketplace.matching.pages import detail_page
-from marketplace.matching.services import MatchingService
-from marketplace.matching.thread_api import Threads, download, uploads_of
-from marketplace.matching.thread_models import SubjectKindName
-from marketplace.matching.threads import ThreadService
+from marketplace.matching.needs.services import NeedService
+from marketplace.matching.needs.pages import response_page
+from marketplace.matching.requests.pages import detail_page
+from marketplace.matching.requests.services import MatchingService
+from marketplace.matching.threads.api import Threads, download, uploads_of
+from marketplace.matching.threads.models import SubjectKindName
+from marketplace.matching.threads.services import ThreadService
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import flash
 

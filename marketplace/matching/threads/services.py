@@ -9,30 +9,28 @@ from __future__ import annotations
 
 import hashlib
 import os
-import unicodedata
 import uuid
-import zipfile
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
-import filetype
 from sqlalchemy import and_, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import i18n
-from marketplace.accounts.models import Role, User
-from marketplace.catalog.services import TTO_ROLES
+from marketplace.accounts.models import TTO_ROLES, Role, User
 from marketplace.config import Settings
 from marketplace.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from marketplace.i18n import N_
 from marketplace.matching.events import MESSAGE_EMAIL, MatchEvents
-from marketplace.matching.models import ACTIVE_RESPONSE_STATES, OPEN_STATES, NeedResponse, State
-from marketplace.matching.needs import NeedService
-from marketplace.matching.services import MatchingService
-from marketplace.matching.thread_models import (
+from marketplace.matching.needs.models import ACTIVE_RESPONSE_STATES, NeedResponse
+from marketplace.matching.requests.models import OPEN_STATES, State
+from marketplace.matching.needs.services import NeedService
+from marketplace.matching.requests.services import MatchingService
+from marketplace.matching.threads.files import CONTENT_TYPES, IncomingFile, Staged, clean_name, content_matches, extension_of, human_size
+from marketplace.matching.threads.models import (
     SubjectKindName,
     Thread,
     ThreadAttachment,
@@ -195,101 +193,6 @@ class NeedResponseThreads:
 
 
 register_subject_kind(NeedResponseThreads())
-
-
-# ----- attachments ----------------------------------------------------------------------------
-
-
-@dataclass
-class IncomingFile:
-    """An uploaded file as the web layer hands it over: the sender's name and its content."""
-
-    name: str
-    file: BinaryIO
-
-
-# Extension → what the content must be found to be. Office files are ZIP packages: the library
-# names them by their main part; a package it cannot name is opened to look for that part.
-OFFICE_PARTS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml", "pptx": "ppt/presentation.xml"}
-CONTENT_TYPES = {
-    "pdf": "application/pdf",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "png": "image/png",
-    "jpg": "image/jpeg",
-    "txt": "text/plain; charset=utf-8",
-    "csv": "text/csv; charset=utf-8",
-    "zip": "application/zip",
-}
-EXTENSION_ALIASES = {"jpeg": "jpg"}
-
-
-def human_size(size: int) -> str:
-    """Bytes for people: 820 B, 12.4 KB, 20 MB."""
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.3g} KB"
-    return f"{size / (1024 * 1024):.3g} MB"
-
-
-def clean_name(name: str) -> str:
-    """The sender's file name without folders or control characters, at most 255 characters."""
-    name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip().strip(".")
-    if len(name) > 255:
-        stem, dot, ext = name.rpartition(".")
-        name = (stem[: 254 - len(ext)] + dot + ext) if dot and len(ext) <= 8 else name[:255]
-    return name
-
-
-def extension_of(name: str) -> str:
-    ext = name.rpartition(".")[2].lower() if "." in name else ""
-    return EXTENSION_ALIASES.get(ext, ext)
-
-
-def content_matches(extension: str, path: Path) -> bool:
-    """Whether the file's content is what its extension says (the allow-list's check)."""
-    with path.open("rb") as handle:
-        head = handle.read(8192)
-    found = filetype.guess(head)
-    if extension in ("txt", "csv"):
-        # Text has no signature: it must not be a known binary format, and must read as text.
-        if found is not None or b"\x00" in head:
-            return False
-        data = path.read_bytes()
-        for encoding in ("utf-8", "gb18030"):
-            try:
-                data.decode(encoding)
-                return True
-            except UnicodeDecodeError:
-                continue
-        return False
-    if found is None:
-        return False
-    if extension in OFFICE_PARTS:
-        if found.extension == extension:
-            return True
-        if found.extension != "zip":
-            return False
-        try:
-            with zipfile.ZipFile(path) as package:
-                return OFFICE_PARTS[extension] in package.namelist()
-        except zipfile.BadZipFile:
-            return False
-    if extension == "zip":
-        return found.extension in ("zip", *OFFICE_PARTS)
-    return found.extension == extension
-
-
-@dataclass
-class _Staged:
-    name: str
-    extension: str
-    size: int
-    sha256: str
-    temp: Path
 
 
 # ----- the service ----------------------------------------------------------------------------
@@ -508,13 +411,13 @@ class ThreadService:
         )
         return dict(rows.all())
 
-    async def _stage(self, files: Sequence[IncomingFile]) -> list[_Staged]:
+    async def _stage(self, files: Sequence[IncomingFile]) -> list[Staged]:
         """Copy each upload into the storage folder under a temporary name, checking size and
         content; on any problem remove them all and name every bad file."""
         folder = self.settings.attachment_storage
         folder.mkdir(parents=True, exist_ok=True)
         limit = self.settings.attachment_max_bytes
-        staged: list[_Staged] = []
+        staged: list[Staged] = []
         errors: list[FieldError] = []
         try:
             for upload in files:
@@ -536,7 +439,7 @@ class ThreadService:
                             break
                         digest.update(chunk)
                         out.write(chunk)
-                staged.append(_Staged(name, extension, size, digest.hexdigest(), temp))
+                staged.append(Staged(name, extension, size, digest.hexdigest(), temp))
                 if too_big:
                     errors.append(
                         FieldError("files", N_("“%(name)s” is larger than %(limit)s."), {"name": name, "limit": human_size(limit)})

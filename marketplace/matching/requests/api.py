@@ -11,9 +11,11 @@ from litestar.params import FromPath, FromQuery, QueryParameter, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from marketplace.db import DbSession
-from marketplace.matching import schemas
-from marketplace.matching.models import MatchRequest
-from marketplace.matching.services import MatchingService, china_date, is_overdue, utcnow
+from marketplace.matching.requests import schemas
+from marketplace.matching.requests.models import MatchRequest
+from marketplace.matching.requests.deadlines import is_overdue
+from marketplace.matching.requests.services import MatchingService
+from marketplace.db import china_day, utcnow
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import AppSettings, client_ip
 
@@ -36,7 +38,7 @@ async def requests_out(
     listings = await matching.catalog.listing_refs({r.listing_id for r in requests})
     orgs = await matching.accounts.public_organizations({r.institution_id for r in requests} | {r.company_id for r in requests})
     current_nda = await matching.catalog.current_nda_version()
-    today = china_date(utcnow())
+    today = china_day(utcnow())
     result = []
     for r in requests:
         listing = listings[r.listing_id]

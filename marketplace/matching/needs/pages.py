@@ -20,11 +20,11 @@ from litestar.response import Redirect, Template
 
 from marketplace.accounts.models import COMPANY_ROLES, Role
 from marketplace.catalog.models import ListingKind, ResourceType, ResultType, Status
-from marketplace.catalog.services import TTO_ROLES
+from marketplace.accounts.models import TTO_ROLES
 from marketplace.errors import DomainError, FieldError, Forbidden, NotFound
 from marketplace.i18n import N_, current_locale, gettext, translate_validation
-from marketplace.matching.models import Need, NeedResponse, NeedState, ResponseState
-from marketplace.matching.needs import (
+from marketplace.matching.needs.models import Need, NeedResponse, NeedState, ResponseState
+from marketplace.matching.needs.services import (
     NEED_ACTION_LABELS,
     NEED_KIND_LABELS,
     NEED_STATE_LABELS,
@@ -32,17 +32,15 @@ from marketplace.matching.needs import (
     RESPONSE_STATE_LABELS,
     VISIBILITY_LABELS,
     NeedService,
-    recommend_listings,
-    recommend_needs,
-    search_needs,
 )
-from marketplace.matching.needs_api import Needs, parse_need_query
-from marketplace.matching.pages import budget_text, parse_wan, problem_of, thread_form_context, wan
-from marketplace.matching.schemas import NeedCreate, NeedUpdate, ResponseCreate
-from marketplace.matching.services import china_date, utcnow
-from marketplace.matching.thread_api import Threads
-from marketplace.matching.thread_models import SubjectKindName
-from marketplace.matching.threads import ThreadService
+from marketplace.matching.needs.search import recommend_listings, recommend_needs, search_needs
+from marketplace.matching.needs.api import Needs, parse_need_query
+from marketplace.matching.requests.pages import budget_text, parse_wan, problem_of, thread_form_context, wan
+from marketplace.matching.needs.schemas import NeedCreate, NeedUpdate, ResponseCreate
+from marketplace.db import china_day, utcnow
+from marketplace.matching.threads.api import Threads
+from marketplace.matching.threads.models import SubjectKindName
+from marketplace.matching.threads.services import ThreadService
 from marketplace.search.services import SearchUnavailable
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import client_ip, flash, render
@@ -186,7 +184,7 @@ class NeedsPages(Controller):
             "kind_labels": NEED_KIND_LABELS,
             "visibility_labels": VISIBILITY_LABELS,
             "budget_of": lambda n: budget_text(n),
-            "today": china_date(utcnow()),
+            "today": china_day(utcnow()),
         }
 
     # ----- the form ---------------------------------------------------------------------------

@@ -1,0 +1,229 @@
+"""The needs index (open public needs in Meilisearch, fed by the search outbox and relay through
+search's registry), searching it, and recommendations: listings for a need, needs for a listing."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace import i18n
+from marketplace.accounts.models import Organization
+from marketplace.accounts.services import AccountService
+from marketplace.catalog.models import Listing
+from marketplace.catalog.services import CatalogService
+from marketplace.matching.needs.models import (
+    wanted_types,
+    Need,
+    NeedState,
+    Visibility,
+)
+from marketplace.search import services as search
+from marketplace.search.models import EntityType
+
+
+
+# ----- the needs index ----------------------------------------------------------------------------
+
+NEEDS = "needs"
+NEED_CHINESE = ["title", "problem", "area_names_zh", "wanted_names_zh", "poster_name_zh", search.INNER_WORDS]
+NEED_ENGLISH = ["area_names_en", "wanted_names_en", "poster_name_en"]
+NEED_INDEX_SETTINGS: dict[str, Any] = {
+    "searchableAttributes": [
+        "title", "area_names_zh", "area_names_en", "wanted_names_zh", "wanted_names_en", "problem",
+        "poster_name_zh", "poster_name_en", search.INNER_WORDS,
+    ],
+    "filterableAttributes": ["kind", "areas", "wanted", "wanted_types", "deadline_day", "organization_id"],
+    "sortableAttributes": ["deadline_day", "opened_at"],
+    "localizedAttributes": [
+        {"attributePatterns": NEED_CHINESE, "locales": ["cmn"]},
+        {"attributePatterns": NEED_ENGLISH, "locales": ["eng"]},
+    ],
+    "typoTolerance": {"enabled": True, "disableOnAttributes": NEED_CHINESE, "disableOnNumbers": True},
+    "synonyms": search.synonyms(),
+    "pagination": {"maxTotalHits": 5000},
+}
+NEED_DOCUMENT_FIELDS = frozenset({
+    "id", "kind", "title", "problem", "areas", "area_names_zh", "area_names_en", "wanted", "wanted_types",
+    "wanted_names_zh", "wanted_names_en", "budget_min_fen", "budget_max_fen", "deadline", "deadline_day",
+    "organization_id", "poster_name_zh", "poster_name_en", "opened_at", search.INNER_WORDS,
+})
+_EPOCH_DAY = date(1970, 1, 1)
+
+
+def day_number(day: date) -> int:
+    return (day - _EPOCH_DAY).days
+
+
+def need_document(need: Need, poster: Organization, behalf: Organization | None, areas: dict) -> dict[str, Any]:
+    """The public face of an open public need. Never the invited list, the author or responses."""
+    zh, en = i18n.translations("zh_CN"), i18n.translations("en")
+    area_names_zh = [areas[c].name_zh for c in need.areas if c in areas]
+    wanted_zh = [zh.gettext(w) for w in need.wanted]
+    shown = behalf or poster  # a challenge for a company is that company's need to the public
+    return {
+        "id": str(need.id),
+        "kind": need.kind,
+        "title": need.title,
+        "problem": need.problem,
+        search.INNER_WORDS: search.inner_words([need.title, need.problem, *area_names_zh, *wanted_zh]),
+        "areas": list(need.areas),
+        "area_names_zh": area_names_zh,
+        "area_names_en": [areas[c].name_en for c in need.areas if c in areas],
+        "wanted": list(need.wanted),
+        "wanted_types": wanted_types(need.wanted),
+        "wanted_names_zh": wanted_zh,
+        "wanted_names_en": [en.gettext(w) for w in need.wanted],
+        "budget_min_fen": need.budget_min_fen,
+        "budget_max_fen": need.budget_max_fen,
+        "deadline": need.deadline.isoformat(),
+        "deadline_day": day_number(need.deadline),
+        "organization_id": str(need.organization_id),
+        "poster_name_zh": shown.name_zh,
+        "poster_name_en": shown.name_en,
+        "opened_at": int(need.opened_at.timestamp()) if need.opened_at else None,
+    }
+
+
+INDEXED = (Need.state == NeedState.open, Need.visibility == Visibility.public)
+
+
+async def _need_documents(session: AsyncSession, *conditions, limit: int | None = None) -> list[dict[str, Any]]:
+    stmt = (
+        select(Need).where(*INDEXED, *conditions).order_by(Need.id).limit(limit)
+        .execution_options(populate_existing=True)
+    )
+    needs = list((await session.scalars(stmt)).all())
+    if not needs:
+        return []
+    orgs = await AccountService(session).public_organizations(
+        {n.organization_id for n in needs} | {n.on_behalf_of_id for n in needs if n.on_behalf_of_id}
+    )
+    areas = {a.code: a for a in await CatalogService(session).areas()}
+    return [need_document(n, orgs[n.organization_id], orgs.get(n.on_behalf_of_id), areas) for n in needs]
+
+
+async def need_documents(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    return {uuid.UUID(d["id"]): d for d in await _need_documents(session, Need.id.in_(ids))}
+
+
+async def open_need_documents(session: AsyncSession, page_size: int = 1000) -> AsyncIterator[list[dict[str, Any]]]:
+    after: uuid.UUID | None = None
+    while True:
+        page = await _need_documents(session, *([Need.id > after] if after else []), limit=page_size)
+        if not page:
+            return
+        yield page
+        after = uuid.UUID(page[-1]["id"])
+
+
+NEEDS_INDEX = search.register_index(EntityType.need, NEEDS, NEED_INDEX_SETTINGS, need_documents, open_need_documents)
+
+
+@dataclass
+class NeedSearch:
+    """A validated needs search (the page's and GET /api/v1/needs?q=…)."""
+
+    q: str = ""
+    areas: list[str] | None = None
+    wanted: list[str] | None = None  # kinds or types; a need matches when it wants any of their types
+    deadline_from: date | None = None
+    deadline_to: date | None = None
+    page: int = 1
+    page_size: int = 20
+
+
+def need_filter(query: NeedSearch) -> list[str | list[str]]:
+    expression: list[str | list[str]] = []
+    if query.areas:
+        expression.append([f"areas = {search.quote(a)}" for a in query.areas])
+    if query.wanted:
+        expression.append([f"wanted_types = {search.quote(t)}" for t in wanted_types(query.wanted)])
+    if query.deadline_from:
+        expression.append(f"deadline_day >= {day_number(query.deadline_from)}")
+    if query.deadline_to:
+        expression.append(f"deadline_day <= {day_number(query.deadline_to)}")
+    return expression
+
+
+async def search_needs(engine: search.SearchEngine, query: NeedSearch, sort: list[str] | None = None) -> tuple[list[dict], int]:
+    """Open public needs from the needs index, with the listings' query rules: the matching
+    strategy by the query's language, misspelt English synonyms spelt right."""
+    strategy = search.matching_strategy(query.q)
+    q = (query.q if strategy == search.CHINESE_STRATEGY else search.spell_synonyms(query.q)) or None
+    try:
+        result = await engine.client.index(engine.index_name(NEEDS)).search(
+            q, matching_strategy=strategy, filter=need_filter(query) or None, page=query.page,
+            hits_per_page=query.page_size, sort=sort if sort else (None if q else ["deadline_day:asc"]),
+            attributes_to_retrieve=sorted(NEED_DOCUMENT_FIELDS - {search.INNER_WORDS}),
+        )
+    except Exception as error:
+        from meilisearch_python_sdk.errors import MeilisearchApiError
+
+        if isinstance(error, MeilisearchApiError) and getattr(error, "code", "") == "index_not_found":
+            return [], 0
+        raise search.SearchUnavailable(str(error)) from error
+    return list(result.hits), result.total_hits or 0
+
+
+# ----- recommendations ---------------------------------------------------------------------------
+
+RECOMMENDATIONS = 5
+# Words of how needs are phrased rather than what they are about: a listing never holds them, and
+# Meilisearch counts only a query's first ten words, so they would crowd out the telling ones.
+NEED_PHRASING = re.compile(
+    r"寻求|征集|诚征|需求|合作|揭榜挂帅|揭榜|挂帅|项目|方案|伙伴|寻找|希望|引进|开发|用于|面向|相关|"
+    r"\b(?:seeking|wanted|looking|for|partner|partners|need|needs|project)\b",
+    re.IGNORECASE,
+)
+
+
+def need_terms(need: Need) -> str:
+    """The query a need asks the listings index: its title, less the phrasing of a request. The
+    problem statement is long, and Meilisearch counts only the first ten words of a query; the
+    areas and kinds wanted are filters, not words."""
+    return re.sub(r"\s+", " ", NEED_PHRASING.sub(" ", need.title)).strip()
+
+
+def listing_terms(listing: Listing) -> str:
+    return listing.title_zh
+
+
+async def recommend_listings(engine: search.SearchEngine, need: Need, limit: int = RECOMMENDATIONS) -> list[dict]:
+    """The published listings that fit a need best: its title's terms, among listings of the
+    areas and types it wants; when those are fewer than `limit`, listings of the wanted types in
+    any area fill the list."""
+    q = need_terms(need)
+    filters: dict[str, list[str]] = {"type": wanted_types(need.wanted)}
+    strict = search.SearchQuery(q=q, filters={**filters, "area": list(need.areas)}, page_size=limit)
+    hits = [hit.document for hit in (await search.run_search(engine, strict)).hits]
+    if len(hits) < limit:
+        loose = search.SearchQuery(q=q, filters=filters, page_size=limit)
+        seen = {doc["id"] for doc in hits}
+        hits += [hit.document for hit in (await search.run_search(engine, loose)).hits if hit.document["id"] not in seen]
+    return hits[:limit]
+
+
+async def recommend_needs(engine: search.SearchEngine, listing: Listing, limit: int = RECOMMENDATIONS) -> list[dict]:
+    """The open public needs a listing may answer: those wanting its type in one of its areas,
+    those whose words its title shares first; then needs wanting its type in its areas whatever
+    their words, the nearest deadline first."""
+    areas = [a.area_code for a in listing.areas]
+    base = NeedSearch(areas=areas or None, wanted=[listing.type], page_size=limit)
+    hits, _ = await search_needs(engine, NeedSearch(**{**base.__dict__, "q": listing_terms(listing)}))
+    if len(hits) < limit:
+        seen = {doc["id"] for doc in hits}
+        more, _ = await search_needs(engine, base)
+        hits += [doc for doc in more if doc["id"] not in seen]
+    return hits[:limit]
+
+
