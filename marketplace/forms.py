@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 
 from marketplace.errors import FieldError, InvalidInput
-from marketplace.i18n import N_, validation_message
+from marketplace.i18n import N_, gettext, validation_message
 
 T = TypeVar("T")
 
@@ -43,6 +43,16 @@ def try_convert(data: Any, struct_type: type[T], *, strict: bool = True) -> tupl
 def field_errors(data: Any, struct_type: type, *, strict: bool = True, prefix: str = "") -> list[FieldError]:
     """Every problem of `data` against `struct_type`; empty when it converts."""
     return _value_errors(data, struct_type, prefix, strict)
+
+
+def by_input(errors: list[FieldError], rename: Mapping[str, str] | None = None, into: dict | None = None) -> dict[str, str]:
+    """Field errors as {form input: translated message} for a page: the first per input wins
+    (what is already in `into` first), an item's problem shows on its list (``listing_ids[2]``)."""
+    shown = into if into is not None else {}
+    for error in errors:
+        name = error.field.split("[", 1)[0]
+        shown.setdefault((rename or {}).get(name, name), gettext(error.message, **error.params))
+    return shown
 
 
 def leaf_error(path: str, msgspec_message: str) -> FieldError:
@@ -97,7 +107,8 @@ def _inner_type(type_: Any, value: Any) -> Any:
         if origin is Annotated:
             type_ = typing.get_args(type_)[0]
         elif origin in (typing.Union, types.UnionType):
-            candidates = [t for t in typing.get_args(type_) if t is not type(None)]
+            # None and UNSET (a PATCH body's "left out") never hold fields of their own.
+            candidates = [t for t in typing.get_args(type_) if t not in (type(None), msgspec.UnsetType)]
             if value is None or len(candidates) != 1:
                 return None
             type_ = candidates[0]

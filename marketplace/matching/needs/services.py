@@ -298,6 +298,13 @@ class NeedService:
 
     # ----- writing needs ----------------------------------------------------------------------
 
+    async def field_problems(self, fields: dict) -> list[FieldError]:
+        """The need rules on a form's fields before they make a valid NeedCreate, so the form can
+        show every problem at once (create and update check the same)."""
+        errors: list[FieldError] = []
+        await self._check(fields, errors, today=china_day(utcnow()))
+        return errors
+
     async def create(self, principal: Principal, data: NeedCreate, *, now: datetime | None = None, ip: str | None = None) -> Need:
         principal.require(*COMPANY_ROLES, Role.platform_admin)
         now = now or utcnow()

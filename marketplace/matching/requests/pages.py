@@ -6,13 +6,11 @@ nothing is written."""
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
@@ -21,14 +19,15 @@ from marketplace.accounts.models import COMPANY_ROLES, Role
 from marketplace.catalog.models import Listing
 from marketplace.accounts.models import TTO_ROLES
 from marketplace.errors import DomainError, FieldError, NotFound
-from marketplace.i18n import N_, current_locale, gettext, translate_validation
+from marketplace import forms
+from marketplace.i18n import N_, current_locale, gettext
 from marketplace.matching.requests.api import Matching, StateQuery
 from marketplace.matching.threads.api import Threads
 from marketplace.matching.threads.models import ALLOWED_EXTENSIONS, SubjectKindName
 from marketplace.matching.threads.services import ThreadService
 from marketplace.matching.threads.files import human_size
 from marketplace.matching.requests.models import OPEN_STATES, MatchRequest, State
-from marketplace.matching.requests.schemas import MAX_FEN, MatchRequestCreate
+from marketplace.matching.requests.schemas import MatchRequestCreate
 from marketplace.matching.requests.services import (
     ACTION_LABELS,
     ENGAGEMENT_LABELS,
@@ -93,16 +92,18 @@ def parse_wan(value: str) -> int:
 
 
 def request_form_data(form: dict[str, str], listing: Listing) -> tuple[MatchRequestCreate | None, dict[str, str]]:
-    """The form as the API's body, or the problems by form field."""
+    """The form as the service's input, or what does not read as one by form field; the rules
+    (engagements offered, budgets in order, the NDA ticked) are the service's to say."""
     errors: dict[str, str] = {}
     body: dict = {
         "listing_id": str(listing.id),
-        "engagement_type": form.get("engagement_type", ""),
         "purpose": form.get("purpose", ""),
         "timeline": form.get("timeline", ""),
         "message": form.get("message", ""),
         "accept_nda": form.get("accept_nda") == "on",
     }
+    if form.get("engagement_type"):
+        body["engagement_type"] = form["engagement_type"]
     try:
         body["nda_version"] = int(form.get("nda_version", ""))
     except ValueError:
@@ -113,26 +114,9 @@ def request_form_data(form: dict[str, str], listing: Listing) -> tuple[MatchRequ
                 body[f"{name}_fen"] = parse_wan(form[name])
             except (ValueError, InvalidOperation):
                 errors[name] = gettext("Enter an amount in 10,000 yuan, for example 50 or 12.5.")
-    # The service checks these too; checking them here shows every problem of the form at once.
-    if not body["engagement_type"]:
-        errors["engagement_type"] = gettext("Required.")
-    elif body["engagement_type"] not in ENGAGEMENTS_BY_KIND[listing.kind]:
-        errors["engagement_type"] = gettext("Not offered for this kind of listing.")
-    for name in ("purpose", "timeline"):
-        if not body[name].strip():
-            errors[name] = gettext("Required.")
-    if not body["accept_nda"]:
-        errors["accept_nda"] = gettext("Accept the confidentiality agreement to send the request.")
-    if body.get("budget_min_fen", 0) > body.get("budget_max_fen", MAX_FEN):
-        errors["budget_max"] = gettext("Must not be below the minimum.")
-    if errors:
-        return None, errors
-    try:
-        return msgspec.convert(body, MatchRequestCreate), {}
-    except msgspec.ValidationError as error:
-        named = re.search(r"at `\$\.(\w+)", str(error)) or re.search(r"field `(\w+)`", str(error))
-        name = named.group(1) if named else "__all__"
-        return None, {FORM_FIELDS.get(name, name): translate_validation(str(error))}
+    data, problems = forms.try_convert(body, MatchRequestCreate)
+    forms.by_input(problems, FORM_FIELDS, into=errors)
+    return (None, errors) if errors else (data, {})
 
 
 def problem_of(error: DomainError) -> dict:
@@ -215,8 +199,7 @@ class MatchingPages(Controller):
                 if error.status_code in (401, 403, 404):
                     raise
                 status_code = error.status_code
-                errors = {FORM_FIELDS.get(e.field, e.field): gettext(e.message, **e.params) for e in error.errors}
-                errors = errors or {"__all__": gettext(error.message, **error.params)}
+                errors = forms.by_input(error.errors, FORM_FIELDS) or {"__all__": gettext(error.message, **error.params)}
             else:
                 flash(request, N_("Your request has been sent. The institution answers within its response time."))
                 return Redirect(f"/match-requests/{created.id}")
