@@ -39,12 +39,18 @@ from marketplace.catalog.pages import CatalogPages
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, FieldError, NotAuthenticated
-from marketplace.matching.requests.api import MatchingApi, provide_matching
-from marketplace.matching.needs.api import NeedsApi, RecommendationsApi, provide_needs
+from marketplace.matching.requests.api import MatchingApi
+from marketplace.matching.requests.services import provide_matching
+from marketplace.matching.needs.api import NeedsApi, RecommendationsApi
+from marketplace.matching.needs.services import provide_needs
 from marketplace.matching.needs.pages import NeedsPages
+from marketplace.matching.needs.pages import thread_problem_page as response_thread_problem
 from marketplace.matching.requests.pages import MatchingPages
-from marketplace.matching.threads.api import NeedResponseThreadApi, ThreadApi, provide_threads, sized_for
-from marketplace.matching.threads.pages import NeedResponseThreadPages, ThreadPages
+from marketplace.matching.requests.pages import thread_problem_page as request_thread_problem
+from marketplace.matching.threads.api import NeedResponseThreadApi, ThreadApi, sized_for
+from marketplace.matching.threads.models import SubjectKindName
+from marketplace.matching.threads.pages import thread_pages
+from marketplace.matching.threads.services import provide_threads
 from marketplace.notifications.api import NotificationsApi
 from marketplace.notifications.pages import NotificationPages, provide_notifications
 from marketplace.search.api import SavedSearchApi, SearchApi, provide_saved_searches
@@ -243,8 +249,12 @@ def create_app(settings: Settings) -> Litestar:
             health, AccountsApi, AccountPages, CatalogApi, NdaApi, CatalogPages, SearchApi, SearchPages,
             SavedSearchApi, SavedSearchPages, NotificationsApi, NotificationPages, MatchingApi, MatchingPages,
             # Threads take files: their requests may be as large as the attachment limits allow.
-            sized_for(ThreadApi, settings), sized_for(ThreadPages, settings),
-            sized_for(NeedResponseThreadApi, settings), sized_for(NeedResponseThreadPages, settings),
+            sized_for(ThreadApi, settings), sized_for(NeedResponseThreadApi, settings),
+            sized_for(thread_pages(SubjectKindName.match_request, "/match-requests/{request_id:uuid}", request_thread_problem), settings),
+            sized_for(
+                thread_pages(SubjectKindName.need_response, "/needs/{need_id:uuid}/responses/{response_id:uuid}", response_thread_problem),
+                settings,
+            ),
             NeedsApi, RecommendationsApi, NeedsPages,
             *static_routers,
         ],

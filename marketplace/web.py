@@ -106,6 +106,12 @@ def field_errors(error: DomainError) -> dict[str, str]:
     return errors
 
 
+def area_names(areas) -> dict[str, str]:
+    """Therapeutic areas' names by code, in the request's language (the catalogue's and search's pages)."""
+    english = i18n.current_locale.get() == "en"
+    return {a.code: (a.name_en if english else a.name_zh) for a in areas}
+
+
 def flash(request: Request, message: str, kind: str = "success") -> None:
     """A one-time notice shown on the next page (message id; translated when shown)."""
     request.session["flash"] = {"message": message, "kind": kind}

@@ -44,9 +44,9 @@ from marketplace.catalog.schemas import ListingCreate, ListingUpdate
 from marketplace.accounts.models import TTO_ROLES
 from marketplace.catalog.services import STALE_AFTER, Catalog, CatalogService
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput
-from marketplace.i18n import N_, current_locale, gettext
+from marketplace.i18n import N_, gettext
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import client_ip, flash, render, safe_next
+from marketplace.web import area_names, client_ip, flash, render, safe_next
 
 ListingForm = URLEncodedBody[dict[str, str | list[str]]]
 Form = URLEncodedBody[dict[str, str]]
@@ -78,11 +78,6 @@ ACTION_DONE = {
 }
 # Actions that take a listing out of view are drawn as secondary buttons.
 QUIET_ACTIONS = ("return", "withdraw", "archive")
-
-
-def area_names(areas) -> dict[str, str]:
-    english = current_locale.get() == "en"
-    return {a.code: (a.name_en if english else a.name_zh) for a in areas}
 
 
 def problem_of(error: DomainError) -> dict:

@@ -30,16 +30,15 @@ from marketplace.matching.needs.services import (
     RESPONSE_ACTION_LABELS,
     RESPONSE_STATE_LABELS,
     VISIBILITY_LABELS,
+    Needs,
     NeedService,
 )
-from marketplace.matching.needs.search import recommend_listings, recommend_needs, search_needs
-from marketplace.matching.needs.api import Needs, parse_need_query
-from marketplace.matching.requests.pages import budget_text, parse_wan, problem_of, thread_form_context, wan
+from marketplace.matching.needs.search import parse_need_query, recommend_listings, recommend_needs, search_needs
+from marketplace.matching.web import budget_text, parse_wan, problem_of, thread_form_context, wan
 from marketplace.matching.needs.schemas import NeedCreate, NeedUpdate, ResponseCreate
 from marketplace.db import china_day, utcnow
-from marketplace.matching.threads.api import Threads
 from marketplace.matching.threads.models import SubjectKindName
-from marketplace.matching.threads.services import ThreadService
+from marketplace.matching.threads.services import Threads, ThreadService
 from marketplace.search.services import SearchUnavailable
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import client_ip, flash, render
@@ -476,4 +475,18 @@ async def response_page(
         thread=thread, thread_problem=thread_problem, thread_text=thread_text,
         thread_sides={"company": poster_side, "institution": orgs[response.institution_id].display_name(locale)},
         **thread_form_context(threads),
+    )
+
+
+async def thread_problem_page(
+    request: Request, principal: Principal, threads: ThreadService, subject_id: uuid.UUID, status_code: int,
+    problem: dict, text: str,
+) -> Template:
+    """A need response's page again when its thread refused a message: the problem beside the
+    message form, the text kept (the threads' pages call it for this kind of subject)."""
+    needs = NeedService(threads.session)
+    need, response = await needs.get_response(principal, request.path_params["need_id"], subject_id)
+    return await response_page(
+        request, principal, needs, threads, need, response, status_code=status_code, thread_problem=problem,
+        thread_text=text,
     )

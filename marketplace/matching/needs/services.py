@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import msgspec
+from litestar.di import NamedDependency
 from sqlalchemy import and_, exists, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,11 +49,12 @@ from marketplace.matching.events import MatchEvents
 from marketplace.matching.needs.schemas import NeedCreate, NeedUpdate, ResponseCreate
 from marketplace.matching.needs.search import NeedSearch
 from marketplace.matching.requests.services import MatchingService
-from marketplace.db import china_day, utcnow
+from marketplace.db import DbSession, china_day, utcnow
 from marketplace.notifications.services import NotificationService, register_email_kind
 from marketplace.search import services as search
 from marketplace.search.models import EntityType
 from marketplace.tenancy import Principal
+from marketplace.web import AppSettings
 
 log = logging.getLogger(__name__)
 
@@ -726,3 +728,11 @@ async def expire_job(settings: Settings, sessionmaker) -> None:
     closed = await close_expired_needs(sessionmaker)
     if closed:
         log.info("closed %d need(s) past their deadline", closed)
+
+
+# Controllers (API and pages alike) ask for the service on the request's session by this name.
+Needs = NamedDependency[NeedService]
+
+
+async def provide_needs(db_session: DbSession, settings: AppSettings) -> NeedService:
+    return NeedService(db_session, settings)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
@@ -21,13 +21,11 @@ from marketplace.accounts.models import TTO_ROLES
 from marketplace.errors import DomainError, FieldError, NotFound
 from marketplace import forms
 from marketplace.i18n import N_, current_locale, gettext
-from marketplace.matching.requests.api import Matching, StateQuery
-from marketplace.matching.threads.api import Threads
-from marketplace.matching.threads.models import ALLOWED_EXTENSIONS, SubjectKindName
-from marketplace.matching.threads.services import ThreadService
-from marketplace.matching.threads.files import human_size
+from marketplace.matching.threads.models import SubjectKindName
+from marketplace.matching.threads.services import Threads, ThreadService
+from marketplace.matching.web import budget_text, parse_wan, problem_of, thread_form_context
 from marketplace.matching.requests.models import OPEN_STATES, MatchRequest, State
-from marketplace.matching.requests.schemas import MatchRequestCreate
+from marketplace.matching.requests.schemas import MatchRequestCreate, StateQuery
 from marketplace.matching.requests.services import (
     ACTION_LABELS,
     ENGAGEMENT_LABELS,
@@ -35,6 +33,7 @@ from marketplace.matching.requests.services import (
     REMIND_WORKING_DAYS_BEFORE,
     STATE_LABELS,
     TRANSITIONS,
+    Matching,
     MatchingService,
 )
 from marketplace.matching.requests.deadlines import is_overdue
@@ -46,7 +45,6 @@ from marketplace.web import client_ip, flash, render
 Form = URLEncodedBody[dict[str, str]]
 
 PAGE_SIZE = 20
-FEN_PER_WAN = 1_000_000  # 1 万元 = 10,000 yuan = 1,000,000 fen
 # Form fields by the names the service uses.
 FORM_FIELDS = {"budget_min_fen": "budget_min", "budget_max_fen": "budget_max", "listing_id": "__all__"}
 ACTION_DONE = {
@@ -63,32 +61,6 @@ ACTION_DONE = {
 }
 # Steps that end or refuse something are drawn as secondary buttons.
 QUIET_ACTIONS = ("decline", "withdraw", "close_no_deal")
-
-
-def wan(fen: int | None) -> str:
-    """Fen as 万元 for people: 50, 12.5, 0.35."""
-    if fen is None:
-        return ""
-    return f"{Decimal(fen) / FEN_PER_WAN:f}".rstrip("0").rstrip(".") if fen % FEN_PER_WAN else f"{fen // FEN_PER_WAN:,}"
-
-
-def budget_text(request: MatchRequest) -> str:
-    low, high = request.budget_min_fen, request.budget_max_fen
-    if low is None and high is None:
-        return gettext("Not given")
-    if low is not None and high is not None:
-        return gettext("%(low)s–%(high)s (10,000 yuan)", low=wan(low), high=wan(high))
-    if low is not None:
-        return gettext("From %(low)s (10,000 yuan)", low=wan(low))
-    return gettext("Up to %(high)s (10,000 yuan)", high=wan(high))
-
-
-def parse_wan(value: str) -> int:
-    """An amount in 万元 (up to two decimals) as fen; ValueError if it is not one."""
-    amount = Decimal(value.replace(",", "").replace("，", "").strip())
-    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2:
-        raise ValueError(value)
-    return int(amount * FEN_PER_WAN)
 
 
 def request_form_data(form: dict[str, str], listing: Listing) -> tuple[MatchRequestCreate | None, dict[str, str]]:
@@ -117,14 +89,6 @@ def request_form_data(form: dict[str, str], listing: Listing) -> tuple[MatchRequ
     data, problems = forms.try_convert(body, MatchRequestCreate)
     forms.by_input(problems, FORM_FIELDS, into=errors)
     return (None, errors) if errors else (data, {})
-
-
-def problem_of(error: DomainError) -> dict:
-    params = {k: gettext(v) if isinstance(v, str) else v for k, v in error.params.items()}
-    return {
-        "message": gettext(error.message, **params),
-        "fields": {e.field: gettext(e.message, **e.params) for e in error.errors if e.field != "action"},
-    }
 
 
 def deadline_of(request: MatchRequest, today: date) -> dict | None:
@@ -308,16 +272,6 @@ class MatchingPages(Controller):
         return Redirect(f"/match-requests/{request_id}")
 
 
-def thread_form_context(threads: ThreadService) -> dict:
-    """What the thread's template needs besides the thread: the upload limits and helpers."""
-    settings = threads.settings
-    return {
-        "attachment_limits": {"mb": settings.attachment_max_bytes // (1024 * 1024), "files": settings.attachment_max_files},
-        "accepted_types": ",".join(f".{ext}" for ext in (*ALLOWED_EXTENSIONS, "jpeg")),
-        "file_size": human_size,
-    }
-
-
 async def unread_of(threads: ThreadService, principal: Principal, items: list[MatchRequest]) -> dict:
     """Unread conversation messages per request, for those who read the conversations."""
     if principal.role == Role.platform_analyst:
@@ -401,4 +355,17 @@ async def detail_page(
         thread_text=thread_text,
         **thread_form_context(threads),
         **{k: v for k, v in found.items() if k not in ("listings", "orgs")},
+    )
+
+
+async def thread_problem_page(
+    request: Request, principal: Principal, threads: ThreadService, subject_id: uuid.UUID, status_code: int,
+    problem: dict, text: str,
+) -> Template:
+    """A match request's page again when its thread refused a message: the problem beside the
+    message form, the text kept (the threads' pages call it for this kind of subject)."""
+    matching = MatchingService(threads.session, threads.settings)
+    found = await matching.get(principal, subject_id)
+    return await detail_page(
+        request, principal, matching, threads, found, status_code=status_code, thread_problem=problem, thread_text=text
     )
