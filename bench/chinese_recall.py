@@ -145,7 +145,7 @@ def chinese_text(doc: dict) -> str:
 
 
 async def everything_found(search, q: str) -> list[dict]:
-    from marketplace.search.services import SearchQuery, run_search
+    from marketplace.search.query import SearchQuery, run_search
 
     # Every page, through the app's query code.
     found, page = [], 1
@@ -162,20 +162,23 @@ async def add_synthetic(session) -> None:
     from sqlalchemy import select
 
     from marketplace.accounts.models import Organization
-    from marketplace.catalog.demo import demo_listings
-    from marketplace.catalog.services import seed_listing
+    from marketplace.catalog.services import CatalogService
+    from marketplace.demo.catalogue import demo_listings
 
     template = next(item for item in demo_listings() if item.status == "published" and item.data.kind == "result")
     institution = await session.scalar(select(Organization.id).where(Organization.kind == "institution").limit(1))
+    catalog = CatalogService(session)
     for title in SYNTHETIC_TITLES:
         data = msgspec.structs.replace(template.data, title_zh=title, title_en=None)
-        await seed_listing(session, institution, data, status="published")
+        await catalog.add_existing(institution, data, status="published")
 
 
 async def measure(settings: Settings) -> None:
     from marketplace.db import make_engine, make_sessionmaker
     from marketplace.demo import load_demo_data
-    from marketplace.search.services import SearchQuery, published_documents, run_search, search_engine_for
+    from marketplace.search.documents import published_documents
+    from marketplace.search.engine import search_engine_for
+    from marketplace.search.query import SearchQuery, run_search
 
     engine = make_engine(settings.database_url)
     async with make_sessionmaker(engine)() as session, session.begin():

@@ -8,7 +8,7 @@ In one run, on its own embedded PostgreSQL and Meilisearch under a bench data fo
 
 1. migrates and seeds N published listings (plus N/20 in other states) of a synthetic catalogue
    (bench/synthetic.py) with COPY;
-2. times the full reindex (`marketplace.search.services.reindex`, what `marketplace search
+2. times the full reindex (`marketplace.search.reindex.reindex`, what `marketplace search
    reindex` runs);
 3. starts the app (`marketplace run`, uvicorn, with its in-app worker) against the same services,
    warms both paths, then sends a fixed mix of 200 queries one at a time, each (a) straight to
@@ -37,7 +37,7 @@ import sys
 import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlencode
@@ -111,7 +111,7 @@ async def seed(settings: Settings, n: int, seed_value: int) -> dict[str, int]:
     each at commit)."""
     from sqlalchemy import text
 
-    from marketplace.accounts.services import OrganizationInput, seed_member, seed_organization, use_password_profile
+    from marketplace.accounts.services import AccountService, OrganizationInput, use_password_profile
     from marketplace.db import make_engine, make_sessionmaker
 
     use_password_profile("CHEAPEST")
@@ -120,14 +120,20 @@ async def seed(settings: Settings, n: int, seed_value: int) -> dict[str, int]:
     try:
         institutions = synthetic.institutions(seed_value)
         async with make_sessionmaker(engine)() as session, session.begin():
-            await seed_organization(session, OrganizationInput(kind="platform", name_zh="基准测试平台", city="上海"))
+            accounts = AccountService(session)
+            membership = await accounts.bootstrap_platform(
+                OrganizationInput(kind="platform", name_zh="基准测试平台", city="上海"),
+                email="admin@bench.example", name="平台管理员", password="bench-pass-2026",
+            )
+            admin = await accounts.principal_for_user(membership.user_id)
             pairs = []
             for inst in institutions:
-                org = await seed_organization(session, inst.data)
-                await seed_member(
-                    session, org, email=f"tto.manager@{inst.slug}.example", name="转化办主任", role="tto_manager",
-                    password="bench-pass-2026",
+                org = await accounts.create_organization(admin, inst.data)
+                _invitation, _user, token = await accounts.invite(
+                    admin, org.id, email=f"tto.manager@{inst.slug}.example", name="转化办主任", role="tto_manager",
+                    ttl=timedelta(days=1),
                 )
+                await accounts.accept_invitation(token, password="bench-pass-2026")
                 pairs.append((org.id, inst))
         now = datetime.now(timezone.utc)
         for chunk in synthetic.listings(seed_value, pairs, n, now):
@@ -161,7 +167,8 @@ async def seed(settings: Settings, n: int, seed_value: int) -> dict[str, int]:
 
 async def full_reindex(settings: Settings) -> tuple[int, str]:
     from marketplace.db import make_engine, make_sessionmaker
-    from marketplace.search.services import reindex, search_engine_for
+    from marketplace.search.engine import search_engine_for
+    from marketplace.search.reindex import reindex
 
     engine = make_engine(settings.database_url)
     try:
@@ -325,7 +332,8 @@ def measure_queries(
     the measured pass says what each request costs whatever the machine's load."""
     from meilisearch_python_sdk._client._common import build_multi_search_payload
 
-    from marketplace.search.services import parse_search, search_engine_for, search_requests
+    from marketplace.search.engine import search_engine_for
+    from marketplace.search.query import parse_search, search_requests
 
     engine = search_engine_for(settings)  # the app's client, for its index name and JSON handler
     bodies = []
@@ -392,7 +400,8 @@ async def commit_to_searchable(settings: Settings, updates: int, seed_value: int
     from marketplace.catalog.schemas import ListingUpdate
     from marketplace.catalog.services import CatalogService
     from marketplace.db import make_engine, make_sessionmaker
-    from marketplace.search.services import install_outbox_listeners, search_engine_for
+    from marketplace.search.engine import search_engine_for
+    from marketplace.search.outbox import install_outbox_listeners
     from marketplace.tenancy import Principal
 
     install_outbox_listeners()  # as the app does: listing writes add their outbox rows

@@ -55,8 +55,10 @@ from marketplace.notifications.api import NotificationsApi
 from marketplace.notifications.pages import NotificationPages, provide_notifications
 from marketplace.search.api import SavedSearchApi, SearchApi, provide_saved_searches
 from marketplace.search.pages import SavedSearchPages, SearchPages
-from marketplace.search.services import install_outbox_listeners, search_engine_for
+from marketplace.search.engine import search_engine_for
+from marketplace.search.outbox import install_outbox_listeners
 from marketplace.web import is_api, render_error, request_locale
+from marketplace.wiring import wire
 from marketplace.worker import run_worker
 
 log = logging.getLogger(__name__)
@@ -200,6 +202,7 @@ def create_app(settings: Settings) -> Litestar:
     if not settings.database_url or not settings.meili_url:
         raise ValueError("create_app needs DATABASE_URL and MEILI_URL; `marketplace run` starts embedded ones")
     use_password_profile(settings.password_hash_profile)
+    wire()
     # Listing changes write their search outbox rows in the same transaction.
     install_outbox_listeners()
 
@@ -216,7 +219,7 @@ def create_app(settings: Settings) -> Litestar:
             await wait_for_database(engine)
             await search.wait_healthy()
             await search.warm_up()
-            # Index settings live in code (search.services.INDEX_SETTINGS); apply them every start.
+            # Index settings live in code (search.index_settings.INDEX_SETTINGS); apply them every start.
             await search.apply_all_settings()
             worker = asyncio.create_task(run_worker(settings)) if settings.run_worker_in_app else None
             yield

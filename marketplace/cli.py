@@ -47,7 +47,7 @@ def services(settings: Settings) -> Iterator[Settings]:
 async def _load_demo(settings: Settings) -> bool:
     from marketplace.db import make_engine, make_sessionmaker
     from marketplace.demo import load_demo_data
-    from marketplace.search.services import install_outbox_listeners
+    from marketplace.search.outbox import install_outbox_listeners
 
     install_outbox_listeners()  # the demo's published listings reach search through the outbox
     engine = make_engine(settings.database_url)
@@ -66,6 +66,10 @@ def main(verbose: bool) -> None:
     for noisy in ("alembic", "httpx", "httpx2"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     _exit_on_sigterm()
+    # Every command sees every index, e-mail kind and job (imported here: `--help` stays quick).
+    from marketplace.wiring import wire
+
+    wire()
 
 
 @main.command()
@@ -140,8 +144,9 @@ def demo_data() -> None:
 @click.option("--platform-name", default="医企协同创新平台", show_default=True)
 def bootstrap_admin(email: str, name: str, password: str, platform_name: str) -> None:
     """Create the platform organization and its first administrator on an empty production database."""
-    from marketplace.accounts.services import OrganizationInput, organization_count, seed_member, seed_organization
+    from marketplace.accounts.services import AccountService, OrganizationInput, organization_count
     from marketplace.db import make_engine, make_sessionmaker, run_migrations
+    from marketplace.errors import DomainError
 
     async def bootstrap(settings: Settings) -> None:
         engine = make_engine(settings.database_url)
@@ -149,10 +154,14 @@ def bootstrap_admin(email: str, name: str, password: str, platform_name: str) ->
             async with make_sessionmaker(engine)() as session, session.begin():
                 if await organization_count(session):
                     raise click.ClickException("The database already has organizations.")
-                org = await seed_organization(
-                    session, OrganizationInput(kind="platform", name_zh=platform_name, city="上海")
-                )
-                await seed_member(session, org, email=email, name=name, role="platform_admin", password=password)
+                try:
+                    await AccountService(session).bootstrap_platform(
+                        OrganizationInput(kind="platform", name_zh=platform_name, city="上海"),
+                        email=email, name=name, password=password,
+                    )
+                except DomainError as error:  # e.g. a password shorter than the sign-in rules allow
+                    problems = [f"{e.field}: {e.message % e.params}" for e in error.errors]
+                    raise click.ClickException("; ".join(problems) or error.message % error.params) from error
         finally:
             await engine.dispose()
 
@@ -177,7 +186,7 @@ def search() -> None:
 
 async def _with_search(settings: Settings, action):
     from marketplace.db import make_engine, make_sessionmaker
-    from marketplace.search.services import search_engine_for
+    from marketplace.search.engine import search_engine_for
 
     engine = make_engine(settings.database_url)
     try:
@@ -189,9 +198,8 @@ async def _with_search(settings: Settings, action):
 
 
 def _indexes():
-    """Every registered search index; the domains that own one register it at import."""
-    import marketplace.matching.needs.search  # noqa: F401  (registers the needs index)
-    from marketplace.search.services import INDEXES
+    """Every search index (listings, needs), as `wire` registered them."""
+    from marketplace.search.index_settings import INDEXES
 
     return list(INDEXES.values())
 
@@ -203,7 +211,7 @@ RECORDS = {"listing": "published listing(s)", "need": "open public need(s)"}
 def search_reindex() -> None:
     """Rebuild each search index (listings, needs) into a new index and swap it in; search keeps answering."""
     from marketplace.db import run_migrations
-    from marketplace.search.services import ReindexBusy, reindex
+    from marketplace.search.reindex import ReindexBusy, reindex
 
     with services(Settings()) as settings:
         run_migrations(settings.database_url)
@@ -222,7 +230,7 @@ def search_reindex() -> None:
 @click.option("--show", default=10, show_default=True, help="How many ids of each kind of drift to list.")
 def search_check(show: int) -> None:
     """Report drift between PostgreSQL and each search index; exit status 1 when any differs."""
-    from marketplace.search.services import check
+    from marketplace.search.reindex import check
 
     drift = pending = False
     with services(Settings()) as settings:

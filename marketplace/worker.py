@@ -1,7 +1,7 @@
 """The worker: runs the background jobs in a loop until stopped.
 
-Jobs register themselves in JOBS as their issues bring them (the search outbox relay, response
-deadline reminders, saved-search digests). On the embedded default the app runs the same loop.
+The jobs (the search outbox relay, response deadline reminders, saved-search digests …) are
+registered in JOBS by marketplace.wiring. On the embedded default the app runs the same loop.
 A job may also wake on a PostgreSQL NOTIFY channel (`wake_on`); its interval stays the fallback
 for a notification missed while the listening connection was down.
 """
@@ -15,11 +15,6 @@ from dataclasses import dataclass
 
 from marketplace.config import Settings
 from marketplace.db import make_engine, make_sessionmaker
-from marketplace.matching.needs.services import expire_job
-from marketplace.matching.requests.deadlines import reminder_job
-from marketplace.notifications.services import email_job
-from marketplace.search.models import OUTBOX_CHANNEL
-from marketplace.search.services import alerts_job, digest_job, prune_job, relay_job
 
 log = logging.getLogger(__name__)
 
@@ -41,28 +36,22 @@ async def mark_stale_listings(settings: Settings, sessionmaker) -> None:
         log.info("marked %d listing(s) stale", changed)
 
 
-JOBS: list[Job] = [
-    Job("mark_stale_listings", 3600, mark_stale_listings),
-    # As soon as outbox rows are committed (NOTIFY), and every second in case a wake-up was missed.
-    Job("relay_search_outbox", 1, relay_job, wake_on=OUTBOX_CHANNEL),
-    Job("prune_search_outbox", 3600, prune_job),
-    # Saved searches: in-app alerts within about a minute; the digest goes out once a user's
-    # 24 hours have passed (the job only decides whether it is due).
-    Job("saved_search_alerts", 60, alerts_job),
-    Job("saved_search_digests", 300, digest_job),
-    # Reminders two working days before a match request's response deadline, once each.
-    Job("remind_match_request_deadlines", 600, reminder_job),
-    # Queued e-mails (match events and messages) leave within a few seconds of their commit.
-    Job("send_queued_emails", 5, email_job),
-    # Needs whose deadline has passed close (and leave the needs index) within ten minutes.
-    Job("close_expired_needs", 600, expire_job),
-]
+JOBS: list[Job] = []
+
+
+def register_job(job: Job) -> Job:
+    """Called by marketplace.wiring for each job; a job of the same name is replaced (idempotent)."""
+    JOBS[:] = [other for other in JOBS if other.name != job.name]
+    JOBS.append(job)
+    return job
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run every job on its interval until `stop` is set (or the task is cancelled)."""
-    from marketplace.search.services import install_outbox_listeners
+    from marketplace.search.outbox import install_outbox_listeners
+    from marketplace.wiring import wire
 
+    wire()
     install_outbox_listeners()  # the jobs change listings too (stale ones)
     stop = stop or asyncio.Event()
     engine = make_engine(settings.database_url)

@@ -24,12 +24,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from marketplace.app import create_app
 from marketplace.config import Settings
 from marketplace.db import make_engine, make_sessionmaker, run_migrations
+from marketplace.wiring import wire
 from tests.helpers import Mailbox, World, build_world
 
 TEMPLATE_DB = "marketplace_template"
 # Tables whose rows the migrations seed (vocabularies): kept between tests.
 SEEDED_TABLES = ("alembic_version", "therapeutic_areas", "nda_versions")
 _started: list = []
+
+# The registries as the app, the worker and the command fill them: tests call services and jobs directly too.
+wire()
 
 
 def _is_worker(config: pytest.Config) -> bool:

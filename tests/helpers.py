@@ -13,13 +13,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import ADMIN_ROLES, Membership, Organization, Role
-from marketplace.accounts.services import (
-    AccountService,
-    OrganizationInput,
-    credit_code_check_character,
-    seed_member,
-    seed_organization,
-)
+from marketplace.accounts.services import AccountService, OrganizationInput, credit_code_check_character
+from tests.factories import seed_member, seed_organization
 
 PASSWORD = "test-password-1"
 

@@ -11,8 +11,9 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from marketplace.accounts.models import ApiToken, Invitation, Membership, Organization, Role, User
-from marketplace.accounts.services import AccountService, is_valid_credit_code, seed_member
+from marketplace.accounts.services import AccountService, is_valid_credit_code
 from marketplace.audit.models import AuditEvent
+from tests.factories import seed_member
 from tests.helpers import PASSWORD, login, post_form
 
 
@@ -347,3 +348,23 @@ async def test_an_unknown_page_answers_404_in_the_visitors_language(client) -> N
     assert english.status_code == 404 and "Not found" in english.text
     api = await client.get("/api/v1/no-such-thing", headers={"Accept-Language": "en"})
     assert api.json() == {"status_code": 404, "detail": "Not found.", "errors": []}
+
+
+async def test_bootstrap_makes_the_platform_and_its_admin_once(client, db) -> None:
+    from marketplace.accounts.services import OrganizationInput
+    from marketplace.errors import Conflict, InvalidInput
+
+    accounts = AccountService(db)
+    platform = OrganizationInput(kind="platform", name_zh="平台", city="上海")
+    with pytest.raises(InvalidInput):
+        await accounts.bootstrap_platform(platform, email="root@example.test", name="根", password="short")
+    with pytest.raises(InvalidInput):
+        hospital = OrganizationInput(kind="institution", name_zh="医院", city="上海", grade="3A", approved_beds=100)
+        await accounts.bootstrap_platform(hospital, email="root@example.test", name="根", password=PASSWORD)
+    membership = await accounts.bootstrap_platform(platform, email="Root@Example.test", name="根", password=PASSWORD)
+    assert membership.role == Role.platform_admin
+    assert (await accounts.authenticate("root@example.test", PASSWORD)).id == membership.user_id
+    actions = (await db.scalars(select(AuditEvent.action).where(AuditEvent.organization_id == membership.organization_id))).all()
+    assert {"organization_created", "member_added"} <= set(actions)
+    with pytest.raises(Conflict):
+        await accounts.bootstrap_platform(platform, email="other@example.test", name="又一个", password=PASSWORD)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from marketplace.catalog.models import Availability, LicenceOption, ListingKind, ResourceType, ResultType, TherapeuticArea
 from marketplace.config import PROJECT_ROOT
-from marketplace.search.services import parse_search
+from marketplace.search.query import parse_search
 
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 import search as bench  # noqa: E402  (bench/search.py)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import Invitation, Membership, Role
-from marketplace.accounts.services import seed_member
+from tests.factories import seed_member
 from tests.helpers import PASSWORD, World
 from tests.live_server import browser, live_server, page  # noqa: F401
 

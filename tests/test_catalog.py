@@ -194,3 +194,25 @@ async def test_unconfirmed_listings_turn_stale_and_confirming_refreshes_them(cli
     confirmed = await act(client, world, listing["id"], "confirm")
     assert confirmed.json()["is_stale"] is False
     assert datetime.fromisoformat(confirmed.json()["confirmed_at"]) > old + timedelta(days=180)
+
+
+async def test_inventors_shares_are_shown_only_inside(client, db, world) -> None:
+    """Names are public; the shares only for the owning TTO, the named inventors and the platform admin."""
+    inventor = await world.principal(db, world.emails[Role.inventor])
+    body = result_body(inventors=[{"name": "张晓华", "share_bp": 9000, "user_id": str(inventor.user_id)},
+                                  {"name": "李明", "share_bp": 1000}])
+    listing = await create(client, world, body)
+    assert (await act(client, world, listing["id"], "publish")).status_code == 200
+    url = f"/api/v1/listings/{listing['id']}"
+
+    async def inventors_seen_by(role):
+        response = await client.get(url, headers=world.bearer(role) if role else {})
+        assert response.status_code == 200, response.text
+        return response.json()["inventors"]
+
+    for outsider in (None, Role.company_member, Role.company_admin, Role.platform_analyst):
+        assert await inventors_seen_by(outsider) == [{"name": "张晓华"}, {"name": "李明"}], outsider
+    for insider in (Role.tto_staff, Role.tto_manager, Role.inventor, Role.platform_admin):
+        assert [i["share_bp"] for i in await inventors_seen_by(insider)] == [9000, 1000], insider
+    page = await client.get(f"/listings/{listing['id']}")
+    assert page.status_code == 200 and "张晓华" in page.text and "90%" not in page.text and "share-bar" not in page.text

@@ -1,4 +1,4 @@
-"""The demo catalogue (marketplace.catalog.demo): pure data, no database."""
+"""The demo catalogue (marketplace/demo: data files and their generator): pure data, no database."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import msgspec
 import pytest
 
 from marketplace.accounts.services import is_valid_credit_code, validate_organization
-from marketplace.catalog import demo as catalog_demo
-from marketplace.catalog.demo import (
+from marketplace.demo import catalogue as catalog_demo
+from marketplace.demo.catalogue import (
     CONFIDENTIAL_MARKERS,
     FOUNDATION_INSTITUTION_COUNT,
     MORE_COMPANIES,
@@ -27,8 +27,8 @@ from marketplace.catalog.demo import (
 from marketplace.catalog.models import Availability, IpKind, Jurisdiction, OwnershipModel, ResourceType, ResultType, Stage
 from marketplace.catalog.schemas import RESOURCE_DETAILS, ListingCreate
 from marketplace.catalog.services import valid_ip_number
-from marketplace.demo import COMPANIES as FOUNDATION_COMPANIES
-from marketplace.demo import INSTITUTIONS as FOUNDATION_INSTITUTIONS
+from marketplace.demo.organizations import COMPANIES as FOUNDATION_COMPANIES
+from marketplace.demo.organizations import INSTITUTIONS as FOUNDATION_INSTITUTIONS
 
 ALL_INSTITUTIONS = [*FOUNDATION_INSTITUTIONS, *MORE_INSTITUTIONS]
 PUBLIC_FIELDS = ("title_zh", "title_en", "summary_zh", "summary_en", "advantages", "contact_name", "contact_email")
@@ -70,8 +70,8 @@ def test_thirty_institutions_by_city():
     assert len({i.name_en for i in ALL_INSTITUTIONS}) == 30
 
 
-def test_foundation_facts_repeated_in_the_module_match_marketplace_demo():
-    for meta, inst in zip(catalog_demo._INSTITUTIONS, ALL_INSTITUTIONS, strict=True):
+def test_the_generators_institution_facts_match_the_organizations():
+    for meta, inst in zip(catalog_demo.INSTITUTION_META, ALL_INSTITUTIONS, strict=True):
         assert (meta.name_zh, meta.city, meta.beds, meta.research_beds) == (
             inst.name_zh, inst.city, inst.approved_beds, inst.research_beds
         )
@@ -314,7 +314,7 @@ def test_same_seed_same_data_other_seed_other_data():
 def test_deterministic_across_processes():
     """No set or hash ordering leaks into the data: two interpreters with different hash seeds agree."""
     code = (
-        "import hashlib, msgspec; from marketplace.catalog.demo import demo_listings; "
+        "import hashlib, msgspec; from marketplace.demo.catalogue import demo_listings; "
         "print(hashlib.sha256(msgspec.json.encode([[x.institution_index, x.status, x.published_days_ago, "
         "x.confirmed_days_ago, x.data] for x in demo_listings()])).hexdigest())"
     )

@@ -17,9 +17,9 @@ from marketplace.accounts.models import Role
 from marketplace.audit.models import AuditEvent
 from marketplace.catalog.models import Listing
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import seed_listing
 from marketplace.catalog.spreadsheets import EXAMPLES, write
 from tests.catalog_data import resource_body, result_body, result_form
+from tests.factories import seed_listing
 from tests.helpers import login, post_form
 
 SECRET = "MKT-SECRET-7731"
@@ -137,8 +137,12 @@ async def test_the_detail_page_renders_fields_for_people(client, db, world) -> N
     listing_id = await seed(db, world, result_body(), status="published")
     html = (await client.get(f"/listings/{listing_id}")).text
     for text in ("独占许可", "入门费50万元，销售提成3%", "先使用后付费", "ZL202110234567.8", "PCT/CN2022/123456", "发明专利",
-                 "已授权", "张晓华", "60%", "40%", "临床前", "赋权：科研人员所有权", "tto@hospital.test"):
+                 "已授权", "张晓华", "临床前", "赋权：科研人员所有权", "tto@hospital.test"):
         assert text in html, text
+    assert "60%" not in html  # inventors' shares are internal
+    await login(client, world.emails[Role.tto_staff])
+    html = (await client.get(f"/listings/{listing_id}")).text
+    assert "60%" in html and "40%" in html
     resource_id = await seed(
         db, world, resource_body(type="biobank", details={"sample_types": ["血浆", "组织"], "sample_count": 12000,
                                                             "consent_scope": "broad"}), status="published"

@@ -11,10 +11,10 @@ from marketplace.accounts.models import Membership, Organization, Role
 from marketplace.catalog.models import Listing
 from marketplace.catalog.services import CatalogService
 from marketplace.demo import load_demo_data
-from marketplace.matching.demo import demo_need_states, demo_states
+from marketplace.demo.matching import demo_need_states, demo_states
 from marketplace.matching.requests.models import MatchRequest, State
 from marketplace.search.models import SavedSearch
-from marketplace.search.services import parse_search
+from marketplace.search.query import parse_search
 
 
 async def test_demo_data_loads_once_and_covers_the_catalogue(client, db) -> None:
@@ -34,7 +34,7 @@ async def test_demo_data_loads_once_and_covers_the_catalogue(client, db) -> None
     assert published > 700
     states = dict((await db.execute(select(MatchRequest.state, func.count()).group_by(MatchRequest.state))).all())
     expected = demo_states()
-    # Each selected demo need response opened one more, negotiating (marketplace/matching/demo.py NEEDS).
+    # Each selected demo need response opened one more, negotiating (marketplace/demo/data/matching.yaml needs).
     expected[State.negotiating] += demo_need_states()[1].get("selected", 0)
     assert states == expected and set(states) == {s.value for s in State}
     # The demo company member watches saved searches whose queries the search page accepts.

@@ -17,12 +17,12 @@ from marketplace.accounts.models import Role
 from marketplace.accounts.services import AccountService
 from marketplace.audit.models import AuditEvent
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import seed_listing
 from marketplace.config import PROJECT_ROOT
 from marketplace.matching.requests.models import MatchRequest
 from marketplace.matching.requests.schemas import MatchRequestCreate
 from marketplace.matching.requests.services import MatchingService, legal_moves
 from tests.catalog_data import match_body, resource_body, result_body
+from tests.factories import seed_listing
 from tests.helpers import World
 
 OTHER_COMPANY_ADMIN = "admin@company.other.test"

@@ -12,10 +12,10 @@ from playwright.async_api import Page, expect
 
 from marketplace.accounts.models import Role
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import seed_listing
 from marketplace.matching.needs.services import NeedService
 from marketplace.matching.needs.schemas import NeedCreate, ResponseCreate
 from tests.catalog_data import need_body, response_body, result_body
+from tests.factories import seed_listing
 from tests.helpers import World
 from tests.live_server import browser, live_server, page  # noqa: F401
 from tests.test_matching_browser import PDF, send_message, sign_in

@@ -15,7 +15,6 @@ from sqlalchemy.exc import DBAPIError
 from marketplace.accounts.models import Role
 from marketplace.audit.models import AuditEvent
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import seed_listing
 from marketplace.config import PROJECT_ROOT
 from marketplace.db import make_sessionmaker
 from marketplace.matching.requests.models import MatchRequest
@@ -26,6 +25,7 @@ from marketplace.notifications.models import Notification
 from marketplace.notifications.services import send_queued_emails
 from marketplace.search.models import OutboxEntry
 from tests.catalog_data import need_body, response_body, result_body
+from tests.factories import seed_listing
 from tests.helpers import World
 
 OTHER_TTO = "admin@institution.other.test"

@@ -17,11 +17,12 @@ from marketplace.accounts.services import AccountService
 from marketplace.catalog.models import Listing
 from marketplace.db import make_sessionmaker
 from marketplace.demo import load_demo_data
-from marketplace.matching.demo import NEEDS, demo_need_states
+from marketplace.demo.matching import NEEDS, demo_need_states
 from marketplace.matching.requests.models import MatchRequest
 from marketplace.matching.needs.models import Need, NeedResponse
 from marketplace.matching.needs.search import NEEDS as NEEDS_INDEX
-from marketplace.search.services import OutboxRelay, SearchEngine
+from marketplace.search.engine import SearchEngine
+from marketplace.search.outbox import OutboxRelay
 from tests.conftest import _truncate_all
 
 PEOPLE = {"company": "bd@xinghe.example", "tto": "tto.manager@qiantang.example", "pujiang": "tto.staff@pujiang.example"}

@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import Role
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import seed_listing
 from marketplace.matching.requests.models import MatchRequest
 from marketplace.matching.needs.models import Need, NeedResponse
 from tests.catalog_data import need_form, result_body
+from tests.factories import seed_listing
 from tests.helpers import login, post_form
 
 

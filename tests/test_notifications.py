@@ -12,13 +12,13 @@ from sqlalchemy import select
 from marketplace.accounts.models import Role
 from marketplace.accounts.services import AccountService
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import seed_listing
 from marketplace.db import make_sessionmaker
 from marketplace.notifications.models import EmailPreference, Notification
 from marketplace.notifications.services import NotificationService
 from marketplace.search.models import SavedSearchMatch
-from marketplace.search.services import DIGEST_EMAIL, send_digests
+from marketplace.search.saved_search_alerts import DIGEST_EMAIL, send_digests
 from tests.catalog_data import result_body
+from tests.factories import seed_listing
 from tests.helpers import login, post_form
 
 MEMBER = Role.company_member

@@ -19,11 +19,13 @@ from marketplace.accounts.services import AccountService
 from marketplace.audit.models import AuditEvent
 from marketplace.catalog.models import Listing
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import seed_listing
 from marketplace.db import make_sessionmaker
 from marketplace.search.models import OutboxEntry, SavedSearch, SavedSearchDigest, SavedSearchMatch
-from marketplace.search.services import OutboxRelay, SearchEngine, run_alerts, send_digests
+from marketplace.search.engine import SearchEngine
+from marketplace.search.outbox import OutboxRelay
+from marketplace.search.saved_search_alerts import run_alerts, send_digests
 from tests.catalog_data import result_body
+from tests.factories import seed_listing
 from tests.helpers import login, post_form
 
 MEMBER = Role.company_member

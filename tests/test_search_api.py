@@ -11,11 +11,13 @@ from sqlalchemy import update
 
 from marketplace.accounts.models import Organization
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import seed_listing
 from marketplace.db import make_sessionmaker
 from marketplace.embedded.postgres import free_port
-from marketplace.search.services import OutboxRelay, SearchEngine, filter_expression, parse_search, quote
+from marketplace.search.engine import SearchEngine
+from marketplace.search.outbox import OutboxRelay
+from marketplace.search.query import filter_expression, parse_search, quote
 from tests.catalog_data import resource_body, result_body
+from tests.factories import seed_listing
 
 NOW = datetime.now(timezone.utc)
 
@@ -258,3 +260,23 @@ async def test_when_search_is_down(client, app) -> None:
     assert "检索服务暂时不可用" in fragment.text and "<html" not in fragment.text
     assert "Search is unavailable at the moment. Please try again shortly." in english.text
     assert catalogue.status_code == 200 and listing_api.status_code == 200  # nothing else breaks
+
+
+async def test_result_cards_show_the_confirmation_day_in_china_time(client, db, world, settings, engine) -> None:
+    """Confirmed at 20:00 UTC on 1 March is 04:00 on 2 March in China: the card says 2 March."""
+    search = SearchEngine(settings.meili_url, settings.meili_master_key, settings.meili_index_prefix)
+    await search.ensure_index()
+    listing = await seed_listing(
+        db, world.orgs["institution/own"].id, msgspec.convert(result_body(title_zh="时区测试试剂盒"), ListingCreate),
+        status="published", published_at=datetime(2026, 3, 1, 19, tzinfo=timezone.utc),
+        confirmed_at=datetime(2026, 3, 1, 20, tzinfo=timezone.utc),
+    )
+    await db.commit()
+    assert (await OutboxRelay(make_sessionmaker(engine), search).drain()).upserted == 1
+    try:
+        page = await client.get("/search", params={"q": "时区测试试剂盒"})
+        assert f"/listings/{listing.id}" in page.text
+        assert "2026-03-02" in page.text and "2026-03-01" not in page.text
+    finally:
+        await search.wait(await search.client.index(search.listings_index).delete_all_documents())
+        await search.aclose()

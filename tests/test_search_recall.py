@@ -10,17 +10,14 @@ import msgspec
 import pytest
 
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import seed_listing
 from marketplace.db import make_sessionmaker
-from marketplace.search.services import (
-    INNER_WORDS,
-    OutboxRelay,
-    SearchEngine,
-    inner_words,
-    matching_strategy,
-    spell_synonyms,
-)
+from marketplace.search.documents import inner_words
+from marketplace.search.engine import SearchEngine
+from marketplace.search.index_settings import INNER_WORDS
+from marketplace.search.outbox import OutboxRelay
+from marketplace.search.query import matching_strategy, spell_synonyms
 from tests.catalog_data import result_body
+from tests.factories import seed_listing
 
 # Texts chosen so that each query word occurs only where the case says.
 LISTINGS = {

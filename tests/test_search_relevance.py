@@ -18,7 +18,8 @@ from marketplace.accounts.models import User
 from marketplace.accounts.services import AccountService
 from marketplace.db import make_sessionmaker
 from marketplace.demo import load_demo_data
-from marketplace.search.services import OutboxRelay, SearchEngine
+from marketplace.search.engine import SearchEngine
+from marketplace.search.outbox import OutboxRelay
 from tests.conftest import _truncate_all
 
 COMPANY_MEMBER = "bd@xinghe.example"  # a demo company member (星禾生物医药)

@@ -23,20 +23,18 @@ from sqlalchemy import func, select, update
 from marketplace.accounts.models import Organization, Role
 from marketplace.catalog.models import Listing
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import mark_stale, seed_listing
+from marketplace.catalog.services import mark_stale
 from marketplace.db import make_sessionmaker
 from marketplace.embedded import EmbeddedMeilisearch
 from marketplace.search.models import OutboxEntry
-from marketplace.search.services import (
-    DOCUMENT_FIELDS,
-    INDEX_SETTINGS,
-    OutboxRelay,
-    SearchEngine,
-    check,
-    reindex,
-)
+from marketplace.search.documents import DOCUMENT_FIELDS
+from marketplace.search.engine import SearchEngine
+from marketplace.search.index_settings import INDEX_SETTINGS
+from marketplace.search.outbox import OutboxRelay
+from marketplace.search.reindex import check, reindex
 from marketplace.worker import JOBS, run_worker
 from tests.catalog_data import resource_body, result_body
+from tests.factories import seed_listing
 
 MARKETPLACE = Path(sys.executable).parent / "marketplace"
 LATER = timedelta(hours=1)  # past any back-off the tests cause

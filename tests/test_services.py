@@ -10,7 +10,7 @@ import pytest
 from marketplace.cli import services
 from marketplace.config import Settings
 from marketplace.embedded.postgres import free_port
-from marketplace.search.services import SearchEngine
+from marketplace.search.engine import SearchEngine
 
 
 def test_configured_urls_start_nothing(settings: Settings, tmp_path) -> None:
@@ -59,9 +59,9 @@ async def test_the_worker_runs_its_jobs_until_stopped(settings: Settings, db, wo
 
     from marketplace.catalog.models import Listing
     from marketplace.catalog.schemas import ListingCreate
-    from marketplace.catalog.services import seed_listing
     from marketplace.worker import run_worker
     from tests.catalog_data import result_body
+    from tests.factories import seed_listing
 
     old = datetime.now(timezone.utc) - timedelta(days=200)
     listing = await seed_listing(

@@ -19,7 +19,6 @@ from marketplace.accounts.models import ADMIN_ROLES, Role
 from marketplace.accounts.services import AccountService
 from marketplace.catalog import spreadsheets
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import seed_listing
 from marketplace.matching.needs.services import NeedService
 from marketplace.matching.requests.schemas import MatchRequestCreate
 from marketplace.matching.needs.schemas import NeedCreate, ResponseCreate
@@ -28,8 +27,9 @@ from marketplace.matching.threads.models import ThreadAttachment
 from marketplace.matching.threads.files import IncomingFile
 from marketplace.matching.threads.services import ThreadService
 from marketplace.notifications.services import NotificationService
-from marketplace.search.services import SavedSearchService
+from marketplace.search.saved_searches import SavedSearchService
 from tests.catalog_data import match_body, match_form, need_body, need_form, response_body, result_body, result_form
+from tests.factories import seed_listing
 from tests.helpers import (
     ROLE_KIND,
     Route,

@@ -618,35 +618,29 @@ class AccountService:
             )
         return token
 
-
-async def seed_organization(session: AsyncSession, data: OrganizationInput) -> Organization:
-    """Create an organization without an acting user: for the first platform and the demo data
-    (the CLI's bootstrap), never reachable from a request."""
-    validate_organization(data)
-    org = Organization(**vars(data))
-    session.add(org)
-    await session.flush()
-    await audit.record(session, "organization_created", organization_id=org.id, subject=org, source="seed")
-    return org
-
-
-async def seed_member(
-    session: AsyncSession, org: Organization, *, email: str, name: str, role: str, password: str
-) -> Membership:
-    """Add a user (created if new) with a password to an organization, for the bootstrap and demo data."""
-    if role not in ROLES_BY_KIND[OrgKind(org.kind)]:
-        raise invalid("role", "This role does not exist in this kind of organization.")
-    service = AccountService(session)
-    user = await service.user_by_email(email)
-    if user is None:
-        user = User(email=normalize_email(email), name=name, password_hash=hash_password(password))
-        session.add(user)
-        await session.flush()
-    membership = Membership(user_id=user.id, organization_id=org.id, org_kind=org.kind, role=role)
-    session.add(membership)
-    await session.flush()
-    await audit.record(session, "member_added", organization_id=org.id, subject=membership, role=role, source="seed")
-    return membership
+    async def bootstrap_platform(self, data: OrganizationInput, *, email: str, name: str, password: str) -> Membership:
+        """Create the platform organization and its first administrator on an empty database, where
+        nobody exists yet to act (the CLI's bootstrap-admin, the demo data). Refused once any
+        organization exists, so it can never add a second way in; no request reaches it."""
+        if data.kind != OrgKind.platform:
+            raise invalid("kind", "The first organization is the platform.")
+        if await organization_count(self.session):
+            raise Conflict("The database already has organizations.")
+        validate_organization(data)
+        _check_password(password)
+        org = Organization(**vars(data))
+        user = User(email=normalize_email(email), name=name.strip(), password_hash=hash_password(password))
+        self.session.add_all([org, user])
+        await self.session.flush()
+        membership = Membership(user_id=user.id, organization_id=org.id, org_kind=org.kind, role=Role.platform_admin)
+        self.session.add(membership)
+        await self.session.flush()
+        await audit.record(self.session, "organization_created", organization_id=org.id, subject=org, source="bootstrap")
+        await audit.record(
+            self.session, "member_added", organization_id=org.id, subject=membership, role=Role.platform_admin,
+            source="bootstrap",
+        )
+        return membership
 
 
 async def organization_count(session: AsyncSession) -> int:

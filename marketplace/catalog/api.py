@@ -44,7 +44,11 @@ async def listings_out(catalog: CatalogService, principal: Principal, listings: 
                      "filing_date": a.filing_date, "expiry_date": a.expiry_date}
                     for a in item.ip_assets
                 ],
-                inventors=[{"name": i.name, "share_bp": i.share_bp, "user_id": i.user_id} for i in item.inventors],
+                inventors=[
+                    {"name": i.name, "share_bp": i.share_bp, "user_id": i.user_id}
+                    if catalog.sees_inventor_shares(principal, item) else {"name": i.name}
+                    for i in item.inventors
+                ],
                 details=item.details, engagement_modes=list(item.engagement_modes), pricing_model=item.pricing_model,
                 availability=item.availability,
                 confidential_details=item.confidential_details if item.id in entitled else None,

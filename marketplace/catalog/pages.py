@@ -10,7 +10,7 @@ import base64
 import binascii
 import math
 import uuid
-from datetime import date, datetime, timezone
+from datetime import datetime
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
@@ -43,6 +43,7 @@ from marketplace.catalog.models import Listing, ListingKind, ResourceType, Resul
 from marketplace.catalog.schemas import ListingCreate, ListingUpdate
 from marketplace.accounts.models import TTO_ROLES
 from marketplace.catalog.services import STALE_AFTER, Catalog, CatalogService
+from marketplace.db import china_today, utcnow
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput
 from marketplace.i18n import N_, gettext
 from marketplace.tenancy import CurrentPrincipal, Principal
@@ -250,7 +251,8 @@ class CatalogPages(Controller):
             quiet_actions=QUIET_ACTIONS,
             detail_rows=detail_rows(listing) if listing.kind == ListingKind.resource else [],
             share_percent=share_percent,
-            freshness=freshness(listing, datetime.now(timezone.utc)),
+            sees_shares=catalog.sees_inventor_shares(principal, listing),
+            freshness=freshness(listing, utcnow()),
             stale_after=STALE_AFTER.days,
             history=history,
             actors=actors,
@@ -419,7 +421,7 @@ class CatalogPages(Controller):
         """What waits for the TTO: listings submitted for review, and published listings that
         are stale or turn stale within 30 days, each with a one-click confirmation."""
         principal.require(*TTO_ROLES)
-        now = datetime.now(timezone.utc)
+        now = utcnow()
         due = await catalog.due_for_confirmation(principal)
         return render(
             request,
@@ -488,7 +490,7 @@ class CatalogPages(Controller):
         principal.require(*TTO_ROLES)
         fmt = spreadsheets.spreadsheet_format(format)
         rows = [spreadsheets.listing_to_row(item) for item in await catalog.export_rows(principal)]
-        return spreadsheets.spreadsheet_response(spreadsheets.write(rows, fmt), fmt, f"listings-{date.today().isoformat()}")
+        return spreadsheets.spreadsheet_response(spreadsheets.write(rows, fmt), fmt, f"listings-{china_today().isoformat()}")
 
     # ----- public profiles --------------------------------------------------------------------
 

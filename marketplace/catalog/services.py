@@ -154,6 +154,17 @@ class CatalogService:
             return await audit.events(self.session, subject_id=listing.id, limit=limit)
         return []
 
+    @classmethod
+    def sees_inventor_shares(cls, principal: Principal, listing: Listing) -> bool:
+        """Inventors' revenue shares are internal: the owning institution's TTO, the listing's author
+        and the inventors named on it, and the platform admin see them; names stay public."""
+        if principal.role == Role.platform_admin:
+            return True
+        if principal.role in TTO_ROLES:
+            return listing.institution_id == principal.organization_id
+        me = principal.user_id
+        return me is not None and (listing.created_by_user_id == me or any(i.user_id == me for i in listing.inventors))
+
     async def sees_confidential(self, principal: Principal, listing: Listing) -> bool:
         return listing.id in await self.confidential_listing_ids(principal, [listing])
 
@@ -621,6 +632,38 @@ class CatalogService:
         if missing:
             raise DomainError(N_("The listing is not complete enough to publish."), *missing, status_code=422)
 
+    async def add_existing(
+        self,
+        institution_id: uuid.UUID,
+        data: ListingCreate,
+        *,
+        status: str = Status.draft,
+        published_at: datetime | None = None,
+        confirmed_at: datetime | None = None,
+        created_by_user_id: uuid.UUID | None = None,
+        flush: bool = True,
+    ) -> Listing:
+        """Add a listing that already has a status and dates, as if it had lived through its transitions
+        (the demo catalogue, with institutions nobody signs in to). No one acts, so nothing is audited
+        and no request reaches it. It runs the same field validation and, for a published listing, the
+        same completeness check; stale is computed from `confirmed_at`. Adding many: flush=False and
+        flush once at the end (this service caches the vocabulary)."""
+        await self._validate(data, kind=data.kind, type=data.type, institution_id=institution_id, creating=True)
+        listing = Listing(
+            institution_id=institution_id, kind=data.kind, type=data.type, status=status, created_by_user_id=created_by_user_id
+        )
+        self._apply(listing, data)
+        if status in (Status.published, Status.withdrawn, Status.archived):
+            listing.published_at = published_at or utcnow()
+            listing.confirmed_at = confirmed_at or listing.published_at
+            listing.is_stale = listing.confirmed_at < utcnow() - STALE_AFTER
+        if status == Status.published:
+            self._check_complete(listing)
+        self.session.add(listing)
+        if flush:
+            await self.session.flush()
+        return listing
+
 
 async def mark_stale(session: AsyncSession, now: datetime | None = None) -> int:
     """Flag published listings not confirmed for 180 days (a timed job); returns how many changed."""
@@ -639,37 +682,27 @@ async def mark_stale(session: AsyncSession, now: datetime | None = None) -> int:
     return len(rows)
 
 
-async def seed_listing(
-    session: AsyncSession,
-    institution_id: uuid.UUID,
-    data: ListingCreate,
-    *,
-    status: str = Status.draft,
-    published_at: datetime | None = None,
-    confirmed_at: datetime | None = None,
-    service: CatalogService | None = None,
-    flush: bool = True,
-    created_by_user_id: uuid.UUID | None = None,
-) -> Listing:
-    """A listing in a given state, for the demo data and tests (never reachable from a request).
-    Runs the same field validation and, for published ones, the same completeness check.
-    Loading many: pass one `service` (it caches the vocabulary) and flush once at the end."""
-    service = service or CatalogService(session)
-    await service._validate(data, kind=data.kind, type=data.type, institution_id=institution_id, creating=True)
-    listing = Listing(
-        institution_id=institution_id, kind=data.kind, type=data.type, status=status, created_by_user_id=created_by_user_id
+# ----- for search ---------------------------------------------------------------------------------
+
+
+async def public_listings(
+    session: AsyncSession, ids: list[uuid.UUID] | None = None, *, after: uuid.UUID | None = None, limit: int | None = None
+) -> list[Listing]:
+    """What search may show, by id order: the listings the public sees (published), with their
+    areas loaded, freshly read. Those of `ids`, or with `after`/`limit` every one a page at a time."""
+    stmt = (
+        select(Listing)
+        .where(CatalogService(session).visible(Principal()))  # nobody signed in: the public's view
+        .options(selectinload(Listing.areas))
+        .order_by(Listing.id)
+        .limit(limit)
+        .execution_options(populate_existing=True)  # a document is built from the row as it is now
     )
-    service._apply(listing, data)
-    if status in (Status.published, Status.withdrawn, Status.archived):
-        listing.published_at = published_at or utcnow()
-        listing.confirmed_at = confirmed_at or listing.published_at
-        listing.is_stale = listing.confirmed_at < utcnow() - STALE_AFTER
-    if status == Status.published:
-        service._check_complete(listing)
-    session.add(listing)
-    if flush:
-        await session.flush()
-    return listing
+    if ids is not None:
+        stmt = stmt.where(Listing.id.in_(ids))
+    if after is not None:
+        stmt = stmt.where(Listing.id > after)
+    return list((await session.scalars(stmt)).all())
 
 
 # Controllers (API and pages alike) ask for the service on the request's session by this name.

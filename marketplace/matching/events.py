@@ -22,19 +22,19 @@ from marketplace.catalog.services import CatalogService
 from marketplace.config import Settings
 from marketplace.i18n import N_
 from marketplace.matching.requests.models import MatchRequest
-from marketplace.notifications.services import NotificationService, register_email_kind, unsubscribe_headers
+from marketplace.notifications.services import EmailKind, NotificationService, unsubscribe_headers
 
-ACTIVITY_EMAIL = register_email_kind(
+ACTIVITY_EMAIL = EmailKind(
     "match_request_activity",
     N_("Match requests: steps to answer"),
     N_("When a company sends your institution a request or answers your question, or when an institution asks your company for information, accepts or declines, and the other steps of a match."),
 )
-MESSAGE_EMAIL = register_email_kind(
+MESSAGE_EMAIL = EmailKind(
     "match_thread_messages",
     N_("Match conversations: new messages"),
     N_("When the other side writes in a match conversation, or in the conversation on a response to a need, that you have read up to date (one e-mail until you read it again)."),
 )
-REMINDER_EMAIL = register_email_kind(
+REMINDER_EMAIL = EmailKind(
     "match_request_reminders",
     N_("Match requests: answer deadlines"),
     N_("Two working days before your institution's answer to a match request is due."),

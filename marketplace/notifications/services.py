@@ -2,8 +2,9 @@
 e-mail through a real SMTP client.
 
 Used by every domain and using none: callers name people by user id and pass the text as an
-English message id with parameters. Kinds of e-mail are registered by the domains that send
-them (`register_email_kind`), so the settings page lists every kind without knowing the senders.
+English message id with parameters. Each domain declares the kinds of e-mail it sends
+(`EmailKind`) and marketplace.wiring registers them (`register_email_kind`), so the settings page
+lists every kind without knowing the senders.
 
 With no SMTP_HOST configured (the embedded default), e-mails are written as .eml files under
 DATA_DIR/mail so a local run can still follow their links.
@@ -16,7 +17,7 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -24,6 +25,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.db import utcnow
 from marketplace.config import Settings
 from marketplace.errors import FieldError, InvalidInput, NotFound
 from marketplace.i18n import N_
@@ -46,11 +48,10 @@ class EmailKind:
 EMAIL_KINDS: dict[str, EmailKind] = {}
 
 
-def register_email_kind(key: str, label: str, description: str, *, default: bool = True) -> EmailKind:
-    """Called at import by the domain that sends this kind of e-mail; the settings page lists
-    every registered kind and the user may turn each off."""
-    kind = EmailKind(key, label, description, default)
-    EMAIL_KINDS[key] = kind
+def register_email_kind(kind: EmailKind) -> EmailKind:
+    """Called by marketplace.wiring for each kind (idempotent); the settings page lists every
+    registered kind, in this order, and the user may turn each off."""
+    EMAIL_KINDS[kind.key] = kind
     return kind
 
 
@@ -270,7 +271,7 @@ async def send_queued_emails(settings: Settings, sessionmaker, *, limit: int = 1
             except (aiosmtplib.SMTPException, OSError) as error:
                 log.warning("e-mail %s to %s failed (attempt %d): %s", row.id, row.to_address, row.attempts, error)
                 row.last_error = str(error)[:2000]
-                row.next_attempt_at = datetime.now(timezone.utc) + EMAIL_RETRY_BASE * 2 ** (row.attempts - 1)
+                row.next_attempt_at = utcnow() + EMAIL_RETRY_BASE * 2 ** (row.attempts - 1)
                 continue
             row.sent_at = func.now()
             sent += 1

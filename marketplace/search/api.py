@@ -20,16 +20,9 @@ from marketplace.i18n import N_
 from marketplace.search import schemas
 from marketplace.search.schemas import RETRY_AFTER_SECONDS
 from marketplace.search.models import SavedSearch, SavedSearchMatch
-from marketplace.search.services import (
-    FACETS,
-    SavedSearchService,
-    SearchOutcome,
-    SearchQuery,
-    SearchUnavailable,
-    parse_search,
-    run_search,
-    search_url,
-)
+from marketplace.search.engine import SearchUnavailable
+from marketplace.search.query import FACETS, SearchOutcome, SearchQuery, parse_search, run_search
+from marketplace.search.saved_searches import SavedSearchService, search_url
 from marketplace.tenancy import CurrentPrincipal
 
 

@@ -41,7 +41,7 @@ OUTBOX_CHANNEL = "search_outbox"
 
 
 class EntityType(enum.StrEnum):
-    """What an outbox row is about; each has its index in search.services.INDEXES (the needs index
+    """What an outbox row is about; each has its index in search.index_settings.INDEXES (the needs index
     is registered by matching, which search does not import)."""
 
     listing = "listing"

@@ -15,26 +15,17 @@ from litestar.response import Redirect, Template
 
 from marketplace import i18n
 from marketplace.accounts.services import AccountService
+from marketplace.db import china_day
 from marketplace.catalog.models import Availability, LicenceOption, ListingKind, ResourceType, ResultType, Stage
 from marketplace.catalog.services import Catalog, CatalogService
 from marketplace.errors import DomainError
 from marketplace.i18n import N_, current_locale
 from marketplace.search.models import SavedSearch
 from marketplace.search.schemas import RETRY_AFTER_SECONDS
-from marketplace.search.services import (
-    COMPANY_ROLES,
-    DEFAULT_PAGE_SIZE,
-    FACETS,
-    SORTS,
-    TRL_RANGE,
-    SavedSearchService,
-    SearchQuery,
-    SearchUnavailable,
-    canonical_query,
-    parse_search,
-    run_search,
-    search_url,
-)
+from marketplace.accounts.models import COMPANY_ROLES
+from marketplace.search.engine import SearchUnavailable
+from marketplace.search.query import DEFAULT_PAGE_SIZE, FACETS, SORTS, TRL_RANGE, SearchQuery, parse_search, run_search
+from marketplace.search.saved_searches import SavedSearchService, canonical_query, search_url
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import area_names, client_ip, field_errors, flash, render
 
@@ -49,7 +40,8 @@ FACET_VALUES = {
 
 
 def _date(epoch: int | None) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).date().isoformat() if epoch else ""
+    """A document's epoch seconds as the day in China, like every date the pages show."""
+    return china_day(datetime.fromtimestamp(epoch, timezone.utc)).isoformat() if epoch else ""
 
 
 class SearchPages(Controller):

@@ -20,7 +20,7 @@ from marketplace.matching.needs.models import Need, NeedResponse
 from marketplace.matching.needs.search import parse_need_query, recommend_listings, recommend_needs, search_needs
 from marketplace.matching.needs.services import Needs, NeedService
 from marketplace.search.api import unavailable_response
-from marketplace.search.services import SearchUnavailable
+from marketplace.search.engine import SearchUnavailable
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import client_ip
 

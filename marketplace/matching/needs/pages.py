@@ -39,7 +39,7 @@ from marketplace.matching.needs.schemas import NeedCreate, NeedUpdate, ResponseC
 from marketplace.db import china_day, utcnow
 from marketplace.matching.threads.models import SubjectKindName
 from marketplace.matching.threads.services import Threads, ThreadService
-from marketplace.search.services import SearchUnavailable
+from marketplace.search.engine import SearchUnavailable
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import client_ip, flash, render
 

@@ -1,5 +1,6 @@
 """The needs index (open public needs in Meilisearch, fed by the search outbox and relay through
-search's registry), searching it, and recommendations: listings for a need, needs for a listing."""
+search's registry, where marketplace.wiring puts it), searching it, and recommendations: listings
+for a need, needs for a listing."""
 
 from __future__ import annotations
 
@@ -27,7 +28,10 @@ from marketplace.matching.needs.models import (
     NeedState,
     Visibility,
 )
-from marketplace.search import services as search
+from marketplace.search.documents import inner_words
+from marketplace.search.engine import SearchEngine, SearchUnavailable
+from marketplace.search.index_settings import INNER_WORDS, SearchIndex, synonyms
+from marketplace.search.query import CHINESE_STRATEGY, SearchQuery, matching_strategy, quote, run_search, spell_synonyms
 from marketplace.search.models import EntityType
 
 
@@ -35,12 +39,12 @@ from marketplace.search.models import EntityType
 # ----- the needs index ----------------------------------------------------------------------------
 
 NEEDS = "needs"
-NEED_CHINESE = ["title", "problem", "area_names_zh", "wanted_names_zh", "poster_name_zh", search.INNER_WORDS]
+NEED_CHINESE = ["title", "problem", "area_names_zh", "wanted_names_zh", "poster_name_zh", INNER_WORDS]
 NEED_ENGLISH = ["area_names_en", "wanted_names_en", "poster_name_en"]
 NEED_INDEX_SETTINGS: dict[str, Any] = {
     "searchableAttributes": [
         "title", "area_names_zh", "area_names_en", "wanted_names_zh", "wanted_names_en", "problem",
-        "poster_name_zh", "poster_name_en", search.INNER_WORDS,
+        "poster_name_zh", "poster_name_en", INNER_WORDS,
     ],
     "filterableAttributes": ["kind", "areas", "wanted", "wanted_types", "deadline_day", "organization_id"],
     "sortableAttributes": ["deadline_day", "opened_at"],
@@ -49,13 +53,13 @@ NEED_INDEX_SETTINGS: dict[str, Any] = {
         {"attributePatterns": NEED_ENGLISH, "locales": ["eng"]},
     ],
     "typoTolerance": {"enabled": True, "disableOnAttributes": NEED_CHINESE, "disableOnNumbers": True},
-    "synonyms": search.synonyms(),
+    "synonyms": synonyms(),
     "pagination": {"maxTotalHits": 5000},
 }
 NEED_DOCUMENT_FIELDS = frozenset({
     "id", "kind", "title", "problem", "areas", "area_names_zh", "area_names_en", "wanted", "wanted_types",
     "wanted_names_zh", "wanted_names_en", "budget_min_fen", "budget_max_fen", "deadline", "deadline_day",
-    "organization_id", "poster_name_zh", "poster_name_en", "opened_at", search.INNER_WORDS,
+    "organization_id", "poster_name_zh", "poster_name_en", "opened_at", INNER_WORDS,
 })
 _EPOCH_DAY = date(1970, 1, 1)
 
@@ -75,7 +79,7 @@ def need_document(need: Need, poster: Organization, behalf: Organization | None,
         "kind": need.kind,
         "title": need.title,
         "problem": need.problem,
-        search.INNER_WORDS: search.inner_words([need.title, need.problem, *area_names_zh, *wanted_zh]),
+        INNER_WORDS: inner_words([need.title, need.problem, *area_names_zh, *wanted_zh]),
         "areas": list(need.areas),
         "area_names_zh": area_names_zh,
         "area_names_en": [areas[c].name_en for c in need.areas if c in areas],
@@ -129,7 +133,7 @@ async def open_need_documents(session: AsyncSession, page_size: int = 1000) -> A
         after = uuid.UUID(page[-1]["id"])
 
 
-NEEDS_INDEX = search.register_index(EntityType.need, NEEDS, NEED_INDEX_SETTINGS, need_documents, open_need_documents)
+NEEDS_INDEX = SearchIndex(EntityType.need, NEEDS, NEED_INDEX_SETTINGS, need_documents, open_need_documents)
 
 
 @dataclass
@@ -148,9 +152,9 @@ class NeedSearch:
 def need_filter(query: NeedSearch) -> list[str | list[str]]:
     expression: list[str | list[str]] = []
     if query.areas:
-        expression.append([f"areas = {search.quote(a)}" for a in query.areas])
+        expression.append([f"areas = {quote(a)}" for a in query.areas])
     if query.wanted:
-        expression.append([f"wanted_types = {search.quote(t)}" for t in wanted_types(query.wanted)])
+        expression.append([f"wanted_types = {quote(t)}" for t in wanted_types(query.wanted)])
     if query.deadline_from:
         expression.append(f"deadline_day >= {day_number(query.deadline_from)}")
     if query.deadline_to:
@@ -158,23 +162,23 @@ def need_filter(query: NeedSearch) -> list[str | list[str]]:
     return expression
 
 
-async def search_needs(engine: search.SearchEngine, query: NeedSearch, sort: list[str] | None = None) -> tuple[list[dict], int]:
+async def search_needs(engine: SearchEngine, query: NeedSearch, sort: list[str] | None = None) -> tuple[list[dict], int]:
     """Open public needs from the needs index, with the listings' query rules: the matching
     strategy by the query's language, misspelt English synonyms spelt right."""
-    strategy = search.matching_strategy(query.q)
-    q = (query.q if strategy == search.CHINESE_STRATEGY else search.spell_synonyms(query.q)) or None
+    strategy = matching_strategy(query.q)
+    q = (query.q if strategy == CHINESE_STRATEGY else spell_synonyms(query.q)) or None
     try:
         result = await engine.client.index(engine.index_name(NEEDS)).search(
             q, matching_strategy=strategy, filter=need_filter(query) or None, page=query.page,
             hits_per_page=query.page_size, sort=sort if sort else (None if q else ["deadline_day:asc"]),
-            attributes_to_retrieve=sorted(NEED_DOCUMENT_FIELDS - {search.INNER_WORDS}),
+            attributes_to_retrieve=sorted(NEED_DOCUMENT_FIELDS - {INNER_WORDS}),
         )
     except Exception as error:
         from meilisearch_python_sdk.errors import MeilisearchApiError
 
         if isinstance(error, MeilisearchApiError) and getattr(error, "code", "") == "index_not_found":
             return [], 0
-        raise search.SearchUnavailable(str(error)) from error
+        raise SearchUnavailable(str(error)) from error
     return list(result.hits), result.total_hits or 0
 
 
@@ -201,22 +205,22 @@ def listing_terms(listing: Listing) -> str:
     return listing.title_zh
 
 
-async def recommend_listings(engine: search.SearchEngine, need: Need, limit: int = RECOMMENDATIONS) -> list[dict]:
+async def recommend_listings(engine: SearchEngine, need: Need, limit: int = RECOMMENDATIONS) -> list[dict]:
     """The published listings that fit a need best: its title's terms, among listings of the
     areas and types it wants; when those are fewer than `limit`, listings of the wanted types in
     any area fill the list."""
     q = need_terms(need)
     filters: dict[str, list[str]] = {"type": wanted_types(need.wanted)}
-    strict = search.SearchQuery(q=q, filters={**filters, "area": list(need.areas)}, page_size=limit)
-    hits = [hit.document for hit in (await search.run_search(engine, strict)).hits]
+    strict = SearchQuery(q=q, filters={**filters, "area": list(need.areas)}, page_size=limit)
+    hits = [hit.document for hit in (await run_search(engine, strict)).hits]
     if len(hits) < limit:
-        loose = search.SearchQuery(q=q, filters=filters, page_size=limit)
+        loose = SearchQuery(q=q, filters=filters, page_size=limit)
         seen = {doc["id"] for doc in hits}
-        hits += [hit.document for hit in (await search.run_search(engine, loose)).hits if hit.document["id"] not in seen]
+        hits += [hit.document for hit in (await run_search(engine, loose)).hits if hit.document["id"] not in seen]
     return hits[:limit]
 
 
-async def recommend_needs(engine: search.SearchEngine, listing: Listing, limit: int = RECOMMENDATIONS) -> list[dict]:
+async def recommend_needs(engine: SearchEngine, listing: Listing, limit: int = RECOMMENDATIONS) -> list[dict]:
     """The open public needs a listing may answer: those wanting its type in one of its areas,
     those whose words its title shares first; then needs wanting its type in its areas whatever
     their words, the nearest deadline first."""

@@ -50,8 +50,8 @@ from marketplace.matching.needs.schemas import NeedCreate, NeedUpdate, ResponseC
 from marketplace.matching.needs.search import NeedSearch
 from marketplace.matching.requests.services import MatchingService
 from marketplace.db import DbSession, china_day, utcnow
-from marketplace.notifications.services import NotificationService, register_email_kind
-from marketplace.search import services as search
+from marketplace.notifications.services import EmailKind, NotificationService
+from marketplace.search.outbox import enqueue
 from marketplace.search.models import EntityType
 from marketplace.tenancy import Principal
 from marketplace.web import AppSettings
@@ -129,12 +129,12 @@ RESPONSE_ACTION_LABELS = {
 
 # ----- e-mail kinds ------------------------------------------------------------------------------
 
-RESPONSE_EMAIL = register_email_kind(
+RESPONSE_EMAIL = EmailKind(
     "need_responses",
     N_("Responses to your needs"),
     N_("When an institution responds to a need or challenge your organization posted."),
 )
-DECISION_EMAIL = register_email_kind(
+DECISION_EMAIL = EmailKind(
     "need_response_decisions",
     N_("Decisions on your responses"),
     N_("When the poster of a need shortlists, selects or passes over your institution's response."),
@@ -455,7 +455,7 @@ class NeedService:
         need.state = target
         need.state_changed_at = now
         await self.session.flush()
-        await search.enqueue(self.session, EntityType.need, [need.id])
+        await enqueue(self.session, EntityType.need, [need.id])
 
     @staticmethod
     def _illegal(state: str, action: str) -> DomainError:
@@ -717,7 +717,7 @@ async def close_expired_needs(sessionmaker, today: date | None = None, batch: in
                     before=NeedState.open, after=NeedState.closed, deadline=need.deadline.isoformat(),
                 )
             await session.flush()
-            await search.enqueue(session, EntityType.need, [n.id for n in needs])
+            await enqueue(session, EntityType.need, [n.id for n in needs])
         closed += len(needs)
         if len(needs) < batch:
             return closed

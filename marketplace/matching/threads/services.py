@@ -101,6 +101,7 @@ SUBJECT_KINDS: dict[str, SubjectKind] = {}
 
 
 def register_subject_kind(kind: SubjectKind) -> SubjectKind:
+    """Called by marketplace.wiring for each kind (idempotent)."""
     SUBJECT_KINDS[kind.name] = kind
     return kind
 
@@ -138,9 +139,6 @@ class MatchRequestThreads:
             open=request.state in MATCH_POSTABLE, path=f"/match-requests/{request.id}",
             title_zh=listing.title_zh, title_en=listing.title_en, people=people,
         )
-
-
-register_subject_kind(MatchRequestThreads())
 
 
 class NeedResponseThreads:
@@ -193,9 +191,6 @@ class NeedResponseThreads:
             notice=N_("New message on a response to a need."), notice_kind="need_response_thread_message",
             side_names={ThreadSide.company: N_("the poster of the need"), ThreadSide.institution: N_("the institution")},
         )
-
-
-register_subject_kind(NeedResponseThreads())
 
 
 # ----- the service ----------------------------------------------------------------------------

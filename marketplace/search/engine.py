@@ -1,0 +1,183 @@
+"""Meilisearch as the app sees it (`SearchEngine`): health, indexes named with the settings'
+prefix, and writes that wait for their task and refuse anything but success."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from meilisearch_python_sdk import AsyncClient
+from meilisearch_python_sdk.models.settings import MeilisearchSettings
+from meilisearch_python_sdk.models.task import TaskInfo, TaskResult
+
+from marketplace.search.index_settings import INDEX_SETTINGS, INDEXES, LISTINGS
+
+ERROR_LENGTH = 2000  # of an error as stored on an outbox row or shown
+
+
+class SearchUnavailable(Exception):
+    """Meilisearch did not answer (down, refused, timed out)."""
+
+
+def describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:ERROR_LENGTH]
+
+
+# ----- the engine --------------------------------------------------------------------------------
+
+
+class SearchTaskFailed(Exception):
+    """A Meilisearch task ended failed or canceled; the index did not change."""
+
+    def __init__(self, task: TaskResult) -> None:
+        self.task_uid = task.uid
+        error = task.error or {}
+        super().__init__(f"task {task.uid} {task.status}: {error.get('code', '')} {error.get('message', '')}".strip())
+
+
+@functools.cache
+def _tls_context():
+    """The TLS settings the SDK's HTTP client builds by default, built once and shared: loading the
+    CA bundle takes 0.2 s and more on a busy machine, and the relay opens an engine every round."""
+    from httpx2 import create_ssl_context
+
+    return create_ssl_context()
+
+
+class SearchEngine:
+    """Meilisearch as the app sees it: health, the listings index (named with the settings' prefix,
+    so several databases can share one engine), and writes that wait for their task's outcome."""
+
+    def __init__(self, url: str, master_key: str, index_prefix: str = "", *, task_timeout: float = 60) -> None:
+        self.client = AsyncClient(url, master_key, timeout=10, verify=_tls_context())
+        self.index_prefix = index_prefix
+        self.task_timeout = task_timeout
+
+    def index_name(self, name: str) -> str:
+        return f"{self.index_prefix}{name}"
+
+    @property
+    def listings_index(self) -> str:
+        """The live listings index: what search reads and the relay writes."""
+        return self.index_name(LISTINGS)
+
+    async def __aenter__(self) -> SearchEngine:
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.aclose()
+
+    async def healthy(self) -> bool:
+        try:
+            return (await self.client.health()).status == "available"
+        except Exception:  # unreachable, refused, timed out: all mean "not healthy"
+            return False
+
+    async def wait_healthy(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not await self.healthy():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Meilisearch at {self.client.http_client.base_url} is not healthy")
+            await asyncio.sleep(0.2)
+
+    async def warm_up(self) -> None:
+        """One Chinese query at start-up: the segmenter's dictionary loads on the first one (~0.4 s),
+        which should not be a user's first search."""
+        uid = self.index_name("warmup")
+        index = await self.client.get_or_create_index(uid)
+        await index.search("临床研究型病房")
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # -- tasks and indexes ------------------------------------------------------------------------
+
+    async def wait(self, task: TaskInfo, timeout: float | None = None) -> TaskResult:
+        """Every write is an asynchronous task: wait for it and refuse anything but success."""
+        result = await self.client.wait_for_task(
+            task.task_uid, timeout_in_ms=int((timeout or self.task_timeout) * 1000), interval_in_ms=20
+        )
+        if result.status != "succeeded":
+            raise SearchTaskFailed(result)
+        return result
+
+    async def index_exists(self, uid: str) -> bool:
+        return await self.client.get_raw_index(uid) is not None
+
+    async def create_index(self, uid: str, settings: dict[str, Any] | None = None) -> None:
+        """A new index with the primary key `id` and its settings (the listings' unless given;
+        settings first: cheaper than re-indexing documents afterwards)."""
+        await self.client.create_index(uid, primary_key="id", timeout_in_ms=int(self.task_timeout * 1000))
+        if not await self.index_exists(uid):
+            raise RuntimeError(f"Meilisearch did not create index {uid}")
+        await self.apply_settings(uid, settings=settings)
+
+    async def apply_settings(
+        self, uid: str | None = None, timeout: float | None = None, settings: dict[str, Any] | None = None
+    ) -> None:
+        """Apply the settings (INDEX_SETTINGS unless given), creating the index when missing; on an
+        index with documents Meilisearch re-indexes, so allow it time."""
+        uid = uid or self.listings_index
+        if not await self.index_exists(uid):
+            await self.client.create_index(uid, primary_key="id", timeout_in_ms=int(self.task_timeout * 1000))
+        model = MeilisearchSettings.model_validate(settings or INDEX_SETTINGS)
+        await self.wait(await self.client.index(uid).update_settings(model), timeout)
+
+    async def apply_all_settings(self) -> None:
+        """Every registered index's settings (at start-up)."""
+        for index in INDEXES.values():
+            await self.apply_settings(self.index_name(index.name), settings=index.settings)
+
+    async def ensure_index(self, uid: str | None = None, settings: dict[str, Any] | None = None) -> None:
+        """Create the index with its settings unless it exists (the worker may write first)."""
+        uid = uid or self.listings_index
+        if not await self.index_exists(uid):
+            await self.create_index(uid, settings)
+
+    async def ensure_indexes(self) -> None:
+        for index in INDEXES.values():
+            await self.ensure_index(self.index_name(index.name), index.settings)
+
+    async def delete_index(self, uid: str) -> None:
+        if await self.index_exists(uid):
+            await self.wait(await self.client.index(uid).delete())
+
+    async def index_names(self) -> list[str]:
+        names: list[str] = []
+        while True:
+            page = await self.client.get_raw_indexes(offset=len(names), limit=200) or []
+            names += [info.uid for info in page]
+            if len(page) < 200:
+                return names
+
+    # -- documents --------------------------------------------------------------------------------
+
+    async def upsert(self, documents: list[dict[str, Any]], uid: str | None = None) -> int:
+        """Add or replace documents by id; returns the succeeded task's uid."""
+        task = await self.client.index(uid or self.listings_index).add_documents(documents, primary_key="id")
+        return (await self.wait(task)).uid
+
+    async def delete(self, ids: list[str], uid: str | None = None) -> int:
+        task = await self.client.index(uid or self.listings_index).delete_documents(ids)
+        return (await self.wait(task)).uid
+
+    async def documents(self, uid: str | None = None, page_size: int = 1000) -> AsyncIterator[dict[str, Any]]:
+        index = self.client.index(uid or self.listings_index)
+        offset = 0
+        while True:
+            page = await index.get_documents(offset=offset, limit=page_size)
+            for doc in page.results:
+                yield doc
+            offset += len(page.results)
+            if not page.results or offset >= page.total:
+                return
+
+
+
+def search_engine_for(settings) -> SearchEngine:
+    """The engine the settings name (URL, key and index prefix); close it after use."""
+    return SearchEngine(settings.meili_url, settings.meili_master_key, settings.meili_index_prefix)
+

@@ -1,0 +1,365 @@
+"""Querying the listings index, for the search API and page and for saved-search alerts: URL
+parameters to a validated `SearchQuery` (`parse_search`), its filters in Meilisearch's syntax,
+and one multi-search round trip (`run_search`)."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz.distance import DamerauLevenshtein
+
+from marketplace.i18n import N_
+from marketplace.search.engine import SearchEngine, SearchUnavailable, describe
+from marketplace.search.documents import DOCUMENT_FIELDS
+from marketplace.search.index_settings import INNER_WORDS, SYNONYM_GROUPS
+
+
+# ----- querying: the search API and page -----------------------------------------------------------
+
+# Highlight markers Meilisearch puts around matches: characters from Unicode's private use area,
+# which no listing text carries. The snippet is escaped as a whole, then they become <mark>.
+MARK_PRE = "\ue000"
+MARK_POST = "\ue001"
+HIGHLIGHTED = ["title_zh", "title_en", "summary_zh", "summary_en", "advantages", "keywords"]
+CROPPED = ["summary_zh", "summary_en", "advantages"]
+CROP_WORDS = 40
+SORTS: dict[str, list[str] | None] = {
+    "relevance": None,
+    "newest": ["published_at:desc"],
+    "confirmed": ["confirmed_at:desc"],
+}
+# How many of a query's words a hit must hold, by the query's language (measured on the demo data,
+# bench/chinese_recall.py). A Chinese query is cut into words by the segmenter, and often one of
+# them is in no listing (肝癌 where listings say 肝细胞癌): `all` then finds nothing, and the
+# default `last`, which drops words from the end, finds nothing when the first word is the missing
+# one. `frequency` drops the commonest words first, keeping the telling ones. English and mixed
+# queries keep `last`: people type the subject first ("knee osteoarthritis implant").
+CHINESE_STRATEGY = "frequency"
+OTHER_STRATEGY = "last"
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+LATIN = re.compile(r"[A-Za-z]")
+# Meilisearch expands a synonym only when the query spells it as listed: "cell therpy" finds the
+# listings that say "cell therapy" in English, never those that say only 细胞治疗. So an English
+# synonym misspelt within Meilisearch's own typo budget is spelt right before the query is sent.
+ENGLISH_SYNONYMS = [term.lower().split() for group in SYNONYM_GROUPS for term in group if LATIN.search(term)]
+# The document without the field that only serves recall.
+RETRIEVED = sorted(DOCUMENT_FIELDS - {INNER_WORDS})
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+MAX_QUERY_LENGTH = 200
+MAX_VALUE_LENGTH = 100
+MAX_VALUES = 50
+TRL_RANGE = (1, 9)
+
+
+@dataclass(frozen=True)
+class Facet:
+    """A filter that people tick: its query parameter, the document field, its allowed values
+    (None: any short text, quoted), and whether a value is a yes/no."""
+
+    param: str
+    field: str
+    values: frozenset[str] | None = None
+    boolean: bool = False
+
+
+def _facets() -> tuple[Facet, ...]:
+    from marketplace.catalog.models import Availability, LicenceOption, ListingKind, ResourceType, ResultType, Stage
+
+    return (
+        Facet("kind", "kind", frozenset(ListingKind)),
+        Facet("type", "type", frozenset(ResultType) | frozenset(ResourceType)),
+        Facet("area", "areas"),  # checked against the area vocabulary by the caller
+        Facet("stage", "stage", frozenset(Stage)),
+        Facet("licence", "licence_options", frozenset(LicenceOption)),
+        Facet("availability", "availability", frozenset(Availability)),
+        Facet("city", "institution_city"),
+        Facet("institution", "institution_id"),
+        Facet("gcp", "gcp_certified", boolean=True),
+        Facet("ethics", "ethics_alliance_member", boolean=True),
+    )
+
+
+FACETS: tuple[Facet, ...] = _facets()
+FACET_BY_PARAM = {f.param: f for f in FACETS}
+QUERY_PARAMS = frozenset({"q", "sort", "page", "page_size", "trl_min", "trl_max", *FACET_BY_PARAM})
+TRUE_WORDS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+
+
+@dataclass
+class SearchQuery:
+    """A validated search: every value is one the filter builder may quote as is."""
+
+    q: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)  # facet param → values (OR within)
+    trl_min: int | None = None
+    trl_max: int | None = None
+    sort: str = "relevance"
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+    # Saved-search alerts only, never a URL parameter: listings changed after this epoch millisecond.
+    changed_after: int | None = None
+
+    def params(self, **changes) -> list[tuple[str, str]]:
+        """The query as URL parameters (defaults left out), so that a URL holds the whole search."""
+        state = {
+            "q": self.q, "filters": self.filters, "trl_min": self.trl_min, "trl_max": self.trl_max,
+            "sort": self.sort, "page": self.page, "page_size": self.page_size,
+        } | changes
+        pairs: list[tuple[str, str]] = []
+        if state["q"]:
+            pairs.append(("q", state["q"]))
+        for facet in FACETS:
+            pairs += [(facet.param, value) for value in state["filters"].get(facet.param, [])]
+        for name in ("trl_min", "trl_max"):
+            if state[name] is not None:
+                pairs.append((name, str(state[name])))
+        if state["sort"] != "relevance":
+            pairs.append(("sort", state["sort"]))
+        if state["page_size"] != DEFAULT_PAGE_SIZE:
+            pairs.append(("page_size", str(state["page_size"])))
+        if state["page"] != 1:
+            pairs.append(("page", str(state["page"])))
+        return pairs
+
+
+def _int(value: str, low: int, high: int) -> int | None:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        return None
+    return number if low <= number <= high else None
+
+
+def parse_search(
+    params: Iterable[tuple[str, str]], areas: Iterable[str], *, strict: bool = True
+) -> tuple[SearchQuery, list[tuple[str, str, dict]]]:
+    """Turn URL parameters into a SearchQuery. Returns the problems as (field, message id, params);
+    with strict=False a bad value is dropped instead (the page forgives old or hand-edited URLs)."""
+    area_codes = set(areas)
+    errors: list[tuple[str, str, dict]] = []
+    query = SearchQuery()
+    seen: dict[str, list[str]] = {}
+    for name, value in params:
+        seen.setdefault(name, []).append(value)
+    for name in seen:
+        if name not in QUERY_PARAMS:
+            errors.append((name, N_("Not a search parameter."), {}))
+    for name in ("q", "sort", "page", "page_size", "trl_min", "trl_max"):
+        if len(seen.get(name, [])) > 1:
+            errors.append((name, N_("Give this parameter once."), {}))
+    first = {name: values[0] for name, values in seen.items()}
+    q = first.get("q", "").strip()
+    if len(q) > MAX_QUERY_LENGTH:
+        errors.append(("q", N_("At most %(n)s characters."), {"n": MAX_QUERY_LENGTH}))
+        q = q[:MAX_QUERY_LENGTH]
+    query.q = q
+    sort = first.get("sort", "") or "relevance"
+    if sort in SORTS:
+        query.sort = sort
+    else:
+        errors.append(("sort", N_("Not one of the allowed values."), {}))
+    for name, low, high, default in (("page", 1, 10_000, 1), ("page_size", 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)):
+        raw = first.get(name, "")
+        number = _int(raw, low, high) if raw else default
+        if number is None:
+            errors.append((name, N_("A whole number from %(low)s to %(high)s."), {"low": low, "high": high}))
+            number = default
+        setattr(query, name, number)
+    for name in ("trl_min", "trl_max"):
+        raw = first.get(name, "")
+        if raw:
+            number = _int(raw, *TRL_RANGE)
+            if number is None:
+                errors.append((name, N_("A whole number from %(low)s to %(high)s."), {"low": TRL_RANGE[0], "high": TRL_RANGE[1]}))
+            setattr(query, name, number)
+    if query.trl_min is not None and query.trl_max is not None and query.trl_min > query.trl_max:
+        errors.append(("trl_max", N_("Must not be below the minimum."), {}))
+        query.trl_max = None
+    for facet in FACETS:
+        values: list[str] = []
+        for value in seen.get(facet.param, []):
+            value = value.strip()
+            if not value:
+                continue  # an empty field of a plain form
+            ok = True
+            if facet.boolean:
+                ok = value.lower() in TRUE_WORDS
+                value = "true" if ok and TRUE_WORDS[value.lower()] else "false"
+            elif facet.param == "area":
+                ok = value in area_codes
+            elif facet.param == "institution":
+                try:
+                    value = str(uuid.UUID(value))
+                except ValueError:
+                    ok = False
+            elif facet.values is not None:
+                ok = value in facet.values
+            else:
+                ok = len(value) <= MAX_VALUE_LENGTH and value.isprintable()
+            if not ok:
+                errors.append((facet.param, N_("Not one of the allowed values."), {}))
+            elif value not in values:
+                values.append(value)
+        if len(values) > MAX_VALUES:
+            errors.append((facet.param, N_("At most %(n)s values."), {"n": MAX_VALUES}))
+            values = values[:MAX_VALUES]
+        if facet.boolean and len(values) > 1:
+            values = []  # yes or no: both is no filter
+        if values:
+            query.filters[facet.param] = values
+    return query, errors if strict else []
+
+
+def matching_strategy(q: str) -> str:
+    """Chinese (Han characters, no Latin letters; digits allowed, as in 2型糖尿病) or anything else."""
+    return CHINESE_STRATEGY if HAN.search(q) and not LATIN.search(q) else OTHER_STRATEGY
+
+
+def _within_typo_budget(word: str, term: str) -> bool:
+    """As Meilisearch's default typo tolerance: one typo from 5 letters, two from 9."""
+    budget = 2 if len(word) >= 9 else 1 if len(word) >= 5 else 0
+    return DamerauLevenshtein.distance(word, term, score_cutoff=budget) <= budget
+
+
+def spell_synonyms(q: str) -> str:
+    """The query with misspelt English synonyms spelt as listed ("biobnak" → "biobank"); only a
+    whole term, word by word, so that "laser" never becomes the "later" of "pay later"."""
+    words = q.split()
+    lowered = [word.lower() for word in words]
+    changed = False
+    for term in ENGLISH_SYNONYMS:
+        for start in range(len(words) - len(term) + 1):
+            window = lowered[start : start + len(term)]
+            if window != term and all(map(_within_typo_budget, window, term)):
+                words[start : start + len(term)] = lowered[start : start + len(term)] = term
+                changed = True
+    return " ".join(words) if changed else q
+
+
+def quote(value: str) -> str:
+    """A string value in Meilisearch's filter syntax: double-quoted, with \\ and " escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def filter_expression(query: SearchQuery, leave_out: str | None = None) -> list[str | list[str]]:
+    """The query's filters as Meilisearch's array form: the outer list is AND, an inner list OR.
+    Every value comes from parse_search and is quoted; no raw text is pasted into the syntax."""
+    expression: list[str | list[str]] = []
+    for facet in FACETS:
+        if facet.param == leave_out or facet.param not in query.filters:
+            continue
+        values = query.filters[facet.param]
+        if facet.boolean:
+            expression.append(f"{facet.field} = {values[0]}")
+        else:
+            expression.append([f"{facet.field} = {quote(v)}" for v in values])
+    if query.trl_min is not None:
+        expression.append(f"trl >= {int(query.trl_min)}")
+    if query.trl_max is not None:
+        expression.append(f"trl <= {int(query.trl_max)}")
+    if query.changed_after is not None:
+        expression.append(f"changed_at_ms > {int(query.changed_after)}")
+    return expression
+
+
+def marked_html(text: Any) -> str:
+    """Meilisearch's formatted text as safe HTML: everything escaped, matches in <mark>."""
+    from markupsafe import escape
+
+    if isinstance(text, list):
+        text = "；".join(str(t) for t in text if MARK_PRE in str(t)) or "；".join(str(t) for t in text)
+    if text is None:
+        return ""
+    html = str(escape(str(text)))
+    opened = html.count(MARK_PRE)
+    html = html.replace(MARK_PRE, "<mark>").replace(MARK_POST, "</mark>")
+    return html + "</mark>" * max(0, opened - html.count("</mark>"))
+
+
+@dataclass
+class SearchHit:
+    document: dict[str, Any]
+    highlights: dict[str, str]  # field → safe HTML with <mark>
+    matched: list[str]  # fields where the query matched
+
+
+@dataclass
+class SearchOutcome:
+    query: SearchQuery
+    hits: list[SearchHit]
+    total: int
+    pages: int
+    facets: dict[str, dict[str, int]]  # facet param → value → count
+    engine_ms: int
+
+
+def search_requests(uid: str, query: SearchQuery) -> list:
+    """The multi-search sent for a query (a list of the SDK's SearchParams): the hits with every
+    filter, and for each facet the user has ticked, its counts with the other filters only, so its
+    unticked values still show what they would add (disjunctive facets). Its own function so the
+    benchmark sends Meilisearch exactly what the API sends."""
+    from meilisearch_python_sdk.models.search import SearchParams
+
+    strategy = matching_strategy(query.q)
+    q = (query.q if strategy == CHINESE_STRATEGY else spell_synonyms(query.q)) or None
+    main = SearchParams(
+        index_uid=uid,
+        query=q,
+        matching_strategy=strategy,
+        filter=filter_expression(query) or None,
+        facets=[f.field for f in FACETS],
+        sort=SORTS[query.sort],
+        page=query.page,
+        hits_per_page=query.page_size,
+        attributes_to_retrieve=RETRIEVED,
+        attributes_to_highlight=HIGHLIGHTED,
+        attributes_to_crop=CROPPED,
+        crop_length=CROP_WORDS,
+        highlight_pre_tag=MARK_PRE,
+        highlight_post_tag=MARK_POST,
+        crop_marker="…",
+    )
+    side = [
+        SearchParams(
+            index_uid=uid, query=q, matching_strategy=strategy,
+            filter=filter_expression(query, leave_out=f.param) or None, facets=[f.field], page=1, hits_per_page=0,
+        )
+        for f in FACETS
+        if f.param in query.filters
+    ]
+    return [main, *side]
+
+
+async def run_search(search: SearchEngine, query: SearchQuery) -> SearchOutcome:
+    """One round trip (multi-search, see search_requests)."""
+    ticked = [f for f in FACETS if f.param in query.filters]
+    try:
+        results = await search.client.multi_search(search_requests(search.listings_index, query))
+    except Exception as error:
+        from meilisearch_python_sdk.errors import MeilisearchApiError
+
+        if isinstance(error, MeilisearchApiError) and getattr(error, "code", "") == "index_not_found":
+            return SearchOutcome(query, [], 0, 1, {}, 0)
+        raise SearchUnavailable(describe(error)) from error
+    first = results[0]
+    distribution = {f.param: dict((first.facet_distribution or {}).get(f.field, {})) for f in FACETS}
+    for facet, result in zip(ticked, results[1:], strict=True):
+        distribution[facet.param] = dict((result.facet_distribution or {}).get(facet.field, {}))
+    hits = []
+    for raw in first.hits:
+        formatted = raw.get("_formatted") or {}
+        document = {k: v for k, v in raw.items() if k in DOCUMENT_FIELDS}
+        highlights = {name: marked_html(formatted.get(name, raw.get(name))) for name in HIGHLIGHTED}
+        matched = [name for name in HIGHLIGHTED if MARK_PRE in json.dumps(formatted.get(name, ""), ensure_ascii=False)]
+        hits.append(SearchHit(document, highlights, matched))
+    total = first.total_hits or 0
+    pages = max(1, first.total_pages or 1)
+    engine_ms = sum(r.processing_time_ms or 0 for r in results)
+    return SearchOutcome(query, hits, total, pages, distribution, engine_ms)
+

@@ -1,0 +1,143 @@
+"""Rebuilding an index from PostgreSQL without a gap in search (`reindex`), and reporting how an
+index differs from what PostgreSQL says it should hold (`check`)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from marketplace.search.documents import LISTINGS_INDEX
+from marketplace.search.engine import SearchEngine
+from marketplace.search.index_settings import SearchIndex
+from marketplace.search.models import OutboxEntry
+from marketplace.search.outbox import pending_outbox
+
+
+# ----- reindex and check -------------------------------------------------------------------------
+
+# Changes made while a reindex reads PostgreSQL may reach only the old index; the outbox rows of
+# this window before the start are sent again after the swap (a transaction open longer than this
+# when the reindex starts could slip through; `check` would show it).
+REINDEX_CATCH_UP = timedelta(minutes=10)
+
+
+class ReindexBusy(RuntimeError):
+    """Another reindex of the same index is running."""
+
+
+@dataclass
+class ReindexReport:
+    index: str
+    documents: int
+    requeued: int
+
+
+async def reindex(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    search: SearchEngine,
+    *,
+    page_size: int = 1000,
+    before_swap: Callable[[str], Awaitable[None]] | None = None,
+    index: SearchIndex | None = None,
+) -> ReindexReport:
+    """Rebuild an index (the listings' unless given) from PostgreSQL into `<live>_<timestamp>` and
+    swap it with the live one in a single Meilisearch task, so search answers from a complete index
+    throughout; then delete the old one and queue recent changes again so none is lost in the switch."""
+    index = index or LISTINGS_INDEX
+    live = search.index_name(index.name)
+    async with sessionmaker() as guard:
+        # One reindex of an index at a time: a transaction-level advisory lock, held by this
+        # otherwise idle transaction and released when it ends, however the reindex ends.
+        key = func.hashtextextended(f"search-reindex:{live}", 0)
+        if not await guard.scalar(select(func.pg_try_advisory_xact_lock(key))):
+            raise ReindexBusy(f"another reindex of {live} is running")
+        started = await guard.scalar(select(func.clock_timestamp()))
+        fresh = f"{live}_{datetime.now(timezone.utc):%Y%m%d%H%M%S%f}"
+        leftover = re.compile(re.escape(live) + r"_\d{20}")
+        for name in await search.index_names():  # a crashed reindex's half-built index
+            if leftover.fullmatch(name):
+                await search.delete_index(name)
+        await search.create_index(fresh, index.settings)
+        count = 0
+        async with sessionmaker() as session:
+            async for page in index.all_documents(session, page_size):
+                await search.upsert(page, fresh)
+                count += len(page)
+        await search.ensure_index(live, index.settings)
+        if before_swap:
+            await before_swap(fresh)
+        await search.wait(await search.client.swap_indexes([(live, fresh)]))
+        await search.delete_index(fresh)  # now the old documents
+        async with sessionmaker() as session, session.begin():
+            requeued = await requeue_since(session, started - REINDEX_CATCH_UP)
+    return ReindexReport(live, count, requeued)
+
+
+async def requeue_since(session: AsyncSession, since: datetime) -> int:
+    """A fresh outbox row for every listing with a row written since `since`."""
+    latest = (
+        select(OutboxEntry.entity_type, OutboxEntry.entity_id, OutboxEntry.op)
+        .where(OutboxEntry.created_at >= since)
+        .ext(distinct_on(OutboxEntry.entity_type, OutboxEntry.entity_id))
+        .order_by(OutboxEntry.entity_type, OutboxEntry.entity_id, OutboxEntry.id.desc())
+    )
+    result = await session.execute(insert(OutboxEntry.__table__).from_select(["entity_type", "entity_id", "op"], latest))
+    return result.rowcount or 0
+
+
+@dataclass
+class DriftReport:
+    """How the index differs from PostgreSQL, by listing id."""
+
+    index: str
+    listings: int
+    documents: int
+    missing: list[str] = field(default_factory=list)  # published, not in the index
+    extra: list[str] = field(default_factory=list)  # in the index, not published
+    outdated: list[str] = field(default_factory=list)  # in both, with different content
+    pending: int = 0  # outbox rows not yet sent (drift they explain is on its way out)
+    failing: int = 0  # of those, rows that have failed at least once
+
+    @property
+    def drift(self) -> bool:
+        return bool(self.missing or self.extra or self.outdated)
+
+
+async def check(
+    sessionmaker: async_sessionmaker[AsyncSession], search: SearchEngine, index: SearchIndex | None = None
+) -> DriftReport:
+    """Compare every document an index (the listings' unless given) should hold, as the relay would
+    build it now, with what the live index holds: missing, extra and outdated documents (an
+    organization renamed without its listings re-sent shows up as outdated too)."""
+    index = index or LISTINGS_INDEX
+    uid = search.index_name(index.name)
+    expected: dict[str, dict[str, Any]] = {}
+    async with sessionmaker() as session:
+        async for page in index.all_documents(session):
+            # Through JSON, as Meilisearch gives documents back.
+            expected |= {doc["id"]: json.loads(json.dumps(doc)) for doc in page}
+        pending, failing = await pending_outbox(session)
+    actual: dict[str, dict[str, Any]] = {}
+    if await search.index_exists(uid):
+        async for doc in search.documents(uid):
+            actual[str(doc.get("id"))] = doc
+    return DriftReport(
+        index=uid,
+        listings=len(expected),
+        documents=len(actual),
+        missing=sorted(expected.keys() - actual.keys()),
+        extra=sorted(actual.keys() - expected.keys()),
+        outdated=sorted(key for key in expected.keys() & actual.keys() if expected[key] != actual[key]),
+        pending=pending,
+        failing=failing,
+    )
+
+

@@ -1,0 +1,50 @@
+"""The one place that fills the registries other code reads: every search index the outbox feeds,
+every kind of e-mail a user may turn off, every kind of conversation subject and every worker job.
+
+Nothing registers itself at import: the app (`create_app`), the worker and the `marketplace`
+command call `wire()` before they use a registry, so whichever of them starts, it sees all of
+them. Calling it again changes nothing.
+"""
+
+from __future__ import annotations
+
+from marketplace.matching.events import ACTIVITY_EMAIL, MESSAGE_EMAIL, REMINDER_EMAIL
+from marketplace.matching.needs.search import NEEDS_INDEX
+from marketplace.matching.needs.services import DECISION_EMAIL, RESPONSE_EMAIL, expire_job
+from marketplace.matching.requests.deadlines import reminder_job
+from marketplace.matching.threads.services import MatchRequestThreads, NeedResponseThreads, register_subject_kind
+from marketplace.notifications.services import email_job, register_email_kind
+from marketplace.search.documents import LISTINGS_INDEX
+from marketplace.search.index_settings import register_index
+from marketplace.search.models import OUTBOX_CHANNEL
+from marketplace.search.outbox import prune_job, relay_job
+from marketplace.search.saved_search_alerts import DIGEST_EMAIL, alerts_job, digest_job
+from marketplace.worker import Job, mark_stale_listings, register_job
+
+
+def wire() -> None:
+    # The outbox relay, `marketplace search reindex` and `marketplace search check` go through these.
+    for index in (LISTINGS_INDEX, NEEDS_INDEX):
+        register_index(index)
+    # In the order the notification settings page lists them.
+    for kind in (ACTIVITY_EMAIL, MESSAGE_EMAIL, REMINDER_EMAIL, RESPONSE_EMAIL, DECISION_EMAIL, DIGEST_EMAIL):
+        register_email_kind(kind)
+    for subject in (MatchRequestThreads(), NeedResponseThreads()):
+        register_subject_kind(subject)
+    for job in (
+        Job("mark_stale_listings", 3600, mark_stale_listings),
+        # As soon as outbox rows are committed (NOTIFY), and every second in case a wake-up was missed.
+        Job("relay_search_outbox", 1, relay_job, wake_on=OUTBOX_CHANNEL),
+        Job("prune_search_outbox", 3600, prune_job),
+        # Saved searches: in-app alerts within about a minute; the digest goes out once a user's
+        # 24 hours have passed (the job only decides whether it is due).
+        Job("saved_search_alerts", 60, alerts_job),
+        Job("saved_search_digests", 300, digest_job),
+        # Reminders two working days before a match request's response deadline, once each.
+        Job("remind_match_request_deadlines", 600, reminder_job),
+        # Queued e-mails (match events and messages) leave within a few seconds of their commit.
+        Job("send_queued_emails", 5, email_job),
+        # Needs whose deadline has passed close (and leave the needs index) within ten minutes.
+        Job("close_expired_needs", 600, expire_job),
+    ):
+        register_job(job)
