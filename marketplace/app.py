@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager, suppress
 
+import msgspec
 from litestar import Litestar, Request, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -21,27 +21,36 @@ from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Empty, Message, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from sqlalchemy import text
 
-from marketplace import i18n
-from marketplace.accounts.api import AccountsApi, provide_accounts
+from marketplace import forms, i18n
+from marketplace.accounts.api import AccountsApi
+from marketplace.accounts.services import provide_accounts
 from marketplace.accounts.api import provide_principal
 from marketplace.accounts.pages import AccountPages
 from marketplace.accounts.services import use_password_profile
-from marketplace.catalog.api import CatalogApi, NdaApi, provide_catalog
+from marketplace.catalog.api import CatalogApi, NdaApi
+from marketplace.catalog.services import provide_catalog
 from marketplace.catalog.pages import CatalogPages
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
-from marketplace.errors import DomainError, NotAuthenticated
-from marketplace.matching.requests.api import MatchingApi, provide_matching
-from marketplace.matching.needs.api import NeedsApi, RecommendationsApi, provide_needs
+from marketplace.errors import DomainError, FieldError, NotAuthenticated
+from marketplace.matching.requests.api import MatchingApi
+from marketplace.matching.requests.services import provide_matching
+from marketplace.matching.needs.api import NeedsApi, RecommendationsApi
+from marketplace.matching.needs.services import provide_needs
 from marketplace.matching.needs.pages import NeedsPages
+from marketplace.matching.needs.pages import thread_problem_page as response_thread_problem
 from marketplace.matching.requests.pages import MatchingPages
-from marketplace.matching.threads.api import NeedResponseThreadApi, ThreadApi, provide_threads, sized_for
-from marketplace.matching.threads.pages import NeedResponseThreadPages, ThreadPages
+from marketplace.matching.requests.pages import thread_problem_page as request_thread_problem
+from marketplace.matching.threads.api import NeedResponseThreadApi, ThreadApi, sized_for
+from marketplace.matching.threads.models import SubjectKindName
+from marketplace.matching.threads.pages import thread_pages
+from marketplace.matching.threads.services import provide_threads
 from marketplace.notifications.api import NotificationsApi
 from marketplace.notifications.pages import NotificationPages, provide_notifications
 from marketplace.search.api import SavedSearchApi, SearchApi, provide_saved_searches
@@ -87,21 +96,32 @@ def locale_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def _field_name(item: dict) -> str:
-    """msgspec names unknown and missing fields only in its message; otherwise the key has it."""
-    named = re.search(r"field `([^`]+)`", str(item.get("message", "")))
-    if named:
-        return named.group(1)
-    return str(item.get("key", "")).removeprefix("data.").removeprefix("$.")
+def _body_struct(request: Request) -> type | None:
+    data = request.route_handler.parsed_data_field
+    annotation = data.annotation if data else None
+    return annotation if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct) else None
+
+
+def validation_errors(request: Request, exc: ValidationException) -> list[FieldError]:
+    """Litestar stops at the first bad body field; the body is walked again by the same mechanism
+    as the pages (marketplace.forms), so every bad field is named, in the same shape."""
+    items = [item for item in (exc.extra or []) if isinstance(item, dict)]
+    struct = _body_struct(request)
+    body = ScopeState.from_scope(request.scope).json
+    if struct and body is not Empty and any(item.get("source") == "body" for item in items):
+        # Litestar converts bodies leniently ("2" for 2); the walk must agree with it.
+        errors = forms.field_errors(body, struct, strict=False)
+        errors += [forms.leaf_error(str(i.get("key", "")), str(i.get("message", ""))) for i in items if i.get("source") != "body"]
+        if errors:
+            return errors
+    return [forms.leaf_error(str(item.get("key", "")), str(item.get("message", ""))) for item in items] or [
+        forms.leaf_error("", str(exc.detail))
+    ]
 
 
 def validation_error_handler(request: Request, exc: ValidationException) -> Response:
     """Litestar/msgspec validation (wrong types, unknown or missing fields) → field-level errors."""
-    errors = [
-        {"field": _field_name(item), "message": i18n.translate_validation(str(item.get("message", "")))}
-        for item in (exc.extra or [])
-        if isinstance(item, dict)
-    ] or [{"field": "", "message": i18n.translate_validation(str(exc.detail))}]
+    errors = [{"field": e.field, "message": i18n.gettext(e.message, **e.params)} for e in validation_errors(request, exc)]
     detail = i18n.gettext("The request has invalid fields.")
     if not is_api(request):
         return render_error(request, 400, detail)
@@ -232,8 +252,12 @@ def create_app(settings: Settings) -> Litestar:
             health, AccountsApi, AccountPages, CatalogApi, NdaApi, CatalogPages, SearchApi, SearchPages,
             SavedSearchApi, SavedSearchPages, NotificationsApi, NotificationPages, MatchingApi, MatchingPages,
             # Threads take files: their requests may be as large as the attachment limits allow.
-            sized_for(ThreadApi, settings), sized_for(ThreadPages, settings),
-            sized_for(NeedResponseThreadApi, settings), sized_for(NeedResponseThreadPages, settings),
+            sized_for(ThreadApi, settings), sized_for(NeedResponseThreadApi, settings),
+            sized_for(thread_pages(SubjectKindName.match_request, "/match-requests/{request_id:uuid}", request_thread_problem), settings),
+            sized_for(
+                thread_pages(SubjectKindName.need_response, "/needs/{need_id:uuid}/responses/{response_id:uuid}", response_thread_problem),
+                settings,
+            ),
             NeedsApi, RecommendationsApi, NeedsPages,
             *static_routers,
         ],

@@ -102,23 +102,30 @@ _VALIDATION_PATTERNS: list[tuple[re.Pattern, str]] = [
 ]
 
 
-def translate_validation(message: str) -> str:
-    """msgspec's English validation messages, said again through the catalogue."""
+def validation_message(message: str) -> tuple[str, dict]:
+    """msgspec's English validation message → our message id and its parameters (type names
+    already in the request's language, since the id is translated with them as they are)."""
     for pattern, msgid in _VALIDATION_PATTERNS:
         match = pattern.search(message)
         if not match:
             continue
         groups = match.groups()
-        params = {}
+        params: dict = {}
         if "%(n)s" in msgid:
             params["n"] = groups[-1]
             if msgid.startswith("Must have at least") and params["n"] == "1":
-                return gettext("Required.")
+                return N_("Required."), {}
         if "%(expected)s" in msgid:
             params["expected"] = gettext(_TYPE_NAMES.get(groups[0], groups[0]))
             params["got"] = gettext(_TYPE_NAMES.get(groups[1], groups[1]))
-        return gettext(msgid, **params)
-    return gettext("Invalid value.")
+        return msgid, params
+    return N_("Invalid value."), {}
+
+
+def translate_validation(message: str) -> str:
+    """msgspec's English validation messages, said again through the catalogue."""
+    msgid, params = validation_message(message)
+    return gettext(msgid, **params)
 
 
 _STATUS_TEXT = {

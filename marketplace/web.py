@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 
 from marketplace.config import Settings
+from marketplace.errors import DomainError
 
 from marketplace import i18n
 from marketplace.accounts.models import Role
@@ -88,6 +89,27 @@ def render(request: Request, template: str, principal: Principal, status_code: i
         },
         status_code=status_code,
     )
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths, so a crafted link cannot bounce a fresh login elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"
+
+
+def field_errors(error: DomainError) -> dict[str, str]:
+    """A refusal's field errors by field, translated; its message under "__all__" when it names none."""
+    errors = {e.field: i18n.gettext(e.message, **e.params) for e in error.errors}
+    if not errors:
+        errors["__all__"] = i18n.gettext(error.message, **error.params)
+    return errors
+
+
+def area_names(areas) -> dict[str, str]:
+    """Therapeutic areas' names by code, in the request's language (the catalogue's and search's pages)."""
+    english = i18n.current_locale.get() == "en"
+    return {a.code: (a.name_en if english else a.name_zh) for a in areas}
 
 
 def flash(request: Request, message: str, kind: str = "success") -> None:

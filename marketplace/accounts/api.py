@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from marketplace.accounts import schemas
 from marketplace.accounts.models import ApiToken, Membership, Organization, OrgKind
-from marketplace.accounts.services import AccountService, OrganizationInput
-from marketplace.config import Settings
-from marketplace.db import DbSession
-from marketplace.notifications.services import NotificationService, send_email
-from marketplace.i18n import gettext as _
+from marketplace.accounts.services import Accounts, OrganizationInput
+from marketplace.notifications.services import NotificationService
 from marketplace.errors import NotAuthenticated
 from marketplace.tenancy import ANONYMOUS, CurrentPrincipal, Principal
 from marketplace.web import AppSettings, client_ip, is_api
-
-Accounts = NamedDependency[AccountService]
-
-
-async def provide_accounts(db_session: DbSession) -> AccountService:
-    """The accounts service on the request's session."""
-    return AccountService(db_session)
-
 
 def organization_out(org: Organization) -> schemas.OrganizationOut:
     fields = {f: getattr(org, f) for f in schemas.OrganizationOut.__struct_fields__}
@@ -46,19 +33,6 @@ def member_out(m: Membership) -> schemas.MemberOut:
     return schemas.MemberOut(
         id=m.id, user_id=m.user_id, email=m.user.email, name=m.user.name, role=m.role, joined_at=m.created_at
     )
-
-
-async def send_invitation(settings: AppSettings, email: str, org_name: str, raw_token: str) -> None:
-    link = f"{settings.base_url.rstrip('/')}/invitations/{raw_token}"
-    subject = _("You are invited to %(org)s on the medical tech-transfer marketplace", org=org_name)
-    body = _(
-        "You have been invited to join %(org)s.\n\nSet your password and sign in here (the link works once and "
-        "expires in %(hours)d hours):\n%(link)s\n",
-        org=org_name,
-        hours=settings.invitation_ttl_hours,
-        link=link,
-    )
-    await send_email(settings, email, subject, body)
 
 
 def requires_bearer(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
@@ -142,18 +116,9 @@ class AccountsApi(Controller):
         organization_id: FromPath[uuid.UUID],
         data: JSONBody[schemas.InvitationCreate],
     ) -> schemas.InvitationOut:
-        invitation, user, raw = await accounts.invite(
-            principal,
-            organization_id,
-            email=data.email,
-            name=data.name,
-            role=data.role,
-            ttl=timedelta(hours=settings.invitation_ttl_hours),
-            ip=client_ip(request),
+        invitation, user, org = await accounts.invite_and_send(
+            principal, organization_id, settings, email=data.email, name=data.name, role=data.role, ip=client_ip(request)
         )
-        org = await accounts.get_organization(principal, organization_id)
-        await accounts.session.commit()  # the invitation exists before its e-mail leaves
-        await send_invitation(settings, user.email, org.name_zh, raw)
         return schemas.InvitationOut(
             id=invitation.id, organization_id=org.id, email=user.email, role=invitation.role, expires_at=invitation.expires_at
         )

@@ -4,38 +4,19 @@ members and invitations. Form handlers re-render with field errors and change no
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
-from limits import parse
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from marketplace import i18n
-from marketplace.accounts.api import Accounts, send_invitation
 from marketplace.accounts.models import ROLES_BY_KIND, CompanySegment, HospitalGrade, OrgKind, Role
-from marketplace.accounts.services import AccountService, OrganizationInput
-from marketplace.audit import services as audit
-from marketplace.config import Settings
+from marketplace.accounts.services import Accounts, OrganizationInput
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput
-from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import AppSettings, client_ip, flash, render
+from marketplace.tenancy import CurrentPrincipal
+from marketplace.web import AppSettings, client_ip, field_errors, flash, render, safe_next
 
 Form = URLEncodedBody[dict[str, str]]
-
-
-def safe_next(target: str | None) -> str:
-    """Only same-site paths, so a crafted link cannot bounce a fresh login elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return "/"
-
-
-def field_errors(error: DomainError) -> dict[str, str]:
-    errors = {e.field: i18n.gettext(e.message, **e.params) for e in error.errors}
-    if not errors:
-        errors["__all__"] = i18n.gettext(error.message, **error.params)
-    return errors
 
 
 def _int_or_none(form: dict[str, str], name: str, errors: list[FieldError]) -> int | None:
@@ -93,13 +74,10 @@ class AccountPages(Controller):
             return render(request, "landing.html", principal)
         org = await accounts.get_organization(principal, principal.organization_id)
         members = await accounts.list_members(principal, org.id)
-        context = {"org": org, "member_count": len(members), "events": []}
+        context = {"org": org, "member_count": len(members), "events": await accounts.recent_events(principal)}
         if principal.is_platform:
             orgs = await accounts.list_organizations(principal)
             context["org_counts"] = {kind: sum(1 for o in orgs if o.kind == kind) for kind in OrgKind}
-            context["events"] = await audit.events(accounts.session, limit=8)
-        elif principal.is_org_admin:
-            context["events"] = await audit.events(accounts.session, organization_id=org.id, limit=8)
         context["actors"] = await accounts.user_names({e.actor_user_id for e in context["events"] if e.actor_user_id})
         return render(request, "dashboard.html", principal, **context)
 
@@ -115,29 +93,18 @@ class AccountPages(Controller):
     ) -> Response:
         email = data.get("email", "").strip()
         target = safe_next(data.get("next"))
-        limiter = request.app.state.login_limiter
-        ip = client_ip(request)
-        peer = ip or "unknown"
-        allowed = await limiter.hit(parse(settings.login_rate_limit_per_ip), "login-ip", peer)
-        allowed = await limiter.hit(parse(settings.login_rate_limit), "login", peer, email.lower()) and allowed
-        if not allowed:
-            await audit.record(accounts.session, "login_rate_limited", ip=ip, email=email.lower())
-            await accounts.session.commit()
-            errors = {"__all__": i18n.gettext("Too many attempts. Please wait and try again.")}
-            response = render(request, "login.html", principal, status_code=429, next=target, errors=errors, email=email)
-            response.headers["Retry-After"] = "60"
-            return response
         try:
-            user = await accounts.authenticate(email, data.get("password", ""), ip=ip)
-        except DomainError as error:
-            await accounts.session.commit()  # keep the failed-login audit line
-            return render(
-                request, "login.html", principal, status_code=400, next=target, errors=field_errors(error), email=email
+            user, found = await accounts.sign_in(
+                email, data.get("password", ""), ip=client_ip(request), limiter=request.app.state.login_limiter,
+                per_ip=settings.login_rate_limit_per_ip, per_account=settings.login_rate_limit,
             )
-        found = await accounts.principal_for_user(user.id)
-        if found is None:
-            errors = {"__all__": i18n.gettext("Your account has no organization yet.")}
-            return render(request, "login.html", principal, status_code=400, next=target, errors=errors, email=email)
+        except DomainError as error:
+            response = render(
+                request, "login.html", principal, status_code=error.status_code, next=target, errors=field_errors(error), email=email
+            )
+            if error.status_code == 429:
+                response.headers["Retry-After"] = "60"
+            return response
         request.set_session({"user_id": str(user.id), "org_id": str(found.organization_id)})
         response = Redirect(target)
         if user.locale in i18n.LOCALES:
@@ -146,8 +113,7 @@ class AccountPages(Controller):
 
     @post("/logout")
     async def logout(self, request: Request, principal: CurrentPrincipal, accounts: Accounts) -> Redirect:
-        if principal.is_authenticated:
-            await audit.record(accounts.session, "logout", actor_user_id=principal.user_id, ip=client_ip(request))
+        await accounts.sign_out(principal, ip=client_ip(request))
         request.clear_session()
         return Redirect("/login")
 
@@ -264,22 +230,12 @@ class AccountPages(Controller):
         principal.require()
         email = data.get("email", "").strip()
         try:
-            if "@" not in email or "." not in email.split("@")[-1]:
-                raise InvalidInput(FieldError("email", "Enter a valid e-mail address."))
-            _inv, user, raw = await accounts.invite(
-                principal,
-                principal.organization_id,
-                email=email,
-                name=data.get("name", ""),
-                role=data.get("role", ""),
-                ttl=timedelta(hours=settings.invitation_ttl_hours),
-                ip=client_ip(request),
+            await accounts.invite_and_send(
+                principal, principal.organization_id, settings,
+                email=email, name=data.get("name", ""), role=data.get("role", ""), ip=client_ip(request),
             )
         except DomainError as error:
             return await self._members(request, principal, accounts, 400, errors=field_errors(error), form=data)
-        org = await accounts.get_organization(principal, principal.organization_id)
-        await accounts.session.commit()
-        await send_invitation(settings, user.email, org.name_zh, raw)
         flash(request, "Invitation sent.")
         return Redirect("/members")
 

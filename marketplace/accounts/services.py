@@ -7,6 +7,7 @@ one can express it (role per kind of organization, 10% research beds, credit-cod
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -14,6 +15,9 @@ from datetime import datetime, timedelta, timezone
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from authlib.common.security import generate_token
+from limits import parse as parse_limit
+from limits.aio.strategies import RateLimiter
+from litestar.di import NamedDependency
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -30,7 +34,12 @@ from marketplace.accounts.models import (
     Role,
     User,
 )
+from marketplace.accounts.schemas import EMAIL_PATTERN
 from marketplace.audit import services as audit
+from marketplace.config import Settings
+from marketplace.db import DbSession
+from marketplace.i18n import N_, gettext
+from marketplace.notifications.services import send_email
 from marketplace.errors import Conflict, DomainError, FieldError, Forbidden, InvalidInput, NotFound, invalid
 from marketplace.tenancy import Principal, OrgChoice, require_org_in_scope, scoped
 
@@ -159,6 +168,42 @@ class AccountService:
         await audit.record(self.session, "login", actor_user_id=user.id, subject=user, ip=ip)
         return user
 
+    async def sign_in(
+        self, email: str, password: str, *, ip: str | None, limiter: RateLimiter, per_ip: str, per_account: str
+    ) -> tuple[User, Principal]:
+        """Throttle by address and by account, then authenticate; the user and the principal they
+        act as. A refusal keeps its audit line: it is committed here, as the refused request's
+        own transaction is rolled back."""
+        peer = ip or "unknown"
+        allowed = await limiter.hit(parse_limit(per_ip), "login-ip", peer)
+        allowed = await limiter.hit(parse_limit(per_account), "login", peer, normalize_email(email)) and allowed
+        if not allowed:
+            await audit.record(self.session, "login_rate_limited", ip=ip, email=normalize_email(email))
+            await self.session.commit()
+            raise DomainError(N_("Too many attempts. Please wait and try again."), status_code=429)
+        try:
+            user = await self.authenticate(email, password, ip=ip)
+        except DomainError:
+            await self.session.commit()
+            raise
+        principal = await self.principal_for_user(user.id)
+        if principal is None:
+            raise DomainError(N_("Your account has no organization yet."), status_code=400)
+        return user, principal
+
+    async def sign_out(self, principal: Principal, *, ip: str | None) -> None:
+        if principal.is_authenticated:
+            await audit.record(self.session, "logout", actor_user_id=principal.user_id, ip=ip)
+
+    async def recent_events(self, principal: Principal, limit: int = 8) -> list:
+        """The dashboard's latest audit lines: everything for the platform, the own organization
+        for its admins, nothing for anyone else."""
+        if principal.is_platform:
+            return await audit.events(self.session, limit=limit)
+        if principal.is_org_admin:
+            return await audit.events(self.session, organization_id=principal.organization_id, limit=limit)
+        return []
+
     async def user_by_email(self, email: str) -> User | None:
         stmt = select(User).where(func.lower(User.email) == normalize_email(email))
         return (await self.session.scalars(stmt)).first()
@@ -252,13 +297,20 @@ class AccountService:
             raise NotFound()
         return org
 
+    @staticmethod
+    def may_set_response_working_days(principal: Principal, organization_id: uuid.UUID) -> bool:
+        """The institution's TTO manager, or the platform admin."""
+        return principal.role == Role.platform_admin or (
+            principal.role == Role.tto_manager and organization_id == principal.organization_id
+        )
+
     async def set_response_working_days(
         self, principal: Principal, organization_id: uuid.UUID, days: int, *, ip: str | None = None
     ) -> Organization:
         """How many working days the institution gives itself to answer a match request: its TTO
         manager's (or the platform admin's) call. Applies to requests submitted from now on."""
         org = await self.get_organization(principal, organization_id)
-        if not (principal.role == Role.platform_admin or (principal.role == Role.tto_manager and org.id == principal.organization_id)):
+        if not self.may_set_response_working_days(principal, org.id):
             raise Forbidden()
         if org.kind != OrgKind.institution:
             raise invalid("response_working_days", "Only institutions answer match requests.")
@@ -350,6 +402,8 @@ class AccountService:
         """Invite someone by e-mail. Returns the raw one-time token, to be sent and never stored."""
         org = await self._managed_organization(principal, organization_id)
         email = normalize_email(email)
+        if not re.fullmatch(EMAIL_PATTERN, email):
+            raise invalid("email", "Enter a valid e-mail address.")
         if role not in ROLES_BY_KIND[OrgKind(org.kind)]:
             raise invalid("role", "This role does not exist in this kind of organization.")
         user = await self.user_by_email(email)
@@ -385,6 +439,20 @@ class AccountService:
             role=role,
         )
         return invitation, user, raw
+
+    async def invite_and_send(
+        self, principal: Principal, organization_id: uuid.UUID, settings: Settings, *, email: str, name: str,
+        role: str, ip: str | None = None,
+    ) -> tuple[Invitation, User, Organization]:
+        """Invite and e-mail the link. Committed first: the invitation exists before its e-mail leaves."""
+        invitation, user, raw = await self.invite(
+            principal, organization_id, email=email, name=name, role=role,
+            ttl=timedelta(hours=settings.invitation_ttl_hours), ip=ip,
+        )
+        org = await self.get_organization(principal, organization_id)
+        await self.session.commit()
+        await send_invitation(settings, user.email, org.name_zh, raw)
+        return invitation, user, org
 
     async def open_invitation(self, raw_token: str) -> tuple[Invitation, User, Organization]:
         """The invitation a link points to, if it is unused and unexpired; otherwise 404."""
@@ -577,3 +645,24 @@ class AccountService:
 
 async def organization_count(session: AsyncSession) -> int:
     return await session.scalar(select(func.count()).select_from(Organization))
+
+
+async def send_invitation(settings: Settings, email: str, org_name: str, raw_token: str) -> None:
+    link = f"{settings.base_url.rstrip('/')}/invitations/{raw_token}"
+    subject = gettext("You are invited to %(org)s on the medical tech-transfer marketplace", org=org_name)
+    body = gettext(
+        "You have been invited to join %(org)s.\n\nSet your password and sign in here (the link works once and "
+        "expires in %(hours)d hours):\n%(link)s\n",
+        org=org_name,
+        hours=settings.invitation_ttl_hours,
+        link=link,
+    )
+    await send_email(settings, email, subject, body)
+
+
+# Controllers (API and pages alike) ask for the service on the request's session by this name.
+Accounts = NamedDependency[AccountService]
+
+
+async def provide_accounts(db_session: DbSession) -> AccountService:
+    return AccountService(db_session)

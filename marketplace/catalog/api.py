@@ -6,7 +6,6 @@ import uuid
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -14,20 +13,9 @@ from marketplace.accounts.services import AccountService
 from marketplace.catalog import schemas, spreadsheets
 from marketplace.catalog.models import Listing
 from marketplace.accounts.models import TTO_ROLES
-from marketplace.catalog.services import CatalogService
-from marketplace.errors import invalid
-from marketplace.i18n import N_
-from marketplace.db import DbSession
+from marketplace.catalog.services import Catalog, CatalogService
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import client_ip
-
-
-async def provide_catalog(db_session: DbSession) -> CatalogService:
-    """The catalogue service on the request's session."""
-    return CatalogService(db_session)
-
-
-Catalog = NamedDependency[CatalogService]
 
 
 async def listings_out(catalog: CatalogService, principal: Principal, listings: list[Listing]) -> list[schemas.ListingOut]:
@@ -67,17 +55,6 @@ async def listings_out(catalog: CatalogService, principal: Principal, listings: 
             )
         )
     return result
-
-
-def spreadsheet_response(content: bytes, fmt: str, name: str) -> Response:
-    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
-
-
-def spreadsheet_format(fmt: str) -> str:
-    if fmt not in ("xlsx", "csv"):
-        raise invalid("format", N_("Not one of the allowed values."))
-    return fmt
 
 
 class CatalogApi(Controller):
@@ -131,15 +108,15 @@ class CatalogApi(Controller):
 
     @get("/export")
     async def export_listings(self, principal: CurrentPrincipal, catalog: Catalog, format: FromQuery[str] = "xlsx") -> Response:
-        fmt = spreadsheet_format(format)
+        fmt = spreadsheets.spreadsheet_format(format)
         rows = [spreadsheets.listing_to_row(item) for item in await catalog.export_rows(principal)]
-        return spreadsheet_response(spreadsheets.write(rows, fmt), fmt, "listings")
+        return spreadsheets.spreadsheet_response(spreadsheets.write(rows, fmt), fmt, "listings")
 
     @get("/template")
     async def template(self, format: FromQuery[str] = "xlsx") -> Response:
         """The import template: the columns and one example row of each kind."""
-        fmt = spreadsheet_format(format)
-        return spreadsheet_response(spreadsheets.write(spreadsheets.EXAMPLES, fmt), fmt, "listings-template")
+        fmt = spreadsheets.spreadsheet_format(format)
+        return spreadsheets.spreadsheet_response(spreadsheets.write(spreadsheets.EXAMPLES, fmt), fmt, "listings-template")
 
     @get("/{listing_id:uuid}")
     async def get_listing(self, principal: CurrentPrincipal, catalog: Catalog, listing_id: FromPath[uuid.UUID]) -> schemas.ListingOut:

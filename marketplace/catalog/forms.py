@@ -15,9 +15,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
 
-import msgspec
 from msgspec import inspect
 
+from marketplace import forms
 from marketplace.catalog.models import (
     Availability,
     EngagementMode,
@@ -35,7 +35,7 @@ from marketplace.catalog.models import (
 )
 from marketplace.catalog.schemas import RESOURCE_DETAILS, ListingCreate, ListingUpdate
 from marketplace.errors import FieldError
-from marketplace.i18n import N_, gettext, translate_validation
+from marketplace.i18n import N_, gettext
 
 LIST_SEPARATORS = re.compile(r"[;；,，、\n]+")
 TEXT_FIELDS = ("title_zh", "title_en", "summary_zh", "summary_en", "confidential_details",
@@ -439,16 +439,6 @@ def _parse_resource(form: FormData, type_: str, parsed: ParsedForm, partial: boo
 # ----- errors back onto the form ----------------------------------------------------------------
 
 
-def validation_field(message: str) -> str:
-    """The field path in msgspec's message: "... - at `$.ip_assets[0].number`", "missing required field `x`"."""
-    at = re.search(r"at `\$\.?([^`]*)`", message)
-    path = at.group(1) if at else ""
-    named = re.search(r"field `([^`]+)`", message)
-    if named:
-        path = f"{path}.{named.group(1)}" if path else named.group(1)
-    return path
-
-
 def input_name(field_path: str, rows: dict[str, list]) -> str:
     """A service field path → the input that shows its error."""
     match = re.fullmatch(r"(inventors|ip_assets)\[(\d+)\]\.?(\w*)", field_path)
@@ -468,13 +458,10 @@ def input_name(field_path: str, rows: dict[str, list]) -> str:
 
 
 def to_struct(parsed: ParsedForm, struct: type[ListingCreate] | type[ListingUpdate]):
-    """The payload as the struct, or None with the one error msgspec names added to the form."""
-    try:
-        return msgspec.convert(parsed.payload, struct)
-    except msgspec.ValidationError as error:
-        name = input_name(validation_field(str(error)), parsed.rows)
-        parsed.errors.setdefault(name or "__all__", translate_validation(str(error)))
-        return None
+    """The payload as the struct, or None with every problem added to the form by its input."""
+    data, errors = forms.try_convert(parsed.payload, struct)
+    add_service_errors(parsed, errors)
+    return data
 
 
 def add_service_errors(parsed: ParsedForm, errors: list[FieldError]) -> None:

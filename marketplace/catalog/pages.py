@@ -18,13 +18,9 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from marketplace.accounts.api import Accounts
-from marketplace.accounts.models import COMPANY_ROLES, OrgKind, Role
-from marketplace.accounts.pages import safe_next
-from marketplace.accounts.services import AccountService
-from marketplace.audit import services as audit
+from marketplace.accounts.models import OrgKind
+from marketplace.accounts.services import Accounts, AccountService
 from marketplace.catalog import spreadsheets
-from marketplace.catalog.api import Catalog, spreadsheet_format, spreadsheet_response
 from marketplace.catalog.forms import (
     FIELD_LABELS,
     MIN_INVENTOR_ROWS,
@@ -45,13 +41,13 @@ from marketplace.catalog.forms import (
 )
 from marketplace.catalog.models import Listing, ListingKind, ResourceType, ResultType, Status
 from marketplace.catalog.schemas import ListingCreate, ListingUpdate
-from marketplace.accounts.models import INSTITUTION_ROLES, TTO_ROLES
-from marketplace.catalog.services import STALE_AFTER, CatalogService
+from marketplace.accounts.models import TTO_ROLES
+from marketplace.catalog.services import STALE_AFTER, Catalog, CatalogService
 from marketplace.db import china_today, utcnow
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput
-from marketplace.i18n import N_, current_locale, gettext
+from marketplace.i18n import N_, gettext
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import client_ip, flash, render
+from marketplace.web import area_names, client_ip, flash, render, safe_next
 
 ListingForm = URLEncodedBody[dict[str, str | list[str]]]
 Form = URLEncodedBody[dict[str, str]]
@@ -83,11 +79,6 @@ ACTION_DONE = {
 }
 # Actions that take a listing out of view are drawn as secondary buttons.
 QUIET_ACTIONS = ("return", "withdraw", "archive")
-
-
-def area_names(areas) -> dict[str, str]:
-    english = current_locale.get() == "en"
-    return {a.code: (a.name_en if english else a.name_zh) for a in areas}
 
 
 def problem_of(error: DomainError) -> dict:
@@ -166,7 +157,7 @@ class CatalogPages(Controller):
         kind = kind if kind in set(ListingKind) else None
         area = area if area in names else None
         q = (q or "").strip()[:100] or None
-        mine = show == "mine" and principal.role in INSTITUTION_ROLES
+        mine = show == "mine" and catalog.has_own_listings(principal)
         status = status if mine and status in set(Status) else None
         accounts = AccountService(catalog.session)
         institution_org = None
@@ -210,8 +201,8 @@ class CatalogPages(Controller):
             filters=filters,
             institution_org=institution_org,
             mine=mine,
-            may_see_own=principal.role in INSTITUTION_ROLES,
-            may_create=principal.role in INSTITUTION_ROLES,
+            may_see_own=catalog.has_own_listings(principal),
+            may_create=catalog.may_create(principal),
             result_types=list(ResultType),
             resource_types=list(ResourceType),
             statuses=list(Status),
@@ -241,10 +232,8 @@ class CatalogPages(Controller):
         owner = (await accounts.public_organizations({listing.institution_id}))[listing.institution_id]
         # The listing's own history is the owning institution's and the platform's, not a company's
         # that holds an NDA grant.
-        history, actors = [], {}
-        if catalog.is_owner_side(principal, listing) or principal.is_platform:
-            history = await audit.events(catalog.session, subject_id=listing.id, limit=20)
-            actors = await accounts.user_names({e.actor_user_id for e in history if e.actor_user_id})
+        history = await catalog.history(principal, listing)
+        actors = await accounts.user_names({e.actor_user_id for e in history if e.actor_user_id}) if history else {}
         return render(
             request,
             "catalog/detail.html",
@@ -255,7 +244,7 @@ class CatalogPages(Controller):
             area_names=area_names(await catalog.areas()),
             sees_confidential=await catalog.sees_confidential(principal, listing),
             outdated_nda=await catalog.outdated_grant(principal, listing),
-            may_request_match=principal.role in COMPANY_ROLES and listing.status == Status.published,
+            may_request_match=catalog.may_request_match(principal, listing),
             may_edit=catalog.may_edit(principal, listing),
             actions=catalog.allowed_actions(principal, listing),
             action_labels=ACTION_LABELS,
@@ -343,8 +332,8 @@ class CatalogPages(Controller):
         kind: FromQuery[str | None] = None,
         type: FromQuery[str | None] = None,
     ) -> Template:
-        principal.require(*INSTITUTION_ROLES)
-        if principal.role == Role.inventor and kind == ListingKind.resource:
+        principal.require()
+        if not catalog.may_create(principal, kind):
             raise Forbidden()
         if not valid_type(kind, type):
             return render(
@@ -352,20 +341,20 @@ class CatalogPages(Controller):
                 "catalog/choose_type.html",
                 principal,
                 result_types=list(ResultType),
-                resource_types=[] if principal.role == Role.inventor else list(ResourceType),
+                resource_types=list(ResourceType) if catalog.may_create(principal, ListingKind.resource) else [],
             )
-        contact = {"contact_name": principal.name, "contact_email": principal.email} if principal.role in TTO_ROLES else {}
+        contact = catalog.default_contact(principal)
         return await self._form(request, principal, catalog, new_form(kind, type, **contact), kind=kind, type_=type)
 
     @post("/listings")
     async def create_listing(self, request: Request, principal: CurrentPrincipal, catalog: Catalog, data: ListingForm) -> Response:
-        principal.require(*INSTITUTION_ROLES)
+        principal.require()
         form = FormData({**data, "_submitted": "1"})
         kind, type_ = form.get("kind"), form.get("type")
+        if not catalog.may_create(principal, kind):
+            raise Forbidden()
         if not valid_type(kind, type_):
             raise InvalidInput(FieldError("type", N_("Not one of the allowed values.")))
-        if principal.role == Role.inventor and kind == ListingKind.resource:
-            raise Forbidden()
         parsed = parse_listing_form(form, kind, type_, partial=False)
         parsed.payload.update(kind=kind, type=type_)
         listing = await self._write(parsed, ListingCreate, lambda data: catalog.create(principal, data, ip=client_ip(request)))
@@ -499,9 +488,9 @@ class CatalogPages(Controller):
     async def export_listings(self, principal: CurrentPrincipal, catalog: Catalog, format: FromQuery[str] = "xlsx") -> Response:
         """The institution's listings in the import format, for the signed-in TTO."""
         principal.require(*TTO_ROLES)
-        fmt = spreadsheet_format(format)
+        fmt = spreadsheets.spreadsheet_format(format)
         rows = [spreadsheets.listing_to_row(item) for item in await catalog.export_rows(principal)]
-        return spreadsheet_response(spreadsheets.write(rows, fmt), fmt, f"listings-{china_today().isoformat()}")
+        return spreadsheets.spreadsheet_response(spreadsheets.write(rows, fmt), fmt, f"listings-{china_today().isoformat()}")
 
     # ----- public profiles --------------------------------------------------------------------
 
@@ -534,7 +523,7 @@ class CatalogPages(Controller):
                 principal, kind=kind, institution_id=org.id, status=Status.published, page_size=PROFILE_LISTINGS
             )
             sections.append({"kind": kind, "title": title, "items": items, "total": total})
-        own = principal.organization_id == org.id and principal.role in INSTITUTION_ROLES
+        own = principal.organization_id == org.id and catalog.has_own_listings(principal)
         return render(
             request,
             "catalog/institution.html",
@@ -545,7 +534,7 @@ class CatalogPages(Controller):
             owners={org.id: org},
             area_names=area_names(await catalog.areas()),
             own=own,
-            may_set_response_days=principal.role == Role.platform_admin or (own and principal.role == Role.tto_manager),
+            may_set_response_days=accounts.may_set_response_working_days(principal, org.id),
             errors=errors or {},
             form=form or {},
         )

@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import msgspec
+from litestar.di import NamedDependency
 from sqlalchemy import Select, and_, exists, false, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -33,8 +34,10 @@ from marketplace.catalog.models import (
 )
 from marketplace.catalog.schemas import RESOURCE_DETAILS, ListingCreate, ListingFields, ListingUpdate
 from marketplace.catalog.spreadsheets import ParsedRow, field_errors_to_rows
+from marketplace import forms
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput, NotFound
 from marketplace.i18n import N_
+from marketplace.db import DbSession
 from marketplace.tenancy import Principal
 
 STALE_AFTER = timedelta(days=180)
@@ -99,6 +102,35 @@ class CatalogService:
         if principal.role == Role.platform_admin:
             return True
         return principal.role in INSTITUTION_ROLES and listing.institution_id == principal.organization_id
+
+    @staticmethod
+    def has_own_listings(principal: Principal) -> bool:
+        """The institution's people: their own listings, in every status, are a view of theirs."""
+        return principal.role in INSTITUTION_ROLES
+
+    @staticmethod
+    def may_create(principal: Principal, kind: str | None = None) -> bool:
+        """The institution's people write listings; an inventor only results."""
+        if principal.role not in INSTITUTION_ROLES:
+            return False
+        return not (principal.role == Role.inventor and kind == ListingKind.resource)
+
+    @staticmethod
+    def may_request_match(principal: Principal, listing: Listing) -> bool:
+        """Companies ask for matches on published listings (the matching service decides when asked)."""
+        return principal.role in COMPANY_ROLES and listing.status == Status.published
+
+    @staticmethod
+    def default_contact(principal: Principal) -> dict[str, str]:
+        """A TTO writing a listing is its contact unless they say otherwise."""
+        return {"contact_name": principal.name, "contact_email": principal.email} if principal.role in TTO_ROLES else {}
+
+    async def history(self, principal: Principal, listing: Listing, limit: int = 20) -> list:
+        """The listing's audit lines: the owning institution's and the platform's to read, not a
+        company's that holds an NDA grant."""
+        if self.is_owner_side(principal, listing) or principal.is_platform:
+            return await audit.events(self.session, subject_id=listing.id, limit=limit)
+        return []
 
     @classmethod
     def sees_inventor_shares(cls, principal: Principal, listing: Listing) -> bool:
@@ -215,7 +247,7 @@ class CatalogService:
 
     async def create(self, principal: Principal, data: ListingCreate, *, ip: str | None = None) -> Listing:
         principal.require(*INSTITUTION_ROLES)
-        if principal.role == Role.inventor and data.kind != ListingKind.result:
+        if not self.may_create(principal, data.kind):
             raise Forbidden()
         await self._validate(data, kind=data.kind, type=data.type, institution_id=principal.organization_id, creating=True)
         listing = Listing(
@@ -474,10 +506,7 @@ class CatalogService:
             if len(set(options)) != len(options):
                 errors.append(FieldError("licence_options", N_("Each licence option may appear once.")))
         if data.details is not None and kind == ListingKind.resource and type in RESOURCE_DETAILS:
-            try:
-                msgspec.convert(data.details, RESOURCE_DETAILS[type])
-            except msgspec.ValidationError as error:
-                errors.append(_details_error(str(error)))
+            errors += forms.field_errors(data.details, RESOURCE_DETAILS[type], prefix="details")
         if errors:
             raise InvalidInput(*errors)
 
@@ -630,17 +659,6 @@ LIFECYCLE = states.Machine(
     enter=_enter,
     organization=lambda step: step.record.institution_id,
 )
-
-
-def _details_error(message: str) -> FieldError:
-    """msgspec's message for a type's detail fields, as a field error under `details`."""
-    from marketplace.i18n import translate_validation
-
-    named = re.search(r"field `([^`]+)`", message) or re.search(r"at `\$\.([^`\[]+)", message)
-    field = f"details.{named.group(1)}" if named else "details"
-    return FieldError(field, translate_validation(message))
-
-
 async def mark_stale(session: AsyncSession, now: datetime | None = None) -> int:
     """Flag published listings not confirmed for 180 days (a timed job); returns how many changed."""
     cutoff = (now or utcnow()) - STALE_AFTER
@@ -679,3 +697,11 @@ async def public_listings(
     if after is not None:
         stmt = stmt.where(Listing.id > after)
     return list((await session.scalars(stmt)).all())
+
+
+# Controllers (API and pages alike) ask for the service on the request's session by this name.
+Catalog = NamedDependency[CatalogService]
+
+
+async def provide_catalog(db_session: DbSession) -> CatalogService:
+    return CatalogService(db_session)

@@ -16,13 +16,14 @@ import json
 import re
 from dataclasses import dataclass, field
 
-import msgspec
+from litestar import Response
 from openpyxl import Workbook, load_workbook
 
+from marketplace import forms
 from marketplace.catalog.models import Listing
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.errors import DomainError, FieldError
-from marketplace.i18n import N_, gettext, translate_validation
+from marketplace.errors import DomainError, FieldError, invalid
+from marketplace.i18n import N_, gettext
 
 MAX_ROWS = 2000
 MAX_BYTES = 8 * 1024 * 1024
@@ -133,13 +134,10 @@ def parse(filename: str, content: bytes) -> list[ParsedRow]:
             continue
         row = ParsedRow(index, None, cells.get("publish", "").strip().lower() in ("yes", "y", "true", "1", "是"))
         try:
-            row.data = msgspec.convert(row_to_input(cells), ListingCreate)
+            row.data, errors = forms.try_convert(row_to_input(cells), ListingCreate)
+            row.errors += field_errors_to_rows(index, errors)
         except json.JSONDecodeError:
             row.errors.append({"row": index, "column": "details", "message": gettext("Invalid format.")})
-        except msgspec.ValidationError as error:
-            named = re.search(r"field `([^`]+)`", str(error)) or re.search(r"at `\$\.([^`]+)`", str(error))
-            column = _column_of(named.group(1)) if named else ""
-            row.errors.append({"row": index, "column": column, "message": translate_validation(str(error))})
         parsed.append(row)
     return parsed
 
@@ -164,6 +162,17 @@ def field_errors_to_rows(number: int, errors: list[FieldError]) -> list[dict]:
     return [
         {"row": number, "column": _column_of(e.field), "message": gettext(e.message, **e.params)} for e in errors
     ]
+
+
+def spreadsheet_format(fmt: str) -> str:
+    if fmt not in ("xlsx", "csv"):
+        raise invalid("format", N_("Not one of the allowed values."))
+    return fmt
+
+
+def spreadsheet_response(content: bytes, fmt: str, name: str) -> Response:
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
 
 
 def listing_to_row(listing: Listing) -> dict[str, str]:

@@ -12,19 +12,19 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from marketplace import i18n
 from marketplace.accounts.api import requires_bearer
-from marketplace.catalog.api import Catalog
+from marketplace.catalog.services import Catalog
 from marketplace.catalog.services import CatalogService
 from marketplace.db import DbSession
 from marketplace.errors import DomainError, FieldError
 from marketplace.i18n import N_
 from marketplace.search import schemas
+from marketplace.search.schemas import RETRY_AFTER_SECONDS
 from marketplace.search.models import SavedSearch, SavedSearchMatch
 from marketplace.search.engine import SearchUnavailable
 from marketplace.search.query import FACETS, SearchOutcome, SearchQuery, parse_search, run_search
 from marketplace.search.saved_searches import SavedSearchService, search_url
 from marketplace.tenancy import CurrentPrincipal
 
-RETRY_AFTER_SECONDS = 30
 
 
 def unavailable_response() -> Response:

@@ -9,27 +9,25 @@ from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlencode
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from marketplace import i18n
-from marketplace.accounts.pages import field_errors
 from marketplace.accounts.services import AccountService
 from marketplace.db import china_day
-from marketplace.catalog.api import Catalog
 from marketplace.catalog.models import Availability, LicenceOption, ListingKind, ResourceType, ResultType, Stage
-from marketplace.catalog.pages import area_names
-from marketplace.catalog.services import CatalogService
+from marketplace.catalog.services import Catalog, CatalogService
 from marketplace.errors import DomainError
 from marketplace.i18n import N_, current_locale
-from marketplace.search.api import RETRY_AFTER_SECONDS, SavedSearches
 from marketplace.search.models import SavedSearch
+from marketplace.search.schemas import RETRY_AFTER_SECONDS
 from marketplace.accounts.models import COMPANY_ROLES
 from marketplace.search.engine import SearchUnavailable
 from marketplace.search.query import DEFAULT_PAGE_SIZE, FACETS, SORTS, TRL_RANGE, SearchQuery, parse_search, run_search
 from marketplace.search.saved_searches import SavedSearchService, canonical_query, search_url
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import client_ip, flash, render
+from marketplace.web import area_names, client_ip, field_errors, flash, render
 
 # The order and the values each facet offers even when they count zero.
 FACET_VALUES = {
@@ -129,6 +127,7 @@ def _is_uuid(value: str) -> bool:
 # ----- saved searches ----------------------------------------------------------------------------
 
 Form = URLEncodedBody[dict[str, str]]
+SavedSearches = NamedDependency[SavedSearchService]
 
 FACET_LABELS = {
     "kind": N_("Kind"), "type": N_("Type"), "area": N_("Therapeutic area"), "stage": N_("Stage"),

@@ -95,3 +95,7 @@ class SavedSearchOut(Struct):
     created_at: datetime
     updated_at: datetime
     recent_matches: list[SavedMatch]
+
+
+# How long a client waits before asking again while search is down (the API's and the pages' answer).
+RETRY_AFTER_SECONDS = 30

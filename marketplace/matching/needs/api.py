@@ -5,77 +5,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from collections.abc import Iterable
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from marketplace.accounts.api import requires_bearer
-from marketplace.db import DbSession
 from marketplace.errors import DomainError, FieldError
 from marketplace.i18n import N_
 from marketplace.matching.needs import schemas
 from marketplace.matching.requests.schemas import HistoryEntry, ListingRef
 from marketplace.matching.requests.api import _org_ref
-from marketplace.matching.needs.models import WANTED_VALUES, Need, NeedResponse, NeedState
-from marketplace.matching.needs.search import NeedSearch, recommend_listings, recommend_needs, search_needs
-from marketplace.matching.needs.services import NeedService
+from marketplace.matching.needs.models import Need, NeedResponse
+from marketplace.matching.needs.search import parse_need_query, recommend_listings, recommend_needs, search_needs
+from marketplace.matching.needs.services import Needs, NeedService
 from marketplace.search.api import unavailable_response
 from marketplace.search.engine import SearchUnavailable
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import AppSettings, client_ip
+from marketplace.web import client_ip
 
-MAX_PAGE_SIZE = 100
-NEED_PARAMS = frozenset({"q", "area", "wanted", "deadline_from", "deadline_to", "state", "mine", "page", "page_size"})
-
-
-async def provide_needs(db_session: DbSession, settings: AppSettings) -> NeedService:
-    return NeedService(db_session, settings)
-
-
-Needs = NamedDependency[NeedService]
-
-
-def parse_need_query(
-    params: Iterable[tuple[str, str]], area_codes: set[str], *, strict: bool = True
-) -> tuple[NeedSearch, str | None, bool, list[FieldError]]:
-    """URL parameters as a needs search, the state filter and `mine`; with strict=False a bad value
-    is dropped (the page forgives hand-edited URLs)."""
-    errors: list[FieldError] = []
-    seen: dict[str, list[str]] = {}
-    for name, value in params:
-        seen.setdefault(name, []).append(value.strip())
-    errors += [FieldError(name, N_("Not a search parameter.")) for name in seen if name not in NEED_PARAMS]
-    first = {name: values[0] for name, values in seen.items()}
-    query = NeedSearch(q=first.get("q", "")[:200])
-    areas = [a for a in seen.get("area", []) if a]
-    if any(a not in area_codes for a in areas):
-        errors.append(FieldError("area", N_("Not one of the allowed values.")))
-    query.areas = [a for a in areas if a in area_codes] or None
-    wanted = [w for w in seen.get("wanted", []) if w]
-    if any(w not in WANTED_VALUES for w in wanted):
-        errors.append(FieldError("wanted", N_("Not one of the allowed values.")))
-    query.wanted = [w for w in wanted if w in WANTED_VALUES] or None
-    for name in ("deadline_from", "deadline_to"):
-        if first.get(name):
-            try:
-                setattr(query, name, date.fromisoformat(first[name]))
-            except ValueError:
-                errors.append(FieldError(name, N_("A date as YYYY-MM-DD.")))
-    for name, high, default in (("page", 10_000, 1), ("page_size", MAX_PAGE_SIZE, 20)):
-        raw = first.get(name, "")
-        number = int(raw) if raw.isdigit() and 1 <= int(raw) <= high else None
-        if raw and number is None:
-            errors.append(FieldError(name, N_("A whole number from %(low)s to %(high)s."), {"low": 1, "high": high}))
-        setattr(query, name, number or default)
-    state = first.get("state") or None
-    if state is not None and state not in set(NeedState):
-        errors.append(FieldError("state", N_("Not one of the allowed values.")))
-        state = None
-    mine = first.get("mine", "").lower() in ("1", "true", "yes", "on")
-    return query, state, mine, errors if strict else []
 
 
 async def needs_out(

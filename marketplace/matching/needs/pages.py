@@ -7,13 +7,11 @@ again with its 4xx status, so the transaction rolls back and nothing is written.
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from datetime import date
 from decimal import InvalidOperation
 from urllib.parse import urlencode
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
@@ -22,7 +20,8 @@ from marketplace.accounts.models import COMPANY_ROLES, Role
 from marketplace.catalog.models import ListingKind, ResourceType, ResultType, Status
 from marketplace.accounts.models import TTO_ROLES
 from marketplace.errors import DomainError, FieldError, Forbidden, NotFound
-from marketplace.i18n import N_, current_locale, gettext, translate_validation
+from marketplace import forms
+from marketplace.i18n import N_, current_locale, gettext
 from marketplace.matching.needs.models import Need, NeedResponse, NeedState, ResponseState
 from marketplace.matching.needs.services import (
     NEED_ACTION_LABELS,
@@ -31,16 +30,15 @@ from marketplace.matching.needs.services import (
     RESPONSE_ACTION_LABELS,
     RESPONSE_STATE_LABELS,
     VISIBILITY_LABELS,
+    Needs,
     NeedService,
 )
-from marketplace.matching.needs.search import recommend_listings, recommend_needs, search_needs
-from marketplace.matching.needs.api import Needs, parse_need_query
-from marketplace.matching.requests.pages import budget_text, parse_wan, problem_of, thread_form_context, wan
+from marketplace.matching.needs.search import parse_need_query, recommend_listings, recommend_needs, search_needs
+from marketplace.matching.web import budget_text, parse_wan, problem_of, thread_form_context, wan
 from marketplace.matching.needs.schemas import NeedCreate, NeedUpdate, ResponseCreate
 from marketplace.db import china_day, utcnow
-from marketplace.matching.threads.api import Threads
 from marketplace.matching.threads.models import SubjectKindName
-from marketplace.matching.threads.services import ThreadService
+from marketplace.matching.threads.services import Threads, ThreadService
 from marketplace.search.engine import SearchUnavailable
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import client_ip, flash, render
@@ -48,7 +46,10 @@ from marketplace.web import client_ip, flash, render
 Form = URLEncodedBody[dict[str, str]]
 PAGE_SIZE = 20
 # The service's field names as the form's.
-FORM_FIELDS = {"budget_min_fen": "budget_min", "budget_max_fen": "budget_max", "therapeutic_areas": "areas"}
+FORM_FIELDS = {
+    "budget_min_fen": "budget_min", "budget_max_fen": "budget_max", "therapeutic_areas": "areas",
+    "invited_institution_ids": "invited",
+}
 WANTED_CHOICES = (
     (ListingKind.result, tuple(ResultType)),
     (ListingKind.resource, tuple(ResourceType)),
@@ -67,8 +68,11 @@ def field_errors(error: DomainError) -> dict[str, str]:
     return errors or {"__all__": gettext(error.message, **error.params)}
 
 
-def need_body(form: dict[str, str], lists: dict[str, list[str]], schema) -> tuple[object | None, dict[str, str]]:
-    """The form as the API's body (NeedCreate or NeedUpdate), or the problems by form field."""
+async def need_body(
+    needs: NeedService, form: dict[str, str], lists: dict[str, list[str]], schema
+) -> tuple[object | None, dict[str, str]]:
+    """The form as the service's input (NeedCreate or NeedUpdate), or the problems by form field:
+    what does not read as an amount, date or id, the shape's and the service's own rules."""
     errors: dict[str, str] = {}
     body: dict = {
         "title": form.get("title", "").strip(),
@@ -76,12 +80,15 @@ def need_body(form: dict[str, str], lists: dict[str, list[str]], schema) -> tupl
         "therapeutic_areas": lists["areas"],
         "wanted": lists["wanted"],
         "visibility": form.get("visibility") or "public",
-        "invited_institution_ids": lists["invited"],
     }
-    if form.get("on_behalf_of"):
-        body["on_behalf_of_id"] = form["on_behalf_of"]
-    elif schema is NeedUpdate:
-        body["on_behalf_of_id"] = None
+    try:
+        body["invited_institution_ids"] = [uuid.UUID(value) for value in lists["invited"]]
+        if form.get("on_behalf_of"):
+            body["on_behalf_of_id"] = uuid.UUID(form["on_behalf_of"])
+        elif schema is NeedUpdate:
+            body["on_behalf_of_id"] = None
+    except ValueError:
+        errors["__all__"] = gettext("The form is out of date: reload the page.")
     for name in ("budget_min", "budget_max"):
         body[f"{name}_fen"] = None
         if form.get(name, "").strip():
@@ -93,23 +100,11 @@ def need_body(form: dict[str, str], lists: dict[str, list[str]], schema) -> tupl
         body["deadline"] = date.fromisoformat(form.get("deadline", "").strip())
     except ValueError:
         errors["deadline"] = gettext("A date as YYYY-MM-DD.")
-    for name in ("title", "problem"):
-        if not body[name]:
-            errors[name] = gettext("Required.")
-    if not body["therapeutic_areas"]:
-        errors["areas"] = gettext("Choose at least one.")
-    if not body["wanted"]:
-        errors["wanted"] = gettext("Choose at least one.")
-    if body["visibility"] == "invited" and not body["invited_institution_ids"]:
-        errors["invited"] = gettext("Invite at least one institution.")
-    if errors:
-        return None, errors
-    try:
-        return msgspec.convert(body, schema), {}
-    except msgspec.ValidationError as error:
-        named = re.search(r"at `\$\.(\w+)", str(error)) or re.search(r"field `(\w+)`", str(error))
-        name = named.group(1) if named else "__all__"
-        return None, {FORM_FIELDS.get(name, name): translate_validation(str(error))}
+    data, problems = forms.try_convert(body, schema)
+    if data is not None and not errors:
+        return data, {}
+    # The service's rules on what was typed, so every problem shows at once, not only the shape's.
+    return None, forms.by_input([*problems, *await needs.field_problems(body)], FORM_FIELDS, into=errors)
 
 
 class NeedsPages(Controller):
@@ -210,7 +205,7 @@ class NeedsPages(Controller):
     async def create_need(self, request: Request, principal: CurrentPrincipal, needs: Needs, data: Form) -> Response:
         principal.require(*COMPANY_ROLES, Role.platform_admin)
         lists = await self._form_lists(request)
-        body, errors = need_body(data, lists, NeedCreate)
+        body, errors = await need_body(needs, data, lists, NeedCreate)
         status_code = 422
         if body is not None:
             if principal.role == Role.platform_admin:
@@ -250,7 +245,7 @@ class NeedsPages(Controller):
         if not needs.is_poster(principal, need):
             raise Forbidden()
         lists = await self._form_lists(request)
-        body, errors = need_body(data, lists, NeedUpdate)
+        body, errors = await need_body(needs, data, lists, NeedUpdate)
         status_code = 422
         if body is not None:
             try:
@@ -370,17 +365,12 @@ class NeedsPages(Controller):
                     body[f"{name}_fen"] = parse_wan(data[name])
                 except (ValueError, InvalidOperation):
                     errors[name] = gettext("Enter an amount in 10,000 yuan, for example 50 or 12.5.")
-        if not body["proposal"]:
-            errors["proposal"] = gettext("Required.")
-        if not listing_ids:
-            errors["listing_ids"] = gettext("Choose at least one.")
+        created, problems = forms.try_convert(body, ResponseCreate)
+        forms.by_input(problems, into=errors)
         status_code = 422
         if not errors:
             try:
-                created = msgspec.convert(body, ResponseCreate)
                 await needs.respond(principal, need.id, created, ip=client_ip(request))
-            except msgspec.ValidationError as error:
-                errors = {"__all__": translate_validation(str(error))}
             except DomainError as error:
                 if error.status_code in (401, 403, 404):
                     raise
@@ -485,4 +475,18 @@ async def response_page(
         thread=thread, thread_problem=thread_problem, thread_text=thread_text,
         thread_sides={"company": poster_side, "institution": orgs[response.institution_id].display_name(locale)},
         **thread_form_context(threads),
+    )
+
+
+async def thread_problem_page(
+    request: Request, principal: Principal, threads: ThreadService, subject_id: uuid.UUID, status_code: int,
+    problem: dict, text: str,
+) -> Template:
+    """A need response's page again when its thread refused a message: the problem beside the
+    message form, the text kept (the threads' pages call it for this kind of subject)."""
+    needs = NeedService(threads.session)
+    need, response = await needs.get_response(principal, request.path_params["need_id"], subject_id)
+    return await response_page(
+        request, principal, needs, threads, need, response, status_code=status_code, thread_problem=problem,
+        thread_text=text,
     )

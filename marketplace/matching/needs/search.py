@@ -19,7 +19,10 @@ from marketplace.accounts.models import Organization
 from marketplace.accounts.services import AccountService
 from marketplace.catalog.models import Listing
 from marketplace.catalog.services import CatalogService
+from marketplace.errors import FieldError
+from marketplace.i18n import N_
 from marketplace.matching.needs.models import (
+    WANTED_VALUES,
     wanted_types,
     Need,
     NeedState,
@@ -231,3 +234,49 @@ async def recommend_needs(engine: SearchEngine, listing: Listing, limit: int = R
     return hits[:limit]
 
 
+
+
+# ----- the needs search as URL parameters (the API refuses bad ones, the page forgives them) ---
+
+MAX_PAGE_SIZE = 100
+NEED_PARAMS = frozenset({"q", "area", "wanted", "deadline_from", "deadline_to", "state", "mine", "page", "page_size"})
+
+
+def parse_need_query(
+    params: Iterable[tuple[str, str]], area_codes: set[str], *, strict: bool = True
+) -> tuple[NeedSearch, str | None, bool, list[FieldError]]:
+    """URL parameters as a needs search, the state filter and `mine`; with strict=False a bad value
+    is dropped (the page forgives hand-edited URLs)."""
+    errors: list[FieldError] = []
+    seen: dict[str, list[str]] = {}
+    for name, value in params:
+        seen.setdefault(name, []).append(value.strip())
+    errors += [FieldError(name, N_("Not a search parameter.")) for name in seen if name not in NEED_PARAMS]
+    first = {name: values[0] for name, values in seen.items()}
+    query = NeedSearch(q=first.get("q", "")[:200])
+    areas = [a for a in seen.get("area", []) if a]
+    if any(a not in area_codes for a in areas):
+        errors.append(FieldError("area", N_("Not one of the allowed values.")))
+    query.areas = [a for a in areas if a in area_codes] or None
+    wanted = [w for w in seen.get("wanted", []) if w]
+    if any(w not in WANTED_VALUES for w in wanted):
+        errors.append(FieldError("wanted", N_("Not one of the allowed values.")))
+    query.wanted = [w for w in wanted if w in WANTED_VALUES] or None
+    for name in ("deadline_from", "deadline_to"):
+        if first.get(name):
+            try:
+                setattr(query, name, date.fromisoformat(first[name]))
+            except ValueError:
+                errors.append(FieldError(name, N_("A date as YYYY-MM-DD.")))
+    for name, high, default in (("page", 10_000, 1), ("page_size", MAX_PAGE_SIZE, 20)):
+        raw = first.get(name, "")
+        number = int(raw) if raw.isdigit() and 1 <= int(raw) <= high else None
+        if raw and number is None:
+            errors.append(FieldError(name, N_("A whole number from %(low)s to %(high)s."), {"low": 1, "high": high}))
+        setattr(query, name, number or default)
+    state = first.get("state") or None
+    if state is not None and state not in set(NeedState):
+        errors.append(FieldError("state", N_("Not one of the allowed values.")))
+        state = None
+    mine = first.get("mine", "").lower() in ("1", "true", "yes", "on")
+    return query, state, mine, errors if strict else []

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 import msgspec
+from litestar.di import NamedDependency
 from sqlalchemy import and_, exists, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,9 +59,10 @@ from marketplace.matching.needs.lifecycle import (  # noqa: F401 (labels: pages 
 from marketplace.matching.needs.schemas import NeedCreate, NeedUpdate, ResponseCreate
 from marketplace.matching.needs.search import NeedSearch
 from marketplace.matching.requests.services import MatchingService
-from marketplace.db import china_day, utcnow
+from marketplace.db import DbSession, china_day, utcnow
 from marketplace.notifications.services import EmailKind, NotificationService
 from marketplace.tenancy import Principal
+from marketplace.web import AppSettings
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +223,13 @@ class NeedService:
         return list(reversed(await audit.events(self.session, subject_id=subject_id, limit=200)))
 
     # ----- writing needs ----------------------------------------------------------------------
+
+    async def field_problems(self, fields: dict) -> list[FieldError]:
+        """The need rules on a form's fields before they make a valid NeedCreate, so the form can
+        show every problem at once (create and update check the same)."""
+        errors: list[FieldError] = []
+        await self._check(fields, errors, today=china_day(utcnow()))
+        return errors
 
     async def create(self, principal: Principal, data: NeedCreate, *, now: datetime | None = None, ip: str | None = None) -> Need:
         principal.require(*COMPANY_ROLES, Role.platform_admin)
@@ -592,3 +601,11 @@ async def expire_job(settings: Settings, sessionmaker) -> None:
     closed = await close_expired_needs(sessionmaker)
     if closed:
         log.info("closed %d need(s) past their deadline", closed)
+
+
+# Controllers (API and pages alike) ask for the service on the request's session by this name.
+Needs = NamedDependency[NeedService]
+
+
+async def provide_needs(db_session: DbSession, settings: AppSettings) -> NeedService:
+    return NeedService(db_session, settings)

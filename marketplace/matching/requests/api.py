@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, QueryParameter, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from marketplace.db import DbSession
 from marketplace.matching.requests import schemas
 from marketplace.matching.requests.models import MatchRequest
 from marketplace.matching.requests.deadlines import is_overdue
-from marketplace.matching.requests.services import MatchingService
+from marketplace.matching.requests.schemas import StateQuery
+from marketplace.matching.requests.services import Matching, MatchingService
 from marketplace.db import china_day, utcnow
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import AppSettings, client_ip
-
-
-async def provide_matching(db_session: DbSession, settings: AppSettings) -> MatchingService:
-    """The matching service on the request's session (with the settings its e-mails need)."""
-    return MatchingService(db_session, settings)
-
-
-Matching = NamedDependency[MatchingService]
+from marketplace.web import client_ip
 
 
 def _org_ref(org) -> schemas.OrganizationRef:
@@ -71,10 +61,6 @@ async def requests_out(
             )
         )
     return result
-
-
-# `state` is a name Litestar keeps for the app state, so the query parameter gets another one.
-StateQuery = Annotated[str | None, QueryParameter(name="state")]
 
 
 class MatchingApi(Controller):

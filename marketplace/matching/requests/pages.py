@@ -6,13 +6,11 @@ nothing is written."""
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from urllib.parse import urlencode
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
@@ -21,14 +19,13 @@ from marketplace.accounts.models import COMPANY_ROLES, Role
 from marketplace.catalog.models import Listing
 from marketplace.accounts.models import TTO_ROLES
 from marketplace.errors import DomainError, FieldError, NotFound
-from marketplace.i18n import N_, current_locale, gettext, translate_validation
-from marketplace.matching.requests.api import Matching, StateQuery
-from marketplace.matching.threads.api import Threads
-from marketplace.matching.threads.models import ALLOWED_EXTENSIONS, SubjectKindName
-from marketplace.matching.threads.services import ThreadService
-from marketplace.matching.threads.files import human_size
+from marketplace import forms
+from marketplace.i18n import N_, current_locale, gettext
+from marketplace.matching.threads.models import SubjectKindName
+from marketplace.matching.threads.services import Threads, ThreadService
+from marketplace.matching.web import budget_text, parse_wan, problem_of, thread_form_context
 from marketplace.matching.requests.models import OPEN_STATES, MatchRequest, State
-from marketplace.matching.requests.schemas import MAX_FEN, MatchRequestCreate
+from marketplace.matching.requests.schemas import MatchRequestCreate, StateQuery
 from marketplace.matching.requests.services import (
     ACTION_LABELS,
     ENGAGEMENT_LABELS,
@@ -36,6 +33,7 @@ from marketplace.matching.requests.services import (
     REMIND_WORKING_DAYS_BEFORE,
     STATE_LABELS,
     TRANSITIONS,
+    Matching,
     MatchingService,
 )
 from marketplace.matching.requests.deadlines import is_overdue
@@ -47,7 +45,6 @@ from marketplace.web import client_ip, flash, render
 Form = URLEncodedBody[dict[str, str]]
 
 PAGE_SIZE = 20
-FEN_PER_WAN = 1_000_000  # 1 万元 = 10,000 yuan = 1,000,000 fen
 # Form fields by the names the service uses.
 FORM_FIELDS = {"budget_min_fen": "budget_min", "budget_max_fen": "budget_max", "listing_id": "__all__"}
 ACTION_DONE = {
@@ -66,43 +63,19 @@ ACTION_DONE = {
 QUIET_ACTIONS = ("decline", "withdraw", "close_no_deal")
 
 
-def wan(fen: int | None) -> str:
-    """Fen as 万元 for people: 50, 12.5, 0.35."""
-    if fen is None:
-        return ""
-    return f"{Decimal(fen) / FEN_PER_WAN:f}".rstrip("0").rstrip(".") if fen % FEN_PER_WAN else f"{fen // FEN_PER_WAN:,}"
-
-
-def budget_text(request: MatchRequest) -> str:
-    low, high = request.budget_min_fen, request.budget_max_fen
-    if low is None and high is None:
-        return gettext("Not given")
-    if low is not None and high is not None:
-        return gettext("%(low)s–%(high)s (10,000 yuan)", low=wan(low), high=wan(high))
-    if low is not None:
-        return gettext("From %(low)s (10,000 yuan)", low=wan(low))
-    return gettext("Up to %(high)s (10,000 yuan)", high=wan(high))
-
-
-def parse_wan(value: str) -> int:
-    """An amount in 万元 (up to two decimals) as fen; ValueError if it is not one."""
-    amount = Decimal(value.replace(",", "").replace("，", "").strip())
-    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2:
-        raise ValueError(value)
-    return int(amount * FEN_PER_WAN)
-
-
 def request_form_data(form: dict[str, str], listing: Listing) -> tuple[MatchRequestCreate | None, dict[str, str]]:
-    """The form as the API's body, or the problems by form field."""
+    """The form as the service's input, or what does not read as one by form field; the rules
+    (engagements offered, budgets in order, the NDA ticked) are the service's to say."""
     errors: dict[str, str] = {}
     body: dict = {
         "listing_id": str(listing.id),
-        "engagement_type": form.get("engagement_type", ""),
         "purpose": form.get("purpose", ""),
         "timeline": form.get("timeline", ""),
         "message": form.get("message", ""),
         "accept_nda": form.get("accept_nda") == "on",
     }
+    if form.get("engagement_type"):
+        body["engagement_type"] = form["engagement_type"]
     try:
         body["nda_version"] = int(form.get("nda_version", ""))
     except ValueError:
@@ -113,34 +86,9 @@ def request_form_data(form: dict[str, str], listing: Listing) -> tuple[MatchRequ
                 body[f"{name}_fen"] = parse_wan(form[name])
             except (ValueError, InvalidOperation):
                 errors[name] = gettext("Enter an amount in 10,000 yuan, for example 50 or 12.5.")
-    # The service checks these too; checking them here shows every problem of the form at once.
-    if not body["engagement_type"]:
-        errors["engagement_type"] = gettext("Required.")
-    elif body["engagement_type"] not in ENGAGEMENTS_BY_KIND[listing.kind]:
-        errors["engagement_type"] = gettext("Not offered for this kind of listing.")
-    for name in ("purpose", "timeline"):
-        if not body[name].strip():
-            errors[name] = gettext("Required.")
-    if not body["accept_nda"]:
-        errors["accept_nda"] = gettext("Accept the confidentiality agreement to send the request.")
-    if body.get("budget_min_fen", 0) > body.get("budget_max_fen", MAX_FEN):
-        errors["budget_max"] = gettext("Must not be below the minimum.")
-    if errors:
-        return None, errors
-    try:
-        return msgspec.convert(body, MatchRequestCreate), {}
-    except msgspec.ValidationError as error:
-        named = re.search(r"at `\$\.(\w+)", str(error)) or re.search(r"field `(\w+)`", str(error))
-        name = named.group(1) if named else "__all__"
-        return None, {FORM_FIELDS.get(name, name): translate_validation(str(error))}
-
-
-def problem_of(error: DomainError) -> dict:
-    params = {k: gettext(v) if isinstance(v, str) else v for k, v in error.params.items()}
-    return {
-        "message": gettext(error.message, **params),
-        "fields": {e.field: gettext(e.message, **e.params) for e in error.errors if e.field != "action"},
-    }
+    data, problems = forms.try_convert(body, MatchRequestCreate)
+    forms.by_input(problems, FORM_FIELDS, into=errors)
+    return (None, errors) if errors else (data, {})
 
 
 def deadline_of(request: MatchRequest, today: date) -> dict | None:
@@ -215,8 +163,7 @@ class MatchingPages(Controller):
                 if error.status_code in (401, 403, 404):
                     raise
                 status_code = error.status_code
-                errors = {FORM_FIELDS.get(e.field, e.field): gettext(e.message, **e.params) for e in error.errors}
-                errors = errors or {"__all__": gettext(error.message, **error.params)}
+                errors = forms.by_input(error.errors, FORM_FIELDS) or {"__all__": gettext(error.message, **error.params)}
             else:
                 flash(request, N_("Your request has been sent. The institution answers within its response time."))
                 return Redirect(f"/match-requests/{created.id}")
@@ -325,16 +272,6 @@ class MatchingPages(Controller):
         return Redirect(f"/match-requests/{request_id}")
 
 
-def thread_form_context(threads: ThreadService) -> dict:
-    """What the thread's template needs besides the thread: the upload limits and helpers."""
-    settings = threads.settings
-    return {
-        "attachment_limits": {"mb": settings.attachment_max_bytes // (1024 * 1024), "files": settings.attachment_max_files},
-        "accepted_types": ",".join(f".{ext}" for ext in (*ALLOWED_EXTENSIONS, "jpeg")),
-        "file_size": human_size,
-    }
-
-
 async def unread_of(threads: ThreadService, principal: Principal, items: list[MatchRequest]) -> dict:
     """Unread conversation messages per request, for those who read the conversations."""
     if principal.role == Role.platform_analyst:
@@ -418,4 +355,17 @@ async def detail_page(
         thread_text=thread_text,
         **thread_form_context(threads),
         **{k: v for k, v in found.items() if k not in ("listings", "orgs")},
+    )
+
+
+async def thread_problem_page(
+    request: Request, principal: Principal, threads: ThreadService, subject_id: uuid.UUID, status_code: int,
+    problem: dict, text: str,
+) -> Template:
+    """A match request's page again when its thread refused a message: the problem beside the
+    message form, the text kept (the threads' pages call it for this kind of subject)."""
+    matching = MatchingService(threads.session, threads.settings)
+    found = await matching.get(principal, subject_id)
+    return await detail_page(
+        request, principal, matching, threads, found, status_code=status_code, thread_problem=problem, thread_text=text
     )

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 import msgspec
+from litestar.params import QueryParameter
 from msgspec import Meta, Struct
 
 from marketplace.accounts.schemas import Input
@@ -105,3 +106,7 @@ class MatchRequestPage(Struct):
 
 
 
+
+
+# `state` is a name Litestar keeps for the app state, so the query parameter gets another one.
+StateQuery = Annotated[str | None, QueryParameter(name="state")]

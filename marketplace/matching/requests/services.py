@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
+from litestar.di import NamedDependency
 from sqlalchemy import and_, false, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +20,7 @@ from marketplace.audit.models import AuditEvent
 from marketplace.catalog.models import ListingKind, Status
 from marketplace.catalog.services import CatalogService
 from marketplace.config import Settings
-from marketplace.db import utcnow
+from marketplace.db import DbSession, utcnow
 from marketplace.errors import Conflict, FieldError, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
 from marketplace.matching.events import MatchEvents
@@ -38,6 +39,7 @@ from marketplace.matching.requests.lifecycle import (  # noqa: F401
 from marketplace.matching.requests.models import GRANTING_STATES, OPEN_STATES, EngagementType, MatchRequest, Side, State
 from marketplace.matching.requests.schemas import MatchRequestCreate
 from marketplace.tenancy import Principal
+from marketplace.web import AppSettings
 
 # The declared steps by name (pages read which need a reason).
 TRANSITIONS = LIFECYCLE.actions
@@ -342,3 +344,12 @@ class MatchingService:
         event.occurred_at = now
 
 
+
+
+# Controllers (API and pages alike) ask for the service on the request's session by this name.
+Matching = NamedDependency[MatchingService]
+
+
+async def provide_matching(db_session: DbSession, settings: AppSettings) -> MatchingService:
+    """The matching service on the request's session (with the settings its e-mails need)."""
+    return MatchingService(db_session, settings)

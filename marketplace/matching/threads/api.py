@@ -8,31 +8,20 @@ from typing import ClassVar
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.response import File
 from litestar.status_codes import HTTP_201_CREATED
 
 from marketplace.config import Settings
-from marketplace.db import DbSession
 from marketplace.errors import FieldError, InvalidInput
 from marketplace.i18n import N_
 from marketplace.matching.threads.models import SubjectKindName, ThreadAttachment
-from marketplace.matching.threads.files import IncomingFile
 from marketplace.matching.threads.schemas import AttachmentOut, MessageCreate, MessageOut, ReadMarker, ReadOut, ThreadOut
-from marketplace.matching.threads.services import MessageView, ThreadService, ThreadView
+from marketplace.matching.threads.files import download, uploads_of
+from marketplace.matching.threads.services import MessageView, Threads, ThreadView
 from marketplace.tenancy import CurrentPrincipal
-from marketplace.web import AppSettings
 
 API = "/api/v1"
-
-
-async def provide_threads(db_session: DbSession, settings: AppSettings) -> ThreadService:
-    return ThreadService(db_session, settings)
-
-
-Threads = NamedDependency[ThreadService]
 
 
 def upload_body_limit(settings: Settings) -> int:
@@ -67,26 +56,6 @@ def thread_out(view: ThreadView) -> ThreadOut:
     return ThreadOut(
         items=[message_out(base, m) for m in view.messages], unread=view.unread,
         last_read_seq=max(read, default=0), can_post=view.subject.can_post,
-    )
-
-
-async def uploads_of(request: Request) -> tuple[str, list[IncomingFile]]:
-    """The text and files of a multipart form (`text`, `files` repeated)."""
-    form = await request.form()
-    text = form.get("text") or ""
-    if not isinstance(text, str):
-        raise InvalidInput(FieldError("text", N_("Not a valid value.")))
-    files = [
-        IncomingFile(item.filename, item.file)
-        for item in form.getall("files") if isinstance(item, UploadFile) and (item.filename or item.size)
-    ] if "files" in form else []
-    return text, files
-
-
-def download(attachment: ThreadAttachment, path) -> File:
-    return File(
-        path=path, filename=attachment.original_name, media_type=attachment.content_type,
-        content_disposition_type="attachment", headers={"X-Content-Type-Options": "nosniff"},
     )
 
 

@@ -10,6 +10,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 import filetype
+from litestar import Request
+from litestar.datastructures import UploadFile
+from litestar.response import File
+
+from marketplace.errors import FieldError, InvalidInput
+from marketplace.i18n import N_
 
 
 MAX_TEXT = 10_000
@@ -112,3 +118,27 @@ class Staged:
     temp: Path
 
 
+
+
+# ----- the files of an HTTP request and answer (the API and the pages share them) ----------
+
+
+async def uploads_of(request: Request) -> tuple[str, list[IncomingFile]]:
+    """The text and files of a multipart form (`text`, `files` repeated)."""
+    form = await request.form()
+    text = form.get("text") or ""
+    if not isinstance(text, str):
+        raise InvalidInput(FieldError("text", N_("Not a valid value.")))
+    files = [
+        IncomingFile(item.filename, item.file)
+        for item in form.getall("files") if isinstance(item, UploadFile) and (item.filename or item.size)
+    ] if "files" in form else []
+    return text, files
+
+
+def download(attachment, path) -> File:
+    """A stored attachment (ThreadAttachment) as a download, never shown inline."""
+    return File(
+        path=path, filename=attachment.original_name, media_type=attachment.content_type,
+        content_disposition_type="attachment", headers={"X-Content-Type-Options": "nosniff"},
+    )

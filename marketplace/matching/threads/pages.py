@@ -1,11 +1,12 @@
 """Pages of a subject's thread: posting a message (with files) from the subject's page, and
 downloading a file. The thread itself is shown on the subject's page (a match request's:
-requests/pages.py detail_page; a need response's: needs/pages.py response_page). One set of handlers; each kind
-of subject is a subclass naming its kind, its address and how its page shows a problem."""
+requests/pages.py detail_page; a need response's: needs/pages.py response_page). One set of handlers; the app
+makes one controller per kind of subject with `thread_pages`, naming its address and its page's way to show a problem."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
 from litestar import Controller, Request, Response, get, post
@@ -13,34 +14,23 @@ from litestar.response import File, Redirect, Template
 
 from marketplace.errors import DomainError
 from marketplace.i18n import N_, gettext
-from marketplace.matching.needs.services import NeedService
-from marketplace.matching.needs.pages import response_page
-from marketplace.matching.requests.pages import detail_page
-from marketplace.matching.requests.services import MatchingService
-from marketplace.matching.threads.api import Threads, download, uploads_of
-from marketplace.matching.threads.models import SubjectKindName
-from marketplace.matching.threads.services import ThreadService
+from marketplace.matching.threads.files import download, uploads_of
+from marketplace.matching.threads.services import Threads, ThreadService
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import flash
 
 
+# The subject's page shown again with a thread's problem: (request, principal, threads, subject
+# id, status, problem, text kept). Each subject's pages provide theirs; the app joins them here.
+SubjectProblemPage = Callable[[Request, Principal, ThreadService, uuid.UUID, int, dict, str], Awaitable[Template]]
+
+
 class ThreadPages(Controller):
-    """A match request's thread; a subclass serves another kind of subject at its address."""
+    """The handlers of one kind of subject's thread; `thread_pages` makes one per kind."""
 
     include_in_schema = False
-    kind: ClassVar[str] = SubjectKindName.match_request
-    path = "/match-requests/{request_id:uuid}"
-
-    async def show_problem(
-        self, request: Request, principal: Principal, threads: ThreadService, subject_id: uuid.UUID,
-        status_code: int, problem: dict, text: str,
-    ) -> Template:
-        """The subject's page again, with the problem beside the message form and the text kept."""
-        matching = MatchingService(threads.session, threads.settings)
-        found = await matching.get(principal, subject_id)
-        return await detail_page(
-            request, principal, matching, threads, found, status_code=status_code, thread_problem=problem, thread_text=text
-        )
+    kind: ClassVar[str]
+    show_problem: ClassVar[SubjectProblemPage]
 
     @post("/messages")
     async def post_message(self, request: Request, principal: CurrentPrincipal, threads: Threads) -> Response:
@@ -69,16 +59,9 @@ class ThreadPages(Controller):
         return download(attachment, path)
 
 
-class NeedResponseThreadPages(ThreadPages):
-    """The thread of an institution's response to a need, on the response's page."""
-
-    kind = SubjectKindName.need_response
-    path = "/needs/{need_id:uuid}/responses/{response_id:uuid}"
-
-    async def show_problem(self, request, principal, threads, subject_id, status_code, problem, text):
-        needs = NeedService(threads.session)
-        need, response = await needs.get_response(principal, request.path_params["need_id"], subject_id)
-        return await response_page(
-            request, principal, needs, threads, need, response, status_code=status_code, thread_problem=problem,
-            thread_text=text,
-        )
+def thread_pages(kind: str, path: str, show_problem: SubjectProblemPage) -> type[ThreadPages]:
+    """The thread pages of `kind` at its subject's address, showing problems on the subject's page."""
+    return type(
+        f"{kind.title().replace('_', '')}ThreadPages", (ThreadPages,),
+        {"kind": kind, "path": path, "show_problem": staticmethod(show_problem)},
+    )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from litestar.di import NamedDependency
 from sqlalchemy import and_, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace import i18n
 from marketplace.accounts.models import TTO_ROLES, Role, User
 from marketplace.config import Settings
+from marketplace.db import DbSession
 from marketplace.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from marketplace.i18n import N_
 from marketplace.matching.events import MESSAGE_EMAIL, MatchEvents
@@ -40,6 +42,7 @@ from marketplace.matching.threads.models import (
 )
 from marketplace.notifications.services import NotificationService
 from marketplace.tenancy import Principal
+from marketplace.web import AppSettings
 
 MAX_TEXT = 10_000
 CHUNK = 1024 * 1024
@@ -477,3 +480,11 @@ class ThreadService:
             N_("There is a new message from %(party)s in the conversation on “%(title)s” (files attached: %(files)s). Read it and answer on the platform."),
             values,
         )
+
+
+# Controllers (API and pages alike) ask for the service on the request's session by this name.
+Threads = NamedDependency[ThreadService]
+
+
+async def provide_threads(db_session: DbSession, settings: AppSettings) -> ThreadService:
+    return ThreadService(db_session, settings)

@@ -1,0 +1,58 @@
+"""The house's layering, read from the source: controllers are thin and pages stand alone.
+
+- No page module imports another domain's pages or any api module: what pages share (dependency
+  aliases, query shapes, helpers) lives in services, schemas or web helpers.
+- No controller (pages or api) commits or writes the audit trail: services do, and the request's
+  transaction is finished in marketplace/db.py.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent / "marketplace"
+
+
+def module_name(path: Path) -> str:
+    return ".".join(("marketplace", *path.relative_to(ROOT).with_suffix("").parts))
+
+
+def controllers(name: str) -> list[Path]:
+    return sorted(ROOT.rglob(f"{name}.py"))
+
+
+def imported_modules(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            # "from marketplace.catalog import pages" names the module in the imported names.
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_pages_import_no_api_and_no_other_domains_pages() -> None:
+    pages = controllers("pages")
+    assert len(pages) >= 7, pages
+    wrong = []
+    for path in pages:
+        own = module_name(path)
+        for module in imported_modules(path):
+            last = module.rsplit(".", 1)[-1]
+            if module.startswith("marketplace.") and (last == "api" or (last == "pages" and module != own)):
+                wrong.append(f"{own} imports {module}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_controller_commits_or_writes_the_audit_trail() -> None:
+    wrong = []
+    for path in [*controllers("pages"), *controllers("api")]:
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                target = ast.unparse(node.func)
+                if node.func.attr == "commit" or target.startswith("audit."):
+                    wrong.append(f"{module_name(path)}:{node.lineno} calls {target}")
+    assert not wrong, "\n".join(wrong)
