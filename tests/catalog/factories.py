@@ -1,5 +1,5 @@
-"""Catalogue test data: listing bodies (JSON and form) of each kind, and listings made directly
-in a given status, without an acting user."""
+"""Catalogue test data: listing bodies (JSON and form) of each kind, listings made directly in a
+given status without an acting user, and spreadsheets to import."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from datetime import datetime
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.accounts.models import Role
 from marketplace.catalog.models import Listing, Status
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.catalog.services import CatalogService
+from marketplace.catalog.spreadsheets import EXAMPLES, write
 from tests.support.world import World
 
 
@@ -132,3 +134,25 @@ async def published(db: AsyncSession, world: World, relation: str = "own", body:
     listing = await seed_listing(db, org.id, msgspec.convert(body or result_body(**overrides), ListingCreate), status="published")
     await db.commit()
     return listing.id
+
+
+def sheet(rows: list[dict], fmt: str = "xlsx") -> bytes:
+    return write(rows, fmt)
+
+
+async def upload(client, world, content: bytes, name: str = "listings.xlsx", dry_run: bool = True, role=Role.tto_staff):
+    return await client.post(
+        "/api/v1/listings/import",
+        params={"dry_run": str(dry_run).lower()},
+        files={"data": (name, content)},
+        headers=world.bearer(role),
+    )
+
+
+def good_rows(n: int) -> list[dict]:
+    rows = []
+    for i in range(n):
+        row = dict(EXAMPLES[i % 2])
+        row["title_zh"] = f"{row['title_zh']} {i}"
+        rows.append(row)
+    return rows

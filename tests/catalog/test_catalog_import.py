@@ -10,29 +10,8 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role
 from marketplace.catalog.models import Listing
-from marketplace.catalog.spreadsheets import COLUMNS, EXAMPLES, write
-
-
-def sheet(rows: list[dict], fmt: str = "xlsx") -> bytes:
-    return write(rows, fmt)
-
-
-async def upload(client, world, content: bytes, name: str = "listings.xlsx", dry_run: bool = True, role=Role.tto_staff):
-    return await client.post(
-        "/api/v1/listings/import",
-        params={"dry_run": str(dry_run).lower()},
-        files={"data": (name, content)},
-        headers=world.bearer(role),
-    )
-
-
-def good_rows(n: int) -> list[dict]:
-    rows = []
-    for i in range(n):
-        row = dict(EXAMPLES[i % 2])
-        row["title_zh"] = f"{row['title_zh']} {i}"
-        rows.append(row)
-    return rows
+from marketplace.catalog.spreadsheets import COLUMNS
+from tests.catalog.factories import good_rows, sheet, upload
 
 
 async def count(db) -> int:

@@ -19,7 +19,7 @@ from marketplace.catalog.models import Listing
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.catalog.spreadsheets import EXAMPLES, write
 from tests.catalog.factories import resource_body, result_body, result_form, seed_listing
-from tests.support.web import login, post_form
+from tests.support.web import error_of, login, post_form
 
 SECRET = "MKT-SECRET-7731"
 
@@ -38,12 +38,6 @@ async def count(db) -> int:
 async def fetch(db, listing_id: uuid.UUID) -> Listing:
     db.expire_all()
     return await db.scalar(select(Listing).where(Listing.id == listing_id))
-
-
-def error_of(html: str, name: str) -> str:
-    match = re.search(rf'id="{re.escape(name)}-error">([^<]*)<', html)
-    assert match, f"no error shown for {name}"
-    return match.group(1)
 
 
 # ----- browse and profiles ----------------------------------------------------------------------

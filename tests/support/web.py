@@ -1,6 +1,9 @@
-"""Talking to the app as a browser does: the CSRF token, posting forms, signing in."""
+"""Talking to the app as a browser does: the CSRF token, posting forms, signing in, reading a
+field's error off a page."""
 
 from __future__ import annotations
+
+import re
 
 from litestar.testing import AsyncTestClient
 
@@ -23,3 +26,9 @@ async def login(client: AsyncTestClient, email: str, password: str = PASSWORD):
     response = await post_form(client, "/login", {"email": email, "password": password})
     assert response.status_code == 302, response.text
     return response
+
+
+def error_of(html: str, name: str) -> str:
+    match = re.search(rf'id="{re.escape(name)}-error">([^<]*)<', html)
+    assert match, f"no error shown for {name}"
+    return match.group(1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent / "marketplace"
+ROOT = Path(__file__).resolve().parents[2] / "marketplace"
 
 
 def module_name(path: Path) -> str:

@@ -6,10 +6,8 @@ from __future__ import annotations
 from marketplace import forms
 from marketplace.accounts.models import Role
 from marketplace.catalog.schemas import ListingCreate
-from tests.catalog_data import result_body, result_form
-from tests.helpers import login, post_form
-from tests.test_catalog_import import sheet, upload, good_rows
-from tests.test_catalog_pages import error_of
+from tests.catalog.factories import good_rows, result_body, result_form, sheet, upload
+from tests.support.web import error_of, login, post_form
 
 THREE_BAD = {"trl": 12, "contact_email": "not-an-email", "summary_en": "x" * 5001}
 
