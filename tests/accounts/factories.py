@@ -38,8 +38,6 @@ async def seed_member(
     return membership
 
 
-
-
 async def bearer_for(db: AsyncSession, email: str) -> dict[str, str]:
     """An Authorization header with a fresh API token of the user with this e-mail (any member)."""
     accounts = AccountService(db)

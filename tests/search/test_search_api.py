@@ -17,7 +17,6 @@ from marketplace.search.query import filter_expression, parse_search, quote
 from tests.catalog.factories import result_body, seed_listing
 
 
-
 async def api(client, **params):
     pairs = [(k, v) for k, values in params.items() for v in (values if isinstance(values, list) else [values])]
     return await client.get("/api/v1/search?" + urlencode(pairs))

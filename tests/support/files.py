@@ -1,4 +1,4 @@
-"""Small files of each kind the uploads accept (and one they refuse), for thread and import tests."""
+"""Small files for the upload tests: a PDF, a PNG and an xlsx workbook."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import io
 import openpyxl
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\x00" * 40
 
 
