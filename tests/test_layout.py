@@ -64,6 +64,12 @@ def test_every_test_folder_is_a_package() -> None:
     assert not missing, f"add an __init__.py to: {missing}"
 
 
+def test_test_modules_live_in_their_domain_folder() -> None:
+    """tests/ mirrors marketplace/: a test module goes into tests/<domain>/ (tests/app/ for the app as a whole)."""
+    flat = sorted(path.name for path in TESTS.glob("test_*.py") if path.name != "test_layout.py")
+    assert not flat, f"move into the tests/<domain>/ folder of the code they test: {flat}"
+
+
 def test_the_checks_see_an_offender() -> None:
     """The import check itself: relative and absolute imports of test modules and conftests count."""
     assert is_test_module("tests.matching.requests.test_matching")
