@@ -26,6 +26,7 @@ from litestar.utils.scope.state import ScopeState
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from marketplace import forms, i18n
 from marketplace.accounts.api import AccountsApi
@@ -33,6 +34,7 @@ from marketplace.accounts.services import provide_accounts
 from marketplace.accounts.api import provide_principal
 from marketplace.accounts.pages import AccountPages
 from marketplace.accounts.services import use_password_profile
+from marketplace.api_errors import document_api_errors
 from marketplace.catalog.api import CatalogApi, NdaApi
 from marketplace.catalog.services import provide_catalog
 from marketplace.catalog.pages import CatalogPages
@@ -53,15 +55,18 @@ from marketplace.matching.threads.pages import thread_pages
 from marketplace.matching.threads.services import provide_threads
 from marketplace.notifications.api import NotificationsApi
 from marketplace.notifications.pages import NotificationPages, provide_notifications
-from marketplace.search.api import SavedSearchApi, SearchApi, provide_saved_searches
+from marketplace.search.api import SavedSearchApi, SearchApi, provide_saved_searches, unavailable_response
 from marketplace.search.pages import SavedSearchPages, SearchPages
-from marketplace.search.engine import search_engine_for
+from marketplace.search.engine import SearchUnavailable, search_engine_for
 from marketplace.search.outbox import install_outbox_listeners
 from marketplace.web import is_api, render_error, request_locale
 from marketplace.wiring import wire
 from marketplace.worker import run_worker
 
 log = logging.getLogger(__name__)
+
+# character_not_in_repertoire (a NUL in text), untranslatable_character (\u0000 in jsonb).
+UNSTORABLE_TEXT = {"22021", "22P05"}
 
 TEMPLATES = PROJECT_ROOT / "templates"
 STATIC = PROJECT_ROOT / "static"
@@ -156,6 +161,26 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
         return render_error(request, exc.status_code, detail)
     body = {"status_code": exc.status_code, "detail": detail, "errors": errors}
     return Response(body, status_code=exc.status_code, headers=exc.headers)
+
+
+def unstorable_text_handler(request: Request, exc: DBAPIError) -> Response:
+    """PostgreSQL refuses a NUL (or otherwise unstorable) character in text: the client's input, so a
+    400; any other database error is the server's."""
+    orig = exc.orig
+    sqlstate = getattr(orig, "pgcode", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
+    if sqlstate not in UNSTORABLE_TEXT:
+        return server_error_handler(request, exc)
+    detail = i18n.gettext("The request contains characters that cannot be stored.")
+    if not is_api(request):
+        return render_error(request, 400, detail)
+    return Response({"status_code": 400, "detail": detail, "errors": [{"field": "", "message": detail}]}, status_code=400)
+
+
+def search_unavailable_handler(request: Request, exc: SearchUnavailable) -> Response:
+    """Meilisearch did not answer: 503 with Retry-After (a page for people)."""
+    if not is_api(request):
+        return render_error(request, 503, i18n.http_status_text(503, "Service Unavailable"))
+    return unavailable_response()
 
 
 def server_error_handler(request: Request, exc: Exception) -> Response:
@@ -291,6 +316,8 @@ def create_app(settings: Settings) -> Litestar:
             ValidationException: validation_error_handler,
             DomainError: domain_error_handler,
             HTTPException: http_error_handler,
+            DBAPIError: unstorable_text_handler,
+            SearchUnavailable: search_unavailable_handler,
             Exception: server_error_handler,
         },
         openapi_config=OpenAPIConfig(title="Medical tech-transfer marketplace", version="1", path="/schema"),
@@ -302,5 +329,6 @@ def create_app(settings: Settings) -> Litestar:
         ),
         debug=settings.debug,
     )
+    document_api_errors(app)
     app.state.settings = settings
     return app

@@ -14,6 +14,8 @@ from marketplace.catalog import schemas, spreadsheets
 from marketplace.catalog.models import Listing
 from marketplace.accounts.models import TTO_ROLES
 from marketplace.catalog.services import Catalog, CatalogService
+from marketplace.errors import invalid
+from marketplace.i18n import N_
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import client_ip
 
@@ -95,13 +97,17 @@ class CatalogApi(Controller):
         self,
         principal: CurrentPrincipal,
         catalog: Catalog,
-        data: MultipartBody[UploadFile],
+        # Files by any field name: a bare UploadFile answers a form without a file with a 500.
+        data: MultipartBody[dict[str, UploadFile]],
         dry_run: FromQuery[bool] = True,
     ) -> Response:
         """Upload an .xlsx or .csv (see /api/v1/listings/template). A dry run reports each row's
         problems; otherwise all rows are created, or none if any row has a problem (422)."""
         principal.require(*TTO_ROLES)
-        rows = spreadsheets.parse(data.filename or "", await data.read())
+        upload = next(iter(data.values()), None)
+        if upload is None:
+            raise invalid("file", N_("Choose an .xlsx or .csv file to upload."))
+        rows = spreadsheets.parse(upload.filename or "", await upload.read())
         report = await catalog.import_rows(principal, rows, dry_run=dry_run)
         status = 422 if report["errors"] and not dry_run else 200
         return Response(schemas.ImportReport(**report), status_code=status)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -19,8 +19,6 @@ from marketplace.matching.requests.api import _org_ref
 from marketplace.matching.needs.models import Need, NeedResponse
 from marketplace.matching.needs.search import parse_need_query, recommend_listings, recommend_needs, search_needs
 from marketplace.matching.needs.services import Needs, NeedService
-from marketplace.search.api import unavailable_response
-from marketplace.search.engine import SearchUnavailable
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import client_ip
 
@@ -94,7 +92,7 @@ class NeedsApi(Controller):
     guards = [requires_bearer]
 
     @get("/")
-    async def list_needs(self, request: Request, principal: CurrentPrincipal, needs: Needs) -> schemas.NeedPage | Response:
+    async def list_needs(self, request: Request, principal: CurrentPrincipal, needs: Needs) -> schemas.NeedPage:
         """Needs the caller may see, from PostgreSQL, open ones first by deadline (filters `state`,
         `mine`, `area`, `wanted`, `deadline_from`, `deadline_to`). With `q`: open public needs from
         Meilisearch, by relevance (`source` says which)."""
@@ -104,10 +102,8 @@ class NeedsApi(Controller):
         if errors:
             raise DomainError(N_("The request has invalid fields."), *errors, status_code=400)
         if query.q:
-            try:
-                hits, total = await search_needs(request.app.state.search, query)
-            except SearchUnavailable:
-                return unavailable_response()
+            # SearchUnavailable becomes the 503 with Retry-After (app.search_unavailable_handler).
+            hits, total = await search_needs(request.app.state.search, query)
             items = await needs.by_ids(principal, [uuid.UUID(h["id"]) for h in hits])
             return schemas.NeedPage(await needs_out(needs, principal, items), total, query.page, query.page_size, "search")
         items, total = await needs.list(principal, state=state, mine=mine, query=query, page=query.page, page_size=query.page_size)
@@ -186,7 +182,7 @@ class RecommendationsApi(Controller):
     async def recommendations(
         self, request: Request, principal: CurrentPrincipal, needs: Needs,
         need: FromQuery[uuid.UUID | None] = None, listing: FromQuery[uuid.UUID | None] = None,
-    ) -> schemas.Recommendations | Response:
+    ) -> schemas.Recommendations:
         """`?need=<id>`: the published listings that fit the need best (top 5); `?listing=<id>`:
         the open public needs the listing may answer. Each only for a need or listing the caller
         may see (404 otherwise)."""
@@ -197,15 +193,12 @@ class RecommendationsApi(Controller):
                 status_code=400,
             )
         engine = request.app.state.search
-        try:
-            if need is not None:
-                found = await needs.get(principal, need)
-                docs = await recommend_listings(engine, found)
-                return schemas.Recommendations(need_id=found.id, listings=[recommended_listing(d) for d in docs])
-            item = await needs.catalog.get(principal, listing)
-            docs = await recommend_needs(engine, item)
-        except SearchUnavailable:
-            return unavailable_response()
+        if need is not None:
+            found = await needs.get(principal, need)
+            docs = await recommend_listings(engine, found)
+            return schemas.Recommendations(need_id=found.id, listings=[recommended_listing(d) for d in docs])
+        item = await needs.catalog.get(principal, listing)
+        docs = await recommend_needs(engine, item)
         return schemas.Recommendations(listing_id=item.id, needs=[recommended_need(d) for d in docs])
 
 

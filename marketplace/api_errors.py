@@ -1,0 +1,59 @@
+"""The error answers every JSON API operation can give, documented once for the OpenAPI schema.
+
+The exception handlers in app.py give every refused API call the same body; Litestar documents
+only the responses a handler declares, so the shared ones are added here to each /api/ operation
+(a handler's own `responses=` for the same status wins).
+"""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Litestar
+from litestar.openapi import ResponseSpec
+from litestar.routes import HTTPRoute
+
+API_PREFIX = "/api/"
+
+
+class FieldErrorOut(msgspec.Struct):
+    field: str  # "" when the error is not about one field
+    message: str
+
+
+class ErrorOut(msgspec.Struct):
+    status_code: int
+    detail: str
+    errors: list[FieldErrorOut]
+
+
+def _spec(description: str) -> ResponseSpec:
+    return ResponseSpec(data_container=ErrorOut, description=description, generate_examples=False)
+
+
+EVERY_OPERATION = {
+    400: "The request is malformed or has invalid fields (listed in `errors`).",
+    401: "No valid bearer token.",
+    403: "The token's role does not allow this.",
+    404: "No such record, or it is outside the caller's organization.",
+    409: "The record's state does not allow this change.",
+    422: "The fields are well-formed but break a rule (listed in `errors`).",
+}
+WITH_BODY = {413: "The request body is too large.", 415: "The uploaded file's type is not accepted."}
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+# Operations that depend on Meilisearch answering (app.search_unavailable_handler).
+UNAVAILABLE = {503: "The search engine is unavailable; retry after `Retry-After` seconds."}
+BY_PATH = {"/api/v1/search": UNAVAILABLE, "/api/v1/needs": UNAVAILABLE, "/api/v1/recommendations": UNAVAILABLE}
+
+
+def document_api_errors(app: Litestar) -> None:
+    """Adds the shared error responses to every API operation of the app (before its schema is built)."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or not route.path.startswith(API_PREFIX):
+            continue
+        for handler in route.route_handlers:
+            codes = dict(EVERY_OPERATION)
+            if handler.http_methods & BODY_METHODS:
+                codes.update(WITH_BODY)
+            codes.update(BY_PATH.get(route.path, {}))
+            shared = {status: _spec(text) for status, text in codes.items()}
+            handler.responses = {**shared, **(handler.responses or {})}

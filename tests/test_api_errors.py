@@ -1,0 +1,55 @@
+"""The API's shared error answers: documented on every operation, and given as documented
+(what tests/test_api_fuzz.py found first)."""
+
+from __future__ import annotations
+
+from marketplace.accounts.models import Role
+from marketplace.embedded.postgres import free_port
+from marketplace.search.engine import SearchEngine
+
+ERROR_REF = "#/components/schemas/ErrorOut"
+
+
+async def test_every_api_operation_documents_the_shared_errors(client) -> None:
+    spec = (await client.get("/schema/openapi.json")).json()
+    operations = [
+        (method, path, op)
+        for path, item in spec["paths"].items()
+        if path.startswith("/api/")
+        for method, op in item.items()
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
+    assert len(operations) > 40
+    for method, path, op in operations:
+        responses = op["responses"]
+        for status in ("400", "401", "403", "404", "409", "422"):
+            schema = responses[status]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": ERROR_REF}, (method, path, status)
+        assert ("413" in responses) == (method in {"post", "put", "patch"}), (method, path)
+    assert set(spec["components"]["schemas"]["ErrorOut"]["required"]) == {"status_code", "detail", "errors"}
+    assert "503" in spec["paths"]["/api/v1/needs"]["get"]["responses"]
+    # A `Model | Response` annotation documented `oneOf: [Model, {}]`, which every body matched twice.
+    for path in ("/api/v1/needs", "/api/v1/recommendations"):
+        assert spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"].get("$ref")
+
+
+async def test_a_nul_character_is_a_400_not_a_500(client, world) -> None:
+    response = await client.get("/api/v1/organizations?kind=a%00b", headers=world.bearer(Role.platform_admin))
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["detail"] == "请求中含有无法保存的字符。" and body["errors"][0]["field"] == ""
+    created = await client.post(
+        "/api/v1/saved-searches", json={"name": "a\u0000b", "query": "q=x"}, headers=world.bearer(Role.company_member)
+    )
+    assert created.status_code == 400, created.text
+
+
+async def test_needs_search_answers_503_with_retry_after_when_search_is_down(client, app, world) -> None:
+    real = app.state.search
+    app.state.search = SearchEngine(f"http://127.0.0.1:{free_port()}", "key")
+    try:
+        found = await client.get("/api/v1/needs?q=肝癌", headers=world.bearer(Role.company_admin))
+    finally:
+        app.state.search = real
+    assert found.status_code == 503 and found.headers["retry-after"].isdigit()
+    assert found.json()["detail"] == "检索服务暂时不可用，请稍后再试。"

@@ -1,0 +1,104 @@
+"""Property-based fuzzing of the whole JSON API from its own OpenAPI schema (schemathesis).
+
+Every operation in /schema/openapi.json — so every route added later too — is called over real
+HTTP (the uvicorn live server, real PostgreSQL and Meilisearch) with generated valid and invalid
+input, once with a company administrator's bearer token and once with an institution manager's.
+Each answer must be no 5xx, have a documented status code, and match its documented schema.
+The budget is bounded per operation and the generation derandomized, so runs are repeatable.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import APIOperation, Case, GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Err
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+
+from marketplace.accounts.models import Role
+from marketplace.app import create_app
+from marketplace.config import Settings
+from tests.helpers import World
+from tests.live_server import LiveServer, live_server  # noqa: F401
+
+# The budget, a few minutes in all on 2 cores: per operation, at most COVERAGE_CASES fixed cases
+# (each sent once, the organizations taking turns) and MAX_EXAMPLES generated ones (sent as both).
+COVERAGE_CASES = 60
+MAX_EXAMPLES = 20
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+ROLES = (Role.company_admin, Role.tto_manager)
+
+
+def _openapi_document() -> dict:
+    """The app's schema, built at collection time (no service is contacted): one test per
+    operation. The live server serves this same document."""
+    placeholder = Settings(
+        data_dir=Path(tempfile.gettempdir()),
+        database_url="postgresql+asyncpg://collect@127.0.0.1:1/collect",
+        meili_url="http://127.0.0.1:1",
+        meili_master_key="collect",
+        secret_key="collect",
+        demo_data=False,
+    )
+    return create_app(placeholder).openapi_schema.to_schema()
+
+
+schema = schemathesis.openapi.from_dict(_openapi_document())
+
+
+def _operations() -> list[APIOperation]:
+    """Every operation; one the schema describes badly fails collection rather than being skipped."""
+    operations = []
+    for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            raise result.err()
+        operations.append(result.ok())
+    return operations
+
+
+OPERATIONS = _operations()
+
+
+def coverage_cases(operation: APIOperation) -> list[Case]:
+    """Schemathesis' deterministic boundary and invalid-value cases (empty, too long, wrong type,
+    missing fields...), evenly thinned to COVERAGE_CASES for the largest bodies."""
+    config = schema.config.generation_for(operation=operation)
+    modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
+    cases = list(schema.iter_coverage_cases(operation, generation_modes=modes, generation_config=config))
+    step = max(1, -(-len(cases) // COVERAGE_CASES))
+    return cases[::step]
+
+
+def call_and_check(case: Case, live_server: LiveServer, world: World, role: Role) -> None:
+    headers = world.bearer(role)
+    response = case.call(base_url=live_server, headers=headers, timeout=30)
+    case.validate_response(response, checks=CHECKS, headers=headers)
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[operation.label for operation in OPERATIONS])
+def test_api_operation(operation: APIOperation, live_server: LiveServer, world: World) -> None:
+    for number, case in enumerate(coverage_cases(operation)):
+        call_and_check(case, live_server, world, ROLES[number % len(ROLES)])
+
+    # Then generated valid input (must succeed or be refused as documented) and invalid input.
+    cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
+
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=cases)
+    def answers_as_documented(case: Case) -> None:
+        for role in ROLES:
+            call_and_check(case, live_server, world, role)
+
+    answers_as_documented()
