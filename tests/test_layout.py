@@ -41,7 +41,8 @@ def test_no_module_of_the_suite_imports_a_test_module_or_a_conftest() -> None:
         for module in imported_modules(path)
         if is_test_module(module)
     ]
-    assert not offenders, "share helpers through tests/support/ or a factories.py, fixtures through a conftest:\n" + "\n".join(offenders)
+    hint = "share helpers through tests/support/ or a factories.py, fixtures through a conftest"
+    assert not offenders, hint + ":\n" + "\n".join(offenders)
 
 
 def test_the_production_code_defines_no_seed_helpers() -> None:

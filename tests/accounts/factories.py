@@ -20,9 +20,7 @@ async def seed_organization(session: AsyncSession, data: OrganizationInput) -> O
     return org
 
 
-async def seed_member(
-    session: AsyncSession, org: Organization, *, email: str, name: str, role: str, password: str
-) -> Membership:
+async def seed_member(session: AsyncSession, org: Organization, *, email: str, name: str, role: str, password: str) -> Membership:
     """A user (created if new) with a password, a member of `org` in `role`."""
     if role not in ROLES_BY_KIND[OrgKind(org.kind)]:
         raise ValueError(f"{role} is not a role of a {org.kind}")

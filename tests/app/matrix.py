@@ -94,7 +94,9 @@ async def check_api_matrix(client: AsyncTestClient, db: AsyncSession, world: Wor
             )
             expected = route.expect(role, relation)
             if response.status_code != expected:
-                failures.append(f"{role.value:16} {relation:5} → {response.status_code}, expected {expected}: {response.text[:160]}")
+                failures.append(
+                    f"{role.value:16} {relation:5} → {response.status_code}, expected {expected}: {response.text[:160]}"
+                )
     values = await path_values(db, world, route, Role.company_member, "own")
     body = route.body(world, Role.company_member, "own") if route.body else None
     anonymous = await client.request(route.method, route.path.format(**values), json=body, files=route.files)

@@ -38,8 +38,14 @@ def result_body(**overrides) -> dict:
             {"option": "pay_later", "terms": "前两年免许可费，之后按销售额3%提成"},
         ],
         "ip_assets": [
-            {"number": "ZL202110234567.8", "kind": "invention_patent", "jurisdiction": "CN", "status": "granted",
-             "filing_date": "2021-03-01", "expiry_date": "2041-03-01"},
+            {
+                "number": "ZL202110234567.8",
+                "kind": "invention_patent",
+                "jurisdiction": "CN",
+                "status": "granted",
+                "filing_date": "2021-03-01",
+                "expiry_date": "2041-03-01",
+            },
             {"number": "PCT/CN2022/123456", "kind": "pct_application", "jurisdiction": "PCT", "status": "filed"},
         ],
         "inventors": [{"name": "张晓华", "share_bp": 6000}, {"name": "李明", "share_bp": 4000}],
@@ -123,7 +129,11 @@ async def seed_listing(
 ) -> Listing:
     """A listing in a given status, through the catalogue's add_existing (same validation)."""
     return await CatalogService(session).add_existing(
-        institution_id, data, status=status, published_at=published_at, confirmed_at=confirmed_at,
+        institution_id,
+        data,
+        status=status,
+        published_at=published_at,
+        confirmed_at=confirmed_at,
         created_by_user_id=created_by_user_id,
     )
 

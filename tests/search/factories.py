@@ -4,7 +4,7 @@ browser tests (the `indexed` fixture)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 from sqlalchemy import update
@@ -16,7 +16,7 @@ from marketplace.search.engine import SearchEngine
 from marketplace.search.outbox import OutboxRelay
 from tests.catalog.factories import resource_body, result_body, seed_listing
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 async def index_samples(settings, engine, db, world) -> AsyncIterator[dict[str, str]]:
@@ -34,28 +34,44 @@ async def index_samples(settings, engine, db, world) -> AsyncIterator[dict[str, 
         "device": (
             other,
             result_body(
-                type="device", title_zh="智能输液泵", title_en="Smart infusion pump", summary_zh="用于病房的智能输液泵。",
-                keywords=["输液"], therapeutic_areas=["cardiovascular"], stage="registered", trl=8,
+                type="device",
+                title_zh="智能输液泵",
+                title_en="Smart infusion pump",
+                summary_zh="用于病房的智能输液泵。",
+                keywords=["输液"],
+                therapeutic_areas=["cardiovascular"],
+                stage="registered",
+                trl=8,
                 licence_options=[{"option": "exclusive", "terms": "面议"}],
             ),
-            5, 3,
+            5,
+            3,
         ),
         "ward": (own, resource_body(), 20, 1),
         "bank": (
             other,
             resource_body(
-                type="biobank", title_zh="肝癌生物样本库", summary_zh="五千例肝癌组织与血液样本。", availability="limited",
+                type="biobank",
+                title_zh="肝癌生物样本库",
+                summary_zh="五千例肝癌组织与血液样本。",
+                availability="limited",
                 details={"sample_types": ["tissue", "blood"], "sample_count": 5000, "consent_scope": "broad"},
-                engagement_modes=["sample_access"], pricing_model="per_sample",
+                engagement_modes=["sample_access"],
+                pricing_model="per_sample",
             ),
-            1, 30,
+            1,
+            30,
         ),
     }
     ids = {}
     for name, (org, body, published_days, confirmed_days) in specs.items():
         listing = await seed_listing(
-            db, org.id, msgspec.convert(body, ListingCreate), status="published",
-            published_at=NOW - timedelta(days=published_days), confirmed_at=NOW - timedelta(days=confirmed_days),
+            db,
+            org.id,
+            msgspec.convert(body, ListingCreate),
+            status="published",
+            published_at=NOW - timedelta(days=published_days),
+            confirmed_at=NOW - timedelta(days=confirmed_days),
         )
         ids[name] = str(listing.id)
     await seed_listing(db, own.id, msgspec.convert(result_body(title_zh="草稿肝癌"), ListingCreate))

@@ -116,9 +116,7 @@ async def page(browser: Browser, live_server: LiveServer) -> AsyncIterator[Page]
     """A fresh browser context (no cookies) of a person whose browser prefers Chinese, at 1280×800,
     with the sign-in rate limiter reset; closed after the test."""
     live_server.reset_login_limiter()
-    context = await browser.new_context(
-        base_url=live_server, locale="zh-CN", viewport={"width": 1280, "height": 800}
-    )
+    context = await browser.new_context(base_url=live_server, locale="zh-CN", viewport={"width": 1280, "height": 800})
     context.set_default_timeout(5_000)
     tab = await context.new_page()
     try:

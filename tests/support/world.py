@@ -21,8 +21,14 @@ def credit_code(seed: int) -> str:
 
 def institution(name: str, **overrides) -> OrganizationInput:
     data = OrganizationInput(
-        kind="institution", name_zh=name, name_en=None, city="上海", grade="3A", approved_beds=1000,
-        research_beds=100, pi_concurrent_trial_threshold=5,
+        kind="institution",
+        name_zh=name,
+        name_en=None,
+        city="上海",
+        grade="3A",
+        approved_beds=1000,
+        research_beds=100,
+        pi_concurrent_trial_threshold=5,
     )
     for key, value in overrides.items():
         setattr(data, key, value)

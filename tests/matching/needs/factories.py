@@ -70,7 +70,8 @@ async def open_need(client, world: World, role: Role = Role.company_member, **ov
 
 async def respond(client, world: World, need_id: str, listing_id, role: Role = Role.tto_staff, headers=None, **overrides):
     return await client.post(
-        f"/api/v1/needs/{need_id}/responses", json=response_body(listing_id, **overrides),
+        f"/api/v1/needs/{need_id}/responses",
+        json=response_body(listing_id, **overrides),
         headers=headers or world.bearer(role),
     )
 

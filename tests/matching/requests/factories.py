@@ -54,7 +54,9 @@ OTHER_COMPANY_ADMIN = "admin@company.other.test"
 async def create(db, world: World, listing_id: uuid.UUID, email: str | None = None, **overrides) -> MatchRequest:
     """A request made through the service, as the own company's member unless told otherwise."""
     principal = await world.principal(db, email or world.emails[Role.company_member])
-    request = await MatchingService(db).create(principal, msgspec.convert(match_body(listing_id, **overrides), MatchRequestCreate))
+    request = await MatchingService(db).create(
+        principal, msgspec.convert(match_body(listing_id, **overrides), MatchRequestCreate)
+    )
     await db.commit()
     return request
 

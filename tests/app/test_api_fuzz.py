@@ -24,8 +24,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 from marketplace.accounts.models import Role
 from marketplace.app import create_app
 from marketplace.config import Settings
-from tests.helpers import World
-from tests.live_server import LiveServer, live_server  # noqa: F401
+from tests.support.live_server import LiveServer
+from tests.support.world import World
 
 # The budget, a few minutes in all on 2 cores: per operation, at most COVERAGE_CASES fixed cases
 # (each sent once, the organizations taking turns) and MAX_EXAMPLES generated ones (sent as both).

@@ -1,5 +1,5 @@
 """The API's shared error answers: documented on every operation, and given as documented
-(what tests/test_api_fuzz.py found first)."""
+(what tests/app/test_api_fuzz.py found first)."""
 
 from __future__ import annotations
 
