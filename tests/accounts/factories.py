@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.models import ROLES_BY_KIND, Membership, Organization, OrgKind, User
 from marketplace.accounts.services import AccountService, OrganizationInput, hash_password, normalize_email, validate_organization
 from marketplace.audit import services as audit
+from marketplace.tenancy import Principal
 
 
 async def seed_organization(session: AsyncSession, data: OrganizationInput) -> Organization:
@@ -36,10 +37,18 @@ async def seed_member(session: AsyncSession, org: Organization, *, email: str, n
     return membership
 
 
+async def principal_of(db: AsyncSession, email: str) -> Principal:
+    """The acting principal of the user with this e-mail, in their current organization."""
+    accounts = AccountService(db)
+    user = await accounts.user_by_email(email)
+    assert user is not None, f"no user {email}"
+    principal = await accounts.principal_for_user(user.id)
+    assert principal is not None, f"{email} belongs to no organization"
+    return principal
+
+
 async def bearer_for(db: AsyncSession, email: str) -> dict[str, str]:
     """An Authorization header with a fresh API token of the user with this e-mail (any member)."""
-    accounts = AccountService(db)
-    principal = await accounts.principal_for_user((await accounts.user_by_email(email)).id)
-    _token, raw = await accounts.create_token(principal, "test")
+    _token, raw = await AccountService(db).create_token(await principal_of(db, email), "test")
     await db.commit()
     return {"Authorization": f"Bearer {raw}"}

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import Membership, Organization, Role
 from marketplace.accounts.services import AccountService, OrganizationInput, credit_code_check_character
-from tests.accounts.factories import seed_member, seed_organization
+from marketplace.tenancy import Principal
+from tests.accounts.factories import principal_of, seed_member, seed_organization
 
 PASSWORD = "test-password-1"
 
@@ -61,9 +62,8 @@ class World:
     targets: dict[str, Membership] = field(default_factory=dict)  # a non-admin member per org key
     scratch: dict = field(default_factory=dict)  # what a route's prepare step hands to its body
 
-    async def principal(self, db: AsyncSession, email: str):
-        accounts = AccountService(db)
-        return await accounts.principal_for_user((await accounts.user_by_email(email)).id)
+    async def principal(self, db: AsyncSession, email: str) -> Principal:
+        return await principal_of(db, email)
 
     def org_for(self, role: Role, relation: str) -> Organization:
         return self.orgs[f"{ROLE_KIND[role]}/{relation}"]
@@ -99,9 +99,7 @@ async def build_world(db: AsyncSession) -> World:
         )
     accounts = AccountService(db)
     for role, email in world.emails.items():
-        user = await accounts.user_by_email(email)
-        principal = await accounts.principal_for_user(user.id)
-        _token, raw = await accounts.create_token(principal, f"{role} token")
+        _token, raw = await accounts.create_token(await principal_of(db, email), f"{role} token")
         world.tokens[role] = raw
     await db.commit()
     return world
