@@ -32,7 +32,7 @@ import rjieba
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from marketplace.config import Settings  # noqa: E402
+from marketplace.config import Settings
 
 # (query, note)
 COMPOUND_CASES = [
@@ -199,8 +199,10 @@ async def measure(settings: Settings) -> None:
         print(f"{len(documents)} documents (published demo listings + synthetic ones)\n")
 
         totals = {"should": 0, "found": 0}
-        for title, cases in (("(a) a word inside a longer compound", COMPOUND_CASES),
-                             ("(b) digits and Latin inside Chinese text", DIGIT_CASES)):
+        for title, cases in (
+            ("(a) a word inside a longer compound", COMPOUND_CASES),
+            ("(b) digits and Latin inside Chinese text", DIGIT_CASES),
+        ):
             print(title)
             print(f"  {'query':<12} {'should':>6} {'found':>6} {'recall':>7} {'hits':>5} {'top5':>5}  note")
             for q, note in cases:
@@ -213,8 +215,7 @@ async def measure(settings: Settings) -> None:
                 totals["found"] += len(found)
                 print(f"  {q:<12} {len(should):>6} {len(found):>6} {recall:>7} {len(hits):>5} {top:>5}  {note}")
             print()
-        print(f"  overall: {totals['found']} of {totals['should']} found "
-              f"({totals['found'] / max(1, totals['should']):.0%})\n")
+        print(f"  overall: {totals['found']} of {totals['should']} found ({totals['found'] / max(1, totals['should']):.0%})\n")
 
         print("(e) misspelt English synonyms: listings that hold the Chinese term, found by the misspelt query")
         print(f"  {'query':<20} {'term':<8} {'should':>6} {'found':>6} {'hits':>5}")
@@ -225,10 +226,14 @@ async def measure(settings: Settings) -> None:
         print()
 
         english = {doc["id"]: english_text(doc) for doc in documents}
-        for title, cases in (("(c) multi-word Chinese queries", MULTIWORD_CASES),
-                             ("(d) English and mixed queries", ENGLISH_CASES)):
-            print(f"{title}: for each matching strategy, hits, listings that hold every word found / should,"
-                  " and how many of the top 5 hold the most words any listing holds (of as many as could)")
+        for title, cases in (
+            ("(c) multi-word Chinese queries", MULTIWORD_CASES),
+            ("(d) English and mixed queries", ENGLISH_CASES),
+        ):
+            print(
+                f"{title}: for each matching strategy, hits, listings that hold every word found / should,"
+                " and how many of the top 5 hold the most words any listing holds (of as many as could)"
+            )
             print(f"  {'query':<34} {'should':>6}  " + "  ".join(f"{s:<14}" for s in STRATEGIES) + "  the app's query")
             index = search.client.index(search.listings_index)
             for q in cases:

@@ -37,15 +37,15 @@ import sys
 import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
 import psutil
-
 import synthetic
+
 from marketplace.config import PROJECT_ROOT, Settings
 
 QUERIES = 200
@@ -97,10 +97,37 @@ def phase(report: Report, name: str):
 # ----- 1. seeding ---------------------------------------------------------------------------------
 
 LISTING_COLUMNS = [
-    "id", "institution_id", "owner_kind", "kind", "type", "status", "title_zh", "title_en", "summary_zh", "summary_en",
-    "confidential_details", "keywords", "contact_name", "contact_email", "contact_phone", "stage", "trl", "advantages",
-    "ownership_model", "licence_options", "licence_terms", "details", "engagement_modes", "pricing_model",
-    "availability", "created_by_user_id", "published_at", "confirmed_at", "is_stale", "created_at", "updated_at",
+    "id",
+    "institution_id",
+    "owner_kind",
+    "kind",
+    "type",
+    "status",
+    "title_zh",
+    "title_en",
+    "summary_zh",
+    "summary_en",
+    "confidential_details",
+    "keywords",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "stage",
+    "trl",
+    "advantages",
+    "ownership_model",
+    "licence_options",
+    "licence_terms",
+    "details",
+    "engagement_modes",
+    "pricing_model",
+    "availability",
+    "created_by_user_id",
+    "published_at",
+    "confirmed_at",
+    "is_stale",
+    "created_at",
+    "updated_at",
 ]
 INVENTOR_COLUMNS = ["id", "listing_id", "position", "user_id", "name", "share_bp"]
 
@@ -123,25 +150,32 @@ async def seed(settings: Settings, n: int, seed_value: int) -> dict[str, int]:
             accounts = AccountService(session)
             membership = await accounts.bootstrap_platform(
                 OrganizationInput(kind="platform", name_zh="基准测试平台", city="上海"),
-                email="admin@bench.example", name="平台管理员", password="bench-pass-2026",
+                email="admin@bench.example",
+                name="平台管理员",
+                password="bench-pass-2026",
             )
             admin = await accounts.principal_for_user(membership.user_id)
             pairs = []
             for inst in institutions:
                 org = await accounts.create_organization(admin, inst.data)
                 _invitation, _user, token = await accounts.invite(
-                    admin, org.id, email=f"tto.manager@{inst.slug}.example", name="转化办主任", role="tto_manager",
+                    admin,
+                    org.id,
+                    email=f"tto.manager@{inst.slug}.example",
+                    name="转化办主任",
+                    role="tto_manager",
                     ttl=timedelta(days=1),
                 )
                 await accounts.accept_invitation(token, password="bench-pass-2026")
                 pairs.append((org.id, inst))
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for chunk in synthetic.listings(seed_value, pairs, n, now):
             async with engine.begin() as conn:
                 await conn.execute(text("select 1"))  # opens the transaction the COPYs run in
                 raw = (await conn.get_raw_connection()).driver_connection
                 await raw.copy_records_to_table(
-                    "listings", columns=LISTING_COLUMNS,
+                    "listings",
+                    columns=LISTING_COLUMNS,
                     records=[tuple(row.listing[c] for c in LISTING_COLUMNS) for row in chunk],
                 )
                 areas = [(row.listing["id"], area) for row in chunk for area in row.areas]
@@ -192,9 +226,13 @@ def app_server(settings: Settings, data_dir: Path):
 
     port = free_port()
     env = os.environ | {
-        "DATABASE_URL": settings.database_url, "MEILI_URL": settings.meili_url,
-        "MEILI_MASTER_KEY": settings.meili_master_key, "MEILI_INDEX_PREFIX": settings.meili_index_prefix,
-        "DATA_DIR": str(data_dir), "DEMO_DATA": "false", "RUN_WORKER_IN_APP": "true",
+        "DATABASE_URL": settings.database_url,
+        "MEILI_URL": settings.meili_url,
+        "MEILI_MASTER_KEY": settings.meili_master_key,
+        "MEILI_INDEX_PREFIX": settings.meili_index_prefix,
+        "DATA_DIR": str(data_dir),
+        "DEMO_DATA": "false",
+        "RUN_WORKER_IN_APP": "true",
     }
     command = [str(Path(sys.executable).parent / "marketplace"), "run", "--host", "127.0.0.1", "--port", str(port)]
     with (data_dir / "app.log").open("ab") as log:
@@ -224,7 +262,9 @@ def app_server(settings: Settings, data_dir: Path):
                 proc.wait()
 
 
-def query_mix(seed_value: int, cities: list[str], institution_ids: list[str], area_codes: list[str]) -> list[list[tuple[str, str]]]:
+def query_mix(
+    seed_value: int, cities: list[str], institution_ids: list[str], area_codes: list[str]
+) -> list[list[tuple[str, str]]]:
     """200 searches as URL parameters: Chinese, English, mixed, typo'd and empty queries, with
     filters (often several, so disjunctive facet counts add searches), sorts, pages and sizes."""
     rng = random.Random(f"{seed_value}-queries")
@@ -262,7 +302,10 @@ def query_mix(seed_value: int, cities: list[str], institution_ids: list[str], ar
         if rng.random() < 0.3:
             params += [("area", a) for a in rng.sample(area_codes, rng.randint(1, 2))]
         if rng.random() < 0.15:
-            params += [("stage", s) for s in rng.sample(["preclinical", "clinical_1", "clinical_2", "registered", "marketed"], rng.randint(1, 2))]
+            params += [
+                ("stage", s)
+                for s in rng.sample(["preclinical", "clinical_1", "clinical_2", "registered", "marketed"], rng.randint(1, 2))
+            ]
         if rng.random() < 0.15:
             params.append(("licence", "pay_later"))
         if rng.random() < 0.1:
@@ -301,8 +344,17 @@ async def catalogue_facts(settings: Settings) -> tuple[list[str], list[str], lis
     engine = make_engine(settings.database_url)
     try:
         async with engine.connect() as conn:
-            cities = sorted((await conn.scalars(select(Organization.city).where(Organization.kind == "institution").distinct())).all())
-            ids = [str(i) for i in (await conn.scalars(select(Organization.id).where(Organization.kind == "institution").order_by(Organization.id))).all()]
+            cities = sorted(
+                (await conn.scalars(select(Organization.city).where(Organization.kind == "institution").distinct())).all()
+            )
+            ids = [
+                str(i)
+                for i in (
+                    await conn.scalars(
+                        select(Organization.id).where(Organization.kind == "institution").order_by(Organization.id)
+                    )
+                ).all()
+            ]
             areas = list((await conn.scalars(select(TherapeuticArea.code).order_by(TherapeuticArea.position))).all())
             pg_version = await conn.scalar(select(func.current_setting("server_version")))
     finally:
@@ -345,8 +397,10 @@ def measure_queries(
     asyncio.run(engine.aclose())
     urls = ["/api/v1/search?" + urlencode(params) for params in mix]
     headers = {"Authorization": f"Bearer {settings.meili_master_key}", "Content-Type": "application/json"}
-    with httpx.Client(base_url=settings.meili_url, headers=headers, timeout=60) as meili, \
-            httpx.Client(base_url=app_url, timeout=60) as api:
+    with (
+        httpx.Client(base_url=settings.meili_url, headers=headers, timeout=60) as meili,
+        httpx.Client(base_url=app_url, timeout=60) as api,
+    ):
 
         def direct(body: bytes) -> tuple[float, httpx.Response]:
             started = time.perf_counter()
@@ -419,14 +473,20 @@ async def commit_to_searchable(settings: Settings, updates: int, seed_value: int
                 )
             ).all()
             managers = dict(
-                (await session.execute(select(Membership.organization_id, Membership.user_id).where(Membership.role == Role.tto_manager))).all()
+                (
+                    await session.execute(
+                        select(Membership.organization_id, Membership.user_id).where(Membership.role == Role.tto_manager)
+                    )
+                ).all()
             )
         headers = {"Authorization": f"Bearer {settings.meili_master_key}"}
         async with httpx.AsyncClient(base_url=settings.meili_url, headers=headers, timeout=10) as meili:
             for i, (listing_id, institution_id, title) in enumerate(rng.sample(published, min(updates, len(published)))):
                 word = f"bench{i:03d}{''.join(rng.choices(string.ascii_lowercase, k=5))}"
                 principal = Principal(
-                    user_id=managers[institution_id], organization_id=institution_id, org_kind="institution",
+                    user_id=managers[institution_id],
+                    organization_id=institution_id,
+                    org_kind="institution",
                     role=Role.tto_manager,
                 )
                 async with sessionmaker() as session:
@@ -481,17 +541,24 @@ def print_report(report: Report) -> None:
     print(f"Search benchmark, {report.started:%Y-%m-%d %H:%M} UTC   ({' '.join(sys.argv)})")
     print(line)
     print("Conditions")
-    print(f"  catalogue        {facts['published']:,} published listings (N) + {facts['listings'] - facts['published']:,} not "
-          f"published, {facts['institutions']} institutions in {facts['cities']} cities, seed {report.seed}")
+    print(
+        f"  catalogue        {facts['published']:,} published listings (N) + {facts['listings'] - facts['published']:,} not "
+        f"published, {facts['institutions']} institutions in {facts['cities']} cities, seed {report.seed}"
+    )
     print(f"  machine          {os.cpu_count()} cores ({cpu_model()}), shared with other work")
-    print(f"  software         Python {platform.python_version()}, PostgreSQL {facts['postgres']}, Meilisearch "
-          f"{facts['meilisearch']}, Litestar {version('litestar')}, uvicorn {version('uvicorn')}, SQLAlchemy "
-          f"{version('sqlalchemy')}, asyncpg {version('asyncpg')}, meilisearch-python-sdk "
-          f"{version('meilisearch-python-sdk')}, httpx {version('httpx')}")
-    print("  state            fresh data folder; services started cold; every query path warmed with one unmeasured "
-          "pass of the mix")
-    print("  method           requests one at a time from one client on the same machine (latency, not throughput); "
-          "nearest-rank percentiles")
+    print(
+        f"  software         Python {platform.python_version()}, PostgreSQL {facts['postgres']}, Meilisearch "
+        f"{facts['meilisearch']}, Litestar {version('litestar')}, uvicorn {version('uvicorn')}, SQLAlchemy "
+        f"{version('sqlalchemy')}, asyncpg {version('asyncpg')}, meilisearch-python-sdk "
+        f"{version('meilisearch-python-sdk')}, httpx {version('httpx')}"
+    )
+    print(
+        "  state            fresh data folder; services started cold; every query path warmed with one unmeasured pass of the mix"
+    )
+    print(
+        "  method           requests one at a time from one client on the same machine (latency, not throughput); "
+        "nearest-rank percentiles"
+    )
     print()
     print(f"{'Phase':<34}{'time':>12}   load average 1/5/15 min before → after")
     for p in report.phases:
@@ -510,14 +577,18 @@ def print_report(report: Report) -> None:
         print(f"  {name:<34}" + "".join(f"{c:>6.1f} ms" for c in cells))
     ratios = [percentile(report.api_ms, p) / percentile(report.direct_ms, p) for p in (50, 95, 99)]
     print(f"  {'API / Meilisearch direct':<34}" + "".join(f"{r:>8.2f}×" for r in ratios))
-    print(f"  CPU time per request: app {report.app_cpu_ms:.1f} ms per API request, Meilisearch "
-          f"{report.meili_cpu_ms:.1f} ms per multi-search")
+    print(
+        f"  CPU time per request: app {report.app_cpu_ms:.1f} ms per API request, Meilisearch "
+        f"{report.meili_cpu_ms:.1f} ms per multi-search"
+    )
     if report.mismatches:
         print(f"  ! {len(report.mismatches)} queries where the totals differ, e.g. {report.mismatches[0]}")
     print()
     done = report.searchable_s
-    print(f"Commit to searchable: {len(done) + report.never_searchable} title edits through CatalogService, "
-          "relay in the app (as in production)")
+    print(
+        f"Commit to searchable: {len(done) + report.never_searchable} title edits through CatalogService, "
+        "relay in the app (as in production)"
+    )
     if done:
         print(f"  {'':<34}{'p50':>9}{'p95':>9}{'p99':>9}{'mean':>9}{'max':>9}")
         cells = [percentile(done, p) for p in (50, 95, 99)] + [statistics.fmean(done), max(done)]
@@ -544,8 +615,12 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2026, help="seed of the synthetic catalogue and the query mix")
     parser.add_argument("--queries", type=int, default=QUERIES, help="use the first K queries of the mix (smoke runs)")
     parser.add_argument("--updates", type=int, default=UPDATES, help="title edits timed from commit to searchable")
-    parser.add_argument("--data-dir", type=Path, default=PROJECT_ROOT / ".data" / "bench",
-                        help="bench data folder, wiped first (default .data/bench)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=PROJECT_ROOT / ".data" / "bench",
+        help="bench data folder, wiped first (default .data/bench)",
+    )
     args = parser.parse_args()
     # SIGTERM unwinds like Ctrl-C, so the app and both services are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -557,10 +632,15 @@ def main() -> int:
     shutil.rmtree(data_dir, ignore_errors=True)
     # Our own embedded services, whatever DATABASE_URL / MEILI_URL the environment holds.
     settings = Settings(
-        data_dir=data_dir, database_url="", meili_url="", meili_master_key="", meili_index_prefix="",
-        demo_data=False, secret_key="bench-secret-key",
+        data_dir=data_dir,
+        database_url="",
+        meili_url="",
+        meili_master_key="",
+        meili_index_prefix="",
+        demo_data=False,
+        secret_key="bench-secret-key",
     )
-    report = Report(n=args.n, seed=args.seed, started=datetime.now(timezone.utc))
+    report = Report(n=args.n, seed=args.seed, started=datetime.now(UTC))
     print(f"bench: {args.n:,} listings in {data_dir}", file=sys.stderr, flush=True)
     with services(settings):
         run_migrations(settings.database_url)

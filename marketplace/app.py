@@ -9,46 +9,44 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager, suppress
 
 import msgspec
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 from litestar import Litestar, Request, Response, get
 from litestar.config.csrf import CSRFConfig
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import Headers, MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.logging.config import LoggingConfig
+from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Empty, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from marketplace import forms, i18n
-from marketplace.accounts.api import AccountsApi
-from marketplace.accounts.services import provide_accounts
-from marketplace.accounts.api import provide_principal
+from marketplace.accounts.api import AccountsApi, provide_principal
 from marketplace.accounts.pages import AccountPages
-from marketplace.accounts.services import use_password_profile
+from marketplace.accounts.services import provide_accounts, use_password_profile
 from marketplace.api_errors import document_api_errors
 from marketplace.catalog.api import CatalogApi, NdaApi
-from marketplace.catalog.services import provide_catalog
 from marketplace.catalog.pages import CatalogPages
+from marketplace.catalog.services import provide_catalog
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, FieldError, NotAuthenticated
-from marketplace.matching.requests.api import MatchingApi
-from marketplace.matching.requests.services import provide_matching
 from marketplace.matching.needs.api import NeedsApi, RecommendationsApi
-from marketplace.matching.needs.services import provide_needs
 from marketplace.matching.needs.pages import NeedsPages
 from marketplace.matching.needs.pages import thread_problem_page as response_thread_problem
+from marketplace.matching.needs.services import provide_needs
+from marketplace.matching.requests.api import MatchingApi
 from marketplace.matching.requests.pages import MatchingPages
 from marketplace.matching.requests.pages import thread_problem_page as request_thread_problem
+from marketplace.matching.requests.services import provide_matching
 from marketplace.matching.threads.api import NeedResponseThreadApi, ThreadApi, sized_for
 from marketplace.matching.threads.models import SubjectKindName
 from marketplace.matching.threads.pages import thread_pages
@@ -56,9 +54,9 @@ from marketplace.matching.threads.services import provide_threads
 from marketplace.notifications.api import NotificationsApi
 from marketplace.notifications.pages import NotificationPages, provide_notifications
 from marketplace.search.api import SavedSearchApi, SearchApi, provide_saved_searches, unavailable_response
-from marketplace.search.pages import SavedSearchPages, SearchPages
 from marketplace.search.engine import SearchUnavailable, search_engine_for
 from marketplace.search.outbox import install_outbox_listeners
+from marketplace.search.pages import SavedSearchPages, SearchPages
 from marketplace.web import is_api, render_error, request_locale
 from marketplace.wiring import wire
 from marketplace.worker import run_worker
@@ -82,9 +80,7 @@ def locale_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         headers = Headers.from_scope(scope)
-        cookies = dict(
-            part.strip().split("=", 1) for part in headers.get("cookie", "").split(";") if "=" in part
-        )
+        cookies = dict(part.strip().split("=", 1) for part in headers.get("cookie", "").split(";") if "=" in part)
         locale = i18n.pick_locale(cookies.get(i18n.LANG_COOKIE), headers.get("accept-language"))
         token = i18n.current_locale.set(locale)
 
@@ -207,7 +203,9 @@ async def health(request: Request) -> Response:
         database = "unavailable"
     search = "ok" if await state.search.healthy() else "unavailable"
     ok = database == "ok" and search == "ok"
-    return Response({"status": "ok" if ok else "degraded", "database": database, "search": search}, status_code=200 if ok else 503)
+    return Response(
+        {"status": "ok" if ok else "degraded", "database": database, "search": search}, status_code=200 if ok else 503
+    )
 
 
 async def wait_for_database(engine, timeout: float = 60) -> None:
@@ -274,16 +272,35 @@ def create_app(settings: Settings) -> Litestar:
 
     app = Litestar(
         route_handlers=[
-            health, AccountsApi, AccountPages, CatalogApi, NdaApi, CatalogPages, SearchApi, SearchPages,
-            SavedSearchApi, SavedSearchPages, NotificationsApi, NotificationPages, MatchingApi, MatchingPages,
+            health,
+            AccountsApi,
+            AccountPages,
+            CatalogApi,
+            NdaApi,
+            CatalogPages,
+            SearchApi,
+            SearchPages,
+            SavedSearchApi,
+            SavedSearchPages,
+            NotificationsApi,
+            NotificationPages,
+            MatchingApi,
+            MatchingPages,
             # Threads take files: their requests may be as large as the attachment limits allow.
-            sized_for(ThreadApi, settings), sized_for(NeedResponseThreadApi, settings),
-            sized_for(thread_pages(SubjectKindName.match_request, "/match-requests/{request_id:uuid}", request_thread_problem), settings),
+            sized_for(ThreadApi, settings),
+            sized_for(NeedResponseThreadApi, settings),
             sized_for(
-                thread_pages(SubjectKindName.need_response, "/needs/{need_id:uuid}/responses/{response_id:uuid}", response_thread_problem),
+                thread_pages(SubjectKindName.match_request, "/match-requests/{request_id:uuid}", request_thread_problem), settings
+            ),
+            sized_for(
+                thread_pages(
+                    SubjectKindName.need_response, "/needs/{need_id:uuid}/responses/{response_id:uuid}", response_thread_problem
+                ),
                 settings,
             ),
-            NeedsApi, RecommendationsApi, NeedsPages,
+            NeedsApi,
+            RecommendationsApi,
+            NeedsPages,
             *static_routers,
         ],
         lifespan=[lifespan],
@@ -300,9 +317,7 @@ def create_app(settings: Settings) -> Litestar:
             "needs": Provide(provide_needs),
         },
         middleware=[
-            CookieBackendConfig(
-                secret=settings.session_secret, httponly=True, samesite="lax", max_age=60 * 60 * 12
-            ).middleware,
+            CookieBackendConfig(secret=settings.session_secret, httponly=True, samesite="lax", max_age=60 * 60 * 12).middleware,
             locale_middleware,
         ],
         csrf_config=CSRFConfig(
@@ -324,9 +339,7 @@ def create_app(settings: Settings) -> Litestar:
         before_send=[finish_db_session],
         request_max_body_size=settings.max_body_bytes,
         # Server errors are logged with their stack; a client's mistakes are not.
-        logging_config=LoggingConfig(
-            log_exceptions="always", disable_stack_trace={400, 401, 403, 404, 405, 409, 413, 422, 429}
-        ),
+        logging_config=LoggingConfig(log_exceptions="always", disable_stack_trace={400, 401, 403, 404, 405, 409, 413, 422, 429}),
         debug=settings.debug,
     )
     document_api_errors(app)

@@ -90,9 +90,7 @@ def run(host: str | None, port: int | None) -> None:
             run_migrations(settings.database_url)
             if settings.demo_data and asyncio.run(_load_demo(settings)):
                 log.info("demo data loaded; logins are listed in README.md")
-            config = uvicorn.Config(
-                create_app(settings), host=settings.host, port=settings.port, log_level="info", lifespan="on"
-            )
+            config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level="info", lifespan="on")
             click.echo(f"Serving on http://{settings.host}:{settings.port}  (Ctrl-C stops everything)")
             uvicorn.Server(config).run()
     except KeyboardInterrupt:
@@ -157,7 +155,9 @@ def bootstrap_admin(email: str, name: str, password: str, platform_name: str) ->
                 try:
                     await AccountService(session).bootstrap_platform(
                         OrganizationInput(kind="platform", name_zh=platform_name, city="上海"),
-                        email=email, name=name, password=password,
+                        email=email,
+                        name=name,
+                        password=password,
                     )
                 except DomainError as error:  # e.g. a password shorter than the sign-in rules allow
                     problems = [f"{e.field}: {e.message % e.params}" for e in error.errors]

@@ -46,7 +46,7 @@ def gettext(message: str, **params) -> str:
     return text % params if params else text
 
 
-def N_(message: str) -> str:
+def N_(message: str) -> str:  # noqa: N802  (the gettext convention)
     """Marks a message id for extraction where it is translated later (constants, tables)."""
     return message
 

@@ -208,9 +208,18 @@ async def apply(
     if not as_system and (principal is None or not machine.may(principal, record, action, context, sides)):
         raise Forbidden()
     step = Step(
-        machine=machine, action=action, session=session, principal=principal, record=record, context=context,
-        reason=(reason or "").strip(), now=now or utcnow(), before=before,
-        target=action.target, sides=sides, details=dict(details or {}),
+        machine=machine,
+        action=action,
+        session=session,
+        principal=principal,
+        record=record,
+        context=context,
+        reason=(reason or "").strip(),
+        now=now or utcnow(),
+        before=before,
+        target=action.target,
+        sides=sides,
+        details=dict(details or {}),
     )
     if before not in action.sources:
         raise step.refuse()
@@ -222,9 +231,15 @@ async def apply(
         await machine.enter(step)
     await session.flush()
     event = await audit.record(
-        session, f"{machine.name}_{action.name}",
-        actor_user_id=principal.user_id if principal else None, organization_id=machine.organization(step),
-        subject=record, ip=ip, before=before, after=getattr(record, machine.column), reason=step.reason,
+        session,
+        f"{machine.name}_{action.name}",
+        actor_user_id=principal.user_id if principal else None,
+        organization_id=machine.organization(step),
+        subject=record,
+        ip=ip,
+        before=before,
+        after=getattr(record, machine.column),
+        reason=step.reason,
         **step.details,
     )
     event.occurred_at = step.now

@@ -10,11 +10,10 @@ from litestar import Request, Response
 from litestar.di import NamedDependency
 from litestar.response import Template
 
-from marketplace.config import Settings
-from marketplace.errors import DomainError
-
 from marketplace import i18n
 from marketplace.accounts.models import Role
+from marketplace.config import Settings
+from marketplace.errors import DomainError
 from marketplace.tenancy import ANONYMOUS, Principal
 
 AppSettings = NamedDependency[Settings]
@@ -52,13 +51,15 @@ NAVIGATION = (
     # The TTO lands on its inbox (by deadline); everyone else on the list of requests they may see.
     NavItem("Matches", "/match-requests/inbox", frozenset({Role.tto_manager, Role.tto_staff})),
     NavItem(
-        "Matches", "/match-requests",
+        "Matches",
+        "/match-requests",
         frozenset({Role.company_admin, Role.company_member, Role.inventor, Role.platform_admin, Role.platform_analyst}),
     ),
     # A company lands on its own needs; everyone else on the open needs and challenges.
     NavItem("Needs", "/needs/mine", frozenset({Role.company_admin, Role.company_member})),
     NavItem(
-        "Needs", "/needs",
+        "Needs",
+        "/needs",
         frozenset({Role.tto_manager, Role.tto_staff, Role.inventor, Role.platform_admin, Role.platform_analyst}),
     ),
     NavItem("Review", "/review", frozenset({Role.tto_manager, Role.tto_staff})),

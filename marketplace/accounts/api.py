@@ -7,16 +7,17 @@ import uuid
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from marketplace.accounts import schemas
 from marketplace.accounts.models import ApiToken, Membership, Organization, OrgKind
 from marketplace.accounts.services import Accounts, OrganizationInput
-from marketplace.notifications.services import NotificationService
 from marketplace.errors import NotAuthenticated
+from marketplace.notifications.services import NotificationService
 from marketplace.tenancy import ANONYMOUS, CurrentPrincipal, Principal
 from marketplace.web import AppSettings, client_ip, is_api
+
 
 def organization_out(org: Organization) -> schemas.OrganizationOut:
     fields = {f: getattr(org, f) for f in schemas.OrganizationOut.__struct_fields__}
@@ -138,7 +139,11 @@ class AccountsApi(Controller):
 
     @delete("/organizations/{organization_id:uuid}/members/{membership_id:uuid}", status_code=HTTP_204_NO_CONTENT)
     async def remove_member(
-        self, principal: CurrentPrincipal, accounts: Accounts, organization_id: FromPath[uuid.UUID], membership_id: FromPath[uuid.UUID]
+        self,
+        principal: CurrentPrincipal,
+        accounts: Accounts,
+        organization_id: FromPath[uuid.UUID],
+        membership_id: FromPath[uuid.UUID],
     ) -> None:
         await accounts.remove_member(principal, organization_id, membership_id)
 
@@ -150,16 +155,13 @@ class AccountsApi(Controller):
     async def create_token(
         self, request: Request, principal: CurrentPrincipal, accounts: Accounts, data: JSONBody[schemas.TokenCreate]
     ) -> schemas.TokenCreated:
-        token, raw = await accounts.create_token(
-            principal, data.name, ip=client_ip(request)
-        )
+        token, raw = await accounts.create_token(principal, data.name, ip=client_ip(request))
         await accounts.session.refresh(token)
         return schemas.TokenCreated(**{f: getattr(token, f) for f in schemas.TokenOut.__struct_fields__}, token=raw)
 
     @delete("/tokens/{token_id:uuid}", status_code=HTTP_204_NO_CONTENT)
     async def revoke_token(self, principal: CurrentPrincipal, accounts: Accounts, token_id: FromPath[uuid.UUID]) -> None:
         await accounts.revoke_token(principal, token_id)
-
 
 
 async def provide_principal(request: Request, accounts: Accounts) -> Principal:

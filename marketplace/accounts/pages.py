@@ -95,12 +95,22 @@ class AccountPages(Controller):
         target = safe_next(data.get("next"))
         try:
             user, found = await accounts.sign_in(
-                email, data.get("password", ""), ip=client_ip(request), limiter=request.app.state.login_limiter,
-                per_ip=settings.login_rate_limit_per_ip, per_account=settings.login_rate_limit,
+                email,
+                data.get("password", ""),
+                ip=client_ip(request),
+                limiter=request.app.state.login_limiter,
+                per_ip=settings.login_rate_limit_per_ip,
+                per_account=settings.login_rate_limit,
             )
         except DomainError as error:
             response = render(
-                request, "login.html", principal, status_code=error.status_code, next=target, errors=field_errors(error), email=email
+                request,
+                "login.html",
+                principal,
+                status_code=error.status_code,
+                next=target,
+                errors=field_errors(error),
+                email=email,
             )
             if error.status_code == 429:
                 response.headers["Retry-After"] = "60"
@@ -128,9 +138,7 @@ class AccountPages(Controller):
         return Redirect("/")
 
     @post("/lang")
-    async def switch_language(
-        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, data: Form
-    ) -> Redirect:
+    async def switch_language(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, data: Form) -> Redirect:
         locale = data.get("locale", "")
         response = Redirect(safe_next(data.get("next")))
         if locale in i18n.LOCALES:
@@ -141,7 +149,9 @@ class AccountPages(Controller):
 
     # ----- profile ----------------------------------------------------------------------------
 
-    async def _profile(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, status: int = 200, **ctx) -> Template:
+    async def _profile(
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, status: int = 200, **ctx
+    ) -> Template:
         user = await accounts.get_user(principal)
         ctx.setdefault("errors", {})
         return render(request, "profile.html", principal, status_code=status, user=user, **ctx)
@@ -177,9 +187,7 @@ class AccountPages(Controller):
     async def tokens(self, request: Request, principal: CurrentPrincipal, accounts: Accounts) -> Template:
         principal.require()
         created = request.session.pop("new_token", None)
-        return render(
-            request, "tokens.html", principal, tokens=await accounts.list_tokens(principal), created=created, errors={}
-        )
+        return render(request, "tokens.html", principal, tokens=await accounts.list_tokens(principal), created=created, errors={})
 
     @post("/tokens")
     async def create_token(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, data: Form) -> Response:
@@ -194,14 +202,18 @@ class AccountPages(Controller):
         return Redirect("/tokens")
 
     @post("/tokens/{token_id:uuid}/revoke")
-    async def revoke_token(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, token_id: FromPath[uuid.UUID]) -> Redirect:
+    async def revoke_token(
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, token_id: FromPath[uuid.UUID]
+    ) -> Redirect:
         await accounts.revoke_token(principal, token_id)
         flash(request, "The token has been revoked.")
         return Redirect("/tokens")
 
     # ----- members ----------------------------------------------------------------------------
 
-    async def _members(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, status: int = 200, **ctx) -> Template:
+    async def _members(
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, status: int = 200, **ctx
+    ) -> Template:
         if not principal.is_org_admin:
             raise Forbidden()
         org_id = principal.organization_id
@@ -231,8 +243,13 @@ class AccountPages(Controller):
         email = data.get("email", "").strip()
         try:
             await accounts.invite_and_send(
-                principal, principal.organization_id, settings,
-                email=email, name=data.get("name", ""), role=data.get("role", ""), ip=client_ip(request),
+                principal,
+                principal.organization_id,
+                settings,
+                email=email,
+                name=data.get("name", ""),
+                role=data.get("role", ""),
+                ip=client_ip(request),
             )
         except DomainError as error:
             return await self._members(request, principal, accounts, 400, errors=field_errors(error), form=data)
@@ -270,7 +287,9 @@ class AccountPages(Controller):
     # ----- invitations ------------------------------------------------------------------------
 
     @get("/invitations/{token:str}")
-    async def invitation(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, token: FromPath[str]) -> Template:
+    async def invitation(
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, token: FromPath[str]
+    ) -> Template:
         invitation, user, org = await accounts.open_invitation(token)
         return render(request, "invitation.html", principal, invitation=invitation, user=user, org=org, errors={})
 
@@ -294,7 +313,9 @@ class AccountPages(Controller):
 
     # ----- organizations (platform) -----------------------------------------------------------
 
-    async def _organizations(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, status: int = 200, **ctx) -> Template:
+    async def _organizations(
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, status: int = 200, **ctx
+    ) -> Template:
         principal.require(Role.platform_admin, Role.platform_analyst)
         ctx.setdefault("errors", {})
         ctx.setdefault("form", {})
@@ -314,14 +335,15 @@ class AccountPages(Controller):
         return await self._organizations(request, principal, accounts)
 
     @post("/organizations")
-    async def create_organization(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, data: Form) -> Response:
+    async def create_organization(
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, data: Form
+    ) -> Response:
         principal.require(Role.platform_admin)
         try:
             await accounts.create_organization(principal, organization_input(data))
         except DomainError as error:
-            return await self._organizations(request, principal, accounts, error.status_code, errors=field_errors(error), form=data)
+            return await self._organizations(
+                request, principal, accounts, error.status_code, errors=field_errors(error), form=data
+            )
         flash(request, "The organization has been created.")
         return Redirect("/organizations")
-
-
-

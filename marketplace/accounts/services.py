@@ -10,7 +10,7 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -38,10 +38,10 @@ from marketplace.accounts.schemas import EMAIL_PATTERN
 from marketplace.audit import services as audit
 from marketplace.config import Settings
 from marketplace.db import DbSession
+from marketplace.errors import Conflict, DomainError, FieldError, Forbidden, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_, gettext
 from marketplace.notifications.services import send_email
-from marketplace.errors import Conflict, DomainError, FieldError, Forbidden, InvalidInput, NotFound, invalid
-from marketplace.tenancy import Principal, OrgChoice, require_org_in_scope, scoped
+from marketplace.tenancy import OrgChoice, Principal, require_org_in_scope, scoped
 
 _hasher = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
 TOKEN_PREFIX = "mkp_"
@@ -142,9 +142,7 @@ def validate_organization(data: OrganizationInput) -> None:
     if data.pi_concurrent_trial_threshold is not None and data.pi_concurrent_trial_threshold <= 0:
         errors.append(FieldError("pi_concurrent_trial_threshold", "Must be at least 1."))
     if data.credit_code and not is_valid_credit_code(data.credit_code):
-        errors.append(
-            FieldError("credit_code", "Not a valid unified social credit code (GB 32100-2015 check character).")
-        )
+        errors.append(FieldError("credit_code", "Not a valid unified social credit code (GB 32100-2015 check character)."))
     if errors:
         raise InvalidInput(*errors)
 
@@ -164,7 +162,7 @@ class AccountService:
             raise DomainError("Wrong e-mail address or password.", status_code=400)
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
-        user.last_login_at = datetime.now(timezone.utc)
+        user.last_login_at = datetime.now(UTC)
         await audit.record(self.session, "login", actor_user_id=user.id, subject=user, ip=ip)
         return user
 
@@ -226,8 +224,7 @@ class AccountService:
                 return None  # the token's organization membership is gone
             active = memberships[0]
         choices = tuple(
-            OrgChoice(m.organization_id, m.organization.name_zh, m.organization.name_en, m.org_kind, m.role)
-            for m in memberships
+            OrgChoice(m.organization_id, m.organization.name_zh, m.organization.name_en, m.org_kind, m.role) for m in memberships
         )
         return Principal(
             user_id=user.id,
@@ -246,7 +243,7 @@ class AccountService:
         )
         if token is None:
             return None
-        token.last_used_at = datetime.now(timezone.utc)
+        token.last_used_at = datetime.now(UTC)
         return await self.principal_for_user(token.user_id, token.organization_id, via_token=True)
 
     # ----- organizations ----------------------------------------------------------------------
@@ -258,7 +255,7 @@ class AccountService:
             select(Organization.id).where(Organization.credit_code == data.credit_code)
         ):
             raise Conflict("Already registered.", FieldError("credit_code", "This credit code is already registered."))
-        org = Organization(**{k: v for k, v in vars(data).items()})
+        org = Organization(**dict(vars(data).items()))
         self.session.add(org)
         await self.session.flush()
         await audit.record(
@@ -315,13 +312,21 @@ class AccountService:
         if org.kind != OrgKind.institution:
             raise invalid("response_working_days", "Only institutions answer match requests.")
         if not 1 <= days <= MAX_RESPONSE_WORKING_DAYS:
-            raise invalid("response_working_days", "Between %(min)d and %(max)d working days.", min=1, max=MAX_RESPONSE_WORKING_DAYS)
+            raise invalid(
+                "response_working_days", "Between %(min)d and %(max)d working days.", min=1, max=MAX_RESPONSE_WORKING_DAYS
+            )
         before = org.response_working_days
         if days != before:
             org.response_working_days = days
             await audit.record(
-                self.session, "response_days_changed", actor_user_id=principal.user_id, organization_id=org.id,
-                subject=org, ip=ip, before=before, after=days,
+                self.session,
+                "response_days_changed",
+                actor_user_id=principal.user_id,
+                organization_id=org.id,
+                subject=org,
+                ip=ip,
+                before=before,
+                after=days,
             )
         return org
 
@@ -343,7 +348,7 @@ class AccountService:
         if not ids:
             return {}
         rows = await self.session.execute(select(User.id, User.name).where(User.id.in_(ids)))
-        return {user_id: name for user_id, name in rows}
+        return dict(rows)
 
     async def active_users(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, User]:
         """Active users by id, for other domains that write to them (e-mail address, language)."""
@@ -351,6 +356,7 @@ class AccountService:
             return {}
         rows = await self.session.scalars(select(User).where(User.id.in_(ids), User.is_active))
         return {user.id: user for user in rows}
+
     async def member_contacts(self, organization_id: uuid.UUID, roles: frozenset[Role]) -> list[User]:
         """Active members of an organization in `roles`, for e-mails another domain sends them."""
         stmt = (
@@ -363,9 +369,7 @@ class AccountService:
 
     async def member_ids(self, organization_id: uuid.UUID, user_ids: set[uuid.UUID]) -> set[uuid.UUID]:
         """Which of `user_ids` belong to the organization (for other domains naming people)."""
-        stmt = select(Membership.user_id).where(
-            Membership.organization_id == organization_id, Membership.user_id.in_(user_ids)
-        )
+        stmt = select(Membership.user_id).where(Membership.organization_id == organization_id, Membership.user_id.in_(user_ids))
         return set((await self.session.scalars(stmt)).all())
 
     async def pending_invitations(self, principal: Principal, organization_id: uuid.UUID) -> list[tuple[Invitation, User]]:
@@ -424,7 +428,7 @@ class AccountService:
             role=role,
             token_hash=_digest(raw),
             invited_by_user_id=principal.user_id,
-            expires_at=datetime.now(timezone.utc) + ttl,
+            expires_at=datetime.now(UTC) + ttl,
         )
         self.session.add(invitation)
         await self.session.flush()
@@ -441,13 +445,25 @@ class AccountService:
         return invitation, user, raw
 
     async def invite_and_send(
-        self, principal: Principal, organization_id: uuid.UUID, settings: Settings, *, email: str, name: str,
-        role: str, ip: str | None = None,
+        self,
+        principal: Principal,
+        organization_id: uuid.UUID,
+        settings: Settings,
+        *,
+        email: str,
+        name: str,
+        role: str,
+        ip: str | None = None,
     ) -> tuple[Invitation, User, Organization]:
         """Invite and e-mail the link. Committed first: the invitation exists before its e-mail leaves."""
         invitation, user, raw = await self.invite(
-            principal, organization_id, email=email, name=name, role=role,
-            ttl=timedelta(hours=settings.invitation_ttl_hours), ip=ip,
+            principal,
+            organization_id,
+            email=email,
+            name=name,
+            role=role,
+            ttl=timedelta(hours=settings.invitation_ttl_hours),
+            ip=ip,
         )
         org = await self.get_organization(principal, organization_id)
         await self.session.commit()
@@ -482,12 +498,10 @@ class AccountService:
             user.password_hash = hash_password(password)
         if name and name.strip():
             user.name = name.strip()
-        invitation.accepted_at = datetime.now(timezone.utc)
+        invitation.accepted_at = datetime.now(UTC)
         self.session.add(Membership(user_id=user.id, organization_id=org.id, org_kind=org.kind, role=invitation.role))
         await self.session.flush()
-        await audit.record(
-            self.session, "invitation_accepted", actor_user_id=user.id, organization_id=org.id, subject=invitation
-        )
+        await audit.record(self.session, "invitation_accepted", actor_user_id=user.id, organization_id=org.id, subject=invitation)
         return user
 
     async def _membership_in(self, principal: Principal, organization_id: uuid.UUID, membership_id: uuid.UUID) -> Membership:
@@ -508,7 +522,9 @@ class AccountService:
             .where(Membership.organization_id == membership.organization_id, Membership.role.in_(list(ADMIN_ROLES)))
         )
         if admins <= 1:
-            raise Conflict("An organization keeps at least one administrator.", FieldError("role", "This is the last administrator."))
+            raise Conflict(
+                "An organization keeps at least one administrator.", FieldError("role", "This is the last administrator.")
+            )
 
     async def change_role(
         self, principal: Principal, organization_id: uuid.UUID, membership_id: uuid.UUID, role: str
@@ -606,16 +622,12 @@ class AccountService:
 
     async def revoke_token(self, principal: Principal, token_id: uuid.UUID) -> ApiToken:
         principal.require()
-        token = await self.session.scalar(
-            select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == principal.user_id)
-        )
+        token = await self.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == principal.user_id))
         if token is None:
             raise NotFound()
         if token.revoked_at is None:
-            token.revoked_at = datetime.now(timezone.utc)
-            await audit.record(
-                self.session, "token_revoked", actor_user_id=principal.user_id, subject=token, name=token.name
-            )
+            token.revoked_at = datetime.now(UTC)
+            await audit.record(self.session, "token_revoked", actor_user_id=principal.user_id, subject=token, name=token.name)
         return token
 
     async def bootstrap_platform(self, data: OrganizationInput, *, email: str, name: str, password: str) -> Membership:
@@ -637,7 +649,11 @@ class AccountService:
         await self.session.flush()
         await audit.record(self.session, "organization_created", organization_id=org.id, subject=org, source="bootstrap")
         await audit.record(
-            self.session, "member_added", organization_id=org.id, subject=membership, role=Role.platform_admin,
+            self.session,
+            "member_added",
+            organization_id=org.id,
+            subject=membership,
+            role=Role.platform_admin,
             source="bootstrap",
         )
         return membership

@@ -9,10 +9,10 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from litestar.status_codes import HTTP_201_CREATED
 
+from marketplace.accounts.models import TTO_ROLES
 from marketplace.accounts.services import AccountService
 from marketplace.catalog import schemas, spreadsheets
 from marketplace.catalog.models import Listing
-from marketplace.accounts.models import TTO_ROLES
 from marketplace.catalog.services import Catalog, CatalogService
 from marketplace.errors import invalid
 from marketplace.i18n import N_
@@ -30,28 +30,51 @@ async def listings_out(catalog: CatalogService, principal: Principal, listings: 
         owner = owners[item.institution_id]
         result.append(
             schemas.ListingOut(
-                id=item.id, kind=item.kind, type=item.type, status=item.status,
+                id=item.id,
+                kind=item.kind,
+                type=item.type,
+                status=item.status,
                 institution=schemas.InstitutionRef(id=owner.id, name_zh=owner.name_zh, name_en=owner.name_en, city=owner.city),
-                title_zh=item.title_zh, title_en=item.title_en, summary_zh=item.summary_zh, summary_en=item.summary_en,
+                title_zh=item.title_zh,
+                title_en=item.title_en,
+                summary_zh=item.summary_zh,
+                summary_en=item.summary_en,
                 therapeutic_areas=[
                     schemas.AreaOut(a.area_code, areas[a.area_code].name_zh, areas[a.area_code].name_en) for a in item.areas
                 ],
-                keywords=list(item.keywords), contact_name=item.contact_name, contact_email=item.contact_email,
-                contact_phone=item.contact_phone, published_at=item.published_at, confirmed_at=item.confirmed_at,
-                is_stale=item.is_stale, updated_at=item.updated_at, stage=item.stage, trl=item.trl,
-                advantages=item.advantages, ownership_model=item.ownership_model,
+                keywords=list(item.keywords),
+                contact_name=item.contact_name,
+                contact_email=item.contact_email,
+                contact_phone=item.contact_phone,
+                published_at=item.published_at,
+                confirmed_at=item.confirmed_at,
+                is_stale=item.is_stale,
+                updated_at=item.updated_at,
+                stage=item.stage,
+                trl=item.trl,
+                advantages=item.advantages,
+                ownership_model=item.ownership_model,
                 licence_options=[{"option": o, "terms": item.licence_terms.get(o, "")} for o in item.licence_options],
                 ip_assets=[
-                    {"number": a.number, "kind": a.kind, "jurisdiction": a.jurisdiction, "status": a.status,
-                     "filing_date": a.filing_date, "expiry_date": a.expiry_date}
+                    {
+                        "number": a.number,
+                        "kind": a.kind,
+                        "jurisdiction": a.jurisdiction,
+                        "status": a.status,
+                        "filing_date": a.filing_date,
+                        "expiry_date": a.expiry_date,
+                    }
                     for a in item.ip_assets
                 ],
                 inventors=[
                     {"name": i.name, "share_bp": i.share_bp, "user_id": i.user_id}
-                    if catalog.sees_inventor_shares(principal, item) else {"name": i.name}
+                    if catalog.sees_inventor_shares(principal, item)
+                    else {"name": i.name}
                     for i in item.inventors
                 ],
-                details=item.details, engagement_modes=list(item.engagement_modes), pricing_model=item.pricing_model,
+                details=item.details,
+                engagement_modes=list(item.engagement_modes),
+                pricing_model=item.pricing_model,
                 availability=item.availability,
                 confidential_details=item.confidential_details if item.id in entitled else None,
             )
@@ -80,8 +103,16 @@ class CatalogApi(Controller):
     ) -> schemas.ListingPage:
         page, page_size = max(page, 1), min(max(page_size, 1), 100)
         items, total = await catalog.search(
-            principal, kind=kind, type=type, status=status, institution_id=institution_id, area=area, q=q,
-            stale=stale, page=page, page_size=page_size,
+            principal,
+            kind=kind,
+            type=type,
+            status=status,
+            institution_id=institution_id,
+            area=area,
+            q=q,
+            stale=stale,
+            page=page,
+            page_size=page_size,
         )
         return schemas.ListingPage(await listings_out(catalog, principal, items), total, page, page_size)
 
@@ -125,12 +156,18 @@ class CatalogApi(Controller):
         return spreadsheets.spreadsheet_response(spreadsheets.write(spreadsheets.EXAMPLES, fmt), fmt, "listings-template")
 
     @get("/{listing_id:uuid}")
-    async def get_listing(self, principal: CurrentPrincipal, catalog: Catalog, listing_id: FromPath[uuid.UUID]) -> schemas.ListingOut:
+    async def get_listing(
+        self, principal: CurrentPrincipal, catalog: Catalog, listing_id: FromPath[uuid.UUID]
+    ) -> schemas.ListingOut:
         return (await listings_out(catalog, principal, [await catalog.get(principal, listing_id)]))[0]
 
     @patch("/{listing_id:uuid}")
     async def update_listing(
-        self, principal: CurrentPrincipal, catalog: Catalog, listing_id: FromPath[uuid.UUID], data: JSONBody[schemas.ListingUpdate]
+        self,
+        principal: CurrentPrincipal,
+        catalog: Catalog,
+        listing_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.ListingUpdate],
     ) -> schemas.ListingOut:
         listing = await catalog.update(principal, listing_id, data)
         return (await listings_out(catalog, principal, [listing]))[0]

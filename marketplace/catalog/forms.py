@@ -38,8 +38,16 @@ from marketplace.errors import FieldError
 from marketplace.i18n import N_, gettext
 
 LIST_SEPARATORS = re.compile(r"[;；,，、\n]+")
-TEXT_FIELDS = ("title_zh", "title_en", "summary_zh", "summary_en", "confidential_details",
-               "contact_name", "contact_email", "contact_phone")
+TEXT_FIELDS = (
+    "title_zh",
+    "title_en",
+    "summary_zh",
+    "summary_en",
+    "confidential_details",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+)
 REQUIRED_TEXT = ("title_zh", "summary_zh")
 NOT_CLEARABLE = ("contact_email",)  # "" is not a valid e-mail; an empty input leaves it unchanged
 MIN_INVENTOR_ROWS = 4
@@ -295,7 +303,10 @@ def parse_listing_form(form: FormData, kind: str, type_: str, *, partial: bool) 
             parsed.error(name, N_("Required."))
         elif value or (partial and name not in NOT_CLEARABLE and name not in REQUIRED_TEXT):
             payload[name] = value
-    for name, values in (("keywords", split_list(form.get("keywords"))), ("therapeutic_areas", form.getlist("therapeutic_areas"))):
+    for name, values in (
+        ("keywords", split_list(form.get("keywords"))),
+        ("therapeutic_areas", form.getlist("therapeutic_areas")),
+    ):
         if present(name) and (values or partial):
             payload[name] = values
 
@@ -323,9 +334,7 @@ def _parse_result(form: FormData, parsed: ParsedForm, partial: bool) -> None:
     if "licence_options" in form or not partial:
         options = form.getlist("licence_options")
         if options or partial:
-            payload["licence_options"] = [
-                {"option": o, "terms": form.get(f"licence_terms.{o}").strip()} for o in options
-            ]
+            payload["licence_options"] = [{"option": o, "terms": form.get(f"licence_terms.{o}").strip()} for o in options]
             parsed.rows["licence_options"] = options
     if any(key.startswith("inventors[") for key in form.raw) or "inventors" in form:
         inventors, complete = [], True
@@ -474,8 +483,12 @@ def error_label(name: str) -> str:
     match = re.fullmatch(r"(inventors|ip_assets)\[(\d+)\]\.(\w+)", name)
     if match:
         group, row, part = match.groups()
-        return gettext("%(group)s, row %(row)s: %(field)s", group=gettext(FIELD_LABELS[group]), row=int(row) + 1,
-                       field=gettext(ROW_LABELS.get(part, part)))
+        return gettext(
+            "%(group)s, row %(row)s: %(field)s",
+            group=gettext(FIELD_LABELS[group]),
+            row=int(row) + 1,
+            field=gettext(ROW_LABELS.get(part, part)),
+        )
     if name.startswith("licence_terms."):
         return f"{gettext(FIELD_LABELS['licence_options'])}: {gettext(name.split('.', 1)[1])}"
     if name.startswith("details."):

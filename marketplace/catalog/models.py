@@ -279,8 +279,10 @@ class ConfidentialGrant(Base):
     __tablename__ = "confidential_grants"
     __table_args__ = (
         ForeignKeyConstraint(
-            ["company_id", "company_kind"], ["organizations.id", "organizations.kind"],
-            name="fk_confidential_grants_company", ondelete="CASCADE",
+            ["company_id", "company_kind"],
+            ["organizations.id", "organizations.kind"],
+            name="fk_confidential_grants_company",
+            ondelete="CASCADE",
         ),
         CheckConstraint("company_kind = 'company'", name="granted_to_company"),
         Index("ix_confidential_grants_company", "company_id"),

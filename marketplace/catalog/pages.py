@@ -18,7 +18,7 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from marketplace.accounts.models import OrgKind
+from marketplace.accounts.models import TTO_ROLES, OrgKind
 from marketplace.accounts.services import Accounts, AccountService
 from marketplace.catalog import spreadsheets
 from marketplace.catalog.forms import (
@@ -41,7 +41,6 @@ from marketplace.catalog.forms import (
 )
 from marketplace.catalog.models import Listing, ListingKind, ResourceType, ResultType, Status
 from marketplace.catalog.schemas import ListingCreate, ListingUpdate
-from marketplace.accounts.models import TTO_ROLES
 from marketplace.catalog.services import STALE_AFTER, Catalog, CatalogService
 from marketplace.db import china_today, utcnow
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput
@@ -179,7 +178,12 @@ class CatalogPages(Controller):
         pages = max(1, math.ceil(total / PAGE_SIZE))
         owners = await accounts.public_organizations({item.institution_id for item in items})
         filters = {
-            "kind": kind, "type": type, "area": area, "q": q, "show": "mine" if mine else None, "status": status,
+            "kind": kind,
+            "type": type,
+            "area": area,
+            "q": q,
+            "show": "mine" if mine else None,
+            "status": status,
             "institution": str(institution_org.id) if institution_org else None,
         }
 
@@ -347,7 +351,9 @@ class CatalogPages(Controller):
         return await self._form(request, principal, catalog, new_form(kind, type, **contact), kind=kind, type_=type)
 
     @post("/listings")
-    async def create_listing(self, request: Request, principal: CurrentPrincipal, catalog: Catalog, data: ListingForm) -> Response:
+    async def create_listing(
+        self, request: Request, principal: CurrentPrincipal, catalog: Catalog, data: ListingForm
+    ) -> Response:
         principal.require()
         form = FormData({**data, "_submitted": "1"})
         kind, type_ = form.get("kind"), form.get("type")
@@ -391,8 +397,15 @@ class CatalogPages(Controller):
         updated = await self._write(parsed, ListingUpdate, lambda data: catalog.update(principal, listing_id, data))
         if parsed.errors or updated is None:
             return await self._form(
-                request, principal, catalog, form, kind=listing.kind, type_=listing.type, listing=listing,
-                errors=parsed.errors, status_code=422,
+                request,
+                principal,
+                catalog,
+                form,
+                kind=listing.kind,
+                type_=listing.type,
+                listing=listing,
+                errors=parsed.errors,
+                status_code=422,
             )
         flash(request, N_("Saved."))
         return Redirect(f"/listings/{listing_id}")
@@ -445,8 +458,13 @@ class CatalogPages(Controller):
         context.setdefault("problem", None)
         context.setdefault("upload", None)
         return render(
-            request, "catalog/import.html", principal, status_code=status_code, max_rows=spreadsheets.MAX_ROWS,
-            max_mb=spreadsheets.MAX_BYTES // 2**20, **context,
+            request,
+            "catalog/import.html",
+            principal,
+            status_code=status_code,
+            max_rows=spreadsheets.MAX_ROWS,
+            max_mb=spreadsheets.MAX_BYTES // 2**20,
+            **context,
         )
 
     @post("/listings/import", request_max_body_size=IMPORT_BODY_LIMIT)
@@ -480,7 +498,11 @@ class CatalogPages(Controller):
         clean = dry_run and not report["errors"] and report["rows"] > 0
         upload_info = {"filename": filename, "content": base64.b64encode(content).decode() if clean else None}
         return self._import_page(
-            request, principal, 422 if report["errors"] and not dry_run else 200, report=report, upload=upload_info,
+            request,
+            principal,
+            422 if report["errors"] and not dry_run else 200,
+            report=report,
+            upload=upload_info,
             dry_run=dry_run,
         )
 

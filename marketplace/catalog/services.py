@@ -13,10 +13,9 @@ from sqlalchemy import Select, and_, exists, false, func, or_, select, true, upd
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from marketplace import states
+from marketplace import forms, states
 from marketplace.accounts.models import COMPANY_ROLES, INSTITUTION_ROLES, TTO_ROLES, Role
 from marketplace.audit import services as audit
-from marketplace.db import utcnow
 from marketplace.catalog.models import (
     ConfidentialGrant,
     Inventor,
@@ -34,10 +33,9 @@ from marketplace.catalog.models import (
 )
 from marketplace.catalog.schemas import RESOURCE_DETAILS, ListingCreate, ListingFields, ListingUpdate
 from marketplace.catalog.spreadsheets import ParsedRow, field_errors_to_rows
-from marketplace import forms
+from marketplace.db import DbSession, utcnow
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput, NotFound
 from marketplace.i18n import N_
-from marketplace.db import DbSession
 from marketplace.tenancy import Principal
 
 STALE_AFTER = timedelta(days=180)
@@ -67,9 +65,7 @@ def valid_ip_number(number: str, kind: str, jurisdiction: str) -> bool:
 
 
 def _load(stmt: Select) -> Select:
-    return stmt.options(
-        selectinload(Listing.areas), selectinload(Listing.inventors), selectinload(Listing.ip_assets)
-    )
+    return stmt.options(selectinload(Listing.areas), selectinload(Listing.inventors), selectinload(Listing.ip_assets))
 
 
 class CatalogService:
@@ -182,9 +178,7 @@ class CatalogService:
         if principal.role in TTO_ROLES:
             return True
         return (
-            principal.role == Role.inventor
-            and listing.created_by_user_id == principal.user_id
-            and listing.status == Status.draft
+            principal.role == Role.inventor and listing.created_by_user_id == principal.user_id and listing.status == Status.draft
         )
 
     @staticmethod
@@ -261,8 +255,14 @@ class CatalogService:
         self.session.add(listing)
         await self.session.flush()
         await audit.record(
-            self.session, "listing_created", actor_user_id=principal.user_id,
-            organization_id=listing.institution_id, subject=listing, ip=ip, kind=listing.kind, type=listing.type,
+            self.session,
+            "listing_created",
+            actor_user_id=principal.user_id,
+            organization_id=listing.institution_id,
+            subject=listing,
+            ip=ip,
+            kind=listing.kind,
+            type=listing.type,
         )
         return await self.get(principal, listing.id)
 
@@ -285,8 +285,12 @@ class CatalogService:
             self._check_complete(listing)
         await self.session.flush()
         await audit.record(
-            self.session, "listing_updated", actor_user_id=principal.user_id, organization_id=listing.institution_id,
-            subject=listing, fields=sorted(f for f in data.__struct_fields__ if getattr(data, f) is not None),
+            self.session,
+            "listing_updated",
+            actor_user_id=principal.user_id,
+            organization_id=listing.institution_id,
+            subject=listing,
+            fields=sorted(f for f in data.__struct_fields__ if getattr(data, f) is not None),
         )
         return await self.get(principal, listing.id)
 
@@ -315,8 +319,11 @@ class CatalogService:
                 errors += field_errors_to_rows(row.number, error.errors)
                 continue
             listing = Listing(
-                institution_id=principal.organization_id, kind=row.data.kind, type=row.data.type,
-                status=Status.draft, created_by_user_id=principal.user_id,
+                institution_id=principal.organization_id,
+                kind=row.data.kind,
+                type=row.data.type,
+                status=Status.draft,
+                created_by_user_id=principal.user_id,
             )
             self._apply(listing, row.data)
             if row.publish:
@@ -331,8 +338,13 @@ class CatalogService:
         await self.session.flush()
         for listing in listings:
             await audit.record(
-                self.session, "listing_created", actor_user_id=principal.user_id,
-                organization_id=listing.institution_id, subject=listing, source="import", status=listing.status,
+                self.session,
+                "listing_created",
+                actor_user_id=principal.user_id,
+                organization_id=listing.institution_id,
+                subject=listing,
+                source="import",
+                status=listing.status,
             )
         report["created"] = len(listings)
         return report
@@ -340,9 +352,7 @@ class CatalogService:
     async def export_rows(self, principal: Principal) -> list[Listing]:
         """Every listing of the caller's institution, for the spreadsheet export."""
         principal.require(*TTO_ROLES)
-        stmt = _load(
-            select(Listing).where(Listing.institution_id == principal.organization_id).order_by(Listing.created_at)
-        )
+        stmt = _load(select(Listing).where(Listing.institution_id == principal.organization_id).order_by(Listing.created_at))
         return list((await self.session.scalars(stmt)).all())
 
     async def due_for_confirmation(self, principal: Principal) -> list[Listing]:
@@ -389,25 +399,35 @@ class CatalogService:
         """A new NDA version (platform admin). From now on every company must accept it before it
         sees confidential details again, since grants under older versions stop counting."""
         principal.require(Role.platform_admin)
-        errors = [FieldError(name, N_("Required.")) for name, value in (("text_zh", text_zh), ("text_en", text_en)) if not value.strip()]
+        errors = [
+            FieldError(name, N_("Required.")) for name, value in (("text_zh", text_zh), ("text_en", text_en)) if not value.strip()
+        ]
         if errors:
             raise InvalidInput(*errors)
         # Serialize publishers so two cannot take the same number.
         await self.session.execute(select(NdaVersion.version).order_by(NdaVersion.version).limit(1).with_for_update())
-        nda = NdaVersion(
-            version=await self.current_nda_version() + 1, text_zh=text_zh.strip(), text_en=text_en.strip()
-        )
+        nda = NdaVersion(version=await self.current_nda_version() + 1, text_zh=text_zh.strip(), text_en=text_en.strip())
         self.session.add(nda)
         await self.session.flush()
         await audit.record(
-            self.session, "nda_published", actor_user_id=principal.user_id, organization_id=principal.organization_id,
-            subject_type="nda_versions", subject_id=str(nda.version), version=nda.version,
+            self.session,
+            "nda_published",
+            actor_user_id=principal.user_id,
+            organization_id=principal.organization_id,
+            subject_type="nda_versions",
+            subject_id=str(nda.version),
+            version=nda.version,
         )
         await self.session.refresh(nda)
         return nda
 
     async def grant_confidential_access(
-        self, listing_id: uuid.UUID, company_id: uuid.UUID, nda_version: int, *, actor_user_id: uuid.UUID | None = None,
+        self,
+        listing_id: uuid.UUID,
+        company_id: uuid.UUID,
+        nda_version: int,
+        *,
+        actor_user_id: uuid.UUID | None = None,
         now: datetime | None = None,
     ) -> None:
         """Let a company read the listing's confidential details under `nda_version`. Called by the
@@ -423,8 +443,14 @@ class CatalogService:
         institution_id = await self.session.scalar(select(Listing.institution_id).where(Listing.id == listing_id))
         await self.session.flush()
         await audit.record(
-            self.session, "confidential_access_granted", actor_user_id=actor_user_id, organization_id=institution_id,
-            subject_type="listings", subject_id=listing_id, company_id=company_id, nda_version=nda_version,
+            self.session,
+            "confidential_access_granted",
+            actor_user_id=actor_user_id,
+            organization_id=institution_id,
+            subject_type="listings",
+            subject_id=listing_id,
+            company_id=company_id,
+            nda_version=nda_version,
         )
 
     async def revoke_confidential_access(
@@ -437,8 +463,13 @@ class CatalogService:
         await self.session.delete(grant)
         await self.session.flush()
         await audit.record(
-            self.session, "confidential_access_revoked", actor_user_id=actor_user_id, organization_id=institution_id,
-            subject_type="listings", subject_id=listing_id, company_id=company_id,
+            self.session,
+            "confidential_access_revoked",
+            actor_user_id=actor_user_id,
+            organization_id=institution_id,
+            subject_type="listings",
+            subject_id=listing_id,
+            company_id=company_id,
         )
 
     # ----- for other domains ------------------------------------------------------------------
@@ -483,7 +514,9 @@ class CatalogService:
         for i, asset in enumerate(data.ip_assets or []):
             if not valid_ip_number(asset.number, asset.kind, asset.jurisdiction):
                 errors.append(
-                    FieldError(f"ip_assets[{i}].number", N_("Not a valid %(jurisdiction)s number."), {"jurisdiction": asset.jurisdiction})
+                    FieldError(
+                        f"ip_assets[{i}].number", N_("Not a valid %(jurisdiction)s number."), {"jurisdiction": asset.jurisdiction}
+                    )
                 )
             if asset.filing_date and asset.expiry_date and asset.expiry_date <= asset.filing_date:
                 errors.append(FieldError(f"ip_assets[{i}].expiry_date", N_("Must be after the filing date.")))
@@ -491,7 +524,9 @@ class CatalogService:
             total = sum(inv.share_bp for inv in data.inventors)
             if total != TOTAL_SHARES_BP:
                 errors.append(
-                    FieldError("inventors", N_("Inventor shares must sum to 10,000 basis points (now %(total)d)."), {"total": total})
+                    FieldError(
+                        "inventors", N_("Inventor shares must sum to 10,000 basis points (now %(total)d)."), {"total": total}
+                    )
                 )
             members = {inv.user_id for inv in data.inventors if inv.user_id}
             if members:
@@ -512,9 +547,23 @@ class CatalogService:
 
     def _apply(self, listing: Listing, data: ListingFields) -> None:
         plain = (
-            "title_zh", "title_en", "summary_zh", "summary_en", "confidential_details", "keywords",
-            "contact_name", "contact_email", "contact_phone", "stage", "trl", "advantages",
-            "ownership_model", "details", "engagement_modes", "pricing_model", "availability",
+            "title_zh",
+            "title_en",
+            "summary_zh",
+            "summary_en",
+            "confidential_details",
+            "keywords",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "stage",
+            "trl",
+            "advantages",
+            "ownership_model",
+            "details",
+            "engagement_modes",
+            "pricing_model",
+            "availability",
         )
         for name in plain:
             value = getattr(data, name)
@@ -531,10 +580,7 @@ class CatalogService:
                 for i, inv in enumerate(data.inventors)
             ]
         if data.ip_assets is not None:
-            listing.ip_assets = [
-                IpAsset(position=i, **msgspec.structs.asdict(asset))
-                for i, asset in enumerate(data.ip_assets)
-            ]
+            listing.ip_assets = [IpAsset(position=i, **msgspec.structs.asdict(asset)) for i, asset in enumerate(data.ip_assets)]
 
     def missing_to_publish(self, listing: Listing) -> list[FieldError]:
         """What a listing lacks before it may be published — companies reject vague listings."""
@@ -633,21 +679,30 @@ BY_AUTHOR = (*BY_TTO, states.Party("author", frozenset({Role.inventor})))
 # be inserted in any status (the demo data, imports of past listings and the benchmark seed them
 # so); the database guards every later move (migration 0010).
 LIFECYCLE = states.Machine(
-    name="listing", table="listings", column="status", states=tuple(Status), initial=frozenset(Status),
+    name="listing",
+    table="listings",
+    column="status",
+    states=tuple(Status),
+    initial=frozenset(Status),
     actions={
         action.name: action
         for action in (
             states.Action("submit", frozenset({Status.draft}), Status.pending_review, BY_AUTHOR),
             states.Action("return", frozenset({Status.pending_review}), Status.draft, BY_TTO),
             states.Action(
-                "publish", frozenset({Status.draft, Status.pending_review}), Status.published, BY_TTO,
+                "publish",
+                frozenset({Status.draft, Status.pending_review}),
+                Status.published,
+                BY_TTO,
                 guard=_check_complete,
             ),
             states.Action("withdraw", frozenset({Status.published}), Status.withdrawn, BY_TTO),
             states.Action("republish", frozenset({Status.withdrawn}), Status.published, BY_TTO, guard=_check_complete),
             states.Action(
-                "archive", frozenset({Status.draft, Status.pending_review, Status.published, Status.withdrawn}),
-                Status.archived, BY_TTO,
+                "archive",
+                frozenset({Status.draft, Status.pending_review, Status.published, Status.withdrawn}),
+                Status.archived,
+                BY_TTO,
             ),
             states.Action("restore", frozenset({Status.archived}), Status.draft, BY_TTO),
             states.Action("confirm", frozenset({Status.published}), Status.published, BY_TTO),
@@ -659,6 +714,8 @@ LIFECYCLE = states.Machine(
     enter=_enter,
     organization=lambda step: step.record.institution_id,
 )
+
+
 async def mark_stale(session: AsyncSession, now: datetime | None = None) -> int:
     """Flag published listings not confirmed for 180 days (a timed job); returns how many changed."""
     cutoff = (now or utcnow()) - STALE_AFTER

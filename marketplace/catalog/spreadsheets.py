@@ -28,28 +28,63 @@ from marketplace.i18n import N_, gettext
 MAX_ROWS = 2000
 MAX_BYTES = 8 * 1024 * 1024
 COLUMNS = (
-    "kind", "type", "title_zh", "title_en", "summary_zh", "summary_en", "confidential_details",
-    "therapeutic_areas", "keywords", "contact_name", "contact_email", "contact_phone",
-    "stage", "trl", "advantages", "ownership_model", "licence_options", "inventors", "ip_assets",
-    "details", "engagement_modes", "pricing_model", "availability", "publish",
+    "kind",
+    "type",
+    "title_zh",
+    "title_en",
+    "summary_zh",
+    "summary_en",
+    "confidential_details",
+    "therapeutic_areas",
+    "keywords",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "stage",
+    "trl",
+    "advantages",
+    "ownership_model",
+    "licence_options",
+    "inventors",
+    "ip_assets",
+    "details",
+    "engagement_modes",
+    "pricing_model",
+    "availability",
+    "publish",
 )
 LIST_COLUMNS = ("therapeutic_areas", "keywords", "engagement_modes")
 IP_PARTS = ("number", "kind", "jurisdiction", "status", "filing_date", "expiry_date")
 EXAMPLES = [
     {
-        "kind": "result", "type": "patent", "title_zh": "基于外泌体的早期肝癌检测方法",
-        "summary_zh": "利用血液外泌体miRNA组合检测早期肝癌。", "therapeutic_areas": "oncology; digestive",
-        "keywords": "外泌体; 肝癌", "contact_email": "tto@hospital.example", "stage": "preclinical", "trl": "4",
-        "advantages": "较AFP检测灵敏度提高30%。", "ownership_model": "institution",
+        "kind": "result",
+        "type": "patent",
+        "title_zh": "基于外泌体的早期肝癌检测方法",
+        "summary_zh": "利用血液外泌体miRNA组合检测早期肝癌。",
+        "therapeutic_areas": "oncology; digestive",
+        "keywords": "外泌体; 肝癌",
+        "contact_email": "tto@hospital.example",
+        "stage": "preclinical",
+        "trl": "4",
+        "advantages": "较AFP检测灵敏度提高30%。",
+        "ownership_model": "institution",
         "licence_options": "exclusive: 入门费50万元; pay_later: 前两年免许可费",
         "inventors": "张晓华: 6000; 李明: 4000",
-        "ip_assets": "ZL202110234567.8 | invention_patent | CN | granted | 2021-03-01 | 2041-03-01", "publish": "no",
+        "ip_assets": "ZL202110234567.8 | invention_patent | CN | granted | 2021-03-01 | 2041-03-01",
+        "publish": "no",
     },
     {
-        "kind": "resource", "type": "research_ward", "title_zh": "肿瘤早期临床研究型病房",
-        "summary_zh": "40张研究型床位，承接I期试验。", "therapeutic_areas": "oncology", "contact_email": "ward@hospital.example",
-        "details": '{"beds": 40, "specialties": ["肿瘤"]}', "engagement_modes": "clinical_trial",
-        "pricing_model": "per_patient", "availability": "available", "publish": "no",
+        "kind": "resource",
+        "type": "research_ward",
+        "title_zh": "肿瘤早期临床研究型病房",
+        "summary_zh": "40张研究型床位，承接I期试验。",
+        "therapeutic_areas": "oncology",
+        "contact_email": "ward@hospital.example",
+        "details": '{"beds": 40, "specialties": ["肿瘤"]}',
+        "engagement_modes": "clinical_trial",
+        "pricing_model": "per_patient",
+        "availability": "available",
+        "publish": "no",
     },
 ]
 
@@ -67,7 +102,7 @@ def _split(cell: str) -> list[str]:
 
 
 def _pair(item: str) -> tuple[str, str]:
-    """"name: rest" (either colon) → (name, rest)."""
+    """ "name: rest" (either colon) → (name, rest)."""
     name, _sep, rest = item.replace("：", ":").partition(":")
     return name.strip(), rest.strip()
 
@@ -109,7 +144,9 @@ def _column_of(field_name: str) -> str:
 def parse(filename: str, content: bytes) -> list[ParsedRow]:
     """Read every row; a row's shape errors are kept by row and column. Raises for a bad file."""
     if len(content) > MAX_BYTES:
-        raise DomainError(N_("The file is larger than %(mb)d MB."), FieldError("file", N_("Too large.")), status_code=413, mb=MAX_BYTES // 2**20)
+        raise DomainError(
+            N_("The file is larger than %(mb)d MB."), FieldError("file", N_("Too large.")), status_code=413, mb=MAX_BYTES // 2**20
+        )
     rows = _read_table(filename, content)
     if not rows:
         raise DomainError(N_("The file has no header row."), FieldError("file", N_("Empty file.")), status_code=422)
@@ -153,15 +190,15 @@ def _read_table(filename: str, content: bytes) -> list[list]:
         try:
             sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
         except Exception as error:  # openpyxl raises many kinds for a damaged file
-            raise DomainError(N_("The file is not a readable .xlsx workbook."), FieldError("file", N_("Invalid format.")), status_code=422) from error
+            raise DomainError(
+                N_("The file is not a readable .xlsx workbook."), FieldError("file", N_("Invalid format.")), status_code=422
+            ) from error
         return [list(r) for r in sheet.iter_rows(values_only=True)]
     raise DomainError(N_("Upload an .xlsx or .csv file."), FieldError("file", N_("Invalid format.")), status_code=415)
 
 
 def field_errors_to_rows(number: int, errors: list[FieldError]) -> list[dict]:
-    return [
-        {"row": number, "column": _column_of(e.field), "message": gettext(e.message, **e.params)} for e in errors
-    ]
+    return [{"row": number, "column": _column_of(e.field), "message": gettext(e.message, **e.params)} for e in errors]
 
 
 def spreadsheet_format(fmt: str) -> str:
@@ -177,22 +214,30 @@ def spreadsheet_response(content: bytes, fmt: str, name: str) -> Response:
 
 def listing_to_row(listing: Listing) -> dict[str, str]:
     return {
-        "kind": listing.kind, "type": listing.type, "title_zh": listing.title_zh, "title_en": listing.title_en or "",
-        "summary_zh": listing.summary_zh, "summary_en": listing.summary_en or "",
+        "kind": listing.kind,
+        "type": listing.type,
+        "title_zh": listing.title_zh,
+        "title_en": listing.title_en or "",
+        "summary_zh": listing.summary_zh,
+        "summary_en": listing.summary_en or "",
         "confidential_details": listing.confidential_details or "",
-        "therapeutic_areas": "; ".join(a.area_code for a in listing.areas), "keywords": "; ".join(listing.keywords),
-        "contact_name": listing.contact_name or "", "contact_email": listing.contact_email or "",
-        "contact_phone": listing.contact_phone or "", "stage": listing.stage or "",
-        "trl": str(listing.trl or ""), "advantages": listing.advantages or "",
+        "therapeutic_areas": "; ".join(a.area_code for a in listing.areas),
+        "keywords": "; ".join(listing.keywords),
+        "contact_name": listing.contact_name or "",
+        "contact_email": listing.contact_email or "",
+        "contact_phone": listing.contact_phone or "",
+        "stage": listing.stage or "",
+        "trl": str(listing.trl or ""),
+        "advantages": listing.advantages or "",
         "ownership_model": listing.ownership_model or "",
         "licence_options": "; ".join(f"{o}: {listing.licence_terms.get(o, '')}" for o in listing.licence_options),
         "inventors": "; ".join(f"{i.name}: {i.share_bp}" for i in listing.inventors),
-        "ip_assets": "; ".join(
-            " | ".join(str(getattr(a, part) or "") for part in IP_PARTS) for a in listing.ip_assets
-        ),
+        "ip_assets": "; ".join(" | ".join(str(getattr(a, part) or "") for part in IP_PARTS) for a in listing.ip_assets),
         "details": json.dumps(listing.details, ensure_ascii=False) if listing.details else "",
-        "engagement_modes": "; ".join(listing.engagement_modes), "pricing_model": listing.pricing_model or "",
-        "availability": listing.availability or "", "publish": "yes" if listing.status == "published" else "no",
+        "engagement_modes": "; ".join(listing.engagement_modes),
+        "pricing_model": listing.pricing_model or "",
+        "availability": listing.availability or "",
+        "publish": "yes" if listing.status == "published" else "no",
     }
 
 

@@ -68,14 +68,24 @@ class IpFactory:
                 return f"CN{app}.{_cn_check(app)}"
             return f"ZL{app}.{_cn_check(app)}"
 
-        return {"number": self._unique(make), "kind": kind, "jurisdiction": Jurisdiction.CN, "status": status,
-                "filing_date": filed, "expiry_date": _add_years(filed, years)}
+        return {
+            "number": self._unique(make),
+            "kind": kind,
+            "jurisdiction": Jurisdiction.CN,
+            "status": status,
+            "filing_date": filed,
+            "expiry_date": _add_years(filed, years),
+        }
 
     def pct(self, filed: date) -> dict:
         number = self._unique(lambda: f"PCT/CN{filed.year}/{self.rng.randint(70_000, 159_999):06d}")
-        return {"number": number, "kind": IpKind.pct_application, "jurisdiction": Jurisdiction.PCT,
-                "status": IpStatus.published if (date(2026, 6, 30) - filed).days > 400 else IpStatus.filed,
-                "filing_date": filed}
+        return {
+            "number": number,
+            "kind": IpKind.pct_application,
+            "jurisdiction": Jurisdiction.PCT,
+            "status": IpStatus.published if (date(2026, 6, 30) - filed).days > 400 else IpStatus.filed,
+            "filing_date": filed,
+        }
 
     def foreign(self, jurisdiction: str, filed: date) -> dict:
         rng = self.rng
@@ -87,14 +97,24 @@ class IpFactory:
                 make = lambda: f"US {filed.year + 1}/{rng.randint(10_000, 399_999):07d} A1"  # noqa: E731
         else:
             make = lambda: f"EP {rng.randint(3_600_000, 4_400_000)} {'B1' if granted else 'A1'}"  # noqa: E731
-        return {"number": self._unique(make), "kind": IpKind.invention_patent, "jurisdiction": jurisdiction,
-                "status": IpStatus.granted if granted else IpStatus.published, "filing_date": filed,
-                "expiry_date": _add_years(filed, 20)}
+        return {
+            "number": self._unique(make),
+            "kind": IpKind.invention_patent,
+            "jurisdiction": jurisdiction,
+            "status": IpStatus.granted if granted else IpStatus.published,
+            "filing_date": filed,
+            "expiry_date": _add_years(filed, 20),
+        }
 
     def software_copyright(self, year: int) -> dict:
         number = self._unique(lambda: f"{year}SR{self.rng.randint(10_000, 1_999_999):07d}")
-        return {"number": number, "kind": IpKind.software_copyright, "jurisdiction": Jurisdiction.CN,
-                "status": IpStatus.granted, "filing_date": _random_date(self.rng, year, year)}
+        return {
+            "number": number,
+            "kind": IpKind.software_copyright,
+            "jurisdiction": Jurisdiction.CN,
+            "status": IpStatus.granted,
+            "filing_date": _random_date(self.rng, year, year),
+        }
 
     def family(self, result_type: str, category: str) -> list[dict]:
         rng = self.rng
@@ -130,7 +150,6 @@ class IpFactory:
         return assets
 
 
-
 _YEARS_ZH = {1: "一", 2: "两", 3: "三"}
 
 
@@ -138,8 +157,15 @@ _WITHOUT_PATENT = (ResultType.know_how, ResultType.clinical_data, ResultType.sof
 
 
 def _licence_terms(rng: random.Random, option: str, stage: str, result_type: str) -> str:
-    scale = {Stage.discovery: 1, Stage.preclinical: 2, Stage.clinical_1: 5, Stage.clinical_2: 8, Stage.clinical_3: 12,
-             Stage.registered: 20, Stage.marketed: 20}[stage]
+    scale = {
+        Stage.discovery: 1,
+        Stage.preclinical: 2,
+        Stage.clinical_1: 5,
+        Stage.clinical_2: 8,
+        Stage.clinical_3: 12,
+        Stage.registered: 20,
+        Stage.marketed: 20,
+    }[stage]
     if option == LicenceOption.assignment:
         return f"转让：参考价{scale * rng.randint(20, 60)}万元，可分{rng.choice(('两', '三'))}期支付"
     if option == LicenceOption.exclusive:
@@ -149,15 +175,22 @@ def _licence_terms(rng: random.Random, option: str, stage: str, result_type: str
         return f"普通许可：年许可费{scale * rng.randint(3, 12)}万元，可按适应证或地域分别许可"
     if option == LicenceOption.pay_later:
         years = rng.choice((1, 2, 2, 3))
-        return (f"先使用后付费：前{_YEARS_ZH[years]}年免许可费，之后按销售额{rng.choice((2, 3, 3, 4, 5))}%提成；"
-                f"{_YEARS_ZH[years]}年内未实施转化的，权利无偿退回")
+        return (
+            f"先使用后付费：前{_YEARS_ZH[years]}年免许可费，之后按销售额{rng.choice((2, 3, 3, 4, 5))}%提成；"
+            f"{_YEARS_ZH[years]}年内未实施转化的，权利无偿退回"
+        )
     if option == LicenceOption.equity:
         return f"作价投资：作价约{scale * rng.randint(50, 200)}万元入股，发明人团队可依政策获得股权奖励"
     return "联合开发：企业承担后续研发费用，形成的新成果共有，收益按约定比例分配"
 
 
-_OTHER_OPTIONS = [LicenceOption.exclusive, LicenceOption.non_exclusive, LicenceOption.assignment, LicenceOption.equity,
-                  LicenceOption.co_development]
+_OTHER_OPTIONS = [
+    LicenceOption.exclusive,
+    LicenceOption.non_exclusive,
+    LicenceOption.assignment,
+    LicenceOption.equity,
+    LicenceOption.co_development,
+]
 
 
 def licence_offers(rng: random.Random, result_type: str, stage: str) -> list[dict]:
@@ -167,8 +200,13 @@ def licence_offers(rng: random.Random, result_type: str, stage: str) -> list[dic
     if result_type in (ResultType.know_how, ResultType.clinical_data):
         weights = [15, 40, 5, 3, 30]  # exclusive, non-exclusive, assignment, equity, co-development
     else:
-        weights = [30, 25, 15, 15 if result_type in (ResultType.drug_candidate, ResultType.device, ResultType.patent) else 5,
-                   20 if stage in EARLY else 8]
+        weights = [
+            30,
+            25,
+            15,
+            15 if result_type in (ResultType.drug_candidate, ResultType.device, ResultType.patent) else 5,
+            20 if stage in EARLY else 8,
+        ]
     for _ in range(rng.randint(1, 3) - len(options)):
         choice = rng.choices(_OTHER_OPTIONS, weights)[0]
         if choice not in options:
@@ -195,7 +233,6 @@ def inventors(rng: random.Random, institution_index: int) -> list[dict]:
         if name not in names:
             names.append(name)
     return [{"name": name, "share_bp": share} for name, share in zip(names, _shares(rng, n), strict=True)]
-
 
 
 def make_contact(rng: random.Random, inst: InstitutionMeta, office: str, mailbox: str) -> dict:

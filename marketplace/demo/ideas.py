@@ -37,6 +37,7 @@ def person(rng: random.Random) -> tuple[str, str]:
     en = f"{surname_en} {''.join(p for _, p in given).capitalize()}"
     return zh, en
 
+
 class Idea(NamedTuple):
     """One result before the common fields: titles, category, disease and evidence text."""
 
@@ -81,18 +82,24 @@ def _dx_idea(rng: random.Random, result_type: str, stage: str) -> Idea:
         title_en = f"{h_en} marker combination for {p_en} of {d.en} and use thereof"
     auc = round(rng.uniform(0.82, 0.96), 2)
     sens, spec = pct(rng, 78, 95), pct(rng, 82, 97)
-    need = (f"现有检测手段对{d.zh}的早期识别能力有限，常需有创取样或反复复查。",
-            f"Current tests identify {d.en} late and often need invasive sampling or repeat visits.")
+    need = (
+        f"现有检测手段对{d.zh}的早期识别能力有限，常需有创取样或反复复查。",
+        f"Current tests identify {d.en} late and often need invasive sampling or repeat visits.",
+    )
     if stage in EARLY:
         n = rng.randrange(80, 400, 2)
-        evidence = (f"在{n}例回顾性样本的探索性分析中，AUC为{auc}，灵敏度{sens}%，特异度{spec}%。",
-                    f"In an exploratory analysis of {n} retrospective samples the AUC was {auc}, "
-                    f"with {sens}% sensitivity and {spec}% specificity.")
+        evidence = (
+            f"在{n}例回顾性样本的探索性分析中，AUC为{auc}，灵敏度{sens}%，特异度{spec}%。",
+            f"In an exploratory analysis of {n} retrospective samples the AUC was {auc}, "
+            f"with {sens}% sensitivity and {spec}% specificity.",
+        )
     else:
         n = rng.randrange(600, 6000, 10)
-        evidence = (f"在{n}例多中心样本中，AUC为{auc}，灵敏度{sens}%，特异度{spec}%，优于现行常规检测。",
-                    f"In {n} multi-centre samples the AUC was {auc}, with {sens}% sensitivity and {spec}% specificity, "
-                    "better than current routine tests.")
+        evidence = (
+            f"在{n}例多中心样本中，AUC为{auc}，灵敏度{sens}%，特异度{spec}%，优于现行常规检测。",
+            f"In {n} multi-centre samples the AUC was {auc}, with {sens}% sensitivity and {spec}% specificity, "
+            "better than current routine tests.",
+        )
     return Idea(title, _cap(title_en), "dx", d, extra, [d.zh, h, m.removesuffix("法"), p], need, evidence)
 
 
@@ -111,18 +118,23 @@ def _tx_idea(rng: random.Random, result_type: str, stage: str) -> Idea:
     else:
         title = f"一种治疗{d.zh}的{h}及其制备方法"
         title_en = f"{h_en} for treating {d.en} and preparation method thereof"
-    need = (f"{d.zh}现有治疗应答率有限，部分患者出现耐药或不耐受。",
-            f"Current therapies for {d.en} have limited response rates; some patients become resistant or intolerant.")
+    need = (
+        f"{d.zh}现有治疗应答率有限，部分患者出现耐药或不耐受。",
+        f"Current therapies for {d.en} have limited response rates; some patients become resistant or intolerant.",
+    )
     if stage in EARLY:
         x = rng.randint(35, 80)
-        evidence = (f"在动物模型中，主要疗效指标较对照组改善{x}%，未见明显毒性。",
-                    f"In animal models the primary efficacy measure improved by {x}% versus control without notable toxicity.")
+        evidence = (
+            f"在动物模型中，主要疗效指标较对照组改善{x}%，未见明显毒性。",
+            f"In animal models the primary efficacy measure improved by {x}% versus control without notable toxicity.",
+        )
     else:
         n, x = rng.randint(24, 320), rng.randint(20, 60)
-        evidence = (f"已入组{n}例受试者，初步数据显示安全性良好，主要疗效指标较基线改善{x}%。",
-                    f"{n} participants are enrolled; early data show good safety and a {x}% improvement from baseline.")
+        evidence = (
+            f"已入组{n}例受试者，初步数据显示安全性良好，主要疗效指标较基线改善{x}%。",
+            f"{n} participants are enrolled; early data show good safety and a {x}% improvement from baseline.",
+        )
     return Idea(title, _cap(title_en), "tx", d, extra, [d.zh, h], need, evidence)
-
 
 
 def _dev_idea(rng: random.Random, result_type: str, stage: str) -> Idea:
@@ -143,11 +155,15 @@ def _dev_idea(rng: random.Random, result_type: str, stage: str) -> Idea:
     x = rng.randint(15, 55)
     need = (f"现有同类产品用于{d.zh}时存在{issue}等问题。", f"Existing products for {d.en} suffer from {issue_en}.")
     if stage in EARLY:
-        evidence = (f"台架测试与动物实验显示，关键性能指标较对照产品提升{x}%。",
-                    f"Bench and animal tests show key performance {x}% better than the reference product.")
+        evidence = (
+            f"台架测试与动物实验显示，关键性能指标较对照产品提升{x}%。",
+            f"Bench and animal tests show key performance {x}% better than the reference product.",
+        )
     else:
-        evidence = (f"临床数据显示，与对照产品相比，{metric}降低{x}%。",
-                    f"Clinical data show {x}% less {metric_en} than with the reference product.")
+        evidence = (
+            f"临床数据显示，与对照产品相比，{metric}降低{x}%。",
+            f"Clinical data show {x}% less {metric_en} than with the reference product.",
+        )
     return Idea(title, _cap(title_en), "dev", d, extra, [d.zh, h, m], need, evidence)
 
 
@@ -160,16 +176,22 @@ def _algo_idea(rng: random.Random, result_type: str, stage: str) -> Idea:
         title = f"一种基于{tech}的{d.zh}{task}方法、装置及存储介质"
         title_en = f"{task_en} method, device and storage medium for {d.en} based on {tech_en}"
     auc, sec = round(rng.uniform(0.85, 0.97), 2), rng.choice((3, 5, 10, 30))
-    need = (f"{d.zh}的{task}依赖医生经验，不同医院之间同质化程度低。",
-            f"{_cap(task_en)} in {d.en} relies on clinician experience and varies between hospitals.")
+    need = (
+        f"{d.zh}的{task}依赖医生经验，不同医院之间同质化程度低。",
+        f"{_cap(task_en)} in {d.en} relies on clinician experience and varies between hospitals.",
+    )
     if stage in EARLY:
         n = rng.randrange(300, 3000, 10)
-        evidence = (f"在单中心{n}例回顾性数据上完成初步验证，AUC {auc}。",
-                    f"A first validation on {n} single-centre retrospective cases gave an AUC of {auc}.")
+        evidence = (
+            f"在单中心{n}例回顾性数据上完成初步验证，AUC {auc}。",
+            f"A first validation on {n} single-centre retrospective cases gave an AUC of {auc}.",
+        )
     else:
         n = rng.randrange(3000, 60000, 100)
-        evidence = (f"基于{n}例多中心数据训练并完成外部验证，AUC {auc}，单例分析时间少于{sec}秒。",
-                    f"Trained and externally validated on {n} multi-centre cases (AUC {auc}); a case takes under {sec} s.")
+        evidence = (
+            f"基于{n}例多中心数据训练并完成外部验证，AUC {auc}，单例分析时间少于{sec}秒。",
+            f"Trained and externally validated on {n} multi-centre cases (AUC {auc}); a case takes under {sec} s.",
+        )
     return Idea(title, _cap(title_en), "algo", d, extra, [d.zh, tech, task], need, evidence)
 
 
@@ -185,14 +207,20 @@ def _mat_idea(rng: random.Random, result_type: str, stage: str) -> Idea:
         title = f"一种{h}及其制备方法和在{d.zh}中的应用"
         title_en = f"{h_en}, preparation method thereof and use in {d.en}"
     x = rng.randint(25, 90)
-    need = (f"传统材料用于{d.zh}时存在降解不可控、生物相容性不足等局限。",
-            f"Conventional materials used in {d.en} degrade unpredictably or integrate poorly.")
+    need = (
+        f"传统材料用于{d.zh}时存在降解不可控、生物相容性不足等局限。",
+        f"Conventional materials used in {d.en} degrade unpredictably or integrate poorly.",
+    )
     if stage in EARLY:
-        evidence = (f"动物实验显示，组织修复效果较传统材料提高{x}%。",
-                    f"Animal studies show {x}% better tissue repair than conventional materials.")
+        evidence = (
+            f"动物实验显示，组织修复效果较传统材料提高{x}%。",
+            f"Animal studies show {x}% better tissue repair than conventional materials.",
+        )
     else:
-        evidence = (f"早期临床数据显示，愈合时间较传统材料缩短{min(x, 50)}%。",
-                    f"Early clinical data show healing {min(x, 50)}% faster than with conventional materials.")
+        evidence = (
+            f"早期临床数据显示，愈合时间较传统材料缩短{min(x, 50)}%。",
+            f"Early clinical data show healing {min(x, 50)}% faster than with conventional materials.",
+        )
     return Idea(title, _cap(title_en), "mat", d, None, [d.zh, h], need, evidence)
 
 
@@ -200,13 +228,15 @@ def _proc_idea(rng: random.Random) -> Idea:
     tpl, tpl_en, fit, extra = rng.choice(PROC)
     d = rng.choice(diseases_fitting(fit))
     n, x = rng.randrange(80, 3000, 10), rng.randint(15, 50)
-    need = ("该技术已在本院形成标准化流程，可显著缩短学习曲线。",
-            "The technique is standardised at the hospital and shortens the learning curve.")
-    evidence = (f"已累计应用{n}例，并发症发生率较传统方案降低{x}%。",
-                f"It has been used in {n} cases with {x}% fewer complications than the conventional approach.")
-    return Idea(tpl.format(d=d.zh), tpl_en.format(D=d.en), "proc", d, extra, [d.zh, tpl.format(d="").strip()], need,
-                 evidence)
-
+    need = (
+        "该技术已在本院形成标准化流程，可显著缩短学习曲线。",
+        "The technique is standardised at the hospital and shortens the learning curve.",
+    )
+    evidence = (
+        f"已累计应用{n}例，并发症发生率较传统方案降低{x}%。",
+        f"It has been used in {n} cases with {x}% fewer complications than the conventional approach.",
+    )
+    return Idea(tpl.format(d=d.zh), tpl_en.format(D=d.en), "proc", d, extra, [d.zh, tpl.format(d="").strip()], need, evidence)
 
 
 def _data_idea(rng: random.Random) -> Idea:
@@ -214,14 +244,15 @@ def _data_idea(rng: random.Random) -> Idea:
     d = rng.choice(diseases_fitting(fit))
     n, fu = int(10 ** rng.uniform(2.7, 4.5)) // 10 * 10, rng.randint(2, 12)
     types = rng.sample(DATA_TYPES, 3)
-    need = ("数据经过标准化清洗和质控，可支持新药研发、真实世界研究与算法训练。",
-            "The data are cleaned and quality-controlled for drug development, real-world studies and algorithm training.")
-    evidence = (f"涵盖{n}例患者，中位随访{fu}年，包含{'、'.join(t for t, _ in types)}等数据。",
-                f"It covers {n} patients with a median follow-up of {fu} years, including "
-                f"{', '.join(t for _, t in types)}.")
-    return Idea(tpl.format(d=d.zh), tpl_en.format(D=d.en), "data", d, extra, [d.zh, types[0][0], "真实世界研究"], need,
-                 evidence)
-
+    need = (
+        "数据经过标准化清洗和质控，可支持新药研发、真实世界研究与算法训练。",
+        "The data are cleaned and quality-controlled for drug development, real-world studies and algorithm training.",
+    )
+    evidence = (
+        f"涵盖{n}例患者，中位随访{fu}年，包含{'、'.join(t for t, _ in types)}等数据。",
+        f"It covers {n} patients with a median follow-up of {fu} years, including {', '.join(t for _, t in types)}.",
+    )
+    return Idea(tpl.format(d=d.zh), tpl_en.format(D=d.en), "data", d, extra, [d.zh, types[0][0], "真实世界研究"], need, evidence)
 
 
 def make_idea(rng: random.Random, result_type: str, stage: str) -> Idea:
@@ -229,8 +260,12 @@ def make_idea(rng: random.Random, result_type: str, stage: str) -> Idea:
         category = rng.choices(list(PATENT_CATEGORY_WEIGHTS), list(PATENT_CATEGORY_WEIGHTS.values()))[0]
     else:
         category = {
-            ResultType.ivd_reagent: "dx", ResultType.drug_candidate: "tx", ResultType.device: "dev",
-            ResultType.software: "algo", ResultType.biomaterial: "mat", ResultType.know_how: "proc",
+            ResultType.ivd_reagent: "dx",
+            ResultType.drug_candidate: "tx",
+            ResultType.device: "dev",
+            ResultType.software: "algo",
+            ResultType.biomaterial: "mat",
+            ResultType.know_how: "proc",
             ResultType.clinical_data: "data",
         }[result_type]
     if category == "dx":
@@ -251,8 +286,13 @@ def make_idea(rng: random.Random, result_type: str, stage: str) -> Idea:
 def make_advantages(rng: random.Random, category: str) -> tuple[str, str]:
     zh, en = [], []
     for i, (z, e) in enumerate(rng.sample(ADVANTAGES[category], rng.randint(2, 3)), 1):
-        values = {"s": rng.choice((1, 2, 4, 5)), "a": rng.randint(2, 7), "b": rng.randint(2, 24),
-                  "p": rng.randint(20, 60), "q": rng.randint(85, 97)}
+        values = {
+            "s": rng.choice((1, 2, 4, 5)),
+            "a": rng.randint(2, 7),
+            "b": rng.randint(2, 24),
+            "p": rng.randint(20, 60),
+            "q": rng.randint(85, 97),
+        }
         zh.append(f"{i}. {z.format(**values)}")
         en.append(f"({i}) {e.format(**values)}.")
     return "；".join(zh) + "。", " ".join(en)

@@ -5,7 +5,7 @@ invitation, listings with their history, requests and needs by the people taking
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,7 +30,7 @@ async def load_demo_data(session: AsyncSession) -> bool:
     """Load once: returns False and changes nothing when any organization exists."""
     if await organization_count(session):
         return False
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     orgs = await _organizations_and_people(session)
     institutions = [orgs[i.name_zh] for i in ALL_INSTITUTIONS]
     inventor = (await AccountService(session).user_by_email(INVENTOR)).id
@@ -77,8 +77,13 @@ async def _listings(session: AsyncSession, institutions: list[uuid.UUID], invent
                     person.user_id = inventor
             author = inventor if item.status in ("draft", "pending_review") else None
         await catalog.add_existing(
-            institutions[item.institution_index], item.data, status=item.status, published_at=item.published_at(now),
-            confirmed_at=item.confirmed_at(now), created_by_user_id=author, flush=False,
+            institutions[item.institution_index],
+            item.data,
+            status=item.status,
+            published_at=item.published_at(now),
+            confirmed_at=item.confirmed_at(now),
+            created_by_user_id=author,
+            flush=False,
         )
     await session.flush()
 

@@ -70,11 +70,16 @@ def _request(row: dict) -> DemoRequest:
 
 
 def _need(row: dict) -> DemoNeed:
-    return DemoNeed(**{
-        **row, "areas": tuple(row["areas"]), "wanted": tuple(row["wanted"]), "invited": tuple(row.get("invited", ())),
-        "budget_wan": tuple(row.get("budget_wan", (None, None))),
-        "responses": tuple(DemoResponse(**r) for r in row.get("responses", ())),
-    })
+    return DemoNeed(
+        **{
+            **row,
+            "areas": tuple(row["areas"]),
+            "wanted": tuple(row["wanted"]),
+            "invited": tuple(row.get("invited", ())),
+            "budget_wan": tuple(row.get("budget_wan", (None, None))),
+            "responses": tuple(DemoResponse(**r) for r in row.get("responses", ())),
+        }
+    )
 
 
 REQUESTS = [_request(row) for row in _DATA["requests"]]
@@ -99,9 +104,13 @@ def demo_states() -> dict[str, int]:
                 state = State.agreed if consents == 2 else state
             else:
                 state = {
-                    "review": State.under_review, "request_info": State.info_requested, "accept": State.accepted,
-                    "decline": State.declined, "start_negotiation": State.negotiating,
-                    "close_no_deal": State.closed_no_deal, "withdraw": State.withdrawn,
+                    "review": State.under_review,
+                    "request_info": State.info_requested,
+                    "accept": State.accepted,
+                    "decline": State.declined,
+                    "start_negotiation": State.negotiating,
+                    "close_no_deal": State.closed_no_deal,
+                    "withdraw": State.withdrawn,
                 }[action]
         ends[state] = ends.get(state, 0) + 1
     return ends
@@ -158,8 +167,15 @@ async def load_demo_requests(session: AsyncSession, institutions: dict[str, uuid
             sent = datetime.combine(add_working_days(today, -9), time(10), CHINA_TIME)
         low, high = item.budget_wan
         data = MatchRequestCreate(
-            listing_id=listing, engagement_type=item.engagement, purpose=item.purpose, timeline=item.timeline,
-            budget_min_fen=_fen(low), budget_max_fen=_fen(high), message="", nda_version=1, accept_nda=True,
+            listing_id=listing,
+            engagement_type=item.engagement,
+            purpose=item.purpose,
+            timeline=item.timeline,
+            budget_min_fen=_fen(low),
+            budget_max_fen=_fen(high),
+            message="",
+            nda_version=1,
+            accept_nda=True,
         )
         request = await service.create(viewer, data, now=sent)
         for days_ago, action, email, reason in item.steps:
@@ -169,7 +185,11 @@ async def load_demo_requests(session: AsyncSession, institutions: dict[str, uuid
 
 
 async def _pick_listing(
-    catalog: CatalogService, viewer, institution_id: uuid.UUID, item: DemoRequest, inventor_id: uuid.UUID,
+    catalog: CatalogService,
+    viewer,
+    institution_id: uuid.UUID,
+    item: DemoRequest,
+    inventor_id: uuid.UUID,
     used: set[uuid.UUID],
 ) -> uuid.UUID:
     """The first published listing of the kind (by title) not yet used, naming the inventor if asked."""
@@ -199,10 +219,16 @@ async def load_demo_needs(session: AsyncSession, institutions: dict[str, uuid.UU
         low, high = item.budget_wan
         behalf = (await principal(item.on_behalf_of)).organization_id if item.on_behalf_of else None
         data = NeedCreate(
-            title=item.title, problem=item.problem, therapeutic_areas=list(item.areas), wanted=list(item.wanted),
-            budget_min_fen=_fen(low), budget_max_fen=_fen(high),
-            deadline=today + timedelta(days=item.days_left), visibility="invited" if item.invited else "public",
-            invited_institution_ids=[institutions[name] for name in item.invited], on_behalf_of_id=behalf,
+            title=item.title,
+            problem=item.problem,
+            therapeutic_areas=list(item.areas),
+            wanted=list(item.wanted),
+            budget_min_fen=_fen(low),
+            budget_max_fen=_fen(high),
+            deadline=today + timedelta(days=item.days_left),
+            visibility="invited" if item.invited else "public",
+            invited_institution_ids=[institutions[name] for name in item.invited],
+            on_behalf_of_id=behalf,
         )
         need = await service.create(poster, data, now=now)
         if not item.publish:
@@ -212,9 +238,16 @@ async def load_demo_needs(session: AsyncSession, institutions: dict[str, uuid.UU
         for answer in item.responses:  # every response first, then the decisions
             tto = await principal(TTO[answer.institution])
             listing = await _listing_for(service.catalog, tto, institutions[answer.institution], answer.listing)
-            response = await service.respond(tto, need.id, ResponseCreate(
-                proposal=_DEFAULTS["response"], listing_ids=[listing], timeline=_DEFAULTS["response_timeline"],
-            ), now=now)
+            response = await service.respond(
+                tto,
+                need.id,
+                ResponseCreate(
+                    proposal=_DEFAULTS["response"],
+                    listing_ids=[listing],
+                    timeline=_DEFAULTS["response_timeline"],
+                ),
+                now=now,
+            )
             made.append((answer, tto, response))
         for answer, tto, response in made:
             if answer.then:

@@ -50,8 +50,16 @@ MORE_COMPANIES = ALL_COMPANIES[FOUNDATION_COMPANY_COUNT:]
 
 INSTITUTION_META = [
     InstitutionMeta(
-        i.name_zh, i.name_en, i.city, row["email_slug"], i.approved_beds, i.research_beds, i.ethics_alliance_member,
-        i.pi_concurrent_trial_threshold, i.gcp_certified, tuple(row["focus"]),
+        i.name_zh,
+        i.name_en,
+        i.city,
+        row["email_slug"],
+        i.approved_beds,
+        i.research_beds,
+        i.ethics_alliance_member,
+        i.pi_concurrent_trial_threshold,
+        i.gcp_certified,
+        tuple(row["focus"]),
     )
     for i, row in zip(ALL_INSTITUTIONS, _DATA["institutions"], strict=True)
 ]

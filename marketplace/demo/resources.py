@@ -70,7 +70,7 @@ class Builder(ResultBuilder):
             price = f"内部报价：初始审查费{rng.choice((3000, 5000, 8000))}元/项，快速审查减半。"
             data = f"未公开数据：近12个月初审一次通过率{rng.randint(35, 80)}%。"
         else:
-            price = (f"内部报价：每例受试者管理费{rng.randint(2, 12)}千元起，长期合作可下浮{rng.randint(5, 20)}%。")
+            price = f"内部报价：每例受试者管理费{rng.randint(2, 12)}千元起，长期合作可下浮{rng.randint(5, 20)}%。"
             data = f"未公开数据：近12个月筛选失败率{rng.randint(10, 45)}%，平均启动周期{rng.randint(6, 14)}周。"
         return head + price + data
 
@@ -98,17 +98,24 @@ class Builder(ResultBuilder):
         self.ward_beds_left[index] -= beds
         nurses = max(2, beds // 4)
         phases = rng.choice(("I期和II期", "I–III期", "II–IV期"))
-        summary = (f"病房设研究床位{beds}张，配备{nurses}名专职研究护士、GCP药房和独立样本处理室，24小时医生值守。"
-                   f"可承接{spec}方向{phases}临床试验及研究者发起的临床研究，立项、伦理、合同并联审查。"
-                   "研究床位单独管理，不纳入平均住院日等床位效率考核。")
-        summary_en = (f"The ward has {beds} research beds, {nurses} dedicated research nurses, a GCP pharmacy and its own "
-                      f"sample-processing room, with doctors on site around the clock. It takes {spec_en} trials and "
-                      "investigator-initiated studies, with project approval, ethics and contract reviewed in parallel.")
+        summary = (
+            f"病房设研究床位{beds}张，配备{nurses}名专职研究护士、GCP药房和独立样本处理室，24小时医生值守。"
+            f"可承接{spec}方向{phases}临床试验及研究者发起的临床研究，立项、伦理、合同并联审查。"
+            "研究床位单独管理，不纳入平均住院日等床位效率考核。"
+        )
+        summary_en = (
+            f"The ward has {beds} research beds, {nurses} dedicated research nurses, a GCP pharmacy and its own "
+            f"sample-processing room, with doctors on site around the clock. It takes {spec_en} trials and "
+            "investigator-initiated studies, with project approval, ethics and contract reviewed in parallel."
+        )
         return {
-            "_index": index, "_en": (f"{inst.name_en}: research ward ({spec_en})", summary_en),
-            "title_zh": title, "summary_zh": summary,
+            "_index": index,
+            "_en": (f"{inst.name_en}: research ward ({spec_en})", summary_en),
+            "title_zh": title,
+            "summary_zh": summary,
             "details": {"beds": beds, "specialties": [spec, *rng.sample(WARD_FEATURES, rng.randint(0, 2))]},
-            "therapeutic_areas": list(areas), "keywords": [spec, "研究型病房", "以床引企", "临床试验"][: rng.randint(3, 4)],
+            "therapeutic_areas": list(areas),
+            "keywords": [spec, "研究型病房", "以床引企", "临床试验"][: rng.randint(3, 4)],
             "engagement_modes": [EngagementMode.clinical_trial, EngagementMode.investigator_initiated],
             "pricing_model": rng.choice((PricingModel.per_patient, PricingModel.per_project, PricingModel.negotiable)),
         }
@@ -125,19 +132,27 @@ class Builder(ResultBuilder):
         others = [s[0] for s in rng.sample(SPECIALTIES, 3) if s[0] != spec][: rng.randint(0, 2)]
         active = rng.randint(8, 150)
         weeks = rng.randint(6, 12)
-        ethics = ("认可牵头单位伦理审查结论（伦理互认）" if inst.alliance else f"伦理初审平均{rng.randint(7, 20)}个工作日完成")
-        summary = (f"机构已完成药物和医疗器械临床试验机构备案，{spec}专业可承接{'、'.join(phases)}期试验，当前在研项目{active}项。"
-                   f"立项、伦理、合同并联审查，{ethics}。批准后一般{weeks}周内完成首例受试者知情同意。")
-        summary_en = (f"A registered drug and device trial site; the {spec_en} group runs phase {', '.join(phases)} "
-                      f"trials and has {active} active studies. Approval, ethics and contract are reviewed in parallel; "
-                      f"first consent usually follows approval within {weeks} weeks.")
+        ethics = "认可牵头单位伦理审查结论（伦理互认）" if inst.alliance else f"伦理初审平均{rng.randint(7, 20)}个工作日完成"
+        summary = (
+            f"机构已完成药物和医疗器械临床试验机构备案，{spec}专业可承接{'、'.join(phases)}期试验，当前在研项目{active}项。"
+            f"立项、伦理、合同并联审查，{ethics}。批准后一般{weeks}周内完成首例受试者知情同意。"
+        )
+        summary_en = (
+            f"A registered drug and device trial site; the {spec_en} group runs phase {', '.join(phases)} "
+            f"trials and has {active} active studies. Approval, ethics and contract are reviewed in parallel; "
+            f"first consent usually follows approval within {weeks} weeks."
+        )
         return {
-            "_index": index, "_en": (f"{inst.name_en}: clinical trial site ({spec_en})", summary_en),
-            "title_zh": title, "summary_zh": summary,
+            "_index": index,
+            "_en": (f"{inst.name_en}: clinical trial site ({spec_en})", summary_en),
+            "title_zh": title,
+            "summary_zh": summary,
             "details": {"phases": phases, "gcp_specialties": [spec, *others], "active_trials": active},
-            "therapeutic_areas": list(areas), "keywords": [spec, "GCP", "临床试验机构", "并联审查"][: rng.randint(3, 4)],
-            "engagement_modes": [EngagementMode.clinical_trial, EngagementMode.investigator_initiated,
-                                 EngagementMode.consulting][: rng.randint(2, 3)],
+            "therapeutic_areas": list(areas),
+            "keywords": [spec, "GCP", "临床试验机构", "并联审查"][: rng.randint(3, 4)],
+            "engagement_modes": [EngagementMode.clinical_trial, EngagementMode.investigator_initiated, EngagementMode.consulting][
+                : rng.randint(2, 3)
+            ],
             "pricing_model": rng.choice((PricingModel.per_project, PricingModel.per_patient)),
         }
 
@@ -151,18 +166,32 @@ class Builder(ResultBuilder):
         concurrent = rng.randint(threshold + 1, threshold + 4) if rng.random() < 0.15 else rng.randint(0, threshold)
         completed = rng.randint(4, 90)
         doctors, crcs = rng.randint(3, 15), rng.randint(2, 10)
-        summary = (f"{name}教授团队隶属{inst.name_zh}，长期从事{spec}临床研究，已作为主要研究者完成{completed}项临床试验。"
-                   f"团队有研究医生{doctors}名、临床研究协调员{crcs}名，熟悉注册试验全流程。"
-                   "欢迎企业洽谈临床试验、研究者发起研究与联合开发。")
-        summary_en = (f"Prof. {name_en}'s team at {inst.name_en} works in {spec_en} and has completed {completed} "
-                      f"trials as principal investigator. It has {doctors} investigators and {crcs} study coordinators.")
+        summary = (
+            f"{name}教授团队隶属{inst.name_zh}，长期从事{spec}临床研究，已作为主要研究者完成{completed}项临床试验。"
+            f"团队有研究医生{doctors}名、临床研究协调员{crcs}名，熟悉注册试验全流程。"
+            "欢迎企业洽谈临床试验、研究者发起研究与联合开发。"
+        )
+        summary_en = (
+            f"Prof. {name_en}'s team at {inst.name_en} works in {spec_en} and has completed {completed} "
+            f"trials as principal investigator. It has {doctors} investigators and {crcs} study coordinators."
+        )
         return {
-            "_index": index, "_en": (f"Prof. {name_en}'s team ({spec_en})", summary_en),
-            "title_zh": f"{name}教授团队（{spec}）", "summary_zh": summary,
+            "_index": index,
+            "_en": (f"Prof. {name_en}'s team ({spec_en})", summary_en),
+            "title_zh": f"{name}教授团队（{spec}）",
+            "summary_zh": summary,
             "details": {"pi_name": name, "specialty": spec, "concurrent_trials": concurrent, "completed_trials": completed},
-            "therapeutic_areas": list(areas), "keywords": [spec, name, "主要研究者", "临床研究团队"][: rng.randint(3, 4)],
-            "engagement_modes": rng.sample([EngagementMode.clinical_trial, EngagementMode.investigator_initiated,
-                                            EngagementMode.co_development, EngagementMode.consulting], rng.randint(2, 4)),
+            "therapeutic_areas": list(areas),
+            "keywords": [spec, name, "主要研究者", "临床研究团队"][: rng.randint(3, 4)],
+            "engagement_modes": rng.sample(
+                [
+                    EngagementMode.clinical_trial,
+                    EngagementMode.investigator_initiated,
+                    EngagementMode.co_development,
+                    EngagementMode.consulting,
+                ],
+                rng.randint(2, 4),
+            ),
             "pricing_model": rng.choice((PricingModel.per_project, PricingModel.negotiable)),
         }
 
@@ -177,14 +206,22 @@ class Builder(ResultBuilder):
         types = rng.sample(SAMPLE_TYPES, rng.randint(2, 5))
         count = int(10 ** rng.uniform(3.7, 5.6)) // 100 * 100
         consent = rng.choice(("specific", "broad", "broad", "tiered"))
-        consent_zh = {"specific": "采用特定知情同意", "broad": "采用泛知情同意，可用于后续研究", "tiered": "采用分层知情同意"}[consent]
-        summary = (f"样本库保存{'、'.join(t for t, _ in types)}等样本约{count}份，均关联临床信息与随访数据，{consent_zh}。"
-                   "已取得人类遗传资源保藏相关审批，可按项目提供样本或联合开展研究。")
-        summary_en = (f"About {count} samples ({', '.join(e for _, e in types)}) linked to clinical and follow-up data, "
-                      f"under {consent} consent. Samples are offered per project or through joint research.")
+        consent_zh = {"specific": "采用特定知情同意", "broad": "采用泛知情同意，可用于后续研究", "tiered": "采用分层知情同意"}[
+            consent
+        ]
+        summary = (
+            f"样本库保存{'、'.join(t for t, _ in types)}等样本约{count}份，均关联临床信息与随访数据，{consent_zh}。"
+            "已取得人类遗传资源保藏相关审批，可按项目提供样本或联合开展研究。"
+        )
+        summary_en = (
+            f"About {count} samples ({', '.join(e for _, e in types)}) linked to clinical and follow-up data, "
+            f"under {consent} consent. Samples are offered per project or through joint research."
+        )
         return {
-            "_index": index, "_en": (f"{inst.name_en}: {spec_en} biobank", summary_en),
-            "title_zh": title, "summary_zh": summary,
+            "_index": index,
+            "_en": (f"{inst.name_en}: {spec_en} biobank", summary_en),
+            "title_zh": title,
+            "summary_zh": summary,
             "details": {"sample_types": [t for t, _ in types], "sample_count": count, "consent_scope": consent},
             "therapeutic_areas": list(areas),
             "keywords": [spec, "生物样本库", types[0][0], "人类遗传资源"][: rng.randint(3, 4)],
@@ -203,28 +240,42 @@ class Builder(ResultBuilder):
             size, follow_up = int(10 ** rng.uniform(2.2, 3.6)) // 10 * 10, rng.choice((0.5, 1.0, 1.5, 2.0, 3.0))
             title = f"{disease.zh}临床试验预备队列（{inst.name_zh}）"
             title_en = f"Trial-ready cohort: {disease.en} ({inst.name_en})"
-            summary = (f"已完成{size}名{disease.zh}患者的预筛，并取得其同意被联系参加临床试验，记录了主要入排标准相关指标。"
-                       "可显著缩短受试者招募时间，支持企业评估入组可行性。")
-            summary_en = (f"{size} patients with {disease.en} are pre-screened and have agreed to be contacted about "
-                          "trials; key eligibility measures are on record, which shortens recruitment.")
+            summary = (
+                f"已完成{size}名{disease.zh}患者的预筛，并取得其同意被联系参加临床试验，记录了主要入排标准相关指标。"
+                "可显著缩短受试者招募时间，支持企业评估入组可行性。"
+            )
+            summary_en = (
+                f"{size} patients with {disease.en} are pre-screened and have agreed to be contacted about "
+                "trials; key eligibility measures are on record, which shortens recruitment."
+            )
             modes = [EngagementMode.clinical_trial, EngagementMode.investigator_initiated]
             keywords = [disease.zh, "预备队列", "受试者招募"]
         else:
             size, follow_up = int(10 ** rng.uniform(2.7, 4.6)) // 10 * 10, float(rng.randint(1, 15))
             title = f"{inst.name_zh}{disease.zh}专病队列"
             title_en = f"{inst.name_en}: {disease.en} patient cohort"
-            summary = (f"队列前瞻性纳入{disease.zh}患者{size}例，中位随访{follow_up:g}年，采集"
-                       f"{'、'.join(t for t, _ in types)}等数据。数据按统一标准结构化，可支持真实世界研究、上市后研究和算法训练。")
-            summary_en = (f"A prospective cohort of {size} patients with {disease.en}, median follow-up {follow_up:g} years, "
-                          f"with {', '.join(e for _, e in types)}.")
-            modes = rng.sample([EngagementMode.data_access, EngagementMode.co_development,
-                                EngagementMode.investigator_initiated], rng.randint(1, 3))
+            summary = (
+                f"队列前瞻性纳入{disease.zh}患者{size}例，中位随访{follow_up:g}年，采集"
+                f"{'、'.join(t for t, _ in types)}等数据。数据按统一标准结构化，可支持真实世界研究、上市后研究和算法训练。"
+            )
+            summary_en = (
+                f"A prospective cohort of {size} patients with {disease.en}, median follow-up {follow_up:g} years, "
+                f"with {', '.join(e for _, e in types)}."
+            )
+            modes = rng.sample(
+                [EngagementMode.data_access, EngagementMode.co_development, EngagementMode.investigator_initiated],
+                rng.randint(1, 3),
+            )
             keywords = [disease.zh, "专病数据库", "研究队列", "真实世界研究"]
         return {
-            "_index": index, "_en": (title_en, summary_en), "title_zh": title, "summary_zh": summary,
-            "details": {"disease": disease.zh, "size": size, "follow_up_years": follow_up,
-                        "data_types": [t for t, _ in types]},
-            "therapeutic_areas": areas, "keywords": keywords[: rng.randint(3, len(keywords))], "engagement_modes": modes,
+            "_index": index,
+            "_en": (title_en, summary_en),
+            "title_zh": title,
+            "summary_zh": summary,
+            "details": {"disease": disease.zh, "size": size, "follow_up_years": follow_up, "data_types": [t for t, _ in types]},
+            "therapeutic_areas": areas,
+            "keywords": keywords[: rng.randint(3, len(keywords))],
+            "engagement_modes": modes,
             "pricing_model": rng.choice((PricingModel.per_project, PricingModel.annual_fee, PricingModel.negotiable)),
             "_mailbox": "data",
         }
@@ -244,46 +295,66 @@ class Builder(ResultBuilder):
         if title in self.titles:
             return None
         days, price = rng.randint(2, 10), rng.choice((300, 500, 800, 1200, 2000, 3500))
-        terms = (f"工作日8:00–20:00按小时预约，需提前{days}个工作日在平台提交申请；首次使用须参加操作培训；"
-                 f"参考价{price}元/小时（含技术员）。")
-        summary = (f"平台配备{eq}（{maker} {model}），面向企业和外单位科研人员开放预约。"
-                   "可由技术员代为操作，也可在培训考核后自主使用，并提供实验设计与数据分析咨询。")
-        summary_en = (f"A shared {eq_en} ({maker} {model}) open to companies and outside researchers, operated by "
-                      "staff or by trained users, with study-design and analysis advice.")
+        terms = (
+            f"工作日8:00–20:00按小时预约，需提前{days}个工作日在平台提交申请；首次使用须参加操作培训；"
+            f"参考价{price}元/小时（含技术员）。"
+        )
+        summary = (
+            f"平台配备{eq}（{maker} {model}），面向企业和外单位科研人员开放预约。"
+            "可由技术员代为操作，也可在培训考核后自主使用，并提供实验设计与数据分析咨询。"
+        )
+        summary_en = (
+            f"A shared {eq_en} ({maker} {model}) open to companies and outside researchers, operated by "
+            "staff or by trained users, with study-design and analysis advice."
+        )
         return {
-            "_index": index, "_en": (f"{inst.name_en}: {eq_en} (shared access)", summary_en),
-            "title_zh": title, "summary_zh": summary,
+            "_index": index,
+            "_en": (f"{inst.name_en}: {eq_en} (shared access)", summary_en),
+            "title_zh": title,
+            "summary_zh": summary,
             "details": {"model": model, "maker": maker, "booking_terms": terms},
             "therapeutic_areas": list(areas)[: rng.randint(1, len(areas))],
-            "keywords": [eq, "大型设备共享", "预约使用"], "_mailbox": "facility", "_office": "科研平台管理办公室",
+            "keywords": [eq, "大型设备共享", "预约使用"],
+            "_mailbox": "facility",
+            "_office": "科研平台管理办公室",
             "engagement_modes": [EngagementMode.equipment_booking, EngagementMode.consulting][: rng.randint(1, 2)],
             "pricing_model": PricingModel.per_hour,
         }
 
     def _ethics_service(self) -> dict | None:
         rng = self.rng
-        weights = [0.0 if i in self.ethics_used else w * (3 if INSTITUTION_META[i].alliance else 1)
-                   for i, w in enumerate(institution_weights([]))]
+        weights = [
+            0.0 if i in self.ethics_used else w * (3 if INSTITUTION_META[i].alliance else 1)
+            for i, w in enumerate(institution_weights([]))
+        ]
         index = rng.choices(range(len(INSTITUTION_META)), weights)[0]
         self.ethics_used.add(index)
         inst = INSTITUTION_META[index]
         committee = f"{inst.name_zh}医学伦理委员会"
         turnaround = rng.randint(5, 21)
         mutual = "认可牵头单位伦理审查结论，参与单位快速审查" if inst.alliance else "为多中心项目提供快速审查通道"
-        summary = (f"{committee}按“一套材料、一次提交”受理多中心项目，{mutual}。"
-                   f"初始审查平均{turnaround}个工作日出具意见，并提供会前咨询与方案优化建议。")
-        summary_en = (f"The {inst.name_en} ethics committee accepts one set of materials in one submission for "
-                      f"multi-centre studies; initial review takes {turnaround} working days on average"
-                      + (" and lead-site decisions are recognised." if inst.alliance else "."))
+        summary = (
+            f"{committee}按“一套材料、一次提交”受理多中心项目，{mutual}。"
+            f"初始审查平均{turnaround}个工作日出具意见，并提供会前咨询与方案优化建议。"
+        )
+        summary_en = (
+            f"The {inst.name_en} ethics committee accepts one set of materials in one submission for "
+            f"multi-centre studies; initial review takes {turnaround} working days on average"
+            + (" and lead-site decisions are recognised." if inst.alliance else ".")
+        )
         specs = rng.sample(SPECIALTIES, 2)
         return {
-            "_index": index, "_en": (f"{inst.name_en}: ethics review service", summary_en),
-            "title_zh": f"{inst.name_zh}伦理审查服务", "summary_zh": summary,
+            "_index": index,
+            "_en": (f"{inst.name_en}: ethics review service", summary_en),
+            "title_zh": f"{inst.name_zh}伦理审查服务",
+            "summary_zh": summary,
             "details": {"committee": committee, "mutual_recognition": inst.alliance, "turnaround_days": turnaround},
             "therapeutic_areas": first_areas(*(s[2] for s in specs))[: rng.randint(1, 3)],
             "keywords": ["伦理审查", "伦理互认" if inst.alliance else "快速审查", "多中心研究"],
-            "engagement_modes": [EngagementMode.consulting], "pricing_model": PricingModel.per_project,
-            "_mailbox": "ethics", "_office": "伦理委员会办公室",
+            "engagement_modes": [EngagementMode.consulting],
+            "pricing_model": PricingModel.per_project,
+            "_mailbox": "ethics",
+            "_office": "伦理委员会办公室",
         }
 
     def _data_service(self) -> dict | None:
@@ -295,19 +366,30 @@ class Builder(ResultBuilder):
         if title in self.titles:
             return None
         types = rng.sample(DATA_TYPES, rng.randint(2, 5))
-        governance = ("数据不出院：经隐私计算平台提供联合统计与建模，结果经人工审核后导出；按数据分级分类制度审批，"
-                      "涉及人类遗传资源的依法办理审批或备案。")
-        summary = (f"基于医院{spec}专病数据库，提供{'、'.join(t for t, _ in types)}的检索、统计与联合建模服务。"
-                   "数据不出院，采用隐私计算与分级授权，符合健康医疗数据安全管理要求。")
-        summary_en = (f"Search, statistics and joint modelling over the hospital's {spec_en} data "
-                      f"({', '.join(e for _, e in types)}), with privacy-preserving computation; data stay in the hospital.")
+        governance = (
+            "数据不出院：经隐私计算平台提供联合统计与建模，结果经人工审核后导出；按数据分级分类制度审批，"
+            "涉及人类遗传资源的依法办理审批或备案。"
+        )
+        summary = (
+            f"基于医院{spec}专病数据库，提供{'、'.join(t for t, _ in types)}的检索、统计与联合建模服务。"
+            "数据不出院，采用隐私计算与分级授权，符合健康医疗数据安全管理要求。"
+        )
+        summary_en = (
+            f"Search, statistics and joint modelling over the hospital's {spec_en} data "
+            f"({', '.join(e for _, e in types)}), with privacy-preserving computation; data stay in the hospital."
+        )
         return {
-            "_index": index, "_en": (f"{inst.name_en}: {spec_en} clinical data service", summary_en),
-            "title_zh": title, "summary_zh": summary,
+            "_index": index,
+            "_en": (f"{inst.name_en}: {spec_en} clinical data service", summary_en),
+            "title_zh": title,
+            "summary_zh": summary,
             "details": {"data_types": [t for t, _ in types], "governance": governance},
-            "therapeutic_areas": list(areas), "keywords": [spec, "隐私计算", "数据服务", "真实世界研究"][: rng.randint(3, 4)],
-            "engagement_modes": rng.sample([EngagementMode.data_access, EngagementMode.consulting,
-                                            EngagementMode.co_development], rng.randint(1, 3)),
+            "therapeutic_areas": list(areas),
+            "keywords": [spec, "隐私计算", "数据服务", "真实世界研究"][: rng.randint(3, 4)],
+            "engagement_modes": rng.sample(
+                [EngagementMode.data_access, EngagementMode.consulting, EngagementMode.co_development], rng.randint(1, 3)
+            ),
             "pricing_model": rng.choice((PricingModel.annual_fee, PricingModel.per_project, PricingModel.negotiable)),
-            "_mailbox": "data", "_office": "数据管理中心",
+            "_mailbox": "data",
+            "_office": "数据管理中心",
         }

@@ -31,15 +31,19 @@ def diseases_fitting(names: tuple[str, ...]) -> list[Disease]:
 METHODS = {key: tuple(pair) for key, pair in _V["methods"].items()}
 PURPOSES = {key: tuple(pair) for key, pair in _V["purposes"].items()}
 # (marker zh, en, fit, method keys, purpose keys, extra area)
-DX = [(r["marker"], r["marker_en"], tuple(r["fit"]), tuple(r["methods"]), tuple(r["purposes"]), r["extra_area"])
-      for r in _V["diagnostics"]]
+DX = [
+    (r["marker"], r["marker_en"], tuple(r["fit"]), tuple(r["methods"]), tuple(r["purposes"]), r["extra_area"])
+    for r in _V["diagnostics"]
+]
 # (zh, en, fit, extra area)
 TX = [(r["name"], r["name_en"], tuple(r["fit"]), r["extra_area"]) for r in _V["therapeutics"]]
 # (core zh, core en, fit, variants [(zh, en)], extra area)
 DEV = [(r["core"], r["core_en"], tuple(r["fit"]), pairs(r["variants"]), r["extra_area"]) for r in _V["devices"]]
 # (software zh, software en, patent tech zh, tech en, task zh, task en, fit, extra area)
-ALGO = [(r["title"], r["title_en"], r["tech"], r["tech_en"], r["task"], r["task_en"], tuple(r["fit"]), r["extra_area"])
-        for r in _V["software"]]
+ALGO = [
+    (r["title"], r["title_en"], r["tech"], r["tech_en"], r["task"], r["task_en"], tuple(r["fit"]), r["extra_area"])
+    for r in _V["software"]
+]
 MAT = [(r["name"], r["name_en"], tuple(r["fit"])) for r in _V["biomaterials"]]
 PROC = [(r["title"], r["title_en"], tuple(r["fit"]), r["extra_area"]) for r in _V["know_how"]]
 DATA = [(r["title"], r["title_en"], tuple(r["fit"]), r["extra_area"]) for r in _V["clinical_data"]]

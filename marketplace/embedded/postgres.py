@@ -64,9 +64,7 @@ def lock_service(data_dir: Path, service: str) -> int:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        raise EmbeddedServiceError(
-            f"another process is already running the embedded {service} in {data_dir}"
-        ) from None
+        raise EmbeddedServiceError(f"another process is already running the embedded {service} in {data_dir}") from None
     return fd
 
 
@@ -172,8 +170,7 @@ class EmbeddedPostgres:
         self.socket_dir.mkdir(mode=0o700, exist_ok=True)
         if len(str(self.socket_dir / ".s.PGSQL.65535")) > _MAX_SOCKET_PATH:
             raise EmbeddedServiceError(
-                f"the data folder path is too long for PostgreSQL's unix socket "
-                f"({self.socket_dir}); choose a shorter DATA_DIR"
+                f"the data folder path is too long for PostgreSQL's unix socket ({self.socket_dir}); choose a shorter DATA_DIR"
             )
         if self._as_user is None:
             return
@@ -201,8 +198,13 @@ class EmbeddedPostgres:
             result = subprocess.run(
                 [
                     str(POSTGRES_BIN_PATH / "initdb"),
-                    "-D", str(self.pgdata),
-                    "--auth=trust", "--encoding=utf8", "--locale=C.UTF-8", "-U", "postgres",
+                    "-D",
+                    str(self.pgdata),
+                    "--auth=trust",
+                    "--encoding=utf8",
+                    "--locale=C.UTF-8",
+                    "-U",
+                    "postgres",
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -223,10 +225,14 @@ class EmbeddedPostgres:
             self._proc = subprocess.Popen(
                 [
                     str(POSTGRES_BIN_PATH / "postgres"),
-                    "-D", str(self.pgdata),
-                    "-h", "127.0.0.1",
-                    "-p", str(self.port),
-                    "-k", str(self.socket_dir),
+                    "-D",
+                    str(self.pgdata),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-k",
+                    str(self.socket_dir),
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -241,7 +247,15 @@ class EmbeddedPostgres:
         assert self._proc is not None
         probe = [
             str(POSTGRES_BIN_PATH / "pg_isready"),
-            "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-t", "1",
+            "-q",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-t",
+            "1",
         ]
         deadline = time.monotonic() + START_TIMEOUT
         while True:

@@ -15,9 +15,8 @@ import uuid
 from collections.abc import Callable, Iterable
 
 from marketplace import i18n
-from marketplace.accounts.models import COMPANY_ROLES, User
+from marketplace.accounts.models import COMPANY_ROLES, TTO_ROLES, User
 from marketplace.accounts.services import AccountService
-from marketplace.accounts.models import TTO_ROLES
 from marketplace.catalog.services import CatalogService
 from marketplace.config import Settings
 from marketplace.i18n import N_
@@ -27,12 +26,16 @@ from marketplace.notifications.services import EmailKind, NotificationService, u
 ACTIVITY_EMAIL = EmailKind(
     "match_request_activity",
     N_("Match requests: steps to answer"),
-    N_("When a company sends your institution a request or answers your question, or when an institution asks your company for information, accepts or declines, and the other steps of a match."),
+    N_(
+        "When a company sends your institution a request or answers your question, or when an institution asks your company for information, accepts or declines, and the other steps of a match."
+    ),
 )
 MESSAGE_EMAIL = EmailKind(
     "match_thread_messages",
     N_("Match conversations: new messages"),
-    N_("When the other side writes in a match conversation, or in the conversation on a response to a need, that you have read up to date (one e-mail until you read it again)."),
+    N_(
+        "When the other side writes in a match conversation, or in the conversation on a response to a need, that you have read up to date (one e-mail until you read it again)."
+    ),
 )
 REMINDER_EMAIL = EmailKind(
     "match_request_reminders",
@@ -66,13 +69,17 @@ NOTICES: dict[str, tuple[str, str, str, str]] = {
         INSTITUTION,
         N_("A company has sent the information you asked for on a match request."),
         N_("Information received on “%(title)s”"),
-        N_("%(company)s has answered your question on its match request about “%(title)s”:\n\n%(reason)s\n\nYour institution's answer is due by %(due)s (China time)."),
+        N_(
+            "%(company)s has answered your question on its match request about “%(title)s”:\n\n%(reason)s\n\nYour institution's answer is due by %(due)s (China time)."
+        ),
     ),
     "accept": (
         COMPANY,
         N_("Your company's match request has been accepted."),
         N_("Match request accepted: “%(title)s”"),
-        N_("%(institution)s has accepted your company's match request about “%(title)s”. Your company can now read the listing's confidential details and start negotiating."),
+        N_(
+            "%(institution)s has accepted your company's match request about “%(title)s”. Your company can now read the listing's confidential details and start negotiating."
+        ),
     ),
     "decline": (
         COMPANY,
@@ -142,7 +149,9 @@ class MatchEvents:
         people = [person for side in sides for person in await self.side_people(request, side)]
         listing = (await CatalogService(self.session).listing_refs({request.listing_id}))[request.listing_id]
         await self.notifications.notify(
-            [p.id for p in people], f"match_request_{action}", message,
+            [p.id for p in people],
+            f"match_request_{action}",
+            message,
             items=[{"label": listing.title_zh, "label_en": listing.title_en, "link": thread_link(request.id)}],
             link=thread_link(request.id),
         )

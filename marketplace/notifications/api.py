@@ -27,13 +27,21 @@ def notification_out(notification: Notification) -> NotificationOut:
         tag = item.get("tag")  # a message id
         items.append(
             NotificationItemOut(
-                label=str(item.get("label", "")), link=item.get("link"), label_en=item.get("label_en"),
+                label=str(item.get("label", "")),
+                link=item.get("link"),
+                label_en=item.get("label_en"),
                 tag=i18n.gettext(tag) if tag else None,
             )
         )
     return NotificationOut(
-        id=notification.id, kind=notification.kind, text=rendered(notification), message=notification.message,
-        params=notification.params, items=items, link=notification.link, created_at=notification.created_at,
+        id=notification.id,
+        kind=notification.kind,
+        text=rendered(notification),
+        message=notification.message,
+        params=notification.params,
+        items=items,
+        link=notification.link,
+        created_at=notification.created_at,
         read_at=notification.read_at,
     )
 

@@ -63,7 +63,11 @@ class NotificationPages(Controller):
 
     @post("/settings/notifications")
     async def save_settings(
-        self, request: Request, principal: CurrentPrincipal, notifications: Notifications, data: URLEncodedBody[dict[str, list[str] | str]]
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        notifications: Notifications,
+        data: URLEncodedBody[dict[str, list[str] | str]],
     ) -> Redirect:
         """Every kind the form showed (`kind`) is on when its box (`on`) is ticked, off otherwise."""
         principal.require()

@@ -25,8 +25,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.db import utcnow
 from marketplace.config import Settings
+from marketplace.db import utcnow
 from marketplace.errors import FieldError, InvalidInput, NotFound
 from marketplace.i18n import N_
 from marketplace.notifications.models import EmailPreference, Notification, OutgoingEmail
@@ -77,8 +77,12 @@ class NotificationService:
             raise ValueError(f"a notification links within the site, not to {link!r}")
         rows = [
             Notification(
-                user_id=user_id, kind=kind, message=message, params=dict(params or {}),
-                items=list(items or [])[:MAX_ITEMS], link=link,
+                user_id=user_id,
+                kind=kind,
+                message=message,
+                params=dict(params or {}),
+                items=list(items or [])[:MAX_ITEMS],
+                link=link,
             )
             for user_id in dict.fromkeys(user_ids)
         ]
@@ -112,9 +116,7 @@ class NotificationService:
 
     async def mark_all_read(self, user_id: uuid.UUID) -> int:
         result = await self.session.execute(
-            update(Notification)
-            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-            .values(read_at=func.now())
+            update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None)).values(read_at=func.now())
         )
         return result.rowcount or 0
 
@@ -201,9 +203,7 @@ class NotificationService:
 # ----- e-mail ------------------------------------------------------------------------------------
 
 
-def build_message(
-    settings: Settings, to: str, subject: str, text: str, headers: dict[str, str] | None = None
-) -> EmailMessage:
+def build_message(settings: Settings, to: str, subject: str, text: str, headers: dict[str, str] | None = None) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = to
@@ -214,9 +214,7 @@ def build_message(
     return message
 
 
-async def send_email(
-    settings: Settings, to: str, subject: str, text: str, *, headers: dict[str, str] | None = None
-) -> None:
+async def send_email(settings: Settings, to: str, subject: str, text: str, *, headers: dict[str, str] | None = None) -> None:
     message = build_message(settings, to, subject, text, headers)
     if not settings.smtp_host:
         folder = settings.data_dir / "mail"

@@ -12,19 +12,17 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from marketplace import i18n
 from marketplace.accounts.api import requires_bearer
-from marketplace.catalog.services import Catalog
-from marketplace.catalog.services import CatalogService
+from marketplace.catalog.services import Catalog, CatalogService
 from marketplace.db import DbSession
 from marketplace.errors import DomainError, FieldError
 from marketplace.i18n import N_
 from marketplace.search import schemas
-from marketplace.search.schemas import RETRY_AFTER_SECONDS
-from marketplace.search.models import SavedSearch, SavedSearchMatch
 from marketplace.search.engine import SearchUnavailable
+from marketplace.search.models import SavedSearch, SavedSearchMatch
 from marketplace.search.query import FACETS, SearchOutcome, SearchQuery, parse_search, run_search
 from marketplace.search.saved_searches import SavedSearchService, search_url
+from marketplace.search.schemas import RETRY_AFTER_SECONDS
 from marketplace.tenancy import CurrentPrincipal
-
 
 
 def unavailable_response() -> Response:
@@ -37,8 +35,14 @@ def unavailable_response() -> Response:
 
 
 def query_of(query: SearchQuery) -> dict:
-    out: dict = {"q": query.q, "sort": query.sort, "page": query.page, "page_size": query.page_size,
-                 "trl_min": query.trl_min, "trl_max": query.trl_max}
+    out: dict = {
+        "q": query.q,
+        "sort": query.sort,
+        "page": query.page,
+        "page_size": query.page_size,
+        "trl_min": query.trl_min,
+        "trl_max": query.trl_max,
+    }
     for facet in FACETS:
         out[facet.param] = query.filters.get(facet.param, [])
     return out
@@ -50,22 +54,39 @@ def search_page(outcome: SearchOutcome, started: float) -> schemas.SearchPage:
         doc = hit.document
         hits.append(
             schemas.Hit(
-                id=uuid.UUID(doc["id"]), kind=doc["kind"], type=doc["type"], title_zh=doc["title_zh"],
-                title_en=doc.get("title_en"), areas=doc.get("areas") or [], stage=doc.get("stage"), trl=doc.get("trl"),
-                licence_options=doc.get("licence_options") or [], availability=doc.get("availability"),
+                id=uuid.UUID(doc["id"]),
+                kind=doc["kind"],
+                type=doc["type"],
+                title_zh=doc["title_zh"],
+                title_en=doc.get("title_en"),
+                areas=doc.get("areas") or [],
+                stage=doc.get("stage"),
+                trl=doc.get("trl"),
+                licence_options=doc.get("licence_options") or [],
+                availability=doc.get("availability"),
                 institution=schemas.InstitutionHit(
-                    id=uuid.UUID(doc["institution_id"]), name_zh=doc["institution_name_zh"],
-                    name_en=doc.get("institution_name_en"), city=doc.get("institution_city"),
+                    id=uuid.UUID(doc["institution_id"]),
+                    name_zh=doc["institution_name_zh"],
+                    name_en=doc.get("institution_name_en"),
+                    city=doc.get("institution_city"),
                 ),
-                gcp_certified=bool(doc.get("gcp_certified")), ethics_alliance_member=bool(doc.get("ethics_alliance_member")),
-                published_at=doc.get("published_at"), confirmed_at=doc.get("confirmed_at"),
-                is_stale=bool(doc.get("is_stale")), url=f"/listings/{doc['id']}",
-                highlights=hit.highlights, matched=hit.matched,
+                gcp_certified=bool(doc.get("gcp_certified")),
+                ethics_alliance_member=bool(doc.get("ethics_alliance_member")),
+                published_at=doc.get("published_at"),
+                confirmed_at=doc.get("confirmed_at"),
+                is_stale=bool(doc.get("is_stale")),
+                url=f"/listings/{doc['id']}",
+                highlights=hit.highlights,
+                matched=hit.matched,
             )
         )
     query = outcome.query
     return schemas.SearchPage(
-        hits=hits, total=outcome.total, page=query.page, page_size=query.page_size, pages=outcome.pages,
+        hits=hits,
+        total=outcome.total,
+        page=query.page,
+        page_size=query.page_size,
+        pages=outcome.pages,
         facets=outcome.facets,
         timing=schemas.Timing(engine_ms=outcome.engine_ms, total_ms=round((time.perf_counter() - started) * 1000, 1)),
         query=query_of(query),
@@ -139,13 +160,22 @@ async def provide_saved_searches(db_session: DbSession) -> SavedSearchService:
 
 def saved_search_out(saved: SavedSearch, matches: list[SavedSearchMatch]) -> schemas.SavedSearchOut:
     return schemas.SavedSearchOut(
-        id=saved.id, name=saved.name, query=saved.query, search_url=search_url(saved.query),
-        api_url="/api/v1" + search_url(saved.query), email_enabled=saved.email_enabled,
-        created_at=saved.created_at, updated_at=saved.updated_at,
+        id=saved.id,
+        name=saved.name,
+        query=saved.query,
+        search_url=search_url(saved.query),
+        api_url="/api/v1" + search_url(saved.query),
+        email_enabled=saved.email_enabled,
+        created_at=saved.created_at,
+        updated_at=saved.updated_at,
         recent_matches=[
             schemas.SavedMatch(
-                listing_id=m.listing_id, title_zh=m.title_zh, title_en=m.title_en, url=f"/listings/{m.listing_id}",
-                is_new=m.is_new, found_at=m.found_at,
+                listing_id=m.listing_id,
+                title_zh=m.title_zh,
+                title_en=m.title_en,
+                url=f"/listings/{m.listing_id}",
+                is_new=m.is_new,
+                found_at=m.found_at,
             )
             for m in matches
         ],
@@ -182,7 +212,10 @@ class SavedSearchApi(Controller):
 
     @patch("/{saved_id:uuid}")
     async def update_saved(
-        self, principal: CurrentPrincipal, saved_searches: SavedSearches, saved_id: FromPath[uuid.UUID],
+        self,
+        principal: CurrentPrincipal,
+        saved_searches: SavedSearches,
+        saved_id: FromPath[uuid.UUID],
         data: JSONBody[schemas.SavedSearchUpdate],
     ) -> schemas.SavedSearchOut:
         saved = await saved_searches.update(
@@ -191,5 +224,7 @@ class SavedSearchApi(Controller):
         return saved_search_out(saved, (await saved_searches.recent_matches([saved.id]))[saved.id])
 
     @delete("/{saved_id:uuid}", status_code=HTTP_204_NO_CONTENT)
-    async def delete_saved(self, principal: CurrentPrincipal, saved_searches: SavedSearches, saved_id: FromPath[uuid.UUID]) -> None:
+    async def delete_saved(
+        self, principal: CurrentPrincipal, saved_searches: SavedSearches, saved_id: FromPath[uuid.UUID]
+    ) -> None:
         await saved_searches.delete(principal, saved_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import rjieba
@@ -19,18 +19,47 @@ from marketplace.catalog.services import CatalogService, public_listings
 from marketplace.search.index_settings import INDEX_SETTINGS, INNER_WORDS, LISTINGS, SearchIndex
 from marketplace.search.models import EntityType
 
-
 # ----- documents: only published listings, only public fields ------------------------------------
 
 # Every field a document may carry. Built field by field from this list's meaning, never by
 # copying the row, so confidential details, contacts and inventors' shares cannot slip in.
-DOCUMENT_FIELDS = frozenset({
-    "id", "kind", "type", "type_zh", "type_en", "title_zh", "title_en", "summary_zh", "summary_en", "advantages",
-    "keywords", "areas", "area_names_zh", "area_names_en", "stage", "trl", "ownership_model", "licence_options",
-    "engagement_modes", "pricing_model", "availability", "institution_id", "institution_name_zh",
-    "institution_name_en", "institution_city", "gcp_certified", "ethics_alliance_member", "published_at",
-    "confirmed_at", "updated_at", "is_stale", "changed_at_ms", INNER_WORDS,
-})
+DOCUMENT_FIELDS = frozenset(
+    {
+        "id",
+        "kind",
+        "type",
+        "type_zh",
+        "type_en",
+        "title_zh",
+        "title_en",
+        "summary_zh",
+        "summary_en",
+        "advantages",
+        "keywords",
+        "areas",
+        "area_names_zh",
+        "area_names_en",
+        "stage",
+        "trl",
+        "ownership_model",
+        "licence_options",
+        "engagement_modes",
+        "pricing_model",
+        "availability",
+        "institution_id",
+        "institution_name_zh",
+        "institution_name_en",
+        "institution_city",
+        "gcp_certified",
+        "ethics_alliance_member",
+        "published_at",
+        "confirmed_at",
+        "updated_at",
+        "is_stale",
+        "changed_at_ms",
+        INNER_WORDS,
+    }
+)
 
 
 def inner_words(texts: Iterable[str | None]) -> str:
@@ -47,7 +76,7 @@ def _epoch(moment: datetime | None) -> int | None:
     return int(moment.timestamp()) if moment else None
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -71,10 +100,17 @@ def listing_document(listing: Listing, owner: Organization, areas: dict[str, The
         "summary_zh": listing.summary_zh,
         "summary_en": listing.summary_en,
         "advantages": listing.advantages,
-        INNER_WORDS: inner_words([
-            listing.title_zh, listing.summary_zh, listing.advantages, type_zh, owner.name_zh, *listing.keywords,
-            *area_names_zh,
-        ]),
+        INNER_WORDS: inner_words(
+            [
+                listing.title_zh,
+                listing.summary_zh,
+                listing.advantages,
+                type_zh,
+                owner.name_zh,
+                *listing.keywords,
+                *area_names_zh,
+            ]
+        ),
         "keywords": list(listing.keywords),
         "areas": codes,
         "area_names_zh": area_names_zh,

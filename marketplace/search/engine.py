@@ -176,8 +176,6 @@ class SearchEngine:
                 return
 
 
-
 def search_engine_for(settings) -> SearchEngine:
     """The engine the settings name (URL, key and index prefix); close it after use."""
     return SearchEngine(settings.meili_url, settings.meili_master_key, settings.meili_index_prefix)
-

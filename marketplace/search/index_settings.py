@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.search.models import EntityType
 
-
 LISTINGS = "listings"
 
 # ----- index settings (applied at start-up; a reindex builds the new index with them) -----------
@@ -26,7 +25,13 @@ INNER_WORDS = "inner_words_zh"
 # Attributes in Chinese: segmented as Mandarin, and no typo tolerance, which on short Chinese words
 # matches unrelated ones (one character off is another word).
 CHINESE_ATTRIBUTES = [
-    "title_zh", "summary_zh", "advantages", "area_names_zh", "type_zh", "institution_name_zh", INNER_WORDS,
+    "title_zh",
+    "summary_zh",
+    "advantages",
+    "area_names_zh",
+    "type_zh",
+    "institution_name_zh",
+    INNER_WORDS,
 ]
 ENGLISH_ATTRIBUTES = ["title_en", "summary_en", "area_names_en", "type_en", "institution_name_en"]
 
@@ -65,14 +70,39 @@ def synonyms(groups: Iterable[tuple[str, ...]] = SYNONYM_GROUPS) -> dict[str, li
 INDEX_SETTINGS: dict[str, Any] = {
     # In order of weight: what a listing is called, then what it is about, then who offers it.
     "searchableAttributes": [
-        "title_zh", "title_en", "keywords", "area_names_zh", "area_names_en", "type_zh", "type_en",
-        "summary_zh", "summary_en", "advantages", "institution_name_zh", "institution_name_en", "institution_city",
+        "title_zh",
+        "title_en",
+        "keywords",
+        "area_names_zh",
+        "area_names_en",
+        "type_zh",
+        "type_en",
+        "summary_zh",
+        "summary_en",
+        "advantages",
+        "institution_name_zh",
+        "institution_name_en",
+        "institution_city",
         INNER_WORDS,
     ],
     "filterableAttributes": [
-        "kind", "type", "areas", "stage", "trl", "ownership_model", "licence_options", "engagement_modes",
-        "pricing_model", "availability", "institution_id", "institution_city", "gcp_certified",
-        "ethics_alliance_member", "is_stale", "published_at", "confirmed_at",
+        "kind",
+        "type",
+        "areas",
+        "stage",
+        "trl",
+        "ownership_model",
+        "licence_options",
+        "engagement_modes",
+        "pricing_model",
+        "availability",
+        "institution_id",
+        "institution_city",
+        "gcp_certified",
+        "ethics_alliance_member",
+        "is_stale",
+        "published_at",
+        "confirmed_at",
         "changed_at_ms",  # saved-search alerts
     ],
     "sortableAttributes": ["published_at", "confirmed_at", "trl"],
@@ -117,4 +147,3 @@ def register_index(index: SearchIndex) -> SearchIndex:
     """Called by marketplace.wiring for each index; idempotent."""
     INDEXES[str(EntityType(index.entity_type))] = index
     return index
-

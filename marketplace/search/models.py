@@ -34,7 +34,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import Base, in_values
 
-
 # PostgreSQL NOTIFY channel of committed outbox rows (trigger outbox_notify, migration 0004): the
 # worker listens on it to send changes at once rather than at its next round.
 OUTBOX_CHANNEL = "search_outbox"
@@ -97,8 +96,10 @@ class SavedSearch(Base):
     __tablename__ = "saved_searches"
     __table_args__ = (
         ForeignKeyConstraint(
-            ["user_id", "organization_id"], ["memberships.user_id", "memberships.organization_id"],
-            name="fk_saved_searches_membership", ondelete="CASCADE",
+            ["user_id", "organization_id"],
+            ["memberships.user_id", "memberships.organization_id"],
+            name="fk_saved_searches_membership",
+            ondelete="CASCADE",
         ),
         CheckConstraint("char_length(btrim(name)) BETWEEN 1 AND 80", name="name_length"),
         CheckConstraint("char_length(query) <= 2000", name="query_length"),
@@ -129,8 +130,10 @@ class SavedSearchDigest(Base):
     __table_args__ = (
         CheckConstraint("quiet_until - sent_at >= interval '24 hours'", name="quiet_a_day"),
         ExcludeConstraint(
-            (column("user_id"), "="), (func.tstzrange(column("sent_at"), column("quiet_until")), "&&"),
-            name="ex_saved_search_digests_one_a_day", using="gist",
+            (column("user_id"), "="),
+            (func.tstzrange(column("sent_at"), column("quiet_until")), "&&"),
+            name="ex_saved_search_digests_one_a_day",
+            using="gist",
         ),
     )
 

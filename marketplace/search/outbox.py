@@ -35,14 +35,12 @@ log = logging.getLogger(__name__)
 _outbox = OutboxEntry.__table__
 
 
-
 async def enqueue(session: AsyncSession, entity_type: str, ids: Iterable[uuid.UUID], op: str = OutboxOp.upsert) -> None:
     """Outbox rows for these records, in the caller's transaction: the relay sends what PostgreSQL
     holds when it sends, so one row per change is enough whatever the change was."""
     rows = [{"entity_type": str(EntityType(entity_type)), "entity_id": key, "op": str(op)} for key in dict.fromkeys(ids)]
     if rows:
         await session.execute(insert(_outbox), rows)
-
 
 
 # ----- the outbox: written in the same transaction as the change ---------------------------------
@@ -237,9 +235,7 @@ class OutboxRelay:
                 break
         return total
 
-    async def claim(
-        self, session: AsyncSession, now: datetime | None = None, entity_type: str = EntityType.listing
-    ) -> Batch:
+    async def claim(self, session: AsyncSession, now: datetime | None = None, entity_type: str = EntityType.listing) -> Batch:
         pending = (OutboxEntry.processed_at.is_(None), OutboxEntry.entity_type == entity_type)
         due = await session.scalars(
             select(OutboxEntry.entity_id)
@@ -365,16 +361,12 @@ async def prune_outbox(session: AsyncSession, retention: timedelta = PROCESSED_R
     return result.rowcount or 0
 
 
-
-
 async def relay_job(settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     """The worker's job (every second): send whatever is due. Talks to Meilisearch only when
     there is something to send."""
     async with sessionmaker() as session:
         due = await session.scalar(
-            select(OutboxEntry.id)
-            .where(OutboxEntry.processed_at.is_(None), OutboxEntry.next_attempt_at <= func.now())
-            .limit(1)
+            select(OutboxEntry.id).where(OutboxEntry.processed_at.is_(None), OutboxEntry.next_attempt_at <= func.now()).limit(1)
         )
     if due is None:
         return
@@ -395,5 +387,3 @@ async def prune_job(settings, sessionmaker: async_sessionmaker[AsyncSession]) ->
         pruned = await prune_outbox(session)
     if pruned:
         log.info("pruned %d processed search outbox row(s)", pruned)
-
-

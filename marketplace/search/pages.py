@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode
 
 from litestar import Controller, Request, Response, get, post
@@ -14,18 +14,18 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from marketplace import i18n
+from marketplace.accounts.models import COMPANY_ROLES
 from marketplace.accounts.services import AccountService
-from marketplace.db import china_day
 from marketplace.catalog.models import Availability, LicenceOption, ListingKind, ResourceType, ResultType, Stage
 from marketplace.catalog.services import Catalog, CatalogService
+from marketplace.db import china_day
 from marketplace.errors import DomainError
 from marketplace.i18n import N_, current_locale
-from marketplace.search.models import SavedSearch
-from marketplace.search.schemas import RETRY_AFTER_SECONDS
-from marketplace.accounts.models import COMPANY_ROLES
 from marketplace.search.engine import SearchUnavailable
+from marketplace.search.models import SavedSearch
 from marketplace.search.query import DEFAULT_PAGE_SIZE, FACETS, SORTS, TRL_RANGE, SearchQuery, parse_search, run_search
 from marketplace.search.saved_searches import SavedSearchService, canonical_query, search_url
+from marketplace.search.schemas import RETRY_AFTER_SECONDS
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import area_names, client_ip, field_errors, flash, render
 
@@ -41,7 +41,7 @@ FACET_VALUES = {
 
 def _date(epoch: int | None) -> str:
     """A document's epoch seconds as the day in China, like every date the pages show."""
-    return china_day(datetime.fromtimestamp(epoch, timezone.utc)).isoformat() if epoch else ""
+    return china_day(datetime.fromtimestamp(epoch, UTC)).isoformat() if epoch else ""
 
 
 class SearchPages(Controller):
@@ -62,9 +62,7 @@ class SearchPages(Controller):
         institution_ids = set(query.filters.get("institution", []))
         if outcome:
             institution_ids |= set(outcome.facets.get("institution", {}))
-        orgs = await AccountService(catalog.session).public_organizations(
-            {uuid.UUID(i) for i in institution_ids if _is_uuid(i)}
-        )
+        orgs = await AccountService(catalog.session).public_organizations({uuid.UUID(i) for i in institution_ids if _is_uuid(i)})
         english = current_locale.get() == "en"
         institution_names = {
             str(org_id): (org.name_en if english and org.name_en else org.name_zh) for org_id, org in orgs.items()
@@ -130,9 +128,16 @@ Form = URLEncodedBody[dict[str, str]]
 SavedSearches = NamedDependency[SavedSearchService]
 
 FACET_LABELS = {
-    "kind": N_("Kind"), "type": N_("Type"), "area": N_("Therapeutic area"), "stage": N_("Stage"),
-    "licence": N_("Licence options"), "availability": N_("Availability"), "city": N_("City"),
-    "institution": N_("Institution"), "gcp": N_("GCP-certified"), "ethics": N_("Ethics alliance member"),
+    "kind": N_("Kind"),
+    "type": N_("Type"),
+    "area": N_("Therapeutic area"),
+    "stage": N_("Stage"),
+    "licence": N_("Licence options"),
+    "availability": N_("Availability"),
+    "city": N_("City"),
+    "institution": N_("Institution"),
+    "gcp": N_("GCP-certified"),
+    "ethics": N_("Ethics alliance member"),
 }
 SORT_LABELS = {"relevance": N_("Most relevant"), "newest": N_("Newest"), "confirmed": N_("Recently confirmed")}
 
@@ -220,7 +225,12 @@ class SavedSearchPages(Controller):
 
     @post("/saved-searches/{saved_id:uuid}")
     async def change(
-        self, request: Request, principal: CurrentPrincipal, saved_searches: SavedSearches, saved_id: FromPath[uuid.UUID], data: Form
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        saved_searches: SavedSearches,
+        saved_id: FromPath[uuid.UUID],
+        data: Form,
     ) -> Response:
         """Rename (`name`) or turn e-mail on or off (`email_enabled` = true/false)."""
         principal.require(*COMPANY_ROLES)
@@ -234,7 +244,10 @@ class SavedSearchPages(Controller):
                 raise
             messages = field_errors(error)
             return await self._page(
-                request, principal, saved_searches, _form_status(error),
+                request,
+                principal,
+                saved_searches,
+                _form_status(error),
                 rename_errors={saved_id: messages.get("name") or next(iter(messages.values()))},
                 rename_value=data.get("name", ""),
             )

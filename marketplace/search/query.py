@@ -14,10 +14,9 @@ from typing import Any
 from rapidfuzz.distance import DamerauLevenshtein
 
 from marketplace.i18n import N_
-from marketplace.search.engine import SearchEngine, SearchUnavailable, describe
 from marketplace.search.documents import DOCUMENT_FIELDS
+from marketplace.search.engine import SearchEngine, SearchUnavailable, describe
 from marketplace.search.index_settings import INNER_WORDS, SYNONYM_GROUPS
-
 
 # ----- querying: the search API and page -----------------------------------------------------------
 
@@ -108,8 +107,13 @@ class SearchQuery:
     def params(self, **changes) -> list[tuple[str, str]]:
         """The query as URL parameters (defaults left out), so that a URL holds the whole search."""
         state = {
-            "q": self.q, "filters": self.filters, "trl_min": self.trl_min, "trl_max": self.trl_max,
-            "sort": self.sort, "page": self.page, "page_size": self.page_size,
+            "q": self.q,
+            "filters": self.filters,
+            "trl_min": self.trl_min,
+            "trl_max": self.trl_max,
+            "sort": self.sort,
+            "page": self.page,
+            "page_size": self.page_size,
         } | changes
         pairs: list[tuple[str, str]] = []
         if state["q"]:
@@ -327,8 +331,13 @@ def search_requests(uid: str, query: SearchQuery) -> list:
     )
     side = [
         SearchParams(
-            index_uid=uid, query=q, matching_strategy=strategy,
-            filter=filter_expression(query, leave_out=f.param) or None, facets=[f.field], page=1, hits_per_page=0,
+            index_uid=uid,
+            query=q,
+            matching_strategy=strategy,
+            filter=filter_expression(query, leave_out=f.param) or None,
+            facets=[f.field],
+            page=1,
+            hits_per_page=0,
         )
         for f in FACETS
         if f.param in query.filters
@@ -362,4 +371,3 @@ async def run_search(search: SearchEngine, query: SearchQuery) -> SearchOutcome:
     pages = max(1, first.total_pages or 1)
     engine_ms = sum(r.processing_time_ms or 0 for r in results)
     return SearchOutcome(query, hits, total, pages, distribution, engine_ms)
-

@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -19,7 +19,6 @@ from marketplace.search.engine import SearchEngine
 from marketplace.search.index_settings import SearchIndex
 from marketplace.search.models import OutboxEntry
 from marketplace.search.outbox import pending_outbox
-
 
 # ----- reindex and check -------------------------------------------------------------------------
 
@@ -60,7 +59,7 @@ async def reindex(
         if not await guard.scalar(select(func.pg_try_advisory_xact_lock(key))):
             raise ReindexBusy(f"another reindex of {live} is running")
         started = await guard.scalar(select(func.clock_timestamp()))
-        fresh = f"{live}_{datetime.now(timezone.utc):%Y%m%d%H%M%S%f}"
+        fresh = f"{live}_{datetime.now(UTC):%Y%m%d%H%M%S%f}"
         leftover = re.compile(re.escape(live) + r"_\d{20}")
         for name in await search.index_names():  # a crashed reindex's half-built index
             if leftover.fullmatch(name):
@@ -139,5 +138,3 @@ async def check(
         pending=pending,
         failing=failing,
     )
-
-

@@ -94,8 +94,12 @@ async def _record_matches(session: AsyncSession, saved: SavedSearch, documents: 
     )
     rows = [
         {
-            "saved_search_id": saved.id, "listing_id": uuid.UUID(doc["id"]), "changed_at_ms": int(doc["changed_at_ms"]),
-            "is_new": uuid.UUID(doc["id"]) not in seen, "title_zh": doc["title_zh"], "title_en": doc.get("title_en"),
+            "saved_search_id": saved.id,
+            "listing_id": uuid.UUID(doc["id"]),
+            "changed_at_ms": int(doc["changed_at_ms"]),
+            "is_new": uuid.UUID(doc["id"]) not in seen,
+            "title_zh": doc["title_zh"],
+            "title_en": doc.get("title_en"),
         }
         for doc in documents
         if uuid.UUID(doc["id"]) in existing
@@ -118,7 +122,12 @@ async def _notify_matches(session: AsyncSession, saved: SavedSearch, matches: li
         N_("New matches for your saved search “%(name)s”: %(count)s"),
         params={"name": saved.name, "count": len(matches)},
         items=[
-            {"label": m.title_zh, "label_en": m.title_en, "link": f"/listings/{m.listing_id}", "tag": N_("New") if m.is_new else N_("Updated")}
+            {
+                "label": m.title_zh,
+                "label_en": m.title_en,
+                "link": f"/listings/{m.listing_id}",
+                "tag": N_("New") if m.is_new else N_("Updated"),
+            }
             for m in matches
         ],
         link=search_url(saved.query),
@@ -269,7 +278,9 @@ async def send_digest(session: AsyncSession, settings, user_id: uuid.UUID) -> bo
     return True
 
 
-def digest_email(settings, user, groups: list[tuple[SavedSearch, dict[uuid.UUID, SavedSearchMatch]]], stop_all: str) -> tuple[str, str]:
+def digest_email(
+    settings, user, groups: list[tuple[SavedSearch, dict[uuid.UUID, SavedSearchMatch]]], stop_all: str
+) -> tuple[str, str]:
     """Subject and text of a digest, in the user's language."""
     base = settings.base_url.rstrip("/")
     locale = user.locale if user.locale in i18n.LOCALES else settings.default_locale
@@ -289,7 +300,8 @@ def digest_email(settings, user, groups: list[tuple[SavedSearch, dict[uuid.UUID,
                 lines.append("  " + _("… and %(n)s more in the search.", n=len(matches) - DIGEST_MAX_PER_SEARCH))
             lines += [
                 "  " + _("Open this search: %(url)s", url=base + search_url(saved.query)),
-                "  " + _("Stop e-mails for this search: %(url)s", url=f"{base}/saved-searches/unsubscribe/{saved.unsubscribe_token}"),
+                "  "
+                + _("Stop e-mails for this search: %(url)s", url=f"{base}/saved-searches/unsubscribe/{saved.unsubscribe_token}"),
                 "",
             ]
         lines += [

@@ -21,7 +21,6 @@ from marketplace.search.models import SavedSearch, SavedSearchMatch
 from marketplace.search.query import DEFAULT_PAGE_SIZE, SearchQuery, parse_search
 from marketplace.tenancy import Principal
 
-
 MAX_NAME_LENGTH = 80
 MAX_SAVED_QUERY_LENGTH = 2000
 MAX_SAVED_SEARCHES = 50
@@ -58,17 +57,17 @@ class SavedSearchService:
 
     async def owned(self, principal: Principal) -> list[SavedSearch]:
         principal.require(*COMPANY_ROLES)
-        stmt = select(SavedSearch).where(SavedSearch.user_id == principal.user_id).order_by(
-            func.lower(SavedSearch.name), SavedSearch.id
+        stmt = (
+            select(SavedSearch)
+            .where(SavedSearch.user_id == principal.user_id)
+            .order_by(func.lower(SavedSearch.name), SavedSearch.id)
         )
         return list((await self.session.scalars(stmt)).all())
 
     async def get(self, principal: Principal, saved_id: uuid.UUID) -> SavedSearch:
         principal.require(*COMPANY_ROLES)
         saved = await self.session.scalar(
-            select(SavedSearch)
-            .where(SavedSearch.id == saved_id, SavedSearch.user_id == principal.user_id)
-            .with_for_update()
+            select(SavedSearch).where(SavedSearch.id == saved_id, SavedSearch.user_id == principal.user_id).with_for_update()
         )
         if saved is None:
             raise NotFound()
@@ -101,20 +100,34 @@ class SavedSearchService:
         if count >= MAX_SAVED_SEARCHES:
             raise Conflict(N_("You can keep at most %(n)s saved searches; delete one first."), n=MAX_SAVED_SEARCHES)
         saved = SavedSearch(
-            user_id=principal.user_id, organization_id=principal.organization_id, name=name, query=canonical,
-            email_enabled=email_enabled, unsubscribe_token=secrets.token_urlsafe(32),
+            user_id=principal.user_id,
+            organization_id=principal.organization_id,
+            name=name,
+            query=canonical,
+            email_enabled=email_enabled,
+            unsubscribe_token=secrets.token_urlsafe(32),
         )
         self.session.add(saved)
         await self.session.flush()
         await self.session.refresh(saved)
         await audit.record(
-            self.session, "saved_search_created", actor_user_id=principal.user_id,
-            organization_id=principal.organization_id, subject=saved, name=name, query=canonical,
+            self.session,
+            "saved_search_created",
+            actor_user_id=principal.user_id,
+            organization_id=principal.organization_id,
+            subject=saved,
+            name=name,
+            query=canonical,
         )
         return saved
 
     async def update(
-        self, principal: Principal, saved_id: uuid.UUID, *, name: str | None = None, query: str | None = None,
+        self,
+        principal: Principal,
+        saved_id: uuid.UUID,
+        *,
+        name: str | None = None,
+        query: str | None = None,
         email_enabled: bool | None = None,
     ) -> SavedSearch:
         saved = await self.get(principal, saved_id)
@@ -140,16 +153,24 @@ class SavedSearchService:
         await self.session.flush()
         await self.session.refresh(saved)
         await audit.record(
-            self.session, "saved_search_updated", actor_user_id=principal.user_id,
-            organization_id=saved.organization_id, subject=saved, **changed,
+            self.session,
+            "saved_search_updated",
+            actor_user_id=principal.user_id,
+            organization_id=saved.organization_id,
+            subject=saved,
+            **changed,
         )
         return saved
 
     async def delete(self, principal: Principal, saved_id: uuid.UUID) -> None:
         saved = await self.get(principal, saved_id)
         await audit.record(
-            self.session, "saved_search_deleted", actor_user_id=principal.user_id,
-            organization_id=saved.organization_id, subject=saved, name=saved.name,
+            self.session,
+            "saved_search_deleted",
+            actor_user_id=principal.user_id,
+            organization_id=saved.organization_id,
+            subject=saved,
+            name=saved.name,
         )
         await self.session.delete(saved)
         await self.session.flush()
@@ -159,9 +180,14 @@ class SavedSearchService:
         ids = list(ids)
         if not ids:
             return {}
-        rank = func.row_number().over(
-            partition_by=SavedSearchMatch.saved_search_id, order_by=(SavedSearchMatch.found_at.desc(), SavedSearchMatch.id.desc())
-        ).label("rank")
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=SavedSearchMatch.saved_search_id,
+                order_by=(SavedSearchMatch.found_at.desc(), SavedSearchMatch.id.desc()),
+            )
+            .label("rank")
+        )
         ranked = select(SavedSearchMatch.id, rank).where(SavedSearchMatch.saved_search_id.in_(ids)).subquery()
         stmt = (
             select(SavedSearchMatch)
@@ -189,9 +215,11 @@ class SavedSearchService:
             await self.session.flush()
             await self.session.refresh(saved)
             await audit.record(
-                self.session, "saved_search_unsubscribed", organization_id=saved.organization_id, subject=saved, ip=ip,
+                self.session,
+                "saved_search_unsubscribed",
+                organization_id=saved.organization_id,
+                subject=saved,
+                ip=ip,
                 user_id=saved.user_id,
             )
         return saved
-
-

@@ -14,14 +14,13 @@ from marketplace.accounts.api import requires_bearer
 from marketplace.errors import DomainError, FieldError
 from marketplace.i18n import N_
 from marketplace.matching.needs import schemas
-from marketplace.matching.requests.schemas import HistoryEntry, ListingRef
-from marketplace.matching.requests.api import _org_ref
 from marketplace.matching.needs.models import Need, NeedResponse
 from marketplace.matching.needs.search import parse_need_query, recommend_listings, recommend_needs, search_needs
 from marketplace.matching.needs.services import Needs, NeedService
+from marketplace.matching.requests.api import _org_ref
+from marketplace.matching.requests.schemas import HistoryEntry, ListingRef
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import client_ip
-
 
 
 async def needs_out(
@@ -42,22 +41,37 @@ async def needs_out(
             names = await needs.accounts.user_names({e.actor_user_id for e in events if e.actor_user_id})
             history = [
                 HistoryEntry(
-                    action=e.action, at=e.occurred_at, actor=names.get(e.actor_user_id), before=e.data.get("before"),
-                    after=e.data.get("after"), reason=e.data.get("reason") or None,
+                    action=e.action,
+                    at=e.occurred_at,
+                    actor=names.get(e.actor_user_id),
+                    before=e.data.get("before"),
+                    after=e.data.get("after"),
+                    reason=e.data.get("reason") or None,
                 )
                 for e in events
             ]
         result.append(
             schemas.NeedOut(
-                id=n.id, kind=n.kind, state=n.state, title=n.title, problem=n.problem, therapeutic_areas=list(n.areas),
-                wanted=list(n.wanted), budget_min_fen=n.budget_min_fen, budget_max_fen=n.budget_max_fen,
-                budget_currency=n.budget_currency, deadline=n.deadline, visibility=n.visibility,
+                id=n.id,
+                kind=n.kind,
+                state=n.state,
+                title=n.title,
+                problem=n.problem,
+                therapeutic_areas=list(n.areas),
+                wanted=list(n.wanted),
+                budget_min_fen=n.budget_min_fen,
+                budget_max_fen=n.budget_max_fen,
+                budget_currency=n.budget_currency,
+                deadline=n.deadline,
+                visibility=n.visibility,
                 poster=_org_ref(orgs[n.organization_id]),
                 on_behalf_of=_org_ref(orgs[n.on_behalf_of_id]) if n.on_behalf_of_id else None,
-                opened_at=n.opened_at, updated_at=n.updated_at,
+                opened_at=n.opened_at,
+                updated_at=n.updated_at,
                 invited_institution_ids=invited.get(n.id, []) if party else None,
                 response_count=counts.get(n.id, 0) if party else None,
-                actions=needs.need_actions(principal, n), history=history,
+                actions=needs.need_actions(principal, n),
+                history=history,
             )
         )
     return result
@@ -70,16 +84,29 @@ async def responses_out(
     orgs = await needs.accounts.public_organizations({r.institution_id for r in items})
     return [
         schemas.ResponseOut(
-            id=r.id, need_id=r.need_id, state=r.state, institution=_org_ref(orgs[r.institution_id]), proposal=r.proposal,
+            id=r.id,
+            need_id=r.need_id,
+            state=r.state,
+            institution=_org_ref(orgs[r.institution_id]),
+            proposal=r.proposal,
             listings=[
                 ListingRef(
-                    id=listings[i].id, kind=listings[i].kind, type=listings[i].type, status=listings[i].status,
-                    title_zh=listings[i].title_zh, title_en=listings[i].title_en,
+                    id=listings[i].id,
+                    kind=listings[i].kind,
+                    type=listings[i].type,
+                    status=listings[i].status,
+                    title_zh=listings[i].title_zh,
+                    title_en=listings[i].title_en,
                 )
-                for i in r.listing_ids if i in listings
+                for i in r.listing_ids
+                if i in listings
             ],
-            budget_min_fen=r.budget_min_fen, budget_max_fen=r.budget_max_fen, budget_currency=r.budget_currency,
-            timeline=r.timeline, submitted_at=r.submitted_at, match_request_id=r.match_request_id,
+            budget_min_fen=r.budget_min_fen,
+            budget_max_fen=r.budget_max_fen,
+            budget_currency=r.budget_currency,
+            timeline=r.timeline,
+            submitted_at=r.submitted_at,
+            match_request_id=r.match_request_id,
             actions=needs.response_actions(principal, need, r),
         )
         for r in items
@@ -106,7 +133,9 @@ class NeedsApi(Controller):
             hits, total = await search_needs(request.app.state.search, query)
             items = await needs.by_ids(principal, [uuid.UUID(h["id"]) for h in hits])
             return schemas.NeedPage(await needs_out(needs, principal, items), total, query.page, query.page_size, "search")
-        items, total = await needs.list(principal, state=state, mine=mine, query=query, page=query.page, page_size=query.page_size)
+        items, total = await needs.list(
+            principal, state=state, mine=mine, query=query, page=query.page, page_size=query.page_size
+        )
         return schemas.NeedPage(await needs_out(needs, principal, items), total, query.page, query.page_size)
 
     @post("/", status_code=HTTP_201_CREATED)
@@ -125,7 +154,11 @@ class NeedsApi(Controller):
 
     @patch("/{need_id:uuid}")
     async def update_need(
-        self, request: Request, principal: CurrentPrincipal, needs: Needs, need_id: FromPath[uuid.UUID],
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        needs: Needs,
+        need_id: FromPath[uuid.UUID],
         data: JSONBody[schemas.NeedUpdate],
     ) -> schemas.NeedOut:
         """Only while draft (409 afterwards)."""
@@ -134,7 +167,11 @@ class NeedsApi(Controller):
 
     @post("/{need_id:uuid}/transitions", status_code=200)
     async def transition(
-        self, request: Request, principal: CurrentPrincipal, needs: Needs, need_id: FromPath[uuid.UUID],
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        needs: Needs,
+        need_id: FromPath[uuid.UUID],
         data: JSONBody[schemas.NeedTransition],
     ) -> schemas.NeedOut:
         """`publish` a draft, `close` an open need early; `actions` lists what the caller may do."""
@@ -151,8 +188,12 @@ class NeedsApi(Controller):
 
     @post("/{need_id:uuid}/responses", status_code=HTTP_201_CREATED)
     async def respond(
-        self, request: Request, principal: CurrentPrincipal, needs: Needs,
-        need_id: FromPath[uuid.UUID], data: JSONBody[schemas.ResponseCreate],
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        needs: Needs,
+        need_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.ResponseCreate],
     ) -> schemas.ResponseOut:
         """An institution's TTO proposes its published listings for an open need it can see."""
         created = await needs.respond(principal, need_id, data, ip=client_ip(request))
@@ -161,8 +202,13 @@ class NeedsApi(Controller):
 
     @post("/{need_id:uuid}/responses/{response_id:uuid}/transitions", status_code=200)
     async def move_response(
-        self, request: Request, principal: CurrentPrincipal, needs: Needs,
-        need_id: FromPath[uuid.UUID], response_id: FromPath[uuid.UUID], data: JSONBody[schemas.ResponseTransition],
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        needs: Needs,
+        need_id: FromPath[uuid.UUID],
+        response_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.ResponseTransition],
     ) -> schemas.ResponseOut:
         """The poster `shortlist`s, `decline`s or `select`s (with the `nda_version` it accepts, when
         the selection opens a match request); the institution may `withdraw` until one is selected."""
@@ -180,8 +226,12 @@ class RecommendationsApi(Controller):
 
     @get("/")
     async def recommendations(
-        self, request: Request, principal: CurrentPrincipal, needs: Needs,
-        need: FromQuery[uuid.UUID | None] = None, listing: FromQuery[uuid.UUID | None] = None,
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        needs: Needs,
+        need: FromQuery[uuid.UUID | None] = None,
+        listing: FromQuery[uuid.UUID | None] = None,
     ) -> schemas.Recommendations:
         """`?need=<id>`: the published listings that fit the need best (top 5); `?listing=<id>`:
         the open public needs the listing may answer. Each only for a need or listing the caller
@@ -189,7 +239,8 @@ class RecommendationsApi(Controller):
         principal.require()
         if (need is None) == (listing is None):
             raise DomainError(
-                N_("The request has invalid fields."), FieldError("need", N_("Give either a need or a listing.")),
+                N_("The request has invalid fields."),
+                FieldError("need", N_("Give either a need or a listing.")),
                 status_code=400,
             )
         engine = request.app.state.search
@@ -204,14 +255,24 @@ class RecommendationsApi(Controller):
 
 def recommended_listing(doc: dict) -> schemas.RecommendedListing:
     return schemas.RecommendedListing(
-        id=uuid.UUID(doc["id"]), kind=doc["kind"], type=doc["type"], title_zh=doc["title_zh"], title_en=doc.get("title_en"),
-        institution_id=uuid.UUID(doc["institution_id"]), institution_name_zh=doc["institution_name_zh"],
+        id=uuid.UUID(doc["id"]),
+        kind=doc["kind"],
+        type=doc["type"],
+        title_zh=doc["title_zh"],
+        title_en=doc.get("title_en"),
+        institution_id=uuid.UUID(doc["institution_id"]),
+        institution_name_zh=doc["institution_name_zh"],
         areas=doc.get("areas") or [],
     )
 
 
 def recommended_need(doc: dict) -> schemas.RecommendedNeed:
     return schemas.RecommendedNeed(
-        id=uuid.UUID(doc["id"]), kind=doc["kind"], title=doc["title"], deadline=date.fromisoformat(doc["deadline"]),
-        poster_name_zh=doc["poster_name_zh"], areas=doc.get("areas") or [], wanted=doc.get("wanted") or [],
+        id=uuid.UUID(doc["id"]),
+        kind=doc["kind"],
+        title=doc["title"],
+        deadline=date.fromisoformat(doc["deadline"]),
+        poster_name_zh=doc["poster_name_zh"],
+        areas=doc.get("areas") or [],
+        wanted=doc.get("wanted") or [],
     )

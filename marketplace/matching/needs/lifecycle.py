@@ -12,8 +12,8 @@ from marketplace.db import china_day
 from marketplace.errors import invalid
 from marketplace.i18n import N_
 from marketplace.matching.needs.models import Need, NeedKind, NeedResponse, NeedState, ResponseState
-from marketplace.search.outbox import enqueue
 from marketplace.search.models import EntityType
+from marketplace.search.outbox import enqueue
 from marketplace.tenancy import Principal
 
 NEED_STATE_LABELS = {
@@ -83,7 +83,11 @@ POSTER = (states.Party("poster", COMPANY_ROLES | {Role.platform_admin}),)
 # deadline ends the call for responses, not the poster's choice. `expire` and `award` are the
 # system's. PostgreSQL allows the same moves (migration 0010_state_guards).
 NEED = states.Machine(
-    name="need", table="needs", column="state", states=tuple(NeedState), initial=frozenset({NeedState.draft}),
+    name="need",
+    table="needs",
+    column="state",
+    states=tuple(NeedState),
+    initial=frozenset({NeedState.draft}),
     actions={
         "publish": states.Action("publish", frozenset({NeedState.draft}), NeedState.open, POSTER, guard=_deadline_ahead),
         "close": states.Action("close", frozenset({NeedState.open}), NeedState.closed, POSTER),
@@ -91,8 +95,12 @@ NEED = states.Machine(
         "award": states.Action("award", DECIDABLE, NeedState.awarded),
     },
     sides=lambda principal, need, _context: ["poster"] if is_poster(principal, need) else [],
-    refusal=REFUSAL, refusal_field=NOT_NOW, state_labels=NEED_STATE_LABELS, action_labels=NEED_ACTION_LABELS,
-    enter=_enter_need, organization=_organization,
+    refusal=REFUSAL,
+    refusal_field=NOT_NOW,
+    state_labels=NEED_STATE_LABELS,
+    action_labels=NEED_ACTION_LABELS,
+    enter=_enter_need,
+    organization=_organization,
 )
 
 
@@ -136,26 +144,33 @@ LIVE = frozenset({ResponseState.submitted, ResponseState.shortlisted})
 # institution may withdraw until one is selected. Selecting one declines every other live response
 # of the need (the system's `decline`).
 RESPONSE = states.Machine(
-    name="need_response", table="need_responses", column="state", states=tuple(ResponseState),
+    name="need_response",
+    table="need_responses",
+    column="state",
+    states=tuple(ResponseState),
     initial=frozenset({ResponseState.submitted}),
     actions={
         "shortlist": states.Action(
-            "shortlist", frozenset({ResponseState.submitted}), ResponseState.shortlisted, POSTER,
-            guard=_need_decidable, offered=_decidable,
+            "shortlist",
+            frozenset({ResponseState.submitted}),
+            ResponseState.shortlisted,
+            POSTER,
+            guard=_need_decidable,
+            offered=_decidable,
         ),
         "select": states.Action("select", LIVE, ResponseState.selected, POSTER, guard=_select, offered=_decidable),
-        "decline": states.Action(
-            "decline", LIVE, ResponseState.not_selected, POSTER, guard=_need_decidable, offered=_decidable
-        ),
-        "withdraw": states.Action(
-            "withdraw", LIVE, ResponseState.withdrawn, (states.Party("institution", TTO_ROLES),)
-        ),
+        "decline": states.Action("decline", LIVE, ResponseState.not_selected, POSTER, guard=_need_decidable, offered=_decidable),
+        "withdraw": states.Action("withdraw", LIVE, ResponseState.withdrawn, (states.Party("institution", TTO_ROLES),)),
     },
     sides=lambda principal, response, decision: [
         side
         for side, on in (("poster", is_poster(principal, decision.need)), ("institution", is_responder(principal, response)))
         if on
     ],
-    refusal=REFUSAL, refusal_field=NOT_NOW, state_labels=RESPONSE_STATE_LABELS, action_labels=RESPONSE_ACTION_LABELS,
-    enter=_enter_response, organization=_organization,
+    refusal=REFUSAL,
+    refusal_field=NOT_NOW,
+    state_labels=RESPONSE_STATE_LABELS,
+    action_labels=RESPONSE_ACTION_LABELS,
+    enter=_enter_response,
+    organization=_organization,
 )

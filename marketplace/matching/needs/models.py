@@ -4,8 +4,8 @@ institutions respond with proposals; selecting one opens a match request."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -26,8 +26,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.catalog.models import ListingKind, ResourceType, ResultType
 from marketplace.db import Base, Timestamps, UUIDPrimaryKey, in_values
-
-
 
 
 class NeedKind(enum.StrEnum):
@@ -82,7 +80,8 @@ class Need(UUIDPrimaryKey, Timestamps, Base):
             ["organization_id", "organization_kind"], ["organizations.id", "organizations.kind"], name="fk_needs_poster"
         ),
         ForeignKeyConstraint(
-            ["on_behalf_of_id", "on_behalf_of_kind"], ["organizations.id", "organizations.kind"],
+            ["on_behalf_of_id", "on_behalf_of_kind"],
+            ["organizations.id", "organizations.kind"],
             name="fk_needs_on_behalf_of",
         ),
         CheckConstraint(in_values("kind", NeedKind), name="kind"),
@@ -134,8 +133,10 @@ class NeedInvitation(Base):
     __tablename__ = "need_invitations"
     __table_args__ = (
         ForeignKeyConstraint(
-            ["institution_id", "institution_kind"], ["organizations.id", "organizations.kind"],
-            name="fk_need_invitations_institution", ondelete="CASCADE",
+            ["institution_id", "institution_kind"],
+            ["organizations.id", "organizations.kind"],
+            name="fk_need_invitations_institution",
+            ondelete="CASCADE",
         ),
         CheckConstraint("institution_kind = 'institution'", name="institution_kind"),
         Index("ix_need_invitations_institution", "institution_id"),
@@ -152,7 +153,8 @@ class NeedResponse(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "need_responses"
     __table_args__ = (
         ForeignKeyConstraint(
-            ["institution_id", "institution_kind"], ["organizations.id", "organizations.kind"],
+            ["institution_id", "institution_kind"],
+            ["organizations.id", "organizations.kind"],
             name="fk_need_responses_institution",
         ),
         CheckConstraint("institution_kind = 'institution'", name="institution_kind"),
@@ -164,7 +166,10 @@ class NeedResponse(UUIDPrimaryKey, Timestamps, Base):
         CheckConstraint("cardinality(listing_ids) >= 1", name="listings_given"),
         # One live response per institution and need; one selected response per need.
         Index(
-            "uq_need_responses_active", "need_id", "institution_id", unique=True,
+            "uq_need_responses_active",
+            "need_id",
+            "institution_id",
+            unique=True,
             postgresql_where=text(in_values("state", sorted(ACTIVE_RESPONSE_STATES))),
         ),
         Index("uq_need_responses_selected", "need_id", unique=True, postgresql_where=text("state = 'selected'")),

@@ -16,13 +16,15 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from marketplace.accounts.models import COMPANY_ROLES, Role
-from marketplace.catalog.models import ListingKind, ResourceType, ResultType, Status
-from marketplace.accounts.models import TTO_ROLES
-from marketplace.errors import DomainError, FieldError, Forbidden, NotFound
 from marketplace import forms
+from marketplace.accounts.models import COMPANY_ROLES, TTO_ROLES, Role
+from marketplace.catalog.models import ListingKind, ResourceType, ResultType, Status
+from marketplace.db import china_day, utcnow
+from marketplace.errors import DomainError, FieldError, Forbidden, NotFound
 from marketplace.i18n import N_, current_locale, gettext
 from marketplace.matching.needs.models import Need, NeedResponse, NeedState, ResponseState
+from marketplace.matching.needs.schemas import NeedCreate, NeedUpdate, ResponseCreate
+from marketplace.matching.needs.search import parse_need_query, recommend_listings, recommend_needs, search_needs
 from marketplace.matching.needs.services import (
     NEED_ACTION_LABELS,
     NEED_KIND_LABELS,
@@ -33,12 +35,9 @@ from marketplace.matching.needs.services import (
     Needs,
     NeedService,
 )
-from marketplace.matching.needs.search import parse_need_query, recommend_listings, recommend_needs, search_needs
-from marketplace.matching.web import budget_text, parse_wan, problem_of, thread_form_context, wan
-from marketplace.matching.needs.schemas import NeedCreate, NeedUpdate, ResponseCreate
-from marketplace.db import china_day, utcnow
 from marketplace.matching.threads.models import SubjectKindName
 from marketplace.matching.threads.services import Threads, ThreadService
+from marketplace.matching.web import budget_text, parse_wan, problem_of, thread_form_context, wan
 from marketplace.search.engine import SearchUnavailable
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import client_ip, flash, render
@@ -47,7 +46,9 @@ Form = URLEncodedBody[dict[str, str]]
 PAGE_SIZE = 20
 # The service's field names as the form's.
 FORM_FIELDS = {
-    "budget_min_fen": "budget_min", "budget_max_fen": "budget_max", "therapeutic_areas": "areas",
+    "budget_min_fen": "budget_min",
+    "budget_max_fen": "budget_max",
+    "therapeutic_areas": "areas",
     "invited_institution_ids": "invited",
 }
 WANTED_CHOICES = (
@@ -112,10 +113,7 @@ class NeedsPages(Controller):
 
     async def _form_lists(self, request: Request) -> dict[str, list[str]]:
         items = list((await request.form()).multi_items())
-        return {
-            name: [v for k, v in items if k == name and v]
-            for name in ("areas", "wanted", "invited")
-        }
+        return {name: [v for k, v in items if k == name and v] for name in ("areas", "wanted", "invited")}
 
     # ----- lists ------------------------------------------------------------------------------
 
@@ -145,8 +143,18 @@ class NeedsPages(Controller):
             return "/needs" + (f"?{urlencode(pairs)}" if pairs else "")
 
         return render(
-            request, "needs/list.html", principal, items=items, total=total, query=query, page=query.page,
-            pages=pages, url=url, unavailable=unavailable, areas=areas, wanted_choices=WANTED_CHOICES,
+            request,
+            "needs/list.html",
+            principal,
+            items=items,
+            total=total,
+            query=query,
+            page=query.page,
+            pages=pages,
+            url=url,
+            unavailable=unavailable,
+            areas=areas,
+            wanted_choices=WANTED_CHOICES,
             **await self._refs(needs, items),
         )
 
@@ -164,8 +172,14 @@ class NeedsPages(Controller):
         refs = await self._refs(needs, items)
         refs["orgs"] |= await needs.accounts.public_organizations({r.institution_id for rs in responses.values() for r in rs})
         return render(
-            request, "needs/mine.html", principal, items=items, responses=responses,
-            response_labels=RESPONSE_STATE_LABELS, may_post=principal.role in (*COMPANY_ROLES, Role.platform_admin), **refs,
+            request,
+            "needs/mine.html",
+            principal,
+            items=items,
+            responses=responses,
+            response_labels=RESPONSE_STATE_LABELS,
+            may_post=principal.role in (*COMPANY_ROLES, Role.platform_admin),
+            **refs,
         )
 
     async def _refs(self, needs: NeedService, items: list[Need]) -> dict:
@@ -174,7 +188,9 @@ class NeedsPages(Controller):
         )
         return {
             "orgs": orgs,
-            "area_names": {a.code: (a.name_en if current_locale.get() == "en" else a.name_zh) for a in await needs.catalog.areas()},
+            "area_names": {
+                a.code: (a.name_en if current_locale.get() == "en" else a.name_zh) for a in await needs.catalog.areas()
+            },
             "state_labels": NEED_STATE_LABELS,
             "kind_labels": NEED_KIND_LABELS,
             "visibility_labels": VISIBILITY_LABELS,
@@ -185,12 +201,28 @@ class NeedsPages(Controller):
     # ----- the form ---------------------------------------------------------------------------
 
     async def _form(
-        self, request: Request, principal: Principal, needs: NeedService, form: dict, lists: dict, *,
-        need: Need | None = None, errors: dict | None = None, status_code: int = 200,
+        self,
+        request: Request,
+        principal: Principal,
+        needs: NeedService,
+        form: dict,
+        lists: dict,
+        *,
+        need: Need | None = None,
+        errors: dict | None = None,
+        status_code: int = 200,
     ) -> Template:
         return render(
-            request, "needs/form.html", principal, status_code=status_code, need=need, form=form, lists=lists,
-            errors=errors or {}, areas=await needs.catalog.areas(), wanted_choices=WANTED_CHOICES,
+            request,
+            "needs/form.html",
+            principal,
+            status_code=status_code,
+            need=need,
+            form=form,
+            lists=lists,
+            errors=errors or {},
+            areas=await needs.catalog.areas(),
+            wanted_choices=WANTED_CHOICES,
             institutions=await needs.accounts.directory("institution"),
             companies=await needs.accounts.directory("company") if principal.role == Role.platform_admin else [],
             is_challenge=principal.role == Role.platform_admin,
@@ -222,15 +254,21 @@ class NeedsPages(Controller):
         return await self._form(request, principal, needs, data, lists, errors=errors, status_code=status_code)
 
     @get("/needs/{need_id:uuid}/edit")
-    async def edit_need(self, request: Request, principal: CurrentPrincipal, needs: Needs, need_id: FromPath[uuid.UUID]) -> Response:
+    async def edit_need(
+        self, request: Request, principal: CurrentPrincipal, needs: Needs, need_id: FromPath[uuid.UUID]
+    ) -> Response:
         need = await needs.get(principal, need_id)
         if not needs.is_poster(principal, need):
             raise Forbidden()
         if need.state != NeedState.draft:
             return Redirect(f"/needs/{need.id}")
         form = {
-            "title": need.title, "problem": need.problem, "budget_min": wan(need.budget_min_fen),
-            "budget_max": wan(need.budget_max_fen), "deadline": need.deadline.isoformat(), "visibility": need.visibility,
+            "title": need.title,
+            "problem": need.problem,
+            "budget_min": wan(need.budget_min_fen),
+            "budget_max": wan(need.budget_max_fen),
+            "deadline": need.deadline.isoformat(),
+            "visibility": need.visibility,
             "on_behalf_of": str(need.on_behalf_of_id or ""),
         }
         invited = [str(i) for i in (await needs.invited([need.id])).get(need.id, [])]
@@ -268,8 +306,16 @@ class NeedsPages(Controller):
         return await self._detail(request, principal, needs, await needs.get(principal, need_id), threads=threads)
 
     async def _detail(
-        self, request: Request, principal: Principal, needs: NeedService, need: Need, *, status_code: int = 200,
-        problem: dict | None = None, form: dict | None = None, errors: dict | None = None,
+        self,
+        request: Request,
+        principal: Principal,
+        needs: NeedService,
+        need: Need,
+        *,
+        status_code: int = 200,
+        problem: dict | None = None,
+        form: dict | None = None,
+        errors: dict | None = None,
         threads: ThreadService,
     ) -> Template:
         responses = await needs.responses(principal, need)
@@ -283,7 +329,8 @@ class NeedsPages(Controller):
         poster = needs.is_poster(principal, need)
         own_listings: list = []
         may_respond = needs.may_respond(principal, need) and not any(
-            r.institution_id == principal.organization_id and r.state in (ResponseState.submitted, ResponseState.shortlisted, ResponseState.selected)
+            r.institution_id == principal.organization_id
+            and r.state in (ResponseState.submitted, ResponseState.shortlisted, ResponseState.selected)
             for r in responses
         )
         if may_respond:
@@ -299,24 +346,47 @@ class NeedsPages(Controller):
         history = await needs.history(need.id)
         nda = await needs.catalog.current_nda()
         return render(
-            request, "needs/detail.html", principal, status_code=status_code, need=need, responses=responses,
-            listings=listings, poster=poster, party=principal.is_platform or needs.is_party(principal, need),
-            actions=needs.need_actions(principal, need), action_labels=NEED_ACTION_LABELS,
+            request,
+            "needs/detail.html",
+            principal,
+            status_code=status_code,
+            need=need,
+            responses=responses,
+            listings=listings,
+            poster=poster,
+            party=principal.is_platform or needs.is_party(principal, need),
+            actions=needs.need_actions(principal, need),
+            action_labels=NEED_ACTION_LABELS,
             response_actions={r.id: needs.response_actions(principal, need, r) for r in responses},
-            response_action_labels=RESPONSE_ACTION_LABELS, response_labels=RESPONSE_STATE_LABELS,
-            may_respond=may_respond, own_listings=own_listings, recommended=recommended, unavailable=unavailable,
+            response_action_labels=RESPONSE_ACTION_LABELS,
+            response_labels=RESPONSE_STATE_LABELS,
+            may_respond=may_respond,
+            own_listings=own_listings,
+            recommended=recommended,
+            unavailable=unavailable,
             invited=(await needs.invited([need.id])).get(need.id, []) if poster else [],
-            history=history, actors=await needs.accounts.user_names({e.actor_user_id for e in history if e.actor_user_id}),
-            problem=problem, form=form or {}, errors=errors or {}, nda=nda,
+            history=history,
+            actors=await needs.accounts.user_names({e.actor_user_id for e in history if e.actor_user_id}),
+            problem=problem,
+            form=form or {},
+            errors=errors or {},
+            nda=nda,
             nda_text=nda.text_en if current_locale.get() == "en" else nda.text_zh,
             opens_match=need.kind == "need" or need.on_behalf_of_id is not None,
-            budget_text=budget_text, conversations=conversations, **refs,
+            budget_text=budget_text,
+            conversations=conversations,
+            **refs,
         )
 
     @get("/needs/{need_id:uuid}/responses/{response_id:uuid}")
     async def response(
-        self, request: Request, principal: CurrentPrincipal, needs: Needs, threads: Threads,
-        need_id: FromPath[uuid.UUID], response_id: FromPath[uuid.UUID],
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        needs: Needs,
+        threads: Threads,
+        need_id: FromPath[uuid.UUID],
+        response_id: FromPath[uuid.UUID],
     ) -> Template:
         """One response with its steps and its conversation (for those who read it; viewing marks
         it read, the new messages still flagged on this view)."""
@@ -325,7 +395,12 @@ class NeedsPages(Controller):
 
     @post("/needs/{need_id:uuid}/transitions")
     async def transition(
-        self, request: Request, principal: CurrentPrincipal, needs: Needs, threads: Threads, need_id: FromPath[uuid.UUID],
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        needs: Needs,
+        threads: Threads,
+        need_id: FromPath[uuid.UUID],
         data: Form,
     ) -> Response:
         principal.require()
@@ -350,15 +425,24 @@ class NeedsPages(Controller):
 
     @post("/needs/{need_id:uuid}/responses")
     async def respond(
-        self, request: Request, principal: CurrentPrincipal, needs: Needs, threads: Threads,
-        need_id: FromPath[uuid.UUID], data: Form,
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        needs: Needs,
+        threads: Threads,
+        need_id: FromPath[uuid.UUID],
+        data: Form,
     ) -> Response:
         principal.require(*TTO_ROLES)
         need = await needs.get(principal, need_id)
         lists = list((await request.form()).multi_items())
         listing_ids = [v for k, v in lists if k == "listing_ids" and v]
         errors: dict[str, str] = {}
-        body: dict = {"proposal": data.get("proposal", "").strip(), "listing_ids": listing_ids, "timeline": data.get("timeline", "")}
+        body: dict = {
+            "proposal": data.get("proposal", "").strip(),
+            "listing_ids": listing_ids,
+            "timeline": data.get("timeline", ""),
+        }
         for name in ("budget_min", "budget_max"):
             if data.get(name, "").strip():
                 try:
@@ -380,14 +464,27 @@ class NeedsPages(Controller):
                 return Redirect(f"/needs/{need.id}#responses")
         form = dict(data) | {"listing_ids": listing_ids}
         return await self._detail(
-            request, principal, needs, need, status_code=status_code, form=form, errors=errors, threads=threads,
+            request,
+            principal,
+            needs,
+            need,
+            status_code=status_code,
+            form=form,
+            errors=errors,
+            threads=threads,
             problem={"message": errors.get("__all__") or gettext("Please correct the marked fields."), "fields": {}},
         )
 
     @post("/needs/{need_id:uuid}/responses/{response_id:uuid}/transitions")
     async def move_response(
-        self, request: Request, principal: CurrentPrincipal, needs: Needs, threads: Threads,
-        need_id: FromPath[uuid.UUID], response_id: FromPath[uuid.UUID], data: Form,
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        needs: Needs,
+        threads: Threads,
+        need_id: FromPath[uuid.UUID],
+        response_id: FromPath[uuid.UUID],
+        data: Form,
     ) -> Response:
         principal.require()
         action = data.get("action", "")
@@ -397,11 +494,17 @@ class NeedsPages(Controller):
                 if data.get("accept_nda") != "on":
                     raise DomainError(
                         N_("Tick the box to accept the agreement."),
-                        FieldError("accept_nda", N_("Tick the box to accept the agreement.")), status_code=422,
+                        FieldError("accept_nda", N_("Tick the box to accept the agreement.")),
+                        status_code=422,
                     )
                 nda_version = int(data["nda_version"]) if data["nda_version"].isdigit() else 0
             await needs.move_response(
-                principal, need_id, response_id, action, data.get("reason", "")[:2000], nda_version=nda_version,
+                principal,
+                need_id,
+                response_id,
+                action,
+                data.get("reason", "")[:2000],
+                nda_version=nda_version,
                 ip=client_ip(request),
             )
         except DomainError as error:
@@ -464,29 +567,55 @@ async def response_page(
     if need.on_behalf_of_id:  # a challenge for a company: the company, through the platform
         poster_side = f"{orgs[need.on_behalf_of_id].display_name(locale)} · {gettext('via %(platform)s', platform=poster_side)}"
     return render(
-        request, "needs/response.html", principal, status_code=status_code, need=need, r=response,
-        listings=await needs.catalog.listing_refs(set(response.listing_ids)), orgs=orgs,
-        poster=needs.is_poster(principal, need), party=principal.is_platform or needs.is_party(principal, need),
+        request,
+        "needs/response.html",
+        principal,
+        status_code=status_code,
+        need=need,
+        r=response,
+        listings=await needs.catalog.listing_refs(set(response.listing_ids)),
+        orgs=orgs,
+        poster=needs.is_poster(principal, need),
+        party=principal.is_platform or needs.is_party(principal, need),
         response_actions={response.id: needs.response_actions(principal, need, response)},
-        response_action_labels=RESPONSE_ACTION_LABELS, response_labels=RESPONSE_STATE_LABELS,
-        state_labels=NEED_STATE_LABELS, kind_labels=NEED_KIND_LABELS, budget_text=budget_text,
-        opens_match=need.kind == "need" or need.on_behalf_of_id is not None, nda=nda,
-        nda_text=nda.text_en if locale == "en" else nda.text_zh, on_response_page=True,
-        thread=thread, thread_problem=thread_problem, thread_text=thread_text,
+        response_action_labels=RESPONSE_ACTION_LABELS,
+        response_labels=RESPONSE_STATE_LABELS,
+        state_labels=NEED_STATE_LABELS,
+        kind_labels=NEED_KIND_LABELS,
+        budget_text=budget_text,
+        opens_match=need.kind == "need" or need.on_behalf_of_id is not None,
+        nda=nda,
+        nda_text=nda.text_en if locale == "en" else nda.text_zh,
+        on_response_page=True,
+        thread=thread,
+        thread_problem=thread_problem,
+        thread_text=thread_text,
         thread_sides={"company": poster_side, "institution": orgs[response.institution_id].display_name(locale)},
         **thread_form_context(threads),
     )
 
 
 async def thread_problem_page(
-    request: Request, principal: Principal, threads: ThreadService, subject_id: uuid.UUID, status_code: int,
-    problem: dict, text: str,
+    request: Request,
+    principal: Principal,
+    threads: ThreadService,
+    subject_id: uuid.UUID,
+    status_code: int,
+    problem: dict,
+    text: str,
 ) -> Template:
     """A need response's page again when its thread refused a message: the problem beside the
     message form, the text kept (the threads' pages call it for this kind of subject)."""
     needs = NeedService(threads.session)
     need, response = await needs.get_response(principal, request.path_params["need_id"], subject_id)
     return await response_page(
-        request, principal, needs, threads, need, response, status_code=status_code, thread_problem=problem,
+        request,
+        principal,
+        needs,
+        threads,
+        need,
+        response,
+        status_code=status_code,
+        thread_problem=problem,
         thread_text=text,
     )

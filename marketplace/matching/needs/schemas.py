@@ -46,12 +46,12 @@ class NeedUpdate(Input, kw_only=True):
     problem: Problem | msgspec.UnsetType = msgspec.UNSET
     therapeutic_areas: Codes | msgspec.UnsetType = msgspec.UNSET
     wanted: Codes | msgspec.UnsetType = msgspec.UNSET
-    budget_min_fen: Fen | None | msgspec.UnsetType = msgspec.UNSET
-    budget_max_fen: Fen | None | msgspec.UnsetType = msgspec.UNSET
+    budget_min_fen: Fen | msgspec.UnsetType | None = msgspec.UNSET
+    budget_max_fen: Fen | msgspec.UnsetType | None = msgspec.UNSET
     deadline: date | msgspec.UnsetType = msgspec.UNSET
     visibility: Literal["public", "invited"] | msgspec.UnsetType = msgspec.UNSET
     invited_institution_ids: Annotated[list[uuid.UUID], Meta(max_length=200)] | msgspec.UnsetType = msgspec.UNSET
-    on_behalf_of_id: uuid.UUID | None | msgspec.UnsetType = msgspec.UNSET
+    on_behalf_of_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class NeedTransition(Input):

@@ -23,18 +23,16 @@ from marketplace.errors import FieldError
 from marketplace.i18n import N_
 from marketplace.matching.needs.models import (
     WANTED_VALUES,
-    wanted_types,
     Need,
     NeedState,
     Visibility,
+    wanted_types,
 )
 from marketplace.search.documents import inner_words
 from marketplace.search.engine import SearchEngine, SearchUnavailable
 from marketplace.search.index_settings import INNER_WORDS, SearchIndex, synonyms
-from marketplace.search.query import CHINESE_STRATEGY, SearchQuery, matching_strategy, quote, run_search, spell_synonyms
 from marketplace.search.models import EntityType
-
-
+from marketplace.search.query import CHINESE_STRATEGY, SearchQuery, matching_strategy, quote, run_search, spell_synonyms
 
 # ----- the needs index ----------------------------------------------------------------------------
 
@@ -43,8 +41,15 @@ NEED_CHINESE = ["title", "problem", "area_names_zh", "wanted_names_zh", "poster_
 NEED_ENGLISH = ["area_names_en", "wanted_names_en", "poster_name_en"]
 NEED_INDEX_SETTINGS: dict[str, Any] = {
     "searchableAttributes": [
-        "title", "area_names_zh", "area_names_en", "wanted_names_zh", "wanted_names_en", "problem",
-        "poster_name_zh", "poster_name_en", INNER_WORDS,
+        "title",
+        "area_names_zh",
+        "area_names_en",
+        "wanted_names_zh",
+        "wanted_names_en",
+        "problem",
+        "poster_name_zh",
+        "poster_name_en",
+        INNER_WORDS,
     ],
     "filterableAttributes": ["kind", "areas", "wanted", "wanted_types", "deadline_day", "organization_id"],
     "sortableAttributes": ["deadline_day", "opened_at"],
@@ -56,11 +61,30 @@ NEED_INDEX_SETTINGS: dict[str, Any] = {
     "synonyms": synonyms(),
     "pagination": {"maxTotalHits": 5000},
 }
-NEED_DOCUMENT_FIELDS = frozenset({
-    "id", "kind", "title", "problem", "areas", "area_names_zh", "area_names_en", "wanted", "wanted_types",
-    "wanted_names_zh", "wanted_names_en", "budget_min_fen", "budget_max_fen", "deadline", "deadline_day",
-    "organization_id", "poster_name_zh", "poster_name_en", "opened_at", INNER_WORDS,
-})
+NEED_DOCUMENT_FIELDS = frozenset(
+    {
+        "id",
+        "kind",
+        "title",
+        "problem",
+        "areas",
+        "area_names_zh",
+        "area_names_en",
+        "wanted",
+        "wanted_types",
+        "wanted_names_zh",
+        "wanted_names_en",
+        "budget_min_fen",
+        "budget_max_fen",
+        "deadline",
+        "deadline_day",
+        "organization_id",
+        "poster_name_zh",
+        "poster_name_en",
+        "opened_at",
+        INNER_WORDS,
+    }
+)
 _EPOCH_DAY = date(1970, 1, 1)
 
 
@@ -102,10 +126,7 @@ INDEXED = (Need.state == NeedState.open, Need.visibility == Visibility.public)
 
 
 async def _need_documents(session: AsyncSession, *conditions, limit: int | None = None) -> list[dict[str, Any]]:
-    stmt = (
-        select(Need).where(*INDEXED, *conditions).order_by(Need.id).limit(limit)
-        .execution_options(populate_existing=True)
-    )
+    stmt = select(Need).where(*INDEXED, *conditions).order_by(Need.id).limit(limit).execution_options(populate_existing=True)
     needs = list((await session.scalars(stmt)).all())
     if not needs:
         return []
@@ -169,8 +190,12 @@ async def search_needs(engine: SearchEngine, query: NeedSearch, sort: list[str] 
     q = (query.q if strategy == CHINESE_STRATEGY else spell_synonyms(query.q)) or None
     try:
         result = await engine.client.index(engine.index_name(NEEDS)).search(
-            q, matching_strategy=strategy, filter=need_filter(query) or None, page=query.page,
-            hits_per_page=query.page_size, sort=sort if sort else (None if q else ["deadline_day:asc"]),
+            q,
+            matching_strategy=strategy,
+            filter=need_filter(query) or None,
+            page=query.page,
+            hits_per_page=query.page_size,
+            sort=sort if sort else (None if q else ["deadline_day:asc"]),
             attributes_to_retrieve=sorted(NEED_DOCUMENT_FIELDS - {INNER_WORDS}),
         )
     except Exception as error:
@@ -232,8 +257,6 @@ async def recommend_needs(engine: SearchEngine, listing: Listing, limit: int = R
         more, _ = await search_needs(engine, base)
         hits += [doc for doc in more if doc["id"] not in seen]
     return hits[:limit]
-
-
 
 
 # ----- the needs search as URL parameters (the API refuses bad ones, the page forgives them) ---

@@ -31,20 +31,9 @@ from marketplace.audit.models import AuditEvent
 from marketplace.catalog.models import Status
 from marketplace.catalog.services import CatalogService
 from marketplace.config import Settings
+from marketplace.db import DbSession, china_day, utcnow
 from marketplace.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
-from marketplace.matching.needs.models import (
-    TYPES_OF_KIND,
-    wanted_types,
-    WANTED_VALUES,
-    Need,
-    NeedInvitation,
-    NeedKind,
-    NeedResponse,
-    NeedState,
-    ResponseState,
-    Visibility,
-)
 from marketplace.matching.events import MatchEvents
 from marketplace.matching.needs.lifecycle import (  # noqa: F401 (labels: pages read them here)
     NEED,
@@ -56,10 +45,21 @@ from marketplace.matching.needs.lifecycle import (  # noqa: F401 (labels: pages 
     Decision,
     is_poster,
 )
+from marketplace.matching.needs.models import (
+    TYPES_OF_KIND,
+    WANTED_VALUES,
+    Need,
+    NeedInvitation,
+    NeedKind,
+    NeedResponse,
+    NeedState,
+    ResponseState,
+    Visibility,
+    wanted_types,
+)
 from marketplace.matching.needs.schemas import NeedCreate, NeedUpdate, ResponseCreate
 from marketplace.matching.needs.search import NeedSearch
 from marketplace.matching.requests.services import MatchingService
-from marketplace.db import DbSession, china_day, utcnow
 from marketplace.notifications.services import EmailKind, NotificationService
 from marketplace.tenancy import Principal
 from marketplace.web import AppSettings
@@ -177,16 +177,20 @@ class NeedService:
         if query and query.areas:
             conditions.append(Need.areas.overlap(query.areas))
         if query and query.wanted:
-            conditions.append(Need.wanted.overlap(sorted({*query.wanted, *wanted_types(query.wanted), *self._kinds_of(query.wanted)})))
+            conditions.append(
+                Need.wanted.overlap(sorted({*query.wanted, *wanted_types(query.wanted), *self._kinds_of(query.wanted)}))
+            )
         if query and query.deadline_from:
             conditions.append(Need.deadline >= query.deadline_from)
         if query and query.deadline_to:
             conditions.append(Need.deadline <= query.deadline_to)
         total = await self.session.scalar(select(func.count()).select_from(Need).where(*conditions))
         stmt = (
-            select(Need).where(*conditions)
+            select(Need)
+            .where(*conditions)
             .order_by((Need.state == NeedState.open).desc(), Need.deadline, Need.id)
-            .limit(page_size).offset((page - 1) * page_size)
+            .limit(page_size)
+            .offset((page - 1) * page_size)
         )
         return list((await self.session.scalars(stmt)).all()), total or 0
 
@@ -249,9 +253,13 @@ class NeedService:
             raise InvalidInput(*errors)
         org = await self.accounts.public_organization(principal.organization_id)
         need = Need(
-            kind=kind, organization_id=org.id, organization_kind=org.kind,
+            kind=kind,
+            organization_id=org.id,
+            organization_kind=org.kind,
             on_behalf_of_id=data.on_behalf_of_id if kind == NeedKind.challenge else None,
-            created_by_user_id=principal.user_id, state=NeedState.draft, state_changed_at=now,
+            created_by_user_id=principal.user_id,
+            state=NeedState.draft,
+            state_changed_at=now,
         )
         self._apply(need, fields)
         self.session.add(need)
@@ -275,9 +283,15 @@ class NeedService:
         if need.kind == NeedKind.need and fields.get("on_behalf_of_id"):
             raise invalid("on_behalf_of_id", N_("Only the platform posts on behalf of a company."))
         merged = {
-            "title": need.title, "problem": need.problem, "therapeutic_areas": list(need.areas),
-            "wanted": list(need.wanted), "budget_min_fen": need.budget_min_fen, "budget_max_fen": need.budget_max_fen,
-            "deadline": need.deadline, "visibility": need.visibility, "on_behalf_of_id": need.on_behalf_of_id,
+            "title": need.title,
+            "problem": need.problem,
+            "therapeutic_areas": list(need.areas),
+            "wanted": list(need.wanted),
+            "budget_min_fen": need.budget_min_fen,
+            "budget_max_fen": need.budget_max_fen,
+            "deadline": need.deadline,
+            "visibility": need.visibility,
+            "on_behalf_of_id": need.on_behalf_of_id,
             "invited_institution_ids": (await self.invited([need.id])).get(need.id, []),
         } | fields
         errors: list[FieldError] = []
@@ -353,8 +367,14 @@ class NeedService:
         await self.session.flush()
 
     async def transition(
-        self, principal: Principal, need_id: uuid.UUID, action: str, reason: str = "", *,
-        now: datetime | None = None, ip: str | None = None,
+        self,
+        principal: Principal,
+        need_id: uuid.UUID,
+        action: str,
+        reason: str = "",
+        *,
+        now: datetime | None = None,
+        ip: str | None = None,
     ) -> Need:
         principal.require()
         declared = NEED.action(action)
@@ -364,10 +384,12 @@ class NeedService:
 
     async def _record(self, action: str, principal: Principal | None, subject, now: datetime, **data) -> None:
         event = await audit.record(
-            self.session, action,
+            self.session,
+            action,
             actor_user_id=principal.user_id if principal else None,
             organization_id=principal.organization_id if principal else None,
-            subject=subject, **data,
+            subject=subject,
+            **data,
         )
         event.occurred_at = now
 
@@ -387,7 +409,9 @@ class NeedService:
         )
         return list((await self.session.scalars(stmt)).all())
 
-    async def get_response(self, principal: Principal, need_id: uuid.UUID, response_id: uuid.UUID, *, for_update: bool = False) -> tuple[Need, NeedResponse]:
+    async def get_response(
+        self, principal: Principal, need_id: uuid.UUID, response_id: uuid.UUID, *, for_update: bool = False
+    ) -> tuple[Need, NeedResponse]:
         need = await self.get(principal, need_id, for_update=for_update)
         stmt = select(NeedResponse).where(NeedResponse.id == response_id, NeedResponse.need_id == need.id)
         if not (principal.is_platform or self.is_party(principal, need)):
@@ -400,15 +424,19 @@ class NeedService:
         return need, response
 
     async def respond(
-        self, principal: Principal, need_id: uuid.UUID, data: ResponseCreate, *, now: datetime | None = None, ip: str | None = None
+        self,
+        principal: Principal,
+        need_id: uuid.UUID,
+        data: ResponseCreate,
+        *,
+        now: datetime | None = None,
+        ip: str | None = None,
     ) -> NeedResponse:
         principal.require(*TTO_ROLES)
         need = await self.get(principal, need_id, for_update=True)
         now = now or utcnow()
         if not self.may_respond(principal, need, china_day(now)):
-            raise Conflict(
-                N_("This need takes no more responses."), FieldError("need", N_("This need takes no more responses."))
-            )
+            raise Conflict(N_("This need takes no more responses."), FieldError("need", N_("This need takes no more responses.")))
         errors: list[FieldError] = []
         if not data.proposal.strip():
             errors.append(FieldError("proposal", N_("Required.")))
@@ -426,10 +454,17 @@ class NeedService:
         if errors:
             raise InvalidInput(*errors)
         response = NeedResponse(
-            need_id=need.id, institution_id=principal.organization_id, submitted_by_user_id=principal.user_id,
-            state=ResponseState.submitted, proposal=data.proposal.strip(), listing_ids=listing_ids,
-            budget_min_fen=data.budget_min_fen, budget_max_fen=data.budget_max_fen, timeline=data.timeline.strip(),
-            submitted_at=now, state_changed_at=now,
+            need_id=need.id,
+            institution_id=principal.organization_id,
+            submitted_by_user_id=principal.user_id,
+            state=ResponseState.submitted,
+            proposal=data.proposal.strip(),
+            listing_ids=listing_ids,
+            budget_min_fen=data.budget_min_fen,
+            budget_max_fen=data.budget_max_fen,
+            timeline=data.timeline.strip(),
+            submitted_at=now,
+            state_changed_at=now,
         )
         self.session.add(response)
         try:
@@ -443,7 +478,13 @@ class NeedService:
                 ) from None
             raise
         await self._record(
-            "need_response_created", principal, response, now, ip=ip, after=response.state, need_id=need.id,
+            "need_response_created",
+            principal,
+            response,
+            now,
+            ip=ip,
+            after=response.state,
+            need_id=need.id,
             listings=[str(i) for i in listing_ids],
         )
         institution = await self.accounts.public_organization(principal.organization_id)
@@ -468,7 +509,15 @@ class NeedService:
         now = now or utcnow()
         decision = Decision(need, open_match=lambda: self._select(principal, need, response, nda_version, now))
         await states.apply(
-            self.session, RESPONSE, principal, response, declared, reason, context=decision, now=now, ip=ip,
+            self.session,
+            RESPONSE,
+            principal,
+            response,
+            declared,
+            reason,
+            context=decision,
+            now=now,
+            ip=ip,
             details={"need_id": need.id},
         )
         if action == "select":
@@ -501,11 +550,20 @@ class NeedService:
         also = "".join(f"\n- {others[i].title_zh}" for i in response.listing_ids[1:] if i in others)
         message = f"{response.proposal}\n\n其余关联条目：{also}" if also else response.proposal
         match = await MatchingService(self.session).open_from_need(
-            principal, company_id=company_id, listing_id=listing_id, nda_version=nda_version,
-            purpose=f"{need.title}\n\n{need.problem}"[:2000], timeline=response.timeline,
-            budget=(response.budget_min_fen, response.budget_max_fen) if response.budget_min_fen is None
-            or response.budget_max_fen is None or response.budget_min_fen <= response.budget_max_fen else (None, None),
-            message=message[:5000], need_response_id=response.id, now=now,
+            principal,
+            company_id=company_id,
+            listing_id=listing_id,
+            nda_version=nda_version,
+            purpose=f"{need.title}\n\n{need.problem}"[:2000],
+            timeline=response.timeline,
+            budget=(response.budget_min_fen, response.budget_max_fen)
+            if response.budget_min_fen is None
+            or response.budget_max_fen is None
+            or response.budget_min_fen <= response.budget_max_fen
+            else (None, None),
+            message=message[:5000],
+            need_response_id=response.id,
+            now=now,
         )
         response.match_request_id = match.id
         return {"match_request_id": match.id, "listing_id": listing_id}
@@ -517,15 +575,26 @@ class NeedService:
             self.session, NEED, principal, need, "award", now=now, details={"response_id": selected.id}, as_system=True
         )
         others = await self.session.scalars(
-            select(NeedResponse).where(
-                NeedResponse.need_id == need.id, NeedResponse.id != selected.id,
+            select(NeedResponse)
+            .where(
+                NeedResponse.need_id == need.id,
+                NeedResponse.id != selected.id,
                 NeedResponse.state.in_([ResponseState.submitted, ResponseState.shortlisted]),
-            ).with_for_update()
+            )
+            .with_for_update()
         )
         for other in others.all():
             await states.apply(
-                self.session, RESPONSE, principal, other, "decline", "another proposal was selected",
-                context=Decision(need), now=now, details={"need_id": need.id}, as_system=True,
+                self.session,
+                RESPONSE,
+                principal,
+                other,
+                "decline",
+                "another proposal was selected",
+                context=Decision(need),
+                now=now,
+                details={"need_id": need.id},
+                as_system=True,
             )
             await self._tell_institution(need, other)
 
@@ -580,15 +649,26 @@ async def close_expired_needs(sessionmaker, today: date | None = None, batch: in
         async with sessionmaker() as session, session.begin():
             day = today or china_day(utcnow())
             needs = list(
-                (await session.scalars(
-                    select(Need).where(Need.state == NeedState.open, Need.deadline < day)
-                    .order_by(Need.deadline, Need.id).limit(batch).with_for_update(skip_locked=True)
-                )).all()
+                (
+                    await session.scalars(
+                        select(Need)
+                        .where(Need.state == NeedState.open, Need.deadline < day)
+                        .order_by(Need.deadline, Need.id)
+                        .limit(batch)
+                        .with_for_update(skip_locked=True)
+                    )
+                ).all()
             )
             now = utcnow()
             for need in needs:
                 await states.apply(
-                    session, NEED, None, need, "expire", now=now, details={"deadline": need.deadline.isoformat()},
+                    session,
+                    NEED,
+                    None,
+                    need,
+                    "expire",
+                    now=now,
+                    details={"deadline": need.deadline.isoformat()},
                     as_system=True,
                 )
         closed += len(needs)

@@ -8,12 +8,12 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
+from marketplace.db import china_day, utcnow
 from marketplace.matching.requests import schemas
-from marketplace.matching.requests.models import MatchRequest
 from marketplace.matching.requests.deadlines import is_overdue
+from marketplace.matching.requests.models import MatchRequest
 from marketplace.matching.requests.schemas import StateQuery
 from marketplace.matching.requests.services import Matching, MatchingService
-from marketplace.db import china_day, utcnow
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import client_ip
 
@@ -38,26 +38,48 @@ async def requests_out(
             names = await matching.accounts.user_names({e.actor_user_id for e in events if e.actor_user_id})
             history = [
                 schemas.HistoryEntry(
-                    action=e.action, at=e.occurred_at, actor=names.get(e.actor_user_id), before=e.data.get("before"),
-                    after=e.data.get("after"), reason=e.data.get("reason") or None,
+                    action=e.action,
+                    at=e.occurred_at,
+                    actor=names.get(e.actor_user_id),
+                    before=e.data.get("before"),
+                    after=e.data.get("after"),
+                    reason=e.data.get("reason") or None,
                 )
                 for e in events
             ]
         result.append(
             schemas.MatchRequestOut(
-                id=r.id, state=r.state,
+                id=r.id,
+                state=r.state,
                 listing=schemas.ListingRef(
-                    id=listing.id, kind=listing.kind, type=listing.type, status=listing.status,
-                    title_zh=listing.title_zh, title_en=listing.title_en,
+                    id=listing.id,
+                    kind=listing.kind,
+                    type=listing.type,
+                    status=listing.status,
+                    title_zh=listing.title_zh,
+                    title_en=listing.title_en,
                 ),
-                institution=_org_ref(orgs[r.institution_id]), company=_org_ref(orgs[r.company_id]),
-                engagement_type=r.engagement_type, purpose=r.purpose, timeline=r.timeline,
-                budget_min_fen=r.budget_min_fen, budget_max_fen=r.budget_max_fen, budget_currency=r.budget_currency,
-                message=r.message, nda_version=r.nda_version, nda_accepted_at=r.nda_accepted_at,
-                nda_current=r.nda_version >= current_nda, submitted_at=r.submitted_at,
-                response_due_on=r.response_due_on, overdue=is_overdue(r, today), first_answered_at=r.first_answered_at,
-                company_agreed_at=r.company_agreed_at, institution_agreed_at=r.institution_agreed_at,
-                updated_at=r.updated_at, actions=matching.allowed_actions(principal, r, current_nda), history=history,
+                institution=_org_ref(orgs[r.institution_id]),
+                company=_org_ref(orgs[r.company_id]),
+                engagement_type=r.engagement_type,
+                purpose=r.purpose,
+                timeline=r.timeline,
+                budget_min_fen=r.budget_min_fen,
+                budget_max_fen=r.budget_max_fen,
+                budget_currency=r.budget_currency,
+                message=r.message,
+                nda_version=r.nda_version,
+                nda_accepted_at=r.nda_accepted_at,
+                nda_current=r.nda_version >= current_nda,
+                submitted_at=r.submitted_at,
+                response_due_on=r.response_due_on,
+                overdue=is_overdue(r, today),
+                first_answered_at=r.first_answered_at,
+                company_agreed_at=r.company_agreed_at,
+                institution_agreed_at=r.institution_agreed_at,
+                updated_at=r.updated_at,
+                actions=matching.allowed_actions(principal, r, current_nda),
+                history=history,
             )
         )
     return result

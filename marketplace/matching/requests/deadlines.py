@@ -19,6 +19,7 @@ from marketplace.matching.events import REMINDER_EMAIL, MatchEvents, thread_link
 from marketplace.matching.requests.models import MatchRequest, Side, State
 from marketplace.notifications.services import NotificationService
 
+
 @dataclass(frozen=True)
 class DeadlineCounts:
     """Requests waiting for an institution's first answer, for the inbox and the dashboards."""
@@ -74,8 +75,12 @@ async def send_response_reminders(settings: Settings, sessionmaker, today: date 
             recipients = await _send_reminder(session, settings, request)
             request.reminder_sent_at = utcnow()
             await audit.record(
-                session, "match_request_reminder_sent", organization_id=request.institution_id, subject=request,
-                due=request.response_due_on.isoformat(), recipients=recipients,
+                session,
+                "match_request_reminder_sent",
+                organization_id=request.institution_id,
+                subject=request,
+                due=request.response_due_on.isoformat(),
+                recipients=recipients,
             )
         sent += 1
 
@@ -87,8 +92,10 @@ async def _send_reminder(session: AsyncSession, settings: Settings, request: Mat
     listing = (await CatalogService(session).listing_refs({request.listing_id}))[request.listing_id]
     company = await AccountService(session).public_organization(request.company_id)
     await NotificationService(session).notify(
-        [p.id for p in people], "match_request_reminder",
-        N_("The answer to a match request is due by %(due)s."), params={"due": request.response_due_on.isoformat()},
+        [p.id for p in people],
+        "match_request_reminder",
+        N_("The answer to a match request is due by %(due)s."),
+        params={"due": request.response_due_on.isoformat()},
         items=[{"label": listing.title_zh, "label_en": listing.title_en, "link": thread_link(request.id)}],
         link=thread_link(request.id),
     )
@@ -103,10 +110,14 @@ async def _send_reminder(session: AsyncSession, settings: Settings, request: Mat
         }
 
     await events.email(
-        people, REMINDER_EMAIL.key, thread_link(request.id),
+        people,
+        REMINDER_EMAIL.key,
+        thread_link(request.id),
         N_("Reminder: answer the match request on “%(title)s” by %(due)s"),
-        N_("%(company)s sent a match request on “%(title)s” on %(submitted)s. Your institution's answer is due "
-           "by %(due)s (China time): start the review, ask for information, accept or decline."),
+        N_(
+            "%(company)s sent a match request on “%(title)s” on %(submitted)s. Your institution's answer is due "
+            "by %(due)s (China time): start the review, ask for information, accept or decline."
+        ),
         values,
     )
     return len(people)

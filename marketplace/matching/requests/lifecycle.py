@@ -111,9 +111,7 @@ async def _agree(step: states.Step) -> None:
     """Agreed needs both sides' confirmation: the first one keeps the request negotiating."""
     request, side = step.record, side_of(step.principal, step.record)
     if consent_of(request, side) is not None:
-        raise Conflict(
-            N_("You have confirmed the agreement already; the other side has not yet."), FieldError("action", NOT_NOW)
-        )
+        raise Conflict(N_("You have confirmed the agreement already; the other side has not yet."), FieldError("action", NOT_NOW))
     if side == Side.company:
         request.company_agreed_at = step.now
     else:
@@ -138,27 +136,39 @@ def _action(name: str, sources, target, by, **hooks) -> tuple[str, states.Action
 # (the TTO, and the company's administrator, since it binds the company). Platform roles read but
 # never act for a party. PostgreSQL refuses any other state change (migration 0010_state_guards).
 LIFECYCLE = states.Machine(
-    name="match_request", table="match_requests", column="state", states=tuple(State),
+    name="match_request",
+    table="match_requests",
+    column="state",
+    states=tuple(State),
     initial=frozenset({State.submitted}),
-    actions=dict([
-        _action("review", {State.submitted}, State.under_review, INSTITUTION),
-        _action("request_info", ANSWERABLE, State.info_requested, INSTITUTION, reason_required=True),
-        _action("provide_info", {State.info_requested}, State.submitted, COMPANY, reason_required=True),
-        _action("accept", ANSWERABLE, State.accepted, INSTITUTION),
-        _action("decline", ANSWERABLE, State.declined, INSTITUTION, reason_required=True),
-        _action("start_negotiation", {State.accepted}, State.negotiating, EITHER),
-        _action(
-            "agree", {State.negotiating}, State.agreed,
-            (*INSTITUTION, states.Party(Side.company, frozenset({Role.company_admin}))), guard=_agree,
-            offered=lambda principal, request, _nda: consent_of(request, side_of(principal, request)) is None,
-        ),
-        _action("close_no_deal", {State.negotiating}, State.closed_no_deal, EITHER, reason_required=True),
-        _action("withdraw", OPEN_STATES, State.withdrawn, COMPANY),
-        _action(
-            "accept_nda", OPEN_STATES | {State.agreed}, None, COMPANY, guard=_accept_nda,
-            offered=lambda _principal, request, nda: nda is not None and request.nda_version < nda.current,
-        ),
-    ]),
+    actions=dict(
+        [
+            _action("review", {State.submitted}, State.under_review, INSTITUTION),
+            _action("request_info", ANSWERABLE, State.info_requested, INSTITUTION, reason_required=True),
+            _action("provide_info", {State.info_requested}, State.submitted, COMPANY, reason_required=True),
+            _action("accept", ANSWERABLE, State.accepted, INSTITUTION),
+            _action("decline", ANSWERABLE, State.declined, INSTITUTION, reason_required=True),
+            _action("start_negotiation", {State.accepted}, State.negotiating, EITHER),
+            _action(
+                "agree",
+                {State.negotiating},
+                State.agreed,
+                (*INSTITUTION, states.Party(Side.company, frozenset({Role.company_admin}))),
+                guard=_agree,
+                offered=lambda principal, request, _nda: consent_of(request, side_of(principal, request)) is None,
+            ),
+            _action("close_no_deal", {State.negotiating}, State.closed_no_deal, EITHER, reason_required=True),
+            _action("withdraw", OPEN_STATES, State.withdrawn, COMPANY),
+            _action(
+                "accept_nda",
+                OPEN_STATES | {State.agreed},
+                None,
+                COMPANY,
+                guard=_accept_nda,
+                offered=lambda _principal, request, nda: nda is not None and request.nda_version < nda.current,
+            ),
+        ]
+    ),
     sides=lambda principal, request, _context: filter(None, [side_of(principal, request)]),
     refusal=N_("A request that is “%(state)s” cannot take the step “%(action)s”."),
     refusal_field=NOT_NOW,

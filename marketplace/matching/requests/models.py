@@ -50,9 +50,7 @@ class Side(enum.StrEnum):
     company = "company"
 
 
-OPEN_STATES = frozenset(
-    {State.submitted, State.under_review, State.info_requested, State.accepted, State.negotiating}
-)
+OPEN_STATES = frozenset({State.submitted, State.under_review, State.info_requested, State.accepted, State.negotiating})
 # The company sees the listing's confidential details in these states (under the current NDA).
 GRANTING_STATES = frozenset({State.accepted, State.negotiating, State.agreed})
 
@@ -61,7 +59,8 @@ class MatchRequest(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "match_requests"
     __table_args__ = (
         ForeignKeyConstraint(
-            ["institution_id", "institution_kind"], ["organizations.id", "organizations.kind"],
+            ["institution_id", "institution_kind"],
+            ["organizations.id", "organizations.kind"],
             name="fk_match_requests_institution",
         ),
         ForeignKeyConstraint(
@@ -85,7 +84,10 @@ class MatchRequest(UUIDPrimaryKey, Timestamps, Base):
         ),
         # One open request per company and listing.
         Index(
-            "uq_match_requests_open", "listing_id", "company_id", unique=True,
+            "uq_match_requests_open",
+            "listing_id",
+            "company_id",
+            unique=True,
             postgresql_where=text(in_values("state", sorted(OPEN_STATES))),
         ),
         Index("ix_match_requests_institution_state", "institution_id", "state"),
@@ -122,5 +124,3 @@ class MatchRequest(UUIDPrimaryKey, Timestamps, Base):
     # Each side's consent to the deal; both make it agreed.
     company_agreed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     institution_agreed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-

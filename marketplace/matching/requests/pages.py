@@ -15,15 +15,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from marketplace.accounts.models import COMPANY_ROLES, Role
-from marketplace.catalog.models import Listing
-from marketplace.accounts.models import TTO_ROLES
-from marketplace.errors import DomainError, FieldError, NotFound
 from marketplace import forms
+from marketplace.accounts.models import COMPANY_ROLES, TTO_ROLES, Role
+from marketplace.catalog.models import Listing
+from marketplace.db import china_day, utcnow
+from marketplace.errors import DomainError, FieldError, NotFound
 from marketplace.i18n import N_, current_locale, gettext
-from marketplace.matching.threads.models import SubjectKindName
-from marketplace.matching.threads.services import Threads, ThreadService
-from marketplace.matching.web import budget_text, parse_wan, problem_of, thread_form_context
+from marketplace.matching.requests.deadlines import is_overdue
 from marketplace.matching.requests.models import OPEN_STATES, MatchRequest, State
 from marketplace.matching.requests.schemas import MatchRequestCreate, StateQuery
 from marketplace.matching.requests.services import (
@@ -36,11 +34,12 @@ from marketplace.matching.requests.services import (
     Matching,
     MatchingService,
 )
-from marketplace.matching.requests.deadlines import is_overdue
-from marketplace.db import china_day, utcnow
-from marketplace.working_days import working_days_late
+from marketplace.matching.threads.models import SubjectKindName
+from marketplace.matching.threads.services import Threads, ThreadService
+from marketplace.matching.web import budget_text, parse_wan, problem_of, thread_form_context
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import client_ip, flash, render
+from marketplace.working_days import working_days_late
 
 Form = URLEncodedBody[dict[str, str]]
 
@@ -257,15 +256,19 @@ class MatchingPages(Controller):
                         status_code=422,
                     )
                 nda_version = int(data["nda_version"]) if data.get("nda_version", "").isdigit() else 0
-            await matching.transition(
-                principal, request_id, action, reason, nda_version=nda_version, ip=client_ip(request)
-            )
+            await matching.transition(principal, request_id, action, reason, nda_version=nda_version, ip=client_ip(request))
         except DomainError as error:
             if error.status_code in (401, 403, 404):
                 raise
             found = await matching.get(principal, request_id)
             return await detail_page(
-                request, principal, matching, threads, found, status_code=error.status_code, problem=problem_of(error),
+                request,
+                principal,
+                matching,
+                threads,
+                found,
+                status_code=error.status_code,
+                problem=problem_of(error),
                 reason=reason,
             )
         flash(request, ACTION_DONE.get(action, N_("Saved.")))
@@ -292,6 +295,7 @@ async def refs(matching: MatchingService, items: list[MatchRequest]) -> dict:
         "open_states": OPEN_STATES,
         "title_of": lambda listing: listing.title_en if current_locale.get() == "en" and listing.title_en else listing.title_zh,
     }
+
 
 async def detail_page(
     request: Request,
@@ -359,8 +363,13 @@ async def detail_page(
 
 
 async def thread_problem_page(
-    request: Request, principal: Principal, threads: ThreadService, subject_id: uuid.UUID, status_code: int,
-    problem: dict, text: str,
+    request: Request,
+    principal: Principal,
+    threads: ThreadService,
+    subject_id: uuid.UUID,
+    status_code: int,
+    problem: dict,
+    text: str,
 ) -> Template:
     """A match request's page again when its thread refused a message: the problem beside the
     message form, the text kept (the threads' pages call it for this kind of subject)."""

@@ -18,8 +18,16 @@ from marketplace.matching.requests.models import EngagementType
 MAX_FEN = 10_000_000_000_000
 Fen = Annotated[int, Meta(ge=0, le=MAX_FEN)]
 Action = Literal[
-    "review", "request_info", "provide_info", "accept", "decline", "start_negotiation", "agree", "close_no_deal",
-    "withdraw", "accept_nda",
+    "review",
+    "request_info",
+    "provide_info",
+    "accept",
+    "decline",
+    "start_negotiation",
+    "agree",
+    "close_no_deal",
+    "withdraw",
+    "accept_nda",
 ]
 
 
@@ -103,9 +111,6 @@ class MatchRequestPage(Struct):
     total: int
     page: int
     page_size: int
-
-
-
 
 
 # `state` is a name Litestar keeps for the app state, so the query parameter gets another one.

@@ -25,6 +25,7 @@ from marketplace.errors import Conflict, FieldError, InvalidInput, NotFound, inv
 from marketplace.i18n import N_
 from marketplace.matching.events import MatchEvents
 from marketplace.matching.requests.deadlines import DeadlineCounts, deadline_counts
+
 # The labels and the reminder lead are the lifecycle's; pages read them here.
 from marketplace.matching.requests.lifecycle import (  # noqa: F401
     ACTION_LABELS,
@@ -53,8 +54,18 @@ ENGAGEMENT_LABELS = {
 }
 # A licence is of a result; using a resource is of a clinical resource.
 ENGAGEMENTS_BY_KIND = {
-    ListingKind.result: (EngagementType.licence, EngagementType.co_development, EngagementType.clinical_trial, EngagementType.service),
-    ListingKind.resource: (EngagementType.resource_use, EngagementType.clinical_trial, EngagementType.co_development, EngagementType.service),
+    ListingKind.result: (
+        EngagementType.licence,
+        EngagementType.co_development,
+        EngagementType.clinical_trial,
+        EngagementType.service,
+    ),
+    ListingKind.resource: (
+        EngagementType.resource_use,
+        EngagementType.clinical_trial,
+        EngagementType.co_development,
+        EngagementType.service,
+    ),
 }
 
 
@@ -223,8 +234,14 @@ class MatchingService:
                 raise self._already_open() from None
             raise
         await self._record(
-            "match_request_created", principal, request, now, ip=ip, after=request.state,
-            nda_version=request.nda_version, due=request.response_due_on.isoformat(),
+            "match_request_created",
+            principal,
+            request,
+            now,
+            ip=ip,
+            after=request.state,
+            nda_version=request.nda_version,
+            due=request.response_due_on.isoformat(),
         )
         await self.events.step(request, "created", Side.company)
         return request
@@ -256,24 +273,44 @@ class MatchingService:
         institution = await self.accounts.public_organization(listing.institution_id)
         low, high = budget
         request = MatchRequest(
-            listing_id=listing.id, institution_id=listing.institution_id, company_id=company_id,
-            requested_by_user_id=principal.user_id, state=State.submitted,
+            listing_id=listing.id,
+            institution_id=listing.institution_id,
+            company_id=company_id,
+            requested_by_user_id=principal.user_id,
+            state=State.submitted,
             engagement_type=ENGAGEMENTS_BY_KIND[ListingKind(listing.kind)][0],
-            purpose=purpose, timeline=timeline or "—", budget_min_fen=low, budget_max_fen=high, message=message,
-            nda_version=nda_version, nda_accepted_at=now, submitted_at=now, state_changed_at=now,
+            purpose=purpose,
+            timeline=timeline or "—",
+            budget_min_fen=low,
+            budget_max_fen=high,
+            message=message,
+            nda_version=nda_version,
+            nda_accepted_at=now,
+            submitted_at=now,
+            state_changed_at=now,
         )
         start_clock(request, institution.response_working_days, now)
         self.session.add(request)
         await self.session.flush()
         await self._record(
-            "match_request_created", principal, request, now, after=request.state, nda_version=nda_version,
+            "match_request_created",
+            principal,
+            request,
+            now,
+            after=request.state,
+            nda_version=nda_version,
             need_response_id=need_response_id,
         )
         for target in (State.accepted, State.negotiating):
             await enter_state(self.session, request, target, answered=True, now=now)
             await self.session.flush()  # one step at a time, as the trigger checks each
         await self._record(
-            "match_request_opened_from_need", principal, request, now, before=State.submitted, after=request.state,
+            "match_request_opened_from_need",
+            principal,
+            request,
+            now,
+            before=State.submitted,
+            after=request.state,
             need_response_id=need_response_id,
         )
         await self._sync_confidential_access(request, principal.user_id, now)
@@ -295,8 +332,15 @@ class MatchingService:
         request = await self.get(principal, request_id, for_update=True)
         # get() already answered 404 for what the caller may not see; seeing is not acting.
         step = await states.apply(
-            self.session, LIFECYCLE, principal, request, declared, reason,
-            context=Nda(accepted=nda_version), now=now or utcnow(), ip=ip,
+            self.session,
+            LIFECYCLE,
+            principal,
+            request,
+            declared,
+            reason,
+            context=Nda(accepted=nda_version),
+            now=now or utcnow(),
+            ip=ip,
         )
         if action == "accept_nda" or step.before in GRANTING_STATES or request.state in GRANTING_STATES:
             await self._sync_confidential_access(request, principal.user_id, step.now)
@@ -338,12 +382,14 @@ class MatchingService:
 
     async def _record(self, action: str, principal: Principal, request: MatchRequest, now: datetime, **data) -> None:
         event = await audit.record(
-            self.session, action, actor_user_id=principal.user_id, organization_id=principal.organization_id,
-            subject=request, **data,
+            self.session,
+            action,
+            actor_user_id=principal.user_id,
+            organization_id=principal.organization_id,
+            subject=request,
+            **data,
         )
         event.occurred_at = now
-
-
 
 
 # Controllers (API and pages alike) ask for the service on the request's session by this name.

@@ -15,9 +15,9 @@ from litestar.status_codes import HTTP_201_CREATED
 from marketplace.config import Settings
 from marketplace.errors import FieldError, InvalidInput
 from marketplace.i18n import N_
+from marketplace.matching.threads.files import download, uploads_of
 from marketplace.matching.threads.models import SubjectKindName, ThreadAttachment
 from marketplace.matching.threads.schemas import AttachmentOut, MessageCreate, MessageOut, ReadMarker, ReadOut, ThreadOut
-from marketplace.matching.threads.files import download, uploads_of
 from marketplace.matching.threads.services import MessageView, Threads, ThreadView
 from marketplace.tenancy import CurrentPrincipal
 
@@ -37,16 +37,26 @@ def sized_for(controller: type[Controller], settings: Settings) -> type[Controll
 
 def attachment_out(base: str, attachment: ThreadAttachment) -> AttachmentOut:
     return AttachmentOut(
-        id=attachment.id, name=attachment.original_name, content_type=attachment.content_type,
-        size_bytes=attachment.size_bytes, sha256=attachment.sha256, url=f"{base}/attachments/{attachment.id}",
+        id=attachment.id,
+        name=attachment.original_name,
+        content_type=attachment.content_type,
+        size_bytes=attachment.size_bytes,
+        sha256=attachment.sha256,
+        url=f"{base}/attachments/{attachment.id}",
     )
 
 
 def message_out(base: str, view: MessageView) -> MessageOut:
     m = view.message
     return MessageOut(
-        id=m.id, seq=m.seq, author=view.author, author_side=m.author_side, text=m.body, created_at=m.created_at,
-        unread=view.unread, attachments=[attachment_out(base, a) for a in view.attachments],
+        id=m.id,
+        seq=m.seq,
+        author=view.author,
+        author_side=m.author_side,
+        text=m.body,
+        created_at=m.created_at,
+        unread=view.unread,
+        attachments=[attachment_out(base, a) for a in view.attachments],
     )
 
 
@@ -54,8 +64,10 @@ def thread_out(view: ThreadView) -> ThreadOut:
     base = API + view.subject.path
     read = [m.message.seq for m in view.messages if not m.unread]
     return ThreadOut(
-        items=[message_out(base, m) for m in view.messages], unread=view.unread,
-        last_read_seq=max(read, default=0), can_post=view.subject.can_post,
+        items=[message_out(base, m) for m in view.messages],
+        unread=view.unread,
+        last_read_seq=max(read, default=0),
+        can_post=view.subject.can_post,
     )
 
 

@@ -17,10 +17,8 @@ from litestar.response import File
 from marketplace.errors import FieldError, InvalidInput
 from marketplace.i18n import N_
 
-
 MAX_TEXT = 10_000
 CHUNK = 1024 * 1024
-
 
 
 # ----- attachments ----------------------------------------------------------------------------
@@ -118,8 +116,6 @@ class Staged:
     temp: Path
 
 
-
-
 # ----- the files of an HTTP request and answer (the API and the pages share them) ----------
 
 
@@ -129,16 +125,24 @@ async def uploads_of(request: Request) -> tuple[str, list[IncomingFile]]:
     text = form.get("text") or ""
     if not isinstance(text, str):
         raise InvalidInput(FieldError("text", N_("Not a valid value.")))
-    files = [
-        IncomingFile(item.filename, item.file)
-        for item in form.getall("files") if isinstance(item, UploadFile) and (item.filename or item.size)
-    ] if "files" in form else []
+    files = (
+        [
+            IncomingFile(item.filename, item.file)
+            for item in form.getall("files")
+            if isinstance(item, UploadFile) and (item.filename or item.size)
+        ]
+        if "files" in form
+        else []
+    )
     return text, files
 
 
 def download(attachment, path) -> File:
     """A stored attachment (ThreadAttachment) as a download, never shown inline."""
     return File(
-        path=path, filename=attachment.original_name, media_type=attachment.content_type,
-        content_disposition_type="attachment", headers={"X-Content-Type-Options": "nosniff"},
+        path=path,
+        filename=attachment.original_name,
+        media_type=attachment.content_type,
+        content_disposition_type="attachment",
+        headers={"X-Content-Type-Options": "nosniff"},
     )

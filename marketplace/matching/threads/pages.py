@@ -19,7 +19,6 @@ from marketplace.matching.threads.services import Threads, ThreadService
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import flash
 
-
 # The subject's page shown again with a thread's problem: (request, principal, threads, subject
 # id, status, problem, text kept). Each subject's pages provide theirs; the app joins them here.
 SubjectProblemPage = Callable[[Request, Principal, ThreadService, uuid.UUID, int, dict, str], Awaitable[Template]]
@@ -62,6 +61,7 @@ class ThreadPages(Controller):
 def thread_pages(kind: str, path: str, show_problem: SubjectProblemPage) -> type[ThreadPages]:
     """The thread pages of `kind` at its subject's address, showing problems on the subject's page."""
     return type(
-        f"{kind.title().replace('_', '')}ThreadPages", (ThreadPages,),
+        f"{kind.title().replace('_', '')}ThreadPages",
+        (ThreadPages,),
         {"kind": kind, "path": path, "show_problem": staticmethod(show_problem)},
     )

@@ -11,9 +11,6 @@ from msgspec import Meta, Struct
 from marketplace.accounts.schemas import Input
 
 
-
-
-
 class MessageCreate(Input):
     text: Annotated[str, Meta(max_length=10_000)] = ""
 
@@ -52,5 +49,3 @@ class ThreadOut(Struct):
 
 class ReadOut(Struct):
     last_read_seq: int
-
-

@@ -28,10 +28,18 @@ from marketplace.errors import Conflict, FieldError, Forbidden, InvalidInput, No
 from marketplace.i18n import N_
 from marketplace.matching.events import MESSAGE_EMAIL, MatchEvents
 from marketplace.matching.needs.models import ACTIVE_RESPONSE_STATES, NeedResponse
-from marketplace.matching.requests.models import OPEN_STATES, State
 from marketplace.matching.needs.services import NeedService
+from marketplace.matching.requests.models import OPEN_STATES, State
 from marketplace.matching.requests.services import MatchingService
-from marketplace.matching.threads.files import CONTENT_TYPES, IncomingFile, Staged, clean_name, content_matches, extension_of, human_size
+from marketplace.matching.threads.files import (
+    CONTENT_TYPES,
+    IncomingFile,
+    Staged,
+    clean_name,
+    content_matches,
+    extension_of,
+    human_size,
+)
 from marketplace.matching.threads.models import (
     SubjectKindName,
     Thread,
@@ -92,7 +100,9 @@ class SubjectKind(Protocol):
         """The subject's id from a route's path values; NotFound when they do not name one."""
         ...
 
-    async def load(self, session: AsyncSession, settings: Settings | None, principal: Principal, subject_id: uuid.UUID) -> ThreadSubject:
+    async def load(
+        self, session: AsyncSession, settings: Settings | None, principal: Principal, subject_id: uuid.UUID
+    ) -> ThreadSubject:
         """The subject for this viewer; NotFound when the viewer may not read its thread."""
         ...
 
@@ -135,9 +145,14 @@ class MatchRequestThreads:
             return await matching.events.side_people(request, str(party))
 
         return ThreadSubject(
-            kind=self.name, id=request.id, side=ThreadSide(side) if side else None,
-            open=request.state in MATCH_POSTABLE, path=f"/match-requests/{request.id}",
-            title_zh=listing.title_zh, title_en=listing.title_en, people=people,
+            kind=self.name,
+            id=request.id,
+            side=ThreadSide(side) if side else None,
+            open=request.state in MATCH_POSTABLE,
+            path=f"/match-requests/{request.id}",
+            title_zh=listing.title_zh,
+            title_en=listing.title_en,
+            people=people,
         )
 
 
@@ -182,13 +197,17 @@ class NeedResponseThreads:
             return await needs.accounts.member_contacts(response.institution_id, TTO_ROLES)
 
         return ThreadSubject(
-            kind=self.name, id=response.id, side=ThreadSide(side) if side else None, open=response.state in ACTIVE_RESPONSE_STATES,
+            kind=self.name,
+            id=response.id,
+            side=ThreadSide(side) if side else None,
+            open=response.state in ACTIVE_RESPONSE_STATES,
             path=f"/needs/{need.id}/responses/{response.id}",
             title_zh=f"{need.title}（{institution.name_zh}）",
             title_en=f"{need.title} ({institution.name_en or institution.name_zh})",
             people=people,
             closed_message=N_("This conversation is closed: the response is no longer under consideration."),
-            notice=N_("New message on a response to a need."), notice_kind="need_response_thread_message",
+            notice=N_("New message on a response to a need."),
+            notice_kind="need_response_thread_message",
             side_names={ThreadSide.company: N_("the poster of the need"), ThreadSide.institution: N_("the institution")},
         )
 
@@ -233,7 +252,9 @@ class ThreadService:
 
     async def _last_read(self, thread_id: uuid.UUID, user_id: uuid.UUID) -> int:
         marker = await self.session.scalar(
-            select(ThreadReadMarker.last_read_seq).where(ThreadReadMarker.thread_id == thread_id, ThreadReadMarker.user_id == user_id)
+            select(ThreadReadMarker.last_read_seq).where(
+                ThreadReadMarker.thread_id == thread_id, ThreadReadMarker.user_id == user_id
+            )
         )
         return marker or 0
 
@@ -305,7 +326,7 @@ class ThreadService:
             )
             .group_by(Thread.subject_id)
         )
-        return {subject_id: count for subject_id, count in rows}
+        return dict(rows)
 
     async def attachment(
         self, principal: Principal, kind: str, subject_id: uuid.UUID, attachment_id: uuid.UUID
@@ -342,7 +363,9 @@ class ThreadService:
         if not text and not files:
             errors.append(FieldError("text", N_("Write a message or attach a file.")))
         if len(files) > self.settings.attachment_max_files:
-            errors.append(FieldError("files", N_("At most %(n)s files in one message."), {"n": self.settings.attachment_max_files}))
+            errors.append(
+                FieldError("files", N_("At most %(n)s files in one message."), {"n": self.settings.attachment_max_files})
+            )
         if errors:
             raise InvalidInput(*errors)
         staged = await self._stage(files)
@@ -356,8 +379,12 @@ class ThreadService:
             await self.session.flush()
             for item in staged:
                 attachment = ThreadAttachment(
-                    message_id=message.id, original_name=item.name, extension=item.extension,
-                    content_type=CONTENT_TYPES[item.extension], size_bytes=item.size, sha256=item.sha256,
+                    message_id=message.id,
+                    original_name=item.name,
+                    extension=item.extension,
+                    content_type=CONTENT_TYPES[item.extension],
+                    size_bytes=item.size,
+                    sha256=item.sha256,
                 )
                 self.session.add(attachment)
                 await self.session.flush()
@@ -384,9 +411,9 @@ class ThreadService:
 
     async def _ensure_thread(self, kind: str, subject_id: uuid.UUID) -> Thread:
         await self.session.execute(
-            insert(Thread).values(id=uuid.uuid4(), subject_kind=kind, subject_id=subject_id).on_conflict_do_nothing(
-                constraint="uq_threads_subject"
-            )
+            insert(Thread)
+            .values(id=uuid.uuid4(), subject_kind=kind, subject_id=subject_id)
+            .on_conflict_do_nothing(constraint="uq_threads_subject")
         )
         return await self.session.scalar(
             select(Thread).where(Thread.subject_kind == kind, Thread.subject_id == subject_id).with_for_update()
@@ -440,7 +467,9 @@ class ThreadService:
                 staged.append(Staged(name, extension, size, digest.hexdigest(), temp))
                 if too_big:
                     errors.append(
-                        FieldError("files", N_("“%(name)s” is larger than %(limit)s."), {"name": name, "limit": human_size(limit)})
+                        FieldError(
+                            "files", N_("“%(name)s” is larger than %(limit)s."), {"name": name, "limit": human_size(limit)}
+                        )
                     )
                 elif size == 0:
                     errors.append(FieldError("files", N_("“%(name)s” is empty."), {"name": name}))
@@ -475,9 +504,13 @@ class ThreadService:
             return {"title": title, "party": i18n.gettext(party), "files": file_count}
 
         await events.email(
-            people, MESSAGE_EMAIL.key, subject.link,
+            people,
+            MESSAGE_EMAIL.key,
+            subject.link,
             N_("New message on “%(title)s”"),
-            N_("There is a new message from %(party)s in the conversation on “%(title)s” (files attached: %(files)s). Read it and answer on the platform."),
+            N_(
+                "There is a new message from %(party)s in the conversation on “%(title)s” (files attached: %(files)s). Read it and answer on the platform."
+            ),
             values,
         )
 
