@@ -19,7 +19,7 @@ the audit event (`<prefix>_<action>`, with actor, before, after and reason) — 
 is committed, so a refusal changes nothing.
 
 `trigger_sql()` writes the guard trigger from the declaration; migrations hold its output as
-literal text (migrations never import app code), and tests/test_states.py checks, machine by
+literal text (migrations never import app code), and tests/app/test_states.py checks, machine by
 machine, that the database accepts exactly the declared inserts and moves.
 
 Why not python-statemachine or transitions: both bind a machine to a Python object's attribute
