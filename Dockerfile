@@ -6,14 +6,16 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error
 
-# The package and its dependencies in a virtual environment (no test extras).
+# The package and exactly the dependency versions of uv.lock in a virtual environment (no test or
+# dev extras), installed by uv (pinned, from PyPI) as `make` does.
 FROM python:3.11-slim AS build
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN python -m venv /opt/venv
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
+RUN pip install uv==0.13.9
 WORKDIR /src
-COPY pyproject.toml ./
+COPY pyproject.toml uv.lock ./
 COPY marketplace/ marketplace/
-RUN /opt/venv/bin/pip install .
+RUN uv sync --frozen --no-dev --no-editable
 
 FROM python:3.11-slim
 # The app finds templates/, static/, node_modules/, migrations/ and alembic.ini next to the
