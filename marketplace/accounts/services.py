@@ -348,7 +348,7 @@ class AccountService:
         if not ids:
             return {}
         rows = await self.session.execute(select(User.id, User.name).where(User.id.in_(ids)))
-        return dict(rows.tuples().all())  # not dict(rows): a Result has keys(), so dict() would treat it as a mapping
+        return dict(rows.all())  # not dict(rows): a Result has keys(), so dict() would treat it as a mapping
 
     async def active_users(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, User]:
         """Active users by id, for other domains that write to them (e-mail address, language)."""
