@@ -94,7 +94,10 @@ class ThreadSubject:
 
 
 class SubjectKind(Protocol):
-    name: str
+    @property
+    def name(self) -> str:
+        """The kind's registry key (read-only, so a kind may hold a str enum member)."""
+        ...
 
     async def locate(self, session: AsyncSession, path_params: Mapping[str, object]) -> uuid.UUID:
         """The subject's id from a route's path values; NotFound when they do not name one."""
