@@ -4,6 +4,7 @@ response deadline in China's working days. The only code that writes match reque
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import date, datetime
 
@@ -144,7 +145,7 @@ class MatchingService:
         )
         return list((await self.session.scalars(stmt)).all()), total or 0
 
-    async def inbox(self, principal: Principal) -> list[MatchRequest]:
+    async def inbox(self, principal: Principal) -> builtins.list[MatchRequest]:
         """The institution's open requests: those waiting for an answer first, nearest deadline
         (so the overdue ones) on top; then the rest, most recently changed first."""
         principal.require(*TTO_ROLES)
@@ -172,7 +173,7 @@ class MatchingService:
     async def deadline_counts(self, principal: Principal, today: date | None = None) -> DeadlineCounts:
         return await deadline_counts(self.session, self.visible(principal), today)
 
-    async def history(self, request: MatchRequest) -> list[AuditEvent]:
+    async def history(self, request: MatchRequest) -> builtins.list[AuditEvent]:
         """The request's audit trail, oldest first (only for callers who may see the request)."""
         return list(reversed(await audit.events(self.session, subject_id=request.id, limit=200)))
 
