@@ -326,7 +326,7 @@ class ThreadService:
             )
             .group_by(Thread.subject_id)
         )
-        return dict(rows)
+        return dict(rows.all())  # not dict(rows): a Result has keys(), so dict() would treat it as a mapping
 
     async def attachment(
         self, principal: Principal, kind: str, subject_id: uuid.UUID, attachment_id: uuid.UUID
