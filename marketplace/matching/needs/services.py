@@ -238,6 +238,7 @@ class NeedService:
 
     async def create(self, principal: Principal, data: NeedCreate, *, now: datetime | None = None, ip: str | None = None) -> Need:
         principal.require(*COMPANY_ROLES, Role.platform_admin)
+        assert principal.organization_id is not None, "a signed-in caller acts for an organization"
         now = now or utcnow()
         errors: list[FieldError] = []
         if principal.role in COMPANY_ROLES:
@@ -434,6 +435,7 @@ class NeedService:
         ip: str | None = None,
     ) -> NeedResponse:
         principal.require(*TTO_ROLES)
+        assert principal.organization_id is not None, "a signed-in caller acts for an organization"
         need = await self.get(principal, need_id, for_update=True)
         now = now or utcnow()
         if not self.may_respond(principal, need, china_day(now)):

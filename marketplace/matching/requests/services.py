@@ -92,6 +92,7 @@ class MatchingService:
         if principal.role in TTO_ROLES:
             return MatchRequest.institution_id == principal.organization_id
         if principal.role == Role.inventor:
+            assert principal.user_id is not None, "require() lets only a signed-in caller through"
             return and_(
                 MatchRequest.institution_id == principal.organization_id,
                 MatchRequest.listing_id.in_(CatalogService.listings_naming(principal.user_id)),
@@ -183,6 +184,7 @@ class MatchingService:
         self, principal: Principal, data: MatchRequestCreate, *, now: datetime | None = None, ip: str | None = None
     ) -> MatchRequest:
         principal.require(*COMPANY_ROLES)
+        assert principal.organization_id is not None, "a signed-in caller acts for an organization"
         now = now or utcnow()
         try:
             listing = await self.catalog.get(principal, data.listing_id)
@@ -225,6 +227,7 @@ class MatchingService:
             state_changed_at=now,
         )
         start_clock(request, institution.response_working_days, now)
+        assert request.response_due_on is not None, "start_clock() sets the due day"
         self.session.add(request)
         try:
             async with self.session.begin_nested():
@@ -291,6 +294,7 @@ class MatchingService:
             state_changed_at=now,
         )
         start_clock(request, institution.response_working_days, now)
+        assert request.response_due_on is not None, "start_clock() sets the due day"
         self.session.add(request)
         await self.session.flush()
         await self._record(
