@@ -294,7 +294,6 @@ class MatchingService:
             state_changed_at=now,
         )
         start_clock(request, institution.response_working_days, now)
-        assert request.response_due_on is not None, "start_clock() sets the due day"
         self.session.add(request)
         await self.session.flush()
         await self._record(
