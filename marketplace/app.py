@@ -258,7 +258,8 @@ def create_app(settings: Settings) -> Litestar:
     def configure_jinja(engine: JinjaTemplateEngine) -> None:
         env = engine.engine
         env.add_extension("jinja2.ext.i18n")
-        env.install_gettext_callables(i18n.translate, i18n.translate_plural, newstyle=True)
+        # The i18n extension adds this method at runtime (Environment.extend), so jinja2's types lack it.
+        env.install_gettext_callables(i18n.translate, i18n.translate_plural, newstyle=True)  # type: ignore[attr-defined]
         env.globals["current_locale"] = i18n.current_locale.get
         env.globals["html_lang"] = i18n.html_lang
         env.filters["china_datetime"] = i18n.format_china_datetime

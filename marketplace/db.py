@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.types import Message, Scope
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import CursorResult, DateTime, MetaData, Result, Table, func
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -51,6 +52,21 @@ def china_today() -> date:
     return china_day(utcnow())
 
 
+def table_of(model: type[Base]) -> Table:
+    """A mapped class's Table, for core statements (INSERT ... FROM SELECT, bulk DELETE): declarative
+    annotates __table__ as FromClause, as it may be any selectable; ours are all tables."""
+    table = model.__table__
+    assert isinstance(table, Table), f"{model.__name__} is mapped to {table!r}, not a table"
+    return table
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE, DELETE or INSERT touched: session.execute() answers a CursorResult for
+    those, though it is annotated as answering a Result."""
+    assert isinstance(result, CursorResult), f"{type(result).__name__} of a statement that is not DML"
+    return result.rowcount
+
+
 class UUIDPrimaryKey:
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
 
@@ -79,7 +95,8 @@ def provide_db_session(state: State, scope: Scope) -> AsyncSession:
     Not a generator dependency: Litestar skips generator clean-up when a later dependency raises,
     which would leave a connection idle in its transaction.
     """
-    session = scope.get(_SESSION_KEY)
+    # Litestar's Scope TypedDict has no key for our own per-request values.
+    session = cast("AsyncSession | None", scope.get(_SESSION_KEY))
     if session is None:
         session = scope[_SESSION_KEY] = state.sessionmaker()  # type: ignore[literal-required]
     return session

@@ -6,7 +6,8 @@ response's language, so the rules never depend on who is asking.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 
 from marketplace.i18n import N_
 
@@ -15,7 +16,7 @@ from marketplace.i18n import N_
 class FieldError:
     field: str
     message: str
-    params: dict = field(default_factory=dict)
+    params: dict = dataclasses.field(default_factory=dict)  # qualified: the attribute `field` shadows the function here
 
 
 class DomainError(Exception):

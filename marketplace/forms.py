@@ -69,7 +69,7 @@ def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-def _struct_errors(data: Mapping, struct_type: type, path: str, strict: bool) -> list[FieldError]:
+def _struct_errors(data: Mapping, struct_type: type[msgspec.Struct], path: str, strict: bool) -> list[FieldError]:
     errors: list[FieldError] = []
     fields = msgspec.structs.fields(struct_type)
     if struct_type.__struct_config__.forbid_unknown_fields:

@@ -56,6 +56,26 @@ class Principal:
     def organization(self) -> OrgChoice | None:
         return next((m for m in self.memberships if m.organization_id == self.organization_id), None)
 
+    # Typed accessors for code past require(): a signed-in principal always has a user and acts for
+    # one organization (AccountService.principal_for_user), so None here means "not signed in".
+    @property
+    def signed_in_user_id(self) -> uuid.UUID:
+        if self.user_id is None:
+            raise NotAuthenticated()
+        return self.user_id
+
+    @property
+    def acting_organization_id(self) -> uuid.UUID:
+        if self.organization_id is None:
+            raise NotAuthenticated()
+        return self.organization_id
+
+    @property
+    def acting_org_kind(self) -> str:
+        if self.org_kind is None:
+            raise NotAuthenticated()
+        return self.org_kind
+
     def require(self, *roles: Role) -> Principal:
         """401 for the anonymous, 403 for a role not in `roles` (no role list: any signed-in user)."""
         if not self.is_authenticated or self.role is None:

@@ -4,7 +4,9 @@ navigation by role, and error pages."""
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from litestar import Request, Response
 from litestar.di import NamedDependency
@@ -97,6 +99,24 @@ def safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
     return "/"
+
+
+T = TypeVar("T")
+
+# Refusals a page does not show beside its form: the sign-in page, the error page (not found).
+NOT_FOR_THE_FORM = frozenset({401, 403, 404})
+
+
+async def attempt(step: Awaitable[T]) -> tuple[T | None, DomainError | None]:
+    """A page's service call: (its result, None), or (None, the refusal) when the service refused
+    the input or the step, for the page to show beside its form with the refusal's status (so the
+    request's transaction rolls back). Not signed in, not allowed and not found propagate."""
+    try:
+        return await step, None
+    except DomainError as error:
+        if error.status_code in NOT_FOR_THE_FORM:
+            raise
+        return None, error
 
 
 def field_errors(error: DomainError) -> dict[str, str]:

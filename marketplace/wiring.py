@@ -12,7 +12,12 @@ from marketplace.matching.events import ACTIVITY_EMAIL, MESSAGE_EMAIL, REMINDER_
 from marketplace.matching.needs.search import NEEDS_INDEX
 from marketplace.matching.needs.services import DECISION_EMAIL, RESPONSE_EMAIL, expire_job
 from marketplace.matching.requests.deadlines import reminder_job
-from marketplace.matching.threads.services import MatchRequestThreads, NeedResponseThreads, register_subject_kind
+from marketplace.matching.threads.services import (
+    MatchRequestThreads,
+    NeedResponseThreads,
+    SubjectKind,
+    register_subject_kind,
+)
 from marketplace.notifications.services import email_job, register_email_kind
 from marketplace.search.documents import LISTINGS_INDEX
 from marketplace.search.index_settings import register_index
@@ -29,7 +34,8 @@ def wire() -> None:
     # In the order the notification settings page lists them.
     for kind in (ACTIVITY_EMAIL, MESSAGE_EMAIL, REMINDER_EMAIL, RESPONSE_EMAIL, DECISION_EMAIL, DIGEST_EMAIL):
         register_email_kind(kind)
-    for subject in (MatchRequestThreads(), NeedResponseThreads()):
+    subjects: tuple[SubjectKind, ...] = (MatchRequestThreads(), NeedResponseThreads())
+    for subject in subjects:
         register_subject_kind(subject)
     for job in (
         Job("mark_stale_listings", 3600, mark_stale_listings),

@@ -13,6 +13,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from marketplace.config import Settings
 from marketplace.db import make_engine, make_sessionmaker
 
@@ -23,11 +25,11 @@ log = logging.getLogger(__name__)
 class Job:
     name: str
     every_seconds: float
-    run: Callable[[Settings, object], Awaitable[None]]
+    run: Callable[[Settings, async_sessionmaker[AsyncSession]], Awaitable[None]]
     wake_on: str | None = None  # a NOTIFY channel that runs the job before its interval is up
 
 
-async def mark_stale_listings(settings: Settings, sessionmaker) -> None:
+async def mark_stale_listings(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     from marketplace.catalog.services import mark_stale
 
     async with sessionmaker() as session, session.begin():
@@ -69,7 +71,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         await engine.dispose()
 
 
-async def _loop(job: Job, settings: Settings, sessionmaker, stop: asyncio.Event, wake: asyncio.Event) -> None:
+async def _loop(
+    job: Job, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], stop: asyncio.Event, wake: asyncio.Event
+) -> None:
     while not stop.is_set():
         wake.clear()  # a notification arriving during the run runs the job again
         try:

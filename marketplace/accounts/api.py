@@ -188,6 +188,8 @@ async def provide_principal(request: Request, accounts: Accounts) -> Principal:
             else:
                 principal = found
                 # The unread badge in every page's header.
-                request.state.unread_notifications = await NotificationService(accounts.session).unread_count(found.user_id)
+                request.state.unread_notifications = await NotificationService(accounts.session).unread_count(
+                    found.signed_in_user_id
+                )
     request.state.principal = principal
     return principal

@@ -4,6 +4,7 @@ members and invitations. Form handlers re-render with field errors and change no
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
@@ -72,9 +73,9 @@ class AccountPages(Controller):
     async def home(self, request: Request, principal: CurrentPrincipal, accounts: Accounts) -> Template:
         if not principal.is_authenticated:
             return render(request, "landing.html", principal)
-        org = await accounts.get_organization(principal, principal.organization_id)
+        org = await accounts.get_organization(principal, principal.acting_organization_id)
         members = await accounts.list_members(principal, org.id)
-        context = {"org": org, "member_count": len(members), "events": await accounts.recent_events(principal)}
+        context: dict[str, Any] = {"org": org, "member_count": len(members), "events": await accounts.recent_events(principal)}
         if principal.is_platform:
             orgs = await accounts.list_organizations(principal)
             context["org_counts"] = {kind: sum(1 for o in orgs if o.kind == kind) for kind in OrgKind}
@@ -103,7 +104,7 @@ class AccountPages(Controller):
                 per_account=settings.login_rate_limit,
             )
         except DomainError as error:
-            response = render(
+            response: Response = render(
                 request,
                 "login.html",
                 principal,
@@ -216,7 +217,7 @@ class AccountPages(Controller):
     ) -> Template:
         if not principal.is_org_admin:
             raise Forbidden()
-        org_id = principal.organization_id
+        org_id = principal.acting_organization_id
         ctx.setdefault("errors", {})
         ctx.setdefault("form", {})
         return render(
@@ -226,7 +227,7 @@ class AccountPages(Controller):
             status_code=status,
             members=await accounts.list_members(principal, org_id),
             invitations=await accounts.pending_invitations(principal, org_id),
-            roles=ROLES_BY_KIND[OrgKind(principal.org_kind)],
+            roles=ROLES_BY_KIND[OrgKind(principal.acting_org_kind)],
             **ctx,
         )
 
@@ -244,7 +245,7 @@ class AccountPages(Controller):
         try:
             await accounts.invite_and_send(
                 principal,
-                principal.organization_id,
+                principal.acting_organization_id,
                 settings,
                 email=email,
                 name=data.get("name", ""),
@@ -262,7 +263,7 @@ class AccountPages(Controller):
     ) -> Response:
         principal.require()
         try:
-            await accounts.change_role(principal, principal.organization_id, membership_id, data.get("role", ""))
+            await accounts.change_role(principal, principal.acting_organization_id, membership_id, data.get("role", ""))
         except DomainError as error:
             if error.status_code == 404:
                 raise
@@ -276,7 +277,7 @@ class AccountPages(Controller):
     ) -> Response:
         principal.require()
         try:
-            await accounts.remove_member(principal, principal.organization_id, membership_id)
+            await accounts.remove_member(principal, principal.acting_organization_id, membership_id)
         except DomainError as error:
             if error.status_code == 404:
                 raise

@@ -155,7 +155,7 @@ class AccountService:
 
     async def authenticate(self, email: str, password: str, *, ip: str | None = None) -> User:
         user = await self.user_by_email(email)
-        if user is None or not user.is_active or not verify_password(user.password_hash, password):
+        if user is None or not user.is_active or user.password_hash is None or not verify_password(user.password_hash, password):
             await audit.record(
                 self.session, "login_failed", actor_user_id=user.id if user else None, ip=ip, email=normalize_email(email)
             )
@@ -348,7 +348,7 @@ class AccountService:
         if not ids:
             return {}
         rows = await self.session.execute(select(User.id, User.name).where(User.id.in_(ids)))
-        return dict(rows.tuples().all())
+        return dict(rows.all())  # not dict(rows): a Result has keys(), so dict() would treat it as a mapping
 
     async def active_users(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, User]:
         """Active users by id, for other domains that write to them (e-mail address, language)."""
@@ -516,11 +516,13 @@ class AccountService:
     async def _keep_one_admin(self, membership: Membership) -> None:
         if membership.role not in ADMIN_ROLES:
             return
-        admins = await self.session.scalar(
-            select(func.count())
-            .select_from(Membership)
-            .where(Membership.organization_id == membership.organization_id, Membership.role.in_(list(ADMIN_ROLES)))
-        )
+        admins = (
+            await self.session.execute(
+                select(func.count())
+                .select_from(Membership)
+                .where(Membership.organization_id == membership.organization_id, Membership.role.in_(list(ADMIN_ROLES)))
+            )
+        ).scalar_one()
         if admins <= 1:
             raise Conflict(
                 "An organization keeps at least one administrator.", FieldError("role", "This is the last administrator.")
@@ -660,7 +662,7 @@ class AccountService:
 
 
 async def organization_count(session: AsyncSession) -> int:
-    return await session.scalar(select(func.count()).select_from(Organization))
+    return (await session.execute(select(func.count()).select_from(Organization))).scalar_one()
 
 
 async def send_invitation(settings: Settings, email: str, org_name: str, raw_token: str) -> None:

@@ -162,8 +162,10 @@ def detail_fields(resource_type: str) -> tuple[DetailField, ...]:
     struct = RESOURCE_DETAILS.get(resource_type)
     if struct is None:
         return ()
+    info = inspect.type_info(struct)
+    assert isinstance(info, inspect.StructType)  # RESOURCE_DETAILS holds Struct classes
     fields = []
-    for f in inspect.type_info(struct).fields:
+    for f in info.fields:
         t = f.type
         if isinstance(t, inspect.IntType):
             fields.append(DetailField(f.name, "number", f.required, minimum=t.ge, maximum=t.le))

@@ -299,7 +299,7 @@ class CatalogPages(Controller):
         status_code: int = 200,
     ) -> Template:
         errors = errors or {}
-        institution_id = listing.institution_id if listing else principal.organization_id
+        institution_id = listing.institution_id if listing else principal.acting_organization_id
         members = []
         if kind == ListingKind.result:
             try:
@@ -339,7 +339,7 @@ class CatalogPages(Controller):
         principal.require()
         if not catalog.may_create(principal, kind):
             raise Forbidden()
-        if not valid_type(kind, type):
+        if kind is None or type is None or not valid_type(kind, type):
             return render(
                 request,
                 "catalog/choose_type.html",

@@ -243,7 +243,7 @@ class CatalogService:
         principal.require(*INSTITUTION_ROLES)
         if not self.may_create(principal, data.kind):
             raise Forbidden()
-        await self._validate(data, kind=data.kind, type=data.type, institution_id=principal.organization_id, creating=True)
+        await self._validate(data, kind=data.kind, type=data.type, institution_id=principal.acting_organization_id, creating=True)
         listing = Listing(
             institution_id=principal.organization_id,
             kind=data.kind,
@@ -313,7 +313,11 @@ class CatalogService:
                 continue
             try:
                 await self._validate(
-                    row.data, kind=row.data.kind, type=row.data.type, institution_id=principal.organization_id, creating=True
+                    row.data,
+                    kind=row.data.kind,
+                    type=row.data.type,
+                    institution_id=principal.acting_organization_id,
+                    creating=True,
                 )
             except InvalidInput as error:
                 errors += field_errors_to_rows(row.number, error.errors)
@@ -387,10 +391,10 @@ class CatalogService:
 
     async def current_nda(self) -> NdaVersion:
         """The NDA text companies accept now: the latest version (the migration seeds version 1)."""
-        return await self.session.scalar(select(NdaVersion).order_by(NdaVersion.version.desc()).limit(1))
+        return (await self.session.scalars(select(NdaVersion).order_by(NdaVersion.version.desc()).limit(1))).one()
 
     async def current_nda_version(self) -> int:
-        return await self.session.scalar(select(self._current_nda_version()))
+        return (await self.session.execute(select(self._current_nda_version()))).scalar_one()
 
     async def nda_version(self, version: int) -> NdaVersion | None:
         return await self.session.get(NdaVersion, version)

@@ -253,6 +253,6 @@ def write(rows: list[dict[str, str]], fmt: str) -> bytes:
     sheet.append(list(COLUMNS))
     for row in rows:
         sheet.append([row.get(c, "") for c in COLUMNS])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    workbook = io.BytesIO()
+    book.save(workbook)
+    return workbook.getvalue()

@@ -46,8 +46,8 @@ class IpFactory:
 
     def cn(self, kind: str, filed: date) -> dict:
         rng = self.rng
-        type_digit = {IpKind.invention_patent: "1", IpKind.utility_model: "2", IpKind.design_patent: "3"}[kind]
-        years = {IpKind.invention_patent: 20, IpKind.utility_model: 10, IpKind.design_patent: 15}[kind]
+        type_digit = {IpKind.invention_patent: "1", IpKind.utility_model: "2", IpKind.design_patent: "3"}[IpKind(kind)]
+        years = {IpKind.invention_patent: 20, IpKind.utility_model: 10, IpKind.design_patent: 15}[IpKind(kind)]
         age_days = (date(2026, 6, 30) - filed).days
         if kind == IpKind.invention_patent:
             if age_days < 540:
@@ -131,7 +131,7 @@ class IpFactory:
             ResultType.device: rng.choice((0, 1, 1, 2, 3)),
             ResultType.ivd_reagent: rng.choice((0, 1, 1, 2)),
             ResultType.biomaterial: rng.choice((0, 1, 1, 2)),
-        }[result_type]
+        }[ResultType(result_type)]
         if count == 0:
             return []
         base = _random_date(rng, 2014, 2025)
@@ -165,7 +165,7 @@ def _licence_terms(rng: random.Random, option: str, stage: str, result_type: str
         Stage.clinical_3: 12,
         Stage.registered: 20,
         Stage.marketed: 20,
-    }[stage]
+    }[Stage(stage)]
     if option == LicenceOption.assignment:
         return f"转让：参考价{scale * rng.randint(20, 60)}万元，可分{rng.choice(('两', '三'))}期支付"
     if option == LicenceOption.exclusive:

@@ -267,7 +267,7 @@ def make_idea(rng: random.Random, result_type: str, stage: str) -> Idea:
             ResultType.biomaterial: "mat",
             ResultType.know_how: "proc",
             ResultType.clinical_data: "data",
-        }[result_type]
+        }[ResultType(result_type)]
     if category == "dx":
         return _dx_idea(rng, result_type, stage)
     if category == "tx":

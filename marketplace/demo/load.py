@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.services import AccountService, organization_count
+from marketplace.demo import people
 from marketplace.demo.catalogue import demo_listings
 from marketplace.demo.organizations import (
     ALL_COMPANIES,
@@ -33,7 +34,7 @@ async def load_demo_data(session: AsyncSession) -> bool:
     now = datetime.now(UTC)
     orgs = await _organizations_and_people(session)
     institutions = [orgs[i.name_zh] for i in ALL_INSTITUTIONS]
-    inventor = (await AccountService(session).user_by_email(INVENTOR)).id
+    inventor = await people.user_id(AccountService(session), INVENTOR)
     await _listings(session, institutions, inventor, now)
     from marketplace.demo.matching import load_demo_needs, load_demo_requests
 
@@ -50,7 +51,7 @@ async def _organizations_and_people(session: AsyncSession) -> dict[str, uuid.UUI
     first = next(u for u in USERS if u[3] == Role.platform_admin)
     _org, email, name, _role = first
     membership = await accounts.bootstrap_platform(PLATFORM, email=email, name=name, password=DEMO_PASSWORD)
-    admin = await accounts.principal_for_user(membership.user_id)
+    admin = await people.principal(accounts, membership.user_id)
     orgs = {PLATFORM.name_zh: membership.organization_id}
     for data in [*ALL_INSTITUTIONS, *ALL_COMPANIES]:
         orgs[data.name_zh] = (await accounts.create_organization(admin, data)).id
@@ -95,5 +96,5 @@ async def _saved_searches(session: AsyncSession) -> None:
     accounts = AccountService(session)
     saved = SavedSearchService(session)
     for item in SAVED_SEARCHES:
-        member = await accounts.principal_for_user((await accounts.user_by_email(item["user"])).id)
+        member = await people.principal(accounts, await people.user_id(accounts, item["user"]))
         await saved.create(member, item["name"], item["query"], email_enabled=item["email_enabled"])

@@ -15,7 +15,9 @@ from marketplace.accounts.services import AccountService
 from marketplace.catalog.models import Status
 from marketplace.catalog.services import CatalogService
 from marketplace.db import CHINA_TIME, china_day
+from marketplace.demo import people
 from marketplace.demo.tables import table
+from marketplace.tenancy import Principal
 from marketplace.working_days import add_working_days
 
 _DATA = table("matching")
@@ -137,29 +139,29 @@ class _People:
 
     def __init__(self, session: AsyncSession) -> None:
         self.accounts = AccountService(session)
-        self.known: dict[tuple[str, uuid.UUID | None], object] = {}
+        self.known: dict[tuple[str, uuid.UUID | None], Principal] = {}
 
-    async def __call__(self, email: str, organization_id: uuid.UUID | None = None):
+    async def __call__(self, email: str, organization_id: uuid.UUID | None = None) -> Principal:
         key = (email, organization_id)
         if key not in self.known:
-            user = await self.accounts.user_by_email(email)
-            self.known[key] = await self.accounts.principal_for_user(user.id, organization_id)
+            self.known[key] = await people.principal(self.accounts, await people.user_id(self.accounts, email), organization_id)
         return self.known[key]
 
 
 async def load_demo_requests(session: AsyncSession, institutions: dict[str, uuid.UUID], now: datetime) -> int:
     """Make REQUESTS; `institutions` maps the foundation institutions' Chinese names to their ids."""
+    from marketplace.matching.requests.models import EngagementType
     from marketplace.matching.requests.schemas import MatchRequestCreate
     from marketplace.matching.requests.services import MatchingService
 
     service = MatchingService(session)
     principal = _People(session)
-    inventor = await principal.accounts.user_by_email(INVENTOR)
+    inventor = await people.user_id(principal.accounts, INVENTOR)
     used: set[uuid.UUID] = set()
     today = china_day(now)
     for item in REQUESTS:
         viewer = await principal(item.company)
-        listing = await _pick_listing(service.catalog, viewer, institutions[item.institution], item, inventor.id, used)
+        listing = await _pick_listing(service.catalog, viewer, institutions[item.institution], item, inventor, used)
         used.add(listing)
         sent = now - timedelta(days=item.days_ago)
         if item.due_soon:
@@ -168,7 +170,7 @@ async def load_demo_requests(session: AsyncSession, institutions: dict[str, uuid
         low, high = item.budget_wan
         data = MatchRequestCreate(
             listing_id=listing,
-            engagement_type=item.engagement,
+            engagement_type=EngagementType(item.engagement),
             purpose=item.purpose,
             timeline=item.timeline,
             budget_min_fen=_fen(low),
@@ -257,7 +259,6 @@ async def load_demo_needs(session: AsyncSession, institutions: dict[str, uuid.UU
                 )
         if item.close:
             await service.transition(poster, need.id, "close", item.close, now=now)
-    service.outgoing = []  # demo data sends no e-mail
     await session.flush()
     return len(NEEDS)
 

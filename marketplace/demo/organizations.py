@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from marketplace.accounts.services import OrganizationInput, credit_code_check_character
 from marketplace.demo.tables import table
@@ -47,17 +47,26 @@ INSTITUTIONS = ALL_INSTITUTIONS[:FOUNDATION_INSTITUTION_COUNT]
 MORE_INSTITUTIONS = ALL_INSTITUTIONS[FOUNDATION_INSTITUTION_COUNT:]
 COMPANIES = ALL_COMPANIES[:FOUNDATION_COMPANY_COUNT]
 MORE_COMPANIES = ALL_COMPANIES[FOUNDATION_COMPANY_COUNT:]
+_T = TypeVar("_T")
+
+
+def _given(value: _T | None, what: str) -> _T:
+    """A field optional for organizations in general that the demo's institutions all have."""
+    if value is None:
+        raise ValueError(f"data/organizations.yaml: an institution has no {what}")
+    return value
+
 
 INSTITUTION_META = [
     InstitutionMeta(
         i.name_zh,
-        i.name_en,
+        _given(i.name_en, "name_en"),
         i.city,
         row["email_slug"],
-        i.approved_beds,
-        i.research_beds,
+        _given(i.approved_beds, "approved_beds"),
+        _given(i.research_beds, "research_beds"),
         i.ethics_alliance_member,
-        i.pi_concurrent_trial_threshold,
+        _given(i.pi_concurrent_trial_threshold, "pi_concurrent_trial_threshold"),
         i.gcp_certified,
         tuple(row["focus"]),
     )

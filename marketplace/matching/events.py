@@ -137,6 +137,7 @@ class MatchEvents:
 
     async def step(self, request: MatchRequest, action: str, actor_side: str | None, reason: str = "") -> None:
         """After a request is created ("created") or takes a step."""
+        sides: tuple[str, ...]
         if action == "agree" and request.state == "agreed":
             sides, (message, subject, lead) = (INSTITUTION, COMPANY), AGREED
         elif action in NOTICES:

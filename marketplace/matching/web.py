@@ -36,7 +36,8 @@ def budget_text(request) -> str:
 def parse_wan(value: str) -> int:
     """An amount in 万元 (up to two decimals) as fen; ValueError if it is not one."""
     amount = Decimal(value.replace(",", "").replace("，", "").strip())
-    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2:
+    exponent = amount.as_tuple().exponent  # a letter, not an int, when the amount is not finite
+    if not amount.is_finite() or amount < 0 or not isinstance(exponent, int) or exponent < -2:
         raise ValueError(value)
     return int(amount * FEN_PER_WAN)
 

@@ -56,9 +56,10 @@ class NotificationsApi(Controller):
     ) -> NotificationList:
         """The caller's newest notifications (at most 100), and how many are unread."""
         principal.require()
-        items = await notifications.recent(principal.user_id, unread_only=unread)
+        items = await notifications.recent(principal.signed_in_user_id, unread_only=unread)
         return NotificationList(
-            unread=await notifications.unread_count(principal.user_id), notifications=[notification_out(n) for n in items]
+            unread=await notifications.unread_count(principal.signed_in_user_id),
+            notifications=[notification_out(n) for n in items],
         )
 
     @post("/{notification_id:uuid}/read", status_code=200)
@@ -66,10 +67,10 @@ class NotificationsApi(Controller):
         self, principal: CurrentPrincipal, notifications: Notifications, notification_id: FromPath[uuid.UUID]
     ) -> NotificationOut:
         principal.require()
-        return notification_out(await notifications.mark_read(principal.user_id, notification_id))
+        return notification_out(await notifications.mark_read(principal.signed_in_user_id, notification_id))
 
     @post("/read-all", status_code=200)
     async def mark_all_read(self, principal: CurrentPrincipal, notifications: Notifications) -> MarkedRead:
         principal.require()
-        marked = await notifications.mark_all_read(principal.user_id)
-        return MarkedRead(unread=await notifications.unread_count(principal.user_id), marked=marked)
+        marked = await notifications.mark_all_read(principal.signed_in_user_id)
+        return MarkedRead(unread=await notifications.unread_count(principal.signed_in_user_id), marked=marked)

@@ -33,8 +33,8 @@ class NotificationPages(Controller):
         self, request: Request, principal: CurrentPrincipal, notifications: Notifications, unread: FromQuery[bool] = False
     ) -> Template:
         principal.require()
-        items = await notifications.recent(principal.user_id, unread_only=unread)
-        count = await notifications.unread_count(principal.user_id)
+        items = await notifications.recent(principal.signed_in_user_id, unread_only=unread)
+        count = await notifications.unread_count(principal.signed_in_user_id)
         return render(request, "notifications/list.html", principal, items=items, unread_only=unread, unread_count=count)
 
     @post("/notifications/{notification_id:uuid}/read")
@@ -43,7 +43,7 @@ class NotificationPages(Controller):
     ) -> Redirect:
         """Marks it read; with `open`, goes on to what it links to (a path on this site)."""
         principal.require()
-        notification = await notifications.mark_read(principal.user_id, notification_id)
+        notification = await notifications.mark_read(principal.signed_in_user_id, notification_id)
         if data.get("open") and notification.link:
             return Redirect(notification.link)
         return Redirect("/notifications")
@@ -51,14 +51,14 @@ class NotificationPages(Controller):
     @post("/notifications/read-all")
     async def mark_all_read(self, request: Request, principal: CurrentPrincipal, notifications: Notifications) -> Redirect:
         principal.require()
-        await notifications.mark_all_read(principal.user_id)
+        await notifications.mark_all_read(principal.signed_in_user_id)
         flash(request, "All notifications are marked as read.")
         return Redirect("/notifications")
 
     @get("/settings/notifications")
     async def settings(self, request: Request, principal: CurrentPrincipal, notifications: Notifications) -> Template:
         principal.require()
-        choices = await notifications.email_choices(principal.user_id)
+        choices = await notifications.email_choices(principal.signed_in_user_id)
         return render(request, "notifications/settings.html", principal, kinds=list(EMAIL_KINDS.values()), choices=choices)
 
     @post("/settings/notifications")
@@ -73,7 +73,7 @@ class NotificationPages(Controller):
         principal.require()
         shown = _values(data, "kind")
         ticked = set(_values(data, "on"))
-        await notifications.set_email_choices(principal.user_id, {key: key in ticked for key in shown if key})
+        await notifications.set_email_choices(principal.signed_in_user_id, {key: key in ticked for key in shown if key})
         flash(request, "Your e-mail settings are saved.")
         return Redirect("/settings/notifications")
 

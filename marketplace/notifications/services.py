@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.config import Settings
-from marketplace.db import utcnow
+from marketplace.db import rowcount, utcnow
 from marketplace.errors import FieldError, InvalidInput, NotFound
 from marketplace.i18n import N_
 from marketplace.notifications.models import EmailPreference, Notification, OutgoingEmail
@@ -118,7 +118,7 @@ class NotificationService:
         result = await self.session.execute(
             update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None)).values(read_at=func.now())
         )
-        return result.rowcount or 0
+        return rowcount(result) or 0
 
     # ----- e-mail preferences -----------------------------------------------------------------
 
@@ -157,11 +157,12 @@ class NotificationService:
             .values(user_id=user_id, kind=kind, enabled=default, unsubscribe_token=secrets.token_urlsafe(32))
             .on_conflict_do_nothing(index_elements=["user_id", "kind"])
         )
-        return await self.session.scalar(
+        found = await self.session.scalars(
             select(EmailPreference)
             .where(EmailPreference.user_id == user_id, EmailPreference.kind == kind)
             .execution_options(populate_existing=True)
         )
+        return found.one()  # there is one now: inserted above or already there
 
     async def _set(self, user_id: uuid.UUID, kind: str, enabled: bool) -> EmailPreference:
         row = await self._row(user_id, kind)

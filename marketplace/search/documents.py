@@ -66,9 +66,9 @@ def inner_words(texts: Iterable[str | None]) -> str:
     """The words jieba's search mode finds inside the texts' compounds (细胞 in 干细胞) that its
     precise mode, as Meilisearch segments, does not give; once each, space-separated. Without the
     HMM guesser, as Meilisearch's segmenter runs jieba."""
-    texts = [text for text in texts if text]
-    precise = {word for text in texts for word in rjieba.cut(text, False)}
-    inner = [word for text in texts for word in rjieba.cut_for_search(text, False) if word not in precise]
+    present = [text for text in texts if text]
+    precise = {word for text in present for word in rjieba.cut(text, False)}
+    inner = [word for text in present for word in rjieba.cut_for_search(text, False) if word not in precise]
     return " ".join(dict.fromkeys(inner))
 
 

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, event, func, insert, inspect, literal, select, update
+from sqlalchemy import DateTime, Delete, Update, event, func, insert, inspect, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from marketplace.accounts.models import Organization, OrgKind
 from marketplace.catalog.models import Listing, ListingArea, Status
+from marketplace.db import rowcount, table_of
 from marketplace.search.documents import LISTINGS_INDEX
 from marketplace.search.engine import SearchEngine, SearchTaskFailed, describe, search_engine_for
 from marketplace.search.index_settings import INDEXES, SearchIndex
@@ -32,7 +33,7 @@ from marketplace.search.models import EntityType, OutboxEntry, OutboxOp
 
 log = logging.getLogger(__name__)
 
-_outbox = OutboxEntry.__table__
+_outbox = table_of(OutboxEntry)
 
 
 async def enqueue(session: AsyncSession, entity_type: str, ids: Iterable[uuid.UUID], op: str = OutboxOp.upsert) -> None:
@@ -46,7 +47,7 @@ async def enqueue(session: AsyncSession, entity_type: str, ids: Iterable[uuid.UU
 # ----- the outbox: written in the same transaction as the change ---------------------------------
 
 _ORGANIZATION_FIELDS = ("name_zh", "name_en", "city", "gcp_certified", "ethics_alliance_member")
-_listings = Listing.__table__
+_listings = table_of(Listing)
 
 
 def install_outbox_listeners() -> None:
@@ -134,7 +135,9 @@ def _before_bulk_statement(state: ORMExecuteState) -> None:
         matched = select(entity.id).where(entity.id.in_([p["id"] for p in params]))
         params = {}
     else:
-        where = state.statement.whereclause
+        statement = state.statement
+        assert isinstance(statement, (Update, Delete))  # is_update or is_delete, checked above
+        where = statement.whereclause
         matched = select(entity.id) if where is None else select(entity.id).where(where)
     params = params if isinstance(params, dict) else {}  # the statement's own bound values, if any
     if entity is Organization:
@@ -357,8 +360,8 @@ async def prune_outbox(session: AsyncSession, retention: timedelta = PROCESSED_R
         .limit(limit)
         .scalar_subquery()
     )
-    result = await session.execute(OutboxEntry.__table__.delete().where(OutboxEntry.id.in_(old)))
-    return result.rowcount or 0
+    result = await session.execute(_outbox.delete().where(OutboxEntry.id.in_(old)))
+    return rowcount(result) or 0
 
 
 async def relay_job(settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:

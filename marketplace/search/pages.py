@@ -179,7 +179,9 @@ class SavedSearchPages(Controller):
         owned = await saved_searches.owned(principal)
         session = saved_searches.session
         names = area_names(await CatalogService(session).areas())
-        queries = {s.id: parse_search(parse_qsl(s.query), names, strict=False)[0] for s in owned}
+        queries: dict[uuid.UUID | None, SearchQuery] = {
+            s.id: parse_search(parse_qsl(s.query), names, strict=False)[0] for s in owned
+        }
         draft = context.get("draft")
         if draft is not None:
             queries[None] = draft

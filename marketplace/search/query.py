@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from rapidfuzz.distance import DamerauLevenshtein
 
@@ -38,8 +38,9 @@ SORTS: dict[str, list[str] | None] = {
 # default `last`, which drops words from the end, finds nothing when the first word is the missing
 # one. `frequency` drops the commonest words first, keeping the telling ones. English and mixed
 # queries keep `last`: people type the subject first ("knee osteoarthritis implant").
-CHINESE_STRATEGY = "frequency"
-OTHER_STRATEGY = "last"
+MatchingStrategy = Literal["all", "last", "frequency"]  # Meilisearch's, as the SDK types it
+CHINESE_STRATEGY: MatchingStrategy = "frequency"
+OTHER_STRATEGY: MatchingStrategy = "last"
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LATIN = re.compile(r"[A-Za-z]")
 # Meilisearch expands a synonym only when the query spells it as listed: "cell therpy" finds the
@@ -220,7 +221,7 @@ def parse_search(
     return query, errors if strict else []
 
 
-def matching_strategy(q: str) -> str:
+def matching_strategy(q: str) -> MatchingStrategy:
     """Chinese (Han characters, no Latin letters; digits allowed, as in 2型糖尿病) or anything else."""
     return CHINESE_STRATEGY if HAN.search(q) and not LATIN.search(q) else OTHER_STRATEGY
 
@@ -314,7 +315,7 @@ def search_requests(uid: str, query: SearchQuery) -> list:
     q = (query.q if strategy == CHINESE_STRATEGY else spell_synonyms(query.q)) or None
     main = SearchParams(
         index_uid=uid,
-        query=q,
+        q=q,
         matching_strategy=strategy,
         filter=filter_expression(query) or None,
         facets=[f.field for f in FACETS],
@@ -332,7 +333,7 @@ def search_requests(uid: str, query: SearchQuery) -> list:
     side = [
         SearchParams(
             index_uid=uid,
-            query=q,
+            q=q,  # the field is `query`, its alias `q`; the SDK's type checks by the alias
             matching_strategy=strategy,
             filter=filter_expression(query, leave_out=f.param) or None,
             facets=[f.field],
@@ -356,6 +357,7 @@ async def run_search(search: SearchEngine, query: SearchQuery) -> SearchOutcome:
         if isinstance(error, MeilisearchApiError) and getattr(error, "code", "") == "index_not_found":
             return SearchOutcome(query, [], 0, 1, {}, 0)
         raise SearchUnavailable(describe(error)) from error
+    assert isinstance(results, list)  # no federation asked: one result per query, in order
     first = results[0]
     distribution = {f.param: dict((first.facet_distribution or {}).get(f.field, {})) for f in FACETS}
     for facet, result in zip(ticked, results[1:], strict=True):

@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from marketplace.db import rowcount, table_of
 from marketplace.search.documents import LISTINGS_INDEX
 from marketplace.search.engine import SearchEngine
 from marketplace.search.index_settings import SearchIndex
@@ -58,7 +59,7 @@ async def reindex(
         key = func.hashtextextended(f"search-reindex:{live}", 0)
         if not await guard.scalar(select(func.pg_try_advisory_xact_lock(key))):
             raise ReindexBusy(f"another reindex of {live} is running")
-        started = await guard.scalar(select(func.clock_timestamp()))
+        started = (await guard.execute(select(func.clock_timestamp()))).scalar_one()
         fresh = f"{live}_{datetime.now(UTC):%Y%m%d%H%M%S%f}"
         leftover = re.compile(re.escape(live) + r"_\d{20}")
         for name in await search.index_names():  # a crashed reindex's half-built index
@@ -88,8 +89,8 @@ async def requeue_since(session: AsyncSession, since: datetime) -> int:
         .ext(distinct_on(OutboxEntry.entity_type, OutboxEntry.entity_id))
         .order_by(OutboxEntry.entity_type, OutboxEntry.entity_id, OutboxEntry.id.desc())
     )
-    result = await session.execute(insert(OutboxEntry.__table__).from_select(["entity_type", "entity_id", "op"], latest))
-    return result.rowcount or 0
+    result = await session.execute(insert(table_of(OutboxEntry)).from_select(["entity_type", "entity_id", "op"], latest))
+    return rowcount(result) or 0
 
 
 @dataclass

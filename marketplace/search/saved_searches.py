@@ -96,7 +96,7 @@ class SavedSearchService:
         canonical, _query, query_errors = canonical_query(query, await self._area_codes())
         if errors or query_errors:
             raise InvalidInput(*errors, *query_errors)
-        count = await self.session.scalar(select(func.count()).where(SavedSearch.user_id == principal.user_id))
+        count = (await self.session.execute(select(func.count()).where(SavedSearch.user_id == principal.user_id))).scalar_one()
         if count >= MAX_SAVED_SEARCHES:
             raise Conflict(N_("You can keep at most %(n)s saved searches; delete one first."), n=MAX_SAVED_SEARCHES)
         saved = SavedSearch(

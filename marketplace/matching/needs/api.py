@@ -43,7 +43,7 @@ async def needs_out(
                 HistoryEntry(
                     action=e.action,
                     at=e.occurred_at,
-                    actor=names.get(e.actor_user_id),
+                    actor=names.get(e.actor_user_id) if e.actor_user_id else None,
                     before=e.data.get("before"),
                     after=e.data.get("after"),
                     reason=e.data.get("reason") or None,
@@ -248,6 +248,7 @@ class RecommendationsApi(Controller):
             found = await needs.get(principal, need)
             docs = await recommend_listings(engine, found)
             return schemas.Recommendations(need_id=found.id, listings=[recommended_listing(d) for d in docs])
+        assert listing is not None, "exactly one of need and listing is given (checked above)"
         item = await needs.catalog.get(principal, listing)
         docs = await recommend_needs(engine, item)
         return schemas.Recommendations(listing_id=item.id, needs=[recommended_need(d) for d in docs])

@@ -16,14 +16,15 @@ from marketplace.search.models import EntityType
 from marketplace.search.outbox import enqueue
 from marketplace.tenancy import Principal
 
-NEED_STATE_LABELS = {
+# Keyed by state value (the enum members are those strings): the machine looks up a column's plain string.
+NEED_STATE_LABELS: dict[str, str] = {
     NeedState.draft: N_("Draft"),
     NeedState.open: N_("Open for responses"),
     NeedState.closed: N_("Closed"),
     NeedState.awarded: N_("Awarded"),
 }
 NEED_ACTION_LABELS = {"publish": N_("Publish the need"), "close": N_("Close for responses")}
-RESPONSE_STATE_LABELS = {
+RESPONSE_STATE_LABELS: dict[str, str] = {
     ResponseState.submitted: N_("Awaiting a decision"),
     ResponseState.shortlisted: N_("Shortlisted"),
     ResponseState.selected: N_("Selected"),

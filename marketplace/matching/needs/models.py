@@ -57,7 +57,8 @@ class ResponseState(enum.StrEnum):
 WANTED_VALUES = (*ListingKind, *ResultType, *ResourceType)
 # A response that still counts: one per institution and need.
 ACTIVE_RESPONSE_STATES = frozenset({ResponseState.submitted, ResponseState.shortlisted, ResponseState.selected})
-TYPES_OF_KIND = {ListingKind.result: tuple(ResultType), ListingKind.resource: tuple(ResourceType)}
+# Keyed and valued by plain strings (the enum members are those strings), as needs store them.
+TYPES_OF_KIND: dict[str, tuple[str, ...]] = {ListingKind.result: tuple(ResultType), ListingKind.resource: tuple(ResourceType)}
 
 
 def wanted_types(wanted: Iterable[str]) -> list[str]:

@@ -10,6 +10,7 @@ import math
 import uuid
 from datetime import date
 from decimal import InvalidOperation
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
@@ -69,9 +70,12 @@ def field_errors(error: DomainError) -> dict[str, str]:
     return errors or {"__all__": gettext(error.message, **error.params)}
 
 
+NeedInput = TypeVar("NeedInput", bound=NeedCreate | NeedUpdate)
+
+
 async def need_body(
-    needs: NeedService, form: dict[str, str], lists: dict[str, list[str]], schema
-) -> tuple[object | None, dict[str, str]]:
+    needs: NeedService, form: dict[str, str], lists: dict[str, list[str]], schema: type[NeedInput]
+) -> tuple[NeedInput | None, dict[str, str]]:
     """The form as the service's input (NeedCreate or NeedUpdate), or the problems by form field:
     what does not read as an amount, date or id, the shape's and the service's own rules."""
     errors: dict[str, str] = {}
@@ -321,6 +325,7 @@ class NeedsPages(Controller):
         responses = await needs.responses(principal, need)
         # Each response whose conversation the viewer reads links to it, with its unread count.
         talks = [r for r in responses if reads_thread(needs, principal, need, r)]
+        assert principal.user_id is not None, "the need was read for a signed-in caller"
         unread = await threads.unread_counts(principal.user_id, SubjectKindName.need_response, [r.id for r in talks])
         conversations = {r.id: unread.get(r.id, 0) for r in talks}
         listings = await needs.catalog.listing_refs({i for r in responses for i in r.listing_ids})
@@ -452,7 +457,7 @@ class NeedsPages(Controller):
         created, problems = forms.try_convert(body, ResponseCreate)
         forms.by_input(problems, into=errors)
         status_code = 422
-        if not errors:
+        if created is not None and not errors:
             try:
                 await needs.respond(principal, need.id, created, ip=client_ip(request))
             except DomainError as error:

@@ -134,7 +134,10 @@ async def _need_documents(session: AsyncSession, *conditions, limit: int | None 
         {n.organization_id for n in needs} | {n.on_behalf_of_id for n in needs if n.on_behalf_of_id}
     )
     areas = {a.code: a for a in await CatalogService(session).areas()}
-    return [need_document(n, orgs[n.organization_id], orgs.get(n.on_behalf_of_id), areas) for n in needs]
+    return [
+        need_document(n, orgs[n.organization_id], orgs.get(n.on_behalf_of_id) if n.on_behalf_of_id else None, areas)
+        for n in needs
+    ]
 
 
 async def need_documents(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:

@@ -12,6 +12,7 @@ The only code that writes needs and responses.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import uuid
 from collections.abc import Iterable
@@ -24,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import states
-from marketplace.accounts.models import COMPANY_ROLES, INSTITUTION_ROLES, TTO_ROLES, Organization, Role
+from marketplace.accounts.models import COMPANY_ROLES, INSTITUTION_ROLES, TTO_ROLES, Organization, Role, User
 from marketplace.accounts.services import AccountService
 from marketplace.audit import services as audit
 from marketplace.audit.models import AuditEvent
@@ -199,14 +200,14 @@ class NeedService:
         """A need wanting a whole kind answers a filter on any of its types."""
         return {str(kind) for kind, types in TYPES_OF_KIND.items() for t in wanted if t in types}
 
-    async def by_ids(self, principal: Principal, ids: list[uuid.UUID]) -> list[Need]:
+    async def by_ids(self, principal: Principal, ids: builtins.list[uuid.UUID]) -> builtins.list[Need]:
         """Those of `ids` the caller may see, in the given order (search hits are open public needs)."""
         if not ids:
             return []
         found = {n.id: n for n in await self.session.scalars(select(Need).where(Need.id.in_(ids), self.visible(principal)))}
         return [found[i] for i in ids if i in found]
 
-    async def invited(self, need_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+    async def invited(self, need_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, builtins.list[uuid.UUID]]:
         rows = await self.session.execute(
             select(NeedInvitation.need_id, NeedInvitation.institution_id).where(NeedInvitation.need_id.in_(list(need_ids)))
         )
@@ -223,12 +224,12 @@ class NeedService:
         )
         return dict(rows.all())
 
-    async def history(self, subject_id: uuid.UUID) -> list[AuditEvent]:
+    async def history(self, subject_id: uuid.UUID) -> builtins.list[AuditEvent]:
         return list(reversed(await audit.events(self.session, subject_id=subject_id, limit=200)))
 
     # ----- writing needs ----------------------------------------------------------------------
 
-    async def field_problems(self, fields: dict) -> list[FieldError]:
+    async def field_problems(self, fields: dict) -> builtins.list[FieldError]:
         """The need rules on a form's fields before they make a valid NeedCreate, so the form can
         show every problem at once (create and update check the same)."""
         errors: list[FieldError] = []
@@ -237,6 +238,7 @@ class NeedService:
 
     async def create(self, principal: Principal, data: NeedCreate, *, now: datetime | None = None, ip: str | None = None) -> Need:
         principal.require(*COMPANY_ROLES, Role.platform_admin)
+        assert principal.organization_id is not None, "a signed-in caller acts for an organization"
         now = now or utcnow()
         errors: list[FieldError] = []
         if principal.role in COMPANY_ROLES:
@@ -306,7 +308,7 @@ class NeedService:
         await self._record("need_updated", principal, need, utcnow(), ip=ip, fields=sorted(fields))
         return need
 
-    async def _check(self, fields: dict, errors: list[FieldError], *, today: date) -> list[uuid.UUID]:
+    async def _check(self, fields: dict, errors: builtins.list[FieldError], *, today: date) -> builtins.list[uuid.UUID]:
         """Field problems of a need; returns the invited institutions to keep."""
         for name in ("title", "problem"):
             if not (fields.get(name) or "").strip():
@@ -359,7 +361,7 @@ class NeedService:
         need.deadline = fields["deadline"]
         need.visibility = fields.get("visibility") or Visibility.public
 
-    async def _set_invited(self, need: Need, invited: list[uuid.UUID]) -> None:
+    async def _set_invited(self, need: Need, invited: builtins.list[uuid.UUID]) -> None:
         current = set((await self.invited([need.id])).get(need.id, []))
         for gone in current - set(invited):
             await self.session.delete(await self.session.get_one(NeedInvitation, (need.id, gone)))
@@ -395,7 +397,7 @@ class NeedService:
 
     # ----- responses --------------------------------------------------------------------------
 
-    async def responses(self, principal: Principal, need: Need) -> list[NeedResponse]:
+    async def responses(self, principal: Principal, need: Need) -> builtins.list[NeedResponse]:
         """The poster's side and the platform see every response; an institution only its own."""
         stmt = select(NeedResponse).where(NeedResponse.need_id == need.id)
         if not (principal.is_platform or self.is_party(principal, need)):
@@ -433,6 +435,7 @@ class NeedService:
         ip: str | None = None,
     ) -> NeedResponse:
         principal.require(*TTO_ROLES)
+        assert principal.organization_id is not None, "a signed-in caller acts for an organization"
         need = await self.get(principal, need_id, for_update=True)
         now = now or utcnow()
         if not self.may_respond(principal, need, china_day(now)):
@@ -600,10 +603,10 @@ class NeedService:
 
     # ----- notifications ----------------------------------------------------------------------
 
-    async def poster_people(self, need: Need) -> list:
+    async def poster_people(self, need: Need) -> builtins.list[User]:
         """The poster's side: the company's people for a need; for a challenge the platform's
         admins and the people of the company it is for."""
-        people = []
+        people: builtins.list[User] = []
         if need.kind == NeedKind.need:
             people += await self.accounts.member_contacts(need.organization_id, COMPANY_ROLES)
         else:

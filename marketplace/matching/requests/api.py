@@ -40,7 +40,7 @@ async def requests_out(
                 schemas.HistoryEntry(
                     action=e.action,
                     at=e.occurred_at,
-                    actor=names.get(e.actor_user_id),
+                    actor=names.get(e.actor_user_id) if e.actor_user_id else None,
                     before=e.data.get("before"),
                     after=e.data.get("after"),
                     reason=e.data.get("reason") or None,

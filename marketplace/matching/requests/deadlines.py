@@ -87,6 +87,8 @@ async def send_response_reminders(settings: Settings, sessionmaker, today: date 
 
 async def _send_reminder(session: AsyncSession, settings: Settings, request: MatchRequest) -> int:
     """Tell the institution's TTO in-app, and by e-mail those who want deadline reminders."""
+    due = request.response_due_on
+    assert due is not None, "a submitted request has a due day (the due_while_submitted check)"
     events = MatchEvents(session, settings)
     people = await events.side_people(request, Side.institution)
     listing = (await CatalogService(session).listing_refs({request.listing_id}))[request.listing_id]
@@ -95,7 +97,7 @@ async def _send_reminder(session: AsyncSession, settings: Settings, request: Mat
         [p.id for p in people],
         "match_request_reminder",
         N_("The answer to a match request is due by %(due)s."),
-        params={"due": request.response_due_on.isoformat()},
+        params={"due": due.isoformat()},
         items=[{"label": listing.title_zh, "label_en": listing.title_en, "link": thread_link(request.id)}],
         link=thread_link(request.id),
     )
@@ -105,7 +107,7 @@ async def _send_reminder(session: AsyncSession, settings: Settings, request: Mat
         return {
             "title": listing.title_en if english and listing.title_en else listing.title_zh,
             "company": company.display_name(locale),
-            "due": request.response_due_on.isoformat(),
+            "due": due.isoformat(),
             "submitted": china_day(request.submitted_at).isoformat(),
         }
 

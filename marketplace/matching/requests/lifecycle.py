@@ -19,7 +19,8 @@ from marketplace.working_days import add_working_days, response_due_on
 # Reminders go this many working days before the due day.
 REMIND_WORKING_DAYS_BEFORE = 2
 
-STATE_LABELS = {
+# Keyed by state value (the enum members are those strings): the machine looks up a column's plain string.
+STATE_LABELS: dict[str, str] = {
     State.submitted: N_("Awaiting answer"),
     State.under_review: N_("Under review"),
     State.info_requested: N_("Information requested"),
@@ -89,7 +90,8 @@ async def enter_state(session, request: MatchRequest, target: State, *, answered
 
 
 async def _enter(step: states.Step) -> None:
-    await enter_state(step.session, step.record, step.target, answered=step.action.name in ANSWERS, now=step.now)
+    assert step.target is not None, "the machine enters only steps that have a target"
+    await enter_state(step.session, step.record, State(step.target), answered=step.action.name in ANSWERS, now=step.now)
 
 
 async def _accept_nda(step: states.Step) -> None:
@@ -109,6 +111,7 @@ async def _accept_nda(step: states.Step) -> None:
 
 async def _agree(step: states.Step) -> None:
     """Agreed needs both sides' confirmation: the first one keeps the request negotiating."""
+    assert step.principal is not None, "agreeing is a party's action, never the system's"
     request, side = step.record, side_of(step.principal, step.record)
     if consent_of(request, side) is not None:
         raise Conflict(N_("You have confirmed the agreement already; the other side has not yet."), FieldError("action", NOT_NOW))

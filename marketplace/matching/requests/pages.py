@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 
 from marketplace import forms
 from marketplace.accounts.models import COMPANY_ROLES, TTO_ROLES, Role
-from marketplace.catalog.models import Listing
+from marketplace.catalog.models import Listing, ListingKind
 from marketplace.db import china_day, utcnow
 from marketplace.errors import DomainError, FieldError, NotFound
 from marketplace.i18n import N_, current_locale, gettext
@@ -129,7 +129,7 @@ class MatchingPages(Controller):
             owner=owner,
             nda=nda,
             nda_text=nda.text_en if current_locale.get() == "en" else nda.text_zh,
-            engagements=[(value, ENGAGEMENT_LABELS[value]) for value in ENGAGEMENTS_BY_KIND[listing.kind]],
+            engagements=[(value, ENGAGEMENT_LABELS[value]) for value in ENGAGEMENTS_BY_KIND[ListingKind(listing.kind)]],
             form=form,
             errors=errors or {},
             response_days=owner.response_working_days,
@@ -279,6 +279,7 @@ async def unread_of(threads: ThreadService, principal: Principal, items: list[Ma
     """Unread conversation messages per request, for those who read the conversations."""
     if principal.role == Role.platform_analyst:
         return {}
+    assert principal.user_id is not None, "the requests listed were read for a signed-in caller"
     return await threads.unread_counts(principal.user_id, SubjectKindName.match_request, [item.id for item in items])
 
 

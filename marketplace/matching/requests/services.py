@@ -4,6 +4,7 @@ response deadline in China's working days. The only code that writes match reque
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import date, datetime
 
@@ -91,6 +92,7 @@ class MatchingService:
         if principal.role in TTO_ROLES:
             return MatchRequest.institution_id == principal.organization_id
         if principal.role == Role.inventor:
+            assert principal.user_id is not None, "require() lets only a signed-in caller through"
             return and_(
                 MatchRequest.institution_id == principal.organization_id,
                 MatchRequest.listing_id.in_(CatalogService.listings_naming(principal.user_id)),
@@ -144,7 +146,7 @@ class MatchingService:
         )
         return list((await self.session.scalars(stmt)).all()), total or 0
 
-    async def inbox(self, principal: Principal) -> list[MatchRequest]:
+    async def inbox(self, principal: Principal) -> builtins.list[MatchRequest]:
         """The institution's open requests: those waiting for an answer first, nearest deadline
         (so the overdue ones) on top; then the rest, most recently changed first."""
         principal.require(*TTO_ROLES)
@@ -172,7 +174,7 @@ class MatchingService:
     async def deadline_counts(self, principal: Principal, today: date | None = None) -> DeadlineCounts:
         return await deadline_counts(self.session, self.visible(principal), today)
 
-    async def history(self, request: MatchRequest) -> list[AuditEvent]:
+    async def history(self, request: MatchRequest) -> builtins.list[AuditEvent]:
         """The request's audit trail, oldest first (only for callers who may see the request)."""
         return list(reversed(await audit.events(self.session, subject_id=request.id, limit=200)))
 
@@ -182,6 +184,7 @@ class MatchingService:
         self, principal: Principal, data: MatchRequestCreate, *, now: datetime | None = None, ip: str | None = None
     ) -> MatchRequest:
         principal.require(*COMPANY_ROLES)
+        assert principal.organization_id is not None, "a signed-in caller acts for an organization"
         now = now or utcnow()
         try:
             listing = await self.catalog.get(principal, data.listing_id)
@@ -224,6 +227,7 @@ class MatchingService:
             state_changed_at=now,
         )
         start_clock(request, institution.response_working_days, now)
+        assert request.response_due_on is not None, "start_clock() sets the due day"
         self.session.add(request)
         try:
             async with self.session.begin_nested():

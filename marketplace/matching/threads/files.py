@@ -7,7 +7,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 import filetype
 from litestar import Request
@@ -29,7 +29,7 @@ class IncomingFile:
     """An uploaded file as the web layer hands it over: the sender's name and its content."""
 
     name: str
-    file: BinaryIO
+    file: IO[bytes]  # read in chunks: an upload's spooled file, or any binary stream
 
 
 # Extension → what the content must be found to be. Office files are ZIP packages: the library
@@ -129,7 +129,8 @@ async def uploads_of(request: Request) -> tuple[str, list[IncomingFile]]:
         [
             IncomingFile(item.filename, item.file)
             for item in form.getall("files")
-            if isinstance(item, UploadFile) and (item.filename or item.size)
+            # Litestar makes an UploadFile only of a part with a file name: an empty file input is a plain field.
+            if isinstance(item, UploadFile) and item.filename
         ]
         if "files" in form
         else []

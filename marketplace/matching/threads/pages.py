@@ -29,7 +29,8 @@ class ThreadPages(Controller):
 
     include_in_schema = False
     kind: ClassVar[str]
-    show_problem: ClassVar[SubjectProblemPage]
+    # Stored as a staticmethod (thread_pages), so the call passes no self.
+    show_problem: ClassVar[staticmethod[[Request, Principal, ThreadService, uuid.UUID, int, dict, str], Awaitable[Template]]]
 
     @post("/messages")
     async def post_message(self, request: Request, principal: CurrentPrincipal, threads: Threads) -> Response:

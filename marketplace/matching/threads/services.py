@@ -94,7 +94,10 @@ class ThreadSubject:
 
 
 class SubjectKind(Protocol):
-    name: str
+    @property
+    def name(self) -> str:
+        """The kind's registry key (read-only, so a kind may hold a str enum member)."""
+        ...
 
     async def locate(self, session: AsyncSession, path_params: Mapping[str, object]) -> uuid.UUID:
         """The subject's id from a route's path values; NotFound when they do not name one."""
@@ -231,6 +234,12 @@ class ThreadView:
     last_seq: int
 
 
+def _reader_id(principal: Principal) -> uuid.UUID:
+    """The viewer's user id once subject() has loaded: every kind's load() requires a signed-in caller."""
+    assert principal.user_id is not None, "subject() turns the anonymous away"
+    return principal.user_id
+
+
 class ThreadService:
     def __init__(self, session: AsyncSession, settings: Settings) -> None:
         self.session = session
@@ -266,7 +275,7 @@ class ThreadService:
         thread = await self._thread(kind, subject_id)
         if thread is None:
             return ThreadView(subject, [], 0, 0)
-        last_read = await self._last_read(thread.id, principal.user_id)
+        last_read = await self._last_read(thread.id, _reader_id(principal))
         rows = list(
             (
                 await self.session.execute(
@@ -299,15 +308,20 @@ class ThreadService:
         if thread is None:
             return 0
         newest = await self.session.scalar(select(func.max(ThreadMessage.seq)).where(ThreadMessage.thread_id == thread.id)) or 0
-        return await self._advance(thread.id, principal.user_id, min(up_to, newest) if up_to is not None else newest)
+        return await self._advance(thread.id, _reader_id(principal), min(up_to, newest) if up_to is not None else newest)
 
     async def _advance(self, thread_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> int:
-        statement = insert(ThreadReadMarker).values(thread_id=thread_id, user_id=user_id, last_read_seq=seq)
-        statement = statement.on_conflict_do_update(
-            index_elements=["thread_id", "user_id"],
-            set_={"last_read_seq": func.greatest(ThreadReadMarker.last_read_seq, seq), "read_at": func.now()},
-        ).returning(ThreadReadMarker.last_read_seq)
-        return await self.session.scalar(statement)
+        statement = (
+            insert(ThreadReadMarker)
+            .values(thread_id=thread_id, user_id=user_id, last_read_seq=seq)
+            .on_conflict_do_update(
+                index_elements=["thread_id", "user_id"],
+                set_={"last_read_seq": func.greatest(ThreadReadMarker.last_read_seq, seq), "read_at": func.now()},
+            )
+            .returning(ThreadReadMarker.last_read_seq)
+        )
+        # The upsert returns exactly the one marker row.
+        return (await self.session.execute(statement)).scalar_one()
 
     async def unread_counts(self, user_id: uuid.UUID, kind: str, subject_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
         """Unread messages (by others) per subject, for lists of subjects the caller already sees."""
@@ -326,7 +340,7 @@ class ThreadService:
             )
             .group_by(Thread.subject_id)
         )
-        return dict(rows.tuples().all())
+        return dict(rows.all())  # not dict(rows): a Result has keys(), so dict() would treat it as a mapping
 
     async def attachment(
         self, principal: Principal, kind: str, subject_id: uuid.UUID, attachment_id: uuid.UUID
@@ -394,7 +408,7 @@ class ThreadService:
             thread.last_message_at = func.now()
             await self.session.flush()
             await self.session.refresh(message, ["seq", "created_at"])
-            await self._advance(thread.id, principal.user_id, message.seq)
+            await self._advance(thread.id, _reader_id(principal), message.seq)
             await self._tell(subject, message, [uid for uid in before if not unread_before.get(uid)], len(staged))
         except BaseException:
             for path in stored:
@@ -415,9 +429,12 @@ class ThreadService:
             .values(id=uuid.uuid4(), subject_kind=kind, subject_id=subject_id)
             .on_conflict_do_nothing(constraint="uq_threads_subject")
         )
-        return await self.session.scalar(
-            select(Thread).where(Thread.subject_kind == kind, Thread.subject_id == subject_id).with_for_update()
-        )
+        # The row exists now, inserted here or by whoever won the race.
+        return (
+            await self.session.execute(
+                select(Thread).where(Thread.subject_kind == kind, Thread.subject_id == subject_id).with_for_update()
+            )
+        ).scalar_one()
 
     async def _unread_for(self, thread_id: uuid.UUID, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
         if not user_ids:
@@ -491,6 +508,7 @@ class ThreadService:
         message: confidential matter stays on the platform."""
         if not user_ids:
             return
+        assert subject.side is not None, "only a party posts (post() refuses the others)"
         item = {"label": subject.title_zh, "label_en": subject.title_en, "link": subject.link}
         await NotificationService(self.session).notify(
             user_ids, subject.notice_kind, subject.notice, items=[item], link=subject.link
