@@ -28,7 +28,7 @@ def start(data_dir: Path, port: int, log: Path) -> subprocess.Popen:
     )
 
 
-def wait_healthy(process: subprocess.Popen, port: int, log: Path, timeout: float = 90) -> None:
+def wait_healthy(process: subprocess.Popen, port: int, log: Path, timeout: float = 240) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, f"marketplace run exited:\n{log.read_text()[-3000:]}"
