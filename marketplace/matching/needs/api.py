@@ -18,7 +18,7 @@ from marketplace.matching.needs.models import Need, NeedResponse
 from marketplace.matching.needs.search import parse_need_query, recommend_listings, recommend_needs, search_needs
 from marketplace.matching.needs.services import Needs, NeedService
 from marketplace.matching.requests.api import _org_ref
-from marketplace.matching.requests.schemas import HistoryEntry, ListingRef
+from marketplace.matching.requests.schemas import ListingRef, history_out
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import client_ip
 
@@ -39,17 +39,7 @@ async def needs_out(
         if with_history:
             events = await needs.history(n.id)
             names = await needs.accounts.user_names({e.actor_user_id for e in events if e.actor_user_id})
-            history = [
-                HistoryEntry(
-                    action=e.action,
-                    at=e.occurred_at,
-                    actor=names.get(e.actor_user_id) if e.actor_user_id else None,
-                    before=e.data.get("before"),
-                    after=e.data.get("after"),
-                    reason=e.data.get("reason") or None,
-                )
-                for e in events
-            ]
+            history = history_out(events, names)
         result.append(
             schemas.NeedOut(
                 id=n.id,

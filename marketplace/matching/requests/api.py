@@ -36,17 +36,7 @@ async def requests_out(
         if with_history:
             events = await matching.history(r)
             names = await matching.accounts.user_names({e.actor_user_id for e in events if e.actor_user_id})
-            history = [
-                schemas.HistoryEntry(
-                    action=e.action,
-                    at=e.occurred_at,
-                    actor=names.get(e.actor_user_id) if e.actor_user_id else None,
-                    before=e.data.get("before"),
-                    after=e.data.get("after"),
-                    reason=e.data.get("reason") or None,
-                )
-                for e in events
-            ]
+            history = schemas.history_out(events, names)
         result.append(
             schemas.MatchRequestOut(
                 id=r.id,

@@ -4,6 +4,7 @@ listing and history references that needs share."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Annotated, Literal
 
@@ -12,6 +13,7 @@ from litestar.params import QueryParameter
 from msgspec import Meta, Struct
 
 from marketplace.accounts.schemas import Input
+from marketplace.audit.models import AuditEvent
 from marketplace.matching.requests.models import EngagementType
 
 # 1,000 亿元 in fen: far above any real deal, low enough to stay exact everywhere.
@@ -74,6 +76,21 @@ class HistoryEntry(Struct):
     before: str | None
     after: str | None
     reason: str | None
+
+
+def history_out(events: Iterable[AuditEvent], names: Mapping[uuid.UUID, str]) -> list[HistoryEntry]:
+    """A subject's audit trail as the API shows it (match requests' and needs'), actors by name."""
+    return [
+        HistoryEntry(
+            action=e.action,
+            at=e.occurred_at,
+            actor=names.get(e.actor_user_id) if e.actor_user_id else None,
+            before=e.data.get("before"),
+            after=e.data.get("after"),
+            reason=e.data.get("reason") or None,
+        )
+        for e in events
+    ]
 
 
 class MatchRequestOut(Struct, omit_defaults=True):
