@@ -23,15 +23,17 @@ from marketplace.catalog.models import ListingKind, ResourceType, ResultType, St
 from marketplace.db import china_day, utcnow
 from marketplace.errors import DomainError, Forbidden
 from marketplace.i18n import N_, current_locale, gettext
+from marketplace.matching.needs.lifecycle import (
+    NEED_ACTION_LABELS,
+    NEED_STATE_LABELS,
+    RESPONSE_ACTION_LABELS,
+    RESPONSE_STATE_LABELS,
+)
 from marketplace.matching.needs.models import Need, NeedResponse, NeedState, ResponseState
 from marketplace.matching.needs.schemas import NeedCreate, NeedUpdate
 from marketplace.matching.needs.search import parse_need_query, recommend_listings, recommend_needs, search_needs
 from marketplace.matching.needs.services import (
-    NEED_ACTION_LABELS,
     NEED_KIND_LABELS,
-    NEED_STATE_LABELS,
-    RESPONSE_ACTION_LABELS,
-    RESPONSE_STATE_LABELS,
     VISIBILITY_LABELS,
     Needs,
     NeedService,

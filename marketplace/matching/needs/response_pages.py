@@ -15,14 +15,12 @@ from marketplace import forms
 from marketplace.accounts.models import TTO_ROLES
 from marketplace.errors import DomainError, FieldError, NotFound
 from marketplace.i18n import N_, current_locale, gettext
+from marketplace.matching.needs.lifecycle import NEED_STATE_LABELS, RESPONSE_ACTION_LABELS, RESPONSE_STATE_LABELS
 from marketplace.matching.needs.models import Need, NeedResponse
 from marketplace.matching.needs.pages import field_errors, need_page, refused_page
 from marketplace.matching.needs.schemas import ResponseCreate
 from marketplace.matching.needs.services import (
     NEED_KIND_LABELS,
-    NEED_STATE_LABELS,
-    RESPONSE_ACTION_LABELS,
-    RESPONSE_STATE_LABELS,
     Needs,
     NeedService,
 )

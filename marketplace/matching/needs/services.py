@@ -33,16 +33,7 @@ from marketplace.config import Settings
 from marketplace.db import DbSession, china_day, utcnow
 from marketplace.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
-from marketplace.matching.needs.lifecycle import (  # noqa: F401 (labels: pages read them here)
-    NEED,
-    NEED_ACTION_LABELS,
-    NEED_STATE_LABELS,
-    RESPONSE,
-    RESPONSE_ACTION_LABELS,
-    RESPONSE_STATE_LABELS,
-    Decision,
-    is_poster,
-)
+from marketplace.matching.needs.lifecycle import NEED, NEED_STATE_LABELS, RESPONSE, Decision, is_poster
 from marketplace.matching.needs.models import (
     TYPES_OF_KIND,
     WANTED_VALUES,
