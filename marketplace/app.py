@@ -41,7 +41,8 @@ from marketplace.db import finish_db_session, make_engine, make_sessionmaker, pr
 from marketplace.errors import DomainError, FieldError, NotAuthenticated
 from marketplace.matching.needs.api import NeedsApi, RecommendationsApi
 from marketplace.matching.needs.pages import NeedsPages
-from marketplace.matching.needs.pages import thread_problem_page as response_thread_problem
+from marketplace.matching.needs.response_pages import NeedResponsePages
+from marketplace.matching.needs.response_pages import thread_problem_page as response_thread_problem
 from marketplace.matching.needs.services import provide_needs
 from marketplace.matching.requests.api import MatchingApi
 from marketplace.matching.requests.pages import MatchingPages
@@ -302,6 +303,7 @@ def create_app(settings: Settings) -> Litestar:
             NeedsApi,
             RecommendationsApi,
             NeedsPages,
+            NeedResponsePages,
             *static_routers,
         ],
         lifespan=[lifespan],
