@@ -12,7 +12,7 @@ from marketplace.matching.events import ACTIVITY_EMAIL, MESSAGE_EMAIL, REMINDER_
 from marketplace.matching.needs.search import NEEDS_INDEX
 from marketplace.matching.needs.services import DECISION_EMAIL, RESPONSE_EMAIL, expire_job
 from marketplace.matching.requests.deadlines import reminder_job
-from marketplace.matching.threads.services import (
+from marketplace.matching.threads.subjects import (
     MatchRequestThreads,
     NeedResponseThreads,
     SubjectKind,
