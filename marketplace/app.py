@@ -31,7 +31,8 @@ from sqlalchemy.exc import DBAPIError
 from marketplace import forms, i18n
 from marketplace.accounts.api import AccountsApi, provide_principal
 from marketplace.accounts.pages import AccountPages
-from marketplace.accounts.services import provide_accounts, use_password_profile
+from marketplace.accounts.passwords import use_password_profile
+from marketplace.accounts.services import provide_accounts
 from marketplace.api_errors import document_api_errors
 from marketplace.catalog.api import CatalogApi, NdaApi
 from marketplace.catalog.pages import CatalogPages

@@ -13,7 +13,7 @@ from marketplace.matching.needs.deadline import expire_job
 from marketplace.matching.needs.notices import DECISION_EMAIL, RESPONSE_EMAIL
 from marketplace.matching.needs.search import NEEDS_INDEX
 from marketplace.matching.requests.deadlines import reminder_job
-from marketplace.matching.threads.services import (
+from marketplace.matching.threads.subjects import (
     MatchRequestThreads,
     NeedResponseThreads,
     SubjectKind,

@@ -13,7 +13,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import ADMIN_ROLES, Membership, Organization, Role
-from marketplace.accounts.services import AccountService, OrganizationInput, credit_code_check_character
+from marketplace.accounts.organizations import OrganizationInput, credit_code_check_character
+from marketplace.accounts.services import AccountService
 from tests.factories import seed_member, seed_organization
 
 PASSWORD = "test-password-1"

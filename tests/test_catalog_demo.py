@@ -12,7 +12,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from marketplace.accounts.services import is_valid_credit_code, validate_organization
+from marketplace.accounts.organizations import is_valid_credit_code, validate_organization
 from marketplace.demo import catalogue as catalog_demo
 from marketplace.demo.catalogue import (
     CONFIDENTIAL_MARKERS,
