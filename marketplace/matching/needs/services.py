@@ -103,7 +103,7 @@ class NeedService(NeedResponses):
     def conversation_side(principal: Principal, need: Need, response: NeedResponse) -> str | None:
         """The viewer's party in a response's conversation: "company" for the poster's side (the
         company a challenge is for included), "institution" for the responding institution's TTO;
-        None for anyone else (the platform admin reads it: marketplace/matching/threads/services.py)."""
+        None for anyone else (the platform admin reads it: marketplace/matching/threads/subjects.py)."""
         if NeedService.is_party(principal, need):
             return "company"
         if principal.role in TTO_ROLES and principal.organization_id == response.institution_id:
