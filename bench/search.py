@@ -138,7 +138,9 @@ async def seed(settings: Settings, n: int, seed_value: int) -> dict[str, int]:
     each at commit)."""
     from sqlalchemy import text
 
-    from marketplace.accounts.services import AccountService, OrganizationInput, use_password_profile
+    from marketplace.accounts.organizations import OrganizationInput
+    from marketplace.accounts.passwords import use_password_profile
+    from marketplace.accounts.services import AccountService
     from marketplace.db import make_engine, make_sessionmaker
 
     use_password_profile("CHEAPEST")

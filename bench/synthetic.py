@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import accumulate
 
-from marketplace.accounts.services import OrganizationInput
+from marketplace.accounts.organizations import OrganizationInput
 from marketplace.catalog.models import (
     Availability,
     EngagementMode,

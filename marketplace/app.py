@@ -31,7 +31,8 @@ from sqlalchemy.exc import DBAPIError
 from marketplace import forms, i18n
 from marketplace.accounts.api import AccountsApi, provide_principal
 from marketplace.accounts.pages import AccountPages
-from marketplace.accounts.services import provide_accounts, use_password_profile
+from marketplace.accounts.passwords import use_password_profile
+from marketplace.accounts.services import provide_accounts
 from marketplace.api_errors import document_api_errors
 from marketplace.catalog.api import CatalogApi, NdaApi
 from marketplace.catalog.pages import CatalogPages
@@ -41,7 +42,8 @@ from marketplace.db import finish_db_session, make_engine, make_sessionmaker, pr
 from marketplace.errors import DomainError, FieldError, NotAuthenticated
 from marketplace.matching.needs.api import NeedsApi, RecommendationsApi
 from marketplace.matching.needs.pages import NeedsPages
-from marketplace.matching.needs.pages import thread_problem_page as response_thread_problem
+from marketplace.matching.needs.response_pages import NeedResponsePages
+from marketplace.matching.needs.response_pages import thread_problem_page as response_thread_problem
 from marketplace.matching.needs.services import provide_needs
 from marketplace.matching.requests.api import MatchingApi
 from marketplace.matching.requests.pages import MatchingPages
@@ -302,6 +304,7 @@ def create_app(settings: Settings) -> Litestar:
             NeedsApi,
             RecommendationsApi,
             NeedsPages,
+            NeedResponsePages,
             *static_routers,
         ],
         lifespan=[lifespan],

@@ -142,7 +142,8 @@ def demo_data() -> None:
 @click.option("--platform-name", default="医企协同创新平台", show_default=True)
 def bootstrap_admin(email: str, name: str, password: str, platform_name: str) -> None:
     """Create the platform organization and its first administrator on an empty production database."""
-    from marketplace.accounts.services import AccountService, OrganizationInput, organization_count
+    from marketplace.accounts.organizations import OrganizationInput, organization_count
+    from marketplace.accounts.services import AccountService
     from marketplace.db import make_engine, make_sessionmaker, run_migrations
     from marketplace.errors import DomainError
 

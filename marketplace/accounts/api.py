@@ -12,7 +12,8 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from marketplace.accounts import schemas
 from marketplace.accounts.models import ApiToken, Membership, Organization, OrgKind
-from marketplace.accounts.services import Accounts, OrganizationInput
+from marketplace.accounts.organizations import OrganizationInput
+from marketplace.accounts.services import Accounts
 from marketplace.errors import NotAuthenticated
 from marketplace.notifications.services import NotificationService
 from marketplace.tenancy import ANONYMOUS, CurrentPrincipal, Principal

@@ -12,7 +12,8 @@ from litestar.response import Redirect, Template
 
 from marketplace import i18n
 from marketplace.accounts.models import ROLES_BY_KIND, CompanySegment, HospitalGrade, OrgKind, Role
-from marketplace.accounts.services import Accounts, OrganizationInput
+from marketplace.accounts.organizations import OrganizationInput
+from marketplace.accounts.services import Accounts
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput
 from marketplace.tenancy import CurrentPrincipal
 from marketplace.web import AppSettings, client_ip, field_errors, flash, render, safe_next

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.services import AccountService, organization_count
+from marketplace.accounts.organizations import organization_count
+from marketplace.accounts.services import AccountService
 from marketplace.demo import people
 from marketplace.demo.catalogue import demo_listings
 from marketplace.demo.organizations import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, TypeVar
 
-from marketplace.accounts.services import OrganizationInput, credit_code_check_character
+from marketplace.accounts.organizations import OrganizationInput, credit_code_check_character
 from marketplace.demo.tables import table
 
 _DATA = table("organizations")

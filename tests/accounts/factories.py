@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.accounts.members import normalize_email
 from marketplace.accounts.models import ROLES_BY_KIND, Membership, Organization, OrgKind, User
-from marketplace.accounts.services import AccountService, OrganizationInput, hash_password, normalize_email, validate_organization
+from marketplace.accounts.organizations import OrganizationInput, validate_organization
+from marketplace.accounts.passwords import hash_password
+from marketplace.accounts.services import AccountService
 from marketplace.audit import services as audit
 from marketplace.tenancy import Principal
 

@@ -11,7 +11,8 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from marketplace.accounts.models import ApiToken, Invitation, Membership, Organization, Role, User
-from marketplace.accounts.services import AccountService, is_valid_credit_code
+from marketplace.accounts.organizations import is_valid_credit_code
+from marketplace.accounts.services import AccountService
 from marketplace.audit.models import AuditEvent
 from tests.accounts.factories import seed_member
 from tests.support.web import login, post_form
@@ -352,7 +353,7 @@ async def test_an_unknown_page_answers_404_in_the_visitors_language(client) -> N
 
 
 async def test_bootstrap_makes_the_platform_and_its_admin_once(client, db) -> None:
-    from marketplace.accounts.services import OrganizationInput
+    from marketplace.accounts.organizations import OrganizationInput
     from marketplace.errors import Conflict, InvalidInput
 
     accounts = AccountService(db)

@@ -47,7 +47,7 @@ JOBS = [
 
 READ_REGISTRIES = """
 import json
-from marketplace.matching.threads.services import SUBJECT_KINDS
+from marketplace.matching.threads.subjects import SUBJECT_KINDS
 from marketplace.notifications.services import EMAIL_KINDS
 from marketplace.search.index_settings import INDEXES
 from marketplace.worker import JOBS

@@ -12,7 +12,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from marketplace.accounts.services import is_valid_credit_code, validate_organization
+from marketplace.accounts.organizations import is_valid_credit_code, validate_organization
 from marketplace.catalog.models import Availability, IpKind, Jurisdiction, OwnershipModel, ResourceType, ResultType, Stage
 from marketplace.catalog.schemas import RESOURCE_DETAILS, ListingCreate
 from marketplace.catalog.services import valid_ip_number

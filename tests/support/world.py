@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import Membership, Organization, Role
-from marketplace.accounts.services import AccountService, OrganizationInput, credit_code_check_character
+from marketplace.accounts.organizations import OrganizationInput, credit_code_check_character
+from marketplace.accounts.services import AccountService
 from marketplace.tenancy import Principal
 from tests.accounts.factories import principal_of, seed_member, seed_organization
 

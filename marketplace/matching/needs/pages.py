@@ -1,8 +1,8 @@
 """Pages of needs and challenges: the open needs with search (for institutions, and everyone), an
 organization's own needs with their responses, the need form, the need with its responses, the
-respond form and the recommended listings, one response with its conversation, and the needs a
-listing may answer (a fragment the listing page loads for its TTO). A form with a problem is shown
-again with its 4xx status, so the transaction rolls back and nothing is written."""
+respond form and the recommended listings, and the needs a listing may answer (a fragment the
+listing page loads for its TTO). Responses' own pages are in response_pages.py. A form with a
+problem is shown again with its 4xx status, so the transaction rolls back and nothing is written."""
 
 from __future__ import annotations
 
@@ -21,27 +21,29 @@ from marketplace import forms
 from marketplace.accounts.models import COMPANY_ROLES, TTO_ROLES, Role
 from marketplace.catalog.models import ListingKind, ResourceType, ResultType, Status
 from marketplace.db import china_day, utcnow
-from marketplace.errors import DomainError, FieldError, Forbidden, NotFound
+from marketplace.errors import DomainError, Forbidden
 from marketplace.i18n import N_, current_locale, gettext
-from marketplace.matching.needs.models import Need, NeedResponse, NeedState, ResponseState
-from marketplace.matching.needs.schemas import NeedCreate, NeedUpdate, ResponseCreate
-from marketplace.matching.needs.search import parse_need_query, recommend_listings, recommend_needs, search_needs
-from marketplace.matching.needs.services import (
+from marketplace.matching.needs.lifecycle import (
     NEED_ACTION_LABELS,
-    NEED_KIND_LABELS,
     NEED_STATE_LABELS,
     RESPONSE_ACTION_LABELS,
     RESPONSE_STATE_LABELS,
+)
+from marketplace.matching.needs.models import Need, NeedResponse, NeedState, ResponseState
+from marketplace.matching.needs.schemas import NeedCreate, NeedUpdate
+from marketplace.matching.needs.search import parse_need_query, recommend_listings, recommend_needs, search_needs
+from marketplace.matching.needs.services import (
+    NEED_KIND_LABELS,
     VISIBILITY_LABELS,
     Needs,
     NeedService,
 )
 from marketplace.matching.threads.models import SubjectKindName
 from marketplace.matching.threads.services import Threads, ThreadService
-from marketplace.matching.web import budget_text, parse_wan, problem_of, thread_form_context, wan
+from marketplace.matching.web import budget_text, parse_wan, problem_of, wan
 from marketplace.search.engine import SearchUnavailable
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import client_ip, flash, render
+from marketplace.web import attempt, client_ip, flash, render
 
 Form = URLEncodedBody[dict[str, str]]
 PAGE_SIZE = 20
@@ -56,12 +58,6 @@ WANTED_CHOICES = (
     (ListingKind.result, tuple(ResultType)),
     (ListingKind.resource, tuple(ResourceType)),
 )
-RESPONSE_DONE = {
-    "shortlist": N_("The response is shortlisted; the institution is told."),
-    "select": N_("Selected. The match request is open for negotiation."),
-    "decline": N_("The institution is told that its response was not selected."),
-    "withdraw": N_("Your response has been withdrawn."),
-}
 NEED_DONE = {"publish": N_("The need is open for responses."), "close": N_("The need is closed for responses.")}
 
 
@@ -112,6 +108,107 @@ async def need_body(
     return None, forms.by_input([*problems, *await needs.field_problems(body)], FORM_FIELDS, into=errors)
 
 
+async def need_refs(needs: NeedService, items: list[Need]) -> dict:
+    orgs = await needs.accounts.public_organizations(
+        {n.organization_id for n in items} | {n.on_behalf_of_id for n in items if n.on_behalf_of_id}
+    )
+    return {
+        "orgs": orgs,
+        "area_names": {a.code: (a.name_en if current_locale.get() == "en" else a.name_zh) for a in await needs.catalog.areas()},
+        "state_labels": NEED_STATE_LABELS,
+        "kind_labels": NEED_KIND_LABELS,
+        "visibility_labels": VISIBILITY_LABELS,
+        "budget_of": lambda n: budget_text(n),
+        "today": china_day(utcnow()),
+    }
+
+
+async def need_page(
+    request: Request,
+    principal: Principal,
+    needs: NeedService,
+    need: Need,
+    *,
+    status_code: int = 200,
+    problem: dict | None = None,
+    form: dict | None = None,
+    errors: dict | None = None,
+    threads: ThreadService,
+) -> Template:
+    """The need with its responses, the respond form and the recommended listings; again with a
+    problem when a step or a response was refused."""
+    responses = await needs.responses(principal, need)
+    # Each response whose conversation the viewer reads links to it, with its unread count.
+    talks = [r for r in responses if reads_thread(needs, principal, need, r)]
+    assert principal.user_id is not None, "the need was read for a signed-in caller"
+    unread = await threads.unread_counts(principal.user_id, SubjectKindName.need_response, [r.id for r in talks])
+    conversations = {r.id: unread.get(r.id, 0) for r in talks}
+    listings = await needs.catalog.listing_refs({i for r in responses for i in r.listing_ids})
+    refs = await need_refs(needs, [need])
+    refs["orgs"] |= await needs.accounts.public_organizations({r.institution_id for r in responses})
+    poster = needs.is_poster(principal, need)
+    own_listings: list = []
+    may_respond = needs.may_respond(principal, need) and not any(
+        r.institution_id == principal.organization_id
+        and r.state in (ResponseState.submitted, ResponseState.shortlisted, ResponseState.selected)
+        for r in responses
+    )
+    if may_respond:
+        own_listings, _ = await needs.catalog.search(
+            principal, institution_id=principal.organization_id, status=Status.published, page_size=200
+        )
+    recommended, unavailable = [], False
+    if poster and need.state in (NeedState.open, NeedState.draft, NeedState.closed):
+        try:
+            recommended = await recommend_listings(request.app.state.search, need)
+        except SearchUnavailable:
+            unavailable = True
+    history = await needs.history(need.id)
+    nda = await needs.catalog.current_nda()
+    return render(
+        request,
+        "needs/detail.html",
+        principal,
+        status_code=status_code,
+        need=need,
+        responses=responses,
+        listings=listings,
+        poster=poster,
+        party=principal.is_platform or needs.is_party(principal, need),
+        actions=needs.need_actions(principal, need),
+        action_labels=NEED_ACTION_LABELS,
+        response_actions={r.id: needs.response_actions(principal, need, r) for r in responses},
+        response_action_labels=RESPONSE_ACTION_LABELS,
+        response_labels=RESPONSE_STATE_LABELS,
+        may_respond=may_respond,
+        own_listings=own_listings,
+        recommended=recommended,
+        unavailable=unavailable,
+        invited=(await needs.invited([need.id])).get(need.id, []) if poster else [],
+        history=history,
+        actors=await needs.accounts.user_names({e.actor_user_id for e in history if e.actor_user_id}),
+        problem=problem,
+        form=form or {},
+        errors=errors or {},
+        nda=nda,
+        nda_text=nda.text_en if current_locale.get() == "en" else nda.text_zh,
+        opens_match=need.kind == "need" or need.on_behalf_of_id is not None,
+        budget_text=budget_text,
+        conversations=conversations,
+        **refs,
+    )
+
+
+async def refused_page(
+    request: Request, principal: Principal, needs: NeedService, threads, need_id: uuid.UUID, error: DomainError
+) -> Template:
+    """A step the rules refused: the need page again, saying why."""
+    need = await needs.get(principal, need_id)
+    return await need_page(
+        request, principal, needs, need, status_code=error.status_code, problem=problem_of(error), threads=threads
+    )
+
+
 class NeedsPages(Controller):
     include_in_schema = False
 
@@ -159,7 +256,7 @@ class NeedsPages(Controller):
             unavailable=unavailable,
             areas=areas,
             wanted_choices=WANTED_CHOICES,
-            **await self._refs(needs, items),
+            **await need_refs(needs, items),
         )
 
     @get("/needs/mine")
@@ -173,7 +270,7 @@ class NeedsPages(Controller):
         else:
             items, _ = await needs.list(principal, mine=True, page_size=200)
         responses = {n.id: await needs.responses(principal, n) for n in items}
-        refs = await self._refs(needs, items)
+        refs = await need_refs(needs, items)
         refs["orgs"] |= await needs.accounts.public_organizations({r.institution_id for rs in responses.values() for r in rs})
         return render(
             request,
@@ -185,22 +282,6 @@ class NeedsPages(Controller):
             may_post=principal.role in (*COMPANY_ROLES, Role.platform_admin),
             **refs,
         )
-
-    async def _refs(self, needs: NeedService, items: list[Need]) -> dict:
-        orgs = await needs.accounts.public_organizations(
-            {n.organization_id for n in items} | {n.on_behalf_of_id for n in items if n.on_behalf_of_id}
-        )
-        return {
-            "orgs": orgs,
-            "area_names": {
-                a.code: (a.name_en if current_locale.get() == "en" else a.name_zh) for a in await needs.catalog.areas()
-            },
-            "state_labels": NEED_STATE_LABELS,
-            "kind_labels": NEED_KIND_LABELS,
-            "visibility_labels": VISIBILITY_LABELS,
-            "budget_of": lambda n: budget_text(n),
-            "today": china_day(utcnow()),
-        }
 
     # ----- the form ---------------------------------------------------------------------------
 
@@ -246,13 +327,10 @@ class NeedsPages(Controller):
         if body is not None:
             if principal.role == Role.platform_admin:
                 body.kind = "challenge"
-            try:
-                created = await needs.create(principal, body, ip=client_ip(request))
-            except DomainError as error:
-                if error.status_code in (401, 403, 404):
-                    raise
-                status_code, errors = error.status_code, field_errors(error)
-            else:
+            created, refusal = await attempt(needs.create(principal, body, ip=client_ip(request)))
+            if refusal is not None:
+                status_code, errors = refusal.status_code, field_errors(refusal)
+            elif created is not None:
                 flash(request, N_("Saved as a draft. Publish it when it reads right."))
                 return Redirect(f"/needs/{created.id}")
         return await self._form(request, principal, needs, data, lists, errors=errors, status_code=status_code)
@@ -290,15 +368,11 @@ class NeedsPages(Controller):
         body, errors = await need_body(needs, data, lists, NeedUpdate)
         status_code = 422
         if body is not None:
-            try:
-                await needs.update(principal, need.id, body, ip=client_ip(request))
-            except DomainError as error:
-                if error.status_code in (401, 403, 404):
-                    raise
-                status_code, errors = error.status_code, field_errors(error)
-            else:
+            _, refusal = await attempt(needs.update(principal, need.id, body, ip=client_ip(request)))
+            if refusal is None:
                 flash(request, N_("Saved."))
                 return Redirect(f"/needs/{need.id}")
+            status_code, errors = refusal.status_code, field_errors(refusal)
         return await self._form(request, principal, needs, data, lists, need=need, errors=errors, status_code=status_code)
 
     # ----- one need ---------------------------------------------------------------------------
@@ -307,96 +381,7 @@ class NeedsPages(Controller):
     async def detail(
         self, request: Request, principal: CurrentPrincipal, needs: Needs, threads: Threads, need_id: FromPath[uuid.UUID]
     ) -> Template:
-        return await self._detail(request, principal, needs, await needs.get(principal, need_id), threads=threads)
-
-    async def _detail(
-        self,
-        request: Request,
-        principal: Principal,
-        needs: NeedService,
-        need: Need,
-        *,
-        status_code: int = 200,
-        problem: dict | None = None,
-        form: dict | None = None,
-        errors: dict | None = None,
-        threads: ThreadService,
-    ) -> Template:
-        responses = await needs.responses(principal, need)
-        # Each response whose conversation the viewer reads links to it, with its unread count.
-        talks = [r for r in responses if reads_thread(needs, principal, need, r)]
-        assert principal.user_id is not None, "the need was read for a signed-in caller"
-        unread = await threads.unread_counts(principal.user_id, SubjectKindName.need_response, [r.id for r in talks])
-        conversations = {r.id: unread.get(r.id, 0) for r in talks}
-        listings = await needs.catalog.listing_refs({i for r in responses for i in r.listing_ids})
-        refs = await self._refs(needs, [need])
-        refs["orgs"] |= await needs.accounts.public_organizations({r.institution_id for r in responses})
-        poster = needs.is_poster(principal, need)
-        own_listings: list = []
-        may_respond = needs.may_respond(principal, need) and not any(
-            r.institution_id == principal.organization_id
-            and r.state in (ResponseState.submitted, ResponseState.shortlisted, ResponseState.selected)
-            for r in responses
-        )
-        if may_respond:
-            own_listings, _ = await needs.catalog.search(
-                principal, institution_id=principal.organization_id, status=Status.published, page_size=200
-            )
-        recommended, unavailable = [], False
-        if poster and need.state in (NeedState.open, NeedState.draft, NeedState.closed):
-            try:
-                recommended = await recommend_listings(request.app.state.search, need)
-            except SearchUnavailable:
-                unavailable = True
-        history = await needs.history(need.id)
-        nda = await needs.catalog.current_nda()
-        return render(
-            request,
-            "needs/detail.html",
-            principal,
-            status_code=status_code,
-            need=need,
-            responses=responses,
-            listings=listings,
-            poster=poster,
-            party=principal.is_platform or needs.is_party(principal, need),
-            actions=needs.need_actions(principal, need),
-            action_labels=NEED_ACTION_LABELS,
-            response_actions={r.id: needs.response_actions(principal, need, r) for r in responses},
-            response_action_labels=RESPONSE_ACTION_LABELS,
-            response_labels=RESPONSE_STATE_LABELS,
-            may_respond=may_respond,
-            own_listings=own_listings,
-            recommended=recommended,
-            unavailable=unavailable,
-            invited=(await needs.invited([need.id])).get(need.id, []) if poster else [],
-            history=history,
-            actors=await needs.accounts.user_names({e.actor_user_id for e in history if e.actor_user_id}),
-            problem=problem,
-            form=form or {},
-            errors=errors or {},
-            nda=nda,
-            nda_text=nda.text_en if current_locale.get() == "en" else nda.text_zh,
-            opens_match=need.kind == "need" or need.on_behalf_of_id is not None,
-            budget_text=budget_text,
-            conversations=conversations,
-            **refs,
-        )
-
-    @get("/needs/{need_id:uuid}/responses/{response_id:uuid}")
-    async def response(
-        self,
-        request: Request,
-        principal: CurrentPrincipal,
-        needs: Needs,
-        threads: Threads,
-        need_id: FromPath[uuid.UUID],
-        response_id: FromPath[uuid.UUID],
-    ) -> Template:
-        """One response with its steps and its conversation (for those who read it; viewing marks
-        it read, the new messages still flagged on this view)."""
-        need, found = await needs.get_response(principal, need_id, response_id)
-        return await response_page(request, principal, needs, threads, need, found, mark_read=True)
+        return await need_page(request, principal, needs, await needs.get(principal, need_id), threads=threads)
 
     @post("/needs/{need_id:uuid}/transitions")
     async def transition(
@@ -410,114 +395,13 @@ class NeedsPages(Controller):
     ) -> Response:
         principal.require()
         action = data.get("action", "")
-        try:
-            await needs.transition(principal, need_id, action, data.get("reason", "")[:2000], ip=client_ip(request))
-        except DomainError as error:
-            return await self._refused(request, principal, needs, threads, need_id, error)
+        _, refusal = await attempt(
+            needs.transition(principal, need_id, action, data.get("reason", "")[:2000], ip=client_ip(request))
+        )
+        if refusal is not None:
+            return await refused_page(request, principal, needs, threads, need_id, refusal)
         flash(request, NEED_DONE.get(action, N_("Saved.")))
         return Redirect(f"/needs/{need_id}")
-
-    async def _refused(
-        self, request: Request, principal: Principal, needs: NeedService, threads, need_id: uuid.UUID, error: DomainError
-    ) -> Template:
-        """A step the rules refused: the need page again, saying why. Access errors stay what they are."""
-        if error.status_code in (401, 403, 404):
-            raise error
-        need = await needs.get(principal, need_id)
-        return await self._detail(
-            request, principal, needs, need, status_code=error.status_code, problem=problem_of(error), threads=threads
-        )
-
-    @post("/needs/{need_id:uuid}/responses")
-    async def respond(
-        self,
-        request: Request,
-        principal: CurrentPrincipal,
-        needs: Needs,
-        threads: Threads,
-        need_id: FromPath[uuid.UUID],
-        data: Form,
-    ) -> Response:
-        principal.require(*TTO_ROLES)
-        need = await needs.get(principal, need_id)
-        lists = list((await request.form()).multi_items())
-        listing_ids = [v for k, v in lists if k == "listing_ids" and v]
-        errors: dict[str, str] = {}
-        body: dict = {
-            "proposal": data.get("proposal", "").strip(),
-            "listing_ids": listing_ids,
-            "timeline": data.get("timeline", ""),
-        }
-        for name in ("budget_min", "budget_max"):
-            if data.get(name, "").strip():
-                try:
-                    body[f"{name}_fen"] = parse_wan(data[name])
-                except (ValueError, InvalidOperation):
-                    errors[name] = gettext("Enter an amount in 10,000 yuan, for example 50 or 12.5.")
-        created, problems = forms.try_convert(body, ResponseCreate)
-        forms.by_input(problems, into=errors)
-        status_code = 422
-        if created is not None and not errors:
-            try:
-                await needs.respond(principal, need.id, created, ip=client_ip(request))
-            except DomainError as error:
-                if error.status_code in (401, 403, 404):
-                    raise
-                status_code, errors = error.status_code, field_errors(error)
-            else:
-                flash(request, N_("Your response has been sent to the poster."))
-                return Redirect(f"/needs/{need.id}#responses")
-        form = dict(data) | {"listing_ids": listing_ids}
-        return await self._detail(
-            request,
-            principal,
-            needs,
-            need,
-            status_code=status_code,
-            form=form,
-            errors=errors,
-            threads=threads,
-            problem={"message": errors.get("__all__") or gettext("Please correct the marked fields."), "fields": {}},
-        )
-
-    @post("/needs/{need_id:uuid}/responses/{response_id:uuid}/transitions")
-    async def move_response(
-        self,
-        request: Request,
-        principal: CurrentPrincipal,
-        needs: Needs,
-        threads: Threads,
-        need_id: FromPath[uuid.UUID],
-        response_id: FromPath[uuid.UUID],
-        data: Form,
-    ) -> Response:
-        principal.require()
-        action = data.get("action", "")
-        nda_version = None
-        try:
-            if action == "select" and "nda_version" in data:
-                if data.get("accept_nda") != "on":
-                    raise DomainError(
-                        N_("Tick the box to accept the agreement."),
-                        FieldError("accept_nda", N_("Tick the box to accept the agreement.")),
-                        status_code=422,
-                    )
-                nda_version = int(data["nda_version"]) if data["nda_version"].isdigit() else 0
-            await needs.move_response(
-                principal,
-                need_id,
-                response_id,
-                action,
-                data.get("reason", "")[:2000],
-                nda_version=nda_version,
-                ip=client_ip(request),
-            )
-        except DomainError as error:
-            return await self._refused(request, principal, needs, threads, need_id, error)
-        flash(request, RESPONSE_DONE.get(action, N_("Saved.")))
-        if data.get("back") == "response":
-            return Redirect(f"/needs/{need_id}/responses/{response_id}")
-        return Redirect(f"/needs/{need_id}#responses")
 
     # ----- the needs a listing may answer (loaded into the listing page for its TTO) ---------------
 
@@ -541,86 +425,3 @@ def reads_thread(needs: NeedService, principal: Principal, need: Need, response:
     """Whether the viewer reads a response's conversation (as threads.NeedResponseThreads decides
     for the thread's routes): its two sides and the platform admin."""
     return principal.role == Role.platform_admin or needs.conversation_side(principal, need, response) is not None
-
-
-async def response_page(
-    request: Request,
-    principal: Principal,
-    needs: NeedService,
-    threads: ThreadService,
-    need: Need,
-    response: NeedResponse,
-    *,
-    status_code: int = 200,
-    mark_read: bool = False,
-    thread_problem: dict | None = None,
-    thread_text: str = "",
-) -> Template:
-    """A response (as on the need page, with the viewer's steps) and its conversation."""
-    try:
-        thread = await threads.view(principal, SubjectKindName.need_response, response.id)
-    except NotFound:
-        thread = None  # the institution's inventors and the analyst see responses, not conversations
-    if thread is not None and mark_read and thread.unread:
-        await threads.mark_read(principal, SubjectKindName.need_response, response.id, thread.last_seq)
-    orgs = await needs.accounts.public_organizations(
-        {need.organization_id, response.institution_id} | ({need.on_behalf_of_id} if need.on_behalf_of_id else set())
-    )
-    locale = current_locale.get()
-    nda = await needs.catalog.current_nda()
-    poster_side = orgs[need.organization_id].display_name(locale)
-    if need.on_behalf_of_id:  # a challenge for a company: the company, through the platform
-        poster_side = f"{orgs[need.on_behalf_of_id].display_name(locale)} · {gettext('via %(platform)s', platform=poster_side)}"
-    return render(
-        request,
-        "needs/response.html",
-        principal,
-        status_code=status_code,
-        need=need,
-        r=response,
-        listings=await needs.catalog.listing_refs(set(response.listing_ids)),
-        orgs=orgs,
-        poster=needs.is_poster(principal, need),
-        party=principal.is_platform or needs.is_party(principal, need),
-        response_actions={response.id: needs.response_actions(principal, need, response)},
-        response_action_labels=RESPONSE_ACTION_LABELS,
-        response_labels=RESPONSE_STATE_LABELS,
-        state_labels=NEED_STATE_LABELS,
-        kind_labels=NEED_KIND_LABELS,
-        budget_text=budget_text,
-        opens_match=need.kind == "need" or need.on_behalf_of_id is not None,
-        nda=nda,
-        nda_text=nda.text_en if locale == "en" else nda.text_zh,
-        on_response_page=True,
-        thread=thread,
-        thread_problem=thread_problem,
-        thread_text=thread_text,
-        thread_sides={"company": poster_side, "institution": orgs[response.institution_id].display_name(locale)},
-        **thread_form_context(threads),
-    )
-
-
-async def thread_problem_page(
-    request: Request,
-    principal: Principal,
-    threads: ThreadService,
-    subject_id: uuid.UUID,
-    status_code: int,
-    problem: dict,
-    text: str,
-) -> Template:
-    """A need response's page again when its thread refused a message: the problem beside the
-    message form, the text kept (the threads' pages call it for this kind of subject)."""
-    needs = NeedService(threads.session)
-    need, response = await needs.get_response(principal, request.path_params["need_id"], subject_id)
-    return await response_page(
-        request,
-        principal,
-        needs,
-        threads,
-        need,
-        response,
-        status_code=status_code,
-        thread_problem=problem,
-        thread_text=text,
-    )

@@ -2,18 +2,18 @@
 
 A company member or admin posts a need; a platform admin posts a challenge (a need of kind
 `challenge`, posted by the platform, possibly on behalf of a company). Needs go
-draft → open → closed | awarded (the NEED machine, lifecycle.py); the deadline passing closes an open
-need (the worker's `close_expired_needs`). An institution's TTO responds to an open need it can see
-with a proposal linking its own published listings; the poster shortlists, declines and selects (the
+draft → open → closed | awarded (the NEED machine, lifecycle.py); the deadline passing closes an
+open need (the worker's `close_expired_needs`, deadline.py). An institution's TTO responds to an
+open need it can see with a proposal linking its own published listings; the poster shortlists, declines and selects (the
 RESPONSE machine), and selecting opens a match request in `negotiating` (MatchingService.
-open_from_need) and awards the need. The needs index and recommendations are in search.py.
-The only code that writes needs and responses.
+open_from_need) and awards the need. The needs index and recommendations are in search.py;
+responses are the NeedResponses mixin (responses.py), who is told what the NeedNotices mixin
+(notices.py). The only code that writes needs and responses.
 """
 
 from __future__ import annotations
 
 import builtins
-import logging
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -21,31 +21,19 @@ from datetime import date, datetime, timedelta
 import msgspec
 from litestar.di import NamedDependency
 from sqlalchemy import and_, exists, false, func, or_, select, true
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import states
-from marketplace.accounts.models import COMPANY_ROLES, INSTITUTION_ROLES, TTO_ROLES, Organization, Role, User
+from marketplace.accounts.models import COMPANY_ROLES, INSTITUTION_ROLES, TTO_ROLES, Role
 from marketplace.accounts.services import AccountService
 from marketplace.audit import services as audit
 from marketplace.audit.models import AuditEvent
-from marketplace.catalog.models import Status
 from marketplace.catalog.services import CatalogService
 from marketplace.config import Settings
 from marketplace.db import DbSession, china_day, utcnow
 from marketplace.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
-from marketplace.matching.events import MatchEvents
-from marketplace.matching.needs.lifecycle import (  # noqa: F401 (labels: pages read them here)
-    NEED,
-    NEED_ACTION_LABELS,
-    NEED_STATE_LABELS,
-    RESPONSE,
-    RESPONSE_ACTION_LABELS,
-    RESPONSE_STATE_LABELS,
-    Decision,
-    is_poster,
-)
+from marketplace.matching.needs.lifecycle import NEED, NEED_STATE_LABELS, RESPONSE, Decision, is_poster
 from marketplace.matching.needs.models import (
     TYPES_OF_KIND,
     WANTED_VALUES,
@@ -58,36 +46,21 @@ from marketplace.matching.needs.models import (
     Visibility,
     wanted_types,
 )
-from marketplace.matching.needs.schemas import NeedCreate, NeedUpdate, ResponseCreate
+from marketplace.matching.needs.responses import NeedResponses
+from marketplace.matching.needs.schemas import NeedCreate, NeedUpdate
 from marketplace.matching.needs.search import NeedSearch
-from marketplace.matching.requests.services import MatchingService
-from marketplace.notifications.services import EmailKind, NotificationService
+from marketplace.notifications.services import NotificationService
 from marketplace.tenancy import Principal
 from marketplace.web import AppSettings
-
-log = logging.getLogger(__name__)
 
 NEED_KIND_LABELS = {NeedKind.need: N_("Company need"), NeedKind.challenge: N_("Challenge (揭榜挂帅)")}
 VISIBILITY_LABELS = {Visibility.public: N_("Public"), Visibility.invited: N_("Invited institutions only")}
 
 
-# ----- e-mail kinds ------------------------------------------------------------------------------
-
-RESPONSE_EMAIL = EmailKind(
-    "need_responses",
-    N_("Responses to your needs"),
-    N_("When an institution responds to a need or challenge your organization posted."),
-)
-DECISION_EMAIL = EmailKind(
-    "need_response_decisions",
-    N_("Decisions on your responses"),
-    N_("When the poster of a need shortlists, selects or passes over your institution's response."),
-)
-
 # ----- the service -------------------------------------------------------------------------------
 
 
-class NeedService:
+class NeedService(NeedResponses):
     def __init__(self, session: AsyncSession, settings: Settings | None = None) -> None:
         self.session = session
         self.settings = settings  # without it (demo data, scripts) people are told in-app only
@@ -130,7 +103,7 @@ class NeedService:
     def conversation_side(principal: Principal, need: Need, response: NeedResponse) -> str | None:
         """The viewer's party in a response's conversation: "company" for the poster's side (the
         company a challenge is for included), "institution" for the responding institution's TTO;
-        None for anyone else (the platform admin reads it: marketplace/matching/threads/services.py)."""
+        None for anyone else (the platform admin reads it: marketplace/matching/threads/subjects.py)."""
         if NeedService.is_party(principal, need):
             return "company"
         if principal.role in TTO_ROLES and principal.organization_id == response.institution_id:
@@ -394,296 +367,6 @@ class NeedService:
             **data,
         )
         event.occurred_at = now
-
-    # ----- responses --------------------------------------------------------------------------
-
-    async def responses(self, principal: Principal, need: Need) -> builtins.list[NeedResponse]:
-        """The poster's side and the platform see every response; an institution only its own."""
-        stmt = select(NeedResponse).where(NeedResponse.need_id == need.id)
-        if not (principal.is_platform or self.is_party(principal, need)):
-            if principal.role not in INSTITUTION_ROLES:
-                return []
-            stmt = stmt.where(NeedResponse.institution_id == principal.organization_id)
-        stmt = stmt.order_by(
-            (NeedResponse.state == ResponseState.selected).desc(),
-            (NeedResponse.state == ResponseState.shortlisted).desc(),
-            NeedResponse.submitted_at,
-        )
-        return list((await self.session.scalars(stmt)).all())
-
-    async def get_response(
-        self, principal: Principal, need_id: uuid.UUID, response_id: uuid.UUID, *, for_update: bool = False
-    ) -> tuple[Need, NeedResponse]:
-        need = await self.get(principal, need_id, for_update=for_update)
-        stmt = select(NeedResponse).where(NeedResponse.id == response_id, NeedResponse.need_id == need.id)
-        if not (principal.is_platform or self.is_party(principal, need)):
-            stmt = stmt.where(NeedResponse.institution_id == principal.organization_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        response = await self.session.scalar(stmt.execution_options(populate_existing=True))
-        if response is None:
-            raise NotFound()
-        return need, response
-
-    async def respond(
-        self,
-        principal: Principal,
-        need_id: uuid.UUID,
-        data: ResponseCreate,
-        *,
-        now: datetime | None = None,
-        ip: str | None = None,
-    ) -> NeedResponse:
-        principal.require(*TTO_ROLES)
-        assert principal.organization_id is not None, "a signed-in caller acts for an organization"
-        need = await self.get(principal, need_id, for_update=True)
-        now = now or utcnow()
-        if not self.may_respond(principal, need, china_day(now)):
-            raise Conflict(N_("This need takes no more responses."), FieldError("need", N_("This need takes no more responses.")))
-        errors: list[FieldError] = []
-        if not data.proposal.strip():
-            errors.append(FieldError("proposal", N_("Required.")))
-        listing_ids = list(dict.fromkeys(data.listing_ids))
-        listings = await self.catalog.listing_refs(set(listing_ids))
-        if not listing_ids:
-            errors.append(FieldError("listing_ids", N_("Choose at least one.")))
-        elif any(
-            i not in listings or listings[i].institution_id != principal.organization_id or listings[i].status != Status.published
-            for i in listing_ids
-        ):
-            errors.append(FieldError("listing_ids", N_("Only your institution's published listings.")))
-        if data.budget_min_fen is not None and data.budget_max_fen is not None and data.budget_min_fen > data.budget_max_fen:
-            errors.append(FieldError("budget_max_fen", N_("Must not be below the minimum.")))
-        if errors:
-            raise InvalidInput(*errors)
-        response = NeedResponse(
-            need_id=need.id,
-            institution_id=principal.organization_id,
-            submitted_by_user_id=principal.user_id,
-            state=ResponseState.submitted,
-            proposal=data.proposal.strip(),
-            listing_ids=listing_ids,
-            budget_min_fen=data.budget_min_fen,
-            budget_max_fen=data.budget_max_fen,
-            timeline=data.timeline.strip(),
-            submitted_at=now,
-            state_changed_at=now,
-        )
-        self.session.add(response)
-        try:
-            async with self.session.begin_nested():
-                await self.session.flush()
-        except IntegrityError as error:
-            if "uq_need_responses_active" in str(error.orig):
-                raise Conflict(
-                    N_("Your institution has already responded to this need."),
-                    FieldError("need", N_("Your institution has already responded to this need.")),
-                ) from None
-            raise
-        await self._record(
-            "need_response_created",
-            principal,
-            response,
-            now,
-            ip=ip,
-            after=response.state,
-            need_id=need.id,
-            listings=[str(i) for i in listing_ids],
-        )
-        institution = await self.accounts.public_organization(principal.organization_id)
-        await self._tell_poster(need, N_("%(institution)s responded to your need “%(title)s”."), institution=institution)
-        return response
-
-    async def move_response(
-        self,
-        principal: Principal,
-        need_id: uuid.UUID,
-        response_id: uuid.UUID,
-        action: str,
-        reason: str = "",
-        *,
-        nda_version: int | None = None,
-        now: datetime | None = None,
-        ip: str | None = None,
-    ) -> NeedResponse:
-        principal.require()
-        declared = RESPONSE.action(action)
-        need, response = await self.get_response(principal, need_id, response_id, for_update=True)
-        now = now or utcnow()
-        decision = Decision(need, open_match=lambda: self._select(principal, need, response, nda_version, now))
-        await states.apply(
-            self.session,
-            RESPONSE,
-            principal,
-            response,
-            declared,
-            reason,
-            context=decision,
-            now=now,
-            ip=ip,
-            details={"need_id": need.id},
-        )
-        if action == "select":
-            await self._award(principal, need, response, now)
-        if any(party.side == "poster" for party in declared.by):
-            await self._tell_institution(need, response)
-        return response
-
-    async def _select(
-        self, principal: Principal, need: Need, response: NeedResponse, nda_version: int | None, now: datetime
-    ) -> dict:
-        """Open the match request between the poster's company and the institution, on the
-        response's first listing; a platform challenge for no company opens none."""
-        company_id = need.organization_id if need.kind == NeedKind.need else need.on_behalf_of_id
-        if company_id is None:
-            return {}
-        current = await self.catalog.current_nda_version()
-        if nda_version is None:
-            raise invalid("nda_version", N_("Accept the confidentiality agreement to open the match."))
-        if nda_version != current:
-            raise invalid("nda_version", N_("A newer confidentiality agreement is in force: read it and accept it."))
-        listing_id = response.listing_ids[0]
-        listing = (await self.catalog.listing_refs({listing_id}))[listing_id]
-        if listing.status != Status.published:
-            raise Conflict(
-                N_("The proposed listing is no longer published; the institution must update its response."),
-                FieldError("listing_ids", N_("Only your institution's published listings.")),
-            )
-        others = await self.catalog.listing_refs(set(response.listing_ids[1:]))
-        also = "".join(f"\n- {others[i].title_zh}" for i in response.listing_ids[1:] if i in others)
-        message = f"{response.proposal}\n\n其余关联条目：{also}" if also else response.proposal
-        match = await MatchingService(self.session).open_from_need(
-            principal,
-            company_id=company_id,
-            listing_id=listing_id,
-            nda_version=nda_version,
-            purpose=f"{need.title}\n\n{need.problem}"[:2000],
-            timeline=response.timeline,
-            budget=(response.budget_min_fen, response.budget_max_fen)
-            if response.budget_min_fen is None
-            or response.budget_max_fen is None
-            or response.budget_min_fen <= response.budget_max_fen
-            else (None, None),
-            message=message[:5000],
-            need_response_id=response.id,
-            now=now,
-        )
-        response.match_request_id = match.id
-        return {"match_request_id": match.id, "listing_id": listing_id}
-
-    async def _award(self, principal: Principal, need: Need, selected: NeedResponse, now: datetime) -> None:
-        """The selection's consequences, the system's steps: the need is awarded and every other
-        live response declined."""
-        await states.apply(
-            self.session, NEED, principal, need, "award", now=now, details={"response_id": selected.id}, as_system=True
-        )
-        others = await self.session.scalars(
-            select(NeedResponse)
-            .where(
-                NeedResponse.need_id == need.id,
-                NeedResponse.id != selected.id,
-                NeedResponse.state.in_([ResponseState.submitted, ResponseState.shortlisted]),
-            )
-            .with_for_update()
-        )
-        for other in others.all():
-            await states.apply(
-                self.session,
-                RESPONSE,
-                principal,
-                other,
-                "decline",
-                "another proposal was selected",
-                context=Decision(need),
-                now=now,
-                details={"need_id": need.id},
-                as_system=True,
-            )
-            await self._tell_institution(need, other)
-
-    # ----- notifications ----------------------------------------------------------------------
-
-    async def poster_people(self, need: Need) -> builtins.list[User]:
-        """The poster's side: the company's people for a need; for a challenge the platform's
-        admins and the people of the company it is for."""
-        people: builtins.list[User] = []
-        if need.kind == NeedKind.need:
-            people += await self.accounts.member_contacts(need.organization_id, COMPANY_ROLES)
-        else:
-            people += await self.accounts.member_contacts(need.organization_id, frozenset({Role.platform_admin}))
-        if need.on_behalf_of_id:
-            people += await self.accounts.member_contacts(need.on_behalf_of_id, COMPANY_ROLES)
-        return list({p.id: p for p in people}.values())
-
-    async def _tell_poster(self, need: Need, message: str, *, institution: Organization) -> None:
-        people = await self.poster_people(need)
-        params = {"institution": institution.name_zh, "title": need.title}
-        await self._deliver(people, "need_response", message, params, f"/needs/{need.id}#responses", RESPONSE_EMAIL.key)
-
-    async def _tell_institution(self, need: Need, response: NeedResponse) -> None:
-        message = {
-            ResponseState.shortlisted: N_("Your response to “%(title)s” has been shortlisted."),
-            ResponseState.selected: N_("Your response to “%(title)s” has been selected: the match is open for negotiation."),
-            ResponseState.not_selected: N_("Your response to “%(title)s” was not selected."),
-        }.get(ResponseState(response.state))
-        if message is None:
-            return
-        people = await self.accounts.member_contacts(response.institution_id, TTO_ROLES)
-        link = f"/match-requests/{response.match_request_id}" if response.match_request_id else f"/needs/{need.id}#responses"
-        await self._deliver(people, "need_response_decision", message, {"title": need.title}, link, DECISION_EMAIL.key)
-
-    async def _deliver(self, people, kind: str, message: str, params: dict, link: str, email_kind: str) -> None:
-        """In-app, and an e-mail queued in this transaction (sent once it commits) to each who wants it."""
-        people = list({p.id: p for p in people}.values())
-        await self.notifications.notify([p.id for p in people], kind, message, params=params, link=link)
-        await MatchEvents(self.session, self.settings).email(
-            people, email_kind, link, message, message, lambda _locale: params, open_label=N_("Open it:")
-        )
-
-
-# ----- the deadline job -----------------------------------------------------------------------------
-
-
-async def close_expired_needs(sessionmaker, today: date | None = None, batch: int = 100) -> int:
-    """Close every open need whose deadline has passed (China time), audited, each with its outbox
-    row; competing workers skip each other's rows. Returns how many."""
-    closed = 0
-    while True:
-        async with sessionmaker() as session, session.begin():
-            day = today or china_day(utcnow())
-            needs = list(
-                (
-                    await session.scalars(
-                        select(Need)
-                        .where(Need.state == NeedState.open, Need.deadline < day)
-                        .order_by(Need.deadline, Need.id)
-                        .limit(batch)
-                        .with_for_update(skip_locked=True)
-                    )
-                ).all()
-            )
-            now = utcnow()
-            for need in needs:
-                await states.apply(
-                    session,
-                    NEED,
-                    None,
-                    need,
-                    "expire",
-                    now=now,
-                    details={"deadline": need.deadline.isoformat()},
-                    as_system=True,
-                )
-        closed += len(needs)
-        if len(needs) < batch:
-            return closed
-
-
-async def expire_job(settings: Settings, sessionmaker) -> None:
-    """The worker's job (marketplace/worker.py)."""
-    closed = await close_expired_needs(sessionmaker)
-    if closed:
-        log.info("closed %d need(s) past their deadline", closed)
 
 
 # Controllers (API and pages alike) ask for the service on the request's session by this name.

@@ -38,7 +38,7 @@ from marketplace.matching.threads.models import SubjectKindName
 from marketplace.matching.threads.services import Threads, ThreadService
 from marketplace.matching.web import budget_text, parse_wan, problem_of, thread_form_context
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import client_ip, flash, render
+from marketplace.web import attempt, client_ip, flash, render
 from marketplace.working_days import working_days_late
 
 Form = URLEncodedBody[dict[str, str]]
@@ -156,14 +156,11 @@ class MatchingPages(Controller):
         body, errors = request_form_data(data, listing)
         status_code = 422
         if body is not None:
-            try:
-                created = await matching.create(principal, body, ip=client_ip(request))
-            except DomainError as error:
-                if error.status_code in (401, 403, 404):
-                    raise
-                status_code = error.status_code
-                errors = forms.by_input(error.errors, FORM_FIELDS) or {"__all__": gettext(error.message, **error.params)}
-            else:
+            created, refusal = await attempt(matching.create(principal, body, ip=client_ip(request)))
+            if refusal is not None:
+                status_code = refusal.status_code
+                errors = forms.by_input(refusal.errors, FORM_FIELDS) or {"__all__": gettext(refusal.message, **refusal.params)}
+            elif created is not None:
                 flash(request, N_("Your request has been sent. The institution answers within its response time."))
                 return Redirect(f"/match-requests/{created.id}")
         return await self._form(request, principal, matching, listing, data, errors, status_code)
@@ -247,19 +244,20 @@ class MatchingPages(Controller):
         action = data.get("action", "")
         reason = data.get("reason", "").strip()[:2000]
         nda_version = None
-        try:
+        refusal: DomainError | None
+        if action == "accept_nda" and data.get("accept_nda") != "on":
+            refusal = DomainError(
+                N_("Tick the box to accept the agreement."),
+                FieldError("accept_nda", N_("Tick the box to accept the agreement.")),
+                status_code=422,
+            )
+        else:
             if action == "accept_nda":
-                if data.get("accept_nda") != "on":
-                    raise DomainError(
-                        N_("Tick the box to accept the agreement."),
-                        FieldError("accept_nda", N_("Tick the box to accept the agreement.")),
-                        status_code=422,
-                    )
                 nda_version = int(data["nda_version"]) if data.get("nda_version", "").isdigit() else 0
-            await matching.transition(principal, request_id, action, reason, nda_version=nda_version, ip=client_ip(request))
-        except DomainError as error:
-            if error.status_code in (401, 403, 404):
-                raise
+            _, refusal = await attempt(
+                matching.transition(principal, request_id, action, reason, nda_version=nda_version, ip=client_ip(request))
+            )
+        if refusal is not None:
             found = await matching.get(principal, request_id)
             return await detail_page(
                 request,
@@ -267,8 +265,8 @@ class MatchingPages(Controller):
                 matching,
                 threads,
                 found,
-                status_code=error.status_code,
-                problem=problem_of(error),
+                status_code=refusal.status_code,
+                problem=problem_of(refusal),
                 reason=reason,
             )
         flash(request, ACTION_DONE.get(action, N_("Saved.")))

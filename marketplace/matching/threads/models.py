@@ -2,7 +2,7 @@
 their messages, the files attached to messages, and each reader's read marker.
 
 A thread names its subject by kind and id rather than by a foreign key per kind, so a new kind
-of subject is a new CHECK value and a registered SubjectKind (marketplace/matching/threads/services.py),
+of subject is a new CHECK value and a registered SubjectKind (marketplace/matching/threads/subjects.py),
 not a new column. Who may read and post is decided by the subject's kind, never here.
 """
 

@@ -1,7 +1,8 @@
 """Pages of a subject's thread: posting a message (with files) from the subject's page, and
 downloading a file. The thread itself is shown on the subject's page (a match request's:
-requests/pages.py detail_page; a need response's: needs/pages.py response_page). One set of handlers; the app
-makes one controller per kind of subject with `thread_pages`, naming its address and its page's way to show a problem."""
+requests/pages.py detail_page; a need response's: needs/response_pages.py response_page). One set
+of handlers; the app makes one controller per kind of subject with `thread_pages`, naming its
+address and its page's way to show a problem."""
 
 from __future__ import annotations
 
@@ -12,12 +13,11 @@ from typing import ClassVar
 from litestar import Controller, Request, Response, get, post
 from litestar.response import File, Redirect, Template
 
-from marketplace.errors import DomainError
 from marketplace.i18n import N_, gettext
 from marketplace.matching.threads.files import download, uploads_of
 from marketplace.matching.threads.services import Threads, ThreadService
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import flash
+from marketplace.web import attempt, flash
 
 # The subject's page shown again with a thread's problem: (request, principal, threads, subject
 # id, status, problem, text kept). Each subject's pages provide theirs; the app joins them here.
@@ -38,17 +38,16 @@ class ThreadPages(Controller):
         again with its status and the text kept; nothing is stored."""
         subject_id = await threads.locate(principal, self.kind, request.path_params)
         text = ""
-        try:
-            text, files = await uploads_of(request)
-            await threads.post(principal, self.kind, subject_id, text, files)
-        except DomainError as error:
-            if error.status_code in (401, 403, 404):
-                raise
+        uploaded, refusal = await attempt(uploads_of(request))
+        if uploaded is not None:
+            text, files = uploaded
+            _, refusal = await attempt(threads.post(principal, self.kind, subject_id, text, files))
+        if refusal is not None:
             fields: dict[str, list[str]] = {}
-            for e in error.errors:
+            for e in refusal.errors:
                 fields.setdefault(e.field, []).append(gettext(e.message, **e.params))
-            problem = {"message": gettext(error.message, **error.params), "fields": fields}
-            return await self.show_problem(request, principal, threads, subject_id, error.status_code, problem, text)
+            problem = {"message": gettext(refusal.message, **refusal.params), "fields": fields}
+            return await self.show_problem(request, principal, threads, subject_id, refusal.status_code, problem, text)
         flash(request, N_("Your message has been sent."))
         return Redirect(request.url.path.removesuffix("/messages") + "#thread")
 

@@ -2,7 +2,7 @@
 registered kind. The kind decides who reads, who posts and who is told of a new message; the
 thread code applies that decision to every route, the downloads included.
 
-Kinds: `match_request` and `need_response` (below); README, Matchmaking, says how to add one.
+The kinds of subject, and the registry of them, are in subjects.py.
 """
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from litestar.di import NamedDependency
 from sqlalchemy import and_, func, select
@@ -21,16 +20,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import i18n
-from marketplace.accounts.models import TTO_ROLES, Role, User
+from marketplace.accounts.models import User
 from marketplace.config import Settings
 from marketplace.db import DbSession
 from marketplace.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from marketplace.i18n import N_
 from marketplace.matching.events import MESSAGE_EMAIL, MatchEvents
-from marketplace.matching.needs.models import ACTIVE_RESPONSE_STATES, NeedResponse
-from marketplace.matching.needs.services import NeedService
-from marketplace.matching.requests.models import OPEN_STATES, State
-from marketplace.matching.requests.services import MatchingService
 from marketplace.matching.threads.files import (
     CONTENT_TYPES,
     IncomingFile,
@@ -40,182 +35,14 @@ from marketplace.matching.threads.files import (
     extension_of,
     human_size,
 )
-from marketplace.matching.threads.models import (
-    SubjectKindName,
-    Thread,
-    ThreadAttachment,
-    ThreadMessage,
-    ThreadReadMarker,
-    ThreadSide,
-)
+from marketplace.matching.threads.models import Thread, ThreadAttachment, ThreadMessage, ThreadReadMarker, ThreadSide
+from marketplace.matching.threads.subjects import SUBJECT_KINDS, ThreadSubject
 from marketplace.notifications.services import NotificationService
 from marketplace.tenancy import Principal
 from marketplace.web import AppSettings
 
 MAX_TEXT = 10_000
 CHUNK = 1024 * 1024
-
-# ----- subjects -------------------------------------------------------------------------------
-
-
-@dataclass
-class ThreadSubject:
-    """A subject as one viewer sees it."""
-
-    kind: str
-    id: uuid.UUID
-    # The viewer's party (None: reads only — an inventor, the platform admin).
-    side: ThreadSide | None
-    # Whether the subject still takes messages (its parties may post).
-    open: bool
-    # The page the thread is on (the API's routes are under "/api/v1" + path), and the subject's
-    # title for notifications (zh, en).
-    path: str
-    title_zh: str
-    title_en: str | None
-    # The people of each party to tell of a new message.
-    people: Callable[[ThreadSide], Awaitable[list[User]]] = field(repr=False)
-    # What the kind says (message ids): to a post once it has ended, in the in-app notice of a
-    # new message, and naming each side in that e-mail.
-    closed_message: str = N_("This conversation is closed: the request has ended.")
-    notice: str = N_("New message in a match conversation.")
-    notice_kind: str = "match_thread_message"
-    side_names: Mapping[ThreadSide, str] = field(
-        default_factory=lambda: {ThreadSide.company: N_("the company"), ThreadSide.institution: N_("the institution")}
-    )
-
-    @property
-    def can_post(self) -> bool:
-        return self.side is not None and self.open
-
-    @property
-    def link(self) -> str:
-        return f"{self.path}#thread"
-
-
-class SubjectKind(Protocol):
-    @property
-    def name(self) -> str:
-        """The kind's registry key (read-only, so a kind may hold a str enum member)."""
-        ...
-
-    async def locate(self, session: AsyncSession, path_params: Mapping[str, object]) -> uuid.UUID:
-        """The subject's id from a route's path values; NotFound when they do not name one."""
-        ...
-
-    async def load(
-        self, session: AsyncSession, settings: Settings | None, principal: Principal, subject_id: uuid.UUID
-    ) -> ThreadSubject:
-        """The subject for this viewer; NotFound when the viewer may not read its thread."""
-        ...
-
-
-SUBJECT_KINDS: dict[str, SubjectKind] = {}
-
-
-def register_subject_kind(kind: SubjectKind) -> SubjectKind:
-    """Called by marketplace.wiring for each kind (idempotent)."""
-    SUBJECT_KINDS[kind.name] = kind
-    return kind
-
-
-# A match request's parties talk until it ends without a deal; after `agreed` they still exchange
-# the signed papers, so the thread stays open then too.
-MATCH_POSTABLE = OPEN_STATES | {State.agreed}
-
-
-class MatchRequestThreads:
-    """The thread of a match request: read by the requesting company's people, the listing
-    institution's TTO, the inventors named on the result (read-only) and the platform admin
-    (read-only); the platform analyst, who reads requests for the figures, does not read the
-    conversation. Out of scope answers 404, as for the request itself."""
-
-    name = SubjectKindName.match_request
-
-    async def locate(self, session, path_params):
-        return path_params["request_id"]
-
-    async def load(self, session, settings, principal, subject_id):
-        principal.require()
-        if principal.role == Role.platform_analyst:
-            raise NotFound()
-        matching = MatchingService(session, settings)
-        request = await matching.get(principal, subject_id)
-        side = matching.side(principal, request)
-        listing = (await matching.catalog.listing_refs({request.listing_id}))[request.listing_id]
-
-        async def people(party: ThreadSide) -> list[User]:
-            return await matching.events.side_people(request, str(party))
-
-        return ThreadSubject(
-            kind=self.name,
-            id=request.id,
-            side=ThreadSide(side) if side else None,
-            open=request.state in MATCH_POSTABLE,
-            path=f"/match-requests/{request.id}",
-            title_zh=listing.title_zh,
-            title_en=listing.title_en,
-            people=people,
-        )
-
-
-class NeedResponseThreads:
-    """The thread of an institution's response to a need, between the poster's side (the posting
-    company's people; for a platform challenge the platform admin and the company it is for) and
-    the responding institution's TTO. The platform admin reads the others; everyone else — the
-    institution's inventors, the analyst, other companies and institutions — gets 404. The parties
-    post while the response is live (submitted, shortlisted, selected: after a selection they
-    still settle the details, as in the match request's own thread); once it is not selected or
-    withdrawn the thread is read-only (409)."""
-
-    name = SubjectKindName.need_response
-
-    async def locate(self, session, path_params):
-        found = await session.scalar(
-            select(NeedResponse.id).where(
-                NeedResponse.id == path_params["response_id"], NeedResponse.need_id == path_params["need_id"]
-            )
-        )
-        if found is None:
-            raise NotFound()
-        return found
-
-    async def load(self, session, settings, principal, subject_id):
-        principal.require()
-        if principal.role == Role.platform_analyst:
-            raise NotFound()
-        needs = NeedService(session)
-        need_id = await session.scalar(select(NeedResponse.need_id).where(NeedResponse.id == subject_id))
-        if need_id is None:
-            raise NotFound()
-        need, response = await needs.get_response(principal, need_id, subject_id)
-        side = needs.conversation_side(principal, need, response)
-        if side is None and principal.role != Role.platform_admin:
-            raise NotFound()
-        institution = await needs.accounts.public_organization(response.institution_id)
-
-        async def people(party: ThreadSide) -> list[User]:
-            if party == ThreadSide.company:
-                return await needs.poster_people(need)
-            return await needs.accounts.member_contacts(response.institution_id, TTO_ROLES)
-
-        return ThreadSubject(
-            kind=self.name,
-            id=response.id,
-            side=ThreadSide(side) if side else None,
-            open=response.state in ACTIVE_RESPONSE_STATES,
-            path=f"/needs/{need.id}/responses/{response.id}",
-            title_zh=f"{need.title}（{institution.name_zh}）",
-            title_en=f"{need.title} ({institution.name_en or institution.name_zh})",
-            people=people,
-            closed_message=N_("This conversation is closed: the response is no longer under consideration."),
-            notice=N_("New message on a response to a need."),
-            notice_kind="need_response_thread_message",
-            side_names={ThreadSide.company: N_("the poster of the need"), ThreadSide.institution: N_("the institution")},
-        )
-
-
-# ----- the service ----------------------------------------------------------------------------
 
 
 @dataclass
@@ -232,12 +59,6 @@ class ThreadView:
     messages: list[MessageView]
     unread: int
     last_seq: int
-
-
-def _reader_id(principal: Principal) -> uuid.UUID:
-    """The viewer's user id once subject() has loaded: every kind's load() requires a signed-in caller."""
-    assert principal.user_id is not None, "subject() turns the anonymous away"
-    return principal.user_id
 
 
 class ThreadService:
@@ -275,7 +96,8 @@ class ThreadService:
         thread = await self._thread(kind, subject_id)
         if thread is None:
             return ThreadView(subject, [], 0, 0)
-        last_read = await self._last_read(thread.id, _reader_id(principal))
+        reader = principal.signed_in_user_id  # subject() has turned the anonymous away
+        last_read = await self._last_read(thread.id, reader)
         rows = list(
             (
                 await self.session.execute(
@@ -295,8 +117,7 @@ class ThreadService:
             ):
                 files.setdefault(attachment.message_id, []).append(attachment)
         messages = [
-            MessageView(m, name, files.get(m.id, []), m.seq > last_read and m.author_user_id != principal.user_id)
-            for m, name in rows
+            MessageView(m, name, files.get(m.id, []), m.seq > last_read and m.author_user_id != reader) for m, name in rows
         ]
         return ThreadView(subject, messages, sum(v.unread for v in messages), rows[-1][0].seq if rows else 0)
 
@@ -308,7 +129,7 @@ class ThreadService:
         if thread is None:
             return 0
         newest = await self.session.scalar(select(func.max(ThreadMessage.seq)).where(ThreadMessage.thread_id == thread.id)) or 0
-        return await self._advance(thread.id, _reader_id(principal), min(up_to, newest) if up_to is not None else newest)
+        return await self._advance(thread.id, principal.signed_in_user_id, min(up_to, newest) if up_to is not None else newest)
 
     async def _advance(self, thread_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> int:
         statement = (
@@ -366,6 +187,7 @@ class ThreadService:
         """A message from one of the subject's parties, with its files. Bad input changes nothing:
         no row and no file is kept."""
         subject = await self.subject(principal, kind, subject_id)
+        author = principal.signed_in_user_id
         if subject.side is None:
             raise Forbidden()
         if not subject.open:
@@ -388,7 +210,7 @@ class ThreadService:
             thread = await self._ensure_thread(kind, subject_id)
             before = {p.id: 0 for p in await subject.people(self._other(subject.side))}
             unread_before = await self._unread_for(thread.id, list(before))
-            message = ThreadMessage(thread_id=thread.id, author_user_id=principal.user_id, author_side=subject.side, body=text)
+            message = ThreadMessage(thread_id=thread.id, author_user_id=author, author_side=subject.side, body=text)
             self.session.add(message)
             await self.session.flush()
             for item in staged:
@@ -408,7 +230,7 @@ class ThreadService:
             thread.last_message_at = func.now()
             await self.session.flush()
             await self.session.refresh(message, ["seq", "created_at"])
-            await self._advance(thread.id, _reader_id(principal), message.seq)
+            await self._advance(thread.id, author, message.seq)
             await self._tell(subject, message, [uid for uid in before if not unread_before.get(uid)], len(staged))
         except BaseException:
             for path in stored:
