@@ -39,9 +39,10 @@ from marketplace.catalog.forms import (
     to_struct,
     valid_type,
 )
+from marketplace.catalog.lifecycle import STALE_AFTER
 from marketplace.catalog.models import Listing, ListingKind, ResourceType, ResultType, Status
 from marketplace.catalog.schemas import ListingCreate, ListingUpdate
-from marketplace.catalog.services import STALE_AFTER, Catalog, CatalogService
+from marketplace.catalog.services import Catalog, CatalogService
 from marketplace.db import china_today, utcnow
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput
 from marketplace.i18n import N_, gettext
