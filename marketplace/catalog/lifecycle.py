@@ -23,6 +23,14 @@ STALE_AFTER = timedelta(days=180)
 DUE_WARNING = timedelta(days=30)
 
 
+def freshness(listing: Listing, now: datetime) -> dict:
+    """Days since the TTO last confirmed the listing, and days until it turns stale."""
+    if listing.confirmed_at is None:
+        return {"since": None, "left": None}
+    since = (now - listing.confirmed_at).days
+    return {"since": since, "left": STALE_AFTER.days - since}
+
+
 def _listing_sides(principal: Principal, listing: Listing, _context: object) -> set[str]:
     """The owning institution's people, among them the listing's author; the platform's."""
     sides = {"platform"} if principal.is_platform else set()
