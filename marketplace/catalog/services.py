@@ -1,7 +1,7 @@
 """The catalogue's rules: who sees and edits which listing, writing it, its lifecycle steps, the
-spreadsheet import, and the lists other domains read. The only code that writes listing tables; field
-rules (validation.py), the NDA and confidential access (confidential.py) are its parts by concept,
-and the state machine is declared in lifecycle.py."""
+spreadsheet import, and the lists other domains read. Its parts by concept are mixins: field rules
+(validation.py), the NDA and confidential access (confidential.py); the state machine and the stale
+job are lifecycle.py. These modules are the only code that writes listing tables."""
 
 from __future__ import annotations
 
