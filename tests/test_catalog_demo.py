@@ -26,7 +26,7 @@ from marketplace.demo.catalogue import (
 )
 from marketplace.catalog.models import Availability, IpKind, Jurisdiction, OwnershipModel, ResourceType, ResultType, Stage
 from marketplace.catalog.schemas import RESOURCE_DETAILS, ListingCreate
-from marketplace.catalog.services import valid_ip_number
+from marketplace.catalog.validation import valid_ip_number
 from marketplace.demo.organizations import COMPANIES as FOUNDATION_COMPANIES
 from marketplace.demo.organizations import INSTITUTIONS as FOUNDATION_INSTITUTIONS
 

@@ -12,9 +12,9 @@ from sqlalchemy import select, text
 from marketplace import states
 from marketplace.accounts.models import COMPANY_ROLES, TTO_ROLES, Role
 from marketplace.audit.models import AuditEvent
+from marketplace.catalog.lifecycle import LIFECYCLE
 from marketplace.catalog.models import Listing, Status
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import LIFECYCLE
 from tests.factories import seed_listing
 from marketplace.errors import Conflict, Forbidden, InvalidInput
 from marketplace.matching.needs.lifecycle import NEED, RESPONSE
