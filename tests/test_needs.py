@@ -19,7 +19,7 @@ from marketplace.config import PROJECT_ROOT
 from marketplace.db import make_sessionmaker
 from marketplace.matching.requests.models import MatchRequest
 from marketplace.matching.needs.models import Need, NeedResponse
-from marketplace.matching.needs.deadline import close_expired_needs
+from marketplace.matching.needs.deadlines import close_expired_needs
 from marketplace.db import china_day, utcnow
 from marketplace.notifications.models import Notification
 from marketplace.notifications.services import send_queued_emails
