@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from itertools import accumulate
 
 from marketplace.accounts.organizations import OrganizationInput
+from marketplace.catalog.lifecycle import STALE_AFTER
 from marketplace.catalog.models import (
     Availability,
     EngagementMode,
@@ -28,7 +29,6 @@ from marketplace.catalog.models import (
     ResultType,
     Stage,
 )
-from marketplace.catalog.services import STALE_AFTER
 
 # ----- institutions -------------------------------------------------------------------------------
 

@@ -36,7 +36,9 @@ from marketplace.accounts.services import provide_accounts
 from marketplace.api_errors import document_api_errors
 from marketplace.catalog.api import CatalogApi, NdaApi
 from marketplace.catalog.pages import CatalogPages
+from marketplace.catalog.profile_pages import ProfilePages
 from marketplace.catalog.services import provide_catalog
+from marketplace.catalog.tto_pages import TtoPages
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, FieldError, NotAuthenticated
@@ -281,6 +283,8 @@ def create_app(settings: Settings) -> Litestar:
             CatalogApi,
             NdaApi,
             CatalogPages,
+            TtoPages,
+            ProfilePages,
             SearchApi,
             SearchPages,
             SavedSearchApi,

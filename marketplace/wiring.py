@@ -9,7 +9,7 @@ them. Calling it again changes nothing.
 from __future__ import annotations
 
 from marketplace.matching.events import ACTIVITY_EMAIL, MESSAGE_EMAIL, REMINDER_EMAIL
-from marketplace.matching.needs.deadline import expire_job
+from marketplace.matching.needs.deadlines import expire_job
 from marketplace.matching.needs.notices import DECISION_EMAIL, RESPONSE_EMAIL
 from marketplace.matching.needs.search import NEEDS_INDEX
 from marketplace.matching.requests.deadlines import reminder_job

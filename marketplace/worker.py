@@ -30,7 +30,7 @@ class Job:
 
 
 async def mark_stale_listings(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    from marketplace.catalog.services import mark_stale
+    from marketplace.catalog.lifecycle import mark_stale
 
     async with sessionmaker() as session, session.begin():
         changed = await mark_stale(session)

@@ -1,26 +1,20 @@
-"""Pages of the catalogue: browse, detail, the form of each kind and type, the TTO's review and
-freshness queue, spreadsheet import and export, and the public profiles of institutions and
-companies. The rules are the catalogue service's: these handlers turn forms into its inputs and its
-errors into marked fields, and a form with a problem is shown again with status 422, so the
+"""Pages of the catalogue's listings: browse, detail with its lifecycle actions, and the form of each
+kind and type. The TTO's review queue and spreadsheets are tto_pages.py, the organizations' profiles
+profile_pages.py. The rules are the catalogue service's: these handlers turn forms into its inputs
+and its errors into marked fields, and a form with a problem is shown again with status 422, so the
 request's transaction rolls back and nothing is written."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 import uuid
-from datetime import datetime
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from marketplace.accounts.models import TTO_ROLES, OrgKind
-from marketplace.accounts.services import Accounts, AccountService
-from marketplace.catalog import spreadsheets
+from marketplace.accounts.services import AccountService
 from marketplace.catalog.forms import (
     FIELD_LABELS,
     MIN_INVENTOR_ROWS,
@@ -39,22 +33,20 @@ from marketplace.catalog.forms import (
     to_struct,
     valid_type,
 )
+from marketplace.catalog.lifecycle import STALE_AFTER, freshness
 from marketplace.catalog.models import Listing, ListingKind, ResourceType, ResultType, Status
 from marketplace.catalog.schemas import ListingCreate, ListingUpdate
-from marketplace.catalog.services import STALE_AFTER, Catalog, CatalogService
-from marketplace.db import china_today, utcnow
+from marketplace.catalog.services import Catalog, CatalogService
+from marketplace.db import utcnow
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput
 from marketplace.i18n import N_, gettext
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import area_names, client_ip, flash, render, safe_next
+from marketplace.web import area_names, attempt, client_ip, flash, render, safe_next
 
 ListingForm = URLEncodedBody[dict[str, str | list[str]]]
 Form = URLEncodedBody[dict[str, str]]
 
 PAGE_SIZE = 20
-PROFILE_LISTINGS = 12
-# A clean dry run hands the file back in the page for the real import (base64 grows it by a third).
-IMPORT_BODY_LIMIT = spreadsheets.MAX_BYTES * 4 // 3 + 256 * 1024
 
 ACTION_LABELS = {
     "submit": N_("Submit for review"),
@@ -114,14 +106,6 @@ def detail_rows(listing: Listing) -> list[tuple[str, str]]:
             shown = str(value)
         rows.append((gettext(f.label), shown))
     return rows
-
-
-def freshness(listing: Listing, now: datetime) -> dict:
-    """Days since the TTO last confirmed the listing, and days until it turns stale."""
-    if listing.confirmed_at is None:
-        return {"since": None, "left": None}
-    since = (now - listing.confirmed_at).days
-    return {"since": since, "left": STALE_AFTER.days - since}
 
 
 class CatalogPages(Controller):
@@ -271,14 +255,11 @@ class CatalogPages(Controller):
         principal.require()
         action = data.get("action", "")
         reason = data.get("reason", "").strip()[:1000]
-        try:
-            await catalog.transition(principal, listing_id, action, reason)
-        except DomainError as error:
-            if error.status_code in (401, 403, 404):
-                raise
+        _, refusal = await attempt(catalog.transition(principal, listing_id, action, reason))
+        if refusal is not None:
             listing = await catalog.get(principal, listing_id)
             return await self._detail(
-                request, principal, catalog, listing, status_code=error.status_code, problem=problem_of(error), reason=reason
+                request, principal, catalog, listing, status_code=refusal.status_code, problem=problem_of(refusal), reason=reason
             )
         flash(request, ACTION_DONE.get(action, "Saved."))
         return Redirect(safe_next(data["next"]) if data.get("next") else f"/listings/{listing_id}")
@@ -417,181 +398,9 @@ class CatalogPages(Controller):
         data = to_struct(parsed, struct)
         if data is None:
             return None
-        try:
-            return await write(data)
-        except DomainError as error:
-            if error.status_code in (401, 403, 404):
-                raise
-            add_service_errors(parsed, error.errors)
-            if not error.errors:
-                parsed.errors["__all__"] = gettext(error.message, **error.params)
-            return None
-
-    # ----- review and freshness ---------------------------------------------------------------
-
-    @get("/review")
-    async def review(self, request: Request, principal: CurrentPrincipal, catalog: Catalog) -> Template:
-        """What waits for the TTO: listings submitted for review, and published listings that
-        are stale or turn stale within 30 days, each with a one-click confirmation."""
-        principal.require(*TTO_ROLES)
-        now = utcnow()
-        due = await catalog.due_for_confirmation(principal)
-        return render(
-            request,
-            "catalog/review.html",
-            principal,
-            pending=await catalog.pending_review(principal),
-            due=[(listing, freshness(listing, now)) for listing in due],
-            area_names=area_names(await catalog.areas()),
-            stale_after=STALE_AFTER.days,
-        )
-
-    # ----- import and export ------------------------------------------------------------------
-
-    @get("/listings/import")
-    async def import_form(self, request: Request, principal: CurrentPrincipal) -> Template:
-        principal.require(*TTO_ROLES)
-        return self._import_page(request, principal)
-
-    def _import_page(self, request: Request, principal: Principal, status_code: int = 200, **context) -> Template:
-        context.setdefault("report", None)
-        context.setdefault("problem", None)
-        context.setdefault("upload", None)
-        return render(
-            request,
-            "catalog/import.html",
-            principal,
-            status_code=status_code,
-            max_rows=spreadsheets.MAX_ROWS,
-            max_mb=spreadsheets.MAX_BYTES // 2**20,
-            **context,
-        )
-
-    @post("/listings/import", request_max_body_size=IMPORT_BODY_LIMIT)
-    async def import_listings(self, request: Request, principal: CurrentPrincipal, catalog: Catalog) -> Response:
-        """A dry run (the default) reports each row's problems; otherwise all rows are created, or
-        none if any row has a problem. A clean dry run offers the same file for the real import."""
-        principal.require(*TTO_ROLES)
-        form = await request.form()
-        upload = form.get("file")
-        dry_run = form.get("dry_run") == "on"
-        filename, content = "", b""
-        if isinstance(upload, UploadFile) and upload.filename:
-            filename, content = upload.filename, await upload.read()
-        elif isinstance(form.get("content"), str) and form.get("content"):
-            filename = str(form.get("filename", ""))
-            try:
-                content = base64.b64decode(form["content"], validate=True)
-            except (binascii.Error, ValueError):
-                content = b""
-        if not content:
-            problem = {"message": gettext("Choose an .xlsx or .csv file to upload."), "fields": []}
-            return self._import_page(request, principal, 422, problem=problem, dry_run=dry_run)
-        try:
-            rows = spreadsheets.parse(filename, content)
-        except DomainError as error:
-            return self._import_page(request, principal, error.status_code, problem=problem_of(error), dry_run=dry_run)
-        report = await catalog.import_rows(principal, rows, dry_run=dry_run)
-        if not dry_run and not report["errors"]:
-            flash(request, gettext("Imported: %(n)d listings.", n=report["created"]))
-            return Redirect("/listings?show=mine")
-        clean = dry_run and not report["errors"] and report["rows"] > 0
-        upload_info = {"filename": filename, "content": base64.b64encode(content).decode() if clean else None}
-        return self._import_page(
-            request,
-            principal,
-            422 if report["errors"] and not dry_run else 200,
-            report=report,
-            upload=upload_info,
-            dry_run=dry_run,
-        )
-
-    @get("/listings/export")
-    async def export_listings(self, principal: CurrentPrincipal, catalog: Catalog, format: FromQuery[str] = "xlsx") -> Response:
-        """The institution's listings in the import format, for the signed-in TTO."""
-        principal.require(*TTO_ROLES)
-        fmt = spreadsheets.spreadsheet_format(format)
-        rows = [spreadsheets.listing_to_row(item) for item in await catalog.export_rows(principal)]
-        return spreadsheets.spreadsheet_response(spreadsheets.write(rows, fmt), fmt, f"listings-{china_today().isoformat()}")
-
-    # ----- public profiles --------------------------------------------------------------------
-
-    @get("/institutions/{organization_id:uuid}")
-    async def institution(
-        self,
-        request: Request,
-        principal: CurrentPrincipal,
-        catalog: Catalog,
-        accounts: Accounts,
-        organization_id: FromPath[uuid.UUID],
-    ) -> Template:
-        return await self._institution(request, principal, catalog, accounts, organization_id)
-
-    async def _institution(
-        self,
-        request: Request,
-        principal: Principal,
-        catalog: CatalogService,
-        accounts: AccountService,
-        organization_id: uuid.UUID,
-        status_code: int = 200,
-        errors: dict[str, str] | None = None,
-        form: dict[str, str] | None = None,
-    ) -> Template:
-        org = await accounts.public_organization(organization_id, OrgKind.institution)
-        sections = []
-        for kind, title in ((ListingKind.result, N_("Results")), (ListingKind.resource, N_("Clinical resources"))):
-            items, total = await catalog.search(
-                principal, kind=kind, institution_id=org.id, status=Status.published, page_size=PROFILE_LISTINGS
-            )
-            sections.append({"kind": kind, "title": title, "items": items, "total": total})
-        own = principal.organization_id == org.id and catalog.has_own_listings(principal)
-        return render(
-            request,
-            "catalog/institution.html",
-            principal,
-            status_code=status_code,
-            org=org,
-            sections=sections,
-            owners={org.id: org},
-            area_names=area_names(await catalog.areas()),
-            own=own,
-            may_set_response_days=accounts.may_set_response_working_days(principal, org.id),
-            errors=errors or {},
-            form=form or {},
-        )
-
-    @post("/institutions/{organization_id:uuid}/response-days")
-    async def set_response_days(
-        self,
-        request: Request,
-        principal: CurrentPrincipal,
-        catalog: Catalog,
-        accounts: Accounts,
-        organization_id: FromPath[uuid.UUID],
-        data: Form,
-    ) -> Response:
-        """The profile's form for the TTO manager: working days to answer a match request."""
-        principal.require()
-        try:
-            days = int(data.get("response_working_days", "").strip())
-        except ValueError:
-            days = 0
-        try:
-            await accounts.set_response_working_days(principal, organization_id, days, ip=client_ip(request))
-        except DomainError as error:
-            if error.status_code in (401, 403, 404):
-                raise
-            errors = {e.field: gettext(e.message, **e.params) for e in error.errors}
-            return await self._institution(
-                request, principal, catalog, accounts, organization_id, error.status_code, errors, data
-            )
-        flash(request, N_("The response time has been saved."))
-        return Redirect(f"/institutions/{organization_id}")
-
-    @get("/companies/{organization_id:uuid}")
-    async def company(
-        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, organization_id: FromPath[uuid.UUID]
-    ) -> Template:
-        org = await accounts.public_organization(organization_id, OrgKind.company)
-        return render(request, "catalog/company.html", principal, org=org)
+        written, refusal = await attempt(write(data))
+        if refusal is not None:
+            add_service_errors(parsed, refusal.errors)
+            if not refusal.errors:
+                parsed.errors["__all__"] = gettext(refusal.message, **refusal.params)
+        return written

@@ -11,7 +11,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from marketplace import i18n
 from marketplace.accounts.models import CompanySegment, HospitalGrade, OrgKind, Role
 from marketplace.catalog import models as catalog
-from marketplace.catalog.services import LIFECYCLE
+from marketplace.catalog.lifecycle import LIFECYCLE
 from marketplace.matching.requests.lifecycle import LIFECYCLE as MATCH_REQUEST
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,14 +12,14 @@ from sqlalchemy import select, text
 from marketplace import states
 from marketplace.accounts.models import COMPANY_ROLES, TTO_ROLES, Role
 from marketplace.audit.models import AuditEvent
+from marketplace.catalog.lifecycle import LIFECYCLE
 from marketplace.catalog.models import Listing, Status
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import LIFECYCLE
+from tests.catalog.factories import result_body, seed_listing
 from marketplace.errors import Conflict, Forbidden, InvalidInput
 from marketplace.matching.needs.lifecycle import NEED, RESPONSE
 from marketplace.matching.requests.lifecycle import LIFECYCLE as MATCH_REQUEST
 from marketplace.tenancy import ANONYMOUS
-from tests.catalog.factories import result_body, seed_listing
 
 # Every machine the product declares: each must have its guard in the database.
 MACHINES = [LIFECYCLE, MATCH_REQUEST, NEED, RESPONSE]

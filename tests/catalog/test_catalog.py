@@ -11,8 +11,9 @@ from sqlalchemy.exc import DBAPIError
 
 from marketplace.accounts.models import Role
 from marketplace.audit.models import AuditEvent
+from marketplace.catalog.lifecycle import mark_stale
 from marketplace.catalog.models import Listing
-from marketplace.catalog.services import mark_stale, valid_ip_number
+from marketplace.catalog.validation import valid_ip_number
 from tests.catalog.factories import resource_body, result_body
 
 

@@ -13,9 +13,6 @@ import msgspec
 import pytest
 
 from marketplace.accounts.organizations import is_valid_credit_code, validate_organization
-from marketplace.catalog.models import Availability, IpKind, Jurisdiction, OwnershipModel, ResourceType, ResultType, Stage
-from marketplace.catalog.schemas import RESOURCE_DETAILS, ListingCreate
-from marketplace.catalog.services import valid_ip_number
 from marketplace.demo import catalogue as catalog_demo
 from marketplace.demo.catalogue import (
     CONFIDENTIAL_MARKERS,
@@ -27,6 +24,9 @@ from marketplace.demo.catalogue import (
     THERAPEUTIC_AREAS,
     demo_listings,
 )
+from marketplace.catalog.models import Availability, IpKind, Jurisdiction, OwnershipModel, ResourceType, ResultType, Stage
+from marketplace.catalog.schemas import RESOURCE_DETAILS, ListingCreate
+from marketplace.catalog.validation import valid_ip_number
 from marketplace.demo.organizations import COMPANIES as FOUNDATION_COMPANIES
 from marketplace.demo.organizations import INSTITUTIONS as FOUNDATION_INSTITUTIONS
 

@@ -21,9 +21,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from marketplace.accounts.models import Organization, Role
+from marketplace.catalog.lifecycle import mark_stale
 from marketplace.catalog.models import Listing
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.services import mark_stale
 from marketplace.db import make_sessionmaker
 from marketplace.embedded import EmbeddedMeilisearch
 from marketplace.search.documents import DOCUMENT_FIELDS

@@ -17,7 +17,7 @@ from marketplace.audit.models import AuditEvent
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.config import PROJECT_ROOT
 from marketplace.db import china_day, make_sessionmaker, utcnow
-from marketplace.matching.needs.deadline import close_expired_needs
+from marketplace.matching.needs.deadlines import close_expired_needs
 from marketplace.matching.needs.models import Need, NeedResponse
 from marketplace.matching.requests.models import MatchRequest
 from marketplace.notifications.models import Notification
