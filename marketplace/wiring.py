@@ -8,6 +8,7 @@ them. Calling it again changes nothing.
 
 from __future__ import annotations
 
+from marketplace.catalog.lifecycle import stale_job
 from marketplace.matching.events import ACTIVITY_EMAIL, MESSAGE_EMAIL, REMINDER_EMAIL
 from marketplace.matching.needs.deadlines import expire_job
 from marketplace.matching.needs.notices import DECISION_EMAIL, RESPONSE_EMAIL
@@ -25,7 +26,7 @@ from marketplace.search.index_settings import register_index
 from marketplace.search.models import OUTBOX_CHANNEL
 from marketplace.search.outbox import prune_job, relay_job
 from marketplace.search.saved_search_alerts import DIGEST_EMAIL, alerts_job, digest_job
-from marketplace.worker import Job, mark_stale_listings, register_job
+from marketplace.worker import Job, register_job
 
 
 def wire() -> None:
@@ -39,7 +40,7 @@ def wire() -> None:
     for subject in subjects:
         register_subject_kind(subject)
     for job in (
-        Job("mark_stale_listings", 3600, mark_stale_listings),
+        Job("mark_stale_listings", 3600, stale_job),
         # As soon as outbox rows are committed (NOTIFY), and every second in case a wake-up was missed.
         Job("relay_search_outbox", 1, relay_job, wake_on=OUTBOX_CHANNEL),
         Job("prune_search_outbox", 3600, prune_job),

@@ -29,15 +29,6 @@ class Job:
     wake_on: str | None = None  # a NOTIFY channel that runs the job before its interval is up
 
 
-async def mark_stale_listings(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    from marketplace.catalog.lifecycle import mark_stale
-
-    async with sessionmaker() as session, session.begin():
-        changed = await mark_stale(session)
-    if changed:
-        log.info("marked %d listing(s) stale", changed)
-
-
 JOBS: list[Job] = []
 
 
@@ -51,9 +42,8 @@ def register_job(job: Job) -> Job:
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run every job on its interval until `stop` is set (or the task is cancelled)."""
     from marketplace.search.outbox import install_outbox_listeners
-    from marketplace.wiring import wire
 
-    wire()
+    # The jobs are registered by marketplace.wiring.wire(), which the app and the command call first.
     install_outbox_listeners()  # the jobs change listings too (stale ones)
     stop = stop or asyncio.Event()
     engine = make_engine(settings.database_url)

@@ -4,19 +4,23 @@ turns stale (a timed job marks it)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import false, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace import states
 from marketplace.accounts.models import TTO_ROLES, Role
 from marketplace.audit import services as audit
 from marketplace.catalog.models import Listing, Status
 from marketplace.catalog.validation import check_complete
+from marketplace.config import Settings
 from marketplace.db import utcnow
 from marketplace.i18n import N_
 from marketplace.tenancy import Principal
+
+log = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(days=180)
 # Listings due for confirmation show up in the TTO's list this long before they turn stale.
@@ -113,3 +117,11 @@ async def mark_stale(session: AsyncSession, now: datetime | None = None) -> int:
             session, "listing_marked_stale", organization_id=institution_id, subject_type="listings", subject_id=listing_id
         )
     return len(rows)
+
+
+async def stale_job(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """The worker's hourly job: listings unconfirmed for STALE_AFTER become stale."""
+    async with sessionmaker() as session, session.begin():
+        changed = await mark_stale(session)
+    if changed:
+        log.info("marked %d listing(s) stale", changed)

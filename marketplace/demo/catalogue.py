@@ -8,16 +8,14 @@ find nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-
-from marketplace.catalog.schemas import ListingCreate
+from marketplace.demo.listing import DemoListing
 from marketplace.demo.organizations import (
     FOUNDATION_INSTITUTION_COUNT,
     INSTITUTION_META,
     MORE_COMPANIES,
     MORE_INSTITUTIONS,
 )
+from marketplace.demo.resources import Builder
 from marketplace.demo.words import (
     CONFIDENTIAL_MARKERS,
     CONFIDENTIAL_ONLY_WORDS,
@@ -46,25 +44,8 @@ RESULT_COUNT = sum(RESULT_TYPE_COUNTS.values())
 RESOURCE_COUNT = sum(RESOURCE_TYPE_COUNTS.values())
 
 
-@dataclass
-class DemoListing:
-    institution_index: int  # into organizations.ALL_INSTITUTIONS
-    data: ListingCreate
-    status: str  # draft | pending_review | published | withdrawn | archived
-    published_days_ago: int | None
-    confirmed_days_ago: int | None
-
-    def published_at(self, now: datetime) -> datetime | None:
-        return None if self.published_days_ago is None else now - timedelta(days=self.published_days_ago)
-
-    def confirmed_at(self, now: datetime) -> datetime | None:
-        return None if self.confirmed_days_ago is None else now - timedelta(days=self.confirmed_days_ago)
-
-
 def demo_listings(seed: int = 2026) -> list[DemoListing]:
     """The results then the clinical resources, the same for the same seed."""
-    from marketplace.demo.resources import Builder  # it builds DemoListing: imported here, not at the top
-
     builder = Builder(seed)
     rng = builder.rng
     result_types = [t for t, n in RESULT_TYPE_COUNTS.items() for _ in range(n)]

@@ -15,8 +15,8 @@ from marketplace.demo.assets import (
     pick_institution,
     status_and_dates,
 )
-from marketplace.demo.catalogue import DemoListing
 from marketplace.demo.ideas import pct, person
+from marketplace.demo.listing import DemoListing
 from marketplace.demo.results import ResultBuilder
 from marketplace.demo.words import (
     DATA_TYPES,

@@ -20,8 +20,8 @@ from marketplace.demo.assets import (
     status_and_dates,
     unique_keywords,
 )
-from marketplace.demo.catalogue import DemoListing
 from marketplace.demo.ideas import Idea, make_advantages, make_idea, pct
+from marketplace.demo.listing import DemoListing
 from marketplace.demo.words import ENGLISH_SHARE, SEEKING, STAGE_TEXT, STAGE_TRL, STAGE_WEIGHTS, TYPE_KEYWORD
 
 
