@@ -45,13 +45,14 @@ browser:
 run: setup
 	$(BIN)/marketplace run
 
-test: setup browser
+test: setup browser lint
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-# Lint, format and type checks (configured in pyproject.toml). Not yet a prerequisite of `test`:
-# the existing code has findings to clean up first (see the report in issue 9).
+# Lint, format and type checks (configured in pyproject.toml), run by `make test` before the suite.
+# `uv lock --check` fails when pyproject.toml changed without `make lock`.
 lint: $(VENV)/.installed
 	@status=0; \
+	$(UV) lock --check --python $(PYTHON) --quiet || status=1; \
 	$(BIN)/ruff check . || status=1; \
 	$(BIN)/ruff format --check . || status=1; \
 	$(BIN)/mypy || status=1; \

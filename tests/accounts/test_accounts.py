@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text, update
@@ -99,9 +99,7 @@ async def test_invitation_email_link_sets_the_password_once(client, db, world, m
     accepted = await post_form(client, path, {"password": "a-new-password", "password_confirm": "a-new-password"})
     assert accepted.status_code == 302
 
-    membership = await db.scalar(
-        select(Membership).join(User).where(User.email == "new.colleague@hospital.test")
-    )
+    membership = await db.scalar(select(Membership).join(User).where(User.email == "new.colleague@hospital.test"))
     assert membership.role == "tto_staff" and membership.organization_id == world.orgs["institution/own"].id
     assert (await client.get(path)).status_code == 404  # used once
     client.cookies.clear()
@@ -112,7 +110,7 @@ async def test_invitation_email_link_sets_the_password_once(client, db, world, m
 async def test_an_expired_invitation_link_answers_404(client, db, world, mailbox) -> None:
     await invite(client, world, "late@hospital.test")
     path = link_in(mailbox.only())
-    await db.execute(update(Invitation).values(expires_at=datetime.now(timezone.utc) - timedelta(minutes=1)))
+    await db.execute(update(Invitation).values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
     await db.commit()
     assert (await client.get(path)).status_code == 404
     assert (await post_form(client, path, {"password": "x" * 12, "password_confirm": "x" * 12})).status_code == 404
@@ -159,9 +157,7 @@ async def test_role_change_is_audited_and_the_last_admin_stays(client, db, world
     event = await db.scalar(select(AuditEvent).where(AuditEvent.action == "role_changed"))
     assert event.data["before"] == "inventor" and event.data["after"] == "tto_staff"
 
-    manager = await db.scalar(
-        select(Membership).join(User).where(User.email == world.emails[Role.tto_manager])
-    )
+    manager = await db.scalar(select(Membership).join(User).where(User.email == world.emails[Role.tto_manager]))
     refused = await client.patch(
         f"/api/v1/organizations/{org.id}/members/{manager.id}", json={"role": "inventor"}, headers=headers
     )
@@ -234,7 +230,7 @@ async def test_pages_show_times_in_china_time(client, db, world) -> None:
     """A token made at 20:30 UTC was made at 04:30 the next day in China; the page says so."""
     await login(client, world.emails[Role.inventor])
     await post_form(client, "/tokens", {"name": "脚本"})
-    await db.execute(update(ApiToken).values(created_at=datetime(2026, 11, 22, 20, 30, tzinfo=timezone.utc)))
+    await db.execute(update(ApiToken).values(created_at=datetime(2026, 11, 22, 20, 30, tzinfo=UTC)))
     await db.commit()
     page = await client.get("/tokens")
     assert "2026-11-23 04:30" in page.text and "2026-11-22 20:30" not in page.text
@@ -287,8 +283,15 @@ def test_credit_code_check_character(code: str, valid: bool) -> None:
 
 async def test_platform_admin_creates_an_institution(client, db, world) -> None:
     body = {
-        "kind": "institution", "name_zh": "新建医院", "name_en": "New Hospital", "city": "杭州", "grade": "3A",
-        "approved_beds": 1500, "research_beds": 150, "gcp_certified": True, "pi_concurrent_trial_threshold": 3,
+        "kind": "institution",
+        "name_zh": "新建医院",
+        "name_en": "New Hospital",
+        "city": "杭州",
+        "grade": "3A",
+        "approved_beds": 1500,
+        "research_beds": 150,
+        "gcp_certified": True,
+        "pi_concurrent_trial_threshold": 3,
     }
     response = await client.post("/api/v1/organizations", json=body, headers=world.bearer(Role.platform_admin))
     assert response.status_code == 201, response.text
@@ -298,8 +301,13 @@ async def test_platform_admin_creates_an_institution(client, db, world) -> None:
 
 async def test_research_beds_above_ten_percent_are_refused(client, db, world) -> None:
     body = {
-        "kind": "institution", "name_zh": "超额医院", "city": "杭州", "grade": "3A",
-        "approved_beds": 1000, "research_beds": 101, "pi_concurrent_trial_threshold": 3,
+        "kind": "institution",
+        "name_zh": "超额医院",
+        "city": "杭州",
+        "grade": "3A",
+        "approved_beds": 1000,
+        "research_beds": 101,
+        "pi_concurrent_trial_threshold": 3,
     }
     response = await client.post("/api/v1/organizations", json=body, headers=world.bearer(Role.platform_admin))
     assert response.status_code == 422

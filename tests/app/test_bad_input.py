@@ -10,31 +10,58 @@ from marketplace.audit.models import AuditEvent
 from tests.support.web import login, post_form
 
 INSTITUTION = {
-    "kind": "institution", "name_zh": "新医院", "city": "北京", "grade": "3A",
-    "approved_beds": 800, "research_beds": 80, "pi_concurrent_trial_threshold": 4,
+    "kind": "institution",
+    "name_zh": "新医院",
+    "city": "北京",
+    "grade": "3A",
+    "approved_beds": 800,
+    "research_beds": 80,
+    "pi_concurrent_trial_threshold": 4,
 }
 COMPANY = {"kind": "company", "name_zh": "新企业", "city": "上海", "segment": "device", "credit_code": "91350100M000100Y43"}
 
 
 async def counts(db) -> tuple[int, int, int, int]:
-    return tuple(
-        [await db.scalar(select(func.count()).select_from(t)) for t in (Organization, User, Invitation, AuditEvent)]
-    )
+    return tuple([await db.scalar(select(func.count()).select_from(t)) for t in (Organization, User, Invitation, AuditEvent)])
 
 
 CASES = [
     # (name, body as bytes or JSON, status, field, message in Chinese, message in English)
     ("malformed JSON", b'{"kind": "platform", ', 400, "body", "请求体不是有效的 JSON。", "The body is not valid JSON."),
-    ("wrong type", {**INSTITUTION, "approved_beds": "many"}, 400, "approved_beds", "类型错误：应为整数，实际为文本。",
-     "Wrong type: expected integer, got text."),
-    ("unknown field", {**INSTITUTION, "beds": 3}, 400, "beds", "未知字段：不属于此请求。", "Unknown field: not part of this request."),
+    (
+        "wrong type",
+        {**INSTITUTION, "approved_beds": "many"},
+        400,
+        "approved_beds",
+        "类型错误：应为整数，实际为文本。",
+        "Wrong type: expected integer, got text.",
+    ),
+    (
+        "unknown field",
+        {**INSTITUTION, "beds": 3},
+        400,
+        "beds",
+        "未知字段：不属于此请求。",
+        "Unknown field: not part of this request.",
+    ),
     ("missing field", {"kind": "platform", "name_zh": "平台"}, 400, "city", "必填。", "Required."),
     ("wrong enum", {**INSTITUTION, "grade": "5S"}, 400, "grade", "不是允许的取值。", "Not one of the allowed values."),
-    ("bad credit code", {**COMPANY, "credit_code": "91350100M000100Y44"}, 422, "credit_code",
-     "不是有效的统一社会信用代码（GB 32100-2015 校验位不符）。",
-     "Not a valid unified social credit code (GB 32100-2015 check character)."),
-    ("fields of the kind missing", {"kind": "company", "name_zh": "缺字段企业", "city": "上海"}, 422, "credit_code",
-     "此类机构必填。", "Required for this kind of organization."),
+    (
+        "bad credit code",
+        {**COMPANY, "credit_code": "91350100M000100Y44"},
+        422,
+        "credit_code",
+        "不是有效的统一社会信用代码（GB 32100-2015 校验位不符）。",
+        "Not a valid unified social credit code (GB 32100-2015 check character).",
+    ),
+    (
+        "fields of the kind missing",
+        {"kind": "company", "name_zh": "缺字段企业", "city": "上海"},
+        422,
+        "credit_code",
+        "此类机构必填。",
+        "Required for this kind of organization.",
+    ),
 ]
 
 
@@ -44,7 +71,9 @@ async def test_bad_organization_input(client, db, world, language, name, body, s
     before = await counts(db)
     headers = {**world.bearer(Role.platform_admin), "Accept-Language": "en" if language == "en" else "zh-CN"}
     if isinstance(body, bytes):
-        response = await client.post("/api/v1/organizations", content=body, headers={**headers, "Content-Type": "application/json"})
+        response = await client.post(
+            "/api/v1/organizations", content=body, headers={**headers, "Content-Type": "application/json"}
+        )
     else:
         response = await client.post("/api/v1/organizations", json=body, headers=headers)
     assert response.status_code == status, response.text
@@ -100,8 +129,15 @@ async def test_an_invalid_email_is_a_field_error(client, db, world) -> None:
 async def test_the_organization_form_shows_errors_by_field_and_keeps_the_input(client, db, world) -> None:
     await login(client, world.emails[Role.platform_admin])
     before = await counts(db)
-    form = {"kind": "institution", "name_zh": "表单医院", "city": "上海", "grade": "3A",
-            "approved_beds": "500", "research_beds": "80", "pi_concurrent_trial_threshold": "abc"}
+    form = {
+        "kind": "institution",
+        "name_zh": "表单医院",
+        "city": "上海",
+        "grade": "3A",
+        "approved_beds": "500",
+        "research_beds": "80",
+        "pi_concurrent_trial_threshold": "abc",
+    }
     response = await post_form(client, "/organizations", form)
     assert response.status_code == 422
     assert "请输入整数" in response.text and 'value="表单医院"' in response.text

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 import uuid
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -16,10 +16,10 @@ from marketplace.config import PROJECT_ROOT
 from marketplace.search.query import parse_search
 
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
-import search as bench  # noqa: E402  (bench/search.py)
-import synthetic  # noqa: E402  (bench/synthetic.py)
+import search as bench
+import synthetic
 
-NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
 
 def catalogue(seed: int, n: int) -> list[synthetic.Row]:

@@ -47,9 +47,7 @@ def assert_all_gone(processes: list[psutil.Process]) -> None:
     assert not alive, f"still running after stop(): {alive}"
 
 
-def crash_while_running(
-    service: str, data_dir: Path, binary: Path | None = None
-) -> psutil.Process:
+def crash_while_running(service: str, data_dir: Path, binary: Path | None = None) -> psutil.Process:
     """Start a service from another Python process, SIGKILL that process, return the orphan."""
     code = (
         "import sys, time\n"
@@ -104,9 +102,7 @@ async def test_postgres_listens_on_loopback_only_and_keeps_its_data(server_dir: 
         assert url == f"postgresql+asyncpg://postgres@127.0.0.1:{pg.port}/postgres"
         assert pg.url("other") == f"postgresql+asyncpg://postgres@127.0.0.1:{pg.port}/other"
         listening = {
-            conn.laddr.ip
-            for conn in psutil.Process(pg.pid).net_connections(kind="inet")
-            if conn.status == psutil.CONN_LISTEN
+            conn.laddr.ip for conn in psutil.Process(pg.pid).net_connections(kind="inet") if conn.status == psutil.CONN_LISTEN
         }
         assert listening == {"127.0.0.1"}
 
@@ -179,9 +175,7 @@ def test_meilisearch_requires_its_key_and_keeps_it(tmp_path: Path, meili_binary:
         assert reused.status_code == 200
 
 
-def test_meilisearch_replaces_a_server_left_by_a_crashed_app(
-    tmp_path: Path, meili_binary: Path
-) -> None:
+def test_meilisearch_replaces_a_server_left_by_a_crashed_app(tmp_path: Path, meili_binary: Path) -> None:
     data_dir = tmp_path / "data"
     orphan = crash_while_running("EmbeddedMeilisearch", data_dir, meili_binary)
     with EmbeddedMeilisearch(data_dir, binary=meili_binary) as meili:

@@ -39,9 +39,23 @@ def extracted_ids() -> set[str]:
 
 def machine_values() -> set[str]:
     """Values the pages translate by value: roles, kinds, grades, segments, audit actions."""
-    enums = (Role, OrgKind, CompanySegment, catalog.ListingKind, catalog.ResultType, catalog.ResourceType,
-             catalog.Status, catalog.Stage, catalog.OwnershipModel, catalog.LicenceOption, catalog.EngagementMode,
-             catalog.PricingModel, catalog.Availability, catalog.IpKind, catalog.IpStatus)
+    enums = (
+        Role,
+        OrgKind,
+        CompanySegment,
+        catalog.ListingKind,
+        catalog.ResultType,
+        catalog.ResourceType,
+        catalog.Status,
+        catalog.Stage,
+        catalog.OwnershipModel,
+        catalog.LicenceOption,
+        catalog.EngagementMode,
+        catalog.PricingModel,
+        catalog.Availability,
+        catalog.IpKind,
+        catalog.IpStatus,
+    )
     values = {str(v) for enum in enums for v in enum}
     values |= {f"grade {g}" for g in HospitalGrade}
     source = "\n".join(p.read_text() for p in (ROOT / "marketplace").rglob("*.py"))

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import psutil
-import pytest
 
 from marketplace.demo import DEMO_PASSWORD
 from marketplace.embedded.postgres import free_port

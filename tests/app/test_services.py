@@ -3,6 +3,8 @@ warms the Chinese segmenter, /health tells when search is down."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import httpx
 import psutil
 import pytest
@@ -31,7 +33,7 @@ async def test_waiting_for_an_unreachable_search_engine_fails_clearly() -> None:
 
 
 async def test_start_up_sent_a_chinese_query(client, settings: Settings) -> None:
-    response = httpx.get(
+    response = httpx.get(  # noqa: ASYNC210  (one request to Meilisearch's stats, not the app's loop)
         f"{settings.meili_url}/indexes/{settings.meili_index_prefix}warmup/stats",
         headers={"Authorization": f"Bearer {settings.meili_master_key}"},
     )
@@ -52,7 +54,7 @@ async def test_health_says_when_search_is_down(client, app) -> None:
 async def test_the_worker_runs_its_jobs_until_stopped(settings: Settings, db, world) -> None:
     """The stale-listing job runs on the worker's first round."""
     import asyncio
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     import msgspec
     from sqlalchemy import select
@@ -62,10 +64,14 @@ async def test_the_worker_runs_its_jobs_until_stopped(settings: Settings, db, wo
     from marketplace.worker import run_worker
     from tests.catalog.factories import result_body, seed_listing
 
-    old = datetime.now(timezone.utc) - timedelta(days=200)
+    old = datetime.now(UTC) - timedelta(days=200)
     listing = await seed_listing(
-        db, world.orgs["institution/own"].id, msgspec.convert(result_body(), ListingCreate),
-        status="published", published_at=old, confirmed_at=old,
+        db,
+        world.orgs["institution/own"].id,
+        msgspec.convert(result_body(), ListingCreate),
+        status="published",
+        published_at=old,
+        confirmed_at=old,
     )
     listing.is_stale = False
     listing_id = listing.id

@@ -15,11 +15,11 @@ from marketplace.audit.models import AuditEvent
 from marketplace.catalog.lifecycle import LIFECYCLE
 from marketplace.catalog.models import Listing, Status
 from marketplace.catalog.schemas import ListingCreate
-from tests.catalog.factories import result_body, seed_listing
 from marketplace.errors import Conflict, Forbidden, InvalidInput
 from marketplace.matching.needs.lifecycle import NEED, RESPONSE
 from marketplace.matching.requests.lifecycle import LIFECYCLE as MATCH_REQUEST
 from marketplace.tenancy import ANONYMOUS
+from tests.catalog.factories import result_body, seed_listing
 
 # Every machine the product declares: each must have its guard in the database.
 MACHINES = [LIFECYCLE, MATCH_REQUEST, NEED, RESPONSE]
@@ -33,25 +33,37 @@ async def _guarded(step: states.Step) -> None:
 
 # A toy machine on listings, to try the mechanism on its own.
 TOY = states.Machine(
-    name="toy", table="listings", column="status",
-    states=tuple(Status), initial=frozenset({Status.draft}),
+    name="toy",
+    table="listings",
+    column="status",
+    states=tuple(Status),
+    initial=frozenset({Status.draft}),
     actions={
         "submit": states.Action(
-            "submit", frozenset({Status.draft}), Status.pending_review, (states.Party("owner", TTO_ROLES),),
+            "submit",
+            frozenset({Status.draft}),
+            Status.pending_review,
+            (states.Party("owner", TTO_ROLES),),
             guard=_guarded,
         ),
         "return": states.Action(
-            "return", frozenset({Status.pending_review}), Status.draft,
-            (states.Party("owner", TTO_ROLES), states.Party("anyone", COMPANY_ROLES)), reason_required=True,
+            "return",
+            frozenset({Status.pending_review}),
+            Status.draft,
+            (states.Party("owner", TTO_ROLES), states.Party("anyone", COMPANY_ROLES)),
+            reason_required=True,
         ),
         "note": states.Action(
-            "note", frozenset({Status.draft}), None, (states.Party("owner", TTO_ROLES),),
+            "note",
+            frozenset({Status.draft}),
+            None,
+            (states.Party("owner", TTO_ROLES),),
             offered=lambda principal, listing, context: context == "show notes",
         ),
         "sweep": states.Action("sweep", frozenset({Status.draft}), Status.archived),
     },
-    sides=lambda principal, listing, _context: {"anyone"} | (
-        {"owner"} if listing.institution_id == principal.organization_id else set()
+    sides=lambda principal, listing, _context: (
+        {"anyone"} | ({"owner"} if listing.institution_id == principal.organization_id else set())
     ),
     refusal="A listing that is %(state)s cannot be %(action)s.",
     refusal_field="Not allowed from the listing's current status.",
@@ -125,8 +137,15 @@ async def test_who_may_act_and_the_reason_a_step_needs(client, db, world) -> Non
 def test_a_declaration_names_only_its_own_states() -> None:
     with pytest.raises(AssertionError):
         states.Machine(
-            name="bad", table="t", column="state", states=("a", "b"), initial=frozenset({"a"}),
-            actions={"go": states.Action("go", frozenset({"a"}), "c")}, sides=lambda *_: (), refusal="", refusal_field="",
+            name="bad",
+            table="t",
+            column="state",
+            states=("a", "b"),
+            initial=frozenset({"a"}),
+            actions={"go": states.Action("go", frozenset({"a"}), "c")},
+            sides=lambda *_: (),
+            refusal="",
+            refusal_field="",
         )
 
 
@@ -138,10 +157,12 @@ async def _accepted(db, machine: states.Machine) -> tuple[set[str], set[tuple[st
     on a scratch table with the machine's state column."""
     probe, column = f"probe_{machine.table}", machine.column
     await db.execute(text(f"CREATE TEMP TABLE {probe} (id int PRIMARY KEY, {column} text)"))
-    await db.execute(text(
-        f"CREATE TRIGGER guard BEFORE INSERT OR UPDATE OF {column} ON {probe}"
-        f" FOR EACH ROW EXECUTE FUNCTION {machine.table}_state_moves()"
-    ))
+    await db.execute(
+        text(
+            f"CREATE TRIGGER guard BEFORE INSERT OR UPDATE OF {column} ON {probe}"
+            f" FOR EACH ROW EXECUTE FUNCTION {machine.table}_state_moves()"
+        )
+    )
     everything = [str(s) for s in machine.states]
     inserted, moved = set(), set()
     for i, state in enumerate(everything):

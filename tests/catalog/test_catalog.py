@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text, update
@@ -66,8 +66,14 @@ async def test_illegal_transitions_are_refused_and_change_nothing(client, db, wo
 async def test_the_whole_lifecycle(client, world) -> None:
     listing = await create(client, world, resource_body())
     for action, status in [
-        ("submit", "pending_review"), ("return", "draft"), ("publish", "published"), ("withdraw", "withdrawn"),
-        ("republish", "published"), ("confirm", "published"), ("archive", "archived"), ("restore", "draft"),
+        ("submit", "pending_review"),
+        ("return", "draft"),
+        ("publish", "published"),
+        ("withdraw", "withdrawn"),
+        ("republish", "published"),
+        ("confirm", "published"),
+        ("archive", "archived"),
+        ("restore", "draft"),
     ]:
         response = await act(client, world, listing["id"], action, reason="测试")
         assert response.status_code == 200, (action, response.text)
@@ -111,19 +117,33 @@ async def test_another_institution_cannot_touch_a_listing(client, world) -> None
     await act(client, world, listing["id"], "publish")
     # A company sees the published listing but may not change it.
     assert (await act(client, world, listing["id"], "withdraw", role=Role.company_admin)).status_code == 403
-    patch = await client.patch(f"/api/v1/listings/{listing['id']}", json={"title_zh": "x"}, headers=world.bearer(Role.company_admin))
+    patch = await client.patch(
+        f"/api/v1/listings/{listing['id']}", json={"title_zh": "x"}, headers=world.bearer(Role.company_admin)
+    )
     assert patch.status_code == 403
 
 
 @pytest.mark.parametrize(
     ("field", "value", "error_field", "message"),
     [
-        ("inventors", [{"name": "甲", "share_bp": 6000}, {"name": "乙", "share_bp": 3000}], "inventors",
-         "发明人份额合计必须为 10,000 个基点（当前为 9000）。"),
-        ("ip_assets", [{"number": "CN12345", "kind": "invention_patent", "jurisdiction": "CN", "status": "filed"}],
-         "ip_assets[0].number", "不是有效的 CN 号码。"),
-        ("ip_assets", [{"number": "EP 3912345 B1", "kind": "invention_patent", "jurisdiction": "US", "status": "granted"}],
-         "ip_assets[0].number", "不是有效的 US 号码。"),
+        (
+            "inventors",
+            [{"name": "甲", "share_bp": 6000}, {"name": "乙", "share_bp": 3000}],
+            "inventors",
+            "发明人份额合计必须为 10,000 个基点（当前为 9000）。",
+        ),
+        (
+            "ip_assets",
+            [{"number": "CN12345", "kind": "invention_patent", "jurisdiction": "CN", "status": "filed"}],
+            "ip_assets[0].number",
+            "不是有效的 CN 号码。",
+        ),
+        (
+            "ip_assets",
+            [{"number": "EP 3912345 B1", "kind": "invention_patent", "jurisdiction": "US", "status": "granted"}],
+            "ip_assets[0].number",
+            "不是有效的 US 号码。",
+        ),
         ("therapeutic_areas", ["oncology", "astrology"], "therapeutic_areas[1]", "未知的治疗领域。"),
         ("details", {"beds": 3}, "details", "不用于科技成果。"),
     ],
@@ -174,7 +194,7 @@ def test_ip_number_formats(number, kind, jurisdiction, valid) -> None:
 
 
 async def test_postgresql_keeps_inventor_shares_whole(client, db, world) -> None:
-    listing = await create(client, world, result_body())
+    await create(client, world, result_body())
     with pytest.raises(DBAPIError, match="sum to 6000"):
         await db.execute(text("delete from listing_inventors where share_bp = 4000"))
         await db.commit()
@@ -185,7 +205,7 @@ async def test_unconfirmed_listings_turn_stale_and_confirming_refreshes_them(cli
     listing = await create(client, world, result_body())
     await act(client, world, listing["id"], "publish")
     listing_id = uuid.UUID(listing["id"])
-    old = datetime.now(timezone.utc) - timedelta(days=181)
+    old = datetime.now(UTC) - timedelta(days=181)
     await db.execute(update(Listing).where(Listing.id == listing_id).values(confirmed_at=old))
     assert await mark_stale(db) == 1
     await db.commit()
@@ -200,8 +220,9 @@ async def test_unconfirmed_listings_turn_stale_and_confirming_refreshes_them(cli
 async def test_inventors_shares_are_shown_only_inside(client, db, world) -> None:
     """Names are public; the shares only for the owning TTO, the named inventors and the platform admin."""
     inventor = await world.principal(db, world.emails[Role.inventor])
-    body = result_body(inventors=[{"name": "张晓华", "share_bp": 9000, "user_id": str(inventor.user_id)},
-                                  {"name": "李明", "share_bp": 1000}])
+    body = result_body(
+        inventors=[{"name": "张晓华", "share_bp": 9000, "user_id": str(inventor.user_id)}, {"name": "李明", "share_bp": 1000}]
+    )
     listing = await create(client, world, body)
     assert (await act(client, world, listing["id"], "publish")).status_code == 200
     url = f"/api/v1/listings/{listing['id']}"

@@ -5,7 +5,7 @@ details."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.async_api import Page, expect
@@ -70,9 +70,7 @@ async def test_a_tto_creates_publishes_and_confirms_a_result_that_the_public_see
 
     # Half a year later the listing is due: the review page offers the one-click confirmation.
     listing_id = listing_url.rsplit("/", 1)[1]
-    await db.execute(
-        update(Listing).where(Listing.id == listing_id).values(confirmed_at=datetime.now(timezone.utc) - timedelta(days=175))
-    )
+    await db.execute(update(Listing).where(Listing.id == listing_id).values(confirmed_at=datetime.now(UTC) - timedelta(days=175)))
     await db.commit()
     await nav.get_by_role("link", name="审核与更新").click()
     due = page.locator("section", has=page.get_by_role("heading", name="待确认有效")).locator("tbody tr")
@@ -85,7 +83,7 @@ async def test_a_tto_creates_publishes_and_confirms_a_result_that_the_public_see
     await expect(due).to_contain_text("所有已发布条目近期都已确认有效")
     confirmed_at = await db.scalar(select(Listing.confirmed_at).where(Listing.id == listing_id))
     await db.rollback()
-    assert confirmed_at > datetime.now(timezone.utc) - timedelta(minutes=5)
+    assert confirmed_at > datetime.now(UTC) - timedelta(minutes=5)
 
     # A visitor who is not signed in.
     await page.locator("header").get_by_role("button", name="退出").click()

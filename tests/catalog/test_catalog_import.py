@@ -76,7 +76,7 @@ async def test_bad_files_are_refused_clearly(client, db, world) -> None:
     assert wrong_type.status_code == 415
     broken = await upload(client, world, b"not a zip", name="listings.xlsx")
     assert broken.status_code == 422 and broken.json()["errors"][0]["field"] == "file"
-    columns = await upload(client, world, "kind,colour\nresult,red\n".encode(), name="x.csv")
+    columns = await upload(client, world, b"kind,colour\nresult,red\n", name="x.csv")
     assert columns.status_code == 422 and "colour" in columns.json()["detail"]
     too_many = await upload(client, world, sheet(good_rows(2001), "csv"), name="big.csv")
     assert too_many.status_code == 422 and "2000" in too_many.json()["detail"]

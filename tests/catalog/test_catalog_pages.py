@@ -8,7 +8,7 @@ import csv
 import io
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 from sqlalchemy import func, select
@@ -45,7 +45,7 @@ async def fetch(db, listing_id: uuid.UUID) -> Listing:
 
 async def test_anyone_browses_published_listings_with_filters(client, db, world) -> None:
     await seed(db, world, result_body(), status="published")
-    await seed(db, world, resource_body(), status="published", confirmed_at=datetime.now(timezone.utc) - timedelta(days=200))
+    await seed(db, world, resource_body(), status="published", confirmed_at=datetime.now(UTC) - timedelta(days=200))
     await seed(db, world, result_body(title_zh="尚未发布的草稿成果"))
     page = await client.get("/listings")
     assert page.status_code == 200
@@ -129,16 +129,31 @@ async def test_institution_and_company_profiles(client, db, world) -> None:
 async def test_the_detail_page_renders_fields_for_people(client, db, world) -> None:
     listing_id = await seed(db, world, result_body(), status="published")
     html = (await client.get(f"/listings/{listing_id}")).text
-    for text in ("独占许可", "入门费50万元，销售提成3%", "先使用后付费", "ZL202110234567.8", "PCT/CN2022/123456", "发明专利",
-                 "已授权", "张晓华", "临床前", "赋权：科研人员所有权", "tto@hospital.test"):
+    for text in (
+        "独占许可",
+        "入门费50万元，销售提成3%",
+        "先使用后付费",
+        "ZL202110234567.8",
+        "PCT/CN2022/123456",
+        "发明专利",
+        "已授权",
+        "张晓华",
+        "临床前",
+        "赋权：科研人员所有权",
+        "tto@hospital.test",
+    ):
         assert text in html, text
     assert "60%" not in html  # inventors' shares are internal
     await login(client, world.emails[Role.tto_staff])
     html = (await client.get(f"/listings/{listing_id}")).text
     assert "60%" in html and "40%" in html
     resource_id = await seed(
-        db, world, resource_body(type="biobank", details={"sample_types": ["血浆", "组织"], "sample_count": 12000,
-                                                            "consent_scope": "broad"}), status="published"
+        db,
+        world,
+        resource_body(
+            type="biobank", details={"sample_types": ["血浆", "组织"], "sample_count": 12000, "consent_scope": "broad"}
+        ),
+        status="published",
     )
     html = (await client.get(f"/listings/{resource_id}")).text
     assert "样本类型" in html and "血浆、组织" in html and "12,000" in html and "泛知情同意" in html
@@ -177,8 +192,12 @@ async def test_a_tto_creates_a_result_through_the_form_correcting_errors_first(c
     before = await count(db)
     bad = result_form(
         title_zh="",
-        **{"inventors[1].share": "30", "ip_assets[0].number": "CN12345", "ip_assets[1].expiry_date": "2020-13-01",
-           "contact_email": "not-an-email"},
+        **{
+            "inventors[1].share": "30",
+            "ip_assets[0].number": "CN12345",
+            "ip_assets[1].expiry_date": "2020-13-01",
+            "contact_email": "not-an-email",
+        },
     )
     response = await post_form(client, "/listings", bad)
     assert response.status_code == 422
@@ -202,9 +221,7 @@ async def test_a_tto_creates_a_result_through_the_form_correcting_errors_first(c
     assert response.status_code == 302, response.text
     listing_id = uuid.UUID(response.headers["location"].rsplit("/", 1)[1])
     db.expire_all()
-    listing = await db.scalar(
-        select(Listing).where(Listing.id == listing_id).execution_options(populate_existing=True)
-    )
+    listing = await db.scalar(select(Listing).where(Listing.id == listing_id).execution_options(populate_existing=True))
     assert listing.status == "draft" and listing.title_zh == "基于外泌体的早期肝癌检测方法"
     assert listing.keywords == ["外泌体", "肝癌", "早筛"] and listing.licence_options == ["exclusive", "pay_later"]
     assert listing.licence_terms["pay_later"] == "前两年免许可费，之后按销售额3%提成"
@@ -222,10 +239,19 @@ async def test_a_resource_form_shows_only_its_types_fields(client, db, world) ->
     assert 'name="details.phases" value="BE"' in ward and 'type="checkbox"' in ward
 
     body = {
-        "kind": "resource", "type": "biobank", "title_zh": "肝病生物样本库", "summary_zh": "五万份肝病相关样本。",
-        "therapeutic_areas": ["", "digestive"], "engagement_modes": ["", "sample_access"], "pricing_model": "per_sample",
-        "availability": "available", "contact_email": "bank@hospital.test", "details": "1",
-        "details.sample_types": "血浆，组织；DNA", "details.sample_count": "many", "details.consent_scope": "broad",
+        "kind": "resource",
+        "type": "biobank",
+        "title_zh": "肝病生物样本库",
+        "summary_zh": "五万份肝病相关样本。",
+        "therapeutic_areas": ["", "digestive"],
+        "engagement_modes": ["", "sample_access"],
+        "pricing_model": "per_sample",
+        "availability": "available",
+        "contact_email": "bank@hospital.test",
+        "details": "1",
+        "details.sample_types": "血浆，组织；DNA",
+        "details.sample_count": "many",
+        "details.consent_scope": "broad",
     }
     before = await count(db)
     response = await post_form(client, "/listings", body)
@@ -257,18 +283,24 @@ async def test_editing_fills_the_form_and_saves_changes(client, db, world) -> No
     assert 'value="ZL202110234567.8"' in html and 'value="2041-03-01"' in html
     assert 'value="exclusive" checked' in html and 'value="oncology" checked' in html
     changes = result_form(
-        title_zh="外泌体肝癌早筛（更新）", title_en="",
-        **{"inventors[0].share": "100", "inventors[1].name": "", "inventors[1].share": "", "ip_assets[1].number": "",
-           "ip_assets[1].kind": "invention_patent", "ip_assets[1].jurisdiction": "CN", "ip_assets[1].status": "filed"},
+        title_zh="外泌体肝癌早筛（更新）",
+        title_en="",
+        **{
+            "inventors[0].share": "100",
+            "inventors[1].name": "",
+            "inventors[1].share": "",
+            "ip_assets[1].number": "",
+            "ip_assets[1].kind": "invention_patent",
+            "ip_assets[1].jurisdiction": "CN",
+            "ip_assets[1].status": "filed",
+        },
     )
     del changes["kind"], changes["type"]
     changes["licence_options"] = ["", "equity"]
     changes["licence_terms.equity"] = "作价入股，占股10%"
     response = await post_form(client, f"/listings/{listing_id}", changes)
     assert response.status_code == 302, response.text
-    listing = await db.scalar(
-        select(Listing).where(Listing.id == listing_id).execution_options(populate_existing=True)
-    )
+    listing = await db.scalar(select(Listing).where(Listing.id == listing_id).execution_options(populate_existing=True))
     assert listing.title_zh == "外泌体肝癌早筛（更新）" and not listing.title_en
     assert listing.licence_options == ["equity"] and listing.licence_terms == {"equity": "作价入股，占股10%"}
     html = (await client.get(f"/listings/{listing_id}")).text
@@ -292,8 +324,11 @@ async def test_lifecycle_buttons_for_the_owning_tto(client, db, world) -> None:
     buttons = set(re.findall(r'name="action" value="(\w+)"', html))
     assert buttons == {"submit", "publish", "archive"} and f'href="/listings/{listing_id}/edit"' in html
     for action, status, shown in (
-        ("submit", "pending_review", "已提交审核"), ("publish", "published", "已发布。"), ("withdraw", "withdrawn", "已从目录撤下"),
-        ("republish", "published", "已重新发布"), ("confirm", "published", "已确认信息有效"),
+        ("submit", "pending_review", "已提交审核"),
+        ("publish", "published", "已发布。"),
+        ("withdraw", "withdrawn", "已从目录撤下"),
+        ("republish", "published", "已重新发布"),
+        ("confirm", "published", "已确认信息有效"),
     ):
         response = await post_form(client, f"/listings/{listing_id}/transitions", {"action": action, "reason": f"理由{action}"})
         assert response.status_code == 302, (action, response.text)
@@ -325,8 +360,10 @@ async def test_a_failed_publish_lists_the_missing_fields(client, db, world) -> N
     illegal = await post_form(client, f"/listings/{listing_id}/transitions", {"action": "withdraw"})
     assert illegal.status_code == 409 and "不能执行" in illegal.text
     english = await client.post(
-        f"/listings/{listing_id}/transitions", data={"action": "publish"},
-        headers={"x-csrftoken": client.cookies["csrftoken"], "Accept-Language": "en"}, follow_redirects=False,
+        f"/listings/{listing_id}/transitions",
+        data={"action": "publish"},
+        headers={"x-csrftoken": client.cookies["csrftoken"], "Accept-Language": "en"},
+        follow_redirects=False,
     )
     assert english.status_code == 422 and "Licence options: Required to publish." in english.text
 
@@ -336,12 +373,15 @@ async def test_a_failed_publish_lists_the_missing_fields(client, db, world) -> N
 
 async def test_the_review_queue_and_one_click_confirmation(client, db, world) -> None:
     pending = await seed(db, world, result_body(title_zh="待审核的成果"), status="pending_review")
-    old = datetime.now(timezone.utc) - timedelta(days=170)
+    old = datetime.now(UTC) - timedelta(days=170)
     due = await seed(db, world, resource_body(title_zh="快要过期的病房"), status="published", confirmed_at=old)
-    fresh = await seed(db, world, result_body(title_zh="刚确认的成果"), status="published")
+    await seed(db, world, result_body(title_zh="刚确认的成果"), status="published")
     stale = await seed(
-        db, world, result_body(title_zh="已经过期的成果"), status="published",
-        confirmed_at=datetime.now(timezone.utc) - timedelta(days=400),
+        db,
+        world,
+        result_body(title_zh="已经过期的成果"),
+        status="published",
+        confirmed_at=datetime.now(UTC) - timedelta(days=400),
     )
     await seed(db, world, result_body(title_zh="他院待审核"), status="pending_review", relation="other")
     await login(client, world.emails[Role.tto_staff])
@@ -353,7 +393,7 @@ async def test_the_review_queue_and_one_click_confirmation(client, db, world) ->
     response = await post_form(client, f"/listings/{due}/transitions", {"action": "confirm", "next": "/review"})
     assert response.status_code == 302 and response.headers["location"] == "/review"
     confirmed = await fetch(db, due)
-    assert confirmed.confirmed_at > datetime.now(timezone.utc) - timedelta(minutes=5)
+    assert confirmed.confirmed_at > datetime.now(UTC) - timedelta(minutes=5)
     response = await post_form(client, f"/listings/{stale}/transitions", {"action": "confirm", "next": "/review"})
     assert not (await fetch(db, stale)).is_stale
     html = (await client.get("/review")).text
@@ -384,7 +424,9 @@ async def test_import_through_the_page_dry_run_then_all_rows(client, db, world) 
     )
     assert response.status_code == 200, response.text
     html = response.text
-    table = re.findall(r'<td class="nowrap" data-label="行">(\d+)</td>\s*<td class="nowrap" data-label="列"><code>(\w+)</code>', html)
+    table = re.findall(
+        r'<td class="nowrap" data-label="行">(\d+)</td>\s*<td class="nowrap" data-label="列"><code>(\w+)</code>', html
+    )
     assert ("2", "inventors") in table and ("4", "ip_assets") in table
     assert 'name="content"' not in html  # no real import offered while rows have problems
     assert await count(db) == before

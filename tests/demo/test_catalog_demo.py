@@ -6,13 +6,16 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import msgspec
 import pytest
 
 from marketplace.accounts.organizations import is_valid_credit_code, validate_organization
+from marketplace.catalog.models import Availability, IpKind, Jurisdiction, OwnershipModel, ResourceType, ResultType, Stage
+from marketplace.catalog.schemas import RESOURCE_DETAILS, ListingCreate
+from marketplace.catalog.validation import valid_ip_number
 from marketplace.demo import catalogue as catalog_demo
 from marketplace.demo.catalogue import (
     CONFIDENTIAL_MARKERS,
@@ -24,9 +27,6 @@ from marketplace.demo.catalogue import (
     THERAPEUTIC_AREAS,
     demo_listings,
 )
-from marketplace.catalog.models import Availability, IpKind, Jurisdiction, OwnershipModel, ResourceType, ResultType, Stage
-from marketplace.catalog.schemas import RESOURCE_DETAILS, ListingCreate
-from marketplace.catalog.validation import valid_ip_number
 from marketplace.demo.organizations import COMPANIES as FOUNDATION_COMPANIES
 from marketplace.demo.organizations import INSTITUTIONS as FOUNDATION_INSTITUTIONS
 
@@ -73,7 +73,10 @@ def test_thirty_institutions_by_city():
 def test_the_generators_institution_facts_match_the_organizations():
     for meta, inst in zip(catalog_demo.INSTITUTION_META, ALL_INSTITUTIONS, strict=True):
         assert (meta.name_zh, meta.city, meta.beds, meta.research_beds) == (
-            inst.name_zh, inst.city, inst.approved_beds, inst.research_beds
+            inst.name_zh,
+            inst.city,
+            inst.approved_beds,
+            inst.research_beds,
         )
         assert meta.threshold == inst.pi_concurrent_trial_threshold
         assert meta.alliance == inst.ethics_alliance_member
@@ -82,19 +85,64 @@ def test_the_generators_institution_facts_match_the_organizations():
 
 def test_institutions_are_valid():
     districts = {
-        "上海": {"黄浦区", "徐汇区", "长宁区", "静安区", "普陀区", "虹口区", "杨浦区", "闵行区", "宝山区", "嘉定区", "浦东新区",
-                 "金山区", "松江区", "青浦区", "奉贤区", "崇明区"},
-        "北京": {"东城区", "西城区", "朝阳区", "丰台区", "石景山区", "海淀区", "门头沟区", "房山区", "通州区", "顺义区",
-                 "昌平区", "大兴区", "怀柔区", "平谷区", "密云区", "延庆区"},
-        "杭州": {"上城区", "拱墅区", "西湖区", "滨江区", "萧山区", "余杭区", "临平区", "钱塘区", "富阳区", "临安区",
-                 "桐庐县", "淳安县", "建德市"},
+        "上海": {
+            "黄浦区",
+            "徐汇区",
+            "长宁区",
+            "静安区",
+            "普陀区",
+            "虹口区",
+            "杨浦区",
+            "闵行区",
+            "宝山区",
+            "嘉定区",
+            "浦东新区",
+            "金山区",
+            "松江区",
+            "青浦区",
+            "奉贤区",
+            "崇明区",
+        },
+        "北京": {
+            "东城区",
+            "西城区",
+            "朝阳区",
+            "丰台区",
+            "石景山区",
+            "海淀区",
+            "门头沟区",
+            "房山区",
+            "通州区",
+            "顺义区",
+            "昌平区",
+            "大兴区",
+            "怀柔区",
+            "平谷区",
+            "密云区",
+            "延庆区",
+        },
+        "杭州": {
+            "上城区",
+            "拱墅区",
+            "西湖区",
+            "滨江区",
+            "萧山区",
+            "余杭区",
+            "临平区",
+            "钱塘区",
+            "富阳区",
+            "临安区",
+            "桐庐县",
+            "淳安县",
+            "建德市",
+        },
     }
     for inst in MORE_INSTITUTIONS:
         validate_organization(inst)
         assert inst.kind == "institution"
         assert inst.district in districts[inst.city]
         assert 500 <= inst.approved_beds <= 4000
-        assert 0 < inst.research_beds and inst.research_beds * 10 <= inst.approved_beds
+        assert inst.research_beds > 0 and inst.research_beds * 10 <= inst.approved_beds
         assert 3 <= inst.pi_concurrent_trial_threshold <= 8
         assert inst.name_en
     assert sum(i.grade == "3A" for i in MORE_INSTITUTIONS) >= 20
@@ -185,9 +233,7 @@ def test_results_fields(results):
             assert d.advantages, d.title_zh
     assert 0.18 <= pay_later / len(results) <= 0.35
     # The foundation demo's inventor user (浦江医学中心) is named on some of its results.
-    assert any(
-        x.institution_index == 0 and x.data.inventors[0].name == catalog_demo.FOUNDATION_INVENTOR_NAME for x in results
-    )
+    assert any(x.institution_index == 0 and x.data.inventors[0].name == catalog_demo.FOUNDATION_INVENTOR_NAME for x in results)
     assert sum(bool(x.data.confidential_details) for x in results) / len(results) > 0.7
 
 
@@ -272,9 +318,9 @@ def test_status_mix_and_freshness(listings):
 
 
 def test_dates_helpers(listings):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    now = datetime(2026, 11, 22, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 22, tzinfo=UTC)
     x = next(x for x in listings if x.status == "published")
     assert x.published_at(now) == now - timedelta(days=x.published_days_ago)
     assert x.confirmed_at(now) >= x.published_at(now)
@@ -320,8 +366,12 @@ def test_deterministic_across_processes():
     )
     digests = {
         subprocess.run(
-            [sys.executable, "-c", code], env={"PYTHONHASHSEED": seed, "PATH": ""}, cwd=Path(__file__).parents[2],
-            capture_output=True, text=True, check=True,
+            [sys.executable, "-c", code],
+            env={"PYTHONHASHSEED": seed, "PATH": ""},
+            cwd=Path(__file__).parents[2],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         for seed in ("1", "2")
     }

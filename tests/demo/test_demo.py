@@ -21,9 +21,11 @@ async def test_demo_data_loads_once_and_covers_the_catalogue(client, db) -> None
     assert await load_demo_data(db) is True
     await db.commit()
     cities = dict(
-        (await db.execute(
-            select(Organization.city, func.count()).where(Organization.kind == "institution").group_by(Organization.city)
-        )).all()
+        (
+            await db.execute(
+                select(Organization.city, func.count()).where(Organization.kind == "institution").group_by(Organization.city)
+            )
+        ).all()
     )
     assert sum(cities.values()) == 30 and set(cities) == {"上海", "北京", "杭州"}
     kinds = dict((await db.execute(select(Listing.kind, func.count()).group_by(Listing.kind))).all())

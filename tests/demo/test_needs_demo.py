@@ -59,7 +59,10 @@ async def test_the_demo_has_needs_and_responses_in_every_state(demo) -> None:
     needs, responses = demo_need_states()
     async with demo["sessionmaker"]() as session:
         assert dict((await session.execute(select(Need.state, func.count()).group_by(Need.state))).all()) == needs
-        assert dict((await session.execute(select(NeedResponse.state, func.count()).group_by(NeedResponse.state))).all()) == responses
+        assert (
+            dict((await session.execute(select(NeedResponse.state, func.count()).group_by(NeedResponse.state))).all())
+            == responses
+        )
         selected = await session.scalar(select(NeedResponse).where(NeedResponse.state == "selected"))
         match = await session.get(MatchRequest, selected.match_request_id)
     assert set(needs) == {"draft", "open", "closed", "awarded"}
@@ -72,9 +75,14 @@ async def test_open_public_needs_are_searchable_and_only_they(session_client, de
     found = (await session_client.get("/api/v1/needs?" + urlencode({"q": "可视喉镜"}), headers=company)).json()
     assert found["source"] == "search" and found["items"][0]["title"] == "寻求可视喉镜技术许可"
     for hidden in ("肝癌早期诊断试剂", "儿童哮喘专病队列", "眼底照相青光眼", "炎症性肠病真实世界"):
-        titles = [n["title"] for n in (await session_client.get("/api/v1/needs?" + urlencode({"q": hidden}), headers=company)).json()["items"]]
+        titles = [
+            n["title"]
+            for n in (await session_client.get("/api/v1/needs?" + urlencode({"q": hidden}), headers=company)).json()["items"]
+        ]
         assert not any(hidden in t for t in titles), (hidden, titles)  # a draft, invited-only, closed, awarded
-    filtered = (await session_client.get("/api/v1/needs?" + urlencode({"q": "试剂", "area": "neurology"}), headers=company)).json()
+    filtered = (
+        await session_client.get("/api/v1/needs?" + urlencode({"q": "试剂", "area": "neurology"}), headers=company)
+    ).json()
     assert [n["title"] for n in filtered["items"]] == ["征集阿尔茨海默病血液早期筛查检测试剂"]
     english = (await session_client.get("/api/v1/needs?" + urlencode({"q": "CAR-T lupus"}), headers=company)).json()
     assert english["items"] and "CAR-T" in english["items"][0]["title"]
@@ -97,7 +105,9 @@ async def test_a_listing_finds_the_open_needs_it_may_answer(session_client, demo
         scope = await session.scalar(select(Listing.id).where(Listing.title_zh == "双镜头可视喉镜"))
     needs = (await session_client.get(f"/api/v1/recommendations?listing={knee}", headers=demo["headers"]["tto"])).json()["needs"]
     assert [n["title"] for n in needs][:1] == ["揭榜挂帅：膝骨关节炎个性化3D打印关节假体"]
-    needs = (await session_client.get(f"/api/v1/recommendations?listing={scope}", headers=demo["headers"]["pujiang"])).json()["needs"]
+    needs = (await session_client.get(f"/api/v1/recommendations?listing={scope}", headers=demo["headers"]["pujiang"])).json()[
+        "needs"
+    ]
     assert "寻求可视喉镜技术许可" in [n["title"] for n in needs]
     page = await session_client.get(f"/listings/{scope}/needs", headers={**demo["headers"]["pujiang"], "HX-Request": "true"})
     assert page.status_code in (200, 401, 302)  # pages take a session, not a token: checked in test_needs_pages.py

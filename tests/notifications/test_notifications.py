@@ -30,7 +30,10 @@ async def user_id(db, world, role: Role = MEMBER) -> uuid.UUID:
 
 async def notify(db, world, name: str, role: Role = MEMBER) -> Notification:
     [note] = await NotificationService(db).notify(
-        [await user_id(db, world, role)], "saved_search_matches", SAVED_MATCHES, params={"name": name, "count": 2},
+        [await user_id(db, world, role)],
+        "saved_search_matches",
+        SAVED_MATCHES,
+        params={"name": name, "count": 2},
         items=[{"label": "外泌体检测", "label_en": "Exosome test", "link": "/listings/x", "tag": "New"}],
         link="/search?q=exosome",
     )
@@ -95,10 +98,18 @@ async def test_users_choose_their_emails_and_a_reenabled_digest_skips_the_backlo
     saved = await client.post(
         "/api/v1/saved-searches", json={"name": "全部成果", "query": "kind=result"}, headers=world.bearer(MEMBER)
     )
-    listing = await seed_listing(db, world.orgs["institution/own"].id, msgspec.convert(result_body(), ListingCreate), status="published")
-    db.add(SavedSearchMatch(
-        saved_search_id=uuid.UUID(saved.json()["id"]), listing_id=listing.id, changed_at_ms=1, is_new=True, title_zh=listing.title_zh,
-    ))
+    listing = await seed_listing(
+        db, world.orgs["institution/own"].id, msgspec.convert(result_body(), ListingCreate), status="published"
+    )
+    db.add(
+        SavedSearchMatch(
+            saved_search_id=uuid.UUID(saved.json()["id"]),
+            listing_id=listing.id,
+            changed_at_ms=1,
+            is_new=True,
+            title_zh=listing.title_zh,
+        )
+    )
     await db.commit()
 
     await login(client, world.emails[MEMBER])

@@ -28,10 +28,17 @@ from tests.support.web import login, post_form
 
 MEMBER = Role.company_member
 EXOSOME = "q=exosome&kind=result"  # matches result_body(), whose English title names exosomes
-PUMP = dict(
-    type="device", title_zh="智能输液泵", title_en="Smart infusion pump", summary_zh="用于病房的智能输液泵。",
-    keywords=["输液"], therapeutic_areas=["cardiovascular"], stage="registered", trl=8, advantages="误差小于2%。",
-)
+PUMP = {
+    "type": "device",
+    "title_zh": "智能输液泵",
+    "title_en": "Smart infusion pump",
+    "summary_zh": "用于病房的智能输液泵。",
+    "keywords": ["输液"],
+    "therapeutic_areas": ["cardiovascular"],
+    "stage": "registered",
+    "trl": 8,
+    "advantages": "误差小于2%。",
+}
 
 
 @pytest.fixture
@@ -46,9 +53,7 @@ async def search(settings):
 
 
 async def save(client, world, name: str = "外泌体成果", query: str = EXOSOME, role: Role = MEMBER, **fields):
-    return await client.post(
-        "/api/v1/saved-searches", json={"name": name, "query": query, **fields}, headers=world.bearer(role)
-    )
+    return await client.post("/api/v1/saved-searches", json={"name": name, "query": query, **fields}, headers=world.bearer(role))
 
 
 async def publish(client, world, **overrides) -> str:
@@ -97,9 +102,7 @@ async def test_saving_refuses_a_bad_name_or_query_field_by_field_and_saves_nothi
     refused = await save(client, world, name="新名字", query="q=肝癌&kind=bogus&colour=red")
     assert refused.status_code == 422
     assert set(errors_of(refused)) == {"query.kind", "query.colour"}
-    unknown = await client.post(
-        "/api/v1/saved-searches", json={"name": "新", "owner": "x"}, headers=world.bearer(MEMBER)
-    )
+    unknown = await client.post("/api/v1/saved-searches", json={"name": "新", "owner": "x"}, headers=world.bearer(MEMBER))
     assert unknown.status_code == 400 and "owner" in unknown.text
 
     assert await db.scalar(select(func.count()).select_from(SavedSearch)) == 1
@@ -230,9 +233,12 @@ async def test_changes_that_search_does_not_show_alert_nobody(client, db, world,
     )
     await db.execute(update(Listing).where(Listing.id == uuid.UUID(listing)).values(is_stale=True))
     await db.commit()
-    assert await db.scalar(
-        select(Listing.changed_at).where(Listing.id == uuid.UUID(listing)).execution_options(populate_existing=True)
-    ) == changed_at
+    assert (
+        await db.scalar(
+            select(Listing.changed_at).where(Listing.id == uuid.UUID(listing)).execution_options(populate_existing=True)
+        )
+        == changed_at
+    )
     assert (await alert_round(sessionmaker, search)).notified == 0
     assert len(await notifications(client, world)) == 1
 
@@ -259,7 +265,9 @@ async def test_a_change_that_commits_late_is_still_found(client, db, world, sear
         assert (await alert_round(sessionmaker, search)).notified == 1
 
         listing = await seed_listing(
-            late, world.orgs["institution/own"].id, msgspec.convert(result_body(title_zh="外泌体迟到的成果"), ListingCreate),
+            late,
+            world.orgs["institution/own"].id,
+            msgspec.convert(result_body(title_zh="外泌体迟到的成果"), ListingCreate),
             status="published",
         )
         late_id = listing.id

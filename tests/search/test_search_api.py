@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import msgspec
@@ -45,8 +45,10 @@ async def test_a_query_matches_with_highlighted_snippets(client, indexed) -> Non
 
 async def test_snippets_escape_everything_but_the_marks(client, db, world, indexed, settings, engine) -> None:
     listing = await seed_listing(
-        db, world.orgs["institution/own"].id,
-        msgspec.convert(result_body(title_zh="<script>alert(1)</script>肿瘤疫苗"), ListingCreate), status="published",
+        db,
+        world.orgs["institution/own"].id,
+        msgspec.convert(result_body(title_zh="<script>alert(1)</script>肿瘤疫苗"), ListingCreate),
+        status="published",
     )
     await db.commit()
     async with SearchEngine(settings.meili_url, settings.meili_master_key, settings.meili_index_prefix) as search:
@@ -118,7 +120,7 @@ async def test_pagination_totals(client, indexed) -> None:
     ("params", "fields"),
     [
         ({"kind": "nonsense"}, {"kind"}),
-        ({"type": "patent\" OR 1"}, {"type"}),
+        ({"type": 'patent" OR 1'}, {"type"}),
         ({"area": "not-an-area"}, {"area"}),
         ({"stage": "x"}, {"stage"}),
         ({"licence": "free"}, {"licence"}),
@@ -151,14 +153,14 @@ async def test_the_page_and_its_fragment_render(client, indexed) -> None:
     assert page.status_code == 200
     html = page.text
     assert 'id="search-results"' in html and "/assets/htmx/htmx.min.js" in html and 'hx-push-url="true"' in html
-    assert f'/listings/{indexed["bank"]}' in html and f'/listings/{indexed["liver"]}' not in html
+    assert f"/listings/{indexed['bank']}" in html and f"/listings/{indexed['liver']}" not in html
     assert "<mark>" in html and 'name="kind" value="resource" checked' in html
     assert 'class="facet-count">1<' in html  # the result kind's count, should it be ticked too
     assert 'href="/search"' in html  # the nav item, for everyone
     fragment = await client.get("/search", params={"q": "肝癌"}, headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     assert fragment.text.lstrip().startswith("{#") is False and "<html" not in fragment.text
-    assert 'id="search-results"' in fragment.text and f'/listings/{indexed["liver"]}' in fragment.text
+    assert 'id="search-results"' in fragment.text and f"/listings/{indexed['liver']}" in fragment.text
     assert "HX-Request" in fragment.headers.get("vary", "")
     # A history restore asks for the whole page.
     restore = await client.get("/search", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
@@ -169,7 +171,7 @@ async def test_the_page_and_its_fragment_render(client, indexed) -> None:
 async def test_the_url_round_trips(client, indexed) -> None:
     query = [("q", "肝癌"), ("kind", "resource"), ("city", "北京"), ("sort", "newest"), ("page_size", "1")]
     page = await client.get("/search?" + urlencode(query))
-    assert f'/listings/{indexed["bank"]}' in page.text
+    assert f"/listings/{indexed['bank']}" in page.text
     # The pager's link keeps every part of the query and changes only the page.
     assert page.text.count('rel="next"') == 0  # one hit: one page
     wide = await client.get("/search?" + urlencode([("sort", "newest"), ("page_size", "1")]))
@@ -178,14 +180,14 @@ async def test_the_url_round_trips(client, indexed) -> None:
     link = re.search(r'href="(/search\?[^"]*)" rel="next"', wide.text).group(1).replace("&amp;", "&")
     assert dict(parse_qsl(urlsplit(link).query)) == {"sort": "newest", "page_size": "1", "page": "2"}
     second = await client.get(link)
-    assert f'/listings/{indexed["device"]}' in second.text and f'/listings/{indexed["bank"]}' not in second.text
+    assert f"/listings/{indexed['device']}" in second.text and f"/listings/{indexed['bank']}" not in second.text
     # The form shows the query it came from, so a reloaded URL is the same search.
     assert 'value="newest" selected' in second.text and 'name="page_size" value="1"' in second.text
 
 
 async def test_a_bad_value_in_a_page_url_is_dropped_not_refused(client, indexed) -> None:
     page = await client.get("/search?kind=nonsense&trl_min=abc")
-    assert page.status_code == 200 and f'/listings/{indexed["ward"]}' in page.text
+    assert page.status_code == 200 and f"/listings/{indexed['ward']}" in page.text
 
 
 async def test_when_search_is_down(client, app) -> None:
@@ -214,9 +216,12 @@ async def test_result_cards_show_the_confirmation_day_in_china_time(client, db, 
     search = SearchEngine(settings.meili_url, settings.meili_master_key, settings.meili_index_prefix)
     await search.ensure_index()
     listing = await seed_listing(
-        db, world.orgs["institution/own"].id, msgspec.convert(result_body(title_zh="时区测试试剂盒"), ListingCreate),
-        status="published", published_at=datetime(2026, 3, 1, 19, tzinfo=timezone.utc),
-        confirmed_at=datetime(2026, 3, 1, 20, tzinfo=timezone.utc),
+        db,
+        world.orgs["institution/own"].id,
+        msgspec.convert(result_body(title_zh="时区测试试剂盒"), ListingCreate),
+        status="published",
+        published_at=datetime(2026, 3, 1, 19, tzinfo=UTC),
+        confirmed_at=datetime(2026, 3, 1, 20, tzinfo=UTC),
     )
     await db.commit()
     assert (await OutboxRelay(make_sessionmaker(engine), search).drain()).upserted == 1

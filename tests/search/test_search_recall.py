@@ -21,27 +21,42 @@ from tests.catalog.factories import result_body, seed_listing
 # Texts chosen so that each query word occurs only where the case says.
 LISTINGS = {
     # 干细胞 is one word to jieba's precise mode: 细胞 is inside it, nowhere on its own.
-    "stem_cells": dict(
-        title_zh="间充质干细胞外泌体冻干粉制备工艺", title_en=None, summary_zh="用于膝骨关节炎软骨修复的冻干粉。",
-        keywords=["外泌体", "冻干粉"], advantages="常温运输，批间差异小。",
-    ),
-    "diabetes": dict(
-        title_zh="治疗2型糖尿病的长效胰岛素类似物", title_en=None, summary_zh="每周给药一次的基础胰岛素。",
-        keywords=["胰岛素类似物"], advantages="低血糖发生率低。",
-    ),
-    "sequencing": dict(
-        title_zh="第2代测序肿瘤基因检测试剂盒", title_en=None, summary_zh="覆盖常见驱动基因的靶向测序。",
-        keywords=["靶向测序"], advantages="周转时间短。",
-    ),
-    "ultrasound": dict(
-        title_zh="基于5G远程超声的基层筛查平台", title_en=None, summary_zh="专家远程操控基层超声探头。",
-        keywords=["远程超声"], advantages="覆盖偏远地区。",
-    ),
+    "stem_cells": {
+        "title_zh": "间充质干细胞外泌体冻干粉制备工艺",
+        "title_en": None,
+        "summary_zh": "用于膝骨关节炎软骨修复的冻干粉。",
+        "keywords": ["外泌体", "冻干粉"],
+        "advantages": "常温运输，批间差异小。",
+    },
+    "diabetes": {
+        "title_zh": "治疗2型糖尿病的长效胰岛素类似物",
+        "title_en": None,
+        "summary_zh": "每周给药一次的基础胰岛素。",
+        "keywords": ["胰岛素类似物"],
+        "advantages": "低血糖发生率低。",
+    },
+    "sequencing": {
+        "title_zh": "第2代测序肿瘤基因检测试剂盒",
+        "title_en": None,
+        "summary_zh": "覆盖常见驱动基因的靶向测序。",
+        "keywords": ["靶向测序"],
+        "advantages": "周转时间短。",
+    },
+    "ultrasound": {
+        "title_zh": "基于5G远程超声的基层筛查平台",
+        "title_en": None,
+        "summary_zh": "专家远程操控基层超声探头。",
+        "keywords": ["远程超声"],
+        "advantages": "覆盖偏远地区。",
+    },
     # Says 肝细胞癌, never 肝癌.
-    "liver_kit": dict(
-        title_zh="用于肝细胞癌早期诊断的血清标志物检测试剂盒", title_en=None, summary_zh="三项血清标志物联合检测。",
-        keywords=["血清标志物"], advantages="仅需常规采血。",
-    ),
+    "liver_kit": {
+        "title_zh": "用于肝细胞癌早期诊断的血清标志物检测试剂盒",
+        "title_en": None,
+        "summary_zh": "三项血清标志物联合检测。",
+        "keywords": ["血清标志物"],
+        "advantages": "仅需常规采血。",
+    },
 }
 
 

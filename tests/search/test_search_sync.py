@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import msgspec
@@ -52,9 +52,7 @@ async def publish(client, world, body: dict, role: Role = Role.tto_staff) -> str
 
 
 async def act(client, world, listing_id: str, action: str, role: Role = Role.tto_staff):
-    return await client.post(
-        f"/api/v1/listings/{listing_id}/transitions", json={"action": action}, headers=world.bearer(role)
-    )
+    return await client.post(f"/api/v1/listings/{listing_id}/transitions", json={"action": action}, headers=world.bearer(role))
 
 
 async def edit(client, world, listing_id: str, **fields) -> None:
@@ -87,9 +85,7 @@ async def published_ids(db) -> set[str]:
 @pytest.fixture
 async def search(settings):
     """The session's Meilisearch under a prefix of this test's own, with the listings index set up."""
-    engine = SearchEngine(
-        settings.meili_url, settings.meili_master_key, f"{settings.meili_index_prefix}{uuid.uuid4().hex[:8]}_"
-    )
+    engine = SearchEngine(settings.meili_url, settings.meili_master_key, f"{settings.meili_index_prefix}{uuid.uuid4().hex[:8]}_")
     await engine.apply_settings()
     yield engine
     for name in await engine.index_names():
@@ -106,9 +102,7 @@ async def test_changes_that_affect_search_write_outbox_rows_in_their_transaction
     listing_id = draft.json()["id"]
     assert await outbox(db) == []  # a draft is nobody's search result
 
-    refused = await client.post(
-        "/api/v1/listings", json=result_body(advantages=None), headers=world.bearer(Role.tto_staff)
-    )
+    refused = await client.post("/api/v1/listings", json=result_body(advantages=None), headers=world.bearer(Role.tto_staff))
     incomplete = refused.json()["id"]
     assert (await act(client, world, incomplete, "publish")).status_code == 422
     assert await outbox(db) == []  # the refused request rolled back, outbox row and all
@@ -146,7 +140,7 @@ async def test_stale_marking_and_organization_renames_queue_the_listings_they_ch
     assert await pending_ids(db) == []
 
     # mark_stale is a bulk UPDATE: no flush, yet its listings are queued.
-    old = datetime.now(timezone.utc) - timedelta(days=181)
+    old = datetime.now(UTC) - timedelta(days=181)
     await db.execute(update(Listing).where(Listing.id == uuid.UUID(own[0])).values(confirmed_at=old))
     await db.commit()
     await db.execute(update(OutboxEntry).values(processed_at=func.now()))
@@ -208,7 +202,9 @@ async def test_the_relay_makes_the_index_match_postgresql(client, db, world, ses
 
 async def test_only_published_listings_and_public_fields_reach_the_index(client, db, world, sessionmaker, search) -> None:
     listing_id = await publish(client, world, result_body())
-    await client.post("/api/v1/listings", json=result_body(title_zh="未发布的草稿成果独角兽"), headers=world.bearer(Role.tto_staff))
+    await client.post(
+        "/api/v1/listings", json=result_body(title_zh="未发布的草稿成果独角兽"), headers=world.bearer(Role.tto_staff)
+    )
     await OutboxRelay(sessionmaker, search).drain()
 
     # The word is only in the confidential details: nothing finds it.
@@ -258,7 +254,7 @@ async def test_while_meilisearch_is_down_writes_succeed_and_nothing_is_lost(
 
         meili.start()  # same data folder and port
         await search.wait_healthy()
-        done = await relay.drain(now=datetime.now(timezone.utc) + LATER)
+        done = await relay.drain(now=datetime.now(UTC) + LATER)
         assert done.failed == 0 and (done.upserted, done.deleted) == (3, 1)
         assert set(await indexed(search)) == set(fresh) == await published_ids(db)
         assert (await indexed(search))[fresh[0]]["title_zh"] == "停机期间又改的标题"
@@ -312,7 +308,7 @@ async def test_a_failed_task_is_retried_with_back_off_and_recorded(client, db, w
 
     await search.delete_index(search.listings_index)
     await search.ensure_index()
-    done = await relay.drain(now=datetime.now(timezone.utc) + LATER)
+    done = await relay.drain(now=datetime.now(UTC) + LATER)
     assert done.upserted == 2 and set(await indexed(search)) == {first, second}
     assert all(r.processed_at and r.last_error is None and r.attempts == 2 for r in await outbox(db))
 
@@ -440,9 +436,7 @@ async def test_reindex_swaps_in_a_rebuilt_index_while_search_keeps_answering(cli
     assert result.documents == 3 and result.requeued == 3
     assert answers and all(n >= 2 for n in answers)  # every search during the rebuild answered
     assert not (await check(sessionmaker, search)).drift
-    assert [name for name in await search.index_names() if name.startswith(search.index_prefix)] == [
-        search.listings_index
-    ]
+    assert [name for name in await search.index_names() if name.startswith(search.index_prefix)] == [search.listings_index]
     applied = await search.client.index(search.listings_index).get_settings()
     assert applied.ranking_rules == INDEX_SETTINGS["rankingRules"]
     done = await OutboxRelay(sessionmaker, search).drain()  # the re-queued changes: harmless re-sends

@@ -44,35 +44,59 @@ async def test_a_company_posts_a_draft_visible_only_to_itself_then_publishes_it(
     assert (await client.get(f"/api/v1/needs/{need['id']}", headers=world.bearer(Role.platform_analyst))).status_code == 200
     assert (await client.get(f"/api/v1/needs/{need['id']}", headers=world.bearer(Role.company_admin))).status_code == 200
 
-    patched = await client.patch(f"/api/v1/needs/{need['id']}", json={"title": "改过的标题"}, headers=world.bearer(Role.company_admin))
+    patched = await client.patch(
+        f"/api/v1/needs/{need['id']}", json={"title": "改过的标题"}, headers=world.bearer(Role.company_admin)
+    )
     assert patched.status_code == 200 and patched.json()["title"] == "改过的标题"
-    opened = await client.post(f"/api/v1/needs/{need['id']}/transitions", json={"action": "publish"}, headers=world.bearer(Role.company_member))
+    opened = await client.post(
+        f"/api/v1/needs/{need['id']}/transitions", json={"action": "publish"}, headers=world.bearer(Role.company_member)
+    )
     assert opened.status_code == 200 and opened.json()["state"] == "open"
     assert (await client.get(f"/api/v1/needs/{need['id']}", headers=other_company)).status_code == 200
-    assert (await client.get(f"/api/v1/needs/{need['id']}", headers=world.bearer(Role.tto_staff))).json().get("response_count") is None
+    assert (await client.get(f"/api/v1/needs/{need['id']}", headers=world.bearer(Role.tto_staff))).json().get(
+        "response_count"
+    ) is None
     # No longer a draft: editing is refused and changes nothing.
     refused = await client.patch(f"/api/v1/needs/{need['id']}", json={"title": "再改"}, headers=world.bearer(Role.company_admin))
     assert refused.status_code == 409
     assert (await db.get(Need, uuid.UUID(need["id"]), populate_existing=True)).title == "改过的标题"
-    actions = [e.action for e in await db.scalars(select(AuditEvent).where(AuditEvent.subject_id == need["id"]).order_by(AuditEvent.id))]
+    actions = [
+        e.action for e in await db.scalars(select(AuditEvent).where(AuditEvent.subject_id == need["id"]).order_by(AuditEvent.id))
+    ]
     assert actions == ["need_created", "need_updated", "need_publish"]
 
 
 async def test_illegal_need_transitions_answer_409_and_change_nothing(client, db, world) -> None:
     need = await open_need(client, world)
-    again = await client.post(f"/api/v1/needs/{need['id']}/transitions", json={"action": "publish"}, headers=world.bearer(Role.company_member))
+    again = await client.post(
+        f"/api/v1/needs/{need['id']}/transitions", json={"action": "publish"}, headers=world.bearer(Role.company_member)
+    )
     assert again.status_code == 409 and again.json()["errors"][0]["field"] == "action"
-    closed = await client.post(f"/api/v1/needs/{need['id']}/transitions", json={"action": "close", "reason": "已找到方案"}, headers=world.bearer(Role.company_admin))
+    closed = await client.post(
+        f"/api/v1/needs/{need['id']}/transitions",
+        json={"action": "close", "reason": "已找到方案"},
+        headers=world.bearer(Role.company_admin),
+    )
     assert closed.status_code == 200 and closed.json()["state"] == "closed"
     count = await db.scalar(select(func.count()).select_from(AuditEvent))
     for action in ("publish", "close"):
-        refused = await client.post(f"/api/v1/needs/{need['id']}/transitions", json={"action": action}, headers=world.bearer(Role.company_admin))
+        refused = await client.post(
+            f"/api/v1/needs/{need['id']}/transitions", json={"action": action}, headers=world.bearer(Role.company_admin)
+        )
         assert refused.status_code == 409
     assert await db.scalar(select(func.count()).select_from(AuditEvent)) == count
     # Only the poster acts: an institution that sees it gets 403, another company 403 too.
     need2 = await open_need(client, world)
-    assert (await client.post(f"/api/v1/needs/{need2['id']}/transitions", json={"action": "close"}, headers=world.bearer(Role.tto_manager))).status_code == 403
-    assert (await client.post(f"/api/v1/needs/{need2['id']}/transitions", json={"action": "close"}, headers=world.bearer(Role.platform_admin))).status_code == 403
+    assert (
+        await client.post(
+            f"/api/v1/needs/{need2['id']}/transitions", json={"action": "close"}, headers=world.bearer(Role.tto_manager)
+        )
+    ).status_code == 403
+    assert (
+        await client.post(
+            f"/api/v1/needs/{need2['id']}/transitions", json={"action": "close"}, headers=world.bearer(Role.platform_admin)
+        )
+    ).status_code == 403
 
 
 async def test_the_platform_posts_a_challenge_on_behalf_of_a_company(client, db, world) -> None:
@@ -82,7 +106,9 @@ async def test_the_platform_posts_a_challenge_on_behalf_of_a_company(client, db,
     challenge = await open_need(client, world, Role.platform_admin, on_behalf_of_id=str(company.id))
     assert challenge["kind"] == "challenge" and challenge["on_behalf_of"]["id"] == str(company.id)
     # The company it is for reads it and its responses; it does not act for the platform.
-    assert (await client.get(f"/api/v1/needs/{challenge['id']}", headers=world.bearer(Role.company_member))).json()["response_count"] == 0
+    assert (await client.get(f"/api/v1/needs/{challenge['id']}", headers=world.bearer(Role.company_member))).json()[
+        "response_count"
+    ] == 0
     assert (await client.get("/api/v1/needs", headers=world.bearer(Role.platform_analyst))).json()["total"] == 1
 
 
@@ -97,7 +123,10 @@ async def test_bad_input_is_refused_with_field_errors(client, db, world) -> None
         (need_body(deadline=(china_day(utcnow()) - timedelta(days=1)).isoformat()), "deadline"),
         (need_body(deadline="not a date"), "deadline"),
         (need_body(visibility="invited"), "invited_institution_ids"),
-        (need_body(visibility="invited", invited_institution_ids=[str(world.orgs["company/other"].id)]), "invited_institution_ids"),
+        (
+            need_body(visibility="invited", invited_institution_ids=[str(world.orgs["company/other"].id)]),
+            "invited_institution_ids",
+        ),
         (need_body(on_behalf_of_id=str(world.orgs["company/other"].id)), "on_behalf_of_id"),
         (need_body(colour="blue"), "colour"),
     ]
@@ -107,7 +136,8 @@ async def test_bad_input_is_refused_with_field_errors(client, db, world) -> None
         assert field in [e["field"] for e in answer.json()["errors"]], (field, answer.json())
     assert await db.scalar(select(func.count()).select_from(Need)) == 0
     ok = await client.post(
-        "/api/v1/needs", json=need_body(visibility="invited", invited_institution_ids=[str(institution.id)]),
+        "/api/v1/needs",
+        json=need_body(visibility="invited", invited_institution_ids=[str(institution.id)]),
         headers=world.bearer(Role.company_member),
     )
     assert ok.status_code == 201 and ok.json()["invited_institution_ids"] == [str(institution.id)]
@@ -121,7 +151,9 @@ async def test_an_invited_need_is_seen_only_by_the_invited_institutions(client, 
     need = await open_need(client, world, visibility="invited", invited_institution_ids=[str(invited.id)])
     other_tto, other_company = await bearer_for(db, OTHER_TTO), await bearer_for(db, OTHER_COMPANY)
     assert (await client.get(f"/api/v1/needs/{need['id']}", headers=world.bearer(Role.tto_staff))).status_code == 200
-    assert (await client.get(f"/api/v1/needs/{need['id']}", headers=world.bearer(Role.tto_staff))).json().get("invited_institution_ids") is None
+    assert (await client.get(f"/api/v1/needs/{need['id']}", headers=world.bearer(Role.tto_staff))).json().get(
+        "invited_institution_ids"
+    ) is None
     for headers in (other_tto, other_company):
         assert (await client.get(f"/api/v1/needs/{need['id']}", headers=headers)).status_code == 404
     assert (await respond(client, world, need["id"], uuid.uuid4(), headers=other_tto)).status_code == 404
@@ -130,7 +162,9 @@ async def test_an_invited_need_is_seen_only_by_the_invited_institutions(client, 
 # ----- responses and selection -----------------------------------------------------------------
 
 
-async def test_responses_selection_opens_a_negotiating_match_and_awards_the_need(client, db, world, settings, engine, mailbox) -> None:
+async def test_responses_selection_opens_a_negotiating_match_and_awards_the_need(
+    client, db, world, settings, engine, mailbox
+) -> None:
     need = await open_need(client, world)
     own_listing, second = await published(db, world), await published(db, world, title_zh="第二个关联成果")
     other_listing = await published(db, world, "other")
@@ -180,14 +214,27 @@ async def test_responses_selection_opens_a_negotiating_match_and_awards_the_need
     detail = (await client.get(f"/api/v1/listings/{own_listing}", headers=poster)).json()
     assert detail.get("confidential_details") == result_body()["confidential_details"]
     # Institutions were told: shortlisted and selected (own), not selected (other).
-    kinds = (await db.execute(select(Notification.message, func.count()).where(Notification.kind == "need_response_decision").group_by(Notification.message))).all()
+    kinds = (
+        await db.execute(
+            select(Notification.message, func.count())
+            .where(Notification.kind == "need_response_decision")
+            .group_by(Notification.message)
+        )
+    ).all()
     assert len(kinds) == 3
     # Nothing more moves: selecting again, withdrawing a selected response.
     assert (await move(client, poster, need["id"], theirs_id, "select", nda_version=1)).status_code == 409
     assert (await move(client, world.bearer(Role.tto_staff), need["id"], mine_id, "withdraw")).status_code == 409
     actions = {e.action for e in await db.scalars(select(AuditEvent))}
-    assert {"need_response_created", "need_response_shortlist", "need_response_select", "need_response_decline",
-            "need_award", "match_request_created", "match_request_opened_from_need"} <= actions
+    assert {
+        "need_response_created",
+        "need_response_shortlist",
+        "need_response_select",
+        "need_response_decline",
+        "need_award",
+        "match_request_created",
+        "match_request_opened_from_need",
+    } <= actions
 
 
 async def test_responses_are_refused_when_they_do_not_fit(client, db, world) -> None:
@@ -203,7 +250,9 @@ async def test_responses_are_refused_when_they_do_not_fit(client, db, world) -> 
         assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "listing_ids"
     answer = await respond(client, world, need["id"], own, proposal="", budget_min_fen=9, budget_max_fen=1)
     assert answer.status_code in (400, 422)
-    await client.post(f"/api/v1/needs/{need['id']}/transitions", json={"action": "close"}, headers=world.bearer(Role.company_member))
+    await client.post(
+        f"/api/v1/needs/{need['id']}/transitions", json={"action": "close"}, headers=world.bearer(Role.company_member)
+    )
     assert (await respond(client, world, need["id"], own)).status_code == 409
     assert await db.scalar(select(func.count()).select_from(NeedResponse)) == 0
 

@@ -26,8 +26,9 @@ async def test_the_form_shows_every_problem_at_once_and_writes_nothing(client, d
     await login(client, world.emails[Role.company_member])
     page = await client.get("/needs/new")
     assert page.status_code == 200 and "发布需求" in page.text
-    bad = await post_form(client, "/needs", need_form(title="", areas=[], wanted=[], budget_min="abc", deadline="明天",
-                                                        visibility="invited"))
+    bad = await post_form(
+        client, "/needs", need_form(title="", areas=[], wanted=[], budget_min="abc", deadline="明天", visibility="invited")
+    )
     assert bad.status_code == 422
     assert set(field_errors(bad.text)) == {"title", "areas", "wanted", "budget_min", "deadline", "invited"}
     assert "请修改标出的字段" in bad.text
@@ -44,7 +45,9 @@ async def test_post_publish_respond_and_select_through_the_pages(client, db, wor
     draft = await client.get(need_url)
     assert "草稿仅本单位可见" in draft.text
     assert (await post_form(client, f"{need_url}/transitions", {"action": "publish"})).status_code == 302
-    listing = await seed_listing(db, world.orgs["institution/own"].id, msgspec.convert(result_body(), ListingCreate), status="published")
+    listing = await seed_listing(
+        db, world.orgs["institution/own"].id, msgspec.convert(result_body(), ListingCreate), status="published"
+    )
     await db.commit()
 
     await login(client, world.emails[Role.tto_staff])
@@ -73,7 +76,9 @@ async def test_post_publish_respond_and_select_through_the_pages(client, db, wor
 
 
 async def test_the_listing_page_loads_the_needs_it_may_answer_for_its_tto(client, db, world) -> None:
-    listing = await seed_listing(db, world.orgs["institution/own"].id, msgspec.convert(result_body(), ListingCreate), status="published")
+    listing = await seed_listing(
+        db, world.orgs["institution/own"].id, msgspec.convert(result_body(), ListingCreate), status="published"
+    )
     await db.commit()
     await login(client, world.emails[Role.tto_manager])
     page = await client.get(f"/listings/{listing.id}")

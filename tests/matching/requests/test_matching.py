@@ -5,7 +5,7 @@ own guard on state changes."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import msgspec
 import pytest
@@ -75,8 +75,14 @@ async def test_a_request_goes_from_submitted_to_agreed_with_every_step_audited(c
 
     history = agreed.json()["history"]
     assert [h["action"] for h in history] == [
-        "match_request_created", "match_request_review", "match_request_request_info", "match_request_provide_info",
-        "match_request_accept", "match_request_start_negotiation", "match_request_agree", "match_request_agree",
+        "match_request_created",
+        "match_request_review",
+        "match_request_request_info",
+        "match_request_provide_info",
+        "match_request_accept",
+        "match_request_start_negotiation",
+        "match_request_agree",
+        "match_request_agree",
     ]
     assert history[2]["reason"] == "请提供拟注册的产品类别与目标市场。" and history[2]["actor"] == "tto_manager"
     assert (history[1]["before"], history[1]["after"]) == ("submitted", "under_review")
@@ -130,14 +136,31 @@ async def test_steps_that_need_a_text_refuse_an_empty_one(client, db, world, pat
 
 
 async def test_each_side_moves_only_its_own_steps(client, db, world) -> None:
-    request = await create(db, world, await published(db, world, body=result_body(
-        inventors=[{"name": "本院发明人", "share_bp": 10000,
-                    "user_id": str((await world.principal(db, world.emails[Role.inventor])).user_id)}],
-    )))
+    request = await create(
+        db,
+        world,
+        await published(
+            db,
+            world,
+            body=result_body(
+                inventors=[
+                    {
+                        "name": "本院发明人",
+                        "share_bp": 10000,
+                        "user_id": str((await world.principal(db, world.emails[Role.inventor])).user_id),
+                    }
+                ],
+            ),
+        ),
+    )
     # Seeing is not acting: the named inventor, the requesting company and the platform read it.
     for role, action in [
-        (Role.inventor, "accept"), (Role.company_member, "accept"), (Role.company_admin, "review"),
-        (Role.tto_manager, "withdraw"), (Role.platform_admin, "accept"), (Role.platform_analyst, "withdraw"),
+        (Role.inventor, "accept"),
+        (Role.company_member, "accept"),
+        (Role.company_admin, "review"),
+        (Role.tto_manager, "withdraw"),
+        (Role.platform_admin, "accept"),
+        (Role.platform_analyst, "withdraw"),
     ]:
         response = await step(client, world, request.id, action, role)
         assert response.status_code == 403, (role, action, response.text)
@@ -169,11 +192,27 @@ async def test_one_open_request_per_company_and_listing(client, db, world) -> No
     anew = await client.post("/api/v1/match-requests", json=match_body(listing_id), headers=world.bearer(Role.company_admin))
     assert anew.status_code == 201
     # The database keeps the rule too, should two requests race past the service's check.
-    db.add(MatchRequest(**{
-        c: getattr(await db.get(MatchRequest, uuid.UUID(anew.json()["id"])), c)
-        for c in ("listing_id", "institution_id", "company_id", "engagement_type", "purpose", "timeline", "nda_version",
-                  "nda_accepted_at", "submitted_at", "state_changed_at", "response_due_on", "remind_on")
-    }))
+    db.add(
+        MatchRequest(
+            **{
+                c: getattr(await db.get(MatchRequest, uuid.UUID(anew.json()["id"])), c)
+                for c in (
+                    "listing_id",
+                    "institution_id",
+                    "company_id",
+                    "engagement_type",
+                    "purpose",
+                    "timeline",
+                    "nda_version",
+                    "nda_accepted_at",
+                    "submitted_at",
+                    "state_changed_at",
+                    "response_due_on",
+                    "remind_on",
+                )
+            }
+        )
+    )
     with pytest.raises(DBAPIError, match="uq_match_requests_open"):
         await db.flush()
     await db.rollback()
@@ -215,7 +254,8 @@ async def test_only_published_listings_and_only_companies(client, db, world) -> 
     assert tto.status_code == 403
     resource_id = await published(db, world, body=resource_body())
     on_resource = await client.post(
-        "/api/v1/match-requests", json=match_body(resource_id, engagement_type="resource_use", budget_min_fen=None),
+        "/api/v1/match-requests",
+        json=match_body(resource_id, engagement_type="resource_use", budget_min_fen=None),
         headers=world.bearer(Role.company_member),
     )
     assert on_resource.status_code == 201 and on_resource.json()["budget_min_fen"] is None
@@ -226,9 +266,9 @@ async def test_only_published_listings_and_only_companies(client, db, world) -> 
 
 async def test_lists_are_scoped_to_the_caller(client, db, world) -> None:
     inventor = (await world.principal(db, world.emails[Role.inventor])).user_id
-    named = await published(db, world, body=result_body(
-        inventors=[{"name": "本院发明人", "share_bp": 10000, "user_id": str(inventor)}]
-    ))
+    named = await published(
+        db, world, body=result_body(inventors=[{"name": "本院发明人", "share_bp": 10000, "user_id": str(inventor)}])
+    )
     unnamed = await published(db, world)
     elsewhere = await published(db, world, relation="other")
     mine = [await create(db, world, named), await create(db, world, unnamed)]
@@ -251,7 +291,9 @@ async def test_lists_are_scoped_to_the_caller(client, db, world) -> None:
     bad = await client.get("/api/v1/match-requests", params={"state": "lost"}, headers=world.bearer(Role.tto_staff))
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "state"
     # Another company's request is not there at all.
-    assert (await client.get(f"/api/v1/match-requests/{theirs[0].id}", headers=world.bearer(Role.company_admin))).status_code == 404
+    assert (
+        await client.get(f"/api/v1/match-requests/{theirs[0].id}", headers=world.bearer(Role.company_admin))
+    ).status_code == 404
     assert (await client.get(f"/api/v1/match-requests/{theirs[1].id}", headers=world.bearer(Role.tto_manager))).status_code == 404
     assert (await client.get(f"/api/v1/match-requests/{mine[1].id}", headers=world.bearer(Role.inventor))).status_code == 404
 
@@ -270,19 +312,21 @@ async def test_the_database_refuses_an_illegal_state_change_and_a_bad_budget(cli
             await db.execute(update(MatchRequest).where(MatchRequest.id == rid).values(**values))
         await db.rollback()
     with pytest.raises(DBAPIError, match="starts as submitted"):
-        await db.execute(text(
-            "insert into match_requests (id, listing_id, institution_id, company_id, state, engagement_type, purpose,"
-            " timeline, nda_version, nda_accepted_at, submitted_at, state_changed_at)"
-            " select gen_random_uuid(), listing_id, institution_id, company_id, 'accepted', engagement_type, purpose,"
-            " timeline, nda_version, now(), now(), now() from match_requests limit 1"
-        ))
+        await db.execute(
+            text(
+                "insert into match_requests (id, listing_id, institution_id, company_id, state, engagement_type, purpose,"
+                " timeline, nda_version, nda_accepted_at, submitted_at, state_changed_at)"
+                " select gen_random_uuid(), listing_id, institution_id, company_id, 'accepted', engagement_type, purpose,"
+                " timeline, nda_version, now(), now(), now() from match_requests limit 1"
+            )
+        )
     await db.rollback()
     assert await state_of(db, rid) == "declined"
 
 
 async def test_the_service_takes_its_clock_for_the_demo_and_tests(client, db, world) -> None:
     """`now` dates the request and its history (the demo data's requests have a past)."""
-    when = datetime(2026, 9, 30, 2, 0, tzinfo=timezone.utc)
+    when = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)
     principal = await world.principal(db, world.emails[Role.company_member])
     service = MatchingService(db)
     body = msgspec.convert(match_body(await published(db, world)), MatchRequestCreate)

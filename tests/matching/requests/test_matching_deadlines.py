@@ -4,7 +4,7 @@ answer, overdue requests flagged and counted, and the reminder e-mail two workin
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import msgspec
 import pytest
@@ -52,10 +52,10 @@ def test_the_deadline_counts_china_working_days(submitted, days, due) -> None:
 
 def test_the_day_of_submission_is_china_time() -> None:
     # 23:30 in Beijing on Friday 18 September is 15:30 UTC the same day: the clock starts Monday-ish.
-    late_friday = datetime(2026, 9, 18, 15, 30, tzinfo=timezone.utc)
+    late_friday = datetime(2026, 9, 18, 15, 30, tzinfo=UTC)
     assert china_day(late_friday) == date(2026, 9, 18)
     # 00:30 in Beijing on Saturday is still Friday in UTC.
-    early_saturday = datetime(2026, 9, 18, 16, 30, tzinfo=timezone.utc)
+    early_saturday = datetime(2026, 9, 18, 16, 30, tzinfo=UTC)
     assert china_day(early_saturday) == date(2026, 9, 19)
     assert response_due_on(early_saturday, 1) == date(2026, 9, 20)  # the make-up Sunday
 
@@ -74,9 +74,7 @@ async def new_request(db, world, *, now: datetime | None = None, relation: str =
     principal = await world.principal(db, email)
     for org in world.orgs.values():  # read the response time as a new request's session would
         await db.refresh(org)
-    request = await MatchingService(db).create(
-        principal, msgspec.convert(match_body(listing_id), MatchRequestCreate), now=now
-    )
+    request = await MatchingService(db).create(principal, msgspec.convert(match_body(listing_id), MatchRequestCreate), now=now)
     await db.commit()
     return request
 
@@ -113,12 +111,14 @@ async def test_each_institution_sets_its_response_time(client, db, world) -> Non
 
 
 async def test_answering_stops_the_clock_and_overdue_requests_are_flagged_and_counted(client, db, world) -> None:
-    today = china_day(datetime.now(timezone.utc))
-    long_ago = datetime.now(timezone.utc) - timedelta(days=40)
+    today = china_day(datetime.now(UTC))
+    long_ago = datetime.now(UTC) - timedelta(days=40)
     late = await new_request(db, world, now=long_ago)
     answered = await new_request(db, world, now=long_ago)
     fresh = await new_request(db, world)
-    await db.execute(Organization.__table__.update().where(Organization.id == world.orgs["institution/own"].id).values(response_working_days=1))
+    await db.execute(
+        Organization.__table__.update().where(Organization.id == world.orgs["institution/own"].id).values(response_working_days=1)
+    )
     await db.commit()
     soon = await new_request(db, world)  # due the next working day: inside the reminder window
     elsewhere = await new_request(db, world, now=long_ago, relation="other")
@@ -181,9 +181,9 @@ async def test_a_reminder_reaches_the_tto_two_working_days_before_the_deadline_o
     assert await send_queued_emails(settings, sessionmaker) == 0
     assert len(mailbox.messages) == 2
     sent = await db.scalar(
-        select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "match_request_reminder_sent", AuditEvent.subject_id == str(rid)
-        )
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "match_request_reminder_sent", AuditEvent.subject_id == str(rid))
     )
     assert sent == 1
 
@@ -192,7 +192,7 @@ async def test_no_reminder_once_answered_or_already_late(client, db, world, sett
     answered = await new_request(db, world)
     remind_on = answered.remind_on
     await move(db, world, answered.id, "accept", Role.tto_manager)
-    late = await new_request(db, world, now=datetime.now(timezone.utc) - timedelta(days=40))
+    late = await new_request(db, world, now=datetime.now(UTC) - timedelta(days=40))
     sessionmaker = make_sessionmaker(engine)
     assert await send_response_reminders(settings, sessionmaker, today=remind_on) == 0
     assert await send_response_reminders(settings, sessionmaker, today=late.response_due_on + timedelta(days=1)) == 0

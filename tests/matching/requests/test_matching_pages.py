@@ -73,7 +73,8 @@ async def test_confidential_details_follow_the_request_and_the_current_nda(clien
 
     # A new NDA version: hidden again until the company accepts it.
     published_nda = await client.post(
-        "/api/v1/nda-versions", json={"text_zh": "保密协议（第2版）", "text_en": "Confidentiality agreement (version 2)"},
+        "/api/v1/nda-versions",
+        json={"text_zh": "保密协议（第2版）", "text_en": "Confidentiality agreement (version 2)"},
         headers=world.bearer(Role.platform_admin),
     )
     assert published_nda.status_code == 201 and published_nda.json()["version"] == 2
@@ -86,7 +87,8 @@ async def test_confidential_details_follow_the_request_and_the_current_nda(clien
     unticked = await post_form(client, f"/match-requests/{request.id}/transitions", {"action": "accept_nda", "nda_version": "2"})
     assert unticked.status_code == 422 and not await api_sees(world.bearer(Role.company_member))
     stale = await client.post(
-        f"/api/v1/match-requests/{request.id}/transitions", json={"action": "accept_nda", "nda_version": 1},
+        f"/api/v1/match-requests/{request.id}/transitions",
+        json={"action": "accept_nda", "nda_version": 1},
         headers=world.bearer(Role.company_member),
     )
     assert stale.status_code == 422 and stale.json()["errors"][0]["field"] == "nda_version"
@@ -97,7 +99,8 @@ async def test_confidential_details_follow_the_request_and_the_current_nda(clien
     assert await api_sees(world.bearer(Role.company_member)) and await page_sees(own)
     assert await state_of(db, request.id) == "negotiating"
     again = await client.post(
-        f"/api/v1/match-requests/{request.id}/transitions", json={"action": "accept_nda", "nda_version": 2},
+        f"/api/v1/match-requests/{request.id}/transitions",
+        json={"action": "accept_nda", "nda_version": 2},
         headers=world.bearer(Role.company_member),
     )
     assert again.status_code == 409

@@ -41,7 +41,9 @@ async def test_the_poster_and_the_responding_institution_talk_and_others_get_404
     asked = await client.post(url, json={"text": "请说明临床样本的来源和伦理批件。"}, headers=world.bearer(Role.company_admin))
     assert asked.status_code == 201, asked.text
     assert asked.json()["author_side"] == "company"
-    answered = await client.post(url, json={"text": "样本来自本院肝病中心，伦理批件见后。"}, headers=world.bearer(Role.tto_manager))
+    answered = await client.post(
+        url, json={"text": "样本来自本院肝病中心，伦理批件见后。"}, headers=world.bearer(Role.tto_manager)
+    )
     assert answered.status_code == 201 and answered.json()["author_side"] == "institution"
 
     listed = await client.get(url, headers=world.bearer(Role.company_member))
@@ -53,8 +55,10 @@ async def test_the_poster_and_the_responding_institution_talk_and_others_get_404
     assert (await client.post(url, json={"text": "平台提醒"}, headers=world.bearer(Role.platform_admin))).status_code == 403
     # The institution's inventors, the analyst, another institution and another company: 404.
     for headers in (
-        world.bearer(Role.inventor), world.bearer(Role.platform_analyst),
-        await bearer_for(db, OTHER_TTO), await bearer_for(db, OTHER_COMPANY),
+        world.bearer(Role.inventor),
+        world.bearer(Role.platform_analyst),
+        await bearer_for(db, OTHER_TTO),
+        await bearer_for(db, OTHER_COMPANY),
     ):
         assert (await client.get(url, headers=headers)).status_code == 404
         assert (await client.post(url, json={"text": "偷看"}, headers=headers)).status_code == 404
@@ -81,12 +85,16 @@ async def test_files_go_both_ways_and_download_behind_the_rules(client, db, worl
     need, response = await need_with_response(client, db, world)
     url = base(need, response) + "/messages"
     sent = await client.post(
-        url, data={"text": "需求说明书见附件"}, files=[("files", ("需求说明.pdf", PDF, "application/pdf"))],
+        url,
+        data={"text": "需求说明书见附件"},
+        files=[("files", ("需求说明.pdf", PDF, "application/pdf"))],
         headers=world.bearer(Role.company_member),
     )
     assert sent.status_code == 201, sent.text
     answer = await client.post(
-        url, data={"text": "验证数据"}, files=[("files", ("数据.xlsx", xlsx_bytes(), "application/octet-stream"))],
+        url,
+        data={"text": "验证数据"},
+        files=[("files", ("数据.xlsx", xlsx_bytes(), "application/octet-stream"))],
         headers=world.bearer(Role.tto_staff),
     )
     assert answer.status_code == 201, answer.text
@@ -110,7 +118,9 @@ async def test_the_conversation_closes_with_the_response(client, db, world) -> N
     need, response = await need_with_response(client, db, world)
     url = base(need, response) + "/messages"
     assert (await move(client, world.bearer(Role.company_member), need["id"], response["id"], "shortlist")).status_code == 200
-    assert (await client.post(url, json={"text": "入围后请安排现场考察"}, headers=world.bearer(Role.company_member))).status_code == 201
+    assert (
+        await client.post(url, json={"text": "入围后请安排现场考察"}, headers=world.bearer(Role.company_member))
+    ).status_code == 201
     assert (await move(client, world.bearer(Role.tto_staff), need["id"], response["id"], "withdraw")).status_code == 200
     refused = await client.post(url, json={"text": "为什么撤回？"}, headers=world.bearer(Role.company_member))
     assert refused.status_code == 409 and refused.json()["errors"][0]["field"] == "text"
@@ -132,7 +142,9 @@ async def test_a_challenge_is_talked_over_by_the_platform_admin_and_the_company_
 async def test_the_pages_show_the_conversation_and_post_to_it(client, db, world) -> None:
     need, response = await need_with_response(client, db, world)
     page_url = f"/needs/{need['id']}/responses/{response['id']}"
-    await client.post(base(need, response) + "/messages", json={"text": "请问能否提供独家许可？"}, headers=world.bearer(Role.company_member))
+    await client.post(
+        base(need, response) + "/messages", json={"text": "请问能否提供独家许可？"}, headers=world.bearer(Role.company_member)
+    )
 
     # The need page links each readable response's conversation with its unread count.
     await login(client, world.emails[Role.tto_staff])
@@ -152,12 +164,19 @@ async def test_the_pages_show_the_conversation_and_post_to_it(client, db, world)
     download = await client.get(f"{page_url}/attachments/{link}")
     assert download.status_code == 200 and download.content == PDF
 
-    bad = await post_form(client, f"{page_url}/messages", {"text": "再发一个"}, files=[("files", ("病毒.exe", b"MZ" + b"\x00" * 64, "application/octet-stream"))])
+    bad = await post_form(
+        client,
+        f"{page_url}/messages",
+        {"text": "再发一个"},
+        files=[("files", ("病毒.exe", b"MZ" + b"\x00" * 64, "application/octet-stream"))],
+    )
     assert bad.status_code == 422 and "不接受此类文件" in bad.text and "再发一个" in bad.text
     assert await db.scalar(select(func.count()).select_from(ThreadMessage)) == 2
 
     # A step taken on the response page comes back to it; a withdrawn response's conversation is read-only.
-    withdrawn = await post_form(client, f"/needs/{need['id']}/responses/{response['id']}/transitions", {"action": "withdraw", "back": "response"})
+    withdrawn = await post_form(
+        client, f"/needs/{need['id']}/responses/{response['id']}/transitions", {"action": "withdraw", "back": "response"}
+    )
     assert withdrawn.status_code == 302 and withdrawn.headers["location"] == page_url
     page = await client.get(page_url)
     assert "此对话已关闭：该响应已不在考虑范围内。" in page.text and "可以，条件见附件" in page.text
@@ -172,7 +191,9 @@ async def test_the_pages_show_the_conversation_and_post_to_it(client, db, world)
     assert (await client.get(f"{page_url}/attachments/{link}")).status_code == 404
 
 
-async def test_a_new_message_tells_the_other_side_in_app_and_by_e_mail_with_the_link(client, db, world, settings, engine, mailbox) -> None:
+async def test_a_new_message_tells_the_other_side_in_app_and_by_e_mail_with_the_link(
+    client, db, world, settings, engine, mailbox
+) -> None:
     sessionmaker = make_sessionmaker(engine)
     need, response = await need_with_response(client, db, world)
     member = await world.principal(db, world.emails[Role.company_member])
@@ -194,8 +215,16 @@ async def test_a_new_message_tells_the_other_side_in_app_and_by_e_mail_with_the_
     assert link in body and "NEED-SECRET" not in body and "本院" in message["Subject"]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     # In-app for all three company people, whatever their e-mail choice.
-    told = (await db.execute(select(Notification.user_id, Notification.link).where(Notification.kind == "need_response_thread_message"))).all()
-    assert member.user_id in {row.user_id for row in told} and len(told) == 3 and all(row.link == f"/needs/{need['id']}/responses/{response['id']}#thread" for row in told)
+    told = (
+        await db.execute(
+            select(Notification.user_id, Notification.link).where(Notification.kind == "need_response_thread_message")
+        )
+    ).all()
+    assert (
+        member.user_id in {row.user_id for row in told}
+        and len(told) == 3
+        and all(row.link == f"/needs/{need['id']}/responses/{response['id']}#thread" for row in told)
+    )
 
     # The answer goes the other way, to the TTO people who had read everything: the staff member
     # who wrote (the manager has the staff member's message unread, and will see this one with it).

@@ -29,8 +29,12 @@ async def test_the_poster_and_the_institution_talk_over_a_response(page: Page, d
     poster = await world.principal(db, member)
     need = await needs.create(poster, msgspec.convert(need_body(), NeedCreate))
     await needs.transition(poster, need.id, "publish")
-    listing = await seed_listing(db, world.orgs["institution/own"].id, msgspec.convert(result_body(), ListingCreate), status="published")
-    response = await needs.respond(await world.principal(db, tto), need.id, msgspec.convert(response_body(listing.id), ResponseCreate))
+    listing = await seed_listing(
+        db, world.orgs["institution/own"].id, msgspec.convert(result_body(), ListingCreate), status="published"
+    )
+    response = await needs.respond(
+        await world.principal(db, tto), need.id, msgspec.convert(response_body(listing.id), ResponseCreate)
+    )
     await db.commit()
     response_page = f"/needs/{need.id}/responses/{response.id}"
 

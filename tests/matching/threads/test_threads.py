@@ -77,7 +77,9 @@ async def test_bad_messages_are_refused_with_field_errors(client, db, world) -> 
 async def test_no_messages_once_the_request_has_ended(client, db, world) -> None:
     request = await new_request(db, world)
     await move(db, world, request.id, "decline", Role.tto_manager, "不在合作范围")
-    refused = await client.post(messages_url(request.id), json={"text": "能否再考虑？"}, headers=world.bearer(Role.company_member))
+    refused = await client.post(
+        messages_url(request.id), json={"text": "能否再考虑？"}, headers=world.bearer(Role.company_member)
+    )
     assert refused.status_code == 409
     assert (await client.get(messages_url(request.id), headers=world.bearer(Role.company_member))).json()["can_post"] is False
 
@@ -89,7 +91,10 @@ async def test_files_are_checked_by_content_stored_by_id_and_downloaded_behind_t
     posted = await client.post(
         url,
         data={"text": "验证报告和数据表见附件"},
-        files=[("files", ("验证报告.pdf", PDF, "application/pdf")), ("files", ("数据.xlsx", xlsx_bytes(), "application/octet-stream"))],
+        files=[
+            ("files", ("验证报告.pdf", PDF, "application/pdf")),
+            ("files", ("数据.xlsx", xlsx_bytes(), "application/octet-stream")),
+        ],
         headers=world.bearer(Role.tto_staff),
     )
     assert posted.status_code == 201, posted.text
@@ -127,7 +132,12 @@ async def test_a_bad_file_stores_nothing_and_names_the_file(client, db, world, s
         ("deck.pptx", xlsx_bytes(), "内容与其文件类型不符"),  # a workbook named as slides
     ]
     for name, content, says in cases:
-        answer = await client.post(url, data={"text": "附件"}, files=[("files", ("ok.png", PNG, "image/png")), ("files", (name, content, "application/octet-stream"))], headers=headers)
+        answer = await client.post(
+            url,
+            data={"text": "附件"},
+            files=[("files", ("ok.png", PNG, "image/png")), ("files", (name, content, "application/octet-stream"))],
+            headers=headers,
+        )
         assert answer.status_code == 422, (name, answer.text)
         errors = answer.json()["errors"]
         assert [e["field"] for e in errors] == ["files"] and name in errors[0]["message"] and says in errors[0]["message"], errors
@@ -147,7 +157,10 @@ async def test_a_bad_file_stores_nothing_and_names_the_file(client, db, world, s
         z.writestr("readme.txt", "hello")
     ok = await client.post(
         url,
-        files=[("files", ("资料.zip", package.getvalue(), "application/zip")), ("files", ("表.csv", "名称,数量\n样本,12\n".encode("gb18030"), "text/csv"))],
+        files=[
+            ("files", ("资料.zip", package.getvalue(), "application/zip")),
+            ("files", ("表.csv", "名称,数量\n样本,12\n".encode("gb18030"), "text/csv")),
+        ],
         headers=headers,
     )
     assert ok.status_code == 201, ok.text
@@ -191,7 +204,9 @@ async def test_the_page_posts_messages_with_files_and_shows_problems(client, db,
     request = await new_request(db, world)
     await login(client, world.emails[Role.company_member])
     sent = await post_form(
-        client, f"/match-requests/{request.id}/messages", {"text": "我方的评估计划见附件"},
+        client,
+        f"/match-requests/{request.id}/messages",
+        {"text": "我方的评估计划见附件"},
         files=[("files", ("评估计划.pdf", PDF, "application/pdf"))],
     )
     assert sent.status_code == 302 and sent.headers["location"].endswith("#thread")
@@ -202,7 +217,9 @@ async def test_the_page_posts_messages_with_files_and_shows_problems(client, db,
     assert download.status_code == 200 and download.content == PDF
 
     bad = await post_form(
-        client, f"/match-requests/{request.id}/messages", {"text": "再发一个"},
+        client,
+        f"/match-requests/{request.id}/messages",
+        {"text": "再发一个"},
         files=[("files", ("病毒.exe", b"MZ" + b"\x00" * 64, "application/octet-stream"))],
     )
     assert bad.status_code == 422
@@ -214,7 +231,9 @@ async def test_the_page_posts_messages_with_files_and_shows_problems(client, db,
     assert (await client.get(f"/match-requests/{request.id}/attachments/{attachment_id}")).status_code == 404
 
 
-async def test_match_events_notify_the_side_that_must_act_in_app_and_by_e_mail(client, db, world, settings, engine, mailbox) -> None:
+async def test_match_events_notify_the_side_that_must_act_in_app_and_by_e_mail(
+    client, db, world, settings, engine, mailbox
+) -> None:
     sessionmaker = make_sessionmaker(engine)
     listing = await published(db, world)
     staff = await world.principal(db, world.emails[Role.tto_staff])
@@ -222,7 +241,14 @@ async def test_match_events_notify_the_side_that_must_act_in_app_and_by_e_mail(c
     await db.commit()
     created = await client.post(
         "/api/v1/match-requests",
-        json={"listing_id": str(listing), "engagement_type": "licence", "purpose": "评估", "timeline": "一季度", "nda_version": 1, "accept_nda": True},
+        json={
+            "listing_id": str(listing),
+            "engagement_type": "licence",
+            "purpose": "评估",
+            "timeline": "一季度",
+            "nda_version": 1,
+            "accept_nda": True,
+        },
         headers=world.bearer(Role.company_member),
     )
     assert created.status_code == 201, created.text
@@ -240,7 +266,8 @@ async def test_match_events_notify_the_side_that_must_act_in_app_and_by_e_mail(c
 
     mailbox.messages.clear()
     asked = await client.post(
-        f"/api/v1/match-requests/{rid}/transitions", json={"action": "request_info", "reason": "请提供生产资质"},
+        f"/api/v1/match-requests/{rid}/transitions",
+        json={"action": "request_info", "reason": "请提供生产资质"},
         headers=world.bearer(Role.tto_manager),
     )
     assert asked.status_code == 200
@@ -256,7 +283,11 @@ async def test_match_events_notify_the_side_that_must_act_in_app_and_by_e_mail(c
         ("accept", Role.tto_manager, "", Role.company_member),
     ):
         mailbox.messages.clear()
-        assert (await client.post(f"/api/v1/match-requests/{rid}/transitions", json={"action": action, "reason": reason}, headers=world.bearer(role))).status_code == 200
+        assert (
+            await client.post(
+                f"/api/v1/match-requests/{rid}/transitions", json={"action": action, "reason": reason}, headers=world.bearer(role)
+            )
+        ).status_code == 200
         await send_queued_emails(settings, sessionmaker)
         assert world.emails[told] in [m["To"] for m in mailbox.messages], action
         assert world.emails[role] not in [m["To"] for m in mailbox.messages], action
