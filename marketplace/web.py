@@ -13,7 +13,7 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 
 from marketplace import i18n
-from marketplace.accounts.models import Role
+from marketplace.accounts.models import ADMIN_ROLES, COMPANY_ROLES, INSTITUTION_ROLES, PLATFORM_ROLES, TTO_ROLES, Role
 from marketplace.config import Settings
 from marketplace.errors import DomainError
 from marketplace.tenancy import ANONYMOUS, Principal
@@ -44,30 +44,29 @@ class NavItem:
     public: bool = False  # also shown to visitors who are not signed in
 
 
-ADMINS = frozenset({Role.platform_admin, Role.tto_manager, Role.company_admin})
 NAVIGATION = (
     NavItem("Dashboard", "/"),
     NavItem("Catalogue", "/listings", public=True),
     NavItem("Search", "/search", public=True),
-    NavItem("Saved searches", "/saved-searches", frozenset({Role.company_admin, Role.company_member})),
+    NavItem("Saved searches", "/saved-searches", COMPANY_ROLES),
     # The TTO lands on its inbox (by deadline); everyone else on the list of requests they may see.
-    NavItem("Matches", "/match-requests/inbox", frozenset({Role.tto_manager, Role.tto_staff})),
+    NavItem("Matches", "/match-requests/inbox", TTO_ROLES),
     NavItem(
         "Matches",
         "/match-requests",
-        frozenset({Role.company_admin, Role.company_member, Role.inventor, Role.platform_admin, Role.platform_analyst}),
+        COMPANY_ROLES | PLATFORM_ROLES | {Role.inventor},
     ),
     # A company lands on its own needs; everyone else on the open needs and challenges.
-    NavItem("Needs", "/needs/mine", frozenset({Role.company_admin, Role.company_member})),
+    NavItem("Needs", "/needs/mine", COMPANY_ROLES),
     NavItem(
         "Needs",
         "/needs",
-        frozenset({Role.tto_manager, Role.tto_staff, Role.inventor, Role.platform_admin, Role.platform_analyst}),
+        INSTITUTION_ROLES | PLATFORM_ROLES,
     ),
-    NavItem("Review", "/review", frozenset({Role.tto_manager, Role.tto_staff})),
-    NavItem("Import", "/listings/import", frozenset({Role.tto_manager, Role.tto_staff})),
-    NavItem("Organizations", "/organizations", frozenset({Role.platform_admin, Role.platform_analyst})),
-    NavItem("Members", "/members", ADMINS),
+    NavItem("Review", "/review", TTO_ROLES),
+    NavItem("Import", "/listings/import", TTO_ROLES),
+    NavItem("Organizations", "/organizations", PLATFORM_ROLES),
+    NavItem("Members", "/members", ADMIN_ROLES),
     NavItem("API tokens", "/tokens"),
 )
 

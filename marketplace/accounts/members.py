@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from authlib.common.security import generate_token
 from sqlalchemy import func, select
@@ -22,6 +22,7 @@ from marketplace.accounts.passwords import check_password, digest, hash_password
 from marketplace.accounts.schemas import EMAIL_PATTERN
 from marketplace.audit import services as audit
 from marketplace.config import Settings
+from marketplace.db import utcnow
 from marketplace.errors import Conflict, FieldError, Forbidden, NotFound, invalid
 from marketplace.i18n import gettext
 from marketplace.notifications.services import send_email
@@ -135,7 +136,7 @@ class Members(Organizations):
             role=role,
             token_hash=digest(raw),
             invited_by_user_id=principal.user_id,
-            expires_at=datetime.now(UTC) + ttl,
+            expires_at=utcnow() + ttl,
         )
         self.session.add(invitation)
         await self.session.flush()
@@ -205,7 +206,7 @@ class Members(Organizations):
             user.password_hash = hash_password(password)
         if name and name.strip():
             user.name = name.strip()
-        invitation.accepted_at = datetime.now(UTC)
+        invitation.accepted_at = utcnow()
         self.session.add(Membership(user_id=user.id, organization_id=org.id, org_kind=org.kind, role=invitation.role))
         await self.session.flush()
         await audit.record(self.session, "invitation_accepted", actor_user_id=user.id, organization_id=org.id, subject=invitation)

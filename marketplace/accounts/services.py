@@ -11,7 +11,6 @@ as, the own profile, and the bootstrap of an empty database.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from limits import parse as parse_limit
 from limits.aio.strategies import RateLimiter
@@ -26,7 +25,7 @@ from marketplace.accounts.organizations import OrganizationInput, organization_c
 from marketplace.accounts.passwords import check_password, digest, hash_password, needs_rehash, verify_password
 from marketplace.accounts.tokens import ApiTokens
 from marketplace.audit import services as audit
-from marketplace.db import DbSession
+from marketplace.db import DbSession, utcnow
 from marketplace.errors import Conflict, DomainError, invalid
 from marketplace.i18n import N_
 from marketplace.tenancy import OrgChoice, Principal
@@ -47,7 +46,7 @@ class AccountService(Members, ApiTokens):
             raise DomainError("Wrong e-mail address or password.", status_code=400)
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
-        user.last_login_at = datetime.now(UTC)
+        user.last_login_at = utcnow()
         await audit.record(self.session, "login", actor_user_id=user.id, subject=user, ip=ip)
         return user
 
@@ -124,7 +123,7 @@ class AccountService(Members, ApiTokens):
         )
         if token is None:
             return None
-        token.last_used_at = datetime.now(UTC)
+        token.last_used_at = utcnow()
         return await self.principal_for_user(token.user_id, token.organization_id, via_token=True)
 
     # ----- profile ----------------------------------------------------------------------------

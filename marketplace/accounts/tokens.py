@@ -8,7 +8,6 @@ sign-in, in accounts/services.py.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from authlib.common.security import generate_token
 from sqlalchemy import select
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.models import ApiToken
 from marketplace.accounts.passwords import digest
 from marketplace.audit import services as audit
+from marketplace.db import utcnow
 from marketplace.errors import NotFound, invalid
 from marketplace.tenancy import Principal
 
@@ -64,6 +64,6 @@ class ApiTokens:
         if token is None:
             raise NotFound()
         if token.revoked_at is None:
-            token.revoked_at = datetime.now(UTC)
+            token.revoked_at = utcnow()
             await audit.record(self.session, "token_revoked", actor_user_id=principal.user_id, subject=token, name=token.name)
         return token

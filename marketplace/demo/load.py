@@ -5,13 +5,14 @@ invitation, listings with their history, requests and needs by the people taking
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.organizations import organization_count
 from marketplace.accounts.services import AccountService
+from marketplace.db import utcnow
 from marketplace.demo import people
 from marketplace.demo.catalogue import demo_listings
 from marketplace.demo.organizations import (
@@ -32,7 +33,7 @@ async def load_demo_data(session: AsyncSession) -> bool:
     """Load once: returns False and changes nothing when any organization exists."""
     if await organization_count(session):
         return False
-    now = datetime.now(UTC)
+    now = utcnow()
     orgs = await _organizations_and_people(session)
     institutions = [orgs[i.name_zh] for i in ALL_INSTITUTIONS]
     inventor = await people.user_id(AccountService(session), INVENTOR)

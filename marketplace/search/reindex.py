@@ -7,14 +7,14 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from marketplace.db import rowcount, table_of
+from marketplace.db import rowcount, table_of, utcnow
 from marketplace.search.documents import LISTINGS_INDEX
 from marketplace.search.engine import SearchEngine
 from marketplace.search.index_settings import SearchIndex
@@ -60,7 +60,7 @@ async def reindex(
         if not await guard.scalar(select(func.pg_try_advisory_xact_lock(key))):
             raise ReindexBusy(f"another reindex of {live} is running")
         started = (await guard.execute(select(func.clock_timestamp()))).scalar_one()
-        fresh = f"{live}_{datetime.now(UTC):%Y%m%d%H%M%S%f}"
+        fresh = f"{live}_{utcnow():%Y%m%d%H%M%S%f}"
         leftover = re.compile(re.escape(live) + r"_\d{20}")
         for name in await search.index_names():  # a crashed reindex's half-built index
             if leftover.fullmatch(name):
