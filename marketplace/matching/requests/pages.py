@@ -22,18 +22,10 @@ from marketplace.db import china_day, utcnow
 from marketplace.errors import DomainError, FieldError, NotFound
 from marketplace.i18n import N_, current_locale, gettext
 from marketplace.matching.requests.deadlines import is_overdue
+from marketplace.matching.requests.lifecycle import ACTION_LABELS, LIFECYCLE, REMIND_WORKING_DAYS_BEFORE, STATE_LABELS
 from marketplace.matching.requests.models import OPEN_STATES, MatchRequest, State
 from marketplace.matching.requests.schemas import MatchRequestCreate, StateQuery
-from marketplace.matching.requests.services import (
-    ACTION_LABELS,
-    ENGAGEMENT_LABELS,
-    ENGAGEMENTS_BY_KIND,
-    REMIND_WORKING_DAYS_BEFORE,
-    STATE_LABELS,
-    TRANSITIONS,
-    Matching,
-    MatchingService,
-)
+from marketplace.matching.requests.services import ENGAGEMENT_LABELS, ENGAGEMENTS_BY_KIND, Matching, MatchingService
 from marketplace.matching.threads.models import SubjectKindName
 from marketplace.matching.threads.services import Threads, ThreadService
 from marketplace.matching.web import budget_text, parse_wan, problem_of, thread_form_context
@@ -337,7 +329,7 @@ async def detail_page(
         side=side,
         actions=matching.allowed_actions(principal, match, nda.version),
         action_labels=ACTION_LABELS,
-        reason_required={a for a, move in TRANSITIONS.items() if move.reason_required},
+        reason_required=LIFECYCLE.reason_required(),
         quiet_actions=QUIET_ACTIONS,
         deadline=deadline_of(match, china_day(utcnow())),
         budget=budget_text(match),

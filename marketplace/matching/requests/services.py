@@ -26,13 +26,8 @@ from marketplace.errors import Conflict, FieldError, InvalidInput, NotFound, inv
 from marketplace.i18n import N_
 from marketplace.matching.events import MatchEvents
 from marketplace.matching.requests.deadlines import DeadlineCounts, deadline_counts
-
-# The labels and the reminder lead are the lifecycle's; pages read them here.
-from marketplace.matching.requests.lifecycle import (  # noqa: F401
-    ACTION_LABELS,
+from marketplace.matching.requests.lifecycle import (
     LIFECYCLE,
-    REMIND_WORKING_DAYS_BEFORE,
-    STATE_LABELS,
     Nda,
     enter_state,
     side_of,
@@ -42,9 +37,6 @@ from marketplace.matching.requests.models import GRANTING_STATES, OPEN_STATES, E
 from marketplace.matching.requests.schemas import MatchRequestCreate
 from marketplace.tenancy import Principal
 from marketplace.web import AppSettings
-
-# The declared steps by name (pages read which need a reason).
-TRANSITIONS = LIFECYCLE.actions
 
 ENGAGEMENT_LABELS = {
     EngagementType.licence: N_("Licence or transfer"),
