@@ -77,9 +77,8 @@ class AccountPages(Controller):
         org = await accounts.get_organization(principal, principal.acting_organization_id)
         members = await accounts.list_members(principal, org.id)
         context: dict[str, Any] = {"org": org, "member_count": len(members), "events": await accounts.recent_events(principal)}
-        if principal.is_platform:
-            orgs = await accounts.list_organizations(principal)
-            context["org_counts"] = {kind: sum(1 for o in orgs if o.kind == kind) for kind in OrgKind}
+        if (counts := await accounts.organization_counts(principal)) is not None:
+            context["org_counts"] = counts
         context["actors"] = await accounts.user_names({e.actor_user_id for e in context["events"] if e.actor_user_id})
         return render(request, "dashboard.html", principal, **context)
 

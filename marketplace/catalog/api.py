@@ -9,7 +9,6 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from marketplace.accounts.models import TTO_ROLES
 from marketplace.accounts.services import AccountService
 from marketplace.catalog import schemas, spreadsheets
 from marketplace.catalog.models import Listing
@@ -134,7 +133,7 @@ class CatalogApi(Controller):
     ) -> Response:
         """Upload an .xlsx or .csv (see /api/v1/listings/template). A dry run reports each row's
         problems; otherwise all rows are created, or none if any row has a problem (422)."""
-        principal.require(*TTO_ROLES)
+        catalog.require_tto(principal)
         upload = next(iter(data.values()), None)
         if upload is None:
             raise invalid("file", N_("Choose an .xlsx or .csv file to upload."))

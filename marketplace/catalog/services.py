@@ -69,6 +69,11 @@ class CatalogService(ListingValidation, ConfidentialAccess):
         return not (principal.role == Role.inventor and kind == ListingKind.resource)
 
     @staticmethod
+    def require_tto(principal: Principal) -> Principal:
+        """Review, import and export are the institution's technology-transfer office's work."""
+        return principal.require(*TTO_ROLES)
+
+    @staticmethod
     def may_request_match(principal: Principal, listing: Listing) -> bool:
         """Companies ask for matches on published listings (the matching service decides when asked)."""
         return principal.role in COMPANY_ROLES and listing.status == Status.published

@@ -12,7 +12,6 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from marketplace.accounts.models import TTO_ROLES
 from marketplace.catalog import spreadsheets
 from marketplace.catalog.lifecycle import STALE_AFTER, freshness
 from marketplace.catalog.pages import problem_of
@@ -36,7 +35,7 @@ class TtoPages(Controller):
     async def review(self, request: Request, principal: CurrentPrincipal, catalog: Catalog) -> Template:
         """What waits for the TTO: listings submitted for review, and published listings that
         are stale or turn stale within 30 days, each with a one-click confirmation."""
-        principal.require(*TTO_ROLES)
+        catalog.require_tto(principal)
         now = utcnow()
         due = await catalog.due_for_confirmation(principal)
         return render(
@@ -52,8 +51,8 @@ class TtoPages(Controller):
     # ----- import and export ------------------------------------------------------------------
 
     @get("/listings/import")
-    async def import_form(self, request: Request, principal: CurrentPrincipal) -> Template:
-        principal.require(*TTO_ROLES)
+    async def import_form(self, request: Request, principal: CurrentPrincipal, catalog: Catalog) -> Template:
+        catalog.require_tto(principal)
         return self._import_page(request, principal)
 
     def _import_page(self, request: Request, principal: Principal, status_code: int = 200, **context) -> Template:
@@ -74,7 +73,7 @@ class TtoPages(Controller):
     async def import_listings(self, request: Request, principal: CurrentPrincipal, catalog: Catalog) -> Response:
         """A dry run (the default) reports each row's problems; otherwise all rows are created, or
         none if any row has a problem. A clean dry run offers the same file for the real import."""
-        principal.require(*TTO_ROLES)
+        catalog.require_tto(principal)
         form = await request.form()
         upload = form.get("file")
         dry_run = form.get("dry_run") == "on"
@@ -112,7 +111,7 @@ class TtoPages(Controller):
     @get("/listings/export")
     async def export_listings(self, principal: CurrentPrincipal, catalog: Catalog, format: FromQuery[str] = "xlsx") -> Response:
         """The institution's listings in the import format, for the signed-in TTO."""
-        principal.require(*TTO_ROLES)
+        catalog.require_tto(principal)
         fmt = spreadsheets.spreadsheet_format(format)
         rows = [spreadsheets.listing_to_row(item) for item in await catalog.export_rows(principal)]
         return spreadsheets.spreadsheet_response(spreadsheets.write(rows, fmt), fmt, f"listings-{china_today().isoformat()}")

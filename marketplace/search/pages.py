@@ -14,7 +14,6 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from marketplace import i18n
-from marketplace.accounts.models import COMPANY_ROLES
 from marketplace.accounts.services import AccountService
 from marketplace.catalog.models import Availability, LicenceOption, ListingKind, ResourceType, ResultType, Stage
 from marketplace.catalog.services import Catalog, CatalogService
@@ -103,7 +102,7 @@ class SearchPages(Controller):
             date=_date,
             total_ms=round((time.perf_counter() - started) * 1000),
             # "Save this search" (company members): the query without its page.
-            can_save=principal.role in COMPANY_ROLES,
+            can_save=SavedSearchService.may_save(principal),
             saved_query=urlencode(query.params(page=1, page_size=DEFAULT_PAGE_SIZE)),
         )
         response.headers["Vary"] = "HX-Request"
@@ -206,14 +205,14 @@ class SavedSearchPages(Controller):
 
     @get("/saved-searches")
     async def saved(self, request: Request, principal: CurrentPrincipal, saved_searches: SavedSearches) -> Template:
-        principal.require(*COMPANY_ROLES)
+        saved_searches.require_saver(principal)
         return await self._page(request, principal, saved_searches)
 
     @post("/saved-searches")
     async def save(self, request: Request, principal: CurrentPrincipal, saved_searches: SavedSearches, data: Form) -> Response:
         """From the search page: its whole query under a name. Problems are shown on this page,
         with the search to save, and nothing is saved."""
-        principal.require(*COMPANY_ROLES)
+        saved_searches.require_saver(principal)
         try:
             saved = await saved_searches.create(principal, data.get("name", ""), data.get("query", ""))
         except DomainError as error:
@@ -235,7 +234,7 @@ class SavedSearchPages(Controller):
         data: Form,
     ) -> Response:
         """Rename (`name`) or turn e-mail on or off (`email_enabled` = true/false)."""
-        principal.require(*COMPANY_ROLES)
+        saved_searches.require_saver(principal)
         email = data.get("email_enabled")
         try:
             await saved_searches.update(
@@ -263,7 +262,7 @@ class SavedSearchPages(Controller):
     async def remove(
         self, request: Request, principal: CurrentPrincipal, saved_searches: SavedSearches, saved_id: FromPath[uuid.UUID]
     ) -> Redirect:
-        principal.require(*COMPANY_ROLES)
+        saved_searches.require_saver(principal)
         await saved_searches.delete(principal, saved_id)
         flash(request, N_("The saved search is deleted."))
         return Redirect("/saved-searches")

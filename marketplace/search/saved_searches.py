@@ -52,6 +52,15 @@ class SavedSearchService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    @staticmethod
+    def may_save(principal: Principal) -> bool:
+        """Company members and admins save searches (the search page offers it to them)."""
+        return principal.role in COMPANY_ROLES
+
+    @staticmethod
+    def require_saver(principal: Principal) -> Principal:
+        return principal.require(*COMPANY_ROLES)
+
     async def _area_codes(self) -> set[str]:
         return {area.code for area in await CatalogService(self.session).areas()}
 

@@ -4,6 +4,8 @@
   aliases, query shapes, helpers) lives in services, schemas or web helpers.
 - No controller (pages or api) commits or writes the audit trail: services do, and the request's
   transaction is finished in marketplace/db.py.
+- No controller decides a permission by role (`principal.require(*ROLES)`, `principal.role == …`):
+  the owning service answers "may this person do X here" (issue 9).
 """
 
 from __future__ import annotations
@@ -58,4 +60,31 @@ def test_no_controller_commits_or_writes_the_audit_trail() -> None:
                 target = ast.unparse(node.func)
                 if node.func.attr == "commit" or target.startswith("audit."):
                     wrong.append(f"{module_name(path)}:{node.lineno} calls {target}")
+    assert not wrong, "\n".join(wrong)
+
+
+def role_decisions(tree: ast.AST) -> list[tuple[int, str]]:
+    """`x.require(*roles)` calls and comparisons of an attribute named `role`."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "require":
+            if any(isinstance(arg, ast.Starred) for arg in node.args):
+                found.append((node.lineno, ast.unparse(node)))
+        elif isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            if any(isinstance(side, ast.Attribute) and side.attr == "role" for side in sides):
+                found.append((node.lineno, ast.unparse(node)))
+    return found
+
+
+def test_role_decisions_check_themselves() -> None:
+    source = "p.require(*TTO_ROLES)\np.require()\nx = p.role in ROLES\ny = p.is_platform\nz = Role.inventor == p.role\n"
+    assert [line for line, _ in role_decisions(ast.parse(source))] == [1, 3, 5]
+
+
+def test_no_controller_decides_permissions_by_role() -> None:
+    wrong = []
+    for path in [*controllers("pages"), *controllers("api")]:
+        for line, code in role_decisions(ast.parse(path.read_text(), filename=str(path))):
+            wrong.append(f"{module_name(path)}:{line} {code}")
     assert not wrong, "\n".join(wrong)

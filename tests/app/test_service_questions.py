@@ -13,7 +13,12 @@ from marketplace.accounts.services import AccountService
 from marketplace.audit import services as audit
 from marketplace.catalog.models import Listing, ListingKind, Status
 from marketplace.catalog.services import CatalogService
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, Forbidden, NotAuthenticated
+from marketplace.matching.needs.models import Need
+from marketplace.matching.needs.services import NeedService
+from marketplace.matching.requests.services import MatchingService
+from marketplace.matching.threads.services import ThreadService
+from marketplace.search.saved_searches import SavedSearchService
 from marketplace.tenancy import Principal
 
 OWN, OTHER = uuid.uuid4(), uuid.uuid4()
@@ -34,6 +39,31 @@ def test_the_catalogue_answers_who_may_create_and_request_a_match() -> None:
     assert not CatalogService.may_create(principal(Role.company_admin))
     assert CatalogService.default_contact(principal(Role.tto_manager)).keys() == {"contact_name", "contact_email"}
     assert CatalogService.default_contact(principal(Role.inventor)) == {}
+
+
+def test_services_answer_the_role_questions_pages_ask() -> None:
+    tto, company, admin, analyst = (
+        principal(r) for r in (Role.tto_staff, Role.company_member, Role.platform_admin, Role.platform_analyst)
+    )
+    assert CatalogService.require_tto(tto) is tto
+    for require, allowed, refused in [
+        (CatalogService.require_tto, tto, company),
+        (SavedSearchService.require_saver, company, tto),
+        (MatchingService.require_requester, company, admin),
+        (NeedService.require_poster_role, admin, tto),
+        (NeedService.require_responder, tto, company),
+    ]:
+        assert require(allowed) is allowed
+        with pytest.raises(Forbidden):
+            require(refused)
+        with pytest.raises(NotAuthenticated):
+            require(Principal())
+    assert SavedSearchService.may_save(company) and not SavedSearchService.may_save(analyst)
+    assert ThreadService.reads_conversations(admin) and not ThreadService.reads_conversations(analyst)
+    assert NeedService.may_post(company) and NeedService.may_post(admin) and not NeedService.may_post(analyst)
+    assert NeedService.posts_challenges(admin) and not NeedService.posts_challenges(company)
+    need = Need(organization_id=OTHER, on_behalf_of_id=None)
+    assert NeedService.reads_responses(analyst, need) and not NeedService.reads_responses(company, need)
 
 
 def test_accounts_answer_who_sets_the_response_time() -> None:

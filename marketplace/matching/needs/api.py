@@ -29,12 +29,12 @@ async def needs_out(
     orgs = await needs.accounts.public_organizations(
         {n.organization_id for n in items} | {n.on_behalf_of_id for n in items if n.on_behalf_of_id}
     )
-    posters = [n for n in items if principal.is_platform or needs.is_party(principal, n)]
+    posters = [n for n in items if needs.reads_responses(principal, n)]
     invited = await needs.invited([n.id for n in posters]) if posters else {}
     counts = await needs.response_counts([n.id for n in posters]) if posters else {}
     result = []
     for n in items:
-        party = principal.is_platform or needs.is_party(principal, n)
+        party = needs.reads_responses(principal, n)
         history = []
         if with_history:
             events = await needs.history(n.id)

@@ -18,7 +18,6 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from marketplace import forms
-from marketplace.accounts.models import COMPANY_ROLES, TTO_ROLES, Role
 from marketplace.catalog.models import ListingKind, ResourceType, ResultType, Status
 from marketplace.db import china_day, utcnow
 from marketplace.errors import DomainError, Forbidden
@@ -29,7 +28,7 @@ from marketplace.matching.needs.lifecycle import (
     RESPONSE_ACTION_LABELS,
     RESPONSE_STATE_LABELS,
 )
-from marketplace.matching.needs.models import Need, NeedResponse, NeedState, ResponseState
+from marketplace.matching.needs.models import Need, NeedState, ResponseState
 from marketplace.matching.needs.schemas import NeedCreate, NeedUpdate
 from marketplace.matching.needs.search import parse_need_query, recommend_listings, recommend_needs, search_needs
 from marketplace.matching.needs.services import (
@@ -139,7 +138,7 @@ async def need_page(
     problem when a step or a response was refused."""
     responses = await needs.responses(principal, need)
     # Each response whose conversation the viewer reads links to it, with its unread count.
-    talks = [r for r in responses if reads_thread(needs, principal, need, r)]
+    talks = [r for r in responses if needs.reads_conversation(principal, need, r)]
     assert principal.user_id is not None, "the need was read for a signed-in caller"
     unread = await threads.unread_counts(principal.user_id, SubjectKindName.need_response, [r.id for r in talks])
     conversations = {r.id: unread.get(r.id, 0) for r in talks}
@@ -174,7 +173,7 @@ async def need_page(
         responses=responses,
         listings=listings,
         poster=poster,
-        party=principal.is_platform or needs.is_party(principal, need),
+        party=needs.reads_responses(principal, need),
         actions=needs.need_actions(principal, need),
         action_labels=NEED_ACTION_LABELS,
         response_actions={r.id: needs.response_actions(principal, need, r) for r in responses},
@@ -263,12 +262,7 @@ class NeedsPages(Controller):
     async def my_needs(self, request: Request, principal: CurrentPrincipal, needs: Needs) -> Template:
         """The organization's needs (a company's; the platform's challenges) in every state, with
         their responses."""
-        principal.require(*COMPANY_ROLES, Role.platform_admin, Role.platform_analyst)
-        if principal.is_platform:
-            items, _ = await needs.list(principal, page_size=200)
-            items = [n for n in items if n.kind == "challenge"]
-        else:
-            items, _ = await needs.list(principal, mine=True, page_size=200)
+        items = await needs.own(principal)
         responses = {n.id: await needs.responses(principal, n) for n in items}
         refs = await need_refs(needs, items)
         refs["orgs"] |= await needs.accounts.public_organizations({r.institution_id for rs in responses.values() for r in rs})
@@ -279,7 +273,7 @@ class NeedsPages(Controller):
             items=items,
             responses=responses,
             response_labels=RESPONSE_STATE_LABELS,
-            may_post=principal.role in (*COMPANY_ROLES, Role.platform_admin),
+            may_post=needs.may_post(principal),
             **refs,
         )
 
@@ -309,23 +303,23 @@ class NeedsPages(Controller):
             areas=await needs.catalog.areas(),
             wanted_choices=WANTED_CHOICES,
             institutions=await needs.accounts.directory("institution"),
-            companies=await needs.accounts.directory("company") if principal.role == Role.platform_admin else [],
-            is_challenge=principal.role == Role.platform_admin,
+            companies=await needs.accounts.directory("company") if needs.posts_challenges(principal) else [],
+            is_challenge=needs.posts_challenges(principal),
         )
 
     @get("/needs/new")
     async def new_need(self, request: Request, principal: CurrentPrincipal, needs: Needs) -> Template:
-        principal.require(*COMPANY_ROLES, Role.platform_admin)
+        needs.require_poster_role(principal)
         return await self._form(request, principal, needs, {"visibility": "public"}, {"areas": [], "wanted": [], "invited": []})
 
     @post("/needs")
     async def create_need(self, request: Request, principal: CurrentPrincipal, needs: Needs, data: Form) -> Response:
-        principal.require(*COMPANY_ROLES, Role.platform_admin)
+        needs.require_poster_role(principal)
         lists = await self._form_lists(request)
         body, errors = await need_body(needs, data, lists, NeedCreate)
         status_code = 422
         if body is not None:
-            if principal.role == Role.platform_admin:
+            if needs.posts_challenges(principal):
                 body.kind = "challenge"
             created, refusal = await attempt(needs.create(principal, body, ip=client_ip(request)))
             if refusal is not None:
@@ -409,7 +403,7 @@ class NeedsPages(Controller):
     async def listing_needs(
         self, request: Request, principal: CurrentPrincipal, needs: Needs, listing_id: FromPath[uuid.UUID]
     ) -> Template:
-        principal.require(*TTO_ROLES)
+        needs.require_responder(principal)
         listing = await needs.catalog.get(principal, listing_id)
         recommended, unavailable = [], False
         if listing.institution_id == principal.organization_id and listing.status == Status.published:
@@ -419,9 +413,3 @@ class NeedsPages(Controller):
                 unavailable = True
         template = "needs/_listing_needs.html" if request.headers.get("hx-request") else "needs/listing_needs.html"
         return render(request, template, principal, listing=listing, recommended=recommended, unavailable=unavailable)
-
-
-def reads_thread(needs: NeedService, principal: Principal, need: Need, response: NeedResponse) -> bool:
-    """Whether the viewer reads a response's conversation (as threads.NeedResponseThreads decides
-    for the thread's routes): its two sides and the platform admin."""
-    return principal.role == Role.platform_admin or needs.conversation_side(principal, need, response) is not None

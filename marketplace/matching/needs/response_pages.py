@@ -12,7 +12,6 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from marketplace import forms
-from marketplace.accounts.models import TTO_ROLES
 from marketplace.errors import DomainError, FieldError, NotFound
 from marketplace.i18n import N_, current_locale, gettext
 from marketplace.matching.needs.lifecycle import NEED_STATE_LABELS, RESPONSE_ACTION_LABELS, RESPONSE_STATE_LABELS
@@ -67,7 +66,7 @@ class NeedResponsePages(Controller):
         need_id: FromPath[uuid.UUID],
         data: Form,
     ) -> Response:
-        principal.require(*TTO_ROLES)
+        needs.require_responder(principal)
         need = await needs.get(principal, need_id)
         lists = list((await request.form()).multi_items())
         listing_ids = [v for k, v in lists if k == "listing_ids" and v]
@@ -185,7 +184,7 @@ async def response_page(
         listings=await needs.catalog.listing_refs(set(response.listing_ids)),
         orgs=orgs,
         poster=needs.is_poster(principal, need),
-        party=principal.is_platform or needs.is_party(principal, need),
+        party=needs.reads_responses(principal, need),
         response_actions={response.id: needs.response_actions(principal, need, response)},
         response_action_labels=RESPONSE_ACTION_LABELS,
         response_labels=RESPONSE_STATE_LABELS,

@@ -100,6 +100,36 @@ class NeedService(NeedResponses):
         )
 
     @staticmethod
+    def reads_responses(principal: Principal, need: Need) -> bool:
+        """Every response to a need is read by its parties and by the platform."""
+        return principal.is_platform or NeedService.is_party(principal, need)
+
+    @staticmethod
+    def may_post(principal: Principal) -> bool:
+        """Companies post needs; the platform admin posts challenges (for a company or for all)."""
+        return principal.role in (*COMPANY_ROLES, Role.platform_admin)
+
+    @staticmethod
+    def require_poster_role(principal: Principal) -> Principal:
+        return principal.require(*COMPANY_ROLES, Role.platform_admin)
+
+    @staticmethod
+    def posts_challenges(principal: Principal) -> bool:
+        """What the platform admin posts is a challenge."""
+        return principal.role == Role.platform_admin
+
+    @staticmethod
+    def require_responder(principal: Principal) -> Principal:
+        """Institutions' TTOs answer needs with their listings."""
+        return principal.require(*TTO_ROLES)
+
+    @staticmethod
+    def reads_conversation(principal: Principal, need: Need, response: NeedResponse) -> bool:
+        """A response's conversation is read by its two sides and the platform admin (as
+        threads.NeedResponseThreads decides for the thread's routes)."""
+        return principal.role == Role.platform_admin or NeedService.conversation_side(principal, need, response) is not None
+
+    @staticmethod
     def conversation_side(principal: Principal, need: Need, response: NeedResponse) -> str | None:
         """The viewer's party in a response's conversation: "company" for the poster's side (the
         company a challenge is for included), "institution" for the responding institution's TTO;
@@ -168,6 +198,15 @@ class NeedService(NeedResponses):
         )
         return list((await self.session.scalars(stmt)).all()), total or 0
 
+    async def own(self, principal: Principal) -> builtins.list[Need]:
+        """The organization's needs in every state: a company's, and for the platform its challenges."""
+        principal.require(*COMPANY_ROLES, Role.platform_admin, Role.platform_analyst)
+        if principal.is_platform:
+            items, _ = await self.list(principal, page_size=200)
+            return [n for n in items if n.kind == "challenge"]
+        items, _ = await self.list(principal, mine=True, page_size=200)
+        return items
+
     @staticmethod
     def _kinds_of(wanted: Iterable[str]) -> set[str]:
         """A need wanting a whole kind answers a filter on any of its types."""
@@ -210,7 +249,7 @@ class NeedService(NeedResponses):
         return errors
 
     async def create(self, principal: Principal, data: NeedCreate, *, now: datetime | None = None, ip: str | None = None) -> Need:
-        principal.require(*COMPANY_ROLES, Role.platform_admin)
+        self.require_poster_role(principal)
         assert principal.organization_id is not None, "a signed-in caller acts for an organization"
         now = now or utcnow()
         errors: list[FieldError] = []

@@ -95,6 +95,11 @@ class MatchingService:
 
     side = staticmethod(side_of)
 
+    @staticmethod
+    def require_requester(principal: Principal) -> Principal:
+        """Companies ask for matches (create() checks it again; the form pages ask first)."""
+        return principal.require(*COMPANY_ROLES)
+
     def allowed_actions(self, principal: Principal, request: MatchRequest, current_nda: int) -> list[str]:
         """The steps the caller may take now (the buttons a page shows, the API's `actions`)."""
         return states.actions(LIFECYCLE, principal, request, Nda(current=current_nda))
