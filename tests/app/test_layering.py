@@ -64,7 +64,7 @@ def test_no_controller_commits_or_writes_the_audit_trail() -> None:
 
 
 def role_decisions(tree: ast.AST) -> list[tuple[int, str]]:
-    """`x.require(*roles)` calls and comparisons of an attribute named `role`."""
+    """`x.require(*roles)` calls, comparisons of an attribute named `role`, and `x.is_platform`."""
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "require":
@@ -74,12 +74,14 @@ def role_decisions(tree: ast.AST) -> list[tuple[int, str]]:
             sides = [node.left, *node.comparators]
             if any(isinstance(side, ast.Attribute) and side.attr == "role" for side in sides):
                 found.append((node.lineno, ast.unparse(node)))
+        elif isinstance(node, ast.Attribute) and node.attr == "is_platform":
+            found.append((node.lineno, ast.unparse(node)))
     return found
 
 
 def test_role_decisions_check_themselves() -> None:
     source = "p.require(*TTO_ROLES)\np.require()\nx = p.role in ROLES\ny = p.is_platform\nz = Role.inventor == p.role\n"
-    assert [line for line, _ in role_decisions(ast.parse(source))] == [1, 3, 5]
+    assert [line for line, _ in role_decisions(ast.parse(source))] == [1, 3, 4, 5]
 
 
 def test_no_controller_decides_permissions_by_role() -> None:
