@@ -6,6 +6,12 @@ Cells that hold lists use ";" between items; an item with parts uses ":" or "|":
   inventors          张晓华: 6000; 李明: 4000          (basis points, summing to 10000)
   ip_assets          ZL202110234567.8 | invention_patent | CN | granted | 2021-03-01 | 2041-03-01
   details            JSON of the resource type's fields, e.g. {"beds": 40, "specialties": ["肿瘤"]}
+
+Formulas (OWASP, CSV injection): an exported text cell that starts with =, +, -, @, a tab or a
+carriage return, after any run of ' characters, gets one more leading ', so Excel and LibreOffice
+show it as text instead of running it; CSV fields are all quoted. An import removes that one ',
+Excel's own "this is text" prefix, so an export re-imports to the same values (a typed '=x thus
+imports as =x). Only text is escaped; a number written as a number is left alone.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from marketplace.catalog.schemas import ListingCreate
 from marketplace.errors import DomainError, FieldError, invalid
 from marketplace.i18n import N_, gettext
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 2000
 MAX_BYTES = 8 * 1024 * 1024
 COLUMNS = (
@@ -107,11 +114,25 @@ def _pair(item: str) -> tuple[str, str]:
     return name.strip(), rest.strip()
 
 
+def neutralise(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula → the same text behind a '."""
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def unneutralise(value: str) -> str:
+    """The inverse of neutralise, for a cell as read back."""
+    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
 def row_to_input(cells: dict[str, str]) -> dict:
     """Spreadsheet cells → the API's listing shape (before validation)."""
     data: dict = {}
     for column in COLUMNS:
-        value = (cells.get(column) or "").strip()
+        value = unneutralise((cells.get(column) or "").strip())
         if not value or column == "publish":
             continue
         if column in LIST_COLUMNS:
@@ -244,15 +265,16 @@ def listing_to_row(listing: Listing) -> dict[str, str]:
 def write(rows: list[dict[str, str]], fmt: str) -> bytes:
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, quoting=csv.QUOTE_ALL)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({c: neutralise(v) for c, v in row.items()} for row in rows)
         return buffer.getvalue().encode("utf-8-sig")  # the BOM lets Excel read the Chinese
     book = Workbook(write_only=True)
     sheet = book.create_sheet("listings")
     sheet.append(list(COLUMNS))
     for row in rows:
-        sheet.append([row.get(c, "") for c in COLUMNS])
+        # The ' keeps openpyxl from storing the text as a formula (it does for a leading =).
+        sheet.append([neutralise(row.get(c, "")) for c in COLUMNS])
     workbook = io.BytesIO()
     book.save(workbook)
     return workbook.getvalue()

@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import io
 
+import msgspec
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role
 from marketplace.catalog.models import Listing
-from marketplace.catalog.spreadsheets import COLUMNS
-from tests.catalog.factories import good_rows, sheet, upload
+from marketplace.catalog.schemas import ListingCreate
+from marketplace.catalog.spreadsheets import COLUMNS, neutralise, parse, unneutralise
+from tests.catalog.factories import good_rows, result_body, seed_listing, sheet, upload
 
 
 async def count(db) -> int:
@@ -90,3 +92,33 @@ async def test_only_the_tto_imports_and_exports(client, world) -> None:
         assert (await upload(client, world, sheet(good_rows(1)), role=role)).status_code == 403
         assert (await client.get("/api/v1/listings/export", headers=world.bearer(role))).status_code == 403
     assert (await client.get("/api/v1/listings/export")).status_code == 401
+
+
+FORMULA_TITLES = ['=HYPERLINK("http://x","y")', "+1", "-2+3", "@SUM(A1)", "\tx", "'=already quoted"]
+
+
+async def test_an_export_runs_no_formula_and_re_imports_the_same_titles(client, db, world) -> None:
+    for title in FORMULA_TITLES:
+        await seed_listing(db, world.orgs["institution/own"].id, msgspec.convert(result_body(title_zh=title), ListingCreate))
+    await db.commit()
+    headers = world.bearer(Role.tto_manager)
+    as_csv = (await client.get("/api/v1/listings/export", params={"format": "csv"}, headers=headers)).content
+    as_xlsx = (await client.get("/api/v1/listings/export", params={"format": "xlsx"}, headers=headers)).content
+
+    csv_titles = [r["title_zh"] for r in csv.DictReader(io.StringIO(as_csv.decode("utf-8-sig")))]
+    assert all(t.startswith("'") for t in csv_titles) and len(csv_titles) == len(FORMULA_TITLES)
+    assert as_csv.decode("utf-8-sig").splitlines()[1].startswith('"result","patent","\'=HYPERLINK(""http://x"",""y"")"')
+    cells = list(load_workbook(io.BytesIO(as_xlsx)).worksheets[0].iter_rows(min_row=2))
+    title_column = COLUMNS.index("title_zh")
+    assert all(c.data_type != "f" for row in cells for c in row)
+    assert [row[title_column].value for row in cells] == csv_titles
+
+    for name, content in (("back.csv", as_csv), ("back.xlsx", as_xlsx)):
+        assert [r.data.title_zh for r in parse(name, content) if r.data] == FORMULA_TITLES
+        assert (await upload(client, world, content, name=name)).json()["errors"] == []
+
+
+def test_only_text_is_neutralised_and_the_prefix_is_undone_once() -> None:
+    assert neutralise(-5) == -5 and neutralise("a-b") == "a-b" and neutralise("'plain") == "'plain"
+    for text in ("=1", "-1", "\r", "''@x"):
+        assert unneutralise(str(neutralise(text))) == text
