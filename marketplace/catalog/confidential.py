@@ -1,6 +1,7 @@
 """The NDA and who reads a listing's confidential details, apart from the rest of the catalogue's
-rules: the owning side always, a company only under a grant for the current NDA version, which the
-matching domain gives and takes back as its requests move (CatalogService's part)."""
+rules: the owning institution's TTO and the platform admin always, an inventor of that institution
+only on results they wrote or are named on, a company only under a grant for the current NDA
+version, which the matching domain gives and takes back as its requests move (CatalogService's part)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.accounts.models import COMPANY_ROLES, INSTITUTION_ROLES, Role
+from marketplace.accounts.models import COMPANY_ROLES, INSTITUTION_ROLES, TTO_ROLES, Role
 from marketplace.audit import services as audit
-from marketplace.catalog.models import ConfidentialGrant, Listing, NdaVersion
+from marketplace.catalog.models import ConfidentialGrant, Inventor, Listing, NdaVersion
 from marketplace.db import utcnow
 from marketplace.errors import FieldError, InvalidInput
 from marketplace.i18n import N_
@@ -24,19 +25,41 @@ class ConfidentialAccess:
 
     @staticmethod
     def is_owner_side(principal: Principal, listing: Listing) -> bool:
-        """The owning institution's people and the platform admin: they see everything about it."""
+        """The owning institution's people and the platform admin (its history, for one); who reads
+        the confidential details is narrower, see `confidential_listing_ids`."""
         if principal.role == Role.platform_admin:
             return True
         return principal.role in INSTITUTION_ROLES and listing.institution_id == principal.organization_id
+
+    @staticmethod
+    def _sees_all_confidential(principal: Principal, listing: Listing) -> bool:
+        """The owning institution's TTO and the platform admin read every listing's secrets."""
+        if principal.role == Role.platform_admin:
+            return True
+        return principal.role in TTO_ROLES and listing.institution_id == principal.organization_id
 
     async def sees_confidential(self, principal: Principal, listing: Listing) -> bool:
         return listing.id in await self.confidential_listing_ids(principal, [listing])
 
     async def confidential_listing_ids(self, principal: Principal, listings: list[Listing]) -> set[uuid.UUID]:
         """Which of `listings` the caller may read the confidential details of: the owning
-        institution (and the platform admin), and a company holding a grant under the current NDA."""
-        allowed = {item.id for item in listings if self.is_owner_side(principal, item)}
+        institution's TTO (and the platform admin); an inventor of it only those they wrote or are
+        named on (issue 10: their colleagues' secrets are not theirs); and a company holding a grant
+        under the current NDA."""
+        allowed = {item.id for item in listings if self._sees_all_confidential(principal, item)}
         others = [item.id for item in listings if item.id not in allowed]
+        if others and principal.role == Role.inventor and principal.user_id is not None:
+            me = principal.user_id
+            own = [item for item in listings if item.id in others and item.institution_id == principal.organization_id]
+            allowed |= {item.id for item in own if item.created_by_user_id == me}
+            # Asked of the table, not of `listing.inventors`, which callers need not have loaded.
+            named = [item.id for item in own if item.id not in allowed]
+            if named:
+                allowed |= set(
+                    await self.session.scalars(
+                        select(Inventor.listing_id).where(Inventor.listing_id.in_(named), Inventor.user_id == me)
+                    )
+                )
         if others and principal.role in COMPANY_ROLES:
             granted = await self.session.scalars(
                 select(ConfidentialGrant.listing_id).where(

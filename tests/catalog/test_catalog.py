@@ -102,8 +102,12 @@ async def test_drafts_are_private_and_confidential_details_stay_with_the_institu
         seen = await client.get(f"/api/v1/listings/{listing['id']}", headers=headers)
         assert seen.status_code == 200
         assert "confidential_details" not in seen.json() and "MKT-SECRET" not in seen.text
-    own = await client.get(f"/api/v1/listings/{listing['id']}", headers=world.bearer(Role.inventor))
+    own = await client.get(f"/api/v1/listings/{listing['id']}", headers=world.bearer(Role.tto_manager))
     assert "MKT-SECRET" in own.json()["confidential_details"]
+    # Issue 10: an inventor of the institution who neither wrote nor is named on the result no
+    # longer reads its secrets (this asserted they did); see test_catalog_pages for the full rule.
+    colleague = await client.get(f"/api/v1/listings/{listing['id']}", headers=world.bearer(Role.inventor))
+    assert colleague.status_code == 200 and colleague.json().get("confidential_details") is None
     listed = await client.get("/api/v1/listings", params={"kind": "result"})
     assert listed.json()["total"] == 1 and "MKT-SECRET" not in listed.text
 

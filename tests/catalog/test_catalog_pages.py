@@ -167,13 +167,46 @@ async def test_confidential_details_only_for_the_institution(client, db, world) 
     for role in (Role.company_admin, Role.company_member, Role.platform_analyst):
         await login(client, world.emails[role])
         assert SECRET not in (await client.get(f"/listings/{listing_id}")).text, role
-    for role in (Role.tto_staff, Role.inventor, Role.platform_admin):
+    # Issue 10 narrowed the rule: the institution's inventor, who neither wrote nor is named on this
+    # result, no longer reads its secrets (it did before); the TTO and the platform admin still do.
+    await login(client, world.emails[Role.inventor])
+    assert SECRET not in (await client.get(f"/listings/{listing_id}")).text
+    for role in (Role.tto_staff, Role.tto_manager, Role.platform_admin):
         await login(client, world.emails[role])
         html = (await client.get(f"/listings/{listing_id}")).text
         assert SECRET in html and 'class="confidential"' in html, role
     other = await seed(db, world, result_body(), status="published", relation="other")
     await login(client, world.emails[Role.tto_manager])
     assert SECRET not in (await client.get(f"/listings/{other}")).text
+
+
+async def test_an_inventor_reads_the_secrets_only_of_results_they_wrote_or_are_named_on(client, db, world) -> None:
+    me = (await world.principal(db, world.emails[Role.inventor])).user_id
+    named_inventors = [{"name": "inventor", "share_bp": 6000, "user_id": str(me)}, {"name": "李明", "share_bp": 4000}]
+    colleagues = await seed(db, world, result_body(), status="published")
+    written = await seed(db, world, result_body(), status="published", created_by_user_id=me)
+    named = await seed(db, world, result_body(inventors=named_inventors), status="published")
+    inventor, tto = world.bearer(Role.inventor), world.bearer(Role.tto_staff)
+
+    async def api(listing_id: uuid.UUID, headers: dict) -> str | None:
+        response = await client.get(f"/api/v1/listings/{listing_id}", headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json().get("confidential_details")
+
+    await login(client, world.emails[Role.inventor])
+    page = (await client.get(f"/listings/{colleagues}")).text
+    assert "基于外泌体的早期肝癌检测方法" in page and SECRET not in page and 'class="confidential"' not in page
+    assert await api(colleagues, inventor) is None
+    for listing_id in (written, named):
+        assert SECRET in (await client.get(f"/listings/{listing_id}")).text
+        assert SECRET in (await api(listing_id, inventor) or "")
+    # The list answers the same, listing by listing.
+    listed = (await client.get("/api/v1/listings", params={"kind": "result"}, headers=inventor)).json()["items"]
+    assert {item["id"] for item in listed if item.get("confidential_details")} == {str(written), str(named)}
+    await login(client, world.emails[Role.tto_staff])
+    for listing_id in (colleagues, written, named):
+        assert SECRET in (await client.get(f"/listings/{listing_id}")).text
+        assert SECRET in (await api(listing_id, tto) or "")
 
 
 # ----- the form ---------------------------------------------------------------------------------
