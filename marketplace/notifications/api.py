@@ -1,4 +1,5 @@
-"""JSON API of notifications: the caller's in-app notifications and marking them read."""
+"""JSON API of notifications: the caller's in-app notifications and marking them read; for the
+platform admin, the queued e-mails the worker gave up on."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from litestar.params import FromPath, FromQuery
 from marketplace import i18n
 from marketplace.notifications.models import Notification
 from marketplace.notifications.pages import Notifications
-from marketplace.notifications.schemas import MarkedRead, NotificationItemOut, NotificationList, NotificationOut
+from marketplace.notifications.schemas import (
+    FailedEmailOut,
+    MarkedRead,
+    NotificationItemOut,
+    NotificationList,
+    NotificationOut,
+)
 from marketplace.tenancy import CurrentPrincipal
 
 
@@ -74,3 +81,21 @@ class NotificationsApi(Controller):
         principal.require()
         marked = await notifications.mark_all_read(principal.signed_in_user_id)
         return MarkedRead(unread=await notifications.unread_count(principal.signed_in_user_id), marked=marked)
+
+    @get("/failed-emails")
+    async def failed_emails(self, principal: CurrentPrincipal, notifications: Notifications) -> list[FailedEmailOut]:
+        """Platform admin: the newest e-mails (at most 100) that could not be sent, with why."""
+        return [
+            FailedEmailOut(
+                id=row.id,
+                kind=row.kind,
+                to_address=row.to_address,
+                subject=row.subject,
+                attempts=row.attempts,
+                last_error=row.last_error,
+                created_at=row.created_at,
+                failed_at=row.failed_at,
+            )
+            for row in await notifications.failed_emails(principal)
+            if row.failed_at is not None
+        ]

@@ -62,10 +62,14 @@ class EmailPreference(Base):
 class OutgoingEmail(UUIDPrimaryKey, Base):
     """An e-mail queued in the transaction of the change it tells about, so it leaves only if
     that change is committed and a slow or failing mail server never holds up the change; the
-    worker sends it (`send_queued_emails`) and retries with back-off."""
+    worker sends it (`send_queued_emails`) and retries with back-off. One it gives up on is moved
+    aside: `failed_at` set, `last_error` saying why (the platform admin lists them)."""
 
     __tablename__ = "outgoing_emails"
-    __table_args__ = (Index("ix_outgoing_emails_due", "next_attempt_at", postgresql_where=text("sent_at IS NULL")),)
+    __table_args__ = (
+        Index("ix_outgoing_emails_due", "next_attempt_at", postgresql_where=text("sent_at IS NULL AND failed_at IS NULL")),
+        Index("ix_outgoing_emails_failed", "failed_at", postgresql_where=text("failed_at IS NOT NULL")),
+    )
 
     to_address: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(500))
@@ -77,3 +81,4 @@ class OutgoingEmail(UUIDPrimaryKey, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -35,3 +35,16 @@ class NotificationList(Struct):
 class MarkedRead(Struct):
     unread: int
     marked: int
+
+
+class FailedEmailOut(Struct):
+    """A queued e-mail the worker gave up on (no body: it carries the recipient's unsubscribe link)."""
+
+    id: uuid.UUID
+    kind: str
+    to_address: str
+    subject: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    failed_at: datetime

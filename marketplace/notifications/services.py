@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,11 +26,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.accounts.models import Role
 from marketplace.config import Settings
 from marketplace.db import rowcount, utcnow
 from marketplace.errors import FieldError, InvalidInput, NotFound
 from marketplace.i18n import N_
 from marketplace.notifications.models import EmailPreference, Notification, OutgoingEmail
+from marketplace.tenancy import Principal
 
 log = logging.getLogger(__name__)
 
@@ -195,34 +198,68 @@ class NotificationService:
         self, to: str, kind: str, subject: str, text: str, *, headers: dict[str, str] | None = None
     ) -> OutgoingEmail:
         """Queue an e-mail in the caller's transaction; the worker sends it once committed."""
-        row = OutgoingEmail(to_address=to, kind=kind, subject=subject, body=text, headers=dict(headers or {}))
+        row = OutgoingEmail(
+            to_address=clean_header(to),
+            kind=kind,
+            subject=clean_header(subject, SUBJECT_MAX),
+            body=text,
+            headers={name: clean_header(value) for name, value in (headers or {}).items()},
+        )
         self.session.add(row)
         await self.session.flush()
         return row
+
+    async def failed_emails(self, principal: Principal, *, limit: int = PAGE_LIMIT) -> list[OutgoingEmail]:
+        """Queued e-mails the worker gave up on, newest first, with why: for the platform admin."""
+        principal.require(Role.platform_admin)
+        stmt = (
+            select(OutgoingEmail)
+            .where(OutgoingEmail.failed_at.is_not(None))
+            .order_by(OutgoingEmail.failed_at.desc(), OutgoingEmail.id)
+            .limit(limit)
+        )
+        return list((await self.session.scalars(stmt)).all())
 
 
 # ----- e-mail ------------------------------------------------------------------------------------
 
 
+SUBJECT_MAX = 200  # characters; a title pasted from a spreadsheet cell can be any length
+HEADER_MAX = 900  # under RFC 5322's 998-octet line, before the library folds it
+
+
+def clean_header(value: str, limit: int = HEADER_MAX) -> str:
+    """One line of text for a header: line breaks (\\n, \\r, U+2028/U+2029, NEL …) and other control
+    characters become spaces, runs of spaces one, and it is capped. The e-mail library refuses a
+    header with a line break, and a refused message must not be what user text can cause."""
+    flat = "".join(" " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char for char in value)
+    flat = " ".join(flat.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
 def build_message(settings: Settings, to: str, subject: str, text: str, headers: dict[str, str] | None = None) -> EmailMessage:
+    """Every header value is cleaned here, where every e-mail is built (queued or sent at once)."""
     message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = to
-    message["Subject"] = subject
+    message["From"] = clean_header(settings.mail_from)
+    message["To"] = clean_header(to)
+    message["Subject"] = clean_header(subject, SUBJECT_MAX)
     for name, value in (headers or {}).items():
-        message[name] = value
+        message[name] = clean_header(value)
     message.set_content(text)
     return message
 
 
 async def send_email(settings: Settings, to: str, subject: str, text: str, *, headers: dict[str, str] | None = None) -> None:
-    message = build_message(settings, to, subject, text, headers)
+    await deliver(settings, build_message(settings, to, subject, text, headers))
+
+
+async def deliver(settings: Settings, message: EmailMessage) -> None:
     if not settings.smtp_host:
         folder = settings.data_dir / "mail"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{uuid.uuid4()}.eml"
         path.write_bytes(message.as_bytes())
-        log.warning("SMTP_HOST is not set: e-mail to %s written to %s", to, path)
+        log.warning("SMTP_HOST is not set: e-mail to %s written to %s", message["To"], path)
         return
     await aiosmtplib.send(
         message,
@@ -241,13 +278,28 @@ def unsubscribe_headers(url: str) -> dict[str, str]:
 
 
 EMAIL_RETRY_BASE = timedelta(minutes=1)
-EMAIL_MAX_ATTEMPTS = 8  # about four hours of back-off, then the e-mail stays unsent with its error
+EMAIL_MAX_ATTEMPTS = 8  # about four hours of back-off, then the e-mail is moved aside as failed
+
+
+def permanent_refusal(error: Exception) -> bool:
+    """A 5xx answer (for the one recipient) will not change by trying again."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(500 <= refused.code < 600 for refused in error.recipients)
+    return isinstance(error, aiosmtplib.SMTPResponseException) and 500 <= error.code < 600
+
+
+def _reason(error: Exception) -> str:
+    # PostgreSQL text holds no NUL, and the reason must always be writable.
+    return f"{type(error).__name__}: {error}".replace("\x00", " ")[:2000]
 
 
 async def send_queued_emails(settings: Settings, sessionmaker, *, limit: int = 100) -> int:
     """Send queued e-mails that are due, one per transaction: each is claimed with SKIP LOCKED
-    (a second worker takes another) and marked sent in the transaction it leaves in; a failure
-    is written down and retried later. Returns how many were sent."""
+    (a second worker takes another) and marked sent in the transaction it leaves in. A message
+    that cannot be built or is refused permanently (5xx) is moved aside at once (`failed_at`, with
+    `last_error`); other failures are retried with back-off and moved aside after
+    EMAIL_MAX_ATTEMPTS. Every error is caught, so a bad row never holds back the rows behind it.
+    Returns how many were sent."""
     sent = 0
     for _ in range(limit):
         async with sessionmaker() as session, session.begin():
@@ -255,8 +307,8 @@ async def send_queued_emails(settings: Settings, sessionmaker, *, limit: int = 1
                 select(OutgoingEmail)
                 .where(
                     OutgoingEmail.sent_at.is_(None),
+                    OutgoingEmail.failed_at.is_(None),
                     OutgoingEmail.next_attempt_at <= func.now(),
-                    OutgoingEmail.attempts < EMAIL_MAX_ATTEMPTS,
                 )
                 .order_by(OutgoingEmail.next_attempt_at, OutgoingEmail.id)
                 .limit(1)
@@ -266,15 +318,29 @@ async def send_queued_emails(settings: Settings, sessionmaker, *, limit: int = 1
                 return sent
             row.attempts += 1
             try:
-                await send_email(settings, row.to_address, row.subject, row.body, headers=row.headers)
-            except (aiosmtplib.SMTPException, OSError) as error:
-                log.warning("e-mail %s to %s failed (attempt %d): %s", row.id, row.to_address, row.attempts, error)
-                row.last_error = str(error)[:2000]
-                row.next_attempt_at = utcnow() + EMAIL_RETRY_BASE * 2 ** (row.attempts - 1)
+                message = build_message(settings, row.to_address, row.subject, row.body, row.headers)
+                message.as_bytes()  # what delivery does: a message that cannot be written fails here
+            except Exception as error:  # any refusal to build is in the row itself: it will not pass later
+                _fail(row, error, permanent=True)
+                continue
+            try:
+                await deliver(settings, message)
+            except Exception as error:  # whatever it is, the rows behind this one still go
+                _fail(row, error, permanent=permanent_refusal(error))
                 continue
             row.sent_at = func.now()
             sent += 1
     return sent
+
+
+def _fail(row: OutgoingEmail, error: Exception, *, permanent: bool) -> None:
+    row.last_error = _reason(error)
+    if permanent or row.attempts >= EMAIL_MAX_ATTEMPTS:
+        row.failed_at = utcnow()
+        log.error("e-mail %s to %s moved aside after %d attempt(s): %s", row.id, row.to_address, row.attempts, row.last_error)
+        return
+    log.warning("e-mail %s to %s failed (attempt %d): %s", row.id, row.to_address, row.attempts, row.last_error)
+    row.next_attempt_at = utcnow() + EMAIL_RETRY_BASE * 2 ** (row.attempts - 1)
 
 
 async def email_job(settings: Settings, sessionmaker) -> None:

@@ -519,6 +519,8 @@ API_ROUTES = [
         prepare=notification_of,
     ),
     Route("POST", "/api/v1/notifications/read-all", any_role(200)),
+    # E-mails the worker gave up on: the platform admin's to see.
+    Route("GET", "/api/v1/notifications/failed-emails", only(200, Role.platform_admin)),
 ]
 
 
