@@ -6,10 +6,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 from litestar import Request, Response
 from litestar.di import NamedDependency
+from litestar.params import QueryParameter
 from litestar.response import Template
 
 from marketplace import i18n
@@ -21,6 +22,18 @@ from marketplace.tenancy import ANONYMOUS, Principal
 AppSettings = NamedDependency[Settings]
 
 API_PREFIXES = ("/api/", "/health", "/schema")
+
+# One bound for every list's page and page size: past these an OFFSET overflows PostgreSQL's bigint
+# (a 500), and no person pages that far. The API refuses with a field error; pages clamp.
+MAX_PAGE = 10_000
+MAX_PAGE_SIZE = 100
+Page = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)]
+PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)]
+
+
+def page_number(page: int) -> int:
+    """A page's ?page= within 1..MAX_PAGE: pages drop odd values rather than refuse them."""
+    return min(max(page, 1), MAX_PAGE)
 
 
 def client_ip(request: Request) -> str | None:

@@ -16,7 +16,7 @@ from marketplace.catalog.services import Catalog, CatalogService
 from marketplace.errors import invalid
 from marketplace.i18n import N_
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import client_ip
+from marketplace.web import Page, PageSize, client_ip
 
 
 async def listings_out(catalog: CatalogService, principal: Principal, listings: list[Listing]) -> list[schemas.ListingOut]:
@@ -97,10 +97,9 @@ class CatalogApi(Controller):
         area: FromQuery[str | None] = None,
         q: FromQuery[str | None] = None,
         stale: FromQuery[bool | None] = None,
-        page: FromQuery[int] = 1,
-        page_size: FromQuery[int] = 20,
+        page: Page = 1,
+        page_size: PageSize = 20,
     ) -> schemas.ListingPage:
-        page, page_size = max(page, 1), min(max(page_size, 1), 100)
         items, total = await catalog.search(
             principal,
             kind=kind,

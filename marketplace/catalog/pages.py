@@ -41,7 +41,7 @@ from marketplace.db import utcnow
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput
 from marketplace.i18n import N_, gettext
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import area_names, attempt, client_ip, flash, render, safe_next
+from marketplace.web import area_names, attempt, client_ip, flash, page_number, render, safe_next
 
 ListingForm = URLEncodedBody[dict[str, str | list[str]]]
 Form = URLEncodedBody[dict[str, str]]
@@ -147,7 +147,7 @@ class CatalogPages(Controller):
         if institution and not mine:
             found = await accounts.public_organizations({institution})
             institution_org = found.get(institution)
-        page = max(page, 1)
+        page = page_number(page)
         items, total = await catalog.search(
             principal,
             kind=kind,

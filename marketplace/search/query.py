@@ -17,6 +17,7 @@ from marketplace.i18n import N_
 from marketplace.search.documents import DOCUMENT_FIELDS
 from marketplace.search.engine import SearchEngine, SearchUnavailable, describe
 from marketplace.search.index_settings import INNER_WORDS, SYNONYM_GROUPS
+from marketplace.web import MAX_PAGE, MAX_PAGE_SIZE
 
 # ----- querying: the search API and page -----------------------------------------------------------
 
@@ -49,7 +50,6 @@ LATIN = re.compile(r"[A-Za-z]")
 ENGLISH_SYNONYMS = [term.lower().split() for group in SYNONYM_GROUPS for term in group if LATIN.search(term)]
 # The document without the field that only serves recall.
 RETRIEVED = sorted(DOCUMENT_FIELDS - {INNER_WORDS})
-MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 MAX_QUERY_LENGTH = 200
 MAX_VALUE_LENGTH = 100
@@ -169,7 +169,7 @@ def parse_search(
         query.sort = sort
     else:
         errors.append(("sort", N_("Not one of the allowed values."), {}))
-    for name, low, high, default in (("page", 1, 10_000, 1), ("page_size", 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)):
+    for name, low, high, default in (("page", 1, MAX_PAGE, 1), ("page_size", 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)):
         raw = first.get(name, "")
         number = _int(raw, low, high) if raw else default
         if number is None:

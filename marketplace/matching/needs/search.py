@@ -33,6 +33,7 @@ from marketplace.search.engine import SearchEngine, SearchUnavailable
 from marketplace.search.index_settings import INNER_WORDS, SearchIndex, synonyms
 from marketplace.search.models import EntityType
 from marketplace.search.query import CHINESE_STRATEGY, SearchQuery, matching_strategy, quote, run_search, spell_synonyms
+from marketplace.web import MAX_PAGE, MAX_PAGE_SIZE
 
 # ----- the needs index ----------------------------------------------------------------------------
 
@@ -264,7 +265,6 @@ async def recommend_needs(engine: SearchEngine, listing: Listing, limit: int = R
 
 # ----- the needs search as URL parameters (the API refuses bad ones, the page forgives them) ---
 
-MAX_PAGE_SIZE = 100
 NEED_PARAMS = frozenset({"q", "area", "wanted", "deadline_from", "deadline_to", "state", "mine", "page", "page_size"})
 
 
@@ -294,7 +294,7 @@ def parse_need_query(
                 setattr(query, name, date.fromisoformat(first[name]))
             except ValueError:
                 errors.append(FieldError(name, N_("A date as YYYY-MM-DD.")))
-    for name, high, default in (("page", 10_000, 1), ("page_size", MAX_PAGE_SIZE, 20)):
+    for name, high, default in (("page", MAX_PAGE, 1), ("page_size", MAX_PAGE_SIZE, 20)):
         raw = first.get(name, "")
         number = int(raw) if raw.isdigit() and 1 <= int(raw) <= high else None
         if raw and number is None:

@@ -15,7 +15,7 @@ from marketplace.matching.requests.models import MatchRequest
 from marketplace.matching.requests.schemas import StateQuery
 from marketplace.matching.requests.services import Matching, MatchingService
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import client_ip
+from marketplace.web import Page, PageSize, client_ip
 
 
 def _org_ref(org) -> schemas.OrganizationRef:
@@ -86,12 +86,11 @@ class MatchingApi(Controller):
         matching: Matching,
         state_filter: StateQuery = None,
         listing_id: FromQuery[uuid.UUID | None] = None,
-        page: FromQuery[int] = 1,
-        page_size: FromQuery[int] = 20,
+        page: Page = 1,
+        page_size: PageSize = 20,
     ) -> schemas.MatchRequestPage:
         """The caller's requests: a company's own, those on an institution's listings, an
         inventor's results', or all for platform roles. Newest first."""
-        page, page_size = max(page, 1), min(max(page_size, 1), 100)
         items, total = await matching.list(principal, state=state_filter, listing_id=listing_id, page=page, page_size=page_size)
         return schemas.MatchRequestPage(await requests_out(matching, principal, items), total, page, page_size)
 

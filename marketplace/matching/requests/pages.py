@@ -29,7 +29,7 @@ from marketplace.matching.threads.models import SubjectKindName
 from marketplace.matching.threads.services import Threads, ThreadService
 from marketplace.matching.web import budget_text, parse_wan, problem_of, thread_form_context
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import attempt, client_ip, flash, render
+from marketplace.web import attempt, client_ip, flash, page_number, render
 from marketplace.working_days import working_days_late
 
 Form = URLEncodedBody[dict[str, str]]
@@ -171,7 +171,7 @@ class MatchingPages(Controller):
         """The caller's requests: a company's, an institution's, an inventor's results', or all."""
         principal.require()
         state = state_filter if state_filter in set(State) else None
-        page = max(page, 1)
+        page = page_number(page)
         items, total = await matching.list(principal, state=state, page=page, page_size=PAGE_SIZE)
         pages = max(1, math.ceil(total / PAGE_SIZE))
 
