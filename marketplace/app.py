@@ -176,6 +176,17 @@ def unstorable_text_handler(request: Request, exc: DBAPIError) -> Response:
     return Response({"status_code": 400, "detail": detail, "errors": [{"field": "", "message": detail}]}, status_code=400)
 
 
+def too_deep_handler(request: Request, exc: RecursionError) -> Response:
+    """msgspec refuses JSON nested past its recursion limit with a RecursionError while decoding the
+    body: the client's input, so a 400 on the body; any other RecursionError is the server's."""
+    if "deserializ" not in str(exc):
+        return server_error_handler(request, exc)
+    detail = i18n.gettext("The body is nested too deeply.")
+    if not is_api(request):
+        return render_error(request, 400, detail)
+    return Response({"status_code": 400, "detail": detail, "errors": [{"field": "body", "message": detail}]}, status_code=400)
+
+
 def search_unavailable_handler(request: Request, exc: SearchUnavailable) -> Response:
     """Meilisearch did not answer: 503 with Retry-After (a page for people)."""
     if not is_api(request):
@@ -341,6 +352,7 @@ def create_app(settings: Settings) -> Litestar:
             HTTPException: http_error_handler,
             DBAPIError: unstorable_text_handler,
             SearchUnavailable: search_unavailable_handler,
+            RecursionError: too_deep_handler,
             Exception: server_error_handler,
         },
         openapi_config=OpenAPIConfig(title="Medical tech-transfer marketplace", version="1", path="/schema"),
