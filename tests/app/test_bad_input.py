@@ -153,3 +153,51 @@ async def test_a_form_without_its_csrf_token_is_refused(client, world) -> None:
     await login(client, world.emails[Role.inventor])
     response = await client.post("/tokens", data={"name": "x"}, follow_redirects=False)
     assert response.status_code == 403
+
+
+def get_paths(app) -> list[str]:
+    """Every GET route without path parameters, from the app: some read ?page= from their signature,
+    others (search, needs) parse the raw query, so all of them are asked."""
+    paths = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if "GET" in handler.http_methods and "{" not in route.path:
+                paths.add(route.path)
+    return sorted(paths)
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
+async def test_huge_page_numbers_and_sizes_are_never_a_server_error(client, app, world, signed_in) -> None:
+    paths = get_paths(app)
+    assert {"/api/v1/listings", "/api/v1/match-requests", "/listings", "/match-requests", "/search"} <= set(paths), paths
+    if signed_in:
+        await login(client, world.emails[Role.platform_admin])
+    headers = world.bearer(Role.platform_admin) if signed_in else {}
+    for path in paths:
+        for query in ({"page": "99999999999999999999"}, {"page_size": str(10**30)}, {"page": "0", "page_size": "-1"}):
+            response = await client.get(path, params=query, headers=headers if path.startswith("/api/") else {})
+            assert response.status_code < 500, (path, query, response.text[:300])
+
+
+@pytest.mark.parametrize("path", ["/api/v1/listings", "/api/v1/match-requests"])
+async def test_api_page_bounds_are_field_errors(client, world, path) -> None:
+    headers = world.bearer(Role.company_member)
+    for field, value in (("page", "99999999999999999999"), ("page", "0"), ("page_size", "101"), ("page_size", str(10**30))):
+        response = await client.get(path, params={field: value}, headers=headers)
+        assert response.status_code == 400, (field, value, response.text)
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+    ok = await client.get(path, params={"page": "2", "page_size": "100"}, headers=headers)
+    assert ok.status_code == 200, ok.text
+
+
+async def test_over_deep_json_is_a_field_error(client, db, world) -> None:
+    before = await counts(db)
+    body = b'{"kind": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response = await client.post(
+        "/api/v1/organizations",
+        content=body,
+        headers={**world.bearer(Role.platform_admin), "Content-Type": "application/json", "Accept-Language": "en"},
+    )
+    assert response.status_code == 400, response.text[:300]
+    assert {"field": "body", "message": "The body is nested too deeply."} in response.json()["errors"]
+    assert await counts(db) == before
