@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from litestar import Controller, Request, Response, get, patch, post
@@ -136,7 +137,7 @@ class CatalogApi(Controller):
         upload = next(iter(data.values()), None)
         if upload is None:
             raise invalid("file", N_("Choose an .xlsx or .csv file to upload."))
-        rows = spreadsheets.parse(upload.filename or "", await upload.read())
+        rows = await asyncio.to_thread(spreadsheets.parse, upload.filename or "", await upload.read())
         report = await catalog.import_rows(principal, rows, dry_run=dry_run)
         status = 422 if report["errors"] and not dry_run else 200
         return Response(schemas.ImportReport(**report), status_code=status)
@@ -145,7 +146,7 @@ class CatalogApi(Controller):
     async def export_listings(self, principal: CurrentPrincipal, catalog: Catalog, format: FromQuery[str] = "xlsx") -> Response:
         fmt = spreadsheets.spreadsheet_format(format)
         rows = [spreadsheets.listing_to_row(item) for item in await catalog.export_rows(principal)]
-        return spreadsheets.spreadsheet_response(spreadsheets.write(rows, fmt), fmt, "listings")
+        return spreadsheets.spreadsheet_response(await asyncio.to_thread(spreadsheets.write, rows, fmt), fmt, "listings")
 
     @get("/template")
     async def template(self, format: FromQuery[str] = "xlsx") -> Response:

@@ -20,10 +20,12 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from litestar import Response
 from openpyxl import Workbook, load_workbook
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from marketplace import forms
 from marketplace.catalog.models import Listing
@@ -34,6 +36,7 @@ from marketplace.i18n import N_, gettext
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 2000
 MAX_BYTES = 8 * 1024 * 1024
+DECLARED_ROWS_LIMIT = 10 * MAX_ROWS  # the sheet's own <dimension>, checked before any row is read
 COLUMNS = (
     "kind",
     "type",
@@ -162,16 +165,29 @@ def _column_of(field_name: str) -> str:
     return re.split(r"[.\[]", field_name, maxsplit=1)[0]
 
 
+def _too_many_rows() -> DomainError:
+    return DomainError(
+        N_("At most %(n)d rows per import."), FieldError("file", N_("Too many rows.")), status_code=422, n=MAX_ROWS
+    )
+
+
 def parse(filename: str, content: bytes) -> list[ParsedRow]:
-    """Read every row; a row's shape errors are kept by row and column. Raises for a bad file."""
+    """Read the rows; a row's shape errors are kept by row and column. Raises for a bad file.
+
+    Blocking work (a workbook of thousands of rows): call it through a worker thread."""
     if len(content) > MAX_BYTES:
         raise DomainError(
             N_("The file is larger than %(mb)d MB."), FieldError("file", N_("Too large.")), status_code=413, mb=MAX_BYTES // 2**20
         )
-    rows = _read_table(filename, content)
-    if not rows:
+    return parse_rows(_read_table(filename, content))
+
+
+def parse_rows(rows: Iterator[Sequence[object]]) -> list[ParsedRow]:
+    """The sheet's rows, header first → parsed rows; draws no more than one row past the limit."""
+    first = next(rows, None)
+    if first is None:
         raise DomainError(N_("The file has no header row."), FieldError("file", N_("Empty file.")), status_code=422)
-    header = [str(h or "").strip() for h in rows[0]]
+    header = [str(h or "").strip() for h in first]
     unknown = [h for h in header if h and h not in COLUMNS]
     if unknown or "kind" not in header:
         raise DomainError(
@@ -180,16 +196,16 @@ def parse(filename: str, content: bytes) -> list[ParsedRow]:
             status_code=422,
             columns=", ".join(unknown) or "kind",
         )
-    body = [r for r in rows[1:] if any(str(c or "").strip() for c in r)]
-    if len(body) > MAX_ROWS:
-        raise DomainError(
-            N_("At most %(n)d rows per import."), FieldError("file", N_("Too many rows.")), status_code=422, n=MAX_ROWS
-        )
-    parsed = []
-    for index, raw in enumerate(rows[1:], start=2):
+    body: list[tuple[int, dict[str, str]]] = []
+    for index, raw in enumerate(rows, start=2):
         cells = {h: ("" if c is None else str(c)) for h, c in zip(header, raw, strict=False) if h}
         if not any(v.strip() for v in cells.values()):
             continue
+        body.append((index, cells))
+        if len(body) > MAX_ROWS:  # stop reading here: a hostile sheet may have millions more
+            raise _too_many_rows()
+    parsed = []
+    for index, cells in body:
         row = ParsedRow(index, None, cells.get("publish", "").strip().lower() in ("yes", "y", "true", "1", "是"))
         try:
             row.data, errors = forms.try_convert(row_to_input(cells), ListingCreate)
@@ -200,22 +216,39 @@ def parse(filename: str, content: bytes) -> list[ParsedRow]:
     return parsed
 
 
-def _read_table(filename: str, content: bytes) -> list[list]:
+def _read_table(filename: str, content: bytes) -> Iterator[Sequence[object]]:
+    """The sheet's rows, lazily, so that parse can stop at the row limit."""
     if filename.lower().endswith(".csv"):
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = content.decode("gb18030", errors="replace")  # Excel's Chinese CSV default
-        return [list(r) for r in csv.reader(io.StringIO(text))]
+        return csv.reader(io.StringIO(text))
     if filename.lower().endswith(".xlsx"):
         try:
             sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+            declared = sheet.max_row  # from the sheet's <dimension>, None when it has none
         except Exception as error:  # openpyxl raises many kinds for a damaged file
             raise DomainError(
                 N_("The file is not a readable .xlsx workbook."), FieldError("file", N_("Invalid format.")), status_code=422
             ) from error
-        return [list(r) for r in sheet.iter_rows(values_only=True)]
+        # Blank or formatted rows count in the dimension but not as rows, hence the margin; a
+        # sheet that lies about its size is still stopped by parse at the limit.
+        if declared is not None and declared > DECLARED_ROWS_LIMIT:
+            raise _too_many_rows()
+        return _xlsx_rows(sheet)
     raise DomainError(N_("Upload an .xlsx or .csv file."), FieldError("file", N_("Invalid format.")), status_code=415)
+
+
+def _xlsx_rows(sheet: ReadOnlyWorksheet) -> Iterator[Sequence[object]]:
+    try:
+        yield from sheet.iter_rows(values_only=True)
+    except DomainError:
+        raise
+    except Exception as error:  # a damaged sheet part shows only while its rows are read
+        raise DomainError(
+            N_("The file is not a readable .xlsx workbook."), FieldError("file", N_("Invalid format.")), status_code=422
+        ) from error
 
 
 def field_errors_to_rows(number: int, errors: list[FieldError]) -> list[dict]:

@@ -4,6 +4,7 @@ listing since they work on the institution's whole catalogue."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 
@@ -90,7 +91,7 @@ class TtoPages(Controller):
             problem = {"message": gettext("Choose an .xlsx or .csv file to upload."), "fields": []}
             return self._import_page(request, principal, 422, problem=problem, dry_run=dry_run)
         try:
-            rows = spreadsheets.parse(filename, content)
+            rows = await asyncio.to_thread(spreadsheets.parse, filename, content)
         except DomainError as error:
             return self._import_page(request, principal, error.status_code, problem=problem_of(error), dry_run=dry_run)
         report = await catalog.import_rows(principal, rows, dry_run=dry_run)
@@ -114,4 +115,5 @@ class TtoPages(Controller):
         catalog.require_tto(principal)
         fmt = spreadsheets.spreadsheet_format(format)
         rows = [spreadsheets.listing_to_row(item) for item in await catalog.export_rows(principal)]
-        return spreadsheets.spreadsheet_response(spreadsheets.write(rows, fmt), fmt, f"listings-{china_today().isoformat()}")
+        content = await asyncio.to_thread(spreadsheets.write, rows, fmt)
+        return spreadsheets.spreadsheet_response(content, fmt, f"listings-{china_today().isoformat()}")
