@@ -84,6 +84,10 @@ class Principal:
             raise Forbidden()
         return self
 
+    def require_platform_admin(self) -> Principal:
+        """401/403 unless the platform admin: for the domains that know no roles (notifications)."""
+        return self.require(Role.platform_admin)
+
     def sees_organization(self, organization_id: uuid.UUID) -> bool:
         return self.is_platform or organization_id == self.organization_id
 

@@ -15,21 +15,23 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from marketplace.accounts.services import AccountService
-from marketplace.catalog.forms import (
+from marketplace.catalog.form_fields import (
     FIELD_LABELS,
-    MIN_INVENTOR_ROWS,
-    MIN_IP_ROWS,
     SELECT_CHOICES,
-    FormData,
-    ParsedForm,
-    add_service_errors,
     choice_label,
     detail_fields,
     error_summary,
+    share_percent,
+)
+from marketplace.catalog.forms import (
+    MIN_INVENTOR_ROWS,
+    MIN_IP_ROWS,
+    FormData,
+    ParsedForm,
+    add_service_errors,
     listing_form,
     new_form,
     parse_listing_form,
-    share_percent,
     to_struct,
     valid_type,
 )

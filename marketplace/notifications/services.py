@@ -26,7 +26,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.accounts.models import Role
 from marketplace.config import Settings
 from marketplace.db import rowcount, utcnow
 from marketplace.errors import FieldError, InvalidInput, NotFound
@@ -211,7 +210,7 @@ class NotificationService:
 
     async def failed_emails(self, principal: Principal, *, limit: int = PAGE_LIMIT) -> list[OutgoingEmail]:
         """Queued e-mails the worker gave up on, newest first, with why: for the platform admin."""
-        principal.require(Role.platform_admin)
+        principal.require_platform_admin()
         stmt = (
             select(OutgoingEmail)
             .where(OutgoingEmail.failed_at.is_not(None))
