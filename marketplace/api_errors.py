@@ -2,14 +2,17 @@
 
 The exception handlers in app.py give every refused API call the same body; Litestar documents
 only the responses a handler declares, so the shared ones are added here to each /api/ operation
-(a handler's own `responses=` for the same status wins).
+(a handler's own `responses=` for the same status wins), with the headers they always carry.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import msgspec
 from litestar import Litestar
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import OpenAPIHeader, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.routes import HTTPRoute
 
 API_PREFIX = "/api/"
@@ -38,11 +41,26 @@ EVERY_OPERATION = {
     409: "The record's state does not allow this change.",
     422: "The fields are well-formed but break a rule (listed in `errors`).",
 }
-WITH_BODY = {413: "The request body is too large.", 415: "The uploaded file's type is not accepted."}
+WITH_BODY = {413: "The request body is too large."}
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 # Operations that depend on Meilisearch answering (app.search_unavailable_handler).
 UNAVAILABLE = {503: "The search engine is unavailable; retry after `Retry-After` seconds."}
-BY_PATH = {"/api/v1/search": UNAVAILABLE, "/api/v1/needs": UNAVAILABLE, "/api/v1/recommendations": UNAVAILABLE}
+# Operations that take files and check their type (catalog.spreadsheets, matching.threads.files).
+UPLOAD = {415: "The uploaded file's type is not accepted."}
+BY_OPERATION = {
+    ("GET", "/api/v1/search"): UNAVAILABLE,
+    ("GET", "/api/v1/needs"): UNAVAILABLE,
+    ("GET", "/api/v1/recommendations"): UNAVAILABLE,
+    ("POST", "/api/v1/listings/import"): UPLOAD,
+    ("POST", "/api/v1/match-requests/{request_id:uuid}/messages"): UPLOAD,
+    ("POST", "/api/v1/needs/{need_id:uuid}/responses/{response_id:uuid}/messages"): UPLOAD,
+}
+# Headers every such answer carries (app.domain_error_handler, search.api.unavailable_response).
+_TEXT = Schema(type=OpenAPIType.STRING)
+ERROR_HEADERS = {
+    "401": {"WWW-Authenticate": OpenAPIHeader(schema=_TEXT, required=True, description="`Bearer`")},
+    "503": {"Retry-After": OpenAPIHeader(schema=_TEXT, required=True, description="Seconds to wait.")},
+}
 
 
 def document_api_errors(app: Litestar) -> None:
@@ -54,6 +72,24 @@ def document_api_errors(app: Litestar) -> None:
             codes = dict(EVERY_OPERATION)
             if handler.http_methods & BODY_METHODS:
                 codes.update(WITH_BODY)
-            codes.update(BY_PATH.get(route.path, {}))
+            for method in handler.http_methods:
+                codes.update(BY_OPERATION.get((method, route.path), {}))
             shared = {status: _spec(text) for status, text in codes.items()}
             handler.responses = {**shared, **(handler.responses or {})}
+            handler.operation_class = _with_error_headers(handler.operation_class)
+
+
+def _with_error_headers(operation_class: type[Operation]) -> type[Operation]:
+    """The handler's Operation class, adding the headers of its error answers (ResponseSpec has none)."""
+
+    @dataclass
+    class WithErrorHeaders(operation_class):  # type: ignore[valid-type,misc]
+        def __post_init__(self) -> None:
+            if hasattr(super(), "__post_init__"):
+                super().__post_init__()
+            for status, headers in ERROR_HEADERS.items():
+                response = (self.responses or {}).get(status)
+                if isinstance(response, OpenAPIResponse):
+                    response.headers = {**(response.headers or {}), **headers}
+
+    return WithErrorHeaders

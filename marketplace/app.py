@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager, suppress
+from typing import Literal
 
 import msgspec
 from limits.aio.storage import MemoryStorage
@@ -18,7 +19,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.logging.config import LoggingConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
@@ -33,6 +34,7 @@ from marketplace.accounts.api import AccountsApi, provide_principal
 from marketplace.accounts.pages import AccountPages
 from marketplace.accounts.passwords import use_password_profile
 from marketplace.accounts.services import provide_accounts
+from marketplace.api_docs import StrictStructSchemaPlugin, document_query_parameters
 from marketplace.api_errors import document_api_errors
 from marketplace.catalog.api import CatalogApi, NdaApi
 from marketplace.catalog.pages import CatalogPages
@@ -206,21 +208,29 @@ async def provide_settings(state: State) -> Settings:
     return state.settings
 
 
-@get("/health", tags=["ops"])
-async def health(request: Request) -> Response:
+Up = Literal["ok", "unavailable"]
+
+
+class Health(msgspec.Struct):
+    status: Literal["ok", "degraded"]
+    database: Up
+    search: Up
+
+
+@get("/health", tags=["ops"], responses={503: ResponseSpec(Health, description="Either is down.", generate_examples=False)})
+async def health(request: Request) -> Response[Health]:
     """Database and search status; 503 when either is down."""
     state = request.app.state
+    database: Up
     try:
         async with state.engine.connect() as conn:
             await conn.execute(text("select 1"))
         database = "ok"
     except Exception:  # any failure to reach the database is "down"
         database = "unavailable"
-    search = "ok" if await state.search.healthy() else "unavailable"
+    search: Up = "ok" if await state.search.healthy() else "unavailable"
     ok = database == "ok" and search == "ok"
-    return Response(
-        {"status": "ok" if ok else "degraded", "database": database, "search": search}, status_code=200 if ok else 503
-    )
+    return Response(Health("ok" if ok else "degraded", database, search), status_code=200 if ok else 503)
 
 
 async def wait_for_database(engine, timeout: float = 60) -> None:
@@ -356,6 +366,7 @@ def create_app(settings: Settings) -> Litestar:
             Exception: server_error_handler,
         },
         openapi_config=OpenAPIConfig(title="Medical tech-transfer marketplace", version="1", path="/schema"),
+        plugins=[StrictStructSchemaPlugin()],
         before_send=[finish_db_session],
         request_max_body_size=settings.max_body_bytes,
         # Server errors are logged with their stack; a client's mistakes are not.
@@ -363,5 +374,6 @@ def create_app(settings: Settings) -> Litestar:
         debug=settings.debug,
     )
     document_api_errors(app)
+    document_query_parameters(app)
     app.state.settings = settings
     return app
