@@ -5,19 +5,26 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import UploadFile
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from litestar.status_codes import HTTP_201_CREATED
 
+from marketplace import api_docs
 from marketplace.accounts.services import AccountService
+from marketplace.api_errors import ErrorOut
 from marketplace.catalog import schemas, spreadsheets
-from marketplace.catalog.models import Listing
+from marketplace.catalog.models import Listing, ListingKind, Status
 from marketplace.catalog.services import Catalog, CatalogService
 from marketplace.errors import invalid
 from marketplace.i18n import N_
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import Page, PageSize, client_ip
+
+IMPORT_BODY = api_docs.multipart({"file": api_docs.BINARY}, ["file"])
+SPREADSHEET = api_docs.download("The spreadsheet, as an attachment.", api_docs.XLSX, api_docs.CSV)
 
 
 async def listings_out(catalog: CatalogService, principal: Principal, listings: list[Listing]) -> list[schemas.ListingOut]:
@@ -91,9 +98,9 @@ class CatalogApi(Controller):
         self,
         principal: CurrentPrincipal,
         catalog: Catalog,
-        kind: FromQuery[str | None] = None,
-        type: FromQuery[str | None] = None,
-        status: FromQuery[str | None] = None,
+        kind: FromQuery[ListingKind | None] = None,
+        type: FromQuery[schemas.ListingTypeName | None] = None,
+        status: FromQuery[Status | None] = None,
         institution_id: FromQuery[uuid.UUID | None] = None,
         area: FromQuery[str | None] = None,
         q: FromQuery[str | None] = None,
@@ -122,7 +129,21 @@ class CatalogApi(Controller):
         listing = await catalog.create(principal, data, ip=client_ip(request))
         return (await listings_out(catalog, principal, [listing]))[0]
 
-    @post("/import", status_code=200, request_max_body_size=spreadsheets.MAX_BYTES + 64 * 1024)
+    @post(
+        "/import",
+        status_code=200,
+        request_max_body_size=spreadsheets.MAX_BYTES + 64 * 1024,
+        # A file under any part name is taken; `file` is the one documented.
+        operation_class=api_docs.documented(request_body=IMPORT_BODY),
+        responses={
+            422: ResponseSpec(
+                schemas.ImportReport | ErrorOut,  # type: ignore[arg-type]
+                description="Not a dry run and some row has a problem (the report; nothing created), or the file "
+                "cannot be read or has too many rows.",
+                generate_examples=False,
+            )
+        },
+    )
     async def import_listings(
         self,
         principal: CurrentPrincipal,
@@ -130,7 +151,7 @@ class CatalogApi(Controller):
         # Files by any field name: a bare UploadFile answers a form without a file with a 500.
         data: MultipartBody[dict[str, UploadFile]],
         dry_run: FromQuery[bool] = True,
-    ) -> Response:
+    ) -> Response[schemas.ImportReport]:
         """Upload an .xlsx or .csv (see /api/v1/listings/template). A dry run reports each row's
         problems; otherwise all rows are created, or none if any row has a problem (422)."""
         catalog.require_tto(principal)
@@ -140,19 +161,19 @@ class CatalogApi(Controller):
         rows = await asyncio.to_thread(spreadsheets.parse, upload.filename or "", await upload.read())
         report = await catalog.import_rows(principal, rows, dry_run=dry_run)
         status = 422 if report["errors"] and not dry_run else 200
-        return Response(schemas.ImportReport(**report), status_code=status)
+        return Response(msgspec.convert(report, schemas.ImportReport), status_code=status)
 
-    @get("/export")
-    async def export_listings(self, principal: CurrentPrincipal, catalog: Catalog, format: FromQuery[str] = "xlsx") -> Response:
-        fmt = spreadsheets.spreadsheet_format(format)
+    @get("/export", operation_class=api_docs.documented(responses={"200": SPREADSHEET}))
+    async def export_listings(
+        self, principal: CurrentPrincipal, catalog: Catalog, format: FromQuery[schemas.SpreadsheetFormat] = "xlsx"
+    ) -> Response:
         rows = [spreadsheets.listing_to_row(item) for item in await catalog.export_rows(principal)]
-        return spreadsheets.spreadsheet_response(await asyncio.to_thread(spreadsheets.write, rows, fmt), fmt, "listings")
+        return spreadsheets.spreadsheet_response(await asyncio.to_thread(spreadsheets.write, rows, format), format, "listings")
 
-    @get("/template")
-    async def template(self, format: FromQuery[str] = "xlsx") -> Response:
+    @get("/template", operation_class=api_docs.documented(responses={"200": SPREADSHEET}))
+    async def template(self, format: FromQuery[schemas.SpreadsheetFormat] = "xlsx") -> Response:
         """The import template: the columns and one example row of each kind."""
-        fmt = spreadsheets.spreadsheet_format(format)
-        return spreadsheets.spreadsheet_response(spreadsheets.write(spreadsheets.EXAMPLES, fmt), fmt, "listings-template")
+        return spreadsheets.spreadsheet_response(spreadsheets.write(spreadsheets.EXAMPLES, format), format, "listings-template")
 
     @get("/{listing_id:uuid}")
     async def get_listing(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import msgspec
 from msgspec import Meta, Struct
@@ -214,11 +214,24 @@ class ListingPage(Struct):
     page_size: int
 
 
+class ImportProblem(Struct):
+    row: int
+    column: str
+    message: str
+
+
 class ImportReport(Struct):
     dry_run: bool
     rows: int
     created: int
-    errors: list[dict]
+    errors: list[ImportProblem]
+
+
+SpreadsheetFormat = Literal["xlsx", "csv"]
+if TYPE_CHECKING:
+    ListingTypeName = str
+else:  # every listing type, results' and resources', as one Literal: msgspec takes no union of two string enums
+    ListingTypeName = Literal[tuple(str(t) for t in (*ResultType, *ResourceType))]
 
 
 class NdaOut(Struct):

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Annotated
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from marketplace import i18n
+from marketplace import api_docs, i18n
 from marketplace.accounts.api import requires_bearer
 from marketplace.catalog.services import Catalog, CatalogService
 from marketplace.db import DbSession
 from marketplace.errors import DomainError, FieldError
 from marketplace.i18n import N_
 from marketplace.search import schemas
-from marketplace.search.engine import SearchUnavailable
 from marketplace.search.models import SavedSearch, SavedSearchMatch
-from marketplace.search.query import FACETS, SearchOutcome, SearchQuery, parse_search, run_search
+from marketplace.search.query import FACET_BY_PARAM, FACETS, SORTS, SearchOutcome, SearchQuery, parse_search, run_search
 from marketplace.search.saved_searches import SavedSearchService, search_url
 from marketplace.search.schemas import RETRY_AFTER_SECONDS
 from marketplace.tenancy import CurrentPrincipal
@@ -103,6 +103,19 @@ async def area_codes(request: Request, catalog: CatalogService) -> frozenset[str
     return codes
 
 
+def _values_of(param: str) -> QueryParameter:
+    """A filter parameter of fixed values, documented as their enum (parse_search checks them)."""
+    return api_docs.enum_query(FACET_BY_PARAM[param].values or (), many=True)
+
+
+KindFilter = Annotated[list[str] | None, _values_of("kind")]
+TypeFilter = Annotated[list[str] | None, _values_of("type")]
+StageFilter = Annotated[list[str] | None, _values_of("stage")]
+LicenceFilter = Annotated[list[str] | None, _values_of("licence")]
+AvailabilityFilter = Annotated[list[str] | None, _values_of("availability")]
+SortOrder = Annotated[str | None, api_docs.enum_query(SORTS)]
+
+
 class SearchApi(Controller):
     path = "/api/v1/search"
     tags = ["search"]
@@ -113,22 +126,22 @@ class SearchApi(Controller):
         request: Request,
         catalog: Catalog,
         q: FromQuery[str | None] = None,
-        kind: FromQuery[list[str] | None] = None,
-        type: FromQuery[list[str] | None] = None,
+        kind: KindFilter = None,
+        type: TypeFilter = None,
         area: FromQuery[list[str] | None] = None,
-        stage: FromQuery[list[str] | None] = None,
+        stage: StageFilter = None,
         trl_min: FromQuery[str | None] = None,
         trl_max: FromQuery[str | None] = None,
-        licence: FromQuery[list[str] | None] = None,
+        licence: LicenceFilter = None,
         city: FromQuery[list[str] | None] = None,
         institution: FromQuery[list[str] | None] = None,
         gcp: FromQuery[str | None] = None,
         ethics: FromQuery[str | None] = None,
-        availability: FromQuery[list[str] | None] = None,
-        sort: FromQuery[str | None] = None,
+        availability: AvailabilityFilter = None,
+        sort: SortOrder = None,
         page: FromQuery[str | None] = None,
         page_size: FromQuery[str | None] = None,
-    ) -> Response:
+    ) -> schemas.SearchPage:
         """Published listings from Meilisearch. Repeat a filter parameter to accept any of its
         values (OR); different filters combine with AND. `licence=pay_later` finds "use first,
         pay later" offers; `sort` is relevance, newest or confirmed; 503 with Retry-After when
@@ -141,11 +154,9 @@ class SearchApi(Controller):
                 *(FieldError(name, message, params) for name, message, params in problems),
                 status_code=400,
             )
-        try:
-            outcome = await run_search(request.app.state.search, query)
-        except SearchUnavailable:
-            return unavailable_response()
-        return Response(search_page(outcome, started))
+        # SearchUnavailable becomes the 503 with Retry-After (app.search_unavailable_handler).
+        outcome = await run_search(request.app.state.search, query)
+        return search_page(outcome, started)
 
 
 # ----- saved searches ----------------------------------------------------------------------------

@@ -12,16 +12,23 @@ from litestar.params import JSONBody
 from litestar.response import File
 from litestar.status_codes import HTTP_201_CREATED
 
+from marketplace import api_docs
 from marketplace.config import Settings
 from marketplace.errors import FieldError, InvalidInput
 from marketplace.i18n import N_
-from marketplace.matching.threads.files import download, uploads_of
+from marketplace.matching.threads.files import CONTENT_TYPES, download, uploads_of
 from marketplace.matching.threads.models import SubjectKindName, ThreadAttachment
 from marketplace.matching.threads.schemas import AttachmentOut, MessageCreate, MessageOut, ReadMarker, ReadOut, ThreadOut
 from marketplace.matching.threads.services import MessageView, Threads, ThreadView
 from marketplace.tenancy import CurrentPrincipal
 
 API = "/api/v1"
+
+# The handler reads its own body: JSON, or a form of the same text and files.
+MESSAGE_JSON = api_docs.flat_struct_schema(MessageCreate)
+MESSAGE_BODY = api_docs.multipart({**MESSAGE_JSON["properties"], "files": api_docs.files()}, [], also_json=MESSAGE_JSON)
+# An attachment is answered in the type its content was recognised as.
+ATTACHMENT = api_docs.download("The file, as an attachment.", *sorted({t.split(";")[0] for t in CONTENT_TYPES.values()}))
 
 
 def upload_body_limit(settings: Settings) -> int:
@@ -86,7 +93,7 @@ class ThreadApi(Controller):
         subject_id = await threads.locate(principal, self.kind, request.path_params)
         return thread_out(await threads.view(principal, self.kind, subject_id))
 
-    @post("/messages", status_code=HTTP_201_CREATED)
+    @post("/messages", status_code=HTTP_201_CREATED, operation_class=api_docs.documented(request_body=MESSAGE_BODY))
     async def post_message(self, request: Request, principal: CurrentPrincipal, threads: Threads) -> MessageOut:
         """A message from one side (the company or the poster of the need; the institution's TTO):
         JSON `{"text": …}`, or multipart with a `text` field and `files` (pdf, docx, xlsx, pptx,
@@ -113,7 +120,7 @@ class ThreadApi(Controller):
         subject_id = await threads.locate(principal, self.kind, request.path_params)
         return ReadOut(await threads.mark_read(principal, self.kind, subject_id, data.up_to))
 
-    @get("/attachments/{attachment_id:uuid}")
+    @get("/attachments/{attachment_id:uuid}", operation_class=api_docs.documented(responses={"200": ATTACHMENT}))
     async def download(self, request: Request, principal: CurrentPrincipal, threads: Threads) -> File:
         subject_id = await threads.locate(principal, self.kind, request.path_params)
         attachment, path = await threads.attachment(principal, self.kind, subject_id, request.path_params["attachment_id"])
