@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
@@ -16,15 +18,30 @@ from marketplace import api_docs
 from marketplace.accounts.services import AccountService
 from marketplace.api_errors import ErrorOut
 from marketplace.catalog import schemas, spreadsheets
-from marketplace.catalog.models import Listing, ListingKind, Status
+from marketplace.catalog.models import (
+    Availability,
+    EngagementMode,
+    Listing,
+    ListingKind,
+    OwnershipModel,
+    PricingModel,
+    Stage,
+    Status,
+)
 from marketplace.catalog.services import Catalog, CatalogService
 from marketplace.errors import invalid
 from marketplace.i18n import N_
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import Page, PageSize, client_ip
 
+E = TypeVar("E")
+
 IMPORT_BODY = api_docs.multipart({"file": api_docs.BINARY}, ["file"])
 SPREADSHEET = api_docs.download("The spreadsheet, as an attachment.", api_docs.XLSX, api_docs.CSV)
+
+
+def _maybe(choice: Callable[[str], E], value: str | None) -> E | None:
+    return None if value is None else choice(value)
 
 
 async def listings_out(catalog: CatalogService, principal: Principal, listings: list[Listing]) -> list[schemas.ListingOut]:
@@ -38,9 +55,9 @@ async def listings_out(catalog: CatalogService, principal: Principal, listings: 
         result.append(
             schemas.ListingOut(
                 id=item.id,
-                kind=item.kind,
+                kind=ListingKind(item.kind),
                 type=item.type,
-                status=item.status,
+                status=Status(item.status),
                 institution=schemas.InstitutionRef(id=owner.id, name_zh=owner.name_zh, name_en=owner.name_en, city=owner.city),
                 title_zh=item.title_zh,
                 title_en=item.title_en,
@@ -57,10 +74,10 @@ async def listings_out(catalog: CatalogService, principal: Principal, listings: 
                 confirmed_at=item.confirmed_at,
                 is_stale=item.is_stale,
                 updated_at=item.updated_at,
-                stage=item.stage,
+                stage=_maybe(Stage, item.stage),
                 trl=item.trl,
                 advantages=item.advantages,
-                ownership_model=item.ownership_model,
+                ownership_model=_maybe(OwnershipModel, item.ownership_model),
                 licence_options=[{"option": o, "terms": item.licence_terms.get(o, "")} for o in item.licence_options],
                 ip_assets=[
                     {
@@ -80,9 +97,9 @@ async def listings_out(catalog: CatalogService, principal: Principal, listings: 
                     for i in item.inventors
                 ],
                 details=item.details,
-                engagement_modes=list(item.engagement_modes),
-                pricing_model=item.pricing_model,
-                availability=item.availability,
+                engagement_modes=[EngagementMode(m) for m in item.engagement_modes],
+                pricing_model=_maybe(PricingModel, item.pricing_model),
+                availability=_maybe(Availability, item.availability),
                 confidential_details=item.confidential_details if item.id in entitled else None,
             )
         )

@@ -17,11 +17,13 @@ from marketplace.catalog.models import (
     IpStatus,
     Jurisdiction,
     LicenceOption,
+    ListingKind,
     OwnershipModel,
     PricingModel,
     ResourceType,
     ResultType,
     Stage,
+    Status,
 )
 
 Text200 = Annotated[str, Meta(max_length=200)]
@@ -160,6 +162,12 @@ class Transition(Input):
     reason: Annotated[str, Meta(max_length=1000)] = ""
 
 
+if TYPE_CHECKING:
+    ListingTypeName = str
+else:  # every listing type, results' and resources', as one Literal: msgspec takes no union of two string enums
+    ListingTypeName = Literal[tuple(str(t) for t in (*ResultType, *ResourceType))]
+
+
 class AreaOut(Struct):
     code: str
     name_zh: str
@@ -175,9 +183,9 @@ class InstitutionRef(Struct):
 
 class ListingOut(Struct, omit_defaults=True):
     id: uuid.UUID
-    kind: str
-    type: str
-    status: str
+    kind: ListingKind
+    type: ListingTypeName
+    status: Status
     institution: InstitutionRef
     title_zh: str
     title_en: str | None
@@ -192,17 +200,17 @@ class ListingOut(Struct, omit_defaults=True):
     confirmed_at: datetime | None
     is_stale: bool
     updated_at: datetime
-    stage: str | None = None
+    stage: Stage | None = None
     trl: int | None = None
     advantages: str | None = None
-    ownership_model: str | None = None
+    ownership_model: OwnershipModel | None = None
     licence_options: list[dict] = msgspec.field(default_factory=list)
     ip_assets: list[dict] = msgspec.field(default_factory=list)
     inventors: list[dict] = msgspec.field(default_factory=list)
     details: dict = msgspec.field(default_factory=dict)
-    engagement_modes: list[str] = msgspec.field(default_factory=list)
-    pricing_model: str | None = None
-    availability: str | None = None
+    engagement_modes: list[EngagementMode] = msgspec.field(default_factory=list)
+    pricing_model: PricingModel | None = None
+    availability: Availability | None = None
     # Present only for readers entitled to see it.
     confidential_details: str | None = None
 
@@ -228,10 +236,6 @@ class ImportReport(Struct):
 
 
 SpreadsheetFormat = Literal["xlsx", "csv"]
-if TYPE_CHECKING:
-    ListingTypeName = str
-else:  # every listing type, results' and resources', as one Literal: msgspec takes no union of two string enums
-    ListingTypeName = Literal[tuple(str(t) for t in (*ResultType, *ResourceType))]
 
 
 class NdaOut(Struct):

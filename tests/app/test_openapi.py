@@ -84,6 +84,11 @@ async def test_fixed_sets_are_enums(spec) -> None:
     search = {p["name"]: p["schema"] for p in spec["paths"]["/api/v1/search"]["get"]["parameters"]}
     assert search["sort"]["enum"] == ["confirmed", "newest", "relevance"]
     assert search["licence"]["type"] == "array" and "pay_later" in search["licence"]["items"]["enum"]
+    # Answers too: a listing's status, a need's state, a match request's state are their sets.
+    answers = spec["components"]["schemas"]
+    for name, field in (("ListingOut", "status"), ("ListingOut", "type"), ("NeedOut", "state"), ("MatchRequestOut", "state")):
+        prop = answers[name]["properties"][field]
+        assert component(spec, prop["$ref"])["enum"] if "$ref" in prop else prop["enum"], (name, field)
 
 
 async def test_no_query_parameter_is_documented_as_null(spec) -> None:

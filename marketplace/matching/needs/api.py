@@ -14,7 +14,7 @@ from marketplace.accounts.api import requires_bearer
 from marketplace.errors import DomainError, FieldError
 from marketplace.i18n import N_
 from marketplace.matching.needs import schemas
-from marketplace.matching.needs.models import Need, NeedResponse
+from marketplace.matching.needs.models import Need, NeedKind, NeedResponse, NeedState, ResponseState, Visibility
 from marketplace.matching.needs.search import parse_need_query, recommend_listings, recommend_needs, search_needs
 from marketplace.matching.needs.services import Needs, NeedService
 from marketplace.matching.requests.api import _org_ref
@@ -43,8 +43,8 @@ async def needs_out(
         result.append(
             schemas.NeedOut(
                 id=n.id,
-                kind=n.kind,
-                state=n.state,
+                kind=NeedKind(n.kind),
+                state=NeedState(n.state),
                 title=n.title,
                 problem=n.problem,
                 therapeutic_areas=list(n.areas),
@@ -53,7 +53,7 @@ async def needs_out(
                 budget_max_fen=n.budget_max_fen,
                 budget_currency=n.budget_currency,
                 deadline=n.deadline,
-                visibility=n.visibility,
+                visibility=Visibility(n.visibility),
                 poster=_org_ref(orgs[n.organization_id]),
                 on_behalf_of=_org_ref(orgs[n.on_behalf_of_id]) if n.on_behalf_of_id else None,
                 opened_at=n.opened_at,
@@ -76,7 +76,7 @@ async def responses_out(
         schemas.ResponseOut(
             id=r.id,
             need_id=r.need_id,
-            state=r.state,
+            state=ResponseState(r.state),
             institution=_org_ref(orgs[r.institution_id]),
             proposal=r.proposal,
             listings=[

@@ -10,6 +10,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from marketplace.accounts.schemas import Input
+from marketplace.matching.needs.models import NeedKind, NeedState, ResponseState, Visibility
 from marketplace.matching.requests.schemas import Fen, HistoryEntry, ListingRef, OrganizationRef
 
 # 1,000 亿元 in fen: far above any real deal, low enough to stay exact everywhere.
@@ -78,8 +79,8 @@ class ResponseTransition(Input):
 
 class NeedOut(Struct, omit_defaults=True):
     id: uuid.UUID
-    kind: str
-    state: str
+    kind: NeedKind
+    state: NeedState
     title: str
     problem: str
     therapeutic_areas: list[str]
@@ -88,7 +89,7 @@ class NeedOut(Struct, omit_defaults=True):
     budget_max_fen: int | None
     budget_currency: str
     deadline: date
-    visibility: str
+    visibility: Visibility
     poster: OrganizationRef
     on_behalf_of: OrganizationRef | None
     opened_at: datetime | None
@@ -106,13 +107,13 @@ class NeedPage(Struct):
     page: int
     page_size: int
     # "database" (every need the caller may see) or "search" (Meilisearch: open public needs matching q).
-    source: str = "database"
+    source: Literal["database", "search"] = "database"
 
 
 class ResponseOut(Struct, omit_defaults=True):
     id: uuid.UUID
     need_id: uuid.UUID
-    state: str
+    state: ResponseState
     institution: OrganizationRef
     proposal: str
     listings: list[ListingRef]

@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from marketplace.db import china_day, utcnow
 from marketplace.matching.requests import schemas
 from marketplace.matching.requests.deadlines import is_overdue
-from marketplace.matching.requests.models import MatchRequest
+from marketplace.matching.requests.models import EngagementType, MatchRequest, State
 from marketplace.matching.requests.schemas import StateQuery
 from marketplace.matching.requests.services import Matching, MatchingService
 from marketplace.tenancy import CurrentPrincipal, Principal
@@ -40,7 +40,7 @@ async def requests_out(
         result.append(
             schemas.MatchRequestOut(
                 id=r.id,
-                state=r.state,
+                state=State(r.state),
                 listing=schemas.ListingRef(
                     id=listing.id,
                     kind=listing.kind,
@@ -51,7 +51,7 @@ async def requests_out(
                 ),
                 institution=_org_ref(orgs[r.institution_id]),
                 company=_org_ref(orgs[r.company_id]),
-                engagement_type=r.engagement_type,
+                engagement_type=EngagementType(r.engagement_type),
                 purpose=r.purpose,
                 timeline=r.timeline,
                 budget_min_fen=r.budget_min_fen,

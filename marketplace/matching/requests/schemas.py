@@ -14,7 +14,7 @@ from msgspec import Meta, Struct
 
 from marketplace.accounts.schemas import Input
 from marketplace.audit.models import AuditEvent
-from marketplace.matching.requests.models import EngagementType
+from marketplace.matching.requests.models import EngagementType, State
 
 # 1,000 亿元 in fen: far above any real deal, low enough to stay exact everywhere.
 MAX_FEN = 10_000_000_000_000
@@ -95,11 +95,11 @@ def history_out(events: Iterable[AuditEvent], names: Mapping[uuid.UUID, str]) ->
 
 class MatchRequestOut(Struct, omit_defaults=True):
     id: uuid.UUID
-    state: str
+    state: State
     listing: ListingRef
     institution: OrganizationRef
     company: OrganizationRef
-    engagement_type: str
+    engagement_type: EngagementType
     purpose: str
     timeline: str
     budget_min_fen: int | None
