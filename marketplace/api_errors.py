@@ -12,10 +12,26 @@ from dataclasses import dataclass
 import msgspec
 from litestar import Litestar
 from litestar.openapi import ResponseSpec
-from litestar.openapi.spec import OpenAPIHeader, OpenAPIResponse, OpenAPIType, Operation, Schema
+from litestar.openapi.spec import (
+    OpenAPIHeader,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Schema,
+    SecurityRequirement,
+    SecurityScheme,
+)
+from litestar.openapi.spec.reference import Reference
 from litestar.routes import HTTPRoute
 
 API_PREFIX = "/api/"
+# The API takes a bearer token (Authorization: Bearer <token>, see /tokens); an operation that
+# serves anyone too declares OPTIONAL_TOKEN itself.
+SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
+    "bearer": SecurityScheme(type="http", scheme="bearer", description="An API token from /tokens.")
+}
+TOKEN: SecurityRequirement = {"bearer": []}
+OPTIONAL_TOKEN: list[SecurityRequirement] = [TOKEN, {}]
 
 
 class FieldErrorOut(msgspec.Struct):
@@ -64,7 +80,8 @@ ERROR_HEADERS = {
 
 
 def document_api_errors(app: Litestar) -> None:
-    """Adds the shared error responses to every API operation of the app (before its schema is built)."""
+    """Adds the shared error responses, and the token they are about, to every API operation of the
+    app (before its schema is built)."""
     for route in app.routes:
         if not isinstance(route, HTTPRoute) or not route.path.startswith(API_PREFIX):
             continue
@@ -77,6 +94,8 @@ def document_api_errors(app: Litestar) -> None:
             shared = {status: _spec(text) for status, text in codes.items()}
             handler.responses = {**shared, **(handler.responses or {})}
             handler.operation_class = _with_error_headers(handler.operation_class)
+            if not any(layer.security for layer in handler.ownership_layers):
+                handler.security = [TOKEN]
 
 
 def _with_error_headers(operation_class: type[Operation]) -> type[Operation]:

@@ -20,6 +20,7 @@ from litestar.exceptions import HTTPException, SerializationException, Validatio
 from litestar.logging.config import LoggingConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi.spec import Components
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
@@ -35,7 +36,7 @@ from marketplace.accounts.pages import AccountPages
 from marketplace.accounts.passwords import use_password_profile
 from marketplace.accounts.services import provide_accounts
 from marketplace.api_docs import StrictStructSchemaPlugin, document_query_parameters
-from marketplace.api_errors import document_api_errors
+from marketplace.api_errors import SECURITY_SCHEMES, document_api_errors
 from marketplace.catalog.api import CatalogApi, NdaApi
 from marketplace.catalog.pages import CatalogPages
 from marketplace.catalog.profile_pages import ProfilePages
@@ -365,7 +366,12 @@ def create_app(settings: Settings) -> Litestar:
             RecursionError: too_deep_handler,
             Exception: server_error_handler,
         },
-        openapi_config=OpenAPIConfig(title="Medical tech-transfer marketplace", version="1", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Medical tech-transfer marketplace",
+            version="1",
+            path="/schema",
+            components=Components(security_schemes=SECURITY_SCHEMES),
+        ),
         plugins=[StrictStructSchemaPlugin()],
         before_send=[finish_db_session],
         request_max_body_size=settings.max_body_bytes,

@@ -16,7 +16,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from marketplace import api_docs
 from marketplace.accounts.services import AccountService
-from marketplace.api_errors import ErrorOut
+from marketplace.api_errors import OPTIONAL_TOKEN, ErrorOut
 from marketplace.catalog import schemas, spreadsheets
 from marketplace.catalog.models import (
     Availability,
@@ -110,7 +110,7 @@ class CatalogApi(Controller):
     path = "/api/v1/listings"
     tags = ["catalogue"]
 
-    @get("/")
+    @get("/", security=OPTIONAL_TOKEN)
     async def list_listings(
         self,
         principal: CurrentPrincipal,
@@ -187,12 +187,12 @@ class CatalogApi(Controller):
         rows = [spreadsheets.listing_to_row(item) for item in await catalog.export_rows(principal)]
         return spreadsheets.spreadsheet_response(await asyncio.to_thread(spreadsheets.write, rows, format), format, "listings")
 
-    @get("/template", operation_class=api_docs.documented(responses={"200": SPREADSHEET}))
+    @get("/template", security=OPTIONAL_TOKEN, operation_class=api_docs.documented(responses={"200": SPREADSHEET}))
     async def template(self, format: FromQuery[schemas.SpreadsheetFormat] = "xlsx") -> Response:
         """The import template: the columns and one example row of each kind."""
         return spreadsheets.spreadsheet_response(spreadsheets.write(spreadsheets.EXAMPLES, format), format, "listings-template")
 
-    @get("/{listing_id:uuid}")
+    @get("/{listing_id:uuid}", security=OPTIONAL_TOKEN)
     async def get_listing(
         self, principal: CurrentPrincipal, catalog: Catalog, listing_id: FromPath[uuid.UUID]
     ) -> schemas.ListingOut:
@@ -227,7 +227,7 @@ class NdaApi(Controller):
     path = "/api/v1/nda-versions"
     tags = ["catalogue"]
 
-    @get("/current")
+    @get("/current", security=OPTIONAL_TOKEN)
     async def current(self, catalog: Catalog) -> schemas.NdaOut:
         """The version in force and its text (public: it is what every company signs)."""
         return nda_out(await catalog.current_nda())

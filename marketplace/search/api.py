@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from marketplace import api_docs, i18n
 from marketplace.accounts.api import requires_bearer
+from marketplace.api_errors import OPTIONAL_TOKEN
 from marketplace.catalog.services import Catalog, CatalogService
 from marketplace.db import DbSession
 from marketplace.errors import DomainError, FieldError
@@ -120,7 +121,7 @@ class SearchApi(Controller):
     path = "/api/v1/search"
     tags = ["search"]
 
-    @get("/")
+    @get("/", security=OPTIONAL_TOKEN)
     async def search(
         self,
         request: Request,

@@ -21,6 +21,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Err
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    ignored_auth,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -44,8 +45,7 @@ MAX_EXAMPLES = 20
 #   e-mail address, beds against approved beds) refuse schema-valid input with a 400 field error.
 # - allow_header_conformance: Litestar's automatic OPTIONS answer names the methods of one handler
 #   of a path, not all of them (e.g. `Allow: OPTIONS, POST` on /api/v1/tokens); a 405's is right.
-# - missing_required_header, ignored_auth: the document declares no security scheme (the bearer
-#   token is given here, per role), so there is no declared header or auth to leave out.
+# - missing_required_header: no operation declares a required header (the token is its security).
 # - use_after_free, ensure_resource_availability, object_level_authorization: stateful checks over
 #   links between operations; the tenancy matrix (test_tenancy.py) covers access across organizations.
 CHECKS = [
@@ -55,6 +55,7 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
     unsupported_method,
+    ignored_auth,
 ]
 ROLES = (Role.company_admin, Role.tto_manager)
 

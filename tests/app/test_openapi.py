@@ -148,3 +148,22 @@ async def test_a_bad_enum_value_is_still_a_400_field_error(client, world) -> Non
     listed = await client.get("/api/v1/listings", params={"kind": "poem"}, headers=world.bearer(Role.tto_manager))
     assert listed.status_code == 400 and [e["field"] for e in listed.json()["errors"]] == ["kind"]
     assert (await client.get("/api/v1/listings", params={"type": "patent"})).status_code == 200
+
+
+async def test_the_token_is_declared_where_it_is_needed(spec) -> None:
+    assert spec["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token from /tokens.",
+    }
+    public = {(m, p) for m, p, op in operations(spec) if op.get("security") == [{"bearer": []}, {}]}
+    assert public == {
+        ("get", "/api/v1/listings"),
+        ("get", "/api/v1/listings/{listing_id}"),
+        ("get", "/api/v1/listings/template"),
+        ("get", "/api/v1/nda-versions/current"),
+        ("get", "/api/v1/search"),
+    }
+    for method, path, operation in operations(spec):
+        if path.startswith("/api/") and (method, path) not in public:
+            assert operation["security"] == [{"bearer": []}], (method, path)
