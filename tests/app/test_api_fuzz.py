@@ -44,7 +44,7 @@ MAX_EXAMPLES = 20
 # - positive_data_acceptance: rules beyond the schema (an area code from the vocabulary, a member's
 #   e-mail address, beds against approved beds) refuse schema-valid input with a 400 field error.
 # - allow_header_conformance: Litestar's automatic OPTIONS answer names the methods of one handler
-#   of a path, not all of them (e.g. `Allow: OPTIONS, POST` on /api/v1/tokens); a 405's is right.
+#   of a path, not all of them (e.g. `Allow: OPTIONS, POST` on /api/v1/tokens, which also has GET).
 # - missing_required_header: no operation declares a required header (the token is its security).
 # - use_after_free, ensure_resource_availability, object_level_authorization: stateful checks over
 #   links between operations; the tenancy matrix (test_tenancy.py) covers access across organizations.
