@@ -64,6 +64,7 @@ from marketplace.search.api import SavedSearchApi, SearchApi, provide_saved_sear
 from marketplace.search.engine import SearchUnavailable, search_engine_for
 from marketplace.search.outbox import install_outbox_listeners
 from marketplace.search.pages import SavedSearchPages, SearchPages
+from marketplace.security_headers import security_headers
 from marketplace.web import is_api, render_error, request_locale
 from marketplace.wiring import wire
 from marketplace.worker import run_worker
@@ -373,7 +374,7 @@ def create_app(settings: Settings) -> Litestar:
             components=Components(security_schemes=SECURITY_SCHEMES),
         ),
         plugins=[StrictStructSchemaPlugin()],
-        before_send=[finish_db_session],
+        before_send=[finish_db_session, security_headers(settings)],
         request_max_body_size=settings.max_body_bytes,
         # Server errors are logged with their stack; a client's mistakes are not.
         logging_config=LoggingConfig(log_exceptions="always", disable_stack_trace={400, 401, 403, 404, 405, 409, 413, 422, 429}),

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     def attachment_storage(self) -> Path:
         return self.attachments_dir or self.data_dir / "attachments"
 
+    @property
+    def https(self) -> bool:
+        """Served over HTTPS (production): BASE_URL starts with https://."""
+        return self.base_url.startswith("https://")
+
     @cached_property
     def session_secret(self) -> bytes:
         """32 bytes for the session cookie cipher, derived from SECRET_KEY or a generated one."""
