@@ -4,19 +4,19 @@ navigation by role, and error pages."""
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
 from litestar import Request, Response
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from marketplace import i18n
 from marketplace.accounts.models import ADMIN_ROLES, COMPANY_ROLES, INSTITUTION_ROLES, PLATFORM_ROLES, TTO_ROLES, Role
 from marketplace.config import Settings
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, Duplicate
 from marketplace.tenancy import ANONYMOUS, Principal
 
 AppSettings = NamedDependency[Settings]
@@ -137,6 +137,15 @@ def field_errors(error: DomainError) -> dict[str, str]:
     if not errors:
         errors["__all__"] = i18n.gettext(error.message, **error.params)
     return errors
+
+
+def to_existing(request: Request, refusal: DomainError | None, url: Callable[[object], str]) -> Redirect | None:
+    """A form sent twice (a double click, two tabs): the record the first one made, with the
+    refusal as a notice, rather than an error on a form already done."""
+    if isinstance(refusal, Duplicate) and refusal.existing is not None:
+        flash(request, refusal.message, "warning")
+        return Redirect(url(refusal.existing))
+    return None
 
 
 def area_names(areas) -> dict[str, str]:
