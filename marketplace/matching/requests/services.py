@@ -22,7 +22,7 @@ from marketplace.catalog.models import ListingKind, Status
 from marketplace.catalog.services import CatalogService
 from marketplace.config import Settings
 from marketplace.db import DbSession, utcnow
-from marketplace.errors import Conflict, Duplicate, FieldError, InvalidInput, NotFound, invalid
+from marketplace.errors import Duplicate, FieldError, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
 from marketplace.matching.events import MatchEvents
 from marketplace.matching.requests.deadlines import DeadlineCounts, deadline_counts
