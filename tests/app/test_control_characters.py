@@ -13,10 +13,13 @@ from urllib.parse import quote
 import msgspec
 import pytest
 from litestar.routes import HTTPRoute
+from litestar.testing import RequestFactory
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from marketplace import forms
 from marketplace.accounts.models import Role
+from marketplace.app import unstorable_text_handler
 from marketplace.audit.models import AuditEvent
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.matching.requests.schemas import MatchRequestCreate
@@ -250,3 +253,16 @@ async def test_over_deep_json_is_refused_on_every_route_that_takes_a_body(client
             assert "The body is nested too deeply." in response.text
         checked += 1
     assert checked > 50
+
+
+def test_the_database_refusing_a_character_stays_a_400_behind_the_check() -> None:
+    """The backstop for text that reaches PostgreSQL another way: its refusal is the client's 400."""
+
+    class Refusal(Exception):
+        pgcode = "22021"  # character_not_in_repertoire
+
+    request = RequestFactory().get("/api/v1/tokens")
+    answer = unstorable_text_handler(request, DBAPIError("insert", {}, Refusal()))
+    assert answer.status_code == 400
+    other = type("Other", (Exception,), {"pgcode": "23505"})
+    assert unstorable_text_handler(request, DBAPIError("insert", {}, other())).status_code == 500
