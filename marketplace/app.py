@@ -65,7 +65,7 @@ from marketplace.search.engine import SearchUnavailable, search_engine_for
 from marketplace.search.outbox import install_outbox_listeners
 from marketplace.search.pages import SavedSearchPages, SearchPages
 from marketplace.security_headers import security_headers
-from marketplace.web import is_api, render_error, request_locale
+from marketplace.web import is_api, refuse_control_characters, render_error, request_locale
 from marketplace.wiring import wire
 from marketplace.worker import run_worker
 
@@ -374,6 +374,8 @@ def create_app(settings: Settings) -> Litestar:
             components=Components(security_schemes=SECURITY_SCHEMES),
         ),
         plugins=[StrictStructSchemaPlugin()],
+        # Control characters in any text are refused once, here, for every route.
+        before_request=refuse_control_characters,
         before_send=[finish_db_session, security_headers(settings)],
         request_max_body_size=settings.max_body_bytes,
         # Server errors are logged with their stack; a client's mistakes are not.

@@ -44,6 +44,15 @@ class Conflict(DomainError):
     status_code = 409
 
 
+class Duplicate(Conflict):
+    """The record asked for exists already (a form sent twice, two tabs): `existing` is its id, so
+    a page can show it instead of an error."""
+
+    def __init__(self, message: str, *errors: FieldError, existing: object, **params) -> None:
+        super().__init__(message, *errors, **params)
+        self.existing = existing
+
+
 class NotFound(DomainError):
     """Also what an out-of-scope record answers, so other organizations' ids leak nothing."""
 

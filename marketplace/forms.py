@@ -8,6 +8,7 @@ with three bad fields gets three answers, each named by its field path (``invent
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -22,6 +23,12 @@ T = TypeVar("T")
 
 REQUIRED = N_("Required.")
 UNKNOWN = N_("Unknown field: not part of this request.")
+CONTROL_CHARACTER = N_("Contains a control character (such as NUL), which is not allowed.")
+
+# Text may hold tab, line feed and carriage return (multi-line fields); every other C0 control,
+# DEL and the C1 controls are refused, and lone surrogates (PostgreSQL stores neither NUL nor them).
+# U+2028/U+2029 are ordinary text here: line separators that mail headers fold like line breaks.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def convert(data: Any, struct_type: type[T], *, strict: bool = True) -> T:
@@ -43,6 +50,29 @@ def try_convert(data: Any, struct_type: type[T], *, strict: bool = True) -> tupl
 def field_errors(data: Any, struct_type: type, *, strict: bool = True, prefix: str = "") -> list[FieldError]:
     """Every problem of `data` against `struct_type`; empty when it converts."""
     return _value_errors(data, struct_type, prefix, strict)
+
+
+def control_character_errors(value: Any, path: str = "") -> list[FieldError]:
+    """A field error for every text in `value` (nested mappings' keys and values, lists) holding a
+    control character, named by its path (``inventors[2].name``); empty when there is none."""
+    if isinstance(value, str):
+        return [FieldError(path, CONTROL_CHARACTER)] if _CONTROL.search(value) else []
+    if isinstance(value, Mapping):
+        errors: list[FieldError] = []
+        for key, item in value.items():
+            name = _join(path, visible(str(key)))
+            if isinstance(key, str) and _CONTROL.search(key):
+                errors.append(FieldError(name, CONTROL_CHARACTER))
+            errors += control_character_errors(item, name)
+        return errors
+    if isinstance(value, (list, tuple)):
+        return [e for i, item in enumerate(value) for e in control_character_errors(item, f"{path}[{i}]")]
+    return []
+
+
+def visible(text: str) -> str:
+    """`text` with its control characters written as escapes, to name a field safely."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def by_input(errors: list[FieldError], rename: Mapping[str, str] | None = None, into: dict | None = None) -> dict[str, str]:

@@ -4,19 +4,22 @@ navigation by role, and error pages."""
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
+from urllib.parse import parse_qsl
 
 from litestar import Request, Response
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
+from litestar.exceptions import SerializationException
 from litestar.params import QueryParameter
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
-from marketplace import i18n
+from marketplace import forms, i18n
 from marketplace.accounts.models import ADMIN_ROLES, COMPANY_ROLES, INSTITUTION_ROLES, PLATFORM_ROLES, TTO_ROLES, Role
 from marketplace.config import Settings
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, Duplicate, FieldError
 from marketplace.tenancy import ANONYMOUS, Principal
 
 AppSettings = NamedDependency[Settings]
@@ -139,6 +142,15 @@ def field_errors(error: DomainError) -> dict[str, str]:
     return errors
 
 
+def to_existing(request: Request, refusal: DomainError | None, url: Callable[[object], str]) -> Redirect | None:
+    """A form sent twice (a double click, two tabs): the record the first one made, with the
+    refusal as a notice, rather than an error on a form already done."""
+    if isinstance(refusal, Duplicate) and refusal.existing is not None:
+        flash(request, refusal.message, "warning")
+        return Redirect(url(refusal.existing))
+    return None
+
+
 def area_names(areas) -> dict[str, str]:
     """Therapeutic areas' names by code, in the request's language (the catalogue's and search's pages)."""
     english = i18n.current_locale.get() == "en"
@@ -158,3 +170,56 @@ def render_error(request: Request, status_code: int, detail: str) -> Response:
 def request_locale(request: Request) -> str:
     """The language for answers made before the locale middleware ran (the router's own 404)."""
     return i18n.pick_locale(request.cookies.get(i18n.LANG_COOKIE), request.headers.get("accept-language"))
+
+
+URL_ENCODED = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+
+
+async def refuse_control_characters(request: Request) -> Response | None:
+    """before_request for every route: text holding a control character (a NUL, which PostgreSQL
+    cannot store, among them) is refused here, once, with a 400 naming each field, before any
+    handler reads it. Litestar keeps the parsed body in the request's scope, so the handler gets
+    the same body without reading it again."""
+    errors = _pairs_errors(request.query_params.multi_items())
+    errors += forms.control_character_errors({k: v for k, v in request.path_params.items() if isinstance(v, str)})
+    errors += await _body_errors(request)
+    if not errors:
+        return None
+    errors = list({e.field: e for e in errors}.values())  # a repeated field once
+    fields = [e.field for e in errors]
+    detail = i18n.gettext(
+        "These fields contain a control character (such as NUL), which is not allowed: %(fields)s.", fields=", ".join(fields)
+    )
+    if not is_api(request):
+        return render_error(request, 400, detail)
+    shown = [{"field": e.field, "message": i18n.gettext(e.message, **e.params)} for e in errors]
+    return Response({"status_code": 400, "detail": detail, "errors": shown}, status_code=400)
+
+
+async def _body_errors(request: Request) -> list[FieldError]:
+    """The body as its handler reads it: a form's fields (uploads by their file name, not their
+    contents), else JSON, else url-encoded pairs (a form route parses its body whatever the type)."""
+    content_type = request.content_type[0]
+    if content_type == MULTIPART:
+        return _pairs_errors((await request.form()).multi_items())
+    body = await request.body()
+    if not body:
+        return []
+    errors: list[FieldError] = []
+    try:
+        errors += forms.control_character_errors(await request.json())
+        is_json = True
+    except SerializationException:  # not JSON: a JSON route answers that itself
+        is_json = False
+    if content_type == URL_ENCODED or not is_json:
+        errors += _pairs_errors(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    return errors
+
+
+def _pairs_errors(pairs: Iterable[tuple[str, Any]]) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for name, value in pairs:
+        text = value.filename if isinstance(value, UploadFile) else value
+        errors += forms.control_character_errors({name: text})
+    return errors

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from authlib.common.security import generate_token
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import ADMIN_ROLES, ROLES_BY_KIND, Invitation, Membership, Organization, OrgKind, Role, User
@@ -126,9 +127,7 @@ class Members(Organizations):
             if already:
                 raise Conflict("Already a member.", FieldError("email", "This person is already a member."))
         else:
-            user = User(email=email, name=name.strip() or email.split("@")[0])
-            self.session.add(user)
-            await self.session.flush()
+            user = await self._new_user(email, name)
         raw = generate_token(40)
         invitation = Invitation(
             organization_id=org.id,
@@ -151,6 +150,21 @@ class Members(Organizations):
             role=role,
         )
         return invitation, user, raw
+
+    async def _new_user(self, email: str, name: str) -> User:
+        user = User(email=email, name=name.strip() or email.split("@")[0])
+        try:
+            async with self.session.begin_nested():
+                self.session.add(user)
+                await self.session.flush()
+        except IntegrityError as error:
+            # Invited twice at once (a double click): the other request made the account.
+            if "uq_users_email_lower" not in str(error.orig):
+                raise
+            found = await self.user_by_email(email)
+            assert found is not None, "the unique index refused the address: it exists"
+            return found
+        return user
 
     async def invite_and_send(
         self,

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import MAX_RESPONSE_WORKING_DAYS, Organization, OrgKind, Role
@@ -101,8 +102,17 @@ class Organizations:
         ):
             raise Conflict("Already registered.", FieldError("credit_code", "This credit code is already registered."))
         org = Organization(**dict(vars(data).items()))
-        self.session.add(org)
-        await self.session.flush()
+        try:
+            # The same form sent twice at once: the unique credit code lets one through.
+            async with self.session.begin_nested():
+                self.session.add(org)
+                await self.session.flush()
+        except IntegrityError as error:
+            if "uq_organizations_credit_code" in str(error.orig):
+                raise Conflict(
+                    "Already registered.", FieldError("credit_code", "This credit code is already registered.")
+                ) from None
+            raise
         await audit.record(
             self.session, "organization_created", actor_user_id=principal.user_id, organization_id=org.id, subject=org
         )

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import COMPANY_ROLES
@@ -116,8 +117,15 @@ class SavedSearchService:
             email_enabled=email_enabled,
             unsubscribe_token=secrets.token_urlsafe(32),
         )
-        self.session.add(saved)
-        await self.session.flush()
+        try:
+            # A form sent twice at once: the unique name lets one through, the other hears why.
+            async with self.session.begin_nested():
+                self.session.add(saved)
+                await self.session.flush()
+        except IntegrityError as error:
+            if "uq_saved_searches_user_name" in str(error.orig):
+                raise InvalidInput(FieldError("name", N_("You already have a saved search with this name."))) from None
+            raise
         await self.session.refresh(saved)
         await audit.record(
             self.session,

@@ -37,12 +37,12 @@ async def test_every_api_operation_documents_the_shared_errors(client) -> None:
 async def test_a_nul_character_is_a_400_not_a_500(client, world) -> None:
     response = await client.get("/api/v1/organizations?kind=a%00b", headers=world.bearer(Role.platform_admin))
     assert response.status_code == 400, response.text
-    body = response.json()
-    assert body["detail"] == "请求中含有无法保存的字符。" and body["errors"][0]["field"] == ""
+    assert response.json()["errors"] == [{"field": "kind", "message": "含有不允许的控制字符（如 NUL）。"}]
     created = await client.post(
         "/api/v1/saved-searches", json={"name": "a\u0000b", "query": "q=x"}, headers=world.bearer(Role.company_member)
     )
     assert created.status_code == 400, created.text
+    assert [e["field"] for e in created.json()["errors"]] == ["name"]
 
 
 async def test_needs_search_answers_503_with_retry_after_when_search_is_down(client, app, world) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from litestar.routes import HTTPRoute
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Invitation, Organization, Role, User
@@ -166,10 +167,22 @@ def get_paths(app) -> list[str]:
     return sorted(paths)
 
 
+def paging_paths(app) -> set[str]:
+    """Every route whose handler declares ?page= or ?page_size=, whatever its method and path."""
+    return {
+        route.path
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+        for handler in route.route_handlers
+        if {"page", "page_size"} & set(handler.parsed_fn_signature.parameters)
+    }
+
+
 @pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
 async def test_huge_page_numbers_and_sizes_are_never_a_server_error(client, app, world, signed_in) -> None:
     paths = get_paths(app)
     assert {"/api/v1/listings", "/api/v1/match-requests", "/listings", "/match-requests", "/search"} <= set(paths), paths
+    assert paging_paths(app) <= set(paths), "a paged route with path parameters: ask it here too"
     if signed_in:
         await login(client, world.emails[Role.platform_admin])
     headers = world.bearer(Role.platform_admin) if signed_in else {}
@@ -201,3 +214,14 @@ async def test_over_deep_json_is_a_field_error(client, db, world) -> None:
     assert response.status_code == 400, response.text[:300]
     assert {"field": "body", "message": "The body is nested too deeply."} in response.json()["errors"]
     assert await counts(db) == before
+
+
+async def test_a_saved_search_keeps_no_page_past_the_bounds(client, world) -> None:
+    """A saved search's query is a search URL: its page is dropped, not stored and replayed."""
+    headers = world.bearer(Role.company_member)
+    query = "q=肝癌&page=99999999999999999999&page_size=" + "9" * 30
+    saved = await client.post("/api/v1/saved-searches", json={"name": "翻页", "query": query}, headers=headers)
+    assert saved.status_code == 201, saved.text
+    assert saved.json()["query"] == "q=%E8%82%9D%E7%99%8C"
+    shown = await client.get(f"/api/v1/saved-searches/{saved.json()['id']}", headers=headers)
+    assert shown.status_code == 200, shown.text

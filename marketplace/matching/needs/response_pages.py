@@ -27,7 +27,7 @@ from marketplace.matching.threads.models import SubjectKindName
 from marketplace.matching.threads.services import Threads, ThreadService
 from marketplace.matching.web import budget_text, parse_wan, thread_form_context
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import attempt, client_ip, flash, render
+from marketplace.web import attempt, client_ip, flash, render, to_existing
 
 Form = URLEncodedBody[dict[str, str]]
 RESPONSE_DONE = {
@@ -87,6 +87,8 @@ class NeedResponsePages(Controller):
         status_code = 422
         if created is not None and not errors:
             _, refusal = await attempt(needs.respond(principal, need.id, created, ip=client_ip(request)))
+            if existing := to_existing(request, refusal, lambda response_id: f"/needs/{need.id}/responses/{response_id}"):
+                return existing
             if refusal is None:
                 flash(request, N_("Your response has been sent to the poster."))
                 return Redirect(f"/needs/{need.id}#responses")

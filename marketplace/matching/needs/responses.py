@@ -19,10 +19,10 @@ from marketplace.accounts.services import AccountService
 from marketplace.catalog.models import Status
 from marketplace.catalog.services import CatalogService
 from marketplace.db import china_day, utcnow
-from marketplace.errors import Conflict, FieldError, InvalidInput, NotFound, invalid
+from marketplace.errors import Conflict, Duplicate, FieldError, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
 from marketplace.matching.needs.lifecycle import NEED, RESPONSE, Decision
-from marketplace.matching.needs.models import Need, NeedKind, NeedResponse, ResponseState
+from marketplace.matching.needs.models import ACTIVE_RESPONSE_STATES, Need, NeedKind, NeedResponse, ResponseState
 from marketplace.matching.needs.notices import NeedNotices
 from marketplace.matching.needs.schemas import ResponseCreate
 from marketplace.matching.requests.services import MatchingService
@@ -53,6 +53,23 @@ class NeedResponses(NeedNotices):
             NeedResponse.submitted_at,
         )
         return list((await self.session.scalars(stmt)).all())
+
+    async def _active_response_of(self, need_id: uuid.UUID, institution_id: uuid.UUID) -> uuid.UUID | None:
+        return await self.session.scalar(
+            select(NeedResponse.id).where(
+                NeedResponse.need_id == need_id,
+                NeedResponse.institution_id == institution_id,
+                NeedResponse.state.in_(sorted(ACTIVE_RESPONSE_STATES)),
+            )
+        )
+
+    @staticmethod
+    def _already_responded(existing: uuid.UUID | None) -> Duplicate:
+        return Duplicate(
+            N_("Your institution has already responded to this need."),
+            FieldError("need", N_("Your institution has already responded to this need.")),
+            existing=existing,
+        )
 
     async def get_response(
         self, principal: Principal, need_id: uuid.UUID, response_id: uuid.UUID, *, for_update: bool = False
@@ -99,6 +116,8 @@ class NeedResponses(NeedNotices):
             errors.append(FieldError("budget_max_fen", N_("Must not be below the minimum.")))
         if errors:
             raise InvalidInput(*errors)
+        if existing := await self._active_response_of(need.id, principal.organization_id):
+            raise self._already_responded(existing)
         response = NeedResponse(
             need_id=need.id,
             institution_id=principal.organization_id,
@@ -112,16 +131,15 @@ class NeedResponses(NeedNotices):
             submitted_at=now,
             state_changed_at=now,
         )
-        self.session.add(response)
         try:
+            # Added inside the savepoint: begin_nested() flushes what is pending first, outside it.
             async with self.session.begin_nested():
+                self.session.add(response)
                 await self.session.flush()
         except IntegrityError as error:
+            # Two responses sent at once: the partial unique index lets one through.
             if "uq_need_responses_active" in str(error.orig):
-                raise Conflict(
-                    N_("Your institution has already responded to this need."),
-                    FieldError("need", N_("Your institution has already responded to this need.")),
-                ) from None
+                raise self._already_responded(await self._active_response_of(need.id, principal.organization_id)) from None
             raise
         await self._record(
             "need_response_created",

@@ -29,7 +29,7 @@ from marketplace.matching.threads.models import SubjectKindName
 from marketplace.matching.threads.services import Threads, ThreadService
 from marketplace.matching.web import budget_text, parse_wan, problem_of, thread_form_context
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import attempt, client_ip, flash, page_number, render
+from marketplace.web import attempt, client_ip, flash, page_number, render, to_existing
 from marketplace.working_days import working_days_late
 
 Form = URLEncodedBody[dict[str, str]]
@@ -148,6 +148,8 @@ class MatchingPages(Controller):
         status_code = 422
         if body is not None:
             created, refusal = await attempt(matching.create(principal, body, ip=client_ip(request)))
+            if existing := to_existing(request, refusal, lambda request_id: f"/match-requests/{request_id}"):
+                return existing
             if refusal is not None:
                 status_code = refusal.status_code
                 errors = forms.by_input(refusal.errors, FORM_FIELDS) or {"__all__": gettext(refusal.message, **refusal.params)}

@@ -22,7 +22,7 @@ from marketplace.catalog.models import ListingKind, Status
 from marketplace.catalog.services import CatalogService
 from marketplace.config import Settings
 from marketplace.db import DbSession, utcnow
-from marketplace.errors import Conflict, FieldError, InvalidInput, NotFound, invalid
+from marketplace.errors import Duplicate, FieldError, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
 from marketplace.matching.events import MatchEvents
 from marketplace.matching.requests.deadlines import DeadlineCounts, deadline_counts
@@ -203,8 +203,8 @@ class MatchingService:
             errors.append(FieldError("nda_version", N_("A newer confidentiality agreement is in force: read it and accept it.")))
         if errors:
             raise InvalidInput(*errors)
-        if await self._open_request(listing.id, principal.organization_id):
-            raise self._already_open()
+        if existing := await self._open_request(listing.id, principal.organization_id):
+            raise self._already_open(existing)
         institution = await self.accounts.public_organization(listing.institution_id)
         request = MatchRequest(
             listing_id=listing.id,
@@ -225,14 +225,15 @@ class MatchingService:
         )
         start_clock(request, institution.response_working_days, now)
         assert request.response_due_on is not None, "start_clock() sets the due day"
-        self.session.add(request)
         try:
+            # Added inside the savepoint: begin_nested() flushes what is pending first, outside it.
             async with self.session.begin_nested():
+                self.session.add(request)
                 await self.session.flush()
         except IntegrityError as error:
             # Two requests sent at once: the partial unique index lets one through.
             if "uq_match_requests_open" in str(error.orig):
-                raise self._already_open() from None
+                raise self._already_open(await self._open_request(listing.id, principal.organization_id)) from None
             raise
         await self._record(
             "match_request_created",
@@ -375,10 +376,11 @@ class MatchingService:
         )
 
     @staticmethod
-    def _already_open() -> Conflict:
-        return Conflict(
+    def _already_open(existing: uuid.UUID | None) -> Duplicate:
+        return Duplicate(
             N_("Your company already has an open request on this listing."),
             FieldError("listing_id", N_("Your company already has an open request on this listing.")),
+            existing=existing,
         )
 
     async def _record(self, action: str, principal: Principal, request: MatchRequest, now: datetime, **data) -> None:
