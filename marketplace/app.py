@@ -10,15 +10,12 @@ from contextlib import asynccontextmanager, suppress
 from typing import Literal
 
 import msgspec
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
 from litestar import Litestar, Request, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Headers, MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.logging.config import LoggingConfig
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import Components
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -35,6 +32,7 @@ from marketplace.accounts.api import AccountsApi, provide_principal
 from marketplace.accounts.pages import AccountPages
 from marketplace.accounts.passwords import use_password_profile
 from marketplace.accounts.services import provide_accounts
+from marketplace.accounts.sessions import save_session, session_middleware
 from marketplace.api_docs import StrictStructSchemaPlugin, document_query_parameters
 from marketplace.api_errors import SECURITY_SCHEMES, document_api_errors
 from marketplace.catalog.api import CatalogApi, NdaApi
@@ -263,7 +261,6 @@ def create_app(settings: Settings) -> Litestar:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.search = search
-        app.state.login_limiter = MovingWindowRateLimiter(MemoryStorage())
         try:
             # Serve only once both services answer; warm the Chinese segmenter first.
             await wait_for_database(engine)
@@ -348,12 +345,14 @@ def create_app(settings: Settings) -> Litestar:
             "needs": Provide(provide_needs),
         },
         middleware=[
-            CookieBackendConfig(secret=settings.session_secret, httponly=True, samesite="lax", max_age=60 * 60 * 12).middleware,
+            # Server-side sessions of the pages (accounts/sessions.py): also binds the CSRF token to the session.
+            session_middleware,
             locale_middleware,
         ],
         csrf_config=CSRFConfig(
             secret=settings.resolved_secret_key(),
             cookie_httponly=True,
+            cookie_secure=settings.https,
             # The API authenticates only by bearer token, never by cookie, so it needs no CSRF token.
             exclude=["/api/", "/health", "/schema"],
         ),
@@ -376,7 +375,8 @@ def create_app(settings: Settings) -> Litestar:
         plugins=[StrictStructSchemaPlugin()],
         # Control characters in any text are refused once, here, for every route.
         before_request=refuse_control_characters,
-        before_send=[finish_db_session, security_headers(settings)],
+        # The request's transaction first, then the session (which must not wait on it).
+        before_send=[finish_db_session, save_session, security_headers(settings)],
         request_max_body_size=settings.max_body_bytes,
         # Server errors are logged with their stack; a client's mistakes are not.
         logging_config=LoggingConfig(log_exceptions="always", disable_stack_trace={400, 401, 403, 404, 405, 409, 413, 422, 429}),

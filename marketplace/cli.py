@@ -72,6 +72,24 @@ def main(verbose: bool) -> None:
     wire()
 
 
+def server_config(app, settings: Settings, **options):
+    """uvicorn's configuration for the app. Forwarded headers (X-Forwarded-For) name the client only
+    when they come from a proxy listed in TRUSTED_PROXIES; uvicorn would otherwise believe them from
+    loopback, and anyone on the machine could pick the address that sign-in throttling counts."""
+    import uvicorn
+
+    trusted = settings.trusted_proxies.strip()
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        lifespan="on",
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
+        **options,
+    )
+
+
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default PORT or 8000).")
@@ -90,7 +108,7 @@ def run(host: str | None, port: int | None) -> None:
             run_migrations(settings.database_url)
             if settings.demo_data and asyncio.run(_load_demo(settings)):
                 log.info("demo data loaded; logins are listed in README.md")
-            config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level="info", lifespan="on")
+            config = server_config(create_app(settings), settings, log_level="info")
             click.echo(f"Serving on http://{settings.host}:{settings.port}  (Ctrl-C stops everything)")
             uvicorn.Server(config).run()
     except KeyboardInterrupt:

@@ -7,7 +7,6 @@ default: a local PostgreSQL and Meilisearch kept under DATA_DIR.
 from __future__ import annotations
 
 import secrets
-from functools import cached_property
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,9 +43,20 @@ class Settings(BaseSettings):
     invitation_ttl_hours: int = 72
     # argon2 cost profile from argon2.profiles; the test suite uses CHEAPEST to stay quick.
     password_hash_profile: str = "RFC_9106_LOW_MEMORY"
-    # Login attempts allowed per e-mail address and client, and per client alone.
-    login_rate_limit: str = "5/minute"
-    login_rate_limit_per_ip: str = "30/minute"
+    # Sign-in throttling, shared by every app process (PostgreSQL): after this many failures for an
+    # account within the hour, each further attempt waits twice as long as the one before (up to
+    # LOGIN_MAX_DELAY_SECONDS); at most LOGIN_FAILURES_PER_HOUR failures per account per hour (ASVS
+    # 2.2.1); at most LOGIN_FAILURES_PER_ADDRESS failures from one address in 15 minutes.
+    login_free_failures: int = 5
+    login_max_delay_seconds: int = 60
+    login_failures_per_hour: int = 100
+    login_failures_per_address: int = 100
+    # Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated IPs or CIDRs,
+    # or "*"); empty: the peer's own address is the client's, and forwarded headers are ignored.
+    trusted_proxies: str = ""
+    # Page sessions end after this long without a request, and this long after sign-in at the latest.
+    session_idle_minutes: int = 120
+    session_absolute_hours: int = 12
     # Largest request body the API accepts, in bytes.
     max_body_bytes: int = 1_048_576
     # Files attached to match conversations: where they are kept (empty → DATA_DIR/attachments),
@@ -70,20 +80,13 @@ class Settings(BaseSettings):
         return not self.meili_url
 
     @property
-    def attachment_storage(self) -> Path:
-        return self.attachments_dir or self.data_dir / "attachments"
-
-    @property
     def https(self) -> bool:
-        """Served over HTTPS (production): BASE_URL starts with https://."""
+        """Served over HTTPS (production): Secure cookies and HSTS."""
         return self.base_url.startswith("https://")
 
-    @cached_property
-    def session_secret(self) -> bytes:
-        """32 bytes for the session cookie cipher, derived from SECRET_KEY or a generated one."""
-        import hashlib
-
-        return hashlib.sha256(self.resolved_secret_key().encode()).digest()
+    @property
+    def attachment_storage(self) -> Path:
+        return self.attachments_dir or self.data_dir / "attachments"
 
     def resolved_secret_key(self) -> str:
         if self.secret_key:

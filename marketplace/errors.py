@@ -53,6 +53,16 @@ class Duplicate(Conflict):
         self.existing = existing
 
 
+class Throttled(DomainError):
+    """Too many attempts: try again after `retry_after` seconds (the answer's Retry-After)."""
+
+    status_code = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(N_("Too many attempts. Please wait %(seconds)d seconds and try again."), seconds=retry_after)
+        self.retry_after = retry_after
+
+
 class NotFound(DomainError):
     """Also what an out-of-scope record answers, so other organizations' ids leak nothing."""
 

@@ -39,6 +39,8 @@ class Principal:
     role: Role | None = None
     memberships: tuple[OrgChoice, ...] = field(default_factory=tuple)
     via_token: bool = False
+    # The page session the request came with (accounts.sessions), None for tokens and the anonymous.
+    session_id: uuid.UUID | None = None
 
     @property
     def is_authenticated(self) -> bool:

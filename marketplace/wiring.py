@@ -8,6 +8,7 @@ them. Calling it again changes nothing.
 
 from __future__ import annotations
 
+from marketplace.accounts.sessions import purge_job as purge_sessions_job
 from marketplace.catalog.lifecycle import stale_job
 from marketplace.matching.events import ACTIVITY_EMAIL, MESSAGE_EMAIL, REMINDER_EMAIL
 from marketplace.matching.needs.deadlines import expire_job
@@ -41,6 +42,8 @@ def wire() -> None:
         register_subject_kind(subject)
     for job in (
         Job("mark_stale_listings", 3600, stale_job),
+        # Page sessions that ended or expired more than a day ago.
+        Job("purge_sessions", 3600, purge_sessions_job),
         # As soon as outbox rows are committed (NOTIFY), and every second in case a wake-up was missed.
         Job("relay_search_outbox", 1, relay_job, wake_on=OUTBOX_CHANNEL),
         Job("prune_search_outbox", 3600, prune_job),

@@ -144,14 +144,10 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def client(session_client: AsyncTestClient, app: Litestar, engine: AsyncEngine) -> AsyncIterator[AsyncTestClient]:
-    """The app with a fresh cookie jar and rate limiter; every table is emptied after the test."""
-    from limits.aio.storage import MemoryStorage
-    from limits.aio.strategies import MovingWindowRateLimiter
-
+async def client(session_client: AsyncTestClient, engine: AsyncEngine) -> AsyncIterator[AsyncTestClient]:
+    """The app with a fresh cookie jar; every table (sessions and sign-in attempts too) is emptied after the test."""
     session_client.cookies.clear()
     session_client.headers.pop("authorization", None)
-    app.state.login_limiter = MovingWindowRateLimiter(MemoryStorage())
     yield session_client
     session_client.cookies.clear()
     await truncate_all(engine)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 from litestar import Controller, Request, delete, get, patch, post
@@ -14,6 +15,7 @@ from marketplace.accounts import schemas
 from marketplace.accounts.models import ApiToken, Membership, Organization, OrgKind
 from marketplace.accounts.organizations import OrganizationInput
 from marketplace.accounts.services import Accounts
+from marketplace.accounts.sessions import current_session_id
 from marketplace.errors import NotAuthenticated
 from marketplace.notifications.services import NotificationService
 from marketplace.tenancy import ANONYMOUS, CurrentPrincipal, Principal
@@ -187,7 +189,7 @@ async def provide_principal(request: Request, accounts: Accounts) -> Principal:
             if found is None:
                 request.clear_session()
             else:
-                principal = found
+                principal = dataclasses.replace(found, session_id=current_session_id(request.scope))
                 # The unread badge in every page's header.
                 request.state.unread_notifications = await NotificationService(accounts.session).unread_count(
                     found.signed_in_user_id

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from marketplace.accounts import sessions
 from marketplace.accounts.models import ADMIN_ROLES, ROLES_BY_KIND, Invitation, Membership, Organization, OrgKind, Role, User
 from marketplace.accounts.organizations import Organizations
 from marketplace.accounts.passwords import check_password, digest, hash_password
@@ -287,6 +288,8 @@ class Members(Organizations):
             role=membership.role,
         )
         await self.session.delete(membership)
+        # Whoever was removed is no longer signed in for this organization anywhere.
+        await sessions.end_sessions(self.session, user_id=membership.user_id, organization_id=organization_id)
 
 
 async def send_invitation(settings: Settings, email: str, org_name: str, raw_token: str) -> None:

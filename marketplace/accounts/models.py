@@ -5,11 +5,13 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Identity,
     Index,
     Integer,
     SmallInteger,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import INET, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, Timestamps, UUIDPrimaryKey, in_values
@@ -197,3 +200,40 @@ class Invitation(UUIDPrimaryKey, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(UUIDPrimaryKey, Base):
+    """A signed-in browser (or an anonymous one holding a flash message). The cookie carries a random
+    token; only its SHA-256 is kept, so a copy of the table opens no session. A session ends at
+    sign-out, "sign out everywhere", a password change, a removal from the organization it acts for,
+    or when it has been idle or alive too long (settings)."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_user_open", "user_id", postgresql_where=text("ended_at IS NULL")),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The organization the session acts for (a copy of data["org_id"], so a removal can end it).
+    organization_id: Mapped[uuid.UUID | None] = mapped_column()
+    data: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    # The CSRF token of this session: pages' forms must carry it, so a token is good for one session only.
+    csrf_token: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class SignInAttempt(Base):
+    """A password sign-in attempt, written before the password is checked and deleted when it
+    succeeds: what is left are failures, counted per account and per address by every app process."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (
+        Index("ix_sign_in_attempts_email", "email", "attempted_at"),
+        Index("ix_sign_in_attempts_address", "address", "attempted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    address: Mapped[str | None] = mapped_column(INET)
+    attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)

@@ -14,7 +14,8 @@ from marketplace import i18n
 from marketplace.accounts.models import ROLES_BY_KIND, CompanySegment, HospitalGrade, OrgKind, Role
 from marketplace.accounts.organizations import OrganizationInput
 from marketplace.accounts.services import Accounts
-from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput
+from marketplace.accounts.throttle import ThrottlePolicy
+from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput, Throttled
 from marketplace.tenancy import CurrentPrincipal
 from marketplace.web import AppSettings, client_ip, field_errors, flash, render, safe_next
 
@@ -96,12 +97,7 @@ class AccountPages(Controller):
         target = safe_next(data.get("next"))
         try:
             user, found = await accounts.sign_in(
-                email,
-                data.get("password", ""),
-                ip=client_ip(request),
-                limiter=request.app.state.login_limiter,
-                per_ip=settings.login_rate_limit_per_ip,
-                per_account=settings.login_rate_limit,
+                email, data.get("password", ""), ip=client_ip(request), policy=ThrottlePolicy.of(settings)
             )
         except DomainError as error:
             response: Response = render(
@@ -113,9 +109,10 @@ class AccountPages(Controller):
                 errors=field_errors(error),
                 email=email,
             )
-            if error.status_code == 429:
-                response.headers["Retry-After"] = "60"
+            if isinstance(error, Throttled):
+                response.headers["Retry-After"] = str(error.retry_after)
             return response
+        # A new user in the session: the session middleware gives it a new id and CSRF token.
         request.set_session({"user_id": str(user.id), "org_id": str(found.organization_id)})
         response = Redirect(target)
         if user.locale in i18n.LOCALES:
@@ -128,6 +125,12 @@ class AccountPages(Controller):
         request.clear_session()
         return Redirect("/login")
 
+    @post("/sign-out-everywhere")
+    async def sign_out_everywhere(self, request: Request, principal: CurrentPrincipal, accounts: Accounts) -> Redirect:
+        await accounts.sign_out_everywhere(principal, ip=client_ip(request))
+        request.clear_session()
+        return Redirect("/login")
+
     @post("/switch-org")
     async def switch_org(self, request: Request, principal: CurrentPrincipal, data: Form) -> Redirect:
         principal.require()
@@ -135,6 +138,7 @@ class AccountPages(Controller):
         if wanted not in {str(m.organization_id) for m in principal.memberships}:
             flash(request, "You are not a member of that organization.", "error")
         else:
+            # Another organization in the session: the session middleware gives it a new id.
             request.session["org_id"] = wanted
         return Redirect("/")
 
@@ -151,34 +155,39 @@ class AccountPages(Controller):
     # ----- profile ----------------------------------------------------------------------------
 
     async def _profile(
-        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, status: int = 200, **ctx
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, settings: AppSettings, status: int = 200, **ctx
     ) -> Template:
         user = await accounts.get_user(principal)
         ctx.setdefault("errors", {})
-        return render(request, "profile.html", principal, status_code=status, user=user, **ctx)
+        sessions = await accounts.my_sessions(principal, settings)
+        return render(request, "profile.html", principal, status_code=status, user=user, sessions=sessions, **ctx)
 
     @get("/profile")
-    async def profile(self, request: Request, principal: CurrentPrincipal, accounts: Accounts) -> Template:
+    async def profile(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, settings: AppSettings) -> Template:
         principal.require()
-        return await self._profile(request, principal, accounts)
+        return await self._profile(request, principal, accounts, settings)
 
     @post("/profile")
-    async def update_profile(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, data: Form) -> Response:
+    async def update_profile(
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, settings: AppSettings, data: Form
+    ) -> Response:
         principal.require()
         try:
             await accounts.update_profile(principal, name=data.get("name", ""))
         except DomainError as error:
-            return await self._profile(request, principal, accounts, 400, errors=field_errors(error))
+            return await self._profile(request, principal, accounts, settings, 400, errors=field_errors(error))
         flash(request, "Saved.")
         return Redirect("/profile")
 
     @post("/profile/password")
-    async def change_password(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, data: Form) -> Response:
+    async def change_password(
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, settings: AppSettings, data: Form
+    ) -> Response:
         principal.require()
         try:
             await accounts.change_password(principal, data.get("current_password", ""), data.get("new_password", ""))
         except DomainError as error:
-            return await self._profile(request, principal, accounts, 400, errors=field_errors(error))
+            return await self._profile(request, principal, accounts, settings, 400, errors=field_errors(error))
         flash(request, "Your password has been changed.")
         return Redirect("/profile")
 

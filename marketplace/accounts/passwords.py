@@ -7,6 +7,8 @@ Apart from the services because the hashing profile is process state (set once a
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 
 from argon2 import PasswordHasher, profiles
@@ -17,13 +19,16 @@ from marketplace.errors import invalid
 MIN_PASSWORD_LENGTH = 10
 
 _hasher = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
+# Checked instead of a real hash when the account is unknown, so both answers take as long.
+_dummy_hash: str | None = None
 
 
 def use_password_profile(name: str) -> None:
     """Pick argon2's cost profile (PASSWORD_HASH_PROFILE). Hashes made with a cheaper profile are
     upgraded on the next sign-in, because check_needs_rehash compares against the current one."""
-    global _hasher
+    global _hasher, _dummy_hash
     _hasher = PasswordHasher.from_parameters(getattr(profiles, name))
+    _dummy_hash = None
 
 
 def hash_password(password: str) -> str:
@@ -31,12 +36,25 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether `password` matches; with no hash (unknown account, invitation not yet accepted) a dummy
+    hash is checked all the same, so the answer does not tell by its time whether the account exists."""
+    global _dummy_hash
     if not password_hash:
+        if _dummy_hash is None:
+            _dummy_hash = _hasher.hash("not a password of anyone")
+        with contextlib.suppress(VerificationError, InvalidHashError):
+            _hasher.verify(_dummy_hash, password)
         return False
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def password_matches(password_hash: str | None, password: str) -> bool:
+    """verify_password in a worker thread: argon2 takes a good part of a second of CPU by design
+    (argon2-cffi releases the GIL), which must not stall every other request."""
+    return await asyncio.to_thread(verify_password, password_hash, password)
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -12,21 +12,22 @@ from __future__ import annotations
 
 import uuid
 
-from limits import parse as parse_limit
-from limits.aio.strategies import RateLimiter
 from litestar.di import NamedDependency
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from marketplace.accounts import sessions, throttle
 from marketplace.accounts.members import Members, normalize_email
-from marketplace.accounts.models import ApiToken, Membership, Organization, OrgKind, Role, User
+from marketplace.accounts.models import ApiToken, Membership, Organization, OrgKind, Role, User, WebSession
 from marketplace.accounts.organizations import OrganizationInput, organization_count, validate_organization
-from marketplace.accounts.passwords import check_password, digest, hash_password, needs_rehash, verify_password
+from marketplace.accounts.passwords import check_password, digest, hash_password, needs_rehash, password_matches
+from marketplace.accounts.throttle import ThrottlePolicy
 from marketplace.accounts.tokens import ApiTokens
 from marketplace.audit import services as audit
+from marketplace.config import Settings
 from marketplace.db import DbSession, utcnow
-from marketplace.errors import Conflict, DomainError, invalid
+from marketplace.errors import Conflict, DomainError, Throttled, invalid
 from marketplace.i18n import N_
 from marketplace.tenancy import OrgChoice, Principal
 
@@ -39,43 +40,57 @@ class AccountService(Members, ApiTokens):
 
     async def authenticate(self, email: str, password: str, *, ip: str | None = None) -> User:
         user = await self.user_by_email(email)
-        if user is None or not user.is_active or user.password_hash is None or not verify_password(user.password_hash, password):
+        known = user if user is not None and user.is_active else None
+        # An unknown account's answer checks a dummy hash, so it takes as long as a known one's.
+        if not await password_matches(known.password_hash if known else None, password) or known is None:
             await audit.record(
                 self.session, "login_failed", actor_user_id=user.id if user else None, ip=ip, email=normalize_email(email)
             )
             raise DomainError("Wrong e-mail address or password.", status_code=400)
-        if needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
-        user.last_login_at = utcnow()
-        await audit.record(self.session, "login", actor_user_id=user.id, subject=user, ip=ip)
-        return user
+        if known.password_hash and needs_rehash(known.password_hash):
+            known.password_hash = hash_password(password)
+        known.last_login_at = utcnow()
+        await audit.record(self.session, "login", actor_user_id=known.id, subject=known, ip=ip)
+        return known
 
-    async def sign_in(
-        self, email: str, password: str, *, ip: str | None, limiter: RateLimiter, per_ip: str, per_account: str
-    ) -> tuple[User, Principal]:
-        """Throttle by address and by account, then authenticate; the user and the principal they
-        act as. A refusal keeps its audit line: it is committed here, as the refused request's
-        own transaction is rolled back."""
-        peer = ip or "unknown"
-        allowed = await limiter.hit(parse_limit(per_ip), "login-ip", peer)
-        allowed = await limiter.hit(parse_limit(per_account), "login", peer, normalize_email(email)) and allowed
-        if not allowed:
-            await audit.record(self.session, "login_rate_limited", ip=ip, email=normalize_email(email))
+    async def sign_in(self, email: str, password: str, *, ip: str | None, policy: ThrottlePolicy) -> tuple[User, Principal]:
+        """Throttle by account and address (throttle.py), then authenticate; the user and the
+        principal they act as. The attempt and a refusal's audit line are committed here, as the
+        refused request's own transaction is rolled back."""
+        address = normalize_email(email)
+        wait = await throttle.admit(self.session, address, ip, policy)
+        if wait:
+            await audit.record(self.session, "login_rate_limited", ip=ip, email=address)
             await self.session.commit()
-            raise DomainError(N_("Too many attempts. Please wait and try again."), status_code=429)
+            raise Throttled(wait)
+        await self.session.commit()
         try:
             user = await self.authenticate(email, password, ip=ip)
         except DomainError:
             await self.session.commit()
             raise
+        await throttle.forget_failures(self.session, address)
         principal = await self.principal_for_user(user.id)
         if principal is None:
             raise DomainError(N_("Your account has no organization yet."), status_code=400)
         return user, principal
 
     async def sign_out(self, principal: Principal, *, ip: str | None) -> None:
+        """Audited here; the session itself ends when the page empties it (sessions.py)."""
         if principal.is_authenticated:
             await audit.record(self.session, "logout", actor_user_id=principal.user_id, ip=ip)
+
+    async def my_sessions(self, principal: Principal, settings: Settings) -> list[WebSession]:
+        return await sessions.open_sessions_of(self.session, principal.require().signed_in_user_id, settings)
+
+    async def sign_out_everywhere(self, principal: Principal, *, ip: str | None) -> int:
+        """End every session of the signed-in user, this one included; how many ended."""
+        user_id = principal.require().signed_in_user_id
+        ended = await sessions.end_sessions(self.session, user_id=user_id)
+        await audit.record(
+            self.session, "sessions_ended", actor_user_id=user_id, ip=ip, count=ended, reason="sign_out_everywhere"
+        )
+        return ended
 
     async def recent_events(self, principal: Principal, limit: int = 8) -> list:
         """The dashboard's latest audit lines: everything for the platform, the own organization
@@ -144,11 +159,14 @@ class AccountService(Members, ApiTokens):
 
     async def change_password(self, principal: Principal, current: str, new: str) -> None:
         user = await self.get_user(principal)
-        if not verify_password(user.password_hash, current):
+        if not await password_matches(user.password_hash, current):
             raise invalid("current_password", "The current password is wrong.")
         check_password(new, "new_password")
         user.password_hash = hash_password(new)
         await audit.record(self.session, "password_changed", actor_user_id=user.id, subject=user)
+        # A session opened elsewhere before the change (a copied cookie, another device) ends.
+        ended = await sessions.end_sessions(self.session, user_id=user.id, keep=principal.session_id)
+        await audit.record(self.session, "sessions_ended", actor_user_id=user.id, count=ended, reason="password_changed")
 
     async def bootstrap_platform(self, data: OrganizationInput, *, email: str, name: str, password: str) -> Membership:
         """Create the platform organization and its first administrator on an empty database, where

@@ -569,6 +569,7 @@ PAGE_ROUTES = [
         body=lambda w, r, rel: new_platform_org(w, r, rel),
     ),
     Route("POST", "/switch-org", any_role(302), anonymous=302, body=lambda w, r, rel: {"organization_id": ""}),
+    Route("POST", "/sign-out-everywhere", any_role(302), anonymous=302),
     # The catalogue: browsing, detail and profiles are public; a draft is its institution's.
     Route("GET", "/listings", any_role(200), anonymous=200),
     Route("GET", "/search", any_role(200), anonymous=200),

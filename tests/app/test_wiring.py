@@ -36,6 +36,7 @@ EMAIL_KINDS = [  # in the order the notification settings page lists them
 SUBJECT_KINDS = ["match_request", "need_response"]
 JOBS = [
     "mark_stale_listings",
+    "purge_sessions",
     "relay_search_outbox",
     "prune_search_outbox",
     "saved_search_alerts",

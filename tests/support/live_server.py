@@ -24,6 +24,7 @@ from litestar import Litestar
 from playwright.async_api import Browser, Page, async_playwright
 
 from marketplace.app import create_app
+from marketplace.cli import server_config
 from marketplace.config import Settings
 from marketplace.embedded.postgres import free_port
 
@@ -49,14 +50,6 @@ class LiveServer(str):
         server = super().__new__(cls, url)
         server.app = app
         return server
-
-    def reset_login_limiter(self) -> None:
-        """A fresh sign-in rate limiter, so many sign-ins from 127.0.0.1 in one session stay allowed."""
-        from limits.aio.storage import MemoryStorage
-        from limits.aio.strategies import MovingWindowRateLimiter
-
-        if hasattr(self.app.state, "login_limiter"):
-            self.app.state.login_limiter = MovingWindowRateLimiter(MemoryStorage())
 
 
 def _wait_until_healthy(url: str, thread: threading.Thread, server: uvicorn.Server) -> None:
@@ -84,7 +77,10 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
     """Base URL of the app served by uvicorn in a background thread; stopped at the session's end."""
     app = create_app(settings)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False)
+    # The production configuration (forwarded headers ignored: no trusted proxy) on a free port.
+    config = server_config(
+        app, settings.model_copy(update={"host": "127.0.0.1", "port": port}), log_level="warning", access_log=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()
@@ -114,8 +110,7 @@ async def browser() -> AsyncIterator[Browser]:
 @pytest.fixture
 async def page(browser: Browser, live_server: LiveServer) -> AsyncIterator[Page]:
     """A fresh browser context (no cookies) of a person whose browser prefers Chinese, at 1280×800,
-    with the sign-in rate limiter reset; closed after the test."""
-    live_server.reset_login_limiter()
+    closed after the test."""
     context = await browser.new_context(base_url=live_server, locale="zh-CN", viewport={"width": 1280, "height": 800})
     context.set_default_timeout(5_000)
     tab = await context.new_page()
