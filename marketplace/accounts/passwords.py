@@ -16,7 +16,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from marketplace.errors import invalid
 
-MIN_PASSWORD_LENGTH = 10
+# OWASP ASVS 2.1.1: at least 12 characters.
+MIN_PASSWORD_LENGTH = 12
 
 _hasher = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
 # Checked instead of a real hash when the account is unknown, so both answers take as long.

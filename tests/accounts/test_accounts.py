@@ -80,13 +80,15 @@ async def test_invitation_email_link_sets_the_password_once(client, db, world, m
     assert form.status_code == 200 and "设置密码" in form.text
     mismatch = await post_form(client, path, {"password": "a-new-password", "password_confirm": "different"})
     assert mismatch.status_code == 400 and "两次输入的密码不一致" in mismatch.text
-    short = await post_form(client, path, {"password": "short", "password_confirm": "short"})
-    assert short.status_code == 400 and "至少 10 个字符" in short.text
+    short = await post_form(client, path, {"password": "eleven-char", "password_confirm": "eleven-char"})
+    assert short.status_code == 400 and "至少 12 个字符" in short.text
     accepted = await post_form(client, path, {"password": "a-new-password", "password_confirm": "a-new-password"})
     assert accepted.status_code == 302
 
     membership = await db.scalar(select(Membership).join(User).where(User.email == "new.colleague@hospital.test"))
     assert membership.role == "tto_staff" and membership.organization_id == world.orgs["institution/own"].id
+    stored = await db.scalar(select(User.password_hash).where(User.email == "new.colleague@hospital.test"))
+    assert stored.startswith("$argon2id$") and "a-new-password" not in stored
     assert (await client.get(path)).status_code == 404  # used once
     client.cookies.clear()
     assert (await login(client, "new.colleague@hospital.test", "a-new-password")).status_code == 302
