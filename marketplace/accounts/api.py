@@ -70,7 +70,7 @@ class AccountsApi(Controller):
 
     @get("/organizations")
     async def list_organizations(
-        self, principal: CurrentPrincipal, accounts: Accounts, kind: FromQuery[str | None] = None
+        self, principal: CurrentPrincipal, accounts: Accounts, kind: FromQuery[OrgKind | None] = None
     ) -> list[schemas.OrganizationOut]:
         return [organization_out(o) for o in await accounts.list_organizations(principal, kind=kind)]
 

@@ -81,6 +81,12 @@ async def test_fixed_sets_are_enums(spec) -> None:
     assert component(spec, listing_filters["kind"]["$ref"])["enum"] == ["result", "resource"]
     assert "patent" in listing_filters["type"]["enum"] and "biobank" in listing_filters["type"]["enum"]
     assert "published" in component(spec, listing_filters["status"]["$ref"])["enum"]
+    (org_kind,) = [p["schema"] for p in spec["paths"]["/api/v1/organizations"]["get"]["parameters"] if p["name"] == "kind"]
+    assert set(component(spec, org_kind["$ref"])["enum"] if "$ref" in org_kind else org_kind["enum"]) == {
+        "institution",
+        "company",
+        "platform",
+    }
     search = {p["name"]: p["schema"] for p in spec["paths"]["/api/v1/search"]["get"]["parameters"]}
     assert search["sort"]["enum"] == ["confirmed", "newest", "relevance"]
     assert search["licence"]["type"] == "array" and "pay_later" in search["licence"]["items"]["enum"]
