@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.types import Message, Scope
 from sqlalchemy import CursorResult, DateTime, MetaData, Result, Table, func
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -117,6 +118,21 @@ async def finish_db_session(message: Message, scope: Scope) -> None:
             await session.rollback()
     finally:
         await session.close()
+
+
+async def add_unless_taken(session: AsyncSession, record: object, constraint: str) -> bool:
+    """Insert `record`, or answer False when the unique `constraint` refuses it (the same form sent
+    twice at once: one insert gets through); nothing is written then and the session stays usable.
+    The record is added inside the savepoint, as begin_nested() first flushes what is pending."""
+    try:
+        async with session.begin_nested():
+            session.add(record)
+            await session.flush()
+    except IntegrityError as error:
+        if constraint in str(error.orig):
+            return False
+        raise
+    return True
 
 
 def run_migrations(database_url: str) -> None:

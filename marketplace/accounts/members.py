@@ -14,7 +14,6 @@ from datetime import timedelta
 
 from authlib.common.security import generate_token
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts import sessions
@@ -24,7 +23,7 @@ from marketplace.accounts.passwords import check_password, digest, hash_password
 from marketplace.accounts.schemas import EMAIL_PATTERN
 from marketplace.audit import services as audit
 from marketplace.config import Settings
-from marketplace.db import utcnow
+from marketplace.db import add_unless_taken, utcnow
 from marketplace.errors import Conflict, FieldError, Forbidden, NotFound, invalid
 from marketplace.i18n import gettext
 from marketplace.notifications.services import send_email
@@ -154,14 +153,8 @@ class Members(Organizations):
 
     async def _new_user(self, email: str, name: str) -> User:
         user = User(email=email, name=name.strip() or email.split("@")[0])
-        try:
-            async with self.session.begin_nested():
-                self.session.add(user)
-                await self.session.flush()
-        except IntegrityError as error:
+        if not await add_unless_taken(self.session, user, "uq_users_email_lower"):
             # Invited twice at once (a double click): the other request made the account.
-            if "uq_users_email_lower" not in str(error.orig):
-                raise
             found = await self.user_by_email(email)
             assert found is not None, "the unique index refused the address: it exists"
             return found

@@ -12,11 +12,11 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import MAX_RESPONSE_WORKING_DAYS, Organization, OrgKind, Role
 from marketplace.audit import services as audit
+from marketplace.db import add_unless_taken
 from marketplace.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, invalid
 from marketplace.tenancy import Principal, require_org_in_scope, scoped
 
@@ -97,22 +97,15 @@ class Organizations:
     async def create_organization(self, principal: Principal, data: OrganizationInput) -> Organization:
         principal.require(Role.platform_admin)
         validate_organization(data)
+        taken = Conflict("Already registered.", FieldError("credit_code", "This credit code is already registered."))
         if data.credit_code and await self.session.scalar(
             select(Organization.id).where(Organization.credit_code == data.credit_code)
         ):
-            raise Conflict("Already registered.", FieldError("credit_code", "This credit code is already registered."))
+            raise taken
         org = Organization(**dict(vars(data).items()))
-        try:
-            # The same form sent twice at once: the unique credit code lets one through.
-            async with self.session.begin_nested():
-                self.session.add(org)
-                await self.session.flush()
-        except IntegrityError as error:
-            if "uq_organizations_credit_code" in str(error.orig):
-                raise Conflict(
-                    "Already registered.", FieldError("credit_code", "This credit code is already registered.")
-                ) from None
-            raise
+        # The same form sent twice at once passes the check above; the unique index lets one through.
+        if not await add_unless_taken(self.session, org, "uq_organizations_credit_code"):
+            raise taken
         await audit.record(
             self.session, "organization_created", actor_user_id=principal.user_id, organization_id=org.id, subject=org
         )

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.models import WebSession
 from marketplace.accounts.passwords import digest
 from marketplace.config import Settings
-from marketplace.db import utcnow
+from marketplace.db import rowcount, utcnow
 
 SESSION_COOKIE = "session"
 # Litestar's CSRFConfig default cookie name.
@@ -124,8 +124,7 @@ async def end_sessions(
         stmt = stmt.where(WebSession.organization_id == organization_id)
     if keep is not None:
         stmt = stmt.where(WebSession.id != keep)
-    result = await db.execute(stmt)
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rowcount(await db.execute(stmt))
 
 
 async def open_sessions_of(db: AsyncSession, user_id: uuid.UUID, settings: Settings) -> list[WebSession]:
@@ -147,16 +146,12 @@ async def open_sessions_of(db: AsyncSession, user_id: uuid.UUID, settings: Setti
 async def purge_sessions(db: AsyncSession, settings: Settings) -> int:
     """Delete sessions ended or expired more than a day ago (the audit trail keeps sign-ins and -outs)."""
     before = utcnow() - timedelta(days=1)
-    result = await db.execute(
-        delete(WebSession).where(
-            or_(
-                WebSession.ended_at < before,
-                WebSession.last_seen_at < before - timedelta(minutes=settings.session_idle_minutes),
-                WebSession.created_at < before - timedelta(hours=settings.session_absolute_hours),
-            )
-        )
+    stale = or_(
+        WebSession.ended_at < before,
+        WebSession.last_seen_at < before - timedelta(minutes=settings.session_idle_minutes),
+        WebSession.created_at < before - timedelta(hours=settings.session_absolute_hours),
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rowcount(await db.execute(delete(WebSession).where(stale)))
 
 
 async def purge_job(settings: Settings, sessionmaker) -> None:

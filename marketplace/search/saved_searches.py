@@ -10,12 +10,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import COMPANY_ROLES
 from marketplace.audit import services as audit
 from marketplace.catalog.services import CatalogService
+from marketplace.db import add_unless_taken
 from marketplace.errors import Conflict, FieldError, InvalidInput, NotFound
 from marketplace.i18n import N_
 from marketplace.search.models import SavedSearch, SavedSearchMatch
@@ -117,15 +117,8 @@ class SavedSearchService:
             email_enabled=email_enabled,
             unsubscribe_token=secrets.token_urlsafe(32),
         )
-        try:
-            # A form sent twice at once: the unique name lets one through, the other hears why.
-            async with self.session.begin_nested():
-                self.session.add(saved)
-                await self.session.flush()
-        except IntegrityError as error:
-            if "uq_saved_searches_user_name" in str(error.orig):
-                raise InvalidInput(FieldError("name", N_("You already have a saved search with this name."))) from None
-            raise
+        if not await add_unless_taken(self.session, saved, "uq_saved_searches_user_name"):
+            raise InvalidInput(FieldError("name", N_("You already have a saved search with this name.")))
         await self.session.refresh(saved)
         await audit.record(
             self.session,

@@ -10,6 +10,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 
 from marketplace.accounts.models import Role, User, WebSession
+from marketplace.accounts.sessions import purge_sessions
 from marketplace.app import create_app
 from marketplace.db import utcnow
 from tests.accounts.factories import seed_member
@@ -170,3 +171,15 @@ async def test_the_csrf_token_changes_at_sign_in(client, world) -> None:
     assert refused.status_code == 403
     accepted = await post_form(client, "/profile", {"name": "Inventor"})
     assert accepted.status_code == 302
+
+
+async def test_the_purge_job_deletes_only_sessions_long_over(client, db, settings, world) -> None:
+    await device(client, world.emails[Role.inventor])
+    await device(client, world.emails[Role.tto_staff])
+    await post_form(client, "/logout")
+    await db.execute(update(WebSession).where(WebSession.ended_at.is_not(None)).values(ended_at=utcnow() - timedelta(days=2)))
+    await db.commit()
+    assert await purge_sessions(db, settings) == 1
+    await db.commit()
+    left = (await db.scalars(select(WebSession))).all()
+    assert len(left) == 1 and left[0].ended_at is None

@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import states
@@ -18,7 +17,7 @@ from marketplace.accounts.models import INSTITUTION_ROLES, TTO_ROLES
 from marketplace.accounts.services import AccountService
 from marketplace.catalog.models import Status
 from marketplace.catalog.services import CatalogService
-from marketplace.db import china_day, utcnow
+from marketplace.db import add_unless_taken, china_day, utcnow
 from marketplace.errors import Conflict, Duplicate, FieldError, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
 from marketplace.matching.needs.lifecycle import NEED, RESPONSE, Decision
@@ -131,16 +130,8 @@ class NeedResponses(NeedNotices):
             submitted_at=now,
             state_changed_at=now,
         )
-        try:
-            # Added inside the savepoint: begin_nested() flushes what is pending first, outside it.
-            async with self.session.begin_nested():
-                self.session.add(response)
-                await self.session.flush()
-        except IntegrityError as error:
-            # Two responses sent at once: the partial unique index lets one through.
-            if "uq_need_responses_active" in str(error.orig):
-                raise self._already_responded(await self._active_response_of(need.id, principal.organization_id)) from None
-            raise
+        if not await add_unless_taken(self.session, response, "uq_need_responses_active"):
+            raise self._already_responded(await self._active_response_of(need.id, principal.organization_id))
         await self._record(
             "need_response_created",
             principal,

@@ -10,7 +10,6 @@ from datetime import date, datetime
 
 from litestar.di import NamedDependency
 from sqlalchemy import and_, false, func, select, true
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import states
@@ -21,7 +20,7 @@ from marketplace.audit.models import AuditEvent
 from marketplace.catalog.models import ListingKind, Status
 from marketplace.catalog.services import CatalogService
 from marketplace.config import Settings
-from marketplace.db import DbSession, utcnow
+from marketplace.db import DbSession, add_unless_taken, utcnow
 from marketplace.errors import Duplicate, FieldError, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
 from marketplace.matching.events import MatchEvents
@@ -225,16 +224,8 @@ class MatchingService:
         )
         start_clock(request, institution.response_working_days, now)
         assert request.response_due_on is not None, "start_clock() sets the due day"
-        try:
-            # Added inside the savepoint: begin_nested() flushes what is pending first, outside it.
-            async with self.session.begin_nested():
-                self.session.add(request)
-                await self.session.flush()
-        except IntegrityError as error:
-            # Two requests sent at once: the partial unique index lets one through.
-            if "uq_match_requests_open" in str(error.orig):
-                raise self._already_open(await self._open_request(listing.id, principal.organization_id)) from None
-            raise
+        if not await add_unless_taken(self.session, request, "uq_match_requests_open"):
+            raise self._already_open(await self._open_request(listing.id, principal.organization_id))
         await self._record(
             "match_request_created",
             principal,
