@@ -7,11 +7,8 @@ Cells that hold lists use ";" between items; an item with parts uses ":" or "|":
   ip_assets          ZL202110234567.8 | invention_patent | CN | granted | 2021-03-01 | 2041-03-01
   details            JSON of the resource type's fields, e.g. {"beds": 40, "specialties": ["肿瘤"]}
 
-Formulas (OWASP, CSV injection): an exported text cell that starts with =, +, -, @, a tab or a
-carriage return, after any run of ' characters, gets one more leading ', so Excel and LibreOffice
-show it as text instead of running it; CSV fields are all quoted. An import removes that one ',
-Excel's own "this is text" prefix, so an export re-imports to the same values (a typed '=x thus
-imports as =x). Only text is escaped; a number written as a number is left alone.
+Formulas (OWASP, CSV injection): exported text cells are neutralised and imported ones undone by
+marketplace.spreadsheet_safety, the rule every export shares; CSV fields are all quoted.
 """
 
 from __future__ import annotations
@@ -32,8 +29,8 @@ from marketplace.catalog.models import Listing
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.errors import DomainError, FieldError, invalid
 from marketplace.i18n import N_, gettext
+from marketplace.spreadsheet_safety import neutralise, unneutralise
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 2000
 MAX_BYTES = 8 * 1024 * 1024
 DECLARED_ROWS_LIMIT = 10 * MAX_ROWS  # the sheet's own <dimension>, checked before any row is read
@@ -115,20 +112,6 @@ def _pair(item: str) -> tuple[str, str]:
     """ "name: rest" (either colon) → (name, rest)."""
     name, _sep, rest = item.replace("：", ":").partition(":")
     return name.strip(), rest.strip()
-
-
-def neutralise(value: object) -> object:
-    """A text cell that a spreadsheet would run as a formula → the same text behind a '."""
-    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def unneutralise(value: str) -> str:
-    """The inverse of neutralise, for a cell as read back."""
-    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS):
-        return value[1:]
-    return value
 
 
 def row_to_input(cells: dict[str, str]) -> dict:

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from marketplace.accounts.models import Role
 from marketplace.catalog.models import Listing
 from marketplace.catalog.schemas import ListingCreate
-from marketplace.catalog.spreadsheets import COLUMNS, neutralise, parse, unneutralise
+from marketplace.catalog.spreadsheets import COLUMNS, parse
+from marketplace.spreadsheet_safety import neutralise, unneutralise
 from tests.catalog.factories import good_rows, result_body, seed_listing, sheet, upload
 
 
