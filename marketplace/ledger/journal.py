@@ -249,6 +249,11 @@ class Journal:
 
     # ----- reconciling ------------------------------------------------------------------------
 
+    async def unbalanced_entries(self) -> list[uuid.UUID]:
+        """Entries whose postings do not sum to zero in some asset (PostgreSQL refuses them at commit)."""
+        stmt = select(Posting.entry_id).group_by(Posting.entry_id, Posting.asset).having(func.sum(Posting.amount) != 0)
+        return list(dict.fromkeys((await self.session.scalars(stmt)).all()))
+
     async def reconcile(self) -> tuple[int, list[Difference]]:
         """Every balance recomputed from the postings, against the kept one: (balances checked, differences)."""
         sums = (

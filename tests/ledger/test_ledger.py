@@ -14,6 +14,7 @@ from marketplace.audit.models import AuditEvent
 from marketplace.ledger.models import LedgerAccount, LedgerBalance
 from marketplace.ledger.policies import jurisdictions_of
 from marketplace.ledger.services import LedgerService
+from tests.app.test_wiring import run_cli
 from tests.ledger.factories import BEIJING_SHARES, MANAGER_OTHER, income_body, policy_body, record, seed_policy, seed_result
 
 
@@ -198,3 +199,17 @@ async def test_another_institutions_records_are_not_found(client, db, world) -> 
     result = await seed_result(db, world.orgs["institution/other"].id)
     headers = {**world.bearer(Role.tto_manager), "Idempotency-Key": "k"}
     assert (await client.post("/api/v1/ledger/income", json=income_body(result.id), headers=headers)).status_code == 404
+
+
+async def test_reconcile_exits_1_when_a_kept_balance_differs_from_the_postings(db, world, settings, tmp_path) -> None:
+    boss = await manager(db, world)
+    await seed_policy(db, boss)
+    result = await seed_result(db, world.orgs["institution/own"].id)
+    await record(db, boss, income_body(result.id))
+    code, output = await run_cli(settings, "reconcile_", tmp_path, "ledger", "reconcile")
+    assert code == 0, output
+    assert "6 balance(s) recomputed" in output and "Every balance matches" in output
+    await db.execute(text("UPDATE ledger_balances SET balance = balance + 1 WHERE kind = 'tto'"))
+    await db.commit()
+    code, output = await run_cli(settings, "reconcile_", tmp_path, "ledger", "reconcile")
+    assert code == 1 and "kept 100001, from the postings 100000" in output, output
