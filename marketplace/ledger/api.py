@@ -4,6 +4,7 @@ overrides), /api/v1/ledger (income, entries, reversals) and /api/v1/payouts."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated
 
 from litestar import Controller, Request, get, post
@@ -217,6 +218,39 @@ class PayoutsApi(Controller):
         payout, entry = await ledger.pay(principal, data, ip=client_ip(request))
         account = await ledger.account_by_id(payout.account_id)
         return payout_out(payout, account, entry)
+
+
+class StatementsApi(Controller):
+    path = "/api/v1/statements"
+    tags = ["ledger"]
+    guards = [requires_bearer]
+
+    @get("/inventors/{user_id:uuid}")
+    async def inventor_statement(
+        self,
+        principal: CurrentPrincipal,
+        ledger: Ledger,
+        user_id: FromPath[uuid.UUID],
+        period_from: FromQuery[date | None] = None,
+        period_to: FromQuery[date | None] = None,
+    ) -> schemas.InventorStatement:
+        """An inventor's accrued (by result), paid and outstanding over the period: the inventor's
+        own; a TTO manager's for their institution; platform roles any."""
+        return await ledger.inventor_statement(principal, user_id, period_from, period_to)
+
+    @get("/institutions/{org_id:uuid}")
+    async def institution_statement(
+        self,
+        principal: CurrentPrincipal,
+        ledger: Ledger,
+        org_id: FromPath[uuid.UUID],
+        period_from: FromQuery[date | None] = None,
+        period_to: FromQuery[date | None] = None,
+    ) -> schemas.InstitutionStatement:
+        """An institution's income, costs and distribution by category over the period, payables
+        outstanding at its end, and each policy version's compliance with its floors: the TTO
+        manager's own institution; platform roles any."""
+        return await ledger.institution_statement(principal, org_id, period_from, period_to)
 
 
 def payout_out(payout, account, entry) -> schemas.PayoutOut:

@@ -207,3 +207,63 @@ class PayoutOut(Struct):
     reference: str
     created_at: datetime
     entry_id: uuid.UUID
+
+
+class InventorStatementLine(Struct, kw_only=True):
+    """What an inventor accrued from one result of one institution, in one asset, over the period."""
+
+    institution_id: uuid.UUID
+    result_id: uuid.UUID | None
+    result_title: str = ""
+    asset: str
+    accrued: int
+
+
+class StatementTotal(Struct):
+    asset: str
+    accrued: int  # over the period, net of reversals
+    paid: int  # over the period, net of reversed payouts
+    outstanding: int  # the balance at the end of the period
+
+
+class InventorStatement(Struct):
+    user_id: uuid.UUID
+    name: str
+    period_from: date | None
+    period_to: date | None
+    lines: list[InventorStatementLine]
+    totals: list[StatementTotal]
+
+
+class CategoryTotal(Struct):
+    """Income received, deductible costs, or a part of the distribution, over the period."""
+
+    category: str
+    asset: str
+    amount: int
+
+
+class PayableOut(Struct):
+    kind: str  # inventor_payable or tto
+    user_id: uuid.UUID | None
+    holder_name: str
+    asset: str
+    outstanding: int
+
+
+class PolicyCompliance(Struct):
+    policy_id: uuid.UUID
+    version: int
+    effective_from: date
+    met: bool  # every floor the version's shares meet, or an exception recorded
+    floors: list[FloorCheck]
+
+
+class InstitutionStatement(Struct):
+    institution_id: uuid.UUID
+    name: str
+    period_from: date | None
+    period_to: date | None
+    categories: list[CategoryTotal]
+    payables: list[PayableOut]
+    policies: list[PolicyCompliance]

@@ -2,7 +2,7 @@
 
 Its parts, by concept: policies.py (versions, floors, exceptions, 赋权 overrides), journal.py
 (accounts, posting, reversal, reading, reconciling), income.py (recording income), payouts.py,
-allocation.py (the pure arithmetic of a split). The only code that writes the ledger's tables.
+allocation.py (the pure arithmetic of a split), statements.py (statement data). The only code that writes the ledger's tables.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from marketplace.db import DbSession
 from marketplace.ledger.income import IncomeRecording
 from marketplace.ledger.payouts import Payouts
 from marketplace.ledger.policies import PolicyService
+from marketplace.ledger.statements import Statements
 
 
-class LedgerService(IncomeRecording, Payouts):
+class LedgerService(IncomeRecording, Payouts, Statements):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.catalog = CatalogService(session)

@@ -35,6 +35,7 @@ from tests.ledger.factories import (
     income_body,
     matrix_exception,
     matrix_income,
+    matrix_inventor,
     matrix_payout,
     matrix_result,
     policy_body,
@@ -339,6 +340,12 @@ TTO = (Role.tto_manager, Role.tto_staff)
 PLATFORM = (Role.platform_admin, Role.platform_analyst)
 
 
+def reads_statement(ok: int, *also: Role):
+    """Statements: platform roles any; the TTO manager (and `also`: the inventor, their own) of
+    the institution; another institution's are 404 to them; every other role 403."""
+    return lambda role, relation: ok if role in PLATFORM else institution_acts(ok, Role.tto_manager, *also)(role, relation)
+
+
 def institution_acts(ok: int, *roles: Role):
     """Only `roles` of an institution act, on their own institution's records; another
     institution's are 404 to them; every other role 403."""
@@ -569,6 +576,8 @@ API_ROUTES = [
     ),
     Route("GET", "/api/v1/payouts", only(200, *INSTITUTION_PEOPLE, *PLATFORM)),
     Route("POST", "/api/v1/payouts", institution_acts(201, Role.tto_manager), prepare=matrix_income, body=matrix_payout),
+    Route("GET", "/api/v1/statements/inventors/{inventor}", reads_statement(200, Role.inventor), prepare=matrix_inventor),
+    Route("GET", "/api/v1/statements/institutions/{institution}", reads_statement(200), prepare=institution_of),
 ]
 
 

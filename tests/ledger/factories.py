@@ -151,3 +151,9 @@ def matrix_exception(world, role, relation: str) -> dict:
 
 def idempotency_key() -> dict:
     return {"Idempotency-Key": uuid.uuid4().hex}
+
+
+async def matrix_inventor(db: AsyncSession, world, role, relation: str) -> dict:
+    """The own (other) institution's inventor user, owed a share of an income there."""
+    await matrix_income(db, world, role, relation)
+    return {"inventor": world.scratch["inventor"]}

@@ -14,8 +14,8 @@ from marketplace.audit.models import AuditEvent
 from marketplace.ledger.models import LedgerAccount, LedgerBalance
 from marketplace.ledger.policies import jurisdictions_of
 from marketplace.ledger.services import LedgerService
-from tests.app.test_wiring import run_cli
-from tests.ledger.factories import BEIJING_SHARES, MANAGER_OTHER, income_body, policy_body, record, seed_policy, seed_result
+from tests.ledger.factories import BEIJING_SHARES, MANAGER_OTHER, income_body, pay, policy_body, record, seed_policy, seed_result
+from tests.support.cli import run_cli
 
 
 async def manager(db, world):
@@ -213,3 +213,42 @@ async def test_reconcile_exits_1_when_a_kept_balance_differs_from_the_postings(d
     await db.commit()
     code, output = await run_cli(settings, "reconcile_", tmp_path, "ledger", "reconcile")
     assert code == 1 and "kept 100001, from the postings 100000" in output, output
+
+
+async def test_statements_show_accrued_paid_outstanding_and_compliance(client, db, world) -> None:
+    boss = await manager(db, world)
+    await seed_policy(db, boss)
+    inventor = await world.principal(db, world.emails[Role.inventor])
+    people = [{"name": "发明人", "share_bp": 7500, "user_id": str(inventor.user_id)}, {"name": "外院合作者", "share_bp": 2500}]
+    result = await seed_result(db, world.orgs["institution/own"].id, people)
+    await record(db, boss, income_body(result.id, 1_000_000, received_on="2026-03-01"))
+    await record(db, boss, income_body(result.id, 200_000, received_on="2026-05-01"))
+    await pay(db, boss, user_id=str(inventor.user_id), amount=100_000, paid_on="2026-05-02")
+
+    path = f"/api/v1/statements/inventors/{inventor.user_id}"
+    mine = await client.get(path, headers=world.bearer(Role.inventor))
+    assert mine.status_code == 200, mine.text
+    statement = mine.json()
+    # 70% of 1,200,000 to the team, 75% of that to this inventor.
+    assert statement["totals"] == [{"asset": "CNY", "accrued": 630_000, "paid": 100_000, "outstanding": 530_000}]
+    assert [line["accrued"] for line in statement["lines"]] == [630_000]
+    assert statement["lines"][0]["result_title"] == "基于外泌体的早期肝癌检测方法"
+    march = await client.get(f"{path}?period_from=2026-03-01&period_to=2026-03-31", headers=world.bearer(Role.inventor))
+    assert march.json()["totals"] == [{"asset": "CNY", "accrued": 525_000, "paid": 0, "outstanding": 525_000}]
+    assert (await client.get(path, headers=world.bearer(Role.tto_staff))).status_code == 403
+
+    institution = world.orgs["institution/own"].id
+    found = await client.get(f"/api/v1/statements/institutions/{institution}", headers=world.bearer(Role.tto_manager))
+    assert found.status_code == 200, found.text
+    body = found.json()
+    categories = {c["category"]: c["amount"] for c in body["categories"]}
+    assert categories == {
+        "income_received": 1_200_000,
+        "inventor_payable": 840_000,
+        "tto": 120_000,
+        "iit_fund": 60_000,
+        "institution_retained": 180_000,
+    }
+    owed = {(p["kind"], p["holder_name"]): p["outstanding"] for p in body["payables"]}
+    assert owed == {("inventor_payable", "发明人"): 530_000, ("inventor_payable", "外院合作者"): 210_000, ("tto", ""): 120_000}
+    assert [p["met"] for p in body["policies"]] == [True]
