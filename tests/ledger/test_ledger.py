@@ -252,3 +252,77 @@ async def test_statements_show_accrued_paid_outstanding_and_compliance(client, d
     owed = {(p["kind"], p["holder_name"]): p["outstanding"] for p in body["payables"]}
     assert owed == {("inventor_payable", "发明人"): 530_000, ("inventor_payable", "外院合作者"): 210_000, ("tto", ""): 120_000}
     assert [p["met"] for p in body["policies"]] == [True]
+
+
+async def test_a_granted_result_pays_the_researchers_part_and_no_reward_share(client, db, world) -> None:
+    boss = await manager(db, world)
+    await seed_policy(db, boss)
+    result = await seed_result(db, world.orgs["institution/own"].id, ownership_model="researchers_ownership")
+    tto = world.bearer(Role.tto_manager)
+    override = {"result_id": str(result.id), "researchers_bp": 4000, "agreement_ref": "赋权协议 2026-01"}
+    assert (await client.post("/api/v1/distribution-policies/overrides", json=override, headers=tto)).status_code == 201
+    owned = await seed_result(db, world.orgs["institution/own"].id, ownership_model="institution")
+    refused = await client.post(
+        "/api/v1/distribution-policies/overrides", json={**override, "result_id": str(owned.id)}, headers=tto
+    )
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "result_id"
+
+    answer = await client.post(
+        "/api/v1/ledger/income", json=income_body(result.id, 100_000), headers={**tto, "Idempotency-Key": "g"}
+    )
+    assert answer.status_code == 201, answer.text
+    parts = {(p["account_kind"], p["holder_name"]): p["amount"] for p in answer.json()["entry"]["postings"]}
+    # The researchers own 40%: 40,000 by their 60/40 shares; the institution's 60,000 split by the
+    # policy with the inventors' 70% going to the institution: TTO 10%, IIT fund 5%, institution 85%.
+    assert parts == {
+        ("income_received", ""): -100_000,
+        ("inventor_payable", "张晓华"): 24_000,
+        ("inventor_payable", "李明"): 16_000,
+        ("tto", ""): 6_000,
+        ("iit_fund", ""): 3_000,
+        ("institution_retained", ""): 51_000,
+    }
+
+
+async def test_equity_income_is_split_in_share_units_and_patent_costs_by_percentage(client, db, world) -> None:
+    boss = await manager(db, world)
+    await seed_policy(db, boss, patent_cost_recovery="percentage", patent_cost_recovery_bp=1000)
+    result = await seed_result(db, world.orgs["institution/own"].id)
+    tto = world.bearer(Role.tto_manager)
+    equity = income_body(result.id, 1_000_001, kind="equity", company="某生物科技有限公司")
+    answer = await client.post("/api/v1/ledger/income", json=equity, headers={**tto, "Idempotency-Key": "e"})
+    assert answer.status_code == 201, answer.text
+    postings = answer.json()["entry"]["postings"]
+    assert {p["asset"] for p in postings} == {"SHARES:某生物科技有限公司"}
+    assert sum(p["amount"] for p in postings) == 0
+    no_company = await client.post(
+        "/api/v1/ledger/income", json=income_body(result.id, kind="equity"), headers={**tto, "Idempotency-Key": "e2"}
+    )
+    assert no_company.status_code == 422 and no_company.json()["errors"][0]["field"] == "company"
+
+    patents = [{"kind": "ip_maintenance", "amount_fen": 50_000, "document": "年费发票"}]
+    licence = await client.post(
+        "/api/v1/ledger/income", json=income_body(result.id, 100_000, costs=patents), headers={**tto, "Idempotency-Key": "l"}
+    )
+    # At most 10% of this payment recovers patent costs.
+    assert licence.json()["costs_deducted"] == 10_000 and licence.json()["net"] == 90_000
+
+
+async def test_an_inventor_without_an_account_is_paid_by_name_and_a_new_version_cannot_rewrite_recorded_income(
+    client, db, world
+) -> None:
+    boss = await manager(db, world)
+    await seed_policy(db, boss)
+    result = await seed_result(db, world.orgs["institution/own"].id)
+    await record(db, boss, income_body(result.id, 100_000, received_on="2026-03-01"))
+    tto = world.bearer(Role.tto_manager)
+    payout = {"payee": "inventor", "inventor_name": "李明", "amount": 28_000, "paid_on": "2026-04-01", "reference": "转账"}
+    assert (await client.post("/api/v1/payouts", json=payout, headers=tto)).status_code == 201
+    to_tto = {"payee": "tto", "amount": 10_000, "paid_on": "2026-04-01", "reference": "绩效"}
+    assert (await client.post("/api/v1/payouts", json=to_tto, headers=tto)).status_code == 201
+    assert (await client.post("/api/v1/payouts", json={**to_tto, "amount": 1}, headers=tto)).status_code == 409
+
+    earlier = await client.post("/api/v1/distribution-policies", json=policy_body(effective_from="2026-03-01"), headers=tto)
+    assert earlier.status_code == 422 and earlier.json()["errors"][0]["field"] == "effective_from"
+    later = await client.post("/api/v1/distribution-policies", json=policy_body(effective_from="2026-03-02"), headers=tto)
+    assert later.status_code == 201 and later.json()["version"] == 2
