@@ -43,6 +43,8 @@ from marketplace.catalog.tto_pages import TtoPages
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, FieldError, NotAuthenticated
+from marketplace.ledger.api import DistributionPoliciesApi, LedgerApi, PayoutsApi, StatementsApi
+from marketplace.ledger.services import provide_ledger
 from marketplace.matching.needs.api import NeedsApi, RecommendationsApi
 from marketplace.matching.needs.pages import NeedsPages
 from marketplace.matching.needs.response_pages import NeedResponsePages
@@ -329,6 +331,10 @@ def create_app(settings: Settings) -> Litestar:
             RecommendationsApi,
             NeedsPages,
             NeedResponsePages,
+            DistributionPoliciesApi,
+            LedgerApi,
+            PayoutsApi,
+            StatementsApi,
             *static_routers,
         ],
         lifespan=[lifespan],
@@ -343,6 +349,7 @@ def create_app(settings: Settings) -> Litestar:
             "matching": Provide(provide_matching),
             "threads": Provide(provide_threads),
             "needs": Provide(provide_needs),
+            "ledger": Provide(provide_ledger),
         },
         middleware=[
             # Server-side sessions of the pages (accounts/sessions.py): also binds the CSRF token to the session.

@@ -1,4 +1,4 @@
-"""`marketplace` command: run, worker, migrate, demo-data, bootstrap-admin, fetch-meilisearch, search."""
+"""`marketplace` command: run, worker, migrate, demo-data, bootstrap-admin, fetch-meilisearch, search, ledger."""
 
 from __future__ import annotations
 
@@ -269,3 +269,54 @@ def search_check(show: int) -> None:
         click.echo(f"Drift: {hint}`marketplace search reindex` rebuilds the index.", err=True)
         sys.exit(1)
     click.echo("The indexes match PostgreSQL.")
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[Settings]:
+    """Only PostgreSQL (the embedded one when DATABASE_URL is unset), for commands that need no search."""
+    from marketplace.db import ensure_database
+    from marketplace.embedded import EmbeddedPostgres
+
+    with ExitStack() as stack:
+        if settings.embedded_postgres:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            postgres = stack.enter_context(EmbeddedPostgres(settings.data_dir))
+            settings.database_url = asyncio.run(ensure_database(postgres.url(), DATABASE_NAME))
+        yield settings
+
+
+@main.group()
+def ledger() -> None:
+    """The revenue-sharing ledger: check its kept balances against the journal."""
+
+
+async def _reconcile(settings: Settings):
+    from marketplace.db import make_engine, make_sessionmaker
+    from marketplace.ledger.services import LedgerService
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            ledger = LedgerService(session)
+            checked, differences = await ledger.reconcile()
+            return checked, differences, await ledger.unbalanced_entries()
+    finally:
+        await engine.dispose()
+
+
+@ledger.command("reconcile")
+@click.option("--show", default=10, show_default=True, help="How many differences to list.")
+def ledger_reconcile(show: int) -> None:
+    """Recompute every balance from the postings; exit status 1 when any kept balance differs
+    (or, which PostgreSQL refuses at commit, an entry does not balance)."""
+    with database(Settings()) as settings:
+        checked, differences, unbalanced = asyncio.run(_reconcile(settings))
+    click.echo(f"{checked} balance(s) recomputed from the postings; {len(differences)} differ.")
+    for d in differences[:show]:
+        click.echo(f"  account {d.account_id} {d.asset}: kept {d.kept}, from the postings {d.from_postings}")
+    for entry_id in unbalanced[:show]:
+        click.echo(f"  entry {entry_id} does not balance")
+    if differences or unbalanced:
+        click.echo("Difference: the kept balances do not match the journal.", err=True)
+        sys.exit(1)
+    click.echo("Every balance matches the journal.")

@@ -362,6 +362,17 @@ class CatalogService(ListingValidation, ConfidentialAccess):
             return {}
         return {item.id: item for item in await self.session.scalars(select(Listing).where(Listing.id.in_(ids)))}
 
+    async def institution_result(self, institution_id: uuid.UUID, result_id: uuid.UUID) -> Listing:
+        """A result of the institution, whatever its status, with its inventors and their shares (the
+        ledger splits income by them); NotFound for anything else."""
+        stmt = select(Listing).where(
+            Listing.id == result_id, Listing.institution_id == institution_id, Listing.kind == ListingKind.result
+        )
+        listing = await self.session.scalar(stmt.options(selectinload(Listing.inventors)))
+        if listing is None:
+            raise NotFound()
+        return listing
+
     @staticmethod
     def listings_naming(user_id: uuid.UUID) -> Select:
         """The ids of the listings that name the user as an inventor (as a subquery)."""

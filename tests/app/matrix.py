@@ -55,6 +55,7 @@ class Route:
     anonymous: int = 401
     body: Callable[[World, Role, str], dict] | None = None
     files: dict | None = None  # multipart uploads instead of a JSON body
+    headers: Callable[[], dict] | None = None  # extra headers, made afresh for every call (Idempotency-Key)
     # Makes a fresh record for routes that consume one (delete, revoke); returns path values.
     prepare: Callable[[AsyncSession, World, Role, str], Awaitable[dict]] | None = None
 
@@ -89,8 +90,9 @@ async def check_api_matrix(client: AsyncTestClient, db: AsyncSession, world: Wor
         for relation in ("own", "other"):
             values = await path_values(db, world, route, role, relation)
             body = route.body(world, role, relation) if route.body else None
+            headers = {**world.bearer(role), **(route.headers() if route.headers else {})}
             response = await client.request(
-                route.method, route.path.format(**values), json=body, files=route.files, headers=world.bearer(role)
+                route.method, route.path.format(**values), json=body, files=route.files, headers=headers
             )
             expected = route.expect(role, relation)
             if response.status_code != expected:
@@ -99,7 +101,8 @@ async def check_api_matrix(client: AsyncTestClient, db: AsyncSession, world: Wor
                 )
     values = await path_values(db, world, route, Role.company_member, "own")
     body = route.body(world, Role.company_member, "own") if route.body else None
-    anonymous = await client.request(route.method, route.path.format(**values), json=body, files=route.files)
+    extra = route.headers() if route.headers else None
+    anonymous = await client.request(route.method, route.path.format(**values), json=body, files=route.files, headers=extra)
     if anonymous.status_code != route.anonymous:
         failures.append(f"anonymous              → {anonymous.status_code}, expected {route.anonymous}")
     assert not failures, f"{route.method} {route.path}:\n" + "\n".join(failures)

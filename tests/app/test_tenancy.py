@@ -30,6 +30,16 @@ from marketplace.notifications.services import NotificationService
 from marketplace.search.saved_searches import SavedSearchService
 from tests.app.matrix import Route, any_role, check_api_matrix, check_page_matrix, fresh_member, managed, only, readable
 from tests.catalog.factories import result_body, result_form, seed_listing
+from tests.ledger.factories import (
+    idempotency_key,
+    income_body,
+    matrix_exception,
+    matrix_income,
+    matrix_inventor,
+    matrix_payout,
+    matrix_result,
+    policy_body,
+)
 from tests.matching.needs.factories import need_body, need_form, response_body
 from tests.matching.requests.factories import match_body, match_form
 from tests.support.world import ROLE_KIND, World
@@ -327,6 +337,21 @@ def poster_decides(ok: int):
 
 
 TTO = (Role.tto_manager, Role.tto_staff)
+PLATFORM = (Role.platform_admin, Role.platform_analyst)
+
+
+def reads_statement(ok: int, *also: Role):
+    """Statements: platform roles any; the TTO manager (and `also`: the inventor, their own) of
+    the institution; another institution's are 404 to them; every other role 403."""
+    return lambda role, relation: ok if role in PLATFORM else institution_acts(ok, Role.tto_manager, *also)(role, relation)
+
+
+def institution_acts(ok: int, *roles: Role):
+    """Only `roles` of an institution act, on their own institution's records; another
+    institution's are 404 to them; every other role 403."""
+    return lambda role, relation: (ok if relation == "own" else 404) if role in roles else 403
+
+
 COMPANY = (Role.company_admin, Role.company_member)
 INSTITUTION_PEOPLE = (Role.tto_manager, Role.tto_staff, Role.inventor)
 
@@ -521,6 +546,38 @@ API_ROUTES = [
     Route("POST", "/api/v1/notifications/read-all", any_role(200)),
     # E-mails the worker gave up on: the platform admin's to see.
     Route("GET", "/api/v1/notifications/failed-emails", only(200, Role.platform_admin)),
+    # The ledger: the TTO manager edits policies, reverses entries and records payouts; the TTO records
+    # income; the platform admin records floor exceptions.
+    Route("GET", "/api/v1/distribution-policies", only(200, Role.tto_manager, *PLATFORM)),
+    Route("POST", "/api/v1/distribution-policies", only(201, Role.tto_manager), body=lambda w, r, rel: policy_body()),
+    Route("POST", "/api/v1/distribution-policies/floor-exceptions", only(201, Role.platform_admin), body=matrix_exception),
+    Route(
+        "POST",
+        "/api/v1/distribution-policies/overrides",
+        institution_acts(201, Role.tto_manager),
+        prepare=matrix_result,
+        body=lambda w, r, rel: {"result_id": str(w.scratch["result"]), "researchers_bp": 5000, "agreement_ref": "赋权协议-1"},
+    ),
+    Route(
+        "POST",
+        "/api/v1/ledger/income",
+        institution_acts(201, *TTO),
+        prepare=matrix_result,
+        body=lambda w, r, rel: income_body(w.scratch["result"]),
+        headers=idempotency_key,
+    ),
+    Route("GET", "/api/v1/ledger/entries", only(200, *INSTITUTION_PEOPLE, *PLATFORM)),
+    Route(
+        "POST",
+        "/api/v1/ledger/entries/{entry}/reversal",
+        institution_acts(201, Role.tto_manager),
+        prepare=matrix_income,
+        body=lambda w, r, rel: {"reason": "金额录错"},
+    ),
+    Route("GET", "/api/v1/payouts", only(200, *INSTITUTION_PEOPLE, *PLATFORM)),
+    Route("POST", "/api/v1/payouts", institution_acts(201, Role.tto_manager), prepare=matrix_income, body=matrix_payout),
+    Route("GET", "/api/v1/statements/inventors/{inventor}", reads_statement(200, Role.inventor), prepare=matrix_inventor),
+    Route("GET", "/api/v1/statements/institutions/{institution}", reads_statement(200), prepare=institution_of),
 ]
 
 

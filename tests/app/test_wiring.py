@@ -5,13 +5,11 @@ needs index as well as the listings'."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 from marketplace.accounts.models import Role
 from marketplace.config import PROJECT_ROOT
@@ -19,8 +17,7 @@ from marketplace.db import make_sessionmaker
 from marketplace.search.engine import SearchEngine
 from marketplace.search.outbox import OutboxRelay
 from tests.matching.needs.factories import need_body
-
-MARKETPLACE = Path(sys.executable).parent / "marketplace"
+from tests.support.cli import run_cli
 
 # What wiring registers. A domain that adds an index, an e-mail kind, a subject kind or a job adds
 # it here too; one left out of marketplace.wiring fails the tests below.
@@ -90,23 +87,6 @@ def test_the_command_alone_sees_every_index_email_kind_subject_kind_and_job() ->
         "import marketplace.cli\nmarketplace.cli.main.callback(verbose=False)\nmarketplace.cli.main.callback(verbose=False)\n"
     )
     assert found == expected
-
-
-async def run_cli(settings, prefix: str, tmp_path: Path, *args: str) -> tuple[int, str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "DATABASE_URL": settings.database_url,
-        "MEILI_URL": settings.meili_url,
-        "MEILI_MASTER_KEY": settings.meili_master_key,
-        "MEILI_INDEX_PREFIX": prefix,
-        "DATA_DIR": str(tmp_path),
-    }
-    process = await asyncio.create_subprocess_exec(
-        str(MARKETPLACE), *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), 120)
-    return process.returncode, output.decode()
 
 
 async def open_need(client, world, title: str) -> str:

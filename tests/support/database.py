@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 TEMPLATE_DB = "marketplace_template"
 
 
-SEEDED_TABLES = ("alembic_version", "therapeutic_areas", "nda_versions")
+SEEDED_TABLES = ("alembic_version", "therapeutic_areas", "nda_versions", "distribution_floors")
 
 
 async def recreate_database(server_url: str, name: str, template: str | None = None) -> str:
