@@ -45,6 +45,7 @@ from marketplace.db import finish_db_session, make_engine, make_sessionmaker, pr
 from marketplace.errors import DomainError, FieldError, NotAuthenticated
 from marketplace.ledger.api import DistributionPoliciesApi, LedgerApi, PayoutsApi, StatementsApi
 from marketplace.ledger.services import provide_ledger
+from marketplace.ledger.statement_pages import StatementPages
 from marketplace.matching.needs.api import NeedsApi, RecommendationsApi
 from marketplace.matching.needs.pages import NeedsPages
 from marketplace.matching.needs.response_pages import NeedResponsePages
@@ -335,6 +336,7 @@ def create_app(settings: Settings) -> Litestar:
             LedgerApi,
             PayoutsApi,
             StatementsApi,
+            StatementPages,
             *static_routers,
         ],
         lifespan=[lifespan],

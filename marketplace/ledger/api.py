@@ -7,12 +7,13 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
+from marketplace import api_docs
 from marketplace.accounts.api import requires_bearer
-from marketplace.ledger import schemas
+from marketplace.ledger import schemas, statement_documents
 from marketplace.ledger.models import (
     CostKind,
     DistributionPolicy,
@@ -23,6 +24,7 @@ from marketplace.ledger.models import (
     Share,
 )
 from marketplace.ledger.services import Ledger, LedgerService
+from marketplace.ledger.statement_documents import StatementFormat
 from marketplace.tenancy import CurrentPrincipal
 from marketplace.web import Page, PageSize, client_ip
 
@@ -88,6 +90,9 @@ async def entries_out(ledger: LedgerService, items: list[Entry]) -> list[schemas
         )
         for e in items
     ]
+
+
+STATEMENT_FILE = api_docs.download("The statement, as an attachment.", api_docs.CSV, api_docs.XLSX, "application/pdf")
 
 
 class DistributionPoliciesApi(Controller):
@@ -238,6 +243,21 @@ class StatementsApi(Controller):
         own; a TTO manager's for their institution; platform roles any."""
         return await ledger.inventor_statement(principal, user_id, period_from, period_to)
 
+    @get("/inventors/{user_id:uuid}/download", operation_class=api_docs.documented(responses={"200": STATEMENT_FILE}))
+    async def download_inventor_statement(
+        self,
+        principal: CurrentPrincipal,
+        ledger: Ledger,
+        user_id: FromPath[uuid.UUID],
+        format: FromQuery[StatementFormat] = "pdf",
+        period_from: FromQuery[date | None] = None,
+        period_to: FromQuery[date | None] = None,
+    ) -> Response:
+        """The inventor's statement as a file, entry by entry in CNY: CSV, XLSX or a PDF with Chinese text."""
+        statement = await ledger.inventor_statement(principal, user_id, period_from, period_to)
+        entries = await ledger.inventor_entries(principal, user_id, period_from, period_to)
+        return await statement_documents.file_response(statement_documents.inventor_file(statement, entries), format)
+
     @get("/institutions/{org_id:uuid}")
     async def institution_statement(
         self,
@@ -251,6 +271,22 @@ class StatementsApi(Controller):
         outstanding at its end, and each policy version's compliance with its floors: the TTO
         manager's own institution; platform roles any."""
         return await ledger.institution_statement(principal, org_id, period_from, period_to)
+
+    @get("/institutions/{org_id:uuid}/download", operation_class=api_docs.documented(responses={"200": STATEMENT_FILE}))
+    async def download_institution_statement(
+        self,
+        principal: CurrentPrincipal,
+        ledger: Ledger,
+        org_id: FromPath[uuid.UUID],
+        format: FromQuery[StatementFormat] = "pdf",
+        period_from: FromQuery[date | None] = None,
+        period_to: FromQuery[date | None] = None,
+    ) -> Response:
+        """The institution's statement as a file: its summary (income, distribution by category,
+        payables outstanding) and each income and payout in CNY; CSV, XLSX or PDF."""
+        statement = await ledger.institution_statement(principal, org_id, period_from, period_to)
+        entries = await ledger.institution_entries(principal, org_id, period_from, period_to)
+        return await statement_documents.file_response(statement_documents.institution_file(statement, entries), format)
 
 
 def payout_out(payout, account, entry) -> schemas.PayoutOut:

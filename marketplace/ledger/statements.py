@@ -10,6 +10,7 @@ accrued, a reversed payout what was paid. Outstanding is the balance at the end 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import Date, and_, case, cast, func, select
@@ -21,7 +22,7 @@ from marketplace.catalog.services import CatalogService
 from marketplace.errors import NotFound
 from marketplace.ledger import schemas
 from marketplace.ledger.journal import Journal
-from marketplace.ledger.models import AccountKind, Entry, EntryKind, Income, LedgerAccount, Payout, Posting
+from marketplace.ledger.models import CNY, AccountKind, Entry, EntryKind, Income, LedgerAccount, Payout, Posting
 from marketplace.ledger.policies import PolicyService
 from marketplace.tenancy import Principal
 
@@ -66,17 +67,7 @@ class Statements(Journal):
         self, principal: Principal, user_id: uuid.UUID, start: date | None = None, end: date | None = None
     ) -> schemas.InventorStatement:
         """The inventor's own; a TTO manager's for their institution's payables; platform roles all."""
-        principal.require(Role.inventor, Role.tto_manager, Role.platform_admin, Role.platform_analyst)
-        condition = and_(LedgerAccount.kind == AccountKind.inventor_payable, LedgerAccount.user_id == user_id)
-        if principal.role == Role.inventor and user_id != principal.user_id:
-            raise NotFound()
-        if principal.role == Role.tto_manager:
-            condition = and_(condition, LedgerAccount.institution_id == principal.organization_id)
-            if not await self.accounts.member_ids(principal.acting_organization_id, {user_id}):
-                raise NotFound()
-        names = await self.accounts.user_names({user_id})
-        if user_id not in names:
-            raise NotFound()
+        condition, name = await self._inventor_scope(principal, user_id)
         kind = _source_kind()
         accrued_rows = await self.session.execute(
             _postings(
@@ -98,9 +89,28 @@ class Statements(Journal):
             found = titles.get(line.result_id) if line.result_id else None
             line.result_title = found.title_zh if found else ""
         totals = await self._totals(condition, start, end)
-        return schemas.InventorStatement(
-            user_id=user_id, name=names[user_id], period_from=start, period_to=end, lines=lines, totals=totals
-        )
+        return schemas.InventorStatement(user_id=user_id, name=name, period_from=start, period_to=end, lines=lines, totals=totals)
+
+    async def _inventor_scope(self, principal: Principal, user_id: uuid.UUID):
+        """The postings an inventor's statement reads, and the inventor's name; 404 out of scope."""
+        principal.require(Role.inventor, Role.tto_manager, Role.platform_admin, Role.platform_analyst)
+        condition = and_(LedgerAccount.kind == AccountKind.inventor_payable, LedgerAccount.user_id == user_id)
+        if principal.role == Role.inventor and user_id != principal.user_id:
+            raise NotFound()
+        if principal.role == Role.tto_manager:
+            condition = and_(condition, LedgerAccount.institution_id == principal.organization_id)
+            if not await self.accounts.member_ids(principal.acting_organization_id, {user_id}):
+                raise NotFound()
+        names = await self.accounts.user_names({user_id})
+        if user_id not in names:
+            raise NotFound()
+        return condition, names[user_id]
+
+    async def _institution_scope(self, principal: Principal, organization_id: uuid.UUID):
+        principal.require(Role.tto_manager, Role.platform_admin, Role.platform_analyst)
+        if not principal.is_platform and organization_id != principal.organization_id:
+            raise NotFound()
+        return await self.accounts.public_organization(organization_id, "institution")
 
     async def _totals(self, condition, start: date | None, end: date | None) -> list[schemas.StatementTotal]:
         kind = _source_kind()
@@ -132,10 +142,7 @@ class Statements(Journal):
         self, principal: Principal, organization_id: uuid.UUID, start: date | None = None, end: date | None = None
     ) -> schemas.InstitutionStatement:
         """The TTO manager's own institution; platform roles any."""
-        principal.require(Role.tto_manager, Role.platform_admin, Role.platform_analyst)
-        if not principal.is_platform and organization_id != principal.organization_id:
-            raise NotFound()
-        org = await self.accounts.public_organization(organization_id, "institution")
+        org = await self._institution_scope(principal, organization_id)
         mine = LedgerAccount.institution_id == organization_id
         by_kind = await self.session.execute(
             _postings(
@@ -189,3 +196,82 @@ class Statements(Journal):
             payables=outstanding,
             policies=compliance,
         )
+
+    # ----- for the pages and the files ---------------------------------------------------------
+
+    async def statement_landing(self, principal: Principal) -> StatementLanding:
+        """Where "Statements" leads: an inventor to their own, a TTO manager to their institution's,
+        platform roles to a choice of institutions; other roles may see none."""
+        principal.require(Role.inventor, Role.tto_manager, Role.platform_admin, Role.platform_analyst)
+        if principal.role == Role.inventor:
+            return StatementLanding(mine=True)
+        if principal.role == Role.tto_manager:
+            return StatementLanding(institution_id=principal.acting_organization_id)
+        return StatementLanding(institutions=await self.accounts.list_organizations(principal, kind="institution"))
+
+    async def my_statement(
+        self, principal: Principal, start: date | None = None, end: date | None = None
+    ) -> schemas.InventorStatement:
+        """The signed-in inventor's own statement."""
+        principal.require(Role.inventor)
+        return await self.inventor_statement(principal, principal.user_id, start, end)
+
+    async def inventor_entries(
+        self, principal: Principal, user_id: uuid.UUID, start: date | None = None, end: date | None = None
+    ) -> list[StatementEntry]:
+        """The inventor's statement entry by entry, in CNY: what each income (or its reversal) added
+        to their payables, what each payout took off."""
+        condition, _name = await self._inventor_scope(principal, user_id)
+        kind = _source_kind()
+        accrued = func.sum(case((kind == EntryKind.income, Posting.amount), else_=0))
+        paid = func.sum(case((kind == EntryKind.payout, -Posting.amount), else_=0))
+        return await self._entries(and_(condition, Posting.asset == CNY), start, end, accrued, paid)
+
+    async def institution_entries(
+        self, principal: Principal, organization_id: uuid.UUID, start: date | None = None, end: date | None = None
+    ) -> list[StatementEntry]:
+        """The institution's statement entry by entry, in CNY: each income received (gross), each payout."""
+        await self._institution_scope(principal, organization_id)
+        kind = _source_kind()
+        received = and_(kind == EntryKind.income, LedgerAccount.kind == AccountKind.income_received)
+        paid_out = and_(kind == EntryKind.payout, LedgerAccount.kind == AccountKind.cash_paid_out)
+        accrued = func.sum(case((received, -Posting.amount), else_=0))
+        paid = func.sum(case((paid_out, Posting.amount), else_=0))
+        condition = and_(LedgerAccount.institution_id == organization_id, Posting.asset == CNY)
+        return await self._entries(condition, start, end, accrued, paid)
+
+    async def _entries(self, condition, start: date | None, end: date | None, accrued, paid) -> list[StatementEntry]:
+        day = _day()
+        reference = func.coalesce(Income.source_ref, Payout.reference, "")
+        rows = (
+            await self.session.execute(
+                _postings(condition, start, end, day, Entry.kind, Entry.result_id, reference, accrued, paid)
+                .group_by(Entry.id, day, Entry.kind, Entry.result_id, reference, Entry.sequence)
+                .order_by(day, Entry.sequence)
+            )
+        ).all()
+        titles = await self.catalog.listing_refs({r[2] for r in rows if r[2]})
+        entries = []
+        for on, kind, result_id, ref, acc, out in rows:
+            if not acc and not out:
+                continue
+            found = titles.get(result_id) if result_id else None
+            entries.append(StatementEntry(on, EntryKind(kind), found.title_zh if found else "", ref, int(acc), int(out)))
+        return entries
+
+
+@dataclass(frozen=True)
+class StatementEntry:
+    day: date
+    kind: EntryKind
+    result_title: str
+    reference: str
+    accrued: int  # fen
+    paid: int  # fen
+
+
+@dataclass(frozen=True)
+class StatementLanding:
+    mine: bool = False
+    institution_id: uuid.UUID | None = None
+    institutions: list = field(default_factory=list)
