@@ -578,6 +578,10 @@ API_ROUTES = [
     Route("POST", "/api/v1/payouts", institution_acts(201, Role.tto_manager), prepare=matrix_income, body=matrix_payout),
     Route("GET", "/api/v1/statements/inventors/{inventor}", reads_statement(200, Role.inventor), prepare=matrix_inventor),
     Route("GET", "/api/v1/statements/institutions/{institution}", reads_statement(200), prepare=institution_of),
+    Route(
+        "GET", "/api/v1/statements/inventors/{inventor}/download", reads_statement(200, Role.inventor), prepare=matrix_inventor
+    ),
+    Route("GET", "/api/v1/statements/institutions/{institution}/download", reads_statement(200), prepare=institution_of),
 ]
 
 
@@ -650,6 +654,25 @@ PAGE_ROUTES = [
         prepare=draft_listing,
         body=lambda w, r, rel: {"action": "submit"},
     ),
+    # Statements: "Statements" sends the inventor and the TTO manager on to their own; platform roles choose.
+    Route(
+        "GET",
+        "/statements",
+        lambda role, rel: 302 if role in (Role.inventor, Role.tto_manager) else 200 if role in PLATFORM else 403,
+        anonymous=302,
+    ),
+    Route("GET", "/statements/me", only(200, Role.inventor), anonymous=302),
+    Route("GET", "/statements/me/download", only(200, Role.inventor), anonymous=302),
+    Route("GET", "/statements/inventors/{inventor}", reads_statement(200, Role.inventor), anonymous=302, prepare=matrix_inventor),
+    Route(
+        "GET",
+        "/statements/inventors/{inventor}/download",
+        reads_statement(200, Role.inventor),
+        anonymous=302,
+        prepare=matrix_inventor,
+    ),
+    Route("GET", "/statements/institutions/{institution}", reads_statement(200), anonymous=302, prepare=institution_of),
+    Route("GET", "/statements/institutions/{institution}/download", reads_statement(200), anonymous=302, prepare=institution_of),
     Route("GET", "/review", only(200, *TTO), anonymous=302),
     Route("GET", "/listings/import", only(200, *TTO), anonymous=302),
     Route(
