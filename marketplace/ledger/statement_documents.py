@@ -46,7 +46,9 @@ DISTRIBUTION = (
     (AccountKind.institution_retained, N_("Institution retained"), "institution"),
     (AccountKind.deductible_costs, N_("Deductible costs"), "costs"),
 )
-CATEGORIES = {kind.value: label for kind, label, _key in DISTRIBUTION} | {AccountKind.income_received.value: N_("Income received")}
+CATEGORIES = {kind.value: label for kind, label, _key in DISTRIBUTION} | {
+    AccountKind.income_received.value: N_("Income received")
+}
 
 # Labels of a floor's parts on the compliance table.
 INCOME_KINDS = {

@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from marketplace.ledger import schemas, statement_documents
 from marketplace.ledger.services import Ledger
 from marketplace.ledger.statement_documents import StatementFormat
+from marketplace.ledger.statements import StatementEntry
 from marketplace.tenancy import CurrentPrincipal
 from marketplace.web import render
 
@@ -28,12 +29,16 @@ def period_query(start: date | None, end: date | None) -> str:
     return urlencode(shown)
 
 
-def _inventor_page(request: Request, principal, statement: schemas.InventorStatement, base: str, own: bool) -> Template:
+def _inventor_page(
+    request: Request, principal, statement: schemas.InventorStatement, entries: list[StatementEntry], base: str, own: bool
+) -> Template:
     return render(
         request,
         "ledger/statement_inventor.html",
         principal,
         statement=statement,
+        entries=entries,
+        entry_labels=statement_documents.ENTRY_LABELS,
         own=own,
         base=base,
         query=period_query(statement.period_from, statement.period_to),
@@ -67,7 +72,8 @@ class StatementPages(Controller):
         period_to: PeriodTo = None,
     ) -> Template:
         statement = await ledger.my_statement(principal, period_from, period_to)
-        return _inventor_page(request, principal, statement, "/statements/me", own=True)
+        entries = await ledger.inventor_entries(principal, statement.user_id, period_from, period_to)
+        return _inventor_page(request, principal, statement, entries, "/statements/me", own=True)
 
     @get("/me/download")
     async def download_mine(
@@ -93,8 +99,9 @@ class StatementPages(Controller):
         period_to: PeriodTo = None,
     ) -> Template:
         statement = await ledger.inventor_statement(principal, user_id, period_from, period_to)
+        entries = await ledger.inventor_entries(principal, user_id, period_from, period_to)
         own = statement.user_id == principal.user_id
-        return _inventor_page(request, principal, statement, f"/statements/inventors/{user_id}", own=own)
+        return _inventor_page(request, principal, statement, entries, f"/statements/inventors/{user_id}", own=own)
 
     @get("/inventors/{user_id:uuid}/download")
     async def download_inventor(
