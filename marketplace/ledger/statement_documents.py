@@ -82,7 +82,9 @@ def percent_bp(bp: int | None) -> str:
 
 def money(amount: int, asset: str) -> str:
     """Fen as ¥ yuan; any other asset (shares of a company) as whole units."""
-    return "¥" + format_fen(amount) if asset == CNY else f"{amount:,}"
+    if asset != CNY:
+        return f"{amount:,}"
+    return ("-¥" if amount < 0 else "¥") + format_fen(abs(amount))
 
 
 def asset_label(asset: str) -> str:

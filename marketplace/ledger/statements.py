@@ -214,7 +214,7 @@ class Statements(Journal):
     ) -> schemas.InventorStatement:
         """The signed-in inventor's own statement."""
         principal.require(Role.inventor)
-        return await self.inventor_statement(principal, principal.user_id, start, end)
+        return await self.inventor_statement(principal, principal.signed_in_user_id, start, end)
 
     async def inventor_entries(
         self, principal: Principal, user_id: uuid.UUID, start: date | None = None, end: date | None = None

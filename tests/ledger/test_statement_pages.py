@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from marketplace.accounts.models import Role
+from marketplace.ledger.services import LedgerService
 from tests.ledger.factories import income_body, pay, record, seed_policy, seed_result
 from tests.support.web import login
 
@@ -148,3 +149,22 @@ async def test_the_api_answers_the_same_files(client, db, world) -> None:
     other = world.orgs["institution/other"].id
     refused = await client.get(f"/api/v1/statements/institutions/{other}/download", headers=world.bearer(Role.tto_manager))
     assert refused.status_code == 404
+
+
+async def test_a_reversal_shows_as_its_own_negative_line(client, db, world) -> None:
+    boss = await world.principal(db, world.emails[Role.tto_manager])
+    await seed_policy(db, boss)
+    inventor = await world.principal(db, world.emails[Role.inventor])
+    result = await seed_result(
+        db, world.orgs[INSTITUTION].id, [{"name": "发明人", "share_bp": 10000, "user_id": str(inventor.user_id)}]
+    )
+    income = await record(db, boss, income_body(result.id, 100_000))
+    ledger = LedgerService(db)
+    await ledger.reverse(boss, (await ledger.income_entry(income.id)).id, "金额录入错误")
+    await db.commit()
+    await login(client, world.emails[Role.inventor])
+    page = await client.get("/statements/me")
+    assert "冲销" in page.text and "-¥700.00" in page.text
+    assert amounts(page.text)[:3] == ["¥0.00", "¥0.00", "¥0.00"]
+    text = (await client.get("/statements/me/download?format=csv")).content.decode("utf-8-sig")
+    assert '"700.00"' in text and '"-700.00"' in text
