@@ -10,8 +10,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from marketplace.accounts.models import Role
-from tests.app.test_csp_browser import watch_csp
-from tests.ledger.test_statement_pages import INSTITUTION, ledger_with_two_inventors
+from tests.ledger.factories import INSTITUTION, ledger_with_two_inventors
 from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.browser
@@ -20,7 +19,8 @@ pytestmark = pytest.mark.browser
 async def test_statement_pages_in_a_browser(page: Page, db, world, tmp_path: Path) -> None:
     await ledger_with_two_inventors(db, world)
     shots = Path(os.environ.get("STATEMENT_SCREENSHOTS") or tmp_path)
-    violations = await watch_csp(page)
+    violations: list[str] = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
 
     await sign_in(page, world.emails[Role.inventor], "/statements/me")
     await expect(page.locator("h1")).to_have_text("我的收益分配对账单")
