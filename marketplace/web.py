@@ -81,6 +81,7 @@ NAVIGATION = (
     ),
     NavItem("Review", "/review", TTO_ROLES),
     NavItem("Import", "/listings/import", TTO_ROLES),
+    NavItem("Ledger", "/ledger/income", TTO_ROLES),
     NavItem("Organizations", "/organizations", PLATFORM_ROLES),
     NavItem("Members", "/members", ADMIN_ROLES),
     NavItem("API tokens", "/tokens"),
