@@ -59,6 +59,13 @@ JURISDICTION_LABELS = {
 }
 
 
+def as_list(value: str | list[str] | None) -> list[str]:
+    """A form field that may be sent once, many times or not at all."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
 def parse_decimal(value: str, places: int) -> Decimal:
     """A non-negative decimal with at most `places` decimals; ValueError otherwise."""
     try:

@@ -18,13 +18,15 @@ from marketplace.db import china_day, utcnow
 from marketplace.errors import DomainError, InvalidInput
 from marketplace.i18n import N_
 from marketplace.ledger import page_forms as pf
-from marketplace.ledger.models import CNY, CostKind, Entry, IncomeKind, PatentCostRecovery, Share
+from marketplace.ledger.models import CNY, AccountKind, CostKind, Entry, IncomeKind, PatentCostRecovery, Share
 from marketplace.ledger.schemas import ReversalCreate
 from marketplace.ledger.services import Ledger, LedgerService
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import Page, attempt, client_ip, flash, page_number, render
 
 Form = URLEncodedBody[dict[str, str]]
+# The policy form's deductible costs are checkboxes: a repeated field.
+ListForm = URLEncodedBody[dict[str, str | list[str]]]
 PAGE_SIZE = 30
 
 LABELS: dict[str, Any] = {
@@ -59,7 +61,11 @@ class LedgerPages(Controller):
         self, request: Request, principal: Principal, ledger: LedgerService, *, form=None, errors=None, status_code=200
     ) -> Template:
         policies = await ledger.policies.list_policies(principal)
-        shares = await ledger.policies.shares_of([p.id for p in policies])
+        order = list(IncomeKind)
+        shares = {
+            pid: sorted(rows, key=lambda r: order.index(IncomeKind(r.income_kind)))
+            for pid, rows in (await ledger.policies.shares_of([p.id for p in policies])).items()
+        }
         floors = {p.id: await ledger.policies.floor_checks(p.institution_id, shares[p.id]) for p in policies}
         rights = ledger.rights(principal)
         applicable = await ledger.policies.floor_checks(principal.acting_organization_id, []) if rights.edits_policies else []
@@ -84,10 +90,11 @@ class LedgerPages(Controller):
         return await self._policies(request, principal, ledger, form={"effective_from": china_day(utcnow()).isoformat()})
 
     @post("/policies")
-    async def create_policy(self, request: Request, principal: CurrentPrincipal, ledger: Ledger, data: Form) -> Response:
+    async def create_policy(self, request: Request, principal: CurrentPrincipal, ledger: Ledger, data: ListForm) -> Response:
         ledger.require_right(principal, "edits_policies")
-        costs = [v for k, v in (await request.form()).multi_items() if k == "deductible_costs" and isinstance(v, str)]
-        body, errors, kinds = pf.policy_input(data, costs)
+        costs = [str(c) for c in pf.as_list(data.get("deductible_costs"))]
+        form = {k: (pf.as_list(v) or [""])[0] for k, v in data.items() if k != "deductible_costs"}
+        body, errors, kinds = pf.policy_input(form, costs)
         status_code = 422
         if body is not None:
             created, refusal = await attempt(ledger.policies.create(principal, body, ip=client_ip(request)))
@@ -97,7 +104,7 @@ class LedgerPages(Controller):
             assert refusal is not None
             status_code, errors = refusal.status_code, pf.refusal_errors(refusal, pf.policy_rename(kinds))
         return await self._policies(
-            request, principal, ledger, form={**data, "__costs__": costs}, errors=errors, status_code=status_code
+            request, principal, ledger, form={**form, "__costs__": costs}, errors=errors, status_code=status_code
         )
 
     # ----- income -----------------------------------------------------------------------------
@@ -179,7 +186,11 @@ class LedgerPages(Controller):
         status_code: int = 200,
     ) -> Template:
         ids = [e.id for e in items]
-        postings = await ledger.postings_of(ids)
+        accounts = list(pf.ACCOUNT_LABELS)
+        postings = {
+            eid: sorted(rows, key=lambda pa: (accounts.index(AccountKind(pa[1].kind)), pa[1].holder_name))
+            for eid, rows in (await ledger.postings_of(ids)).items()
+        }
         reversed_by = await ledger.reversed_by(ids)
         linked = {e.reverses_entry_id for e in items if e.reverses_entry_id} | set(reversed_by.values())
         sequences = {e.id: e.sequence for e in await ledger.entries_by_id(principal, linked)}
