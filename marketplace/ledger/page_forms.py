@@ -203,7 +203,8 @@ def income_rename(rows: list[int]):
     return rename
 
 
-def income_input(form: dict[str, str]) -> tuple[IncomeCreate | None, dict[str, str]]:
+def income_input(form: dict[str, str]) -> tuple[IncomeCreate | None, dict[str, str], list[int]]:
+    """(the input or None, errors by input, the form's row of each cost given)."""
     errors: dict[str, str] = {}
     kind = form.get("kind", "")
     body: dict = {
@@ -240,7 +241,7 @@ def income_input(form: dict[str, str]) -> tuple[IncomeCreate | None, dict[str, s
     body["costs"] = costs
     data, problems = forms.try_convert(body, IncomeCreate)
     _shown(problems, income_rename(rows), errors)
-    return (data if not errors else None), errors
+    return (data if not errors else None), errors, rows
 
 
 def new_key() -> str:

@@ -154,7 +154,7 @@ class LedgerPages(Controller):
     async def record_income(self, request: Request, principal: CurrentPrincipal, ledger: Ledger, data: Form) -> Response:
         """The form's hidden key makes a second submit of the same form answer the first income."""
         ledger.require_right(principal, "records_income")
-        body, errors = pf.income_input(data)
+        body, errors, rows = pf.income_input(data)
         status_code = 422
         if body is not None:
             income, refusal = await attempt(
@@ -164,7 +164,7 @@ class LedgerPages(Controller):
                 flash(request, N_("The income is recorded and split: see its entry in the journal."))
                 return Redirect(f"/ledger/income#income-{income.id}")
             assert refusal is not None
-            status_code, errors = refusal.status_code, pf.refusal_errors(refusal, pf.income_rename([]))
+            status_code, errors = refusal.status_code, pf.refusal_errors(refusal, pf.income_rename(rows))
             if status_code == 409:  # the key was used for another body: this form needs its own
                 data = {**data, "idempotency_key": pf.new_key()}
         return await self._income(request, principal, ledger, form=data, errors=errors, status_code=status_code)

@@ -68,6 +68,22 @@ async def test_income_recorded_on_the_page_shows_exactly_split_in_the_journal(cl
     assert "HT-2026-088" in listed and "¥9,900.01" in listed
 
 
+async def test_the_income_form_shows_each_problem_beside_its_input_and_keeps_it(client, db, world) -> None:
+    _, result = await ready(db, world)
+    await login(client, world.emails[Role.tto_staff])
+    key = hidden_key((await client.get("/ledger/income")).text)
+    floaty = await post_form(client, "/ledger/income", income_form(result.id, key, amount="12.345", source_ref=""))
+    assert floaty.status_code == 422
+    assert error_of(floaty.text, "amount") and error_of(floaty.text, "source_ref")
+    assert 'value="12.345"' in floaty.text
+    # The policy does not deduct negotiation costs: the service says so beside the second cost row.
+    form = income_form(result.id, key, cost_kind_0="", cost_amount_0="", cost_document_0="")
+    form |= {"cost_kind_1": "negotiation", "cost_amount_1": "50", "cost_document_1": "谈判费发票"}
+    refused = await post_form(client, "/ledger/income", form)
+    assert refused.status_code == 422 and error_of(refused.text, "cost_kind_1")
+    assert await count(db, Income) == 0
+
+
 async def test_a_policy_below_the_city_floor_names_the_rule_keeps_the_input_and_writes_nothing(client, db, world) -> None:
     await login(client, world.emails[Role.tto_manager])
     form = {
