@@ -44,6 +44,7 @@ from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, FieldError, NotAuthenticated
 from marketplace.ledger.api import DistributionPoliciesApi, LedgerApi, PayoutsApi, StatementsApi
+from marketplace.ledger.pages import LedgerPages
 from marketplace.ledger.services import provide_ledger
 from marketplace.ledger.statement_pages import StatementPages
 from marketplace.matching.needs.api import NeedsApi, RecommendationsApi
@@ -337,6 +338,7 @@ def create_app(settings: Settings) -> Litestar:
             PayoutsApi,
             StatementsApi,
             StatementPages,
+            LedgerPages,
             *static_routers,
         ],
         lifespan=[lifespan],

@@ -83,6 +83,7 @@ NAVIGATION = (
     # Each lands on the statement that is theirs: the inventor's own, the institution's (/statements redirects).
     NavItem("Statements", "/statements", frozenset({Role.inventor, Role.tto_manager}) | PLATFORM_ROLES),
     NavItem("Import", "/listings/import", TTO_ROLES),
+    NavItem("Ledger", "/ledger/income", TTO_ROLES),
     NavItem("Organizations", "/organizations", PLATFORM_ROLES),
     NavItem("Members", "/members", ADMIN_ROLES),
     NavItem("API tokens", "/tokens"),

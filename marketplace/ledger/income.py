@@ -12,9 +12,9 @@ import json
 import uuid
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from marketplace.accounts.models import TTO_ROLES
+from marketplace.accounts.models import PLATFORM_ROLES, TTO_ROLES
 from marketplace.audit import services as audit
 from marketplace.catalog.services import CatalogService
 from marketplace.db import add_unless_taken
@@ -185,3 +185,19 @@ class IncomeRecording(Journal):
         found = await self.session.scalar(select(Entry).where(Entry.income_id == income_id))
         assert found is not None, "every income is posted in the same transaction"
         return found
+
+    async def incomes(
+        self, principal: Principal, *, page: int = 1, page_size: int = 50
+    ) -> tuple[list[tuple[Income, Entry]], int]:
+        """Income records with their entries, newest first: the TTO its institution's; platform roles all."""
+        principal.require(*TTO_ROLES, *PLATFORM_ROLES)
+        stmt = select(Income, Entry).join(Entry, Entry.income_id == Income.id)
+        count = select(func.count()).select_from(Income)
+        if not principal.is_platform:
+            stmt = stmt.where(Income.institution_id == principal.organization_id)
+            count = count.where(Income.institution_id == principal.organization_id)
+        total = int(await self.session.scalar(count) or 0)
+        rows = await self.session.execute(
+            stmt.order_by(Income.received_on.desc(), Income.created_at.desc()).offset((page - 1) * page_size).limit(page_size)
+        )
+        return [(income, entry) for income, entry in rows], total

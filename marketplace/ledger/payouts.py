@@ -7,14 +7,14 @@ import uuid
 
 from sqlalchemy import select
 
-from marketplace.accounts.models import TTO_ROLES, Role
+from marketplace.accounts.models import PLATFORM_ROLES, TTO_ROLES, Role
 from marketplace.accounts.services import AccountService
 from marketplace.audit import services as audit
 from marketplace.errors import FieldError, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
 from marketplace.ledger import schemas
 from marketplace.ledger.journal import Journal
-from marketplace.ledger.models import AccountKind, Entry, EntryKind, LedgerAccount, Payout
+from marketplace.ledger.models import PAYABLE, AccountKind, Entry, EntryKind, LedgerAccount, LedgerBalance, Payout
 from marketplace.tenancy import Principal
 
 
@@ -89,3 +89,17 @@ class Payouts(Journal):
         elif principal.role == Role.inventor:
             stmt = stmt.where(LedgerAccount.user_id == principal.user_id, Payout.institution_id == principal.organization_id)
         return [(p, a, e) for p, a, e in await self.session.execute(stmt)]
+
+    async def payables(self, principal: Principal) -> list[tuple[LedgerAccount, str, int]]:
+        """What is owed and not yet paid (inventors' payables, the TTO's part), by account and asset:
+        the TTO its institution's; platform roles all."""
+        principal.require(*TTO_ROLES, *PLATFORM_ROLES)
+        stmt = (
+            select(LedgerAccount, LedgerBalance.asset, LedgerBalance.balance)
+            .join(LedgerBalance, LedgerBalance.account_id == LedgerAccount.id)
+            .where(LedgerAccount.kind.in_(PAYABLE), LedgerBalance.balance != 0)
+            .order_by(LedgerAccount.institution_id, LedgerAccount.kind.desc(), LedgerAccount.holder_name, LedgerBalance.asset)
+        )
+        if not principal.is_platform:
+            stmt = stmt.where(LedgerAccount.institution_id == principal.organization_id)
+        return [(account, asset, int(balance)) for account, asset, balance in await self.session.execute(stmt)]

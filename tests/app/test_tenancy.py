@@ -35,10 +35,13 @@ from tests.ledger.factories import (
     income_body,
     matrix_exception,
     matrix_income,
+    matrix_income_form,
     matrix_inventor,
     matrix_payout,
+    matrix_payout_form,
     matrix_result,
     policy_body,
+    policy_form,
 )
 from tests.matching.needs.factories import need_body, need_form, response_body
 from tests.matching.requests.factories import match_body, match_form
@@ -813,6 +816,37 @@ PAGE_ROUTES = [
         any_role(302),
         anonymous=302,
         body=lambda w, r, rel: {"kind": "saved_search_digest", "on": "saved_search_digest"},
+    ),
+    # The ledger's pages act for the institution signed in to, as the ledger's service decides.
+    Route("GET", "/ledger/policies", only(200, Role.tto_manager, *PLATFORM), anonymous=302),
+    Route("POST", "/ledger/policies", only(302, Role.tto_manager), anonymous=302, body=lambda w, r, rel: policy_form()),
+    Route("GET", "/ledger/income", only(200, *TTO, *PLATFORM), anonymous=302),
+    Route("POST", "/ledger/income", institution_acts(302, *TTO), anonymous=302, prepare=matrix_result, body=matrix_income_form),
+    Route("GET", "/ledger/entries", only(200, *INSTITUTION_PEOPLE, *PLATFORM), anonymous=302),
+    # The inventor reads the entries that post to their own payable.
+    Route(
+        "GET",
+        "/ledger/entries/{entry}",
+        reads_statement(200, Role.tto_staff, Role.inventor),
+        anonymous=302,
+        prepare=matrix_income,
+    ),
+    Route(
+        "POST",
+        "/ledger/entries/{entry}/reversal",
+        institution_acts(302, Role.tto_manager),
+        anonymous=302,
+        prepare=matrix_income,
+        body=lambda w, r, rel: {"reason": "金额录错"},
+    ),
+    Route("GET", "/ledger/payouts", only(200, *TTO, *PLATFORM), anonymous=302),
+    Route(
+        "POST",
+        "/ledger/payouts",
+        institution_acts(302, Role.tto_manager),
+        anonymous=302,
+        prepare=matrix_income,
+        body=matrix_payout_form,
     ),
 ]
 

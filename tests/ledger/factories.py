@@ -176,3 +176,36 @@ async def ledger_with_two_inventors(db, world):
     await record(db, boss, income_body(result.id, 200_001, received_on="2026-05-01", source_ref="HT-2026-002"))
     await pay(db, boss, user_id=str(inventor.user_id), amount=100_000, paid_on="2026-05-02", reference="转账-001")
     return inventor
+
+# ----- the pages' forms (tests/ledger/test_ledger_pages.py and the page matrix) -------------------
+
+
+def policy_form(**changes) -> dict:
+    """Shanghai's floors met: the licence split in % as the policy form takes it."""
+    form = {
+        "effective_from": "2026-01-01",
+        "licence_inventors": "70",
+        "licence_tto": "10",
+        "licence_iit_fund": "5",
+        "licence_institution": "15",
+        "deductible_costs": "taxes_fees",
+        "remainder_share": "institution",
+        "patent_cost_recovery": "all_first",
+    }
+    form.update(changes)
+    return form
+
+
+def matrix_income_form(world, role, relation: str) -> dict:
+    return {
+        "idempotency_key": uuid.uuid4().hex,
+        "source_ref": "HT-矩阵",
+        "result_id": str(world.scratch["result"]),
+        "kind": "licence",
+        "amount": "100.00",
+        "received_on": "2026-03-01",
+    }
+
+
+def matrix_payout_form(world, role, relation: str) -> dict:
+    return {"payee": f"user:{world.scratch['inventor']}|CNY", "amount": "1.00", "paid_on": "2026-04-01", "reference": "转账-矩阵"}
