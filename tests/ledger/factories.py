@@ -177,6 +177,7 @@ async def ledger_with_two_inventors(db, world):
     await pay(db, boss, user_id=str(inventor.user_id), amount=100_000, paid_on="2026-05-02", reference="转账-001")
     return inventor
 
+
 # ----- the pages' forms (tests/ledger/test_ledger_pages.py and the page matrix) -------------------
 
 
