@@ -30,7 +30,7 @@ async def test_statement_pages_in_a_browser(page: Page, db, world, tmp_path: Pat
     assert (await download.value).suggested_filename.endswith("-statement-inventor-all.pdf")
 
     await sign_in(page, world.emails[Role.tto_manager], "/")
-    await page.get_by_role("navigation", name="主导航").get_by_role("link", name="收益分配").click()
+    await page.get_by_role("navigation", name="主导航").get_by_role("link", name="对账单").click()
     await expect(page).to_have_url(f"{page.url.split('/statements')[0]}/statements/institutions/{world.orgs[INSTITUTION].id}")
     chart = page.locator("svg.bar-chart")
     await expect(chart).to_be_visible()

@@ -34,7 +34,7 @@ async def test_the_inventor_sees_exactly_their_own_split(client, db, world) -> N
     assert "¥6,300.00" in page.text and "¥1,000.00" in page.text and "¥5,300.00" in page.text
     assert "外院合作者" not in page.text and "¥2,100.00" not in page.text
     assert "基于外泌体的早期肝癌检测方法" in page.text
-    assert "收益分配" in page.text  # the menu item
+    assert ">对账单</a>" in page.text  # the menu item
     march = await client.get("/statements/me?period_from=2026-03-01&period_to=2026-03-31")
     assert amounts(march.text)[:3] == ["¥5,250.00", "¥0.00", "¥5,250.00"]
     assert "period_from=2026-03-01&amp;period_to=2026-03-31" in march.text  # the downloads keep the period
