@@ -10,7 +10,7 @@ UV := $(TOOLS)/bin/uv
 # Never fetch a Python build: use the machine's python3.11.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup run test lint browser clean-data messages bench lock
+.PHONY: setup run test lint browser clean-data messages bench bench-ledger lock
 
 setup: $(VENV)/.installed node_modules/.installed meilisearch
 
@@ -63,6 +63,11 @@ lint: $(VENV)/.installed
 BENCH_ARGS ?=
 bench: setup
 	$(BIN)/python bench/search.py $(BENCH_ARGS)
+
+# The ledger benchmark (bench/ledger.py, figures in README.md): 100,000 incomes on its own PostgreSQL
+# under .data/bench-ledger; BENCH_ARGS="--n 5000" for a quick run.
+bench-ledger: setup
+	$(BIN)/python bench/ledger.py $(BENCH_ARGS)
 
 # Remove the local database, search index and generated secrets.
 clean-data:

@@ -1,6 +1,7 @@
 """Loading the demo world into an empty database, through the domains' public services: the
 platform and its administrator by bootstrap, organizations by that administrator, people by
-invitation, listings with their history, requests and needs by the people taking part."""
+invitation, listings with their history, requests and needs by the people taking part, the revenue-sharing
+ledger by each institution's TTO manager."""
 
 from __future__ import annotations
 
@@ -43,6 +44,9 @@ async def load_demo_data(session: AsyncSession) -> bool:
     foundation = {i.name_zh: orgs[i.name_zh] for i in ALL_INSTITUTIONS[:FOUNDATION_INSTITUTION_COUNT]}
     await load_demo_requests(session, foundation, now)
     await load_demo_needs(session, foundation, now)
+    from marketplace.demo.ledger import load_demo_ledger
+
+    await load_demo_ledger(session, foundation, now)
     await _saved_searches(session)
     return True
 

@@ -68,28 +68,47 @@ class Statements(Journal):
     ) -> schemas.InventorStatement:
         """The inventor's own; a TTO manager's for their institution's payables; platform roles all."""
         condition, name = await self._inventor_scope(principal, user_id)
+        # One pass over the inventor's postings, by result and kind of source: the lines are its
+        # income rows, the totals its sums (bench/ledger.py: three passes missed 100 ms at 10,000 entries).
         kind = _source_kind()
-        accrued_rows = await self.session.execute(
-            _postings(
-                and_(condition, kind == EntryKind.income),
-                start,
-                end,
-                Entry.institution_id,
-                Entry.result_id,
-                Posting.asset,
-                func.sum(Posting.amount),
-            ).group_by(Entry.institution_id, Entry.result_id, Posting.asset)
-        )
+        rows = (
+            await self.session.execute(
+                _postings(
+                    condition, start, end, Entry.institution_id, Entry.result_id, Posting.asset, kind, func.sum(Posting.amount)
+                ).group_by(Entry.institution_id, Entry.result_id, Posting.asset, kind)
+            )
+        ).all()
         lines = [
             schemas.InventorStatementLine(institution_id=i, result_id=r, asset=a, accrued=int(total))
-            for i, r, a, total in accrued_rows
+            for i, r, a, k, total in rows
+            if k == EntryKind.income
         ]
         titles = await self.catalog.listing_refs({line.result_id for line in lines if line.result_id})
         for line in lines:
             found = titles.get(line.result_id) if line.result_id else None
             line.result_title = found.title_zh if found else ""
-        totals = await self._totals(condition, start, end)
-        return schemas.InventorStatement(user_id=user_id, name=name, period_from=start, period_to=end, lines=lines, totals=totals)
+        lines.sort(key=lambda line: (str(line.institution_id), line.result_title, line.asset))
+        totals: dict[str, schemas.StatementTotal] = {}
+        outstanding: dict[str, int] = {}
+        for _i, _r, asset, k, total in rows:
+            item = totals.setdefault(asset, schemas.StatementTotal(asset=asset, accrued=0, paid=0, outstanding=0))
+            if k == EntryKind.income:
+                item.accrued += int(total)
+            elif k == EntryKind.payout:
+                item.paid -= int(total)
+            outstanding[asset] = outstanding.get(asset, 0) + int(total)
+        if start is not None:  # the balance at the end counts what came before the period too
+            outstanding = await self._balances(condition, end)
+        for asset, balance in outstanding.items():
+            totals.setdefault(asset, schemas.StatementTotal(asset=asset, accrued=0, paid=0, outstanding=0)).outstanding = balance
+        return schemas.InventorStatement(
+            user_id=user_id,
+            name=name,
+            period_from=start,
+            period_to=end,
+            lines=lines,
+            totals=sorted(totals.values(), key=lambda t: t.asset),
+        )
 
     async def _inventor_scope(self, principal: Principal, user_id: uuid.UUID):
         """The postings an inventor's statement reads, and the inventor's name; 404 out of scope."""
@@ -112,31 +131,11 @@ class Statements(Journal):
             raise NotFound()
         return await self.accounts.public_organization(organization_id, "institution")
 
-    async def _totals(self, condition, start: date | None, end: date | None) -> list[schemas.StatementTotal]:
-        kind = _source_kind()
+    async def _balances(self, condition, end: date | None) -> dict[str, int]:
         rows = await self.session.execute(
-            _postings(
-                condition,
-                start,
-                end,
-                Posting.asset,
-                func.sum(case((kind == EntryKind.income, Posting.amount), else_=0)),
-                func.sum(case((kind == EntryKind.payout, -Posting.amount), else_=0)),
-            ).group_by(Posting.asset)
+            _postings(condition, None, end, Posting.asset, func.sum(Posting.amount)).group_by(Posting.asset)
         )
-        outstanding = dict(
-            (
-                await self.session.execute(
-                    _postings(condition, None, end, Posting.asset, func.sum(Posting.amount)).group_by(Posting.asset)
-                )
-            ).all()
-        )
-        totals = {a: schemas.StatementTotal(asset=a, accrued=int(acc), paid=int(paid), outstanding=0) for a, acc, paid in rows}
-        for asset, balance in outstanding.items():
-            totals.setdefault(asset, schemas.StatementTotal(asset=asset, accrued=0, paid=0, outstanding=0)).outstanding = int(
-                balance
-            )
-        return sorted(totals.values(), key=lambda t: t.asset)
+        return {asset: int(total) for asset, total in rows}
 
     async def institution_statement(
         self, principal: Principal, organization_id: uuid.UUID, start: date | None = None, end: date | None = None
