@@ -362,6 +362,16 @@ class CatalogService(ListingValidation, ConfidentialAccess):
             return {}
         return {item.id: item for item in await self.session.scalars(select(Listing).where(Listing.id.in_(ids)))}
 
+    async def result_institution(self, result_id: uuid.UUID) -> uuid.UUID:
+        """The institution a result belongs to, for the platform admin acting on it; NotFound for
+        anything else."""
+        found = await self.session.scalar(
+            select(Listing.institution_id).where(Listing.id == result_id, Listing.kind == ListingKind.result)
+        )
+        if found is None:
+            raise NotFound()
+        return found
+
     async def institution_result(self, institution_id: uuid.UUID, result_id: uuid.UUID) -> Listing:
         """A result of the institution, whatever its status, with its inventors and their shares (the
         ledger splits income by them); NotFound for anything else."""

@@ -1,5 +1,7 @@
 """The demo's revenue-sharing ledger (data/ledger.yaml), kept through the ledger's service by each
 institution's TTO manager: a policy, income recorded by hand, one correction by reversal, payouts.
+Every other demo institution has no TTO manager: the platform admin records its city's policy and
+one income for it, so every institution's statement has something to show.
 
 Dates count back from the load's day, as the demo's match requests do; everything else is fixed,
 so the same catalogue gives the same journal every time. The ledger is imported inside the
@@ -27,11 +29,13 @@ if TYPE_CHECKING:
 
 _DATA = table("ledger")
 INSTITUTIONS: list[dict] = _DATA["institutions"]
+OTHERS: dict = _DATA["others"]
+ADMIN = "admin@demo.example"
 INVENTOR = "inventor@pujiang.example"
 
 
 async def demo_results(
-    catalog: CatalogService, manager: Principal, institution_id: uuid.UUID, inventor_id: uuid.UUID
+    catalog: CatalogService, manager: Principal, institution_id: uuid.UUID, inventor_id: uuid.UUID | None = None
 ) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
     """The institution's published, institution-owned results with inventors, by title: all of
     them, and those naming the demo inventor."""
@@ -46,8 +50,23 @@ async def demo_results(
     return [r.id for r in results], naming
 
 
+def other_policy(city: str, place: int) -> dict:
+    """OTHERS' policy for the city, the inventors' licence and equity shares a few points above the
+    floor by the institution's place (deterministic), taken from the institution's share."""
+    policy = dict(OTHERS["by_city"].get(city, OTHERS["by_city"]["其他"]))
+    extra = OTHERS["step_bp"] * (place % 4)
+    policy["shares"] = [
+        {**row, "inventors_bp": row["inventors_bp"] + extra, "institution_bp": row["institution_bp"] - extra}
+        if row["income_kind"] in ("licence", "equity")
+        else dict(row)
+        for row in policy["shares"]
+    ]
+    return policy
+
+
 async def load_demo_ledger(session: AsyncSession, institutions: dict[str, uuid.UUID], now: datetime) -> int:
-    """Keep INSTITUTIONS' ledgers; `institutions` maps Chinese names to ids. Returns the entries posted."""
+    """Keep every demo institution's ledger: INSTITUTIONS' by their TTO managers, the others' by the
+    platform admin (OTHERS); `institutions` maps Chinese names to ids. Returns the entries posted."""
     from marketplace.ledger.schemas import IncomeCreate, PolicyCreate
     from marketplace.ledger.services import LedgerService
 
@@ -83,7 +102,41 @@ async def load_demo_ledger(session: AsyncSession, institutions: dict[str, uuid.U
             if row.get("reverse"):
                 await ledger.reverse(manager, (await ledger.income_entry(income.id)).id, row["reverse"])
                 posted += 1
-    await session.flush()
+    return posted + await _others(ledger, institutions, today)
+
+
+async def _others(ledger: LedgerService, institutions: dict[str, uuid.UUID], today: date) -> int:
+    """OTHERS: a policy and one licence income for every institution INSTITUTIONS leave out."""
+    from marketplace.demo.organizations import ALL_INSTITUTIONS
+    from marketplace.ledger.schemas import IncomeCreate, PolicyCreate
+
+    admin = await people.principal(ledger.accounts, await people.user_id(ledger.accounts, ADMIN))
+    detailed = {item["name"] for item in INSTITUTIONS}
+    income = OTHERS["income"]
+    posted = 0
+    for place, org in enumerate(ALL_INSTITUTIONS):
+        if org.name_zh in detailed or org.name_zh not in institutions:
+            continue
+        institution_id = institutions[org.name_zh]
+        policy = other_policy(org.city, place)
+        policy["effective_from"] = today - timedelta(days=policy.pop("days_ago"))
+        policy["note"] = f"{org.name_zh}{policy['note']}"
+        policy["institution_id"] = institution_id
+        await ledger.policies.create(admin, msgspec.convert(policy, PolicyCreate, strict=False))
+        results, _naming = await demo_results(ledger.catalog, admin, institution_id)
+        if not results:
+            raise LookupError(f"demo ledger: {org.name_zh} has no published result with inventors")
+        body = {
+            "result_id": results[0],
+            "kind": income["kind"],
+            "source_ref": f"{org.name_zh}{income['source_ref']}",
+            "amount": income["amount"] + income["amount_step"] * place,
+            "received_on": today - timedelta(days=income["days_ago"]),
+            "costs": [{**cost, "document": f"{cost['document']} No.{place:04d}"} for cost in income["costs"]],
+        }
+        await ledger.record_income(admin, msgspec.convert(body, IncomeCreate, strict=False), f"demo-other-{place:02d}")
+        posted += 1
+    await ledger.session.flush()
     return posted
 
 

@@ -1,7 +1,7 @@
 """Loading the demo world into an empty database, through the domains' public services: the
 platform and its administrator by bootstrap, organizations by that administrator, people by
 invitation, listings with their history, requests and needs by the people taking part, the revenue-sharing
-ledger by each institution's TTO manager."""
+ledger by each institution's TTO manager (by the platform admin where it has none)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ async def load_demo_data(session: AsyncSession) -> bool:
     await load_demo_needs(session, foundation, now)
     from marketplace.demo.ledger import load_demo_ledger
 
-    await load_demo_ledger(session, foundation, now)
+    await load_demo_ledger(session, {i.name_zh: orgs[i.name_zh] for i in ALL_INSTITUTIONS}, now)
     await _saved_searches(session)
     return True
 

@@ -14,7 +14,7 @@ import uuid
 import msgspec
 from sqlalchemy import func, select
 
-from marketplace.accounts.models import PLATFORM_ROLES, TTO_ROLES
+from marketplace.accounts.models import PLATFORM_ROLES, TTO_ROLES, Role
 from marketplace.audit import services as audit
 from marketplace.catalog.services import CatalogService
 from marketplace.db import add_unless_taken
@@ -70,16 +70,20 @@ class IncomeRecording(Journal):
     async def record_income(
         self, principal: Principal, data: schemas.IncomeCreate, idempotency_key: str | None, *, ip: str | None = None
     ) -> Income:
-        """The institution's TTO records income received for one of its results; it is split at
-        once (costs first, then the policy in force on the day, the team's part by inventor shares)."""
-        principal.require(*TTO_ROLES)
+        """The institution's TTO records income received for one of its results (the platform admin,
+        who may do everything, for any institution's result); it is split at once (costs first, then
+        the policy in force on the day, the team's part by inventor shares)."""
+        principal.require(*TTO_ROLES, Role.platform_admin)
         if not idempotency_key:
             raise DomainError(
                 N_("The request has invalid fields."),
                 FieldError("Idempotency-Key", N_("Required: a key of your choosing, the same for every retry.")),
                 status_code=400,
             )
-        institution_id = principal.acting_organization_id
+        if principal.role == Role.platform_admin:
+            institution_id = await self.catalog.result_institution(data.result_id)
+        else:
+            institution_id = principal.acting_organization_id
         digest = request_hash(data)
         existing = await self._by_key(institution_id, idempotency_key)
         if existing is not None:

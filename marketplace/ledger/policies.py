@@ -26,7 +26,7 @@ from marketplace.accounts.services import AccountService
 from marketplace.audit import services as audit
 from marketplace.catalog.models import OwnershipModel
 from marketplace.catalog.services import CatalogService
-from marketplace.errors import Conflict, FieldError, InvalidInput, invalid
+from marketplace.errors import Conflict, FieldError, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
 from marketplace.ledger import schemas
 from marketplace.ledger.allocation import Terms
@@ -90,6 +90,18 @@ class PolicyService:
     def require_manager(principal: Principal) -> Principal:
         """Only an institution's TTO manager edits its policies."""
         return principal.require(Role.tto_manager)
+
+    async def policy_institution(self, principal: Principal, institution_id: uuid.UUID | None) -> uuid.UUID:
+        """The institution a new version is for: the TTO manager's own (another one is out of
+        scope, 404); the platform admin, who may do everything, names it."""
+        principal.require(Role.tto_manager, Role.platform_admin)
+        if principal.role == Role.tto_manager:
+            if institution_id is not None and institution_id != principal.acting_organization_id:
+                raise NotFound()
+            return principal.acting_organization_id
+        if institution_id is None:
+            raise invalid("institution_id", N_("Name the institution whose policy this is."))
+        return (await self.accounts.public_organization(institution_id, "institution")).id
 
     @staticmethod
     def require_reader(principal: Principal) -> Principal:
@@ -157,8 +169,7 @@ class PolicyService:
     async def create(self, principal: Principal, data: schemas.PolicyCreate, *, ip: str | None = None) -> DistributionPolicy:
         """A new version of the caller's institution's policy; refused below a floor of its
         jurisdiction (the field names the rule) unless the platform admin recorded an exception."""
-        self.require_manager(principal)
-        institution_id = principal.acting_organization_id
+        institution_id = await self.policy_institution(principal, data.institution_id)
         errors = self._validate(data)
         if errors:
             raise InvalidInput(*errors)

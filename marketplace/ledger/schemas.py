@@ -40,6 +40,8 @@ class PolicyCreate(Input, kw_only=True):
     # With `percentage` only: at most this part of each payment recovers patent costs.
     patent_cost_recovery_bp: Annotated[int, Meta(ge=1, le=10_000)] | None = None
     note: Annotated[str, Meta(max_length=2000)] = ""
+    # The platform admin names the institution it records for; a TTO manager's is its own.
+    institution_id: uuid.UUID | None = None
 
 
 class SharesOut(Struct):

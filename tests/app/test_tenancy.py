@@ -31,6 +31,8 @@ from marketplace.search.saved_searches import SavedSearchService
 from tests.app.matrix import Route, any_role, check_api_matrix, check_page_matrix, fresh_member, managed, only, readable
 from tests.catalog.factories import result_body, result_form, seed_listing
 from tests.ledger.factories import (
+    BEIJING_SHARES,
+    SHANGHAI_SHARES,
     idempotency_key,
     income_body,
     matrix_exception,
@@ -349,6 +351,13 @@ def reads_statement(ok: int, *also: Role):
     return lambda role, relation: ok if role in PLATFORM else institution_acts(ok, Role.tto_manager, *also)(role, relation)
 
 
+def admin_policy_body(world: World, role: Role, relation: str) -> dict:
+    if role != Role.platform_admin:
+        return policy_body()
+    shares = SHANGHAI_SHARES if relation == "own" else BEIJING_SHARES
+    return policy_body(institution_id=str(world.orgs[f"institution/{relation}"].id), shares=shares)
+
+
 def institution_acts(ok: int, *roles: Role):
     """Only `roles` of an institution act, on their own institution's records; another
     institution's are 404 to them; every other role 403."""
@@ -552,7 +561,9 @@ API_ROUTES = [
     # The ledger: the TTO manager edits policies, reverses entries and records payouts; the TTO records
     # income; the platform admin records floor exceptions.
     Route("GET", "/api/v1/distribution-policies", only(200, Role.tto_manager, *PLATFORM)),
-    Route("POST", "/api/v1/distribution-policies", only(201, Role.tto_manager), body=lambda w, r, rel: policy_body()),
+    # The platform admin names the institution (the own one in Shanghai, the other in Beijing); a
+    # TTO manager's is its own.
+    Route("POST", "/api/v1/distribution-policies", only(201, Role.tto_manager, Role.platform_admin), body=admin_policy_body),
     Route("POST", "/api/v1/distribution-policies/floor-exceptions", only(201, Role.platform_admin), body=matrix_exception),
     Route(
         "POST",
@@ -564,7 +575,8 @@ API_ROUTES = [
     Route(
         "POST",
         "/api/v1/ledger/income",
-        institution_acts(201, *TTO),
+        # The platform admin records income for any institution's result.
+        lambda role, rel: 201 if role == Role.platform_admin else institution_acts(201, *TTO)(role, rel),
         prepare=matrix_result,
         body=lambda w, r, rel: income_body(w.scratch["result"]),
         headers=idempotency_key,

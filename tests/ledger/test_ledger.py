@@ -63,6 +63,63 @@ async def test_a_policy_below_the_floor_is_refused_naming_the_rule_unless_except
     assert await db.scalar(select(func.count()).where(AuditEvent.action == "distribution_policy_created")) == 1
 
 
+async def test_the_platform_admin_records_a_policy_for_an_institution_a_tto_manager_only_for_its_own(client, db, world) -> None:
+    institution = world.orgs["institution/own"].id
+    admin = world.bearer(Role.platform_admin)
+    unnamed = await client.post("/api/v1/distribution-policies", json=policy_body(), headers=admin)
+    assert unnamed.status_code == 422 and unnamed.json()["errors"][0]["field"] == "institution_id"
+    company = await client.post(
+        "/api/v1/distribution-policies",
+        json=policy_body(institution_id=str(world.orgs["company/own"].id)),
+        headers=admin,
+    )
+    assert company.status_code == 404
+    made = await client.post("/api/v1/distribution-policies", json=policy_body(institution_id=str(institution)), headers=admin)
+    assert made.status_code == 201, made.text
+    assert made.json()["institution_id"] == str(institution) and made.json()["version"] == 1
+    event = await db.scalar(select(AuditEvent).where(AuditEvent.action == "distribution_policy_created"))
+    assert event is not None and event.organization_id == institution
+    assert event.actor_user_id == (await world.principal(db, world.emails[Role.platform_admin])).user_id
+
+    tto = world.bearer(Role.tto_manager)
+    other = str(world.orgs["institution/other"].id)
+    elsewhere = await client.post("/api/v1/distribution-policies", json=policy_body(institution_id=other), headers=tto)
+    assert elsewhere.status_code == 404
+    own = await client.post("/api/v1/distribution-policies", json=policy_body(institution_id=str(institution)), headers=tto)
+    assert own.status_code == 201 and own.json()["version"] == 2
+    staff = await client.post(
+        "/api/v1/distribution-policies", json=policy_body(institution_id=str(institution)), headers=world.bearer(Role.tto_staff)
+    )
+    assert staff.status_code == 403
+    analyst = await client.post(
+        "/api/v1/distribution-policies",
+        json=policy_body(institution_id=str(institution)),
+        headers=world.bearer(Role.platform_analyst),
+    )
+    assert analyst.status_code == 403
+
+
+async def test_the_platform_admin_records_income_for_any_institutions_result(client, db, world) -> None:
+    institution = world.orgs["institution/own"].id
+    admin = world.bearer(Role.platform_admin)
+    policy = await client.post("/api/v1/distribution-policies", json=policy_body(institution_id=str(institution)), headers=admin)
+    assert policy.status_code == 201, policy.text
+    result = await seed_result(db, institution)
+    headers = {**admin, "Idempotency-Key": "admin-1"}
+    made = await client.post("/api/v1/ledger/income", json=income_body(result.id), headers=headers)
+    assert made.status_code == 201, made.text
+    assert made.json()["institution_id"] == str(institution)
+    missing = await client.post(
+        "/api/v1/ledger/income", json=income_body(uuid.uuid4()), headers=headers | {"Idempotency-Key": "2"}
+    )
+    assert missing.status_code == 404
+    analyst = {**world.bearer(Role.platform_analyst), "Idempotency-Key": "admin-3"}
+    assert (await client.post("/api/v1/ledger/income", json=income_body(result.id), headers=analyst)).status_code == 403
+    event = await db.scalar(select(AuditEvent).where(AuditEvent.action == "ledger_income_recorded"))
+    assert event is not None and event.organization_id == institution
+    assert event.actor_user_id == (await world.principal(db, world.emails[Role.platform_admin])).user_id
+
+
 async def test_income_is_split_to_the_fen_and_recorded_once_per_key(client, db, world) -> None:
     boss = await manager(db, world)
     await seed_policy(db, boss)
