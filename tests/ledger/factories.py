@@ -134,6 +134,12 @@ async def matrix_income(db: AsyncSession, world, role, relation: str) -> dict:
     return {"entry": entry.id}
 
 
+async def matrix_result_income(db: AsyncSession, world, role, relation: str) -> dict:
+    """A result of the own (other) institution with an income, naming an inventor user there."""
+    await matrix_income(db, world, role, relation)
+    return {"result": world.scratch["result"]}
+
+
 def matrix_payout(world, role, relation: str) -> dict:
     return {
         "payee": "inventor",
@@ -166,12 +172,14 @@ INSTITUTION = "institution/own"
 
 async def ledger_with_two_inventors(db, world):
     """Two incomes (¥10,000.00 and ¥2,000.01) for one result, split 75/25 between our inventor and
-    a colleague from elsewhere, and a payout of ¥1,000.00 to our inventor."""
+    a colleague from elsewhere, and a payout of ¥1,000.00 to our inventor (the result's id in
+    world.scratch["result"])."""
     boss = await world.principal(db, world.emails[Role.tto_manager])
     await seed_policy(db, boss)
     inventor = await world.principal(db, world.emails[Role.inventor])
     people = [{"name": "发明人", "share_bp": 7500, "user_id": str(inventor.user_id)}, {"name": "外院合作者", "share_bp": 2500}]
     result = await seed_result(db, world.orgs[INSTITUTION].id, people)
+    world.scratch["result"] = result.id
     await record(db, boss, income_body(result.id, 1_000_000, received_on="2026-03-01", source_ref="HT-2026-001"))
     await record(db, boss, income_body(result.id, 200_001, received_on="2026-05-01", source_ref="HT-2026-002"))
     await pay(db, boss, user_id=str(inventor.user_id), amount=100_000, paid_on="2026-05-02", reference="转账-001")
