@@ -13,6 +13,7 @@ from tests.ledger.factories import (
     income_body,
     ledger_with_two_inventors,
     record,
+    seed_policy,
     seed_result,
 )
 from tests.ledger.test_statement_pages import amounts, file_text
@@ -134,3 +135,19 @@ async def test_each_download_carries_the_results_exact_totals(client, db, world,
     assert api.status_code == 200
     text = file_text(api.content, fmt).replace(",", "")
     assert "10000.00" in text and "5250.00" in text and "HT-2026-002" not in text
+
+
+async def test_a_results_costs_are_part_of_its_distribution(client, db, world) -> None:
+    boss = await world.principal(db, world.emails[Role.tto_manager])
+    await seed_policy(db, boss)
+    result = await seed_result(db, world.orgs[INSTITUTION].id)
+    cost = {"kind": "taxes_fees", "amount_fen": 10_000, "document": "发票 001"}
+    await record(db, boss, income_body(result.id, 1_000_001, costs=[cost]))
+    await record(db, boss, income_body(result.id, 200_000, received_on="2026-04-01", source_ref="HT-2026-002"))
+    answer = await client.get(f"/api/v1/statements/results/{result.id}", headers=world.bearer(Role.tto_manager))
+    got = {c["category"]: c["amount"] for c in answer.json()["categories"]}
+    assert got["income_received"] == 1_200_001 and got["deductible_costs"] == 10_000
+    assert sum(v for k, v in got.items() if k != "income_received") == 1_200_001
+    await login(client, world.emails[Role.tto_manager])
+    page = await client.get(f"/statements/results/{result.id}")
+    assert amounts(page.text)[:2] == ["¥12,000.01", "¥100.00"]
