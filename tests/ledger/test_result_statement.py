@@ -10,13 +10,14 @@ from marketplace.accounts.models import Role
 from tests.ledger.factories import (
     INSTITUTION,
     MANAGER_OTHER,
+    amounts,
+    file_text,
     income_body,
     ledger_with_two_inventors,
     record,
     seed_policy,
     seed_result,
 )
-from tests.ledger.test_statement_pages import amounts, file_text
 from tests.support.web import login
 
 # ¥10,000.00 and ¥2,000.01 in; inventors 70%, TTO 10%, IIT fund 5%, the institution 15% and the leftover fen.
