@@ -383,6 +383,10 @@ class CatalogService(ListingValidation, ConfidentialAccess):
             raise NotFound()
         return listing
 
+    async def names_inventor(self, listing_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+        """Whether the listing names the user as one of its inventors."""
+        return bool(await self.session.scalar(self.listings_naming(user_id).where(Inventor.listing_id == listing_id).limit(1)))
+
     @staticmethod
     def listings_naming(user_id: uuid.UUID) -> Select:
         """The ids of the listings that name the user as an inventor (as a subquery)."""

@@ -288,6 +288,36 @@ class StatementsApi(Controller):
         entries = await ledger.institution_entries(principal, org_id, period_from, period_to)
         return await statement_documents.file_response(statement_documents.institution_file(statement, entries), format)
 
+    @get("/results/{listing_id:uuid}")
+    async def result_statement(
+        self,
+        principal: CurrentPrincipal,
+        ledger: Ledger,
+        listing_id: FromPath[uuid.UUID],
+        period_from: FromQuery[date | None] = None,
+        period_to: FromQuery[date | None] = None,
+    ) -> schemas.ResultStatement:
+        """One result's income (gross), costs and distribution by category over the period, and each
+        inventor's part: the TTO manager's own institution's results; platform roles any; an
+        inventor named on the result sees the totals and their own line only."""
+        return await ledger.result_statement(principal, listing_id, period_from, period_to)
+
+    @get("/results/{listing_id:uuid}/download", operation_class=api_docs.documented(responses={"200": STATEMENT_FILE}))
+    async def download_result_statement(
+        self,
+        principal: CurrentPrincipal,
+        ledger: Ledger,
+        listing_id: FromPath[uuid.UUID],
+        format: FromQuery[StatementFormat] = "pdf",
+        period_from: FromQuery[date | None] = None,
+        period_to: FromQuery[date | None] = None,
+    ) -> Response:
+        """The result's statement as a file: its summary (income, distribution by category, each
+        inventor's part) and each income in CNY; CSV, XLSX or PDF."""
+        statement = await ledger.result_statement(principal, listing_id, period_from, period_to)
+        entries = await ledger.result_entries(principal, listing_id, period_from, period_to)
+        return await statement_documents.file_response(statement_documents.result_file(statement, entries), format)
+
 
 def payout_out(payout, account, entry) -> schemas.PayoutOut:
     return schemas.PayoutOut(

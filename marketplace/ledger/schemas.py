@@ -245,6 +245,15 @@ class CategoryTotal(Struct):
     amount: int
 
 
+class ResultIncome(Struct):
+    """What one result brought in (gross), in one asset, over the period."""
+
+    result_id: uuid.UUID | None
+    result_title: str
+    asset: str
+    income: int
+
+
 class PayableOut(Struct):
     kind: str  # inventor_payable or tto
     user_id: uuid.UUID | None
@@ -269,3 +278,27 @@ class InstitutionStatement(Struct):
     categories: list[CategoryTotal]
     payables: list[PayableOut]
     policies: list[PolicyCompliance]
+    results: list[ResultIncome]  # each result's income received over the period
+
+
+class ResultInventorLine(Struct):
+    """An inventor's part of one result: accrued from it over the period; paid over the period and
+    outstanding at its end on the inventor's payable at the institution (payouts are not by result)."""
+
+    user_id: uuid.UUID | None
+    holder_name: str
+    asset: str
+    accrued: int
+    paid: int
+    outstanding: int
+
+
+class ResultStatement(Struct):
+    result_id: uuid.UUID
+    title: str
+    institution_id: uuid.UUID
+    institution_name: str
+    period_from: date | None
+    period_to: date | None
+    categories: list[CategoryTotal]
+    inventors: list[ResultInventorLine]

@@ -108,7 +108,7 @@ class Bar:
 BAR_WIDTH = 400
 
 
-def distribution(statement: schemas.InstitutionStatement) -> tuple[int, list[Bar]]:
+def distribution(statement: schemas.InstitutionStatement | schemas.ResultStatement) -> tuple[int, list[Bar]]:
     """The CNY income received over the period, and where it went, category by category."""
     amounts = {c.category: c.amount for c in statement.categories if c.asset == CNY}
     income = amounts.get(AccountKind.income_received, 0)
@@ -161,6 +161,25 @@ def institution_file(statement: schemas.InstitutionStatement, entries: list[Stat
             *[(bar.label, bar.amount) for bar in bars],
             (gettext("Paid in the period"), paid),
             (gettext("Payables outstanding at the end of the period"), payables_outstanding(statement)),
+        ],
+        lines=_lines(entries),
+    )
+
+
+def result_file(statement: schemas.ResultStatement, entries: list[StatementEntry]) -> Statement:
+    income, bars = distribution(statement)
+    people = [line for line in statement.inventors if line.asset == CNY]
+    return Statement(
+        kind="result",
+        title=gettext("Result's revenue-sharing statement"),
+        party=statement.title,
+        period_start=statement.period_from,
+        period_end=statement.period_to,
+        generated_at=utcnow(),
+        summary=[
+            (gettext("Income received"), income),
+            *[(bar.label, bar.amount) for bar in bars],
+            *[(gettext("%(name)s: accrued from this result", name=line.holder_name), line.accrued) for line in people],
         ],
         lines=_lines(entries),
     )

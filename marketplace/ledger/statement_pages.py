@@ -1,5 +1,5 @@
 """Pages of the revenue-sharing statements: the inventor's own, an inventor's for their TTO manager,
-the institution's with its distribution chart, and each as CSV, XLSX or PDF. Who sees which is the
+the institution's and a result's with their distribution chart, and each as CSV, XLSX or PDF. Who sees which is the
 ledger service's to say (out of scope is 404); these handlers only ask and show."""
 
 from __future__ import annotations
@@ -46,6 +46,23 @@ def _inventor_page(
         money=statement_documents.money,
         asset_label=statement_documents.asset_label,
     )
+
+
+def _distribution_context(statement: schemas.InstitutionStatement | schemas.ResultStatement, base: str) -> dict:
+    """What the distribution's chart and table (ledger/_statement_distribution.html) show."""
+    income, bars = statement_documents.distribution(statement)
+    return {
+        "statement": statement,
+        "base": base,
+        "query": period_query(statement.period_from, statement.period_to),
+        "income": income,
+        "bars": bars,
+        "bar_width": statement_documents.BAR_WIDTH,
+        "others": [c for c in statement.categories if c.asset != statement_documents.CNY],
+        "categories": statement_documents.CATEGORIES,
+        "money": statement_documents.money,
+        "asset_label": statement_documents.asset_label,
+    }
 
 
 class StatementPages(Controller):
@@ -128,26 +145,16 @@ class StatementPages(Controller):
         period_to: PeriodTo = None,
     ) -> Template:
         statement = await ledger.institution_statement(principal, org_id, period_from, period_to)
-        income, bars = statement_documents.distribution(statement)
         return render(
             request,
             "ledger/statement_institution.html",
             principal,
-            statement=statement,
-            base=f"/statements/institutions/{org_id}",
-            query=period_query(period_from, period_to),
-            income=income,
-            bars=bars,
-            bar_width=statement_documents.BAR_WIDTH,
+            **_distribution_context(statement, f"/statements/institutions/{org_id}"),
             payables_total=statement_documents.payables_outstanding(statement),
-            others=[c for c in statement.categories if c.asset != statement_documents.CNY],
-            money=statement_documents.money,
-            asset_label=statement_documents.asset_label,
             percent_bp=statement_documents.percent_bp,
             income_kinds=statement_documents.INCOME_KINDS,
             shares=statement_documents.SHARES,
             jurisdictions=statement_documents.JURISDICTIONS,
-            categories=statement_documents.CATEGORIES,
         )
 
     @get("/institutions/{org_id:uuid}/download")
@@ -163,3 +170,38 @@ class StatementPages(Controller):
         statement = await ledger.institution_statement(principal, org_id, period_from, period_to)
         entries = await ledger.institution_entries(principal, org_id, period_from, period_to)
         return await statement_documents.file_response(statement_documents.institution_file(statement, entries), format)
+
+    @get("/results/{listing_id:uuid}")
+    async def result(
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        ledger: Ledger,
+        listing_id: FromPath[uuid.UUID],
+        period_from: PeriodFrom = None,
+        period_to: PeriodTo = None,
+    ) -> Template:
+        statement = await ledger.result_statement(principal, listing_id, period_from, period_to)
+        entries = await ledger.result_entries(principal, listing_id, period_from, period_to)
+        return render(
+            request,
+            "ledger/statement_result.html",
+            principal,
+            **_distribution_context(statement, f"/statements/results/{listing_id}"),
+            entries=entries,
+            entry_labels=statement_documents.ENTRY_LABELS,
+        )
+
+    @get("/results/{listing_id:uuid}/download")
+    async def download_result(
+        self,
+        principal: CurrentPrincipal,
+        ledger: Ledger,
+        listing_id: FromPath[uuid.UUID],
+        format: FromQuery[StatementFormat] = "pdf",
+        period_from: PeriodFrom = None,
+        period_to: PeriodTo = None,
+    ) -> Response:
+        statement = await ledger.result_statement(principal, listing_id, period_from, period_to)
+        entries = await ledger.result_entries(principal, listing_id, period_from, period_to)
+        return await statement_documents.file_response(statement_documents.result_file(statement, entries), format)

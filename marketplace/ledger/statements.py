@@ -1,6 +1,7 @@
-"""Statement data from the journal: per inventor (accrued by result, paid, outstanding) and per
+"""Statement data from the journal: per inventor (accrued by result, paid, outstanding), per
 institution (income, costs, distribution by category, payables outstanding, each policy version's
-compliance with its floors), over a period.
+compliance with its floors) and per result (its income, costs, distribution and each inventor's
+part), over a period.
 
 A posting's day is its source's: the income's day received, the payout's day paid, a reversal's
 day made (China time). A reversal counts with what it reverses: a reversed income lowers what was
@@ -13,11 +14,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Date, and_, case, cast, func, select
+from sqlalchemy import Date, and_, case, cast, func, literal, select
 from sqlalchemy.orm import aliased
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.services import AccountService
+from marketplace.catalog.models import ListingKind
 from marketplace.catalog.services import CatalogService
 from marketplace.errors import NotFound
 from marketplace.ledger import schemas
@@ -131,6 +133,24 @@ class Statements(Journal):
             raise NotFound()
         return await self.accounts.public_organization(organization_id, "institution")
 
+    async def _categories(self, condition, start: date | None, end: date | None) -> list[schemas.CategoryTotal]:
+        """Income received (gross), deductible costs and each part of the distribution, by asset."""
+        by_kind = await self.session.execute(
+            _postings(
+                and_(condition, _source_kind() == EntryKind.income),
+                start,
+                end,
+                LedgerAccount.kind,
+                Posting.asset,
+                func.sum(Posting.amount),
+            ).group_by(LedgerAccount.kind, Posting.asset)
+        )
+        categories = [
+            schemas.CategoryTotal(category=k, asset=a, amount=-int(t) if k == AccountKind.income_received else int(t))
+            for k, a, t in by_kind
+        ]
+        return sorted(categories, key=lambda c: (c.asset, c.category))
+
     async def _balances(self, condition, end: date | None) -> dict[str, int]:
         rows = await self.session.execute(
             _postings(condition, None, end, Posting.asset, func.sum(Posting.amount)).group_by(Posting.asset)
@@ -143,20 +163,7 @@ class Statements(Journal):
         """The TTO manager's own institution; platform roles any."""
         org = await self._institution_scope(principal, organization_id)
         mine = LedgerAccount.institution_id == organization_id
-        by_kind = await self.session.execute(
-            _postings(
-                and_(mine, _source_kind() == EntryKind.income),
-                start,
-                end,
-                LedgerAccount.kind,
-                Posting.asset,
-                func.sum(Posting.amount),
-            ).group_by(LedgerAccount.kind, Posting.asset)
-        )
-        categories = [
-            schemas.CategoryTotal(category=k, asset=a, amount=-int(t) if k == AccountKind.income_received else int(t))
-            for k, a, t in by_kind
-        ]
+        categories = await self._categories(mine, start, end)
         payables = await self.session.execute(
             _postings(
                 and_(mine, LedgerAccount.kind.in_([AccountKind.inventor_payable, AccountKind.tto])),
@@ -172,6 +179,21 @@ class Statements(Journal):
         outstanding = [
             schemas.PayableOut(kind=k, user_id=u, holder_name=n, asset=a, outstanding=int(t)) for k, u, n, a, t in payables if t
         ]
+        by_result = await self.session.execute(
+            _postings(
+                and_(mine, LedgerAccount.kind == AccountKind.income_received, _source_kind() == EntryKind.income),
+                start,
+                end,
+                Entry.result_id,
+                Posting.asset,
+                func.sum(Posting.amount),
+            ).group_by(Entry.result_id, Posting.asset)
+        )
+        results = [schemas.ResultIncome(result_id=r, result_title="", asset=a, income=-int(t)) for r, a, t in by_result]
+        titles = await self.catalog.listing_refs({r.result_id for r in results if r.result_id})
+        for item in results:
+            found = titles.get(item.result_id) if item.result_id else None
+            item.result_title = found.title_zh if found else ""
         policies = await self.policies.list_policies(principal, organization_id)
         compliance = []
         shares = await self.policies.shares_of([p.id for p in policies])
@@ -191,10 +213,85 @@ class Statements(Journal):
             name=org.name_zh,
             period_from=start,
             period_to=end,
-            categories=sorted(categories, key=lambda c: (c.asset, c.category)),
+            categories=categories,
             payables=outstanding,
             policies=compliance,
+            results=sorted(results, key=lambda r: (r.asset, -r.income, r.result_title)),
         )
+
+    async def _result_scope(self, principal: Principal, listing_id: uuid.UUID):
+        """A result's postings at its institution, the result and its institution; the TTO manager's
+        own institution's, platform roles any, an inventor only those naming them; 404 otherwise."""
+        principal.require(Role.inventor, Role.tto_manager, Role.platform_admin, Role.platform_analyst)
+        result = (await self.catalog.listing_refs({listing_id})).get(listing_id)
+        if result is None or result.kind != ListingKind.result:
+            raise NotFound()
+        if principal.role == Role.tto_manager and result.institution_id != principal.organization_id:
+            raise NotFound()
+        if principal.role == Role.inventor and not await self.catalog.names_inventor(listing_id, principal.signed_in_user_id):
+            raise NotFound()
+        org = await self.accounts.public_organization(result.institution_id, "institution")
+        condition = and_(Entry.result_id == listing_id, LedgerAccount.institution_id == result.institution_id)
+        return condition, result, org
+
+    async def result_statement(
+        self, principal: Principal, listing_id: uuid.UUID, start: date | None = None, end: date | None = None
+    ) -> schemas.ResultStatement:
+        """One result's income (gross), costs and distribution by category over the period, and each
+        inventor's part of it. An inventor named on the result sees the totals and their own line only."""
+        condition, result, org = await self._result_scope(principal, listing_id)
+        payable = LedgerAccount.kind == AccountKind.inventor_payable
+        if principal.role == Role.inventor:
+            payable = and_(payable, LedgerAccount.user_id == principal.signed_in_user_id)
+        accrued = (
+            await self.session.execute(
+                _postings(
+                    and_(condition, payable, _source_kind() == EntryKind.income),
+                    start,
+                    end,
+                    LedgerAccount.id,
+                    LedgerAccount.user_id,
+                    LedgerAccount.holder_name,
+                    Posting.asset,
+                    func.sum(Posting.amount),
+                ).group_by(LedgerAccount.id, LedgerAccount.user_id, LedgerAccount.holder_name, Posting.asset)
+            )
+        ).all()
+        # Payouts are by payable (an inventor at an institution), not by result: what was paid and is
+        # outstanding is the inventor's payable at the result's institution.
+        accounts = {account_id for account_id, *_rest in accrued}
+        mine = LedgerAccount.id.in_(accounts)
+        paid = await self._by_account(and_(mine, _source_kind() == EntryKind.payout), start, end)
+        balance = await self._by_account(mine, None, end)
+        lines = [
+            schemas.ResultInventorLine(
+                user_id=u,
+                holder_name=n,
+                asset=a,
+                accrued=int(t),
+                paid=-paid.get((i, a), 0),
+                outstanding=balance.get((i, a), 0),
+            )
+            for i, u, n, a, t in accrued
+        ]
+        return schemas.ResultStatement(
+            result_id=result.id,
+            title=result.title_zh,
+            institution_id=org.id,
+            institution_name=org.name_zh,
+            period_from=start,
+            period_to=end,
+            categories=await self._categories(condition, start, end),
+            inventors=sorted(lines, key=lambda line: (line.asset, -line.accrued, line.holder_name)),
+        )
+
+    async def _by_account(self, condition, start: date | None, end: date | None) -> dict[tuple[uuid.UUID, str], int]:
+        rows = await self.session.execute(
+            _postings(condition, start, end, LedgerAccount.id, Posting.asset, func.sum(Posting.amount)).group_by(
+                LedgerAccount.id, Posting.asset
+            )
+        )
+        return {(account_id, asset): int(total) for account_id, asset, total in rows}
 
     # ----- for the pages and the files ---------------------------------------------------------
 
@@ -238,6 +335,15 @@ class Statements(Journal):
         paid = func.sum(case((paid_out, Posting.amount), else_=0))
         condition = and_(LedgerAccount.institution_id == organization_id, Posting.asset == CNY)
         return await self._entries(condition, start, end, accrued, paid)
+
+    async def result_entries(
+        self, principal: Principal, listing_id: uuid.UUID, start: date | None = None, end: date | None = None
+    ) -> list[StatementEntry]:
+        """The result's statement entry by entry, in CNY: each income received (gross) or its reversal."""
+        condition, _result, _org = await self._result_scope(principal, listing_id)
+        received = and_(_source_kind() == EntryKind.income, LedgerAccount.kind == AccountKind.income_received)
+        accrued = func.sum(case((received, -Posting.amount), else_=0))
+        return await self._entries(and_(condition, Posting.asset == CNY), start, end, accrued, literal(0))
 
     async def _entries(self, condition, start: date | None, end: date | None, accrued, paid) -> list[StatementEntry]:
         day = _day()

@@ -42,6 +42,7 @@ from tests.ledger.factories import (
     matrix_payout,
     matrix_payout_form,
     matrix_result,
+    matrix_result_income,
     policy_body,
     policy_form,
 )
@@ -597,6 +598,10 @@ API_ROUTES = [
         "GET", "/api/v1/statements/inventors/{inventor}/download", reads_statement(200, Role.inventor), prepare=matrix_inventor
     ),
     Route("GET", "/api/v1/statements/institutions/{institution}/download", reads_statement(200), prepare=institution_of),
+    Route("GET", "/api/v1/statements/results/{result}", reads_statement(200, Role.inventor), prepare=matrix_result_income),
+    Route(
+        "GET", "/api/v1/statements/results/{result}/download", reads_statement(200, Role.inventor), prepare=matrix_result_income
+    ),
 ]
 
 
@@ -688,6 +693,16 @@ PAGE_ROUTES = [
     ),
     Route("GET", "/statements/institutions/{institution}", reads_statement(200), anonymous=302, prepare=institution_of),
     Route("GET", "/statements/institutions/{institution}/download", reads_statement(200), anonymous=302, prepare=institution_of),
+    Route(
+        "GET", "/statements/results/{result}", reads_statement(200, Role.inventor), anonymous=302, prepare=matrix_result_income
+    ),
+    Route(
+        "GET",
+        "/statements/results/{result}/download",
+        reads_statement(200, Role.inventor),
+        anonymous=302,
+        prepare=matrix_result_income,
+    ),
     Route("GET", "/review", only(200, *TTO), anonymous=302),
     Route("GET", "/listings/import", only(200, *TTO), anonymous=302),
     Route(

@@ -3,10 +3,15 @@ and income and payouts recorded through the service as the institution's TTO man
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 import uuid
 from datetime import date
 
 import msgspec
+from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -134,6 +139,12 @@ async def matrix_income(db: AsyncSession, world, role, relation: str) -> dict:
     return {"entry": entry.id}
 
 
+async def matrix_result_income(db: AsyncSession, world, role, relation: str) -> dict:
+    """A result of the own (other) institution with an income, naming an inventor user there."""
+    await matrix_income(db, world, role, relation)
+    return {"result": world.scratch["result"]}
+
+
 def matrix_payout(world, role, relation: str) -> dict:
     return {
         "payee": "inventor",
@@ -166,16 +177,36 @@ INSTITUTION = "institution/own"
 
 async def ledger_with_two_inventors(db, world):
     """Two incomes (¥10,000.00 and ¥2,000.01) for one result, split 75/25 between our inventor and
-    a colleague from elsewhere, and a payout of ¥1,000.00 to our inventor."""
+    a colleague from elsewhere, and a payout of ¥1,000.00 to our inventor (the result's id in
+    world.scratch["result"])."""
     boss = await world.principal(db, world.emails[Role.tto_manager])
     await seed_policy(db, boss)
     inventor = await world.principal(db, world.emails[Role.inventor])
     people = [{"name": "发明人", "share_bp": 7500, "user_id": str(inventor.user_id)}, {"name": "外院合作者", "share_bp": 2500}]
     result = await seed_result(db, world.orgs[INSTITUTION].id, people)
+    world.scratch["result"] = result.id
     await record(db, boss, income_body(result.id, 1_000_000, received_on="2026-03-01", source_ref="HT-2026-001"))
     await record(db, boss, income_body(result.id, 200_001, received_on="2026-05-01", source_ref="HT-2026-002"))
     await pay(db, boss, user_id=str(inventor.user_id), amount=100_000, paid_on="2026-05-02", reference="转账-001")
     return inventor
+
+
+def amounts(html: str) -> list[str]:
+    """The yuan amounts a page shows, in order."""
+    return re.findall(r"¥[\d,]+\.\d\d", html)
+
+
+def file_text(content: bytes, fmt: str) -> str:
+    """The text of a downloaded statement, whatever its format."""
+    if fmt == "csv":
+        return "\n".join(",".join(row) for row in csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    if fmt == "xlsx":
+        sheet = load_workbook(io.BytesIO(content)).active
+        assert sheet is not None
+        cells = [c for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
+        # Amounts are numbers there, in yuan: shown to the fen.
+        return "\n".join(f"{c:.2f}" if isinstance(c, int | float) else str(c) for c in cells)
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
 # ----- the pages' forms (tests/ledger/test_ledger_pages.py and the page matrix) -------------------

@@ -4,23 +4,23 @@ download (CSV, XLSX, PDF) carries the same totals."""
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from urllib.parse import unquote
 
 import pytest
-from openpyxl import load_workbook
-from pypdf import PdfReader
 
 from marketplace.accounts.models import Role
 from marketplace.ledger.services import LedgerService
-from tests.ledger.factories import INSTITUTION, income_body, ledger_with_two_inventors, record, seed_policy, seed_result
+from tests.ledger.factories import (
+    INSTITUTION,
+    amounts,
+    file_text,
+    income_body,
+    ledger_with_two_inventors,
+    record,
+    seed_policy,
+    seed_result,
+)
 from tests.support.web import login
-
-
-def amounts(html: str) -> list[str]:
-    return re.findall(r"¥[\d,]+\.\d\d", html)
 
 
 async def test_the_inventor_sees_exactly_their_own_split(client, db, world) -> None:
@@ -108,18 +108,6 @@ async def test_each_download_carries_the_exact_totals(client, db, world, fmt, me
     text = file_text(institution.content, fmt).replace(",", "")
     for figure in ("12000.01", "8400.00", "1200.00", "600.00", "1800.01", "8600.00"):
         assert figure in text, (figure, text)
-
-
-def file_text(content: bytes, fmt: str) -> str:
-    if fmt == "csv":
-        return "\n".join(",".join(row) for row in csv.reader(io.StringIO(content.decode("utf-8-sig"))))
-    if fmt == "xlsx":
-        sheet = load_workbook(io.BytesIO(content)).active
-        assert sheet is not None
-        cells = [c for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
-        # Amounts are numbers there, in yuan: shown to the fen.
-        return "\n".join(f"{c:.2f}" if isinstance(c, int | float) else str(c) for c in cells)
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
 async def test_the_api_answers_the_same_files(client, db, world) -> None:
