@@ -254,9 +254,7 @@ class StatementsApi(Controller):
         period_to: FromQuery[date | None] = None,
     ) -> Response:
         """The inventor's statement as a file, entry by entry in CNY: CSV, XLSX or a PDF with Chinese text."""
-        statement = await ledger.inventor_statement(principal, user_id, period_from, period_to)
-        entries = await ledger.inventor_entries(principal, user_id, period_from, period_to)
-        return await statement_documents.file_response(statement_documents.inventor_file(statement, entries), format)
+        return await statement_documents.inventor_download(ledger, principal, user_id, period_from, period_to, format)
 
     @get("/institutions/{org_id:uuid}")
     async def institution_statement(
@@ -284,9 +282,7 @@ class StatementsApi(Controller):
     ) -> Response:
         """The institution's statement as a file: its summary (income, distribution by category,
         payables outstanding) and each income and payout in CNY; CSV, XLSX or PDF."""
-        statement = await ledger.institution_statement(principal, org_id, period_from, period_to)
-        entries = await ledger.institution_entries(principal, org_id, period_from, period_to)
-        return await statement_documents.file_response(statement_documents.institution_file(statement, entries), format)
+        return await statement_documents.institution_download(ledger, principal, org_id, period_from, period_to, format)
 
     @get("/results/{listing_id:uuid}")
     async def result_statement(
@@ -314,9 +310,7 @@ class StatementsApi(Controller):
     ) -> Response:
         """The result's statement as a file: its summary (income, distribution by category, each
         inventor's part) and each income in CNY; CSV, XLSX or PDF."""
-        statement = await ledger.result_statement(principal, listing_id, period_from, period_to)
-        entries = await ledger.result_entries(principal, listing_id, period_from, period_to)
-        return await statement_documents.file_response(statement_documents.result_file(statement, entries), format)
+        return await statement_documents.result_download(ledger, principal, listing_id, period_from, period_to, format)
 
 
 def payout_out(payout, account, entry) -> schemas.PayoutOut:

@@ -8,6 +8,7 @@ contribution show on the pages, in units.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +22,8 @@ from marketplace.i18n import N_, gettext
 from marketplace.ledger import schemas, statement_files
 from marketplace.ledger.models import CNY, AccountKind, EntryKind
 from marketplace.ledger.statement_files import Statement, StatementLine, format_fen
-from marketplace.ledger.statements import StatementEntry
+from marketplace.ledger.statements import StatementEntry, Statements
+from marketplace.tenancy import Principal
 
 StatementFormat = Literal["csv", "xlsx", "pdf"]
 
@@ -199,3 +201,28 @@ async def file_response(statement: Statement, fmt: StatementFormat) -> Response:
     plain, full = _filename(statement.kind, statement.party, statement.period_start, statement.period_end, fmt)
     disposition = f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(full, safe='')}"
     return Response(content, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition})
+
+
+# The downloads the pages and the API offer alike: the statement, its entries, the file.
+
+
+async def inventor_download(
+    ledger: Statements, principal: Principal, user_id: uuid.UUID, start: date | None, end: date | None, fmt: StatementFormat
+) -> Response:
+    statement = await ledger.inventor_statement(principal, user_id, start, end)
+    return await file_response(inventor_file(statement, await ledger.inventor_entries(principal, user_id, start, end)), fmt)
+
+
+async def institution_download(
+    ledger: Statements, principal: Principal, org_id: uuid.UUID, start: date | None, end: date | None, fmt: StatementFormat
+) -> Response:
+    statement = await ledger.institution_statement(principal, org_id, start, end)
+    entries = await ledger.institution_entries(principal, org_id, start, end)
+    return await file_response(institution_file(statement, entries), fmt)
+
+
+async def result_download(
+    ledger: Statements, principal: Principal, listing_id: uuid.UUID, start: date | None, end: date | None, fmt: StatementFormat
+) -> Response:
+    statement = await ledger.result_statement(principal, listing_id, start, end)
+    return await file_response(result_file(statement, await ledger.result_entries(principal, listing_id, start, end)), fmt)

@@ -130,9 +130,7 @@ class StatementPages(Controller):
         period_from: PeriodFrom = None,
         period_to: PeriodTo = None,
     ) -> Response:
-        statement = await ledger.inventor_statement(principal, user_id, period_from, period_to)
-        entries = await ledger.inventor_entries(principal, user_id, period_from, period_to)
-        return await statement_documents.file_response(statement_documents.inventor_file(statement, entries), format)
+        return await statement_documents.inventor_download(ledger, principal, user_id, period_from, period_to, format)
 
     @get("/institutions/{org_id:uuid}")
     async def institution(
@@ -167,9 +165,7 @@ class StatementPages(Controller):
         period_from: PeriodFrom = None,
         period_to: PeriodTo = None,
     ) -> Response:
-        statement = await ledger.institution_statement(principal, org_id, period_from, period_to)
-        entries = await ledger.institution_entries(principal, org_id, period_from, period_to)
-        return await statement_documents.file_response(statement_documents.institution_file(statement, entries), format)
+        return await statement_documents.institution_download(ledger, principal, org_id, period_from, period_to, format)
 
     @get("/results/{listing_id:uuid}")
     async def result(
@@ -202,6 +198,4 @@ class StatementPages(Controller):
         period_from: PeriodFrom = None,
         period_to: PeriodTo = None,
     ) -> Response:
-        statement = await ledger.result_statement(principal, listing_id, period_from, period_to)
-        entries = await ledger.result_entries(principal, listing_id, period_from, period_to)
-        return await statement_documents.file_response(statement_documents.result_file(statement, entries), format)
+        return await statement_documents.result_download(ledger, principal, listing_id, period_from, period_to, format)
