@@ -13,6 +13,7 @@ from marketplace.errors import DomainError, FieldError
 from marketplace.i18n import N_, gettext
 from marketplace.ledger.models import CNY, SHARES_PREFIX, AccountKind, CostKind, IncomeKind, PatentCostRecovery, Share
 from marketplace.ledger.schemas import IncomeCreate, PayoutCreate, PolicyCreate
+from marketplace.ledger.statement_files import format_fen
 
 FEN_PER_YUAN = 100
 COST_ROWS = 3  # cost lines the income form offers
@@ -59,6 +60,10 @@ JURISDICTION_LABELS = {
 }
 
 
+# More integer digits than any amount the ledger takes (MAX_FEN has 14).
+MAX_DIGITS = 18
+
+
 def as_list(value: str | list[str] | None) -> list[str]:
     """A form field that may be sent once, many times or not at all."""
     if value is None:
@@ -74,6 +79,10 @@ def parse_decimal(value: str, places: int) -> Decimal:
         raise ValueError(value) from error
     exponent = amount.as_tuple().exponent  # a letter, not an int, when the amount is not finite
     if not amount.is_finite() or amount < 0 or not isinstance(exponent, int) or exponent < -places:
+        raise ValueError(value)
+    # "1e999999999" is a valid Decimal whose int() would build a billion digits: refuse it here;
+    # the service's own bounds (MAX_FEN) answer anything merely too large.
+    if amount.adjusted() > MAX_DIGITS:
         raise ValueError(value)
     return amount
 
@@ -91,16 +100,10 @@ def parse_percent(value: str) -> int:
     return int(amount * 100)
 
 
-def yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), FEN_PER_YUAN)
-    return f"{sign}{whole:,}.{cents:02d}"
-
-
 def amount_text(amount: int, asset: str) -> str:
     """Money as ¥ yuan; shares of a company as units with the company's name."""
     if asset == CNY:
-        return f"¥{yuan(amount)}"
+        return f"¥{format_fen(amount)}"
     return gettext("%(n)s shares of %(company)s", n=f"{amount:,}", company=asset.removeprefix(SHARES_PREFIX))
 
 

@@ -43,7 +43,6 @@ LABELS: dict[str, Any] = {
     "recoveries": list(PatentCostRecovery),
     "money": pf.amount_text,
     "percent": pf.percent,
-    "yuan": pf.yuan,
 }
 
 

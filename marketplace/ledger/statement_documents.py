@@ -130,61 +130,50 @@ def _lines(entries: list[StatementEntry]) -> list[StatementLine]:
     return [StatementLine(e.day, e.result_title, e.reference, gettext(ENTRY_LABELS[e.kind]), e.accrued, e.paid) for e in entries]
 
 
-def inventor_file(statement: schemas.InventorStatement, entries: list[StatementEntry]) -> Statement:
-    total = cny_total(statement.totals)
+def _file(kind: str, title: str, party: str, statement, summary: list[tuple[str, int]], entries) -> Statement:
+    """What every statement file carries besides its own summary: party, period, time, lines."""
     return Statement(
-        kind="inventor",
-        title=gettext("Inventor's revenue-sharing statement"),
-        party=statement.name,
+        kind=kind,
+        title=title,
+        party=party,
         period_start=statement.period_from,
         period_end=statement.period_to,
         generated_at=utcnow(),
-        summary=[
-            (gettext("Accrued in the period"), total.accrued),
-            (gettext("Paid in the period"), total.paid),
-            (gettext("Outstanding at the end of the period"), total.outstanding),
-        ],
+        summary=summary,
         lines=_lines(entries),
     )
+
+
+def inventor_file(statement: schemas.InventorStatement, entries: list[StatementEntry]) -> Statement:
+    total = cny_total(statement.totals)
+    summary = [
+        (gettext("Accrued in the period"), total.accrued),
+        (gettext("Paid in the period"), total.paid),
+        (gettext("Outstanding at the end of the period"), total.outstanding),
+    ]
+    return _file("inventor", gettext("Inventor's revenue-sharing statement"), statement.name, statement, summary, entries)
 
 
 def institution_file(statement: schemas.InstitutionStatement, entries: list[StatementEntry]) -> Statement:
     income, bars = distribution(statement)
-    paid = sum(e.paid for e in entries)
-    return Statement(
-        kind="institution",
-        title=gettext("Institution's revenue-sharing statement"),
-        party=statement.name,
-        period_start=statement.period_from,
-        period_end=statement.period_to,
-        generated_at=utcnow(),
-        summary=[
-            (gettext("Income received"), income),
-            *[(bar.label, bar.amount) for bar in bars],
-            (gettext("Paid in the period"), paid),
-            (gettext("Payables outstanding at the end of the period"), payables_outstanding(statement)),
-        ],
-        lines=_lines(entries),
-    )
+    summary = [
+        (gettext("Income received"), income),
+        *[(bar.label, bar.amount) for bar in bars],
+        (gettext("Paid in the period"), sum(e.paid for e in entries)),
+        (gettext("Payables outstanding at the end of the period"), payables_outstanding(statement)),
+    ]
+    return _file("institution", gettext("Institution's revenue-sharing statement"), statement.name, statement, summary, entries)
 
 
 def result_file(statement: schemas.ResultStatement, entries: list[StatementEntry]) -> Statement:
     income, bars = distribution(statement)
     people = [line for line in statement.inventors if line.asset == CNY]
-    return Statement(
-        kind="result",
-        title=gettext("Result's revenue-sharing statement"),
-        party=statement.title,
-        period_start=statement.period_from,
-        period_end=statement.period_to,
-        generated_at=utcnow(),
-        summary=[
-            (gettext("Income received"), income),
-            *[(bar.label, bar.amount) for bar in bars],
-            *[(gettext("%(name)s: accrued from this result", name=line.holder_name), line.accrued) for line in people],
-        ],
-        lines=_lines(entries),
-    )
+    summary = [
+        (gettext("Income received"), income),
+        *[(bar.label, bar.amount) for bar in bars],
+        *[(gettext("%(name)s: accrued from this result", name=line.holder_name), line.accrued) for line in people],
+    ]
+    return _file("result", gettext("Result's revenue-sharing statement"), statement.title, statement, summary, entries)
 
 
 def _filename(kind: str, party: str, start: date | None, end: date | None, fmt: str) -> tuple[str, str]:

@@ -76,6 +76,10 @@ async def test_the_income_form_shows_each_problem_beside_its_input_and_keeps_it(
     assert floaty.status_code == 422
     assert error_of(floaty.text, "amount") and error_of(floaty.text, "source_ref")
     assert 'value="12.345"' in floaty.text
+    # An exponent no amount has (int() of it would build a billion digits), and one past the bounds.
+    for huge in ("1e999999999", "1" + "0" * 20):
+        absurd = await post_form(client, "/ledger/income", income_form(result.id, key, amount=huge))
+        assert absurd.status_code == 422 and error_of(absurd.text, "amount"), huge
     # The policy does not deduct negotiation costs: the service says so beside the second cost row.
     form = income_form(result.id, key, cost_kind_0="", cost_amount_0="", cost_document_0="")
     form |= {"cost_kind_1": "negotiation", "cost_amount_1": "50", "cost_document_1": "谈判费发票"}
