@@ -24,6 +24,7 @@ async def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     await page.get_by_label("密码").fill(password)
     await page.locator("main").get_by_role("button", name="登录").click()
     await expect(page).to_have_url(re.compile(r"/$"))
+    await page.wait_for_load_state("load")  # app.js listens before the switcher is used
 
 
 async def test_sign_in_dashboard_and_language_switch(page: Page, world: World) -> None:

@@ -8,17 +8,14 @@ import pytest
 from playwright.async_api import Page, expect
 
 from marketplace.accounts.models import Role
-from tests.support.world import PASSWORD, World
+from tests.support.browser import sign_in
+from tests.support.world import World
 
 pytestmark = pytest.mark.browser
 
 
 async def test_a_company_member_saves_a_search_from_the_search_page(page: Page, world: World) -> None:
-    await page.goto("/login?next=/search")
-    await page.get_by_label("电子邮箱").fill(world.emails[Role.company_member])
-    await page.get_by_label("密码").fill(PASSWORD)
-    await page.locator("main").get_by_role("button", name="登录").click()
-    await expect(page).to_have_url(re.compile(r"/search$"))
+    await sign_in(page, world.emails[Role.company_member], "/search")
 
     # The query as it stands after typing and sorting, without a reload, is what gets saved.
     await page.locator("#search-q").press_sequentially("肝癌", delay=30)

@@ -16,6 +16,9 @@ async def sign_in(page: Page, email: str, then: str) -> None:
     await page.get_by_label("密码").fill(PASSWORD)
     await page.locator("main").get_by_role("button", name="登录").click()
     await expect(page).to_have_url(re.compile(re.escape(then) + "$"))
+    # A click only waits for the navigation to start: wait until the page's deferred scripts
+    # (htmx, app.js) have run, or the next keystrokes land before anything listens to them.
+    await page.wait_for_load_state("load")
 
 
 async def send_message(page: Page, text: str, file_name: str, content: bytes, mime: str) -> None:
