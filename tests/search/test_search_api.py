@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -157,6 +159,11 @@ async def test_the_page_and_its_fragment_render(client, indexed) -> None:
     assert "<mark>" in html and 'name="kind" value="resource" checked' in html
     assert 'class="facet-count">1<' in html  # the result kind's count, should it be ticked too
     assert 'href="/search"' in html  # the nav item, for everyone
+    # htmx reads the first htmx-config meta only: the page's 503 handling must be in that one.
+    configs = re.findall(r'<meta name="htmx-config" content=\'([^\']*)\'>', html)
+    assert len(configs) == 1
+    config = json.loads(configs[0])
+    assert config["allowEval"] is False and {"code": "503", "swap": True} in config["responseHandling"]
     fragment = await client.get("/search", params={"q": "肝癌"}, headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     assert fragment.text.lstrip().startswith("{#") is False and "<html" not in fragment.text
