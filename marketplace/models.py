@@ -5,6 +5,7 @@ from marketplace.audit import models as audit  # noqa: F401
 from marketplace.catalog import models as catalog  # noqa: F401
 from marketplace.db import Base
 from marketplace.ledger import models as ledger  # noqa: F401
+from marketplace.licensing import models as licensing  # noqa: F401
 from marketplace.matching.needs import models as needs  # noqa: F401
 from marketplace.matching.requests import models as match_requests  # noqa: F401
 from marketplace.matching.threads import models as threads  # noqa: F401

@@ -16,13 +16,15 @@ from marketplace.catalog.lifecycle import LIFECYCLE
 from marketplace.catalog.models import Listing, Status
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.errors import Conflict, Forbidden, InvalidInput
+from marketplace.licensing.lifecycle import LIFECYCLE as AGREEMENT
+from marketplace.licensing.lifecycle import OBLIGATION
 from marketplace.matching.needs.lifecycle import NEED, RESPONSE
 from marketplace.matching.requests.lifecycle import LIFECYCLE as MATCH_REQUEST
 from marketplace.tenancy import ANONYMOUS
 from tests.catalog.factories import result_body, seed_listing
 
 # Every machine the product declares: each must have its guard in the database.
-MACHINES = [LIFECYCLE, MATCH_REQUEST, NEED, RESPONSE]
+MACHINES = [LIFECYCLE, MATCH_REQUEST, NEED, RESPONSE, AGREEMENT, OBLIGATION]
 
 
 async def _guarded(step: states.Step) -> None:

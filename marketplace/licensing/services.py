@@ -1,0 +1,33 @@
+"""Licensing's one service for the controllers, the jobs and the demo data.
+
+Its parts, by concept: agreements.py (drafting, reading, the lifecycle), exclusivity.py (what
+approval refuses), documents.py and document_files.py (the generated, signed document),
+schedule.py (obligations from the terms and on conversion), terms.py (the rules of the terms).
+The only code that writes licensing's tables.
+"""
+
+from __future__ import annotations
+
+from litestar.di import NamedDependency
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.accounts.services import AccountService
+from marketplace.catalog.services import CatalogService
+from marketplace.db import DbSession
+from marketplace.licensing.agreements import Agreements
+from marketplace.matching.requests.services import MatchingService
+
+
+class LicensingService(Agreements):
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.catalog = CatalogService(session)
+        self.accounts = AccountService(session)
+        self.matching = MatchingService(session)
+
+
+Licensing = NamedDependency[LicensingService]
+
+
+async def provide_licensing(db_session: DbSession) -> LicensingService:
+    return LicensingService(db_session)
