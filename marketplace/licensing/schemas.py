@@ -193,3 +193,55 @@ class AgreementSummary(Struct, kw_only=True):
 class AgreementPage(Struct):
     items: list[AgreementSummary]
     total: int
+
+
+# ----- payments, royalty reports, milestones (payments.py, royalties.py) ----------------------------
+
+
+class PaymentIn(Input, kw_only=True):
+    """Money received for one item of the schedule (the TTO records it, with an Idempotency-Key)."""
+
+    obligation_id: uuid.UUID
+    amount_fen: Amount
+    received_on: date
+    reference: Annotated[str, Meta(max_length=200)] = ""
+
+
+class PaymentOut(Struct, kw_only=True):
+    id: uuid.UUID
+    agreement_id: uuid.UUID
+    obligation_id: uuid.UUID
+    amount_fen: int
+    received_on: date
+    reference: str
+    income_ids: list[uuid.UUID]
+    created_at: datetime
+
+
+class RoyaltyReportIn(Input, kw_only=True):
+    """Net sales for a period, from the licensee (or the TTO); the first with sales converts a
+    pay-later licence in its use period (trigger: first revenue)."""
+
+    period_start: date
+    period_end: date
+    net_sales_fen: Fen
+
+
+class RoyaltyReportOut(Struct, kw_only=True):
+    id: uuid.UUID
+    agreement_id: uuid.UUID
+    period_start: date
+    period_end: date
+    net_sales_fen: int
+    royalty_fen: int
+    first_revenue: bool
+    obligation_id: uuid.UUID | None
+    created_at: datetime
+
+
+class MilestoneReachedIn(Input, kw_only=True):
+    """A milestone reached: a paid milestone of the schedule (its obligation), or a pay-later
+    licence's conversion milestone (no obligation: it converts the licence)."""
+
+    obligation_id: uuid.UUID | None = None
+    reached_on: date
