@@ -152,7 +152,9 @@ class Agreements(Documents):
 
     # ----- drafting ---------------------------------------------------------------------------
 
-    async def create(self, principal: Principal, data: AgreementCreate, *, ip: str | None = None) -> Agreement:
+    async def create(
+        self, principal: Principal, data: AgreementCreate, *, now: datetime | None = None, ip: str | None = None
+    ) -> Agreement:
         """A TTO drafts an agreement for its institution: from an agreed match request (its
         company and result), or for a deal made elsewhere (a company and the institution's results)."""
         self.require_drafter(principal)
@@ -185,8 +187,10 @@ class Agreements(Documents):
             kind=data.kind,
             state=State.draft,
             created_by_user_id=principal.user_id,
-            state_changed_at=utcnow(),
+            state_changed_at=now or utcnow(),
         )
+        if now is not None:  # the demo's history: drafted on its day
+            agreement.created_at = now
         self._set_terms(agreement, data, default_title=listings[0].title_zh)
         if not await add_unless_taken(self.session, agreement, MATCH_CONSTRAINT):
             existing = await self.session.scalar(
@@ -205,7 +209,7 @@ class Agreements(Documents):
         )
         self.session.add_all(schedule.from_terms(agreement.id, data))
         await self.session.flush()
-        await audit.record(
+        event = await audit.record(
             self.session,
             "agreement_created",
             actor_user_id=principal.user_id,
@@ -216,6 +220,8 @@ class Agreements(Documents):
             kind=agreement.kind,
             match_request_id=str(data.match_request_id) if data.match_request_id else None,
         )
+        if now is not None:
+            event.occurred_at = now
         return agreement
 
     async def update(
