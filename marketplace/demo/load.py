@@ -1,7 +1,7 @@
 """Loading the demo world into an empty database, through the domains' public services: the
 platform and its administrator by bootstrap, organizations by that administrator, people by
 invitation, listings with their history, requests and needs by the people taking part, the revenue-sharing
-ledger by each institution's TTO manager (by the platform admin where it has none)."""
+ledger by each institution's TTO manager (by the platform admin where it has none), licences by both sides."""
 
 from __future__ import annotations
 
@@ -47,6 +47,9 @@ async def load_demo_data(session: AsyncSession) -> bool:
     from marketplace.demo.ledger import load_demo_ledger
 
     await load_demo_ledger(session, {i.name_zh: orgs[i.name_zh] for i in ALL_INSTITUTIONS}, now)
+    from marketplace.demo.licensing import load_demo_licensing
+
+    await load_demo_licensing(session, foundation, now)
     await _saved_searches(session)
     return True
 
