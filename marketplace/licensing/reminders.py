@@ -148,10 +148,9 @@ async def run_daily(settings: Settings | None, sessionmaker, today: date | None 
 async def _candidates(sessionmaker, today: date) -> list[uuid.UUID]:
     """Agreements the job may have something to do for today."""
     soon = today + timedelta(days=max(DUE_DAYS))
-    has_open = (
-        select(Obligation.agreement_id)
-        .where(Obligation.state == ObligationState.due, Obligation.due_on <= soon)
-        .where(or_(Obligation.defaulted_at.is_(None), Obligation.due_on >= today - timedelta(days=1)))
+    # Items due soon or late; once marked in default, nothing more is sent for them.
+    has_open = select(Obligation.agreement_id).where(
+        Obligation.state == ObligationState.due, Obligation.due_on <= soon, Obligation.defaulted_at.is_(None)
     )
     async with sessionmaker() as session:
         rows = await session.scalars(

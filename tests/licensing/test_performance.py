@@ -9,9 +9,11 @@ from datetime import timedelta
 import pytest
 
 from marketplace.accounts.models import Role
+from marketplace.db import china_today
 from marketplace.errors import Forbidden, NotFound
 from marketplace.licensing.services import LicensingService
 from tests.licensing.factories import in_force, obligations, settle
+from tests.support.web import login
 
 
 async def record_for(db, world, role: Role, company_id, today):
@@ -93,3 +95,21 @@ async def test_the_record_in_the_api_and_the_pages(client, db, world) -> None:
     assert set(body["totals"]) == {"paid_on_time", "paid_late", "late", "in_default", "overdue_fen"}
     member = await client.get(f"/api/v1/companies/{company_id}/performance", headers=world.bearer(Role.company_member))
     assert member.status_code == 403
+
+
+async def test_the_pages_show_defaults_to_the_tto_and_the_record_to_another_institution(client, db, world) -> None:
+    start = china_today() - timedelta(days=60)  # the upfront fee, due that day, is past the 30 days of grace
+    agreement = await in_force(db, world, title="默认演示成果", starts_on=start.isoformat())
+    company_id = world.orgs["company/own"].id
+
+    await login(client, world.emails[Role.tto_manager])
+    page = await client.get("/agreements/defaults")
+    assert page.status_code == 200
+    assert f"/agreements/{agreement.id}" in page.text and "入门费" in page.text and "500,000.00" in page.text
+    assert f"/companies/{company_id}/performance" in page.text
+
+    await login(client, "admin@institution.other.test")
+    assert "没有违约的协议" in (await client.get("/agreements/defaults")).text
+    record = await client.get(f"/companies/{company_id}/performance")
+    assert record.status_code == 200
+    assert "与其他机构的协议" in record.text and agreement.title not in record.text
