@@ -46,6 +46,7 @@ from tests.ledger.factories import (
     policy_body,
     policy_form,
 )
+from tests.licensing.factories import matrix_record
 from tests.matching.needs.factories import need_body, need_form, response_body
 from tests.matching.requests.factories import match_body, match_form
 from tests.support.world import ROLE_KIND, World
@@ -366,6 +367,22 @@ def institution_acts(ok: int, *roles: Role):
 
 
 COMPANY = (Role.company_admin, Role.company_member)
+
+
+def reads_record(ok: int):
+    """A company's performance record: its own administrator (another company's is 404), every
+    institution's TTO and the platform; every other role 403."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role in PLATFORM or role in TTO:
+            return ok
+        if role == Role.company_admin:
+            return ok if relation == "own" else 404
+        return 403
+
+    return expect
+
+
 INSTITUTION_PEOPLE = (Role.tto_manager, Role.tto_staff, Role.inventor)
 
 
@@ -602,6 +619,8 @@ API_ROUTES = [
     Route(
         "GET", "/api/v1/statements/results/{result}/download", reads_statement(200, Role.inventor), prepare=matrix_result_income
     ),
+    # Licensing: a company's performance record.
+    Route("GET", "/api/v1/companies/{company}/performance", reads_record(200), prepare=matrix_record),
 ]
 
 
@@ -875,6 +894,10 @@ PAGE_ROUTES = [
         prepare=matrix_income,
         body=matrix_payout_form,
     ),
+    # Licensing: a company's performance record (its own administrator, any TTO, the platform) and the
+    # institution's agreements in default (its TTO, the platform).
+    Route("GET", "/companies/{company}/performance", reads_record(200), anonymous=302, prepare=matrix_record),
+    Route("GET", "/agreements/defaults", only(200, *TTO, *PLATFORM), anonymous=302),
 ]
 
 # Public by design, each with the reason.
