@@ -125,6 +125,8 @@ class Royalties(Agreements):
             errors.append(FieldError("period_start", N_("Must fall within the agreement's term.")))
         if data.period_end > agreement.ends_on:
             errors.append(FieldError("period_end", N_("Must fall within the agreement's term.")))
+        if owes and agreement.kind == Kind.pay_later and data.period_start < self.royalty_start(agreement):
+            errors.append(FieldError("period_start", N_("Sales before the conversion fall in the free use period.")))
         overlapping = await self.session.scalar(
             select(func.count())
             .select_from(RoyaltyReport)
