@@ -172,6 +172,9 @@ async def test_a_pay_later_licence_takes_no_payment_before_it_converts(db, world
     # Converted, with the fee in one payment: now it is due and paid like any other.
     await move(db, world, agreement_id, "convert", Role.company_admin)
     await move(db, world, agreement_id, "choose_payment_mode", Role.company_admin, payment_mode="lump_sum")
+    with pytest.raises(Conflict):  # once: a second choice would add a second schedule
+        await move(db, world, agreement_id, "choose_payment_mode", Role.company_admin, payment_mode="deferred")
+    await db.rollback()
     (fee,) = await obligations(db, agreement_id)
     payment, _ = await record_payment(db, world, agreement_id, paid(fee.id, fee.amount_fen))
     assert sum(income.amount for income in await incomes_of(db, payment.id)) == fee.amount_fen
