@@ -47,6 +47,7 @@ from marketplace.ledger.api import DistributionPoliciesApi, LedgerApi, PayoutsAp
 from marketplace.ledger.pages import LedgerPages
 from marketplace.ledger.services import provide_ledger
 from marketplace.ledger.statement_pages import StatementPages
+from marketplace.licensing.payment_api import AgreementMoneyApi
 from marketplace.licensing.performance_api import PerformanceApi, PerformancePages
 from marketplace.licensing.services import provide_licensing
 from marketplace.matching.needs.api import NeedsApi, RecommendationsApi
@@ -343,6 +344,7 @@ def create_app(settings: Settings) -> Litestar:
             LedgerPages,
             PerformanceApi,
             PerformancePages,
+            AgreementMoneyApi,
             *static_routers,
         ],
         lifespan=[lifespan],

@@ -46,7 +46,7 @@ from tests.ledger.factories import (
     policy_body,
     policy_form,
 )
-from tests.licensing.factories import matrix_record
+from tests.licensing.factories import matrix_agreement, matrix_milestone, matrix_payment, matrix_record, matrix_report
 from tests.matching.needs.factories import need_body, need_form, response_body
 from tests.matching.requests.factories import match_body, match_form
 from tests.support.world import ROLE_KIND, World
@@ -383,6 +383,18 @@ def reads_record(ok: int):
     return expect
 
 
+def reads_agreement(ok: int):
+    """An agreement is its institution's TTO's and its company's administrator's (and the platform
+    roles'); anyone else gets 404."""
+    return lambda role, relation: ok if role in PLATFORM or (relation == "own" and role in (*TTO, Role.company_admin)) else 404
+
+
+def agreement_party_acts(ok: int):
+    """The agreement's TTO or its company's administrator act on their own; others' are 404 to
+    them; every other role 403."""
+    return institution_acts(ok, *TTO, Role.company_admin)
+
+
 INSTITUTION_PEOPLE = (Role.tto_manager, Role.tto_staff, Role.inventor)
 
 
@@ -621,6 +633,32 @@ API_ROUTES = [
     ),
     # Licensing: a company's performance record.
     Route("GET", "/api/v1/companies/{company}/performance", reads_record(200), prepare=matrix_record),
+    # An agreement's money: either side and platform roles read; the TTO records payments; the
+    # licensee's administrator or the TTO reports sales and milestones.
+    Route("GET", "/api/v1/agreements/{agreement}/payments", reads_agreement(200), prepare=matrix_agreement),
+    Route(
+        "POST",
+        "/api/v1/agreements/{agreement}/payments",
+        institution_acts(201, *TTO),
+        prepare=matrix_agreement,
+        body=matrix_payment,
+        headers=idempotency_key,
+    ),
+    Route("GET", "/api/v1/agreements/{agreement}/royalty-reports", reads_agreement(200), prepare=matrix_agreement),
+    Route(
+        "POST",
+        "/api/v1/agreements/{agreement}/royalty-reports",
+        agreement_party_acts(201),
+        prepare=matrix_agreement,
+        body=matrix_report,
+    ),
+    Route(
+        "POST",
+        "/api/v1/agreements/{agreement}/milestones",
+        agreement_party_acts(201),
+        prepare=matrix_agreement,
+        body=matrix_milestone,
+    ),
 ]
 
 
