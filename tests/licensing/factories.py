@@ -13,7 +13,8 @@ from marketplace.accounts.models import Role
 from marketplace.catalog.models import Listing, Status
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.db import china_today
-from marketplace.licensing.models import Agreement, Obligation
+from marketplace.licensing.models import Agreement, Obligation, OpenLicence
+from marketplace.licensing.open_licence_schemas import OpenLicenceIn
 from marketplace.licensing.schemas import AgreementCreate, TransitionIn
 from marketplace.licensing.services import LicensingService
 from tests.catalog.factories import result_body, seed_listing
@@ -107,3 +108,67 @@ async def signed(db, world: World, agreement_id: uuid.UUID) -> Agreement:
 async def obligations(db, agreement_id: uuid.UUID) -> list[Obligation]:
     stmt = select(Obligation).where(Obligation.agreement_id == agreement_id).order_by(Obligation.sequence)
     return list((await db.scalars(stmt.execution_options(populate_existing=True))).all())
+
+
+# ----- open licences (开放许可) ------------------------------------------------------------------------
+
+
+def open_licence_body(listing_id: uuid.UUID, **overrides) -> dict:
+    """An open licence: 50,000 yuan upfront and 3% of net sales, for three years in mainland China."""
+    body = {
+        "listing_id": str(listing_id),
+        "fee_standard": "入门费5万元，另按年净销售额的3%提成",
+        "upfront_fen": 5_000_000,
+        "royalty_bp": 300,
+        "payment_mode": "revenue_share",
+        "term_months": 36,
+        "territory": "中国大陆",
+    }
+    body.update(overrides)
+    return body
+
+
+async def declared(db, world: World, relation: str = "own", **overrides) -> OpenLicence:
+    """An open licence declared on a fresh published result of the own (other) institution by its TTO."""
+    listing = await published_result(db, world, relation)
+    tto = world.emails[Role.tto_staff] if relation == "own" else "admin@institution.other.test"
+    principal = await world.principal(db, tto)
+    declaration = await LicensingService(db).declare(
+        principal, msgspec.convert(open_licence_body(listing.id, **overrides), OpenLicenceIn)
+    )
+    await db.commit()
+    return declaration
+
+
+async def take(db, world: World, open_licence_id: uuid.UUID, email: str | None = None) -> Agreement:
+    """The open licence taken by a company's administrator (the own company's by default)."""
+    principal = await world.principal(db, email or world.emails[Role.company_admin])
+    agreement = await LicensingService(db).take_open_licence(principal, open_licence_id)
+    await db.commit()
+    return agreement
+
+
+# For the tenancy matrix: fresh records per role and organization.
+
+
+async def matrix_open_licence(db, world: World, role: Role, relation: str) -> dict:
+    """An active open licence on a fresh result of the own (other) institution."""
+    return {"open_licence": (await declared(db, world, relation)).id}
+
+
+async def matrix_result_to_declare(db, world: World, role: Role, relation: str) -> dict:
+    """A fresh published result of the own (other) institution, its id in world.scratch for a body."""
+    listing = await published_result(db, world, relation)
+    world.scratch["listing"] = listing.id
+    return {"listing": listing.id}
+
+
+def open_licence_form() -> dict:
+    return {
+        "fee_standard": "入门费5万元，另按年净销售额的3%提成",
+        "upfront": "5",
+        "royalty": "3",
+        "payment_mode": "revenue_share",
+        "term_months": "36",
+        "territory": "中国大陆",
+    }
