@@ -10,44 +10,18 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from marketplace.api_errors import OPTIONAL_TOKEN
-from marketplace.licensing.models import CNY, OpenLicence, OpenLicenceState, PaymentMode, State
+from marketplace.licensing.models import State
 from marketplace.licensing.open_licence_schemas import (
     OpenLicenceIn,
     OpenLicenceOut,
     OpenLicencePage,
     OpenLicenceStateQuery,
     OpenLicenceTaken,
+    open_licences_out,
 )
-from marketplace.licensing.services import Licensing, LicensingService
+from marketplace.licensing.services import Licensing
 from marketplace.tenancy import CurrentPrincipal
 from marketplace.web import Page, PageSize, client_ip
-
-
-async def open_licences_out(licensing: LicensingService, declarations: list[OpenLicence]) -> list[OpenLicenceOut]:
-    listings = await licensing.catalog.listing_refs({item.listing_id for item in declarations})
-    owners = await licensing.accounts.public_organizations({item.institution_id for item in declarations})
-    taken = await licensing.takers_count({item.id for item in declarations})
-    return [
-        OpenLicenceOut(
-            id=item.id,
-            state=OpenLicenceState(item.state),
-            listing_id=item.listing_id,
-            listing_title=listings[item.listing_id].title_zh,
-            institution_id=item.institution_id,
-            institution_name=owners[item.institution_id].name_zh,
-            fee_standard=item.fee_standard,
-            currency=CNY,
-            upfront_fen=item.upfront_fen,
-            royalty_bp=item.royalty_bp,
-            payment_mode=PaymentMode(item.payment_mode),
-            term_months=item.term_months,
-            territory=item.territory,
-            created_at=item.created_at,
-            withdrawn_at=item.withdrawn_at,
-            taken=taken[item.id],
-        )
-        for item in declarations
-    ]
 
 
 class OpenLicenceApi(Controller):

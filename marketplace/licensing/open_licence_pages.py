@@ -17,8 +17,7 @@ from marketplace.catalog.models import Listing
 from marketplace.errors import DomainError
 from marketplace.i18n import N_, gettext
 from marketplace.licensing.models import PaymentMode
-from marketplace.licensing.open_licence_api import open_licences_out
-from marketplace.licensing.open_licence_schemas import OpenLicenceIn
+from marketplace.licensing.open_licence_schemas import OpenLicenceIn, open_licences_out
 from marketplace.licensing.services import Licensing, LicensingService
 from marketplace.matching.web import parse_wan, problem_of
 from marketplace.tenancy import CurrentPrincipal, Principal
