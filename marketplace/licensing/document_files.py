@@ -50,6 +50,8 @@ def agreement_pdf(text: AgreementText) -> bytes:
         f"地域：{agreement.territory}；领域：{agreement.field_of_use}",
         f"期限：{agreement.starts_on.isoformat()} 至 {agreement.ends_on.isoformat()}",
     ]
+    if agreement.kind == "open_licence":  # the declared fee standard, in words, is the licence's price
+        lines.append(f"开放许可（专利法第五十条至第五十二条）许可使用费标准：{agreement.notes}")
     story = [Paragraph(escape(agreement.title), title)]
     story += [Paragraph(escape(line), body) for line in lines]
     story.append(Spacer(0, 4 * mm))
