@@ -21,6 +21,7 @@ from tests.licensing.factories import (
     declared,
     draft,
     licence_body,
+    move,
     obligations,
     open_licence_body,
     published_result,
@@ -229,3 +230,20 @@ async def test_the_pages_declare_show_the_terms_and_take(client, db, world) -> N
     assert taken.status_code == 302 and taken.headers["location"].startswith("/agreements/")
     again = await post_form(client, f"/open-licences/{declaration_id}/take", {}, follow_redirects=False)
     assert again.status_code == 302 and again.headers["location"] == taken.headers["location"]  # the licence it holds
+
+
+async def test_no_exclusive_licence_is_approved_while_an_open_licence_is_declared(db, world) -> None:
+    """Patent Law art. 51: during an open licence the patentee grants no exclusive licence."""
+    declaration = await declared(db, world)
+    listing_id, declaration_id = declaration.listing_id, declaration.id
+    body = licence_body("exclusive", company_id=str(world.orgs["company/own"].id), result_ids=[str(listing_id)])
+    agreement_id = (await draft(db, world, body)).id
+    tto = await world.principal(db, world.emails[Role.tto_staff])
+    with pytest.raises(Conflict) as refused:
+        await move(db, world, agreement_id, "approve", Role.tto_manager)
+    assert "open licence" in refused.value.errors[0].message
+    await db.rollback()
+    await LicensingService(db).withdraw_open_licence(tto, declaration_id)
+    await db.commit()
+    approved = await move(db, world, agreement_id, "approve", Role.tto_manager)
+    assert approved.state == State.approved
