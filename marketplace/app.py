@@ -47,6 +47,8 @@ from marketplace.ledger.api import DistributionPoliciesApi, LedgerApi, PayoutsAp
 from marketplace.ledger.pages import LedgerPages
 from marketplace.ledger.services import provide_ledger
 from marketplace.ledger.statement_pages import StatementPages
+from marketplace.licensing.open_licence_api import OpenLicenceApi
+from marketplace.licensing.open_licence_pages import OpenLicencePages
 from marketplace.licensing.payment_api import AgreementMoneyApi
 from marketplace.licensing.performance_api import PerformanceApi, PerformancePages
 from marketplace.licensing.services import provide_licensing
@@ -345,6 +347,8 @@ def create_app(settings: Settings) -> Litestar:
             PerformanceApi,
             PerformancePages,
             AgreementMoneyApi,
+            OpenLicenceApi,
+            OpenLicencePages,
             *static_routers,
         ],
         lifespan=[lifespan],
