@@ -47,6 +47,11 @@ from marketplace.ledger.api import DistributionPoliciesApi, LedgerApi, PayoutsAp
 from marketplace.ledger.pages import LedgerPages
 from marketplace.ledger.services import provide_ledger
 from marketplace.ledger.statement_pages import StatementPages
+from marketplace.licensing.open_licence_api import OpenLicenceApi
+from marketplace.licensing.open_licence_pages import OpenLicencePages
+from marketplace.licensing.payment_api import AgreementMoneyApi
+from marketplace.licensing.performance_api import PerformanceApi, PerformancePages
+from marketplace.licensing.services import provide_licensing
 from marketplace.matching.needs.api import NeedsApi, RecommendationsApi
 from marketplace.matching.needs.pages import NeedsPages
 from marketplace.matching.needs.response_pages import NeedResponsePages
@@ -339,6 +344,11 @@ def create_app(settings: Settings) -> Litestar:
             StatementsApi,
             StatementPages,
             LedgerPages,
+            PerformanceApi,
+            PerformancePages,
+            AgreementMoneyApi,
+            OpenLicenceApi,
+            OpenLicencePages,
             *static_routers,
         ],
         lifespan=[lifespan],
@@ -354,6 +364,7 @@ def create_app(settings: Settings) -> Litestar:
             "threads": Provide(provide_threads),
             "needs": Provide(provide_needs),
             "ledger": Provide(provide_ledger),
+            "licensing": Provide(provide_licensing),
         },
         middleware=[
             # Server-side sessions of the pages (accounts/sessions.py): also binds the CSRF token to the session.

@@ -46,6 +46,17 @@ from tests.ledger.factories import (
     policy_body,
     policy_form,
 )
+from tests.licensing.factories import (
+    matrix_agreement,
+    matrix_milestone,
+    matrix_open_licence,
+    matrix_payment,
+    matrix_record,
+    matrix_report,
+    matrix_result_to_declare,
+    open_licence_body,
+    open_licence_form,
+)
 from tests.matching.needs.factories import need_body, need_form, response_body
 from tests.matching.requests.factories import match_body, match_form
 from tests.support.world import ROLE_KIND, World
@@ -365,7 +376,52 @@ def institution_acts(ok: int, *roles: Role):
     return lambda role, relation: (ok if relation == "own" else 404) if role in roles else 403
 
 
+def declares_open_licence(ok: int):
+    """The TTO declares on its own institution's results: another institution's is a field error
+    in an API body (422), a 404 in a page's path; every other role 403."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role not in TTO:
+            return 403
+        return ok if relation == "own" else (422 if ok == 201 else 404)
+
+    return expect
+
+
+def withdraws_open_licence(ok: int):
+    """An active declaration is public: its institution's TTO withdraws it, anyone else 403."""
+    return lambda role, relation: ok if role in TTO and relation == "own" else 403
+
+
 COMPANY = (Role.company_admin, Role.company_member)
+
+
+def reads_record(ok: int):
+    """A company's performance record: its own administrator (another company's is 404), every
+    institution's TTO and the platform; every other role 403."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role in PLATFORM or role in TTO:
+            return ok
+        if role == Role.company_admin:
+            return ok if relation == "own" else 404
+        return 403
+
+    return expect
+
+
+def reads_agreement(ok: int):
+    """An agreement is its institution's TTO's and its company's administrator's (and the platform
+    roles'); anyone else gets 404."""
+    return lambda role, relation: ok if role in PLATFORM or (relation == "own" and role in (*TTO, Role.company_admin)) else 404
+
+
+def agreement_party_acts(ok: int):
+    """The agreement's TTO or its company's administrator act on their own; others' are 404 to
+    them; every other role 403."""
+    return institution_acts(ok, *TTO, Role.company_admin)
+
+
 INSTITUTION_PEOPLE = (Role.tto_manager, Role.tto_staff, Role.inventor)
 
 
@@ -535,6 +591,19 @@ API_ROUTES = [
         reads_response_thread(200),
         prepare=response_attachment_of,
     ),
+    # Open licences (开放许可): public declarations, the TTO declares and withdraws, a company's
+    # administrator takes one (any institution's, in one action).
+    Route("GET", "/api/v1/open-licences", any_role(200), anonymous=200),
+    Route(
+        "POST",
+        "/api/v1/open-licences",
+        declares_open_licence(201),
+        prepare=matrix_result_to_declare,
+        body=lambda w, r, rel: open_licence_body(w.scratch["listing"]),
+    ),
+    Route("GET", "/api/v1/open-licences/{open_licence}", any_role(200), anonymous=200, prepare=matrix_open_licence),
+    Route("POST", "/api/v1/open-licences/{open_licence}/withdraw", withdraws_open_licence(200), prepare=matrix_open_licence),
+    Route("POST", "/api/v1/open-licences/{open_licence}/take", only(201, Role.company_admin), prepare=matrix_open_licence),
     Route("GET", "/api/v1/recommendations", any_role(400)),  # without ?need= or ?listing=
     Route("GET", "/api/v1/recommendations?listing={listing}", any_role(200), prepare=published_listing),
     Route("GET", "/api/v1/saved-searches", only(200, *COMPANY)),
@@ -601,6 +670,34 @@ API_ROUTES = [
     Route("GET", "/api/v1/statements/results/{result}", reads_statement(200, Role.inventor), prepare=matrix_result_income),
     Route(
         "GET", "/api/v1/statements/results/{result}/download", reads_statement(200, Role.inventor), prepare=matrix_result_income
+    ),
+    # Licensing: a company's performance record.
+    Route("GET", "/api/v1/companies/{company}/performance", reads_record(200), prepare=matrix_record),
+    # An agreement's money: either side and platform roles read; the TTO records payments; the
+    # licensee's administrator or the TTO reports sales and milestones.
+    Route("GET", "/api/v1/agreements/{agreement}/payments", reads_agreement(200), prepare=matrix_agreement),
+    Route(
+        "POST",
+        "/api/v1/agreements/{agreement}/payments",
+        institution_acts(201, *TTO),
+        prepare=matrix_agreement,
+        body=matrix_payment,
+        headers=idempotency_key,
+    ),
+    Route("GET", "/api/v1/agreements/{agreement}/royalty-reports", reads_agreement(200), prepare=matrix_agreement),
+    Route(
+        "POST",
+        "/api/v1/agreements/{agreement}/royalty-reports",
+        agreement_party_acts(201),
+        prepare=matrix_agreement,
+        body=matrix_report,
+    ),
+    Route(
+        "POST",
+        "/api/v1/agreements/{agreement}/milestones",
+        agreement_party_acts(201),
+        prepare=matrix_agreement,
+        body=matrix_milestone,
     ),
 ]
 
@@ -816,6 +913,33 @@ PAGE_ROUTES = [
         prepare=response_attachment_of,
     ),
     Route("GET", "/listings/{listing}/needs", only(200, *TTO), anonymous=302, prepare=published_listing),
+    # Open licences (开放许可).
+    Route("GET", "/open-licences", any_role(200), anonymous=200),
+    Route(
+        "GET",
+        "/listings/{listing}/open-licence",
+        declares_open_licence(200),
+        anonymous=302,
+        prepare=matrix_result_to_declare,
+    ),
+    Route(
+        "POST",
+        "/listings/{listing}/open-licence",
+        declares_open_licence(302),
+        anonymous=302,
+        prepare=matrix_result_to_declare,
+        body=lambda w, r, rel: open_licence_form(),
+    ),
+    Route(
+        "POST",
+        "/open-licences/{open_licence}/withdraw",
+        withdraws_open_licence(302),
+        anonymous=302,
+        prepare=matrix_open_licence,
+    ),
+    Route(
+        "POST", "/open-licences/{open_licence}/take", only(302, Role.company_admin), anonymous=302, prepare=matrix_open_licence
+    ),
     Route("GET", "/saved-searches", only(200, *COMPANY), anonymous=302),
     Route("POST", "/saved-searches", only(302, *COMPANY), anonymous=302, body=new_saved_search),
     Route(
@@ -875,6 +999,10 @@ PAGE_ROUTES = [
         prepare=matrix_income,
         body=matrix_payout_form,
     ),
+    # Licensing: a company's performance record (its own administrator, any TTO, the platform) and the
+    # institution's agreements in default (its TTO, the platform).
+    Route("GET", "/companies/{company}/performance", reads_record(200), anonymous=302, prepare=matrix_record),
+    Route("GET", "/agreements/defaults", only(200, *TTO, *PLATFORM), anonymous=302),
 ]
 
 # Public by design, each with the reason.
