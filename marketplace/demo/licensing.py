@@ -141,7 +141,7 @@ async def _step(
             data = TransitionIn(action="sign", document_sha256=agreement.document_sha256)
             await service.transition(signer, agreement_id, data, now=when)
     elif action in TRANSITIONS:
-        actor = company if step.get("by") == "company" else manager
+        actor = company if action == "exit" or step.get("by") == "company" else manager
         await service.transition(actor, agreement_id, TransitionIn(action=action, reason=step.get("reason", "")), now=when)
     elif action == "convert":
         agreement = await service.get(manager, agreement_id, for_update=True)
@@ -157,11 +157,11 @@ async def _step(
             received_on=demo.day(step["days_ago"]),
             reference=step.get("reference", ""),
         )
-        await service.record_payment(manager, agreement_id, payment, f"demo-{agreement_id}-{step['item']}")
+        await service.record_payment(manager, agreement_id, payment, f"demo-{agreement_id}-{step['item']}", now=when)
     elif action == "report":
         start, end = step["period_days_ago"]
         report = RoyaltyReportIn(period_start=demo.day(start), period_end=demo.day(end), net_sales_fen=step["net_sales_fen"])
-        await service.report_royalties(company, agreement_id, report)
+        await service.report_royalties(company, agreement_id, report, now=when)
     else:
         raise ValueError(f"demo licensing: unknown step {action!r}")
 
@@ -169,15 +169,13 @@ async def _step(
 async def _open_licence(service: LicensingService, demo: _Demo, item: dict) -> int:
     """Declared by the institution's TTO manager, taken by each company in `takers`: the
     agreements made."""
-    from marketplace.licensing.schemas import OpenLicenceCreate
+    from marketplace.licensing.open_licence_schemas import OpenLicenceIn
 
     institution_id = demo.institutions[item["institution"]]
     declarer = await demo.person(item["declarer"], institution_id)
     listing_id = await demo.result(service, declarer, institution_id, item["result"])
     fields = {k: v for k, v in item.items() if k not in ("institution", "declarer", "result", "takers")}
-    declaration = await service.declare_open_licence(
-        declarer, msgspec.convert({**fields, "listing_id": str(listing_id)}, OpenLicenceCreate)
-    )
+    declaration = await service.declare(declarer, msgspec.convert({**fields, "listing_id": str(listing_id)}, OpenLicenceIn))
     for email in item["takers"]:
-        await service.take_open_licence(await demo.person(email), declaration.id)
+        await service.take_open_licence(await demo.person(email), declaration.id, now=demo.now)
     return len(item["takers"])
