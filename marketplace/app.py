@@ -47,6 +47,9 @@ from marketplace.ledger.api import DistributionPoliciesApi, LedgerApi, PayoutsAp
 from marketplace.ledger.pages import LedgerPages
 from marketplace.ledger.services import provide_ledger
 from marketplace.ledger.statement_pages import StatementPages
+from marketplace.licensing.api import AgreementsApi
+from marketplace.licensing.pages import AgreementPages
+from marketplace.licensing.services import provide_licensing
 from marketplace.matching.needs.api import NeedsApi, RecommendationsApi
 from marketplace.matching.needs.pages import NeedsPages
 from marketplace.matching.needs.response_pages import NeedResponsePages
@@ -339,6 +342,8 @@ def create_app(settings: Settings) -> Litestar:
             StatementsApi,
             StatementPages,
             LedgerPages,
+            AgreementsApi,
+            AgreementPages,
             *static_routers,
         ],
         lifespan=[lifespan],
@@ -354,6 +359,7 @@ def create_app(settings: Settings) -> Litestar:
             "threads": Provide(provide_threads),
             "needs": Provide(provide_needs),
             "ledger": Provide(provide_ledger),
+            "licensing": Provide(provide_licensing),
         },
         middleware=[
             # Server-side sessions of the pages (accounts/sessions.py): also binds the CSRF token to the session.

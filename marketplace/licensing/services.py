@@ -2,7 +2,8 @@
 
 Its parts, by concept: agreements.py (drafting, reading, the lifecycle), exclusivity.py (what
 approval refuses), documents.py and document_files.py (the generated, signed document),
-schedule.py (obligations from the terms and on conversion), terms.py (the rules of the terms).
+schedule.py (obligations from the terms and on conversion), terms.py (the rules of the terms),
+views.py (what the API and the pages show of an agreement).
 The only code that writes licensing's tables.
 """
 
@@ -15,10 +16,11 @@ from marketplace.accounts.services import AccountService
 from marketplace.catalog.services import CatalogService
 from marketplace.db import DbSession
 from marketplace.licensing.agreements import Agreements
+from marketplace.licensing.views import Views
 from marketplace.matching.requests.services import MatchingService
 
 
-class LicensingService(Agreements):
+class LicensingService(Views, Agreements):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.catalog = CatalogService(session)
