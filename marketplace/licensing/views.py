@@ -282,6 +282,7 @@ class Views(Agreements):
         today: date | None = None,
     ) -> AgreementPage:
         """The caller's agreements by next due day, as summaries."""
+        self.require_reader(principal)
         items, total = await self.list(principal, state=state, kind=kind, limit=page_size, offset=(page - 1) * page_size)
         today = today or china_today()
         names = await self._names(items)

@@ -46,7 +46,7 @@ from tests.ledger.factories import (
     policy_body,
     policy_form,
 )
-from tests.licensing.factories import matrix_approved, matrix_body, matrix_draft, matrix_form, matrix_result
+from tests.licensing.factories import matrix_approved, matrix_body, matrix_draft, matrix_form, matrix_licence_result
 from tests.matching.needs.factories import need_body, need_form, response_body
 from tests.matching.requests.factories import match_body, match_form
 from tests.support.world import ROLE_KIND, World
@@ -644,7 +644,7 @@ API_ROUTES = [
     ),
     # Licensing: the TTO drafts and the TTO manager approves; both sides act; platform roles read.
     Route("GET", "/api/v1/agreements", only(200, *READS_LICENCES)),
-    Route("POST", "/api/v1/agreements", drafts_new(201, 422), prepare=matrix_result, body=matrix_body),
+    Route("POST", "/api/v1/agreements", drafts_new(201, 422), prepare=matrix_licence_result, body=matrix_body),
     Route("GET", "/api/v1/agreements/{agreement}", reads_agreement(200), prepare=matrix_draft),
     Route(
         "PATCH",
@@ -937,7 +937,7 @@ PAGE_ROUTES = [
     # Licensing pages: the list for the TTO, the company's administrator and platform roles.
     Route("GET", "/agreements", only(200, *READS_LICENCES), anonymous=302),
     Route("GET", "/agreements/new", only(200, *TTO), anonymous=302),
-    Route("POST", "/agreements", drafts_new(302, 422), anonymous=302, prepare=matrix_result, body=matrix_form),
+    Route("POST", "/agreements", drafts_new(302, 422), anonymous=302, prepare=matrix_licence_result, body=matrix_form),
     Route("GET", "/agreements/{agreement}", reads_agreement(200), anonymous=302, prepare=matrix_draft),
     Route("GET", "/agreements/{agreement}/edit", drafts_agreement(200), anonymous=302, prepare=matrix_draft),
     Route(

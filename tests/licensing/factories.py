@@ -114,7 +114,7 @@ async def obligations(db, agreement_id: uuid.UUID) -> list[Obligation]:
 OTHER_TTO = "admin@institution.other.test"
 
 
-async def matrix_result(db, world: World, role: Role, relation: str) -> dict:
+async def matrix_licence_result(db, world: World, role: Role, relation: str) -> dict:
     """A fresh published result of the own (other) institution, for a draft's body (world.scratch)."""
     world.scratch["result"] = (await published_result(db, world, relation)).id
     return {}
@@ -144,7 +144,7 @@ def matrix_form(world: World, role: Role, relation: str) -> dict:
 async def matrix_draft(db, world: World, role: Role, relation: str) -> dict:
     """A fresh draft of the own institution for the own company ("own"), or of the other
     institution for the other company."""
-    await matrix_result(db, world, role, relation)
+    await matrix_licence_result(db, world, role, relation)
     principal = await world.principal(db, world.emails[Role.tto_staff] if relation == "own" else OTHER_TTO)
     body = msgspec.convert(matrix_body(world, role, relation), AgreementCreate)
     agreement = await LicensingService(db).create(principal, body)
