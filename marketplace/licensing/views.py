@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import TTO_ROLES
 from marketplace.db import china_today
-from marketplace.errors import Forbidden, InvalidInput, NotFound
+from marketplace.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from marketplace.i18n import N_, current_locale, gettext
 from marketplace.licensing import standing
 from marketplace.licensing.agreements import Agreements
@@ -326,11 +326,16 @@ class Views(Agreements):
         )
 
     async def draft_to_edit(self, principal: Principal, agreement_id: uuid.UUID) -> Agreement:
-        """A draft the caller's TTO may change (as update() decides: the drafter's roles, the institution's side)."""
+        """A draft the caller's TTO may change (as update() decides: the drafter's roles, the institution's
+        side, a draft)."""
         self.require_drafter(principal)
         agreement = await self.get(principal, agreement_id)
         if LIFECYCLE.sides_of(principal, agreement) != {Side.institution}:
             raise NotFound()
+        if agreement.state != State.draft:
+            raise Conflict(
+                N_("Only a draft's terms can change."), FieldError("state", N_("Return the agreement to draft first."))
+            )
         return agreement
 
     async def document_of(self, principal: Principal, agreement_id: uuid.UUID) -> tuple[Agreement, Document]:
