@@ -362,6 +362,16 @@ class CatalogService(ListingValidation, ConfidentialAccess):
             return {}
         return {item.id: item for item in await self.session.scalars(select(Listing).where(Listing.id.in_(ids)))}
 
+    async def ip_assets_of(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, list[IpAsset]]:
+        """The patents (and other IP) of listings by id, in their order, for documents that cite
+        them (a licence agreement names the patent numbers it covers)."""
+        found: dict[uuid.UUID, list[IpAsset]] = {listing_id: [] for listing_id in ids}
+        if ids:
+            stmt = select(IpAsset).where(IpAsset.listing_id.in_(ids)).order_by(IpAsset.listing_id, IpAsset.position)
+            for asset in await self.session.scalars(stmt):
+                found[asset.listing_id].append(asset)
+        return found
+
     async def result_institution(self, result_id: uuid.UUID) -> uuid.UUID:
         """The institution a result belongs to, for the platform admin acting on it; NotFound for
         anything else."""
