@@ -77,9 +77,10 @@ def shown(errors: list[FieldError], rename, into: dict[str, str]) -> dict[str, s
     return into
 
 
-def refusal_errors(error: DomainError, rows: dict[str, list[int]] | None = None) -> dict[str, str]:
+def refusal_errors(error: DomainError, rows: dict[str, list[int]] | None = None, rename=None) -> dict[str, str]:
     """A service's refusal by form input; its message under "__all__" as well."""
-    found = shown(error.errors, renamer(rows or {"milestones": [], "instalments": []}), {})
+    names = rename if rename is not None else renamer(rows or {"milestones": [], "instalments": []})
+    found = shown(error.errors, lambda field: names.get(field, "__all__") if isinstance(names, dict) else names(field), {})
     found.setdefault("__all__", gettext(error.message, **error.params))
     return found
 
@@ -203,6 +204,11 @@ def blank_form(today: date) -> dict[str, str | list[str]]:
 
 # ----- payments, royalty reports, milestones ----------------------------------------------------
 
+# The service's fields by the form's inputs (anything else shows above the form).
+PAYMENT_FIELDS = {"amount_fen": "amount", "received_on": "received_on", "reference": "reference"}
+ROYALTY_FIELDS = {"period_start": "period_start", "period_end": "period_end", "net_sales_fen": "net_sales"}
+MILESTONE_FIELDS = {"reached_on": "reached_on"}
+
 
 def _money_input(form: dict[str, str], name: str, body: dict, errors: dict[str, str], field: str) -> None:
     try:
@@ -220,7 +226,7 @@ def payment_input(form: dict[str, str]) -> tuple[PaymentIn | None, dict[str, str
     }
     _money_input(form, "amount", body, errors, "amount_fen")
     data, problems = forms.try_convert(body, PaymentIn)
-    shown(problems, lambda f: {"amount_fen": "amount", "obligation_id": "__all__"}.get(f, f), errors)
+    shown(problems, lambda f: PAYMENT_FIELDS.get(f, "__all__"), errors)
     return (data if not errors else None), errors
 
 
@@ -229,7 +235,7 @@ def royalty_input(form: dict[str, str]) -> tuple[RoyaltyReportIn | None, dict[st
     body: dict = {"period_start": form.get("period_start", "").strip(), "period_end": form.get("period_end", "").strip()}
     _money_input(form, "net_sales", body, errors, "net_sales_fen")
     data, problems = forms.try_convert(body, RoyaltyReportIn)
-    shown(problems, lambda f: "net_sales" if f == "net_sales_fen" else f, errors)
+    shown(problems, lambda f: ROYALTY_FIELDS.get(f, "__all__"), errors)
     return (data if not errors else None), errors
 
 
@@ -239,5 +245,5 @@ def milestone_input(form: dict[str, str]) -> tuple[MilestoneReachedIn | None, di
     if form.get("obligation_id"):
         body["obligation_id"] = form["obligation_id"]
     data, problems = forms.try_convert(body, MilestoneReachedIn)
-    shown(problems, lambda f: "reached_on" if f == "reached_on" else "__all__", errors)
+    shown(problems, lambda f: MILESTONE_FIELDS.get(f, "__all__"), errors)
     return (data if not errors else None), errors

@@ -17,7 +17,7 @@ from marketplace.db import china_today
 from marketplace.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from marketplace.i18n import N_, current_locale, gettext
 from marketplace.licensing import standing
-from marketplace.licensing.agreements import Agreements
+from marketplace.licensing.agreements import LICENSEE_ROLES, Agreements
 from marketplace.licensing.lifecycle import LIFECYCLE, OBLIGATION_STATE_LABELS, STATE_LABELS, Side
 from marketplace.licensing.models import (
     Agreement,
@@ -148,6 +148,9 @@ class AgreementDetail:
     actors: dict[uuid.UUID, str]
     document: Document | None
     reason_required: set[str]
+    money_steps: set[str] = field(default_factory=set)
+    payments: builtins.list = field(default_factory=list)
+    reports: builtins.list = field(default_factory=list)
 
 
 @dataclass
@@ -323,7 +326,31 @@ class Views(Agreements):
             actors=await self.accounts.user_names({e.actor_user_id for e in history if e.actor_user_id}),
             document=document,
             reason_required=LIFECYCLE.reason_required(),
+            money_steps=self.money_steps(principal, agreement),
+            payments=await self.payments(principal, agreement.id) if hasattr(self, "payments") else [],
+            reports=await self.royalty_reports(principal, agreement.id) if hasattr(self, "royalty_reports") else [],
         )
+
+    def money_steps(self, principal: Principal, agreement: Agreement) -> set[str]:
+        """The money forms the agreement's page offers its viewer: the TTO records payments on an
+        agreement in force; either side reports net sales (where a royalty is owed, or in a use
+        period: the first revenue converts it) and milestones reached."""
+        side = next(iter(LIFECYCLE.sides_of(principal, agreement)), None)
+        if side is None or principal.role not in TTO_ROLES | LICENSEE_ROLES:
+            return set()
+        steps = set()
+        in_force = agreement.state in (State.active, State.converted)
+        if side == Side.institution and in_force:
+            steps.add("record_payment")
+        owes_royalty = agreement.royalty_bp is not None and (
+            agreement.state == State.active
+            or (agreement.state == State.converted and agreement.payment_mode == PaymentMode.revenue_share)
+        )
+        if agreement.state == State.in_use or owes_royalty:
+            steps.add("report_royalties")
+        if in_force or (agreement.state == State.in_use and agreement.conversion_milestone):
+            steps.add("reach_milestone")
+        return steps
 
     async def draft_to_edit(self, principal: Principal, agreement_id: uuid.UUID) -> Agreement:
         """A draft the caller's TTO may change (as update() decides: the drafter's roles, the institution's

@@ -957,6 +957,31 @@ PAGE_ROUTES = [
         body=lambda w, r, rel: {"action": "cancel", "reason": "不再需要"},
     ),
     Route("GET", "/agreements/{agreement}/document", reads_agreement(200), anonymous=302, prepare=matrix_approved),
+    # The money forms wait for the payments part of the service (lic-payments): 404 until it is merged.
+    Route(
+        "POST",
+        "/agreements/{agreement}/payments",
+        any_role(404),
+        anonymous=302,
+        prepare=matrix_draft,
+        body=lambda w, r, rel: {"obligation_id": str(uuid.uuid4()), "amount": "1.00", "received_on": "2026-01-05"},
+    ),
+    Route(
+        "POST",
+        "/agreements/{agreement}/royalty-reports",
+        any_role(404),
+        anonymous=302,
+        prepare=matrix_draft,
+        body=lambda w, r, rel: {"period_start": "2026-01-01", "period_end": "2026-01-01", "net_sales": "1.00"},
+    ),
+    Route(
+        "POST",
+        "/agreements/{agreement}/milestones",
+        any_role(404),
+        anonymous=302,
+        prepare=matrix_draft,
+        body=lambda w, r, rel: {"obligation_id": str(uuid.uuid4()), "reached_on": "2026-01-05"},
+    ),
 ]
 
 # Public by design, each with the reason.
