@@ -49,6 +49,7 @@ from marketplace.ledger.services import provide_ledger
 from marketplace.ledger.statement_pages import StatementPages
 from marketplace.licensing.api import AgreementsApi
 from marketplace.licensing.pages import AgreementPages
+from marketplace.licensing.performance_api import PerformanceApi, PerformancePages
 from marketplace.licensing.services import provide_licensing
 from marketplace.matching.needs.api import NeedsApi, RecommendationsApi
 from marketplace.matching.needs.pages import NeedsPages
@@ -344,6 +345,8 @@ def create_app(settings: Settings) -> Litestar:
             LedgerPages,
             AgreementsApi,
             AgreementPages,
+            PerformanceApi,
+            PerformancePages,
             *static_routers,
         ],
         lifespan=[lifespan],

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from marketplace.accounts.sessions import purge_job as purge_sessions_job
 from marketplace.catalog.lifecycle import stale_job
+from marketplace.licensing.reminders import REMINDER_EMAIL as LICENSING_REMINDER_EMAIL
+from marketplace.licensing.reminders import licensing_job
 from marketplace.matching.events import ACTIVITY_EMAIL, MESSAGE_EMAIL, REMINDER_EMAIL
 from marketplace.matching.needs.deadlines import expire_job
 from marketplace.matching.needs.notices import DECISION_EMAIL, RESPONSE_EMAIL
@@ -35,7 +37,15 @@ def wire() -> None:
     for index in (LISTINGS_INDEX, NEEDS_INDEX):
         register_index(index)
     # In the order the notification settings page lists them.
-    for kind in (ACTIVITY_EMAIL, MESSAGE_EMAIL, REMINDER_EMAIL, RESPONSE_EMAIL, DECISION_EMAIL, DIGEST_EMAIL):
+    for kind in (
+        ACTIVITY_EMAIL,
+        MESSAGE_EMAIL,
+        REMINDER_EMAIL,
+        RESPONSE_EMAIL,
+        DECISION_EMAIL,
+        DIGEST_EMAIL,
+        LICENSING_REMINDER_EMAIL,
+    ):
         register_email_kind(kind)
     subjects: tuple[SubjectKind, ...] = (MatchRequestThreads(), NeedResponseThreads())
     for subject in subjects:
@@ -57,5 +67,8 @@ def wire() -> None:
         Job("send_queued_emails", 5, email_job),
         # Needs whose deadline has passed close (and leave the needs index) within ten minutes.
         Job("close_expired_needs", 600, expire_job),
+        # Licensing, for today in China time: agreements take effect, use periods end in conversion,
+        # reminders before use periods end and items fall due, late and default notices, once each.
+        Job("licensing_daily", 3600, licensing_job),
     ):
         register_job(job)

@@ -46,7 +46,14 @@ from tests.ledger.factories import (
     policy_body,
     policy_form,
 )
-from tests.licensing.factories import matrix_approved, matrix_body, matrix_draft, matrix_form, matrix_licence_result
+from tests.licensing.factories import (
+    matrix_approved,
+    matrix_body,
+    matrix_draft,
+    matrix_form,
+    matrix_licence_result,
+    matrix_record,
+)
 from tests.matching.needs.factories import need_body, need_form, response_body
 from tests.matching.requests.factories import match_body, match_form
 from tests.support.world import ROLE_KIND, World
@@ -367,6 +374,22 @@ def institution_acts(ok: int, *roles: Role):
 
 
 COMPANY = (Role.company_admin, Role.company_member)
+
+
+def reads_record(ok: int):
+    """A company's performance record: its own administrator (another company's is 404), every
+    institution's TTO and the platform; every other role 403."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role in PLATFORM or role in TTO:
+            return ok
+        if role == Role.company_admin:
+            return ok if relation == "own" else 404
+        return 403
+
+    return expect
+
+
 INSTITUTION_PEOPLE = (Role.tto_manager, Role.tto_staff, Role.inventor)
 
 
@@ -661,6 +684,8 @@ API_ROUTES = [
         body=lambda w, r, rel: {"action": "cancel", "reason": "不再需要"},
     ),
     Route("GET", "/api/v1/agreements/{agreement}/document", reads_agreement(200), prepare=matrix_approved),
+    # Licensing: a company's performance record.
+    Route("GET", "/api/v1/companies/{company}/performance", reads_record(200), prepare=matrix_record),
 ]
 
 
@@ -982,6 +1007,10 @@ PAGE_ROUTES = [
         prepare=matrix_draft,
         body=lambda w, r, rel: {"obligation_id": str(uuid.uuid4()), "reached_on": "2026-01-05"},
     ),
+    # Licensing: a company's performance record (its own administrator, any TTO, the platform) and the
+    # institution's agreements in default (its TTO, the platform).
+    Route("GET", "/companies/{company}/performance", reads_record(200), anonymous=302, prepare=matrix_record),
+    Route("GET", "/agreements/defaults", only(200, *TTO, *PLATFORM), anonymous=302),
 ]
 
 # Public by design, each with the reason.

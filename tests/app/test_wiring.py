@@ -29,6 +29,7 @@ EMAIL_KINDS = [  # in the order the notification settings page lists them
     "need_responses",
     "need_response_decisions",
     "saved_search_digest",
+    "licensing_reminders",
 ]
 SUBJECT_KINDS = ["match_request", "need_response"]
 JOBS = [
@@ -41,6 +42,7 @@ JOBS = [
     "remind_match_request_deadlines",
     "send_queued_emails",
     "close_expired_needs",
+    "licensing_daily",
 ]
 
 READ_REGISTRIES = """

@@ -9,10 +9,12 @@ from datetime import date
 import msgspec
 from sqlalchemy import select
 
+from marketplace import states
 from marketplace.accounts.models import Role
 from marketplace.catalog.models import Listing, Status
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.db import china_today
+from marketplace.licensing.lifecycle import OBLIGATION
 from marketplace.licensing.models import Agreement, Obligation
 from marketplace.licensing.schemas import AgreementCreate, TransitionIn
 from marketplace.licensing.services import LicensingService
@@ -159,3 +161,28 @@ async def matrix_approved(db, world: World, role: Role, relation: str) -> dict:
     await LicensingService(db).transition(principal, values["agreement"], TransitionIn(action="approve"))
     await db.commit()
     return values
+
+
+async def in_force(db, world: World, title: str = "", **overrides) -> Agreement:
+    """A non-exclusive licence of the own institution to the own company, signed and in force from
+    today (or its `starts_on`): its upfront fee due today, two instalments next year."""
+    result = await published_result(db, world, **({"title_zh": title} if title else {}))
+    body = licence_body("non_exclusive", company_id=str(world.orgs["company/own"].id), result_ids=[str(result.id)])
+    agreement = await draft(db, world, {**body, **overrides})
+    return await signed(db, world, agreement.id)
+
+
+async def settle(db, obligation: Obligation, paid_on: date) -> None:
+    """The item paid in full on `paid_on`, as the payments service leaves it (no ledger income:
+    the performance record reads only the items)."""
+    agreement = await db.get(Agreement, obligation.agreement_id)
+    obligation.paid_fen, obligation.paid_on = obligation.amount_fen, paid_on
+    await states.apply(db, OBLIGATION, None, obligation, "settle", as_system=True, context=agreement)
+    await db.commit()
+
+
+async def matrix_record(db, world: World, role: Role, relation: str) -> dict:
+    """The tenancy matrix: the own or other company (the own one with a licence in force)."""
+    if relation == "own":
+        await in_force(db, world)
+    return {"company": world.orgs[f"company/{relation}"].id}
