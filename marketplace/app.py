@@ -49,6 +49,7 @@ from marketplace.ledger.services import provide_ledger
 from marketplace.ledger.statement_pages import StatementPages
 from marketplace.licensing.api import AgreementsApi
 from marketplace.licensing.pages import AgreementPages
+from marketplace.licensing.payment_api import AgreementMoneyApi
 from marketplace.licensing.performance_api import PerformanceApi, PerformancePages
 from marketplace.licensing.services import provide_licensing
 from marketplace.matching.needs.api import NeedsApi, RecommendationsApi
@@ -347,6 +348,7 @@ def create_app(settings: Settings) -> Litestar:
             AgreementPages,
             PerformanceApi,
             PerformancePages,
+            AgreementMoneyApi,
             *static_routers,
         ],
         lifespan=[lifespan],

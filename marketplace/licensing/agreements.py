@@ -24,7 +24,7 @@ from marketplace.i18n import N_
 from marketplace.licensing import schedule
 from marketplace.licensing.documents import Documents
 from marketplace.licensing.exclusivity import approval_refusal
-from marketplace.licensing.lifecycle import LIFECYCLE, OBLIGATION, Hooks, effect_action
+from marketplace.licensing.lifecycle import LIFECYCLE, NOT_NOW, OBLIGATION, Hooks, effect_action
 from marketplace.licensing.models import (
     OPEN_OBLIGATIONS,
     Agreement,
@@ -373,6 +373,8 @@ class Agreements(Documents):
     async def _choose_guard(self, step: states.Step) -> None:
         data: TransitionIn = step.context.data
         agreement: Agreement = step.record
+        if agreement.payment_mode is not None:  # `offered` only hides the button: a second schedule must not follow
+            raise Conflict(N_("The payment mode has been chosen already."), FieldError("payment_mode", NOT_NOW))
         if data.payment_mode is None:
             raise invalid("payment_mode", N_("Required."))
         if data.payment_mode not in agreement.payment_modes:

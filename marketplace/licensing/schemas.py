@@ -246,3 +246,16 @@ class MilestoneReachedIn(Input, kw_only=True):
 
     obligation_id: uuid.UUID | None = None
     reached_on: date
+
+
+class MilestoneReachedOut(Struct, kw_only=True):
+    """After a milestone: the agreement's state (converted, for a conversion milestone) and the
+    milestone item that fell due, if one was named."""
+
+    agreement_id: uuid.UUID
+    state: State
+    conversion_trigger: str | None
+    obligation_id: uuid.UUID | None
+    obligation_state: ObligationState | None
+    reached_on: date
+    due_on: date | None

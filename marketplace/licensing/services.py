@@ -3,8 +3,9 @@
 Its parts, by concept: agreements.py (drafting, reading, the lifecycle), exclusivity.py (what
 approval refuses), documents.py and document_files.py (the generated, signed document),
 schedule.py (obligations from the terms and on conversion), terms.py (the rules of the terms),
-views.py (what the API and the pages show of an agreement),
-performance.py (a company's performance record, an institution's agreements in default).
+payments.py (money received, which becomes ledger income), royalties.py (royalty reports, the
+annual minimum, milestones reached), performance.py (a company's performance record, an
+institution's agreements in default), views.py (what the API and the pages show of an agreement).
 The only code that writes licensing's tables.
 """
 
@@ -16,13 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.services import AccountService
 from marketplace.catalog.services import CatalogService
 from marketplace.db import DbSession
-from marketplace.licensing.agreements import Agreements
+from marketplace.licensing.payments import Payments
 from marketplace.licensing.performance import Performance
+from marketplace.licensing.royalties import Royalties
 from marketplace.licensing.views import Views
 from marketplace.matching.requests.services import MatchingService
 
 
-class LicensingService(Views, Performance, Agreements):
+class LicensingService(Views, Payments, Royalties, Performance):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.catalog = CatalogService(session)

@@ -17,7 +17,7 @@ from marketplace.db import china_today
 from marketplace.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from marketplace.i18n import N_, current_locale, gettext
 from marketplace.licensing import standing
-from marketplace.licensing.agreements import LICENSEE_ROLES, Agreements
+from marketplace.licensing.agreements import LICENSEE_ROLES
 from marketplace.licensing.lifecycle import LIFECYCLE, OBLIGATION_STATE_LABELS, STATE_LABELS, Side
 from marketplace.licensing.models import (
     Agreement,
@@ -32,6 +32,8 @@ from marketplace.licensing.models import (
     RoyaltyReport,
     State,
 )
+from marketplace.licensing.payments import Payments
+from marketplace.licensing.royalties import Royalties
 from marketplace.licensing.schemas import (
     AgreementOut,
     AgreementPage,
@@ -162,7 +164,7 @@ class DraftChoices:
     results: builtins.list = field(default_factory=list)
 
 
-class Views(Agreements):
+class Views(Payments, Royalties):
     """Mixed into LicensingService (services.py)."""
 
     def require_reader(self, principal: Principal) -> Principal:
@@ -327,8 +329,8 @@ class Views(Agreements):
             document=document,
             reason_required=LIFECYCLE.reason_required(),
             money_steps=self.money_steps(principal, agreement),
-            payments=await self.payments(principal, agreement.id) if hasattr(self, "payments") else [],
-            reports=await self.royalty_reports(principal, agreement.id) if hasattr(self, "royalty_reports") else [],
+            payments=await self.payments(principal, agreement.id),
+            reports=await self.royalty_reports(principal, agreement.id),
         )
 
     def money_steps(self, principal: Principal, agreement: Agreement) -> set[str]:

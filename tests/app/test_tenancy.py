@@ -47,12 +47,16 @@ from tests.ledger.factories import (
     policy_form,
 )
 from tests.licensing.factories import (
+    matrix_agreement,
     matrix_approved,
     matrix_body,
     matrix_draft,
     matrix_form,
     matrix_licence_result,
+    matrix_milestone,
+    matrix_payment,
     matrix_record,
+    matrix_report,
 )
 from tests.matching.needs.factories import need_body, need_form, response_body
 from tests.matching.requests.factories import match_body, match_form
@@ -390,6 +394,18 @@ def reads_record(ok: int):
     return expect
 
 
+def reads_agreement(ok: int):
+    """An agreement is its institution's TTO's and its company's administrator's (and the platform
+    roles'); anyone else gets 404."""
+    return lambda role, relation: ok if role in PLATFORM or (relation == "own" and role in (*TTO, Role.company_admin)) else 404
+
+
+def agreement_party_acts(ok: int):
+    """The agreement's TTO or its company's administrator act on their own; others' are 404 to
+    them; every other role 403."""
+    return institution_acts(ok, *TTO, Role.company_admin)
+
+
 INSTITUTION_PEOPLE = (Role.tto_manager, Role.tto_staff, Role.inventor)
 
 
@@ -398,16 +414,14 @@ INSTITUTION_PEOPLE = (Role.tto_manager, Role.tto_staff, Role.inventor)
 READS_LICENCES = (*TTO, Role.company_admin, *PLATFORM)
 
 
-def reads_agreement(ok: int):
-    """An agreement: its institution's TTO and its company's administrator, and platform roles;
-    everyone else (the company's members, inventors, other organizations) 404."""
+def yuan_form(body: dict, field: str, name: str) -> dict:
+    """An API body as a page's form: `field` in fen becomes `name` in yuan."""
+    fen = body.pop(field)
+    return {**body, name: f"{fen // 100}.{fen % 100:02d}"}
 
-    def expect(role: Role, relation: str) -> int:
-        if role in PLATFORM:
-            return ok
-        return ok if relation == "own" and role in (*TTO, Role.company_admin) else 404
 
-    return expect
+def payment_form(world: World, role: Role, relation: str) -> dict:
+    return yuan_form(matrix_payment(world, role, relation), "amount_fen", "amount")
 
 
 def drafts_agreement(ok: int):
@@ -686,6 +700,32 @@ API_ROUTES = [
     Route("GET", "/api/v1/agreements/{agreement}/document", reads_agreement(200), prepare=matrix_approved),
     # Licensing: a company's performance record.
     Route("GET", "/api/v1/companies/{company}/performance", reads_record(200), prepare=matrix_record),
+    # An agreement's money: either side and platform roles read; the TTO records payments; the
+    # licensee's administrator or the TTO reports sales and milestones.
+    Route("GET", "/api/v1/agreements/{agreement}/payments", reads_agreement(200), prepare=matrix_agreement),
+    Route(
+        "POST",
+        "/api/v1/agreements/{agreement}/payments",
+        institution_acts(201, *TTO),
+        prepare=matrix_agreement,
+        body=matrix_payment,
+        headers=idempotency_key,
+    ),
+    Route("GET", "/api/v1/agreements/{agreement}/royalty-reports", reads_agreement(200), prepare=matrix_agreement),
+    Route(
+        "POST",
+        "/api/v1/agreements/{agreement}/royalty-reports",
+        agreement_party_acts(201),
+        prepare=matrix_agreement,
+        body=matrix_report,
+    ),
+    Route(
+        "POST",
+        "/api/v1/agreements/{agreement}/milestones",
+        agreement_party_acts(201),
+        prepare=matrix_agreement,
+        body=matrix_milestone,
+    ),
 ]
 
 
@@ -982,30 +1022,31 @@ PAGE_ROUTES = [
         body=lambda w, r, rel: {"action": "cancel", "reason": "不再需要"},
     ),
     Route("GET", "/agreements/{agreement}/document", reads_agreement(200), anonymous=302, prepare=matrix_approved),
-    # The money forms wait for the payments part of the service (lic-payments): 404 until it is merged.
+    # The money forms of an agreement's page: the TTO records payments; either side reports net
+    # sales and milestones (the page's form fields: yuan, a key of the form for the payment).
     Route(
         "POST",
         "/agreements/{agreement}/payments",
-        any_role(404),
+        institution_acts(302, *TTO),
         anonymous=302,
-        prepare=matrix_draft,
-        body=lambda w, r, rel: {"obligation_id": str(uuid.uuid4()), "amount": "1.00", "received_on": "2026-01-05"},
+        prepare=matrix_agreement,
+        body=lambda w, r, rel: {**payment_form(w, r, rel), "idempotency_key": uuid.uuid4().hex},
     ),
     Route(
         "POST",
         "/agreements/{agreement}/royalty-reports",
-        any_role(404),
+        agreement_party_acts(302),
         anonymous=302,
-        prepare=matrix_draft,
-        body=lambda w, r, rel: {"period_start": "2026-01-01", "period_end": "2026-01-01", "net_sales": "1.00"},
+        prepare=matrix_agreement,
+        body=lambda w, r, rel: yuan_form(matrix_report(w, r, rel), "net_sales_fen", "net_sales"),
     ),
     Route(
         "POST",
         "/agreements/{agreement}/milestones",
-        any_role(404),
+        agreement_party_acts(302),
         anonymous=302,
-        prepare=matrix_draft,
-        body=lambda w, r, rel: {"obligation_id": str(uuid.uuid4()), "reached_on": "2026-01-05"},
+        prepare=matrix_agreement,
+        body=matrix_milestone,
     ),
     # Licensing: a company's performance record (its own administrator, any TTO, the platform) and the
     # institution's agreements in default (its TTO, the platform).

@@ -4,7 +4,7 @@ kind, and agreements drafted and moved through the service as a given member of 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import msgspec
 from sqlalchemy import select
@@ -16,9 +16,10 @@ from marketplace.catalog.schemas import ListingCreate
 from marketplace.db import china_today
 from marketplace.licensing.lifecycle import OBLIGATION
 from marketplace.licensing.models import Agreement, Obligation
-from marketplace.licensing.schemas import AgreementCreate, TransitionIn
+from marketplace.licensing.schemas import AgreementCreate, PaymentIn, RoyaltyReportIn, TransitionIn
 from marketplace.licensing.services import LicensingService
 from tests.catalog.factories import result_body, seed_listing
+from tests.ledger.factories import ready_institutions, seed_result
 from tests.matching.requests.factories import create as create_match
 from tests.matching.requests.factories import move as move_match
 from tests.support.world import World
@@ -163,7 +164,7 @@ async def matrix_approved(db, world: World, role: Role, relation: str) -> dict:
     return values
 
 
-async def in_force(db, world: World, title: str = "", **overrides) -> Agreement:
+async def licence_in_force(db, world: World, title: str = "", **overrides) -> Agreement:
     """A non-exclusive licence of the own institution to the own company, signed and in force from
     today (or its `starts_on`): its upfront fee due today, two instalments next year."""
     result = await published_result(db, world, **({"title_zh": title} if title else {}))
@@ -184,5 +185,107 @@ async def settle(db, obligation: Obligation, paid_on: date) -> None:
 async def matrix_record(db, world: World, role: Role, relation: str) -> dict:
     """The tenancy matrix: the own or other company (the own one with a licence in force)."""
     if relation == "own":
-        await in_force(db, world)
+        await licence_in_force(db, world)
     return {"company": world.orgs[f"company/{relation}"].id}
+
+
+# ----- money: agreements in force with a policy in the ledger, payments, reports ----------------
+
+TTO_OF = {"own": None, "other": "admin@institution.other.test"}  # None: the world's own TTO manager
+ADMIN_OF = {"own": None, "other": "admin@company.other.test"}
+
+
+async def party(db, world: World, side: str, relation: str = "own"):
+    """The institution's TTO manager or the company's administrator, of the own or other pair."""
+    email = (TTO_OF if side == "institution" else ADMIN_OF)[relation]
+    role = Role.tto_manager if side == "institution" else Role.company_admin
+    return await world.principal(db, email or world.emails[role])
+
+
+async def in_force(db, world: World, body: dict, relation: str = "own") -> Agreement:
+    """Drafted, approved and signed by both sides of the own (other) institution and company:
+    in force (or in its use period) when its day has come."""
+    service = LicensingService(db)
+    tto, admin = await party(db, world, "institution", relation), await party(db, world, "company", relation)
+    body = {"company_id": str(world.orgs[f"company/{relation}"].id), **body}
+    agreement = await service.create(tto, msgspec.convert(body, AgreementCreate))
+    for who, action in ((tto, "approve"), (tto, "sign"), (admin, "sign")):
+        fields = {"document_sha256": agreement.document_sha256} if action == "sign" else {}
+        agreement = await service.transition(who, agreement.id, msgspec.convert({"action": action, **fields}, TransitionIn))
+    await db.commit()
+    return agreement
+
+
+async def money_result(db, world: World, relation: str = "own", inventors: list[dict] | None = None) -> Listing:
+    """A published result of the own (other) institution naming inventors, both institutions with
+    a distribution policy in force."""
+    await ready_institutions(db, world)
+    return await seed_result(db, world.orgs[f"institution/{relation}"].id, inventors, ownership_model="institution")
+
+
+async def record_payment(db, world: World, agreement_id, body: dict, key: str | None = None, relation: str = "own"):
+    tto = await party(db, world, "institution", relation)
+    found = await LicensingService(db).record_payment(
+        tto, agreement_id, msgspec.convert(body, PaymentIn), key or uuid.uuid4().hex
+    )
+    await db.commit()
+    return found
+
+
+async def report(db, world: World, agreement_id, body: dict, relation: str = "own"):
+    admin = await party(db, world, "company", relation)
+    found = await LicensingService(db).report_royalties(admin, agreement_id, msgspec.convert(body, RoyaltyReportIn))
+    await db.commit()
+    return found
+
+
+# ----- for the tenancy matrix (tests/app/test_tenancy.py) -----------------------------------------
+
+
+def matrix_licence_body(result_id, *, milestones: int = 0) -> dict:
+    """A non-exclusive licence that started two years ago: the upfront fee is due, a 3% royalty."""
+    start = china_today() - timedelta(days=730)
+    return licence_body(
+        "non_exclusive",
+        result_ids=[str(result_id)],
+        starts_on=start.isoformat(),
+        instalments=[],
+        annual_minimum_fen=None,
+        milestones=[
+            {"event": f"里程碑{number}", "amount_fen": 1_000_000, "due_days_after_event": 30} for number in range(milestones)
+        ],
+    )
+
+
+async def matrix_agreement(db, world: World, role, relation: str) -> dict:
+    """The own (other) pair's licence in force, made once per test and kept in world.scratch."""
+    key = f"agreement/{relation}"
+    if key not in world.scratch:
+        result = await money_result(db, world, relation)
+        agreement = await in_force(db, world, matrix_licence_body(result.id, milestones=20), relation)
+        items = await obligations(db, agreement.id)
+        world.scratch[key] = agreement.id
+        world.scratch[f"upfront/{relation}"] = next(item.id for item in items if item.kind == "upfront")
+        world.scratch[f"milestones/{relation}"] = [item.id for item in items if item.kind == "milestone"]
+        world.scratch[f"period/{relation}"] = 0
+    return {"agreement": world.scratch[key]}
+
+
+def matrix_payment(world: World, role, relation: str) -> dict:
+    return {
+        "obligation_id": str(world.scratch[f"upfront/{relation}"]),
+        "amount_fen": 100,
+        "received_on": china_today().isoformat(),
+    }
+
+
+def matrix_report(world: World, role, relation: str) -> dict:
+    """A one-day period not reported yet (each call the next day from the agreement's start)."""
+    day = china_today() - timedelta(days=730) + timedelta(days=world.scratch[f"period/{relation}"])
+    world.scratch[f"period/{relation}"] += 1
+    return {"period_start": day.isoformat(), "period_end": day.isoformat(), "net_sales_fen": 1_000_000}
+
+
+def matrix_milestone(world: World, role, relation: str) -> dict:
+    """A milestone of the schedule not reached yet (each call the next one)."""
+    return {"obligation_id": str(world.scratch[f"milestones/{relation}"].pop()), "reached_on": china_today().isoformat()}

@@ -12,7 +12,7 @@ from marketplace.accounts.models import Role
 from marketplace.db import china_today
 from marketplace.errors import Forbidden, NotFound
 from marketplace.licensing.services import LicensingService
-from tests.licensing.factories import in_force, obligations, settle
+from tests.licensing.factories import licence_in_force, obligations, settle
 from tests.support.web import login
 
 
@@ -22,7 +22,7 @@ async def record_for(db, world, role: Role, company_id, today):
 
 
 async def test_items_count_as_paid_on_time_paid_late_late_and_in_default(client, db, world) -> None:
-    agreement = await in_force(db, world)
+    agreement = await licence_in_force(db, world)
     upfront, first, second, milestone = await obligations(db, agreement.id)
     assert milestone.state == "pending"  # not due yet: not counted
     assert upfront.due_on and first.due_on and second.due_on
@@ -42,7 +42,7 @@ async def test_items_count_as_paid_on_time_paid_late_late_and_in_default(client,
 
 
 async def test_every_institution_sees_a_company_record_but_only_its_own_titles(client, db, world) -> None:
-    agreement = await in_force(db, world)
+    agreement = await licence_in_force(db, world)
     company_id = world.orgs["company/own"].id
     today = agreement.starts_on
     own = await record_for(db, world, Role.tto_staff, company_id, today)
@@ -58,7 +58,7 @@ async def test_every_institution_sees_a_company_record_but_only_its_own_titles(c
 
 async def test_who_may_not_read_a_record(client, db, world) -> None:
     company_id = world.orgs["company/own"].id
-    today = (await in_force(db, world)).starts_on
+    today = (await licence_in_force(db, world)).starts_on
     with pytest.raises(Forbidden):
         await record_for(db, world, Role.company_member, company_id, today)
     with pytest.raises(Forbidden):
@@ -70,7 +70,7 @@ async def test_who_may_not_read_a_record(client, db, world) -> None:
 
 
 async def test_the_institution_sees_its_agreements_in_default(client, db, world) -> None:
-    agreement = await in_force(db, world, grace_days=10)
+    agreement = await licence_in_force(db, world, grace_days=10)
     upfront = (await obligations(db, agreement.id))[0]
     assert upfront.due_on is not None
     service = LicensingService(db)
@@ -86,7 +86,7 @@ async def test_the_institution_sees_its_agreements_in_default(client, db, world)
 
 
 async def test_the_record_in_the_api_and_the_pages(client, db, world) -> None:
-    agreement = await in_force(db, world)
+    agreement = await licence_in_force(db, world)
     company_id = world.orgs["company/own"].id
     answer = await client.get(f"/api/v1/companies/{company_id}/performance", headers=world.bearer(Role.tto_staff))
     assert answer.status_code == 200
@@ -99,7 +99,7 @@ async def test_the_record_in_the_api_and_the_pages(client, db, world) -> None:
 
 async def test_the_pages_show_defaults_to_the_tto_and_the_record_to_another_institution(client, db, world) -> None:
     start = china_today() - timedelta(days=60)  # the upfront fee, due that day, is past the 30 days of grace
-    agreement = await in_force(db, world, title="默认演示成果", starts_on=start.isoformat())
+    agreement = await licence_in_force(db, world, title="默认演示成果", starts_on=start.isoformat())
     company_id = world.orgs["company/own"].id
 
     await login(client, world.emails[Role.tto_manager])

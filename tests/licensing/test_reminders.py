@@ -22,7 +22,7 @@ from marketplace.notifications.models import Notification
 from marketplace.notifications.services import send_queued_emails
 from marketplace.wiring import wire
 from marketplace.worker import JOBS
-from tests.licensing.factories import draft, in_force, obligations, pay_later_body, published_result, signed
+from tests.licensing.factories import draft, licence_in_force, obligations, pay_later_body, published_result, signed
 
 
 async def pay_later(db, world, **overrides) -> Agreement:
@@ -85,7 +85,7 @@ async def test_a_use_period_is_reminded_90_30_and_7_days_before_it_ends_then_con
 
 async def test_a_signed_agreement_takes_effect_on_its_day(client, db, world, settings, engine) -> None:
     start = china_today() + timedelta(days=10)
-    agreement = await in_force(db, world, starts_on=start.isoformat())
+    agreement = await licence_in_force(db, world, starts_on=start.isoformat())
     assert agreement.state == State.signed
     sessionmaker = make_sessionmaker(engine)
     assert (await run_daily(settings, sessionmaker, today=start - timedelta(days=1))).took_effect == 0
@@ -97,7 +97,7 @@ async def test_a_signed_agreement_takes_effect_on_its_day(client, db, world, set
 
 
 async def test_items_are_reminded_before_due_then_late_then_in_default_once(client, db, world, settings, engine, mailbox) -> None:
-    agreement = await in_force(db, world, grace_days=10)
+    agreement = await licence_in_force(db, world, grace_days=10)
     upfront = (await obligations(db, agreement.id))[0]
     due, upfront_id = upfront.due_on, upfront.id
     assert upfront.state == "due" and due is not None
@@ -131,8 +131,8 @@ async def test_items_are_reminded_before_due_then_late_then_in_default_once(clie
 
 
 async def test_two_workers_at_once_send_each_reminder_once(client, db, world, settings, engine, mailbox) -> None:
-    first = await in_force(db, world)
-    second = await in_force(db, world, title="第二项成果")
+    first = await licence_in_force(db, world)
+    second = await licence_in_force(db, world, title="第二项成果")
     items = [item for agreement in (first, second) for item in await obligations(db, agreement.id)]
     due = min(item.due_on for item in items if item.due_on is not None)
     people = await recipients(db, first)
@@ -154,8 +154,8 @@ async def test_two_workers_at_once_send_each_reminder_once(client, db, world, se
 
 async def test_one_failing_agreement_does_not_hold_back_the_others(client, db, world, settings, engine) -> None:
     start = china_today() + timedelta(days=5)
-    bad = await in_force(db, world, starts_on=start.isoformat())
-    good = await in_force(db, world, title="第二项成果", starts_on=start.isoformat())
+    bad = await licence_in_force(db, world, starts_on=start.isoformat())
+    good = await licence_in_force(db, world, title="第二项成果", starts_on=start.isoformat())
     # A real database error for one agreement only: its row refuses any change.
     await db.execute(
         text(
