@@ -48,6 +48,8 @@ from marketplace.ledger.pages import LedgerPages
 from marketplace.ledger.services import provide_ledger
 from marketplace.ledger.statement_pages import StatementPages
 from marketplace.licensing.api import AgreementsApi
+from marketplace.licensing.open_licence_api import OpenLicenceApi
+from marketplace.licensing.open_licence_pages import OpenLicencePages
 from marketplace.licensing.pages import AgreementPages
 from marketplace.licensing.payment_api import AgreementMoneyApi
 from marketplace.licensing.performance_api import PerformanceApi, PerformancePages
@@ -349,6 +351,8 @@ def create_app(settings: Settings) -> Litestar:
             PerformanceApi,
             PerformancePages,
             AgreementMoneyApi,
+            OpenLicenceApi,
+            OpenLicencePages,
             *static_routers,
         ],
         lifespan=[lifespan],

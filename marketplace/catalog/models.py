@@ -195,6 +195,10 @@ class Listing(UUIDPrimaryKey, Timestamps, Base):
     ownership_model: Mapped[str | None] = mapped_column(String(30))
     licence_options: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list, server_default="{}")
     licence_terms: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+    # The active open licence (开放许可) declared on the result, as licensing summarises it (its id
+    # and terms), or None. Set only through CatalogService.set_open_licence: the catalogue shows it
+    # and search filters by it without importing licensing.
+    open_licence: Mapped[dict | None] = mapped_column(JSONB)
     # resources: fields of the type, validated by the type's own schema (catalog.schemas)
     details: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
     engagement_modes: Mapped[list[str]] = mapped_column(ARRAY(String(30)), default=list, server_default="{}")

@@ -393,6 +393,15 @@ class CatalogService(ListingValidation, ConfidentialAccess):
             raise NotFound()
         return listing
 
+    async def set_open_licence(self, listing_id: uuid.UUID, summary: dict | None) -> None:
+        """Licensing declared (a summary of its terms) or withdrew (None) an open licence on the
+        result. A change of a published listing, so search's outbox picks it up in this transaction."""
+        listing = await self.session.scalar(select(Listing).where(Listing.id == listing_id).with_for_update())
+        if listing is None:
+            raise NotFound()
+        listing.open_licence = summary
+        await self.session.flush()
+
     async def names_inventor(self, listing_id: uuid.UUID, user_id: uuid.UUID) -> bool:
         """Whether the listing names the user as one of its inventors."""
         return bool(await self.session.scalar(self.listings_naming(user_id).where(Inventor.listing_id == listing_id).limit(1)))

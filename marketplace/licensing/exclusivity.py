@@ -1,7 +1,7 @@
 """Whether an agreement may be approved: the licensee must not already hold an exclusive licence
 over the same result and field; no exclusive licence may overlap another licence in territory,
-field and time; the result's ownership model must allow the kind of agreement (赋权 changes who
-may grant what)."""
+field and time, nor be granted while an open licence is declared on the result; the result's
+ownership model must allow the kind of agreement (赋权 changes who may grant what)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ from marketplace.catalog.models import OwnershipModel
 from marketplace.catalog.services import CatalogService
 from marketplace.errors import Conflict, FieldError
 from marketplace.i18n import N_
-from marketplace.licensing.models import EXCLUSIVE_KINDS, LIVE_STATES, Agreement, AgreementResult, Kind
+from marketplace.licensing.models import (
+    EXCLUSIVE_KINDS,
+    LIVE_STATES,
+    Agreement,
+    AgreementResult,
+    Kind,
+    OpenLicence,
+    OpenLicenceState,
+)
 
 # Territories and fields that cover every other one.
 WORLDWIDE = frozenset({"全球", "全世界", "worldwide", "global"})
@@ -59,6 +67,13 @@ async def approval_refusal(session: AsyncSession, catalog: CatalogService, agree
                 N_("The ownership model of “%(title)s” does not let the institution grant this kind of agreement."),
                 title=listing.title_zh,
             )
+    # Patent Law art. 51: while an open licence is declared, no exclusive licence may be granted.
+    if agreement.kind in EXCLUSIVE_KINDS and await session.scalar(
+        select(OpenLicence.id)
+        .where(OpenLicence.listing_id.in_(result_ids), OpenLicence.state == OpenLicenceState.active)
+        .limit(1)
+    ):
+        return refused(N_("An open licence is declared on this result: withdraw it before granting an exclusive licence."))
     others = await session.scalars(
         select(Agreement)
         .join(AgreementResult, AgreementResult.agreement_id == Agreement.id)

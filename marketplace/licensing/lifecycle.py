@@ -42,6 +42,8 @@ ACTION_LABELS = {
     "exit": N_("Exit and return the rights"),
     "terminate": N_("Terminate the agreement"),
     "cancel": N_("Cancel the agreement"),
+    "approve_by_declaration": N_("Approved by the open-licence declaration"),
+    "sign_by_notice": N_("Signed on taking the open licence"),
 }
 
 
@@ -163,6 +165,11 @@ LIFECYCLE = states.Machine(
                 guard=_sign,
                 offered=lambda principal, agreement, _context: signature_of(agreement, side_of(principal, agreement)) is None,
             ),
+            # An open licence (开放许可) taken: the institution's declaration stands for its approval
+            # and signature, the taker's notice for the company's; the system moves the agreement
+            # through the same states, so the database's guard needs no new move.
+            _action("approve_by_declaration", {State.draft}, State.approved, ()),
+            _action("sign_by_notice", {State.approved}, State.signed, ()),
             # The system's step: the target (active or in_use) is settled by the service.
             _action("take_effect", {State.signed}, State.active, ()),
             _action("start_use", {State.signed}, State.in_use, ()),

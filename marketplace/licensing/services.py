@@ -1,6 +1,7 @@
 """Licensing's one service for the controllers, the jobs and the demo data.
 
-Its parts, by concept: agreements.py (drafting, reading, the lifecycle), exclusivity.py (what
+Its parts, by concept: agreements.py (drafting, reading, the lifecycle), open_licences.py
+(开放许可: declared by the TTO, taken by a company in one action), exclusivity.py (what
 approval refuses), documents.py and document_files.py (the generated, signed document),
 schedule.py (obligations from the terms and on conversion), terms.py (the rules of the terms),
 payments.py (money received, which becomes ledger income), royalties.py (royalty reports, the
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.services import AccountService
 from marketplace.catalog.services import CatalogService
 from marketplace.db import DbSession
+from marketplace.licensing.open_licences import OpenLicences
 from marketplace.licensing.payments import Payments
 from marketplace.licensing.performance import Performance
 from marketplace.licensing.royalties import Royalties
@@ -24,7 +26,7 @@ from marketplace.licensing.views import Views
 from marketplace.matching.requests.services import MatchingService
 
 
-class LicensingService(Views, Payments, Royalties, Performance):
+class LicensingService(Views, OpenLicences, Payments, Royalties, Performance):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.catalog = CatalogService(session)

@@ -73,6 +73,7 @@ def search_page(outcome: SearchOutcome, started: float) -> schemas.SearchPage:
                 ),
                 gcp_certified=bool(doc.get("gcp_certified")),
                 ethics_alliance_member=bool(doc.get("ethics_alliance_member")),
+                open_licence=bool(doc.get("open_licence")),
                 published_at=doc.get("published_at"),
                 confirmed_at=doc.get("confirmed_at"),
                 is_stale=bool(doc.get("is_stale")),
@@ -138,6 +139,7 @@ class SearchApi(Controller):
         institution: FromQuery[list[str] | None] = None,
         gcp: FromQuery[str | None] = None,
         ethics: FromQuery[str | None] = None,
+        open_licence: FromQuery[str | None] = None,
         availability: AvailabilityFilter = None,
         sort: SortOrder = None,
         page: FromQuery[str | None] = None,
@@ -145,7 +147,7 @@ class SearchApi(Controller):
     ) -> schemas.SearchPage:
         """Published listings from Meilisearch. Repeat a filter parameter to accept any of its
         values (OR); different filters combine with AND. `licence=pay_later` finds "use first,
-        pay later" offers; `sort` is relevance, newest or confirmed; 503 with Retry-After when
+        pay later" offers, `open_licence=true` results with an open licence (开放许可) declared; `sort` is relevance, newest or confirmed; 503 with Retry-After when
         the search engine does not answer."""
         started = time.perf_counter()
         query, problems = parse_search(request.query_params.multi_items(), await area_codes(request, catalog))

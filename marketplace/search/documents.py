@@ -46,6 +46,7 @@ DOCUMENT_FIELDS = frozenset(
         "engagement_modes",
         "pricing_model",
         "availability",
+        "open_licence",
         "institution_id",
         "institution_name_zh",
         "institution_name_en",
@@ -122,6 +123,8 @@ def listing_document(listing: Listing, owner: Organization, areas: dict[str, The
         "engagement_modes": list(listing.engagement_modes),
         "pricing_model": listing.pricing_model,
         "availability": listing.availability,
+        # 开放许可: an open licence is declared on the result (its terms are on the listing page).
+        "open_licence": listing.open_licence is not None,
         "institution_id": str(owner.id),
         "institution_name_zh": owner.name_zh,
         "institution_name_en": owner.name_en,

@@ -96,6 +96,7 @@ INDEX_SETTINGS: dict[str, Any] = {
         "engagement_modes",
         "pricing_model",
         "availability",
+        "open_licence",
         "institution_id",
         "institution_city",
         "gcp_certified",

@@ -137,6 +137,7 @@ FACET_LABELS = {
     "institution": N_("Institution"),
     "gcp": N_("GCP-certified"),
     "ethics": N_("Ethics alliance member"),
+    "open_licence": N_("Open licence"),
 }
 SORT_LABELS = {"relevance": N_("Most relevant"), "newest": N_("Newest"), "confirmed": N_("Recently confirmed")}
 

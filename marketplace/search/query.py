@@ -82,6 +82,7 @@ def _facets() -> tuple[Facet, ...]:
         Facet("institution", "institution_id"),
         Facet("gcp", "gcp_certified", boolean=True),
         Facet("ethics", "ethics_alliance_member", boolean=True),
+        Facet("open_licence", "open_licence", boolean=True),  # 开放许可 declared
     )
 
 

@@ -32,6 +32,7 @@ class Hit(Struct):
     institution: InstitutionHit
     gcp_certified: bool
     ethics_alliance_member: bool
+    open_licence: bool  # an open licence (开放许可) is declared: anyone may take it on its terms
     published_at: int | None
     confirmed_at: int | None
     is_stale: bool

@@ -15,6 +15,7 @@ Create Date: 2026-11-30 01:40:45.213100
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = "0014_licensing"
 down_revision = "0013_ledger"
@@ -99,6 +100,9 @@ END $$""",
 
 
 def upgrade() -> None:
+    # The catalogue's summary of a result's active open licence (set by licensing through
+    # CatalogService.set_open_licence), shown on the listing and indexed for the search facet.
+    op.add_column("listings", sa.Column("open_licence", postgresql.JSONB(astext_type=sa.Text()), nullable=True))
     op.create_table(
         "licensing_open_licences",
         sa.Column("listing_id", sa.Uuid(), nullable=False),
@@ -529,6 +533,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("listings", "open_licence")
     op.drop_index(op.f("ix_licensing_reminders_agreement_id"), table_name="licensing_reminders")
     op.drop_table("licensing_reminders")
     op.drop_index(op.f("ix_licensing_payments_obligation_id"), table_name="licensing_payments")

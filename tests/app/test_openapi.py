@@ -169,6 +169,9 @@ async def test_the_token_is_declared_where_it_is_needed(spec) -> None:
         ("get", "/api/v1/listings/template"),
         ("get", "/api/v1/nda-versions/current"),
         ("get", "/api/v1/search"),
+        # Open licences (开放许可) are public declarations: anyone may read their terms.
+        ("get", "/api/v1/open-licences"),
+        ("get", "/api/v1/open-licences/{open_licence_id}"),
     }
     for method, path, operation in operations(spec):
         if path.startswith("/api/") and (method, path) not in public:

@@ -54,9 +54,13 @@ from tests.licensing.factories import (
     matrix_form,
     matrix_licence_result,
     matrix_milestone,
+    matrix_open_licence,
     matrix_payment,
     matrix_record,
     matrix_report,
+    matrix_result_to_declare,
+    open_licence_body,
+    open_licence_form,
 )
 from tests.matching.needs.factories import need_body, need_form, response_body
 from tests.matching.requests.factories import match_body, match_form
@@ -377,6 +381,23 @@ def institution_acts(ok: int, *roles: Role):
     return lambda role, relation: (ok if relation == "own" else 404) if role in roles else 403
 
 
+def declares_open_licence(ok: int):
+    """The TTO declares on its own institution's results: another institution's is a field error
+    in an API body (422), a 404 in a page's path; every other role 403."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role not in TTO:
+            return 403
+        return ok if relation == "own" else (422 if ok == 201 else 404)
+
+    return expect
+
+
+def withdraws_open_licence(ok: int):
+    """An active declaration is public: its institution's TTO withdraws it, anyone else 403."""
+    return lambda role, relation: ok if role in TTO and relation == "own" else 403
+
+
 COMPANY = (Role.company_admin, Role.company_member)
 
 
@@ -612,6 +633,19 @@ API_ROUTES = [
         reads_response_thread(200),
         prepare=response_attachment_of,
     ),
+    # Open licences (开放许可): public declarations, the TTO declares and withdraws, a company's
+    # administrator takes one (any institution's, in one action).
+    Route("GET", "/api/v1/open-licences", any_role(200), anonymous=200),
+    Route(
+        "POST",
+        "/api/v1/open-licences",
+        declares_open_licence(201),
+        prepare=matrix_result_to_declare,
+        body=lambda w, r, rel: open_licence_body(w.scratch["listing"]),
+    ),
+    Route("GET", "/api/v1/open-licences/{open_licence}", any_role(200), anonymous=200, prepare=matrix_open_licence),
+    Route("POST", "/api/v1/open-licences/{open_licence}/withdraw", withdraws_open_licence(200), prepare=matrix_open_licence),
+    Route("POST", "/api/v1/open-licences/{open_licence}/take", only(201, Role.company_admin), prepare=matrix_open_licence),
     Route("GET", "/api/v1/recommendations", any_role(400)),  # without ?need= or ?listing=
     Route("GET", "/api/v1/recommendations?listing={listing}", any_role(200), prepare=published_listing),
     Route("GET", "/api/v1/saved-searches", only(200, *COMPANY)),
@@ -940,6 +974,33 @@ PAGE_ROUTES = [
         prepare=response_attachment_of,
     ),
     Route("GET", "/listings/{listing}/needs", only(200, *TTO), anonymous=302, prepare=published_listing),
+    # Open licences (开放许可).
+    Route("GET", "/open-licences", any_role(200), anonymous=200),
+    Route(
+        "GET",
+        "/listings/{listing}/open-licence",
+        declares_open_licence(200),
+        anonymous=302,
+        prepare=matrix_result_to_declare,
+    ),
+    Route(
+        "POST",
+        "/listings/{listing}/open-licence",
+        declares_open_licence(302),
+        anonymous=302,
+        prepare=matrix_result_to_declare,
+        body=lambda w, r, rel: open_licence_form(),
+    ),
+    Route(
+        "POST",
+        "/open-licences/{open_licence}/withdraw",
+        withdraws_open_licence(302),
+        anonymous=302,
+        prepare=matrix_open_licence,
+    ),
+    Route(
+        "POST", "/open-licences/{open_licence}/take", only(302, Role.company_admin), anonymous=302, prepare=matrix_open_licence
+    ),
     Route("GET", "/saved-searches", only(200, *COMPANY), anonymous=302),
     Route("POST", "/saved-searches", only(302, *COMPANY), anonymous=302, body=new_saved_search),
     Route(

@@ -15,7 +15,8 @@ from marketplace.catalog.models import Listing, Status
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.db import china_today
 from marketplace.licensing.lifecycle import OBLIGATION
-from marketplace.licensing.models import Agreement, Obligation
+from marketplace.licensing.models import Agreement, Obligation, OpenLicence
+from marketplace.licensing.open_licence_schemas import OpenLicenceIn
 from marketplace.licensing.schemas import AgreementCreate, PaymentIn, RoyaltyReportIn, TransitionIn
 from marketplace.licensing.services import LicensingService
 from tests.catalog.factories import result_body, seed_listing
@@ -216,6 +217,44 @@ async def in_force(db, world: World, body: dict, relation: str = "own") -> Agree
     return agreement
 
 
+# ----- open licences (开放许可) ------------------------------------------------------------------------
+
+
+def open_licence_body(listing_id: uuid.UUID, **overrides) -> dict:
+    """An open licence: 50,000 yuan upfront and 3% of net sales, for three years in mainland China."""
+    body = {
+        "listing_id": str(listing_id),
+        "fee_standard": "入门费5万元，另按年净销售额的3%提成",
+        "upfront_fen": 5_000_000,
+        "royalty_bp": 300,
+        "payment_mode": "revenue_share",
+        "term_months": 36,
+        "territory": "中国大陆",
+    }
+    body.update(overrides)
+    return body
+
+
+async def declared(db, world: World, relation: str = "own", **overrides) -> OpenLicence:
+    """An open licence declared on a fresh published result of the own (other) institution by its TTO."""
+    listing = await published_result(db, world, relation)
+    tto = world.emails[Role.tto_staff] if relation == "own" else "admin@institution.other.test"
+    principal = await world.principal(db, tto)
+    declaration = await LicensingService(db).declare(
+        principal, msgspec.convert(open_licence_body(listing.id, **overrides), OpenLicenceIn)
+    )
+    await db.commit()
+    return declaration
+
+
+async def take(db, world: World, open_licence_id: uuid.UUID, email: str | None = None) -> Agreement:
+    """The open licence taken by a company's administrator (the own company's by default)."""
+    principal = await world.principal(db, email or world.emails[Role.company_admin])
+    agreement = await LicensingService(db).take_open_licence(principal, open_licence_id)
+    await db.commit()
+    return agreement
+
+
 async def money_result(db, world: World, relation: str = "own", inventors: list[dict] | None = None) -> Listing:
     """A published result of the own (other) institution naming inventors, both institutions with
     a distribution policy in force."""
@@ -289,3 +328,29 @@ def matrix_report(world: World, role, relation: str) -> dict:
 def matrix_milestone(world: World, role, relation: str) -> dict:
     """A milestone of the schedule not reached yet (each call the next one)."""
     return {"obligation_id": str(world.scratch[f"milestones/{relation}"].pop()), "reached_on": china_today().isoformat()}
+
+
+# For the tenancy matrix: fresh records per role and organization.
+
+
+async def matrix_open_licence(db, world: World, role: Role, relation: str) -> dict:
+    """An active open licence on a fresh result of the own (other) institution."""
+    return {"open_licence": (await declared(db, world, relation)).id}
+
+
+async def matrix_result_to_declare(db, world: World, role: Role, relation: str) -> dict:
+    """A fresh published result of the own (other) institution, its id in world.scratch for a body."""
+    listing = await published_result(db, world, relation)
+    world.scratch["listing"] = listing.id
+    return {"listing": listing.id}
+
+
+def open_licence_form() -> dict:
+    return {
+        "fee_standard": "入门费5万元，另按年净销售额的3%提成",
+        "upfront": "5",
+        "royalty": "3",
+        "payment_mode": "revenue_share",
+        "term_months": "36",
+        "territory": "中国大陆",
+    }
