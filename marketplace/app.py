@@ -47,8 +47,10 @@ from marketplace.ledger.api import DistributionPoliciesApi, LedgerApi, PayoutsAp
 from marketplace.ledger.pages import LedgerPages
 from marketplace.ledger.services import provide_ledger
 from marketplace.ledger.statement_pages import StatementPages
+from marketplace.licensing.api import AgreementsApi
 from marketplace.licensing.open_licence_api import OpenLicenceApi
 from marketplace.licensing.open_licence_pages import OpenLicencePages
+from marketplace.licensing.pages import AgreementPages
 from marketplace.licensing.payment_api import AgreementMoneyApi
 from marketplace.licensing.performance_api import PerformanceApi, PerformancePages
 from marketplace.licensing.services import provide_licensing
@@ -344,6 +346,8 @@ def create_app(settings: Settings) -> Litestar:
             StatementsApi,
             StatementPages,
             LedgerPages,
+            AgreementsApi,
+            AgreementPages,
             PerformanceApi,
             PerformancePages,
             AgreementMoneyApi,

@@ -84,6 +84,8 @@ NAVIGATION = (
     NavItem("Statements", "/statements", frozenset({Role.inventor, Role.tto_manager}) | PLATFORM_ROLES),
     NavItem("Import", "/listings/import", TTO_ROLES),
     NavItem("Ledger", "/ledger/income", TTO_ROLES),
+    # The TTO's agreements by next due day; a company's administrator's own licences.
+    NavItem("Licences", "/agreements", TTO_ROLES | {Role.company_admin}),
     NavItem("Organizations", "/organizations", PLATFORM_ROLES),
     NavItem("Members", "/members", ADMIN_ROLES),
     NavItem("API tokens", "/tokens"),

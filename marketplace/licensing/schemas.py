@@ -187,6 +187,7 @@ class AgreementSummary(Struct, kw_only=True):
     company_name: str
     starts_on: date
     next_due: NextDue | None
+    late: bool  # an item is past its due day, unpaid
     in_default: bool
 
 

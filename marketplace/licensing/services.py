@@ -6,7 +6,7 @@ approval refuses), documents.py and document_files.py (the generated, signed doc
 schedule.py (obligations from the terms and on conversion), terms.py (the rules of the terms),
 payments.py (money received, which becomes ledger income), royalties.py (royalty reports, the
 annual minimum, milestones reached), performance.py (a company's performance record, an
-institution's agreements in default).
+institution's agreements in default), views.py (what the API and the pages show of an agreement).
 The only code that writes licensing's tables.
 """
 
@@ -22,10 +22,11 @@ from marketplace.licensing.open_licences import OpenLicences
 from marketplace.licensing.payments import Payments
 from marketplace.licensing.performance import Performance
 from marketplace.licensing.royalties import Royalties
+from marketplace.licensing.views import Views
 from marketplace.matching.requests.services import MatchingService
 
 
-class LicensingService(OpenLicences, Payments, Royalties, Performance):
+class LicensingService(Views, OpenLicences, Payments, Royalties, Performance):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.catalog = CatalogService(session)

@@ -12,6 +12,9 @@ from marketplace.i18n import N_
 from marketplace.licensing.models import Kind, PaymentMode
 from marketplace.licensing.schemas import AgreementTerms
 
+# The days an agreement may start on: a term from a later one would run past the calendar's end.
+FIRST_START, LAST_START = date(2000, 1, 1), date(2100, 12, 31)
+
 
 def add_months(day: date, months: int) -> date:
     return day + relativedelta(months=months)
@@ -20,6 +23,9 @@ def add_months(day: date, months: int) -> date:
 def term_errors(kind: Kind, terms: AgreementTerms) -> list[FieldError]:
     """What is wrong with the terms for this kind of agreement."""
     errors: list[FieldError] = []
+    if not FIRST_START <= terms.starts_on <= LAST_START:
+        params = {"first": FIRST_START.isoformat(), "last": LAST_START.isoformat()}
+        return [FieldError("starts_on", N_("Must fall between %(first)s and %(last)s."), params)]
     if not terms.field_of_use.strip():
         errors.append(FieldError("field_of_use", N_("Required.")))
     if not terms.territory.strip():

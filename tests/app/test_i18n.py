@@ -12,6 +12,7 @@ from marketplace import i18n
 from marketplace.accounts.models import CompanySegment, HospitalGrade, OrgKind, Role
 from marketplace.catalog import models as catalog
 from marketplace.catalog.lifecycle import LIFECYCLE
+from marketplace.licensing.lifecycle import LIFECYCLE as AGREEMENT
 from marketplace.matching.requests.lifecycle import LIFECYCLE as MATCH_REQUEST
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +63,7 @@ def machine_values() -> set[str]:
     values |= set(re.findall(r'audit\.record\(\s*[\w.]+,\s*"(\w+)"', source))
     values |= LIFECYCLE.audit_actions()
     values |= MATCH_REQUEST.audit_actions() | {"match_request_created"}
+    values |= AGREEMENT.audit_actions()  # the agreement's timeline
     return values
 
 

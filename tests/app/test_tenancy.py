@@ -48,6 +48,11 @@ from tests.ledger.factories import (
 )
 from tests.licensing.factories import (
     matrix_agreement,
+    matrix_approved,
+    matrix_body,
+    matrix_draft,
+    matrix_form,
+    matrix_licence_result,
     matrix_milestone,
     matrix_open_licence,
     matrix_payment,
@@ -425,6 +430,43 @@ def agreement_party_acts(ok: int):
 INSTITUTION_PEOPLE = (Role.tto_manager, Role.tto_staff, Role.inventor)
 
 
+# ----- licensing ---------------------------------------------------------------------------------
+
+READS_LICENCES = (*TTO, Role.company_admin, *PLATFORM)
+
+
+def yuan_form(body: dict, field: str, name: str) -> dict:
+    """An API body as a page's form: `field` in fen becomes `name` in yuan."""
+    fen = body.pop(field)
+    return {**body, name: f"{fen // 100}.{fen % 100:02d}"}
+
+
+def payment_form(world: World, role: Role, relation: str) -> dict:
+    return yuan_form(matrix_payment(world, role, relation), "amount_fen", "amount")
+
+
+def drafts_agreement(ok: int):
+    """A draft's terms: its institution's TTO; another institution's 404; every other role 403."""
+    return institution_acts(ok, *TTO)
+
+
+def drafts_new(ok: int, refused: int):
+    """A draft names a result: the TTO's own institution's (`ok`), another's is a field error."""
+    return lambda role, relation: (ok if relation == "own" else refused) if role in TTO else 403
+
+
+def party_acts_on_agreement(ok: int):
+    """A step both sides may take (cancel a draft): the TTO and the company's administrator;
+    platform roles read but never act for a party (403); everyone else 404."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role in PLATFORM:
+            return 403
+        return ok if relation == "own" and role in (*TTO, Role.company_admin) else 404
+
+    return expect
+
+
 def new_platform_org(world: World, role: Role, relation: str) -> dict:
     return {"kind": "platform", "name_zh": f"平台{uuid.uuid4().hex[:6]}", "city": "上海"}
 
@@ -671,6 +713,25 @@ API_ROUTES = [
     Route(
         "GET", "/api/v1/statements/results/{result}/download", reads_statement(200, Role.inventor), prepare=matrix_result_income
     ),
+    # Licensing: the TTO drafts and the TTO manager approves; both sides act; platform roles read.
+    Route("GET", "/api/v1/agreements", only(200, *READS_LICENCES)),
+    Route("POST", "/api/v1/agreements", drafts_new(201, 422), prepare=matrix_licence_result, body=matrix_body),
+    Route("GET", "/api/v1/agreements/{agreement}", reads_agreement(200), prepare=matrix_draft),
+    Route(
+        "PATCH",
+        "/api/v1/agreements/{agreement}",
+        drafts_agreement(200),
+        prepare=matrix_draft,
+        body=lambda w, r, rel: {k: v for k, v in matrix_body(w, r, rel).items() if k not in ("kind", "company_id", "result_ids")},
+    ),
+    Route(
+        "POST",
+        "/api/v1/agreements/{agreement}/transitions",
+        party_acts_on_agreement(200),
+        prepare=matrix_draft,
+        body=lambda w, r, rel: {"action": "cancel", "reason": "不再需要"},
+    ),
+    Route("GET", "/api/v1/agreements/{agreement}/document", reads_agreement(200), prepare=matrix_approved),
     # Licensing: a company's performance record.
     Route("GET", "/api/v1/companies/{company}/performance", reads_record(200), prepare=matrix_record),
     # An agreement's money: either side and platform roles read; the TTO records payments; the
@@ -998,6 +1059,55 @@ PAGE_ROUTES = [
         anonymous=302,
         prepare=matrix_income,
         body=matrix_payout_form,
+    ),
+    # Licensing pages: the list for the TTO, the company's administrator and platform roles.
+    Route("GET", "/agreements", only(200, *READS_LICENCES), anonymous=302),
+    Route("GET", "/agreements/new", only(200, *TTO), anonymous=302),
+    Route("POST", "/agreements", drafts_new(302, 422), anonymous=302, prepare=matrix_licence_result, body=matrix_form),
+    Route("GET", "/agreements/{agreement}", reads_agreement(200), anonymous=302, prepare=matrix_draft),
+    Route("GET", "/agreements/{agreement}/edit", drafts_agreement(200), anonymous=302, prepare=matrix_draft),
+    Route(
+        "POST",
+        "/agreements/{agreement}",
+        drafts_agreement(302),
+        anonymous=302,
+        prepare=matrix_draft,
+        body=lambda w, r, rel: {k: v for k, v in matrix_form(w, r, rel).items() if k not in ("kind", "company_id", "result_ids")},
+    ),
+    Route(
+        "POST",
+        "/agreements/{agreement}/transitions",
+        party_acts_on_agreement(302),
+        anonymous=302,
+        prepare=matrix_draft,
+        body=lambda w, r, rel: {"action": "cancel", "reason": "不再需要"},
+    ),
+    Route("GET", "/agreements/{agreement}/document", reads_agreement(200), anonymous=302, prepare=matrix_approved),
+    # The money forms of an agreement's page: the TTO records payments; either side reports net
+    # sales and milestones (the page's form fields: yuan, a key of the form for the payment).
+    Route(
+        "POST",
+        "/agreements/{agreement}/payments",
+        institution_acts(302, *TTO),
+        anonymous=302,
+        prepare=matrix_agreement,
+        body=lambda w, r, rel: {**payment_form(w, r, rel), "idempotency_key": uuid.uuid4().hex},
+    ),
+    Route(
+        "POST",
+        "/agreements/{agreement}/royalty-reports",
+        agreement_party_acts(302),
+        anonymous=302,
+        prepare=matrix_agreement,
+        body=lambda w, r, rel: yuan_form(matrix_report(w, r, rel), "net_sales_fen", "net_sales"),
+    ),
+    Route(
+        "POST",
+        "/agreements/{agreement}/milestones",
+        agreement_party_acts(302),
+        anonymous=302,
+        prepare=matrix_agreement,
+        body=matrix_milestone,
     ),
     # Licensing: a company's performance record (its own administrator, any TTO, the platform) and the
     # institution's agreements in default (its TTO, the platform).

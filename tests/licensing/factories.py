@@ -113,6 +113,58 @@ async def obligations(db, agreement_id: uuid.UUID) -> list[Obligation]:
     return list((await db.scalars(stmt.execution_options(populate_existing=True))).all())
 
 
+# ----- the tenancy matrix (tests/app/test_tenancy.py) ----------------------------------------------
+
+OTHER_TTO = "admin@institution.other.test"
+
+
+async def matrix_licence_result(db, world: World, role: Role, relation: str) -> dict:
+    """A fresh published result of the own (other) institution, for a draft's body (world.scratch)."""
+    world.scratch["result"] = (await published_result(db, world, relation)).id
+    return {}
+
+
+def matrix_body(world: World, role: Role, relation: str) -> dict:
+    """A non-exclusive licence of the prepared result to the company of the same relation."""
+    company = world.orgs[f"company/{relation}"].id
+    return licence_body("non_exclusive", company_id=str(company), result_ids=[str(world.scratch["result"])])
+
+
+def matrix_form(world: World, role: Role, relation: str) -> dict:
+    """The draft form for the same licence: yuan and per cent, as typed."""
+    return {
+        "kind": "non_exclusive",
+        "company_id": str(world.orgs[f"company/{relation}"].id),
+        "result_ids": str(world.scratch["result"]),
+        "territory": "中国大陆",
+        "field_of_use": "体外诊断试剂",
+        "starts_on": china_today().isoformat(),
+        "term_months": "60",
+        "upfront": "500,000.00",
+        "royalty": "3",
+    }
+
+
+async def matrix_draft(db, world: World, role: Role, relation: str) -> dict:
+    """A fresh draft of the own institution for the own company ("own"), or of the other
+    institution for the other company."""
+    await matrix_licence_result(db, world, role, relation)
+    principal = await world.principal(db, world.emails[Role.tto_staff] if relation == "own" else OTHER_TTO)
+    body = msgspec.convert(matrix_body(world, role, relation), AgreementCreate)
+    agreement = await LicensingService(db).create(principal, body)
+    await db.commit()
+    return {"agreement": agreement.id}
+
+
+async def matrix_approved(db, world: World, role: Role, relation: str) -> dict:
+    """A fresh agreement approved by its TTO manager: it has a document."""
+    values = await matrix_draft(db, world, role, relation)
+    principal = await world.principal(db, world.emails[Role.tto_manager] if relation == "own" else OTHER_TTO)
+    await LicensingService(db).transition(principal, values["agreement"], TransitionIn(action="approve"))
+    await db.commit()
+    return values
+
+
 async def licence_in_force(db, world: World, title: str = "", **overrides) -> Agreement:
     """A non-exclusive licence of the own institution to the own company, signed and in force from
     today (or its `starts_on`): its upfront fee due today, two instalments next year."""
