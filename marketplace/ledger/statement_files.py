@@ -250,7 +250,7 @@ CELL_PADDING = 6  # and a table cell's, left and right
 
 
 @cache
-def _font() -> str:
+def cjk_font() -> str:
     # Adobe's CID font ships with every PDF reader, so the file embeds no font and stays small.
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     return "STSong-Light"
@@ -258,7 +258,7 @@ def _font() -> str:
 
 @cache
 def _styles() -> dict[str, ParagraphStyle]:
-    font = _font()
+    font = cjk_font()
     cell = ParagraphStyle("cell", fontName=font, fontSize=8.5, leading=11, splitLongWords=True)
     return {
         "title": ParagraphStyle("title", fontName=font, fontSize=18, leading=24, textColor=INK, spaceAfter=2 * mm),
@@ -278,15 +278,15 @@ def _paragraph(text: str, style: str) -> Paragraph:
 
 def _cell(text: str, width: float) -> str | Paragraph:
     """A Paragraph only where the text must wrap: a plain string draws many times faster."""
-    if "\n" not in text and pdfmetrics.stringWidth(text, _font(), 8.5) <= width - 2 * CELL_PADDING:
+    if "\n" not in text and pdfmetrics.stringWidth(text, cjk_font(), 8.5) <= width - 2 * CELL_PADDING:
         return text
     return _paragraph(text, "cell")
 
 
 def _shortened(text: str, room: float, size: float) -> str:
-    if pdfmetrics.stringWidth(text, _font(), size) <= room:
+    if pdfmetrics.stringWidth(text, cjk_font(), size) <= room:
         return text
-    while text and pdfmetrics.stringWidth(text + "...", _font(), size) > room:
+    while text and pdfmetrics.stringWidth(text + "...", cjk_font(), size) > room:
         text = text[:-1]
     return text + "..."
 
@@ -316,18 +316,18 @@ def _page_canvas(running_title: str) -> type[Canvas]:
             self.setStrokeColor(RULE)
             self.setLineWidth(0.5)
             self.line(MARGIN, 12 * mm, width - MARGIN, 12 * mm)
-            self.setFont(_font(), 8)
+            self.setFont(cjk_font(), 8)
             self.setFillColor(MUTED)
             page = gettext("Page %(page)s / %(pages)s", page=self._pageNumber, pages=pages)
             self.drawRightString(width - MARGIN, 8 * mm, page)
-            room = width - 2 * MARGIN - pdfmetrics.stringWidth(page, _font(), 8) - 10 * mm
+            room = width - 2 * MARGIN - pdfmetrics.stringWidth(page, cjk_font(), 8) - 10 * mm
             self.drawString(MARGIN, 8 * mm, _shortened(running_title, room, 8))
 
     return PagedCanvas
 
 
 def _summary_table(statement: Statement) -> Table:
-    font = _font()
+    font = cjk_font()
     rows = [[_paragraph(label, "value"), "¥" + format_fen(fen)] for label, fen in statement.summary]
     table = Table(rows, colWidths=[62 * mm, 42 * mm], hAlign="LEFT")
     table.setStyle(
@@ -352,7 +352,7 @@ def _summary_table(statement: Statement) -> Table:
 
 
 def _lines_table(statement: Statement) -> Table:
-    font = _font()
+    font = cjk_font()
     accrued, paid = statement.totals
     amounts = [format_fen(n) for line in statement.lines for n in (line.accrued_fen, line.paid_fen)]
     amounts += [format_fen(accrued), format_fen(paid), gettext(COLUMNS[4]), gettext(COLUMNS[5])]

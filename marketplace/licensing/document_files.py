@@ -24,13 +24,11 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from marketplace.db import CHINA_TIME
-from marketplace.ledger.statement_files import format_fen
+from marketplace.ledger.statement_files import cjk_font, format_fen
 from marketplace.licensing.models import Agreement, Kind, Obligation, ObligationKind, PaymentMode
 
 MARGIN = 20 * mm
@@ -273,15 +271,8 @@ def contract_lines(text: AgreementText) -> list[tuple[str, str]]:
 
 
 @cache
-def _font() -> str:
-    # Adobe's CID font ships with every PDF reader, so the file embeds no font and stays small.
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    return "STSong-Light"
-
-
-@cache
 def _styles() -> dict[str, ParagraphStyle]:
-    font = _font()
+    font = cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=10.5, leading=17, spaceAfter=1.5 * mm, wordWrap="CJK")
     return {
         "title": ParagraphStyle("title", fontName=font, fontSize=18, leading=26, alignment=TA_CENTER, spaceAfter=2 * mm),
@@ -338,7 +329,7 @@ def _canvas(header: str, footer: str) -> type[Canvas]:
 
         def _decorate(self, pages: int) -> None:
             width, height = A4
-            self.setFont(_font(), 8)
+            self.setFont(cjk_font(), 8)
             self.setLineWidth(0.4)
             self.line(MARGIN, height - 14 * mm, width - MARGIN, height - 14 * mm)
             self.drawString(MARGIN, height - 12 * mm, header)

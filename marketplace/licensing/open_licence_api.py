@@ -17,7 +17,6 @@ from marketplace.licensing.open_licence_schemas import (
     OpenLicencePage,
     OpenLicenceStateQuery,
     OpenLicenceTaken,
-    open_licences_out,
 )
 from marketplace.licensing.services import Licensing
 from marketplace.tenancy import CurrentPrincipal
@@ -49,7 +48,7 @@ class OpenLicenceApi(Controller):
             limit=page_size,
             offset=(page - 1) * page_size,
         )
-        return OpenLicencePage(await open_licences_out(licensing, items), total)
+        return OpenLicencePage(await licensing.open_licences_out(items), total)
 
     @post("/", status_code=HTTP_201_CREATED)
     async def declare(
@@ -58,14 +57,14 @@ class OpenLicenceApi(Controller):
         """The TTO declares an open licence on a published result of its institution (one active
         declaration per result)."""
         declaration = await licensing.declare(principal, data, ip=client_ip(request))
-        return (await open_licences_out(licensing, [declaration]))[0]
+        return (await licensing.open_licences_out([declaration]))[0]
 
     @get("/{open_licence_id:uuid}", security=OPTIONAL_TOKEN)
     async def get_open_licence(
         self, principal: CurrentPrincipal, licensing: Licensing, open_licence_id: FromPath[uuid.UUID]
     ) -> OpenLicenceOut:
         declaration = await licensing.get_open_licence(principal, open_licence_id)
-        return (await open_licences_out(licensing, [declaration]))[0]
+        return (await licensing.open_licences_out([declaration]))[0]
 
     @post("/{open_licence_id:uuid}/withdraw", status_code=200)
     async def withdraw(
@@ -73,7 +72,7 @@ class OpenLicenceApi(Controller):
     ) -> OpenLicenceOut:
         """No new takers from now on; the agreements already taken stand."""
         declaration = await licensing.withdraw_open_licence(principal, open_licence_id, ip=client_ip(request))
-        return (await open_licences_out(licensing, [declaration]))[0]
+        return (await licensing.open_licences_out([declaration]))[0]
 
     @post("/{open_licence_id:uuid}/take", status_code=HTTP_201_CREATED)
     async def take(

@@ -17,7 +17,7 @@ from marketplace.catalog.models import Listing
 from marketplace.errors import DomainError
 from marketplace.i18n import N_, gettext
 from marketplace.licensing.models import PaymentMode
-from marketplace.licensing.open_licence_schemas import OpenLicenceIn, open_licences_out
+from marketplace.licensing.open_licence_schemas import OpenLicenceIn
 from marketplace.licensing.services import Licensing, LicensingService
 from marketplace.matching.web import parse_wan, problem_of
 from marketplace.tenancy import CurrentPrincipal, Principal
@@ -102,7 +102,7 @@ class OpenLicencePages(Controller):
             principal,
             status_code=refusal.status_code if refusal else 200,
             problem=problem_of(refusal) if refusal else None,
-            items=await open_licences_out(licensing, items),
+            items=await licensing.open_licences_out(items),
             declarations={item.id: item for item in items},
             total=total,
             page=page,

@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from litestar.params import QueryParameter
 from msgspec import Meta, Struct
 
 from marketplace.accounts.schemas import Input
-from marketplace.licensing.models import CNY, OpenLicence, OpenLicenceState, PaymentMode, State
+from marketplace.licensing.models import OpenLicenceState, PaymentMode, State
 from marketplace.licensing.schemas import Bp, Fen, Line
-
-if TYPE_CHECKING:
-    from marketplace.licensing.services import LicensingService
 
 
 class OpenLicenceIn(Input, kw_only=True):
@@ -67,31 +64,3 @@ class OpenLicenceTaken(Struct, kw_only=True):
     open_licence_id: uuid.UUID
     state: State
     document_sha256: str | None
-
-
-async def open_licences_out(licensing: LicensingService, declarations: list[OpenLicence]) -> list[OpenLicenceOut]:
-    """Declarations as the API and the pages show them: with their result's title, institution's name and takers."""
-    listings = await licensing.catalog.listing_refs({item.listing_id for item in declarations})
-    owners = await licensing.accounts.public_organizations({item.institution_id for item in declarations})
-    taken = await licensing.takers_count({item.id for item in declarations})
-    return [
-        OpenLicenceOut(
-            id=item.id,
-            state=OpenLicenceState(item.state),
-            listing_id=item.listing_id,
-            listing_title=listings[item.listing_id].title_zh,
-            institution_id=item.institution_id,
-            institution_name=owners[item.institution_id].name_zh,
-            fee_standard=item.fee_standard,
-            currency=CNY,
-            upfront_fen=item.upfront_fen,
-            royalty_bp=item.royalty_bp,
-            payment_mode=PaymentMode(item.payment_mode),
-            term_months=item.term_months,
-            territory=item.territory,
-            created_at=item.created_at,
-            withdrawn_at=item.withdrawn_at,
-            taken=taken[item.id],
-        )
-        for item in declarations
-    ]

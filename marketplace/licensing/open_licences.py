@@ -24,6 +24,7 @@ from marketplace.licensing.agreements import Agreements
 from marketplace.licensing.exclusivity import ALL_FIELDS, approval_refusal
 from marketplace.licensing.lifecycle import LIFECYCLE
 from marketplace.licensing.models import (
+    CNY,
     EXCLUSIVE_KINDS,
     LIVE_STATES,
     Agreement,
@@ -37,7 +38,7 @@ from marketplace.licensing.models import (
     PaymentMode,
     State,
 )
-from marketplace.licensing.open_licence_schemas import OpenLicenceIn
+from marketplace.licensing.open_licence_schemas import OpenLicenceIn, OpenLicenceOut
 from marketplace.licensing.terms import add_months
 from marketplace.tenancy import Principal
 
@@ -396,3 +397,30 @@ class OpenLicences(Agreements):
             ip=ip,
             details={**details, "document_sha256": document.sha256},
         )
+
+    async def open_licences_out(self, declarations: list[OpenLicence]) -> list[OpenLicenceOut]:
+        """Declarations as the API and the pages show them: with their result's title, institution's name and takers."""
+        listings = await self.catalog.listing_refs({item.listing_id for item in declarations})
+        owners = await self.accounts.public_organizations({item.institution_id for item in declarations})
+        taken = await self.takers_count({item.id for item in declarations})
+        return [
+            OpenLicenceOut(
+                id=item.id,
+                state=OpenLicenceState(item.state),
+                listing_id=item.listing_id,
+                listing_title=listings[item.listing_id].title_zh,
+                institution_id=item.institution_id,
+                institution_name=owners[item.institution_id].name_zh,
+                fee_standard=item.fee_standard,
+                currency=CNY,
+                upfront_fen=item.upfront_fen,
+                royalty_bp=item.royalty_bp,
+                payment_mode=PaymentMode(item.payment_mode),
+                term_months=item.term_months,
+                territory=item.territory,
+                created_at=item.created_at,
+                withdrawn_at=item.withdrawn_at,
+                taken=taken[item.id],
+            )
+            for item in declarations
+        ]
