@@ -2,6 +2,7 @@
 
 from marketplace.accounts import models as accounts  # noqa: F401
 from marketplace.audit import models as audit  # noqa: F401
+from marketplace.beds import models as beds  # noqa: F401
 from marketplace.catalog import models as catalog  # noqa: F401
 from marketplace.db import Base
 from marketplace.ledger import models as ledger  # noqa: F401

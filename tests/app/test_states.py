@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from marketplace import states
 from marketplace.accounts.models import COMPANY_ROLES, TTO_ROLES, Role
 from marketplace.audit.models import AuditEvent
+from marketplace.beds.lifecycle import MACHINES as BED_MACHINES
 from marketplace.catalog.lifecycle import LIFECYCLE
 from marketplace.catalog.models import Listing, Status
 from marketplace.catalog.schemas import ListingCreate
@@ -24,7 +25,7 @@ from marketplace.tenancy import ANONYMOUS
 from tests.catalog.factories import result_body, seed_listing
 
 # Every machine the product declares: each must have its guard in the database.
-MACHINES = [LIFECYCLE, MATCH_REQUEST, NEED, RESPONSE, AGREEMENT, OBLIGATION]
+MACHINES = [LIFECYCLE, MATCH_REQUEST, NEED, RESPONSE, AGREEMENT, OBLIGATION, *BED_MACHINES]
 
 
 async def _guarded(step: states.Step) -> None:
