@@ -1,0 +1,29 @@
+"""Beds and trials' one service for the controllers, the jobs and the demo data.
+
+Its parts, by concept: engagements.py (trial engagements and their three review tracks). The only
+code that writes the tables of marketplace/beds.
+"""
+
+from __future__ import annotations
+
+from litestar.di import NamedDependency
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.accounts.services import AccountService
+from marketplace.beds.engagements import Engagements
+from marketplace.catalog.services import CatalogService
+from marketplace.db import DbSession
+
+
+class BedsService(Engagements):
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.catalog = CatalogService(session)
+        self.accounts = AccountService(session)
+
+
+Beds = NamedDependency[BedsService]
+
+
+async def provide_beds(db_session: DbSession) -> BedsService:
+    return BedsService(db_session)
