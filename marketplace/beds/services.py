@@ -1,6 +1,7 @@
 """Beds and trials' one service for the controllers, the jobs and the demo data.
 
-Its parts, by concept: engagements.py (trial engagements and their three review tracks). The only
+Its parts, by concept: engagements.py (trial engagements and their three review tracks),
+projects.py (multi-centre projects and their centres). The only
 code that writes the tables of marketplace/beds.
 """
 
@@ -11,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.services import AccountService
 from marketplace.beds.engagements import Engagements
+from marketplace.beds.projects import Projects
 from marketplace.catalog.services import CatalogService
 from marketplace.db import DbSession
 
 
-class BedsService(Engagements):
+class BedsService(Projects, Engagements):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.catalog = CatalogService(session)

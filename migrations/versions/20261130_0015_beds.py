@@ -336,9 +336,18 @@ def upgrade() -> None:
     op.create_index(op.f('ix_trial_reviews_engagement_id'), 'trial_reviews', ['engagement_id'], unique=False)
     for statement in [*(sql for guard in STATE_GUARDS for sql in guard), *CAPACITY]:
         op.execute(statement)
+    # Multi-centre needs (matching's table): several responses may be selected, each a centre.
+    op.add_column('needs', sa.Column('multi_centre', sa.Boolean(), server_default=sa.text('false'), nullable=False))
+    op.add_column('need_responses', sa.Column('multi_centre', sa.Boolean(), server_default=sa.text('false'), nullable=False))
+    op.drop_index('uq_need_responses_selected', table_name='need_responses')
+    op.create_index('uq_need_responses_selected', 'need_responses', ['need_id'], unique=True, postgresql_where=sa.text("state = 'selected' AND NOT multi_centre"))
 
 
 def downgrade() -> None:
+    op.drop_index('uq_need_responses_selected', table_name='need_responses')
+    op.create_index('uq_need_responses_selected', 'need_responses', ['need_id'], unique=True, postgresql_where=sa.text("state = 'selected'"))
+    op.drop_column('need_responses', 'multi_centre')
+    op.drop_column('needs', 'multi_centre')
     op.drop_index(op.f('ix_trial_reviews_engagement_id'), table_name='trial_reviews')
     op.drop_table('trial_reviews')
     op.drop_index(op.f('ix_trial_documents_engagement_id'), table_name='trial_documents')

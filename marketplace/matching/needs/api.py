@@ -59,6 +59,7 @@ async def needs_out(
                 opened_at=n.opened_at,
                 updated_at=n.updated_at,
                 invited_institution_ids=invited.get(n.id, []) if party else None,
+                multi_centre=n.multi_centre,
                 response_count=counts.get(n.id, 0) if party else None,
                 actions=needs.need_actions(principal, n),
                 history=history,

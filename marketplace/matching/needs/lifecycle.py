@@ -122,9 +122,14 @@ async def _enter_response(step: states.Step) -> None:
     await step.session.flush()
 
 
+def decidable(need: Need) -> bool:
+    """A multi-centre need stays decidable once awarded: further centres may be selected."""
+    return need.state in DECIDABLE or (need.multi_centre and need.state == NeedState.awarded)
+
+
 async def _need_decidable(step: states.Step) -> None:
     need = step.context.need
-    if need.state not in DECIDABLE:
+    if not decidable(need):
         raise step.refuse(NEED_STATE_LABELS[NeedState(need.state)])
 
 
@@ -136,7 +141,7 @@ async def _select(step: states.Step) -> None:
 
 
 def _decidable(_principal: Principal, _response: NeedResponse, decision: Decision) -> bool:
-    return decision.need.state in DECIDABLE
+    return decidable(decision.need)
 
 
 LIVE = frozenset({ResponseState.submitted, ResponseState.shortlisted})

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -126,6 +127,8 @@ class Need(UUIDPrimaryKey, Timestamps, Base):
     visibility: Mapped[str] = mapped_column(String(16), default=Visibility.public, server_default="public")
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     state_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+    # A clinical-trial need for several centres: more than one response may be selected.
+    multi_centre: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class NeedInvitation(Base):
@@ -173,7 +176,13 @@ class NeedResponse(UUIDPrimaryKey, Timestamps, Base):
             unique=True,
             postgresql_where=text(in_values("state", sorted(ACTIVE_RESPONSE_STATES))),
         ),
-        Index("uq_need_responses_selected", "need_id", unique=True, postgresql_where=text("state = 'selected'")),
+        # A multi-centre need selects several (each a centre of the company's project).
+        Index(
+            "uq_need_responses_selected",
+            "need_id",
+            unique=True,
+            postgresql_where=text("state = 'selected' AND NOT multi_centre"),
+        ),
         Index("ix_need_responses_institution", "institution_id", "state"),
     )
 
@@ -194,3 +203,5 @@ class NeedResponse(UUIDPrimaryKey, Timestamps, Base):
     state_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # The match request a selection opened (or found open) between the poster's company and the institution.
     match_request_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("match_requests.id", ondelete="SET NULL"))
+    # The need's flag, copied when the response is submitted, for the one-selected index above.
+    multi_centre: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))

@@ -21,7 +21,7 @@ from marketplace.db import add_unless_taken, china_day, utcnow
 from marketplace.errors import Conflict, Duplicate, FieldError, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
 from marketplace.matching.needs.lifecycle import NEED, RESPONSE, Decision
-from marketplace.matching.needs.models import ACTIVE_RESPONSE_STATES, Need, NeedKind, NeedResponse, ResponseState
+from marketplace.matching.needs.models import ACTIVE_RESPONSE_STATES, Need, NeedKind, NeedResponse, NeedState, ResponseState
 from marketplace.matching.needs.notices import NeedNotices
 from marketplace.matching.needs.schemas import ResponseCreate
 from marketplace.matching.requests.services import MatchingService
@@ -129,6 +129,7 @@ class NeedResponses(NeedNotices):
             timeline=data.timeline.strip(),
             submitted_at=now,
             state_changed_at=now,
+            multi_centre=need.multi_centre,
         )
         if not await add_unless_taken(self.session, response, "uq_need_responses_active"):
             raise self._already_responded(await self._active_response_of(need.id, principal.organization_id))
@@ -225,7 +226,14 @@ class NeedResponses(NeedNotices):
 
     async def _award(self, principal: Principal, need: Need, selected: NeedResponse, now: datetime) -> None:
         """The selection's consequences, the system's steps: the need is awarded and every other
-        live response declined."""
+        live response declined — except on a multi-centre need, whose other responses stay open to
+        be selected as further centres."""
+        if need.multi_centre:
+            if need.state != NeedState.awarded:
+                await states.apply(
+                    self.session, NEED, principal, need, "award", now=now, details={"response_id": selected.id}, as_system=True
+                )
+            return
         await states.apply(
             self.session, NEED, principal, need, "award", now=now, details={"response_id": selected.id}, as_system=True
         )

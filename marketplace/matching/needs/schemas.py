@@ -38,6 +38,8 @@ class NeedCreate(Input, kw_only=True):
     invited_institution_ids: Annotated[list[uuid.UUID], Meta(max_length=200)] = msgspec.field(default_factory=list)
     # A challenge posted for a company (the party of the match its selection opens).
     on_behalf_of_id: uuid.UUID | None = None
+    # A clinical-trial need for several centres: several responses may be selected.
+    multi_centre: bool = False
 
 
 class NeedUpdate(Input, kw_only=True):
@@ -53,6 +55,7 @@ class NeedUpdate(Input, kw_only=True):
     visibility: Literal["public", "invited"] | msgspec.UnsetType = msgspec.UNSET
     invited_institution_ids: Annotated[list[uuid.UUID], Meta(max_length=200)] | msgspec.UnsetType = msgspec.UNSET
     on_behalf_of_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
+    multi_centre: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 class NeedTransition(Input):
@@ -96,6 +99,7 @@ class NeedOut(Struct, omit_defaults=True):
     updated_at: datetime
     # Only to the poster and the platform.
     invited_institution_ids: list[uuid.UUID] | None = None
+    multi_centre: bool = False
     response_count: int | None = None
     actions: list[str] = msgspec.field(default_factory=list)
     history: list[HistoryEntry] = msgspec.field(default_factory=list)

@@ -59,6 +59,9 @@ VISIBILITY_LABELS = {Visibility.public: N_("Public"), Visibility.invited: N_("In
 
 # ----- the service -------------------------------------------------------------------------------
 
+# What a multi-centre need must ask for: trial sites, research wards or PI teams (or any resource).
+CLINICAL_TRIAL_WANTED = frozenset({"resource", "trial_site", "research_ward", "pi_team"})
+
 
 class NeedService(NeedResponses):
     def __init__(self, session: AsyncSession, settings: Settings | None = None) -> None:
@@ -307,6 +310,7 @@ class NeedService(NeedResponses):
             "visibility": need.visibility,
             "on_behalf_of_id": need.on_behalf_of_id,
             "invited_institution_ids": (await self.invited([need.id])).get(need.id, []),
+            "multi_centre": need.multi_centre,
         } | fields
         errors: list[FieldError] = []
         invited = await self._check(merged, errors, today=china_day(utcnow()))
@@ -336,6 +340,8 @@ class NeedService(NeedResponses):
             errors.append(FieldError("wanted", N_("Choose at least one.")))
         elif any(value not in WANTED_VALUES for value in wanted):
             errors.append(FieldError("wanted", N_("Not one of the allowed values.")))
+        elif fields.get("multi_centre") and not set(wanted) & CLINICAL_TRIAL_WANTED:
+            errors.append(FieldError("multi_centre", N_("Only a need for clinical-trial sites has several centres.")))
         low, high = fields.get("budget_min_fen"), fields.get("budget_max_fen")
         if low is not None and high is not None and low > high:
             errors.append(FieldError("budget_max_fen", N_("Must not be below the minimum.")))
@@ -372,6 +378,7 @@ class NeedService(NeedResponses):
         need.budget_min_fen, need.budget_max_fen = fields.get("budget_min_fen"), fields.get("budget_max_fen")
         need.deadline = fields["deadline"]
         need.visibility = fields.get("visibility") or Visibility.public
+        need.multi_centre = bool(fields.get("multi_centre"))
 
     async def _set_invited(self, need: Need, invited: builtins.list[uuid.UUID]) -> None:
         current = set((await self.invited([need.id])).get(need.id, []))
