@@ -128,6 +128,7 @@ class Projects(Engagements):
         return false()
 
     async def get_project(self, principal: Principal, project_id: uuid.UUID, *, for_update: bool = False) -> Project:
+        principal.require()
         stmt = select(Project).where(Project.id == project_id, self.projects_visible(principal))
         stmt = stmt.execution_options(populate_existing=True)
         if for_update:

@@ -29,6 +29,13 @@ from marketplace.matching.threads.services import ThreadService
 from marketplace.notifications.services import NotificationService
 from marketplace.search.saved_searches import SavedSearchService
 from tests.app.matrix import Route, any_role, check_api_matrix, check_page_matrix, fresh_member, managed, only, readable
+from tests.beds.factories import (
+    centre_body,
+    matrix_fresh_project,
+    matrix_project,
+    matrix_project_without_centres,
+    project_body,
+)
 from tests.catalog.factories import result_body, result_form, seed_listing
 from tests.ledger.factories import (
     BEIJING_SHARES,
@@ -401,6 +408,37 @@ def withdraws_open_licence(ok: int):
 COMPANY = (Role.company_admin, Role.company_member)
 
 
+def reads_project(ok: int):
+    """A multi-centre project: its company's people and the TTO of each centre's institution (the
+    own pair's project is led by the own institution); all for the platform; else 404."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role in PLATFORM:
+            return ok
+        if role in COMPANY or role in TTO:
+            return ok if relation == "own" else 404
+        return 404
+
+    return expect
+
+
+def runs_project(ok: int):
+    """Only the company's people form and steer their project: those who see it and may not act
+    (a centre's TTO, the platform) 403, the rest 404."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role in COMPANY:
+            return ok if relation == "own" else 404
+        return reads_project(403)(role, relation)
+
+    return expect
+
+
+def adds_centre(ok: int):
+    """A project with no centre yet: no institution sees it (404); the platform 403."""
+    return lambda role, relation: 403 if role in PLATFORM else runs_project(ok)(role, relation) if role in COMPANY else 404
+
+
 def reads_record(ok: int):
     """A company's performance record: its own administrator (another company's is 404), every
     institution's TTO and the platform; every other role 403."""
@@ -646,6 +684,25 @@ API_ROUTES = [
     Route("GET", "/api/v1/open-licences/{open_licence}", any_role(200), anonymous=200, prepare=matrix_open_licence),
     Route("POST", "/api/v1/open-licences/{open_licence}/withdraw", withdraws_open_licence(200), prepare=matrix_open_licence),
     Route("POST", "/api/v1/open-licences/{open_licence}/take", only(201, Role.company_admin), prepare=matrix_open_licence),
+    # Multi-centre projects (beds): the company forms and steers; each centre's TTO reads.
+    Route("GET", "/api/v1/projects", any_role(200)),
+    Route("POST", "/api/v1/projects", only(201, *COMPANY), body=lambda w, r, rel: project_body()),
+    Route("GET", "/api/v1/projects/{project}", reads_project(200), prepare=matrix_project),
+    Route(
+        "POST",
+        "/api/v1/projects/{project}/transitions",
+        runs_project(200),
+        prepare=matrix_fresh_project,
+        body=lambda w, r, rel: {"action": "cancel", "reason": "申办方调整研发策略"},
+    ),
+    Route("GET", "/api/v1/projects/{project}/centres", reads_project(200), prepare=matrix_project),
+    Route(
+        "POST",
+        "/api/v1/projects/{project}/centres",
+        adds_centre(201),
+        prepare=matrix_project_without_centres,
+        body=centre_body,
+    ),
     Route("GET", "/api/v1/recommendations", any_role(400)),  # without ?need= or ?listing=
     Route("GET", "/api/v1/recommendations?listing={listing}", any_role(200), prepare=published_listing),
     Route("GET", "/api/v1/saved-searches", only(200, *COMPANY)),

@@ -1,5 +1,5 @@
-"""Beds test data: a published research-ward listing with a ward, and allocations inserted as
-rows (the services come with their own factories)."""
+"""Beds test data: a published research-ward listing with a ward, allocations inserted as rows,
+and multi-centre projects with their centres for the tenancy matrix."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from datetime import date
 
 import msgspec
 
-from marketplace.beds.models import AllocationState, BedAllocation, Ward
+from marketplace.beds.engagements import EngagementTerms
+from marketplace.beds.models import AllocationState, BedAllocation, CentreRole, Project, ProjectState, Ward
+from marketplace.beds.services import BedsService
 from marketplace.catalog.models import Listing, Status
 from marketplace.catalog.schemas import ListingCreate
 from tests.catalog.factories import resource_body, seed_listing
@@ -61,3 +63,73 @@ def allocation_row(ward: Ward, company_id: uuid.UUID, beds: int, starts_on: date
         sponsor="本企业",
         pi_name="张晓华",
     )
+
+
+# ----- multi-centre projects --------------------------------------------------------------------
+
+
+def project_body(**overrides) -> dict:
+    body = {
+        "title": "抗PD-1单抗联合化疗一线治疗晚期胃癌Ⅲ期多中心研究",
+        "phase": "III",
+        "sponsor": "本企业",
+        "protocol_summary": "随机、双盲、安慰剂对照；计划入组600例。",
+    }
+    body.update(overrides)
+    return body
+
+
+async def seed_project(db, world: World, relation: str = "own", *, lead: bool = True) -> Project:
+    """The company's project (own or other) with the same-relation institution as its lead site
+    (or no centre), opened through the service as the system."""
+    beds = BedsService(db)
+    project = Project(
+        id=uuid.uuid4(),
+        company_id=world.orgs[f"company/{relation}"].id,
+        title=project_body()["title"],
+        phase="III",
+        sponsor="本企业",
+        state=ProjectState.forming,
+    )
+    db.add(project)
+    await db.flush()
+    if lead:
+        await beds.open_engagement(
+            None,
+            EngagementTerms(
+                institution_id=world.orgs[f"institution/{relation}"].id,
+                company_id=project.company_id,
+                title=project.title,
+                phase=project.phase,
+                sponsor=project.sponsor,
+                pi_name="张晓华",
+                project_id=project.id,
+                centre_role=CentreRole.lead,
+            ),
+        )
+    await db.commit()
+    return project
+
+
+async def matrix_project(db, world: World, role, relation: str) -> dict:
+    """The own (other) company's project led by the own (other) institution, made once per test."""
+    key = f"project/{relation}"
+    if key not in world.scratch:
+        world.scratch[key] = (await seed_project(db, world, relation)).id
+    return {"project": world.scratch[key]}
+
+
+async def matrix_fresh_project(db, world: World, role, relation: str) -> dict:
+    """A fresh project each call (for steps that consume it), led as matrix_project's."""
+    return {"project": (await seed_project(db, world, relation)).id}
+
+
+async def matrix_project_without_centres(db, world: World, role, relation: str) -> dict:
+    """A fresh project with no centre yet; the body adds the same-relation institution."""
+    project = await seed_project(db, world, relation, lead=False)
+    world.scratch["centre_institution"] = world.orgs[f"institution/{relation}"].id
+    return {"project": project.id}
+
+
+def centre_body(world: World, role, relation: str) -> dict:
+    return {"institution_id": str(world.scratch["centre_institution"]), "centre_role": "lead", "pi_name": "李明"}
