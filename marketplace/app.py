@@ -36,6 +36,7 @@ from marketplace.accounts.sessions import save_session, session_middleware
 from marketplace.api_docs import StrictStructSchemaPlugin, document_query_parameters
 from marketplace.api_errors import SECURITY_SCHEMES, document_api_errors
 from marketplace.beds.project_api import ProjectApi
+from marketplace.beds.project_pages import ProjectPages
 from marketplace.beds.services import provide_beds
 from marketplace.catalog.api import CatalogApi, NdaApi
 from marketplace.catalog.pages import CatalogPages
@@ -356,6 +357,7 @@ def create_app(settings: Settings) -> Litestar:
             OpenLicenceApi,
             OpenLicencePages,
             ProjectApi,
+            ProjectPages,
             *static_routers,
         ],
         lifespan=[lifespan],

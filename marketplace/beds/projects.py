@@ -149,14 +149,37 @@ class Projects(Engagements):
         stmt = select(Project).where(*conditions).order_by(Project.created_at.desc(), Project.id).limit(limit).offset(offset)
         return list((await self.session.scalars(stmt)).all()), total or 0
 
+    @staticmethod
+    def require_project_company(principal: Principal) -> None:
+        """Only a company's people form projects (the form page asks the same)."""
+        principal.require()
+        if principal.role not in COMPANY_ROLES:
+            raise Forbidden()
+
+    @staticmethod
+    def may_form(principal: Principal) -> bool:
+        return principal.role in COMPANY_ROLES
+
+    @staticmethod
+    def may_steer(principal: Principal, project: Project) -> bool:
+        return principal.role in COMPANY_ROLES and project.company_id == principal.organization_id
+
+    def project_actions(self, principal: Principal, project: Project) -> list[str]:
+        return states.actions(PROJECT, principal, project)
+
+    async def institution_choices(self) -> list[tuple[uuid.UUID, str]]:
+        """Every institution on the platform (public), for the add-a-centre form."""
+        rows = await self.session.execute(
+            select(Organization.id, Organization.name_zh).where(Organization.kind == "institution").order_by(Organization.name_zh)
+        )
+        return [(row.id, row.name_zh) for row in rows]
+
     # ----- forming ---------------------------------------------------------------------------
 
     async def create_project(
         self, principal: Principal, data: ProjectIn, *, now: datetime | None = None, ip: str | None = None
     ) -> Project:
-        principal.require()
-        if principal.role not in COMPANY_ROLES:
-            raise Forbidden()
+        self.require_project_company(principal)
         if data.need_id and data.match_request_ids:
             raise invalid("match_request_ids", N_("Form the project from a need or from match requests, not both."))
         now = now or utcnow()

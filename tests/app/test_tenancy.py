@@ -1058,6 +1058,27 @@ PAGE_ROUTES = [
     Route(
         "POST", "/open-licences/{open_licence}/take", only(302, Role.company_admin), anonymous=302, prepare=matrix_open_licence
     ),
+    # Multi-centre projects (beds).
+    Route("GET", "/projects", any_role(200), anonymous=302),
+    Route("GET", "/projects/new", only(200, *COMPANY), anonymous=302),
+    Route("POST", "/projects", only(302, *COMPANY), anonymous=302, body=lambda w, r, rel: project_body()),
+    Route("GET", "/projects/{project}", reads_project(200), anonymous=302, prepare=matrix_project),
+    Route(
+        "POST",
+        "/projects/{project}/transitions",
+        runs_project(302),
+        anonymous=302,
+        prepare=matrix_fresh_project,
+        body=lambda w, r, rel: {"action": "cancel", "reason": "申办方调整研发策略"},
+    ),
+    Route(
+        "POST",
+        "/projects/{project}/centres",
+        adds_centre(302),
+        anonymous=302,
+        prepare=matrix_project_without_centres,
+        body=centre_body,
+    ),
     Route("GET", "/saved-searches", only(200, *COMPANY), anonymous=302),
     Route("POST", "/saved-searches", only(302, *COMPANY), anonymous=302, body=new_saved_search),
     Route(
