@@ -80,6 +80,7 @@ async def need_body(
         "therapeutic_areas": lists["areas"],
         "wanted": lists["wanted"],
         "visibility": form.get("visibility") or "public",
+        "multi_centre": form.get("multi_centre") == "on",
     }
     try:
         body["invited_institution_ids"] = [uuid.UUID(value) for value in lists["invited"]]
@@ -346,6 +347,7 @@ class NeedsPages(Controller):
             "deadline": need.deadline.isoformat(),
             "visibility": need.visibility,
             "on_behalf_of": str(need.on_behalf_of_id or ""),
+            "multi_centre": "on" if need.multi_centre else "",
         }
         invited = [str(i) for i in (await needs.invited([need.id])).get(need.id, [])]
         lists = {"areas": list(need.areas), "wanted": list(need.wanted), "invited": invited}
