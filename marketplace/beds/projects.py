@@ -202,7 +202,17 @@ class Projects(Engagements):
         )
         self.session.add(project)
         await self.session.flush()
-        await self._record(principal, project, "trial_project_created", now, ip, need_id=data.need_id)
+        event = await audit.record(
+            self.session,
+            "trial_project_created",
+            actor_user_id=principal.user_id,
+            organization_id=principal.organization_id,
+            subject=project,
+            ip=ip,
+            after=project.state,
+            need_id=str(data.need_id) if data.need_id else None,
+        )
+        event.occurred_at = now
         lead = data.lead_institution_id or (centres[0].institution_id if centres else None)
         for centre in centres:
             role = CentreRole.lead if centre.institution_id == lead else CentreRole.participating
@@ -378,16 +388,3 @@ class Projects(Engagements):
             mine = tuple(centres.get(project.id, ()))
             views.append(ProjectView(project, mine, holding_back(mine)))
         return views
-
-    async def _record(self, principal: Principal, project: Project, kind: str, now: datetime, ip: str | None, **details) -> None:
-        event = await audit.record(
-            self.session,
-            kind,
-            actor_user_id=principal.user_id,
-            organization_id=principal.organization_id,
-            subject=project,
-            ip=ip,
-            after=project.state,
-            **{k: str(v) for k, v in details.items() if v is not None},
-        )
-        event.occurred_at = now
