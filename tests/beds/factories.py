@@ -4,11 +4,14 @@ rows (the services come with their own factories)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import msgspec
 
+from marketplace.accounts.models import Role
 from marketplace.beds.models import AllocationState, BedAllocation, Ward
+from marketplace.beds.schemas import AllocationIn, TransitionIn
+from marketplace.beds.services import BedsService
 from marketplace.catalog.models import Listing, Status
 from marketplace.catalog.schemas import ListingCreate
 from tests.catalog.factories import resource_body, seed_listing
@@ -61,3 +64,41 @@ def allocation_row(ward: Ward, company_id: uuid.UUID, beds: int, starts_on: date
         sponsor="本企业",
         pi_name="张晓华",
     )
+
+
+def allocation_body(ward_id, starts_on: date, ends_on: date, beds: int = 2, **overrides) -> dict:
+    """A company's bed request, as the API takes it."""
+    body = {
+        "ward_id": str(ward_id),
+        "beds": beds,
+        "starts_on": starts_on.isoformat(),
+        "ends_on": ends_on.isoformat(),
+        "trial_title": "一项抗肿瘤新药Ⅰ期临床试验",
+        "phase": "I",
+        "sponsor": "本企业",
+        "pi_name": "张晓华",
+        "protocol_summary": "剂量递增，单中心。",
+    }
+    body.update(overrides)
+    return body
+
+
+async def request_beds(db, world: World, ward: Ward, starts_on: date, ends_on: date, beds: int = 2, **overrides):
+    """A request made through the service by the own company's member."""
+    principal = await world.principal(db, world.emails[Role.company_member])
+    allocation = await BedsService(db).request_allocation(
+        principal, msgspec.convert(allocation_body(ward.id, starts_on, ends_on, beds, **overrides), AllocationIn)
+    )
+    await db.commit()
+    return allocation
+
+
+async def move_allocation(db, world: World, allocation_id, action: str, role: Role = Role.tto_manager, reason: str = ""):
+    principal = await world.principal(db, world.emails[role])
+    moved = await BedsService(db).transition_allocation(principal, allocation_id, TransitionIn(action=action, reason=reason))
+    await db.commit()
+    return moved
+
+
+def future(days: int) -> date:
+    return date.today() + timedelta(days=days)

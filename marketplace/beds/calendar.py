@@ -1,0 +1,71 @@
+"""A ward's calendar: for each day of the next 12 months, the beds approved (held), requested
+(requests not yet answered) and free — in one query, whatever the number of allocations: the
+held beds come from ward_day_usage (the trigger's per-day rows), the requested ones from one
+aggregate over the pending requests joined to generate_series."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.beds.models import Ward
+from marketplace.beds.schemas import CalendarDay
+
+DAYS = 365
+
+CALENDAR_SQL = text(
+    """
+    WITH days AS (
+        SELECT d::date AS day FROM generate_series(CAST(:first AS date), CAST(:last AS date), interval '1 day') AS d
+    ),
+    pending AS (
+        SELECT days.day, sum(a.beds) AS beds
+        FROM bed_allocations a
+        JOIN days ON days.day BETWEEN a.starts_on AND a.ends_on
+        WHERE a.ward_id = :ward_id AND a.state IN ('requested', 'waitlisted')
+          AND a.ends_on >= :first AND a.starts_on <= :last
+        GROUP BY days.day
+    )
+    SELECT days.day,
+           CASE WHEN days.day >= :opens_on AND (CAST(:closes_on AS date) IS NULL OR days.day <= :closes_on)
+                THEN :beds ELSE 0 END AS capacity,
+           coalesce(u.held, 0) AS held,
+           coalesce(pending.beds, 0) AS requested
+    FROM days
+    LEFT JOIN ward_day_usage u ON u.ward_id = :ward_id AND u.day = days.day
+    LEFT JOIN pending ON pending.day = days.day
+    ORDER BY days.day
+    """
+)
+
+
+class Calendar:
+    """Mixed into BedsService (services.py)."""
+
+    session: AsyncSession
+
+    async def ward_days(self, ward: Ward, *, first: date | None = None, days: int = DAYS) -> list[CalendarDay]:
+        first = first or date.today()
+        rows = await self.session.execute(
+            CALENDAR_SQL,
+            {
+                "first": first,
+                "last": first + timedelta(days=days - 1),
+                "ward_id": ward.id,
+                "opens_on": ward.opens_on,
+                "closes_on": ward.closes_on,
+                "beds": ward.beds,
+            },
+        )
+        return [
+            CalendarDay(
+                day=row.day,
+                capacity=row.capacity,
+                held=row.held,
+                requested=int(row.requested),
+                free=max(row.capacity - row.held, 0),
+            )
+            for row in rows
+        ]
