@@ -21,11 +21,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import states
-from marketplace.accounts.models import COMPANY_ROLES, TTO_ROLES
+from marketplace.accounts.models import COMPANY_ROLES, PLATFORM_ROLES, TTO_ROLES
 from marketplace.audit import services as audit
 from marketplace.beds.lifecycle import ALLOCATION
 from marketplace.beds.models import HOLDING_STATES, AllocationState, BedAllocation, Ward, WardDayUsage
-from marketplace.beds.schemas import AllocationIn, TransitionIn
+from marketplace.beds.schemas import AllocationIn, AllocationOut, AllocationPage, TransitionIn
 from marketplace.beds.wards import Wards
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, FieldError, InvalidInput, NotFound, invalid
@@ -65,6 +65,46 @@ class Allocations(Wards):
         if allocation is None:
             raise NotFound()
         return allocation
+
+    @staticmethod
+    def allocation_out(principal: Principal, allocation: BedAllocation) -> AllocationOut:
+        return AllocationOut(
+            id=allocation.id,
+            ward_id=allocation.ward_id,
+            institution_id=allocation.institution_id,
+            company_id=allocation.company_id,
+            match_request_id=allocation.match_request_id,
+            state=allocation.state,
+            beds=allocation.beds,
+            starts_on=allocation.starts_on,
+            ends_on=allocation.ends_on,
+            trial_title=allocation.trial_title,
+            phase=allocation.phase,
+            sponsor=allocation.sponsor,
+            pi_name=allocation.pi_name,
+            protocol_summary=allocation.protocol_summary,
+            fee_fen=allocation.fee_fen,
+            state_reason=allocation.state_reason,
+            state_changed_at=allocation.state_changed_at,
+            actions=states.actions(ALLOCATION, principal, allocation),
+        )
+
+    async def allocation_page(
+        self,
+        principal: Principal,
+        *,
+        ward_id: uuid.UUID | None = None,
+        state: str | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> AllocationPage:
+        principal.require(*TTO_ROLES, *COMPANY_ROLES, *PLATFORM_ROLES)
+        items, total = await self.list_allocations(
+            principal, ward_id=ward_id, state=state, limit=page_size, offset=(page - 1) * page_size
+        )
+        return AllocationPage(
+            items=[self.allocation_out(principal, item) for item in items], total=total, page=page, page_size=page_size
+        )
 
     async def list_allocations(
         self,

@@ -5,13 +5,16 @@ aggregate over the pending requests joined to generate_series."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.beds.models import Ward
-from marketplace.beds.schemas import CalendarDay
+from marketplace.beds.schemas import CalendarDay, CalendarOut
+from marketplace.beds.wards import Wards
+from marketplace.tenancy import Principal
 
 DAYS = 365
 
@@ -41,10 +44,14 @@ CALENDAR_SQL = text(
 )
 
 
-class Calendar:
+class Calendar(Wards):
     """Mixed into BedsService (services.py)."""
 
     session: AsyncSession
+
+    async def calendar_of(self, principal: Principal, ward_id: uuid.UUID, *, first: date | None = None) -> CalendarOut:
+        ward = await self.get_ward(principal, ward_id)
+        return CalendarOut(ward=self.ward_out(ward), days=await self.ward_days(ward, first=first))
 
     async def ward_days(self, ward: Ward, *, first: date | None = None, days: int = DAYS) -> list[CalendarDay]:
         first = first or date.today()

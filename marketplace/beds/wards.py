@@ -24,7 +24,7 @@ from marketplace.beds.models import (
     Ward,
     WardDayUsage,
 )
-from marketplace.beds.schemas import CapacityOut, WardIn, WardUpdate
+from marketplace.beds.schemas import CapacityOut, WardIn, WardOut, WardUpdate
 from marketplace.catalog.models import Listing, ResourceType, Status
 from marketplace.errors import FieldError, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
@@ -53,6 +53,19 @@ class Wards:
     """Mixed into BedsService (services.py)."""
 
     session: AsyncSession
+
+    @staticmethod
+    def ward_out(ward: Ward) -> WardOut:
+        return WardOut(
+            id=ward.id,
+            listing_id=ward.listing_id,
+            institution_id=ward.institution_id,
+            name=ward.name,
+            specialty=ward.specialty,
+            beds=ward.beds,
+            opens_on=ward.opens_on,
+            closes_on=ward.closes_on,
+        )
 
     async def get_ward(self, principal: Principal, ward_id: uuid.UUID, *, for_update: bool = False) -> Ward:
         stmt = select(Ward).where(Ward.id == ward_id, ward_visible(principal))

@@ -29,6 +29,12 @@ from marketplace.matching.threads.services import ThreadService
 from marketplace.notifications.services import NotificationService
 from marketplace.search.saved_searches import SavedSearchService
 from tests.app.matrix import Route, any_role, check_api_matrix, check_page_matrix, fresh_member, managed, only, readable
+from tests.beds.factories import (
+    matrix_allocation,
+    matrix_allocation_body,
+    matrix_ward,
+    matrix_ward_body,
+)
 from tests.catalog.factories import result_body, result_form, seed_listing
 from tests.ledger.factories import (
     BEIJING_SHARES,
@@ -471,6 +477,26 @@ def new_platform_org(world: World, role: Role, relation: str) -> dict:
     return {"kind": "platform", "name_zh": f"平台{uuid.uuid4().hex[:6]}", "city": "上海"}
 
 
+# ----- beds --------------------------------------------------------------------------------------
+
+
+def adds_ward(ok: int):
+    """The TTO adds wards to its own institution's listings (another's is a field error); every
+    other role 403."""
+    return lambda role, relation: (ok if relation == "own" else 422) if role in TTO else 403
+
+
+def reads_allocation(ok: int):
+    """An allocation is its institution's TTO's and its company's people's (and the platform
+    roles'); anyone else gets 404."""
+    return lambda role, relation: ok if role in PLATFORM or (relation == "own" and role in (*TTO, *COMPANY)) else 404
+
+
+def party_acts_on_allocation(ok: int):
+    """Cancelling: either side's people on their own; platform roles read but never act (403)."""
+    return lambda role, relation: 403 if role in PLATFORM else reads_allocation(ok)(role, relation)
+
+
 API_ROUTES = [
     Route("GET", "/api/v1/me", any_role(200)),
     Route("GET", "/api/v1/organizations", any_role(200)),
@@ -759,6 +785,29 @@ API_ROUTES = [
         agreement_party_acts(201),
         prepare=matrix_agreement,
         body=matrix_milestone,
+    ),
+    # Beds: wards are seen by every signed-in caller; the TTO adds and edits its own; a company
+    # asks for beds; either side cancels.
+    Route("GET", "/api/v1/wards", any_role(200)),
+    Route("POST", "/api/v1/wards", adds_ward(201), prepare=matrix_ward, body=matrix_ward_body),
+    Route("GET", "/api/v1/wards/{ward}", any_role(200), prepare=matrix_ward),
+    Route(
+        "PUT",
+        "/api/v1/wards/{ward}",
+        institution_acts(200, *TTO),
+        prepare=matrix_ward,
+        body=lambda w, r, rel: {k: v for k, v in matrix_ward_body(w, r, rel).items() if k != "listing_id"},
+    ),
+    Route("GET", "/api/v1/wards/{ward}/calendar", any_role(200), prepare=matrix_ward),
+    Route("GET", "/api/v1/bed-allocations", only(200, *TTO, *COMPANY, *PLATFORM)),
+    Route("POST", "/api/v1/bed-allocations", only(201, *COMPANY), prepare=matrix_ward, body=matrix_allocation_body),
+    Route("GET", "/api/v1/bed-allocations/{allocation}", reads_allocation(200), prepare=matrix_allocation),
+    Route(
+        "POST",
+        "/api/v1/bed-allocations/{allocation}/transitions",
+        party_acts_on_allocation(200),
+        prepare=matrix_allocation,
+        body=lambda w, r, rel: {"action": "cancel", "reason": "试验推迟"},
     ),
 ]
 

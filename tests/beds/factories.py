@@ -102,3 +102,40 @@ async def move_allocation(db, world: World, allocation_id, action: str, role: Ro
 
 def future(days: int) -> date:
     return date.today() + timedelta(days=days)
+
+
+# ----- the tenancy matrix (tests/app/test_tenancy.py) ---------------------------------------------
+
+OTHER_COMPANY_ADMIN = "admin@company.other.test"
+
+
+async def matrix_ward(db, world: World, role: Role, relation: str) -> dict:
+    """A fresh ward of the own (other) institution's published research-ward listing."""
+    ward = await seed_ward(db, world, relation=relation)
+    world.scratch["ward"] = ward.id
+    world.scratch["listing"] = ward.listing_id
+    return {"ward": ward.id}
+
+
+def matrix_ward_body(world: World, role: Role, relation: str) -> dict:
+    return {
+        "listing_id": str(world.scratch["listing"]),
+        "name": f"病区{uuid.uuid4().hex[:6]}",
+        "specialty": "肿瘤",
+        "beds": 12,
+        "opens_on": "2026-01-01",
+    }
+
+
+def matrix_allocation_body(world: World, role: Role, relation: str) -> dict:
+    return allocation_body(world.scratch["ward"], future(10), future(20))
+
+
+async def matrix_allocation(db, world: World, role: Role, relation: str) -> dict:
+    """A fresh request by the own (other) company on a ward of the own (other) institution."""
+    values = await matrix_ward(db, world, role, relation)
+    principal = await world.principal(db, world.emails[Role.company_member] if relation == "own" else OTHER_COMPANY_ADMIN)
+    body = msgspec.convert(allocation_body(values["ward"], future(10), future(20)), AllocationIn)
+    allocation = await BedsService(db).request_allocation(principal, body)
+    await db.commit()
+    return {**values, "allocation": allocation.id}
