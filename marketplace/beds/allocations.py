@@ -75,7 +75,7 @@ class Allocations(Wards):
             company_id=allocation.company_id,
             match_request_id=allocation.match_request_id,
             state=allocation.state,
-            beds=allocation.beds,
+            bed_count=allocation.beds,
             starts_on=allocation.starts_on,
             ends_on=allocation.ends_on,
             trial_title=allocation.trial_title,
@@ -144,8 +144,8 @@ class Allocations(Wards):
             errors.append(FieldError("ends_on", N_("At most two years of beds in one request.")))
         if data.starts_on < ward.opens_on or (ward.closes_on is not None and data.ends_on > ward.closes_on):
             errors.append(FieldError("starts_on", N_("The ward is not open on every day asked for.")))
-        if data.beds > ward.beds:
-            errors.append(FieldError("beds", N_("More beds than the ward has.")))
+        if data.bed_count > ward.beds:
+            errors.append(FieldError("bed_count", N_("More beds than the ward has.")))
         match_id = None
         if data.match_request_id is not None:
             match = await self.session.scalar(
@@ -178,7 +178,7 @@ class Allocations(Wards):
             company_id=principal.organization_id,
             match_request_id=match_id,
             state=AllocationState.requested,
-            beds=data.beds,
+            beds=data.bed_count,
             starts_on=data.starts_on,
             ends_on=data.ends_on,
             trial_title=data.trial_title.strip(),
@@ -258,7 +258,7 @@ class Allocations(Wards):
             day = await self.first_full_day(ward_id, beds, starts_on, ends_on)
             raise Conflict(
                 N_("Not enough free beds on the ward on %(day)s: approving would take it past its beds."),
-                FieldError("beds", N_("More beds than are free on %(day)s."), {"day": str(day or starts_on)}),
+                FieldError("bed_count", N_("More beds than are free on %(day)s."), {"day": str(day or starts_on)}),
                 day=str(day or starts_on),
             ) from None
 

@@ -19,11 +19,15 @@ Reason = Annotated[str, Meta(max_length=2000)]
 Phase = Literal["I", "II", "III", "IV", "BE", "IIT"]
 
 
+# A body field may not be named `beds`: that is the service's dependency key, and Litestar answers a
+# validation error on a key named like a dependency with a 500 instead of a 400.
+
+
 class WardIn(Input):
     listing_id: uuid.UUID
     name: Line
     specialty: Line
-    beds: Beds
+    research_beds: Beds
     opens_on: date
     closes_on: date | None = None
 
@@ -31,7 +35,7 @@ class WardIn(Input):
 class WardUpdate(Input):
     name: Line
     specialty: Line
-    beds: Beds
+    research_beds: Beds
     opens_on: date
     closes_on: date | None = None
 
@@ -42,7 +46,7 @@ class WardOut(Struct):
     institution_id: uuid.UUID
     name: str
     specialty: str
-    beds: int
+    research_beds: int
     opens_on: date
     closes_on: date | None
 
@@ -68,7 +72,7 @@ class AllocationIn(Input):
     for an accepted clinical-trial match request of the caller's company on the ward's listing."""
 
     ward_id: uuid.UUID
-    beds: Beds
+    bed_count: Beds
     starts_on: date
     ends_on: date
     trial_title: Title
@@ -87,7 +91,7 @@ class AllocationOut(Struct):
     company_id: uuid.UUID
     match_request_id: uuid.UUID | None
     state: str
-    beds: int
+    bed_count: int
     starts_on: date
     ends_on: date
     trial_title: str

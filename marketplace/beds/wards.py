@@ -62,7 +62,7 @@ class Wards:
             institution_id=ward.institution_id,
             name=ward.name,
             specialty=ward.specialty,
-            beds=ward.beds,
+            research_beds=ward.beds,
             opens_on=ward.opens_on,
             closes_on=ward.closes_on,
         )
@@ -111,7 +111,7 @@ class Wards:
             institution_id=listing.institution_id,
             name=data.name.strip(),
             specialty=data.specialty.strip(),
-            beds=data.beds,
+            beds=data.research_beds,
             opens_on=data.opens_on,
             closes_on=data.closes_on,
         )
@@ -149,16 +149,16 @@ class Wards:
             .limit(1)
         ):
             errors.append(FieldError("opens_on", N_("Approved beds fall outside these dates.")))
-        if data.beds < ward.beds:
+        if data.research_beds < ward.beds:
             fullest = await self.session.scalar(
                 select(func.coalesce(func.max(WardDayUsage.held), 0)).where(WardDayUsage.ward_id == ward.id)
             )
-            if data.beds < (fullest or 0):
-                errors.append(FieldError("beds", N_("Fewer than the beds already approved on a day.")))
+            if data.research_beds < (fullest or 0):
+                errors.append(FieldError("research_beds", N_("Fewer than the beds already approved on a day.")))
         if errors:
             raise InvalidInput(*errors)
         before = {"beds": ward.beds, "opens_on": str(ward.opens_on), "closes_on": str(ward.closes_on)}
-        ward.name, ward.specialty, ward.beds = data.name.strip(), data.specialty.strip(), data.beds
+        ward.name, ward.specialty, ward.beds = data.name.strip(), data.specialty.strip(), data.research_beds
         ward.opens_on, ward.closes_on = data.opens_on, data.closes_on
         await self.session.flush()
         await audit.record(

@@ -70,7 +70,7 @@ def allocation_body(ward_id, starts_on: date, ends_on: date, beds: int = 2, **ov
     """A company's bed request, as the API takes it."""
     body = {
         "ward_id": str(ward_id),
-        "beds": beds,
+        "bed_count": beds,
         "starts_on": starts_on.isoformat(),
         "ends_on": ends_on.isoformat(),
         "trial_title": "一项抗肿瘤新药Ⅰ期临床试验",
@@ -122,7 +122,7 @@ def matrix_ward_body(world: World, role: Role, relation: str) -> dict:
         "listing_id": str(world.scratch["listing"]),
         "name": f"病区{uuid.uuid4().hex[:6]}",
         "specialty": "肿瘤",
-        "beds": 12,
+        "research_beds": 12,
         "opens_on": "2026-01-01",
     }
 

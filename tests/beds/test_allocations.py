@@ -52,7 +52,7 @@ async def test_an_approval_past_the_wards_beds_is_a_409_naming_the_first_full_da
         await move_allocation(db, world, second_id, "approve")
     await db.rollback()
     assert refused.value.params["day"] == future(10).isoformat()
-    assert refused.value.errors[0].field == "beds"
+    assert refused.value.errors[0].field == "bed_count"
     assert (await db.get(BedAllocation, second_id, populate_existing=True)).state == "requested"
 
 
@@ -80,7 +80,7 @@ async def test_bad_requests_name_the_field_and_only_companies_ask(db, world) -> 
     cases = [
         ({"ends_on": future(1).isoformat()}, "ends_on"),
         ({"starts_on": (future(0) - timedelta(days=3)).isoformat()}, "starts_on"),
-        ({"beds": 11}, "beds"),
+        ({"bed_count": 11}, "bed_count"),
         ({"ward_id": "00000000-0000-0000-0000-000000000000"}, "ward_id"),
     ]
     for change, field in cases:

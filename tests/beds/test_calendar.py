@@ -58,7 +58,13 @@ async def test_the_tto_adds_and_edits_wards_on_its_research_ward_listings(db, wo
     ward = await seed_ward(db, world, beds=10)
     tto = await world.principal(db, world.emails[Role.tto_staff])
     beds = BedsService(db)
-    body = {"listing_id": str(ward.listing_id), "name": "二病区", "specialty": "心血管", "beds": 8, "opens_on": "2026-01-01"}
+    body = {
+        "listing_id": str(ward.listing_id),
+        "name": "二病区",
+        "specialty": "心血管",
+        "research_beds": 8,
+        "opens_on": "2026-01-01",
+    }
     created_id = (await beds.create_ward(tto, msgspec.convert(body, WardIn))).id
     ward_id = ward.id
     await db.commit()
@@ -70,12 +76,14 @@ async def test_the_tto_adds_and_edits_wards_on_its_research_ward_listings(db, wo
         await beds.create_ward(company, msgspec.convert(body | {"name": "三病区"}, WardIn))
     held = await request_beds(db, world, ward, future(3), future(5), beds=6)
     await move_allocation(db, world, held.id, "approve")
-    change = {"name": "一病区", "specialty": "肿瘤", "beds": 5, "opens_on": "2026-01-01"}
+    change = {"name": "一病区", "specialty": "肿瘤", "research_beds": 5, "opens_on": "2026-01-01"}
     with pytest.raises(InvalidInput) as refused:
         await beds.update_ward(tto, ward_id, msgspec.convert(change, WardUpdate))
-    assert refused.value.errors[0].field == "beds"
+    assert refused.value.errors[0].field == "research_beds"
     await db.rollback()
-    updated = await beds.update_ward(tto, created_id, msgspec.convert(change | {"name": "二病区", "beds": 12}, WardUpdate))
+    updated = await beds.update_ward(
+        tto, created_id, msgspec.convert(change | {"name": "二病区", "research_beds": 12}, WardUpdate)
+    )
     assert updated.beds == 12
 
 
