@@ -36,6 +36,7 @@ from marketplace.accounts.sessions import save_session, session_middleware
 from marketplace.api_docs import StrictStructSchemaPlugin, document_query_parameters
 from marketplace.api_errors import SECURITY_SCHEMES, document_api_errors
 from marketplace.beds.api import BedAllocationsApi, WardsApi
+from marketplace.beds.pages import AllocationPages, WardPages
 from marketplace.beds.services import provide_beds
 from marketplace.catalog.api import CatalogApi, NdaApi
 from marketplace.catalog.pages import CatalogPages
@@ -351,6 +352,8 @@ def create_app(settings: Settings) -> Litestar:
             AgreementsApi,
             WardsApi,
             BedAllocationsApi,
+            WardPages,
+            AllocationPages,
             AgreementPages,
             PerformanceApi,
             PerformancePages,

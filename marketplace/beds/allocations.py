@@ -27,7 +27,7 @@ from marketplace.beds.lifecycle import ALLOCATION
 from marketplace.beds.models import HOLDING_STATES, AllocationState, BedAllocation, Ward, WardDayUsage
 from marketplace.beds.schemas import AllocationIn, AllocationOut, AllocationPage, TransitionIn
 from marketplace.beds.wards import Wards
-from marketplace.db import utcnow
+from marketplace.db import china_today, utcnow
 from marketplace.errors import Conflict, FieldError, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
 from marketplace.matching.requests.models import EngagementType, MatchRequest
@@ -106,6 +106,10 @@ class Allocations(Wards):
             items=[self.allocation_out(principal, item) for item in items], total=total, page=page, page_size=page_size
         )
 
+    async def allocation_history(self, allocation: BedAllocation) -> builtins.list:
+        """The allocation's audit trail, oldest first (only for callers who may see it)."""
+        return list(reversed(await audit.events(self.session, subject_id=allocation.id, limit=200)))
+
     async def list_allocations(
         self,
         principal: Principal,
@@ -130,7 +134,7 @@ class Allocations(Wards):
         self, principal: Principal, data: AllocationIn, *, today: date | None = None, ip: str | None = None
     ) -> BedAllocation:
         principal.require(*COMPANY_ROLES)
-        today = today or date.today()
+        today = today or china_today()
         try:
             ward = await self.get_ward(principal, data.ward_id)
         except NotFound:

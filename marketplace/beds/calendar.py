@@ -6,6 +6,7 @@ aggregate over the pending requests joined to generate_series."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import text
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.beds.models import Ward
 from marketplace.beds.schemas import CalendarDay, CalendarOut
 from marketplace.beds.wards import Wards
+from marketplace.db import china_today
 from marketplace.tenancy import Principal
 
 DAYS = 365
@@ -54,7 +56,7 @@ class Calendar(Wards):
         return CalendarOut(ward=self.ward_out(ward), days=await self.ward_days(ward, first=first))
 
     async def ward_days(self, ward: Ward, *, first: date | None = None, days: int = DAYS) -> list[CalendarDay]:
-        first = first or date.today()
+        first = first or china_today()
         rows = await self.session.execute(
             CALENDAR_SQL,
             {
@@ -76,3 +78,40 @@ class Calendar(Wards):
             )
             for row in rows
         ]
+
+
+@dataclass(frozen=True)
+class GridCell:
+    day: date
+    capacity: int
+    held: int
+    requested: int
+    free: int
+    level: str  # the CSS class's suffix: closed, full, low, mid, high
+
+
+@dataclass(frozen=True)
+class GridMonth:
+    first: date
+    cells: list[GridCell | None]  # days 1..31; None where the month has no such day or it is outside the window
+
+
+def level_of(day: CalendarDay) -> str:
+    if day.capacity == 0:
+        return "closed"
+    if day.free == 0:
+        return "full"
+    if day.free * 4 <= day.capacity:
+        return "low"
+    if day.free * 2 <= day.capacity:
+        return "mid"
+    return "high"
+
+
+def calendar_grid(days: list[CalendarDay]) -> list[GridMonth]:
+    """The days as months × days 1..31, for the heat-map page."""
+    months: dict[date, list[GridCell | None]] = {}
+    for day in days:
+        cells = months.setdefault(day.day.replace(day=1), [None] * 31)
+        cells[day.day.day - 1] = GridCell(day.day, day.capacity, day.held, day.requested, day.free, level_of(day))
+    return [GridMonth(first, cells) for first, cells in months.items()]

@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.accounts.models import TTO_ROLES, Organization, Role
+from marketplace.accounts.models import COMPANY_ROLES, TTO_ROLES, Organization, Role
 from marketplace.audit import services as audit
 from marketplace.beds.models import (
     HOLDING_STATES,
@@ -26,6 +26,7 @@ from marketplace.beds.models import (
 )
 from marketplace.beds.schemas import CapacityOut, WardIn, WardOut, WardUpdate
 from marketplace.catalog.models import Listing, ResourceType, Status
+from marketplace.db import china_today
 from marketplace.errors import FieldError, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
 from marketplace.tenancy import Principal
@@ -86,6 +87,22 @@ class Wards:
         if institution_id is not None:
             stmt = stmt.where(Ward.institution_id == institution_id)
         return list(await self.session.scalars(stmt.order_by(Ward.name, Ward.id).limit(500)))
+
+    async def ward_listings(self, principal: Principal) -> list[Listing]:
+        """The TTO's research-ward listings, for the form that adds a ward."""
+        principal.require(*TTO_ROLES)
+        return list(
+            await self.session.scalars(
+                select(Listing)
+                .where(Listing.institution_id == principal.organization_id, Listing.type == ResourceType.research_ward)
+                .order_by(Listing.title_zh)
+            )
+        )
+
+    async def ward_to_request(self, principal: Principal, ward_id: uuid.UUID) -> Ward:
+        """The ward a company asks beds of (403 for anyone else, 404 for a ward it cannot see)."""
+        principal.require(*COMPANY_ROLES)
+        return await self.get_ward(principal, ward_id)
 
     async def _own_ward_listing(self, principal: Principal, listing_id: uuid.UUID) -> Listing:
         listing = await self.session.scalar(
@@ -177,7 +194,7 @@ class Wards:
 
     async def capacity_status(self, institution_id: uuid.UUID, *, today: date | None = None) -> CapacityOut:
         """Is the institution's research beds over 10% of its approved beds, and acknowledged?"""
-        today = today or date.today()
+        today = today or china_today()
         research = await self.session.scalar(
             select(func.coalesce(func.sum(Ward.beds), 0)).where(
                 Ward.institution_id == institution_id, or_(Ward.closes_on.is_(None), Ward.closes_on >= today)

@@ -14,6 +14,7 @@ from marketplace.beds.schemas import AllocationIn, TransitionIn
 from marketplace.beds.services import BedsService
 from marketplace.catalog.models import Listing, Status
 from marketplace.catalog.schemas import ListingCreate
+from marketplace.db import china_today
 from tests.catalog.factories import resource_body, seed_listing
 from tests.support.world import World
 
@@ -101,7 +102,7 @@ async def move_allocation(db, world: World, allocation_id, action: str, role: Ro
 
 
 def future(days: int) -> date:
-    return date.today() + timedelta(days=days)
+    return china_today() + timedelta(days=days)
 
 
 # ----- the tenancy matrix (tests/app/test_tenancy.py) ---------------------------------------------

@@ -4,7 +4,7 @@ query; and the wards themselves with the 10% rule."""
 from __future__ import annotations
 
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import msgspec
 import pytest
@@ -15,6 +15,7 @@ from marketplace.audit.models import AuditEvent
 from marketplace.beds.models import BedAllocation
 from marketplace.beds.schemas import WardIn, WardUpdate
 from marketplace.beds.services import BedsService
+from marketplace.db import china_today
 from marketplace.errors import Forbidden, InvalidInput
 from tests.beds.factories import allocation_row, future, move_allocation, request_beds, seed_ward
 
@@ -25,7 +26,7 @@ async def test_each_day_shows_held_requested_and_free_beds(db, world) -> None:
     await request_beds(db, world, ward, future(4), future(6), beds=3)
     await move_allocation(db, world, approved.id, "approve")
     days = await BedsService(db).ward_days(ward)
-    assert len(days) == 365 and days[0].day == date.today()
+    assert len(days) == 365 and days[0].day == china_today()
     by_day = {day.day: day for day in days}
     assert (by_day[future(3)].held, by_day[future(3)].requested, by_day[future(3)].free) == (6, 0, 4)
     assert (by_day[future(5)].held, by_day[future(5)].requested, by_day[future(5)].free) == (6, 3, 4)
