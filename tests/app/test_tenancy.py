@@ -32,6 +32,8 @@ from tests.app.matrix import Route, any_role, check_api_matrix, check_page_matri
 from tests.beds.factories import (
     matrix_allocation,
     matrix_allocation_body,
+    matrix_over_capacity,
+    matrix_request_form,
     matrix_ward,
     matrix_ward_body,
 )
@@ -1162,6 +1164,38 @@ PAGE_ROUTES = [
     # institution's agreements in default (its TTO, the platform).
     Route("GET", "/companies/{company}/performance", reads_record(200), anonymous=302, prepare=matrix_record),
     Route("GET", "/agreements/defaults", only(200, *TTO, *PLATFORM), anonymous=302),
+    # Beds: every signed-in caller sees the wards and their calendars; the TTO adds wards (its
+    # manager acknowledges research beds over 10%); companies request beds; either side cancels.
+    Route("GET", "/wards", any_role(200), anonymous=302),
+    Route(
+        "POST",
+        "/wards",
+        adds_ward(302),
+        anonymous=302,
+        prepare=matrix_ward,
+        body=lambda w, r, rel: {k: str(v) for k, v in matrix_ward_body(w, r, rel).items()},
+    ),
+    Route(
+        "POST",
+        "/wards/research-beds/acknowledgement",
+        only(302, Role.tto_manager),
+        anonymous=302,
+        prepare=matrix_over_capacity,
+        body=lambda w, r, rel: {"reason": "承接国家重点项目"},
+    ),
+    Route("GET", "/wards/{ward}", any_role(200), anonymous=302, prepare=matrix_ward),
+    Route("GET", "/wards/{ward}/request", only(200, *COMPANY), anonymous=302, prepare=matrix_ward),
+    Route("POST", "/wards/{ward}/request", only(302, *COMPANY), anonymous=302, prepare=matrix_ward, body=matrix_request_form),
+    Route("GET", "/bed-allocations", only(200, *TTO, *COMPANY, *PLATFORM), anonymous=302),
+    Route("GET", "/bed-allocations/{allocation}", reads_allocation(200), anonymous=302, prepare=matrix_allocation),
+    Route(
+        "POST",
+        "/bed-allocations/{allocation}/transitions",
+        party_acts_on_allocation(302),
+        anonymous=302,
+        prepare=matrix_allocation,
+        body=lambda w, r, rel: {"action": "cancel", "reason": "试验推迟"},
+    ),
 ]
 
 # Public by design, each with the reason.

@@ -7,8 +7,9 @@ import uuid
 from datetime import date, timedelta
 
 import msgspec
+from sqlalchemy import select
 
-from marketplace.accounts.models import Role
+from marketplace.accounts.models import Organization, Role
 from marketplace.beds.models import AllocationState, BedAllocation, Ward
 from marketplace.beds.schemas import AllocationIn, TransitionIn
 from marketplace.beds.services import BedsService
@@ -140,3 +141,17 @@ async def matrix_allocation(db, world: World, role: Role, relation: str) -> dict
     allocation = await BedsService(db).request_allocation(principal, body)
     await db.commit()
     return {**values, "allocation": allocation.id}
+
+
+async def matrix_over_capacity(db, world: World, role: Role, relation: str) -> dict:
+    """A ward that takes the own institution's research beds past 10% of its approved beds."""
+    institution = world.orgs["institution/own"]
+    approved = await db.scalar(select(Organization.approved_beds).where(Organization.id == institution.id))
+    await seed_ward(db, world, beds=min(2000, (approved or 0) // 10 + 1))
+    return {}
+
+
+def matrix_request_form(world: World, role: Role, relation: str) -> dict:
+    body = allocation_body(world.scratch["ward"], future(10), future(20))
+    body.pop("ward_id")
+    return {key: str(value) for key, value in body.items()}
