@@ -223,8 +223,9 @@ class Allocations(Wards):
         now = now or utcnow()
         allocation = await self.get_allocation(principal, allocation_id)
         action = ALLOCATION.action(data.action)
-        if action.target in HOLDING_STATES and allocation.state not in HOLDING_STATES:
-            await self._lock_ward(allocation.ward_id)
+        # The ward first, then the allocation, for every step: a step that frees beds promotes the
+        # waiting list under the ward's lock, so one order for all avoids a deadlock.
+        await self._lock_ward(allocation.ward_id)
         allocation = await self.get_allocation(principal, allocation_id, for_update=True)
         was_holding = allocation.state in HOLDING_STATES
         await self._hold(allocation, principal, action.name, data.reason, now=now, ip=ip, as_system=False)

@@ -155,3 +155,32 @@ async def test_fifty_concurrent_approvals_leave_exactly_the_ones_that_fit(db, wo
         if answer != "approved":
             days = [request.starts_on + timedelta(days=n) for n in range((request.ends_on - request.starts_on).days + 1)]
             assert any(held.get(day, 0) + request.beds > 20 for day in days)
+
+
+async def test_the_api_answers_an_overfull_day_with_a_translated_409(client, db, world) -> None:
+    ward = await seed_ward(db, world, beds=4)
+    first = await request_beds(db, world, ward, future(3), future(6), beds=3)
+    await move_allocation(db, world, first.id, "approve")
+    asked = await client.post(
+        "/api/v1/bed-allocations",
+        json=allocation_body(ward.id, future(5), future(8), beds=2),
+        headers=world.bearer(Role.company_admin),
+    )
+    assert asked.status_code == 201 and asked.json()["state"] == "requested"
+    assert asked.json()["actions"] == ["cancel"]
+    answer = await client.post(
+        f"/api/v1/bed-allocations/{asked.json()['id']}/transitions",
+        json={"action": "approve"},
+        headers=world.bearer(Role.tto_manager),
+    )
+    assert answer.status_code == 409
+    assert future(5).isoformat() in answer.json()["detail"] and "空余床位不足" in answer.json()["detail"]
+    calendar = await client.get(f"/api/v1/wards/{ward.id}/calendar", headers=world.bearer(Role.company_admin))
+    days = {day["day"]: day for day in calendar.json()["days"]}
+    assert days[future(5).isoformat()] == {
+        "day": future(5).isoformat(),
+        "capacity": 4,
+        "held": 3,
+        "requested": 2,
+        "free": 1,
+    }
