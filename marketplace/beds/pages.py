@@ -13,7 +13,6 @@ from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from marketplace import forms, states
-from marketplace.accounts.models import COMPANY_ROLES, TTO_ROLES, Role
 from marketplace.beds.calendar import calendar_grid
 from marketplace.beds.lifecycle import ALLOCATION
 from marketplace.beds.models import AllocationState
@@ -74,17 +73,12 @@ class WardPages(Controller):
         errors: dict | None = None,
         status_code: int = 200,
     ) -> Template:
-        principal.require()
-        own = principal.role in TTO_ROLES
         return render(
             request,
             "beds/wards.html",
             principal,
             status_code=status_code,
-            wards=await beds.list_wards(principal),
-            capacity=await beds.capacity_status(principal.organization_id) if own and principal.organization_id else None,
-            listings=await beds.ward_listings(principal) if own else [],
-            is_manager=principal.role == Role.tto_manager,
+            **await beds.wards_overview(principal),
             form=form or {},
             errors=errors or {},
         )
@@ -132,7 +126,7 @@ class WardPages(Controller):
             ward=ward,
             months=calendar_grid(days),
             requests=requests,
-            may_request=principal.role in COMPANY_ROLES,
+            may_request=beds.may_request_beds(principal),
             actions_of=lambda allocation: states.actions(ALLOCATION, principal, allocation),
             **LABELS,
         )

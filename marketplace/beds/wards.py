@@ -99,6 +99,21 @@ class Wards:
             )
         )
 
+    @staticmethod
+    def may_request_beds(principal: Principal) -> bool:
+        return principal.role in COMPANY_ROLES
+
+    async def wards_overview(self, principal: Principal) -> dict:
+        """The wards page: the wards; for the TTO its 10% rule and its research-ward listings."""
+        principal.require()
+        own = principal.role in TTO_ROLES and principal.organization_id is not None
+        return {
+            "wards": await self.list_wards(principal),
+            "capacity": await self.capacity_status(principal.organization_id) if own and principal.organization_id else None,
+            "listings": await self.ward_listings(principal) if own else [],
+            "is_manager": principal.role == Role.tto_manager,
+        }
+
     async def ward_to_request(self, principal: Principal, ward_id: uuid.UUID) -> Ward:
         """The ward a company asks beds of (403 for anyone else, 404 for a ward it cannot see)."""
         principal.require(*COMPANY_ROLES)
