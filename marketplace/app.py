@@ -35,6 +35,8 @@ from marketplace.accounts.services import provide_accounts
 from marketplace.accounts.sessions import save_session, session_middleware
 from marketplace.api_docs import StrictStructSchemaPlugin, document_query_parameters
 from marketplace.api_errors import SECURITY_SCHEMES, document_api_errors
+from marketplace.beds.api import BedAllocationsApi, WardsApi
+from marketplace.beds.pages import AllocationPages, WardPages
 from marketplace.beds.project_api import ProjectApi
 from marketplace.beds.project_pages import ProjectPages
 from marketplace.beds.services import provide_beds
@@ -350,6 +352,10 @@ def create_app(settings: Settings) -> Litestar:
             StatementPages,
             LedgerPages,
             AgreementsApi,
+            WardsApi,
+            BedAllocationsApi,
+            WardPages,
+            AllocationPages,
             AgreementPages,
             PerformanceApi,
             PerformancePages,

@@ -86,6 +86,8 @@ NAVIGATION = (
     NavItem("Ledger", "/ledger/income", TTO_ROLES),
     # The TTO's agreements by next due day; a company's administrator's own licences.
     NavItem("Licences", "/agreements", TTO_ROLES | {Role.company_admin}),
+    # Research wards (研究型病房): the TTO manages its own and answers requests; companies book beds.
+    NavItem("Research wards", "/wards", TTO_ROLES | COMPANY_ROLES),
     NavItem("Organizations", "/organizations", PLATFORM_ROLES),
     NavItem("Members", "/members", ADMIN_ROLES),
     NavItem("API tokens", "/tokens"),

@@ -1,6 +1,7 @@
 """Beds and trials' one service for the controllers, the jobs and the demo data.
 
-Its parts, by concept: engagements.py (trial engagements and their three review tracks),
+Its parts, by concept: wards.py (wards and the 10% rule), allocations.py (bed allocations),
+calendar.py (a ward's days), engagements.py (trial engagements and their three review tracks),
 projects.py (multi-centre projects and their centres). The only
 code that writes the tables of marketplace/beds.
 """
@@ -11,13 +12,14 @@ from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.services import AccountService
-from marketplace.beds.engagements import Engagements
+from marketplace.beds.allocations import Allocations
+from marketplace.beds.calendar import Calendar
 from marketplace.beds.projects import Projects
 from marketplace.catalog.services import CatalogService
 from marketplace.db import DbSession
 
 
-class BedsService(Projects, Engagements):
+class BedsService(Allocations, Calendar, Projects):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.catalog = CatalogService(session)

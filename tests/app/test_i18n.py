@@ -10,6 +10,7 @@ from babel.messages.frontend import parse_mapping_cfg
 
 from marketplace import i18n
 from marketplace.accounts.models import CompanySegment, HospitalGrade, OrgKind, Role
+from marketplace.beds.lifecycle import ALLOCATION
 from marketplace.catalog import models as catalog
 from marketplace.catalog.lifecycle import LIFECYCLE
 from marketplace.licensing.lifecycle import LIFECYCLE as AGREEMENT
@@ -64,6 +65,7 @@ def machine_values() -> set[str]:
     values |= LIFECYCLE.audit_actions()
     values |= MATCH_REQUEST.audit_actions() | {"match_request_created"}
     values |= AGREEMENT.audit_actions()  # the agreement's timeline
+    values |= ALLOCATION.audit_actions()  # a bed allocation's timeline
     return values
 
 

@@ -31,9 +31,15 @@ from marketplace.search.saved_searches import SavedSearchService
 from tests.app.matrix import Route, any_role, check_api_matrix, check_page_matrix, fresh_member, managed, only, readable
 from tests.beds.factories import (
     centre_body,
+    matrix_allocation,
+    matrix_allocation_body,
     matrix_fresh_project,
+    matrix_over_capacity,
     matrix_project,
     matrix_project_without_centres,
+    matrix_request_form,
+    matrix_ward,
+    matrix_ward_body,
     project_body,
 )
 from tests.catalog.factories import result_body, result_form, seed_listing
@@ -509,6 +515,26 @@ def new_platform_org(world: World, role: Role, relation: str) -> dict:
     return {"kind": "platform", "name_zh": f"平台{uuid.uuid4().hex[:6]}", "city": "上海"}
 
 
+# ----- beds --------------------------------------------------------------------------------------
+
+
+def adds_ward(ok: int):
+    """The TTO adds wards to its own institution's listings (another's is a field error); every
+    other role 403."""
+    return lambda role, relation: (ok if relation == "own" else 422) if role in TTO else 403
+
+
+def reads_allocation(ok: int):
+    """An allocation is its institution's TTO's and its company's people's (and the platform
+    roles'); anyone else gets 404."""
+    return lambda role, relation: ok if role in PLATFORM or (relation == "own" and role in (*TTO, *COMPANY)) else 404
+
+
+def party_acts_on_allocation(ok: int):
+    """Cancelling: either side's people on their own; platform roles read but never act (403)."""
+    return lambda role, relation: 403 if role in PLATFORM else reads_allocation(ok)(role, relation)
+
+
 API_ROUTES = [
     Route("GET", "/api/v1/me", any_role(200)),
     Route("GET", "/api/v1/organizations", any_role(200)),
@@ -816,6 +842,29 @@ API_ROUTES = [
         agreement_party_acts(201),
         prepare=matrix_agreement,
         body=matrix_milestone,
+    ),
+    # Beds: wards are seen by every signed-in caller; the TTO adds and edits its own; a company
+    # asks for beds; either side cancels.
+    Route("GET", "/api/v1/wards", any_role(200)),
+    Route("POST", "/api/v1/wards", adds_ward(201), prepare=matrix_ward, body=matrix_ward_body),
+    Route("GET", "/api/v1/wards/{ward}", any_role(200), prepare=matrix_ward),
+    Route(
+        "PUT",
+        "/api/v1/wards/{ward}",
+        institution_acts(200, *TTO),
+        prepare=matrix_ward,
+        body=lambda w, r, rel: {k: v for k, v in matrix_ward_body(w, r, rel).items() if k != "listing_id"},
+    ),
+    Route("GET", "/api/v1/wards/{ward}/calendar", any_role(200), prepare=matrix_ward),
+    Route("GET", "/api/v1/bed-allocations", only(200, *TTO, *COMPANY, *PLATFORM)),
+    Route("POST", "/api/v1/bed-allocations", only(201, *COMPANY), prepare=matrix_ward, body=matrix_allocation_body),
+    Route("GET", "/api/v1/bed-allocations/{allocation}", reads_allocation(200), prepare=matrix_allocation),
+    Route(
+        "POST",
+        "/api/v1/bed-allocations/{allocation}/transitions",
+        party_acts_on_allocation(200),
+        prepare=matrix_allocation,
+        body=lambda w, r, rel: {"action": "cancel", "reason": "试验推迟"},
     ),
 ]
 
@@ -1191,6 +1240,38 @@ PAGE_ROUTES = [
     # institution's agreements in default (its TTO, the platform).
     Route("GET", "/companies/{company}/performance", reads_record(200), anonymous=302, prepare=matrix_record),
     Route("GET", "/agreements/defaults", only(200, *TTO, *PLATFORM), anonymous=302),
+    # Beds: every signed-in caller sees the wards and their calendars; the TTO adds wards (its
+    # manager acknowledges research beds over 10%); companies request beds; either side cancels.
+    Route("GET", "/wards", any_role(200), anonymous=302),
+    Route(
+        "POST",
+        "/wards",
+        adds_ward(302),
+        anonymous=302,
+        prepare=matrix_ward,
+        body=lambda w, r, rel: {k: str(v) for k, v in matrix_ward_body(w, r, rel).items()},
+    ),
+    Route(
+        "POST",
+        "/wards/research-beds/acknowledgement",
+        only(302, Role.tto_manager),
+        anonymous=302,
+        prepare=matrix_over_capacity,
+        body=lambda w, r, rel: {"reason": "承接国家重点项目"},
+    ),
+    Route("GET", "/wards/{ward}", any_role(200), anonymous=302, prepare=matrix_ward),
+    Route("GET", "/wards/{ward}/request", only(200, *COMPANY), anonymous=302, prepare=matrix_ward),
+    Route("POST", "/wards/{ward}/request", only(302, *COMPANY), anonymous=302, prepare=matrix_ward, body=matrix_request_form),
+    Route("GET", "/bed-allocations", only(200, *TTO, *COMPANY, *PLATFORM), anonymous=302),
+    Route("GET", "/bed-allocations/{allocation}", reads_allocation(200), anonymous=302, prepare=matrix_allocation),
+    Route(
+        "POST",
+        "/bed-allocations/{allocation}/transitions",
+        party_acts_on_allocation(302),
+        anonymous=302,
+        prepare=matrix_allocation,
+        body=lambda w, r, rel: {"action": "cancel", "reason": "试验推迟"},
+    ),
 ]
 
 # Public by design, each with the reason.

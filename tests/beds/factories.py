@@ -1,18 +1,22 @@
-"""Beds test data: a published research-ward listing with a ward, allocations inserted as rows,
-and multi-centre projects with their centres for the tenancy matrix."""
+"""Beds test data: a published research-ward listing with a ward, and allocations inserted as
+rows (the services come with their own factories)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import msgspec
+from sqlalchemy import select
 
+from marketplace.accounts.models import Organization, Role
 from marketplace.beds.engagements import EngagementTerms
 from marketplace.beds.models import AllocationState, BedAllocation, CentreRole, Project, ProjectState, Ward
+from marketplace.beds.schemas import AllocationIn, TransitionIn
 from marketplace.beds.services import BedsService
 from marketplace.catalog.models import Listing, Status
 from marketplace.catalog.schemas import ListingCreate
+from marketplace.db import china_today
 from tests.catalog.factories import resource_body, seed_listing
 from tests.support.world import World
 
@@ -63,6 +67,95 @@ def allocation_row(ward: Ward, company_id: uuid.UUID, beds: int, starts_on: date
         sponsor="本企业",
         pi_name="张晓华",
     )
+
+
+def allocation_body(ward_id, starts_on: date, ends_on: date, beds: int = 2, **overrides) -> dict:
+    """A company's bed request, as the API takes it."""
+    body = {
+        "ward_id": str(ward_id),
+        "bed_count": beds,
+        "starts_on": starts_on.isoformat(),
+        "ends_on": ends_on.isoformat(),
+        "trial_title": "一项抗肿瘤新药Ⅰ期临床试验",
+        "phase": "I",
+        "sponsor": "本企业",
+        "pi_name": "张晓华",
+        "protocol_summary": "剂量递增，单中心。",
+    }
+    body.update(overrides)
+    return body
+
+
+async def request_beds(db, world: World, ward: Ward, starts_on: date, ends_on: date, beds: int = 2, **overrides):
+    """A request made through the service by the own company's member."""
+    principal = await world.principal(db, world.emails[Role.company_member])
+    allocation = await BedsService(db).request_allocation(
+        principal, msgspec.convert(allocation_body(ward.id, starts_on, ends_on, beds, **overrides), AllocationIn)
+    )
+    await db.commit()
+    return allocation
+
+
+async def move_allocation(db, world: World, allocation_id, action: str, role: Role = Role.tto_manager, reason: str = ""):
+    principal = await world.principal(db, world.emails[role])
+    moved = await BedsService(db).transition_allocation(principal, allocation_id, TransitionIn(action=action, reason=reason))
+    await db.commit()
+    return moved
+
+
+def future(days: int) -> date:
+    return china_today() + timedelta(days=days)
+
+
+# ----- the tenancy matrix (tests/app/test_tenancy.py) ---------------------------------------------
+
+OTHER_COMPANY_ADMIN = "admin@company.other.test"
+
+
+async def matrix_ward(db, world: World, role: Role, relation: str) -> dict:
+    """A fresh ward of the own (other) institution's published research-ward listing."""
+    ward = await seed_ward(db, world, relation=relation)
+    world.scratch["ward"] = ward.id
+    world.scratch["listing"] = ward.listing_id
+    return {"ward": ward.id}
+
+
+def matrix_ward_body(world: World, role: Role, relation: str) -> dict:
+    return {
+        "listing_id": str(world.scratch["listing"]),
+        "name": f"病区{uuid.uuid4().hex[:6]}",
+        "specialty": "肿瘤",
+        "research_beds": 12,
+        "opens_on": "2026-01-01",
+    }
+
+
+def matrix_allocation_body(world: World, role: Role, relation: str) -> dict:
+    return allocation_body(world.scratch["ward"], future(10), future(20))
+
+
+async def matrix_allocation(db, world: World, role: Role, relation: str) -> dict:
+    """A fresh request by the own (other) company on a ward of the own (other) institution."""
+    values = await matrix_ward(db, world, role, relation)
+    principal = await world.principal(db, world.emails[Role.company_member] if relation == "own" else OTHER_COMPANY_ADMIN)
+    body = msgspec.convert(allocation_body(values["ward"], future(10), future(20)), AllocationIn)
+    allocation = await BedsService(db).request_allocation(principal, body)
+    await db.commit()
+    return {**values, "allocation": allocation.id}
+
+
+async def matrix_over_capacity(db, world: World, role: Role, relation: str) -> dict:
+    """A ward that takes the own institution's research beds past 10% of its approved beds."""
+    institution = world.orgs["institution/own"]
+    approved = await db.scalar(select(Organization.approved_beds).where(Organization.id == institution.id))
+    await seed_ward(db, world, beds=min(2000, (approved or 0) // 10 + 1))
+    return {}
+
+
+def matrix_request_form(world: World, role: Role, relation: str) -> dict:
+    body = allocation_body(world.scratch["ward"], future(10), future(20))
+    body.pop("ward_id")
+    return {key: str(value) for key, value in body.items()}
 
 
 # ----- multi-centre projects --------------------------------------------------------------------
