@@ -1,6 +1,7 @@
 """Beds and trials' one service for the controllers, the jobs and the demo data.
 
-Its parts, by concept: engagements.py (trial engagements and their three review tracks). The only
+Its parts, by concept: engagements.py (trial engagements, who opens them, the PI workload, the
+first consent), reviews.py (the three tracks and their shared documents), startup.py (the clock). The only
 code that writes the tables of marketplace/beds.
 """
 
@@ -11,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.services import AccountService
 from marketplace.beds.engagements import Engagements
+from marketplace.beds.reviews import Reviews
+from marketplace.beds.startup import StartupClock
 from marketplace.catalog.services import CatalogService
 from marketplace.db import DbSession
 
 
-class BedsService(Engagements):
+class BedsService(Engagements, Reviews, StartupClock):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.catalog = CatalogService(session)
