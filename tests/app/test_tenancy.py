@@ -29,6 +29,13 @@ from marketplace.matching.threads.services import ThreadService
 from marketplace.notifications.services import NotificationService
 from marketplace.search.saved_searches import SavedSearchService
 from tests.app.matrix import Route, any_role, check_api_matrix, check_page_matrix, fresh_member, managed, only, readable
+from tests.beds.factories import (
+    matrix_document_file,
+    matrix_engagement,
+    matrix_engagement_body,
+    matrix_engagement_document,
+    matrix_review,
+)
 from tests.catalog.factories import result_body, result_form, seed_listing
 from tests.ledger.factories import (
     BEIJING_SHARES,
@@ -467,6 +474,41 @@ def party_acts_on_agreement(ok: int):
     return expect
 
 
+# ----- beds: trial engagements --------------------------------------------------------------------
+
+
+def reads_engagement(ok: int):
+    """An engagement is its institution's TTO's and its company's people's (and the platform
+    roles'); anyone else gets 404."""
+    return lambda role, relation: ok if role in PLATFORM or (relation == "own" and role in (*TTO, *COMPANY)) else 404
+
+
+def party_acts_on_engagement(ok: int):
+    """A step either side may take (submit a track, cancel, upload): the TTO and the company's
+    people on their own; platform roles read but never act for a party (403); everyone else 404."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role in PLATFORM:
+            return 403
+        return ok if relation == "own" and role in (*TTO, *COMPANY) else 404
+
+    return expect
+
+
+def opens_engagement(ok: int):
+    """The TTO opens one directly for any known company; a company only from its match request (a
+    field error without one); every other role 403."""
+    return lambda role, relation: ok if role in TTO else (422 if role in COMPANY else 403)
+
+
+def cancel_engagement(world: World, role: Role, relation: str) -> dict:
+    return {"action": "cancel", "reason": "申办方调整计划"}
+
+
+def submit_track(world: World, role: Role, relation: str) -> dict:
+    return {"action": "submit"}
+
+
 def new_platform_org(world: World, role: Role, relation: str) -> dict:
     return {"kind": "platform", "name_zh": f"平台{uuid.uuid4().hex[:6]}", "city": "上海"}
 
@@ -759,6 +801,40 @@ API_ROUTES = [
         agreement_party_acts(201),
         prepare=matrix_agreement,
         body=matrix_milestone,
+    ),
+    # Beds: trial engagements — either side steps and uploads, the TTO (or the company from its
+    # match request) opens them, platform roles read.
+    Route("GET", "/api/v1/trial-engagements", any_role(200)),
+    Route("POST", "/api/v1/trial-engagements", opens_engagement(201), body=matrix_engagement_body),
+    Route("GET", "/api/v1/trial-engagements/{engagement}", reads_engagement(200), prepare=matrix_engagement),
+    Route(
+        "POST",
+        "/api/v1/trial-engagements/{engagement}/transitions",
+        party_acts_on_engagement(200),
+        prepare=matrix_engagement,
+        body=cancel_engagement,
+    ),
+    Route("GET", "/api/v1/trial-engagements/{engagement}/reviews", reads_engagement(200), prepare=matrix_engagement),
+    Route(
+        "POST",
+        "/api/v1/trial-engagements/{engagement}/reviews/{track}/transitions",
+        party_acts_on_engagement(200),
+        prepare=matrix_review,
+        body=submit_track,
+    ),
+    Route("GET", "/api/v1/trial-engagements/{engagement}/documents", reads_engagement(200), prepare=matrix_engagement),
+    Route(
+        "POST",
+        "/api/v1/trial-engagements/{engagement}/documents",
+        party_acts_on_engagement(201),
+        prepare=matrix_engagement,
+        files=matrix_document_file(),
+    ),
+    Route(
+        "GET",
+        "/api/v1/trial-engagements/{engagement}/documents/{document}",
+        reads_engagement(200),
+        prepare=matrix_engagement_document,
     ),
 ]
 
@@ -1113,6 +1189,41 @@ PAGE_ROUTES = [
     # institution's agreements in default (its TTO, the platform).
     Route("GET", "/companies/{company}/performance", reads_record(200), anonymous=302, prepare=matrix_record),
     Route("GET", "/agreements/defaults", only(200, *TTO, *PLATFORM), anonymous=302),
+    # Beds: trial engagements' pages and the PI page.
+    Route("GET", "/trial-engagements", any_role(200), anonymous=302),
+    Route("GET", "/trial-engagements/{engagement}", reads_engagement(200), anonymous=302, prepare=matrix_engagement),
+    Route(
+        "POST",
+        "/trial-engagements/{engagement}/transitions",
+        party_acts_on_engagement(302),
+        anonymous=302,
+        prepare=matrix_engagement,
+        body=cancel_engagement,
+    ),
+    Route(
+        "POST",
+        "/trial-engagements/{engagement}/reviews/{track}/transitions",
+        party_acts_on_engagement(302),
+        anonymous=302,
+        prepare=matrix_review,
+        body=submit_track,
+    ),
+    Route(
+        "POST",
+        "/trial-engagements/{engagement}/documents",
+        party_acts_on_engagement(302),
+        anonymous=302,
+        prepare=matrix_engagement,
+        files=matrix_document_file(),
+    ),
+    Route(
+        "GET",
+        "/trial-engagements/{engagement}/documents/{document}",
+        reads_engagement(200),
+        anonymous=302,
+        prepare=matrix_engagement_document,
+    ),
+    Route("GET", "/institutions/{institution}/pis", any_role(200), anonymous=302, prepare=institution_of),
 ]
 
 # Public by design, each with the reason.

@@ -143,3 +143,12 @@ async def matrix_engagement_document(db, world: World, role, relation: str) -> d
 
 def matrix_engagement_body(world: World, role, relation: str) -> dict:
     return engagement_body(world, relation)
+
+
+async def matrix_review(db, world: World, role, relation: str) -> dict:
+    """A fresh engagement of the own (other) pair and its ethics track."""
+    return {**(await matrix_engagement(db, world, role, relation)), "track": "ethics"}
+
+
+def matrix_document_file() -> dict:
+    return {"file": ("材料.txt", "研究方案摘要".encode(), "text/plain")}
