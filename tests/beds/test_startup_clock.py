@@ -48,3 +48,21 @@ async def test_flags_and_statistics_per_institution(db, world) -> None:
     stats = await beds.startup_stats(institution)
     assert (stats.count, stats.median_days, stats.p90_days) == (3, 20.0, 30.0)
     assert (await beds.startup_stats(world.orgs["institution/other"].id)).count == 0
+
+
+async def test_the_daily_job_tells_the_tto_once(db, world, engine) -> None:
+    from sqlalchemy import select
+
+    from marketplace.beds.startup_notices import notify_overdue_startups
+    from marketplace.db import make_sessionmaker
+    from marketplace.notifications.models import Notification
+
+    late = await all_approved(db, world)
+    late.reviews_approved_on = china_today() - timedelta(days=STARTUP_FLAG_DAYS + 1)
+    await all_approved(db, world)  # approved today: not late
+    await db.commit()
+    sessionmaker = make_sessionmaker(engine)
+    assert await notify_overdue_startups(sessionmaker) == 1
+    assert await notify_overdue_startups(sessionmaker) == 0
+    notices = list(await db.scalars(select(Notification).where(Notification.kind == "trial_startup_overdue")))
+    assert notices and {notice.link for notice in notices} == {f"/trial-engagements/{late.id}"}
