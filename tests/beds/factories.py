@@ -8,7 +8,10 @@ from datetime import date
 
 import msgspec
 
+from marketplace.accounts.models import Role
+from marketplace.beds.engagement_schemas import EngagementCreate, ReviewTransitionIn
 from marketplace.beds.models import AllocationState, BedAllocation, Ward
+from marketplace.beds.services import BedsService
 from marketplace.catalog.models import Listing, Status
 from marketplace.catalog.schemas import ListingCreate
 from tests.catalog.factories import resource_body, seed_listing
@@ -84,22 +87,15 @@ def engagement_body(world: World, relation: str = "own", **overrides) -> dict:
 
 
 async def tto_of(db, world: World, relation: str = "own"):
-    from marketplace.accounts.models import Role
-
     return await world.principal(db, world.emails[Role.tto_manager] if relation == "own" else OTHER_TTO)
 
 
 async def company_of(db, world: World, relation: str = "own"):
-    from marketplace.accounts.models import Role
-
     return await world.principal(db, world.emails[Role.company_admin] if relation == "own" else OTHER_COMPANY)
 
 
 async def engagement(db, world: World, relation: str = "own", **overrides):
     """An engagement of the own (other) institution with the company of the same relation."""
-    from marketplace.beds.engagement_schemas import EngagementCreate
-    from marketplace.beds.services import BedsService
-
     body = msgspec.convert(engagement_body(world, relation, **overrides), EngagementCreate)
     found = await BedsService(db).create_engagement(await tto_of(db, world, relation), body)
     await db.commit()
@@ -107,9 +103,6 @@ async def engagement(db, world: World, relation: str = "own", **overrides):
 
 
 async def review_step(db, world: World, engagement_id, track: str, action: str, relation: str = "own", **fields):
-    from marketplace.beds.engagement_schemas import ReviewTransitionIn
-    from marketplace.beds.services import BedsService
-
     principal = await tto_of(db, world, relation)
     review = await BedsService(db).transition_review(principal, engagement_id, track, ReviewTransitionIn(action=action, **fields))
     await db.commit()
@@ -133,8 +126,6 @@ async def matrix_engagement(db, world: World, role, relation: str) -> dict:
 
 async def matrix_engagement_document(db, world: World, role, relation: str) -> dict:
     """An engagement of the own (other) pair with one document."""
-    from marketplace.beds.services import BedsService
-
     found = await engagement(db, world, relation)
     document = await BedsService(db).upload_document(await tto_of(db, world, relation), found.id, "材料.txt", "方案摘要".encode())
     await db.commit()

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sqlalchemy import select
+
 from marketplace.beds.models import STARTUP_FLAG_DAYS, TrialEngagement
 from marketplace.beds.services import BedsService
 from marketplace.beds.startup import flagged, median, percentile, startup_days
-from marketplace.db import china_today
+from marketplace.beds.startup_notices import notify_overdue_startups
+from marketplace.db import china_today, make_sessionmaker
+from marketplace.notifications.models import Notification
 from tests.beds.factories import all_approved, engagement
 
 
@@ -51,12 +55,6 @@ async def test_flags_and_statistics_per_institution(db, world) -> None:
 
 
 async def test_the_daily_job_tells_the_tto_once(db, world, engine) -> None:
-    from sqlalchemy import select
-
-    from marketplace.beds.startup_notices import notify_overdue_startups
-    from marketplace.db import make_sessionmaker
-    from marketplace.notifications.models import Notification
-
     late = await all_approved(db, world)
     late.reviews_approved_on = china_today() - timedelta(days=STARTUP_FLAG_DAYS + 1)
     await all_approved(db, world)  # approved today: not late
