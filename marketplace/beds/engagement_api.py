@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
-from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.openapi.spec import OpenAPIType
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
@@ -17,14 +15,13 @@ from litestar.status_codes import HTTP_201_CREATED
 from marketplace import api_docs
 from marketplace.accounts.api import requires_bearer
 from marketplace.beds import engagement_schemas as schemas
+from marketplace.beds.document_http import document_response, uploaded_file
 from marketplace.beds.lifecycle import ENGAGEMENT, REVIEW
 from marketplace.beds.models import EngagementDocument, EngagementState, TrialEngagement
 from marketplace.beds.reviews import MAX_DOCUMENT_BYTES, TrackView
 from marketplace.beds.services import Beds
 from marketplace.beds.startup import flagged, startup_days
 from marketplace.db import china_today
-from marketplace.errors import invalid
-from marketplace.i18n import N_
 from marketplace.matching.threads.files import CONTENT_TYPES
 from marketplace.states import actions
 from marketplace.tenancy import CurrentPrincipal, Principal
@@ -90,26 +87,6 @@ def document_out(document: EngagementDocument) -> schemas.DocumentOut:
         sha256=document.sha256,
         created_at=document.created_at,
     )
-
-
-def document_response(document: EngagementDocument) -> Response:
-    """Always an attachment, never shown inline (RFC 6266's filename* for Chinese names)."""
-    disposition = (
-        f"attachment; filename=\"document-{document.sha256[:12]}\"; filename*=UTF-8''{quote(document.file_name, safe='')}"
-    )
-    headers = {"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"}
-    return Response(document.content, media_type=document.content_type, headers=headers)
-
-
-async def uploaded_file(request: Request) -> tuple[str, bytes]:
-    """The `file` part of a multipart form."""
-    if request.content_type[0] != "multipart/form-data":
-        raise invalid("file", N_("Send the file as multipart/form-data."))
-    form = await request.form()
-    item = form.get("file")
-    if not isinstance(item, UploadFile) or not item.filename:
-        raise invalid("file", N_("Choose a file."))
-    return item.filename, await item.read()
 
 
 class TrialEngagementsApi(Controller):
@@ -212,4 +189,5 @@ class TrialEngagementsApi(Controller):
     async def download_document(
         self, principal: CurrentPrincipal, beds: Beds, engagement_id: FromPath[uuid.UUID], document_id: FromPath[uuid.UUID]
     ) -> Response:
+        """The document as uploaded, always as an attachment."""
         return document_response(await beds.document(principal, engagement_id, document_id))

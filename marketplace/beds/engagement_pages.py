@@ -13,7 +13,7 @@ from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from marketplace import forms, i18n
-from marketplace.beds.engagement_api import document_response, uploaded_file
+from marketplace.beds.document_http import document_response, uploaded_file
 from marketplace.beds.engagement_schemas import EngagementTransitionIn, ReviewTransitionIn
 from marketplace.beds.lifecycle import ENGAGEMENT, REVIEW
 from marketplace.beds.models import STARTUP_FLAG_DAYS, EngagementState
@@ -66,7 +66,7 @@ async def detail_page(
         documents=await beds.documents(principal, engagement_id),
         startup=startup_days(engagement, today),
         flagged=flagged(engagement, today),
-        can_upload=not principal.is_platform,
+        can_upload=beds.may_upload(principal),
         today=today,
         errors=errors or {},
         form=form or {},

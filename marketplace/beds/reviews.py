@@ -30,7 +30,7 @@ from marketplace.beds.models import (
 )
 from marketplace.beds.models import Review as ReviewRow
 from marketplace.db import china_day, utcnow
-from marketplace.errors import Forbidden, NotFound, invalid
+from marketplace.errors import DomainError, FieldError, Forbidden, NotFound, invalid
 from marketplace.i18n import N_
 from marketplace.matching.threads.files import CONTENT_TYPES, clean_name, content_matches, extension_of
 from marketplace.tenancy import Principal
@@ -38,6 +38,11 @@ from marketplace.working_days import china_calendar
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # the table's CHECK
 TRACK_ORDER = (Track.approval, Track.ethics, Track.contract)
+
+
+def unsupported(message: str) -> DomainError:
+    """A file of a type not accepted: 415, as the catalogue's imports answer."""
+    return DomainError(message, FieldError("file", message), status_code=415)
 
 
 def working_days_between(start: date, end: date) -> int:
@@ -208,6 +213,11 @@ class Reviews:
             raise NotFound()
         return found
 
+    @staticmethod
+    def may_upload(principal: Principal) -> bool:
+        """Either side of an engagement it sees; platform roles read, never act for a party."""
+        return principal.is_authenticated and not principal.is_platform
+
     async def upload_document(
         self, principal: Principal, engagement_id: uuid.UUID, name: str, content: bytes, *, ip: str | None = None
     ) -> EngagementDocument:
@@ -215,12 +225,12 @@ class Reviews:
         as thread attachments' are (the content must be what the name says)."""
         principal.require()
         engagement = await self.engagement(principal, engagement_id)
-        if principal.is_platform:
-            raise Forbidden()  # platform roles read, never act for a party
+        if not self.may_upload(principal):
+            raise Forbidden()
         file_name = clean_name(name or "")
         extension = extension_of(file_name)
         if not file_name or extension not in CONTENT_TYPES:
-            raise invalid("file", N_("This type of file is not accepted."))
+            raise unsupported(N_("This type of file is not accepted."))
         if not content:
             raise invalid("file", N_("The file is empty."))
         if len(content) > MAX_DOCUMENT_BYTES:
@@ -229,7 +239,7 @@ class Reviews:
             path = Path(folder) / "upload"
             path.write_bytes(content)
             if not content_matches(extension, path):
-                raise invalid("file", N_("The file's content does not match its type."))
+                raise unsupported(N_("The file's content does not match its type."))
         document = EngagementDocument(
             id=uuid.uuid4(),
             engagement_id=engagement.id,

@@ -72,6 +72,6 @@ async def test_refusals(client, db, world) -> None:
     wrong_type = await client.post(
         f"/api/v1/trial-engagements/{mine.id}/documents", files={"file": ("x.pdf", b"not a pdf", "application/pdf")}, headers=tto
     )
-    assert wrong_type.status_code == 422
+    assert wrong_type.status_code == 415
     listed = await client.get("/api/v1/trial-engagements", headers=tto)
     assert [found["id"] for found in listed.json()] == [str(mine.id)]

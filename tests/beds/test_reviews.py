@@ -14,7 +14,7 @@ from marketplace.beds.models import Project
 from marketplace.beds.models import Review as ReviewRow
 from marketplace.beds.reviews import track_views, working_days_between
 from marketplace.beds.services import BedsService
-from marketplace.errors import Forbidden, InvalidInput, NotFound
+from marketplace.errors import DomainError, Forbidden, InvalidInput, NotFound
 from tests.beds.factories import company_of, engagement, review_step, tto_of
 
 
@@ -138,8 +138,9 @@ async def test_one_set_of_documents_serves_every_track(db, world) -> None:
     assert document.file_name == "方案.txt" and document.content_type.startswith("text/plain")
     listed = await beds.documents(await tto_of(db, world), opened.id)
     assert [found.id for found in listed] == [document.id]
-    for name, content in (("x.exe", b"MZ"), ("假.pdf", "不是PDF".encode()), ("空.txt", b"")):
-        with pytest.raises(InvalidInput):
+    for name, content, status in (("x.exe", b"MZ", 415), ("假.pdf", "不是PDF".encode(), 415), ("空.txt", b"", 422)):
+        with pytest.raises(DomainError) as refused:
             await beds.upload_document(company, opened.id, name, content)
+        assert refused.value.status_code == status
     with pytest.raises(NotFound):
         await beds.document(await company_of(db, world, "other"), opened.id, document.id)
