@@ -70,6 +70,7 @@ BY_OPERATION = {
     ("POST", "/api/v1/listings/import"): UPLOAD,
     ("POST", "/api/v1/match-requests/{request_id:uuid}/messages"): UPLOAD,
     ("POST", "/api/v1/needs/{need_id:uuid}/responses/{response_id:uuid}/messages"): UPLOAD,
+    ("POST", "/api/v1/trial-engagements/{engagement_id:uuid}/documents"): UPLOAD,
 }
 # Headers every such answer carries (app.domain_error_handler, search.api.unavailable_response).
 _TEXT = Schema(type=OpenAPIType.STRING)

@@ -36,6 +36,8 @@ from marketplace.accounts.sessions import save_session, session_middleware
 from marketplace.api_docs import StrictStructSchemaPlugin, document_query_parameters
 from marketplace.api_errors import SECURITY_SCHEMES, document_api_errors
 from marketplace.beds.api import BedAllocationsApi, WardsApi
+from marketplace.beds.engagement_api import TrialEngagementsApi
+from marketplace.beds.engagement_pages import EngagementPages
 from marketplace.beds.pages import AllocationPages, WardPages
 from marketplace.beds.project_api import ProjectApi
 from marketplace.beds.project_pages import ProjectPages
@@ -364,6 +366,8 @@ def create_app(settings: Settings) -> Litestar:
             OpenLicencePages,
             ProjectApi,
             ProjectPages,
+            TrialEngagementsApi,
+            EngagementPages,
             *static_routers,
         ],
         lifespan=[lifespan],

@@ -113,7 +113,16 @@ REVIEW = states.Machine(
             _action("start_review", {R.submitted}, R.in_review, INSTITUTION),
             _action("approve", {R.in_review}, R.approved, INSTITUTION),
             _action("return", {R.submitted, R.in_review}, R.returned, INSTITUTION, reason_required=True),
-            _action("recognise", {R.not_started, R.submitted, R.in_review, R.returned}, R.approved, INSTITUTION),
+            _action(
+                "recognise",
+                {R.not_started, R.submitted, R.in_review, R.returned},
+                R.approved,
+                INSTITUTION,
+                # Only a participating centre's ethics (the service checks the lead's approval).
+                offered=lambda principal, record, context: (
+                    record.track == "ethics" and context is not None and context.centre_role == "participating"
+                ),
+            ),
         ]
     ),
     sides=_sides,
@@ -147,7 +156,14 @@ ENGAGEMENT = states.Machine(
     initial=frozenset({E.starting}),
     actions=dict(
         [
-            _action("record_first_consent", {E.starting}, E.active, INSTITUTION),
+            # Offered once all three reviews are approved (the service refuses it before, too).
+            _action(
+                "record_first_consent",
+                {E.starting},
+                E.active,
+                INSTITUTION,
+                offered=lambda principal, record, context: record.reviews_approved_on is not None,
+            ),
             _action("complete", {E.active}, E.completed, INSTITUTION),
             _action("cancel", {E.starting, E.active}, E.cancelled, EITHER, reason_required=True),
         ]

@@ -227,6 +227,8 @@ class TrialEngagement(UUIDPrimaryKey, Timestamps, Base):
     pi_warning_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     reviews_approved_on: Mapped[date | None] = mapped_column(Date)  # the last of the three approvals
     first_consent_on: Mapped[date | None] = mapped_column(Date)
+    # When the TTO was told the engagement passed 12 weeks without a first consent (told once).
+    startup_flag_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     state_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -217,6 +217,7 @@ def upgrade() -> None:
     sa.Column('pi_warning_reason', sa.Text(), server_default='', nullable=False),
     sa.Column('reviews_approved_on', sa.Date(), nullable=True),
     sa.Column('first_consent_on', sa.Date(), nullable=True),
+    sa.Column('startup_flag_notified_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_by_user_id', sa.Uuid(), nullable=True),
     sa.Column('state_changed_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),

@@ -33,11 +33,16 @@ from tests.beds.factories import (
     centre_body,
     matrix_allocation,
     matrix_allocation_body,
+    matrix_document_file,
+    matrix_engagement,
+    matrix_engagement_body,
+    matrix_engagement_document,
     matrix_fresh_project,
     matrix_over_capacity,
     matrix_project,
     matrix_project_without_centres,
     matrix_request_form,
+    matrix_review,
     matrix_ward,
     matrix_ward_body,
     project_body,
@@ -511,6 +516,41 @@ def party_acts_on_agreement(ok: int):
     return expect
 
 
+# ----- beds: trial engagements --------------------------------------------------------------------
+
+
+def reads_engagement(ok: int):
+    """An engagement is its institution's TTO's and its company's people's (and the platform
+    roles'); anyone else gets 404."""
+    return lambda role, relation: ok if role in PLATFORM or (relation == "own" and role in (*TTO, *COMPANY)) else 404
+
+
+def party_acts_on_engagement(ok: int):
+    """A step either side may take (submit a track, cancel, upload): the TTO and the company's
+    people on their own; platform roles read but never act for a party (403); everyone else 404."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role in PLATFORM:
+            return 403
+        return ok if relation == "own" and role in (*TTO, *COMPANY) else 404
+
+    return expect
+
+
+def opens_engagement(ok: int):
+    """The TTO opens one directly for any known company; a company only from its match request (a
+    field error without one); every other role 403."""
+    return lambda role, relation: ok if role in TTO else (422 if role in COMPANY else 403)
+
+
+def cancel_engagement(world: World, role: Role, relation: str) -> dict:
+    return {"action": "cancel", "reason": "申办方调整计划"}
+
+
+def submit_track(world: World, role: Role, relation: str) -> dict:
+    return {"action": "submit"}
+
+
 def new_platform_org(world: World, role: Role, relation: str) -> dict:
     return {"kind": "platform", "name_zh": f"平台{uuid.uuid4().hex[:6]}", "city": "上海"}
 
@@ -865,6 +905,40 @@ API_ROUTES = [
         party_acts_on_allocation(200),
         prepare=matrix_allocation,
         body=lambda w, r, rel: {"action": "cancel", "reason": "试验推迟"},
+    ),
+    # Beds: trial engagements — either side steps and uploads, the TTO (or the company from its
+    # match request) opens them, platform roles read.
+    Route("GET", "/api/v1/trial-engagements", any_role(200)),
+    Route("POST", "/api/v1/trial-engagements", opens_engagement(201), body=matrix_engagement_body),
+    Route("GET", "/api/v1/trial-engagements/{engagement}", reads_engagement(200), prepare=matrix_engagement),
+    Route(
+        "POST",
+        "/api/v1/trial-engagements/{engagement}/transitions",
+        party_acts_on_engagement(200),
+        prepare=matrix_engagement,
+        body=cancel_engagement,
+    ),
+    Route("GET", "/api/v1/trial-engagements/{engagement}/reviews", reads_engagement(200), prepare=matrix_engagement),
+    Route(
+        "POST",
+        "/api/v1/trial-engagements/{engagement}/reviews/{track}/transitions",
+        party_acts_on_engagement(200),
+        prepare=matrix_review,
+        body=submit_track,
+    ),
+    Route("GET", "/api/v1/trial-engagements/{engagement}/documents", reads_engagement(200), prepare=matrix_engagement),
+    Route(
+        "POST",
+        "/api/v1/trial-engagements/{engagement}/documents",
+        party_acts_on_engagement(201),
+        prepare=matrix_engagement,
+        files=matrix_document_file(),
+    ),
+    Route(
+        "GET",
+        "/api/v1/trial-engagements/{engagement}/documents/{document}",
+        reads_engagement(200),
+        prepare=matrix_engagement_document,
     ),
 ]
 
@@ -1272,6 +1346,41 @@ PAGE_ROUTES = [
         prepare=matrix_allocation,
         body=lambda w, r, rel: {"action": "cancel", "reason": "试验推迟"},
     ),
+    # Beds: trial engagements' pages and the PI page.
+    Route("GET", "/trial-engagements", any_role(200), anonymous=302),
+    Route("GET", "/trial-engagements/{engagement}", reads_engagement(200), anonymous=302, prepare=matrix_engagement),
+    Route(
+        "POST",
+        "/trial-engagements/{engagement}/transitions",
+        party_acts_on_engagement(302),
+        anonymous=302,
+        prepare=matrix_engagement,
+        body=cancel_engagement,
+    ),
+    Route(
+        "POST",
+        "/trial-engagements/{engagement}/reviews/{track}/transitions",
+        party_acts_on_engagement(302),
+        anonymous=302,
+        prepare=matrix_review,
+        body=submit_track,
+    ),
+    Route(
+        "POST",
+        "/trial-engagements/{engagement}/documents",
+        party_acts_on_engagement(302),
+        anonymous=302,
+        prepare=matrix_engagement,
+        files=matrix_document_file(),
+    ),
+    Route(
+        "GET",
+        "/trial-engagements/{engagement}/documents/{document}",
+        reads_engagement(200),
+        anonymous=302,
+        prepare=matrix_engagement_document,
+    ),
+    Route("GET", "/institutions/{institution}/pis", any_role(200), anonymous=302, prepare=institution_of),
 ]
 
 # Public by design, each with the reason.

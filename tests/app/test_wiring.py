@@ -43,6 +43,7 @@ JOBS = [
     "send_queued_emails",
     "close_expired_needs",
     "licensing_daily",
+    "trial_startup_flags",
 ]
 
 READ_REGISTRIES = """
