@@ -9,6 +9,7 @@ them. Calling it again changes nothing.
 from __future__ import annotations
 
 from marketplace.accounts.sessions import purge_job as purge_sessions_job
+from marketplace.beds.availability import availability_job
 from marketplace.catalog.lifecycle import stale_job
 from marketplace.licensing.reminders import REMINDER_EMAIL as LICENSING_REMINDER_EMAIL
 from marketplace.licensing.reminders import licensing_job
@@ -70,5 +71,7 @@ def wire() -> None:
         # Licensing, for today in China time: agreements take effect, use periods end in conversion,
         # reminders before use periods end and items fall due, late and default notices, once each.
         Job("licensing_daily", 3600, licensing_job),
+        # Research wards' free beds for search: the 90-day window moves each day (China time).
+        Job("bed_availability_daily", 3600, availability_job),
     ):
         register_job(job)

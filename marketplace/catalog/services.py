@@ -402,6 +402,16 @@ class CatalogService(ListingValidation, ConfidentialAccess):
         listing.open_licence = summary
         await self.session.flush()
 
+    async def set_bed_availability(self, listing_id: uuid.UUID, summary: dict | None) -> None:
+        """Beds computed the research ward listing's free beds over the next 90 days (None: no
+        wards). Written only when it changed, so an unchanged daily refresh queues nothing for search."""
+        listing = await self.session.scalar(select(Listing).where(Listing.id == listing_id).with_for_update())
+        if listing is None:
+            raise NotFound()
+        if listing.bed_availability != summary:
+            listing.bed_availability = summary
+            await self.session.flush()
+
     async def names_inventor(self, listing_id: uuid.UUID, user_id: uuid.UUID) -> bool:
         """Whether the listing names the user as one of its inventors."""
         return bool(await self.session.scalar(self.listings_naming(user_id).where(Inventor.listing_id == listing_id).limit(1)))

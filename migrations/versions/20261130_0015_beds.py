@@ -17,11 +17,14 @@ Create Date: 2026-11-30 03:10:00.000000
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = '0015_beds'
 down_revision = '0014_licensing'
 branch_labels = None
 depends_on = None
+
+INCOME_SOURCES = "('licensing_payment', 'manual_contract', 'bed_allocation', 'trial_engagement')"
 
 STATE_GUARDS = [
 (
@@ -336,9 +339,23 @@ def upgrade() -> None:
     op.create_index(op.f('ix_trial_reviews_engagement_id'), 'trial_reviews', ['engagement_id'], unique=False)
     for statement in [*(sql for guard in STATE_GUARDS for sql in guard), *CAPACITY]:
         op.execute(statement)
+    # A research ward listing's free beds over the next 90 days (marketplace/beds/availability.py),
+    # owned by the catalogue and set through CatalogService.set_bed_availability, so search filters
+    # by it without importing beds.
+    op.add_column('listings', sa.Column('bed_availability', postgresql.JSONB(astext_type=sa.Text()), nullable=True))
+    # The fees of bed allocations and trial engagements come into the ledger as clinical service income.
+    op.drop_constraint(op.f('ck_ledger_incomes_source_kind'), 'ledger_incomes', type_='check')
+    op.create_check_constraint(
+        op.f('ck_ledger_incomes_source_kind'), 'ledger_incomes', f"source_kind IN {INCOME_SOURCES}"
+    )
 
 
 def downgrade() -> None:
+    op.drop_constraint(op.f('ck_ledger_incomes_source_kind'), 'ledger_incomes', type_='check')
+    op.create_check_constraint(
+        op.f('ck_ledger_incomes_source_kind'), 'ledger_incomes', "source_kind IN ('licensing_payment', 'manual_contract')"
+    )
+    op.drop_column('listings', 'bed_availability')
     op.drop_index(op.f('ix_trial_reviews_engagement_id'), table_name='trial_reviews')
     op.drop_table('trial_reviews')
     op.drop_index(op.f('ix_trial_documents_engagement_id'), table_name='trial_documents')

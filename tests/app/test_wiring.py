@@ -43,6 +43,7 @@ JOBS = [
     "send_queued_emails",
     "close_expired_needs",
     "licensing_daily",
+    "bed_availability_daily",
 ]
 
 READ_REGISTRIES = """
