@@ -35,6 +35,8 @@ from marketplace.accounts.services import provide_accounts
 from marketplace.accounts.sessions import save_session, session_middleware
 from marketplace.api_docs import StrictStructSchemaPlugin, document_query_parameters
 from marketplace.api_errors import SECURITY_SCHEMES, document_api_errors
+from marketplace.beds.fee_api import BedFeesApi
+from marketplace.beds.services import provide_beds
 from marketplace.catalog.api import CatalogApi, NdaApi
 from marketplace.catalog.pages import CatalogPages
 from marketplace.catalog.profile_pages import ProfilePages
@@ -353,6 +355,7 @@ def create_app(settings: Settings) -> Litestar:
             AgreementMoneyApi,
             OpenLicenceApi,
             OpenLicencePages,
+            BedFeesApi,
             *static_routers,
         ],
         lifespan=[lifespan],
@@ -369,6 +372,7 @@ def create_app(settings: Settings) -> Litestar:
             "needs": Provide(provide_needs),
             "ledger": Provide(provide_ledger),
             "licensing": Provide(provide_licensing),
+            "beds": Provide(provide_beds),
         },
         middleware=[
             # Server-side sessions of the pages (accounts/sessions.py): also binds the CSRF token to the session.

@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.services import AccountService
 from marketplace.beds.availability import listing_availability
 from marketplace.beds.engagements import Engagements
+from marketplace.beds.fees import Fees
 from marketplace.catalog.services import CatalogService
 from marketplace.db import DbSession
 
 
-class BedsService(Engagements):
+class BedsService(Engagements, Fees):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.catalog = CatalogService(session)

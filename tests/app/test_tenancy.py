@@ -29,6 +29,7 @@ from marketplace.matching.threads.services import ThreadService
 from marketplace.notifications.services import NotificationService
 from marketplace.search.saved_searches import SavedSearchService
 from tests.app.matrix import Route, any_role, check_api_matrix, check_page_matrix, fresh_member, managed, only, readable
+from tests.beds.factories import matrix_allocation, matrix_engagement, matrix_fee_payment
 from tests.catalog.factories import result_body, result_form, seed_listing
 from tests.ledger.factories import (
     BEIJING_SHARES,
@@ -759,6 +760,23 @@ API_ROUTES = [
         agreement_party_acts(201),
         prepare=matrix_agreement,
         body=matrix_milestone,
+    ),
+    # Beds: fees received for an allocation or an engagement, by its institution's TTO.
+    Route(
+        "POST",
+        "/api/v1/bed-allocations/{allocation}/payments",
+        institution_acts(201, *TTO),
+        prepare=matrix_allocation,
+        body=matrix_fee_payment,
+        headers=idempotency_key,
+    ),
+    Route(
+        "POST",
+        "/api/v1/trial-engagements/{engagement}/payments",
+        institution_acts(201, *TTO),
+        prepare=matrix_engagement,
+        body=matrix_fee_payment,
+        headers=idempotency_key,
     ),
 ]
 
