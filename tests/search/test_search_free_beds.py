@@ -13,9 +13,16 @@ from marketplace.beds.availability import longest_run, summarise
 from marketplace.beds.models import Ward
 from marketplace.beds.services import BedsService
 from marketplace.catalog.models import Listing
-from marketplace.db import china_today
+from marketplace.db import china_today, make_sessionmaker
+from marketplace.search.engine import SearchEngine
+from marketplace.search.outbox import OutboxRelay
 from tests.beds.factories import allocation_row
-from tests.search.test_search_open_licence import relay
+
+
+async def relay(settings, engine) -> None:
+    async with SearchEngine(settings.meili_url, settings.meili_master_key, settings.meili_index_prefix) as search:
+        done = await OutboxRelay(make_sessionmaker(engine), search).drain()
+    assert not done.failed, done
 
 
 def test_runs_are_the_longest_stretches_with_enough_beds() -> None:
