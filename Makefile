@@ -10,7 +10,7 @@ UV := $(TOOLS)/bin/uv
 # Never fetch a Python build: use the machine's python3.11.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup run test lint browser clean-data messages bench bench-ledger lock
+.PHONY: setup run test lint browser clean-data messages bench bench-ledger bench-beds lock
 
 setup: $(VENV)/.installed node_modules/.installed meilisearch
 
@@ -68,6 +68,11 @@ bench: setup
 # under .data/bench-ledger; BENCH_ARGS="--n 5000" for a quick run.
 bench-ledger: setup
 	$(BIN)/python bench/ledger.py $(BENCH_ARGS)
+
+# The beds benchmark (bench/beds.py, figures in README.md): a ward with 2,000 allocations over a year
+# and 50 concurrent approvals, on its own PostgreSQL under .data/bench-beds; BENCH_ARGS="--n 200 --runs 10" for a quick run.
+bench-beds: setup
+	$(BIN)/python bench/beds.py $(BENCH_ARGS)
 
 # Remove the local database, search index and generated secrets.
 clean-data:

@@ -38,6 +38,7 @@ from marketplace.api_errors import SECURITY_SCHEMES, document_api_errors
 from marketplace.beds.api import BedAllocationsApi, WardsApi
 from marketplace.beds.engagement_api import TrialEngagementsApi
 from marketplace.beds.engagement_pages import EngagementPages
+from marketplace.beds.fee_api import BedFeesApi
 from marketplace.beds.pages import AllocationPages, WardPages
 from marketplace.beds.project_api import ProjectApi
 from marketplace.beds.project_pages import ProjectPages
@@ -368,6 +369,7 @@ def create_app(settings: Settings) -> Litestar:
             ProjectPages,
             TrialEngagementsApi,
             EngagementPages,
+            BedFeesApi,
             *static_routers,
         ],
         lifespan=[lifespan],

@@ -9,6 +9,7 @@ them. Calling it again changes nothing.
 from __future__ import annotations
 
 from marketplace.accounts.sessions import purge_job as purge_sessions_job
+from marketplace.beds.availability import availability_job
 from marketplace.beds.startup_notices import startup_job
 from marketplace.catalog.lifecycle import stale_job
 from marketplace.licensing.reminders import REMINDER_EMAIL as LICENSING_REMINDER_EMAIL
@@ -73,5 +74,7 @@ def wire() -> None:
         Job("licensing_daily", 3600, licensing_job),
         # Trial engagements past 12 weeks without a first consent: their TTO is told once.
         Job("trial_startup_flags", 3600, startup_job),
+        # Research wards' free beds for search: the 90-day window moves each day (China time).
+        Job("bed_availability_daily", 3600, availability_job),
     ):
         register_job(job)

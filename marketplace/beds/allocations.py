@@ -231,7 +231,14 @@ class Allocations(Wards):
         await self._hold(allocation, principal, action.name, data.reason, now=now, ip=ip, as_system=False)
         if was_holding and allocation.state not in HOLDING_STATES:
             await self.promote_waitlisted(allocation.ward_id, now=now)
+        if was_holding or allocation.state in HOLDING_STATES:  # the free beds search shows changed
+            await self.refresh_availability(await self._listing_of(allocation.ward_id))
         return allocation
+
+    async def _listing_of(self, ward_id: uuid.UUID) -> uuid.UUID:
+        listing_id = await self.session.scalar(select(Ward.listing_id).where(Ward.id == ward_id))
+        assert listing_id is not None, "an allocation's ward exists (a foreign key)"
+        return listing_id
 
     async def _lock_ward(self, ward_id: uuid.UUID) -> None:
         await self.session.execute(select(Ward.id).where(Ward.id == ward_id).with_for_update(key_share=True))

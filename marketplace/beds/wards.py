@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import COMPANY_ROLES, TTO_ROLES, Organization, Role
 from marketplace.audit import services as audit
+from marketplace.beds.availability import Availability
 from marketplace.beds.models import (
     HOLDING_STATES,
     RESEARCH_BED_SHARE_BP,
@@ -50,7 +51,7 @@ def _dates_errors(opens_on: date, closes_on: date | None) -> list[FieldError]:
     return []
 
 
-class Wards:
+class Wards(Availability):
     """Mixed into BedsService (services.py)."""
 
     session: AsyncSession
@@ -158,6 +159,7 @@ class Wards:
             ip=ip,
             beds=ward.beds,
         )
+        await self.refresh_availability(ward.listing_id)
         return ward
 
     async def update_ward(self, principal: Principal, ward_id: uuid.UUID, data: WardUpdate, *, ip: str | None = None) -> Ward:
@@ -203,6 +205,7 @@ class Wards:
             before=before,
             beds=ward.beds,
         )
+        await self.refresh_availability(ward.listing_id)
         return ward
 
     # ----- the 10% rule --------------------------------------------------------------------------

@@ -199,6 +199,10 @@ class Listing(UUIDPrimaryKey, Timestamps, Base):
     # and terms), or None. Set only through CatalogService.set_open_licence: the catalogue shows it
     # and search filters by it without importing licensing.
     open_licence: Mapped[dict | None] = mapped_column(JSONB)
+    # A research ward's free beds in the next 90 days, as beds computes them: {"free_bed_days_90": n,
+    # "runs": {"1": days, "2": …, "16": …}} (for k beds, the longest run of days with k free), or None.
+    # Set only through CatalogService.set_bed_availability, so search filters by it without beds.
+    bed_availability: Mapped[dict | None] = mapped_column(JSONB)
     # resources: fields of the type, validated by the type's own schema (catalog.schemas)
     details: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
     engagement_modes: Mapped[list[str]] = mapped_column(ARRAY(String(30)), default=list, server_default="{}")

@@ -393,6 +393,25 @@ class CatalogService(ListingValidation, ConfidentialAccess):
             raise NotFound()
         return listing
 
+    async def listing_institution(self, listing_id: uuid.UUID) -> uuid.UUID:
+        """The institution a listing of any kind belongs to (the platform admin recording clinical
+        service income on a resource); NotFound for anything else."""
+        found = await self.session.scalar(
+            select(Listing.institution_id).where(Listing.id == listing_id, Listing.institution_id.is_not(None))
+        )
+        if found is None:
+            raise NotFound()
+        return found
+
+    async def institution_listing(self, institution_id: uuid.UUID, listing_id: uuid.UUID) -> Listing:
+        """A listing of the institution of any kind (a result, or a resource such as a research ward
+        or trial site), whatever its status, with its inventors; NotFound for anything else."""
+        stmt = select(Listing).where(Listing.id == listing_id, Listing.institution_id == institution_id)
+        listing = await self.session.scalar(stmt.options(selectinload(Listing.inventors)))
+        if listing is None:
+            raise NotFound()
+        return listing
+
     async def set_open_licence(self, listing_id: uuid.UUID, summary: dict | None) -> None:
         """Licensing declared (a summary of its terms) or withdrew (None) an open licence on the
         result. A change of a published listing, so search's outbox picks it up in this transaction."""
@@ -401,6 +420,16 @@ class CatalogService(ListingValidation, ConfidentialAccess):
             raise NotFound()
         listing.open_licence = summary
         await self.session.flush()
+
+    async def set_bed_availability(self, listing_id: uuid.UUID, summary: dict | None) -> None:
+        """Beds computed the research ward listing's free beds over the next 90 days (None: no
+        wards). Written only when it changed, so an unchanged daily refresh queues nothing for search."""
+        listing = await self.session.scalar(select(Listing).where(Listing.id == listing_id).with_for_update())
+        if listing is None:
+            raise NotFound()
+        if listing.bed_availability != summary:
+            listing.bed_availability = summary
+            await self.session.flush()
 
     async def names_inventor(self, listing_id: uuid.UUID, user_id: uuid.UUID) -> bool:
         """Whether the listing names the user as one of its inventors."""

@@ -80,15 +80,22 @@ class IncomeRecording(Journal):
                 FieldError("Idempotency-Key", N_("Required: a key of your choosing, the same for every retry.")),
                 status_code=400,
             )
+        # Clinical-trial service income (bed allocations, trial engagements) is received for a
+        # resource listing, the research ward or trial site; every other kind for a result.
+        service = data.kind == IncomeKind.clinical_service
         if principal.role == Role.platform_admin:
-            institution_id = await self.catalog.result_institution(data.result_id)
+            catalog = self.catalog
+            institution_id = await (catalog.listing_institution if service else catalog.result_institution)(data.result_id)
         else:
             institution_id = principal.acting_organization_id
         digest = request_hash(data)
         existing = await self._by_key(institution_id, idempotency_key)
         if existing is not None:
             return self._replay(existing, digest)
-        result = await self.catalog.institution_result(institution_id, data.result_id)
+        if service:
+            result = await self.catalog.institution_listing(institution_id, data.result_id)
+        else:
+            result = await self.catalog.institution_result(institution_id, data.result_id)
         errors = []
         if data.kind == IncomeKind.equity and not data.company:
             errors.append(FieldError("company", N_("Equity income names the company whose shares were received.")))

@@ -242,7 +242,9 @@ class Income(UUIDPrimaryKey, Base):
     __table_args__ = (
         UniqueConstraint("institution_id", "idempotency_key", name="uq_ledger_incomes_idempotency_key"),
         CheckConstraint(in_values("kind", IncomeKind), name="kind"),
-        CheckConstraint("source_kind IN ('licensing_payment', 'manual_contract')", name="source_kind"),
+        CheckConstraint(
+            "source_kind IN ('licensing_payment', 'manual_contract', 'bed_allocation', 'trial_engagement')", name="source_kind"
+        ),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("costs_deducted >= 0 AND costs_deducted <= amount", name="costs_deducted_range"),
     )

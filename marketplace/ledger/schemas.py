@@ -122,8 +122,8 @@ class CostIn(Input):
 class IncomeCreate(Input, kw_only=True):
     result_id: uuid.UUID
     kind: IncomeKind
-    source_kind: Literal["licensing_payment", "manual_contract"] = "manual_contract"
-    # A licensing payment's id or the contract's reference.
+    source_kind: Literal["licensing_payment", "manual_contract", "bed_allocation", "trial_engagement"] = "manual_contract"
+    # A licensing payment's, bed allocation's or trial engagement's id, or the contract's reference.
     source_ref: Reference
     amount: Amount
     received_on: date

@@ -20,7 +20,16 @@ from marketplace.errors import DomainError, FieldError
 from marketplace.i18n import N_
 from marketplace.search import schemas
 from marketplace.search.models import SavedSearch, SavedSearchMatch
-from marketplace.search.query import FACET_BY_PARAM, FACETS, SORTS, SearchOutcome, SearchQuery, parse_search, run_search
+from marketplace.search.query import (
+    FACET_BY_PARAM,
+    FACETS,
+    FREE_BEDS,
+    SORTS,
+    SearchOutcome,
+    SearchQuery,
+    parse_search,
+    run_search,
+)
 from marketplace.search.saved_searches import SavedSearchService, search_url
 from marketplace.search.schemas import RETRY_AFTER_SECONDS
 from marketplace.tenancy import CurrentPrincipal
@@ -43,6 +52,8 @@ def query_of(query: SearchQuery) -> dict:
         "page_size": query.page_size,
         "trl_min": query.trl_min,
         "trl_max": query.trl_max,
+        "free_beds": query.free_beds,
+        "free_days": query.free_days,
     }
     for facet in FACETS:
         out[facet.param] = query.filters.get(facet.param, [])
@@ -74,6 +85,7 @@ def search_page(outcome: SearchOutcome, started: float) -> schemas.SearchPage:
                 gcp_certified=bool(doc.get("gcp_certified")),
                 ethics_alliance_member=bool(doc.get("ethics_alliance_member")),
                 open_licence=bool(doc.get("open_licence")),
+                free_bed_days_90=doc.get("free_bed_days_90"),
                 published_at=doc.get("published_at"),
                 confirmed_at=doc.get("confirmed_at"),
                 is_stale=bool(doc.get("is_stale")),
@@ -115,6 +127,7 @@ TypeFilter = Annotated[list[str] | None, _values_of("type")]
 StageFilter = Annotated[list[str] | None, _values_of("stage")]
 LicenceFilter = Annotated[list[str] | None, _values_of("licence")]
 AvailabilityFilter = Annotated[list[str] | None, _values_of("availability")]
+FreeBeds = Annotated[str | None, api_docs.enum_query([str(k) for k in FREE_BEDS])]
 SortOrder = Annotated[str | None, api_docs.enum_query(SORTS)]
 
 
@@ -141,13 +154,16 @@ class SearchApi(Controller):
         ethics: FromQuery[str | None] = None,
         open_licence: FromQuery[str | None] = None,
         availability: AvailabilityFilter = None,
+        free_beds: FreeBeds = None,
+        free_days: FromQuery[str | None] = None,
         sort: SortOrder = None,
         page: FromQuery[str | None] = None,
         page_size: FromQuery[str | None] = None,
     ) -> schemas.SearchPage:
         """Published listings from Meilisearch. Repeat a filter parameter to accept any of its
         values (OR); different filters combine with AND. `licence=pay_later` finds "use first,
-        pay later" offers, `open_licence=true` results with an open licence (开放许可) declared; `sort` is relevance, newest or confirmed; 503 with Retry-After when
+        pay later" offers, `open_licence=true` results with an open licence (开放许可) declared;
+        `free_beds=4&free_days=30` research wards with at least 4 beds free for 30 consecutive days of the next 90; `sort` is relevance, newest or confirmed; 503 with Retry-After when
         the search engine does not answer."""
         started = time.perf_counter()
         query, problems = parse_search(request.query_params.multi_items(), await area_codes(request, catalog))

@@ -21,6 +21,7 @@ from marketplace.search.models import EntityType
 
 # ----- documents: only published listings, only public fields ------------------------------------
 
+FREE_RUN_BEDS = (1, 2, 4, 8, 16)  # as marketplace/beds/availability.py computes them
 # Every field a document may carry. Built field by field from this list's meaning, never by
 # copying the row, so confidential details, contacts and inventors' shares cannot slip in.
 DOCUMENT_FIELDS = frozenset(
@@ -47,6 +48,8 @@ DOCUMENT_FIELDS = frozenset(
         "pricing_model",
         "availability",
         "open_licence",
+        "free_bed_days_90",
+        *(f"free_run_{k}" for k in FREE_RUN_BEDS),
         "institution_id",
         "institution_name_zh",
         "institution_name_en",
@@ -83,6 +86,16 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def epoch_ms(moment: datetime) -> int:
     """Whole milliseconds since 1970, exactly (no float rounding: alerts compare them)."""
     return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+def bed_fields(summary: dict | None) -> dict[str, int | None]:
+    """A research ward's free beds over the next 90 days (None for other listings, which filters
+    on them leave out): the free bed-days, and per k beds the longest run of days with k free."""
+    runs = (summary or {}).get("runs") or {}
+    fields: dict[str, int | None] = {"free_bed_days_90": summary.get("free_bed_days_90") if summary else None}
+    for k in FREE_RUN_BEDS:
+        fields[f"free_run_{k}"] = int(runs.get(str(k), 0)) if summary else None
+    return fields
 
 
 def listing_document(listing: Listing, owner: Organization, areas: dict[str, TherapeuticArea]) -> dict[str, Any]:
@@ -125,6 +138,7 @@ def listing_document(listing: Listing, owner: Organization, areas: dict[str, The
         "availability": listing.availability,
         # 开放许可: an open licence is declared on the result (its terms are on the listing page).
         "open_licence": listing.open_licence is not None,
+        **bed_fields(listing.bed_availability),
         "institution_id": str(owner.id),
         "institution_name_zh": owner.name_zh,
         "institution_name_en": owner.name_en,

@@ -165,6 +165,13 @@ def describe(query: SearchQuery, area_names: dict[str, str], institution_names: 
         parts.append((_(FACET_LABELS[facet.param]), "、".join(shown)))
     if query.trl_min is not None or query.trl_max is not None:
         parts.append((_("Technology readiness (TRL)"), f"{query.trl_min or TRL_RANGE[0]}–{query.trl_max or TRL_RANGE[1]}"))
+    if query.free_beds is not None or query.free_days is not None:
+        parts.append(
+            (
+                _("Free research beds"),
+                _("%(beds)s beds for %(days)s days") % {"beds": query.free_beds or 1, "days": query.free_days or 1},
+            )
+        )
     if query.sort != "relevance":
         parts.append((_("Sort"), _(SORT_LABELS[query.sort])))
     return parts

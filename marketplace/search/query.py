@@ -14,7 +14,7 @@ from typing import Any, Literal
 from rapidfuzz.distance import DamerauLevenshtein
 
 from marketplace.i18n import N_
-from marketplace.search.documents import DOCUMENT_FIELDS
+from marketplace.search.documents import DOCUMENT_FIELDS, FREE_RUN_BEDS
 from marketplace.search.engine import SearchEngine, SearchUnavailable, describe
 from marketplace.search.index_settings import INNER_WORDS, SYNONYM_GROUPS
 from marketplace.web import MAX_PAGE, MAX_PAGE_SIZE
@@ -55,6 +55,10 @@ MAX_QUERY_LENGTH = 200
 MAX_VALUE_LENGTH = 100
 MAX_VALUES = 50
 TRL_RANGE = (1, 9)
+# Research wards' free beds (marketplace/beds/availability.py puts them on the listing): at least
+# `free_beds` beds free (one of these) for a run of at least `free_days` consecutive days of the next 90.
+FREE_BEDS = FREE_RUN_BEDS
+FREE_DAYS_RANGE = (1, 90)
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,7 @@ def _facets() -> tuple[Facet, ...]:
 
 FACETS: tuple[Facet, ...] = _facets()
 FACET_BY_PARAM = {f.param: f for f in FACETS}
-QUERY_PARAMS = frozenset({"q", "sort", "page", "page_size", "trl_min", "trl_max", *FACET_BY_PARAM})
+QUERY_PARAMS = frozenset({"q", "sort", "page", "page_size", "trl_min", "trl_max", "free_beds", "free_days", *FACET_BY_PARAM})
 TRUE_WORDS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 
 
@@ -100,6 +104,8 @@ class SearchQuery:
     filters: dict[str, list[str]] = field(default_factory=dict)  # facet param → values (OR within)
     trl_min: int | None = None
     trl_max: int | None = None
+    free_beds: int | None = None
+    free_days: int | None = None
     sort: str = "relevance"
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
@@ -113,6 +119,8 @@ class SearchQuery:
             "filters": self.filters,
             "trl_min": self.trl_min,
             "trl_max": self.trl_max,
+            "free_beds": self.free_beds,
+            "free_days": self.free_days,
             "sort": self.sort,
             "page": self.page,
             "page_size": self.page_size,
@@ -122,7 +130,7 @@ class SearchQuery:
             pairs.append(("q", state["q"]))
         for facet in FACETS:
             pairs += [(facet.param, value) for value in state["filters"].get(facet.param, [])]
-        for name in ("trl_min", "trl_max"):
+        for name in ("trl_min", "trl_max", "free_beds", "free_days"):
             if state[name] is not None:
                 pairs.append((name, str(state[name])))
         if state["sort"] != "relevance":
@@ -156,7 +164,7 @@ def parse_search(
     for name in seen:
         if name not in QUERY_PARAMS:
             errors.append((name, N_("Not a search parameter."), {}))
-    for name in ("q", "sort", "page", "page_size", "trl_min", "trl_max"):
+    for name in ("q", "sort", "page", "page_size", "trl_min", "trl_max", "free_beds", "free_days"):
         if len(seen.get(name, [])) > 1:
             errors.append((name, N_("Give this parameter once."), {}))
     first = {name: values[0] for name, values in seen.items()}
@@ -187,6 +195,23 @@ def parse_search(
     if query.trl_min is not None and query.trl_max is not None and query.trl_min > query.trl_max:
         errors.append(("trl_max", N_("Must not be below the minimum."), {}))
         query.trl_max = None
+    raw = first.get("free_beds", "").strip()
+    if raw:
+        query.free_beds = _int(raw, FREE_BEDS[0], FREE_BEDS[-1])
+        if query.free_beds not in FREE_BEDS:
+            errors.append(("free_beds", N_("Not one of the allowed values."), {}))
+            query.free_beds = None
+    raw = first.get("free_days", "").strip()
+    if raw:
+        query.free_days = _int(raw, *FREE_DAYS_RANGE)
+        if query.free_days is None:
+            errors.append(
+                (
+                    "free_days",
+                    N_("A whole number from %(low)s to %(high)s."),
+                    {"low": FREE_DAYS_RANGE[0], "high": FREE_DAYS_RANGE[1]},
+                )
+            )
     for facet in FACETS:
         values: list[str] = []
         for value in seen.get(facet.param, []):
@@ -269,6 +294,10 @@ def filter_expression(query: SearchQuery, leave_out: str | None = None) -> list[
         expression.append(f"trl >= {int(query.trl_min)}")
     if query.trl_max is not None:
         expression.append(f"trl <= {int(query.trl_max)}")
+    if query.free_beds is not None or query.free_days is not None:
+        # The run attribute of that many beds (documents.py): only research wards carry it.
+        beds = query.free_beds or FREE_BEDS[0]
+        expression.append(f"free_run_{int(beds)} >= {int(query.free_days or 1)}")
     if query.changed_after is not None:
         expression.append(f"changed_at_ms > {int(query.changed_after)}")
     return expression

@@ -33,6 +33,7 @@ class Hit(Struct):
     gcp_certified: bool
     ethics_alliance_member: bool
     open_licence: bool  # an open licence (开放许可) is declared: anyone may take it on its terms
+    free_bed_days_90: int | None  # a research ward's free bed-days in the next 90 days (None: not a ward)
     published_at: int | None
     confirmed_at: int | None
     is_stale: bool

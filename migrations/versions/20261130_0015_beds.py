@@ -17,11 +17,14 @@ Create Date: 2026-11-30 03:10:00.000000
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = '0015_beds'
 down_revision = '0014_licensing'
 branch_labels = None
 depends_on = None
+
+INCOME_SOURCES = "('licensing_payment', 'manual_contract', 'bed_allocation', 'trial_engagement')"
 
 STATE_GUARDS = [
 (
@@ -342,9 +345,23 @@ def upgrade() -> None:
     op.add_column('need_responses', sa.Column('multi_centre', sa.Boolean(), server_default=sa.text('false'), nullable=False))
     op.drop_index('uq_need_responses_selected', table_name='need_responses')
     op.create_index('uq_need_responses_selected', 'need_responses', ['need_id'], unique=True, postgresql_where=sa.text("state = 'selected' AND NOT multi_centre"))
+    # A research ward listing's free beds over the next 90 days (marketplace/beds/availability.py),
+    # owned by the catalogue and set through CatalogService.set_bed_availability, so search filters
+    # by it without importing beds.
+    op.add_column('listings', sa.Column('bed_availability', postgresql.JSONB(astext_type=sa.Text()), nullable=True))
+    # The fees of bed allocations and trial engagements come into the ledger as clinical service income.
+    op.drop_constraint(op.f('ck_ledger_incomes_source_kind'), 'ledger_incomes', type_='check')
+    op.create_check_constraint(
+        op.f('ck_ledger_incomes_source_kind'), 'ledger_incomes', f"source_kind IN {INCOME_SOURCES}"
+    )
 
 
 def downgrade() -> None:
+    op.drop_constraint(op.f('ck_ledger_incomes_source_kind'), 'ledger_incomes', type_='check')
+    op.create_check_constraint(
+        op.f('ck_ledger_incomes_source_kind'), 'ledger_incomes', "source_kind IN ('licensing_payment', 'manual_contract')"
+    )
+    op.drop_column('listings', 'bed_availability')
     op.drop_index('uq_need_responses_selected', table_name='need_responses')
     op.create_index('uq_need_responses_selected', 'need_responses', ['need_id'], unique=True, postgresql_where=sa.text("state = 'selected'"))
     op.drop_column('need_responses', 'multi_centre')

@@ -37,8 +37,11 @@ from tests.beds.factories import (
     matrix_engagement,
     matrix_engagement_body,
     matrix_engagement_document,
+    matrix_fee_payment,
     matrix_fresh_project,
     matrix_over_capacity,
+    matrix_paid_allocation,
+    matrix_paid_engagement,
     matrix_project,
     matrix_project_without_centres,
     matrix_request_form,
@@ -939,6 +942,23 @@ API_ROUTES = [
         "/api/v1/trial-engagements/{engagement}/documents/{document}",
         reads_engagement(200),
         prepare=matrix_engagement_document,
+    ),
+    # Beds: fees received for an allocation or an engagement, by its institution's TTO.
+    Route(
+        "POST",
+        "/api/v1/bed-allocations/{allocation}/payments",
+        institution_acts(201, *TTO),
+        prepare=matrix_paid_allocation,
+        body=matrix_fee_payment,
+        headers=idempotency_key,
+    ),
+    Route(
+        "POST",
+        "/api/v1/trial-engagements/{engagement}/payments",
+        institution_acts(201, *TTO),
+        prepare=matrix_paid_engagement,
+        body=matrix_fee_payment,
+        headers=idempotency_key,
     ),
 ]
 

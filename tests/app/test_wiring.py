@@ -44,6 +44,7 @@ JOBS = [
     "close_expired_needs",
     "licensing_daily",
     "trial_startup_flags",
+    "bed_availability_daily",
 ]
 
 READ_REGISTRIES = """

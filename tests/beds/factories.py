@@ -12,7 +12,7 @@ from sqlalchemy import select
 from marketplace.accounts.models import Organization, Role
 from marketplace.beds.engagement_schemas import EngagementCreate, ReviewTransitionIn
 from marketplace.beds.engagements import EngagementTerms
-from marketplace.beds.models import AllocationState, BedAllocation, CentreRole, Project, ProjectState, Ward
+from marketplace.beds.models import AllocationState, BedAllocation, CentreRole, Project, ProjectState, TrialEngagement, Ward
 from marketplace.beds.schemas import AllocationIn, TransitionIn
 from marketplace.beds.services import BedsService
 from marketplace.catalog.models import Listing, Status
@@ -306,3 +306,69 @@ async def matrix_review(db, world: World, role, relation: str) -> dict:
 
 def matrix_document_file() -> dict:
     return {"file": ("材料.txt", "研究方案摘要".encode(), "text/plain")}
+
+
+async def approved_allocation(db, world: World, relation: str = "own", fee_fen: int = 100_000) -> BedAllocation:
+    """An approved allocation with an agreed fee on a fresh ward of the own (other) institution."""
+    from datetime import timedelta
+
+    from marketplace.db import china_today
+
+    ward = await seed_ward(db, world, beds=10, relation=relation)
+    start = china_today() + timedelta(days=10)
+    allocation = allocation_row(ward, world.orgs[f"company/{relation}"].id, 2, start, start + timedelta(days=29))
+    allocation.fee_fen = fee_fen
+    db.add(allocation)
+    await db.commit()
+    allocation.state = AllocationState.approved
+    await db.commit()
+    return allocation
+
+
+async def engagement_row(
+    db, world: World, relation: str = "own", fee_fen: int = 500_000, listing: bool = True
+) -> TrialEngagement:
+    """A starting trial engagement at the own (other) institution, its trial site a published listing."""
+    institution = world.orgs[f"institution/{relation}"].id
+    listing_id = (await ward_listing(db, world, relation)).id if listing else None
+    engagement = TrialEngagement(
+        id=uuid.uuid4(),
+        institution_id=institution,
+        company_id=world.orgs[f"company/{relation}"].id,
+        listing_id=listing_id,
+        title="一项Ⅱ期临床试验",
+        phase="II",
+        sponsor="本企业",
+        pi_name="王磊",
+        fee_fen=fee_fen,
+    )
+    db.add(engagement)
+    await db.commit()
+    return engagement
+
+
+async def matrix_paid_allocation(db, world: World, role, relation: str) -> dict:
+    """An approved allocation with a fee, once per test and relation (payments of 100 fen each)."""
+    from tests.ledger.factories import ready_institutions
+
+    key = f"allocation/{relation}"
+    if key not in world.scratch:
+        await ready_institutions(db, world)
+        world.scratch[key] = (await approved_allocation(db, world, relation, fee_fen=100_000_000)).id
+    return {"allocation": world.scratch[key]}
+
+
+async def matrix_paid_engagement(db, world: World, role, relation: str) -> dict:
+    from tests.ledger.factories import ready_institutions
+
+    key = f"engagement/{relation}"
+    if key not in world.scratch:
+        await ready_institutions(db, world)
+        world.scratch[key] = (await engagement_row(db, world, relation, fee_fen=100_000_000)).id
+    return {"engagement": world.scratch[key]}
+
+
+def matrix_fee_payment(world: World, role, relation: str) -> dict:
+    from marketplace.db import china_today
+
+    return {"amount_fen": 100, "received_on": china_today().isoformat()}
