@@ -139,9 +139,8 @@ class Reviews:
                 raise invalid("reference", N_("Give the approval's reference number."))
             review.reference = data.reference.strip()
         if allowed and declared.name == "recognise":
-            review.reference = await self._recognised_reference(engagement, review, data)
-            review.recognised_engagement_id = data.recognised_engagement_id
-            details["recognised_engagement_id"] = str(data.recognised_engagement_id)
+            review.reference, review.recognised_engagement_id = await self._recognised_reference(engagement, review, data)
+            details["recognised_engagement_id"] = str(review.recognised_engagement_id)
         if allowed and declared.name in ("approve", "recognise"):
             review.approved_on = today
             details["reference"] = review.reference
@@ -155,17 +154,25 @@ class Reviews:
         await self.session.flush()
         return review
 
-    async def _recognised_reference(self, engagement: TrialEngagement, review: ReviewRow, data: ReviewTransitionIn) -> str:
-        """伦理互认: only ethics, only a participating centre, only the lead site's approved ethics."""
+    async def _recognised_reference(
+        self, engagement: TrialEngagement, review: ReviewRow, data: ReviewTransitionIn
+    ) -> tuple[str, uuid.UUID]:
+        """伦理互认: only ethics, only a participating centre, only the lead site's approved ethics
+        (the project's lead site unless another engagement is named, which must be it)."""
         if review.track != Track.ethics:
             raise invalid("action", N_("Only the ethics review may be completed by recognition."))
         if engagement.project_id is None or engagement.centre_role != CentreRole.participating:
             raise invalid(
                 "recognised_engagement_id", N_("Only a participating centre of a project recognises the lead site's ethics.")
             )
-        if data.recognised_engagement_id is None:
-            raise invalid("recognised_engagement_id", N_("Name the lead site's engagement."))
-        lead = await self.session.get(TrialEngagement, data.recognised_engagement_id)
+        lead_id = data.recognised_engagement_id or await self.session.scalar(
+            select(TrialEngagement.id).where(
+                TrialEngagement.project_id == engagement.project_id,
+                TrialEngagement.centre_role == CentreRole.lead,
+                TrialEngagement.state != EngagementState.cancelled,
+            )
+        )
+        lead = await self.session.get(TrialEngagement, lead_id) if lead_id else None
         if (
             lead is None
             or lead.project_id != engagement.project_id
@@ -178,7 +185,7 @@ class Reviews:
         )
         if ethics is None or ethics.state != ReviewState.approved:
             raise invalid("recognised_engagement_id", N_("The lead site's ethics review is not approved yet."))
-        return ethics.reference
+        return ethics.reference, lead.id
 
     async def _after_approval(self, principal: Principal, engagement: TrialEngagement, today: date, ip: str | None) -> None:
         """The last of the three approvals starts the start-up clock."""
