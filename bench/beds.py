@@ -12,12 +12,11 @@ empty database DATABASE_URL names:
 2. inserts N allocations over the next year (1–30 days, 1–4 beds each) as rows, then approves them
    one by one through the capacity trigger (an UPDATE each, in a savepoint): those that would take a
    day past the ward's beds stay requested, as they would on the real calendar;
-3. ANALYZE, then times, --runs times after a warm-up, (a) the calendar's shape of query — for each
-   of the next 365 days the ward's beds, the beds approved (ward_day_usage) and the beds requested
-   (bed_allocations) — and (b) the listing's free-bed availability for search
-   (marketplace/beds/availability.py); p50/p95 (goal: p95 < 100 ms for the calendar). The calendar
-   page's own module (marketplace/beds/calendar.py) is written in parallel; until it is on main this
-   query stands in for it;
+3. ANALYZE, then times, --runs times after a warm-up, (a) the ward's calendar — for each of the
+   next 12 months' days the beds, the beds approved and the beds requested, through the calendar
+   page's own query (BedsService.ward_days, marketplace/beds/calendar.py) — and (b) the listing's
+   free-bed availability for search (marketplace/beds/availability.py); p50/p95 (goal: p95 <
+   100 ms for the calendar);
 4. 50 companies' requests for the same 1 bed and dates on a fresh ward of --concurrent-beds beds,
    inserted concurrently, then approved concurrently, each in its own session and transaction: the
    approvals that fit succeed, the rest fail the trigger's CHECK (held_within_capacity, a 409 to the
@@ -61,25 +60,6 @@ RESOURCE = {
     "pricing_model": "per_patient",
     "availability": "available",
 }
-# The calendar's shape: per day of the year, the ward's beds, those approved and those requested.
-CALENDAR = """
-WITH requested AS (
-    SELECT r.day::date AS day, SUM(a.beds) AS beds
-    FROM bed_allocations AS a
-    CROSS JOIN generate_series(GREATEST(a.starts_on, CAST(:start AS date)), LEAST(a.ends_on, CAST(:start AS date) + 364),
-                               interval '1 day') AS r(day)
-    WHERE a.ward_id = :ward_id AND a.state = 'requested'
-      AND a.ends_on >= CAST(:start AS date) AND a.starts_on <= CAST(:start AS date) + 364
-    GROUP BY 1
-)
-SELECT d.day::date AS day, w.beds AS capacity, COALESCE(u.held, 0) AS approved, COALESCE(r.beds, 0) AS requested
-FROM wards AS w
-CROSS JOIN generate_series(CAST(:start AS date), CAST(:start AS date) + 364, interval '1 day') AS d(day)
-LEFT JOIN ward_day_usage AS u ON u.ward_id = w.id AND u.day = d.day
-LEFT JOIN requested AS r ON r.day = d.day
-WHERE w.id = :ward_id
-ORDER BY d.day
-"""
 
 
 @dataclass
@@ -236,18 +216,20 @@ async def analyze(sessionmaker) -> None:
 
 
 async def measure_reads(sessionmaker, world: World, start: date, runs: int, report: Report) -> None:
-    from sqlalchemy import text
-
     from marketplace.beds.availability import listing_availability
+    from marketplace.beds.models import Ward
+    from marketplace.beds.services import BedsService
 
-    calendar = text(CALENDAR)
     async with sessionmaker() as session:
-        days = list(await session.execute(calendar, {"ward_id": world.ward_id, "start": start}))
-        assert len(days) == 365, len(days)
+        beds = BedsService(session)
+        ward = await session.get(Ward, world.ward_id)
+        assert ward is not None
+        days = await beds.ward_days(ward, first=start)  # the calendar page's own query (calendar.py)
+        assert len(days) >= 365, len(days)
         await listing_availability(session, world.listing_id, start)  # warm-up
         for _ in range(runs):
             began = time.perf_counter()
-            list(await session.execute(calendar, {"ward_id": world.ward_id, "start": start}))
+            await beds.ward_days(ward, first=start)
             report.calendar_ms.append((time.perf_counter() - began) * 1000)
             began = time.perf_counter()
             await listing_availability(session, world.listing_id, start)
@@ -375,7 +357,7 @@ def print_report(report: Report) -> None:
     )
     print(
         f"  method           one session, {report.runs} runs after ANALYZE and a warm-up, nearest-rank percentiles; "
-        "the calendar query stands in for marketplace/beds/calendar.py (not on main when written)"
+        "the calendar is BedsService.ward_days (marketplace/beds/calendar.py), the page's own query"
     )
     print()
     print(f"{'Phase':<40}{'time':>10}   load average now {' / '.join(f'{v:.2f}' for v in os.getloadavg())}")
