@@ -1,7 +1,8 @@
 """Loading the demo world into an empty database, through the domains' public services: the
 platform and its administrator by bootstrap, organizations by that administrator, people by
 invitation, listings with their history, requests and needs by the people taking part, the revenue-sharing
-ledger by each institution's TTO manager (by the platform admin where it has none), licences by both sides."""
+ledger by each institution's TTO manager (by the platform admin where it has none), licences by both sides,
+wards, bed allocations and trials by the TTOs and the companies."""
 
 from __future__ import annotations
 
@@ -50,6 +51,9 @@ async def load_demo_data(session: AsyncSession) -> bool:
     from marketplace.demo.licensing import load_demo_licensing
 
     await load_demo_licensing(session, foundation, now)
+    from marketplace.demo.beds import load_demo_beds
+
+    await load_demo_beds(session, {i.name_zh: orgs[i.name_zh] for i in ALL_INSTITUTIONS}, now)
     await _saved_searches(session)
     return True
 
