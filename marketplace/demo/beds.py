@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.demo.licensing import _Demo
+from marketplace.demo.licensing import DemoDays
 from marketplace.demo.tables import table
 from marketplace.tenancy import Principal
 
@@ -39,7 +39,7 @@ async def load_demo_beds(session: AsyncSession, institutions: dict[str, uuid.UUI
     from marketplace.beds.services import BedsService
 
     service = BedsService(session)
-    demo = _Demo(session, institutions, now)
+    demo = DemoDays(session, institutions, now)
     wards = {item["key"]: await _ward(service, demo, item) for item in WARDS}
     for item in ALLOCATIONS:
         await _allocation(service, demo, wards[item["ward"]], item)
@@ -51,7 +51,7 @@ async def load_demo_beds(session: AsyncSession, institutions: dict[str, uuid.UUI
     return opened
 
 
-async def _ward(service: BedsService, demo: _Demo, item: dict) -> uuid.UUID:
+async def _ward(service: BedsService, demo: DemoDays, item: dict) -> uuid.UUID:
     from marketplace.beds.schemas import WardIn
 
     institution_id = demo.institutions[item["institution"]]
@@ -69,7 +69,7 @@ async def _ward(service: BedsService, demo: _Demo, item: dict) -> uuid.UUID:
     return (await service.create_ward(tto, data)).id
 
 
-async def _allocation(service: BedsService, demo: _Demo, ward_id: uuid.UUID, item: dict) -> None:
+async def _allocation(service: BedsService, demo: DemoDays, ward_id: uuid.UUID, item: dict) -> None:
     from marketplace.beds.schemas import AllocationIn, TransitionIn
 
     company = await demo.person(item["company"])
@@ -93,12 +93,12 @@ async def _allocation(service: BedsService, demo: _Demo, ward_id: uuid.UUID, ite
         await service.transition_allocation(actor, allocation.id, TransitionIn(action=action, reason=reason), now=demo.now)
 
 
-def _tto_of(institution_id: uuid.UUID, demo: _Demo) -> str:
+def _tto_of(institution_id: uuid.UUID, demo: DemoDays) -> str:
     """The TTO manager of a ward's institution, from WARDS."""
     return next(w["tto"] for w in WARDS if demo.institutions[w["institution"]] == institution_id)
 
 
-async def _project(service: BedsService, demo: _Demo) -> int:
+async def _project(service: BedsService, demo: DemoDays) -> int:
     from marketplace.beds.project_schemas import CentreIn, ProjectIn
 
     company = await demo.person(PROJECT["company"])
@@ -126,7 +126,7 @@ async def _project(service: BedsService, demo: _Demo) -> int:
     return len(PROJECT["centres"])
 
 
-async def _engagement(service: BedsService, demo: _Demo, item: dict) -> None:
+async def _engagement(service: BedsService, demo: DemoDays, item: dict) -> None:
     from marketplace.beds.engagement_schemas import EngagementCreate
 
     institution_id = demo.institutions[item["institution"]]
@@ -146,7 +146,7 @@ async def _engagement(service: BedsService, demo: _Demo, item: dict) -> None:
 
 async def _steps(
     service: BedsService,
-    demo: _Demo,
+    demo: DemoDays,
     engagement: TrialEngagement,
     steps: list[dict],
     *,

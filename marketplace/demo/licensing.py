@@ -33,8 +33,8 @@ TRANSITIONS = frozenset({"approve", "sign", "exit", "terminate", "cancel"})
 STEP_FIELDS = ("days_ago", "action", "by", "trigger", "item", "amount", "reference", "period_days_ago", "net_sales_fen")
 
 
-class _Demo:
-    """The people, results and moments the loader needs, looked up once."""
+class DemoDays:
+    """The people, results and moments a demo loader needs, looked up once (licensing's and beds')."""
 
     def __init__(self, session: AsyncSession, institutions: dict[str, uuid.UUID], now: datetime) -> None:
         self.session = session
@@ -73,7 +73,7 @@ async def load_demo_licensing(session: AsyncSession, institutions: dict[str, uui
     from marketplace.licensing.services import LicensingService
 
     service = LicensingService(session)
-    demo = _Demo(session, institutions, now)
+    demo = DemoDays(session, institutions, now)
     made = 0
     for item in AGREEMENTS:
         await _agreement(service, demo, item)
@@ -84,7 +84,7 @@ async def load_demo_licensing(session: AsyncSession, institutions: dict[str, uui
     return made
 
 
-async def _agreement(service: LicensingService, demo: _Demo, item: dict) -> None:
+async def _agreement(service: LicensingService, demo: DemoDays, item: dict) -> None:
     from marketplace.licensing.schemas import AgreementCreate
 
     institution_id = demo.institutions[item["institution"]]
@@ -129,7 +129,7 @@ async def _agreed_match(service: LicensingService, tto: Principal, company: Prin
 
 
 async def _step(
-    service: LicensingService, demo: _Demo, agreement_id: uuid.UUID, step: dict, *, manager: Principal, company: Principal
+    service: LicensingService, demo: DemoDays, agreement_id: uuid.UUID, step: dict, *, manager: Principal, company: Principal
 ) -> None:
     from marketplace.licensing.schemas import PaymentIn, RoyaltyReportIn, TransitionIn
 
@@ -166,7 +166,7 @@ async def _step(
         raise ValueError(f"demo licensing: unknown step {action!r}")
 
 
-async def _open_licence(service: LicensingService, demo: _Demo, item: dict) -> int:
+async def _open_licence(service: LicensingService, demo: DemoDays, item: dict) -> int:
     """Declared by the institution's TTO manager, taken by each company in `takers`: the
     agreements made."""
     from marketplace.licensing.open_licence_schemas import OpenLicenceIn
