@@ -28,12 +28,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import os
 import platform
 import random
-import shutil
-import signal
 import statistics
 import sys
 import time
@@ -42,6 +39,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
+
+from bench_common import cpu_model, percentile, run_on_database
 
 from marketplace.config import PROJECT_ROOT
 
@@ -91,12 +90,6 @@ class World:
     company_id: uuid.UUID
     listing_id: uuid.UUID
     ward_id: uuid.UUID
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest rank: the smallest value with at least p% of the values at or below it."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 async def build_world(sessionmaker, beds: int, name: str = "一病区") -> World:
@@ -329,16 +322,6 @@ async def run(database_url: str, *, n: int, runs: int, seed_value: int, concurre
     return report
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def print_report(report: Report) -> None:
     line = "-" * 78
     print(line)
@@ -407,29 +390,10 @@ def main() -> int:
         help="bench data folder, wiped first (default .data/bench-beds); unused with DATABASE_URL",
     )
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-
-    from marketplace.accounts.passwords import use_password_profile
-    from marketplace.db import ensure_database, run_migrations
-    from marketplace.embedded import EmbeddedPostgres
-
-    use_password_profile("CHEAPEST")  # the bench's one login is not what it measures
-
     report = Report(n=args.n, runs=args.runs, seed=args.seed, concurrent_beds=args.concurrent_beds, started=datetime.now(UTC))
     options = {"n": args.n, "runs": args.runs, "seed_value": args.seed, "concurrent_beds": args.concurrent_beds}
     print(f"bench: {args.n:,} allocations", file=sys.stderr, flush=True)
-    if url := os.environ.get("DATABASE_URL"):
-        report.embedded = False
-        run_migrations(url)
-        asyncio.run(run(url, report=report, **options))
-    else:
-        data_dir = args.data_dir.resolve()
-        shutil.rmtree(data_dir, ignore_errors=True)
-        data_dir.mkdir(parents=True)
-        with EmbeddedPostgres(data_dir) as postgres:
-            url = asyncio.run(ensure_database(postgres.url(), "bench_beds"))
-            run_migrations(url)
-            asyncio.run(run(url, report=report, **options))
+    report.embedded = run_on_database(args.data_dir, "bench_beds", lambda url: run(url, report=report, **options))
     print_report(report)
     return 0
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from marketplace.config import PROJECT_ROOT
 
+sys.path.insert(0, str(PROJECT_ROOT / "bench"))  # its sibling bench_common, as when run as a script
 _spec = importlib.util.spec_from_file_location("beds_bench", PROJECT_ROOT / "bench" / "beds.py")
 assert _spec and _spec.loader
 bench = importlib.util.module_from_spec(_spec)
