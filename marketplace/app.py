@@ -33,6 +33,7 @@ from marketplace.accounts.pages import AccountPages
 from marketplace.accounts.passwords import use_password_profile
 from marketplace.accounts.services import provide_accounts
 from marketplace.accounts.sessions import save_session, session_middleware
+from marketplace.analytics.services import provide_analytics
 from marketplace.api_docs import StrictStructSchemaPlugin, document_query_parameters
 from marketplace.api_errors import SECURITY_SCHEMES, document_api_errors
 from marketplace.beds.api import BedAllocationsApi, WardsApi
@@ -387,6 +388,7 @@ def create_app(settings: Settings) -> Litestar:
             "ledger": Provide(provide_ledger),
             "licensing": Provide(provide_licensing),
             "beds": Provide(provide_beds),
+            "analytics": Provide(provide_analytics),
         },
         middleware=[
             # Server-side sessions of the pages (accounts/sessions.py): also binds the CSRF token to the session.

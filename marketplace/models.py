@@ -1,6 +1,7 @@
 """Every domain's tables, imported once so Alembic and the tests see the whole schema."""
 
 from marketplace.accounts import models as accounts  # noqa: F401
+from marketplace.analytics import models as analytics  # noqa: F401
 from marketplace.audit import models as audit  # noqa: F401
 from marketplace.beds import models as beds  # noqa: F401
 from marketplace.catalog import models as catalog  # noqa: F401

@@ -9,6 +9,7 @@ them. Calling it again changes nothing.
 from __future__ import annotations
 
 from marketplace.accounts.sessions import purge_job as purge_sessions_job
+from marketplace.analytics.services import refresh_job as refresh_analytics_job
 from marketplace.beds.availability import availability_job
 from marketplace.beds.startup_notices import startup_job
 from marketplace.catalog.lifecycle import stale_job
@@ -76,5 +77,7 @@ def wire() -> None:
         Job("trial_startup_flags", 3600, startup_job),
         # Research wards' free beds for search: the 90-day window moves each day (China time).
         Job("bed_availability_daily", 3600, availability_job),
+        # The dashboards' materialised views: figures are at most five minutes old.
+        Job("refresh_analytics", 300, refresh_analytics_job),
     ):
         register_job(job)

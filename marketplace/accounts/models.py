@@ -95,6 +95,7 @@ class Organization(UUIDPrimaryKey, Timestamps, Base):
         # Research beds are capped at 10% of approved beds (沪府办规〔2024〕12号).
         CheckConstraint("research_beds * 10 <= approved_beds", name="research_beds_within_10_percent"),
         CheckConstraint("pi_concurrent_trial_threshold > 0", name="pi_threshold_positive"),
+        CheckConstraint("health_technicians >= 0", name="health_technicians_not_negative"),
         CheckConstraint("credit_code ~ '^[0-9A-HJ-NPQRTUWXY]{18}$'", name="credit_code_format"),
         CheckConstraint(f"response_working_days BETWEEN 1 AND {MAX_RESPONSE_WORKING_DAYS}", name="response_days_range"),
     )
@@ -108,6 +109,8 @@ class Organization(UUIDPrimaryKey, Timestamps, Base):
     grade: Mapped[str | None] = mapped_column(String(10))
     approved_beds: Mapped[int | None] = mapped_column(Integer)
     research_beds: Mapped[int | None] = mapped_column(Integer)
+    # 卫生技术人员: hospital assessment divides transfer income by it (per 100, 国办发〔2019〕4号).
+    health_technicians: Mapped[int | None] = mapped_column(Integer)
     gcp_certified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     ethics_alliance_member: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     pi_concurrent_trial_threshold: Mapped[int | None] = mapped_column(Integer)

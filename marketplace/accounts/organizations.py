@@ -36,6 +36,9 @@ def is_valid_credit_code(code: str) -> bool:
     return credit_code_check_character(code[:17]) == code[17]
 
 
+MAX_HEALTH_TECHNICIANS = 1_000_000
+
+
 @dataclass
 class OrganizationInput:
     kind: str
@@ -46,6 +49,7 @@ class OrganizationInput:
     grade: str | None = None
     approved_beds: int | None = None
     research_beds: int | None = None
+    health_technicians: int | None = None
     gcp_certified: bool = False
     ethics_alliance_member: bool = False
     pi_concurrent_trial_threshold: int | None = None
@@ -79,6 +83,8 @@ def validate_organization(data: OrganizationInput) -> None:
                     {"limit": data.approved_beds // 10},
                 )
             )
+    if data.health_technicians is not None and not 0 <= data.health_technicians <= MAX_HEALTH_TECHNICIANS:
+        errors.append(FieldError("health_technicians", "Between %(min)d and %(max)d.", {"min": 0, "max": MAX_HEALTH_TECHNICIANS}))
     if data.pi_concurrent_trial_threshold is not None and data.pi_concurrent_trial_threshold <= 0:
         errors.append(FieldError("pi_concurrent_trial_threshold", "Must be at least 1."))
     if data.credit_code and not is_valid_credit_code(data.credit_code):

@@ -53,6 +53,7 @@ def organization_input(form: dict[str, str]) -> OrganizationInput:
             errors.append(FieldError("grade", "Not one of the allowed values."))
         data.approved_beds = _int_or_none(form, "approved_beds", errors)
         data.research_beds = _int_or_none(form, "research_beds", errors)
+        data.health_technicians = _int_or_none(form, "health_technicians", errors)
         data.pi_concurrent_trial_threshold = _int_or_none(form, "pi_concurrent_trial_threshold", errors)
         data.gcp_certified = form.get("gcp_certified") == "on"
         data.ethics_alliance_member = form.get("ethics_alliance_member") == "on"

@@ -28,6 +28,7 @@ class OrganizationCreate(Input):
     grade: HospitalGrade | None = None
     approved_beds: Annotated[int, Meta(ge=0, le=100_000)] | None = None
     research_beds: Annotated[int, Meta(ge=0, le=10_000)] | None = None
+    health_technicians: Annotated[int, Meta(ge=0, le=1_000_000)] | None = None
     gcp_certified: bool = False
     ethics_alliance_member: bool = False
     pi_concurrent_trial_threshold: Annotated[int, Meta(ge=1, le=100)] | None = None
@@ -45,6 +46,7 @@ class OrganizationOut(Struct):
     grade: str | None
     approved_beds: int | None
     research_beds: int | None
+    health_technicians: int | None
     gcp_certified: bool
     ethics_alliance_member: bool
     pi_concurrent_trial_threshold: int | None

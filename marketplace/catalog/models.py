@@ -301,3 +301,15 @@ class ConfidentialGrant(Base):
     company_kind: Mapped[str] = mapped_column(String(16), default="company", server_default="company")
     nda_version: Mapped[int] = mapped_column(ForeignKey("nda_versions.version"))
     granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+
+
+class ListingViewDay(Base):
+    """How often a listing's page was opened on a China day by people outside its institution: the
+    first step of the deal funnel. One row per listing and day, so counting is an upsert."""
+
+    __tablename__ = "listing_view_days"
+    __table_args__ = (CheckConstraint("views > 0", name="views_positive"),)
+
+    listing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    views: Mapped[int] = mapped_column(Integer)

@@ -205,7 +205,7 @@ class CatalogPages(Controller):
     async def detail(
         self, request: Request, principal: CurrentPrincipal, catalog: Catalog, listing_id: FromPath[uuid.UUID]
     ) -> Template:
-        listing = await catalog.get(principal, listing_id)
+        listing = await catalog.open_page(principal, listing_id)
         return await self._detail(request, principal, catalog, listing)
 
     async def _detail(

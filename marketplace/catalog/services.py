@@ -11,6 +11,7 @@ from datetime import datetime
 import msgspec
 from litestar.di import NamedDependency
 from sqlalchemy import Select, and_, exists, func, or_, select, true
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -19,12 +20,21 @@ from marketplace.accounts.models import COMPANY_ROLES, INSTITUTION_ROLES, TTO_RO
 from marketplace.audit import services as audit
 from marketplace.catalog.confidential import ConfidentialAccess
 from marketplace.catalog.lifecycle import DUE_WARNING, LIFECYCLE, STALE_AFTER
-from marketplace.catalog.models import Inventor, IpAsset, Listing, ListingArea, ListingKind, Status, TherapeuticArea
+from marketplace.catalog.models import (
+    Inventor,
+    IpAsset,
+    Listing,
+    ListingArea,
+    ListingKind,
+    ListingViewDay,
+    Status,
+    TherapeuticArea,
+)
 from marketplace.catalog.references import ListingReferences
 from marketplace.catalog.schemas import ListingCreate, ListingFields, ListingUpdate
 from marketplace.catalog.spreadsheets import ParsedRow, field_errors_to_rows
 from marketplace.catalog.validation import ListingValidation, check_complete, missing_to_publish
-from marketplace.db import DbSession, utcnow
+from marketplace.db import DbSession, china_today, utcnow
 from marketplace.errors import Forbidden, InvalidInput, NotFound
 from marketplace.tenancy import Principal
 
@@ -127,6 +137,18 @@ class CatalogService(ListingValidation, ConfidentialAccess, ListingReferences):
         listing = await self.session.scalar(stmt)
         if listing is None:
             raise NotFound()
+        return listing
+
+    async def open_page(self, principal: Principal, listing_id: uuid.UUID) -> Listing:
+        """A listing as its page shows it; a published one opened by someone outside its institution
+        counts as viewed that China day (the dashboards' funnel starts there)."""
+        listing = await self.get(principal, listing_id)
+        if listing.status == Status.published and principal.organization_id != listing.institution_id:
+            await self.session.execute(
+                insert(ListingViewDay)
+                .values(listing_id=listing.id, day=china_today(), views=1)
+                .on_conflict_do_update(index_elements=["listing_id", "day"], set_={"views": ListingViewDay.views + 1})
+            )
         return listing
 
     async def search(

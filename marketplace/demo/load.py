@@ -55,6 +55,11 @@ async def load_demo_data(session: AsyncSession) -> bool:
 
     await load_demo_beds(session, {i.name_zh: orgs[i.name_zh] for i in ALL_INSTITUTIONS}, now)
     await _saved_searches(session)
+    from marketplace.analytics.services import AnalyticsService
+
+    # The dashboards read materialised views: fill them now rather than at the worker's next round.
+    await session.flush()
+    await AnalyticsService(session).refresh()
     return True
 
 

@@ -45,6 +45,7 @@ JOBS = [
     "licensing_daily",
     "trial_startup_flags",
     "bed_availability_daily",
+    "refresh_analytics",
 ]
 
 READ_REGISTRIES = """
