@@ -314,6 +314,9 @@ def create_app(settings: Settings) -> Litestar:
     static_routers.append(create_static_files_router(path="/assets/pico", directories=[pico], name="pico"))
     htmx = NODE_MODULES / "htmx.org" / "dist"
     static_routers.append(create_static_files_router(path="/assets/htmx", directories=[htmx], name="htmx"))
+    # Apache ECharts draws the dashboards' charts in the page (each chart also has its table).
+    echarts = NODE_MODULES / "echarts" / "dist"
+    static_routers.append(create_static_files_router(path="/assets/echarts", directories=[echarts], name="echarts"))
 
     app = Litestar(
         route_handlers=[
