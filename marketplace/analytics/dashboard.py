@@ -69,7 +69,8 @@ class DashboardReader:
 
     def default_scope(self, principal: Principal) -> DashboardFilter:
         """The filter with nothing asked: the service refuses (404) who has no dashboard, before any
-        field of the form is looked at."""
+        field of the form is looked at; a visitor not signed in is sent to sign in (401) first."""
+        principal.require()
         return self.analytics.scope(principal, schemas.DashboardQuery())
 
     async def scope(self, principal: Principal, params: Mapping[str, str]) -> DashboardFilter:

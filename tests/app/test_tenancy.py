@@ -28,6 +28,7 @@ from marketplace.matching.threads.models import ThreadAttachment
 from marketplace.matching.threads.services import ThreadService
 from marketplace.notifications.services import NotificationService
 from marketplace.search.saved_searches import SavedSearchService
+from tests.analytics.factories import matrix_dashboard
 from tests.app.matrix import Route, any_role, check_api_matrix, check_page_matrix, fresh_member, managed, only, readable
 from tests.beds.factories import (
     centre_body,
@@ -969,6 +970,20 @@ def admins_in_own_org(ok: int):
     return lambda role, relation: 403 if role not in ADMIN_ROLES else (404 if relation == "other" else ok)
 
 
+def dashboard_of(ok: int):
+    """The platform's people see the platform's dashboard, a TTO its own institution's (whichever
+    it asks for); everyone else has none (404)."""
+    return lambda role, relation: ok if role in (*PLATFORM, *TTO) else 404
+
+
+def export_of(table: str):
+    async def prepare(db, world: World, role, relation: str) -> dict:
+        await matrix_dashboard(db, world, role, relation)
+        return {"table": table}
+
+    return prepare
+
+
 PAGE_ROUTES = [
     Route("GET", "/", any_role(200), anonymous=200),
     Route("GET", "/profile", any_role(200), anonymous=302),
@@ -1337,6 +1352,9 @@ PAGE_ROUTES = [
     # Beds: every signed-in caller sees the wards and their calendars; the TTO adds wards (its
     # manager acknowledges research beds over 10%); companies request beds; either side cancels.
     Route("GET", "/wards", any_role(200), anonymous=302),
+    # Issue 14: the dashboard and its tables' downloads.
+    Route("GET", "/analytics", dashboard_of(200), anonymous=302, prepare=matrix_dashboard),
+    Route("GET", "/analytics/export/{table}", dashboard_of(200), anonymous=302, prepare=export_of("income_by_institution.xlsx")),
     Route(
         "POST",
         "/wards",
