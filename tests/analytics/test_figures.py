@@ -110,7 +110,7 @@ async def test_the_quarter_platform_wide(db, world, story: Story) -> None:
     assert deals.total == 2
     assert [d.agreement_id for d in deals.rows] == [story.agreements["AG2"], story.agreements["AG1"]]
     assert (deals.rows[1].value_fen, deals.rows[1].paid_fen, deals.rows[1].company) == (80 * MILLION, 50 * MILLION, "本企业")
-    assert [d.agreement_id for d in (await service.deals(figures, sort="value")).rows][0] == story.agreements["AG1"]
+    assert (await service.deals(figures, sort="value")).rows[0].agreement_id == story.agreements["AG1"]
 
 
 async def test_filters_narrow_every_figure(db, world, story: Story) -> None:
