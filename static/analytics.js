@@ -11,10 +11,10 @@
     var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);
     var columns = [];
     headers.forEach(function (th, index) {
-      if (th.hasAttribute("data-series")) columns.push({ index: index, name: th.textContent.trim() });
+      if (th.hasAttribute("data-series")) columns.push({ index: index, name: th.textContent.trim(), kind: th.getAttribute("data-series") });
     });
     var labels = [];
-    var series = columns.map(function (c) { return { name: c.name, data: [] }; });
+    var series = columns.map(function (c) { return { name: c.name, kind: c.kind, data: [] }; });
     Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
       if (row.cells.length < headers.length) return; // the "nothing in this period" row
       labels.push(row.cells[0].textContent.trim());
@@ -38,17 +38,19 @@
       animation: false,
     };
     if (kind === "pie") {
-      base.legend = { type: "scroll", bottom: 0, left: "center" };
+      base.legend = { bottom: 0, left: "center", itemWidth: 12, itemHeight: 10, textStyle: { fontSize: 11 } };
       base.series = [{
-        type: "pie", radius: ["38%", "66%"], center: ["50%", "44%"], name: data.series[0].name,
-        label: { formatter: "{d}%" },
-        data: data.labels.map(function (label, i) { return { name: label, value: data.series[0].data[i] }; }),
+        type: "pie", radius: ["36%", "62%"], center: ["50%", "42%"], name: data.series[0].name,
+        label: { formatter: "{d}%", overflow: "none" }, minShowLabelAngle: 4,
+        data: data.labels.map(function (label, i) { return { name: label, value: data.series[0].data[i] }; })
+          .filter(function (slice) { return slice.value; }),
       }];
       return base;
     }
     var horizontal = kind === "hbar";
     var category = { type: "category", data: data.labels, axisLabel: { interval: 0, width: horizontal ? 110 : 90, overflow: "truncate" } };
-    var value = { type: "value", axisLabel: { formatter: thousands } };
+    var percent = data.series.every(function (s) { return s.kind === "rate"; });
+    var value = { type: "value", axisLabel: { formatter: percent ? "{value}%" : thousands } };
     base.grid = { left: 12, right: 24, top: data.series.length > 1 ? 34 : 14, bottom: 8, containLabel: true };
     if (data.series.length > 1) base.legend = { top: 0 };
     base.xAxis = horizontal ? value : category;
@@ -70,8 +72,11 @@
       if (!table) return;
       var data = readTable(table);
       if (!data.labels.length || !data.series.length) return;
+      var kind = table.getAttribute("data-chart");
+      // A horizontal bar chart grows with its rows, so one institution is not one fat bar.
+      if (kind === "hbar") box.style.height = Math.max(140, 34 * data.labels.length + (data.series.length > 1 ? 70 : 50)) + "px";
       var chart = window.echarts.init(box, null, { renderer: "svg" });
-      chart.setOption(option(table.getAttribute("data-chart"), data));
+      chart.setOption(option(kind, data));
       charts.push(chart);
     });
     window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });

@@ -44,13 +44,6 @@ BAND_LABELS = {
     "ge_1y": N_("100 million yuan or more"),
 }
 DEAL_KIND_LABELS = {**{str(k): v for k, v in INCOME_KIND_LABELS.items()}, **{str(k): v for k, v in AGREEMENT_KIND_LABELS.items()}}
-LISTING_STATUS_LABELS = {
-    "draft": N_("Draft"),
-    "pending_review": N_("Pending review"),
-    "published": N_("Published"),
-    "withdrawn": N_("Withdrawn"),
-    "archived": N_("Archived"),
-}
 
 
 @dataclass(frozen=True)
@@ -146,7 +139,7 @@ def times(d: Dashboard) -> Table:
         _duration_row(N_("To first response"), t.first_response),
         _duration_row(N_("To acceptance"), t.acceptance),
         _duration_row(N_("To agreement"), t.agreement),
-        _duration_row(N_("Trial start-up (centre opened to first consent)"), t.trial_startup),
+        _duration_row(N_("Trial start-up"), t.trial_startup),
     ]
     return Table("times", N_("Times"), DURATION_COLUMNS, rows, chart="bar")
 
@@ -205,7 +198,7 @@ def value_bands(d: Dashboard) -> Table:
         Column(N_("Agreements"), COUNT, series=True),
         Column(N_("Total value"), MONEY),
     )
-    return Table("value_bands", N_("Contract values by band"), columns, rows, chart="bar")
+    return Table("value_bands", N_("Contract values by band"), columns, rows, chart="hbar")
 
 
 def beds_by_institution(d: Dashboard) -> Table:
@@ -282,7 +275,7 @@ def deals(d: Dashboard, rows: list[Deal] | None = None) -> Table:
 
 
 def freshness(d: Dashboard) -> Table:
-    rows = [[_label(LISTING_STATUS_LABELS, k.key), k.count] for k in d.freshness.by_status] if d.freshness else []
+    rows = [[k.key, k.count] for k in d.freshness.by_status]  # a status is its own message id if d.freshness else []
     if d.freshness:
         rows.append([N_("Published and stale (not reconfirmed)"), d.freshness.stale])
     return Table("freshness", N_("Listings' freshness"), (Column(N_("Listings"), LABEL), Column(N_("Count"), COUNT)), rows)
