@@ -59,6 +59,12 @@ class Dashboard:
     inbox: schemas.Inbox | None = None
 
     @property
+    def worst_stall(self) -> schemas.Stall | None:
+        """The stage where most of the period's requests stopped (open there or lost there)."""
+        stalls = [s for s in self.funnel.stalls if s.open + s.lost]
+        return max(stalls, key=lambda s: s.open + s.lost) if stalls else None
+
+    @property
     def pages(self) -> int:
         return max(1, -(-self.deals.total // DEALS_PER_PAGE))
 

@@ -93,7 +93,7 @@ def funnel(d: Dashboard) -> Table:
     columns = (
         Column(N_("Step"), LABEL),
         Column(N_("Count"), COUNT, series=True),
-        Column(N_("Conversion from the step before"), RATE),
+        Column(N_("Conversion"), RATE),
     )
     return Table("funnel", N_("Funnel"), columns, rows, chart="hbar")
 
@@ -275,8 +275,9 @@ def deals(d: Dashboard, rows: list[Deal] | None = None) -> Table:
 
 
 def freshness(d: Dashboard) -> Table:
-    rows = [[k.key, k.count] for k in d.freshness.by_status]  # a status is its own message id if d.freshness else []
+    rows: list[list[Any]] = []
     if d.freshness:
+        rows = [[k.key, k.count] for k in d.freshness.by_status]  # a status is its own message id
         rows.append([N_("Published and stale (not reconfirmed)"), d.freshness.stale])
     return Table("freshness", N_("Listings' freshness"), (Column(N_("Listings"), LABEL), Column(N_("Count"), COUNT)), rows)
 

@@ -50,6 +50,7 @@ def _helpers(filters: dict[str, str]) -> dict[str, Any]:
         "stuck_days": STUCK_DAYS,
         "numeric": (pt.COUNT, pt.MONEY, pt.RATE, pt.DAYS),
         "percent": exports.percent_text,
+        "step_labels": pt.STEP_LABELS,
     }
 
 

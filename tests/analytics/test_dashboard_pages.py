@@ -10,6 +10,7 @@ import pytest
 
 from marketplace.accounts.models import Role
 from tests.analytics.factories import two_institutions
+from tests.analytics.fixed_data import build
 from tests.support.web import error_of, login
 
 ALLOWED = (Role.platform_admin, Role.platform_analyst, Role.tto_manager, Role.tto_staff)
@@ -118,3 +119,14 @@ async def test_the_deals_sort_and_page(client, db, world) -> None:
         assert page.status_code == 200
     assert (await client.get("/analytics?page=0")).status_code == 200
     assert (await client.get("/analytics?page=abc")).status_code == 400
+
+
+async def test_the_page_says_where_deals_stall(client, db, world) -> None:
+    """The fixed history's second quarter: R2 declined and R4 unanswered stop at the request, R3 at
+    its acceptance; R1 went on to an agreement."""
+    await build(db, world)
+    await db.commit()
+    await login(client, world.emails[Role.platform_analyst])
+    html = (await client.get("/analytics?year=2026&quarter=2")).text
+    assert "本期对接申请最多停在“对接申请”：1 件仍在此阶段，1 件在此流失。" in html
+    assert 'class="print-only"' in html  # the headline figures as a table, for print
