@@ -89,7 +89,7 @@ NAVIGATION = (
     # Research wards (研究型病房): the TTO manages its own and answers requests; companies book beds.
     NavItem("Research wards", "/wards", TTO_ROLES | COMPANY_ROLES),
     # The platform's dashboard for its people; a TTO's is its own institution's.
-    NavItem("Data dashboard", "/analytics", PLATFORM_ROLES | TTO_ROLES),
+    NavItem("Analytics", "/analytics", PLATFORM_ROLES | TTO_ROLES),
     NavItem("Organizations", "/organizations", PLATFORM_ROLES),
     NavItem("Members", "/members", ADMIN_ROLES),
     NavItem("API tokens", "/tokens"),
