@@ -168,17 +168,23 @@ class MatchingPages(Controller):
         matching: Matching,
         threads: Threads,
         state_filter: StateQuery = None,
+        overdue: FromQuery[str | None] = None,
+        stalled: FromQuery[str | None] = None,
         page: FromQuery[int] = 1,
     ) -> Template:
-        """The caller's requests: a company's, an institution's, an inventor's results', or all."""
+        """The caller's requests: a company's, an institution's, an inventor's results', or all;
+        `overdue=1` those past their answer deadline, `stalled=1` those open and unmoved for 30 days."""
         principal.require()
         state = state_filter if state_filter in set(State) else None
+        flags = {"overdue": "1" if overdue == "1" else None, "stalled": "1" if stalled == "1" else None}
         page = page_number(page)
-        items, total = await matching.list(principal, state=state, page=page, page_size=PAGE_SIZE)
+        items, total = await matching.list(
+            principal, state=state, overdue=bool(flags["overdue"]), stalled=bool(flags["stalled"]), page=page, page_size=PAGE_SIZE
+        )
         pages = max(1, math.ceil(total / PAGE_SIZE))
 
         def url(**changes) -> str:
-            query = {k: v for k, v in {"state": state, **changes}.items() if v not in (None, "", 1)}
+            query = {k: v for k, v in {"state": state, **flags, **changes}.items() if v not in (None, "", 1)}
             return "/match-requests" + (f"?{urlencode(query)}" if query else "")
 
         return render(
@@ -191,6 +197,7 @@ class MatchingPages(Controller):
             pages=pages,
             state=state,
             states=list(State),
+            flags=flags,
             url=url,
             unread=await unread_of(threads, principal, items),
             **await refs(matching, items),
