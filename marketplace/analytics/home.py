@@ -30,6 +30,8 @@ from marketplace.matching.needs.services import NeedService
 from marketplace.matching.requests.lifecycle import STATE_LABELS as REQUEST_STATE_LABELS
 from marketplace.matching.requests.models import State as RequestState
 from marketplace.matching.requests.services import MatchingService
+from marketplace.matching.threads.models import SubjectKindName
+from marketplace.matching.threads.services import ThreadService
 from marketplace.search.saved_searches import SavedSearchService
 from marketplace.tenancy import Principal
 
@@ -161,6 +163,7 @@ class HomeQueues:
             QueueItem(
                 "requests-to-answer", N_("Requests to answer"), deadlines.awaiting, link("/match-requests", state="submitted")
             ),
+            await self._unread_item(principal),
             QueueItem(
                 "needs-closing",
                 N_("Needs closing within 14 days"),
@@ -204,6 +207,13 @@ class HomeQueues:
                 N_("Your institution has no listings yet."), N_("Publish your first result"), "/listings/new?kind=result"
             )
         return queue
+
+    async def _unread_item(self, principal: Principal) -> QueueItem:
+        """Requests whose conversation holds messages the person has not read."""
+        assert principal.user_id is not None, "queue() lets only a signed-in caller through"
+        among = ThreadService.unread_subjects(principal.user_id, SubjectKindName.match_request)
+        count = await self.matching.count_among(principal, among)
+        return QueueItem("requests-unread", N_("Requests with unread messages"), count, link("/match-requests", unread=1))
 
     async def _overdue_link(self, principal: Principal, overdue: int) -> str:
         """The one overdue request itself when there is only one (one click reaches it), else the list."""
@@ -254,6 +264,7 @@ class HomeQueues:
                 link("/match-requests", state=RequestState.info_requested),
                 warn=True,
             ),
+            await self._unread_item(principal),
             QueueItem(
                 "responses-to-decide",
                 N_("Responses to your needs to decide"),

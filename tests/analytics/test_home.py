@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from marketplace.accounts.models import Role
 from marketplace.db import china_today, utcnow
+from marketplace.matching.threads.models import SubjectKindName
+from marketplace.matching.threads.services import ThreadService
 from tests.analytics.factories import card_map, cards, listing, request_on
 from tests.ledger.factories import income_body, ledger_with_two_inventors, ready_institutions, record, result_with_inventor
 from tests.licensing.factories import licence_in_force
@@ -51,6 +53,7 @@ async def test_the_tto_home_page_is_its_work_queue(client, db, world) -> None:
         assert card_map(page) == {
             "overdue-requests": ("1", f"/match-requests/{overdue.id}"),
             "requests-to-answer": ("3", "/match-requests?state=submitted"),
+            "requests-unread": ("0", "/match-requests?unread=1"),
             "needs-closing": ("0", closing_link()),
             "listings-to-review": ("1", "/review#pending"),
             "listings-to-reconfirm": ("1", "/review#due"),
@@ -131,14 +134,18 @@ async def test_the_inventor_sees_their_results_requests_and_balance(client, db, 
 # ----- the company -----------------------------------------------------------------------------
 
 
-async def test_the_company_sees_what_waits_for_it(client, db, world) -> None:
+async def test_the_company_sees_what_waits_for_it(client, db, world, settings) -> None:
     asked = await request_on(db, world, "需补充信息成果")
     await move(db, world, asked.id, "request_info", Role.tto_staff, reason="请补充临床数据")
+    tto = await world.principal(db, world.emails[Role.tto_staff])
+    await ThreadService(db, settings).post(tto, SubjectKindName.match_request, asked.id, "请补充Ⅰ期临床数据。")
+    await db.commit()
     await request_on(db, world, "已提交成果")
     await request_on(db, world, "他企业成果", relation="other")  # the other company's
     await licence_in_force(db, world)
     common = {
         "replies-waiting": ("1", "/match-requests?state=info_requested"),
+        "requests-unread": ("1", "/match-requests?unread=1"),
         "responses-to-decide": ("0", "/needs/mine"),
         "new-finds": ("0", "/saved-searches"),
         "requests-submitted": ("1", "/match-requests?state=submitted"),
@@ -153,8 +160,12 @@ async def test_the_company_sees_what_waits_for_it(client, db, world) -> None:
     assert card_map(page) == {**common, "licences-due": ("1", "/agreements?due=1")}
     # Recent activity names the request by its listing and links to it.
     assert f'href="/match-requests/{asked.id}"' in page and "需补充信息成果" in page
-    waiting = (await client.get("/match-requests?state=info_requested")).text
-    assert "需补充信息成果" in waiting and "已提交成果" not in waiting and "他企业成果" not in waiting
+    for url in ("/match-requests?state=info_requested", "/match-requests?unread=1"):
+        waiting = (await client.get(url)).text
+        assert "需补充信息成果" in waiting and "已提交成果" not in waiting and "他企业成果" not in waiting
+    # Read, the message no longer waits.
+    assert (await client.get(f"/match-requests/{asked.id}")).status_code == 200
+    assert card_map((await client.get("/")).text)["requests-unread"] == ("0", "/match-requests?unread=1")
 
 
 async def test_a_company_without_requests_is_sent_to_the_catalogue(client, db, world) -> None:

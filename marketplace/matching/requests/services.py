@@ -9,7 +9,7 @@ import uuid
 from datetime import date, datetime, timedelta
 
 from litestar.di import NamedDependency
-from sqlalchemy import and_, false, func, select, true
+from sqlalchemy import Select, and_, false, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import states
@@ -126,11 +126,13 @@ class MatchingService:
         listing_id: uuid.UUID | None = None,
         overdue: bool = False,
         stalled: bool = False,
+        among: Select | None = None,
         page: int = 1,
         page_size: int = 20,
     ) -> tuple[list[MatchRequest], int]:
         """The caller's requests, newest first; `overdue`: past their answer deadline unanswered;
-        `stalled`: open and unmoved for STALLED_AFTER (the home pages' items link to these)."""
+        `stalled`: open and unmoved for STALLED_AFTER (the home pages' items link to these); `among`:
+        only those whose id the subquery gives (threads' unread_subjects)."""
         conditions = [self.visible(principal)]
         if state:
             if state not in set(State):
@@ -142,6 +144,8 @@ class MatchingService:
             conditions.append(self._overdue(china_day(utcnow())))
         if stalled:
             conditions.append(self._stalled(utcnow()))
+        if among is not None:
+            conditions.append(MatchRequest.id.in_(among))
         total = await self.session.scalar(select(func.count()).select_from(MatchRequest).where(*conditions))
         stmt = (
             select(MatchRequest)
@@ -198,6 +202,11 @@ class MatchingService:
     async def count_stalled(self, principal: Principal, now: datetime | None = None) -> int:
         """The caller's open requests without a change of state for STALLED_AFTER."""
         stmt = select(func.count()).select_from(MatchRequest).where(self.visible(principal), self._stalled(now or utcnow()))
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def count_among(self, principal: Principal, among: Select) -> int:
+        """How many of the caller's requests have an id the subquery gives."""
+        stmt = select(func.count()).select_from(MatchRequest).where(self.visible(principal), MatchRequest.id.in_(among))
         return int(await self.session.scalar(stmt) or 0)
 
     async def listing_ids_of(self, principal: Principal, request_ids: set[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
