@@ -58,6 +58,10 @@ SUBJECT_LINKS = {
     "wards": ("/wards/{id}", N_("Ward")),
     "trial_engagements": ("/trial-engagements/{id}", N_("Trial engagement")),
     "trial_projects": ("/projects/{id}", N_("Multi-centre project")),
+    "ledger_incomes": ("/ledger/income#income-{id}", N_("Income")),
+    "ledger_entries": ("/ledger/entries/{id}", N_("Journal entry")),
+    "ledger_payouts": ("/ledger/payouts", N_("Payout")),
+    "distribution_policies": ("/ledger/policies", N_("Distribution policy")),
 }
 
 

@@ -3,6 +3,7 @@ filtered list that shows exactly those records; another organization's records n
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from marketplace.accounts.models import Role
@@ -38,7 +39,7 @@ async def tto_world(db, world):
 
 
 async def test_the_tto_home_page_is_its_work_queue(client, db, world) -> None:
-    overdue, _agreement = await tto_world(db, world)
+    overdue, agreement = await tto_world(db, world)
     for role in (Role.tto_manager, Role.tto_staff):
         await login(client, world.emails[role])
         page = (await client.get("/")).text
@@ -63,6 +64,10 @@ async def test_the_tto_home_page_is_its_work_queue(client, db, world) -> None:
         }
         assert "已逾期的对接申请" in page and "待答复的对接申请" in page
         assert "发布第一项成果" not in page
+    # The manager's recent activity names the agreement by its title and links to it.
+    await login(client, world.emails[Role.tto_manager])
+    page = (await client.get("/")).text
+    assert re.search(rf'<a href="/agreements/{agreement.id}" class="event-subject">协议 许可协议成果</a>', page)
 
 
 async def test_the_tto_links_lead_to_exactly_those_records(client, db, world) -> None:
