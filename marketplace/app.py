@@ -34,7 +34,7 @@ from marketplace.accounts.passwords import use_password_profile
 from marketplace.accounts.services import provide_accounts
 from marketplace.accounts.sessions import save_session, session_middleware
 from marketplace.analytics.home import provide_home_queues
-from marketplace.analytics.pages import HomePages
+from marketplace.analytics.home_pages import HomePages
 from marketplace.api_docs import StrictStructSchemaPlugin, document_query_parameters
 from marketplace.api_errors import SECURITY_SCHEMES, document_api_errors
 from marketplace.beds.api import BedAllocationsApi, WardsApi
