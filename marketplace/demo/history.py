@@ -119,7 +119,7 @@ def _answer(rng: random.Random, request: PlannedRequest) -> None:
     else:
         request.late = speed < profile["silent"] + profile["late"]
         _answered(rng, step, funnel, late=request.late)
-    request.steps = [s for s in _until_now(steps)]
+    request.steps = list(_until_now(steps))
 
 
 def _answered(rng: random.Random, step, funnel: dict, *, late: bool) -> None:
@@ -218,7 +218,9 @@ def _terms(rng: random.Random, kind: str) -> dict:
     elif kind == "assignment":
         fields.update(
             upfront_fen=between("upfront_wan") * wan,
-            instalments=[{"days_from_start": days, "amount_fen": between("instalment_wan") * wan} for days in terms["instalment_days"]],
+            instalments=[
+                {"days_from_start": days, "amount_fen": between("instalment_wan") * wan} for days in terms["instalment_days"]
+            ],
         )
     elif kind == "equity":
         fields.update(equity_bp=between("equity_bp"))

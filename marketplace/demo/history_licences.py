@@ -126,6 +126,7 @@ async def _convert(
 ) -> None:
     """Converted on the use period's last day, as the daily job does; the licensee chooses a few
     days later: instalments, or for one in default a lump sum it never pays."""
+    from marketplace.licensing.models import PaymentMode
     from marketplace.licensing.schemas import TransitionIn
 
     agreement = await service.get(manager, agreement_id, for_update=True)
@@ -133,9 +134,11 @@ async def _convert(
     await service.convert(agreement, "use_period_end", demo.on(agreement.use_ends_on, 2))
     chosen = agreement.use_ends_on + timedelta(days=rng.randint(3, 7))
     if plan.fate == "default":
-        choice = TransitionIn(action="choose_payment_mode", payment_mode="lump_sum")
+        choice = TransitionIn(action="choose_payment_mode", payment_mode=PaymentMode.lump_sum)
     else:
-        choice = TransitionIn(action="choose_payment_mode", payment_mode="instalments", instalments=plan.terms["max_instalments"])
+        choice = TransitionIn(
+            action="choose_payment_mode", payment_mode=PaymentMode.instalments, instalments=plan.terms["max_instalments"]
+        )
     await service.transition(company, agreement_id, choice, now=demo.on(chosen))
 
 

@@ -23,10 +23,10 @@ INVENTOR = "inventor@pujiang.example"
 class HistoryDays(DemoDays):
     """DemoDays with fractional days ago (a step's hour matters for the response clock)."""
 
-    def at(self, days_ago: float) -> datetime:  # type: ignore[override]
+    def at(self, days_ago: float) -> datetime:
         return self.now - timedelta(days=days_ago)
 
-    def day(self, days_ago: float) -> date:  # type: ignore[override]
+    def day(self, days_ago: float) -> date:
         return china_day(self.at(days_ago))
 
     def on(self, day: date, hour: int = 10) -> datetime:
@@ -59,7 +59,12 @@ async def _people(session: AsyncSession, organizations: dict[str, uuid.UUID]) ->
     admin = await people.principal(accounts, await people.user_id(accounts, "admin@demo.example"))
     for row in DATA["people"]:
         _invitation, _user, token = await accounts.invite(
-            admin, organizations[row["organization"]], email=row["email"], name=row["name"], role=row["role"], ttl=timedelta(days=1)
+            admin,
+            organizations[row["organization"]],
+            email=row["email"],
+            name=row["name"],
+            role=row["role"],
+            ttl=timedelta(days=1),
         )
         await accounts.accept_invitation(token, password=DEMO_PASSWORD)
 
@@ -108,7 +113,7 @@ async def _requests(demo: HistoryDays, planned: list[PlannedRequest]) -> dict[in
         ][: licences[name]]
         others[name] = [r.id for r in mine if r.id not in licensable[name]]
     asked: set[tuple[str, uuid.UUID]] = set()
-    turn = {name: 0 for name in others}
+    turn = dict.fromkeys(others, 0)
     made: dict[int, uuid.UUID] = {}
     reasons = DATA["reasons"]
     for item in planned:
@@ -191,6 +196,7 @@ async def _beds(demo: HistoryDays) -> None:
     for item in DATA["beds"]:
         ward = wards[item["ward"]]
         company = await demo.person(item["company"])
+        assert company.organization_id is not None, "a company's administrator acts for it"
         sponsor = (await demo.accounts.public_organization(company.organization_id)).name_zh
         first = demo.day(item["days_ago"])
         data = AllocationIn(
@@ -217,4 +223,3 @@ async def _beds(demo: HistoryDays) -> None:
         for actor, action, days_ago in steps:
             change = TransitionIn(action=action, reason=reasons.get(end, "") if action in ("decline", "cancel") else "")
             await service.transition_allocation(actor, allocation.id, change, now=demo.on(demo.day(days_ago)))
-
