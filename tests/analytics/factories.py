@@ -1,46 +1,84 @@
-"""Small data for the dashboard's pages: income at both institutions of the test world (the own
-one in 上海, the other in 北京), a licence in force at each, and the reporting views refreshed."""
+"""Home-page test data: match requests made on a given day (so overdue or stalled), listings in a
+status, and reading the queue cards back from a rendered home page."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
+import html as html_lib
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import msgspec
 
 from marketplace.accounts.models import Role
-from marketplace.analytics.services import AnalyticsService
-from tests.ledger.factories import MANAGER_OTHER, income_body, record, result_with_inventor
-from tests.licensing.factories import matrix_agreement
+from marketplace.catalog.schemas import ListingCreate
+from marketplace.db import utcnow
+from marketplace.matching.requests.models import MatchRequest
+from marketplace.matching.requests.schemas import MatchRequestCreate
+from marketplace.matching.requests.services import MatchingService
+from tests.catalog.factories import result_body, seed_listing
+from tests.matching.requests.factories import OTHER_COMPANY_ADMIN, match_body
 from tests.support.world import World
 
-OWN_INCOME = 1_234_567_00  # ¥1,234,567.00, received in Q1 2026
-OTHER_INCOME = 9_876_543_00  # ¥9,876,543.00, received in Q3 2026
-OWN_NAME = "本院"
 
-
-async def income_at(db: AsyncSession, world: World, relation: str, amount: int, received_on: str, ref: str) -> None:
-    result = await result_with_inventor(db, world, relation)
-    manager = world.emails[Role.tto_manager] if relation == "own" else MANAGER_OTHER
-    await record(db, await world.principal(db, manager), income_body(result.id, amount, received_on=received_on, source_ref=ref))
-
-
-async def refresh(db: AsyncSession) -> None:
-    await AnalyticsService(db).refresh()
+async def listing(
+    db,
+    world: World,
+    title: str,
+    *,
+    relation: str = "own",
+    status: str = "published",
+    confirmed_at: datetime | None = None,
+    **fields,
+) -> uuid.UUID:
+    found = await seed_listing(
+        db,
+        world.orgs[f"institution/{relation}"].id,
+        msgspec.convert(result_body(title_zh=title, **fields), ListingCreate),
+        status=status,
+        confirmed_at=confirmed_at,
+    )
     await db.commit()
+    return found.id
 
 
-async def two_institutions(db: AsyncSession, world: World) -> None:
-    """Income at both institutions in different quarters of 2026, a licence at each, refreshed."""
-    await income_at(db, world, "own", OWN_INCOME, "2026-02-10", "HT-OWN-1")
-    await income_at(db, world, "other", OTHER_INCOME, "2026-08-20", "HT-OTHER-1")
-    await matrix_agreement(db, world, Role.tto_manager, "own")
-    await matrix_agreement(db, world, Role.tto_manager, "other")
-    await refresh(db)
+async def request_on(
+    db, world: World, title: str, *, days_ago: int = 0, relation: str = "own", email: str | None = None
+) -> MatchRequest:
+    """A published result of the own (other) institution titled `title`, and a request on it sent
+    `days_ago` days ago by the own company's member (the other company's admin for the other)."""
+    listing_id = await listing(db, world, title, relation=relation)
+    email = email or (world.emails[Role.company_member] if relation == "own" else OTHER_COMPANY_ADMIN)
+    principal = await world.principal(db, email)
+    for org in world.orgs.values():  # the response time as a new request's session reads it
+        await db.refresh(org)
+    sent: datetime = utcnow() - timedelta(days=days_ago)
+    request = await MatchingService(db).create(principal, msgspec.convert(match_body(listing_id), MatchRequestCreate), now=sent)
+    await db.commit()
+    return request
 
 
-async def matrix_dashboard(db: AsyncSession, world: World, role, relation: str) -> dict:
-    """The tenancy matrix's data: one income at each institution, refreshed (once per test)."""
-    if "dashboard" not in world.scratch:
-        await income_at(db, world, "own", OWN_INCOME, "2026-02-10", "HT-MATRIX-OWN")
-        await income_at(db, world, "other", OTHER_INCOME, "2026-08-20", "HT-MATRIX-OTHER")
-        await refresh(db)
-        world.scratch["dashboard"] = True
-    return {}
+@dataclass(frozen=True)
+class Card:
+    key: str
+    count: str
+    href: str
+    warn: bool
+
+
+CARD = re.compile(
+    r'<a href="(?P<href>[^"]*)" class="queue-item(?P<cls>[^"]*)" data-queue="(?P<key>[^"]+)">\s*'
+    r'<span class="queue-count">(?P<count>[^<]*)</span>'
+)
+
+
+def cards(page: str) -> list[Card]:
+    """The home page's queue cards, in page order."""
+    return [
+        Card(m["key"], m["count"].strip(), html_lib.unescape(m["href"]), "queue-warn" in m["cls"]) for m in CARD.finditer(page)
+    ]
+
+
+def card_map(page: str) -> dict[str, tuple[str, str]]:
+    return {c.key: (c.count, c.href) for c in cards(page)}

@@ -15,7 +15,7 @@ from marketplace.accounts.models import Role
 from marketplace.analytics.filters import DashboardFilter
 from marketplace.analytics.page_tables import INSTITUTION_TABLES, PLATFORM_TABLES
 from marketplace.analytics.services import AnalyticsService
-from tests.analytics.factories import OTHER_INCOME, OWN_INCOME, refresh, two_institutions
+from tests.analytics.dashboard_factories import OTHER_INCOME, OWN_INCOME, refresh, two_institutions
 from tests.support.web import login
 
 YEAR = DashboardFilter(start=date(2026, 1, 1), end=date(2026, 12, 31))

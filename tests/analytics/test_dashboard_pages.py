@@ -9,7 +9,7 @@ import re
 import pytest
 
 from marketplace.accounts.models import Role
-from tests.analytics.factories import two_institutions
+from tests.analytics.dashboard_factories import two_institutions
 from tests.analytics.fixed_data import build
 from tests.support.web import error_of, login
 

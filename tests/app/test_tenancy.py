@@ -28,7 +28,7 @@ from marketplace.matching.threads.models import ThreadAttachment
 from marketplace.matching.threads.services import ThreadService
 from marketplace.notifications.services import NotificationService
 from marketplace.search.saved_searches import SavedSearchService
-from tests.analytics.factories import matrix_dashboard
+from tests.analytics.dashboard_factories import matrix_dashboard
 from tests.app.matrix import Route, any_role, check_api_matrix, check_page_matrix, fresh_member, managed, only, readable
 from tests.beds.factories import (
     centre_body,
