@@ -71,6 +71,11 @@
       var table = document.getElementById(box.getAttribute("data-chart-for"));
       if (!table) return;
       var data = readTable(table);
+      var top = Number(table.getAttribute("data-chart-top")) || 0;
+      if (top && data.labels.length > top) {
+        data.labels = data.labels.slice(0, top);
+        data.series.forEach(function (s) { s.data = s.data.slice(0, top); });
+      }
       if (!data.labels.length || !data.series.length) return;
       var kind = table.getAttribute("data-chart");
       // A horizontal bar chart grows with its rows, so one institution is not one fat bar.

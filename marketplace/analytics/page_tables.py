@@ -20,6 +20,7 @@ from marketplace.licensing.lifecycle import STATE_LABELS as AGREEMENT_STATE_LABE
 from marketplace.licensing.views import KIND_LABELS as AGREEMENT_KIND_LABELS
 from marketplace.matching.requests.lifecycle import STATE_LABELS as REQUEST_STATE_LABELS
 
+CHART_TOP = 12  # institutions a bar chart names; the table lists every one
 TEXT, LABEL, COUNT, MONEY, RATE, DAYS, DATE = "text", "label", "count", "money", "rate", "days", "date"
 
 STEP_LABELS = {
@@ -60,6 +61,7 @@ class Table:
     columns: tuple[Column, ...]
     rows: list[list[Any]]
     chart: str | None = None  # bar | hbar | line | pie | stack: how the page draws it
+    chart_top: int | None = None  # the chart draws the first rows only (the table has them all)
     labels: dict[str, str] | None = None  # the first column's keys → message ids
 
 
@@ -176,7 +178,7 @@ def income_by_institution(d: Dashboard) -> Table:
         Column(N_("Health technicians"), COUNT),
         Column(N_("Income per 100 health technicians"), MONEY),
     )
-    return Table("income_by_institution", N_("Income by institution"), columns, rows, chart="hbar")
+    return Table("income_by_institution", N_("Income by institution"), columns, rows, chart="hbar", chart_top=CHART_TOP)
 
 
 def income_by_kind(d: Dashboard) -> Table:
@@ -223,7 +225,7 @@ def beds_by_institution(d: Dashboard) -> Table:
         Column(N_("Utilisation"), RATE, series=True),
         Column(N_("Above the 10 percent line"), LABEL),
     )
-    return Table("beds_by_institution", N_("Bed use by institution"), columns, rows, chart="hbar")
+    return Table("beds_by_institution", N_("Bed use by institution"), columns, rows, chart="hbar", chart_top=CHART_TOP)
 
 
 def beds_by_ward(d: Dashboard) -> Table:
