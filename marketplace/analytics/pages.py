@@ -12,7 +12,6 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from marketplace import forms
 from marketplace.analytics import exports
 from marketplace.analytics import page_tables as pt
 from marketplace.analytics.dashboard import FILTER_FIELDS, KIND_NAMES, DashboardReader
@@ -20,10 +19,10 @@ from marketplace.analytics.figures import STUCK_DAYS
 from marketplace.analytics.services import Analytics
 from marketplace.analytics.tables import DEAL_SORTS
 from marketplace.catalog.spreadsheets import spreadsheet_response
-from marketplace.errors import InvalidInput, NotFound
+from marketplace.errors import NotFound
 from marketplace.i18n import gettext
 from marketplace.tenancy import CurrentPrincipal
-from marketplace.web import attempt, page_number, render
+from marketplace.web import attempt, field_errors, page_number, render
 
 # The deals table's sortable columns (DEAL_COLUMNS' index → the service's sort key).
 DEAL_SORT_COLUMNS = {5: "signed", 6: "value", 7: "paid", 4: "state", 3: "kind"}
@@ -75,13 +74,12 @@ class DashboardPages(Controller):
         where, refusal = await attempt(reader.scope(principal, filters))
         if where is None:
             assert refusal is not None
-            errors = forms.by_input(refusal.errors) if isinstance(refusal, InvalidInput) else {"__all__": refusal.message}
             return render(
                 request,
                 "analytics/dashboard.html",
                 principal,
                 status_code=400,
-                errors=errors,
+                errors=field_errors(refusal),
                 d=None,
                 **context,
                 **_helpers(filters),
