@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.models import Role
 from marketplace.accounts.organizations import organization_count
 from marketplace.accounts.services import AccountService
-from marketplace.db import utcnow
+from marketplace.db import china_day, utcnow
 from marketplace.demo import people
 from marketplace.demo.catalogue import demo_listings
 from marketplace.demo.organizations import (
@@ -59,6 +59,9 @@ async def load_demo_data(session: AsyncSession) -> bool:
     from marketplace.demo.history_load import load_demo_history
 
     await load_demo_history(session, orgs, now)
+    from marketplace.demo.history_views import load_demo_views
+
+    await load_demo_views(session, china_day(now))
     from marketplace.analytics.services import AnalyticsService
 
     # The dashboards read materialised views: fill them now rather than at the worker's next round.

@@ -105,3 +105,21 @@ async def test_the_history_tells_the_dashboards_story(client, db) -> None:
         text("SELECT count(DISTINCT date_trunc('month', starts_on)) FROM bed_allocations WHERE state = 'completed'")
     )
     assert bed_months >= 6
+
+    # The funnel starts with two years of page visits; the listings people asked about were
+    # looked at more. Every institution counts its health technicians (income per 100).
+    months, requested, other = (
+        await sql(
+            "SELECT count(DISTINCT date_trunc('month', day)),"
+            " avg(views) FILTER (WHERE EXISTS (SELECT 1 FROM match_requests m WHERE m.listing_id = v.listing_id)),"
+            " avg(views) FILTER (WHERE NOT EXISTS (SELECT 1 FROM match_requests m WHERE m.listing_id = v.listing_id))"
+            " FROM listing_view_days v"
+        )
+    ).one()
+    assert months >= 24 and requested > other
+    counted = await db.scalar(text("SELECT count(*) FROM organizations WHERE kind = 'institution' AND health_technicians > 0"))
+    assert counted == 30
+    # The dashboards' views were refreshed at the end of the load.
+    assert await db.scalar(text("SELECT count(*) FROM analytics_requests")) == await db.scalar(
+        text("SELECT count(*) FROM match_requests")
+    )
