@@ -33,6 +33,8 @@ from marketplace.accounts.pages import AccountPages
 from marketplace.accounts.passwords import use_password_profile
 from marketplace.accounts.services import provide_accounts
 from marketplace.accounts.sessions import save_session, session_middleware
+from marketplace.analytics.api import AnalyticsApi, ReportsApi
+from marketplace.analytics.report_pages import ReportPages
 from marketplace.analytics.services import provide_analytics
 from marketplace.api_docs import StrictStructSchemaPlugin, document_query_parameters
 from marketplace.api_errors import SECURITY_SCHEMES, document_api_errors
@@ -374,6 +376,9 @@ def create_app(settings: Settings) -> Litestar:
             TrialEngagementsApi,
             EngagementPages,
             BedFeesApi,
+            AnalyticsApi,
+            ReportsApi,
+            ReportPages,
             *static_routers,
         ],
         lifespan=[lifespan],
