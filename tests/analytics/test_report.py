@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from marketplace.accounts.models import Role
 from marketplace.ledger.statement_files import format_fen
 from tests.analytics.report_world import OTHER_INCOME_FEN, OWN_INCOME_FEN, this_year
+from tests.support.web import login
 
 SECTIONS = ("主要指标", "转化漏斗", "对接率", "时效", "先使用后付费", "收入", "按合同金额", "科研床位", "年度主要协议")
 
@@ -97,8 +98,6 @@ async def test_an_institution_that_is_not_one_is_404(client, world) -> None:
 
 async def test_the_page_download(client, db, world) -> None:
     history = await this_year(db, world)
-    from tests.support.web import login
-
     await login(client, world.emails[Role.tto_manager])
     answer = await client.get(f"/analytics/annual/{history.year}/report.pdf")
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
