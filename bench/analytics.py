@@ -28,6 +28,7 @@ empty database DATABASE_URL names:
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import platform
 import statistics
@@ -622,6 +623,7 @@ def main() -> int:
         help="bench data folder, wiped first (default .data/bench-analytics); unused with DATABASE_URL",
     )
     args = parser.parse_args()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request otherwise
     sizes = Sizes().scaled(args.scale)
     report = Report(sizes=sizes, runs=args.runs, started=datetime.now(UTC))
     print(f"bench: {sizes}", file=sys.stderr, flush=True)
