@@ -98,9 +98,14 @@ class AccountsApi(Controller):
         organization_id: FromPath[uuid.UUID],
         data: JSONBody[schemas.OrganizationUpdate],
     ) -> schemas.OrganizationOut:
-        """An institution's response time for match requests (its TTO manager or the platform admin)."""
-        org = await accounts.set_response_working_days(
-            principal, organization_id, data.response_working_days, ip=client_ip(request)
+        """An institution's response time for match requests and its health-technician count (its
+        TTO manager or the platform admin)."""
+        org = await accounts.update_institution(
+            principal,
+            organization_id,
+            response_working_days=data.response_working_days,
+            health_technicians=data.health_technicians,
+            ip=client_ip(request),
         )
         return organization_out(org)
 

@@ -162,6 +162,51 @@ class Organizations:
             principal.role == Role.tto_manager and organization_id == principal.organization_id
         )
 
+    async def update_institution(
+        self,
+        principal: Principal,
+        organization_id: uuid.UUID,
+        *,
+        response_working_days: int | None = None,
+        health_technicians: int | None = None,
+        ip: str | None = None,
+    ) -> Organization:
+        """The figures an institution keeps about itself; at least one must be given."""
+        if response_working_days is None and health_technicians is None:
+            raise invalid("response_working_days", "Give response_working_days or health_technicians.")
+        org = await self.get_organization(principal, organization_id)
+        if response_working_days is not None:
+            org = await self.set_response_working_days(principal, organization_id, response_working_days, ip=ip)
+        if health_technicians is not None:
+            org = await self.set_health_technicians(principal, organization_id, health_technicians, ip=ip)
+        return org
+
+    async def set_health_technicians(
+        self, principal: Principal, organization_id: uuid.UUID, count: int, *, ip: str | None = None
+    ) -> Organization:
+        """卫生技术人员: the dashboards divide transfer income by it (per 100 health technicians)."""
+        org = await self.get_organization(principal, organization_id)
+        if not self.may_set_response_working_days(principal, org.id):
+            raise Forbidden()
+        if org.kind != OrgKind.institution:
+            raise invalid("health_technicians", "Only institutions count health technicians.")
+        if not 0 <= count <= MAX_HEALTH_TECHNICIANS:
+            raise invalid("health_technicians", "Between %(min)d and %(max)d.", min=0, max=MAX_HEALTH_TECHNICIANS)
+        before = org.health_technicians
+        if count != before:
+            org.health_technicians = count
+            await audit.record(
+                self.session,
+                "health_technicians_changed",
+                actor_user_id=principal.user_id,
+                organization_id=org.id,
+                subject=org,
+                ip=ip,
+                before=before,
+                after=count,
+            )
+        return org
+
     async def set_response_working_days(
         self, principal: Principal, organization_id: uuid.UUID, days: int, *, ip: str | None = None
     ) -> Organization:

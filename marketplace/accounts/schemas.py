@@ -58,9 +58,10 @@ class OrganizationOut(Struct):
 
 
 class OrganizationUpdate(Input):
-    """What an institution's TTO manager changes about it through the API."""
+    """What an institution's TTO manager changes about it through the API (either or both)."""
 
-    response_working_days: Annotated[int, Meta(ge=1, le=MAX_RESPONSE_WORKING_DAYS)]
+    response_working_days: Annotated[int, Meta(ge=1, le=MAX_RESPONSE_WORKING_DAYS)] | None = None
+    health_technicians: Annotated[int, Meta(ge=0, le=1_000_000)] | None = None
 
 
 class OrganizationRef(Struct):

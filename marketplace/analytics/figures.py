@@ -169,12 +169,13 @@ class Figures(TableFigures):
         )
         answered = await self._one(
             "SELECT count(*), count(*) FILTER (WHERE f.first_answered_at IS NOT NULL"
-            " AND (f.first_answered_at AT TIME ZONE 'Asia/Shanghai')::date <= f.response_due_on)"
-            " FROM analytics_requests f WHERE f.response_due_on BETWEEN :start AND :end"
-            f" AND (f.response_due_on < :today OR f.first_answered_at IS NOT NULL){dims}",
+            " AND (f.first_answered_at AT TIME ZONE 'Asia/Shanghai')::date <= f.due_on)"
+            " FROM analytics_requests f WHERE f.due_on BETWEEN :start AND :end"
+            f" AND (f.due_on < :today OR f.first_answered_at IS NOT NULL){dims}",
             **params,
             today=self.today,
         )
+
         needs = await self._needs()
         return MatchRates(
             period=self.where.period,

@@ -6,6 +6,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from marketplace.analytics.models import MATERIALISED_VIEWS
+
 TEMPLATE_DB = "marketplace_template"
 
 
@@ -38,3 +40,6 @@ async def truncate_all(engine: AsyncEngine) -> None:
         await conn.execute(text(f"truncate {', '.join(tables)} restart identity cascade"))
         # NDA versions a test published (the migration seeds version 1).
         await conn.execute(text("delete from nda_versions where version > 1"))
+        # The dashboards' materialised views: empty again, as after the migrations.
+        for view in MATERIALISED_VIEWS:
+            await conn.execute(text(f"refresh materialized view {view}"))

@@ -80,7 +80,7 @@ async def enter_state(session, request: MatchRequest, target: State, *, answered
     company's information restarts it with a fresh deadline (and reminder)."""
     if request.state == State.submitted:
         if answered and request.first_answered_at is None:
-            request.first_answered_at = now
+            request.first_answered_at, request.first_answer_due_on = now, request.response_due_on
         request.response_due_on = request.remind_on = None
     if target == State.submitted:
         institution = await AccountService(session).public_organization(request.institution_id)

@@ -121,6 +121,8 @@ class MatchRequest(UUIDPrimaryKey, Timestamps, Base):
     reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The institution's first answer (first move out of submitted), for time-to-response figures.
     first_answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The due day the first answer met or missed (response_due_on is cleared when answered).
+    first_answer_due_on: Mapped[date | None] = mapped_column(Date)
     # Each side's consent to the deal; both make it agreed.
     company_agreed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     institution_agreed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
