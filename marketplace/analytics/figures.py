@@ -107,9 +107,12 @@ class Figures(TableFigures):
     async def funnel(self) -> Funnel:
         dims, params = self.where.dimensions("f")
         params |= self._period()
+        # Listings viewed: grouped by listing (a hash, not count(DISTINCT)'s sort), and the listings'
+        # view only joined when a dimension is set (a year is 100,000s of view-days).
+        only = f" AND v.listing_id IN (SELECT f.listing_id FROM analytics_listings f WHERE true{dims})" if dims else ""
         viewed = await self._one(
-            "SELECT count(DISTINCT v.listing_id), coalesce(sum(v.views), 0) FROM listing_view_days v "
-            f"JOIN analytics_listings f ON f.listing_id = v.listing_id WHERE v.day BETWEEN :start AND :end{dims}",
+            "SELECT count(*), coalesce(sum(n), 0) FROM (SELECT v.listing_id, sum(v.views) AS n FROM listing_view_days v"
+            f" WHERE v.day BETWEEN :start AND :end{only} GROUP BY v.listing_id) s",
             **params,
         )
         cohort = await self._one(
@@ -281,19 +284,21 @@ class Figures(TableFigures):
         the service)."""
         dims, params = self.where.dimensions("f")
         params |= self._period()
-        scope = f"FROM analytics_incomes f WHERE f.received_on BETWEEN :start AND :end{dims}"
-        months = await self._all(
-            f"SELECT to_char(f.received_on, 'YYYY-MM') AS month, sum(f.amount_fen) {scope} GROUP BY month ORDER BY month",
+        # One pass over the period's incomes for every breakdown (GROUPING's bits: 3 month, 5
+        # institution, 6 deal kind, 7 the whole period).
+        month = "to_char(f.received_on, 'YYYY-MM')"
+        rows = await self._all(
+            f"SELECT GROUPING({month}, f.institution_id, f.deal_kind), {month}, f.institution_id, f.deal_kind, sum(f.amount_fen), "
+            + ", ".join(f"sum(f.{c}_fen)" for c in CATEGORIES)
+            + f" FROM analytics_incomes f WHERE f.received_on BETWEEN :start AND :end{dims}"
+            f" GROUP BY GROUPING SETS (({month}), (f.institution_id), (f.deal_kind), ())",
             **params,
         )
-        institutions = await self._all(
-            f"SELECT f.institution_id, sum(f.amount_fen) AS total {scope} GROUP BY f.institution_id ORDER BY total DESC",
-            **params,
-        )
-        kinds = await self._all(
-            f"SELECT f.deal_kind, sum(f.amount_fen) AS total {scope} GROUP BY f.deal_kind ORDER BY total DESC", **params
-        )
-        parts = await self._one("SELECT " + ", ".join(f"coalesce(sum(f.{c}_fen), 0)" for c in CATEGORIES) + f" {scope}", **params)
+        months = sorted((r[1], int(r[4])) for r in rows if r[0] == 3)
+        institutions = sorted(((r[2], int(r[4])) for r in rows if r[0] == 5), key=lambda i: (-i[1], str(i[0])))
+        kinds = sorted(((r[3], int(r[4])) for r in rows if r[0] == 6), key=lambda k: (-k[1], k[0]))
+        whole = next((r for r in rows if r[0] == 7 and r[4] is not None), None)
+        parts = [int(v or 0) for v in whole[5:]] if whole else [0] * len(CATEGORIES)
         return Income(
             period=self.where.period,
             total_fen=sum(int(total) for _id, total in institutions),
