@@ -16,12 +16,13 @@ empty database DATABASE_URL names:
    payment's ledger income, entry and postings. The clones copy rows the services made, so they
    hold every CHECK; the state-machine and balance triggers are off for the bulk copy only
    (session_replication_role = replica), as they would refuse a row born in its final state;
-3. refreshes the reporting views (AnalyticsService.refresh) and ANALYZEs;
+3. refreshes the reporting views (AnalyticsService.refresh) and VACUUM ANALYZEs (as autovacuum would);
 4. times, --runs times after a warm-up, over the whole app (create_app, in process, bearer token
    of a platform admin, ?year=): each JSON figure of /api/v1/analytics and the dashboard's full
-   set (all of them in turn, what the dashboard page computes), and GET /analytics when the page
-   exists; and a bare Litestar endpoint in the same run as the baseline; p50/p95 (goal: the
-   dashboard's set p95 < 300 ms);
+   set (the 8 calls in turn); every figure in one session, as the dashboard page computes them;
+   GET /analytics when the page exists; and, in the same run, a bare Litestar endpoint and the
+   app's GET /api/v1/me (a token check and a transaction) as baselines; p50/p95 (goal: the
+   dashboard — the page, or until it exists its figures in one session — p95 < 300 ms);
 5. prints the conditions and figures, and exits 0 (a missed goal is reported, not failed).
 """
 
@@ -46,6 +47,7 @@ from bench_common import cpu_model, percentile, run_on_database
 from marketplace.config import PROJECT_ROOT
 
 GOAL_P95_MS = 300.0
+ONE_SESSION = "dashboard: every figure in one session"
 INSTITUTIONS = (("申城第一医院", "上海"), ("浦江医院", "上海"), ("京华医院", "北京"), ("燕山医院", "北京"))
 FIGURES = ("summary", "funnel", "match-rates", "times", "pay-later", "income", "beds", "deals")
 PASSWORD = "bench-pass-2026"
@@ -459,7 +461,8 @@ async def refresh_and_analyze(sessionmaker) -> None:
         await AnalyticsService(session).refresh()
     async with sessionmaker() as session:
         connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        await connection.execute(text("ANALYZE"))
+        # As autovacuum leaves a table that has settled: statistics, and the visibility map (index-only scans).
+        await connection.execute(text("VACUUM ANALYZE"))
 
 
 def bare_app():
@@ -525,12 +528,45 @@ async def measure(database_url: str, sessionmaker, token: str, runs: int, report
                     answer = await client.get(f"/api/v1/analytics/{name}", params=params, headers=headers)
                     assert answer.status_code == 200
                 whole.append((time.perf_counter() - began) * 1000)
-            report.timings["dashboard: all figures in turn"] = whole
+            report.timings["8 API calls in turn (all figures)"] = whole
+            report.timings["authenticated baseline GET /api/v1/me"] = await timed(client, "/api/v1/me", runs, headers=headers)
+            report.timings[ONE_SESSION] = await one_session(app.state.sessionmaker, runs, report.year)
             if any(getattr(route, "path", "") == "/analytics" for route in app.routes):
                 await sign_in(client)
                 report.timings["GET /analytics (the page)"] = await timed(client, "/analytics", runs, params=params)
     finally:
         await engine.dispose()
+
+
+async def one_session(sessionmaker, runs: int, year: int) -> list[float]:
+    """Every figure of the platform dashboard in one session, as the dashboard page computes them
+    (the page adds its template; the 8 API calls above add 8 token checks and transactions)."""
+    from marketplace.accounts.services import AccountService
+    from marketplace.analytics.schemas import DashboardQuery
+    from marketplace.analytics.services import AnalyticsService
+
+    async def all_figures() -> None:
+        async with sessionmaker() as session:
+            accounts = AccountService(session)
+            admin = await accounts.principal_for_user((await accounts.user_by_email("admin@bench.example")).id)
+            analytics = AnalyticsService(session)
+            figures = analytics.figures(analytics.scope(admin, DashboardQuery(year=year)))
+            await analytics.summary(figures)
+            await figures.funnel()
+            await figures.match_rates()
+            await figures.times()
+            await figures.pay_later()
+            await analytics.income(figures)
+            await analytics.beds(figures)
+            await analytics.deals(figures)
+
+    await all_figures()  # warm-up
+    values = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        await all_figures()
+        values.append((time.perf_counter() - began) * 1000)
+    return values
 
 
 async def sign_in(client) -> None:
@@ -560,7 +596,7 @@ async def run(database_url: str, *, sizes: Sizes, runs: int, report: Report) -> 
         report.phases.append(("bulk copy (INSERT … SELECT)", time.perf_counter() - began))
         began = time.perf_counter()
         await refresh_and_analyze(sessionmaker)
-        report.phases.append(("refresh views + ANALYZE", time.perf_counter() - began))
+        report.phases.append(("refresh views + VACUUM ANALYZE", time.perf_counter() - began))
         began = time.perf_counter()
         await measure(database_url, sessionmaker, token, runs, report)
         report.phases.append(("measured requests", time.perf_counter() - began))
@@ -605,7 +641,7 @@ def print_report(report: Report) -> None:
         print(f"  {name:<42}" + "".join(f"{c:>7.1f} ms" for c in cells) + f"{percentile(values, 50) / bare:>9.0f}x")
     print()
     print("Goals")
-    for name in ("dashboard: all figures in turn", "GET /analytics (the page)"):
+    for name in (ONE_SESSION, "GET /analytics (the page)"):
         if name in report.timings:
             p95 = percentile(report.timings[name], 95)
             print(f"  {name}: p95 < {GOAL_P95_MS:g} ms   {'met' if p95 < GOAL_P95_MS else 'MISSED'} ({p95:.1f} ms)")
