@@ -74,7 +74,7 @@ class Figures(TableFigures):
             f"SELECT count(*) FROM analytics_listings f WHERE f.status = 'published'{dims}", **self.where.dimensions("f")[1]
         )
         income = await self._one(
-            f"SELECT coalesce(sum(f.amount_fen), 0) FROM analytics_incomes f WHERE f.received_on BETWEEN :start AND :end{dims}",
+            f"SELECT coalesce(sum(f.amount_fen), 0) FROM analytics_income_days f WHERE f.received_on BETWEEN :start AND :end{dims}",
             **params,
         )
         return Summary(
@@ -288,13 +288,13 @@ class Figures(TableFigures):
         the service)."""
         dims, params = self.where.dimensions("f")
         params |= self._period()
-        # One pass over the period's incomes for every breakdown (GROUPING's bits: 3 month, 5
+        # One pass over the period's daily sums for every breakdown (GROUPING's bits: 3 month, 5
         # institution, 6 deal kind, 7 the whole period).
         month = "to_char(f.received_on, 'YYYY-MM')"
         rows = await self._all(
             f"SELECT GROUPING({month}, f.institution_id, f.deal_kind), {month}, f.institution_id, f.deal_kind, sum(f.amount_fen), "
             + ", ".join(f"sum(f.{c}_fen)" for c in CATEGORIES)
-            + f" FROM analytics_incomes f WHERE f.received_on BETWEEN :start AND :end{dims}"
+            + f" FROM analytics_income_days f WHERE f.received_on BETWEEN :start AND :end{dims}"
             f" GROUP BY GROUPING SETS (({month}), (f.institution_id), (f.deal_kind), ())",
             **params,
         )
