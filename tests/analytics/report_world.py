@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import Role
+from marketplace.analytics.schemas import DashboardQuery
 from marketplace.analytics.services import AnalyticsService
 from marketplace.db import china_today
 from tests.ledger.factories import MANAGER_OTHER, income_body, record, result_with_inventor
@@ -42,3 +44,23 @@ async def this_year(db: AsyncSession, world: World) -> History:
     await AnalyticsService(db).refresh()
     await db.commit()
     return History(year=today.year, own_licence_title="肝癌早筛试剂盒")
+
+
+FIGURES = ("summary", "funnel", "match-rates", "times", "pay-later", "income", "beds", "deals")
+
+
+async def service_figure(db, world, role: Role, name: str, query: DashboardQuery) -> dict:
+    """The same figure straight from the service, for whom the token belongs to."""
+    analytics = AnalyticsService(db)
+    figures = analytics.figures(analytics.scope(await world.principal(db, world.emails[role]), query))
+    found = {
+        "summary": lambda: analytics.summary(figures),
+        "funnel": figures.funnel,
+        "match-rates": figures.match_rates,
+        "times": figures.times,
+        "pay-later": figures.pay_later,
+        "income": lambda: analytics.income(figures),
+        "beds": lambda: analytics.beds(figures),
+        "deals": lambda: analytics.deals(figures),
+    }[name]
+    return msgspec.to_builtins(await found())

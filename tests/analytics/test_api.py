@@ -3,32 +3,11 @@ filter, a TTO only ever sees its own institution, and a bad filter is a field er
 
 from __future__ import annotations
 
-import msgspec
 import pytest
 
 from marketplace.accounts.models import Role
 from marketplace.analytics.schemas import DashboardQuery
-from marketplace.analytics.services import AnalyticsService
-from tests.analytics.report_world import OTHER_INCOME_FEN, OWN_INCOME_FEN, this_year
-
-FIGURES = ("summary", "funnel", "match-rates", "times", "pay-later", "income", "beds", "deals")
-
-
-async def service_figure(db, world, role: Role, name: str, query: DashboardQuery) -> dict:
-    """The same figure straight from the service, for whom the token belongs to."""
-    analytics = AnalyticsService(db)
-    figures = analytics.figures(analytics.scope(await world.principal(db, world.emails[role]), query))
-    found = {
-        "summary": lambda: analytics.summary(figures),
-        "funnel": figures.funnel,
-        "match-rates": figures.match_rates,
-        "times": figures.times,
-        "pay-later": figures.pay_later,
-        "income": lambda: analytics.income(figures),
-        "beds": lambda: analytics.beds(figures),
-        "deals": lambda: analytics.deals(figures),
-    }[name]
-    return msgspec.to_builtins(await found())
+from tests.analytics.report_world import FIGURES, OTHER_INCOME_FEN, OWN_INCOME_FEN, service_figure, this_year
 
 
 @pytest.mark.parametrize("role", [Role.platform_admin, Role.platform_analyst, Role.tto_manager, Role.tto_staff])

@@ -11,7 +11,7 @@ from marketplace.accounts.models import Role
 from marketplace.accounts.services import AccountService
 from marketplace.analytics.schemas import DashboardQuery
 from tests.analytics.fixed_data import build
-from tests.analytics.test_api import FIGURES, service_figure
+from tests.analytics.report_world import FIGURES, service_figure
 
 MILLION = 1_000_000
 
