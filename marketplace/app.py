@@ -34,6 +34,8 @@ from marketplace.accounts.passwords import use_password_profile
 from marketplace.accounts.services import provide_accounts
 from marketplace.accounts.sessions import save_session, session_middleware
 from marketplace.analytics.api import AnalyticsApi, ReportsApi
+from marketplace.analytics.home import provide_home_queues
+from marketplace.analytics.home_pages import HomePages
 from marketplace.analytics.report_pages import ReportPages
 from marketplace.analytics.services import provide_analytics
 from marketplace.api_docs import StrictStructSchemaPlugin, document_query_parameters
@@ -325,6 +327,7 @@ def create_app(settings: Settings) -> Litestar:
             health,
             AccountsApi,
             AccountPages,
+            HomePages,
             CatalogApi,
             NdaApi,
             CatalogPages,
@@ -397,6 +400,7 @@ def create_app(settings: Settings) -> Litestar:
             "licensing": Provide(provide_licensing),
             "beds": Provide(provide_beds),
             "analytics": Provide(provide_analytics),
+            "home": Provide(provide_home_queues),
         },
         middleware=[
             # Server-side sessions of the pages (accounts/sessions.py): also binds the CSRF token to the session.

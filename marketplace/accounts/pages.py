@@ -1,10 +1,9 @@
-"""Pages of accounts: sign-in, dashboard, organization and language switch, profile, API tokens,
+"""Pages of accounts: sign-in, organization and language switch, profile, API tokens,
 members and invitations. Form handlers re-render with field errors and change nothing on error."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
@@ -70,19 +69,7 @@ def organization_input(form: dict[str, str]) -> OrganizationInput:
 class AccountPages(Controller):
     include_in_schema = False
 
-    # ----- home, sign-in, switches ------------------------------------------------------------
-
-    @get("/")
-    async def home(self, request: Request, principal: CurrentPrincipal, accounts: Accounts) -> Template:
-        if not principal.is_authenticated:
-            return render(request, "landing.html", principal)
-        org = await accounts.get_organization(principal, principal.acting_organization_id)
-        members = await accounts.list_members(principal, org.id)
-        context: dict[str, Any] = {"org": org, "member_count": len(members), "events": await accounts.recent_events(principal)}
-        if (counts := await accounts.organization_counts(principal)) is not None:
-            context["org_counts"] = counts
-        context["actors"] = await accounts.user_names({e.actor_user_id for e in context["events"] if e.actor_user_id})
-        return render(request, "dashboard.html", principal, **context)
+    # ----- sign-in, switches ------------------------------------------------------------
 
     @get("/login")
     async def login_form(self, request: Request, principal: CurrentPrincipal, next: FromQuery[str | None] = None) -> Response:

@@ -110,6 +110,13 @@ class Allocations(Wards):
         """The allocation's audit trail, oldest first (only for callers who may see it)."""
         return list(reversed(await audit.events(self.session, subject_id=allocation.id, limit=200)))
 
+    async def allocation_state_counts(self, principal: Principal) -> dict[str, int]:
+        """How many of the caller's allocations are in each state (what /bed-allocations?state= lists)."""
+        rows = await self.session.execute(
+            select(BedAllocation.state, func.count()).where(allocation_visible(principal)).group_by(BedAllocation.state)
+        )
+        return {state: int(n) for state, n in rows}
+
     async def list_allocations(
         self,
         principal: Principal,

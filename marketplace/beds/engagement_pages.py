@@ -9,7 +9,7 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, QueryParameter, URLEncodedBody
+from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from marketplace import forms, i18n
@@ -84,14 +84,18 @@ class EngagementPages(Controller):
     include_in_schema = False
 
     @get("/trial-engagements")
-    async def list_engagements(self, request: Request, principal: CurrentPrincipal, beds: Beds) -> Template:
-        """The caller's engagements; those past 12 weeks without a first consent flagged, first."""
+    async def list_engagements(
+        self, request: Request, principal: CurrentPrincipal, beds: Beds, late: FromQuery[str | None] = None
+    ) -> Template:
+        """The caller's engagements; those past 12 weeks without a first consent flagged, first.
+        `late=1`: only those with a review track past its target."""
         principal.require()
         today = china_today()
-        found = await beds.engagements(principal)
+        only_late = late == "1"
+        found = await beds.engagements(principal, late=only_late)
         rows = [(engagement, startup_days(engagement, today), flagged(engagement, today)) for engagement in found]
         rows.sort(key=lambda row: not row[2])
-        return render(request, "beds/engagements.html", principal, rows=rows, **LABELS)
+        return render(request, "beds/engagements.html", principal, rows=rows, only_late=only_late, **LABELS)
 
     @get("/trial-engagements/{engagement_id:uuid}")
     async def engagement(

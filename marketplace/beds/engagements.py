@@ -6,9 +6,9 @@ from __future__ import annotations
 import builtins
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import states
@@ -23,6 +23,7 @@ from marketplace.i18n import N_
 from marketplace.matching.requests.models import EngagementType, MatchRequest
 from marketplace.matching.requests.models import State as RequestState
 from marketplace.tenancy import Principal
+from marketplace.working_days import china_calendar
 
 # A match request the institution has taken up may become a trial engagement.
 OPENING_REQUEST_STATES = frozenset({RequestState.accepted, RequestState.negotiating, RequestState.agreed})
@@ -59,6 +60,19 @@ def visible(principal: Principal) -> ColumnElement[bool]:
     return false()
 
 
+def late_if_submitted_by(target: int, today: date) -> date:
+    """The last day a track may have been submitted on and be past `target` working days today:
+    more than `target` working days lie after it, up to today."""
+    calendar = china_calendar()
+    day, counted = today, 0
+    while True:
+        if calendar.is_working_day(day):
+            counted += 1
+        if counted > target:
+            return day - timedelta(days=1)
+        day -= timedelta(days=1)
+
+
 class Engagements:
     """Mixed into BedsService (services.py)."""
 
@@ -76,14 +90,37 @@ class Engagements:
         return found
 
     async def engagements(
-        self, principal: Principal, *, state: str | None = None, limit: int = 200
+        self, principal: Principal, *, state: str | None = None, late: bool = False, limit: int = 200
     ) -> builtins.list[TrialEngagement]:
-        """The caller's engagements, newest first."""
+        """The caller's engagements, newest first; `late`: those with a review track past its target."""
         stmt = select(TrialEngagement).where(visible(principal))
         if state:
             stmt = stmt.where(TrialEngagement.state == state)
+        if late:
+            stmt = stmt.where(await self._running_late(principal, china_day(utcnow())))
         stmt = stmt.order_by(TrialEngagement.created_at.desc(), TrialEngagement.id).limit(limit)
         return list(await self.session.scalars(stmt))
+
+    async def _running_late(self, principal: Principal, today: date) -> ColumnElement[bool]:
+        """Engagements with an open review track whose working days so far exceed its target (as
+        reviews.track_views counts them): per target, the last submission day that is already late."""
+        open_track = and_(Review.state != ReviewState.approved, Review.first_submitted_on.is_not(None))
+        targets = await self.session.scalars(
+            select(Review.target_working_days)
+            .join(TrialEngagement, TrialEngagement.id == Review.engagement_id)
+            .where(visible(principal), open_track)
+            .distinct()
+        )
+        late = [
+            and_(Review.target_working_days == t, Review.first_submitted_on <= late_if_submitted_by(t, today)) for t in targets
+        ]
+        return exists().where(Review.engagement_id == TrialEngagement.id, open_track, or_(*late) if late else false())
+
+    async def count_running_late(self, principal: Principal, today: date | None = None) -> int:
+        """The caller's engagements with a review track running late (what ?late=1 lists)."""
+        condition = await self._running_late(principal, today or china_day(utcnow()))
+        stmt = select(func.count()).select_from(TrialEngagement).where(visible(principal), condition)
+        return int(await self.session.scalar(stmt) or 0)
 
     async def pi_running_trials(self, institution_id: uuid.UUID, pi_name: str) -> builtins.list[TrialEngagement]:
         """The PI's trials starting up or enrolling at the institution."""

@@ -142,8 +142,11 @@ class CatalogPages(Controller):
         kind = kind if kind in set(ListingKind) else None
         area = area if area in names else None
         q = (q or "").strip()[:100] or None
-        mine = show == "mine" and catalog.has_own_listings(principal)
-        status = status if mine and status in set(Status) else None
+        # "own": an inventor's results (written by or naming them), from their home page.
+        own = show == "own" and catalog.has_own_results(principal)
+        mine = show in ("mine", "own") and catalog.has_own_listings(principal)
+        # Platform roles may list any status (their home page counts listings waiting for review).
+        status = status if (mine or catalog.lists_any_status(principal)) and status in set(Status) else None
         accounts = AccountService(catalog.session)
         institution_org = None
         if institution and not mine:
@@ -156,7 +159,8 @@ class CatalogPages(Controller):
             type=type,
             area=area,
             q=q,
-            status=status if mine else Status.published,
+            status=status if mine or status else Status.published,
+            own=own,
             institution_id=principal.organization_id if mine else (institution_org.id if institution_org else None),
             page=page,
             page_size=PAGE_SIZE,
@@ -168,7 +172,7 @@ class CatalogPages(Controller):
             "type": type,
             "area": area,
             "q": q,
-            "show": "mine" if mine else None,
+            "show": ("own" if own else "mine") if mine else None,
             "status": status,
             "institution": str(institution_org.id) if institution_org else None,
         }

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import msgspec
 from litestar.di import NamedDependency
-from sqlalchemy import Select, and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -71,6 +71,16 @@ class CatalogService(ListingValidation, ConfidentialAccess, ListingReferences):
     def has_own_listings(principal: Principal) -> bool:
         """The institution's people: their own listings, in every status, are a view of theirs."""
         return principal.role in INSTITUTION_ROLES
+
+    @staticmethod
+    def has_own_results(principal: Principal) -> bool:
+        """An inventor's "own" view: the listings they wrote or are named on."""
+        return principal.role == Role.inventor
+
+    @staticmethod
+    def lists_any_status(principal: Principal) -> bool:
+        """Platform roles filter the whole catalogue by status (listings waiting for review)."""
+        return principal.is_platform
 
     @staticmethod
     def may_create(principal: Principal, kind: str | None = None) -> bool:
@@ -162,11 +172,15 @@ class CatalogService(ListingValidation, ConfidentialAccess, ListingReferences):
         area: str | None = None,
         q: str | None = None,
         stale: bool | None = None,
+        own: bool = False,
         page: int = 1,
         page_size: int = 20,
     ) -> tuple[list[Listing], int]:
-        """The catalogue's own filtered list (full-text relevance is the search domain's job)."""
+        """The catalogue's own filtered list (full-text relevance is the search domain's job);
+        `own`: an inventor's listings only (those they wrote or are named on)."""
         conditions = [self.visible(principal)]
+        if own and principal.role == Role.inventor:
+            conditions.append(self._written_by(principal))
         for column, value in ((Listing.kind, kind), (Listing.type, type), (Listing.status, status)):
             if value:
                 conditions.append(column == value)
@@ -366,6 +380,39 @@ class CatalogService(ListingValidation, ConfidentialAccess, ListingReferences):
             .order_by(Listing.confirmed_at)
         )
         return list((await self.session.scalars(stmt)).all())
+
+    @staticmethod
+    def _written_by(principal: Principal):
+        """An inventor's own listings: those they wrote or are named on."""
+        named = exists().where(Inventor.listing_id == Listing.id, Inventor.user_id == principal.user_id)
+        return and_(
+            Listing.institution_id == principal.organization_id, or_(Listing.created_by_user_id == principal.user_id, named)
+        )
+
+    async def status_counts(self, principal: Principal, *, own: bool = False) -> dict[str, int]:
+        """How many listings in each status: the institution's for its people (`own`: only those
+        an inventor wrote or is named on), every one for platform roles."""
+        condition: ColumnElement[bool]
+        if principal.is_platform:
+            condition = true()
+        elif own and principal.role == Role.inventor:
+            condition = self._written_by(principal)
+        elif self.has_own_listings(principal):
+            condition = Listing.institution_id == principal.organization_id
+        else:
+            return {}
+        rows = await self.session.execute(select(Listing.status, func.count()).where(condition).group_by(Listing.status))
+        return {status: int(n) for status, n in rows}
+
+    async def review_counts(self, principal: Principal) -> tuple[int, int]:
+        """What /review lists, counted: listings waiting for review, and published ones to reconfirm."""
+        principal.require(*TTO_ROLES)
+        cutoff = utcnow() - STALE_AFTER + DUE_WARNING
+        own = Listing.institution_id == principal.organization_id
+        waiting = Listing.status == Status.pending_review
+        due = and_(Listing.status == Status.published, or_(Listing.is_stale, Listing.confirmed_at < cutoff))
+        row = (await self.session.execute(select(func.count().filter(waiting), func.count().filter(due)).where(own))).one()
+        return int(row[0]), int(row[1])
 
     async def pending_review(self, principal: Principal) -> list[Listing]:
         principal.require(*TTO_ROLES)

@@ -2,7 +2,8 @@
 platform and its administrator by bootstrap, organizations by that administrator, people by
 invitation, listings with their history, requests and needs by the people taking part, the revenue-sharing
 ledger by each institution's TTO manager (by the platform admin where it has none), licences by both sides,
-wards, bed allocations and trials by the TTOs and the companies."""
+wards, bed allocations and trials by the TTOs and the companies; last, two years of deal history for the
+operator dashboard (history.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.models import Role
 from marketplace.accounts.organizations import organization_count
 from marketplace.accounts.services import AccountService
-from marketplace.db import utcnow
+from marketplace.db import china_day, utcnow
 from marketplace.demo import people
 from marketplace.demo.catalogue import demo_listings
 from marketplace.demo.organizations import (
@@ -55,6 +56,12 @@ async def load_demo_data(session: AsyncSession) -> bool:
 
     await load_demo_beds(session, {i.name_zh: orgs[i.name_zh] for i in ALL_INSTITUTIONS}, now)
     await _saved_searches(session)
+    from marketplace.demo.history_load import load_demo_history
+
+    await load_demo_history(session, orgs, now)
+    from marketplace.demo.history_views import load_demo_views
+
+    await load_demo_views(session, china_day(now))
     from marketplace.analytics.services import AnalyticsService
 
     # The dashboards read materialised views: fill them now rather than at the worker's next round.

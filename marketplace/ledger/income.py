@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import date
 
 import msgspec
 from sqlalchemy import func, select
@@ -196,6 +197,17 @@ class IncomeRecording(Journal):
         found = await self.session.scalar(select(Entry).where(Entry.income_id == income_id))
         assert found is not None, "every income is posted in the same transaction"
         return found
+
+    async def income_total(self, principal: Principal, start: date, end: date) -> int:
+        """CNY income received between `start` and `end` (inclusive), in fen: the TTO its
+        institution's; platform roles all."""
+        principal.require(*TTO_ROLES, *PLATFORM_ROLES)
+        stmt = select(func.coalesce(func.sum(Income.amount), 0)).where(
+            Income.asset == CNY, Income.received_on >= start, Income.received_on <= end
+        )
+        if not principal.is_platform:
+            stmt = stmt.where(Income.institution_id == principal.organization_id)
+        return int(await self.session.scalar(stmt) or 0)
 
     async def incomes(
         self, principal: Principal, *, page: int = 1, page_size: int = 50

@@ -312,6 +312,12 @@ class Statements(Journal):
         principal.require(Role.inventor)
         return await self.inventor_statement(principal, principal.signed_in_user_id, start, end)
 
+    async def my_balance(self, principal: Principal) -> int:
+        """What the signed-in inventor's statement shows as owed to them now, in CNY fen."""
+        principal.require(Role.inventor)
+        condition, _name = await self._inventor_scope(principal, principal.signed_in_user_id)
+        return (await self._balances(condition, None)).get(CNY, 0)
+
     async def inventor_entries(
         self, principal: Principal, user_id: uuid.UUID, start: date | None = None, end: date | None = None
     ) -> list[StatementEntry]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, false, func, select, true
+from sqlalchemy import and_, exists, false, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import states
@@ -45,6 +45,18 @@ from marketplace.tenancy import Principal
 MATCH_CONSTRAINT = "uq_licensing_agreements_match_request"
 # The company's administrator binds the company; its members do not see licences (DESIGN.md).
 LICENSEE_ROLES = frozenset({Role.company_admin})
+
+
+# An agreement "has something due" when an unpaid item falls due within this many days (or is late).
+DUE_WITHIN = timedelta(days=30)
+
+
+def _something_due(today: date):
+    return exists().where(
+        Obligation.agreement_id == Agreement.id,
+        Obligation.state == ObligationState.due,
+        Obligation.due_on <= today + DUE_WITHIN,
+    )
 
 
 class Agreements(Documents):
@@ -95,14 +107,24 @@ class Agreements(Documents):
         return agreement
 
     async def list(
-        self, principal: Principal, *, state: str | None = None, kind: str | None = None, limit: int = 50, offset: int = 0
+        self,
+        principal: Principal,
+        *,
+        state: str | None = None,
+        kind: str | None = None,
+        due: bool = False,
+        limit: int = 50,
+        offset: int = 0,
     ) -> tuple[builtins.list[Agreement], int]:
-        """The caller's agreements, those with the nearest open due day first."""
+        """The caller's agreements, those with the nearest open due day first; `due`: those with
+        an unpaid item late or falling due within DUE_WITHIN."""
         condition = and_(self.visible(principal))
         if state:
             condition = and_(condition, Agreement.state == state)
         if kind:
             condition = and_(condition, Agreement.kind == kind)
+        if due:
+            condition = and_(condition, _something_due(china_day(utcnow())))
         next_due = (
             select(func.min(Obligation.due_on))
             .where(Obligation.agreement_id == Agreement.id, Obligation.state == ObligationState.due)
@@ -119,6 +141,29 @@ class Agreements(Documents):
         )
         total = await self.session.scalar(select(func.count()).select_from(Agreement).where(condition))
         return list((await self.session.scalars(stmt)).all()), total or 0
+
+    async def state_counts(self, principal: Principal) -> dict[str, int]:
+        """How many of the caller's agreements are in each state (states with none left out)."""
+        rows = await self.session.execute(
+            select(Agreement.state, func.count()).where(self.visible(principal)).group_by(Agreement.state)
+        )
+        return {state: int(n) for state, n in rows}
+
+    async def count_due(self, principal: Principal, today: date | None = None) -> int:
+        """The caller's agreements with an unpaid item late or falling due within DUE_WITHIN."""
+        stmt = (
+            select(func.count())
+            .select_from(Agreement)
+            .where(self.visible(principal), _something_due(today or china_day(utcnow())))
+        )
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def titles_of(self, principal: Principal, agreement_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The titles of those of these agreements the caller may see, to name them."""
+        if not agreement_ids:
+            return {}
+        stmt = select(Agreement.id, Agreement.title).where(Agreement.id.in_(agreement_ids), self.visible(principal))
+        return {row.id: row.title for row in await self.session.execute(stmt)}
 
     async def results_of(self, agreement_ids: set[uuid.UUID]) -> dict[uuid.UUID, builtins.list[uuid.UUID]]:
         if not agreement_ids:

@@ -74,18 +74,21 @@ class AgreementPages(Controller):
         licensing: Licensing,
         state_filter: Annotated[str | None, QueryParameter(name="state")] = None,
         kind: FromQuery[str | None] = None,
+        due: FromQuery[str | None] = None,
         page: FromQuery[int] = 1,
     ) -> Template:
-        """The TTO's agreements by next due day; a company administrator's licences; platform roles all."""
+        """The TTO's agreements by next due day; a company administrator's licences; platform roles
+        all. `due=1`: those with an unpaid item late or due within 30 days."""
         licensing.require_reader(principal)
         state = state_filter if state_filter in set(State) else None
         kind = kind if kind in set(Kind) else None
+        due = "1" if due == "1" else None
         page = page_number(page)
-        found = await licensing.agreement_page(principal, state=state, kind=kind, page=page, page_size=PAGE_SIZE)
+        found = await licensing.agreement_page(principal, state=state, kind=kind, due=bool(due), page=page, page_size=PAGE_SIZE)
         pages = max(1, math.ceil(found.total / PAGE_SIZE))
 
         def url(**changes) -> str:
-            query = {k: v for k, v in {"state": state, "kind": kind, **changes}.items() if v not in (None, "", 1)}
+            query = {k: v for k, v in {"state": state, "kind": kind, "due": due, **changes}.items() if v not in (None, "", 1)}
             return "/agreements" + (f"?{urlencode(query)}" if query else "")
 
         return render(
@@ -98,6 +101,7 @@ class AgreementPages(Controller):
             pages=pages,
             state=state,
             kind=kind,
+            due=due,
             states=list(State),
             url=url,
             drafts=licensing.drafts(principal),

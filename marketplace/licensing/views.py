@@ -282,13 +282,14 @@ class Views(Payments, Royalties):
         *,
         state: str | None = None,
         kind: str | None = None,
+        due: bool = False,
         page: int = 1,
         page_size: int = 50,
         today: date | None = None,
     ) -> AgreementPage:
         """The caller's agreements by next due day, as summaries."""
         self.require_reader(principal)
-        items, total = await self.list(principal, state=state, kind=kind, limit=page_size, offset=(page - 1) * page_size)
+        items, total = await self.list(principal, state=state, kind=kind, due=due, limit=page_size, offset=(page - 1) * page_size)
         today = today or china_today()
         names = await self._names(items)
         summaries = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -184,6 +185,17 @@ class SavedSearchService:
         )
         await self.session.delete(saved)
         await self.session.flush()
+
+    async def count_new_finds(self, principal: Principal, since: datetime) -> int:
+        """Listings the caller's saved searches found since `since` (what /saved-searches shows)."""
+        principal.require()
+        stmt = (
+            select(func.count())
+            .select_from(SavedSearchMatch)
+            .join(SavedSearch, SavedSearch.id == SavedSearchMatch.saved_search_id)
+            .where(SavedSearch.user_id == principal.user_id, SavedSearchMatch.found_at >= since)
+        )
+        return int(await self.session.scalar(stmt) or 0)
 
     async def recent_matches(self, ids: Iterable[uuid.UUID], per_search: int = 5) -> dict[uuid.UUID, list[SavedSearchMatch]]:
         """The newest finds of each of these searches (callers pass only the caller's own)."""

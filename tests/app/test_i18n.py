@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from pathlib import Path
 
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 
-from marketplace import i18n
+import marketplace
+from marketplace import i18n, states
 from marketplace.accounts.models import CompanySegment, HospitalGrade, OrgKind, Role
 from marketplace.beds.lifecycle import ALLOCATION
 from marketplace.catalog import models as catalog
@@ -62,11 +65,21 @@ def machine_values() -> set[str]:
     values |= {f"grade {g}" for g in HospitalGrade}
     source = "\n".join(p.read_text() for p in (ROOT / "marketplace").rglob("*.py"))
     values |= set(re.findall(r'audit\.record\(\s*[\w.]+,\s*"(\w+)"', source))
-    values |= LIFECYCLE.audit_actions()
-    values |= MATCH_REQUEST.audit_actions() | {"match_request_created"}
-    values |= AGREEMENT.audit_actions()  # the agreement's timeline
-    values |= ALLOCATION.audit_actions()  # a bed allocation's timeline
+    # Every machine's audit actions: the home pages' recent activity and the timelines show them.
+    for machine in every_machine():
+        values |= machine.audit_actions()
+    values |= {"match_request_created"}
     return values
+
+
+def every_machine() -> list[states.Machine]:
+    found: dict[str, states.Machine] = {}
+    for module in pkgutil.walk_packages(marketplace.__path__, "marketplace."):
+        for value in vars(importlib.import_module(module.name)).values():
+            if isinstance(value, states.Machine):
+                found[value.name] = value
+    assert {LIFECYCLE.name, MATCH_REQUEST.name, AGREEMENT.name, ALLOCATION.name} <= set(found)
+    return list(found.values())
 
 
 def test_every_message_has_a_chinese_translation() -> None:

@@ -239,6 +239,32 @@ class NeedService(NeedResponses):
         )
         return dict(rows.all())
 
+    async def count_closing(self, principal: Principal, start: date, end: date) -> int:
+        """Open needs the caller may see whose deadline falls between `start` and `end` (what
+        /needs?deadline_from=…&deadline_to=… lists without words)."""
+        stmt = (
+            select(func.count())
+            .select_from(Need)
+            .where(self.visible(principal), Need.state == NeedState.open, Need.deadline >= start, Need.deadline <= end)
+        )
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def count_responses_to_decide(self, principal: Principal) -> int:
+        """Responses to the organization's own open needs that wait for its decision (not yet
+        selected, turned down or withdrawn), as /needs/mine lists them."""
+        org = principal.require(*COMPANY_ROLES).organization_id
+        stmt = (
+            select(func.count())
+            .select_from(NeedResponse)
+            .join(Need, Need.id == NeedResponse.need_id)
+            .where(
+                or_(Need.organization_id == org, Need.on_behalf_of_id == org),
+                Need.state == NeedState.open,
+                NeedResponse.state.in_([ResponseState.submitted, ResponseState.shortlisted]),
+            )
+        )
+        return int(await self.session.scalar(stmt) or 0)
+
     async def history(self, subject_id: uuid.UUID) -> builtins.list[AuditEvent]:
         return list(reversed(await audit.events(self.session, subject_id=subject_id, limit=200)))
 

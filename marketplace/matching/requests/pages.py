@@ -168,17 +168,38 @@ class MatchingPages(Controller):
         matching: Matching,
         threads: Threads,
         state_filter: StateQuery = None,
+        overdue: FromQuery[str | None] = None,
+        stalled: FromQuery[str | None] = None,
+        unread: FromQuery[str | None] = None,
         page: FromQuery[int] = 1,
     ) -> Template:
-        """The caller's requests: a company's, an institution's, an inventor's results', or all."""
+        """The caller's requests: a company's, an institution's, an inventor's results', or all;
+        `overdue=1` those past their answer deadline, `stalled=1` those open and unmoved for 30 days,
+        `unread=1` those whose conversation has messages the caller has not read."""
         principal.require()
         state = state_filter if state_filter in set(State) else None
+        flags = {
+            name: "1" if value == "1" else None
+            for name, value in (("overdue", overdue), ("stalled", stalled), ("unread", unread))
+        }
+        among = None
+        if flags["unread"] and threads.reads_conversations(principal):
+            assert principal.user_id is not None, "require() lets only a signed-in caller through"
+            among = threads.unread_subjects(principal.user_id, SubjectKindName.match_request)
         page = page_number(page)
-        items, total = await matching.list(principal, state=state, page=page, page_size=PAGE_SIZE)
+        items, total = await matching.list(
+            principal,
+            state=state,
+            overdue=bool(flags["overdue"]),
+            stalled=bool(flags["stalled"]),
+            among=among,
+            page=page,
+            page_size=PAGE_SIZE,
+        )
         pages = max(1, math.ceil(total / PAGE_SIZE))
 
         def url(**changes) -> str:
-            query = {k: v for k, v in {"state": state, **changes}.items() if v not in (None, "", 1)}
+            query = {k: v for k, v in {"state": state, **flags, **changes}.items() if v not in (None, "", 1)}
             return "/match-requests" + (f"?{urlencode(query)}" if query else "")
 
         return render(
@@ -191,6 +212,7 @@ class MatchingPages(Controller):
             pages=pages,
             state=state,
             states=list(State),
+            flags=flags,
             url=url,
             unread=await unread_of(threads, principal, items),
             **await refs(matching, items),

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from litestar.di import NamedDependency
-from sqlalchemy import and_, false, func, select, true
+from sqlalchemy import Select, and_, false, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import states
@@ -20,7 +20,7 @@ from marketplace.audit.models import AuditEvent
 from marketplace.catalog.models import ListingKind, Status
 from marketplace.catalog.services import CatalogService
 from marketplace.config import Settings
-from marketplace.db import DbSession, add_unless_taken, utcnow
+from marketplace.db import DbSession, add_unless_taken, china_day, utcnow
 from marketplace.errors import Duplicate, FieldError, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
 from marketplace.matching.events import MatchEvents
@@ -36,6 +36,9 @@ from marketplace.matching.requests.models import GRANTING_STATES, OPEN_STATES, E
 from marketplace.matching.requests.schemas import MatchRequestCreate
 from marketplace.tenancy import Principal
 from marketplace.web import AppSettings
+
+# An open request that has not changed state for this long is stuck (home pages, the stalled filter).
+STALLED_AFTER = timedelta(days=30)
 
 ENGAGEMENT_LABELS = {
     EngagementType.licence: N_("Licence or transfer"),
@@ -121,10 +124,15 @@ class MatchingService:
         *,
         state: str | None = None,
         listing_id: uuid.UUID | None = None,
+        overdue: bool = False,
+        stalled: bool = False,
+        among: Select | None = None,
         page: int = 1,
         page_size: int = 20,
     ) -> tuple[list[MatchRequest], int]:
-        """The caller's requests, newest first."""
+        """The caller's requests, newest first; `overdue`: past their answer deadline unanswered;
+        `stalled`: open and unmoved for STALLED_AFTER (the home pages' items link to these); `among`:
+        only those whose id the subquery gives (threads' unread_subjects)."""
         conditions = [self.visible(principal)]
         if state:
             if state not in set(State):
@@ -132,6 +140,12 @@ class MatchingService:
             conditions.append(MatchRequest.state == state)
         if listing_id:
             conditions.append(MatchRequest.listing_id == listing_id)
+        if overdue:
+            conditions.append(self._overdue(china_day(utcnow())))
+        if stalled:
+            conditions.append(self._stalled(utcnow()))
+        if among is not None:
+            conditions.append(MatchRequest.id.in_(among))
         total = await self.session.scalar(select(func.count()).select_from(MatchRequest).where(*conditions))
         stmt = (
             select(MatchRequest)
@@ -169,6 +183,40 @@ class MatchingService:
 
     async def deadline_counts(self, principal: Principal, today: date | None = None) -> DeadlineCounts:
         return await deadline_counts(self.session, self.visible(principal), today)
+
+    @staticmethod
+    def _overdue(today: date):
+        return and_(MatchRequest.state == State.submitted, MatchRequest.response_due_on < today)
+
+    @staticmethod
+    def _stalled(now: datetime):
+        return and_(MatchRequest.state.in_(list(OPEN_STATES)), MatchRequest.state_changed_at < now - STALLED_AFTER)
+
+    async def state_counts(self, principal: Principal) -> dict[str, int]:
+        """How many of the caller's requests are in each state (states with none are left out)."""
+        rows = await self.session.execute(
+            select(MatchRequest.state, func.count()).where(self.visible(principal)).group_by(MatchRequest.state)
+        )
+        return {state: int(n) for state, n in rows}
+
+    async def count_stalled(self, principal: Principal, now: datetime | None = None) -> int:
+        """The caller's open requests without a change of state for STALLED_AFTER."""
+        stmt = select(func.count()).select_from(MatchRequest).where(self.visible(principal), self._stalled(now or utcnow()))
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def count_among(self, principal: Principal, among: Select) -> int:
+        """How many of the caller's requests have an id the subquery gives."""
+        stmt = select(func.count()).select_from(MatchRequest).where(self.visible(principal), MatchRequest.id.in_(among))
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def listing_ids_of(self, principal: Principal, request_ids: set[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+        """The listing each of these requests is about (those the caller may see), to name them."""
+        if not request_ids:
+            return {}
+        rows = await self.session.execute(
+            select(MatchRequest.id, MatchRequest.listing_id).where(MatchRequest.id.in_(request_ids), self.visible(principal))
+        )
+        return dict(rows.all())
 
     async def history(self, request: MatchRequest) -> builtins.list[AuditEvent]:
         """The request's audit trail, oldest first (only for callers who may see the request)."""

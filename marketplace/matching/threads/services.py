@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from litestar.di import NamedDependency
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -148,6 +148,22 @@ class ThreadService:
         )
         # The upsert returns exactly the one marker row.
         return (await self.session.execute(statement)).scalar_one()
+
+    @staticmethod
+    def unread_subjects(user_id: uuid.UUID, kind: str) -> Select:
+        """The ids of a kind's subjects whose conversation holds messages by others the user has not
+        read (a subquery: lists filter by it and the home page counts it, in SQL)."""
+        marker = and_(ThreadReadMarker.thread_id == Thread.id, ThreadReadMarker.user_id == user_id)
+        return (
+            select(Thread.subject_id)
+            .join(ThreadMessage, ThreadMessage.thread_id == Thread.id)
+            .outerjoin(ThreadReadMarker, marker)
+            .where(
+                Thread.subject_kind == kind,
+                ThreadMessage.seq > func.coalesce(ThreadReadMarker.last_read_seq, 0),
+                ThreadMessage.author_user_id.is_distinct_from(user_id),
+            )
+        )
 
     async def unread_counts(self, user_id: uuid.UUID, kind: str, subject_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
         """Unread messages (by others) per subject, for lists of subjects the caller already sees."""

@@ -1,0 +1,1 @@
+"""Home-page tests use the shared world (tests/conftest.py); their data comes from factories.py."""
