@@ -10,7 +10,7 @@ UV := $(TOOLS)/bin/uv
 # Never fetch a Python build: use the machine's python3.11.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup run test lint browser clean-data messages bench bench-ledger bench-beds lock
+.PHONY: setup run test lint browser clean-data messages bench bench-ledger bench-beds bench-analytics lock
 
 setup: $(VENV)/.installed node_modules/.installed meilisearch
 
@@ -73,6 +73,12 @@ bench-ledger: setup
 # and 50 concurrent approvals, on its own PostgreSQL under .data/bench-beds; BENCH_ARGS="--n 200 --runs 10" for a quick run.
 bench-beds: setup
 	$(BIN)/python bench/beds.py $(BENCH_ARGS)
+
+# The analytics benchmark (bench/analytics.py, figures in README.md): the platform dashboard for a year of
+# 100,000 listings, 20,000 requests, 5,000 agreements and 50,000 payments, on its own PostgreSQL under
+# .data/bench-analytics; BENCH_ARGS="--scale 0.05 --runs 5" for a quick run.
+bench-analytics: setup
+	$(BIN)/python bench/analytics.py $(BENCH_ARGS)
 
 # Remove the local database, search index and generated secrets.
 clean-data:

@@ -33,9 +33,11 @@ from marketplace.accounts.pages import AccountPages
 from marketplace.accounts.passwords import use_password_profile
 from marketplace.accounts.services import provide_accounts
 from marketplace.accounts.sessions import save_session, session_middleware
+from marketplace.analytics.api import AnalyticsApi, ReportsApi
 from marketplace.analytics.home import provide_home_queues
 from marketplace.analytics.home_pages import HomePages
 from marketplace.analytics.pages import DashboardPages
+from marketplace.analytics.report_pages import ReportPages
 from marketplace.analytics.services import provide_analytics
 from marketplace.api_docs import StrictStructSchemaPlugin, document_query_parameters
 from marketplace.api_errors import SECURITY_SCHEMES, document_api_errors
@@ -379,6 +381,9 @@ def create_app(settings: Settings) -> Litestar:
             EngagementPages,
             BedFeesApi,
             DashboardPages,
+            AnalyticsApi,
+            ReportsApi,
+            ReportPages,
             *static_routers,
         ],
         lifespan=[lifespan],

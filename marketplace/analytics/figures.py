@@ -74,7 +74,7 @@ class Figures(TableFigures):
             f"SELECT count(*) FROM analytics_listings f WHERE f.status = 'published'{dims}", **self.where.dimensions("f")[1]
         )
         income = await self._one(
-            f"SELECT coalesce(sum(f.amount_fen), 0) FROM analytics_incomes f WHERE f.received_on BETWEEN :start AND :end{dims}",
+            f"SELECT coalesce(sum(f.amount_fen), 0) FROM analytics_income_days f WHERE f.received_on BETWEEN :start AND :end{dims}",
             **params,
         )
         return Summary(
@@ -107,18 +107,20 @@ class Figures(TableFigures):
     async def funnel(self) -> Funnel:
         dims, params = self.where.dimensions("f")
         params |= self._period()
-        viewed = await self._one(
-            "SELECT count(DISTINCT v.listing_id), coalesce(sum(v.views), 0) FROM listing_view_days v "
-            f"JOIN analytics_listings f ON f.listing_id = v.listing_id WHERE v.day BETWEEN :start AND :end{dims}",
-            **params,
-        )
+        # Listings viewed and their views, as two scans: the distinct count reads only the key
+        # (listing_id, day), in its order, without a sort; the listings' view is joined only when a
+        # dimension is set (a year is 100,000s of view-days).
+        only = f" AND v.listing_id IN (SELECT f.listing_id FROM analytics_listings f WHERE true{dims})" if dims else ""
+        viewed = f"FROM listing_view_days v WHERE v.day BETWEEN :start AND :end{only}"
+        listings_viewed = await self._one(f"SELECT count(DISTINCT v.listing_id) {viewed}", **params)
+        views = await self._one(f"SELECT coalesce(sum(v.views), 0) {viewed}", **params)
         cohort = await self._one(
             "SELECT count(*), count(f.accepted_at), count(f.negotiating_at), count(f.signed_at), count(f.first_payment_on) "
             f"FROM analytics_requests f WHERE f.submitted_at >= :since AND f.submitted_at < :until{dims}",
             **params,
         )
         names = ("viewed", "requested", "accepted", "negotiating", "agreement", "first_payment")
-        counts = [viewed[0], *cohort]
+        counts = [listings_viewed[0], *cohort]
         steps = [
             Step(step=name, count=count, conversion_bp=None if i == 0 else rate(count, counts[i - 1]).rate_bp)
             for i, (name, count) in enumerate(zip(names, counts, strict=True))
@@ -145,7 +147,7 @@ class Figures(TableFigures):
         stuck_by_state = dict(stuck)
         return Funnel(
             period=self.where.period,
-            listing_views=int(viewed[1]),
+            listing_views=int(views[0]),
             steps=steps,
             stalls=[
                 Stall(stage=stage, open=by_stage.get(stage, (0, 0))[0], lost=by_stage.get(stage, (0, 0))[1])
@@ -162,9 +164,11 @@ class Figures(TableFigures):
         params |= self._period()
         institutions = await self._one(
             "SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM analytics_requests r"
-            f" WHERE r.institution_id = l.institution_id AND r.accepted_at >= :since AND r.accepted_at < :until"
+            f" WHERE r.institution_id = l.id AND r.accepted_at >= :since AND r.accepted_at < :until"
             f"{dims.replace('f.', 'r.')}))"
-            f" FROM (SELECT DISTINCT f.institution_id FROM analytics_listings f WHERE f.status = 'published'{dims}) l",
+            # Institutions (a small table) probing for a published listing, not a pass over all listings.
+            " FROM organizations l WHERE l.kind = 'institution' AND EXISTS (SELECT 1 FROM analytics_listings f"
+            f" WHERE f.institution_id = l.id AND f.status = 'published'{dims})",
             **params,
         )
         answered = await self._one(
@@ -215,9 +219,12 @@ class Figures(TableFigures):
         dims, params = self.where.dimensions("f")
         params |= self._period()
         cohort = f"FROM analytics_requests f WHERE f.submitted_at >= :since AND f.submitted_at < :until{dims}"
-        first = await self._one(f"SELECT {percentiles(days_between('f.first_answered_at', 'f.submitted_at'))} {cohort}", **params)
-        accepted = await self._one(f"SELECT {percentiles(days_between('f.accepted_at', 'f.submitted_at'))} {cohort}", **params)
-        signed = await self._one(f"SELECT {percentiles(days_between('f.signed_at', 'f.submitted_at'))} {cohort}", **params)
+        # The three durations in one pass over the period's requests.
+        stages = ("f.first_answered_at", "f.accepted_at", "f.signed_at")
+        row = await self._one(
+            f"SELECT {', '.join(percentiles(days_between(s, 'f.submitted_at')) for s in stages)} {cohort}", **params
+        )
+        first, accepted, signed = row[0:3], row[3:6], row[6:9]
         return Times(
             period=self.where.period,
             first_response=duration(first),
@@ -281,19 +288,21 @@ class Figures(TableFigures):
         the service)."""
         dims, params = self.where.dimensions("f")
         params |= self._period()
-        scope = f"FROM analytics_incomes f WHERE f.received_on BETWEEN :start AND :end{dims}"
-        months = await self._all(
-            f"SELECT to_char(f.received_on, 'YYYY-MM') AS month, sum(f.amount_fen) {scope} GROUP BY month ORDER BY month",
+        # One pass over the period's daily sums for every breakdown (GROUPING's bits: 3 month, 5
+        # institution, 6 deal kind, 7 the whole period).
+        month = "to_char(f.received_on, 'YYYY-MM')"
+        rows = await self._all(
+            f"SELECT GROUPING({month}, f.institution_id, f.deal_kind), {month}, f.institution_id, f.deal_kind, sum(f.amount_fen), "
+            + ", ".join(f"sum(f.{c}_fen)" for c in CATEGORIES)
+            + f" FROM analytics_income_days f WHERE f.received_on BETWEEN :start AND :end{dims}"
+            f" GROUP BY GROUPING SETS (({month}), (f.institution_id), (f.deal_kind), ())",
             **params,
         )
-        institutions = await self._all(
-            f"SELECT f.institution_id, sum(f.amount_fen) AS total {scope} GROUP BY f.institution_id ORDER BY total DESC",
-            **params,
-        )
-        kinds = await self._all(
-            f"SELECT f.deal_kind, sum(f.amount_fen) AS total {scope} GROUP BY f.deal_kind ORDER BY total DESC", **params
-        )
-        parts = await self._one("SELECT " + ", ".join(f"coalesce(sum(f.{c}_fen), 0)" for c in CATEGORIES) + f" {scope}", **params)
+        months = sorted((r[1], int(r[4])) for r in rows if r[0] == 3)
+        institutions = sorted(((r[2], int(r[4])) for r in rows if r[0] == 5), key=lambda i: (-i[1], str(i[0])))
+        kinds = sorted(((r[3], int(r[4])) for r in rows if r[0] == 6), key=lambda k: (-k[1], k[0]))
+        whole = next((r for r in rows if r[0] == 7 and r[4] is not None), None)
+        parts = [int(v or 0) for v in whole[5:]] if whole else [0] * len(CATEGORIES)
         return Income(
             period=self.where.period,
             total_fen=sum(int(total) for _id, total in institutions),

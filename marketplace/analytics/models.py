@@ -1,6 +1,6 @@
 """Analytics' own table. Its other relations are the reporting views of migration 0016
 (analytics_listing_dims, and the materialised analytics_listings, analytics_requests,
-analytics_agreements, analytics_incomes), read with SQL in figures.py."""
+analytics_agreements, analytics_incomes and its daily sums analytics_income_days), read with SQL in figures.py."""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import Base
 
-MATERIALISED_VIEWS = ("analytics_listings", "analytics_requests", "analytics_agreements", "analytics_incomes")
+# In refresh order: analytics_income_days sums analytics_incomes.
+MATERIALISED_VIEWS = (
+    "analytics_listings",
+    "analytics_requests",
+    "analytics_agreements",
+    "analytics_incomes",
+    "analytics_income_days",
+)
 
 
 class Refresh(Base):

@@ -84,9 +84,10 @@ def body_names(handler) -> list[str]:
 
 
 def fill_path(path: str) -> tuple[str, list[str]]:
-    """Ids as fresh UUIDs (the check comes before any lookup), text parameters (tokens) poisoned."""
+    """Ids as fresh UUIDs (the check comes before any lookup), numbers as a year, text parameters (tokens) poisoned."""
     poisoned = re.findall(r"\{(\w+):str\}", path)
     path = re.sub(r"\{\w+:uuid\}", lambda _: str(uuid.uuid4()), path)
+    path = re.sub(r"\{\w+:int\}", "2026", path)  # a year (the annual report)
     return re.sub(r"\{\w+:str\}", quote(NUL), path), poisoned
 
 

@@ -579,6 +579,22 @@ def party_acts_on_allocation(ok: int):
     return lambda role, relation: 403 if role in PLATFORM else reads_allocation(ok)(role, relation)
 
 
+# ----- analytics: the dashboards' figures and the annual report ----------------------------------
+
+
+def sees_dashboard(ok: int):
+    """The platform's people see the platform, a TTO its own institution (whatever it names);
+    anyone else has no dashboard: 404."""
+    return lambda role, relation: ok if role in (*PLATFORM, *TTO) else 404
+
+
+async def report_year(db, world: World, role: Role, relation: str) -> dict:
+    return {"year": 2026}
+
+
+ANALYTICS_FIGURES = ("summary", "funnel", "match-rates", "times", "pay-later", "income", "beds", "deals")
+
+
 API_ROUTES = [
     Route("GET", "/api/v1/me", any_role(200)),
     Route("GET", "/api/v1/organizations", any_role(200)),
@@ -961,6 +977,9 @@ API_ROUTES = [
         body=matrix_fee_payment,
         headers=idempotency_key,
     ),
+    # Analytics: each figure, and the annual report's PDF.
+    *(Route("GET", f"/api/v1/analytics/{name}", sees_dashboard(200)) for name in ANALYTICS_FIGURES),
+    Route("GET", "/api/v1/reports/annual/{year}", sees_dashboard(200), prepare=report_year),
 ]
 
 
@@ -1419,6 +1438,8 @@ PAGE_ROUTES = [
         prepare=matrix_engagement_document,
     ),
     Route("GET", "/institutions/{institution}/pis", any_role(200), anonymous=302, prepare=institution_of),
+    # Analytics: the annual report's download from the pages.
+    Route("GET", "/analytics/annual/{year}/report.pdf", sees_dashboard(200), anonymous=302, prepare=report_year),
 ]
 
 # Public by design, each with the reason.
