@@ -114,16 +114,25 @@ class Figures(TableFigures):
         viewed = f"FROM listing_view_days v WHERE v.day BETWEEN :start AND :end{only}"
         listings_viewed = await self._one(f"SELECT count(DISTINCT v.listing_id) {viewed}", **params)
         views = await self._one(f"SELECT coalesce(sum(v.views), 0) {viewed}", **params)
-        cohort = await self._one(
-            "SELECT count(*), count(f.accepted_at), count(f.negotiating_at), count(f.signed_at), count(f.first_payment_on) "
-            f"FROM analytics_requests f WHERE f.submitted_at >= :since AND f.submitted_at < :until{dims}",
+        # The first conversion compares listings with listings: of those viewed, the share that
+        # received a request in the period; the later ones follow the requests.
+        *cohort, asked_about = await self._one(
+            "SELECT count(*), count(f.accepted_at), count(f.negotiating_at), count(f.signed_at), count(f.first_payment_on),"
+            " count(DISTINCT f.listing_id) FILTER (WHERE EXISTS (SELECT 1 FROM listing_view_days v"
+            "  WHERE v.listing_id = f.listing_id AND v.day BETWEEN :start AND :end))"
+            f" FROM analytics_requests f WHERE f.submitted_at >= :since AND f.submitted_at < :until{dims}",
             **params,
         )
         names = ("viewed", "requested", "accepted", "negotiating", "agreement", "first_payment")
         counts = [listings_viewed[0], *cohort]
+        conversions = [
+            None,
+            rate(asked_about, counts[0]).rate_bp,
+            *(rate(n, counts[i]).rate_bp for i, n in enumerate(counts[2:], 1)),
+        ]
         steps = [
-            Step(step=name, count=count, conversion_bp=None if i == 0 else rate(count, counts[i - 1]).rate_bp)
-            for i, (name, count) in enumerate(zip(names, counts, strict=True))
+            Step(step=name, count=count, conversion_bp=conversion)
+            for name, count, conversion in zip(names, counts, conversions, strict=True)
         ]
         stalls = await self._all(
             "SELECT stage, count(*) FILTER (WHERE state = ANY(:open)), count(*) FILTER (WHERE state = ANY(:lost)) FROM ("
@@ -235,13 +244,14 @@ class Figures(TableFigures):
         )
 
     async def _trial_startup(self) -> Duration:
-        """Days from a trial centre's opening to its first consent, for centres opened in the period."""
+        """The start-up clock of beds/startup.py — from a centre's last review approval to its first
+        consent — for the centres whose first consent fell in the period."""
         dims, params = self.where.dimensions("d")
-        days = "(e.first_consent_on - (e.created_at AT TIME ZONE 'Asia/Shanghai')::date)"
+        days = "(e.first_consent_on - e.reviews_approved_on)"
         row = await self._one(
             f"SELECT {percentiles(days)} FROM trial_engagements e JOIN organizations o ON o.id = e.institution_id "
             "LEFT JOIN analytics_listing_dims d ON d.listing_id = e.listing_id "
-            "WHERE e.created_at >= :since AND e.created_at < :until"
+            "WHERE e.first_consent_on BETWEEN :start AND :end AND e.reviews_approved_on IS NOT NULL"
             + dims.replace("d.institution_id", "e.institution_id").replace("d.city", "o.city"),
             **params,
             **self._period(),

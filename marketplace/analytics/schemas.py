@@ -37,7 +37,7 @@ class Period(Struct, frozen=True):
 class Step(Struct):
     step: str  # viewed | requested | accepted | negotiating | agreement | first_payment
     count: int
-    conversion_bp: int | None  # of the step before
+    conversion_bp: int | None  # of the step before; for `requested`, the viewed listings that got a request
 
 
 class Stall(Struct):

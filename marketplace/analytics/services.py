@@ -21,7 +21,7 @@ from marketplace.analytics.models import MATERIALISED_VIEWS, Refresh
 from marketplace.analytics.tables import DEAL_SORTS
 from marketplace.config import Settings
 from marketplace.db import DbSession, china_today, utcnow
-from marketplace.errors import NotFound, invalid
+from marketplace.errors import NotAuthenticated, NotFound, invalid
 from marketplace.tenancy import Principal
 
 MAX_DEALS_PAGE = 200
@@ -45,6 +45,8 @@ class AnalyticsService:
     def scope(self, principal: Principal, query: schemas.DashboardQuery, *, today: date | None = None) -> DashboardFilter:
         """The filter a person gets: the platform's people any; a TTO its own institution, whatever
         the query names; anyone else has no dashboard (404, like any record out of scope)."""
+        if not principal.is_authenticated:
+            raise NotAuthenticated()
         where = resolve(query, today or china_today())
         if self.sees_platform(principal):
             return where

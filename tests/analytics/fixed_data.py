@@ -16,7 +16,8 @@ Income (CNY): AG1's upfront 50,000,000 fen on 05-10 (own, Shanghai shares: 70/10
 contract of the other institution, 10,000,000 fen on 06-15 (Beijing shares: 70/5/20/5); a manual
 contract of the own one, 2,000,000 fen on 07-20 (outside Q2).
 Beds: a ward of 10 beds of the own institution open all year, 2 beds held 05-01..05-10 (20
-bed-days); a trial centre opened 05-01 with its first consent 06-10 (40 days).
+bed-days); a trial centre opened 05-01, its reviews all approved that day and its first consent
+06-10 (a start-up of 40 days).
 A need of the own company opened 04-20, the own institution's response selected.
 """
 
@@ -172,6 +173,7 @@ async def _beds_and_need(db: AsyncSession, world: World, story: Story) -> None:
             phase="II",
             sponsor="本企业",
             pi_name="张晓华",
+            reviews_approved_on=date(2026, 5, 1),
             first_consent_on=date(2026, 6, 10),
             created_at=at(5, 1),
         )

@@ -4,11 +4,14 @@ and the tables change with the filter."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 
+import anyio
 import pytest
 from playwright.async_api import Page, expect
+from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import Role
@@ -61,6 +64,15 @@ async def test_an_admin_filters_the_dashboard_to_a_city_and_a_quarter(page: Page
     await expect(main.locator(".dash-period")).to_contain_text("2026-04-01 至 2026-06-30")
     assert not [text for text in refused if "Content Security Policy" in text], refused
     await shoot(page, "platform-shanghai-q2")
+
+    # The year's annual report, downloaded from the dashboard: a PDF naming the platform's figures.
+    async with page.expect_download() as waiting:
+        await main.get_by_role("button", name="2026 年度报告（PDF）").click()
+    download = await waiting.value
+    content = await anyio.Path(await download.path()).read_bytes()
+    assert content.startswith(b"%PDF")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
+    assert "2026" in text and "本院" in text and "他院" in text
 
 
 async def test_a_tto_sees_its_own_dashboard(page: Page, world: World, db: AsyncSession) -> None:
