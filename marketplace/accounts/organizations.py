@@ -18,6 +18,7 @@ from marketplace.accounts.models import MAX_RESPONSE_WORKING_DAYS, Organization,
 from marketplace.audit import services as audit
 from marketplace.db import add_unless_taken
 from marketplace.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, invalid
+from marketplace.i18n import N_
 from marketplace.tenancy import Principal, require_org_in_scope, scoped
 
 # GB 32100-2015: the unified social credit code's alphabet (no I, O, S, V, Z) and check weights.
@@ -37,6 +38,11 @@ def is_valid_credit_code(code: str) -> bool:
 
 
 MAX_HEALTH_TECHNICIANS = 1_000_000
+# Why a company or platform has none of an institution's own figures.
+NOT_AN_INSTITUTION = {
+    "response_working_days": N_("Only institutions answer match requests."),
+    "health_technicians": N_("Only institutions count health technicians."),
+}
 
 
 @dataclass
@@ -174,64 +180,57 @@ class Organizations:
         """The figures an institution keeps about itself; at least one must be given."""
         if response_working_days is None and health_technicians is None:
             raise invalid("response_working_days", "Give response_working_days or health_technicians.")
-        org = await self.get_organization(principal, organization_id)
         if response_working_days is not None:
-            org = await self.set_response_working_days(principal, organization_id, response_working_days, ip=ip)
+            await self.set_response_working_days(principal, organization_id, response_working_days, ip=ip)
         if health_technicians is not None:
-            org = await self.set_health_technicians(principal, organization_id, health_technicians, ip=ip)
-        return org
+            await self.set_health_technicians(principal, organization_id, health_technicians, ip=ip)
+        return await self.get_organization(principal, organization_id)
 
     async def set_health_technicians(
         self, principal: Principal, organization_id: uuid.UUID, count: int, *, ip: str | None = None
     ) -> Organization:
         """卫生技术人员: the dashboards divide transfer income by it (per 100 health technicians)."""
-        org = await self.get_organization(principal, organization_id)
-        if not self.may_set_response_working_days(principal, org.id):
-            raise Forbidden()
-        if org.kind != OrgKind.institution:
-            raise invalid("health_technicians", "Only institutions count health technicians.")
+        org = await self._institution_to_change(principal, organization_id, "health_technicians")
         if not 0 <= count <= MAX_HEALTH_TECHNICIANS:
             raise invalid("health_technicians", "Between %(min)d and %(max)d.", min=0, max=MAX_HEALTH_TECHNICIANS)
-        before = org.health_technicians
-        if count != before:
-            org.health_technicians = count
-            await audit.record(
-                self.session,
-                "health_technicians_changed",
-                actor_user_id=principal.user_id,
-                organization_id=org.id,
-                subject=org,
-                ip=ip,
-                before=before,
-                after=count,
-            )
-        return org
+        return await self._change(principal, org, "health_technicians", count, "health_technicians_changed", ip)
 
     async def set_response_working_days(
         self, principal: Principal, organization_id: uuid.UUID, days: int, *, ip: str | None = None
     ) -> Organization:
         """How many working days the institution gives itself to answer a match request: its TTO
         manager's (or the platform admin's) call. Applies to requests submitted from now on."""
-        org = await self.get_organization(principal, organization_id)
-        if not self.may_set_response_working_days(principal, org.id):
-            raise Forbidden()
-        if org.kind != OrgKind.institution:
-            raise invalid("response_working_days", "Only institutions answer match requests.")
+        org = await self._institution_to_change(principal, organization_id, "response_working_days")
         if not 1 <= days <= MAX_RESPONSE_WORKING_DAYS:
             raise invalid(
                 "response_working_days", "Between %(min)d and %(max)d working days.", min=1, max=MAX_RESPONSE_WORKING_DAYS
             )
-        before = org.response_working_days
-        if days != before:
-            org.response_working_days = days
+        return await self._change(principal, org, "response_working_days", days, "response_days_changed", ip)
+
+    async def _institution_to_change(self, principal: Principal, organization_id: uuid.UUID, field: str) -> Organization:
+        """An institution whose own figures the caller may change (its TTO manager, the platform admin)."""
+        org = await self.get_organization(principal, organization_id)
+        if not self.may_set_response_working_days(principal, org.id):
+            raise Forbidden()
+        if org.kind != OrgKind.institution:
+            raise invalid(field, NOT_AN_INSTITUTION[field])
+        return org
+
+    async def _change(
+        self, principal: Principal, org: Organization, field: str, value: int, action: str, ip: str | None
+    ) -> Organization:
+        """Set one figure, audited with before and after when it changes."""
+        before = getattr(org, field)
+        if value != before:
+            setattr(org, field, value)
             await audit.record(
                 self.session,
-                "response_days_changed",
+                action,
                 actor_user_id=principal.user_id,
                 organization_id=org.id,
                 subject=org,
                 ip=ip,
                 before=before,
-                after=days,
+                after=value,
             )
         return org
