@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from marketplace.demo.history import DATA, PlannedAgreement, PlannedRequest
-from marketplace.demo.licensing import DEFAULTS
+from marketplace.demo.licensing import DEFAULTS, HistoryDays
 from marketplace.tenancy import Principal
 
 if TYPE_CHECKING:
-    from marketplace.demo.history_load import HistoryDays
     from marketplace.licensing.services import LicensingService
 
 QUARTER_DAYS = 91

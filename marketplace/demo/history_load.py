@@ -6,32 +6,17 @@ other demo loader, on results and listings none of them uses, so their stories s
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.db import CHINA_TIME, china_day
 from marketplace.demo import people
 from marketplace.demo.history import DATA, PlannedRequest, plan
-from marketplace.demo.licensing import DemoDays
+from marketplace.demo.licensing import HistoryDays
 from marketplace.tenancy import Principal
 
 INVENTOR = "inventor@pujiang.example"
-
-
-class HistoryDays(DemoDays):
-    """DemoDays with fractional days ago (a step's hour matters for the response clock)."""
-
-    def at(self, days_ago: float) -> datetime:
-        return self.now - timedelta(days=days_ago)
-
-    def day(self, days_ago: float) -> date:
-        return china_day(self.at(days_ago))
-
-    def on(self, day: date, hour: int = 10) -> datetime:
-        """A moment of the day (China time), never after the load."""
-        return min(datetime.combine(day, time(hour), CHINA_TIME), self.now - timedelta(minutes=1))
 
 
 async def load_demo_history(session: AsyncSession, organizations: dict[str, uuid.UUID], now: datetime) -> int:

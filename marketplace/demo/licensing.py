@@ -7,14 +7,14 @@ Licensing is imported inside the functions, as matching and the ledger are."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.services import AccountService
-from marketplace.db import china_day
+from marketplace.db import CHINA_TIME, china_day
 from marketplace.demo import people
 from marketplace.demo.ledger import demo_results
 from marketplace.demo.tables import table
@@ -65,6 +65,20 @@ class DemoDays:
         chosen = choices[pick["nth"]]
         self.used.add(chosen)
         return chosen
+
+
+class HistoryDays(DemoDays):
+    """DemoDays with fractional days ago (a step's hour matters for the response clock)."""
+
+    def at(self, days_ago: float) -> datetime:
+        return self.now - timedelta(days=days_ago)
+
+    def day(self, days_ago: float) -> date:
+        return china_day(self.at(days_ago))
+
+    def on(self, day: date, hour: int = 10) -> datetime:
+        """A moment of the day (China time), never after the load."""
+        return min(datetime.combine(day, time(hour), CHINA_TIME), self.now - timedelta(minutes=1))
 
 
 async def load_demo_licensing(session: AsyncSession, institutions: dict[str, uuid.UUID], now: datetime) -> int:
