@@ -83,8 +83,6 @@ class Availability:
 
 async def refresh_all(sessionmaker, today: date | None = None) -> int:
     """Every listing with wards, one transaction each (one failure does not hold back the others)."""
-    from marketplace.beds.services import BedsService
-
     today = today or china_today()
     async with sessionmaker() as session:
         listing_ids = list(await session.scalars(select(Ward.listing_id).distinct()))
@@ -92,7 +90,8 @@ async def refresh_all(sessionmaker, today: date | None = None) -> int:
     for listing_id in listing_ids:
         try:
             async with sessionmaker() as session, session.begin():
-                await BedsService(session).refresh_availability(listing_id, today=today)
+                summary = await listing_availability(session, listing_id, today)
+                await CatalogService(session).set_bed_availability(listing_id, summary)
             done += 1
         except Exception:  # the next run retries it
             log.exception("bed availability: listing %s failed", listing_id)
