@@ -91,12 +91,11 @@ class Figures(TableFigures):
 
     async def _project_centres(self) -> int:
         """Trial centres (engagements) opened in the period: a live table, small."""
-        dims, params = self.where.dimensions("d")
+        dims, params = self.where.dimensions("d", institution="e.institution_id", city="o.city")
         row = await self._one(
             "SELECT count(*) FROM trial_engagements e JOIN organizations o ON o.id = e.institution_id "
             "LEFT JOIN analytics_listing_dims d ON d.listing_id = e.listing_id "
-            "WHERE e.created_at >= :since AND e.created_at < :until"
-            + dims.replace("d.institution_id", "e.institution_id").replace("d.city", "o.city"),
+            f"WHERE e.created_at >= :since AND e.created_at < :until{dims}",
             **params,
             **self._period(),
         )
@@ -174,7 +173,7 @@ class Figures(TableFigures):
         institutions = await self._one(
             "SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM analytics_requests r"
             f" WHERE r.institution_id = l.id AND r.accepted_at >= :since AND r.accepted_at < :until"
-            f"{dims.replace('f.', 'r.')}))"
+            f"{self.where.dimensions('r')[0]}))"
             # Institutions (a small table) probing for a published listing, not a pass over all listings.
             " FROM organizations l WHERE l.kind = 'institution' AND EXISTS (SELECT 1 FROM analytics_listings f"
             f" WHERE f.institution_id = l.id AND f.status = 'published'{dims})",
@@ -246,13 +245,12 @@ class Figures(TableFigures):
     async def _trial_startup(self) -> Duration:
         """The start-up clock of beds/startup.py — from a centre's last review approval to its first
         consent — for the centres whose first consent fell in the period."""
-        dims, params = self.where.dimensions("d")
+        dims, params = self.where.dimensions("d", institution="e.institution_id", city="o.city")
         days = "(e.first_consent_on - e.reviews_approved_on)"
         row = await self._one(
             f"SELECT {percentiles(days)} FROM trial_engagements e JOIN organizations o ON o.id = e.institution_id "
             "LEFT JOIN analytics_listing_dims d ON d.listing_id = e.listing_id "
-            "WHERE e.first_consent_on BETWEEN :start AND :end AND e.reviews_approved_on IS NOT NULL"
-            + dims.replace("d.institution_id", "e.institution_id").replace("d.city", "o.city"),
+            f"WHERE e.first_consent_on BETWEEN :start AND :end AND e.reviews_approved_on IS NOT NULL{dims}",
             **params,
             **self._period(),
         )

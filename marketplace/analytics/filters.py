@@ -41,17 +41,20 @@ class DashboardFilter:
     def for_institution(self, institution_id: uuid.UUID) -> DashboardFilter:
         return replace(self, institution_id=institution_id)
 
-    def dimensions(self, alias: str, *, areas: bool = True, kind: bool = True) -> tuple[str, dict[str, Any]]:
+    def dimensions(
+        self, alias: str, *, areas: bool = True, kind: bool = True, institution: str | None = None, city: str | None = None
+    ) -> tuple[str, dict[str, Any]]:
         """` AND …` conditions on `alias`'s dimension columns for the filters that are set, and their
         parameters (a view without a kind or areas column passes False: those filters then match nothing
-        there only if set, which the caller decides)."""
+        there only if set, which the caller decides). A live table whose institution or city lives in
+        another joined table names those columns (`institution="e.institution_id"`, `city="o.city"`)."""
         conditions: list[str] = []
         params: dict[str, Any] = {}
         if self.institution_id is not None:
-            conditions.append(f"{alias}.institution_id = :institution_id")
+            conditions.append(f"{institution or f'{alias}.institution_id'} = :institution_id")
             params["institution_id"] = self.institution_id
         if self.city is not None:
-            conditions.append(f"{alias}.city = :city")
+            conditions.append(f"{city or f'{alias}.city'} = :city")
             params["city"] = self.city
         if kind and self.kind is not None:
             conditions.append(f"{alias}.listing_kind = :kind")

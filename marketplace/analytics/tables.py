@@ -25,8 +25,7 @@ class TableFigures(Queries):
         """Utilisation in the period: bed-days held by approved and active allocations (the capacity
         trigger's ward_day_usage) over the bed-days the wards were open. `names` and `approved_beds`
         come from accounts through the service."""
-        dims, params = self.where.dimensions("d")
-        dims = dims.replace("d.institution_id", "w.institution_id").replace("d.city", "o.city")
+        dims, params = self.where.dimensions("d", institution="w.institution_id", city="o.city")
         rows = await self._all(
             "SELECT w.id, w.institution_id, w.name, w.beds,"
             " w.beds * greatest(0, least(coalesce(w.closes_on, :end), :end) - greatest(w.opens_on, :start) + 1) AS capacity,"
