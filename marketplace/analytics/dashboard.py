@@ -117,7 +117,7 @@ class DashboardReader:
         )
         if not platform:
             dashboard.freshness = await figures.freshness()
-            dashboard.inbox = await figures.inbox()
+            dashboard.inbox = await figures.inbox(dashboard.times, dashboard.rates)
         return dashboard
 
     async def all_deals(self, where: DashboardFilter, sort: str = "signed") -> list[schemas.Deal]:

@@ -351,16 +351,18 @@ class Figures(TableFigures):
 
     # ----- an institution's own -----------------------------------------------------------------
 
-    async def inbox(self) -> Inbox:
-        """The institution's requests now (open, overdue) and in the period (first answers)."""
+    async def inbox(self, times: Times | None = None, rates: MatchRates | None = None) -> Inbox:
+        """The institution's requests now (open, overdue) and in the period (first answers). The
+        dashboard passes the times and rates it already loaded for this filter, so its page does not
+        run both sets of queries twice for two of their numbers."""
         dims, params = self.where.dimensions("f")
         waiting = await self._one(
             f"SELECT count(*) FROM analytics_requests f WHERE f.state = ANY(:waiting){dims}",
             **params,
             waiting=WAITING_FOR_INSTITUTION,
         )
-        times = await self.times()
-        rates = await self.match_rates()
+        times = times if times is not None else await self.times()
+        rates = rates if rates is not None else await self.match_rates()
         return Inbox(
             open=waiting[0],
             overdue=times.overdue_now,
