@@ -41,9 +41,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from analytics_fill import INSTITUTIONS, PASSWORD, Sizes, fill, make_templates
-from bench_common import cpu_model, percentile, run_on_database
-
-from marketplace.config import PROJECT_ROOT
+from bench_common import add_data_dir, cpu_model, percentile, phase, print_phases, run_on_database
 
 GOAL_P95_MS = 300.0
 ONE_SESSION = "dashboard: every figure in one session"
@@ -202,18 +200,14 @@ async def run(database_url: str, *, sizes: Sizes, runs: int, report: Report) -> 
     engine = make_engine(database_url)
     sessionmaker = make_sessionmaker(engine)
     try:
-        began = time.perf_counter()
-        templates, token = await make_templates(sessionmaker)
-        report.phases.append(("seed templates (services)", time.perf_counter() - began))
-        began = time.perf_counter()
-        await fill(sessionmaker, templates, sizes, report.counts)
-        report.phases.append(("bulk copy (INSERT … SELECT)", time.perf_counter() - began))
-        began = time.perf_counter()
-        await refresh_and_analyze(sessionmaker)
-        report.phases.append(("refresh views + VACUUM ANALYZE", time.perf_counter() - began))
-        began = time.perf_counter()
-        await measure(database_url, sessionmaker, token, runs, report)
-        report.phases.append(("measured requests", time.perf_counter() - began))
+        with phase(report.phases, "seed templates (services)"):
+            templates, token = await make_templates(sessionmaker)
+        with phase(report.phases, "bulk copy (INSERT … SELECT)"):
+            await fill(sessionmaker, templates, sizes, report.counts)
+        with phase(report.phases, "refresh views + VACUUM ANALYZE"):
+            await refresh_and_analyze(sessionmaker)
+        with phase(report.phases, "measured requests"):
+            await measure(database_url, sessionmaker, token, runs, report)
         async with sessionmaker() as session:
             report.postgres = str(await session.scalar(select(func.current_setting("server_version"))))
     finally:
@@ -244,9 +238,7 @@ def print_report(report: Report) -> None:
         f"{report.runs} runs after a warm-up, nearest-rank percentiles"
     )
     print()
-    print(f"{'Phase':<44}{'time':>10}   load average now {' / '.join(f'{v:.2f}' for v in os.getloadavg())}")
-    for name, seconds in report.phases:
-        print(f"  {name:<42}{seconds:>8.2f} s")
+    print_phases(report.phases, 44)
     print()
     bare = statistics.median(report.timings.get("bare Litestar GET /ping", [1.0]))
     print(f"  {'':<42}{'p50':>10}{'p95':>10}{'mean':>10}{'max':>10}{'p50/bare':>10}")
@@ -266,12 +258,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0, help="of the issue's sizes (default 1: 100,000 listings …)")
     parser.add_argument("--runs", type=int, default=30, help="measured runs of each request (default 30)")
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=PROJECT_ROOT / ".data" / "bench-analytics",
-        help="bench data folder, wiped first (default .data/bench-analytics); unused with DATABASE_URL",
-    )
+    add_data_dir(parser, "bench-analytics")
     args = parser.parse_args()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request otherwise
     sizes = Sizes().scaled(args.scale)

@@ -38,11 +38,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version
-from pathlib import Path
 
-from bench_common import cpu_model, percentile, run_on_database
-
-from marketplace.config import PROJECT_ROOT
+from bench_common import add_data_dir, cpu_model, percentile, phase, print_phases, run_on_database
 
 GOAL_CALENDAR_P95_MS = 100.0
 WARD_BEDS = 60
@@ -300,21 +297,16 @@ async def run(database_url: str, *, n: int, runs: int, seed_value: int, concurre
     engine = make_engine(database_url, pool_size=CONCURRENT + 5, max_overflow=0)
     sessionmaker = make_sessionmaker(engine)
     try:
-        began = time.perf_counter()
-        world = await build_world(sessionmaker, WARD_BEDS)
-        report.phases.append(("seed (services)", time.perf_counter() - began))
-        began = time.perf_counter()
-        start = await fill_year(sessionmaker, world, n, seed_value, report)
-        report.phases.append(("insert + approve one by one", time.perf_counter() - began))
-        began = time.perf_counter()
-        await analyze(sessionmaker)
-        report.phases.append(("ANALYZE", time.perf_counter() - began))
-        began = time.perf_counter()
-        await measure_reads(sessionmaker, world, start, runs, report)
-        report.phases.append(("calendar + availability reads", time.perf_counter() - began))
-        began = time.perf_counter()
-        await concurrent_approvals(sessionmaker, world, concurrent_beds, report)
-        report.phases.append(("50 concurrent requests + approvals", time.perf_counter() - began))
+        with phase(report.phases, "seed (services)"):
+            world = await build_world(sessionmaker, WARD_BEDS)
+        with phase(report.phases, "insert + approve one by one"):
+            start = await fill_year(sessionmaker, world, n, seed_value, report)
+        with phase(report.phases, "ANALYZE"):
+            await analyze(sessionmaker)
+        with phase(report.phases, "calendar + availability reads"):
+            await measure_reads(sessionmaker, world, start, runs, report)
+        with phase(report.phases, "50 concurrent requests + approvals"):
+            await concurrent_approvals(sessionmaker, world, concurrent_beds, report)
         async with sessionmaker() as session:
             report.postgres = str(await session.scalar(select(func.current_setting("server_version"))))
     finally:
@@ -343,9 +335,7 @@ def print_report(report: Report) -> None:
         "the calendar is BedsService.ward_days (marketplace/beds/calendar.py), the page's own query"
     )
     print()
-    print(f"{'Phase':<40}{'time':>10}   load average now {' / '.join(f'{v:.2f}' for v in os.getloadavg())}")
-    for name, seconds in report.phases:
-        print(f"  {name:<38}{seconds:>8.2f} s")
+    print_phases(report.phases, 40)
     print()
     print(f"  {'':<40}{'p50':>9}{'p95':>9}{'mean':>9}{'max':>9}")
     for name, values in (
@@ -383,12 +373,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=100, help="measured reads of each query (default 100)")
     parser.add_argument("--concurrent-beds", type=int, default=20, help="beds of the ward the 50 approvals share (default 20)")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=PROJECT_ROOT / ".data" / "bench-beds",
-        help="bench data folder, wiped first (default .data/bench-beds); unused with DATABASE_URL",
-    )
+    add_data_dir(parser, "bench-beds")
     args = parser.parse_args()
     report = Report(n=args.n, runs=args.runs, seed=args.seed, concurrent_beds=args.concurrent_beds, started=datetime.now(UTC))
     options = {"n": args.n, "runs": args.runs, "seed_value": args.seed, "concurrent_beds": args.concurrent_beds}

@@ -35,11 +35,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version
-from pathlib import Path
 
-from bench_common import cpu_model, percentile, run_on_database
-
-from marketplace.config import PROJECT_ROOT
+from bench_common import add_data_dir, cpu_model, percentile, phase, print_phases, run_on_database
 
 GOAL_STATEMENT_P95_MS = 100.0
 RESULTS_PER_INSTITUTION = 60
@@ -308,18 +305,15 @@ async def run(database_url: str, *, n: int, hot: int, batch: int, statements: in
     engine = make_engine(database_url)
     sessionmaker = make_sessionmaker(engine)
     try:
-        began = time.perf_counter()
-        world = await build_world(sessionmaker, seed_value)
-        report.phases.append(("seed (services)", time.perf_counter() - began))
+        with phase(report.phases, "seed (services)"):
+            world = await build_world(sessionmaker, seed_value)
         print("  seeded", file=sys.stderr, flush=True)
         await post_incomes(sessionmaker, world, n, hot, batch, seed_value, report)
         report.phases.append(("post incomes", report.post_seconds))
-        began = time.perf_counter()
-        await facts(sessionmaker, world, report)
-        report.phases.append(("count + ANALYZE", time.perf_counter() - began))
-        began = time.perf_counter()
-        await measure_statements(sessionmaker, world, statements, report)
-        report.phases.append(("statements", time.perf_counter() - began))
+        with phase(report.phases, "count + ANALYZE"):
+            await facts(sessionmaker, world, report)
+        with phase(report.phases, "statements"):
+            await measure_statements(sessionmaker, world, statements, report)
         await reconcile(sessionmaker, report)
         report.phases.append(("reconcile", report.reconcile_seconds))
     finally:
@@ -349,9 +343,7 @@ def print_report(report: Report) -> None:
         "transaction; statements one at a time after ANALYZE and one warm-up pass; nearest-rank percentiles"
     )
     print()
-    print(f"{'Phase':<34}{'time':>12}   load average now {' / '.join(f'{v:.2f}' for v in os.getloadavg())}")
-    for name, seconds in report.phases:
-        print(f"  {name:<32}{seconds:>10.1f} s")
+    print_phases(report.phases, 34, 12, 1)
     print()
     rate = report.incomes / report.post_seconds if report.post_seconds else 0.0
     rows = report.postings * report.incomes / max(report.entries, 1) / report.post_seconds if report.post_seconds else 0.0
@@ -385,12 +377,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=100, help="incomes per transaction (default 100)")
     parser.add_argument("--statements", type=int, default=100, help="measured builds of each statement (default 100)")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=PROJECT_ROOT / ".data" / "bench-ledger",
-        help="bench data folder, wiped first (default .data/bench-ledger); unused with DATABASE_URL",
-    )
+    add_data_dir(parser, "bench-ledger")
     args = parser.parse_args()
     report = Report(n=args.n, hot=args.hot, batch=args.batch, seed=args.seed, started=datetime.now(UTC))
     options = {"n": args.n, "hot": args.hot, "batch": args.batch, "statements": args.statements, "seed_value": args.seed}
