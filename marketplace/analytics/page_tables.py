@@ -77,6 +77,11 @@ def _rate_row(label: str, r: Rate) -> list[Any]:
     return [label, r.numerator, r.denominator, r.rate_bp]
 
 
+def _counts(key: str, title: str, label: str, count: str, rows: list[list[Any]]) -> Table:
+    """A table of labelled counts (a label column, a count column), drawn as a table only."""
+    return Table(key, title, (Column(label, LABEL), Column(count, COUNT)), rows)
+
+
 def summary(d: Dashboard) -> Table:
     s = d.summary
     rows = [
@@ -87,7 +92,7 @@ def summary(d: Dashboard) -> Table:
         [N_("Published listings"), s.listings_published],
         [N_("Agreements signed"), s.agreements_signed],
     ]
-    return Table("summary", N_("Headline figures"), (Column(N_("Figure"), LABEL), Column(N_("Value"), COUNT)), rows)
+    return _counts("summary", N_("Headline figures"), N_("Figure"), N_("Value"), rows)
 
 
 def funnel(d: Dashboard) -> Table:
@@ -112,7 +117,7 @@ def stalls(d: Dashboard) -> Table:
 
 def stuck(d: Dashboard) -> Table:
     rows = [[_label(REQUEST_STATE_LABELS, s.state), s.count] for s in d.funnel.stuck]
-    return Table("stuck", N_("Open requests without a move"), (Column(N_("State"), LABEL), Column(N_("Requests"), COUNT)), rows)
+    return _counts("stuck", N_("Open requests without a move"), N_("State"), N_("Requests"), rows)
 
 
 def match_rates(d: Dashboard) -> Table:
@@ -156,7 +161,7 @@ def pay_later(d: Dashboard) -> Table:
         [N_("Terminated"), p.terminated],
         [N_("In default"), p.defaulted],
     ]
-    return Table("pay_later", N_("Use first, pay later"), (Column(N_("Licences"), LABEL), Column(N_("Count"), COUNT)), rows)
+    return _counts("pay_later", N_("Use first, pay later"), N_("Licences"), N_("Count"), rows)
 
 
 def income_by_month(d: Dashboard) -> Table:
@@ -281,7 +286,7 @@ def freshness(d: Dashboard) -> Table:
     if d.freshness:
         rows = [[k.key, k.count] for k in d.freshness.by_status]  # a status is its own message id
         rows.append([N_("Published and stale (not reconfirmed)"), d.freshness.stale])
-    return Table("freshness", N_("Listings' freshness"), (Column(N_("Listings"), LABEL), Column(N_("Count"), COUNT)), rows)
+    return _counts("freshness", N_("Listings' freshness"), N_("Listings"), N_("Count"), rows)
 
 
 def inbox(d: Dashboard) -> Table:
