@@ -328,7 +328,12 @@ PLATFORM_TABLES: dict[str, Callable[[Dashboard], Table]] = {
 INSTITUTION_TABLES: dict[str, Callable[[Dashboard], Table]] = {"freshness": freshness, "inbox": inbox}
 
 
+def table_keys(platform: bool) -> set[str]:
+    """The tables a dashboard has: the institution's own blocks only on its dashboard."""
+    return set(PLATFORM_TABLES) | (set() if platform else set(INSTITUTION_TABLES))
+
+
 def tables_of(d: Dashboard) -> dict[str, Table]:
-    """The dashboard's tables by key: the institution's own blocks only on its dashboard."""
+    """The dashboard's tables by key."""
     makers = PLATFORM_TABLES | ({} if d.platform else INSTITUTION_TABLES)
     return {key: make(d) for key, make in makers.items()}

@@ -109,13 +109,12 @@ class DashboardPages(Controller):
         reader = DashboardReader(analytics)
         reader.default_scope(principal)
         key, _dot, fmt = filename.rpartition(".")
-        if fmt not in exports.FORMATS:
+        # An unknown name answers before any figure is computed.
+        if fmt not in exports.FORMATS or key not in pt.table_keys(analytics.sees_platform(principal)):
             raise NotFound()
         where = await reader.scope(principal, _filters(request))
         d = await reader.load(principal, where)
         tables = pt.tables_of(d)
-        if key not in tables:
-            raise NotFound()
         table = (
             pt.deals(d, await reader.all_deals(where, sort if sort in DEAL_SORTS else "signed"))
             if key == "deals"
