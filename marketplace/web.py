@@ -4,7 +4,7 @@ navigation by role, and error pages."""
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qsl
@@ -149,6 +149,12 @@ def field_errors(error: DomainError) -> dict[str, str]:
     if not errors:
         errors["__all__"] = i18n.gettext(error.message, **error.params)
     return errors
+
+
+def refusal_errors(refusal: DomainError, rename: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A refusal beside a form: its field errors by form input (forms.by_input), else its message
+    under "__all__"."""
+    return forms.by_input(refusal.errors, rename) or {"__all__": i18n.gettext(refusal.message, **refusal.params)}
 
 
 def to_existing(request: Request, refusal: DomainError | None, url: Callable[[object], str]) -> Redirect | None:

@@ -129,13 +129,6 @@ class Organizations:
             stmt = stmt.where(Organization.kind == kind)
         return list((await self.session.scalars(stmt)).all())
 
-    async def organization_counts(self, principal: Principal) -> dict[str, int] | None:
-        """The platform's organizations by kind, for the platform's dashboard; None for everyone else."""
-        if not principal.is_platform:
-            return None
-        orgs = await self.list_organizations(principal)
-        return {kind: sum(1 for o in orgs if o.kind == kind) for kind in OrgKind}
-
     async def get_organization(self, principal: Principal, organization_id: uuid.UUID) -> Organization:
         require_org_in_scope(principal, organization_id)
         org = await self.session.get(Organization, organization_id)

@@ -21,7 +21,7 @@ from marketplace.licensing.open_licence_schemas import OpenLicenceIn
 from marketplace.licensing.services import Licensing, LicensingService
 from marketplace.matching.web import parse_wan, problem_of
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import attempt, client_ip, flash, page_number, render, to_existing
+from marketplace.web import attempt, client_ip, flash, page_number, refusal_errors, render, to_existing
 
 Form = URLEncodedBody[dict[str, str]]
 
@@ -152,7 +152,7 @@ class OpenLicencePages(Controller):
                 return existing
             if refusal is not None:
                 status_code = refusal.status_code
-                errors = forms.by_input(refusal.errors, FORM_FIELDS) or {"__all__": gettext(refusal.message, **refusal.params)}
+                errors = refusal_errors(refusal, FORM_FIELDS)
             elif created is not None:
                 flash(request, N_("The open licence is declared: anyone may now take it on these terms."))
                 return Redirect(f"/listings/{listing_id}")

@@ -20,7 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import i18n
-from marketplace.accounts.models import TTO_ROLES
+from marketplace.accounts.models import TTO_ROLES, Organization, User
 from marketplace.accounts.services import AccountService
 from marketplace.audit import services as audit
 from marketplace.config import Settings
@@ -230,6 +230,20 @@ class Notices:
         self.settings = settings
         self.agreement = agreement
         self.sent: set[str] = set()  # keys taken before this transaction began: no insert needed
+        self._people_and_orgs: tuple[list[User], dict[uuid.UUID, Organization]] | None = None
+
+    async def _audience(self) -> tuple[list[User], dict[uuid.UUID, Organization]]:
+        """Both sides' people and names, read once per agreement however many notices it sends."""
+        if self._people_and_orgs is None:
+            agreement = self.agreement
+            accounts = AccountService(self.session)
+            people = [
+                *await accounts.member_contacts(agreement.institution_id, TTO_ROLES),
+                *await accounts.member_contacts(agreement.company_id, LICENSEE_ROLES),
+            ]
+            orgs = await accounts.public_organizations({agreement.institution_id, agreement.company_id})
+            self._people_and_orgs = (people, orgs)
+        return self._people_and_orgs
 
     async def send(self, key: str, kind: str, obligation: Obligation | None = None, *, day: date | None = None) -> int:
         """Send the notice unless its key is taken (sent already, or being sent by another worker)."""
@@ -239,12 +253,7 @@ class Notices:
         reminder = Reminder(key=key, agreement_id=agreement.id, obligation_id=obligation.id if obligation else None, kind=kind)
         if not await add_unless_taken(self.session, reminder, REMINDER_CONSTRAINT):
             return 0
-        accounts = AccountService(self.session)
-        people = [
-            *await accounts.member_contacts(agreement.institution_id, TTO_ROLES),
-            *await accounts.member_contacts(agreement.company_id, LICENSEE_ROLES),
-        ]
-        orgs = await accounts.public_organizations({agreement.institution_id, agreement.company_id})
+        people, orgs = await self._audience()
         day = obligation.due_on if obligation is not None else day
         assert day is not None
         params = {

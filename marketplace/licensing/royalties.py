@@ -206,18 +206,17 @@ class Royalties(Agreements):
         if not agreement.annual_minimum_fen:
             return []
         created = []
-        for first, last in contract_years(self.royalty_start(agreement), min(reported_until, agreement.ends_on)):
-            due_on = last + timedelta(days=agreement.report_due_days)
-            assessed = await self.session.scalar(
-                select(func.count())
-                .select_from(Obligation)
-                .where(
-                    Obligation.agreement_id == agreement.id,
-                    Obligation.kind == ObligationKind.annual_minimum,
-                    Obligation.due_on == due_on,
+        # The years already assessed, read once rather than once per contract year.
+        assessed = set(
+            await self.session.scalars(
+                select(Obligation.due_on).where(
+                    Obligation.agreement_id == agreement.id, Obligation.kind == ObligationKind.annual_minimum
                 )
             )
-            if assessed:
+        )
+        for first, last in contract_years(self.royalty_start(agreement), min(reported_until, agreement.ends_on)):
+            due_on = last + timedelta(days=agreement.report_due_days)
+            if due_on in assessed:
                 continue
             royalties = await self.session.scalar(
                 select(func.coalesce(func.sum(RoyaltyReport.royalty_fen), 0)).where(

@@ -29,7 +29,7 @@ from marketplace.matching.threads.models import SubjectKindName
 from marketplace.matching.threads.services import Threads, ThreadService
 from marketplace.matching.web import budget_text, parse_wan, problem_of, thread_form_context
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import attempt, client_ip, flash, page_number, render, to_existing
+from marketplace.web import attempt, client_ip, flash, page_number, refusal_errors, render, to_existing
 from marketplace.working_days import working_days_late
 
 Form = URLEncodedBody[dict[str, str]]
@@ -152,7 +152,7 @@ class MatchingPages(Controller):
                 return existing
             if refusal is not None:
                 status_code = refusal.status_code
-                errors = forms.by_input(refusal.errors, FORM_FIELDS) or {"__all__": gettext(refusal.message, **refusal.params)}
+                errors = refusal_errors(refusal, FORM_FIELDS)
             elif created is not None:
                 flash(request, N_("Your request has been sent. The institution answers within its response time."))
                 return Redirect(f"/match-requests/{created.id}")
