@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from msgspec import Meta, Struct
 
 from marketplace.accounts.schemas import Input
+from marketplace.beds.schemas import Phase
 from marketplace.matching.requests.schemas import MAX_FEN
 
 Line = Annotated[str, Meta(min_length=1, max_length=200)]
 Reason = Annotated[str, Meta(max_length=2000)]
-Phase = Literal["I", "II", "III", "IV", "BE", "IIT"]
 
 
 class EngagementCreate(Input, kw_only=True):

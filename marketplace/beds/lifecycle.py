@@ -5,6 +5,7 @@ services'; the declarations name who may take each step."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from marketplace import states
@@ -52,29 +53,40 @@ async def _enter(step: states.Step) -> None:
         step.record.state_reason = step.reason
 
 
+def _machine(name: str, table: str, state: Iterable[str], initial: str, actions: list, **texts: Any) -> states.Machine:
+    """The four machines share their state column, their sides (_sides) and their enter hook."""
+    return states.Machine(
+        name=name,
+        table=table,
+        column="state",
+        states=tuple(state),
+        initial=frozenset({initial}),
+        actions=dict(actions),
+        sides=_sides,
+        enter=_enter,
+        **texts,
+    )
+
+
 A = AllocationState
 # The company (or a clinical-trial match request's company) asks; the institution's TTO approves,
 # waitlists or declines; approval holds the beds day by day (PostgreSQL refuses a day over the
 # ward's beds); a waitlisted request is approved by the system when beds free up; either side
 # cancels before the beds are in use.
-ALLOCATION = states.Machine(
-    name="bed_allocation",
-    table="bed_allocations",
-    column="state",
-    states=tuple(A),
-    initial=frozenset({A.requested}),
-    actions=dict(
-        [
-            _action("approve", {A.requested, A.waitlisted}, A.approved, INSTITUTION),
-            _action("waitlist", {A.requested}, A.waitlisted, INSTITUTION),
-            _action("decline", {A.requested, A.waitlisted}, A.declined, INSTITUTION, reason_required=True),
-            _action("promote", {A.waitlisted}, A.approved, ()),
-            _action("start", {A.approved}, A.active, INSTITUTION),
-            _action("complete", {A.active}, A.completed, INSTITUTION),
-            _action("cancel", {A.requested, A.waitlisted, A.approved}, A.cancelled, EITHER, reason_required=True),
-        ]
-    ),
-    sides=_sides,
+ALLOCATION = _machine(
+    "bed_allocation",
+    "bed_allocations",
+    A,
+    A.requested,
+    [
+        _action("approve", {A.requested, A.waitlisted}, A.approved, INSTITUTION),
+        _action("waitlist", {A.requested}, A.waitlisted, INSTITUTION),
+        _action("decline", {A.requested, A.waitlisted}, A.declined, INSTITUTION, reason_required=True),
+        _action("promote", {A.waitlisted}, A.approved, ()),
+        _action("start", {A.approved}, A.active, INSTITUTION),
+        _action("complete", {A.active}, A.completed, INSTITUTION),
+        _action("cancel", {A.requested, A.waitlisted, A.approved}, A.cancelled, EITHER, reason_required=True),
+    ],
     refusal=N_("A bed allocation that is “%(state)s” cannot take the step “%(action)s”."),
     refusal_field=N_("Not allowed from the allocation's current state."),
     state_labels={
@@ -94,38 +106,33 @@ ALLOCATION = states.Machine(
         "complete": N_("Complete"),
         "cancel": N_("Cancel the allocation"),
     },
-    enter=_enter,
 )
 
 R = ReviewState
 # Each track (project approval, ethics, contract) runs on its own: submitted by either side (one
 # set of materials serves all three), reviewed and approved or returned by the institution; ethics
 # may be approved by recognising the lead site's approval (伦理互认). The context is the engagement.
-REVIEW = states.Machine(
-    name="trial_review",
-    table="trial_reviews",
-    column="state",
-    states=tuple(R),
-    initial=frozenset({R.not_started}),
-    actions=dict(
-        [
-            _action("submit", {R.not_started, R.returned}, R.submitted, EITHER),
-            _action("start_review", {R.submitted}, R.in_review, INSTITUTION),
-            _action("approve", {R.in_review}, R.approved, INSTITUTION),
-            _action("return", {R.submitted, R.in_review}, R.returned, INSTITUTION, reason_required=True),
-            _action(
-                "recognise",
-                {R.not_started, R.submitted, R.in_review, R.returned},
-                R.approved,
-                INSTITUTION,
-                # Only a participating centre's ethics (the service checks the lead's approval).
-                offered=lambda principal, record, context: (
-                    record.track == "ethics" and context is not None and context.centre_role == "participating"
-                ),
+REVIEW = _machine(
+    "trial_review",
+    "trial_reviews",
+    R,
+    R.not_started,
+    [
+        _action("submit", {R.not_started, R.returned}, R.submitted, EITHER),
+        _action("start_review", {R.submitted}, R.in_review, INSTITUTION),
+        _action("approve", {R.in_review}, R.approved, INSTITUTION),
+        _action("return", {R.submitted, R.in_review}, R.returned, INSTITUTION, reason_required=True),
+        _action(
+            "recognise",
+            {R.not_started, R.submitted, R.in_review, R.returned},
+            R.approved,
+            INSTITUTION,
+            # Only a participating centre's ethics (the service checks the lead's approval).
+            offered=lambda principal, record, context: (
+                record.track == "ethics" and context is not None and context.centre_role == "participating"
             ),
-        ]
-    ),
-    sides=_sides,
+        ),
+    ],
     refusal=N_("A review that is “%(state)s” cannot take the step “%(action)s”."),
     refusal_field=N_("Not allowed from the review's current state."),
     state_labels={
@@ -142,33 +149,28 @@ REVIEW = states.Machine(
         "return": N_("Return for changes"),
         "recognise": N_("Recognise the lead site's ethics approval"),
     },
-    enter=_enter,
 )
 
 E = EngagementState
 # The start-up clock runs from the last of the three approvals to the first consent, which the
 # institution records; then the trial runs until completed; either side may cancel.
-ENGAGEMENT = states.Machine(
-    name="trial_engagement",
-    table="trial_engagements",
-    column="state",
-    states=tuple(E),
-    initial=frozenset({E.starting}),
-    actions=dict(
-        [
-            # Offered once all three reviews are approved (the service refuses it before, too).
-            _action(
-                "record_first_consent",
-                {E.starting},
-                E.active,
-                INSTITUTION,
-                offered=lambda principal, record, context: record.reviews_approved_on is not None,
-            ),
-            _action("complete", {E.active}, E.completed, INSTITUTION),
-            _action("cancel", {E.starting, E.active}, E.cancelled, EITHER, reason_required=True),
-        ]
-    ),
-    sides=_sides,
+ENGAGEMENT = _machine(
+    "trial_engagement",
+    "trial_engagements",
+    E,
+    E.starting,
+    [
+        # Offered once all three reviews are approved (the service refuses it before, too).
+        _action(
+            "record_first_consent",
+            {E.starting},
+            E.active,
+            INSTITUTION,
+            offered=lambda principal, record, context: record.reviews_approved_on is not None,
+        ),
+        _action("complete", {E.active}, E.completed, INSTITUTION),
+        _action("cancel", {E.starting, E.active}, E.cancelled, EITHER, reason_required=True),
+    ],
     refusal=N_("A trial engagement that is “%(state)s” cannot take the step “%(action)s”."),
     refusal_field=N_("Not allowed from the engagement's current state."),
     state_labels={
@@ -182,26 +184,21 @@ ENGAGEMENT = states.Machine(
         "complete": N_("Complete the trial"),
         "cancel": N_("Cancel the engagement"),
     },
-    enter=_enter,
 )
 
 P = ProjectState
 # The company forms its project (chooses the centres, one of them the lead site), runs it, and
 # completes or cancels it.
-PROJECT = states.Machine(
-    name="trial_project",
-    table="trial_projects",
-    column="state",
-    states=tuple(P),
-    initial=frozenset({P.forming}),
-    actions=dict(
-        [
-            _action("start", {P.forming}, P.running, COMPANY),
-            _action("complete", {P.running}, P.completed, COMPANY),
-            _action("cancel", {P.forming, P.running}, P.cancelled, COMPANY, reason_required=True),
-        ]
-    ),
-    sides=_sides,
+PROJECT = _machine(
+    "trial_project",
+    "trial_projects",
+    P,
+    P.forming,
+    [
+        _action("start", {P.forming}, P.running, COMPANY),
+        _action("complete", {P.running}, P.completed, COMPANY),
+        _action("cancel", {P.forming, P.running}, P.cancelled, COMPANY, reason_required=True),
+    ],
     refusal=N_("A project that is “%(state)s” cannot take the step “%(action)s”."),
     refusal_field=N_("Not allowed from the project's current state."),
     state_labels={
@@ -215,7 +212,6 @@ PROJECT = states.Machine(
         "complete": N_("Complete the project"),
         "cancel": N_("Cancel the project"),
     },
-    enter=_enter,
 )
 
 MACHINES = (ALLOCATION, REVIEW, ENGAGEMENT, PROJECT)

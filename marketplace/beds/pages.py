@@ -16,7 +16,7 @@ from marketplace import forms, states
 from marketplace.beds.calendar import calendar_grid
 from marketplace.beds.lifecycle import ALLOCATION
 from marketplace.beds.models import AllocationState
-from marketplace.beds.schemas import AllocationIn, TransitionIn, WardIn
+from marketplace.beds.schemas import PHASES, AllocationIn, TransitionIn, WardIn
 from marketplace.beds.services import Beds, BedsService
 from marketplace.errors import DomainError, FieldError, InvalidInput
 from marketplace.i18n import N_
@@ -29,7 +29,6 @@ Form = URLEncodedBody[dict[str, str]]
 PAGE_SIZE = 30
 WARD_FIELDS = ("listing_id", "name", "specialty", "research_beds", "opens_on", "closes_on")
 REQUEST_FIELDS = ("starts_on", "ends_on", "bed_count", "trial_title", "phase", "sponsor", "pi_name", "protocol_summary")
-PHASES = ("I", "II", "III", "IV", "BE", "IIT")
 
 ACTION_DONE = {
     "approve": N_("Approved: the beds are held on the ward's calendar."),

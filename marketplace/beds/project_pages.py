@@ -18,6 +18,7 @@ from marketplace.beds.lifecycle import PROJECT, REVIEW
 from marketplace.beds.models import Project
 from marketplace.beds.project_schemas import CentreIn, ProjectIn, ProjectTransition
 from marketplace.beds.project_views import projects_out
+from marketplace.beds.schemas import PHASES
 from marketplace.beds.services import Beds, BedsService
 from marketplace.errors import DomainError
 from marketplace.i18n import N_, gettext
@@ -28,7 +29,6 @@ from marketplace.web import attempt, client_ip, flash, page_number, render
 Form = URLEncodedBody[dict[str, str]]
 
 PAGE_SIZE = 20
-PHASES = ("I", "II", "III", "IV", "BE", "IIT")
 
 
 def _errors(refusal: DomainError) -> dict[str, str]:

@@ -10,9 +10,9 @@ import msgspec
 from msgspec import Meta, Struct
 
 from marketplace.accounts.schemas import Input
+from marketplace.beds.schemas import Phase
 from marketplace.matching.requests.schemas import Fen
 
-Phase = Literal["I", "II", "III", "IV", "BE", "IIT"]
 CentreRoleIn = Literal["lead", "participating"]
 ProjectAction = Literal["start", "complete", "cancel"]
 Title = Annotated[str, Meta(min_length=1, max_length=200)]

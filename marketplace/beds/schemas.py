@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from msgspec import Meta, Struct
 
@@ -16,7 +16,9 @@ Line = Annotated[str, Meta(min_length=1, max_length=100)]
 Title = Annotated[str, Meta(min_length=1, max_length=200)]
 Beds = Annotated[int, Meta(ge=1, le=2000)]
 Reason = Annotated[str, Meta(max_length=2000)]
+# The trial phases of a bed request, an engagement and a project (IIT: investigator-initiated).
 Phase = Literal["I", "II", "III", "IV", "BE", "IIT"]
+PHASES: tuple[str, ...] = get_args(Phase)  # the forms' choices
 
 
 # A body field may not be named `beds`: that is the service's dependency key, and Litestar answers a

@@ -27,10 +27,12 @@ from marketplace.beds.models import (
 )
 from marketplace.beds.schemas import CapacityOut, WardIn, WardOut, WardUpdate
 from marketplace.catalog.models import Listing, ResourceType, Status
-from marketplace.db import china_today
+from marketplace.db import add_unless_taken, china_today
 from marketplace.errors import FieldError, InvalidInput, NotFound, invalid
 from marketplace.i18n import N_
 from marketplace.tenancy import Principal
+
+NAME_TAKEN = N_("This listing has a ward of this name already.")
 
 
 def ward_visible(principal: Principal):
@@ -135,7 +137,7 @@ class Wards(Availability):
         listing = await self._own_ward_listing(principal, data.listing_id)
         errors = _dates_errors(data.opens_on, data.closes_on)
         if await self.session.scalar(select(Ward.id).where(Ward.listing_id == listing.id, Ward.name == data.name.strip())):
-            errors.append(FieldError("name", N_("This listing has a ward of this name already.")))
+            errors.append(FieldError("name", NAME_TAKEN))
         if errors:
             raise InvalidInput(*errors)
         ward = Ward(
@@ -148,8 +150,9 @@ class Wards(Availability):
             opens_on=data.opens_on,
             closes_on=data.closes_on,
         )
-        self.session.add(ward)
-        await self.session.flush()
+        # The same form sent twice at once: the check above let both through, the constraint one.
+        if not await add_unless_taken(self.session, ward, "uq_wards_listing_name"):
+            raise InvalidInput(FieldError("name", NAME_TAKEN))
         await audit.record(
             self.session,
             "ward_created",
@@ -171,7 +174,7 @@ class Wards(Availability):
         if data.name.strip() != ward.name and await self.session.scalar(
             select(Ward.id).where(Ward.listing_id == ward.listing_id, Ward.name == data.name.strip())
         ):
-            errors.append(FieldError("name", N_("This listing has a ward of this name already.")))
+            errors.append(FieldError("name", NAME_TAKEN))
         # Fewer beds, or shorter opening, must still fit what is held (the trigger checks the
         # beds; the days are checked here, as the trigger checks them only when beds are taken).
         outside = [BedAllocation.starts_on < data.opens_on]

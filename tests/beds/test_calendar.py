@@ -3,6 +3,7 @@ query; and the wards themselves with the 10% rule."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import timedelta
 
@@ -15,7 +16,7 @@ from marketplace.audit.models import AuditEvent
 from marketplace.beds.models import BedAllocation
 from marketplace.beds.schemas import WardIn, WardUpdate
 from marketplace.beds.services import BedsService
-from marketplace.db import china_today
+from marketplace.db import china_today, make_sessionmaker
 from marketplace.errors import Forbidden, InvalidInput
 from tests.beds.factories import allocation_row, future, move_allocation, request_beds, seed_ward
 
@@ -123,3 +124,30 @@ async def seed_ward_more(db, ward, approved_beds) -> None:
         )
     )
     await db.commit()
+
+
+async def test_the_ward_form_sent_twice_at_once_answers_the_name_not_a_500(db, world, engine) -> None:
+    # The first insert is flushed but not committed, so the second's name check cannot see it and its
+    # insert waits on the unique constraint: it must come back as the name's field error.
+    ward = await seed_ward(db, world)
+    tto = await world.principal(db, world.emails[Role.tto_staff])
+    body = msgspec.convert(
+        {
+            "listing_id": str(ward.listing_id),
+            "name": "双击病区",
+            "specialty": "肿瘤",
+            "research_beds": 4,
+            "opens_on": "2026-01-01",
+        },
+        WardIn,
+    )
+    sessions = make_sessionmaker(engine)
+    async with sessions() as first, sessions() as second:
+        await BedsService(first).create_ward(tto, body)
+        twin = asyncio.create_task(BedsService(second).create_ward(tto, body))
+        await asyncio.sleep(0.5)  # the twin is waiting on the constraint now
+        await first.commit()
+        with pytest.raises(InvalidInput) as refused:
+            await twin
+        assert [e.field for e in refused.value.errors] == ["name"]
+        await second.rollback()
