@@ -120,7 +120,10 @@ JOIN ledger_postings p ON p.entry_id = e.id
 JOIN ledger_accounts acc ON acc.id = p.account_id
 JOIN organizations o ON o.id = i.institution_id
 LEFT JOIN analytics_listing_dims d ON d.listing_id = i.result_id
-LEFT JOIN licensing_payments lp ON i.source_kind = 'licensing_payment' AND lp.id::text = i.source_ref
+-- By the payment's key (its index), not by text: a text join left to stale statistics can become a
+-- nested loop of every income with every payment.
+LEFT JOIN licensing_payments lp
+       ON lp.id = CASE WHEN i.source_kind = 'licensing_payment' THEN i.source_ref::uuid END
 LEFT JOIN licensing_agreements ag ON ag.id = lp.agreement_id
 WHERE i.asset = 'CNY' AND NOT EXISTS (SELECT 1 FROM ledger_entries rv WHERE rv.reverses_entry_id = e.id)
 GROUP BY i.id, o.city, d.listing_kind, d.areas, ag.kind
