@@ -97,6 +97,9 @@ class AnalyticsService:
 
     async def refresh(self) -> None:
         """Recompute the materialised views (readers are not blocked) and note when."""
+        # Statistics can lag far behind the rows (a demo load, a bulk import in the same transaction):
+        # planned as nested loops, a refresh then runs for minutes; hash joins stay linear.
+        await self.session.execute(text("SET LOCAL enable_nestloop = off"))
         for view in MATERIALISED_VIEWS:
             await self.session.execute(text(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {view}"))
         now = utcnow()
