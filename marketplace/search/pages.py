@@ -22,7 +22,17 @@ from marketplace.errors import DomainError
 from marketplace.i18n import N_, current_locale
 from marketplace.search.engine import SearchUnavailable
 from marketplace.search.models import SavedSearch
-from marketplace.search.query import DEFAULT_PAGE_SIZE, FACETS, SORTS, TRL_RANGE, SearchQuery, parse_search, run_search
+from marketplace.search.no_results import no_results_help
+from marketplace.search.query import (
+    DEFAULT_PAGE_SIZE,
+    FACETS,
+    SORTS,
+    TRL_RANGE,
+    SearchQuery,
+    parse_search,
+    query_is_filtered,
+    run_search,
+)
 from marketplace.search.saved_searches import SavedSearchService, canonical_query, search_url
 from marketplace.search.schemas import RETRY_AFTER_SECONDS
 from marketplace.search.similar import similar_listings
@@ -53,9 +63,11 @@ class SearchPages(Controller):
         areas = await catalog.areas()
         names = area_names(areas)
         query, _ = parse_search(request.query_params.multi_items(), names, strict=False)
-        outcome, unavailable = None, False
+        outcome, unavailable, hints = None, False, None
         try:
             outcome = await run_search(request.app.state.search, query)
+            if outcome.total == 0 and query.page == 1:
+                hints = await no_results_help(request.app.state.search, query)
         except SearchUnavailable:
             unavailable = True
         # Names of the institutions that appear in the facet or are ticked.
@@ -94,6 +106,8 @@ class SearchPages(Controller):
             status_code=503 if unavailable else 200,
             query=query,
             outcome=outcome,
+            hints=hints,
+            filtered=query_is_filtered(query),
             unavailable=unavailable,
             facets=FACETS,
             facet_options=facet_options,

@@ -149,6 +149,12 @@ class SearchQuery:
         return pairs
 
 
+def query_is_filtered(query: SearchQuery) -> bool:
+    """Any filter set (a ticked facet, a TRL range or free beds), the words aside."""
+    bounds = (query.trl_min, query.trl_max, query.free_beds, query.free_days)
+    return bool(query.filters) or any(value is not None for value in bounds)
+
+
 def _int(value: str, low: int, high: int) -> int | None:
     try:
         number = int(value.strip())

@@ -49,6 +49,28 @@ class Timing(Struct):
     total_ms: float  # the API's own time, Meilisearch included
 
 
+class OtherWord(Struct):
+    word: str
+    total: int  # what a search for it (with the same filters) finds
+
+
+class NearListing(Struct):
+    id: uuid.UUID
+    title_zh: str
+    title_en: str | None
+    url: str
+
+
+class NoResults(Struct):
+    """What else to try when a search finds nothing."""
+
+    spelled: str | None  # the query spelt as the vocabulary spells it
+    spelled_total: int
+    other_words: list[OtherWord]  # the vocabulary's other words for it
+    without_filters: int | None  # the same words without the filters (None: no filter set)
+    nearest: list[NearListing]  # the listings nearest in meaning, however far
+
+
 class SearchPage(Struct):
     hits: list[Hit]
     total: int
@@ -58,6 +80,7 @@ class SearchPage(Struct):
     facets: dict[str, dict[str, int]]  # parameter → value → count
     timing: Timing
     query: dict[str, str | int | list[str] | None]
+    no_results: NoResults | None = None  # only when nothing is found
 
 
 # ----- saved searches ----------------------------------------------------------------------------
