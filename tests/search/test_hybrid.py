@@ -20,6 +20,7 @@ from marketplace.search.engine import SearchEngine
 from marketplace.search.models import StoredEmbedding
 from marketplace.search.outbox import OutboxRelay
 from marketplace.search.query import SearchQuery, run_search
+from marketplace.search.saved_search_alerts import run_alerts
 from tests.matching.needs.factories import open_need
 from tests.search.factories import HEPATITIS_KIT, HEPATITIS_KIT_2, KNEE_IMPLANT, index_with_vectors, publish
 
@@ -148,3 +149,41 @@ async def test_the_needs_search_is_hybrid_too(client, hybrid, engine, world):
     answer = await client.get("/api/v1/needs", params={"q": "hepatitis B rapid test"}, headers=world.bearer(Role.tto_staff))
     assert answer.status_code == 200, answer.text
     assert [item["id"] for item in answer.json()["items"]] == [wanted["id"]]
+
+
+async def test_saved_search_alerts_find_by_meaning(client, hybrid, engine, db, world):
+    saved = await client.post(
+        "/api/v1/saved-searches",
+        json={"name": "HBV", "query": "q=hepatitis+B+virus+test"},
+        headers=world.bearer(Role.company_member),
+    )
+    assert saved.status_code == 201, saved.text
+    kit, _knee = await publish(db, world, HEPATITIS_KIT, KNEE_IMPLANT)
+    await index_with_vectors(engine, hybrid)
+    found = await run_alerts(make_sessionmaker(engine), hybrid)
+    assert found.notified == 1, found
+    [note] = (await client.get("/api/v1/notifications", headers=world.bearer(Role.company_member))).json()["notifications"]
+    assert [item["link"] for item in note["items"]] == [f"/listings/{kit}"]
+
+
+async def test_recommendations_for_a_need_find_by_meaning(client, hybrid, engine, db, world):
+    need = await open_need(
+        client,
+        world,
+        title="Seeking a hepatitis B viral load assay",
+        problem="We distribute diagnostics in Southeast Asia and want a licensed HBV DNA quantification kit.",
+        therapeutic_areas=["infectious"],
+        wanted=["ivd_reagent"],
+    )
+    kit, _kit_2 = await publish(db, world, HEPATITIS_KIT, HEPATITIS_KIT_2)
+    await index_with_vectors(engine, hybrid)
+    answer = await client.get("/api/v1/recommendations", params={"need": need["id"]}, headers=world.bearer(Role.company_member))
+    assert answer.status_code == 200, answer.text
+    assert [item["id"] for item in answer.json()["listings"]][:1] == [str(kit)]
+
+
+async def test_a_query_is_embedded_once(hybrid):
+    embedder = hybrid.embedder
+    first = await embedder.query("hepatitis B virus test")
+    assert first is not None and len(first) == 384
+    assert await embedder.query("  hepatitis B virus test ") is first  # from the cache, not the model
