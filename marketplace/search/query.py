@@ -378,13 +378,16 @@ def search_requests(uid: str, query: SearchQuery, vector: list[float] | None = N
     )
     side = [
         SearchParams(
+            **hybrid_params(vector, semantic_ratio),  # counts of the same hits, by words and meaning
             index_uid=uid,
             q=q,  # the field is `query`, its alias `q`; the SDK's type checks by the alias
             matching_strategy=strategy,
             filter=filter_expression(query, leave_out=f.param) or None,
             facets=[f.field],
             page=1,
-            hits_per_page=0,
+            # Vector hits are found only as many as asked for: ask as many as the main request.
+            hits_per_page=query.page_size if vector is not None else 0,
+            attributes_to_retrieve=["id"],
         )
         for f in FACETS
         if f.param in query.filters

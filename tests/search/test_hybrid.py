@@ -87,6 +87,11 @@ async def test_an_english_query_finds_chinese_only_listings_by_meaning(hybrid, e
     assert str(knee) not in found
     assert all(hit.by_meaning for hit in outcome.hits)
 
+    # Facet counts count the same hits, a ticked facet's too (each counted by words and meaning).
+    assert outcome.facets["type"] == {"ivd_reagent": 2}
+    ticked = await run_search(hybrid, SearchQuery(q="hepatitis B virus test", filters={"type": ["ivd_reagent"]}))
+    assert ticked.total == 2 and ticked.facets["type"] == {"ivd_reagent": 2}
+
     outcome = await run_search(hybrid, SearchQuery(q="knee replacement implant"))
     assert [hit.document["id"] for hit in outcome.hits] == [str(knee)]
     # Nothing is near a query about something else: no hit rather than the whole index.
