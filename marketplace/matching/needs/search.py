@@ -32,7 +32,7 @@ from marketplace.search.documents import inner_words
 from marketplace.search.engine import SearchEngine, SearchUnavailable
 from marketplace.search.index_settings import INNER_WORDS, SearchIndex, synonyms
 from marketplace.search.models import EntityType
-from marketplace.search.query import CHINESE_STRATEGY, SearchQuery, matching_strategy, quote, run_search, spell_synonyms
+from marketplace.search.query import SearchQuery, matching_strategy, quote, run_search, spell_synonyms
 from marketplace.web import MAX_PAGE, MAX_PAGE_SIZE
 
 # ----- the needs index ----------------------------------------------------------------------------
@@ -191,7 +191,7 @@ async def search_needs(engine: SearchEngine, query: NeedSearch, sort: list[str] 
     """Open public needs from the needs index, with the listings' query rules: the matching
     strategy by the query's language, misspelt English synonyms spelt right."""
     strategy = matching_strategy(query.q)
-    q = (query.q if strategy == CHINESE_STRATEGY else spell_synonyms(query.q)) or None
+    q = spell_synonyms(query.q) or None  # a Chinese query has no English word to re-spell
     try:
         result = await engine.client.index(engine.index_name(NEEDS)).search(
             q,
