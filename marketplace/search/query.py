@@ -269,7 +269,8 @@ def spell_synonyms(q: str) -> str:
     for term in ENGLISH_SYNONYMS:
         for start in range(len(words) - len(term) + 1):
             window = lowered[start : start + len(term)]
-            if window != term and all(map(_within_typo_budget, window, term)):
+            # A word already spelt as a term stays ("biobanks" is not re-spelt "biobank").
+            if window != term and all(map(_within_typo_budget, window, term)) and window not in ENGLISH_SYNONYMS:
                 words[start : start + len(term)] = lowered[start : start + len(term)] = term
                 changed = True
     return carrier_spelling(" ".join(words) if changed else q)
