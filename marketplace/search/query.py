@@ -49,6 +49,7 @@ LATIN = re.compile(r"[A-Za-z]")
 # listings that say "cell therapy" in English, never those that say only 细胞治疗. So an English
 # synonym misspelt within Meilisearch's own typo budget is spelt right before the query is sent.
 ENGLISH_SYNONYMS = english_terms()
+ENGLISH_WORDS = {word for term in ENGLISH_SYNONYMS for word in term}  # spelt right: left alone
 # The document without the field that only serves recall.
 RETRIEVED = sorted(DOCUMENT_FIELDS - {INNER_WORDS})
 DEFAULT_PAGE_SIZE = 20
@@ -269,8 +270,8 @@ def spell_synonyms(q: str) -> str:
     for term in ENGLISH_SYNONYMS:
         for start in range(len(words) - len(term) + 1):
             window = lowered[start : start + len(term)]
-            # A word already spelt as a term stays ("biobanks" is not re-spelt "biobank").
-            if window != term and all(map(_within_typo_budget, window, term)) and window not in ENGLISH_SYNONYMS:
+            # Words spelt as in some term stay ("hepatitis" is not re-spelt "keratitis").
+            if window != term and all(map(_within_typo_budget, window, term)) and not ENGLISH_WORDS.issuperset(window):
                 words[start : start + len(term)] = lowered[start : start + len(term)] = term
                 changed = True
     return carrier_spelling(" ".join(words) if changed else q)
