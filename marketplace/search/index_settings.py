@@ -1,6 +1,6 @@
 """What a search index is (`SearchIndex`, and the registry of them the outbox feeds) and the
 listings index's settings: its attributes by language, ranking and synonyms. Settings live in code
-and are applied at start-up; a reindex builds the new index with them."""
+(synonyms in a data file) and are applied at start-up; a reindex builds the new index with them."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.search.embeddings import DIMENSIONS, EMBEDDER
 from marketplace.search.models import EntityType
+from marketplace.search.synonyms import synonyms
 
 LISTINGS = "listings"
 
@@ -36,35 +37,7 @@ CHINESE_ATTRIBUTES = [
 ]
 ENGLISH_ATTRIBUTES = ["title_en", "summary_en", "area_names_en", "type_en", "institution_name_en"]
 
-# Terms of the field that people search for in either language; each group is mutual.
-SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("细胞治疗", "细胞疗法", "cell therapy", "CAR-T"),
-    ("体外诊断", "体外诊断试剂", "IVD", "in vitro diagnostics"),
-    ("研究型病房", "研究病房", "research ward"),
-    ("生物样本库", "样本库", "biobank"),
-    ("基因治疗", "gene therapy"),
-    ("伴随诊断", "companion diagnostics"),
-    ("液体活检", "liquid biopsy"),
-    ("外泌体", "exosome"),
-    ("单克隆抗体", "单抗", "monoclonal antibody"),
-    ("抗体偶联药物", "ADC", "antibody-drug conjugate"),
-    ("人工智能", "artificial intelligence", "AI"),
-    ("医疗器械", "medical device"),
-    ("真实世界研究", "真实世界数据", "real-world evidence", "RWE"),
-    ("临床试验", "clinical trial"),
-    ("专病数据库", "疾病队列", "disease cohort"),
-    ("先使用后付费", "pay later"),
-)
-
-
-def synonyms(groups: Iterable[tuple[str, ...]] = SYNONYM_GROUPS) -> dict[str, list[str]]:
-    """Meilisearch's synonyms are one-way; a group lists every term as a synonym of the others."""
-    result: dict[str, list[str]] = {}
-    for group in groups:
-        for term in group:
-            result.setdefault(term, [])
-            result[term] += [other for other in group if other != term and other not in result[term]]
-    return result
+# Synonyms come from the medical vocabulary file (search/synonyms.py, search/data/medical_synonyms.yaml).
 
 
 # Vectors for hybrid search are ours (search.embeddings, computed by the worker and stored in

@@ -18,7 +18,8 @@ from marketplace.i18n import N_
 from marketplace.search.documents import DOCUMENT_FIELDS, FREE_RUN_BEDS
 from marketplace.search.embeddings import EMBEDDER
 from marketplace.search.engine import SearchEngine, SearchUnavailable, describe
-from marketplace.search.index_settings import INNER_WORDS, SYNONYM_GROUPS
+from marketplace.search.index_settings import INNER_WORDS
+from marketplace.search.synonyms import carrier_spelling, english_terms
 from marketplace.web import MAX_PAGE, MAX_PAGE_SIZE
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,8 @@ LATIN = re.compile(r"[A-Za-z]")
 # Meilisearch expands a synonym only when the query spells it as listed: "cell therpy" finds the
 # listings that say "cell therapy" in English, never those that say only 细胞治疗. So an English
 # synonym misspelt within Meilisearch's own typo budget is spelt right before the query is sent.
-ENGLISH_SYNONYMS = [term.lower().split() for group in SYNONYM_GROUPS for term in group if LATIN.search(term)]
+ENGLISH_SYNONYMS = english_terms()
+ENGLISH_WORDS = {word for term in ENGLISH_SYNONYMS for word in term}  # spelt right: left alone
 # The document without the field that only serves recall.
 RETRIEVED = sorted(DOCUMENT_FIELDS - {INNER_WORDS})
 DEFAULT_PAGE_SIZE = 20
@@ -273,17 +275,19 @@ def _within_typo_budget(word: str, term: str) -> bool:
 
 def spell_synonyms(q: str) -> str:
     """The query with misspelt English synonyms spelt as listed ("biobnak" → "biobank"); only a
-    whole term, word by word, so that "laser" never becomes the "later" of "pay later"."""
+    whole term, word by word, so that "laser" never becomes the "later" of "pay later". Then a term
+    too long for Meilisearch to expand is spelt as its group's carrier (search/synonyms.py)."""
     words = q.split()
     lowered = [word.lower() for word in words]
     changed = False
     for term in ENGLISH_SYNONYMS:
         for start in range(len(words) - len(term) + 1):
             window = lowered[start : start + len(term)]
-            if window != term and all(map(_within_typo_budget, window, term)):
+            # Words spelt as in some term stay ("hepatitis" is not re-spelt "keratitis").
+            if window != term and all(map(_within_typo_budget, window, term)) and not ENGLISH_WORDS.issuperset(window):
                 words[start : start + len(term)] = lowered[start : start + len(term)] = term
                 changed = True
-    return " ".join(words) if changed else q
+    return carrier_spelling(" ".join(words) if changed else q)
 
 
 def quote(value: str) -> str:
@@ -357,7 +361,7 @@ def search_requests(uid: str, query: SearchQuery, vector: list[float] | None = N
     from meilisearch_python_sdk.models.search import SearchParams
 
     strategy = matching_strategy(query.q)
-    q = (query.q if strategy == CHINESE_STRATEGY else spell_synonyms(query.q)) or None
+    q = spell_synonyms(query.q) or None  # a Chinese query has no English word to re-spell
     main = SearchParams(
         **hybrid_params(vector, semantic_ratio),
         index_uid=uid,

@@ -33,7 +33,6 @@ from marketplace.search.engine import SearchEngine, SearchUnavailable
 from marketplace.search.index_settings import EMBEDDERS, INNER_WORDS, SearchIndex, synonyms
 from marketplace.search.models import EntityType
 from marketplace.search.query import (
-    CHINESE_STRATEGY,
     SearchQuery,
     hybrid_params,
     matching_strategy,
@@ -204,7 +203,7 @@ async def search_needs(engine: SearchEngine, query: NeedSearch, sort: list[str] 
     strategy by the query's language, misspelt English synonyms spelt right, ranked by words and
     meaning together unless a sort is asked for."""
     strategy = matching_strategy(query.q)
-    q = (query.q if strategy == CHINESE_STRATEGY else spell_synonyms(query.q)) or None
+    q = spell_synonyms(query.q) or None  # a Chinese query has no English word to re-spell
     vector = None if sort else await query_vector(engine, query.q)
     try:
         result = await engine.client.index(engine.index_name(NEEDS)).search(
