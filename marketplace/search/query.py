@@ -17,6 +17,7 @@ from marketplace.i18n import N_
 from marketplace.search.documents import DOCUMENT_FIELDS, FREE_RUN_BEDS
 from marketplace.search.engine import SearchEngine, SearchUnavailable, describe
 from marketplace.search.index_settings import INNER_WORDS, SYNONYM_GROUPS
+from marketplace.search.query_text import precise_query
 from marketplace.web import MAX_PAGE, MAX_PAGE_SIZE
 
 # ----- querying: the search API and page -----------------------------------------------------------
@@ -342,7 +343,8 @@ def search_requests(uid: str, query: SearchQuery) -> list:
     from meilisearch_python_sdk.models.search import SearchParams
 
     strategy = matching_strategy(query.q)
-    q = (query.q if strategy == CHINESE_STRATEGY else spell_synonyms(query.q)) or None
+    # Phrases where Chinese is cut into single characters and for identifiers (search.query_text).
+    q = precise_query(query.q if strategy == CHINESE_STRATEGY else spell_synonyms(query.q)) or None
     main = SearchParams(
         index_uid=uid,
         q=q,
