@@ -1,5 +1,6 @@
-"""Chinese precision: the query text as sent to Meilisearch (`precise_query`), and the pieces of
-compounds that documents carry so that such a query still finds them (`compound_pieces`).
+"""Chinese precision: the query text as sent to Meilisearch (`precise_query`), and what documents
+carry in their hidden recall field so that such a query still finds them (`compound_pieces`,
+`identifier_forms`).
 
 Meilisearch segments Chinese with jieba's precise mode. A word its dictionary does not know comes
 out as single characters: 卒中 is 卒 / 中, and Meilisearch then matches 中 on its own (as a prefix:
@@ -78,7 +79,7 @@ def _synonym_spans(q: str) -> list[tuple[int, int]]:
     """Where the query spells a synonym term ("GLP-1 receptor agonist", 外泌体); Latin ones as whole words."""
     lowered = q.lower()
     spans = []
-    for term in _synonym_terms():
+    for term in (term for term in _synonym_terms() if term in lowered):  # a substring test first: cheap
         edge = "" if HAN.match(term[0]) else "(?<![a-z0-9])"
         end = "" if HAN.match(term[-1]) else "(?![a-z0-9])"
         spans += [match.span() for match in re.finditer(edge + re.escape(term) + end, lowered)]
@@ -143,9 +144,10 @@ def precise_query(q: str) -> str:
         at = 0
         for match in IDENTIFIER.finditer(word):
             start, end = found.start() + match.start(), found.start() + match.end()
-            if _identifier(match.group()) and not any(a <= start and end <= b for a, b in synonyms):
+            if _identifier(match.group()):
                 terms += _rest(word[at : match.start()])
-                terms.append(f'"{_phrase_form(match.group())}"')
+                kept = any(a <= start and end <= b for a, b in synonyms)  # part of a synonym term
+                terms.append(match.group() if kept else f'"{_phrase_form(match.group())}"')
                 at = match.end()
         terms += _rest(word[at:])
         rewritten = " ".join(terms)

@@ -141,6 +141,9 @@ def test_an_identifier_inside_a_synonym_term_is_left_for_the_synonyms(monkeypatc
     try:
         assert precise_query("glp-1 receptor agonist") == "glp-1 receptor agonist"
         assert precise_query("GLP-1 agonist") == '"GLP-1" agonist'
+        monkeypatch.setitem(INDEX_SETTINGS["synonyms"], "GLP-1受体激动剂", ["GLP-1 receptor agonist"])
+        query_text._synonym_terms.cache_clear()
+        assert precise_query("GLP-1受体激动剂") == "GLP-1受体激动剂"
     finally:
         monkeypatch.undo()
         query_text._synonym_terms.cache_clear()
