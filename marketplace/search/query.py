@@ -112,6 +112,9 @@ class SearchQuery:
     page_size: int = DEFAULT_PAGE_SIZE
     # Saved-search alerts only, never a URL parameter: listings changed after this epoch millisecond.
     changed_after: int | None = None
+    # Never a URL parameter: False for a query built from a need's title (recommendations), which
+    # relies on the matching strategy to drop the words no listing holds, and a phrase never drops.
+    phrases: bool = True
 
     def params(self, **changes) -> list[tuple[str, str]]:
         """The query as URL parameters (defaults left out), so that a URL holds the whole search."""
@@ -344,7 +347,8 @@ def search_requests(uid: str, query: SearchQuery) -> list:
 
     strategy = matching_strategy(query.q)
     # Phrases where Chinese is cut into single characters and for identifiers (search.query_text).
-    q = precise_query(query.q if strategy == CHINESE_STRATEGY else spell_synonyms(query.q)) or None
+    text = query.q if strategy == CHINESE_STRATEGY else spell_synonyms(query.q)
+    q = (precise_query(text) if query.phrases else text) or None
     main = SearchParams(
         index_uid=uid,
         q=q,
