@@ -15,6 +15,10 @@ case through the app's own query code (`run_search`, as GET /api/v1/search does)
   (the engine called directly) and for the app's query, the hits, the should-listings found, and
   how many of the top 5 hold as many of the words as any listing does.
 - (e) misspelt English synonyms: how many listings holding the Chinese term the query finds.
+- (f) precision: words the segmenter cuts into single characters (卒中 is 卒 / 中) and Latin
+  identifiers with digits (PD-1 is PD / 1): "should" is every listing whose Chinese or English
+  text holds the query; the line shows how many of them are found, how many hits there are in
+  all, the precision (should-listings among the hits) and the top 5.
 
 A few synthetic listings (SYNTHETIC_TITLES) carry the issue's own example (农业发展银行) and
 digit cases the demo data lacks; they are built and indexed exactly like the others.
@@ -110,14 +114,34 @@ TYPO_CASES = [
     ("biobnak", "生物样本库"),
     ("reserch ward", "研究型病房"),
 ]
+# Queries whose words the segmenter cuts into single characters, or Latin identifiers with digits.
+PRECISION_CASES = [
+    ("卒中", "卒 / 中: listings say 脑卒中"),
+    ("脑卒中", "one word to the segmenter"),
+    ("阿尔茨海默病", "阿尔茨海默 / 病"),
+    ("肺结节", "肺 / 结节"),
+    ("脑机接口", "脑 / 机 / 接口"),
+    ("PD-1", "PD / 1; the demo has PD-4277 (synthetic: PD-1 and PD-L1 listings)"),
+    ("PD-L1", "synthetic"),
+    ("GLP-1", ""),
+    ("CLDN18.2", ""),
+    ("B7-H3", ""),
+    ("KRAS G12D", ""),
+    ("G12D", ""),
+    ("p-tau217", ""),
+    ("癌", "one character: searched as typed"),
+]
 # Published listings added to the demo data, copies of its first result under another title.
 SYNTHETIC_TITLES = [
     "农业发展银行支持的县域医疗器械产业化项目",
     "基于5G远程超声的基层筛查平台",
     "第2代测序肿瘤基因检测试剂盒",
     "已完成3期临床的降压复方制剂",
+    "靶向PD-1的人源化单克隆抗体注射液",
+    "PD-L1表达免疫组化检测试剂盒",
 ]
 STRATEGIES = ("last", "all", "frequency")
+LATIN = re.compile("[A-Za-z]")
 CHINESE_TEXT = ("title_zh", "summary_zh", "advantages", "keywords", "area_names_zh", "type_zh", "institution_name_zh")
 
 
@@ -226,6 +250,20 @@ async def measure(settings: Settings) -> None:
         print()
 
         english = {doc["id"]: english_text(doc) for doc in documents}
+        print("(f) precision: single characters the segmenter leaves, and Latin identifiers with digits")
+        print(f"  {'query':<12} {'should':>6} {'found':>6} {'hits':>5} {'precision':>9} {'top5':>5}  note")
+        for q, note in PRECISION_CASES:
+            latin = LATIN.search(q) is not None  # then compared in lower case
+            should = {
+                i for i in texts if holds((texts[i] + " " + english[i]).lower() if latin else texts[i], q.lower() if latin else q)
+            }
+            hits = await everything_found(search, q)
+            found = should & {doc["id"] for doc in hits}
+            precision = f"{len(found) / len(hits):.0%}" if hits else "-"
+            top = f"{len(should & {doc['id'] for doc in hits[:5]})}/{min(5, len(should))}"
+            print(f"  {q:<12} {len(should):>6} {len(found):>6} {len(hits):>5} {precision:>9} {top:>5}  {note}")
+        print()
+
         for title, cases in (
             ("(c) multi-word Chinese queries", MULTIWORD_CASES),
             ("(d) English and mixed queries", ENGLISH_CASES),

@@ -18,6 +18,7 @@ from marketplace.catalog.models import Listing, TherapeuticArea
 from marketplace.catalog.services import CatalogService, public_listings
 from marketplace.search.index_settings import INDEX_SETTINGS, INNER_WORDS, LISTING_PASSAGE, LISTINGS, SearchIndex
 from marketplace.search.models import EntityType
+from marketplace.search.query_text import PIECE_SEPARATOR, compound_pieces, identifier_forms
 
 # ----- documents: only published listings, only public fields ------------------------------------
 
@@ -76,6 +77,14 @@ def inner_words(texts: Iterable[str | None]) -> str:
     return " ".join(dict.fromkeys(inner))
 
 
+def recall_words(texts: Iterable[str | None]) -> str:
+    """The hidden recall field: the words inside compounds, then what a query phrase may ask for
+    (see search.query_text): the compounds' pieces (卒 中 of 脑卒中) and identifiers that open with
+    digits (5 G), apart from each other."""
+    texts = list(texts)
+    return PIECE_SEPARATOR.join(filter(None, [inner_words(texts), compound_pieces(texts), identifier_forms(texts)]))
+
+
 def _epoch(moment: datetime | None) -> int | None:
     return int(moment.timestamp()) if moment else None
 
@@ -114,7 +123,7 @@ def listing_document(listing: Listing, owner: Organization, areas: dict[str, The
         "summary_zh": listing.summary_zh,
         "summary_en": listing.summary_en,
         "advantages": listing.advantages,
-        INNER_WORDS: inner_words(
+        INNER_WORDS: recall_words(
             [
                 listing.title_zh,
                 listing.summary_zh,

@@ -19,6 +19,7 @@ from marketplace.search.documents import DOCUMENT_FIELDS, FREE_RUN_BEDS
 from marketplace.search.embeddings import EMBEDDER
 from marketplace.search.engine import SearchEngine, SearchUnavailable, describe
 from marketplace.search.index_settings import INNER_WORDS
+from marketplace.search.query_text import precise_query
 from marketplace.search.synonyms import carrier_spelling, english_terms
 from marketplace.web import MAX_PAGE, MAX_PAGE_SIZE
 
@@ -120,6 +121,9 @@ class SearchQuery:
     page_size: int = DEFAULT_PAGE_SIZE
     # Saved-search alerts only, never a URL parameter: listings changed after this epoch millisecond.
     changed_after: int | None = None
+    # Never a URL parameter: False for a query built from a need's title (recommendations), which
+    # relies on the matching strategy to drop the words no listing holds, and a phrase never drops.
+    phrases: bool = True
 
     def params(self, **changes) -> list[tuple[str, str]]:
         """The query as URL parameters (defaults left out), so that a URL holds the whole search."""
@@ -361,7 +365,10 @@ def search_requests(uid: str, query: SearchQuery, vector: list[float] | None = N
     from meilisearch_python_sdk.models.search import SearchParams
 
     strategy = matching_strategy(query.q)
-    q = spell_synonyms(query.q) or None  # a Chinese query has no English word to re-spell
+    # Misspelt English terms spelt right (a Chinese query has none); then phrases where Chinese is
+    # cut into single characters and for identifiers (search.query_text).
+    text = spell_synonyms(query.q)
+    q = (precise_query(text) if query.phrases else text) or None
     main = SearchParams(
         **hybrid_params(vector, semantic_ratio),
         index_uid=uid,

@@ -254,10 +254,11 @@ async def recommend_listings(engine: SearchEngine, need: Need, limit: int = RECO
     any area fill the list."""
     q = need_terms(need)
     filters: dict[str, list[str]] = {"type": wanted_types(need.wanted)}
-    strict = SearchQuery(q=q, filters={**filters, "area": list(need.areas)}, page_size=limit)
+    # A title, not a person's query: its words may all be dropped, no phrase is made (search.query_text).
+    strict = SearchQuery(q=q, filters={**filters, "area": list(need.areas)}, page_size=limit, phrases=False)
     hits = [hit.document for hit in (await run_search(engine, strict)).hits]
     if len(hits) < limit:
-        loose = SearchQuery(q=q, filters=filters, page_size=limit)
+        loose = SearchQuery(q=q, filters=filters, page_size=limit, phrases=False)
         seen = {doc["id"] for doc in hits}
         hits += [hit.document for hit in (await run_search(engine, loose)).hits if hit.document["id"] not in seen]
     return hits[:limit]

@@ -1,0 +1,198 @@
+"""Chinese precision: the query text as sent to Meilisearch (`precise_query`), and what documents
+carry in their hidden recall field so that such a query still finds them (`compound_pieces`,
+`identifier_forms`).
+
+Meilisearch segments Chinese with jieba's precise mode. A word its dictionary does not know comes
+out as single characters: 卒中 is 卒 / 中, and Meilisearch then matches 中 on its own (as a prefix:
+中心, 中药, 中医), so 卒中 answered hundreds of listings. Latin identifiers are cut at their
+punctuation and digits: PD-1 is PD / 1, and dropping the 1 leaves PD, which PD-4277 holds.
+
+The rule (`precise_query`), for each word of the query as typed (split at spaces):
+- a Latin identifier with a digit (PD-1, GLP-1, CLDN18.2, B7-H3, G12D, 7T) becomes a phrase: in
+  quotes Meilisearch matches its pieces exactly and in order, never as a prefix, with a typo or
+  with one of them dropped by the matching strategy (phrases are never dropped);
+- in Chinese, single characters (and bare numbers) that the segmenter leaves next to each other
+  become a phrase (卒中, 慢阻肺, 第2代, 2型); a lone one is glued into a phrase with the word before
+  it (肝细胞癌, 阿尔茨海默病, II期), or after it at the start (肺结节) — unless it is a common
+  character, which is left out: it says nothing about the subject and is what a query must never be
+  reduced to (脑卒中后偏瘫 is searched as 脑卒中 偏瘫);
+- a term of the synonym list is left as typed (Meilisearch expands no synonym inside a phrase,
+  and the list knows best how its terms are meant), and so is a word of one character, or a query
+  holding quotes: that is what the user asked for.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+import rjieba
+
+from marketplace.search.index_settings import INDEX_SETTINGS
+
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Letters and digits joined by - or . (PD-1, CLDN18.2, B7-H3, p-tau217), holding both a letter and
+# a digit; a bare number (2024) or a Latin word (CAR-T, IgA) is not an identifier.
+IDENTIFIER = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*(?![A-Za-z0-9])")
+WORD_PIECE = re.compile(r"[A-Za-z0-9\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# A character is common when jieba's dictionary (the one Meilisearch segments with) counts it at
+# least this often. The dictionary's counts come from a large general corpus and are fixed, so the
+# same query is rewritten the same way whatever the catalogue holds (the demo catalogue, 700
+# listings on a few themes, would make 肝 or 细胞 "common"). Above 40,000 are grammar and position:
+# 是 在 和 有 的 为 上 中 一 等 对 与 之 后 下 于 多 或 用 其 前 新 高 内 及; below are the characters
+# of medicine: 外 35,085, 心 25,237, 性 13,848, 型 13,751, 病 9,054, 肺 1,401, 癌 623.
+COMMON_FREQUENCY = 40_000
+# Digits that open an identifier (5G, 3D, 7T): after a Chinese character Meilisearch cuts them off
+# the letters (基于5G is 基于 / 5 / g), elsewhere not (5g). The phrase asks for them cut, and the
+# documents' hidden field holds every such identifier cut too, so the phrase finds it either way.
+LEADING_DIGITS = re.compile(r"^([0-9]+)(?=[A-Za-z])")
+# Between the pieces of compounds in a document's hidden field: a hard separator, across which
+# Meilisearch matches no phrase.
+PIECE_SEPARATOR = "。"
+
+
+def common(char: str) -> bool:
+    return rjieba.suggest_freq(char) >= COMMON_FREQUENCY
+
+
+def _short(piece: str) -> bool:
+    """A piece the segmenter could not join to a word: one Han character, or a bare number."""
+    return (len(piece) == 1 and HAN.match(piece) is not None) or piece.isdigit()
+
+
+def _identifier(text: str) -> bool:
+    return any(c.isdigit() for c in text) and any(c.isalpha() for c in text)
+
+
+def _phrase_form(identifier: str) -> str:
+    return LEADING_DIGITS.sub(r"\1 ", identifier)
+
+
+@lru_cache(maxsize=1)
+def _synonym_terms() -> tuple[str, ...]:
+    """The synonym list's terms, lower-cased, longest first (read once, from the index settings)."""
+    return tuple(sorted({term.lower() for term in INDEX_SETTINGS.get("synonyms", {})}, key=len, reverse=True))
+
+
+def _synonym_spans(q: str) -> list[tuple[int, int]]:
+    """Where the query spells a synonym term ("GLP-1 receptor agonist", 外泌体); Latin ones as whole words."""
+    lowered = q.lower()
+    spans = []
+    for term in (term for term in _synonym_terms() if term in lowered):  # a substring test first: cheap
+        edge = "" if HAN.match(term[0]) else "(?<![a-z0-9])"
+        end = "" if HAN.match(term[-1]) else "(?![a-z0-9])"
+        spans += [match.span() for match in re.finditer(edge + re.escape(term) + end, lowered)]
+    return spans
+
+
+def _groups(text: str) -> list[str]:
+    """A run of Chinese (and digits, Latin letters) without spaces or punctuation, as terms: a
+    quoted phrase where the segmenter leaves single characters, the words themselves otherwise."""
+    pieces = [piece for piece in rjieba.cut(text, False) if piece.strip()]
+    if len(pieces) < 2:
+        return [text]
+    groups: list[list[str]] = []  # a group of more than one piece is a phrase
+    glue = False  # the piece before ended groups[-1] (it was not left out)
+    i = 0
+    while i < len(pieces):
+        j = i
+        while j < len(pieces) and _short(pieces[j]):
+            j += 1
+        piece = pieces[i]
+        if j - i >= 2:  # single characters side by side: a word the dictionary does not know
+            groups.append(pieces[i:j])
+            i = j
+        elif j - i == 1 and HAN.match(piece) and common(piece):
+            glue = False  # a lone common character: left out
+            i += 1
+            continue
+        elif j - i == 1 and glue:
+            groups[-1].append(piece)  # a lone character: glued to the word before it
+            i += 1
+        elif j - i == 1 and i + 1 < len(pieces):
+            groups.append([piece, pieces[i + 1]])  # or, at the start, to the word after it
+            i += 2
+        else:
+            groups.append([piece])
+            i += 1
+        glue = True
+    if len(groups) == len(pieces):
+        return [text]  # no phrase, nothing left out: as typed
+    return [f'"{"".join(group)}"' if len(group) > 1 else group[0] for group in groups]
+
+
+def _chinese_terms(text: str) -> list[str]:
+    """A run holding Chinese, with the synonym list's terms in it left as they are."""
+    for term in _synonym_terms():
+        at = text.find(term)
+        if at >= 0 and HAN.search(term):
+            before, after = text[:at], text[at + len(term) :]
+            return [*_chinese_terms(before), term, *_chinese_terms(after)]
+    return _groups(text) if text else []
+
+
+def precise_query(q: str) -> str:
+    """The query as sent to Meilisearch (see the module's docstring); unchanged when no rule applies."""
+    if '"' in q:
+        return q
+    synonyms = _synonym_spans(q)
+    words = []
+    for found in re.finditer(r"\S+", q):
+        word = found.group()
+        terms: list[str] = []
+        at = 0
+        for match in IDENTIFIER.finditer(word):
+            start, end = found.start() + match.start(), found.start() + match.end()
+            if _identifier(match.group()):
+                terms += _rest(word[at : match.start()])
+                kept = any(a <= start and end <= b for a, b in synonyms)  # part of a synonym term
+                terms.append(match.group() if kept else f'"{_phrase_form(match.group())}"')
+                at = match.end()
+        terms += _rest(word[at:])
+        rewritten = " ".join(terms)
+        # A word that needs no phrase and loses no character stays as typed.
+        changed = '"' in rewritten or len(rewritten.replace(" ", "")) < len(word)
+        words.append(rewritten if changed and rewritten else word)
+    return " ".join(words) if words != q.split() else q
+
+
+def _rest(text: str) -> list[str]:
+    """The text between identifiers: its Chinese runs rewritten, anything else (punctuation) kept."""
+    if len(text) < 2 or not HAN.search(text):
+        return [text] if text else []
+    terms: list[str] = []
+    at = 0
+    for match in WORD_PIECE.finditer(text):
+        if match.start() > at:
+            terms.append(text[at : match.start()])
+        run = match.group()
+        terms += _chinese_terms(run) if HAN.search(run) and len(run) > 1 else [run]
+        at = match.end()
+    if at < len(text):
+        terms.append(text[at:])
+    return terms
+
+
+def identifier_forms(texts: Iterable[str | None]) -> str:
+    """The texts' identifiers that open with digits, as a query's phrase asks for them (5 G)."""
+    found = (match.group() for text in texts for match in IDENTIFIER.finditer(text or ""))
+    forms = {_phrase_form(name): None for name in found if _identifier(name) and LEADING_DIGITS.match(name)}
+    return PIECE_SEPARATOR.join(forms)
+
+
+def compound_pieces(texts: Iterable[str | None]) -> str:
+    """The beginnings and ends of the texts' compounds that a query phrase may ask for: 卒中 inside
+    脑卒中, which Meilisearch indexes as one word. Each is written as the segmenter cuts it on its
+    own (卒 中), as the query's phrase is cut, and they are kept apart by a hard separator."""
+    pieces: dict[str, None] = {}
+    for text in texts:
+        for word in rjieba.cut(text or "", False):
+            if len(word) < 3 or not all(HAN.match(c) for c in word):
+                continue
+            for size in range(2, len(word)):
+                for part in (word[:size], word[-size:]):
+                    cut = rjieba.cut(part, False)
+                    if len(cut) > 1 and any(_short(piece) for piece in cut):
+                        pieces[" ".join(cut)] = None
+    return PIECE_SEPARATOR.join(pieces)
