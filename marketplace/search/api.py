@@ -92,6 +92,7 @@ def search_page(outcome: SearchOutcome, started: float) -> schemas.SearchPage:
                 url=f"/listings/{doc['id']}",
                 highlights=hit.highlights,
                 matched=hit.matched,
+                by_meaning=hit.by_meaning,
             )
         )
     query = outcome.query

@@ -25,6 +25,7 @@ from marketplace.search.models import SavedSearch
 from marketplace.search.query import DEFAULT_PAGE_SIZE, FACETS, SORTS, TRL_RANGE, SearchQuery, parse_search, run_search
 from marketplace.search.saved_searches import SavedSearchService, canonical_query, search_url
 from marketplace.search.schemas import RETRY_AFTER_SECONDS
+from marketplace.search.similar import similar_listings
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import area_names, client_ip, field_errors, flash, render
 
@@ -111,6 +112,21 @@ class SearchPages(Controller):
         if unavailable:
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
+
+    @get("/listings/{listing_id:uuid}/similar")
+    async def similar(
+        self, request: Request, principal: CurrentPrincipal, catalog: Catalog, listing_id: FromPath[uuid.UUID]
+    ) -> Template:
+        """The listings nearest in meaning to one the viewer may see (loaded into its page)."""
+        listing = await catalog.get(principal, listing_id)
+        similar, unavailable = [], False
+        try:
+            similar = await similar_listings(request.app.state.search, listing.id)
+        except SearchUnavailable:
+            unavailable = True
+        fragment = request.headers.get("hx-request") == "true"
+        template = "search/_similar.html" if fragment else "search/similar.html"
+        return render(request, template, principal, listing=listing, similar=similar, unavailable=unavailable)
 
 
 def _is_uuid(value: str) -> bool:

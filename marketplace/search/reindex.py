@@ -20,6 +20,7 @@ from marketplace.search.engine import SearchEngine
 from marketplace.search.index_settings import SearchIndex
 from marketplace.search.models import OutboxEntry
 from marketplace.search.outbox import pending_outbox
+from marketplace.search.vectors import attach_vectors
 
 # ----- reindex and check -------------------------------------------------------------------------
 
@@ -69,6 +70,7 @@ async def reindex(
         count = 0
         async with sessionmaker() as session:
             async for page in index.all_documents(session, page_size):
+                await attach_vectors(session, index, page)
                 await search.upsert(page, fresh)
                 count += len(page)
         await search.ensure_index(live, index.settings)

@@ -17,7 +17,8 @@ class InstitutionHit(Struct):
 
 class Hit(Struct):
     """A published listing's public face; `highlights` are HTML snippets, escaped, with the
-    query's matches in <mark>; `matched` names the fields that matched."""
+    query's matches in <mark>; `matched` names the fields that matched; `by_meaning` is true for a
+    hit found by meaning (hybrid search) rather than by the query's words."""
 
     id: uuid.UUID
     kind: str
@@ -40,6 +41,7 @@ class Hit(Struct):
     url: str
     highlights: dict[str, str]
     matched: list[str]
+    by_meaning: bool = False
 
 
 class Timing(Struct):
