@@ -1,15 +1,18 @@
 """Search evaluation on the demo catalogue (issue 15, point 5): how well search finds what a buyer
 means, keyword-only against hybrid, by group of queries.
 
-    .venv/bin/python bench/search_eval.py [--modes keyword,hybrid] [--misses]
+    .venv/bin/python bench/search_eval.py [--modes keyword,hybrid] [--semantic-ratio R[,R…]] [--misses]
 
 Reads the queries and their relevant listings from bench/data/search_eval.yaml (written by reading
 the demo catalogue as a buyer would; its header says how) and checks them against the catalogue:
 every title must be a published demo listing and every group's language condition must hold, or the
 run stops with the list of problems. Then starts a throw-away PostgreSQL and Meilisearch
-(marketplace.embedded) in a temporary folder, loads the demo data, indexes it with the product's
-own reindex, and asks each query through the product's query code (`run_search`, as GET
-/api/v1/search does), once per mode, taking the first page of 10 hits.
+(marketplace.embedded) in a temporary folder, loads the demo data and indexes it as production does:
+the outbox relay sends the documents, the worker's embedding job stores their vectors (the model's
+vectors come from the per-user cache after the first run), the relay sends them again. Each query
+then goes through the product's query code (`run_search`, as GET /api/v1/search does), once per
+mode — keyword-only (`hybrid=False`) and hybrid (the query's vector, with the configured semantic
+ratio or each one given) — taking the first page of 10 hits.
 
 Figures, per group and overall (the mean over the group's queries):
 - recall@5: of the query's relevant listings, the share in the top 5 — of as many as fit (a query
@@ -181,27 +184,36 @@ class Run:
     documents: int
     meilisearch: str
     index_seconds: float
+    embedding: str  # how the vectors were made (hybrid mode)
     ranked: dict[str, dict[tuple[str, str], list[str]]]  # mode → (group, query) → titles, best first
     query_ms: dict[str, list[float]]  # mode → each query's time through run_search
 
 
 async def ask(search, mode: str, q: str) -> list[str]:
-    """One query through the product's query code, in a mode; the titles of its first page."""
+    """One query through the product's query code, in a mode ("keyword", "hybrid" or "hybrid 0.8",
+    with its semantic ratio); the titles of its first page."""
     from marketplace.search.query import SearchQuery, run_search
 
-    if mode != "keyword":
-        raise NotImplementedError(f"mode {mode!r}: hybrid search is not on this branch yet")
-    outcome = await run_search(search, SearchQuery(q=q, page_size=PAGE))
+    hybrid, _, ratio = mode.partition(" ")
+    if ratio:
+        search.semantic_ratio = float(ratio)
+    outcome = await run_search(search, SearchQuery(q=q, page_size=PAGE), hybrid=hybrid == "hybrid")
     return [hit.document["title_zh"] for hit in outcome.hits]
 
 
 async def evaluate(settings, cases: list[Case], modes: list[str]) -> Run:
+    """Load the demo, index it as production does (the relay sends the documents; the worker's
+    embedding job stores their vectors, which the relay sends again), and ask every query."""
     from marketplace.db import make_engine, make_sessionmaker
     from marketplace.demo import load_demo_data
     from marketplace.search.documents import published_documents
+    from marketplace.search.embedding_job import embed_pending
     from marketplace.search.engine import search_engine_for
-    from marketplace.search.reindex import reindex
+    from marketplace.search.outbox import OutboxRelay, install_outbox_listeners
+    from marketplace.wiring import wire
 
+    wire()  # the indexes the relay sends to, as the app and the worker register them
+    install_outbox_listeners()
     engine = make_engine(settings.database_url)
     sessionmaker = make_sessionmaker(engine)
     async with sessionmaker() as session, session.begin():
@@ -214,9 +226,30 @@ async def evaluate(settings, cases: list[Case], modes: list[str]) -> Run:
 
     async with search_engine_for(settings) as search:
         await search.wait_healthy()
+        await search.ensure_index()
+        relay = OutboxRelay(sessionmaker, search)
         began = time.perf_counter()
-        await reindex(sessionmaker, search)
+        sent = await relay.drain()
         index_seconds = time.perf_counter() - began
+        embedding = ""
+        if any(mode.startswith("hybrid") for mode in modes):
+            embedder = search.embedder
+            if embedder is None or not embedder.available:
+                raise SystemExit("hybrid mode: the embedding model is unavailable (see the log line above)")
+            began, computed = time.perf_counter(), embedder.computed
+            stored = 0
+            while done := await embed_pending(sessionmaker, embedder):
+                stored += done
+            seconds = time.perf_counter() - began
+            resent = await relay.drain()
+            computed = embedder.computed - computed
+            embedding = (
+                f"{stored} vectors stored in {seconds:.1f} s ({computed} computed by the model, "
+                f"{stored - computed} from the per-user cache); semantic ratio {search.semantic_ratio} unless named"
+            )
+            sent += resent
+        if sent.failed or sent.upserted < len(documents):
+            raise SystemExit(f"the relay did not send every listing ({len(documents)}): {sent}")
         await search.warm_up()
         meilisearch = (await search.client.get_version()).pkg_version
         ranked: dict[str, dict[tuple[str, str], list[str]]] = {}
@@ -228,7 +261,7 @@ async def evaluate(settings, cases: list[Case], modes: list[str]) -> Run:
                 ranked[mode][case.group, case.query] = await ask(search, mode, case.query)
                 query_ms[mode].append((time.perf_counter() - began) * 1000)
     await engine.dispose()
-    return Run(len(documents), meilisearch, index_seconds, ranked, query_ms)
+    return Run(len(documents), meilisearch, index_seconds, embedding, ranked, query_ms)
 
 
 # ----- the report --------------------------------------------------------------------------------
@@ -254,13 +287,25 @@ def report(cases: list[Case], run: Run, modes: list[str], misses: bool) -> None:
     print(f"  code             commit {git_commit()}")
     print(f"  machine          {os.cpu_count()} cores ({cpu_model()}), shared with other work")
     print(f"  software         Python {platform.python_version()}, Meilisearch {run.meilisearch}")
-    print(f"  catalogue        {run.documents} published demo listings, indexed by reindex() in {run.index_seconds:.1f} s")
+    print(f"  catalogue        {run.documents} published demo listings, sent by the outbox relay in {run.index_seconds:.1f} s")
+    if run.embedding:
+        print(f"  embeddings       {run.embedding}")
     print(f"  data             {DATA.relative_to(DATA.parent.parent.parent)}: {len(cases)} queries")
-    print(f"  modes            {', '.join(modes)}; first page of {PAGE} hits through run_search")
+    print(f"  modes            {', '.join(modes)}; first page of {PAGE} hits through run_search (hybrid=False for keyword)")
+    first_hybrid = next((mode for mode in modes if mode.startswith("hybrid")), None)
     for mode in modes:
         ms = run.query_ms[mode]
+        # The query embedder caches vectors: only the first hybrid mode's times include embedding.
+        note = (
+            "embedding the query"
+            if mode == first_hybrid
+            else "query vector cached"
+            if first_hybrid in modes[: modes.index(mode)]
+            else ""
+        )
         print(
-            f"  {mode + ' query':<16} p50 {percentile(ms, 50):.0f} ms, p95 {percentile(ms, 95):.0f} ms (run_search, sequential)"
+            f"  {mode + ' query':<16} p50 {percentile(ms, 50):.0f} ms, p95 {percentile(ms, 95):.0f} ms"
+            f" (run_search, sequential{', ' + note if note else ''})"
         )
     print(f"  load average     {' / '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print()
@@ -271,7 +316,7 @@ def report(cases: list[Case], run: Run, modes: list[str], misses: bool) -> None:
             s = score(case, run.ranked[mode][case.group, case.query])
             by_group[mode].setdefault(case.group, []).append(s)
             by_group[mode].setdefault("overall", []).append(s)
-    head = "".join(f"{f'{mode} R@5':>14}{'MRR':>7}{'nDCG@10':>9}" for mode in modes)
+    head = "".join(f"{f'{mode} R@5':>17}{'MRR':>7}{'nDCG@10':>9}" for mode in modes)
     print(f"  {'group':<14}{'':<40}{'n':>4}{head}")
     for group in [*GROUPS, "overall"]:
         if group not in by_group[modes[0]]:
@@ -280,14 +325,16 @@ def report(cases: list[Case], run: Run, modes: list[str], misses: bool) -> None:
         cells = ""
         for mode in modes:
             m = mean(by_group[mode][group])
-            cells += f"{m.recall:>14.2f}{m.mrr:>7.2f}{m.ndcg:>9.2f}"
+            cells += f"{m.recall:>17.2f}{m.mrr:>7.2f}{m.ndcg:>9.2f}"
         print(f"  {group:<14}{GROUPS.get(group, 'all queries'):<40}{n:>4}{cells}")
     print()
 
-    if "keyword" in modes and "hybrid" in modes:
-        print("Goals (recall@5, hybrid against keyword-only)")
+    for mode in modes if "keyword" in modes else []:
+        if not mode.startswith("hybrid"):
+            continue
+        print(f"Goals (recall@5, {mode} against keyword-only)")
         for group in (*CROSS_LANGUAGE, *SAME_LANGUAGE):
-            keyword, hybrid = (mean(by_group[m].get(group, [])).recall for m in ("keyword", "hybrid"))
+            keyword, hybrid = (mean(by_group[m].get(group, [])).recall for m in ("keyword", mode))
             want = keyword + GOAL_CROSS_GAIN if group in CROSS_LANGUAGE else keyword
             goal = "+20 points" if group in CROSS_LANGUAGE else "no loss"
             verdict = "met" if hybrid >= want - 1e-9 else "MISSED"
@@ -307,11 +354,25 @@ def report(cases: list[Case], run: Run, modes: list[str], misses: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, of {', '.join(MODES)}")
+    parser.add_argument(
+        "--semantic-ratio",
+        default="",
+        help="hybrid's weight of meaning, 0–1, or several, comma-separated (default: the setting's)",
+    )
     parser.add_argument("--misses", action="store_true", help="list the queries with nothing relevant in the top 5")
     args = parser.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if not modes or set(modes) - set(MODES):
         parser.error(f"--modes: give some of {', '.join(MODES)}")
+    try:
+        ratios = [float(r) for r in args.semantic_ratio.split(",") if r.strip()]
+    except ValueError:
+        parser.error("--semantic-ratio: numbers from 0 to 1")
+    if any(not 0 <= r <= 1 for r in ratios):
+        parser.error("--semantic-ratio: numbers from 0 to 1")
+    if "hybrid" in modes and ratios:
+        at = modes.index("hybrid")
+        modes[at : at + 1] = [f"hybrid {r:g}" for r in ratios]
     cases = load_cases()
     check_against_catalogue(cases, demo_catalogue())  # before anything starts (checked again once indexed)
 
