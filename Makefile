@@ -80,6 +80,13 @@ bench-beds: setup
 bench-analytics: setup
 	$(BIN)/python bench/analytics.py $(BENCH_ARGS)
 
+# The search evaluation (bench/search_eval.py, figures in README.md): the queries of
+# bench/data/search_eval.yaml on the demo catalogue, keyword-only and hybrid, on its own services in a
+# temporary folder; BENCH_ARGS="--misses" lists the queries that find nothing relevant.
+.PHONY: bench-search-eval
+bench-search-eval: setup
+	$(BIN)/python bench/search_eval.py $(BENCH_ARGS)
+
 # Remove the local database, search index and generated secrets.
 clean-data:
 	rm -rf .data
