@@ -42,12 +42,14 @@ ENGLISH_ATTRIBUTES = ["title_en", "summary_en", "area_names_en", "type_en", "ins
 
 # Vectors for hybrid search are ours (search.embeddings, computed by the worker and stored in
 # PostgreSQL): Meilisearch only indexes them. Its semantic score is (1 + cosine) / 2; with our
-# centred vectors a close passage in the query's language scores 0.65–0.8, a close passage in the
-# other language 0.55–0.65, and unrelated text about 0.5 (only one in a hundred passes 0.55).
-# `distribution` maps the mean to 0.5 and a sigma below it to about 0.1, where the search's
-# ranking-score threshold (query.SEMANTIC_THRESHOLD) drops it; keyword hits score 0.2 and up, so
+# centred vectors a close passage in the query's language scores 0.65–0.85, a close passage in the
+# other language 0.55–0.65, and unrelated text about 0.5 (one in a hundred passes 0.55).
+# `distribution` maps a score s to 0.5 + 0.4 × (s − mean) / sigma, clamped to 0..1 (measured):
+# here 0.55 becomes 0.1, where the search's ranking-score threshold (query.SEMANTIC_THRESHOLD)
+# drops it, and 0.85 becomes 1, so the closest keep their order instead of tying at 1 (a sigma
+# of 0.03 made every close hit 1 and their order the index's). Keyword hits score 0.2 and up, so
 # the threshold leaves them be. Measured on the demo catalogue (bench/search_eval.py).
-SEMANTIC_DISTRIBUTION = {"mean": 0.58, "sigma": 0.03}
+SEMANTIC_DISTRIBUTION = {"mean": 0.68, "sigma": 0.13}
 EMBEDDERS: dict[str, Any] = {
     EMBEDDER: {"source": "userProvided", "dimensions": DIMENSIONS, "distribution": SEMANTIC_DISTRIBUTION}
 }
