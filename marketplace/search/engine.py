@@ -157,8 +157,16 @@ class SearchEngine:
 
     async def upsert(self, documents: list[dict[str, Any]], uid: str | None = None) -> int:
         """Add or replace documents by id; returns the succeeded task's uid."""
-        task = await self.client.index(uid or self.listings_index).add_documents(documents, primary_key="id")
-        return (await self.wait(task)).uid
+        return (await self.wait(await self.enqueue_upsert(documents, uid))).uid
+
+    async def enqueue_upsert(self, documents: list[dict[str, Any]], uid: str | None = None) -> TaskInfo:
+        """Add or replace documents by id without waiting: the enqueued task, for `wait` later."""
+        return await self.client.index(uid or self.listings_index).add_documents(documents, primary_key="id")
+
+    async def abandon(self, uid: str) -> None:
+        """Cancel what is still queued for an index and delete it (a failed rebuild's leftovers)."""
+        await self.wait(await self.client.cancel_tasks(index_uids=[uid], statuses=["enqueued", "processing"]))
+        await self.delete_index(uid)
 
     async def delete(self, ids: list[str], uid: str | None = None) -> int:
         task = await self.client.index(uid or self.listings_index).delete_documents(ids)
