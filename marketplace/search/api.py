@@ -20,6 +20,7 @@ from marketplace.errors import DomainError, FieldError
 from marketplace.i18n import N_
 from marketplace.search import schemas
 from marketplace.search.models import SavedSearch, SavedSearchMatch
+from marketplace.search.no_results import NoResultsHelp, no_results_help
 from marketplace.search.query import (
     FACET_BY_PARAM,
     FACETS,
@@ -60,7 +61,20 @@ def query_of(query: SearchQuery) -> dict:
     return out
 
 
-def search_page(outcome: SearchOutcome, started: float) -> schemas.SearchPage:
+def no_results_out(hints: NoResultsHelp) -> schemas.NoResults:
+    return schemas.NoResults(
+        spelled=hints.spelled,
+        spelled_total=hints.spelled_total,
+        other_words=[schemas.OtherWord(word, total) for word, total in hints.other_words],
+        without_filters=hints.without_filters,
+        nearest=[
+            schemas.NearListing(uuid.UUID(doc["id"]), doc["title_zh"], doc.get("title_en"), f"/listings/{doc['id']}")
+            for doc in hints.nearest
+        ],
+    )
+
+
+def search_page(outcome: SearchOutcome, started: float, hints: NoResultsHelp | None = None) -> schemas.SearchPage:
     hits = []
     for hit in outcome.hits:
         doc = hit.document
@@ -92,6 +106,7 @@ def search_page(outcome: SearchOutcome, started: float) -> schemas.SearchPage:
                 url=f"/listings/{doc['id']}",
                 highlights=hit.highlights,
                 matched=hit.matched,
+                by_meaning=hit.by_meaning,
             )
         )
     query = outcome.query
@@ -104,6 +119,7 @@ def search_page(outcome: SearchOutcome, started: float) -> schemas.SearchPage:
         facets=outcome.facets,
         timing=schemas.Timing(engine_ms=outcome.engine_ms, total_ms=round((time.perf_counter() - started) * 1000, 1)),
         query=query_of(query),
+        no_results=no_results_out(hints) if hints else None,
     )
 
 
@@ -175,7 +191,8 @@ class SearchApi(Controller):
             )
         # SearchUnavailable becomes the 503 with Retry-After (app.search_unavailable_handler).
         outcome = await run_search(request.app.state.search, query)
-        return search_page(outcome, started)
+        hints = await no_results_help(request.app.state.search, query) if outcome.total == 0 and query.page == 1 else None
+        return search_page(outcome, started, hints)
 
 
 # ----- saved searches ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from marketplace.accounts.models import Organization
 from marketplace.accounts.services import AccountService
 from marketplace.catalog.models import Listing, TherapeuticArea
 from marketplace.catalog.services import CatalogService, public_listings
-from marketplace.search.index_settings import INDEX_SETTINGS, INNER_WORDS, LISTINGS, SearchIndex
+from marketplace.search.index_settings import INDEX_SETTINGS, INNER_WORDS, LISTING_PASSAGE, LISTINGS, SearchIndex
 from marketplace.search.models import EntityType
 
 # ----- documents: only published listings, only public fields ------------------------------------
@@ -185,4 +185,6 @@ async def published_documents(session: AsyncSession, page_size: int = 1000) -> A
         after = uuid.UUID(page[-1]["id"])
 
 
-LISTINGS_INDEX = SearchIndex(EntityType.listing, LISTINGS, INDEX_SETTINGS, listing_documents, published_documents)
+LISTINGS_INDEX = SearchIndex(
+    EntityType.listing, LISTINGS, INDEX_SETTINGS, listing_documents, published_documents, LISTING_PASSAGE
+)

@@ -13,6 +13,7 @@ from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.models.settings import MeilisearchSettings
 from meilisearch_python_sdk.models.task import TaskInfo, TaskResult
 
+from marketplace.search.embeddings import EMBEDDER, Embedder, settings_embedder
 from marketplace.search.index_settings import INDEX_SETTINGS, INDEXES, LISTINGS
 
 ERROR_LENGTH = 2000  # of an error as stored on an outbox row or shown
@@ -51,10 +52,22 @@ class SearchEngine:
     """Meilisearch as the app sees it: health, the listings index (named with the settings' prefix,
     so several databases can share one engine), and writes that wait for their task's outcome."""
 
-    def __init__(self, url: str, master_key: str, index_prefix: str = "", *, task_timeout: float = 60) -> None:
+    def __init__(
+        self,
+        url: str,
+        master_key: str,
+        index_prefix: str = "",
+        *,
+        task_timeout: float = 60,
+        embedder: Embedder | None = None,
+        semantic_ratio: float = 0.5,
+    ) -> None:
         self.client = AsyncClient(url, master_key, timeout=10, verify=_tls_context())
         self.index_prefix = index_prefix
         self.task_timeout = task_timeout
+        # Queries are hybrid (words and meaning) when there is an embedder; keyword-only otherwise.
+        self.embedder = embedder
+        self.semantic_ratio = semantic_ratio
 
     def index_name(self, name: str) -> str:
         return f"{self.index_prefix}{name}"
@@ -160,7 +173,11 @@ class SearchEngine:
         return (await self.wait(await self.enqueue_upsert(documents, uid))).uid
 
     async def enqueue_upsert(self, documents: list[dict[str, Any]], uid: str | None = None) -> TaskInfo:
-        """Add or replace documents by id without waiting: the enqueued task, for `wait` later."""
+        """Add or replace documents by id without waiting: the enqueued task, for `wait` later. A
+        document that brings no vector opts out of semantic search (Meilisearch refuses one without
+        the field)."""
+        for document in documents:
+            document.setdefault("_vectors", {EMBEDDER: None})
         return await self.client.index(uid or self.listings_index).add_documents(documents, primary_key="id")
 
     async def abandon(self, uid: str) -> None:
@@ -185,5 +202,11 @@ class SearchEngine:
 
 
 def search_engine_for(settings) -> SearchEngine:
-    """The engine the settings name (URL, key and index prefix); close it after use."""
-    return SearchEngine(settings.meili_url, settings.meili_master_key, settings.meili_index_prefix)
+    """The engine the settings name (URL, key and index prefix, hybrid or not); close it after use."""
+    return SearchEngine(
+        settings.meili_url,
+        settings.meili_master_key,
+        settings.meili_index_prefix,
+        embedder=settings_embedder(settings) if settings.embeddings else None,
+        semantic_ratio=settings.search_semantic_ratio,
+    )

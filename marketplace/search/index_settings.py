@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.search.embeddings import DIMENSIONS, EMBEDDER
 from marketplace.search.models import EntityType
 
 LISTINGS = "listings"
@@ -65,6 +66,31 @@ def synonyms(groups: Iterable[tuple[str, ...]] = SYNONYM_GROUPS) -> dict[str, li
             result[term] += [other for other in group if other != term and other not in result[term]]
     return result
 
+
+# Vectors for hybrid search are ours (search.embeddings, computed by the worker and stored in
+# PostgreSQL): Meilisearch only indexes them. Its semantic score is (1 + cosine) / 2; with our
+# centred vectors a close passage in the query's language scores 0.65–0.8, a close passage in the
+# other language 0.55–0.65, and unrelated text about 0.5 (only one in a hundred passes 0.55).
+# `distribution` maps the mean to 0.5 and a sigma below it to about 0.1, where the search's
+# ranking-score threshold (query.SEMANTIC_THRESHOLD) drops it; keyword hits score 0.2 and up, so
+# the threshold leaves them be. Measured on the demo catalogue (bench/search_eval.py).
+SEMANTIC_DISTRIBUTION = {"mean": 0.58, "sigma": 0.03}
+EMBEDDERS: dict[str, Any] = {
+    EMBEDDER: {"source": "userProvided", "dimensions": DIMENSIONS, "distribution": SEMANTIC_DISTRIBUTION}
+}
+# The fields a listing's embedding is made from, in order of weight (a passage is cut at its end).
+LISTING_PASSAGE = (
+    "title_zh",
+    "title_en",
+    "type_zh",
+    "type_en",
+    "area_names_zh",
+    "area_names_en",
+    "keywords",
+    "summary_zh",
+    "summary_en",
+    "advantages",
+)
 
 # In Meilisearch's own JSON shape, so it reads like its documentation.
 INDEX_SETTINGS: dict[str, Any] = {
@@ -124,6 +150,7 @@ INDEX_SETTINGS: dict[str, Any] = {
     # Totals, pages and facet counts stay exact well past Meilisearch's default of 1,000 hits.
     "pagination": {"maxTotalHits": 20_000},
     "faceting": {"maxValuesPerFacet": 500},
+    "embedders": EMBEDDERS,
 }
 
 
@@ -145,6 +172,7 @@ class SearchIndex:
     settings: dict[str, Any]  # in Meilisearch's JSON shape
     documents: DocumentsById  # documents for those ids that belong in the index
     all_documents: AllDocuments  # every document, a page at a time: all_documents(session, page_size)
+    passage_fields: tuple[str, ...] = ()  # what its embeddings are made from (none: no vectors)
 
 
 INDEXES: dict[str, SearchIndex] = {}

@@ -29,7 +29,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.dialects.postgresql import ARRAY, REAL, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import Base, in_values
@@ -83,6 +83,36 @@ class OutboxEntry(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # When saved-search alerts looked at this change (after it reached the index).
     alerted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# ----- stored embeddings ---------------------------------------------------------------------------
+
+
+class StoredEmbedding(Base):
+    """The vector of a search document's passage (search.embeddings), kept so that it is computed
+    once per text: the relay records the passage each document has now (`text_hash`); the worker
+    embeds those whose vector was made from another text (`vector_hash`) and sends them again."""
+
+    __tablename__ = "search_embeddings"
+    __table_args__ = (
+        CheckConstraint(in_values("entity_type", EntityType), name="entity_type"),
+        CheckConstraint("vector IS NULL OR cardinality(vector) = 384", name="vector_dimensions"),
+        # What the worker embeds next.
+        Index("ix_search_embeddings_pending", "updated_at", postgresql_where=text("vector_hash IS DISTINCT FROM text_hash")),
+        # Reuse of a vector already made from the same text (another listing, a re-published one).
+        Index("ix_search_embeddings_vector_hash", "vector_hash"),
+    )
+
+    entity_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    entity_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    passage: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64))  # of the passage the document holds now
+    model: Mapped[str] = mapped_column(String(100))
+    vector: Mapped[list[float] | None] = mapped_column(ARRAY(REAL))
+    vector_hash: Mapped[str | None] = mapped_column(String(64))  # of the passage the vector was made from
+    # Why the passage could not be embedded (it is not tried again until its text changes).
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 # ----- saved searches and their alerts ------------------------------------------------------------

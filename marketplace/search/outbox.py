@@ -30,6 +30,7 @@ from marketplace.search.documents import LISTINGS_INDEX
 from marketplace.search.engine import SearchEngine, SearchTaskFailed, describe, search_engine_for
 from marketplace.search.index_settings import INDEXES, SearchIndex
 from marketplace.search.models import EntityType, OutboxEntry, OutboxOp
+from marketplace.search.vectors import attach_vectors
 
 log = logging.getLogger(__name__)
 
@@ -283,6 +284,7 @@ class OutboxRelay:
         index = index or LISTINGS_INDEX
         uid = self.search.index_name(index.name)
         documents = await index.documents(session, batch.rows)
+        await attach_vectors(session, index, list(documents.values()))
         gone = [entity for entity in batch.rows if entity not in documents]
         outcomes: dict[uuid.UUID, Outcome] = {}
         if documents:

@@ -22,9 +22,20 @@ from marketplace.errors import DomainError
 from marketplace.i18n import N_, current_locale
 from marketplace.search.engine import SearchUnavailable
 from marketplace.search.models import SavedSearch
-from marketplace.search.query import DEFAULT_PAGE_SIZE, FACETS, SORTS, TRL_RANGE, SearchQuery, parse_search, run_search
+from marketplace.search.no_results import no_results_help
+from marketplace.search.query import (
+    DEFAULT_PAGE_SIZE,
+    FACETS,
+    SORTS,
+    TRL_RANGE,
+    SearchQuery,
+    parse_search,
+    query_is_filtered,
+    run_search,
+)
 from marketplace.search.saved_searches import SavedSearchService, canonical_query, search_url
 from marketplace.search.schemas import RETRY_AFTER_SECONDS
+from marketplace.search.similar import similar_listings
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import area_names, client_ip, field_errors, flash, render
 
@@ -52,9 +63,11 @@ class SearchPages(Controller):
         areas = await catalog.areas()
         names = area_names(areas)
         query, _ = parse_search(request.query_params.multi_items(), names, strict=False)
-        outcome, unavailable = None, False
+        outcome, unavailable, hints = None, False, None
         try:
             outcome = await run_search(request.app.state.search, query)
+            if outcome.total == 0 and query.page == 1:
+                hints = await no_results_help(request.app.state.search, query)
         except SearchUnavailable:
             unavailable = True
         # Names of the institutions that appear in the facet or are ticked.
@@ -93,6 +106,8 @@ class SearchPages(Controller):
             status_code=503 if unavailable else 200,
             query=query,
             outcome=outcome,
+            hints=hints,
+            filtered=query_is_filtered(query),
             unavailable=unavailable,
             facets=FACETS,
             facet_options=facet_options,
@@ -111,6 +126,21 @@ class SearchPages(Controller):
         if unavailable:
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
+
+    @get("/listings/{listing_id:uuid}/similar")
+    async def similar(
+        self, request: Request, principal: CurrentPrincipal, catalog: Catalog, listing_id: FromPath[uuid.UUID]
+    ) -> Template:
+        """The listings nearest in meaning to one the viewer may see (loaded into its page)."""
+        listing = await catalog.get(principal, listing_id)
+        similar, unavailable = [], False
+        try:
+            similar = await similar_listings(request.app.state.search, listing.id)
+        except SearchUnavailable:
+            unavailable = True
+        fragment = request.headers.get("hx-request") == "true"
+        template = "search/_similar.html" if fragment else "search/similar.html"
+        return render(request, template, principal, listing=listing, similar=similar, unavailable=unavailable)
 
 
 def _is_uuid(value: str) -> bool:

@@ -5,6 +5,7 @@ and one multi-search round trip (`run_search`)."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from collections.abc import Iterable
@@ -15,9 +16,12 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from marketplace.i18n import N_
 from marketplace.search.documents import DOCUMENT_FIELDS, FREE_RUN_BEDS
+from marketplace.search.embeddings import EMBEDDER
 from marketplace.search.engine import SearchEngine, SearchUnavailable, describe
 from marketplace.search.index_settings import INNER_WORDS, SYNONYM_GROUPS
 from marketplace.web import MAX_PAGE, MAX_PAGE_SIZE
+
+log = logging.getLogger(__name__)
 
 # ----- querying: the search API and page -----------------------------------------------------------
 
@@ -51,6 +55,9 @@ ENGLISH_SYNONYMS = [term.lower().split() for group in SYNONYM_GROUPS for term in
 # The document without the field that only serves recall.
 RETRIEVED = sorted(DOCUMENT_FIELDS - {INNER_WORDS})
 DEFAULT_PAGE_SIZE = 20
+# The least ranking score a hybrid hit needs: below it, semantic hits are unrelated text (see
+# index_settings.SEMANTIC_DISTRIBUTION); the weakest keyword hits score about 0.2.
+SEMANTIC_THRESHOLD = 0.1
 MAX_QUERY_LENGTH = 200
 MAX_VALUE_LENGTH = 100
 MAX_VALUES = 50
@@ -140,6 +147,12 @@ class SearchQuery:
         if state["page"] != 1:
             pairs.append(("page", str(state["page"])))
         return pairs
+
+
+def query_is_filtered(query: SearchQuery) -> bool:
+    """Any filter set (a ticked facet, a TRL range or free beds), the words aside."""
+    bounds = (query.trl_min, query.trl_max, query.free_beds, query.free_days)
+    return bool(query.filters) or any(value is not None for value in bounds)
 
 
 def _int(value: str, low: int, high: int) -> int | None:
@@ -322,6 +335,7 @@ class SearchHit:
     document: dict[str, Any]
     highlights: dict[str, str]  # field → safe HTML with <mark>
     matched: list[str]  # fields where the query matched
+    by_meaning: bool = False  # found by the vectors, not by the words
 
 
 @dataclass
@@ -334,16 +348,18 @@ class SearchOutcome:
     engine_ms: int
 
 
-def search_requests(uid: str, query: SearchQuery) -> list:
+def search_requests(uid: str, query: SearchQuery, vector: list[float] | None = None, semantic_ratio: float = 0.5) -> list:
     """The multi-search sent for a query (a list of the SDK's SearchParams): the hits with every
     filter, and for each facet the user has ticked, its counts with the other filters only, so its
-    unticked values still show what they would add (disjunctive facets). Its own function so the
-    benchmark sends Meilisearch exactly what the API sends."""
+    unticked values still show what they would add (disjunctive facets). With the query's vector,
+    the hits are ranked by words and meaning together (hybrid). Its own function so the benchmark
+    sends Meilisearch exactly what the API sends."""
     from meilisearch_python_sdk.models.search import SearchParams
 
     strategy = matching_strategy(query.q)
     q = (query.q if strategy == CHINESE_STRATEGY else spell_synonyms(query.q)) or None
     main = SearchParams(
+        **hybrid_params(vector, semantic_ratio),
         index_uid=uid,
         q=q,
         matching_strategy=strategy,
@@ -376,14 +392,52 @@ def search_requests(uid: str, query: SearchQuery) -> list:
     return [main, *side]
 
 
-async def run_search(search: SearchEngine, query: SearchQuery) -> SearchOutcome:
-    """One round trip (multi-search, see search_requests)."""
-    ticked = [f for f in FACETS if f.param in query.filters]
-    try:
-        results = await search.client.multi_search(search_requests(search.listings_index, query))
-    except Exception as error:
-        from meilisearch_python_sdk.errors import MeilisearchApiError
+def hybrid_params(vector: list[float] | None, semantic_ratio: float) -> dict[str, Any]:
+    """The search parameters that rank by meaning too: the query's vector, the embedder and its
+    weight, and the scores' details (which tell a hit found by meaning). A semantic hit below the
+    threshold is dropped: without it every document with a vector would be a hit."""
+    if vector is None:
+        return {}
+    from meilisearch_python_sdk.models.search import Hybrid
 
+    return {
+        "vector": vector,
+        "hybrid": Hybrid(semantic_ratio=semantic_ratio, embedder=EMBEDDER),
+        "show_ranking_score_details": True,
+        "ranking_score_threshold": SEMANTIC_THRESHOLD,
+    }
+
+
+def found_by_meaning(hit: dict[str, Any]) -> bool:
+    """A hit that only the vector search found: its score comes from the vectors, not from words."""
+    details = hit.get("_rankingScoreDetails") or {}
+    return "vectorSort" in details and "words" not in details
+
+
+async def query_vector(search: SearchEngine, q: str) -> list[float] | None:
+    """The query's vector when search is hybrid (None: keyword search only)."""
+    return await search.embedder.query(q) if search.embedder and q else None
+
+
+async def run_search(search: SearchEngine, query: SearchQuery, *, hybrid: bool = True) -> SearchOutcome:
+    """One round trip (multi-search, see search_requests); hybrid when the engine has an embedder
+    and the query has words, keyword-only if Meilisearch refuses the vector (an index built before
+    its embedder was configured)."""
+    from meilisearch_python_sdk.errors import MeilisearchApiError
+
+    ticked = [f for f in FACETS if f.param in query.filters]
+    vector = await query_vector(search, query.q) if hybrid else None
+    try:
+        try:
+            results = await search.client.multi_search(
+                search_requests(search.listings_index, query, vector, search.semantic_ratio)
+            )
+        except MeilisearchApiError as error:
+            if vector is None or "embedder" not in str(getattr(error, "code", "")) + str(error):
+                raise
+            log.warning("hybrid search refused, keyword search instead: %s", describe(error))
+            results = await search.client.multi_search(search_requests(search.listings_index, query))
+    except Exception as error:
         if isinstance(error, MeilisearchApiError) and getattr(error, "code", "") == "index_not_found":
             return SearchOutcome(query, [], 0, 1, {}, 0)
         raise SearchUnavailable(describe(error)) from error
@@ -398,7 +452,7 @@ async def run_search(search: SearchEngine, query: SearchQuery) -> SearchOutcome:
         document = {k: v for k, v in raw.items() if k in DOCUMENT_FIELDS}
         highlights = {name: marked_html(formatted.get(name, raw.get(name))) for name in HIGHLIGHTED}
         matched = [name for name in HIGHLIGHTED if MARK_PRE in json.dumps(formatted.get(name, ""), ensure_ascii=False)]
-        hits.append(SearchHit(document, highlights, matched))
+        hits.append(SearchHit(document, highlights, matched, by_meaning=found_by_meaning(raw)))
     total = first.total_hits or 0
     pages = max(1, first.total_pages or 1)
     engine_ms = sum(r.processing_time_ms or 0 for r in results)

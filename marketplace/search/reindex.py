@@ -23,6 +23,7 @@ from marketplace.search.engine import SearchEngine
 from marketplace.search.index_settings import SearchIndex
 from marketplace.search.models import OutboxEntry
 from marketplace.search.outbox import pending_outbox
+from marketplace.search.vectors import attach_vectors
 
 # ----- reindex and check -------------------------------------------------------------------------
 
@@ -105,6 +106,7 @@ async def fill(
     try:
         async with sessionmaker() as session:
             async for page in index.all_documents(session, page_size):
+                await attach_vectors(session, index, page)  # stored vectors: a reindex never embeds
                 sends.append(asyncio.create_task(search.enqueue_upsert(page, uid)))
                 count += len(page)
                 if in_flight and len(sends) - waited >= in_flight:

@@ -17,7 +17,8 @@ class InstitutionHit(Struct):
 
 class Hit(Struct):
     """A published listing's public face; `highlights` are HTML snippets, escaped, with the
-    query's matches in <mark>; `matched` names the fields that matched."""
+    query's matches in <mark>; `matched` names the fields that matched; `by_meaning` is true for a
+    hit found by meaning (hybrid search) rather than by the query's words."""
 
     id: uuid.UUID
     kind: str
@@ -40,11 +41,34 @@ class Hit(Struct):
     url: str
     highlights: dict[str, str]
     matched: list[str]
+    by_meaning: bool = False
 
 
 class Timing(Struct):
     engine_ms: int  # Meilisearch's processingTimeMs (all queries of the request)
     total_ms: float  # the API's own time, Meilisearch included
+
+
+class OtherWord(Struct):
+    word: str
+    total: int  # what a search for it (with the same filters) finds
+
+
+class NearListing(Struct):
+    id: uuid.UUID
+    title_zh: str
+    title_en: str | None
+    url: str
+
+
+class NoResults(Struct):
+    """What else to try when a search finds nothing."""
+
+    spelled: str | None  # the query spelt as the vocabulary spells it
+    spelled_total: int
+    other_words: list[OtherWord]  # the vocabulary's other words for it
+    without_filters: int | None  # the same words without the filters (None: no filter set)
+    nearest: list[NearListing]  # the listings nearest in meaning, however far
 
 
 class SearchPage(Struct):
@@ -56,6 +80,7 @@ class SearchPage(Struct):
     facets: dict[str, dict[str, int]]  # parameter → value → count
     timing: Timing
     query: dict[str, str | int | list[str] | None]
+    no_results: NoResults | None = None  # only when nothing is found
 
 
 # ----- saved searches ----------------------------------------------------------------------------

@@ -1047,6 +1047,7 @@ PAGE_ROUTES = [
     Route("GET", "/listings", any_role(200), anonymous=200),
     Route("GET", "/search", any_role(200), anonymous=200),
     Route("GET", "/listings/{listing}", sees_draft(200), anonymous=404, prepare=draft_listing),
+    Route("GET", "/listings/{listing}/similar", sees_draft(200), anonymous=404, prepare=draft_listing),
     Route("GET", "/listings/new", only(200, *INSTITUTION_PEOPLE), anonymous=302),
     Route("POST", "/listings", only(302, *INSTITUTION_PEOPLE), anonymous=302, body=lambda w, r, rel: result_form()),
     Route("GET", "/listings/{listing}/edit", sees_draft(200, edit=True), anonymous=302, prepare=draft_listing),

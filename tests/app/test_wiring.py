@@ -37,6 +37,7 @@ JOBS = [
     "purge_sessions",
     "relay_search_outbox",
     "prune_search_outbox",
+    "embed_search_documents",
     "saved_search_alerts",
     "saved_search_digests",
     "remind_match_request_deadlines",

@@ -3,6 +3,7 @@ browser tests (the `indexed` fixture)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,8 @@ from sqlalchemy import update
 from marketplace.accounts.models import Organization
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.db import make_sessionmaker
+from marketplace.search.embedding_job import embed_pending
+from marketplace.search.embeddings import Embedder
 from marketplace.search.engine import SearchEngine
 from marketplace.search.outbox import OutboxRelay
 from tests.catalog.factories import resource_body, result_body, seed_listing
@@ -81,3 +84,53 @@ async def index_samples(settings, engine, db, world) -> AsyncIterator[dict[str, 
     yield ids
     await search.wait(await search.client.index(search.listings_index).delete_all_documents())
     await search.aclose()
+
+
+# Chinese-only listings (no English text at all), as hospitals often write them.
+HEPATITIS_KIT = result_body(
+    type="ivd_reagent",
+    title_zh="乙型肝炎病毒核酸定量检测试剂盒",
+    title_en=None,
+    summary_zh="用于慢性乙型肝炎患者血清中病毒载量的定量检测，指导抗病毒治疗。",
+    keywords=["乙型肝炎", "病毒载量"],
+    therapeutic_areas=["infectious"],
+)
+HEPATITIS_KIT_2 = result_body(
+    type="ivd_reagent",
+    title_zh="乙型肝炎表面抗原快速检测卡",
+    title_en=None,
+    summary_zh="十五分钟内检出血液中的乙型肝炎表面抗原，适用于基层筛查。",
+    keywords=["乙型肝炎", "快速检测"],
+    therapeutic_areas=["infectious"],
+)
+KNEE_IMPLANT = result_body(
+    type="device",
+    title_zh="个性化3D打印人工膝关节假体",
+    title_en=None,
+    summary_zh="按患者影像数据设计的膝关节置换假体，用于重度膝骨关节炎。",
+    keywords=["膝关节", "假体"],
+    therapeutic_areas=["orthopedics"],
+)
+
+
+async def publish(db, world, *bodies) -> list[uuid.UUID]:
+    own = world.orgs["institution/own"]
+    ids = []
+    for body in bodies:
+        listing = await seed_listing(db, own.id, msgspec.convert(body, ListingCreate), status="published")
+        ids.append(listing.id)
+    await db.commit()
+    return ids
+
+
+async def index_with_vectors(engine, search: SearchEngine, embedder: Embedder | None = None) -> int:
+    """As the worker does it: send, embed what is pending, send again with the vectors."""
+    sessionmaker = make_sessionmaker(engine)
+    relay = OutboxRelay(sessionmaker, search)
+    await relay.drain()
+    embedded = 0
+    while stored := await embed_pending(sessionmaker, embedder or search.embedder):
+        embedded += stored
+    round_ = await relay.drain()
+    assert not round_.failed, round_
+    return embedded

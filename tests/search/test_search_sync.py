@@ -458,7 +458,8 @@ async def test_reindex_enqueues_every_page_and_a_failed_one_leaves_the_live_inde
             number += 1
             yield [{**doc, "id": "not a valid id!"} for doc in page] if number == 2 else page
 
-    broken = dataclasses.replace(LISTINGS_INDEX, all_documents=a_bad_second_page)
+    # (No stored vectors to look up for ids that are not ids.)
+    broken = dataclasses.replace(LISTINGS_INDEX, all_documents=a_bad_second_page, passage_fields=())
     with pytest.raises(SearchTaskFailed, match="invalid_document_id"):
         await reindex(sessionmaker, search, page_size=1, index=broken)
 

@@ -30,9 +30,18 @@ from marketplace.matching.needs.models import (
 )
 from marketplace.search.documents import inner_words
 from marketplace.search.engine import SearchEngine, SearchUnavailable
-from marketplace.search.index_settings import INNER_WORDS, SearchIndex, synonyms
+from marketplace.search.index_settings import EMBEDDERS, INNER_WORDS, SearchIndex, synonyms
 from marketplace.search.models import EntityType
-from marketplace.search.query import CHINESE_STRATEGY, SearchQuery, matching_strategy, quote, run_search, spell_synonyms
+from marketplace.search.query import (
+    CHINESE_STRATEGY,
+    SearchQuery,
+    hybrid_params,
+    matching_strategy,
+    query_vector,
+    quote,
+    run_search,
+    spell_synonyms,
+)
 from marketplace.web import MAX_PAGE, MAX_PAGE_SIZE
 
 # ----- the needs index ----------------------------------------------------------------------------
@@ -61,7 +70,10 @@ NEED_INDEX_SETTINGS: dict[str, Any] = {
     "typoTolerance": {"enabled": True, "disableOnAttributes": NEED_CHINESE, "disableOnNumbers": True},
     "synonyms": synonyms(),
     "pagination": {"maxTotalHits": 5000},
+    "embedders": EMBEDDERS,
 }
+# What a need's embedding is made from: what it is about, then what it wants.
+NEED_PASSAGE = ("title", "area_names_zh", "area_names_en", "wanted_names_zh", "wanted_names_en", "problem")
 NEED_DOCUMENT_FIELDS = frozenset(
     {
         "id",
@@ -158,7 +170,7 @@ async def open_need_documents(session: AsyncSession, page_size: int = 1000) -> A
         after = uuid.UUID(page[-1]["id"])
 
 
-NEEDS_INDEX = SearchIndex(EntityType.need, NEEDS, NEED_INDEX_SETTINGS, need_documents, open_need_documents)
+NEEDS_INDEX = SearchIndex(EntityType.need, NEEDS, NEED_INDEX_SETTINGS, need_documents, open_need_documents, NEED_PASSAGE)
 
 
 @dataclass
@@ -189,12 +201,15 @@ def need_filter(query: NeedSearch) -> list[str | list[str]]:
 
 async def search_needs(engine: SearchEngine, query: NeedSearch, sort: list[str] | None = None) -> tuple[list[dict], int]:
     """Open public needs from the needs index, with the listings' query rules: the matching
-    strategy by the query's language, misspelt English synonyms spelt right."""
+    strategy by the query's language, misspelt English synonyms spelt right, ranked by words and
+    meaning together unless a sort is asked for."""
     strategy = matching_strategy(query.q)
     q = (query.q if strategy == CHINESE_STRATEGY else spell_synonyms(query.q)) or None
+    vector = None if sort else await query_vector(engine, query.q)
     try:
         result = await engine.client.index(engine.index_name(NEEDS)).search(
             q,
+            **hybrid_params(vector, engine.semantic_ratio),
             matching_strategy=strategy,
             filter=need_filter(query) or None,
             page=query.page,

@@ -86,4 +86,4 @@ async def test_the_listing_page_loads_the_needs_it_may_answer_for_its_tto(client
     fragment = await client.get(f"/listings/{listing.id}/needs", headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and "可响应的需求" in fragment.text and "<html" not in fragment.text
     await login(client, world.emails[Role.company_member])
-    assert "hx-get" not in (await client.get(f"/listings/{listing.id}")).text
+    assert f'hx-get="/listings/{listing.id}/needs"' not in (await client.get(f"/listings/{listing.id}")).text

@@ -1,0 +1,69 @@
+"""Stored vectors and how documents carry them (`attach_vectors`); the worker's job that embeds
+what changed is search.embedding_job.
+
+Every document sent to an index with an embedder holds `_vectors.e5`: the stored vector of its
+passage, else the vector of its previous text while the new one is computed, else null (Meilisearch
+then leaves it out of semantic search; it refuses a document without the field). A document whose
+passage has no vector yet is recorded as pending; the job embeds it off the event loop, stores the
+vector and queues the document again through the outbox, so vectors reach Meilisearch the way every
+other change does."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.db import utcnow
+from marketplace.search.embeddings import EMBEDDER, MODEL, passage_text, text_hash
+from marketplace.search.index_settings import SearchIndex
+from marketplace.search.models import StoredEmbedding
+
+
+async def attach_vectors(session: AsyncSession, index: SearchIndex, documents: Sequence[dict[str, Any]]) -> None:
+    """Give each document its `_vectors` and record the passages that need a vector (in the
+    caller's transaction). Never embeds: a request or a reindex must not wait for the model."""
+    if not index.passage_fields or not documents:
+        return
+    ids = [uuid.UUID(doc["id"]) for doc in documents]
+    stored = {
+        row.entity_id: row
+        for row in await session.scalars(
+            select(StoredEmbedding).where(StoredEmbedding.entity_type == index.entity_type, StoredEmbedding.entity_id.in_(ids))
+        )
+    }
+    changed: list[dict[str, Any]] = []
+    for entity_id, doc in zip(ids, documents, strict=True):
+        passage = passage_text(doc, index.passage_fields)
+        wanted = text_hash(passage)
+        row = stored.get(entity_id)
+        if row is None or row.text_hash != wanted:
+            changed.append(
+                {
+                    "entity_type": index.entity_type,
+                    "entity_id": entity_id,
+                    "passage": passage,
+                    "text_hash": wanted,
+                    "model": MODEL,
+                    "updated_at": utcnow(),
+                }
+            )
+        vector = row.vector if row is not None and row.model == MODEL else None
+        doc["_vectors"] = {EMBEDDER: vector}
+    if changed:
+        stmt = insert(StoredEmbedding).values(changed)
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[StoredEmbedding.entity_type, StoredEmbedding.entity_id],
+                set_={name: stmt.excluded[name] for name in ("passage", "text_hash", "model", "updated_at")},
+            )
+        )
+
+
+async def pending_embeddings(session: AsyncSession) -> int:
+    stmt = select(StoredEmbedding.entity_id).where(StoredEmbedding.vector_hash.is_distinct_from(StoredEmbedding.text_hash))
+    return len((await session.scalars(stmt)).all())
