@@ -106,7 +106,7 @@ async def fill(
     try:
         async with sessionmaker() as session:
             async for page in index.all_documents(session, page_size):
-                await attach_vectors(session, index, page)  # stored vectors: a reindex never embeds
+                await attach_vectors(session, index, page, rendered=True)  # stored vectors: a reindex never embeds
                 sends.append(asyncio.create_task(search.enqueue_upsert(page, uid)))
                 count += len(page)
                 if in_flight and len(sends) - waited >= in_flight:
