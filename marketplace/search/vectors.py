@@ -14,26 +14,35 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.db import utcnow
 from marketplace.search.embeddings import EMBEDDER, MODEL, passage_text, text_hash
+from marketplace.search.engine import RenderedVectors
 from marketplace.search.index_settings import SearchIndex
 from marketplace.search.models import StoredEmbedding
 
 
-async def attach_vectors(session: AsyncSession, index: SearchIndex, documents: Sequence[dict[str, Any]]) -> None:
+async def attach_vectors(
+    session: AsyncSession, index: SearchIndex, documents: Sequence[dict[str, Any]], *, rendered: bool = False
+) -> None:
     """Give each document its `_vectors` and record the passages that need a vector (in the
-    caller's transaction). Never embeds: a request or a reindex must not wait for the model."""
+    caller's transaction). Never embeds: a request or a reindex must not wait for the model.
+    `rendered`: each vector as PostgreSQL writes it in JSON (`RenderedVectors`), for a reindex,
+    which sends 100,000 of them: reading 384 floats into Python and writing them out again costs
+    more than the rest of the document."""
     if not index.passage_fields or not documents:
         return
     ids = [uuid.UUID(doc["id"]) for doc in documents]
+    vector_column = func.array_to_json(StoredEmbedding.vector).cast(Text) if rendered else StoredEmbedding.vector
     stored = {
         row.entity_id: row
-        for row in await session.scalars(
-            select(StoredEmbedding).where(StoredEmbedding.entity_type == index.entity_type, StoredEmbedding.entity_id.in_(ids))
+        for row in await session.execute(
+            select(
+                StoredEmbedding.entity_id, StoredEmbedding.text_hash, StoredEmbedding.model, vector_column.label("vector")
+            ).where(StoredEmbedding.entity_type == index.entity_type, StoredEmbedding.entity_id.in_(ids))
         )
     }
     changed: list[dict[str, Any]] = []
@@ -53,7 +62,7 @@ async def attach_vectors(session: AsyncSession, index: SearchIndex, documents: S
                 }
             )
         vector = row.vector if row is not None and row.model == MODEL else None
-        doc["_vectors"] = {EMBEDDER: vector}
+        doc["_vectors"] = RenderedVectors({EMBEDDER: vector or "null"}) if rendered else {EMBEDDER: vector}
     if changed:
         stmt = insert(StoredEmbedding).values(changed)
         await session.execute(

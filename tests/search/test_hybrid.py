@@ -20,6 +20,7 @@ from marketplace.search.engine import SearchEngine
 from marketplace.search.models import StoredEmbedding
 from marketplace.search.outbox import OutboxRelay
 from marketplace.search.query import SearchQuery, run_search
+from marketplace.search.reindex import check, reindex
 from marketplace.search.saved_search_alerts import run_alerts
 from tests.matching.needs.factories import open_need
 from tests.search.factories import HEPATITIS_KIT, HEPATITIS_KIT_2, KNEE_IMPLANT, index_with_vectors, publish
@@ -61,6 +62,22 @@ async def test_a_vector_is_computed_once_per_text_and_reaches_meilisearch(hybrid
     assert counting.computed == 3
     row = await stored(db, kit)
     assert row.vector != first_vector and row.vector_hash == row.text_hash
+
+
+async def test_a_reindex_sends_the_stored_vectors_and_embeds_nothing(hybrid, engine, db, world, tmp_path):
+    counting = Embedder(VectorCache(tmp_path / "vectors.sqlite3"))
+    kit, knee = await publish(db, world, HEPATITIS_KIT, KNEE_IMPLANT)
+    await index_with_vectors(engine, hybrid, counting)
+    assert hybrid.embedder is not None
+    computed = counting.computed, hybrid.embedder.computed
+
+    report = await reindex(make_sessionmaker(engine), hybrid, page_size=1)
+    assert report.documents == 2 and (counting.computed, hybrid.embedder.computed) == computed
+    for listing_id in (kit, knee):  # as PostgreSQL rendered them: the same floats
+        document = await hybrid.client.index(hybrid.listings_index).get_document(str(listing_id), retrieve_vectors=True)
+        assert document["_vectors"]["e5"]["embeddings"][0] == (await stored(db, listing_id)).vector
+        assert document["title_zh"] in (HEPATITIS_KIT["title_zh"], KNEE_IMPLANT["title_zh"])
+    assert not (await check(make_sessionmaker(engine), hybrid)).drift
 
 
 async def test_the_same_text_is_embedded_once_and_the_cache_serves_it_again(hybrid, engine, db, world, tmp_path):

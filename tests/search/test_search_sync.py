@@ -26,8 +26,8 @@ from marketplace.catalog.models import Listing
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.db import make_sessionmaker
 from marketplace.embedded import EmbeddedMeilisearch
-from marketplace.search.documents import DOCUMENT_FIELDS
-from marketplace.search.engine import SearchEngine
+from marketplace.search.documents import DOCUMENT_FIELDS, LISTINGS_INDEX
+from marketplace.search.engine import SearchEngine, SearchTaskFailed
 from marketplace.search.index_settings import INDEX_SETTINGS
 from marketplace.search.models import OutboxEntry
 from marketplace.search.outbox import OutboxRelay
@@ -443,6 +443,38 @@ async def test_reindex_swaps_in_a_rebuilt_index_while_search_keeps_answering(cli
     assert applied.ranking_rules == INDEX_SETTINGS["rankingRules"]
     done = await OutboxRelay(sessionmaker, search).drain()  # the re-queued changes: harmless re-sends
     assert done.upserted == 3 and not (await check(sessionmaker, search)).drift
+
+
+async def test_reindex_enqueues_every_page_and_a_failed_one_leaves_the_live_index_untouched(
+    client, db, world, sessionmaker, search
+) -> None:
+    listings = {await publish(client, world, result_body(title_zh=f"外泌体检测方法第{i}号")) for i in range(4)}
+    await OutboxRelay(sessionmaker, search).drain()
+    live_before = await indexed(search)
+
+    async def a_bad_second_page(session, page_size):
+        number = 0
+        async for page in LISTINGS_INDEX.all_documents(session, page_size):
+            number += 1
+            yield [{**doc, "id": "not a valid id!"} for doc in page] if number == 2 else page
+
+    # (No stored vectors to look up for ids that are not ids.)
+    broken = dataclasses.replace(LISTINGS_INDEX, all_documents=a_bad_second_page, passage_fields=())
+    with pytest.raises(SearchTaskFailed, match="invalid_document_id"):
+        await reindex(sessionmaker, search, page_size=1, index=broken)
+
+    assert await indexed(search) == live_before and set(live_before) == listings  # the live index, as it was
+    assert [name for name in await search.index_names() if name.startswith(search.index_prefix)] == [search.listings_index]
+    # Every page went to Meilisearch before any was waited for (pages sent one by one, each
+    # waited for, would have stopped at the second).
+    created = await search.client.get_tasks(types="indexCreation", limit=1000)
+    fresh = [t.index_uid for t in created.results if (t.index_uid or "").startswith(f"{search.listings_index}_")]
+    additions = await search.client.get_tasks(index_ids=fresh, types="documentAdditionOrUpdate")
+    assert len(fresh) == 1 and len(additions.results) == 4
+    assert "failed" in {task.status for task in additions.results}
+
+    assert (await reindex(sessionmaker, search)).documents == 4  # the next one runs and succeeds
+    assert not (await check(sessionmaker, search)).drift
 
 
 async def run_cli(settings, prefix: str, tmp_path: Path, *args: str) -> tuple[int, str]:
