@@ -4,7 +4,6 @@ term of the file on an index of its own."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 import uuid
@@ -256,21 +255,20 @@ async def test_every_term_of_the_file_expands_on_the_engine_and_the_settings_app
         applied = await search.wait(await search.client.index(uid).update_synonyms(INDEX_SETTINGS["synonyms"]), timeout=120)
         assert applied.status == "succeeded" and time.monotonic() - started < 10
         synonyms = INDEX_SETTINGS["synonyms"]
-        # A one-word key is looked up as it is; every other is asked, a few requests at a time.
+        # A one-word key is looked up as it is; every other is asked.
         keys = [term for term in synonyms if most_words(term) > 1]
         missing: dict[str, list[str]] = {}
-        sending = asyncio.Semaphore(4)
 
         async def check(batch: list[str]) -> None:
             queries = [SearchParams(index_uid=uid, q=spell_synonyms(k), matching_strategy="all", limit=1000) for k in batch]
-            async with sending:
-                results = await search.client.multi_search(queries)
+            results = await search.client.multi_search(queries)
             for term, result in zip(batch, results, strict=True):
                 hits = {hit["id"] for hit in result.hits}
                 if lost := [t for t in synonyms[term] if ids[key(t)] not in hits]:
                     missing[term] = lost
 
-        await asyncio.gather(*(check(keys[start : start + 20]) for start in range(0, len(keys), 20)))
+        for start in range(0, len(keys), 20):  # one request at a time: a loaded machine times out a burst
+            await check(keys[start : start + 20])
         assert not missing, f"{len(missing)} terms do not expand: {dict(list(missing.items())[:20])}"
     finally:
         await search.delete_index(uid)
