@@ -110,7 +110,6 @@ CROSS_LANGUAGE: list[tuple[str, list[str]]] = [
         ["一种3D生物打印血管化皮肤替代物及其制备方法和在慢性难愈合创面中的应用", "用于糖尿病足的3D生物打印血管化皮肤替代物"],
     ),
     ("wearable ECG patch", ["14天连续监测可穿戴心电贴"]),
-    ("invasive fungal infection", ["用于侵袭性真菌感染辅助诊断的病原体靶向测序检测试剂盒（高通量测序法）"]),
 ]
 
 
