@@ -17,8 +17,12 @@ The rule (`precise_query`), for each word of the query as typed (split at spaces
   character, which is left out: it says nothing about the subject and is what a query must never be
   reduced to (脑卒中后偏瘫 is searched as 脑卒中 偏瘫);
 - a term of the synonym list is left as typed (Meilisearch expands no synonym inside a phrase,
-  and the list knows best how its terms are meant), and so is a word of one character, or a query
-  holding quotes: that is what the user asked for.
+  and the list knows best how its terms are meant) — unless the engine would cut it loosely: Latin
+  with digits joined by - or . is spelt as an equivalent of its group that the engine keeps whole
+  (PD-1 as PD1, from which the synonyms still expand), or made a phrase when there is none; Chinese
+  in single characters, one of them common, is made a phrase (卒中): precision before the synonyms,
+  which hybrid search then makes up for. A word of one character, or a query holding quotes, is left as typed: that is
+  what the user asked for.
 """
 
 from __future__ import annotations
@@ -122,13 +126,57 @@ def _groups(text: str) -> list[str]:
     return [f'"{"".join(group)}"' if len(group) > 1 else group[0] for group in groups]
 
 
+JOINED = re.compile(r"[A-Za-z0-9][-.][A-Za-z0-9]")
+
+
+def _loose(term: str) -> bool:
+    """A term the engine cuts into pieces that could match apart: Latin with digits joined by - or
+    . (PD-1, Claudin 18.2; the engine cuts there and the matching strategy may drop a piece), or
+    Chinese the segmenter leaves in single characters (卒中)."""
+    if HAN.search(term):
+        return _groups(term) != [term]
+    return any(c.isdigit() for c in term) and bool(JOINED.search(term))
+
+
+@lru_cache(maxsize=4096)
+def whole_equivalent(term: str) -> str | None:
+    """For a synonym term the engine would cut loosely, an equivalent of its group that the engine
+    keeps whole and expands (卒中 → 脑卒中, 慢阻肺 → COPD, PD-1 → PD1), in the same script if one
+    will do; None when there is none."""
+    from marketplace.search.synonyms import MAX_KEY_WORDS, key, most_words, vocabulary
+
+    whole = [
+        other
+        for other in vocabulary().mutual_of.get(key(term), ())
+        if key(other) != key(term) and not _loose(other) and most_words(other) <= MAX_KEY_WORDS
+    ]
+    same_script = [other for other in whole if bool(HAN.search(other)) == bool(HAN.search(term))]
+    return (same_script or whole or [None])[0]
+
+
+def _synonym_term(term: str) -> list[str]:
+    """A synonym term as sent: as typed; Chinese cut loosely as a phrase (a compound's pieces in
+    the documents' hidden field find it inside 脑卒中 too); Latin cut loosely as a whole equivalent
+    (PD-1 → PD1), or a phrase."""
+    if not _loose(term):
+        return [term]
+    if HAN.search(term):
+        # A phrase only where a piece alone would be a common character (卒中's 中), which matches
+        # everything; otherwise the synonyms are worth more (外泌体 finds exosome).
+        pieces = [piece for piece in rjieba.cut(term, False) if piece.strip()]
+        return _groups(term) if any(len(p) == 1 and common(p) for p in pieces) else [term]
+    if (equivalent := whole_equivalent(term)) is not None:
+        return [equivalent]
+    return [f'"{_phrase_form(term)}"']
+
+
 def _chinese_terms(text: str) -> list[str]:
-    """A run holding Chinese, with the synonym list's terms in it left as they are."""
+    """A run holding Chinese, with the synonym list's terms in it as _synonym_term sends them."""
     for term in _synonym_terms():
         at = text.find(term)
         if at >= 0 and HAN.search(term):
             before, after = text[:at], text[at + len(term) :]
-            return [*_chinese_terms(before), term, *_chinese_terms(after)]
+            return [*_chinese_terms(before), *_synonym_term(term), *_chinese_terms(after)]
     return _groups(text) if text else []
 
 
@@ -146,13 +194,20 @@ def precise_query(q: str) -> str:
             start, end = found.start() + match.start(), found.start() + match.end()
             if _identifier(match.group()):
                 terms += _rest(word[at : match.start()])
-                kept = any(a <= start and end <= b for a, b in synonyms)  # part of a synonym term
-                terms.append(match.group() if kept else f'"{_phrase_form(match.group())}"')
+                # Part of a longer synonym term: left to the synonyms; a term by itself: as _synonym_term.
+                inside = any(a <= start and end <= b and (a, b) != (start, end) for a, b in synonyms)
+                whole = any((a, b) == (start, end) for a, b in synonyms)
+                if inside:
+                    terms.append(match.group())
+                elif whole:
+                    terms += _synonym_term(match.group())
+                else:
+                    terms.append(f'"{_phrase_form(match.group())}"')
                 at = match.end()
         terms += _rest(word[at:])
         rewritten = " ".join(terms)
         # A word that needs no phrase and loses no character stays as typed.
-        changed = '"' in rewritten or len(rewritten.replace(" ", "")) < len(word)
+        changed = '"' in rewritten or rewritten.replace(" ", "") != word
         words.append(rewritten if changed and rewritten else word)
     return " ".join(words) if words != q.split() else q
 

@@ -86,6 +86,25 @@ async def index_samples(settings, engine, db, world) -> AsyncIterator[dict[str, 
     await search.aclose()
 
 
+async def index_named(settings, engine, db, world, bodies: dict[str, dict]) -> AsyncIterator[dict[str, str]]:
+    """Published listings of the own institution, one per name (`result_body` with these fields),
+    sent to an emptied listings index (its settings applied again) through the relay; yields their
+    ids by name, then empties the index."""
+    search = SearchEngine(settings.meili_url, settings.meili_master_key, settings.meili_index_prefix)
+    await search.apply_settings()  # the index may predate the settings in a reused test engine
+    await search.wait(await search.client.index(search.listings_index).delete_all_documents())
+    ids = {}
+    for name, fields in bodies.items():
+        body = msgspec.convert(result_body(**fields), ListingCreate)
+        ids[name] = str((await seed_listing(db, world.orgs["institution/own"].id, body, status="published")).id)
+    await db.commit()
+    done = await OutboxRelay(make_sessionmaker(engine), search).drain()
+    assert done.upserted == len(bodies) and not done.failed, done
+    yield ids
+    await search.wait(await search.client.index(search.listings_index).delete_all_documents())
+    await search.aclose()
+
+
 # Chinese-only listings (no English text at all), as hospitals often write them.
 HEPATITIS_KIT = result_body(
     type="ivd_reagent",

@@ -96,9 +96,9 @@ async def test_an_english_query_finds_chinese_only_listings_by_meaning(hybrid, e
     kit, kit_2, knee = await publish(db, world, HEPATITIS_KIT, HEPATITIS_KIT_2, KNEE_IMPLANT)
     await index_with_vectors(engine, hybrid)
 
-    words_only = await run_search(hybrid, SearchQuery(q="hepatitis B virus test"), hybrid=False)
+    words_only = await run_search(hybrid, SearchQuery(q="hepatitis virus assay"), hybrid=False)
     assert words_only.total == 0
-    outcome = await run_search(hybrid, SearchQuery(q="hepatitis B virus test"))
+    outcome = await run_search(hybrid, SearchQuery(q="hepatitis virus assay"))
     found = [hit.document["id"] for hit in outcome.hits]
     assert set(found[:2]) == {str(kit), str(kit_2)}
     assert str(knee) not in found
@@ -106,7 +106,7 @@ async def test_an_english_query_finds_chinese_only_listings_by_meaning(hybrid, e
 
     # Facet counts count the same hits, a ticked facet's too (each counted by words and meaning).
     assert outcome.facets["type"] == {"ivd_reagent": 2}
-    ticked = await run_search(hybrid, SearchQuery(q="hepatitis B virus test", filters={"type": ["ivd_reagent"]}))
+    ticked = await run_search(hybrid, SearchQuery(q="hepatitis virus assay", filters={"type": ["ivd_reagent"]}))
     assert ticked.total == 2 and ticked.facets["type"] == {"ivd_reagent": 2}
 
     outcome = await run_search(hybrid, SearchQuery(q="knee replacement implant"))
@@ -125,10 +125,10 @@ async def test_a_word_match_is_not_marked_as_found_by_meaning(hybrid, engine, db
 async def test_the_search_page_and_api_say_what_was_found_by_meaning(client, hybrid, engine, db, world):
     _kit, kit_2, _knee = await publish(db, world, HEPATITIS_KIT, HEPATITIS_KIT_2, KNEE_IMPLANT)
     await index_with_vectors(engine, hybrid)
-    page = await client.get("/search", params={"q": "hepatitis B screening"})
+    page = await client.get("/search", params={"q": "hepatitis virus screening"})
     assert page.status_code == 200
     assert "乙型肝炎表面抗原快速检测卡" in page.text and "按语义找到" in page.text
-    answer = (await client.get("/api/v1/search", params={"q": "hepatitis B screening"})).json()
+    answer = (await client.get("/api/v1/search", params={"q": "hepatitis virus screening"})).json()
     assert {hit["id"] for hit in answer["hits"]} >= {str(kit_2)}
     assert all(hit["by_meaning"] for hit in answer["hits"])
 
@@ -156,7 +156,7 @@ async def test_without_the_model_search_is_keyword_search_with_a_log_line(hybrid
     with caplog.at_level(logging.WARNING):
         outcome = await run_search(search, SearchQuery(q="病毒载量"))
         assert [hit.document["id"] for hit in outcome.hits] == [str(kit)]
-        assert (await run_search(search, SearchQuery(q="hepatitis B virus test"))).total == 0
+        assert (await run_search(search, SearchQuery(q="hepatitis virus assay"))).total == 0
     assert "embedding model unavailable, search is keyword-only" in caplog.text
     # The worker skips embedding instead of failing.
     assert await embed_pending(make_sessionmaker(engine), broken) == 0
@@ -176,7 +176,7 @@ async def test_the_needs_search_is_hybrid_too(client, hybrid, engine, world):
 async def test_saved_search_alerts_find_by_meaning(client, hybrid, engine, db, world):
     saved = await client.post(
         "/api/v1/saved-searches",
-        json={"name": "HBV", "query": "q=hepatitis+B+virus+test"},
+        json={"name": "HBV", "query": "q=hepatitis+virus+assay"},
         headers=world.bearer(Role.company_member),
     )
     assert saved.status_code == 201, saved.text
@@ -206,6 +206,6 @@ async def test_recommendations_for_a_need_find_by_meaning(client, hybrid, engine
 
 async def test_a_query_is_embedded_once(hybrid):
     embedder = hybrid.embedder
-    first = await embedder.query("hepatitis B virus test")
+    first = await embedder.query("hepatitis virus assay")
     assert first is not None and len(first) == 384
-    assert await embedder.query("  hepatitis B virus test ") is first  # from the cache, not the model
+    assert await embedder.query("  hepatitis virus assay ") is first  # from the cache, not the model

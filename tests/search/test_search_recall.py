@@ -6,17 +6,13 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-import msgspec
 import pytest
 
-from marketplace.catalog.schemas import ListingCreate
-from marketplace.db import make_sessionmaker
 from marketplace.search.documents import inner_words
 from marketplace.search.engine import SearchEngine
 from marketplace.search.index_settings import INNER_WORDS
-from marketplace.search.outbox import OutboxRelay
 from marketplace.search.query import matching_strategy, spell_synonyms
-from tests.catalog.factories import result_body, seed_listing
+from tests.search.factories import index_named
 
 # Texts chosen so that each query word occurs only where the case says.
 LISTINGS = {
@@ -61,20 +57,9 @@ LISTINGS = {
 
 
 @pytest.fixture
-async def indexed(settings, engine, db, world) -> dict[str, str]:
-    search = SearchEngine(settings.meili_url, settings.meili_master_key, settings.meili_index_prefix)
-    await search.ensure_index()
-    await search.wait(await search.client.index(search.listings_index).delete_all_documents())
-    ids = {}
-    for name, fields in LISTINGS.items():
-        body = msgspec.convert(result_body(**fields), ListingCreate)
-        ids[name] = str((await seed_listing(db, world.orgs["institution/own"].id, body, status="published")).id)
-    await db.commit()
-    done = await OutboxRelay(make_sessionmaker(engine), search).drain()
-    assert done.upserted == len(LISTINGS) and not done.failed, done
-    yield ids
-    await search.wait(await search.client.index(search.listings_index).delete_all_documents())
-    await search.aclose()
+async def indexed(settings, engine, db, world):
+    async for ids in index_named(settings, engine, db, world, LISTINGS):
+        yield ids
 
 
 async def search_api(client, q: str) -> dict:

@@ -10,15 +10,11 @@ import uuid
 from collections import Counter
 from urllib.parse import urlencode
 
-import msgspec
 import pytest
 import yaml
 
-from marketplace.catalog.schemas import ListingCreate
-from marketplace.db import make_sessionmaker
 from marketplace.search.engine import SearchEngine
 from marketplace.search.index_settings import INDEX_SETTINGS
-from marketplace.search.outbox import OutboxRelay
 from marketplace.search.query import spell_synonyms
 from marketplace.search.synonyms import (
     VOCABULARY_FILE,
@@ -29,7 +25,7 @@ from marketplace.search.synonyms import (
     parse,
     vocabulary,
 )
-from tests.catalog.factories import result_body, seed_listing
+from tests.search.factories import index_named
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 RAW = yaml.safe_load(VOCABULARY_FILE.read_text(encoding="utf-8"))
@@ -168,31 +164,11 @@ LISTINGS = {
 
 
 @pytest.fixture
-async def listings(settings, engine, db, world) -> dict[str, str]:
-    search = SearchEngine(settings.meili_url, settings.meili_master_key, settings.meili_index_prefix)
-    await search.ensure_index()
-    await search.apply_settings()  # the index may predate this vocabulary in a reused test engine
-    await search.wait(await search.client.index(search.listings_index).delete_all_documents())
-    ids = {}
-    for name, (title, summary) in LISTINGS.items():
-        body = result_body(
-            title_zh=title,
-            title_en=None,
-            summary_zh=summary,
-            keywords=["示例"],
-            advantages="成本低。",
-            therapeutic_areas=["dermatology"],
-        )
-        listing = await seed_listing(
-            db, world.orgs["institution/own"].id, msgspec.convert(body, ListingCreate), status="published"
-        )
-        ids[name] = str(listing.id)
-    await db.commit()
-    done = await OutboxRelay(make_sessionmaker(engine), search).drain()
-    assert done.upserted == len(LISTINGS) and not done.failed, done
-    yield ids
-    await search.wait(await search.client.index(search.listings_index).delete_all_documents())
-    await search.aclose()
+async def listings(settings, engine, db, world):
+    common = {"title_en": None, "keywords": ["示例"], "advantages": "成本低。", "therapeutic_areas": ["dermatology"]}
+    bodies = {name: {**common, "title_zh": title, "summary_zh": summary} for name, (title, summary) in LISTINGS.items()}
+    async for ids in index_named(settings, engine, db, world, bodies):
+        yield ids
 
 
 async def found(client, q: str) -> set[str]:
@@ -250,7 +226,9 @@ async def test_every_term_of_the_file_expands_on_the_engine_and_the_settings_app
                 if key(term) not in ids:
                     ids[key(term)] = len(documents)
                     documents.append({"id": len(documents), "title_zh" if HAN.search(term) else "title_en": term})
-        await search.wait(await search.client.index(uid).add_documents(documents), timeout=300)
+        await search.wait(
+            await search.client.index(uid).add_documents([{**doc, "_vectors": {"e5": None}} for doc in documents]), timeout=300
+        )
         started = time.monotonic()
         applied = await search.wait(await search.client.index(uid).update_synonyms(INDEX_SETTINGS["synonyms"]), timeout=120)
         assert applied.status == "succeeded" and time.monotonic() - started < 10
