@@ -151,7 +151,8 @@ def whole_equivalent(term: str) -> str | None:
         if key(other) != key(term) and not _loose(other) and most_words(other) <= MAX_KEY_WORDS
     ]
     same_script = [other for other in whole if bool(HAN.search(other)) == bool(HAN.search(term))]
-    return (same_script or whole or [None])[0]
+    choices = same_script or whole
+    return choices[0] if choices else None
 
 
 def _synonym_term(term: str) -> list[str]:

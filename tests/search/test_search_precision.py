@@ -91,8 +91,8 @@ def test_the_query_rewriting_rule() -> None:
     assert precise_query("卒中 队列") == '"卒中" 队列'
     assert precise_query("慢阻肺 队列") == "慢阻肺 队列"  # a synonym term with no common character: for the synonyms
     assert precise_query("3期临床") == '"3期" 临床'  # a bare number counts as a single piece
-    assert precise_query("肺结节") == '"肺结节"'  # a lone character at the start: glued to the next word
-    assert precise_query("阿尔茨海默病") == '"阿尔茨海默病"'  # elsewhere: to the word before it
+    assert precise_query("肝结节") == '"肝结节"'  # a lone character at the start: glued to the next word
+    assert precise_query("法布雷病") == '"法布雷病"'  # elsewhere: to the word before it
     assert precise_query("脑卒中后偏瘫") == "脑卒中 偏瘫"  # a lone common character is left out
     assert precise_query("PD-1 单克隆抗体") == "PD1 单克隆抗体"  # a synonym term, spelt as one the engine keeps whole
     assert precise_query("KRAS G12D") == 'KRAS "G12D"'
