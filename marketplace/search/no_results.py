@@ -13,7 +13,15 @@ from rapidfuzz.distance import DamerauLevenshtein
 from marketplace.search.embeddings import EMBEDDER
 from marketplace.search.engine import SearchEngine, SearchUnavailable, describe
 from marketplace.search.index_settings import INDEX_SETTINGS
-from marketplace.search.query import LATIN, RETRIEVED, SearchQuery, query_is_filtered, query_vector, run_search
+from marketplace.search.query import (
+    LATIN,
+    RETRIEVED,
+    SearchQuery,
+    filter_expression,
+    query_is_filtered,
+    query_vector,
+    run_search,
+)
 
 NEAREST = 5
 MAX_SUGGESTIONS = 5
@@ -65,8 +73,6 @@ def other_words(q: str) -> list[str]:
 async def nearest_by_meaning(search: SearchEngine, query: SearchQuery, limit: int = NEAREST) -> list[dict[str, Any]]:
     """The listings nearest the query in meaning, however far (no threshold), with its filters."""
     from meilisearch_python_sdk.models.search import Hybrid
-
-    from marketplace.search.query import filter_expression
 
     vector = await query_vector(search, query.q)
     if vector is None:
