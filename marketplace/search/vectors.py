@@ -71,8 +71,3 @@ async def attach_vectors(
                 set_={name: stmt.excluded[name] for name in ("passage", "text_hash", "model", "updated_at")},
             )
         )
-
-
-async def pending_embeddings(session: AsyncSession) -> int:
-    stmt = select(StoredEmbedding.entity_id).where(StoredEmbedding.vector_hash.is_distinct_from(StoredEmbedding.text_hash))
-    return len((await session.scalars(stmt)).all())
