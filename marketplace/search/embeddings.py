@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from marketplace.search.synonyms import gloss
+
 log = logging.getLogger(__name__)
 
 # The model's own vectors (as cached per user) and ours: e5's vectors share a large common
@@ -68,7 +70,8 @@ def centred(vector: Any) -> Vector:
 
 
 def passage_text(document: dict[str, Any], fields: Sequence[str]) -> str:
-    """A document's public text for embedding: the named fields in order, lists joined, empty left out."""
+    """A document's public text for embedding: the named fields in order, lists joined, empty left
+    out, then the vocabulary's gloss (most listings are written in Chinese only)."""
     parts: list[str] = []
     for name in fields:
         value = document.get(name)
@@ -76,7 +79,9 @@ def passage_text(document: dict[str, Any], fields: Sequence[str]) -> str:
             value = "，".join(str(v) for v in value if v)
         if value:
             parts.append(str(value).strip())
-    return "\n".join(parts)[:MAX_PASSAGE_CHARS]
+    text = "\n".join(parts)[:MAX_PASSAGE_CHARS]
+    glosses = gloss(text)
+    return f"{text}\n{'; '.join(glosses)}" if glosses else text
 
 
 class VectorCache:

@@ -20,7 +20,7 @@ from marketplace.search.embeddings import EMBEDDER
 from marketplace.search.engine import SearchEngine, SearchUnavailable, describe
 from marketplace.search.index_settings import INNER_WORDS
 from marketplace.search.query_text import precise_query
-from marketplace.search.synonyms import carrier_spelling, english_terms
+from marketplace.search.synonyms import carrier_spelling, english_terms, gloss
 from marketplace.web import MAX_PAGE, MAX_PAGE_SIZE
 
 log = logging.getLogger(__name__)
@@ -429,8 +429,12 @@ def found_by_meaning(hit: dict[str, Any]) -> bool:
 
 
 async def query_vector(search: SearchEngine, q: str) -> list[float] | None:
-    """The query's vector when search is hybrid (None: keyword search only)."""
-    return await search.embedder.query(q) if search.embedder and q else None
+    """The query's vector when search is hybrid (None: keyword search only), embedded with its gloss
+    as passages are (see synonyms.Vocabulary.gloss)."""
+    if not (search.embedder and q):
+        return None
+    glosses = gloss(q)
+    return await search.embedder.query(f"{q} {' '.join(glosses)}" if glosses else q)
 
 
 async def run_search(search: SearchEngine, query: SearchQuery, *, hybrid: bool = True) -> SearchOutcome:

@@ -33,6 +33,8 @@ HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LATIN = re.compile(r"[A-Za-z]")
 GROUP_KEYS = frozenset({"terms", "expand", "to", "source", "note"})
 LATIN_WORD = re.compile(r"[^\W_]+")  # a run of letters or digits, as the engine cuts Latin text
+SPELT_OUT = re.compile(r"[a-z]{3}")  # a word in lower case, not an abbreviation
+MAX_GLOSSES = 12
 MAX_KEY_WORDS = 3  # the longest word sequence Meilisearch looks a synonym up for
 TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 JOINER = re.compile(r"[\s\-/.+'’]*")  # what may stand between the tokens of one term
@@ -166,6 +168,37 @@ class Vocabulary:
                 i += 1
         return "".join([*pieces, q[done:]]) if pieces else q
 
+    @functools.cached_property
+    def _bilingual(self) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+        """Each mutual group with terms in both scripts: its Chinese terms (the first is its name)
+        and its Latin ones, the most spelt-out first (an embedding model knows "magnetic resonance
+        imaging" better than "MRI")."""
+        pairs = []
+        for group in self.groups:
+            han = tuple(t for t in group.terms if HAN.search(t) and len(t) > 1)
+            latin = [t for t in group.terms if LATIN.search(t) and not HAN.search(t)]
+            if han and latin:
+                pairs.append((han, tuple(sorted(latin, key=lambda t: (not SPELT_OUT.search(t), -len(t))))))
+        return tuple(pairs)
+
+    def gloss(self, text: str) -> list[str]:
+        """The vocabulary's names, in the other language, of the terms a text says in one language
+        only: English names for Chinese terms, Chinese names for English ones. Embedding a text with
+        its gloss lets the small multilingual model match it within one language, where it is strong,
+        rather than across two. A term inside a longer one found (cancer in liver cancer) is not
+        glossed."""
+        words = f" {' '.join(LATIN_WORD.findall(text.casefold()))} "
+        found: list[tuple[str, str]] = []  # (the term found, its gloss)
+        for han, latin in self._bilingual:
+            in_han = [t for t in han if t in text]
+            in_latin = [t for t in latin if f" {' '.join(LATIN_WORD.findall(t.casefold()))} " in words]
+            if in_han and not in_latin:
+                found.append((max(in_han, key=len), latin[0]))
+            elif in_latin and not in_han:
+                found.append((max(in_latin, key=len).casefold(), han[0]))
+        kept = [g for term, g in found if not any(term != other and term in other for other, _ in found)]
+        return list(dict.fromkeys(kept))[:MAX_GLOSSES]
+
     def english_terms(self) -> list[list[str]]:
         """Every term with Latin letters, lower-cased and cut into words, for spell_synonyms."""
         terms = [t for g in self.groups for t in (*g.terms, *([g.expand] if g.expand else []), *g.to)]
@@ -286,6 +319,10 @@ def synonyms() -> dict[str, list[str]]:
 
 def english_terms() -> list[list[str]]:
     return vocabulary().english_terms()
+
+
+def gloss(text: str) -> list[str]:
+    return vocabulary().gloss(text)
 
 
 def carrier_spelling(q: str) -> str:

@@ -19,7 +19,7 @@ from marketplace.search.embeddings import MODEL, Embedder, VectorCache
 from marketplace.search.engine import SearchEngine
 from marketplace.search.models import StoredEmbedding
 from marketplace.search.outbox import OutboxRelay
-from marketplace.search.query import SearchQuery, run_search
+from marketplace.search.query import SearchQuery, query_vector, run_search
 from marketplace.search.reindex import check, reindex
 from marketplace.search.saved_search_alerts import run_alerts
 from tests.matching.needs.factories import open_need
@@ -42,6 +42,7 @@ async def test_a_vector_is_computed_once_per_text_and_reaches_meilisearch(hybrid
     row = await stored(db, kit)
     assert row.vector is None and row.vector_hash is None and row.model == MODEL
     assert "乙型肝炎病毒核酸定量检测试剂盒" in row.passage and "病毒载量" in row.passage
+    assert "hepatitis B; detection kit" in row.passage.splitlines()[-1]  # the vocabulary's gloss
 
     assert await index_with_vectors(engine, hybrid, counting) == 2
     assert counting.computed == 2
@@ -209,3 +210,9 @@ async def test_a_query_is_embedded_once(hybrid):
     first = await embedder.query("hepatitis virus assay")
     assert first is not None and len(first) == 384
     assert await embedder.query("  hepatitis virus assay ") is first  # from the cache, not the model
+
+
+async def test_a_query_is_embedded_with_its_gloss_as_passages_are(hybrid):
+    glossed = await query_vector(hybrid, "liver cancer screening")
+    assert glossed == await hybrid.embedder.query("liver cancer screening 肝癌")
+    assert glossed != await hybrid.embedder.query("liver cancer screening")

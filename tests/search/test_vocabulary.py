@@ -20,6 +20,7 @@ from marketplace.search.synonyms import (
     VOCABULARY_FILE,
     VocabularyError,
     carrier_spelling,
+    gloss,
     key,
     most_words,
     parse,
@@ -146,6 +147,17 @@ def test_terms_too_long_for_the_engine_are_spelt_as_their_carrier() -> None:
     assert carrier_spelling("乙肝 心电图 MRI") == "乙肝 心电图 MRI"
     assert spell_synonyms("chronic obstructve pulmonary disease") == "COPD"  # re-spelt, then carried
     assert spell_synonyms("hepatitis B") == "hepatitis B"  # never "keratitis": a word spelt as in a term stays
+
+
+def test_a_text_is_glossed_with_the_other_languages_names_of_its_terms() -> None:
+    # Chinese terms get their most spelt-out English name, English terms their group's Chinese name.
+    assert gloss("乙型肝炎病毒核酸定量检测试剂盒，基于磁共振") == ["magnetic resonance imaging", "hepatitis B", "detection kit"]
+    assert gloss("ECG patch for hepatitis B clinics") == ["心电图", "乙肝"]
+    # A term inside a longer one is not glossed (cancer in liver cancer, 糖尿病 in 2型糖尿病) …
+    assert gloss("liver cancer screening") == ["肝癌"]
+    assert gloss("2型糖尿病患者") == ["type 2 diabetes"]
+    # … nor a term the text already says in both languages, nor text outside the vocabulary.
+    assert gloss("磁共振 MRI") == [] and gloss("football 足球") == []
 
 
 # ----- behaviour on the engine, through the search API ----------------------------------------
