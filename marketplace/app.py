@@ -54,6 +54,7 @@ from marketplace.catalog.pages import CatalogPages
 from marketplace.catalog.profile_pages import ProfilePages
 from marketplace.catalog.services import provide_catalog
 from marketplace.catalog.tto_pages import TtoPages
+from marketplace.catalog.viewer_pages import ListingReaderPages
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, FieldError, NotAuthenticated
@@ -334,6 +335,7 @@ def create_app(settings: Settings) -> Litestar:
             CatalogPages,
             TtoPages,
             ProfilePages,
+            ListingReaderPages,
             SearchApi,
             SearchPages,
             SavedSearchApi,

@@ -65,6 +65,7 @@ NAVIGATION = (
     NavItem("Catalogue", "/listings", public=True),
     NavItem("Search", "/search", public=True),
     NavItem("Saved searches", "/saved-searches", COMPANY_ROLES),
+    NavItem("My shortlist", "/shortlist", COMPANY_ROLES),
     # The TTO lands on its inbox (by deadline); everyone else on the list of requests they may see.
     NavItem("Matches", "/match-requests/inbox", TTO_ROLES),
     NavItem(

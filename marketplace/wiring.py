@@ -13,6 +13,7 @@ from marketplace.analytics.services import refresh_job as refresh_analytics_job
 from marketplace.beds.availability import availability_job
 from marketplace.beds.startup_notices import startup_job
 from marketplace.catalog.lifecycle import stale_job
+from marketplace.catalog.panels import register_listing_panel
 from marketplace.licensing.reminders import REMINDER_EMAIL as LICENSING_REMINDER_EMAIL
 from marketplace.licensing.reminders import licensing_job
 from marketplace.matching.events import ACTIVITY_EMAIL, MESSAGE_EMAIL, REMINDER_EMAIL
@@ -20,6 +21,7 @@ from marketplace.matching.needs.deadlines import expire_job
 from marketplace.matching.needs.notices import DECISION_EMAIL, RESPONSE_EMAIL
 from marketplace.matching.needs.search import NEEDS_INDEX
 from marketplace.matching.requests.deadlines import reminder_job
+from marketplace.matching.requests.listing_panels import PANELS as MATCH_REQUEST_PANELS
 from marketplace.matching.threads.subjects import (
     MatchRequestThreads,
     NeedResponseThreads,
@@ -54,6 +56,9 @@ def wire() -> None:
     subjects: tuple[SubjectKind, ...] = (MatchRequestThreads(), NeedResponseThreads())
     for subject in subjects:
         register_subject_kind(subject)
+    # A listing's page shows the viewer's own request on it, and its TTO the requests received.
+    for panel in MATCH_REQUEST_PANELS:
+        register_listing_panel(panel)
     for job in (
         Job("mark_stale_listings", 3600, stale_job),
         # Page sessions that ended or expired more than a day ago.

@@ -313,3 +313,16 @@ class ListingViewDay(Base):
     listing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
     views: Mapped[int] = mapped_column(Integer)
+
+
+class ShortlistEntry(UUIDPrimaryKey, Base):
+    """A listing on one person's shortlist with their note (a company member's private list): once
+    per person and listing, so a second submit adds nothing."""
+
+    __tablename__ = "shortlist_entries"
+    __table_args__ = (UniqueConstraint("user_id", "listing_id"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    listing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))

@@ -37,8 +37,10 @@ from marketplace.catalog.forms import (
 )
 from marketplace.catalog.lifecycle import STALE_AFTER, freshness
 from marketplace.catalog.models import Listing, ListingKind, ResourceType, ResultType, Status
+from marketplace.catalog.panels import listing_panels
 from marketplace.catalog.schemas import ListingCreate, ListingUpdate
 from marketplace.catalog.services import Catalog, CatalogService
+from marketplace.catalog.shortlist import NOTE_MAX, ShortlistService
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput
 from marketplace.i18n import N_, gettext
@@ -228,6 +230,7 @@ class CatalogPages(Controller):
         # that holds an NDA grant.
         history = await catalog.history(principal, listing)
         actors = await accounts.user_names({e.actor_user_id for e in history if e.actor_user_id}) if history else {}
+        shortlist = ShortlistService(catalog.session)
         return render(
             request,
             "catalog/detail.html",
@@ -239,6 +242,12 @@ class CatalogPages(Controller):
             sees_confidential=await catalog.sees_confidential(principal, listing),
             outdated_nda=await catalog.outdated_grant(principal, listing),
             may_request_match=catalog.may_request_match(principal, listing),
+            # What later domains add for this viewer (their own request, the requests received).
+            panels=await listing_panels(catalog.session, principal, listing),
+            view_counts=await catalog.view_counts(principal, listing),
+            may_shortlist=shortlist.may_shortlist(principal) and listing.status == Status.published,
+            shortlisted=await shortlist.entry_for(principal, listing.id),
+            note_max=NOTE_MAX,
             may_edit=catalog.may_edit(principal, listing),
             actions=catalog.allowed_actions(principal, listing),
             action_labels=ACTION_LABELS,

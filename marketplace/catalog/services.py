@@ -30,6 +30,7 @@ from marketplace.catalog.models import (
     Status,
     TherapeuticArea,
 )
+from marketplace.catalog.page_views import PageViews
 from marketplace.catalog.references import ListingReferences
 from marketplace.catalog.schemas import ListingCreate, ListingFields, ListingUpdate
 from marketplace.catalog.spreadsheets import ParsedRow, field_errors_to_rows
@@ -43,7 +44,7 @@ def _load(stmt: Select) -> Select:
     return stmt.options(selectinload(Listing.areas), selectinload(Listing.inventors), selectinload(Listing.ip_assets))
 
 
-class CatalogService(ListingValidation, ConfidentialAccess, ListingReferences):
+class CatalogService(ListingValidation, ConfidentialAccess, ListingReferences, PageViews):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._area_codes: set[str] | None = None

@@ -1,0 +1,42 @@
+"""How often a listing's page was opened, for its owner: the days counted by CatalogService.open_page
+(one row per listing and China day, the owner's own visits left out), summed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.accounts.models import TTO_ROLES, Role
+from marketplace.catalog.models import Listing, ListingViewDay
+from marketplace.db import china_today
+from marketplace.tenancy import Principal
+
+RECENT_DAYS = 30
+
+
+class PageViews:
+    session: AsyncSession
+
+    @staticmethod
+    def sees_view_counts(principal: Principal, listing: Listing) -> bool:
+        """The owning institution's TTO and the platform admin; nobody else learns the figures."""
+        if principal.role == Role.platform_admin:
+            return True
+        return principal.role in TTO_ROLES and listing.institution_id == principal.organization_id
+
+    async def view_counts(self, principal: Principal, listing: Listing) -> dict[str, int] | None:
+        """Views in all and in the last RECENT_DAYS China days, or None for those not told."""
+        if not self.sees_view_counts(principal, listing):
+            return None
+        since = china_today() - timedelta(days=RECENT_DAYS - 1)
+        total, recent = (
+            await self.session.execute(
+                select(
+                    func.coalesce(func.sum(ListingViewDay.views), 0),
+                    func.coalesce(func.sum(ListingViewDay.views).filter(ListingViewDay.day >= since), 0),
+                ).where(ListingViewDay.listing_id == listing.id)
+            )
+        ).one()
+        return {"total": int(total), "recent": int(recent), "days": RECENT_DAYS}
