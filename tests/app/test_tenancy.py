@@ -18,6 +18,7 @@ from sqlalchemy import select
 from marketplace.accounts.models import ADMIN_ROLES, Role
 from marketplace.accounts.services import AccountService
 from marketplace.catalog import spreadsheets
+from marketplace.catalog.models import ShortlistEntry
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.matching.needs.schemas import NeedCreate, ResponseCreate
 from marketplace.matching.needs.services import NeedService
@@ -180,6 +181,25 @@ async def published_listing(db, world: World, role: Role, relation: str) -> dict
     await db.commit()
     world.scratch["listing"] = listing.id
     return {"listing": listing.id}
+
+
+async def shortlist_entry_of(db, world: World, role: Role, relation: str) -> dict:
+    """A fresh shortlist entry: the caller's own ("own"; the own company's member's for callers who
+    keep none), or another person's."""
+    email = world.emails[role if role in COMPANY else Role.company_member] if relation == "own" else "admin@company.other.test"
+    user_id = (await world.principal(db, email)).user_id
+    listing = await seed_listing(
+        db, world.orgs["institution/own"].id, msgspec.convert(result_body(), ListingCreate), status="published"
+    )
+    entry = ShortlistEntry(user_id=user_id, listing_id=listing.id, note="候选")
+    db.add(entry)
+    await db.commit()
+    return {"entry": entry.id}
+
+
+def keeps_own_shortlist(ok: int):
+    """A shortlist is its person's: others' entries answer 404; people who keep none get 403."""
+    return lambda role, relation: (ok if relation == "own" else 404) if role in COMPANY else 403
 
 
 async def match_request_of(db, world: World, role: Role, relation: str) -> dict:
@@ -1048,6 +1068,26 @@ PAGE_ROUTES = [
     Route("GET", "/search", any_role(200), anonymous=200),
     Route("GET", "/listings/{listing}", sees_draft(200), anonymous=404, prepare=draft_listing),
     Route("GET", "/listings/{listing}/similar", sees_draft(200), anonymous=404, prepare=draft_listing),
+    # A listing's reader: the one-page PDF for whoever sees the listing; a company member's shortlist.
+    Route("GET", "/listings/{listing}/summary.pdf", sees_draft(200), anonymous=404, prepare=draft_listing),
+    Route("GET", "/shortlist", only(200, *COMPANY), anonymous=302),
+    Route(
+        "POST",
+        "/listings/{listing}/shortlist",
+        only(302, *COMPANY),
+        anonymous=302,
+        prepare=published_listing,
+        body=lambda w, r, rel: {"note": "候选"},
+    ),
+    Route(
+        "POST",
+        "/shortlist/{entry}/note",
+        keeps_own_shortlist(302),
+        anonymous=302,
+        prepare=shortlist_entry_of,
+        body=lambda w, r, rel: {"note": "新备注"},
+    ),
+    Route("POST", "/shortlist/{entry}/delete", keeps_own_shortlist(302), anonymous=302, prepare=shortlist_entry_of),
     Route("GET", "/listings/new", only(200, *INSTITUTION_PEOPLE), anonymous=302),
     Route("POST", "/listings", only(302, *INSTITUTION_PEOPLE), anonymous=302, body=lambda w, r, rel: result_form()),
     Route("GET", "/listings/{listing}/edit", sees_draft(200, edit=True), anonymous=302, prepare=draft_listing),
