@@ -55,10 +55,12 @@ def listing_sheet(listing: Listing, owner: Organization, area_names: dict[str, s
     title = listing.title_en if english and listing.title_en else listing.title_zh
     subtitle = listing.title_zh if title != listing.title_zh else (listing.title_en or "")
     summary = listing.summary_en if english and listing.summary_en else listing.summary_zh
-    contact = "  ".join(v for v in (listing.contact_name, listing.contact_email, listing.contact_phone) if v)
+    # The CJK font has no middle dot: plain separators.
+    contact = " / ".join(v for v in (listing.contact_name, listing.contact_email, listing.contact_phone) if v)
+    comma = ", " if english else "、"
     facts = [
-        (gettext("Type"), f"{gettext(listing.kind)} · {gettext(listing.type)}"),
-        (gettext("Therapeutic areas"), "、".join(area_names.get(a.area_code, a.area_code) for a in listing.areas) or "—"),
+        (gettext("Type"), f"{gettext(listing.kind)} / {gettext(listing.type)}"),
+        (gettext("Therapeutic areas"), comma.join(area_names.get(a.area_code, a.area_code) for a in listing.areas) or "—"),
     ]
     if listing.kind == ListingKind.result:
         facts += [

@@ -43,6 +43,10 @@ async def test_a_company_sees_its_own_request_on_the_listing_instead_of_a_new_ca
     # Not granted yet: the page says how the details come, never "not filled in".
     assert SECRET not in html and "未填写" not in html and "尚未填写" not in html
     assert "机构接受贵公司的申请后，保密信息将显示在这里。" in html
+    # The request form's address leads to the request, and says so.
+    again = await client.get(f"/listings/{listing_id}/match-request", follow_redirects=True)
+    assert str(again.url).endswith(f"/match-requests/{request.id}")
+    assert "贵公司已就此条目提交过对接申请，以下是该申请。" in again.text
 
     # Another company's member sees nothing of it.
     await login(client, OTHER_COMPANY_ADMIN)

@@ -70,7 +70,6 @@ async def sign_in(page: Page, email: str, then: str) -> None:
 
 
 async def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 

@@ -135,6 +135,8 @@ class MatchingPages(Controller):
         listing = await matching.catalog.get(principal, listing_id)
         existing = await matching.current_request_on(principal, listing.id)
         if existing is not None:
+            # Said, not silent: the company is taken to the request it already has.
+            flash(request, N_("Your company already has a request on this listing: here it is."), "warning")
             return Redirect(f"/match-requests/{existing.id}")
         return await self._form(request, principal, matching, listing, {})
 
