@@ -66,7 +66,9 @@ class FrontDoorPages(Controller):
                 raise InvalidInput(FieldError("password_confirm", "The two passwords differ."))
             await accounts.reset_password(token, data.get("password", ""), ip=client_ip(request))
         except DomainError as error:
-            return render(request, "reset_password.html", principal, 400, email=user.email, errors=field_errors(error))
+            return render(
+                request, "reset_password.html", principal, error.status_code, email=user.email, errors=field_errors(error)
+            )
         # Whatever session this browser had ended with the others: sign in afresh.
         request.set_session({"flash": {"message": "Your new password is set. Sign in with it.", "kind": "success"}})
         return Redirect("/login")

@@ -49,9 +49,9 @@ async def test_forgot_password_mails_a_one_time_link_that_ends_every_session(cli
     path = "/reset-password/" + token
     assert (await client.get(path)).status_code == 200
     short = await post_form(client, path, {"password": "short", "password_confirm": "short"})
-    assert short.status_code == 400 and error_of(short.text, "password")
+    assert short.status_code == 422 and error_of(short.text, "password")
     differ = await post_form(client, path, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD + "x"})
-    assert differ.status_code == 400 and error_of(differ.text, "password_confirm")
+    assert differ.status_code == 422 and error_of(differ.text, "password_confirm")
     done = await post_form(client, path, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
     assert done.status_code == 302 and done.headers["location"] == "/login"
 
