@@ -16,6 +16,7 @@ from marketplace.accounts.pages import organization_input
 from marketplace.accounts.services import Accounts
 from marketplace.accounts.throttle import ThrottlePolicy
 from marketplace.errors import DomainError, FieldError, InvalidInput, Throttled
+from marketplace.i18n import N_
 from marketplace.tenancy import CurrentPrincipal
 from marketplace.web import NOT_FOR_THE_FORM, AppSettings, client_ip, field_errors, flash, render
 
@@ -70,7 +71,7 @@ class FrontDoorPages(Controller):
                 request, "reset_password.html", principal, error.status_code, email=user.email, errors=field_errors(error)
             )
         # Whatever session this browser had ended with the others: sign in afresh.
-        request.set_session({"flash": {"message": "Your new password is set. Sign in with it.", "kind": "success"}})
+        request.set_session({"flash": {"message": N_("Your new password is set. Sign in with it."), "kind": "success"}})
         return Redirect("/login")
 
     # ----- request access ---------------------------------------------------------------------
