@@ -1,7 +1,8 @@
 """The landing page's content for visitors: the platform's headline figures and the new and featured
 listings. Each figure comes from its domain's service (organizations from accounts, listings from the
 catalogue as the public sees it) or from analytics' own reporting views (matches made, requests by
-listing), so the landing page says what the dashboards say."""
+listing), so the landing page says what the dashboards say; those views are refreshed every five
+minutes (the refresh_analytics job), so "matches made" and "most requested" may lag that much."""
 
 from __future__ import annotations
 
