@@ -29,11 +29,13 @@ from sqlalchemy.exc import DBAPIError
 
 from marketplace import forms, i18n
 from marketplace.accounts.api import AccountsApi, provide_principal
+from marketplace.accounts.front_door_pages import FrontDoorPages
 from marketplace.accounts.pages import AccountPages
 from marketplace.accounts.passwords import use_password_profile
 from marketplace.accounts.services import provide_accounts
 from marketplace.accounts.sessions import save_session, session_middleware
 from marketplace.analytics.api import AnalyticsApi, ReportsApi
+from marketplace.analytics.front_door import provide_front_door
 from marketplace.analytics.home import provide_home_queues
 from marketplace.analytics.home_pages import HomePages
 from marketplace.analytics.pages import DashboardPages
@@ -329,6 +331,7 @@ def create_app(settings: Settings) -> Litestar:
             health,
             AccountsApi,
             AccountPages,
+            FrontDoorPages,
             HomePages,
             CatalogApi,
             NdaApi,
@@ -405,6 +408,7 @@ def create_app(settings: Settings) -> Litestar:
             "beds": Provide(provide_beds),
             "analytics": Provide(provide_analytics),
             "home": Provide(provide_home_queues),
+            "front_door": Provide(provide_front_door),
         },
         middleware=[
             # Server-side sessions of the pages (accounts/sessions.py): also binds the CSRF token to the session.

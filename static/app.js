@@ -19,3 +19,31 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+
+// The landing page's search suggestions (#suggestions, filled by htmx): the arrow keys move between the
+// search box and the suggestions, Escape closes them, and so does a click elsewhere.
+document.addEventListener("keydown", function (event) {
+  var box = document.getElementById("suggestions");
+  var input = document.getElementById("landing-q");
+  if (!box || !input || !(event.target === input || box.contains(event.target))) {
+    return;
+  }
+  var links = Array.prototype.slice.call(box.querySelectorAll("a"));
+  var at = links.indexOf(event.target);
+  if (event.key === "Escape") {
+    box.innerHTML = "";
+    input.focus();
+  } else if (event.key === "ArrowDown" && links.length) {
+    event.preventDefault();
+    links[Math.min(at + 1, links.length - 1)].focus();
+  } else if (event.key === "ArrowUp" && at >= 0) {
+    event.preventDefault();
+    (at === 0 ? input : links[at - 1]).focus();
+  }
+});
+document.addEventListener("click", function (event) {
+  var box = document.getElementById("suggestions");
+  if (box && !box.contains(event.target) && event.target !== document.getElementById("landing-q")) {
+    box.innerHTML = "";
+  }
+});

@@ -240,3 +240,64 @@ class SignInAttempt(Base):
     email: Mapped[str] = mapped_column(String(254))
     address: Mapped[str | None] = mapped_column(INET)
     attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+
+
+class PasswordReset(UUIDPrimaryKey, Base):
+    """A "forgot password" link: one-time and expiring; only its SHA-256 is kept."""
+
+    __tablename__ = "password_resets"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AccessStatus(enum.StrEnum):
+    pending = "pending"
+    approved = "approved"
+    declined = "declined"
+
+
+# The kinds of organization that may apply (the platform is made once, by the CLI).
+APPLYING_KINDS = (OrgKind.institution, OrgKind.company)
+
+
+class AccessRequest(UUIDPrimaryKey, Timestamps, Base):
+    """An organization's application for an account, decided by the platform admin
+    (accounts/access_requests.py holds its state machine)."""
+
+    __tablename__ = "access_requests"
+    __table_args__ = (
+        CheckConstraint(in_values("kind", APPLYING_KINDS), name="kind"),
+        CheckConstraint(in_values("status", AccessStatus), name="status"),
+        CheckConstraint("kind <> 'company' OR credit_code IS NOT NULL", name="company_credit_code"),
+        CheckConstraint("credit_code ~ '^[0-9A-HJ-NPQRTUWXY]{18}$'", name="credit_code_format"),
+        CheckConstraint("status <> 'declined' OR length(decline_reason) > 0", name="declined_with_reason"),
+        # One pending application per contact address and per credit code: a double submit is refused.
+        Index(
+            "uq_access_requests_pending_email",
+            func.lower(text("email")),
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("uq_access_requests_pending_credit_code", "credit_code", unique=True, postgresql_where=text("status = 'pending'")),
+    )
+
+    kind: Mapped[str] = mapped_column(String(16))
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    city: Mapped[str] = mapped_column(String(40))
+    contact_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(String(2000), default="", server_default="")
+    # The language the applicant wrote in: the decision's e-mail is in it.
+    locale: Mapped[str] = mapped_column(String(10), default="zh_CN", server_default="zh_CN")
+    status: Mapped[str] = mapped_column(String(16), default=AccessStatus.pending, server_default=AccessStatus.pending)
+    decided_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decline_reason: Mapped[str | None] = mapped_column(String(1000))
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id", ondelete="SET NULL"))

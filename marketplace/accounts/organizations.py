@@ -136,6 +136,9 @@ class Organizations:
             raise NotFound()
         return org
 
+    async def organization_counts(self) -> dict[str, int]:
+        return await organization_counts(self.session)
+
     async def public_organizations(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, Organization]:
         """Names, city and kind of organizations are public (profile pages, listing owners)."""
         if not ids:
@@ -227,3 +230,9 @@ class Organizations:
                 after=value,
             )
         return org
+
+
+async def organization_counts(session: AsyncSession) -> dict[str, int]:
+    """How many organizations of each kind (public: the landing page's figures)."""
+    rows = await session.execute(select(Organization.kind, func.count()).group_by(Organization.kind))
+    return {row[0]: row[1] for row in rows.all()}

@@ -3,7 +3,8 @@
 The accounts services are the only code that writes these tables. Every rule is also a constraint
 in PostgreSQL where one can express it (role per kind of organization, 10% research beds,
 credit-code format). AccountService is put together from one mixin per concept — organizations
-(organizations.py), members and invitations (members.py), API tokens (tokens.py); password hashing
+(organizations.py), members and invitations (members.py), API tokens (tokens.py), forgotten
+passwords (recovery.py), requests for access (access_requests.py); password hashing
 is in passwords.py — and holds here what is left: sign-in and the principal a user or token acts
 as, the own profile, and the bootstrap of an empty database.
 """
@@ -18,10 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts import sessions, throttle
-from marketplace.accounts.members import Members, normalize_email
+from marketplace.accounts.access_requests import AccessRequests
+from marketplace.accounts.members import normalize_email
 from marketplace.accounts.models import ApiToken, Membership, Organization, OrgKind, Role, User, WebSession
 from marketplace.accounts.organizations import OrganizationInput, organization_count, validate_organization
 from marketplace.accounts.passwords import check_password, digest, hash_password, needs_rehash, password_matches
+from marketplace.accounts.recovery import PasswordResets
 from marketplace.accounts.throttle import ThrottlePolicy
 from marketplace.accounts.tokens import ApiTokens
 from marketplace.audit import services as audit
@@ -32,7 +35,7 @@ from marketplace.i18n import N_
 from marketplace.tenancy import OrgChoice, Principal
 
 
-class AccountService(Members, ApiTokens):
+class AccountService(AccessRequests, PasswordResets, ApiTokens):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 

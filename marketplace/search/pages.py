@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, URLEncodedBody
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from marketplace import i18n
@@ -26,6 +26,7 @@ from marketplace.search.no_results import no_results_help
 from marketplace.search.query import (
     DEFAULT_PAGE_SIZE,
     FACETS,
+    MAX_QUERY_LENGTH,
     SORTS,
     TRL_RANGE,
     SearchQuery,
@@ -38,6 +39,8 @@ from marketplace.search.schemas import RETRY_AFTER_SECONDS
 from marketplace.search.similar import similar_listings
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import area_names, client_ip, field_errors, flash, render
+
+SUGGESTIONS = 6  # titles under the landing page's search box
 
 # The order and the values each facet offers even when they count zero.
 FACET_VALUES = {
@@ -126,6 +129,20 @@ class SearchPages(Controller):
         if unavailable:
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
+
+    @get("/search/suggest")
+    async def suggest(self, request: Request, principal: CurrentPrincipal, q: FromQuery[str] = "") -> Template:
+        """Titles that match what a visitor is typing (the landing page's search box, through htmx):
+        a few keyword hits, each a link to its listing; nothing for an empty box."""
+        words = " ".join(q.split())[:MAX_QUERY_LENGTH]
+        hits, unavailable = [], False
+        if words:
+            try:
+                outcome = await run_search(request.app.state.search, SearchQuery(q=words, page_size=SUGGESTIONS), hybrid=False)
+                hits = outcome.hits
+            except SearchUnavailable:
+                unavailable = True
+        return render(request, "search/_suggest.html", principal, q=words, hits=hits, unavailable=unavailable)
 
     @get("/listings/{listing_id:uuid}/similar")
     async def similar(

@@ -3,11 +3,15 @@ test can set up any world in a line; API tokens for any member. Production code 
 
 from __future__ import annotations
 
+import random
+import uuid
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.accounts.access_requests import Application
 from marketplace.accounts.members import normalize_email
 from marketplace.accounts.models import ROLES_BY_KIND, Membership, Organization, OrgKind, User
-from marketplace.accounts.organizations import OrganizationInput, validate_organization
+from marketplace.accounts.organizations import OrganizationInput, credit_code_check_character, validate_organization
 from marketplace.accounts.passwords import hash_password
 from marketplace.accounts.services import AccountService
 from marketplace.audit import services as audit
@@ -55,3 +59,28 @@ async def bearer_for(db: AsyncSession, email: str) -> dict[str, str]:
     _token, raw = await AccountService(db).create_token(await principal_of(db, email), "test")
     await db.commit()
     return {"Authorization": f"Bearer {raw}"}
+
+
+def credit_code() -> str:
+    """A fresh unified social credit code with a right check character (GB 32100-2015)."""
+    first17 = "913100" + "".join(random.choice("0123456789") for _ in range(11))
+    return first17 + credit_code_check_character(first17)
+
+
+async def seed_application(db, *, kind: str = "institution", email: str | None = None):
+    """A pending request for access, as the public form sends it (committed)."""
+    row = await AccountService(db).apply_for_access(
+        Application(
+            kind=kind,
+            name_zh=f"申请单位{uuid.uuid4().hex[:6]}",
+            name_en="Applicant",
+            credit_code=credit_code() if kind == "company" else "",
+            city="上海",
+            contact_name="王联系",
+            email=email or f"{uuid.uuid4().hex[:10]}@apply.test",
+            phone="021-6000 0000",
+            message="我们想发布成果。",
+        )
+    )
+    await db.commit()
+    return row

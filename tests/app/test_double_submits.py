@@ -12,7 +12,8 @@ import msgspec
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.accounts.models import Invitation, Role, User
+from marketplace.accounts.access_requests import Application
+from marketplace.accounts.models import AccessRequest, Invitation, Role, User
 from marketplace.accounts.services import AccountService
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.db import make_sessionmaker
@@ -185,3 +186,12 @@ async def test_an_invitation_raced_invites_the_one_account(db, world, engine) ->
     assert first_user.id == second_user.id
     assert await db.scalar(select(func.count()).select_from(User).where(User.email == email)) == 1
     assert await count(db, Invitation) >= 2
+
+
+async def test_an_application_for_access_raced_is_a_field_error(db, engine) -> None:
+    application = Application(
+        kind="institution", name_zh="竞速医院", city="上海", contact_name="张", email="race@hospital.test", phone="021-1234567"
+    )
+    _, answer = await race(engine, lambda s: AccountService(s).apply_for_access(application))
+    assert isinstance(answer, Conflict) and [e.field for e in answer.errors] == ["email"]
+    assert await count(db, AccessRequest) == 1

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, text
 
 from marketplace import states
+from marketplace.accounts.access_requests import LIFECYCLE as ACCESS_REQUEST
 from marketplace.accounts.models import COMPANY_ROLES, TTO_ROLES, Role
 from marketplace.audit.models import AuditEvent
 from marketplace.beds.lifecycle import MACHINES as BED_MACHINES
@@ -25,7 +26,7 @@ from marketplace.tenancy import ANONYMOUS
 from tests.catalog.factories import result_body, seed_listing
 
 # Every machine the product declares: each must have its guard in the database.
-MACHINES = [LIFECYCLE, MATCH_REQUEST, NEED, RESPONSE, AGREEMENT, OBLIGATION, *BED_MACHINES]
+MACHINES = [ACCESS_REQUEST, LIFECYCLE, MATCH_REQUEST, NEED, RESPONSE, AGREEMENT, OBLIGATION, *BED_MACHINES]
 
 
 async def _guarded(step: states.Step) -> None:

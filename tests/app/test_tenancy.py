@@ -29,6 +29,7 @@ from marketplace.matching.threads.models import ThreadAttachment
 from marketplace.matching.threads.services import ThreadService
 from marketplace.notifications.services import NotificationService
 from marketplace.search.saved_searches import SavedSearchService
+from tests.accounts.factories import seed_application
 from tests.analytics.dashboard_factories import matrix_dashboard
 from tests.app.matrix import Route, any_role, check_api_matrix, check_page_matrix, fresh_member, managed, only, readable
 from tests.beds.factories import (
@@ -90,6 +91,21 @@ from tests.matching.requests.factories import match_body, match_form
 from tests.support.world import ROLE_KIND, World
 
 MEMBER_ROLE = {"platform": "platform_analyst", "institution": "tto_staff", "company": "company_member"}
+
+
+APPROVAL_FORM = {
+    "kind": "institution",
+    "city": "上海",
+    "grade": "3A",
+    "approved_beds": "1000",
+    "research_beds": "50",
+    "pi_concurrent_trial_threshold": "3",
+}
+
+
+async def application_of(db, world: World, role: Role, relation: str) -> dict:
+    """A fresh pending request for access (applications belong to no organization)."""
+    return {"application": (await seed_application(db)).id}
 
 
 def unique_email(world: World, role: Role, relation: str) -> str:
@@ -1061,11 +1077,30 @@ PAGE_ROUTES = [
         anonymous=302,
         body=lambda w, r, rel: new_platform_org(w, r, rel),
     ),
+    # The front door: the platform admin decides requests for access.
+    Route("GET", "/access-requests", only(200, Role.platform_admin), anonymous=302),
+    Route(
+        "POST",
+        "/access-requests/{application}/approve",
+        only(302, Role.platform_admin),
+        anonymous=302,
+        prepare=application_of,
+        body=lambda w, r, rel: APPROVAL_FORM,
+    ),
+    Route(
+        "POST",
+        "/access-requests/{application}/decline",
+        only(302, Role.platform_admin),
+        anonymous=302,
+        prepare=application_of,
+        body=lambda w, r, rel: {"reason": "未能核实单位信息"},
+    ),
     Route("POST", "/switch-org", any_role(302), anonymous=302, body=lambda w, r, rel: {"organization_id": ""}),
     Route("POST", "/sign-out-everywhere", any_role(302), anonymous=302),
     # The catalogue: browsing, detail and profiles are public; a draft is its institution's.
     Route("GET", "/listings", any_role(200), anonymous=200),
     Route("GET", "/search", any_role(200), anonymous=200),
+    Route("GET", "/search/suggest", any_role(200), anonymous=200),
     Route("GET", "/listings/{listing}", sees_draft(200), anonymous=404, prepare=draft_listing),
     Route("GET", "/listings/{listing}/similar", sees_draft(200), anonymous=404, prepare=draft_listing),
     # A listing's reader: the one-page PDF for whoever sees the listing; a company member's shortlist.
@@ -1491,6 +1526,12 @@ PUBLIC = {
     ("GET", "/login"): "sign-in form",
     ("POST", "/login"): "sign-in",
     ("POST", "/logout"): "ends whatever session the cookie holds",
+    ("GET", "/forgot-password"): "forgotten-password form",
+    ("POST", "/forgot-password"): "the same answer for any address, throttled (tests/accounts/test_front_door.py)",
+    ("GET", "/reset-password/{}"): "the one-time secret in the link is the credential (tests/accounts/test_front_door.py)",
+    ("POST", "/reset-password/{}"): "the one-time secret in the link is the credential (tests/accounts/test_front_door.py)",
+    ("GET", "/request-access"): "the public application form for organizations",
+    ("POST", "/request-access"): "an organization applies; the platform admin decides (tests/accounts/test_front_door.py)",
     ("POST", "/lang"): "language cookie for anyone",
     ("GET", "/invitations/{}"): "the one-time secret in the link is the credential (tests/accounts/test_accounts.py)",
     ("POST", "/invitations/{}"): "the one-time secret in the link is the credential (tests/accounts/test_accounts.py)",
