@@ -64,6 +64,7 @@ def message_out(base: str, view: MessageView) -> MessageOut:
         created_at=m.created_at,
         unread=view.unread,
         attachments=[attachment_out(base, a) for a in view.attachments],
+        step=m.step,
     )
 
 
