@@ -69,7 +69,6 @@ async def open_as(page: Page, email: str, url: str, locale: str) -> None:
 
 
 async def shot(page: Page, name: str, locale: str, viewport: dict) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
     await page.evaluate("window.scrollTo(0, 0)")  # the sticky header at the top of a full-page shot
     await page.screenshot(path=SHOTS / f"{name}-{locale}-{viewport['width']}.png", full_page=True)
 
