@@ -52,6 +52,11 @@ def field_errors(data: Any, struct_type: type, *, strict: bool = True, prefix: s
     return _value_errors(data, struct_type, prefix, strict)
 
 
+def without_control_characters(text: str) -> str:
+    """The text as a form may show it again after refusing it."""
+    return _CONTROL.sub("", text)
+
+
 def control_character_errors(value: Any, path: str = "") -> list[FieldError]:
     """A field error for every text in `value` (nested mappings' keys and values, lists) holding a
     control character, named by its path (``inventors[2].name``); empty when there is none."""

@@ -20,6 +20,7 @@ from marketplace import forms, i18n
 from marketplace.accounts.models import ADMIN_ROLES, COMPANY_ROLES, INSTITUTION_ROLES, PLATFORM_ROLES, TTO_ROLES, Role
 from marketplace.config import Settings
 from marketplace.errors import DomainError, Duplicate, FieldError
+from marketplace.i18n import N_
 from marketplace.tenancy import ANONYMOUS, Principal
 
 AppSettings = NamedDependency[Settings]
@@ -192,25 +193,52 @@ URL_ENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 
 
+# A page route's `opt` key: its handler refuses control characters in its form itself, beside the
+# form it shows again (control_character_refusal), instead of the edge's error page.
+KEEPS_FORM = "refuses_control_characters_on_its_form"
+
+
 async def refuse_control_characters(request: Request) -> Response | None:
     """before_request for every route: text holding a control character (a NUL, which PostgreSQL
     cannot store, among them) is refused here, once, with a 400 naming each field, before any
     handler reads it. Litestar keeps the parsed body in the request's scope, so the handler gets
-    the same body without reading it again."""
+    the same body without reading it again. A page route marked KEEPS_FORM checks its form itself
+    (any other body is checked here)."""
+    form_body = request.content_type[0] in (URL_ENCODED, MULTIPART)
+    if request.route_handler.opt.get(KEEPS_FORM) and form_body and not is_api(request):
+        errors = _pairs_errors(request.query_params.multi_items())
+        errors += forms.control_character_errors({k: v for k, v in request.path_params.items() if isinstance(v, str)})
+        return render_error(request, 400, _control_detail(errors)) if errors else None
     errors = _pairs_errors(request.query_params.multi_items())
     errors += forms.control_character_errors({k: v for k, v in request.path_params.items() if isinstance(v, str)})
     errors += await _body_errors(request)
     if not errors:
         return None
     errors = list({e.field: e for e in errors}.values())  # a repeated field once
-    fields = [e.field for e in errors]
-    detail = i18n.gettext(
-        "These fields contain a control character (such as NUL), which is not allowed: %(fields)s.", fields=", ".join(fields)
-    )
+    detail = _control_detail(errors)
     if not is_api(request):
         return render_error(request, 400, detail)
     shown = [{"field": e.field, "message": i18n.gettext(e.message, **e.params)} for e in errors]
     return Response({"status_code": 400, "detail": detail, "errors": shown}, status_code=400)
+
+
+def _control_detail(errors: list[FieldError]) -> str:
+    fields = ", ".join(dict.fromkeys(e.field for e in errors))
+    return i18n.gettext(
+        "These fields contain a control character (such as NUL), which is not allowed: %(fields)s.", fields=fields
+    )
+
+
+async def control_character_refusal(request: Request) -> DomainError | None:
+    """For a KEEPS_FORM page: its form's text (and file names) holding a control character, as a
+    400 naming each field for the page to show beside the form."""
+    errors = await _body_errors(request)
+    if not errors:
+        return None
+    errors = list({e.field: e for e in errors}.values())
+    fields = ", ".join(e.field for e in errors)
+    message = N_("These fields contain a control character (such as NUL), which is not allowed: %(fields)s.")
+    return DomainError(message, *errors, status_code=400, fields=fields)
 
 
 async def _body_errors(request: Request) -> list[FieldError]:

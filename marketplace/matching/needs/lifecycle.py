@@ -37,6 +37,15 @@ RESPONSE_ACTION_LABELS = {
     "decline": N_("Not selected"),
     "withdraw": N_("Withdraw the response"),
 }
+# A response's step as its conversation names it (threads/steps.py); "decline_other_selected" is
+# the system's decline when the poster selects another response.
+RESPONSE_STEP_LABELS = {
+    "shortlist": N_("Shortlisted"),
+    "select": N_("Selected"),
+    "decline": N_("Not selected"),
+    "decline_other_selected": N_("Not selected: another proposal was selected"),
+    "withdraw": N_("Response withdrawn"),
+}
 # Where a need can still be decided on.
 DECIDABLE = frozenset({NeedState.open, NeedState.closed})
 REFUSAL = N_("A need or response that is “%(state)s” cannot take the step “%(action)s”.")

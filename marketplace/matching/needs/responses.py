@@ -25,7 +25,14 @@ from marketplace.matching.needs.models import ACTIVE_RESPONSE_STATES, Need, Need
 from marketplace.matching.needs.notices import NeedNotices
 from marketplace.matching.needs.schemas import ResponseCreate
 from marketplace.matching.requests.services import MatchingService
+from marketplace.matching.threads.models import SubjectKindName
+from marketplace.matching.threads.steps import record_step
 from marketplace.tenancy import Principal
+
+# The system's decline of the other live responses when one is selected: its audit reason, and
+# its step in their conversations (the label says why; migration 0021 copies old ones the same way).
+OTHER_SELECTED = "another proposal was selected"
+DECLINED_OTHER_SELECTED = "decline_other_selected"
 
 
 class NeedResponses(NeedNotices):
@@ -164,7 +171,7 @@ class NeedResponses(NeedNotices):
         need, response = await self.get_response(principal, need_id, response_id, for_update=True)
         now = now or utcnow()
         decision = Decision(need, open_match=lambda: self._select(principal, need, response, nda_version, now))
-        await states.apply(
+        step = await states.apply(
             self.session,
             RESPONSE,
             principal,
@@ -175,6 +182,18 @@ class NeedResponses(NeedNotices):
             now=now,
             ip=ip,
             details={"need_id": need.id},
+        )
+        # The step in the response's conversation: the poster's side writes as "company".
+        side = "institution" if action == "withdraw" else "company"
+        await record_step(
+            self.session,
+            SubjectKindName.need_response,
+            response.id,
+            step=action,
+            side=side,
+            author_user_id=principal.user_id,
+            text=step.reason,
+            at=now,
         )
         if action == "select":
             await self._award(principal, need, response, now)
@@ -253,10 +272,20 @@ class NeedResponses(NeedNotices):
                 principal,
                 other,
                 "decline",
-                "another proposal was selected",
+                OTHER_SELECTED,
                 context=Decision(need),
                 now=now,
                 details={"need_id": need.id},
                 as_system=True,
+            )
+            await record_step(
+                self.session,
+                SubjectKindName.need_response,
+                other.id,
+                step=DECLINED_OTHER_SELECTED,
+                side="company",
+                author_user_id=principal.user_id,
+                text="",
+                at=now,
             )
             await self._tell_institution(need, other)

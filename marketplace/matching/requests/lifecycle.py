@@ -43,6 +43,19 @@ ACTION_LABELS = {
     "withdraw": N_("Withdraw the request"),
     "accept_nda": N_("Accept the current agreement"),
 }
+# A step as the conversation names it (the step's message: threads/steps.py), in the past tense.
+STEP_LABELS = {
+    "review": N_("Review started"),
+    "request_info": N_("Asked for information"),
+    "provide_info": N_("Information sent"),
+    "accept": N_("Accepted"),
+    "decline": N_("Declined"),
+    "start_negotiation": N_("Negotiation started"),
+    "agree": N_("Confirmed the agreement"),
+    "close_no_deal": N_("Closed without a deal"),
+    "withdraw": N_("Withdrawn by the company"),
+    "accept_nda": N_("Accepted the current confidentiality agreement"),
+}
 # Leaving submitted this way is the institution's answer, which stops the response clock.
 ANSWERS = frozenset({"review", "request_info", "accept", "decline"})
 NOT_NOW = N_("Not allowed from the request's current state.")

@@ -29,7 +29,17 @@ from marketplace.matching.threads.models import SubjectKindName
 from marketplace.matching.threads.services import Threads, ThreadService
 from marketplace.matching.web import budget_text, parse_wan, problem_of, thread_form_context
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import attempt, client_ip, flash, page_number, refusal_errors, render, to_existing
+from marketplace.web import (
+    KEEPS_FORM,
+    attempt,
+    client_ip,
+    control_character_refusal,
+    flash,
+    page_number,
+    refusal_errors,
+    render,
+    to_existing,
+)
 from marketplace.working_days import working_days_late
 
 Form = URLEncodedBody[dict[str, str]]
@@ -49,6 +59,10 @@ ACTION_DONE = {
     "withdraw": N_("The request has been withdrawn."),
     "accept_nda": N_("The current confidentiality agreement is accepted."),
 }
+# Steps taken elsewhere on the page than the side form: the NDA card, the conversation.
+IN_PLACE_ACTIONS = ("accept_nda", "provide_info")
+# Side-form steps that take no note: the reason box shows only when another step is offered.
+UNNOTED_ACTIONS = ("withdraw",)
 # Steps that end or refuse something are drawn as secondary buttons.
 QUIET_ACTIONS = ("decline", "withdraw", "close_no_deal")
 
@@ -246,7 +260,7 @@ class MatchingPages(Controller):
         found = await matching.get(principal, request_id)
         return await detail_page(request, principal, matching, threads, found, mark_read=True)
 
-    @post("/match-requests/{request_id:uuid}/transitions")
+    @post("/match-requests/{request_id:uuid}/transitions", opt={KEEPS_FORM: True})
     async def transition(
         self,
         request: Request,
@@ -260,8 +274,10 @@ class MatchingPages(Controller):
         action = data.get("action", "")
         reason = data.get("reason", "").strip()[:2000]
         nda_version = None
-        refusal: DomainError | None
-        if action == "accept_nda" and data.get("accept_nda") != "on":
+        refusal: DomainError | None = await control_character_refusal(request)
+        if refusal is not None:
+            reason = forms.without_control_characters(reason)
+        elif action == "accept_nda" and data.get("accept_nda") != "on":
             refusal = DomainError(
                 N_("Tick the box to accept the agreement."),
                 FieldError("accept_nda", N_("Tick the box to accept the agreement.")),
@@ -335,6 +351,10 @@ async def detail_page(
     actors = await matching.accounts.user_names({e.actor_user_id for e in history if e.actor_user_id})
     side = matching.side(principal, match)
     accepted_nda = await matching.catalog.nda_version(match.nda_version)
+    actions = matching.allowed_actions(principal, match, nda.version)
+    # The NDA has its own card; the company answers a question in the conversation (its message
+    # takes the step), so the side form holds the rest.
+    side_steps = [a for a in actions if a not in IN_PLACE_ACTIONS]
     try:
         thread = await threads.view(principal, SubjectKindName.match_request, match.id)
     except NotFound:
@@ -351,7 +371,9 @@ async def detail_page(
         institution=found["orgs"][match.institution_id],
         company=found["orgs"][match.company_id],
         side=side,
-        actions=matching.allowed_actions(principal, match, nda.version),
+        actions=actions,
+        side_steps=side_steps,
+        noted_steps=[a for a in side_steps if a not in UNNOTED_ACTIONS],
         action_labels=ACTION_LABELS,
         reason_required=LIFECYCLE.reason_required(),
         quiet_actions=QUIET_ACTIONS,

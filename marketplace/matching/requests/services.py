@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from sqlalchemy import Select, and_, false, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace import states
+from marketplace import forms, states
 from marketplace.accounts.models import COMPANY_ROLES, TTO_ROLES, Role
 from marketplace.accounts.services import AccountService
 from marketplace.audit import services as audit
@@ -34,6 +34,8 @@ from marketplace.matching.requests.lifecycle import (
 )
 from marketplace.matching.requests.models import GRANTING_STATES, OPEN_STATES, EngagementType, MatchRequest, Side, State
 from marketplace.matching.requests.schemas import MatchRequestCreate
+from marketplace.matching.threads.models import SubjectKindName, ThreadMessage
+from marketplace.matching.threads.steps import record_step
 from marketplace.tenancy import Principal
 from marketplace.web import AppSettings
 
@@ -368,10 +370,28 @@ class MatchingService:
         now: datetime | None = None,
         ip: str | None = None,
     ) -> MatchRequest:
+        request, _ = await self.take_step(principal, request_id, action, reason, nda_version=nda_version, now=now, ip=ip)
+        return request
+
+    async def take_step(
+        self,
+        principal: Principal,
+        request_id: uuid.UUID,
+        action: str,
+        reason: str = "",
+        *,
+        nda_version: int | None = None,
+        now: datetime | None = None,
+        ip: str | None = None,
+    ) -> tuple[MatchRequest, ThreadMessage]:
+        """A party's step, audited, and written into the request's conversation with its reason
+        (the question, the answer, the note), so both sides read it there in order."""
         principal.require()
         declared = LIFECYCLE.action(action)
         request = await self.get(principal, request_id, for_update=True)
         # get() already answered 404 for what the caller may not see; seeing is not acting.
+        if errors := forms.control_character_errors({"reason": reason}):
+            raise InvalidInput(*errors)
         step = await states.apply(
             self.session,
             LIFECYCLE,
@@ -385,8 +405,20 @@ class MatchingService:
         )
         if action == "accept_nda" or step.before in GRANTING_STATES or request.state in GRANTING_STATES:
             await self._sync_confidential_access(request, principal.user_id, step.now)
-        await self.events.step(request, action, side_of(principal, request), step.reason)
-        return request
+        side = side_of(principal, request)
+        assert side is not None, "apply() lets only a party take a step"
+        message = await record_step(
+            self.session,
+            SubjectKindName.match_request,
+            request.id,
+            step=action,
+            side=side,
+            author_user_id=principal.user_id,
+            text=step.reason,
+            at=step.now,
+        )
+        await self.events.step(request, action, side, step.reason)
+        return request, message
 
     async def _sync_confidential_access(self, request: MatchRequest, actor: uuid.UUID | None, now: datetime) -> None:
         """The company reads the listing's confidential details while any of its requests on the

@@ -64,6 +64,7 @@ def message_out(base: str, view: MessageView) -> MessageOut:
         created_at=m.created_at,
         unread=view.unread,
         attachments=[attachment_out(base, a) for a in view.attachments],
+        step=m.step,
     )
 
 
@@ -97,7 +98,9 @@ class ThreadApi(Controller):
     async def post_message(self, request: Request, principal: CurrentPrincipal, threads: Threads) -> MessageOut:
         """A message from one side (the company or the poster of the need; the institution's TTO):
         JSON `{"text": …}`, or multipart with a `text` field and `files` (pdf, docx, xlsx, pptx,
-        png, jpg, txt, csv, zip; the size and count limits are the server's settings)."""
+        png, jpg, txt, csv, zip; the size and count limits are the server's settings). While a
+        match request waits for the company's information, the company's message with text is its
+        answer: it takes the `provide_info` step and comes back with that `step`."""
         subject_id = await threads.locate(principal, self.kind, request.path_params)
         if request.content_type[0] == "multipart/form-data":
             text, files = await uploads_of(request)

@@ -62,6 +62,9 @@ class ThreadMessage(UUIDPrimaryKey, Base):
     author_side: Mapped[str] = mapped_column(String(20))
     # May be empty when the message carries files (checked by the service).
     body: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The subject's step this message was written with (its action: "request_info", "accept", …),
+    # its text the step's question, answer, note or reason; None for an ordinary message.
+    step: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -13,11 +13,12 @@ from typing import ClassVar
 from litestar import Controller, Request, Response, get, post
 from litestar.response import File, Redirect, Template
 
+from marketplace import forms
 from marketplace.i18n import N_, gettext
 from marketplace.matching.threads.files import download, uploads_of
 from marketplace.matching.threads.services import Threads, ThreadService
 from marketplace.tenancy import CurrentPrincipal, Principal
-from marketplace.web import attempt, flash
+from marketplace.web import KEEPS_FORM, attempt, control_character_refusal, flash
 
 # The subject's page shown again with a thread's problem: (request, principal, threads, subject
 # id, status, problem, text kept). Each subject's pages provide theirs; the app joins them here.
@@ -32,23 +33,36 @@ class ThreadPages(Controller):
     # Stored as a staticmethod (thread_pages), so the call passes no self.
     show_problem: ClassVar[staticmethod[[Request, Principal, ThreadService, uuid.UUID, int, dict, str], Awaitable[Template]]]
 
-    @post("/messages")
+    @post("/messages", opt={KEEPS_FORM: True})
     async def post_message(self, request: Request, principal: CurrentPrincipal, threads: Threads) -> Response:
-        """The subject page's message form (multipart: `text`, `files`). A problem shows the page
-        again with its status and the text kept; nothing is stored."""
+        """The subject page's message form (multipart: `text`, `files`). A problem — control
+        characters included — shows the page again with its status, the form and the text kept;
+        nothing is stored. A message that answers the subject's waiting step takes that step."""
         subject_id = await threads.locate(principal, self.kind, request.path_params)
         text = ""
-        uploaded, refusal = await attempt(uploads_of(request))
+        refusal = await control_character_refusal(request)
+        if refusal is not None:
+            text = forms.without_control_characters(str((await request.form()).get("text", "")))
+            uploaded = None
+        else:
+            uploaded, refusal = await attempt(uploads_of(request))
+        posted = None
         if uploaded is not None:
             text, files = uploaded
-            _, refusal = await attempt(threads.post(principal, self.kind, subject_id, text, files))
+            posted, refusal = await attempt(threads.post(principal, self.kind, subject_id, text, files))
         if refusal is not None:
             fields: dict[str, list[str]] = {}
             for e in refusal.errors:
                 fields.setdefault(e.field, []).append(gettext(e.message, **e.params))
             problem = {"message": gettext(refusal.message, **refusal.params), "fields": fields}
             return await self.show_problem(request, principal, threads, subject_id, refusal.status_code, problem, text)
-        flash(request, N_("Your message has been sent."))
+        answered = posted is not None and posted.step is not None
+        flash(
+            request,
+            N_("Your answer has been sent; the institution reviews the request again.")
+            if answered
+            else N_("Your message has been sent."),
+        )
         return Redirect(request.url.path.removesuffix("/messages") + "#thread")
 
     @get("/attachments/{attachment_id:uuid}")

@@ -38,6 +38,8 @@ class MessageOut(Struct):
     created_at: datetime
     unread: bool
     attachments: list[AttachmentOut]
+    # The subject's step the message was written with ("request_info", "accept", …), else null.
+    step: str | None = None
 
 
 class ThreadOut(Struct):

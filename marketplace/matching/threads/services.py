@@ -19,7 +19,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace import i18n
+from marketplace import forms, i18n
 from marketplace.accounts.models import Role, User
 from marketplace.config import Settings
 from marketplace.db import DbSession
@@ -36,6 +36,7 @@ from marketplace.matching.threads.files import (
     human_size,
 )
 from marketplace.matching.threads.models import Thread, ThreadAttachment, ThreadMessage, ThreadReadMarker, ThreadSide
+from marketplace.matching.threads.steps import ensure_thread
 from marketplace.matching.threads.subjects import SUBJECT_KINDS, ThreadSubject
 from marketplace.notifications.services import NotificationService
 from marketplace.tenancy import Principal
@@ -96,7 +97,8 @@ class ThreadService:
     # ----- reading ----------------------------------------------------------------------------
 
     async def view(self, principal: Principal, kind: str, subject_id: uuid.UUID) -> ThreadView:
-        """The messages, oldest first, each with its files and whether the viewer has read it."""
+        """The messages, oldest first, each with its files and whether the viewer has read it; the
+        subject's steps (a message with a `step`) among them."""
         subject = await self.subject(principal, kind, subject_id)
         thread = await self._thread(kind, subject_id)
         if thread is None:
@@ -109,7 +111,9 @@ class ThreadService:
                     select(ThreadMessage, User.name)
                     .outerjoin(User, User.id == ThreadMessage.author_user_id)
                     .where(ThreadMessage.thread_id == thread.id)
-                    .order_by(ThreadMessage.seq)
+                    # In time order: the steps copied from the audit trail (migration 0021) came
+                    # after the messages of their time; seq orders what shares a moment.
+                    .order_by(ThreadMessage.created_at, ThreadMessage.seq)
                 )
             ).all()
         )
@@ -124,7 +128,7 @@ class ThreadService:
         messages = [
             MessageView(m, name, files.get(m.id, []), m.seq > last_read and m.author_user_id != reader) for m, name in rows
         ]
-        return ThreadView(subject, messages, sum(v.unread for v in messages), rows[-1][0].seq if rows else 0)
+        return ThreadView(subject, messages, sum(v.unread for v in messages), max((m.seq for m, _ in rows), default=0))
 
     async def mark_read(self, principal: Principal, kind: str, subject_id: uuid.UUID, up_to: int | None = None) -> int:
         """Move the viewer's marker to `up_to` (default: the newest message); never backwards.
@@ -214,7 +218,7 @@ class ThreadService:
         if not subject.open:
             raise Conflict(subject.closed_message, FieldError("text", subject.closed_message))
         text = text.strip()
-        errors: list[FieldError] = []
+        errors: list[FieldError] = forms.control_character_errors({"text": text})
         if len(text) > MAX_TEXT:
             errors.append(FieldError("text", N_("At most %(n)s characters."), {"n": MAX_TEXT}))
         if not text and not files:
@@ -228,12 +232,19 @@ class ThreadService:
         staged = await self._stage(files)
         stored: list[Path] = []
         try:
-            thread = await self._ensure_thread(kind, subject_id)
-            before = {p.id: 0 for p in await subject.people(self._other(subject.side))}
-            unread_before = await self._unread_for(thread.id, list(before))
-            message = ThreadMessage(thread_id=thread.id, author_user_id=author, author_side=subject.side, body=text)
-            self.session.add(message)
-            await self.session.flush()
+            thread = await ensure_thread(self.session, kind, subject_id)
+            if subject.answer is not None and text:
+                # The answer a step waits for: the step writes the message (and tells the other
+                # side in its own words), the files go on it.
+                message = await subject.answer(text)
+                tell: list[uuid.UUID] = []
+            else:
+                before = {p.id: 0 for p in await subject.people(self._other(subject.side))}
+                unread_before = await self._unread_for(thread.id, list(before))
+                message = ThreadMessage(thread_id=thread.id, author_user_id=author, author_side=subject.side, body=text)
+                self.session.add(message)
+                await self.session.flush()
+                tell = [uid for uid in before if not unread_before.get(uid)]
             for item in staged:
                 attachment = ThreadAttachment(
                     message_id=message.id,
@@ -252,7 +263,7 @@ class ThreadService:
             await self.session.flush()
             await self.session.refresh(message, ["seq", "created_at"])
             await self._advance(thread.id, author, message.seq)
-            await self._tell(subject, message, [uid for uid in before if not unread_before.get(uid)], len(staged))
+            await self._tell(subject, message, tell, len(staged))
         except BaseException:
             for path in stored:
                 path.unlink(missing_ok=True)
@@ -265,19 +276,6 @@ class ThreadService:
     @staticmethod
     def _other(side: ThreadSide) -> ThreadSide:
         return ThreadSide.institution if side == ThreadSide.company else ThreadSide.company
-
-    async def _ensure_thread(self, kind: str, subject_id: uuid.UUID) -> Thread:
-        await self.session.execute(
-            insert(Thread)
-            .values(id=uuid.uuid4(), subject_kind=kind, subject_id=subject_id)
-            .on_conflict_do_nothing(constraint="uq_threads_subject")
-        )
-        # The row exists now, inserted here or by whoever won the race.
-        return (
-            await self.session.execute(
-                select(Thread).where(Thread.subject_kind == kind, Thread.subject_id == subject_id).with_for_update()
-            )
-        ).scalar_one()
 
     async def _unread_for(self, thread_id: uuid.UUID, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
         if not user_ids:

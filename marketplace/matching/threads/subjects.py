@@ -22,11 +22,13 @@ from marketplace.accounts.models import TTO_ROLES, Role, User
 from marketplace.config import Settings
 from marketplace.errors import NotFound
 from marketplace.i18n import N_
+from marketplace.matching.needs.lifecycle import RESPONSE_STEP_LABELS
 from marketplace.matching.needs.models import ACTIVE_RESPONSE_STATES, NeedResponse
 from marketplace.matching.needs.services import NeedService
-from marketplace.matching.requests.models import OPEN_STATES, State
+from marketplace.matching.requests.lifecycle import ACTION_LABELS, STEP_LABELS
+from marketplace.matching.requests.models import OPEN_STATES, Side, State
 from marketplace.matching.requests.services import MatchingService
-from marketplace.matching.threads.models import SubjectKindName, ThreadSide
+from marketplace.matching.threads.models import SubjectKindName, ThreadMessage, ThreadSide
 from marketplace.tenancy import Principal
 
 
@@ -55,6 +57,14 @@ class ThreadSubject:
     side_names: Mapping[ThreadSide, str] = field(
         default_factory=lambda: {ThreadSide.company: N_("the company"), ThreadSide.institution: N_("the institution")}
     )
+    # The subject's steps as its conversation names them (a message's `step`).
+    step_labels: Mapping[str, str] = field(default_factory=dict)
+    # When the viewer's next message is the answer a step waits for (a company answering the
+    # institution's question): takes that step with the message's text and returns the step's
+    # message, which carries the files. What the form says then, and its button (message ids).
+    answer: Callable[[str], Awaitable[ThreadMessage]] | None = field(default=None, repr=False)
+    answer_hint: str = ""
+    answer_button: str = ""
 
     @property
     def can_post(self) -> bool:
@@ -119,6 +129,11 @@ class MatchRequestThreads:
         async def people(party: ThreadSide) -> list[User]:
             return await matching.events.side_people(request, str(party))
 
+        async def provide_info(text: str) -> ThreadMessage:
+            _, message = await matching.take_step(principal, request.id, "provide_info", text)
+            return message
+
+        answering = side == Side.company and request.state == State.info_requested
         return ThreadSubject(
             kind=self.name,
             id=request.id,
@@ -128,6 +143,12 @@ class MatchRequestThreads:
             title_zh=listing.title_zh,
             title_en=listing.title_en,
             people=people,
+            step_labels=STEP_LABELS,
+            answer=provide_info if answering else None,
+            answer_hint=N_(
+                "The institution has asked for information (above). Your message answers it: the request goes back to the institution's review, with a new answer deadline."
+            ),
+            answer_button=ACTION_LABELS["provide_info"],
         )
 
 
@@ -184,4 +205,5 @@ class NeedResponseThreads:
             notice=N_("New message on a response to a need."),
             notice_kind="need_response_thread_message",
             side_names={ThreadSide.company: N_("the poster of the need"), ThreadSide.institution: N_("the institution")},
+            step_labels=RESPONSE_STEP_LABELS,
         )

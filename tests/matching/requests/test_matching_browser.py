@@ -1,7 +1,8 @@
 """The whole match in headless Chromium: a company member finds a listing on /search and requests
-a match accepting the NDA; the TTO asks for information, the company answers, the TTO accepts; the
-company now reads the confidential details; both sides exchange a message with a file (uploaded
-and downloaded); the request moves to negotiating, then to agreed once both sides confirm."""
+a match accepting the NDA; the TTO asks for information, the company answers in the conversation,
+the TTO accepts; the company now reads the confidential details; both sides exchange a message with
+a file (uploaded and downloaded); the request moves to negotiating, then to agreed once both sides
+confirm."""
 
 from __future__ import annotations
 
@@ -53,8 +54,11 @@ async def test_a_match_from_search_to_agreement(page: Page, world: World, indexe
     await take_step(page, "要求补充信息", "请说明贵公司的注册经验与生产资质。")
     await sign_in(page, member, "/match-requests")
     await page.locator("table.match-table a").filter(has_text="基于外泌体的早期肝癌检测方法").first.click()
-    await expect(page.locator(".history")).to_contain_text("请说明贵公司的注册经验与生产资质。")
-    await take_step(page, "提交补充信息", "已取得三类医疗器械生产许可证，有两项 IVD 注册经验。")
+    await expect(page.locator("#thread .thread-step-request_info")).to_contain_text("请说明贵公司的注册经验与生产资质。")
+    # The company answers in the conversation: its message takes the step.
+    await page.locator("#thread").get_by_label("留言").fill("已取得三类医疗器械生产许可证，有两项 IVD 注册经验。")
+    await page.locator("#thread").get_by_role("button", name="提交补充信息").click()
+    await expect(page.locator(".manage-status")).to_contain_text("待答复")
     await sign_in(page, tto, request_url)
     await take_step(page, "接受申请")
 

@@ -125,7 +125,10 @@ async def test_the_conversation_closes_with_the_response(client, db, world) -> N
     refused = await client.post(url, json={"text": "为什么撤回？"}, headers=world.bearer(Role.company_member))
     assert refused.status_code == 409 and refused.json()["errors"][0]["field"] == "text"
     listed = await client.get(url, headers=world.bearer(Role.tto_staff))
-    assert listed.json()["can_post"] is False and len(listed.json()["items"]) == 1
+    assert listed.json()["can_post"] is False
+    # The steps are in the conversation, in order with the message, each by its side.
+    items = [(m["step"], m["author_side"], m["text"]) for m in listed.json()["items"]]
+    assert items == [("shortlist", "company", ""), (None, "company", "入围后请安排现场考察"), ("withdraw", "institution", "")]
 
 
 async def test_a_challenge_is_talked_over_by_the_platform_admin_and_the_company_it_is_for(client, db, world) -> None:
