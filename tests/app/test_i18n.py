@@ -109,3 +109,23 @@ def test_locale_negotiation() -> None:
     assert i18n.pick_locale(None, "zh-TW,zh;q=0.9,en;q=0.5") == "zh_CN"
     assert i18n.pick_locale("en", "zh-CN") == "en"
     assert i18n.pick_locale("fr", "fr-FR") == "zh_CN"
+
+
+def test_every_catalogue_is_well_formed() -> None:
+    """Babel reads a catalogue leniently: a msgstr left without its msgid by a merge, or a message
+    defined twice, would silently give some message the wrong translation. Each entry must be one
+    msgid followed by one msgstr, and each msgid defined once."""
+    for path in sorted((ROOT / "marketplace" / "locale").glob("*/LC_MESSAGES/messages.po")):
+        ids: list[str] = []
+        last = None  # the keyword of the last line that opened a string: msgid or msgstr
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            keyword = line.split(" ", 1)[0]
+            if keyword in ("msgid", "msgstr"):
+                assert keyword != last, f"{path.relative_to(ROOT)}:{number}: a second {keyword} in one entry"
+                if keyword == "msgid":
+                    ids.append(line)
+                last = keyword
+            elif line.startswith("msgid_plural") or line.startswith("msgstr["):
+                last = "msgstr" if line.startswith("msgstr[") else "msgid"
+        repeated = [m for m in set(ids) if ids.count(m) > 1]
+        assert not repeated, f"{path.relative_to(ROOT)}: defined twice: {sorted(repeated)[:5]}"
