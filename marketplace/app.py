@@ -315,6 +315,7 @@ def create_app(settings: Settings) -> Litestar:
         env.filters["china_date"] = i18n.format_china_date
         env.filters["city"] = places.city
         env.globals["place"] = places.place
+        env.globals["zh_lang"] = places.zh_lang
 
     static_routers = [create_static_files_router(path="/static", directories=[STATIC], name="static")]
     pico = NODE_MODULES / "@picocss" / "pico" / "css"

@@ -5,7 +5,13 @@ of the cities the platform serves first; a name not in it is shown as written.""
 
 from __future__ import annotations
 
+import re
+
+from markupsafe import Markup
+
 from marketplace.i18n import current_locale
+
+HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 
 CITIES = {
     "上海": "Shanghai", "北京": "Beijing", "天津": "Tianjin", "重庆": "Chongqing", "杭州": "Hangzhou",
@@ -62,3 +68,11 @@ def place(city_name: str | None, district_name: str | None = None) -> str:
     if current_locale.get() != "en":
         return " · ".join(part for part in (city_name, district_name) if part)
     return ", ".join(part for part in (district(district_name), city(city_name)) if part)
+
+
+def zh_lang(text: str | None) -> Markup:
+    """` lang="zh-CN"` for text people wrote in Chinese shown on an English page (an organization
+    without an English name), so the page says which parts are Chinese; nothing otherwise."""
+    if current_locale.get() == "en" and text and HAN.search(text):
+        return Markup(' lang="zh-CN"')
+    return Markup("")

@@ -49,5 +49,7 @@ async def response_record(session: AsyncSession, institution_id: uuid.UUID) -> R
     ).all()
     if len(rows) < MIN_ANSWERED:
         return None
-    days = [working_days_between(china_day(submitted), china_day(answered)) for submitted, answered in rows if answered is not None]
+    days = [
+        working_days_between(china_day(submitted), china_day(answered)) for submitted, answered in rows if answered is not None
+    ]
     return ResponseRecord(max(1, math.ceil(statistics.median(days))), len(rows))
