@@ -59,9 +59,7 @@ async def test_the_tto_manager_writes_the_profile_that_everyone_reads_in_their_l
     assert action is not None and "logo" in action.data["fields"] and "contact_name" in action.data["fields"]
 
 
-async def test_a_file_that_is_not_an_image_is_refused_beside_the_logo_field_and_nothing_is_kept(
-    client, db, world: World
-) -> None:
+async def test_a_file_that_is_not_an_image_is_refused_beside_the_logo_field_and_nothing_is_kept(client, db, world: World) -> None:
     org = world.orgs["company/own"]
     await login(client, world.emails[Role.company_admin])
     # A PDF named .png, and a bad e-mail address: both reported at once, what was typed kept.
