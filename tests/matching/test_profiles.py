@@ -143,3 +143,14 @@ async def test_the_institution_page_says_how_fast_it_usually_answers_from_three_
     assert re.search(r'href="#section-result">3</a>', page)
     client.cookies["lang"] = "en"
     assert "Usually answers within 3 working days" in (await client.get(f"/institutions/{org.id}")).text
+
+
+async def test_the_administrator_removes_the_logo(client, db, world: World) -> None:
+    org = world.orgs["company/own"]
+    await login(client, world.emails[Role.company_admin])
+    await post_form(client, f"/organizations/{org.id}/profile", PROFILE, files={"logo": ("logo.png", PNG, "image/png")})
+    assert (await client.get(f"/organizations/{org.id}/logo")).status_code == 200
+    removed = await post_form(client, f"/organizations/{org.id}/profile", {**PROFILE, "remove_logo": "on"})
+    assert removed.status_code == 302
+    assert (await client.get(f"/organizations/{org.id}/logo")).status_code == 404
+    assert "profile-logo-initial" in (await client.get(f"/companies/{org.id}")).text
