@@ -27,7 +27,7 @@ from litestar.utils.scope.state import ScopeState
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from marketplace import forms, i18n
+from marketplace import forms, i18n, places
 from marketplace.accounts.api import AccountsApi, provide_principal
 from marketplace.accounts.front_door_pages import FrontDoorPages
 from marketplace.accounts.pages import AccountPages
@@ -53,7 +53,6 @@ from marketplace.beds.project_pages import ProjectPages
 from marketplace.beds.services import provide_beds
 from marketplace.catalog.api import CatalogApi, NdaApi
 from marketplace.catalog.pages import CatalogPages
-from marketplace.catalog.profile_pages import ProfilePages
 from marketplace.catalog.services import provide_catalog
 from marketplace.catalog.tto_pages import TtoPages
 from marketplace.catalog.viewer_pages import ListingReaderPages
@@ -76,6 +75,7 @@ from marketplace.matching.needs.pages import NeedsPages
 from marketplace.matching.needs.response_pages import NeedResponsePages
 from marketplace.matching.needs.response_pages import thread_problem_page as response_thread_problem
 from marketplace.matching.needs.services import provide_needs
+from marketplace.matching.profile_pages import ProfilePages
 from marketplace.matching.requests.api import MatchingApi
 from marketplace.matching.requests.pages import MatchingPages
 from marketplace.matching.requests.pages import thread_problem_page as request_thread_problem
@@ -316,6 +316,9 @@ def create_app(settings: Settings) -> Litestar:
         env.globals["html_lang"] = i18n.html_lang
         env.filters["china_datetime"] = i18n.format_china_datetime
         env.filters["china_date"] = i18n.format_china_date
+        env.filters["city"] = places.city
+        env.globals["place"] = places.place
+        env.globals["zh_lang"] = places.zh_lang
 
     static_routers = [create_static_files_router(path="/static", directories=[STATIC], name="static")]
     pico = NODE_MODULES / "@picocss" / "pico" / "css"

@@ -14,8 +14,10 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
+    Text,
     UniqueConstraint,
     func,
     text,
@@ -121,9 +123,35 @@ class Organization(UUIDPrimaryKey, Timestamps, Base):
     # company
     credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
     segment: Mapped[str | None] = mapped_column(String(20))
+    # The public profile, written by the organization's administrator: who it is, in both languages,
+    # and whom to write to (the transfer office's named contact for an institution).
+    description_zh: Mapped[str] = mapped_column(Text, default="", server_default="")
+    description_en: Mapped[str] = mapped_column(Text, default="", server_default="")
+    contact_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    contact_title: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # The logo's SHA-256 (its bytes are in organization_logos), so pages link /logo?v=… without reading it.
+    logo_sha256: Mapped[str | None] = mapped_column(String(64))
 
     def display_name(self, locale: str) -> str:
         return self.name_en if locale.startswith("en") and self.name_en else self.name_zh
+
+    def description(self, locale: str) -> str:
+        return self.description_en if locale.startswith("en") and self.description_en else self.description_zh
+
+
+class OrganizationLogo(Base):
+    """An organization's logo, checked by content on upload (PNG, JPEG or WebP) and small: kept in
+    the database with the profile it belongs to, so a backup holds both."""
+
+    __tablename__ = "organization_logos"
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class User(UUIDPrimaryKey, Timestamps, Base):

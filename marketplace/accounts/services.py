@@ -24,6 +24,7 @@ from marketplace.accounts.members import normalize_email
 from marketplace.accounts.models import ApiToken, Membership, Organization, OrgKind, Role, User, WebSession
 from marketplace.accounts.organizations import OrganizationInput, organization_count, validate_organization
 from marketplace.accounts.passwords import check_password, digest, hash_password, needs_rehash, password_matches
+from marketplace.accounts.profiles import Profiles
 from marketplace.accounts.recovery import PasswordResets
 from marketplace.accounts.throttle import ThrottlePolicy
 from marketplace.accounts.tokens import ApiTokens
@@ -35,7 +36,7 @@ from marketplace.i18n import N_
 from marketplace.tenancy import OrgChoice, Principal
 
 
-class AccountService(AccessRequests, PasswordResets, ApiTokens):
+class AccountService(AccessRequests, PasswordResets, Profiles, ApiTokens):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 

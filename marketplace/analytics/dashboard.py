@@ -151,4 +151,4 @@ class DashboardReader:
             return ""
         orgs = await self.analytics.accounts.public_organizations({where.institution_id})
         org = orgs.get(where.institution_id)
-        return org.name_zh if org else ""
+        return org.display_name(current_locale.get()) if org else ""

@@ -27,6 +27,7 @@ from marketplace.demo.organizations import (
     SAVED_SEARCHES,
     USERS,
 )
+from marketplace.demo.profiles import demo_profiles
 from marketplace.demo.words import FOUNDATION_INVENTOR_NAME
 
 INVENTOR = "inventor@pujiang.example"  # named on Pujiang's results, the author of its results still in draft
@@ -80,6 +81,8 @@ async def _organizations_and_people(session: AsyncSession) -> dict[str, uuid.UUI
     orgs = {PLATFORM.name_zh: membership.organization_id}
     for data in [*ALL_INSTITUTIONS, *ALL_COMPANIES]:
         orgs[data.name_zh] = (await accounts.create_organization(admin, data)).id
+    for name, profile in demo_profiles(ALL_INSTITUTIONS, ALL_COMPANIES):
+        await accounts.update_organization_profile(admin, orgs[name], profile)
     for user in USERS:
         if user is first:
             continue

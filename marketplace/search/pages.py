@@ -13,7 +13,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from marketplace import i18n
+from marketplace import i18n, places
 from marketplace.accounts.services import AccountService
 from marketplace.catalog.models import Availability, LicenceOption, ListingKind, ResourceType, ResultType, Stage
 from marketplace.catalog.services import Catalog, CatalogService
@@ -99,6 +99,8 @@ class SearchPages(Controller):
                 values = sorted(counts, key=lambda v: (-counts[v], v))
             values = [v for v in values if counts.get(v) or v in ticked] + [v for v in ticked if v not in values]
             labels = {"area": names, "institution": institution_names}.get(param, {})
+            if param == "city":
+                labels = {v: places.city(v) for v in values}
             return [(v, labels.get(v, v), counts.get(v, 0), v in ticked) for v in values]
 
         fragment = request.headers.get("hx-request") == "true" and not request.headers.get("hx-history-restore-request")

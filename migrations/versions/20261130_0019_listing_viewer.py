@@ -1,7 +1,7 @@
 """Listing pages that know the viewer (issue 16): a person's shortlist of listings with notes.
 
 Revision ID: 0019_listing_viewer
-Revises: 0017_search_embeddings
+Revises: 0018_front_door
 Create Date: 2026-11-30 11:00:00
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0019_listing_viewer"
-down_revision = "0017_search_embeddings"
+down_revision = "0018_front_door"
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,7 @@ as the text; a reader who had read the whole thread keeps it read. Going down re
 messages.
 
 Revision ID: 0021_thread_steps
-Revises: 0017_search_embeddings
+Revises: 0020_profiles
 Create Date: 2026-11-30 11:00:00.000000
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0021_thread_steps"
-down_revision = "0017_search_embeddings"
+down_revision = "0020_profiles"
 branch_labels = None
 depends_on = None
 

@@ -16,6 +16,7 @@ from litestar.routes import HTTPRoute
 from sqlalchemy import select
 
 from marketplace.accounts.models import ADMIN_ROLES, Role
+from marketplace.accounts.profiles import LogoUpload, ProfileInput
 from marketplace.accounts.services import AccountService
 from marketplace.catalog import spreadsheets
 from marketplace.catalog.models import ShortlistEntry
@@ -88,6 +89,7 @@ from tests.licensing.factories import (
 )
 from tests.matching.needs.factories import need_body, need_form, response_body
 from tests.matching.requests.factories import match_body, match_form
+from tests.support.files import PNG
 from tests.support.world import ROLE_KIND, World
 
 MEMBER_ROLE = {"platform": "platform_analyst", "institution": "tto_staff", "company": "company_member"}
@@ -153,6 +155,16 @@ async def institution_of(db, world: World, role: Role, relation: str) -> dict:
 
 async def company_of(db, world: World, role: Role, relation: str) -> dict:
     return {"company": world.orgs[f"company/{relation}"].id}
+
+
+async def logo_of(db, world: World, role: Role, relation: str) -> dict:
+    """Logos are public like the profile: the own or other institution's, with a logo stored."""
+    org_id = world.orgs[f"institution/{relation}"].id
+    accounts = AccountService(db)
+    admin = await accounts.principal_for_user((await accounts.user_by_email(world.emails[Role.platform_admin])).id)
+    await accounts.update_organization_profile(admin, org_id, ProfileInput(), logo=LogoUpload("logo.png", io.BytesIO(PNG)))
+    await db.commit()
+    return {"org": org_id}
 
 
 async def saved_search_of(db, world: World, role: Role, relation: str) -> dict:
@@ -1228,6 +1240,16 @@ PAGE_ROUTES = [
         prepare=attachment_of,
     ),
     Route("GET", "/companies/{company}", any_role(200), anonymous=200, prepare=company_of),
+    # Profiles: the organization's administrator (or the platform admin) edits its own; the logo is public.
+    Route("GET", "/organizations/{org}/profile", managed(200), anonymous=302),
+    Route(
+        "POST",
+        "/organizations/{org}/profile",
+        managed(302),
+        anonymous=302,
+        body=lambda w, r, rel: {"contact_name": "张三", "contact_email": "tto@example.test"},
+    ),
+    Route("GET", "/organizations/{org}/logo", any_role(200), anonymous=200, prepare=logo_of),
     # Needs pages.
     Route("GET", "/needs", any_role(200), anonymous=302),
     Route("GET", "/needs/mine", only(200, *COMPANY, Role.platform_admin, Role.platform_analyst), anonymous=302),

@@ -33,6 +33,7 @@ from marketplace.matching.requests.lifecycle import (
     start_clock,
 )
 from marketplace.matching.requests.models import GRANTING_STATES, OPEN_STATES, EngagementType, MatchRequest, Side, State
+from marketplace.matching.requests.response_record import ResponseRecord, response_record
 from marketplace.matching.requests.schemas import MatchRequestCreate
 from marketplace.matching.threads.models import SubjectKindName, ThreadMessage
 from marketplace.matching.threads.steps import record_step
@@ -75,6 +76,10 @@ class MatchingService:
         self.catalog = CatalogService(session)
         self.accounts = AccountService(session)
         self.events = MatchEvents(session, settings)
+
+    async def response_record(self, institution_id: uuid.UUID) -> ResponseRecord | None:
+        """How fast the institution usually answers (public: its profile shows it)."""
+        return await response_record(self.session, institution_id)
 
     # ----- who sees and acts ------------------------------------------------------------------
 
