@@ -41,6 +41,7 @@ REMINDER_EMAIL = EmailKind(
     "match_request_reminders",
     N_("Match requests: answer deadlines"),
     N_("Two working days before your institution's answer to a match request is due."),
+    roles=TTO_ROLES,  # only the institution answers
 )
 
 INSTITUTION, COMPANY = "institution", "company"
