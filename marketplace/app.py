@@ -313,6 +313,8 @@ def create_app(settings: Settings) -> Litestar:
         env.globals["html_lang"] = i18n.html_lang
         env.filters["china_datetime"] = i18n.format_china_datetime
         env.filters["china_date"] = i18n.format_china_date
+        env.filters["days_ago"] = i18n.format_days_ago
+        env.filters["china_moment"] = i18n.format_china_moment
 
     static_routers = [create_static_files_router(path="/static", directories=[STATIC], name="static")]
     pico = NODE_MODULES / "@picocss" / "pico" / "css"

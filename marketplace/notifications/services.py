@@ -78,9 +78,12 @@ class NotificationService:
         params: dict | None = None,
         items: list[dict] | None = None,
         link: str | None = None,
+        at: datetime | None = None,
     ) -> list[Notification]:
         """One notification per user, in the caller's transaction. `message` is an English
-        message id with %(name)s parameters; `items` name the records it is about."""
+        message id with %(name)s parameters; `items` name the records it is about. `at` is the
+        moment of what it tells (a step replayed with its own clock, as the demo does); by default
+        this call's moment, not the transaction's start, so notices of one batch keep their order."""
         if link is not None and (not link.startswith("/") or link.startswith("//")):
             raise ValueError(f"a notification links within the site, not to {link!r}")
         rows = [
@@ -91,6 +94,7 @@ class NotificationService:
                 params=dict(params or {}),
                 items=list(items or [])[:MAX_ITEMS],
                 link=link,
+                created_at=at or utcnow(),
             )
             for user_id in dict.fromkeys(user_ids)
         ]

@@ -284,7 +284,7 @@ class MatchingService:
             nda_version=request.nda_version,
             due=request.response_due_on.isoformat(),
         )
-        await self.events.step(request, "created", Side.company)
+        await self.events.step(request, "created", Side.company, at=now)
         return request
 
     async def open_from_need(
@@ -385,7 +385,7 @@ class MatchingService:
         )
         if action == "accept_nda" or step.before in GRANTING_STATES or request.state in GRANTING_STATES:
             await self._sync_confidential_access(request, principal.user_id, step.now)
-        await self.events.step(request, action, side_of(principal, request), step.reason)
+        await self.events.step(request, action, side_of(principal, request), step.reason, at=step.now)
         return request
 
     async def _sync_confidential_access(self, request: MatchRequest, actor: uuid.UUID | None, now: datetime) -> None:
