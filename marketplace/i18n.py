@@ -161,7 +161,7 @@ def days_ago(moment: datetime, now: datetime | None = None) -> int:
 
 
 def format_days_ago(moment: datetime | None, now: datetime | None = None) -> str:
-    """ "today", "yesterday" or "N days ago", in the request's language."""
+    """Today, yesterday or N days ago, in the request's language."""
     if moment is None:
         return "—"
     days = days_ago(moment, now)
