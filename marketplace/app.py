@@ -319,6 +319,8 @@ def create_app(settings: Settings) -> Litestar:
         env.filters["city"] = places.city
         env.globals["place"] = places.place
         env.globals["zh_lang"] = places.zh_lang
+        env.filters["days_ago"] = i18n.format_days_ago
+        env.filters["china_moment"] = i18n.format_china_moment
 
     static_routers = [create_static_files_router(path="/static", directories=[STATIC], name="static")]
     pico = NODE_MODULES / "@picocss" / "pico" / "css"

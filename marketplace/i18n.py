@@ -18,7 +18,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from marketplace.db import CHINA_TIME
+from marketplace.db import CHINA_TIME, china_day, utcnow
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 LOCALES = ("zh_CN", "en")
@@ -152,3 +152,34 @@ def format_china_datetime(moment: datetime | None) -> str:
 
 def format_china_date(moment: datetime | None) -> str:
     return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d") if moment else "—"
+
+
+# Relative days count China's calendar days, not 24-hour spans: a step at 23:50 is "yesterday" ten
+# minutes after midnight, and one this morning is "today" however many hours ago it was.
+def days_ago(moment: datetime, now: datetime | None = None) -> int:
+    return (china_day(now or utcnow()) - china_day(moment)).days
+
+
+def format_days_ago(moment: datetime | None, now: datetime | None = None) -> str:
+    """Today, yesterday or N days ago, in the request's language."""
+    if moment is None:
+        return "—"
+    days = days_ago(moment, now)
+    if days <= 0:
+        return gettext("today")
+    if days == 1:
+        return gettext("yesterday")
+    return translate_plural("%(num)s day ago", "%(num)s days ago", days) % {"num": days}
+
+
+def format_china_moment(moment: datetime | None, now: datetime | None = None) -> str:
+    """A moment as people say it: "today 14:05", "yesterday 09:30", else the China-time date and time."""
+    if moment is None:
+        return "—"
+    days = days_ago(moment, now)
+    clock = moment.astimezone(CHINA_TIME).strftime("%H:%M")
+    if days == 0:
+        return gettext("today %(time)s", time=clock)
+    if days == 1:
+        return gettext("yesterday %(time)s", time=clock)
+    return format_china_datetime(moment)

@@ -94,7 +94,7 @@ NAVIGATION = (
     NavItem("Analytics", "/analytics", PLATFORM_ROLES | TTO_ROLES),
     NavItem("Organizations", "/organizations", PLATFORM_ROLES),
     NavItem("Members", "/members", ADMIN_ROLES),
-    NavItem("API tokens", "/tokens"),
+    # API tokens, the profile and e-mail settings sit under the person's menu (templates/base.html).
 )
 
 

@@ -47,6 +47,7 @@ REMINDER_EMAIL = EmailKind(
     "licensing_reminders",
     N_("Licences: use periods and payments due"),
     N_("Before a licence's use period ends or a payment is due, and when a payment is late or in default."),
+    roles=TTO_ROLES | LICENSEE_ROLES,  # both sides of an agreement, as _audience reads them
 )
 REMINDER_CONSTRAINT = "uq_licensing_reminders_key"
 USE_PERIOD_DAYS = (90, 30, 7)  # before a pay-later licence's use period ends

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from marketplace import i18n
 from marketplace.accounts.models import COMPANY_ROLES, TTO_ROLES, User
@@ -41,6 +42,7 @@ REMINDER_EMAIL = EmailKind(
     "match_request_reminders",
     N_("Match requests: answer deadlines"),
     N_("Two working days before your institution's answer to a match request is due."),
+    roles=TTO_ROLES,  # only the institution answers
 )
 
 INSTITUTION, COMPANY = "institution", "company"
@@ -135,8 +137,10 @@ class MatchEvents:
             return await self.accounts.member_contacts(request.institution_id, TTO_ROLES)
         return await self.accounts.member_contacts(request.company_id, COMPANY_ROLES)
 
-    async def step(self, request: MatchRequest, action: str, actor_side: str | None, reason: str = "") -> None:
-        """After a request is created ("created") or takes a step."""
+    async def step(
+        self, request: MatchRequest, action: str, actor_side: str | None, reason: str = "", at: datetime | None = None
+    ) -> None:
+        """After a request is created ("created") or takes a step (at its moment, when given)."""
         sides: tuple[str, ...]
         if action == "agree" and request.state == "agreed":
             sides, (message, subject, lead) = (INSTITUTION, COMPANY), AGREED
@@ -155,6 +159,7 @@ class MatchEvents:
             message,
             items=[{"label": listing.title_zh, "label_en": listing.title_en, "link": thread_link(request.id)}],
             link=thread_link(request.id),
+            at=at,
         )
         orgs = await self.accounts.public_organizations({request.institution_id, request.company_id})
 

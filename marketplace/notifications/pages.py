@@ -58,8 +58,9 @@ class NotificationPages(Controller):
     @get("/settings/notifications")
     async def settings(self, request: Request, principal: CurrentPrincipal, notifications: Notifications) -> Template:
         principal.require()
-        choices = await notifications.email_choices(principal.signed_in_user_id)
-        return render(request, "notifications/settings.html", principal, kinds=list(EMAIL_KINDS.values()), choices=choices)
+        # Only the kinds that can reach the person in their current role.
+        choices = await notifications.email_choices(principal.signed_in_user_id, principal.role)
+        return render(request, "notifications/settings.html", principal, kinds=[EMAIL_KINDS[k] for k in choices], choices=choices)
 
     @post("/settings/notifications")
     async def save_settings(
@@ -73,7 +74,9 @@ class NotificationPages(Controller):
         principal.require()
         shown = _values(data, "kind")
         ticked = set(_values(data, "on"))
-        await notifications.set_email_choices(principal.signed_in_user_id, {key: key in ticked for key in shown if key})
+        await notifications.set_email_choices(
+            principal.signed_in_user_id, {key: key in ticked for key in shown if key}, principal.role
+        )
         flash(request, "Your e-mail settings are saved.")
         return Redirect("/settings/notifications")
 

@@ -45,6 +45,12 @@ class EmailKind:
     label: str  # message id
     description: str  # message id
     default: bool = True
+    # The roles it can reach (a TTO's deadline reminder never reaches a company): the settings
+    # offer, and accept, only these. None: every role.
+    roles: frozenset[str] | None = None
+
+    def applies_to(self, role: str | None) -> bool:
+        return self.roles is None or role in self.roles
 
 
 EMAIL_KINDS: dict[str, EmailKind] = {}
@@ -72,9 +78,12 @@ class NotificationService:
         params: dict | None = None,
         items: list[dict] | None = None,
         link: str | None = None,
+        at: datetime | None = None,
     ) -> list[Notification]:
         """One notification per user, in the caller's transaction. `message` is an English
-        message id with %(name)s parameters; `items` name the records it is about."""
+        message id with %(name)s parameters; `items` name the records it is about. `at` is the
+        moment of what it tells (a step replayed with its own clock, as the demo does); by default
+        this call's moment, not the transaction's start, so notices of one batch keep their order."""
         if link is not None and (not link.startswith("/") or link.startswith("//")):
             raise ValueError(f"a notification links within the site, not to {link!r}")
         rows = [
@@ -85,6 +94,7 @@ class NotificationService:
                 params=dict(params or {}),
                 items=list(items or [])[:MAX_ITEMS],
                 link=link,
+                created_at=at or utcnow(),
             )
             for user_id in dict.fromkeys(user_ids)
         ]
@@ -128,13 +138,20 @@ class NotificationService:
         rows = await self.session.scalars(select(EmailPreference).where(EmailPreference.user_id == user_id))
         return {row.kind: row for row in rows}
 
-    async def email_choices(self, user_id: uuid.UUID) -> dict[str, bool]:
-        """Every registered kind of e-mail, on or off for this user."""
+    async def email_choices(self, user_id: uuid.UUID, role: str | None = None) -> dict[str, bool]:
+        """Every registered kind of e-mail (those that reach `role`, when given), on or off for this user."""
         rows = await self._preferences(user_id)
-        return {key: rows[key].enabled if key in rows else kind.default for key, kind in EMAIL_KINDS.items()}
+        return {
+            key: rows[key].enabled if key in rows else kind.default
+            for key, kind in EMAIL_KINDS.items()
+            if role is None or kind.applies_to(role)
+        }
 
-    async def set_email_choices(self, user_id: uuid.UUID, choices: dict[str, bool]) -> None:
-        unknown = [key for key in choices if key not in EMAIL_KINDS]
+    async def set_email_choices(self, user_id: uuid.UUID, choices: dict[str, bool], role: str | None = None) -> None:
+        """Kinds that do not reach `role` (when given) are refused like unknown ones."""
+        unknown = [
+            key for key in choices if key not in EMAIL_KINDS or (role is not None and not EMAIL_KINDS[key].applies_to(role))
+        ]
         if unknown:
             raise InvalidInput(*(FieldError(key, N_("Not one of the allowed values.")) for key in unknown))
         for key, enabled in choices.items():

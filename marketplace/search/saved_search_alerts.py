@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace import i18n
+from marketplace.accounts.models import COMPANY_ROLES
 from marketplace.accounts.services import AccountService
 from marketplace.catalog.services import CatalogService
 from marketplace.i18n import N_
@@ -46,6 +47,7 @@ DIGEST_EMAIL = EmailKind(
     "saved_search_digest",
     N_("Saved-search digest"),
     N_("At most one e-mail a day with the new matches of your saved searches."),
+    roles=COMPANY_ROLES,  # only companies save searches
 )
 
 

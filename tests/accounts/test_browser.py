@@ -60,7 +60,9 @@ async def test_sign_in_dashboard_and_language_switch(page: Page, world: World) -
     await expect(page.locator("h1")).to_have_text("本院")  # no English name: the Chinese one stays
     await expect(head).to_contain_text("TTO manager")
     await expect(page.locator("main")).not_to_contain_text("转化办负责人")
+    await page.locator("header details.user-menu summary").click()  # sign-out sits in the person's menu
     await expect(page.locator("header").get_by_role("button", name="Sign out")).to_be_visible()
+    await page.keyboard.press("Escape")
 
     # The choice sticks: another page is English too.
     await nav.get_by_role("link", name="Members").click()

@@ -60,7 +60,14 @@ async def test_no_csp_violation_on_the_main_pages_of_each_role(page: Page, world
         await sign_in(page, world.emails[role], "/")
         nav = page.get_by_role("navigation", name="主导航").get_by_role("link")
         pages: list[str] = await nav.evaluate_all("links => links.map(link => link.getAttribute('href'))")
-        pages += ["/profile", "/notifications", f"/listings/{indexed['liver']}", "/search?q=肝癌"]
+        pages += [
+            "/profile",
+            "/tokens",
+            "/settings/notifications",
+            "/notifications",
+            f"/listings/{indexed['liver']}",
+            "/search?q=肝癌",
+        ]
         for url in pages:
             await open_page(page, url)
         # Typing on /search swaps the results in through htmx.

@@ -125,7 +125,7 @@ def test_every_catalogue_is_well_formed() -> None:
                 if keyword == "msgid":
                     ids.append(line)
                 last = keyword
-            elif line.startswith("msgid_plural") or line.startswith("msgstr["):
+            elif line.startswith(("msgid_plural", "msgstr[")):
                 last = "msgstr" if line.startswith("msgstr[") else "msgid"
         repeated = [m for m in set(ids) if ids.count(m) > 1]
         assert not repeated, f"{path.relative_to(ROOT)}: defined twice: {sorted(repeated)[:5]}"

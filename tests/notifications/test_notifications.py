@@ -147,3 +147,26 @@ async def test_one_click_unsubscribe_needs_no_sign_in_and_no_csrf_token(client, 
     assert not await NotificationService(db).wants_email(member, DIGEST_EMAIL.key)
     # Other e-mail kinds and other users are untouched.
     assert await NotificationService(db).wants_email(await user_id(db, world, Role.company_admin), DIGEST_EMAIL.key)
+
+
+async def test_the_email_settings_offer_and_accept_only_the_kinds_that_reach_the_role(client, db, world) -> None:
+    await login(client, world.emails[MEMBER])
+    page = (await client.get("/settings/notifications")).text
+    for key in ("match_request_activity", "match_thread_messages", "saved_search_digest", "need_responses"):
+        assert f'value="{key}"' in page, key
+    for key in ("match_request_reminders", "need_response_decisions"):  # a TTO's deadlines and answers
+        assert f'value="{key}"' not in page, key
+    refused = await post_form(client, "/settings/notifications", {"kind": "match_request_reminders"})
+    assert refused.status_code == 422  # refused like an unknown kind
+    member = await user_id(db, world)
+    assert await db.scalar(select(EmailPreference).where(EmailPreference.user_id == member)) is None
+
+    await login(client, world.emails[Role.tto_staff])
+    page = (await client.get("/settings/notifications")).text
+    for key in ("match_request_reminders", "need_response_decisions", "match_request_activity", "licensing_reminders"):
+        assert f'value="{key}"' in page, key
+    assert 'value="saved_search_digest"' not in page
+    saved = await post_form(client, "/settings/notifications", {"kind": "match_request_reminders"})
+    assert saved.status_code == 302
+    staff = await user_id(db, world, Role.tto_staff)
+    assert not await NotificationService(db).wants_email(staff, "match_request_reminders")

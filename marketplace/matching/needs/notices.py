@@ -18,11 +18,13 @@ RESPONSE_EMAIL = EmailKind(
     "need_responses",
     N_("Responses to your needs"),
     N_("When an institution responds to a need or challenge your organization posted."),
+    roles=COMPANY_ROLES | {Role.platform_admin},  # those who post needs
 )
 DECISION_EMAIL = EmailKind(
     "need_response_decisions",
     N_("Decisions on your responses"),
     N_("When the poster of a need shortlists, selects or passes over your institution's response."),
+    roles=TTO_ROLES,  # those who respond to needs
 )
 
 

@@ -291,7 +291,7 @@ class MatchingService:
             nda_version=request.nda_version,
             due=request.response_due_on.isoformat(),
         )
-        await self.events.step(request, "created", Side.company)
+        await self.events.step(request, "created", Side.company, at=now)
         return request
 
     async def open_from_need(
@@ -422,7 +422,7 @@ class MatchingService:
             text=step.reason,
             at=step.now,
         )
-        await self.events.step(request, action, side, step.reason)
+        await self.events.step(request, action, side, step.reason, at=step.now)
         return request, message
 
     async def _sync_confidential_access(self, request: MatchRequest, actor: uuid.UUID | None, now: datetime) -> None:

@@ -321,5 +321,6 @@ async def test_a_new_message_tells_the_other_side_once_until_read(client, db, wo
 async def test_the_settings_page_lists_the_match_e_mails(client, db, world) -> None:
     await login(client, world.emails[Role.company_member])
     page = (await client.get("/settings/notifications")).text
-    for key in ("match_request_activity", "match_thread_messages", "match_request_reminders"):
+    for key in ("match_request_activity", "match_thread_messages"):
         assert f'value="{key}"' in page
+    assert 'value="match_request_reminders"' not in page  # the institution's deadlines, not the company's
