@@ -113,7 +113,7 @@ class RowReader:
             return self.choice(column.choices, key, text)
         return text
 
-    def inventors(self, text: str, *, percent: bool) -> list[dict]:
+    def inventors(self, text: str, *, percent: bool) -> list[dict] | None:
         found, total, complete = [], 0, True
         for i, (name, share) in enumerate(map(pair, split(text))):
             if not name or not share:
@@ -131,7 +131,7 @@ class RowReader:
             total += bp
         if complete and found and total != TOTAL_SHARES_BP:
             self.errors.append(FieldError("inventors", SHARES_SUM, {"total": share_percent(total)}))
-        return found
+        return found if complete else None  # part of the shares would only add a wrong sum
 
     def ip_asset(self, i: int, item: str) -> dict:
         asset: dict[str, str] = {}
@@ -286,4 +286,6 @@ def item_prefix(path: str) -> str:
     if not match:
         return ""
     part = "share" if match[2] == "share_bp" else match[2]
-    return gettext("Item %(n)s, %(part)s: ", n=int(match[1]) + 1, part=gettext(ROW_LABELS.get(part, part)))
+    if part not in ROW_LABELS:  # a licence's option: the message names the value
+        return gettext("Item %(n)s: ", n=int(match[1]) + 1)
+    return gettext("Item %(n)s, %(part)s: ", n=int(match[1]) + 1, part=gettext(ROW_LABELS[part]))
