@@ -17,11 +17,11 @@ from marketplace.catalog.validation import RESOURCE_ONLY, RESULT_ONLY, TOTAL_SHA
 from marketplace.errors import FieldError
 from marketplace.i18n import N_, gettext
 
-NOT_ALLOWED = N_("“%(value)s” is not one of the allowed values: %(allowed)s.")
+NOT_ALLOWED = N_('"%(value)s" is not one of the allowed values: %(allowed)s.')
 NOT_FOR_TYPE = N_("Not used for %(type)s: leave this cell empty.")
-NOT_WHOLE = N_("“%(value)s” is not a whole number.")
-NOT_NUMBER = N_("“%(value)s” is not a number.")
-NOT_PERCENT = N_("“%(value)s” is not a share in percent (such as 40 or 40%%, at most two decimals).")
+NOT_WHOLE = N_('"%(value)s" is not a whole number.')
+NOT_NUMBER = N_('"%(value)s" is not a number.')
+NOT_PERCENT = N_('"%(value)s" is not a share in percent (such as 40 or 40%%, at most two decimals).')
 NAME_SHARE = N_("Write each inventor as name: share, such as 张晓华: 60.")
 SHARES_SUM = N_("Inventor shares must add up to 100%% (now %(total)s%%).")
 NOT_JSON = N_("Not valid JSON.")

@@ -261,7 +261,7 @@ async def test_every_problem_of_a_row_is_reported_at_once_naming_the_allowed_val
     assert len(english) == len(report["errors"])
     by_field = {e["field"]: e for e in english}
     assert by_field["stage"]["column"] == "Development stage"
-    assert by_field["stage"]["message"].startswith("“二期” is not one of the allowed values: Discovery, Preclinical")
+    assert by_field["stage"]["message"].startswith('"二期" is not one of the allowed values: Discovery, Preclinical')
 
 
 async def test_the_template_has_drop_downs_and_a_sheet_of_allowed_values(client) -> None:
