@@ -28,9 +28,11 @@ PICK_SEVERAL = N_("Choose from the list; for several, type them separated by sem
 
 
 def _hint(column: Column, vocab: Vocabulary) -> str:
-    parts = [gettext(column.hint)] if column.hint else []
+    parts = []
     if column.key.startswith("details."):
         parts.append(gettext(ONLY_FOR, types=vocab.allowed("type", detail_types(column.key.split(".", 1)[1]))))
+    if column.hint:
+        parts.append(gettext(column.hint))
     if column.choices and column.key not in ("licence_options",):
         parts.append(gettext(PICK_SEVERAL if column.multi else PICK_ONE))
     return " ".join(parts)
