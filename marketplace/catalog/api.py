@@ -175,7 +175,8 @@ class CatalogApi(Controller):
         upload = next(iter(data.values()), None)
         if upload is None:
             raise invalid("file", N_("Choose an .xlsx or .csv file to upload."))
-        rows = await asyncio.to_thread(spreadsheets.parse, upload.filename or "", await upload.read())
+        vocab = spreadsheets.vocabulary(await catalog.areas())
+        rows = await asyncio.to_thread(spreadsheets.parse, upload.filename or "", await upload.read(), vocab)
         report = await catalog.import_rows(principal, rows, dry_run=dry_run)
         status = 422 if report["errors"] and not dry_run else 200
         return Response(msgspec.convert(report, schemas.ImportReport), status_code=status)
@@ -184,13 +185,18 @@ class CatalogApi(Controller):
     async def export_listings(
         self, principal: CurrentPrincipal, catalog: Catalog, format: FromQuery[schemas.SpreadsheetFormat] = "xlsx"
     ) -> Response:
-        rows = [spreadsheets.listing_to_row(item) for item in await catalog.export_rows(principal)]
-        return spreadsheets.spreadsheet_response(await asyncio.to_thread(spreadsheets.write, rows, format), format, "listings")
+        vocab = spreadsheets.vocabulary(await catalog.areas())
+        rows = [spreadsheets.listing_to_row(item, vocab) for item in await catalog.export_rows(principal)]
+        content = await asyncio.to_thread(spreadsheets.write, rows, format, vocab)
+        return spreadsheets.spreadsheet_response(content, format, "listings")
 
     @get("/template", security=OPTIONAL_TOKEN, operation_class=api_docs.documented(responses={"200": SPREADSHEET}))
-    async def template(self, format: FromQuery[schemas.SpreadsheetFormat] = "xlsx") -> Response:
-        """The import template: the columns and one example row of each kind."""
-        return spreadsheets.spreadsheet_response(spreadsheets.write(spreadsheets.EXAMPLES, format), format, "listings-template")
+    async def template(self, catalog: Catalog, format: FromQuery[schemas.SpreadsheetFormat] = "xlsx") -> Response:
+        """The import template: the columns (with drop-downs and a sheet of allowed values in the
+        .xlsx) and one example row of each kind, in the reader's language."""
+        vocab = spreadsheets.vocabulary(await catalog.areas())
+        content = await asyncio.to_thread(spreadsheets.write, spreadsheets.example_rows(vocab), format, vocab)
+        return spreadsheets.spreadsheet_response(content, format, "listings-template")
 
     @get("/{listing_id:uuid}", security=OPTIONAL_TOKEN)
     async def get_listing(

@@ -224,8 +224,9 @@ class ListingPage(Struct):
 
 class ImportProblem(Struct):
     row: int
-    column: str
+    column: str  # the column's header, in the reader's language
     message: str
+    field: str = ""  # the field's path in the listing's shape: "inventors[1].share_bp", "details.beds"
 
 
 class ImportReport(Struct):

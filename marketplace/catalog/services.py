@@ -328,7 +328,9 @@ class CatalogService(ListingValidation, ConfidentialAccess, ListingReferences, P
                     creating=True,
                 )
             except InvalidInput as error:
-                errors += field_errors_to_rows(row.number, error.errors)
+                # The sheet's own reading already named some of these fields, with the allowed values.
+                named = {e["field"] for e in row.errors}
+                errors += [e for e in field_errors_to_rows(row.number, error.errors) if e["field"] not in named]
                 continue
             listing = Listing(
                 institution_id=principal.organization_id,
@@ -338,11 +340,12 @@ class CatalogService(ListingValidation, ConfidentialAccess, ListingReferences, P
                 created_by_user_id=principal.user_id,
             )
             self._apply(listing, row.data)
-            if row.publish:
+            if row.publish and not row.errors:
                 errors += field_errors_to_rows(row.number, missing_to_publish(listing))
                 listing.status, listing.published_at = Status.published, utcnow()
                 listing.confirmed_at = listing.published_at
             listings.append(listing)
+        errors.sort(key=lambda e: e["row"])  # a row's problems together, the sheet's own first
         report = {"dry_run": dry_run, "rows": len(rows), "created": 0, "errors": errors}
         if errors or dry_run:
             return report

@@ -1,32 +1,38 @@
-"""Spreadsheet import and export of listings (.xlsx or .csv), one listing a row.
+"""Spreadsheet import and export of listings (.xlsx or .csv), one listing a row, as TTO staff write
+them: headers in Chinese or English (the old internal names still read), values as labels (Chinese,
+English or the old codes), one column per field of a resource type's details, inventor shares in
+percent. The columns and their labels are sheet_columns.py; one row's cells ↔ fields, sheet_cells.py.
 
 Cells that hold lists use ";" between items; an item with parts uses ":" or "|":
-  therapeutic_areas  oncology; digestive
-  licence_options    exclusive: 入门费50万元; pay_later: 前两年免许可费
-  inventors          张晓华: 6000; 李明: 4000          (basis points, summing to 10000)
-  ip_assets          ZL202110234567.8 | invention_patent | CN | granted | 2021-03-01 | 2041-03-01
-  details            JSON of the resource type's fields, e.g. {"beds": 40, "specialties": ["肿瘤"]}
+  治疗领域       肿瘤; 消化                           (labels from the drop-down, semicolons between)
+  许可方式及条件  独占许可: 入门费50万元; 先使用后付费: 前两年免许可费
+  发明人及份额    张晓华: 60; 李明: 40                  (percent, two decimals at most, adding up to 100)
+  知识产权        ZL202110234567.8 | 发明专利 | CN | 已授权 | 2021-03-01 | 2041-03-01
 
-Formulas (OWASP, CSV injection): exported text cells are neutralised and imported ones undone by
-marketplace.spreadsheet_safety, the rule every export shares; CSV fields are all quoted.
+The .xlsx carries a drop-down (Excel data validation) on every coded column, a comment on every
+header, and a second sheet of the allowed values. Formulas (OWASP, CSV injection): exported text
+cells are neutralised and imported ones undone by marketplace.spreadsheet_safety, the rule every
+export shares; CSV fields are all quoted.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from litestar import Response
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from marketplace import forms
 from marketplace.catalog.models import Listing
 from marketplace.catalog.schemas import ListingCreate
+from marketplace.catalog.sheet_cells import RowReader, item_prefix, problem_column, values_to_cells
+from marketplace.catalog.sheet_columns import COLUMNS, Vocabulary, column_header, header_index, norm
+from marketplace.catalog.sheet_workbook import workbook
 from marketplace.errors import DomainError, FieldError, invalid
 from marketplace.i18n import N_, gettext
 from marketplace.spreadsheet_safety import neutralise, unneutralise
@@ -34,66 +40,68 @@ from marketplace.spreadsheet_safety import neutralise, unneutralise
 MAX_ROWS = 2000
 MAX_BYTES = 8 * 1024 * 1024
 DECLARED_ROWS_LIMIT = 10 * MAX_ROWS  # the sheet's own <dimension>, checked before any row is read
-COLUMNS = (
-    "kind",
-    "type",
-    "title_zh",
-    "title_en",
-    "summary_zh",
-    "summary_en",
-    "confidential_details",
-    "therapeutic_areas",
-    "keywords",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "stage",
-    "trl",
-    "advantages",
-    "ownership_model",
-    "licence_options",
-    "inventors",
-    "ip_assets",
-    "details",
-    "engagement_modes",
-    "pricing_model",
-    "availability",
-    "publish",
-)
-LIST_COLUMNS = ("therapeutic_areas", "keywords", "engagement_modes")
-IP_PARTS = ("number", "kind", "jurisdiction", "status", "filing_date", "expiry_date")
-EXAMPLES = [
+KEYS = tuple(c.key for c in COLUMNS)
+# The template's two examples, in the API's shape; written in the reader's language.
+EXAMPLE_VALUES: list[dict] = [
     {
         "kind": "result",
         "type": "patent",
         "title_zh": "基于外泌体的早期肝癌检测方法",
         "summary_zh": "利用血液外泌体miRNA组合检测早期肝癌。",
-        "therapeutic_areas": "oncology; digestive",
-        "keywords": "外泌体; 肝癌",
+        "therapeutic_areas": ["oncology", "digestive"],
+        "keywords": ["外泌体", "肝癌"],
         "contact_email": "tto@hospital.example",
         "stage": "preclinical",
-        "trl": "4",
+        "trl": 4,
         "advantages": "较AFP检测灵敏度提高30%。",
         "ownership_model": "institution",
-        "licence_options": "exclusive: 入门费50万元; pay_later: 前两年免许可费",
-        "inventors": "张晓华: 6000; 李明: 4000",
-        "ip_assets": "ZL202110234567.8 | invention_patent | CN | granted | 2021-03-01 | 2041-03-01",
-        "publish": "no",
+        "licence_options": [{"option": "exclusive", "terms": "入门费50万元"}, {"option": "pay_later", "terms": "前两年免许可费"}],
+        "inventors": [{"name": "张晓华", "share_bp": 6000}, {"name": "李明", "share_bp": 4000}],
+        "ip_assets": [
+            {
+                "number": "ZL202110234567.8",
+                "kind": "invention_patent",
+                "jurisdiction": "CN",
+                "status": "granted",
+                "filing_date": "2021-03-01",
+                "expiry_date": "2041-03-01",
+            }
+        ],
+        "publish": False,
     },
     {
         "kind": "resource",
         "type": "research_ward",
         "title_zh": "肿瘤早期临床研究型病房",
         "summary_zh": "40张研究型床位，承接I期试验。",
-        "therapeutic_areas": "oncology",
+        "therapeutic_areas": ["oncology"],
         "contact_email": "ward@hospital.example",
-        "details": '{"beds": 40, "specialties": ["肿瘤"]}',
-        "engagement_modes": "clinical_trial",
+        "details": {"beds": 40, "specialties": ["肿瘤"]},
+        "engagement_modes": ["clinical_trial"],
         "pricing_model": "per_patient",
         "availability": "available",
-        "publish": "no",
+        "publish": False,
     },
 ]
+
+
+def vocabulary(areas: Iterable | None = None) -> Vocabulary:
+    """The label tables of one import or export; `areas` are the therapeutic-area rows."""
+    return Vocabulary(None if areas is None else [(a.code, a.name_zh, a.name_en) for a in areas])
+
+
+def headers() -> dict[str, str]:
+    """Each column's header in the reader's language, by column key."""
+    return {c.key: c.header for c in COLUMNS}
+
+
+def example_rows(vocab: Vocabulary) -> list[dict[str, str]]:
+    return [values_to_cells(values, vocab) for values in EXAMPLE_VALUES]
+
+
+# The examples' cells in Chinese with the areas as codes (which import as well), for tests and callers
+# without the area table.
+EXAMPLES = example_rows(Vocabulary())
 
 
 @dataclass
@@ -104,99 +112,79 @@ class ParsedRow:
     errors: list[dict] = field(default_factory=list)
 
 
-def _split(cell: str) -> list[str]:
-    return [part.strip() for part in re.split(r"[;；\n]", cell) if part.strip()]
-
-
-def _pair(item: str) -> tuple[str, str]:
-    """ "name: rest" (either colon) → (name, rest)."""
-    name, _sep, rest = item.replace("：", ":").partition(":")
-    return name.strip(), rest.strip()
-
-
-def row_to_input(cells: dict[str, str]) -> dict:
-    """Spreadsheet cells → the API's listing shape (before validation)."""
-    data: dict = {}
-    for column in COLUMNS:
-        value = unneutralise((cells.get(column) or "").strip())
-        if not value or column == "publish":
-            continue
-        if column in LIST_COLUMNS:
-            data[column] = _split(value)
-        elif column == "trl":
-            data[column] = int(value) if value.isdigit() else value
-        elif column == "licence_options":
-            data[column] = [{"option": o, "terms": t} for o, t in map(_pair, _split(value))]
-        elif column == "inventors":
-            data[column] = [
-                {"name": name, "share_bp": int(share) if share.isdigit() else share} for name, share in map(_pair, _split(value))
-            ]
-        elif column == "ip_assets":
-            assets = []
-            for item in _split(value):
-                parts = [p.strip() for p in item.split("|")]
-                assets.append({k: v for k, v in zip(IP_PARTS, parts, strict=False) if v})
-            data[column] = assets
-        elif column == "details":
-            data[column] = json.loads(value)
-        else:
-            data[column] = value
-    return data
-
-
-def _column_of(field_name: str) -> str:
-    return re.split(r"[.\[]", field_name, maxsplit=1)[0]
-
-
 def _too_many_rows() -> DomainError:
     return DomainError(
         N_("At most %(n)d rows per import."), FieldError("file", N_("Too many rows.")), status_code=422, n=MAX_ROWS
     )
 
 
-def parse(filename: str, content: bytes) -> list[ParsedRow]:
-    """Read the rows; a row's shape errors are kept by row and column. Raises for a bad file.
+def parse(filename: str, content: bytes, vocab: Vocabulary | None = None) -> list[ParsedRow]:
+    """Read the rows; every problem of a row is kept by row and column. Raises for a bad file.
 
     Blocking work (a workbook of thousands of rows): call it through a worker thread."""
     if len(content) > MAX_BYTES:
         raise DomainError(
             N_("The file is larger than %(mb)d MB."), FieldError("file", N_("Too large.")), status_code=413, mb=MAX_BYTES // 2**20
         )
-    return parse_rows(_read_table(filename, content))
+    return parse_rows(_read_table(filename, content), vocab)
 
 
-def parse_rows(rows: Iterator[Sequence[object]]) -> list[ParsedRow]:
+def parse_rows(rows: Iterator[Sequence[object]], vocab: Vocabulary | None = None) -> list[ParsedRow]:
     """The sheet's rows, header first → parsed rows; draws no more than one row past the limit."""
     first = next(rows, None)
     if first is None:
         raise DomainError(N_("The file has no header row."), FieldError("file", N_("Empty file.")), status_code=422)
     header = [str(h or "").strip() for h in first]
-    unknown = [h for h in header if h and h not in COLUMNS]
-    if unknown or "kind" not in header:
+    index = header_index()
+    keys = [index.get(norm(h)) if h else None for h in header]
+    unknown = [h for h, key in zip(header, keys, strict=True) if h and key is None]
+    if unknown or not {"kind", "type"} & set(keys):
         raise DomainError(
             N_("Unknown or missing columns: %(columns)s. Download the template."),
             FieldError("file", N_("Wrong columns.")),
             status_code=422,
-            columns=", ".join(unknown) or "kind",
+            columns=", ".join(unknown) or column_header("type"),
         )
     body: list[tuple[int, dict[str, str]]] = []
-    for index, raw in enumerate(rows, start=2):
-        cells = {h: ("" if c is None else str(c)) for h, c in zip(header, raw, strict=False) if h}
-        if not any(v.strip() for v in cells.values()):
+    for number, raw in enumerate(rows, start=2):
+        cells = {key: _cell_text(c) for key, c in zip(keys, raw, strict=False) if key}
+        if not any(cells.values()):
             continue
-        body.append((index, cells))
+        body.append((number, cells))
         if len(body) > MAX_ROWS:  # stop reading here: a hostile sheet may have millions more
             raise _too_many_rows()
-    parsed = []
-    for index, cells in body:
-        row = ParsedRow(index, None, cells.get("publish", "").strip().lower() in ("yes", "y", "true", "1", "是"))
-        try:
-            row.data, errors = forms.try_convert(row_to_input(cells), ListingCreate)
-            row.errors += field_errors_to_rows(index, errors)
-        except json.JSONDecodeError:
-            row.errors.append({"row": index, "column": "details", "message": gettext("Invalid format.")})
-        parsed.append(row)
-    return parsed
+    vocab = vocab or Vocabulary()
+    return [parse_row(number, cells, vocab) for number, cells in body]
+
+
+def parse_row(number: int, cells: dict[str, str], vocab: Vocabulary) -> ParsedRow:
+    """One row → its listing input and every problem of it at once. A row with problems still
+    carries the fields that are right, so that the service's checks report theirs too."""
+    reader = RowReader(vocab)
+    data, publish = reader.read(cells)
+    errors = reader.errors
+    converted, shape = forms.try_convert(data, ListingCreate)
+    reported = {e.field for e in errors}
+    errors += [e for e in shape if e.field not in reported]
+    if converted is None:  # again without the fields in error, so that the rest is checked
+        bad = {problem_column(e.field).split(".")[0] for e in shape}
+        converted, _ = forms.try_convert({k: v for k, v in data.items() if k not in bad}, ListingCreate)
+    order = {key: i for i, key in enumerate(KEYS)}
+    errors.sort(key=lambda e: order.get(problem_column(e.field), len(order)))
+    return ParsedRow(number, converted, publish, field_errors_to_rows(number, errors))
+
+
+def _cell_text(value: object) -> str:
+    """A cell as the text it shows: 40 not 40.0, a date as 2021-03-01; a formula's ' undone."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, datetime):
+        value = value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    elif isinstance(value, date):
+        value = value.isoformat()
+    return unneutralise(str(value).strip())
 
 
 def _read_table(filename: str, content: bytes) -> Iterator[Sequence[object]]:
@@ -235,7 +223,17 @@ def _xlsx_rows(sheet: ReadOnlyWorksheet) -> Iterator[Sequence[object]]:
 
 
 def field_errors_to_rows(number: int, errors: list[FieldError]) -> list[dict]:
-    return [{"row": number, "column": _column_of(e.field), "message": gettext(e.message, **e.params)} for e in errors]
+    """Field errors → the report's problems: the row, the column's header in the reader's language,
+    the field's path (for the API) and the message, which names an item's part ("Item 2, share: ")."""
+    return [
+        {
+            "row": number,
+            "column": column_header(problem_column(e.field)),
+            "field": e.field,
+            "message": item_prefix(e.field) + gettext(e.message, **e.params),
+        }
+        for e in errors
+    ]
 
 
 def spreadsheet_format(fmt: str) -> str:
@@ -249,48 +247,50 @@ def spreadsheet_response(content: bytes, fmt: str, name: str) -> Response:
     return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
 
 
-def listing_to_row(listing: Listing) -> dict[str, str]:
+def listing_to_values(listing: Listing) -> dict:
+    """A listing in the API's shape (codes, basis points), as its row is written."""
     return {
         "kind": listing.kind,
         "type": listing.type,
         "title_zh": listing.title_zh,
-        "title_en": listing.title_en or "",
+        "title_en": listing.title_en,
         "summary_zh": listing.summary_zh,
-        "summary_en": listing.summary_en or "",
-        "confidential_details": listing.confidential_details or "",
-        "therapeutic_areas": "; ".join(a.area_code for a in listing.areas),
-        "keywords": "; ".join(listing.keywords),
-        "contact_name": listing.contact_name or "",
-        "contact_email": listing.contact_email or "",
-        "contact_phone": listing.contact_phone or "",
-        "stage": listing.stage or "",
-        "trl": str(listing.trl or ""),
-        "advantages": listing.advantages or "",
-        "ownership_model": listing.ownership_model or "",
-        "licence_options": "; ".join(f"{o}: {listing.licence_terms.get(o, '')}" for o in listing.licence_options),
-        "inventors": "; ".join(f"{i.name}: {i.share_bp}" for i in listing.inventors),
-        "ip_assets": "; ".join(" | ".join(str(getattr(a, part) or "") for part in IP_PARTS) for a in listing.ip_assets),
-        "details": json.dumps(listing.details, ensure_ascii=False) if listing.details else "",
-        "engagement_modes": "; ".join(listing.engagement_modes),
-        "pricing_model": listing.pricing_model or "",
-        "availability": listing.availability or "",
-        "publish": "yes" if listing.status == "published" else "no",
+        "summary_en": listing.summary_en,
+        "confidential_details": listing.confidential_details,
+        "therapeutic_areas": [a.area_code for a in listing.areas],
+        "keywords": listing.keywords,
+        "contact_name": listing.contact_name,
+        "contact_email": listing.contact_email,
+        "contact_phone": listing.contact_phone,
+        "stage": listing.stage,
+        "trl": listing.trl,
+        "advantages": listing.advantages,
+        "ownership_model": listing.ownership_model,
+        "licence_options": [{"option": o, "terms": listing.licence_terms.get(o, "")} for o in listing.licence_options],
+        "inventors": [{"name": i.name, "share_bp": i.share_bp} for i in listing.inventors],
+        "ip_assets": [
+            {part: getattr(a, part) for part in ("number", "kind", "jurisdiction", "status", "filing_date", "expiry_date")}
+            for a in listing.ip_assets
+        ],
+        "details": listing.details,
+        "engagement_modes": listing.engagement_modes,
+        "pricing_model": listing.pricing_model,
+        "availability": listing.availability,
+        "publish": listing.status == "published",
     }
 
 
-def write(rows: list[dict[str, str]], fmt: str) -> bytes:
+def listing_to_row(listing: Listing, vocab: Vocabulary) -> dict[str, str]:
+    return values_to_cells(listing_to_values(listing), vocab)
+
+
+def write(rows: list[dict[str, str]], fmt: str, vocab: Vocabulary | None = None) -> bytes:
+    """Rows of cells (by column key) → the file, headers in the reader's language. The .xlsx has
+    the drop-downs, header comments and the sheet of allowed values."""
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, quoting=csv.QUOTE_ALL)
-        writer.writeheader()
-        writer.writerows({c: neutralise(v) for c, v in row.items()} for row in rows)
+        writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
+        writer.writerow([c.header for c in COLUMNS])
+        writer.writerows([neutralise(row.get(key, "")) for key in KEYS] for row in rows)
         return buffer.getvalue().encode("utf-8-sig")  # the BOM lets Excel read the Chinese
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("listings")
-    sheet.append(list(COLUMNS))
-    for row in rows:
-        # The ' keeps openpyxl from storing the text as a formula (it does for a leading =).
-        sheet.append([neutralise(row.get(c, "")) for c in COLUMNS])
-    workbook = io.BytesIO()
-    book.save(workbook)
-    return workbook.getvalue()
+    return workbook(rows, vocab or Vocabulary(), max(MAX_ROWS, len(rows)) + 1)

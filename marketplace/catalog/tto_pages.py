@@ -54,12 +54,16 @@ class TtoPages(Controller):
     @get("/listings/import")
     async def import_form(self, request: Request, principal: CurrentPrincipal, catalog: Catalog) -> Template:
         catalog.require_tto(principal)
-        return self._import_page(request, principal)
+        return await self._import_page(request, principal, catalog)
 
-    def _import_page(self, request: Request, principal: Principal, status_code: int = 200, **context) -> Template:
+    async def _import_page(
+        self, request: Request, principal: Principal, catalog: Catalog, status_code: int = 200, **context
+    ) -> Template:
         context.setdefault("report", None)
         context.setdefault("problem", None)
         context.setdefault("upload", None)
+        # The help shows the columns and example cells as the template has them, in the reader's language.
+        vocab = spreadsheets.vocabulary(await catalog.areas())
         return render(
             request,
             "catalog/import.html",
@@ -67,6 +71,8 @@ class TtoPages(Controller):
             status_code=status_code,
             max_rows=spreadsheets.MAX_ROWS,
             max_mb=spreadsheets.MAX_BYTES // 2**20,
+            headers=spreadsheets.headers(),
+            examples=spreadsheets.example_rows(vocab),
             **context,
         )
 
@@ -89,20 +95,24 @@ class TtoPages(Controller):
                 content = b""
         if not content:
             problem = {"message": gettext("Choose an .xlsx or .csv file to upload."), "fields": []}
-            return self._import_page(request, principal, 422, problem=problem, dry_run=dry_run)
+            return await self._import_page(request, principal, catalog, 422, problem=problem, dry_run=dry_run)
         try:
-            rows = await asyncio.to_thread(spreadsheets.parse, filename, content)
+            vocab = spreadsheets.vocabulary(await catalog.areas())
+            rows = await asyncio.to_thread(spreadsheets.parse, filename, content, vocab)
         except DomainError as error:
-            return self._import_page(request, principal, error.status_code, problem=problem_of(error), dry_run=dry_run)
+            return await self._import_page(
+                request, principal, catalog, error.status_code, problem=problem_of(error), dry_run=dry_run
+            )
         report = await catalog.import_rows(principal, rows, dry_run=dry_run)
         if not dry_run and not report["errors"]:
             flash(request, gettext("Imported: %(n)d listings.", n=report["created"]))
             return Redirect("/listings?show=mine")
         clean = dry_run and not report["errors"] and report["rows"] > 0
         upload_info = {"filename": filename, "content": base64.b64encode(content).decode() if clean else None}
-        return self._import_page(
+        return await self._import_page(
             request,
             principal,
+            catalog,
             422 if report["errors"] and not dry_run else 200,
             report=report,
             upload=upload_info,
@@ -114,6 +124,7 @@ class TtoPages(Controller):
         """The institution's listings in the import format, for the signed-in TTO."""
         catalog.require_tto(principal)
         fmt = spreadsheets.spreadsheet_format(format)
-        rows = [spreadsheets.listing_to_row(item) for item in await catalog.export_rows(principal)]
-        content = await asyncio.to_thread(spreadsheets.write, rows, fmt)
+        vocab = spreadsheets.vocabulary(await catalog.areas())
+        rows = [spreadsheets.listing_to_row(item, vocab) for item in await catalog.export_rows(principal)]
+        content = await asyncio.to_thread(spreadsheets.write, rows, fmt, vocab)
         return spreadsheets.spreadsheet_response(content, fmt, f"listings-{china_today().isoformat()}")
