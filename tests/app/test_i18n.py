@@ -114,18 +114,22 @@ def test_locale_negotiation() -> None:
 def test_every_catalogue_is_well_formed() -> None:
     """Babel reads a catalogue leniently: a msgstr left without its msgid by a merge, or a message
     defined twice, would silently give some message the wrong translation. Each entry must be one
-    msgid followed by one msgstr, and each msgid defined once."""
+    msgid followed by one msgstr, and each msgid (with its context) defined once."""
     for path in sorted((ROOT / "marketplace" / "locale").glob("*/LC_MESSAGES/messages.po")):
-        ids: list[str] = []
-        last = None  # the keyword of the last line that opened a string: msgid or msgstr
+        keys: list[str] = []
+        last = None  # the keyword of the last line that opened a string
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             keyword = line.split(" ", 1)[0]
-            if keyword in ("msgid", "msgstr"):
-                assert keyword != last, f"{path.relative_to(ROOT)}:{number}: a second {keyword} in one entry"
-                if keyword == "msgid":
-                    ids.append(line)
+            if keyword in ("msgctxt", "msgid", "msgid_plural", "msgstr") or keyword.startswith("msgstr["):
+                assert not (keyword == last and keyword in ("msgid", "msgstr")), (
+                    f"{path.relative_to(ROOT)}:{number}: a second {keyword} in one entry"
+                )
+                if keyword in ("msgctxt", "msgid") and last not in ("msgctxt",):
+                    keys.append("")
+                if keyword in ("msgctxt", "msgid"):
+                    keys[-1] += line
                 last = keyword
-            elif line.startswith(("msgid_plural", "msgstr[")):
-                last = "msgstr" if line.startswith("msgstr[") else "msgid"
-        repeated = [m for m in set(ids) if ids.count(m) > 1]
-        assert not repeated, f"{path.relative_to(ROOT)}: defined twice: {sorted(repeated)[:5]}"
+            elif line.startswith('"') and last in ("msgctxt", "msgid"):
+                keys[-1] += line
+        repeated = sorted(k for k in set(keys) if keys.count(k) > 1)
+        assert not repeated, f"{path.relative_to(ROOT)}: defined twice: {repeated[:5]}"
