@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from marketplace.accounts.models import Role
-from tests.matching.threads.test_threads import new_request
+from tests.matching.threads.factories import new_request
 from tests.support.browser import sign_in
 from tests.support.world import World
 

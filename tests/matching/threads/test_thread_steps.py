@@ -20,7 +20,7 @@ from tests.catalog.factories import published
 from tests.matching.needs.factories import move as move_response
 from tests.matching.needs.factories import open_need, respond
 from tests.matching.requests.factories import move, state_of
-from tests.matching.threads.test_threads import messages_url, new_request
+from tests.matching.threads.factories import messages_url, new_request
 from tests.support.files import PDF
 from tests.support.web import login, post_form
 

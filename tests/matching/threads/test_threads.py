@@ -15,21 +15,11 @@ from marketplace.matching.threads.models import ThreadAttachment, ThreadMessage
 from marketplace.notifications.models import Notification
 from marketplace.notifications.services import NotificationService, send_queued_emails
 from tests.accounts.factories import bearer_for
-from tests.catalog.factories import published, result_body
-from tests.matching.requests.factories import OTHER_COMPANY_ADMIN, create, move
+from tests.catalog.factories import published
+from tests.matching.requests.factories import OTHER_COMPANY_ADMIN, move
+from tests.matching.threads.factories import messages_url, new_request
 from tests.support.files import PDF, PNG, xlsx_bytes
 from tests.support.web import login, post_form
-
-
-def messages_url(request_id) -> str:
-    return f"/api/v1/match-requests/{request_id}/messages"
-
-
-async def new_request(db, world):
-    """The own company's request on a result of the own institution naming the world's inventor."""
-    inventor = (await world.principal(db, world.emails[Role.inventor])).user_id
-    body = result_body(inventors=[{"name": "本院发明人", "share_bp": 10000, "user_id": str(inventor)}])
-    return await create(db, world, await published(db, world, body=body))
 
 
 def stored_files(settings) -> list:
