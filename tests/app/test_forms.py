@@ -55,5 +55,5 @@ async def test_a_spreadsheet_row_with_two_bad_cells_reports_both(client, db, wor
     rows[1]["contact_email"] = "not-an-email"
     response = await upload(client, world, sheet(rows))
     assert response.status_code == 200
-    problems = {(e["row"], e["column"]) for e in response.json()["errors"]}
+    problems = {(e["row"], e["field"]) for e in response.json()["errors"]}  # "column" is the header people read
     assert problems == {(3, "trl"), (3, "contact_email")}
