@@ -14,9 +14,9 @@ from marketplace import i18n
 from marketplace.accounts.models import Organization, Role
 from marketplace.accounts.profiles import ProfileInput
 from marketplace.accounts.services import AccountService
-from tests.app.test_i18n import extracted_ids, machine_values
 from tests.catalog.factories import published, result_body
 from tests.search.factories import index_named
+from tests.support.catalogue import extracted_ids, machine_values
 from tests.support.web import login
 from tests.support.world import World
 

@@ -1380,7 +1380,7 @@ PAGE_ROUTES = [
         "/settings/notifications",
         any_role(302),
         anonymous=302,
-        body=lambda w, r, rel: {"kind": "saved_search_digest", "on": "saved_search_digest"},
+        body=lambda w, r, rel: {"kind": "match_thread_messages", "on": "match_thread_messages"},  # reaches every role
     ),
     # The ledger's pages act for the institution signed in to, as the ledger's service decides.
     Route("GET", "/ledger/policies", only(200, Role.tto_manager, *PLATFORM), anonymous=302),

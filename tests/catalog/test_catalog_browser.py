@@ -86,6 +86,7 @@ async def test_a_tto_creates_publishes_and_confirms_a_result_that_the_public_see
     assert confirmed_at > datetime.now(UTC) - timedelta(minutes=5)
 
     # A visitor who is not signed in.
+    await page.locator("header details.user-menu summary").click()  # sign-out sits in the person's menu
     await page.locator("header").get_by_role("button", name="退出").click()
     await page.goto("/")
     await page.get_by_role("navigation", name="主导航").get_by_role("link", name="成果与资源").click()
