@@ -93,6 +93,7 @@ NAVIGATION = (
     # The platform's dashboard for its people; a TTO's is its own institution's.
     NavItem("Analytics", "/analytics", PLATFORM_ROLES | TTO_ROLES),
     NavItem("Organizations", "/organizations", PLATFORM_ROLES),
+    NavItem("Access requests", "/access-requests", frozenset({Role.platform_admin})),
     NavItem("Members", "/members", ADMIN_ROLES),
     # API tokens, the profile and e-mail settings sit under the person's menu (templates/base.html).
 )
