@@ -169,17 +169,23 @@ class Vocabulary:
         return "".join([*pieces, q[done:]]) if pieces else q
 
     @functools.cached_property
-    def _bilingual(self) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
-        """Each mutual group with terms in both scripts: its Chinese terms (the first is its name)
-        and its Latin ones, the most spelt-out first (an embedding model knows "magnetic resonance
-        imaging" better than "MRI")."""
-        pairs = []
+    def _bilingual(self) -> tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...]:
+        """Each mutual group with terms in both scripts: its Chinese terms (the first is its name),
+        its Latin ones, the most spelt-out first (an embedding model knows "magnetic resonance
+        imaging" better than "MRI"), and those as `_latin_words` spells them, worked out once
+        here because `gloss` runs for every passage of a reindex."""
+        entries = []
         for group in self.groups:
             han = tuple(t for t in group.terms if HAN.search(t) and len(t) > 1)
-            latin = [t for t in group.terms if LATIN.search(t) and not HAN.search(t)]
+            latin = tuple(
+                sorted(
+                    (t for t in group.terms if LATIN.search(t) and not HAN.search(t)),
+                    key=lambda t: (not SPELT_OUT.search(t), -len(t)),
+                )
+            )
             if han and latin:
-                pairs.append((han, tuple(sorted(latin, key=lambda t: (not SPELT_OUT.search(t), -len(t))))))
-        return tuple(pairs)
+                entries.append((han, latin, tuple(_latin_words(t) for t in latin)))
+        return tuple(entries)
 
     def gloss(self, text: str) -> list[str]:
         """The vocabulary's names, in the other language, of the terms a text says in one language
@@ -187,15 +193,15 @@ class Vocabulary:
         its gloss lets the small multilingual model match it within one language, where it is strong,
         rather than across two. A term inside a longer one found (cancer in liver cancer) is not
         glossed."""
-        words = f" {' '.join(LATIN_WORD.findall(text.casefold()))} "
+        words = _latin_words(text)
         found: list[tuple[str, str]] = []  # (the term found, its gloss)
-        for han, latin in self._bilingual:
+        for han, latin, spelt in self._bilingual:
             in_han = [t for t in han if t in text]
-            in_latin = [t for t in latin if f" {' '.join(LATIN_WORD.findall(t.casefold()))} " in words]
+            in_latin = [w for w in spelt if w in words]
             if in_han and not in_latin:
                 found.append((max(in_han, key=len), latin[0]))
             elif in_latin and not in_han:
-                found.append((max(in_latin, key=len).casefold(), han[0]))
+                found.append((max(in_latin, key=len), han[0]))
         kept = [g for term, g in found if not any(term != other and term in other for other, _ in found)]
         return list(dict.fromkeys(kept))[:MAX_GLOSSES]
 
@@ -203,6 +209,11 @@ class Vocabulary:
         """Every term with Latin letters, lower-cased and cut into words, for spell_synonyms."""
         terms = [t for g in self.groups for t in (*g.terms, *([g.expand] if g.expand else []), *g.to)]
         return [list(words) for words in dict.fromkeys(tuple(t.lower().split()) for t in terms if LATIN.search(t))]
+
+
+def _latin_words(text: str) -> str:
+    """A text's Latin words, case-folded, each between spaces, so that `in` matches whole words."""
+    return f" {' '.join(LATIN_WORD.findall(text.casefold()))} "
 
 
 def _fail(where: str, problem: str) -> VocabularyError:
