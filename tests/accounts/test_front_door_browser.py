@@ -1,26 +1,24 @@
 """Forgot password and request access in headless Chromium, in Chinese and English, on a desktop and
 a phone: the e-mailed link leads to a new password and a sign-in with it; an application with a bad
 credit code keeps what was typed and names the field; the platform admin approves it.
-FRONT_DOOR_SCREENSHOTS=<folder> keeps a picture of each page."""
+SCREENSHOTS=<folder> keeps a picture of each page."""
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
 from marketplace.db import make_sessionmaker
 from marketplace.notifications.services import send_queued_emails
 from tests.accounts.factories import credit_code
+from tests.support.browser import VIEWPORTS, page_in, screenshot
 from tests.support.live_server import LiveServer
 from tests.support.world import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-SHOTS = os.environ.get("FRONT_DOOR_SCREENSHOTS")
-VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 TEXT = {
     "zh_CN": {
         "forgot": "忘记密码？",
@@ -63,36 +61,21 @@ TEXT = {
 }
 
 
-async def shot(page: Page, name: str) -> None:
-    if SHOTS:
-        os.makedirs(SHOTS, exist_ok=True)
-        await page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
-
-
-async def person(browser: Browser, live_server: LiveServer, locale: str, size: str) -> Page:
-    context = await browser.new_context(
-        base_url=live_server, locale="zh-CN" if locale == "zh_CN" else "en-GB", viewport=VIEWPORTS[size]
-    )
-    await context.add_cookies([{"name": "lang", "value": locale, "url": live_server}])
-    context.set_default_timeout(5_000)
-    return await context.new_page()
-
-
 @pytest.mark.parametrize("size", list(VIEWPORTS))
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
 async def test_reset_by_the_mailed_link_then_sign_in(
     browser: Browser, live_server: LiveServer, engine, settings, mailbox, world, locale: str, size: str
 ) -> None:
     t, email, new_password = TEXT[locale], world.emails["company_admin"], "my-new-password-42"
-    page = await person(browser, live_server, locale, size)
+    page = await page_in(browser, live_server, locale, size)
     try:
         await page.goto("/login")
-        await shot(page, f"login-{locale}-{size}")
+        await screenshot(page, f"login-{locale}-{size}")
         await page.get_by_role("link", name=t["forgot"]).click()
         await page.get_by_label(t["email"]).fill(email)
         await page.get_by_role("button", name=t["send"]).click()
         await expect(page.locator("#reset-sent")).to_contain_text(email)
-        await shot(page, f"forgot-sent-{locale}-{size}")
+        await screenshot(page, f"forgot-sent-{locale}-{size}")
 
         mailbox.messages.clear()
         assert await send_queued_emails(settings, make_sessionmaker(engine)) == 1
@@ -100,7 +83,7 @@ async def test_reset_by_the_mailed_link_then_sign_in(
         await page.goto(link)
         await page.get_by_label(t["new"]).fill(new_password)
         await page.get_by_label(t["repeat"]).fill(new_password)
-        await shot(page, f"reset-{locale}-{size}")
+        await screenshot(page, f"reset-{locale}-{size}")
         await page.get_by_role("button", name=t["set"]).click()
         await expect(page).to_have_url(re.compile(r"/login$"))
         await expect(page.get_by_role("status")).to_contain_text(t["done"])
@@ -126,7 +109,7 @@ async def test_a_company_applies_and_the_platform_admin_sees_it(
     browser: Browser, live_server: LiveServer, world, locale: str, size: str
 ) -> None:
     t = TEXT[locale]
-    page = await person(browser, live_server, locale, size)
+    page = await page_in(browser, live_server, locale, size)
     try:
         await page.goto("/login")
         await page.get_by_role("link", name=t["request"]).click()
@@ -141,7 +124,7 @@ async def test_a_company_applies_and_the_platform_admin_sees_it(
         await expect(page.locator("#credit_code-error")).to_be_visible()
         await expect(page.get_by_label(t["name_zh"])).to_have_value("杭州新检测科技有限公司")
         await expect(page.get_by_label(t["code"])).to_have_attribute("aria-invalid", "true")
-        await shot(page, f"request-access-error-{locale}-{size}")
+        await screenshot(page, f"request-access-error-{locale}-{size}")
         await page.get_by_label(t["code"]).fill(credit_code())
         await page.get_by_role("button", name=t["apply"]).click()
         await expect(page.locator("#access-sent")).to_contain_text("杭州新检测科技有限公司")
@@ -153,6 +136,6 @@ async def test_a_company_applies_and_the_platform_admin_sees_it(
         await expect(page).to_have_url(re.compile(r"/$"))
         await page.goto("/access-requests")
         await expect(page.locator("article.access-request")).to_contain_text("杭州新检测科技有限公司")
-        await shot(page, f"access-requests-{locale}-{size}")
+        await screenshot(page, f"access-requests-{locale}-{size}")
     finally:
         await page.context.close()

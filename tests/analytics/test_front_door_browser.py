@@ -1,22 +1,20 @@
 """The landing page in headless Chromium, in Chinese and English, on a desktop and a phone: suggestions
 appear under the search box as one types (htmx, no inline script), the figures are shown, and the
-arrow keys reach the suggestions. FRONT_DOOR_SCREENSHOTS=<folder> keeps a picture of each page."""
+arrow keys reach the suggestions. SCREENSHOTS=<folder> keeps a picture of each page."""
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
 from tests.analytics.front_door_factories import landing_samples
+from tests.support.browser import VIEWPORTS, page_in, screenshot
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
 
-SHOTS = os.environ.get("FRONT_DOOR_SCREENSHOTS")
-VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 WORDS = {
     "zh_CN": {"search": "搜索", "institutions": "医疗机构", "matches": "成功对接", "featured": "最受关注"},
     "en": {"search": "Search", "institutions": "institutions", "matches": "matches made", "featured": "Most requested"},
@@ -29,27 +27,12 @@ async def landing(settings, engine, db, world):
         yield ids
 
 
-async def shot(page: Page, name: str) -> None:
-    if SHOTS:
-        os.makedirs(SHOTS, exist_ok=True)
-        await page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
-
-
-async def visitor(browser: Browser, live_server: LiveServer, locale: str, size: str) -> Page:
-    context = await browser.new_context(
-        base_url=live_server, locale="zh-CN" if locale == "zh_CN" else "en-GB", viewport=VIEWPORTS[size]
-    )
-    await context.add_cookies([{"name": "lang", "value": locale, "url": live_server}])
-    context.set_default_timeout(5_000)
-    return await context.new_page()
-
-
 @pytest.mark.parametrize("size", list(VIEWPORTS))
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
 async def test_suggestions_appear_as_one_types_and_the_figures_show(
     browser: Browser, live_server: LiveServer, landing, locale: str, size: str
 ) -> None:
-    page = await visitor(browser, live_server, locale, size)
+    page = await page_in(browser, live_server, locale, size)
     words = WORDS[locale]
     try:
         errors: list[str] = []
@@ -61,7 +44,7 @@ async def test_suggestions_appear_as_one_types_and_the_figures_show(
         await expect(figures).to_contain_text(words["institutions"])
         await expect(figures).to_contain_text(words["matches"])
         await expect(page.get_by_role("heading", name=words["featured"])).to_be_visible()
-        await shot(page, f"landing-{locale}-{size}")
+        await screenshot(page, f"landing-{locale}-{size}")
 
         box = page.get_by_role("searchbox")
         await box.press_sequentially("肝癌", delay=40)
@@ -69,7 +52,7 @@ async def test_suggestions_appear_as_one_types_and_the_figures_show(
         await expect(suggestions).to_have_count(2)
         await expect(suggestions.first.locator("mark")).to_be_visible()
         await expect(page.locator(f'#suggestions a[href="/listings/{landing["liver"]}"]')).to_be_visible()
-        await shot(page, f"landing-suggest-{locale}-{size}")
+        await screenshot(page, f"landing-suggest-{locale}-{size}")
 
         await box.press("ArrowDown")
         await expect(suggestions.first).to_be_focused()

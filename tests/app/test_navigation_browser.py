@@ -7,7 +7,6 @@ first with the filters in a panel whose button counts them."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Locator, Page, expect
@@ -17,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.models import Organization, Role
 from tests.accounts.factories import seed_member
 from tests.search.factories import index_samples
-from tests.support.browser import sign_in
+from tests.support.browser import screenshot, sign_in
 from tests.support.world import PASSWORD, ROLE_KIND, World
 
 pytestmark = pytest.mark.browser
@@ -33,12 +32,6 @@ async def has_focus(locator: Locator) -> None:
     raise AssertionError(f"{locator} does not have the focus")
 
 
-@pytest.fixture(autouse=True)
-def shots_folder() -> None:
-    SHOTS.mkdir(exist_ok=True)
-
-
-SHOTS = Path("/tmp/navigation")
 DESKTOP_WIDTHS = (1024, 1280, 1366)
 PHONE = {"width": 390, "height": 844}
 LONG_NAMES = {
@@ -126,7 +119,7 @@ async def test_nothing_in_the_header_overlaps_from_1024_px_for_any_role_in_eithe
                 found = await header_problems(page, width)
                 problems += [f"{role or 'visitor'} {language} {width}px: {p}" for p in found]
                 if role in (None, Role.tto_manager, Role.company_member, Role.platform_admin):
-                    await page.screenshot(path=SHOTS / f"header-{role or 'visitor'}-{language}-{width}.png")
+                    await screenshot(page, f"header-{role or 'visitor'}-{language}-{width}", full_page=False)
     assert not problems, "\n".join(problems)
 
 
@@ -205,7 +198,7 @@ async def test_on_a_phone_the_menu_button_opens_the_whole_navigation(page: Page,
         toggle = page.locator("header").get_by_role("button", name="Menu" if language == "en" else "菜单")
         await expect(toggle).to_have_attribute("aria-expanded", "false")
         await expect(links.first).to_be_hidden()
-        await page.screenshot(path=SHOTS / f"phone-{role or 'visitor'}-{language}.png")
+        await screenshot(page, f"phone-{role or 'visitor'}-{language}", full_page=False)
         await toggle.click()
         await expect(toggle).to_have_attribute("aria-expanded", "true")
         count = await links.count()
@@ -214,7 +207,7 @@ async def test_on_a_phone_the_menu_button_opens_the_whole_navigation(page: Page,
             await expect(links.nth(i)).to_be_in_viewport()
         problems = await header_problems(page, PHONE["width"])
         assert not problems, f"{role} {language}: {problems}"
-        await page.screenshot(path=SHOTS / f"phone-{role or 'visitor'}-{language}-menu.png")
+        await screenshot(page, f"phone-{role or 'visitor'}-{language}-menu", full_page=False)
 
 
 @pytest.fixture
@@ -239,7 +232,7 @@ async def test_on_a_phone_search_results_come_first_and_the_filters_open_in_a_pa
     await expect(facets).to_be_hidden()
     toggle = page.locator(".filters-toggle")
     await expect(toggle).to_have_text(re.compile(r"Filters\s+4 results" if english else r"筛选\s+4 条结果"))
-    await page.screenshot(path=SHOTS / f"phone-search-{language}.png")
+    await screenshot(page, f"phone-search-{language}", full_page=False)
 
     await toggle.click()
     await expect(facets).to_be_visible()
@@ -251,7 +244,7 @@ async def test_on_a_phone_search_results_come_first_and_the_filters_open_in_a_pa
     await has_focus(facets.locator('input[name="kind"][value="resource"]'))
     done = facets.locator("[data-filters-close]")
     await expect(done).to_have_text("Show 2 results" if english else "查看 2 条结果")
-    await page.screenshot(path=SHOTS / f"phone-search-{language}-filters.png")
+    await screenshot(page, f"phone-search-{language}-filters", full_page=False)
     await done.click()
     await expect(facets).to_be_hidden()
     await expect(toggle).to_have_text(re.compile(r"2 results" if english else r"2 条结果"))

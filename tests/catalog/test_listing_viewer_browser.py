@@ -1,13 +1,11 @@
 """In headless Chromium, in Chinese and English, at a desktop (1366×900) and a phone (390×844)
 width: a company member finds its pending request on the listing's page instead of "request a
 match", shortlists the listing with a note, edits the note on /shortlist and removes it; the owning
-TTO sees who has asked. Screenshots of each page go to /tmp/viewer/ (VIEWER_SCREENSHOTS overrides)."""
+TTO sees who has asked. Set SCREENSHOTS to a folder to keep a picture of each page."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, expect
@@ -16,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.models import Role
 from tests.catalog.factories import published
 from tests.matching.requests.factories import create
+from tests.support.browser import screenshot
 from tests.support.world import PASSWORD, World
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(os.environ.get("VIEWER_SCREENSHOTS", "/tmp/viewer"))
 WIDTHS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 # The words the test looks for, in each language.
 WORDS = {
@@ -70,7 +68,7 @@ async def sign_in(page: Page, email: str, then: str) -> None:
 
 
 async def shot(page: Page, name: str) -> None:
-    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    await screenshot(page, name)
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))

@@ -1,12 +1,37 @@
-"""Steps in headless Chromium that several browser tests take: signing in, sending a message."""
+"""Steps in headless Chromium that several browser tests take: signing in, sending a message,
+opening a page in a language at a size, keeping a screenshot to look at."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+from pathlib import Path
 
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.support.world import PASSWORD
+
+# A folder: the browser tests keep there a picture of each page they draw, to look at; unset, none.
+SCREENSHOTS = os.environ.get("SCREENSHOTS")
+VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+async def screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
+    if SCREENSHOTS:
+        folder = Path(SCREENSHOTS)
+        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+        await page.screenshot(path=folder / f"{name}.png", full_page=full_page)
+
+
+async def page_in(browser: Browser, base_url: str, locale: str, size: str) -> Page:
+    """A new visitor's page in `locale` (zh_CN or en) at one of VIEWPORTS."""
+    context = await browser.new_context(
+        base_url=base_url, locale="zh-CN" if locale == "zh_CN" else "en-GB", viewport=VIEWPORTS[size]
+    )
+    await context.add_cookies([{"name": "lang", "value": locale, "url": base_url}])
+    context.set_default_timeout(5_000)
+    return await context.new_page()
 
 
 async def sign_in(page: Page, email: str, then: str) -> None:

@@ -2,24 +2,21 @@
 and phone (390×844) widths: the TTO asks for information and the question is in the conversation
 with its step; the company answers from the conversation; the TTO reads the answer there and the
 request is back with it. And a refused form (a missing reason, an empty message, a bad file) keeps
-the page, the form and what was typed, the error beside its field. Screenshots go to
-/tmp/conversation/ for a person to look at."""
+the page, the form and what was typed, the error beside its field. SCREENSHOTS=<folder> keeps a
+picture of each page."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, expect
 
 from marketplace.accounts.models import Role
 from tests.matching.threads.factories import new_request
-from tests.support.browser import sign_in
+from tests.support.browser import screenshot, sign_in
 from tests.support.world import World
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/tmp/conversation")
 DESKTOP, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
 QUESTION = {
     "zh_CN": "请说明贵公司的注册经验与生产资质。",
@@ -70,7 +67,7 @@ async def open_as(page: Page, email: str, url: str, locale: str) -> None:
 
 async def shot(page: Page, name: str, locale: str, viewport: dict) -> None:
     await page.evaluate("window.scrollTo(0, 0)")  # the sticky header at the top of a full-page shot
-    await page.screenshot(path=SHOTS / f"{name}-{locale}-{viewport['width']}.png", full_page=True)
+    await screenshot(page, f"{name}-{locale}-{viewport['width']}")
 
 
 @pytest.mark.parametrize(("locale", "viewport"), CASES, ids=IDS)
