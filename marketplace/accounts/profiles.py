@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import ADMIN_ROLES, Organization, OrganizationLogo, Role
 from marketplace.accounts.organizations import Organizations
+from marketplace.accounts.schemas import EMAIL_PATTERN
 from marketplace.audit import services as audit
 from marketplace.errors import FieldError, Forbidden, InvalidInput, NotFound
 from marketplace.forms import control_character_errors
@@ -30,7 +31,6 @@ MAX_LOGO_BYTES = 512 * 1024
 LOGO_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 MAX_DESCRIPTION = 4000
 LIMITS = {"contact_name": 100, "contact_title": 100, "contact_email": 254, "contact_phone": 40}
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^[0-9+()\- ]{5,40}$")
 
 
@@ -64,7 +64,7 @@ def validate_profile(data: ProfileInput) -> list[FieldError]:
     for name, limit in LIMITS.items():
         if name not in bad and len(getattr(data, name)) > limit:
             errors.append(FieldError(name, N_("At most %(max)d characters."), {"max": limit}))
-    if data.contact_email and "contact_email" not in bad and not EMAIL.match(data.contact_email):
+    if data.contact_email and "contact_email" not in bad and not re.match(EMAIL_PATTERN, data.contact_email):
         errors.append(FieldError("contact_email", N_("Not a valid e-mail address.")))
     if data.contact_phone and "contact_phone" not in bad and not PHONE.match(data.contact_phone):
         errors.append(FieldError("contact_phone", N_("Digits, spaces, +, - and brackets only.")))
