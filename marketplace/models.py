@@ -6,6 +6,7 @@ from marketplace.audit import models as audit  # noqa: F401
 from marketplace.beds import models as beds  # noqa: F401
 from marketplace.catalog import models as catalog  # noqa: F401
 from marketplace.db import Base
+from marketplace.events import models as events  # noqa: F401
 from marketplace.ledger import models as ledger  # noqa: F401
 from marketplace.licensing import models as licensing  # noqa: F401
 from marketplace.matching.needs import models as needs  # noqa: F401

@@ -18,6 +18,7 @@ from marketplace.catalog.lifecycle import LIFECYCLE
 from marketplace.catalog.models import Listing, Status
 from marketplace.catalog.schemas import ListingCreate
 from marketplace.errors import Conflict, Forbidden, InvalidInput
+from marketplace.events.lifecycle import MACHINES as EVENT_MACHINES
 from marketplace.licensing.lifecycle import LIFECYCLE as AGREEMENT
 from marketplace.licensing.lifecycle import OBLIGATION
 from marketplace.matching.needs.lifecycle import NEED, RESPONSE
@@ -26,7 +27,7 @@ from marketplace.tenancy import ANONYMOUS
 from tests.catalog.factories import result_body, seed_listing
 
 # Every machine the product declares: each must have its guard in the database.
-MACHINES = [ACCESS_REQUEST, LIFECYCLE, MATCH_REQUEST, NEED, RESPONSE, AGREEMENT, OBLIGATION, *BED_MACHINES]
+MACHINES = [ACCESS_REQUEST, LIFECYCLE, MATCH_REQUEST, NEED, RESPONSE, AGREEMENT, OBLIGATION, *BED_MACHINES, *EVENT_MACHINES]
 
 
 async def _guarded(step: states.Step) -> None:

@@ -55,6 +55,8 @@ from tests.beds.factories import (
     project_body,
 )
 from tests.catalog.factories import result_body, result_form, seed_listing
+from tests.events.routes import API_ROUTES as EVENT_API_ROUTES
+from tests.events.routes import PAGE_ROUTES as EVENT_PAGE_ROUTES
 from tests.ledger.factories import (
     BEIJING_SHARES,
     SHANGHAI_SHARES,
@@ -1028,6 +1030,7 @@ API_ROUTES = [
     # Analytics: each figure, and the annual report's PDF.
     *(Route("GET", f"/api/v1/analytics/{name}", sees_dashboard(200)) for name in ANALYTICS_FIGURES),
     Route("GET", "/api/v1/reports/annual/{year}", sees_dashboard(200), prepare=report_year),
+    *EVENT_API_ROUTES,
 ]
 
 
@@ -1538,6 +1541,7 @@ PAGE_ROUTES = [
     Route("GET", "/institutions/{institution}/pis", any_role(200), anonymous=302, prepare=institution_of),
     # Analytics: the annual report's download from the pages.
     Route("GET", "/analytics/annual/{year}/report.pdf", sees_dashboard(200), anonymous=302, prepare=report_year),
+    *EVENT_PAGE_ROUTES,
 ]
 
 # Public by design, each with the reason.
