@@ -36,6 +36,7 @@ from ortools.graph.python import max_flow
 from ortools.sat.python import cp_model
 
 MAX_WORKERS = 8
+SMALL = 2_000  # (meeting, slot) variables under which one worker solves as fast as several
 SEED = 17  # a fixed seed: the same input gives the same schedule when the search finishes
 
 
@@ -210,7 +211,8 @@ def _solve(
 
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit
-    solver.parameters.num_workers = workers or min(os.cpu_count() or 1, MAX_WORKERS)
+    # One worker for a small model: as fast, and the same input then gives the same schedule.
+    solver.parameters.num_workers = workers or (1 if len(x) < SMALL else min(os.cpu_count() or 1, MAX_WORKERS))
     solver.parameters.random_seed = SEED
     # Same weights: a schedule with as many meetings as the counting bound cannot be beaten.
     status = solver.solve(model, _StopAt(min(weights) * counted) if len(weights) == 1 else None)

@@ -224,7 +224,16 @@ def test_empty_input_is_an_empty_schedule() -> None:
     assert result.placed == {} and result.unplaced == () and result.upper_bound == 0 and result.optimal
 
 
+def test_the_solver_improves_on_a_greedy_start() -> None:
+    """Placed in order, "a" would take slot 0 and "b" slot 1, leaving no room for "c"."""
+    wanted = [meeting("a", "p1", slots={0, 1}), meeting("b", "p2", slots={1, 2}), meeting("c", "p3", slots={0, 1})]
+    result = schedule(wanted, slots=3, tables=1)
+    assert len(result.placed) == 3 and result.optimal
+
+
 def test_the_same_input_gives_the_same_schedule() -> None:
-    wanted = [meeting(f"m{k}", f"c{k % 7}", f"t{k % 4}", slots={k % 5, (k * 3) % 5, 4}) for k in range(30)]
-    first, again = schedule(wanted, slots=5, tables=3), schedule(wanted, slots=5, tables=3)
-    assert (again.placed, again.unplaced, again.upper_bound) == (first.placed, first.unplaced, first.upper_bound)
+    wanted = [meeting(f"m{k}", f"c{k % 7}", f"t{k % 4}", slots={k % 5, (k * 3) % 5, 4}, weight=1 + k % 3) for k in range(30)]
+    first = schedule(wanted, slots=5, tables=3)
+    for _ in range(3):
+        again = schedule(wanted, slots=5, tables=3)
+        assert (again.placed, again.unplaced, again.upper_bound) == (first.placed, first.unplaced, first.upper_bound)
