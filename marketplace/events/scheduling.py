@@ -90,7 +90,7 @@ def schedule(
     options = {i: o for i, o in options.items() if o}
     capacity = [len(t) for t in free_tables]
     counted = _flow_bound(wanted, options, capacity)
-    chosen, bound, optimal = _solve(wanted, options, capacity, counted, time_limit, workers)
+    chosen, bound, optimal = _solve(wanted, options, capacity, counted, began + time_limit, workers)
 
     placed: dict[Hashable, Placement] = {}
     for i, w in enumerate(wanted):
@@ -176,11 +176,11 @@ def _solve(
     options: dict[int, list[int]],
     capacity: list[int],
     counted: int,
-    time_limit: float,
+    deadline: float,
     workers: int | None,
 ) -> tuple[dict[int, int], int, bool]:
     """(slot chosen per meeting index, an upper bound on how many unpinned fit, proven optimal).
-    `counted` is the flow bound on how many unpinned fit."""
+    `counted` is the flow bound on how many unpinned fit; `deadline` a time.perf_counter() value."""
     greedy = _greedy(wanted, options, capacity)
     weights = {wanted[i].weight for i in options}
     if len(greedy) == len(options) or (len(weights) == 1 and len(greedy) == counted):
@@ -210,7 +210,7 @@ def _solve(
         model.add_hint(v, greedy.get(i) == s)
 
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.max_time_in_seconds = max(deadline - time.perf_counter(), 0.1)  # the model took some of it
     # One worker for a small model: as fast, and the same input then gives the same schedule.
     solver.parameters.num_workers = workers or (1 if len(x) < SMALL else min(os.cpu_count() or 1, MAX_WORKERS))
     solver.parameters.random_seed = SEED

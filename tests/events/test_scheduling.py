@@ -4,6 +4,7 @@ pins stay put; on tiny ones the placed weight equals a brute-force optimum; and 
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Hashable, Sequence
 
 import pytest
@@ -237,3 +238,14 @@ def test_the_same_input_gives_the_same_schedule() -> None:
     for _ in range(3):
         again = schedule(wanted, slots=5, tables=3)
         assert (again.placed, again.unplaced, again.upper_bound) == (first.placed, first.unplaced, first.upper_bound)
+
+
+def test_a_short_time_limit_still_gives_a_valid_schedule() -> None:
+    """Too little time for the solver to finish: the answer is still valid and near the bound."""
+    rng = random.Random(17)
+    free = {p: frozenset(rng.sample(range(16), 11)) for p in [*(f"c{k}" for k in range(40)), *(f"t{k}" for k in range(15))]}
+    pairs = {(f"c{rng.randrange(40)}", f"t{min(rng.randrange(15), rng.randrange(15))}") for _ in range(400)}
+    wanted = [meeting(f"{c}-{t}", c, t, slots=free[c] & free[t]) for c, t in sorted(pairs)]
+    result = schedule(wanted, slots=16, tables=12, time_limit=0.2)
+    assert_valid(wanted, result, 16, 12, set())
+    assert len(result.placed) >= 0.95 * result.upper_bound
