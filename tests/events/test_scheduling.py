@@ -226,10 +226,11 @@ def test_empty_input_is_an_empty_schedule() -> None:
 
 
 def test_the_solver_improves_on_a_greedy_start() -> None:
-    """Placed in order, "a" would take slot 0 and "b" slot 1, leaving no room for "c"."""
-    wanted = [meeting("a", "p1", slots={0, 1}), meeting("b", "p2", slots={1, 2}), meeting("c", "p3", slots={0, 1})]
+    """The greedy start places the busy team's meetings first and gives "a" slot 1, which costs the
+    team nothing but is the only slot "c" can take; CP-SAT finds the schedule of all three."""
+    wanted = [meeting("c", "p1", slots={1}), meeting("a", "p2", "team", slots={1, 2}), meeting("b", "p3", "team", slots={0, 2})]
     result = schedule(wanted, slots=3, tables=1)
-    assert len(result.placed) == 3 and result.optimal
+    assert result.placed == {"c": Placement(1, 0), "a": Placement(2, 0), "b": Placement(0, 0)} and result.optimal
 
 
 def test_the_same_input_gives_the_same_schedule() -> None:
@@ -245,7 +246,8 @@ def test_a_short_time_limit_still_gives_a_valid_schedule() -> None:
     rng = random.Random(17)
     free = {p: frozenset(rng.sample(range(16), 11)) for p in [*(f"c{k}" for k in range(40)), *(f"t{k}" for k in range(15))]}
     pairs = {(f"c{rng.randrange(40)}", f"t{min(rng.randrange(15), rng.randrange(15))}") for _ in range(400)}
-    wanted = [meeting(f"{c}-{t}", c, t, slots=free[c] & free[t]) for c, t in sorted(pairs)]
+    # Unequal weights: the greedy start reaching the counting bound does not end the search.
+    wanted = [meeting(f"{c}-{t}", c, t, slots=free[c] & free[t], weight=1 + k % 3) for k, (c, t) in enumerate(sorted(pairs))]
     result = schedule(wanted, slots=16, tables=12, time_limit=0.2)
     assert_valid(wanted, result, 16, 12, set())
     assert len(result.placed) >= 0.95 * result.upper_bound
