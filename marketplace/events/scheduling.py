@@ -38,7 +38,7 @@ from ortools.sat.python import cp_model
 
 MAX_WORKERS = 8
 SMALL = 2_000  # (meeting, slot) variables under which one worker solves as fast as several
-SEED = 17  # a fixed seed: the same input gives the same schedule when the search finishes
+SEED = 17  # fixed: with one worker the same input gives the same schedule (parallel workers race)
 
 
 @dataclass(frozen=True)
@@ -210,7 +210,7 @@ def _solve(
     greedy = _greedy(wanted, options, capacity)
     weights = {wanted[i].weight for i in options}
     if len(greedy) == len(options) or (len(weights) == 1 and len(greedy) == counted):
-        return greedy, counted, True  # all placed, or as many as tables allow and none weighs more
+        return greedy, counted, True  # all placed, or equal weights and as many as the counting bound allows
 
     model = cp_model.CpModel()
     x: dict[tuple[int, int], cp_model.IntVar] = {}
