@@ -10,7 +10,7 @@ UV := $(TOOLS)/bin/uv
 # Never fetch a Python build: use the machine's python3.11.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup run test lint browser clean-data messages bench bench-ledger bench-beds bench-analytics lock
+.PHONY: setup run test lint browser clean-data messages bench bench-ledger bench-beds bench-analytics bench-events lock
 
 setup: $(VENV)/.installed node_modules/.installed meilisearch
 
@@ -79,6 +79,11 @@ bench-beds: setup
 # .data/bench-analytics; BENCH_ARGS="--scale 0.05 --runs 5" for a quick run.
 bench-analytics: setup
 	$(BIN)/python bench/analytics.py $(BENCH_ARGS)
+
+# The events scheduling benchmark (bench/events_schedule.py, figures in README.md): 2,000 accepted meetings
+# of a 300-participant event placed into 2 days × 16 slots, no database; BENCH_ARGS="--time-limit 5" for a quick run.
+bench-events: setup
+	$(BIN)/python bench/events_schedule.py $(BENCH_ARGS)
 
 # The search evaluation (bench/search_eval.py, figures in README.md): the queries of
 # bench/data/search_eval.yaml on the demo catalogue, keyword-only and hybrid, on its own services in a
