@@ -120,7 +120,7 @@ class AgendaPages(Controller):
         )
         return Response(
             content,
-            media_type="text/calendar; charset=utf-8",
+            media_type="text/calendar",  # Litestar adds "; charset=utf-8"
             headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"},
         )
 
