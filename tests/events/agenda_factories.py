@@ -25,7 +25,7 @@ from marketplace.events.models import (
 )
 from marketplace.events.slots import slots_of
 from tests.catalog.factories import result_body, seed_listing
-from tests.events.factories import fresh, members_of, meeting_of, seed_event, seed_meeting_request, seed_registration
+from tests.events.factories import fresh, meeting_of, members_of, seed_event, seed_meeting_request, seed_registration
 from tests.support.world import World
 
 # The path of a meeting to each state the factories make (the trigger allows only declared moves).
@@ -100,11 +100,7 @@ async def scene(
     request = await seed_meeting_request(
         db, event, company, institution, MeetingRequestState.accepted, listing_id=None if general else listing.id
     )
-    meeting = (
-        await place(db, event, request, slot, 1, meeting_state)
-        if meeting_state in PATHS
-        else await meeting_of(db, request)
-    )
+    meeting = await place(db, event, request, slot, 1, meeting_state) if meeting_state in PATHS else await meeting_of(db, request)
     return Scene(event, institution, company, listing.id, request, meeting)
 
 

@@ -78,7 +78,9 @@ async def test_outsiders_get_404_for_a_meeting(client, db, world) -> None:
     await login(client, "admin@company.other.test", PASSWORD)
     page = await client.get(f"/events/{s.event.id}/agenda")
     assert page.status_code == 200 and f"meeting-{s.meeting.id}" not in page.text
-    assert (await client.post(f"/events/{s.event.id}/meetings/{s.meeting.id}/check-in", headers={"x-csrftoken": ""})).status_code in (403, 404)
+    assert (
+        await client.post(f"/events/{s.event.id}/meetings/{s.meeting.id}/check-in", headers={"x-csrftoken": ""})
+    ).status_code in (403, 404)
 
 
 async def test_the_calendar_file_parses_back_with_stable_uids_times_and_a_cancelled_meeting(client, db, world) -> None:

@@ -68,12 +68,16 @@ async def test_no_outcome_before_the_slot_begins(client, db, world) -> None:
     answer = await client.post(url(s), json={"outcome": "follow_up"}, headers=world.bearer(Role.company_admin))
     assert answer.status_code == 409
     unplaced = await scene(db, world, EventState.closed, starts_on=PAST, meeting_state=MeetingState.unplaced)
-    assert (await client.post(url(unplaced), json={"outcome": "follow_up"}, headers=world.bearer(Role.company_admin))).status_code == 409
+    assert (
+        await client.post(url(unplaced), json={"outcome": "follow_up"}, headers=world.bearer(Role.company_admin))
+    ).status_code == 409
 
 
 async def test_a_confirmed_meeting_whose_slot_has_passed_takes_an_outcome(client, db, world) -> None:
     s = await scene(db, world, EventState.running, starts_on=PAST)
-    answer = await client.post(url(s), json={"outcome": "no_interest", "note": "方向不同"}, headers=world.bearer(Role.tto_manager))
+    answer = await client.post(
+        url(s), json={"outcome": "no_interest", "note": "方向不同"}, headers=world.bearer(Role.tto_manager)
+    )
     assert answer.status_code == 200 and answer.json()["institution_outcome"] == "no_interest"
 
 

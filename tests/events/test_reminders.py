@@ -65,9 +65,7 @@ async def test_follow_ups_are_reminded_after_ten_working_days_once(db, world, en
     s = await scene(db, world, EventState.closed, starts_on=past, meeting_state=MeetingState.held)
     acted = await scene(db, world, EventState.closed, starts_on=past, meeting_state=MeetingState.held)
     await db.execute(update(Meeting).where(Meeting.id == s.meeting.id).values(company_outcome=Outcome.follow_up))
-    await db.execute(
-        update(Meeting).where(Meeting.id == acted.meeting.id).values(institution_outcome=Outcome.no_interest)
-    )
+    await db.execute(update(Meeting).where(Meeting.id == acted.meeting.id).values(institution_outcome=Outcome.no_interest))
     await db.commit()
     sessionmaker = make_sessionmaker(engine)
     day = add_working_days(past, 10)
