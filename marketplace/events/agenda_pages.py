@@ -140,7 +140,9 @@ class AgendaPages(Controller):
         catalog: Catalog,
         event_id: FromPath[uuid.UUID],
         meeting_id: FromPath[uuid.UUID],
+        registration: FromQuery[uuid.UUID | None] = None,
     ) -> Response:
+        """A side's person checks in; the organizer, from a team's agenda (`registration`), both sides."""
         principal.require()
         _, refusal = await attempt(agendas.check_in(principal, event_id, meeting_id, ip=client_ip(request)))
         if refusal is not None:
@@ -150,12 +152,14 @@ class AgendaPages(Controller):
                 agendas,
                 catalog,
                 event_id,
+                registration,
                 status_code=refusal.status_code,
                 errors=refusal_errors(refusal),
                 form_meeting=meeting_id,
             )
         flash(request, N_("Checked in: the meeting is held."))
-        return Redirect(f"/events/{event_id}/agenda#meeting-{meeting_id}")
+        back = f"?registration={registration}" if registration else ""
+        return Redirect(f"/events/{event_id}/agenda{back}#meeting-{meeting_id}")
 
     @post("/events/{event_id:uuid}/meetings/{meeting_id:uuid}/outcome")
     async def outcome(

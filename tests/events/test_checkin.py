@@ -60,3 +60,16 @@ async def test_the_agenda_page_has_the_check_in_button(client, db, world) -> Non
     assert f"/meetings/{s.meeting.id}/check-in" not in page.text
     again = await post_form(client, f"/events/{s.event.id}/meetings/{s.meeting.id}/check-in")
     assert again.status_code == 409 and "field-error" in again.text
+
+
+async def test_the_organizer_checks_in_from_a_teams_agenda(client, db, world) -> None:
+    s = await scene(db, world)
+    await login(client, world.emails[Role.platform_admin])
+    page = await client.get(f"/events/{s.event.id}/agenda?registration={s.company.id}")
+    action = f"/events/{s.event.id}/meetings/{s.meeting.id}/check-in?registration={s.company.id}"
+    assert action in page.text
+    answer = await post_form(client, action)
+    assert answer.status_code == 302 and f"agenda?registration={s.company.id}" in answer.headers["location"]
+    await fresh(db, s.meeting)
+    await db.refresh(s.meeting)
+    assert s.meeting.state == MeetingState.held and s.meeting.institution_checked_in_at and s.meeting.company_checked_in_at
