@@ -178,7 +178,7 @@ async def _remind_one(session: AsyncSession, settings: Settings | None, meeting_
         *await side_people(session, meeting, request, "institution"),
         *await side_people(session, meeting, request, "company"),
     ]
-    params = {"when": i18n.format_china_datetime(slot.starts_at), "table": table_name(event, meeting.table_no) or ""}
+    params = {"when": i18n.format_china_datetime(slot.starts_at), "table": one_line(table_name(event, meeting.table_no))}
     await _notify(
         session, settings, event, meeting, {p.id: p for p in people}.values(), "event_meeting_reminder", MEETING_TEXTS, params
     )
