@@ -93,3 +93,24 @@ async def test_a_follow_up_that_became_a_request_is_not_reminded(client, db, wor
     assert answer.status_code == 200, answer.text
     run = await remind_follow_ups(settings, make_sessionmaker(engine))
     assert run.sent == 0
+
+
+async def test_one_failing_meeting_does_not_stop_the_others(db, world, engine, settings, monkeypatch) -> None:
+    from marketplace.events import reminders
+
+    bad = await scene(db, world)
+    good = await scene(db, world)
+    real = reminders.side_people
+
+    async def failing(session, meeting, request, side):
+        if meeting.id == bad.meeting.id:
+            raise RuntimeError("a broken row")
+        return await real(session, meeting, request, side)
+
+    monkeypatch.setattr(reminders, "side_people", failing)
+    run = await remind_meetings(settings, make_sessionmaker(engine), now=slot_start(good.event, 1) - timedelta(minutes=30))
+    assert run.sent == 1 and run.failed == [bad.meeting.id]
+    await fresh(db, bad.meeting, good.meeting)
+    await db.refresh(bad.meeting)
+    await db.refresh(good.meeting)
+    assert good.meeting.reminded_at is not None and bad.meeting.reminded_at is None
