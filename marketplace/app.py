@@ -59,6 +59,9 @@ from marketplace.catalog.viewer_pages import ListingReaderPages
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, FieldError, NotAuthenticated
+from marketplace.events.agenda_api import AgendaApi  # events: agendas, check-in, outcomes
+from marketplace.events.agenda_pages import AgendaPages
+from marketplace.events.agenda_service import provide_agendas
 from marketplace.ledger.api import DistributionPoliciesApi, LedgerApi, PayoutsApi, StatementsApi
 from marketplace.ledger.pages import LedgerPages
 from marketplace.ledger.services import provide_ledger
@@ -394,6 +397,9 @@ def create_app(settings: Settings) -> Litestar:
             AnalyticsApi,
             ReportsApi,
             ReportPages,
+            # Events: agendas, check-in, outcomes.
+            AgendaApi,
+            AgendaPages,
             *static_routers,
         ],
         lifespan=[lifespan],
@@ -411,6 +417,7 @@ def create_app(settings: Settings) -> Litestar:
             "ledger": Provide(provide_ledger),
             "licensing": Provide(provide_licensing),
             "beds": Provide(provide_beds),
+            "agendas": Provide(provide_agendas),  # events: agendas, check-in, outcomes
             "analytics": Provide(provide_analytics),
             "home": Provide(provide_home_queues),
             "front_door": Provide(provide_front_door),

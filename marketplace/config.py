@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     # Page sessions end after this long without a request, and this long after sign-in at the latest.
     session_idle_minutes: int = 120
     session_absolute_hours: int = 12
+    # Event meetings: both sides are reminded once, this many minutes before a confirmed meeting.
+    event_reminder_minutes: int = 60
     # Largest request body the API accepts, in bytes.
     max_body_bytes: int = 1_048_576
     # Files attached to match conversations: where they are kept (empty → DATA_DIR/attachments),

@@ -14,6 +14,9 @@ from marketplace.beds.availability import availability_job
 from marketplace.beds.startup_notices import startup_job
 from marketplace.catalog.lifecycle import stale_job
 from marketplace.catalog.panels import register_listing_panel
+from marketplace.events.reminders import REMINDER_EMAIL as EVENT_REMINDER_EMAIL
+from marketplace.events.reminders import follow_up_job as event_follow_up_job
+from marketplace.events.reminders import meeting_reminder_job as event_meeting_reminder_job
 from marketplace.licensing.reminders import REMINDER_EMAIL as LICENSING_REMINDER_EMAIL
 from marketplace.licensing.reminders import licensing_job
 from marketplace.matching.events import ACTIVITY_EMAIL, MESSAGE_EMAIL, REMINDER_EMAIL
@@ -51,6 +54,7 @@ def wire() -> None:
         DECISION_EMAIL,
         DIGEST_EMAIL,
         LICENSING_REMINDER_EMAIL,
+        EVENT_REMINDER_EMAIL,
     ):
         register_email_kind(kind)
     subjects: tuple[SubjectKind, ...] = (MatchRequestThreads(), NeedResponseThreads())
@@ -87,5 +91,10 @@ def wire() -> None:
         Job("bed_availability_daily", 3600, availability_job),
         # The dashboards' materialised views: figures are at most five minutes old.
         Job("refresh_analytics", 300, refresh_analytics_job),
+        # Events (agendas): both sides reminded once before each confirmed meeting (the window is
+        # settings.event_reminder_minutes, so a run every minute is on time); follow-ups not acted
+        # on, once, 10 working days after the meeting.
+        Job("remind_event_meetings", 60, event_meeting_reminder_job),
+        Job("remind_event_follow_ups", 3600, event_follow_up_job),
     ):
         register_job(job)

@@ -30,6 +30,7 @@ EMAIL_KINDS = [  # in the order the notification settings page lists them
     "need_response_decisions",
     "saved_search_digest",
     "licensing_reminders",
+    "event_reminders",
 ]
 SUBJECT_KINDS = ["match_request", "need_response"]
 JOBS = [
@@ -47,6 +48,8 @@ JOBS = [
     "trial_startup_flags",
     "bed_availability_daily",
     "refresh_analytics",
+    "remind_event_meetings",
+    "remind_event_follow_ups",
 ]
 
 READ_REGISTRIES = """
