@@ -36,13 +36,6 @@ OUTCOME_LABELS = {
     "match_request": N_("Open a match request"),
 }
 
-# "Confirmed" is already in the catalogue as "确认于" (confirmed on a date): a meeting's own words.
-STATE_TEXTS = {"confirmed": N_("Confirmed for its slot")}
-
-
-def meeting_state(state: str) -> str:
-    return STATE_TEXTS.get(state) or MEETING.state_label(state)
-
 
 async def agenda_page(
     request: Request,
@@ -82,7 +75,7 @@ async def agenda_page(
         engagements={kind: list(types) for kind, types in ENGAGEMENTS_BY_KIND.items()},
         engagement_labels=ENGAGEMENT_LABELS,
         outcome_labels=OUTCOME_LABELS,
-        meeting_state=meeting_state,
+        meeting_state=MEETING.state_label,
         nda=nda,
         nda_text=nda.text_en if locale == "en" else nda.text_zh,
         errors=errors or {},

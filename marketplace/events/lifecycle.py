@@ -202,7 +202,7 @@ MEETING = _machine(
     state_labels={
         M.unplaced: N_("Not yet scheduled"),
         M.placed: N_("Scheduled (draft)"),
-        M.confirmed: N_("Confirmed"),
+        M.confirmed: N_("Confirmed for its slot"),
         M.held: N_("Held"),
         M.missed: N_("Missed"),
         M.cancelled: N_("Cancelled"),
