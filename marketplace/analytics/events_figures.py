@@ -11,7 +11,8 @@ Definitions (the dashboard shows them too):
   reached `agreed`, or a licensing agreement was drafted from it (the deals' rule);
 - an institution's figures (a TTO's dashboard, or the institution filter): the events it organized
   or registered at, its own registration and those at the events it organized, and the meeting
-  requests and meetings it is a side of; a city: institutions of that city the same way; a
+  requests and meetings it is a side of; a city: the events an institution of that city registered
+  at (all their registrations), and the requests and meetings of that city's institutions; a
   therapeutic area: events of that theme. The listing kind does not apply to events.
 """
 
