@@ -47,6 +47,16 @@
       }];
       return base;
     }
+    if (kind === "funnel") {
+      // Steps in the table's order, each as wide as its count (a step can only narrow).
+      base.tooltip = { trigger: "item", valueFormatter: thousands };
+      base.series = [{
+        type: "funnel", name: data.series[0].name, sort: "none", left: "8%", right: "8%", top: 8, bottom: 8, minSize: "4%", gap: 2,
+        label: { position: "inside", formatter: "{b}: {c}", color: "#fff", fontSize: 12 },
+        data: data.labels.map(function (label, i) { return { name: label, value: data.series[0].data[i] }; }),
+      }];
+      return base;
+    }
     var horizontal = kind === "hbar";
     var category = { type: "category", data: data.labels, axisLabel: { interval: 0, width: horizontal ? 110 : 90, overflow: "truncate" } };
     var percent = data.series.every(function (s) { return s.kind === "rate"; });
@@ -79,6 +89,7 @@
       if (!data.labels.length || !data.series.length) return;
       var kind = table.getAttribute("data-chart");
       // A horizontal bar chart grows with its rows, so one institution is not one fat bar.
+      if (kind === "funnel") box.style.height = Math.max(220, 44 * data.labels.length) + "px";
       if (kind === "hbar") box.style.height = Math.max(140, 34 * data.labels.length + (data.series.length > 1 ? 70 : 50)) + "px";
       var chart = window.echarts.init(box, null, { renderer: "svg" });
       chart.setOption(option(kind, data));

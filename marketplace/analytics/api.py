@@ -102,6 +102,12 @@ class AnalyticsApi(Controller):
         """Research-bed utilisation by institution and ward; institutions over the 10% line."""
         return await analytics.beds(analytics.figures(analytics.scope(principal, filters)))
 
+    @get("/events")
+    async def events(self, principal: CurrentPrincipal, analytics: Analytics, filters: Filters) -> schemas.EventFigures:
+        """Matchmaking events starting in the period: how many were held, who registered, and their
+        meeting requests → accepted → scheduled → held → match requests → agreements."""
+        return await analytics.figures(analytics.scope(principal, filters)).events()
+
     @get("/deals")
     async def deals(
         self,

@@ -55,6 +55,7 @@ class Dashboard:
     deals: schemas.Deals
     sort: str
     page: int
+    events: schemas.EventFigures | None = None
     freshness: schemas.Freshness | None = None
     inbox: schemas.Inbox | None = None
 
@@ -114,6 +115,7 @@ class DashboardReader:
             deals=deals,
             sort=sort,
             page=page,
+            events=await figures.events(),
         )
         if not platform:
             dashboard.freshness = await figures.freshness()

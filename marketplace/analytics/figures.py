@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from marketplace.analytics.events_figures import EventQueries
 from marketplace.analytics.queries import days_between, duration, percentiles, rate
 from marketplace.analytics.schemas import (
     Band,
@@ -47,7 +48,7 @@ BANDS = (("lt_100w", 0, 100 * WAN), ("100w_500w", 100 * WAN, 500 * WAN), ("500w_
 CATEGORIES = ("inventors", "tto", "iit_fund", "institution", "costs")
 
 
-class Figures(TableFigures):
+class Figures(TableFigures, EventQueries):
     """The figures for one filter (the row tables are in tables.py)."""
 
     # ----- headline -------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ class Table:
     title: str  # message id
     columns: tuple[Column, ...]
     rows: list[list[Any]]
-    chart: str | None = None  # bar | hbar | line | pie | stack: how the page draws it
+    chart: str | None = None  # bar | hbar | line | pie | stack | funnel: how the page draws it
     chart_top: int | None = None  # the chart draws the first rows only (the table has them all)
     labels: dict[str, str] | None = None  # the first column's keys → message ids
 
@@ -250,6 +250,37 @@ def beds_by_ward(d: Dashboard) -> Table:
     return Table("beds_by_ward", N_("Bed use by ward"), columns, rows)
 
 
+EVENT_STEP_LABELS = {
+    "requested": N_("Meeting requests made"),
+    "accepted": N_("Meetings accepted"),
+    "scheduled": N_("Meetings scheduled"),
+    "held": N_("Meetings held"),
+    "match_request": N_("Became match requests"),
+    "agreement": N_("Became agreements"),
+}
+
+
+def event_funnel(d: Dashboard) -> Table:
+    steps = d.events.steps if d.events else []
+    rows = [[_label(EVENT_STEP_LABELS, s.step), s.count, s.conversion_bp] for s in steps]
+    columns = (Column(N_("Step"), LABEL), Column(N_("Count"), COUNT, series=True), Column(N_("Conversion"), RATE))
+    return Table("event_funnel", N_("Matchmaking events: from a meeting request to an agreement"), columns, rows, chart="funnel")
+
+
+def event_participants(d: Dashboard) -> Table:
+    rows: list[list[Any]] = []
+    if d.events:
+        e = d.events
+        kinds = {k.key: k.count for k in e.participants}
+        rows = [
+            [N_("Events in the period"), e.events],
+            [N_("Events held"), e.events_held],
+            [N_("Institutions registered"), kinds.get("institution", 0)],
+            [N_("Companies registered"), kinds.get("company", 0)],
+        ]
+    return _counts("event_participants", N_("Events and participants"), N_("Figure"), N_("Value"), rows)
+
+
 DEAL_COLUMNS = (
     Column(N_("Agreement")),
     Column(N_("Institution")),
@@ -323,6 +354,8 @@ PLATFORM_TABLES: dict[str, Callable[[Dashboard], Table]] = {
     "value_bands": value_bands,
     "beds_by_institution": beds_by_institution,
     "beds_by_ward": beds_by_ward,
+    "event_participants": event_participants,
+    "event_funnel": event_funnel,
     "deals": deals,
 }
 INSTITUTION_TABLES: dict[str, Callable[[Dashboard], Table]] = {"freshness": freshness, "inbox": inbox}

@@ -200,6 +200,16 @@ class Deals(Struct):
     rows: list[Deal]
 
 
+class EventFigures(Struct):
+    """Matchmaking events starting in the period (analytics/events_figures.py's definitions)."""
+
+    period: Period
+    events: int  # registration open, scheduling, under way or closed
+    events_held: int  # under way or closed
+    participants: list[KeyCount]  # registrations by kind: institution, company
+    steps: list[Step]  # requested → accepted → scheduled → held → match_request → agreement
+
+
 class Freshness(Struct):
     """An institution's listings now: by status, and how many are stale."""
 

@@ -98,7 +98,17 @@ async def load_demo_licensing(session: AsyncSession, institutions: dict[str, uui
     return made
 
 
-async def _agreement(service: LicensingService, demo: DemoDays, item: dict) -> None:
+async def load_agreement(
+    session: AsyncSession, institutions: dict[str, uuid.UUID], now: datetime, item: dict, match_request_id: uuid.UUID
+) -> None:
+    """One licence drafted from a given agreed match request (the events' demo: the request a
+    meeting opened), with AGREEMENTS' fields and steps."""
+    from marketplace.licensing.services import LicensingService
+
+    await _agreement(LicensingService(session), DemoDays(session, institutions, now), item, match_request_id)
+
+
+async def _agreement(service: LicensingService, demo: DemoDays, item: dict, match_request_id: uuid.UUID | None = None) -> None:
     from marketplace.licensing.schemas import AgreementCreate
 
     institution_id = demo.institutions[item["institution"]]
@@ -115,7 +125,9 @@ async def _agreement(service: LicensingService, demo: DemoDays, item: dict) -> N
         for row in item.get("instalments", ())
     ]
     body = {**DEFAULTS, **terms, "starts_on": starts_on.isoformat()}
-    if item.get("from_match"):
+    if match_request_id is not None:
+        body["match_request_id"] = str(match_request_id)
+    elif item.get("from_match"):
         body["match_request_id"] = str(await _agreed_match(service, drafter, company))
     else:
         body["company_id"] = str(company.organization_id)

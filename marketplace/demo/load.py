@@ -2,8 +2,8 @@
 platform and its administrator by bootstrap, organizations by that administrator, people by
 invitation, listings with their history, requests and needs by the people taking part, the revenue-sharing
 ledger by each institution's TTO manager (by the platform admin where it has none), licences by both sides,
-wards, bed allocations and trials by the TTOs and the companies; last, two years of deal history for the
-operator dashboard (history.py)."""
+wards, bed allocations and trials by the TTOs and the companies; then two years of deal history for the
+operator dashboard (history.py); last, a past and an upcoming matchmaking event (events.py)."""
 
 from __future__ import annotations
 
@@ -60,6 +60,9 @@ async def load_demo_data(session: AsyncSession) -> bool:
     from marketplace.demo.history_load import load_demo_history
 
     await load_demo_history(session, orgs, now)
+    from marketplace.demo.events import load_demo_events
+
+    await load_demo_events(session, orgs, now)
     from marketplace.demo.history_views import load_demo_views
 
     await load_demo_views(session, china_day(now))

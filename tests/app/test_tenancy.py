@@ -642,7 +642,7 @@ async def report_year(db, world: World, role: Role, relation: str) -> dict:
     return {"year": 2026}
 
 
-ANALYTICS_FIGURES = ("summary", "funnel", "match-rates", "times", "pay-later", "income", "beds", "deals")
+ANALYTICS_FIGURES = ("summary", "funnel", "match-rates", "times", "pay-later", "income", "beds", "deals", "events")
 
 
 API_ROUTES = [

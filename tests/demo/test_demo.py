@@ -11,6 +11,7 @@ from marketplace.accounts.models import Membership, Organization, Role
 from marketplace.catalog.models import Listing
 from marketplace.catalog.services import CatalogService
 from marketplace.demo import load_demo_data
+from marketplace.demo.events import event_match_states
 from marketplace.demo.history import history_need_states, history_states
 from marketplace.demo.matching import demo_need_states, demo_states
 from marketplace.matching.requests.models import MatchRequest, State
@@ -41,6 +42,9 @@ async def test_demo_data_loads_once_and_covers_the_catalogue(client, db) -> None
     # needs and history.yaml's); the two years of history add their own (marketplace/demo/history.py).
     expected[State.negotiating] += demo_need_states()[1].get("selected", 0) + history_need_states()[1].get("selected", 0)
     for state, count in history_states().items():
+        expected[State(state)] = expected.get(State(state), 0) + count
+    # The demo's past matchmaking event opened some from its meetings (marketplace/demo/data/events.yaml).
+    for state, count in event_match_states().items():
         expected[State(state)] = expected.get(State(state), 0) + count
     assert states == expected and set(states) == {s.value for s in State}
     # The demo company member watches saved searches whose queries the search page accepts.
