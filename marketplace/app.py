@@ -51,6 +51,10 @@ from marketplace.beds.pages import AllocationPages, WardPages
 from marketplace.beds.project_api import ProjectApi
 from marketplace.beds.project_pages import ProjectPages
 from marketplace.beds.services import provide_beds
+# Events: the organizer's events and registrations (issue 17, points 1–2).
+from marketplace.events.admin import provide_events
+from marketplace.events.api import EventsApi
+from marketplace.events.pages import EventPages
 from marketplace.catalog.api import CatalogApi, NdaApi
 from marketplace.catalog.pages import CatalogPages
 from marketplace.catalog.services import provide_catalog
@@ -390,6 +394,9 @@ def create_app(settings: Settings) -> Litestar:
             TrialEngagementsApi,
             EngagementPages,
             BedFeesApi,
+            # Events: the organizer's events and registrations.
+            EventsApi,
+            EventPages,
             DashboardPages,
             AnalyticsApi,
             ReportsApi,
@@ -411,6 +418,7 @@ def create_app(settings: Settings) -> Litestar:
             "ledger": Provide(provide_ledger),
             "licensing": Provide(provide_licensing),
             "beds": Provide(provide_beds),
+            "events": Provide(provide_events),
             "analytics": Provide(provide_analytics),
             "home": Provide(provide_home_queues),
             "front_door": Provide(provide_front_door),

@@ -13,6 +13,7 @@ from marketplace.analytics.services import refresh_job as refresh_analytics_job
 from marketplace.beds.availability import availability_job
 from marketplace.beds.startup_notices import startup_job
 from marketplace.catalog.lifecycle import stale_job
+from marketplace.events.admin import close_registrations_job
 from marketplace.catalog.panels import register_listing_panel
 from marketplace.licensing.reminders import REMINDER_EMAIL as LICENSING_REMINDER_EMAIL
 from marketplace.licensing.reminders import licensing_job
@@ -87,5 +88,7 @@ def wire() -> None:
         Job("bed_availability_daily", 3600, availability_job),
         # The dashboards' materialised views: figures are at most five minutes old.
         Job("refresh_analytics", 300, refresh_analytics_job),
+        # Events whose registration deadline passed move on to scheduling within ten minutes.
+        Job("close_registrations", 600, close_registrations_job),
     ):
         register_job(job)

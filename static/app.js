@@ -137,3 +137,15 @@ document.addEventListener("htmx:afterSettle", function () {
     }
   }
 });
+
+// An event's registration form: "select all" ticks or clears every slot of its day.
+document.addEventListener("change", function (event) {
+  var box = event.target;
+  if (!box.matches || !box.matches("[data-select-all]")) {
+    return;
+  }
+  var slots = box.closest("fieldset").querySelectorAll('input[name="slots"]');
+  for (var i = 0; i < slots.length; i++) {
+    slots[i].checked = box.checked;
+  }
+});

@@ -47,6 +47,7 @@ JOBS = [
     "trial_startup_flags",
     "bed_availability_daily",
     "refresh_analytics",
+    "close_registrations",
 ]
 
 READ_REGISTRIES = """
