@@ -156,6 +156,11 @@ class Registrations:
             raise InvalidInput(*errors)
         return wanted
 
+    async def _check_capacity(self, event: Event) -> None:
+        """The friendly answer; of two teams past it at once, the database refuses the second."""
+        if event.registered >= event.capacity:
+            raise Conflict(FULL, FieldError("capacity", FULL))
+
     @staticmethod
     def _open_for_registration(event: Event, now: datetime) -> None:
         if event.state != EventState.registration_open or now >= event.registration_deadline:
@@ -180,8 +185,7 @@ class Registrations:
             if existing.state == RegistrationState.registered:
                 raise Conflict(N_("Your organization is registered already: edit its registration instead."))
             raise Conflict(N_("Your organization cancelled its registration; ask the organizer to take it back."))
-        if event.registered >= event.capacity:
-            raise Conflict(FULL, FieldError("capacity", FULL))
+        await self._check_capacity(event)
         organization = await self.session.get(Organization, principal.organization_id)
         assert organization is not None
         kind = organization.kind

@@ -135,3 +135,14 @@ def matrix_event_form(world: World, role: Role, relation: str) -> dict:
 
 
 __all__ = ["members_of"]
+
+
+async def other_admin(db, world: World, kind: str) -> tuple:
+    """The other company's (institution's) administrator: their principal and bearer header."""
+    from marketplace.accounts.services import AccountService
+    from tests.support.world import principal_of
+
+    principal = await principal_of(db, f"admin@{kind}.other.test")
+    _token, raw = await AccountService(db).create_token(principal, "other admin")
+    await db.commit()
+    return principal, {"Authorization": f"Bearer {raw}"}
