@@ -146,3 +146,24 @@ async def other_admin(db, world: World, kind: str) -> tuple:
     _token, raw = await AccountService(db).create_token(principal, "other admin")
     await db.commit()
     return principal, {"Authorization": f"Bearer {raw}"}
+
+
+async def add_talk(db, world: World, event, registration, title: str, minutes: int = 10) -> uuid.UUID:
+    """A published listing of the own institution presented by `registration`, last in the roadshow."""
+    from sqlalchemy import func, select
+
+    from tests.catalog.factories import result_body
+
+    listing_id = await published(db, world, body=result_body(title_zh=title))
+    last = await db.scalar(select(func.max(Presentation.position)).where(Presentation.event_id == event.id))
+    talk = Presentation(
+        id=uuid.uuid4(),
+        event_id=event.id,
+        registration_id=registration.id,
+        listing_id=listing_id,
+        position=0 if last is None else last + 1,
+        minutes=minutes,
+    )
+    db.add(talk)
+    await db.commit()
+    return talk.id
