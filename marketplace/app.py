@@ -51,10 +51,6 @@ from marketplace.beds.pages import AllocationPages, WardPages
 from marketplace.beds.project_api import ProjectApi
 from marketplace.beds.project_pages import ProjectPages
 from marketplace.beds.services import provide_beds
-# Events: the organizer's events and registrations (issue 17, points 1–2).
-from marketplace.events.admin import provide_events
-from marketplace.events.api import EventsApi
-from marketplace.events.pages import EventPages
 from marketplace.catalog.api import CatalogApi, NdaApi
 from marketplace.catalog.pages import CatalogPages
 from marketplace.catalog.services import provide_catalog
@@ -63,6 +59,11 @@ from marketplace.catalog.viewer_pages import ListingReaderPages
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, FieldError, NotAuthenticated
+
+# Events: the organizer's events and registrations (issue 17, points 1–2).
+from marketplace.events.admin import provide_events
+from marketplace.events.api import EventsApi
+from marketplace.events.pages import EventPages
 from marketplace.ledger.api import DistributionPoliciesApi, LedgerApi, PayoutsApi, StatementsApi
 from marketplace.ledger.pages import LedgerPages
 from marketplace.ledger.services import provide_ledger

@@ -13,8 +13,8 @@ from marketplace.analytics.services import refresh_job as refresh_analytics_job
 from marketplace.beds.availability import availability_job
 from marketplace.beds.startup_notices import startup_job
 from marketplace.catalog.lifecycle import stale_job
-from marketplace.events.admin import close_registrations_job
 from marketplace.catalog.panels import register_listing_panel
+from marketplace.events.admin import close_registrations_job
 from marketplace.licensing.reminders import REMINDER_EMAIL as LICENSING_REMINDER_EMAIL
 from marketplace.licensing.reminders import licensing_job
 from marketplace.matching.events import ACTIVITY_EMAIL, MESSAGE_EMAIL, REMINDER_EMAIL

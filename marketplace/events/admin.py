@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 from litestar.di import NamedDependency
-from sqlalchemy import or_, select, true
+from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import forms, states
@@ -221,6 +221,7 @@ class EventAdmin:
         """Upcoming (soonest first) then past (latest first) events the caller sees; the organizer's
         drafts among them."""
         principal.require()
+        seen: ColumnElement[bool]
         if principal.role == Role.platform_admin:
             seen = true()
         elif principal.role in TTO_ROLES:

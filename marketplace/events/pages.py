@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Coroutine
 from itertools import groupby
 from typing import Annotated, Any
 
@@ -19,7 +20,7 @@ from marketplace.db import CHINA_TIME, china_today
 from marketplace.errors import DomainError
 from marketplace.events.admin import Events, EventService, may_organize
 from marketplace.events.lifecycle import EVENT, REGISTRATION, is_organizer
-from marketplace.events.models import Event, EventState
+from marketplace.events.models import Event, EventState, Registration
 from marketplace.events.schemas import EventIn, EventUpdate, RegistrationIn, RegistrationUpdate, TransitionIn
 from marketplace.i18n import N_
 from marketplace.matching.web import problem_of
@@ -27,7 +28,7 @@ from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import area_names, attempt, client_ip, flash, refusal_errors, render
 
 # Checkbox groups send a name many times: the lists are read from the request's form (_lists).
-Form = URLEncodedBody[dict[str, str | list[str]]]
+Form = URLEncodedBody[dict[str, Any]]
 EVENT_FIELDS = (
     "title", "title_en", "description", "starts_on", "ends_on", "day_starts_at", "day_ends_at", "slot_minutes",
     "talk_minutes", "venue", "online_url", "registration_deadline", "capacity", "request_limit",
@@ -306,16 +307,15 @@ class EventPages(Controller):
         }
         if data.get("contact_user_id", "").strip():
             body["contact_user_id"] = data["contact_user_id"].strip()
+        step: Coroutine[Any, Any, Registration] | None = None
         if current is None:
-            converted, problems = forms.try_convert(body, RegistrationIn)
-            step = events.register(principal, event_id, converted, ip=client_ip(request)) if converted else None
+            new, problems = forms.try_convert(body, RegistrationIn)
+            if new is not None:
+                step = events.register(principal, event_id, new, ip=client_ip(request))
         else:
-            converted, problems = forms.try_convert(body, RegistrationUpdate)
-            step = (
-                events.update_registration(principal, event_id, current.id, converted, ip=client_ip(request))
-                if converted
-                else None
-            )
+            change, problems = forms.try_convert(body, RegistrationUpdate)
+            if change is not None:
+                step = events.update_registration(principal, event_id, current.id, change, ip=client_ip(request))
         errors = forms.by_input(problems)
         if step is not None:
             done, refusal = await attempt(step)
