@@ -39,6 +39,7 @@ EDITABLE_STATES = frozenset({EventState.draft, EventState.registration_open})
 SLOT_FIELDS = ("starts_on", "ends_on", "day_starts_at", "day_ends_at", "slot_minutes")
 TEXT_FIELDS = ("title", "title_en", "description", "venue", "online_url")
 LIST_LIMIT = 200
+OPENING = frozenset({"open_registration", "reopen_registration"})
 
 
 def may_organize(principal: Principal) -> bool:
@@ -210,6 +211,9 @@ class EventAdmin:
         if errors := forms.control_character_errors({"reason": reason}):
             raise InvalidInput(*errors)
         now = utcnow()
+        # Opening past the deadline would only be closed again by the job: move the deadline first.
+        if action in OPENING and event.registration_deadline <= now and EVENT.may(principal, event, EVENT.actions[action]):
+            raise InvalidInput(FieldError("registration_deadline", N_("The registration deadline has passed: move it first.")))
         await states.apply(self.session, EVENT, principal, event, action, reason, now=now, ip=ip)
         await after_event_step(self.session, event, action, principal, now)
         return event

@@ -150,7 +150,7 @@ async def test_steps_go_through_the_machine_are_audited_and_a_cancel_needs_a_rea
     assert (await client.post(url, json={"action": "deadline_passed"}, headers=headers)).status_code == 422
     assert (
         await client.post(url, json={"action": "close_registration"}, headers=world.bearer(Role.company_admin))
-    ).status_code == 403
+    ).status_code == 404  # a draft: not even seen
     no_reason = await client.post(url, json={"action": "cancel"}, headers=headers)
     assert no_reason.status_code == 422 and "reason" in fields(no_reason)
     for action in ("close_registration", "reopen_registration", "close_registration", "start", "close"):
@@ -230,3 +230,15 @@ async def test_the_deadline_job_moves_events_to_scheduling_and_one_bad_event_hol
     assert str(broken) in caplog.text
     audited = await db.scalar(select(AuditEvent).where(AuditEvent.action == "event_deadline_passed").limit(1))
     assert audited is not None and audited.actor_user_id is None
+
+
+async def test_registration_does_not_open_past_its_deadline(client, db, world) -> None:
+    event = await seed_event(db, world, EventState.draft)
+    await db.execute(update(Event).where(Event.id == event.id).values(registration_deadline=utcnow() - timedelta(minutes=1)))
+    await db.commit()
+    url = f"{API}/{event.id}/transitions"
+    refused = await client.post(url, json={"action": "open_registration"}, headers=world.bearer(Role.platform_admin))
+    assert refused.status_code == 422 and "registration_deadline" in fields(refused)
+    assert (
+        await client.post(url, json={"action": "open_registration"}, headers=world.bearer(Role.tto_manager))
+    ).status_code == 404  # a draft: not even seen
