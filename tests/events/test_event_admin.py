@@ -150,7 +150,7 @@ async def test_steps_go_through_the_machine_are_audited_and_a_cancel_needs_a_rea
     assert (await client.post(url, json={"action": "deadline_passed"}, headers=headers)).status_code == 422
     assert (
         await client.post(url, json={"action": "close_registration"}, headers=world.bearer(Role.company_admin))
-    ).status_code == 404  # a draft: not even seen
+    ).status_code == 403
     no_reason = await client.post(url, json={"action": "cancel"}, headers=headers)
     assert no_reason.status_code == 422 and "reason" in fields(no_reason)
     for action in ("close_registration", "reopen_registration", "close_registration", "start", "close"):
