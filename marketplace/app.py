@@ -59,9 +59,14 @@ from marketplace.catalog.viewer_pages import ListingReaderPages
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, FieldError, NotAuthenticated
+
+# Events: the organizer's events and registrations (issue 17, points 1–2).
+from marketplace.events.admin import provide_events
 from marketplace.events.agenda_api import AgendaApi  # events: agendas, check-in, outcomes
 from marketplace.events.agenda_pages import AgendaPages
 from marketplace.events.agenda_service import provide_agendas
+from marketplace.events.api import EventsApi
+from marketplace.events.pages import EventPages
 from marketplace.ledger.api import DistributionPoliciesApi, LedgerApi, PayoutsApi, StatementsApi
 from marketplace.ledger.pages import LedgerPages
 from marketplace.ledger.services import provide_ledger
@@ -393,6 +398,9 @@ def create_app(settings: Settings) -> Litestar:
             TrialEngagementsApi,
             EngagementPages,
             BedFeesApi,
+            # Events: the organizer's events and registrations.
+            EventsApi,
+            EventPages,
             DashboardPages,
             AnalyticsApi,
             ReportsApi,
@@ -418,6 +426,7 @@ def create_app(settings: Settings) -> Litestar:
             "licensing": Provide(provide_licensing),
             "beds": Provide(provide_beds),
             "agendas": Provide(provide_agendas),  # events: agendas, check-in, outcomes
+            "events": Provide(provide_events),
             "analytics": Provide(provide_analytics),
             "home": Provide(provide_home_queues),
             "front_door": Provide(provide_front_door),

@@ -90,6 +90,8 @@ NAVIGATION = (
     NavItem("Licences", "/agreements", TTO_ROLES | {Role.company_admin}),
     # Research wards (研究型病房): the TTO manages its own and answers requests; companies book beds.
     NavItem("Research wards", "/wards", TTO_ROLES | COMPANY_ROLES),
+    # Matchmaking events (对接会): read by every signed-in caller.
+    NavItem("Events", "/events"),
     # The platform's dashboard for its people; a TTO's is its own institution's.
     NavItem("Analytics", "/analytics", PLATFORM_ROLES | TTO_ROLES),
     NavItem("Organizations", "/organizations", PLATFORM_ROLES),

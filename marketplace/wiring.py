@@ -14,6 +14,7 @@ from marketplace.beds.availability import availability_job
 from marketplace.beds.startup_notices import startup_job
 from marketplace.catalog.lifecycle import stale_job
 from marketplace.catalog.panels import register_listing_panel
+from marketplace.events.admin import close_registrations_job
 from marketplace.events.reminders import REMINDER_EMAIL as EVENT_REMINDER_EMAIL
 from marketplace.events.reminders import follow_up_job as event_follow_up_job
 from marketplace.events.reminders import meeting_reminder_job as event_meeting_reminder_job
@@ -96,5 +97,7 @@ def wire() -> None:
         # on, once, 10 working days after the meeting.
         Job("remind_event_meetings", 60, event_meeting_reminder_job),
         Job("remind_event_follow_ups", 3600, event_follow_up_job),
+        # Events whose registration deadline passed move on to scheduling within ten minutes.
+        Job("close_registrations", 600, close_registrations_job),
     ):
         register_job(job)

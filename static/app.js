@@ -137,3 +137,23 @@ document.addEventListener("htmx:afterSettle", function () {
     }
   }
 });
+
+// An event's registration form: "select all" ticks or clears every slot of its day, and shows
+// whether they all are ticked as slots are ticked one by one.
+document.addEventListener("change", function (event) {
+  var box = event.target;
+  var day = box.closest && box.closest("fieldset.slot-day");
+  if (!day) {
+    return;
+  }
+  var all = day.querySelector("[data-select-all]");
+  var slots = day.querySelectorAll('input[name="slots"]');
+  var ticked = 0;
+  for (var i = 0; i < slots.length; i++) {
+    if (box === all) {
+      slots[i].checked = all.checked;
+    }
+    ticked += slots[i].checked ? 1 : 0;
+  }
+  all.checked = ticked === slots.length;
+});

@@ -15,6 +15,7 @@ from marketplace.accounts.models import Organization, Role
 from marketplace.accounts.profiles import ProfileInput
 from marketplace.accounts.services import AccountService
 from tests.catalog.factories import published, result_body
+from tests.events.factories import seed_event, seed_registration
 from tests.search.factories import index_named
 from tests.support.catalogue import extracted_ids, machine_values
 from tests.support.web import login
@@ -132,6 +133,9 @@ async def english_world(db, world: World) -> dict:
 async def test_english_pages_hold_no_chinese_outside_what_people_wrote_in_chinese(client, db, world: World) -> None:
     ids = await english_world(db, world)
     institution, company = world.orgs["institution/own"].id, world.orgs["company/own"].id
+    event = await seed_event(db, world)
+    await seed_registration(db, event, world.orgs["institution/own"])
+    events = ["/events", f"/events/{event.id}"]
     public = [
         "/",
         "/search?q=liver",
@@ -144,7 +148,19 @@ async def test_english_pages_hold_no_chinese_outside_what_people_wrote_in_chines
     problems = []
     for role, paths in (
         (None, public),
-        (Role.company_member, ["/", "/listings", "/search", "/match-requests", "/needs/mine", f"/institutions/{institution}"]),
+        (
+            Role.company_member,
+            [
+                "/",
+                "/listings",
+                "/search",
+                "/match-requests",
+                "/needs/mine",
+                f"/institutions/{institution}",
+                *events,
+                f"/events/{event.id}/register",
+            ],
+        ),
         (Role.company_admin, ["/", "/agreements", "/wards", f"/organizations/{company}/profile"]),
         (
             Role.tto_manager,
@@ -157,9 +173,12 @@ async def test_english_pages_hold_no_chinese_outside_what_people_wrote_in_chines
                 "/ledger/income",
                 "/analytics",
                 f"/organizations/{institution}/profile",
+                *events,
+                "/events/new",
+                f"/events/{event.id}/register",
             ],
         ),
-        (Role.platform_admin, ["/", "/organizations", "/analytics"]),
+        (Role.platform_admin, ["/", "/organizations", "/analytics", *events, f"/events/{event.id}/edit"]),
     ):
         if role is not None:
             await login(client, world.emails[role])

@@ -50,6 +50,7 @@ JOBS = [
     "refresh_analytics",
     "remind_event_meetings",
     "remind_event_follow_ups",
+    "close_registrations",
 ]
 
 READ_REGISTRIES = """

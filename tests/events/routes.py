@@ -3,22 +3,142 @@ lists): each feature of events adds its API and page routes here, with the data 
 
 from __future__ import annotations
 
-from tests.app.matrix import Route
+from datetime import date, timedelta
 
-API_ROUTES: list[Route] = []
+from marketplace.accounts.models import Role
+from marketplace.events.models import EventState, MeetingRequestState, MeetingState
+from tests.app.matrix import Route, any_role, only
+from tests.events.agenda_factories import place
+from tests.events.factories import seed_event, seed_meeting_request, seed_registration
+from tests.events.registration_factories import (
+    event_body,
+    matrix_event_form,
+    matrix_open_event,
+    matrix_organized_event,
+    matrix_registration,
+    matrix_registration_body,
+    matrix_roadshow,
+)
+from tests.support.world import World
 
-PAGE_ROUTES: list[Route] = []
+TTO = (Role.tto_manager, Role.tto_staff)
+COMPANY = (Role.company_admin, Role.company_member)
+
+# ----- events and registrations (points 1–2) -------------------------------------------------------
+# Every signed-in caller reads the events past their draft and the teams registered (the API takes a
+# token, the pages a sign-in: visitors get 401 / the login page). A platform admin organizes any
+# event, an institution's TTO its own open days; institutions' TTOs and companies' people register.
+
+
+def organizes(ok: int):
+    """The organizer: the platform admin, or the TTO of the organizing institution (the own one);
+    everyone else reads the event but may not act: 403."""
+    return lambda role, relation: ok if role == Role.platform_admin or (role in TTO and relation == "own") else 403
+
+
+def registration_party(ok: int, *, organizer_too: bool = False):
+    """The registered organization's TTO or people on their own registration; the organizer (the
+    platform admin, for the platform's event) too when `organizer_too`; else 403."""
+
+    def expect(role: Role, relation: str) -> int:
+        if role == Role.platform_admin and organizer_too:
+            return ok
+        return ok if role in (*TTO, *COMPANY) and relation == "own" else 403
+
+    return expect
+
+
+def _patch_event(world: World, role: Role, relation: str) -> dict:
+    return {"capacity": 45, "title": "医企融合对接会（更新）"}
+
+
+def _close_registration(world: World, role: Role, relation: str) -> dict:
+    return {"action": "close_registration"}
+
+
+def _cancel(world: World, role: Role, relation: str) -> dict:
+    return {"action": "cancel", "reason": "日程冲突"}
+
+
+def _roadshow_order(world: World, role: Role, relation: str) -> dict:
+    return {"order": [str(i) for i in world.scratch["roadshow"]]}
+
+
+def _registration_form(world: World, role: Role, relation: str) -> dict:
+    form: dict = {"slots": ["0", "1"], "note": "两位参会"}
+    if role in TTO:
+        form["listing_ids"] = [str(world.scratch["listing"])]
+    return form
+
+
+API_ROUTES: list[Route] = [
+    Route("GET", "/api/v1/events", any_role(200)),
+    Route("POST", "/api/v1/events", only(201, Role.platform_admin, *TTO), body=lambda w, r, rel: event_body()),
+    Route("GET", "/api/v1/events/{event}", any_role(200), prepare=matrix_open_event),
+    Route("PATCH", "/api/v1/events/{event}", organizes(200), prepare=matrix_organized_event, body=_patch_event),
+    Route("POST", "/api/v1/events/{event}/transitions", organizes(200), prepare=matrix_organized_event, body=_close_registration),
+    Route("GET", "/api/v1/events/{event}/registrations", any_role(200), prepare=matrix_open_event),
+    Route(
+        "POST",
+        "/api/v1/events/{event}/registrations",
+        only(201, *TTO, *COMPANY),
+        prepare=matrix_open_event,
+        body=matrix_registration_body,
+    ),
+    Route("GET", "/api/v1/events/{event}/registrations/{registration}", any_role(200), prepare=matrix_registration),
+    Route(
+        "PATCH",
+        "/api/v1/events/{event}/registrations/{registration}",
+        registration_party(200),
+        prepare=matrix_registration,
+        body=lambda w, r, rel: {"note": "改为三人参会"},
+    ),
+    Route(
+        "POST",
+        "/api/v1/events/{event}/registrations/{registration}/transitions",
+        registration_party(200, organizer_too=True),
+        prepare=matrix_registration,
+        body=_cancel,
+    ),
+    Route("PUT", "/api/v1/events/{event}/roadshow", organizes(200), prepare=matrix_roadshow, body=_roadshow_order),
+]
+
+PAGE_ROUTES: list[Route] = [
+    Route("GET", "/events", any_role(200), anonymous=302),
+    Route("GET", "/events/new", only(200, Role.platform_admin, *TTO), anonymous=302),
+    Route("POST", "/events", only(302, Role.platform_admin, *TTO), anonymous=302, body=matrix_event_form),
+    Route("GET", "/events/{event}", any_role(200), anonymous=302, prepare=matrix_open_event),
+    Route("GET", "/events/{event}/edit", organizes(200), anonymous=302, prepare=matrix_organized_event),
+    Route("POST", "/events/{event}/edit", organizes(302), anonymous=302, prepare=matrix_organized_event, body=matrix_event_form),
+    Route(
+        "POST",
+        "/events/{event}/transitions",
+        organizes(302),
+        anonymous=302,
+        prepare=matrix_organized_event,
+        body=_close_registration,
+    ),
+    Route("GET", "/events/{event}/register", only(200, *TTO, *COMPANY), anonymous=302, prepare=matrix_open_event),
+    Route(
+        "POST",
+        "/events/{event}/register",
+        only(302, *TTO, *COMPANY),
+        anonymous=302,
+        prepare=matrix_open_event,
+        body=_registration_form,
+    ),
+    Route(
+        "POST",
+        "/events/{event}/registrations/{registration}/cancel",
+        registration_party(302, organizer_too=True),
+        anonymous=302,
+        prepare=matrix_registration,
+        body=lambda w, r, rel: {"reason": "日程冲突"},
+    ),
+]
 
 
 # ----- agendas, check-in and outcomes (marketplace/events/agenda_api.py, agenda_pages.py) -----------
-
-from datetime import date, timedelta  # noqa: E402
-
-from marketplace.accounts.models import Role  # noqa: E402
-from marketplace.events.models import EventState, MeetingRequestState, MeetingState  # noqa: E402
-from tests.app.matrix import any_role  # noqa: E402
-from tests.events.agenda_factories import place  # noqa: E402
-from tests.events.factories import seed_event, seed_meeting_request, seed_registration  # noqa: E402
 
 PLATFORM = (Role.platform_admin, Role.platform_analyst)
 # The people of a meeting's two organizations who act for them (inventors do not).
