@@ -14,6 +14,7 @@ from marketplace.beds.availability import availability_job
 from marketplace.beds.startup_notices import startup_job
 from marketplace.catalog.lifecycle import stale_job
 from marketplace.catalog.panels import register_listing_panel
+from marketplace.events.meeting_notices import MEETING_EMAIL
 from marketplace.licensing.reminders import REMINDER_EMAIL as LICENSING_REMINDER_EMAIL
 from marketplace.licensing.reminders import licensing_job
 from marketplace.matching.events import ACTIVITY_EMAIL, MESSAGE_EMAIL, REMINDER_EMAIL
@@ -51,6 +52,7 @@ def wire() -> None:
         DECISION_EMAIL,
         DIGEST_EMAIL,
         LICENSING_REMINDER_EMAIL,
+        MEETING_EMAIL,
     ):
         register_email_kind(kind)
     subjects: tuple[SubjectKind, ...] = (MatchRequestThreads(), NeedResponseThreads())
