@@ -51,6 +51,12 @@ from marketplace.beds.pages import AllocationPages, WardPages
 from marketplace.beds.project_api import ProjectApi
 from marketplace.beds.project_pages import ProjectPages
 from marketplace.beds.services import provide_beds
+
+# Events: meeting requests and their placing (issue 17, points 3–4).
+from marketplace.events.meeting_api import MeetingRequestsApi
+from marketplace.events.meeting_pages import MeetingPages
+from marketplace.events.meeting_requests import provide_meeting_requests
+from marketplace.events.placing import provide_placing
 from marketplace.catalog.api import CatalogApi, NdaApi
 from marketplace.catalog.pages import CatalogPages
 from marketplace.catalog.services import provide_catalog
@@ -390,6 +396,9 @@ def create_app(settings: Settings) -> Litestar:
             TrialEngagementsApi,
             EngagementPages,
             BedFeesApi,
+            # Events: meeting requests and their placing.
+            MeetingRequestsApi,
+            MeetingPages,
             DashboardPages,
             AnalyticsApi,
             ReportsApi,
@@ -411,6 +420,9 @@ def create_app(settings: Settings) -> Litestar:
             "ledger": Provide(provide_ledger),
             "licensing": Provide(provide_licensing),
             "beds": Provide(provide_beds),
+            # Events: meeting requests and their placing.
+            "meeting_requests": Provide(provide_meeting_requests),
+            "placing": Provide(provide_placing),
             "analytics": Provide(provide_analytics),
             "home": Provide(provide_home_queues),
             "front_door": Provide(provide_front_door),
