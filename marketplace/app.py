@@ -51,12 +51,6 @@ from marketplace.beds.pages import AllocationPages, WardPages
 from marketplace.beds.project_api import ProjectApi
 from marketplace.beds.project_pages import ProjectPages
 from marketplace.beds.services import provide_beds
-
-# Events: meeting requests and their placing (issue 17, points 3–4).
-from marketplace.events.meeting_api import MeetingRequestsApi
-from marketplace.events.meeting_pages import MeetingPages
-from marketplace.events.meeting_requests import provide_meeting_requests
-from marketplace.events.placing import provide_placing
 from marketplace.catalog.api import CatalogApi, NdaApi
 from marketplace.catalog.pages import CatalogPages
 from marketplace.catalog.services import provide_catalog
@@ -65,6 +59,12 @@ from marketplace.catalog.viewer_pages import ListingReaderPages
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, FieldError, NotAuthenticated
+
+# Events: meeting requests and their placing (issue 17, points 3–4).
+from marketplace.events.meeting_api import MeetingRequestsApi
+from marketplace.events.meeting_pages import MeetingPages
+from marketplace.events.meeting_requests import provide_meeting_requests
+from marketplace.events.placing import provide_placing
 from marketplace.ledger.api import DistributionPoliciesApi, LedgerApi, PayoutsApi, StatementsApi
 from marketplace.ledger.pages import LedgerPages
 from marketplace.ledger.services import provide_ledger

@@ -36,7 +36,9 @@ def meeting_out(event: Event, meeting: Meeting | None) -> schemas.MeetingOut | N
     )
 
 
-def request_out(principal: Principal, event: Event, request: MeetingRequest, meeting: Meeting | None) -> schemas.MeetingRequestOut:
+def request_out(
+    principal: Principal, event: Event, request: MeetingRequest, meeting: Meeting | None
+) -> schemas.MeetingRequestOut:
     return schemas.MeetingRequestOut(
         id=request.id,
         event_id=request.event_id,

@@ -36,7 +36,9 @@ NOTICES: dict[str, tuple[str, str, str]] = {
     "accept": (
         N_("Your team's meeting request has been accepted."),
         N_("Meeting accepted at “%(event)s”"),
-        N_("%(other)s has accepted your team's meeting request at “%(event)s”. The organizer places it in a slot and at a table."),
+        N_(
+            "%(other)s has accepted your team's meeting request at “%(event)s”. The organizer places it in a slot and at a table."
+        ),
     ),
     "decline": (
         N_("Your team's meeting request has been declined."),

@@ -37,7 +37,6 @@ from marketplace.events.models import (
     EventState,
     Meeting,
     MeetingRequest,
-    MeetingRequestState,
     Presentation,
     Registration,
     RegistrationState,
@@ -240,7 +239,7 @@ class MeetingRequestsService:
         if principal.user_id in attending:
             return principal.signed_in_user_id
         if asking.contact_user_id in attending:
-            return asking.contact_user_id  # type: ignore[return-value]
+            return asking.contact_user_id
         if attending:
             return attending[0]
         raise invalid("requested_by_user_id", N_("Your team names nobody who comes to the event."))
@@ -273,15 +272,11 @@ class MeetingRequestsService:
             if host is None or host not in attending:
                 raise invalid("host_user_id", N_("Not one of the people your team brings to the event."))
             request.host_user_id = host
-        step = await states.apply(
-            self.session, MEETING_REQUEST, principal, request, declared, data.reason, context=event, ip=ip
-        )
+        step = await states.apply(self.session, MEETING_REQUEST, principal, request, declared, data.reason, context=event, ip=ip)
         if declared.name == "accept":
             await self._accepted(principal, event, request, ip)
         if declared.name == "cancel":
-            meeting = await self.session.scalar(
-                select(Meeting).where(Meeting.meeting_request_id == request.id).with_for_update()
-            )
+            meeting = await self.session.scalar(select(Meeting).where(Meeting.meeting_request_id == request.id).with_for_update())
             if meeting is not None:
                 await drop_meeting(self.session, principal, event, meeting, step.reason, ip=ip)
         # Tell the other team (the organizer's call-off: both teams).

@@ -68,9 +68,7 @@ class Row:
 
 def holders_of(request: MeetingRequest) -> frozenset:
     """The people who come and the institution's team (its registration), who meet as one."""
-    institution_registration = (
-        request.from_registration_id if request.asked_by == "institution" else request.to_registration_id
-    )
+    institution_registration = request.from_registration_id if request.asked_by == "institution" else request.to_registration_id
     people = {request.requested_by_user_id, request.host_user_id} - {None}
     return frozenset({*people, institution_registration})
 
@@ -88,9 +86,7 @@ async def live_rows(session: AsyncSession, event: Event) -> list[Row]:
 
 
 async def free_slots(session: AsyncSession, event: Event) -> dict[uuid.UUID, set[int]]:
-    rows = await session.execute(
-        select(Registration.id, Registration.available_slots).where(Registration.event_id == event.id)
-    )
+    rows = await session.execute(select(Registration.id, Registration.available_slots).where(Registration.event_id == event.id))
     count = slot_count(event)
     return {rid: {s for s in (slots or []) if 0 <= s < count} for rid, slots in rows.all()}
 
@@ -103,7 +99,7 @@ def wanted_of(row: Row, free: dict[uuid.UUID, set[int]], pinned: bool) -> Wanted
         holders=holders_of(request),
         slots=frozenset(common),
         weight=2 if request.listing_id or request.need_id else 1,
-        pinned=(meeting.slot, meeting.table_no) if pinned and meeting.slot is not None else None,
+        pinned=_cell(meeting) if pinned else None,
     )
 
 

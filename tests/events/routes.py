@@ -58,7 +58,9 @@ def answer_body(world, role, relation) -> dict:
 
 def reads_request(ok: int):
     """A request is its two teams' (the TTO's and the company's people) and the platform roles'."""
-    return lambda role, relation: ok if role in PLATFORM_ROLES or (relation == "own" and role in TTO_ROLES | COMPANY_ROLES) else 404
+    return lambda role, relation: (
+        ok if role in PLATFORM_ROLES or (relation == "own" and role in TTO_ROLES | COMPANY_ROLES) else 404
+    )
 
 
 def asks(ok: int):

@@ -14,7 +14,7 @@ from marketplace.db import make_sessionmaker
 from marketplace.errors import Conflict, Duplicate, Forbidden, InvalidInput, NotFound
 from marketplace.events.meeting_requests import MeetingRequestsService
 from marketplace.events.meeting_schemas import MeetingRequestCreate, MeetingRequestTransitionIn
-from marketplace.events.models import EventState, Meeting, MeetingRequest, MeetingRequestState, MeetingState, Seat
+from marketplace.events.models import EventState, Meeting, MeetingRequest, MeetingRequestState, MeetingState
 from marketplace.events.placing import PlacingService
 from marketplace.notifications.models import Notification, OutgoingEmail
 from marketplace.notifications.services import send_queued_emails
@@ -87,7 +87,9 @@ async def test_an_institution_asks_a_company_about_a_need_it_brings(client, db, 
     need = await open_need(client, world, Role.company_admin)
     await bring(db, t.company, uuid.UUID(need["id"]))
     service = MeetingRequestsService(db, settings)
-    created = await service.create(await principal(db, world, Role.tto_manager), t.event.id, ask(t.company, need_id=uuid.UUID(need["id"])))
+    created = await service.create(
+        await principal(db, world, Role.tto_manager), t.event.id, ask(t.company, need_id=uuid.UUID(need["id"]))
+    )
     assert (created.asked_by, created.need_id) == ("institution", uuid.UUID(need["id"]))
 
 
@@ -229,9 +231,10 @@ async def test_the_other_side_hears_in_app_and_by_e_mail(db, world, settings, en
     await service.transition(tto, t.event.id, created.id, step("decline", "日程已满"))
     await db.commit()
     company = await principal(db, world, Role.company_admin)
-    assert await db.scalar(
-        select(Notification.kind).where(Notification.user_id == company.user_id)
-    ) == "event_meeting_request_decline"
+    assert (
+        await db.scalar(select(Notification.kind).where(Notification.user_id == company.user_id))
+        == "event_meeting_request_decline"
+    )
     assert await db.scalar(select(OutgoingEmail.kind).limit(1)) == "event_meeting_requests"
     assert await send_queued_emails(settings, make_sessionmaker(engine)) == 2
     subjects = sorted(m["Subject"] for m in mailbox.messages)
@@ -243,4 +246,6 @@ async def test_the_other_side_hears_in_app_and_by_e_mail(db, world, settings, en
 async def test_requests_stop_when_the_event_closes(db, world, settings) -> None:
     t = await teams(db, world, EventState.closed)
     with pytest.raises(Conflict):
-        await MeetingRequestsService(db, settings).create(await principal(db, world, Role.company_admin), t.event.id, ask(t.institution))
+        await MeetingRequestsService(db, settings).create(
+            await principal(db, world, Role.company_admin), t.event.id, ask(t.institution)
+        )

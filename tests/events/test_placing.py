@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from marketplace.accounts.models import Role
 from marketplace.audit.models import AuditEvent
+from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden
 from marketplace.events.consequences import after_event_step
 from marketplace.events.meeting_requests import MeetingRequestsService
@@ -19,7 +20,6 @@ from marketplace.events.meeting_schemas import MeetingRequestCreate
 from marketplace.events.models import EventState, Meeting, MeetingRequestState, MeetingState, Registration, Seat
 from marketplace.events.placing import NO_COMMON_SLOT, NO_ROOM, PlacingService, holders_of
 from marketplace.events.slots import slot_count
-from marketplace.db import utcnow
 from tests.events.factories import meeting_of, seed_event, seed_meeting_request, seed_registration
 from tests.events.meeting_factories import meetings_of_event, principal, seats_of_event, teams
 
@@ -45,7 +45,12 @@ async def check_no_double_booking(db, event) -> None:
 async def test_placing_writes_seats_and_never_double_books_a_team_or_a_table(db, world) -> None:
     t = await teams(db, world, EventState.scheduling, tables=["A1", "A2"])
     # The own institution meets both companies; the other institution meets both too.
-    for asking, asked in ((t.company, t.institution), (t.other_company, t.institution), (t.company, t.other_institution), (t.other_company, t.other_institution)):
+    for asking, asked in (
+        (t.company, t.institution),
+        (t.other_company, t.institution),
+        (t.company, t.other_institution),
+        (t.other_company, t.other_institution),
+    ):
         await seed_meeting_request(db, t.event, asking, asked, ACCEPTED)
     summary = await PlacingService(db).run(await admin(db, world), t.event.id)
     await db.commit()
