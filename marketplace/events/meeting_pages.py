@@ -23,6 +23,7 @@ from marketplace.events.meeting_schemas import MeetingRequestCreate, MeetingRequ
 from marketplace.events.models import Registration, RegistrationState
 from marketplace.events.placing import NO_COMMON_SLOT, Placing, PlacingService, Summary
 from marketplace.events.scoping import event_for, own_registration
+from marketplace.events.slots import slots_of
 from marketplace.i18n import N_
 from marketplace.states import actions
 from marketplace.tenancy import CurrentPrincipal, Principal
@@ -79,6 +80,7 @@ async def meetings_page(
         received=received,
         others=others,
         meetings=meetings,
+        slots=slots_of(event),
         orgs=await views.organizations_of(service.session, registrations),
         subjects=await views.subjects(
             service.session, {r.listing_id for r in found if r.listing_id}, {r.need_id for r in found if r.need_id}

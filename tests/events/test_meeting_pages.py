@@ -103,6 +103,9 @@ async def test_the_pages_in_chromium_at_both_sizes_and_languages(page: Page, db,
     await page.get_by_role("button", name="运行排期").click()
     await expect(page.locator(".schedule-summary")).to_contain_text("已排定 1 场")
     await expect(page.locator(".schedule-cell.taken")).to_have_count(1)
+    await screenshot(page, "events-schedule-run-zh_CN-desktop")
+    await page.set_viewport_size(VIEWPORTS["phone"])
+    await screenshot(page, "events-schedule-run-zh_CN-phone")
 
     shots = [
         (world.emails[Role.platform_admin], f"/events/{event_id}/schedule", "schedule"),
