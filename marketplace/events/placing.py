@@ -187,7 +187,10 @@ async def place_at_once(session: AsyncSession, principal: Principal | None, even
     free = await free_slots(session, event)
     wanted = [wanted_of(row, free, pinned=True) for row in rows if row.meeting.id == meeting.id or _cell(row.meeting)]
     mine = [row for row in rows if row.meeting.id == meeting.id]
-    _, moved = await _solve_and_write(session, principal, event, mine, wanted, ip)
+    try:
+        _, moved = await _solve_and_write(session, principal, event, mine, wanted, ip)
+    except Conflict:
+        return False  # the savepoint is rolled back: the acceptance stands, the organizer's next run places it
     return moved > 0
 
 

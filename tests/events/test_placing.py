@@ -16,7 +16,7 @@ from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden
 from marketplace.events.consequences import after_event_step
 from marketplace.events.meeting_requests import MeetingRequestsService
-from marketplace.events.meeting_schemas import MeetingRequestCreate
+from marketplace.events.meeting_schemas import MeetingRequestCreate, MeetingRequestTransitionIn
 from marketplace.events.models import EventState, Meeting, MeetingRequestState, MeetingState, Registration, Seat
 from marketplace.events.placing import NO_COMMON_SLOT, NO_ROOM, PlacingService, holders_of
 from marketplace.events.slots import slot_count
@@ -203,3 +203,16 @@ def test_holders_are_both_people_and_the_institution_team() -> None:
         requested_by_user_id, host_user_id = "asker", None
 
     assert holders_of(R()) == frozenset({"asker", "institution-reg"})  # type: ignore[arg-type]
+
+
+async def test_a_meeting_accepted_while_the_event_runs_is_placed_and_confirmed_at_once(db, world, settings) -> None:
+    t = await teams(db, world, EventState.running)
+    service = MeetingRequestsService(db, settings)
+    asked = MeetingRequestCreate(to_registration_id=t.institution.id)
+    created = await service.create(await principal(db, world, Role.company_admin), t.event.id, asked)
+    accept = MeetingRequestTransitionIn(action="accept")
+    await service.transition(await principal(db, world, Role.tto_manager), t.event.id, created.id, accept)
+    await db.commit()
+    (meeting,) = await meetings_of_event(db, t.event.id)
+    assert meeting.state == MeetingState.confirmed and meeting.slot is not None
+    assert len(await seats_of_event(db, t.event.id)) == 3
