@@ -185,7 +185,7 @@ async def schedule_page(
         placed_rows=[row for row in rows if row.meeting.slot is not None],
         waiting=[row for row in rows if row.meeting.slot is None and row.meeting.state == "unplaced"],
         may_run=await placing.may_run(principal, event),
-        organizer=is_organizer(principal, event) or principal.is_platform,
+        organizer=placing.sees_whole_grid(principal, event),
         summary=summary,
         errors=errors or {},
         move_confirmed=move_confirmed,

@@ -253,11 +253,16 @@ class PlacingService:
             .order_by(Meeting.slot.nulls_last(), Meeting.table_no, Meeting.created_at)
         )
         rows = [Row(meeting, request) for meeting, request in (await self.session.execute(query)).all()]
-        if not (principal.is_platform or is_organizer(principal, event)):
+        if not self.sees_whole_grid(principal, event):
             rows = [row for row in rows if party_side(principal, row.meeting) is not None]
         ids = {row.meeting.institution_id for row in rows} | {row.meeting.company_id for row in rows}
         orgs = {org.id: org for org in await self.session.scalars(select(Organization).where(Organization.id.in_(ids)))}
         return event, slots_of(event), rows, orgs
+
+    @staticmethod
+    def sees_whole_grid(principal: Principal, event: Event) -> bool:
+        """The organizer and the platform's people see every meeting; a team only its own."""
+        return principal.is_platform or is_organizer(principal, event)
 
     async def may_run(self, principal: Principal, event: Event) -> bool:
         return principal.is_authenticated and is_organizer(principal, event) and event.state in SCHEDULING_STATES
