@@ -66,7 +66,13 @@ from marketplace.events.agenda_api import AgendaApi  # events: agendas, check-in
 from marketplace.events.agenda_pages import AgendaPages
 from marketplace.events.agenda_service import provide_agendas
 from marketplace.events.api import EventsApi
+
+# Events: meeting requests and their placing (issue 17, points 3–4).
+from marketplace.events.meeting_api import MeetingRequestsApi
+from marketplace.events.meeting_pages import MeetingPages
+from marketplace.events.meeting_requests import provide_meeting_requests
 from marketplace.events.pages import EventPages
+from marketplace.events.placing import provide_placing
 from marketplace.ledger.api import DistributionPoliciesApi, LedgerApi, PayoutsApi, StatementsApi
 from marketplace.ledger.pages import LedgerPages
 from marketplace.ledger.services import provide_ledger
@@ -401,6 +407,9 @@ def create_app(settings: Settings) -> Litestar:
             # Events: the organizer's events and registrations.
             EventsApi,
             EventPages,
+            # Events: meeting requests and their placing.
+            MeetingRequestsApi,
+            MeetingPages,
             DashboardPages,
             AnalyticsApi,
             ReportsApi,
@@ -427,6 +436,9 @@ def create_app(settings: Settings) -> Litestar:
             "beds": Provide(provide_beds),
             "agendas": Provide(provide_agendas),  # events: agendas, check-in, outcomes
             "events": Provide(provide_events),
+            # Events: meeting requests and their placing.
+            "meeting_requests": Provide(provide_meeting_requests),
+            "placing": Provide(provide_placing),
             "analytics": Provide(provide_analytics),
             "home": Provide(provide_home_queues),
             "front_door": Provide(provide_front_door),

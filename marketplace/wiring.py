@@ -15,6 +15,7 @@ from marketplace.beds.startup_notices import startup_job
 from marketplace.catalog.lifecycle import stale_job
 from marketplace.catalog.panels import register_listing_panel
 from marketplace.events.admin import close_registrations_job
+from marketplace.events.meeting_notices import MEETING_EMAIL
 from marketplace.events.reminders import REMINDER_EMAIL as EVENT_REMINDER_EMAIL
 from marketplace.events.reminders import follow_up_job as event_follow_up_job
 from marketplace.events.reminders import meeting_reminder_job as event_meeting_reminder_job
@@ -56,6 +57,7 @@ def wire() -> None:
         DIGEST_EMAIL,
         LICENSING_REMINDER_EMAIL,
         EVENT_REMINDER_EMAIL,
+        MEETING_EMAIL,
     ):
         register_email_kind(kind)
     subjects: tuple[SubjectKind, ...] = (MatchRequestThreads(), NeedResponseThreads())

@@ -31,6 +31,7 @@ EMAIL_KINDS = [  # in the order the notification settings page lists them
     "saved_search_digest",
     "licensing_reminders",
     "event_reminders",
+    "event_meeting_requests",
 ]
 SUBJECT_KINDS = ["match_request", "need_response"]
 JOBS = [
