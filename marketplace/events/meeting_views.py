@@ -84,4 +84,4 @@ async def names_of(session: AsyncSession, user_ids: set) -> dict[uuid.UUID, str]
     ids = {i for i in user_ids if i}
     if not ids:
         return {}
-    return dict((await session.execute(select(User.id, User.name).where(User.id.in_(ids)))).tuples().all())
+    return dict((await session.execute(select(User.id, User.name).where(User.id.in_(ids)))).all())
