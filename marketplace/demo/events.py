@@ -142,7 +142,7 @@ class _Loader:
         self.session.add(registration)
         await self.session.flush()
         self.session.add_all(Attendee(registration_id=registration.id, user_id=p.user_id) for p in people)
-        await self._audit("event_registration_created", contact, registration, when, after=registration.state)
+        await self._audit("event_registered", contact, registration, when, after=registration.state)
         self.registrations[key], self.people[key] = registration, people
         if contact.org_kind == "institution":
             self.presented[key] = await self._present(event, registration, row.get("presents", 0))
@@ -219,7 +219,7 @@ class _Loader:
         )
         self.session.add(request)
         await self.session.flush()
-        await self._audit("meeting_request_created", asker, request, sent, context_id=event.id, after=request.state)
+        await self._audit("meeting_request_create", asker, request, sent, context_id=event.id, after=request.state)
         answered = self.demo.at(item["days_ago"] - 0.5)
         state = item["state"]
         if state == "withdrawn":
@@ -295,21 +295,22 @@ class _Loader:
         self, event: Event, item: dict[str, Any], request: MeetingRequest, meeting: Meeting, when: datetime
     ) -> None:
         outcome = item["outcome"]
+        if "match" in item:
+            meeting.match_request_id = await self._match(item, request, self._side(item, request, "company"), when)
         for side in ("institution", "company"):
             setattr(meeting, f"{side}_outcome", outcome[side])
             setattr(meeting, f"{side}_note", outcome.get("note", "") if side == "company" else "")
             person = self._side(item, request, side)
+            # As outcomes.py records it: the side, its outcome and the match request it opened.
             await self._audit(
-                "meeting_outcome_recorded", person, meeting, when, context_id=event.id, side=side, outcome=outcome[side]
-            )
-        if "match" in item:
-            meeting.match_request_id = await self._match(item, request, self._side(item, request, "company"), when)
-            await self._audit(
-                "meeting_match_request_opened",
-                self._side(item, request, "company"),
+                "meeting_outcome_recorded",
+                person,
                 meeting,
                 when,
-                match_request_id=meeting.match_request_id,
+                context_id=event.id,
+                side=side,
+                outcome=outcome[side],
+                match_request_id=meeting.match_request_id if side == "company" else None,
             )
 
     async def _match(self, item: dict[str, Any], request: MeetingRequest, company: Principal, when: datetime) -> uuid.UUID:
