@@ -94,6 +94,21 @@ async def _set_state(step: Step) -> None:
     setattr(step.record, step.machine.column, step.target)
 
 
+async def enter_stamped(step: Step) -> None:
+    """The enter hook of records that keep when their state changed and why (`state_changed_at`,
+    `state_reason`, where they have them)."""
+    setattr(step.record, step.machine.column, step.target)
+    if hasattr(step.record, "state_changed_at"):
+        step.record.state_changed_at = step.now
+    if step.reason and hasattr(step.record, "state_reason"):
+        step.record.state_reason = step.reason
+
+
+def action(name: str, sources: Iterable[str], target: str | None, by: tuple[Party, ...], **hooks: Any) -> tuple[str, Action]:
+    """One entry of a declaration's `actions`: (name, Action)."""
+    return name, Action(name, frozenset(sources), target, by, **hooks)
+
+
 def _audit_org(step: Step) -> uuid.UUID | None:
     return step.principal.organization_id if step.principal else None
 

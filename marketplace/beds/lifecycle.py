@@ -40,19 +40,6 @@ COMPANY = (states.Party(Side.company, COMPANY_ROLES),)
 EITHER = INSTITUTION + COMPANY
 
 
-def _action(name: str, sources, target, by, **hooks) -> tuple[str, states.Action]:
-    return name, states.Action(name, frozenset(sources), target, by, **hooks)
-
-
-async def _enter(step: states.Step) -> None:
-    assert step.target is not None
-    setattr(step.record, step.machine.column, step.target)
-    if hasattr(step.record, "state_changed_at"):
-        step.record.state_changed_at = step.now
-    if step.reason and hasattr(step.record, "state_reason"):
-        step.record.state_reason = step.reason
-
-
 def _machine(name: str, table: str, state: Iterable[str], initial: str, actions: list, **texts: Any) -> states.Machine:
     """The four machines share their state column, their sides (_sides) and their enter hook."""
     return states.Machine(
@@ -63,7 +50,7 @@ def _machine(name: str, table: str, state: Iterable[str], initial: str, actions:
         initial=frozenset({initial}),
         actions=dict(actions),
         sides=_sides,
-        enter=_enter,
+        enter=states.enter_stamped,
         **texts,
     )
 
@@ -79,13 +66,13 @@ ALLOCATION = _machine(
     A,
     A.requested,
     [
-        _action("approve", {A.requested, A.waitlisted}, A.approved, INSTITUTION),
-        _action("waitlist", {A.requested}, A.waitlisted, INSTITUTION),
-        _action("decline", {A.requested, A.waitlisted}, A.declined, INSTITUTION, reason_required=True),
-        _action("promote", {A.waitlisted}, A.approved, ()),
-        _action("start", {A.approved}, A.active, INSTITUTION),
-        _action("complete", {A.active}, A.completed, INSTITUTION),
-        _action("cancel", {A.requested, A.waitlisted, A.approved}, A.cancelled, EITHER, reason_required=True),
+        states.action("approve", {A.requested, A.waitlisted}, A.approved, INSTITUTION),
+        states.action("waitlist", {A.requested}, A.waitlisted, INSTITUTION),
+        states.action("decline", {A.requested, A.waitlisted}, A.declined, INSTITUTION, reason_required=True),
+        states.action("promote", {A.waitlisted}, A.approved, ()),
+        states.action("start", {A.approved}, A.active, INSTITUTION),
+        states.action("complete", {A.active}, A.completed, INSTITUTION),
+        states.action("cancel", {A.requested, A.waitlisted, A.approved}, A.cancelled, EITHER, reason_required=True),
     ],
     refusal=N_("A bed allocation that is “%(state)s” cannot take the step “%(action)s”."),
     refusal_field=N_("Not allowed from the allocation's current state."),
@@ -118,11 +105,11 @@ REVIEW = _machine(
     R,
     R.not_started,
     [
-        _action("submit", {R.not_started, R.returned}, R.submitted, EITHER),
-        _action("start_review", {R.submitted}, R.in_review, INSTITUTION),
-        _action("approve", {R.in_review}, R.approved, INSTITUTION),
-        _action("return", {R.submitted, R.in_review}, R.returned, INSTITUTION, reason_required=True),
-        _action(
+        states.action("submit", {R.not_started, R.returned}, R.submitted, EITHER),
+        states.action("start_review", {R.submitted}, R.in_review, INSTITUTION),
+        states.action("approve", {R.in_review}, R.approved, INSTITUTION),
+        states.action("return", {R.submitted, R.in_review}, R.returned, INSTITUTION, reason_required=True),
+        states.action(
             "recognise",
             {R.not_started, R.submitted, R.in_review, R.returned},
             R.approved,
@@ -161,15 +148,15 @@ ENGAGEMENT = _machine(
     E.starting,
     [
         # Offered once all three reviews are approved (the service refuses it before, too).
-        _action(
+        states.action(
             "record_first_consent",
             {E.starting},
             E.active,
             INSTITUTION,
             offered=lambda principal, record, context: record.reviews_approved_on is not None,
         ),
-        _action("complete", {E.active}, E.completed, INSTITUTION),
-        _action("cancel", {E.starting, E.active}, E.cancelled, EITHER, reason_required=True),
+        states.action("complete", {E.active}, E.completed, INSTITUTION),
+        states.action("cancel", {E.starting, E.active}, E.cancelled, EITHER, reason_required=True),
     ],
     refusal=N_("A trial engagement that is “%(state)s” cannot take the step “%(action)s”."),
     refusal_field=N_("Not allowed from the engagement's current state."),
@@ -195,9 +182,9 @@ PROJECT = _machine(
     P,
     P.forming,
     [
-        _action("start", {P.forming}, P.running, COMPANY),
-        _action("complete", {P.running}, P.completed, COMPANY),
-        _action("cancel", {P.forming, P.running}, P.cancelled, COMPANY, reason_required=True),
+        states.action("start", {P.forming}, P.running, COMPANY),
+        states.action("complete", {P.running}, P.completed, COMPANY),
+        states.action("cancel", {P.forming, P.running}, P.cancelled, COMPANY, reason_required=True),
     ],
     refusal=N_("A project that is “%(state)s” cannot take the step “%(action)s”."),
     refusal_field=N_("Not allowed from the project's current state."),

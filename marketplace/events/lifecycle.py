@@ -60,18 +60,6 @@ def _sides(principal: Principal, record: Any, context: Any):
         yield "requester" if side == record.asked_by else "host"
 
 
-async def _enter(step: states.Step) -> None:
-    assert step.target is not None
-    step.record.state = step.target
-    step.record.state_changed_at = step.now
-    if step.reason:
-        step.record.state_reason = step.reason
-
-
-def _action(name: str, sources, target, by, **hooks) -> tuple[str, states.Action]:
-    return name, states.Action(name, frozenset(sources), target, by, **hooks)
-
-
 def _machine(name: str, table: str, state, initial: str, actions: list, **texts: Any) -> states.Machine:
     return states.Machine(
         name=name,
@@ -81,7 +69,7 @@ def _machine(name: str, table: str, state, initial: str, actions: list, **texts:
         initial=frozenset({initial}),
         actions=dict(actions),
         sides=_sides,
-        enter=_enter,
+        enter=states.enter_stamped,
         **texts,
     )
 
@@ -103,13 +91,13 @@ EVENT = _machine(
     E,
     E.draft,
     [
-        _action("open_registration", {E.draft}, E.registration_open, ORGANIZER),
-        _action("close_registration", {E.registration_open}, E.scheduling, ORGANIZER),
-        _action("deadline_passed", {E.registration_open}, E.scheduling, ()),
-        _action("reopen_registration", {E.scheduling}, E.registration_open, ORGANIZER),
-        _action("start", {E.scheduling}, E.running, ORGANIZER),
-        _action("close", {E.running}, E.closed, ORGANIZER),
-        _action("cancel", {E.draft, E.registration_open, E.scheduling}, E.cancelled, ORGANIZER, reason_required=True),
+        states.action("open_registration", {E.draft}, E.registration_open, ORGANIZER),
+        states.action("close_registration", {E.registration_open}, E.scheduling, ORGANIZER),
+        states.action("deadline_passed", {E.registration_open}, E.scheduling, ()),
+        states.action("reopen_registration", {E.scheduling}, E.registration_open, ORGANIZER),
+        states.action("start", {E.scheduling}, E.running, ORGANIZER),
+        states.action("close", {E.running}, E.closed, ORGANIZER),
+        states.action("cancel", {E.draft, E.registration_open, E.scheduling}, E.cancelled, ORGANIZER, reason_required=True),
     ],
     refusal=N_("An event that is “%(state)s” cannot take the step “%(action)s”."),
     refusal_field=N_("Not allowed from the event's current state."),
@@ -140,7 +128,7 @@ REGISTRATION = _machine(
     G,
     G.registered,
     [
-        _action("cancel", {G.registered}, G.cancelled, EITHER + ORGANIZER, reason_required=True),
+        states.action("cancel", {G.registered}, G.cancelled, EITHER + ORGANIZER, reason_required=True),
     ],
     refusal=N_("A registration that is “%(state)s” cannot take the step “%(action)s”."),
     refusal_field=N_("Not allowed from the registration's current state."),
@@ -157,10 +145,10 @@ MEETING_REQUEST = _machine(
     Q,
     Q.requested,
     [
-        _action("accept", {Q.requested}, Q.accepted, HOST),
-        _action("decline", {Q.requested}, Q.declined, HOST, reason_required=True),
-        _action("withdraw", {Q.requested}, Q.withdrawn, REQUESTER),
-        _action("cancel", {Q.accepted}, Q.cancelled, REQUESTER + HOST + ORGANIZER, reason_required=True),
+        states.action("accept", {Q.requested}, Q.accepted, HOST),
+        states.action("decline", {Q.requested}, Q.declined, HOST, reason_required=True),
+        states.action("withdraw", {Q.requested}, Q.withdrawn, REQUESTER),
+        states.action("cancel", {Q.accepted}, Q.cancelled, REQUESTER + HOST + ORGANIZER, reason_required=True),
     ],
     refusal=N_("A meeting request that is “%(state)s” cannot take the step “%(action)s”."),
     refusal_field=N_("Not allowed from the meeting request's current state."),
@@ -189,13 +177,13 @@ MEETING = _machine(
     M,
     M.unplaced,
     [
-        _action("place", {M.unplaced}, M.placed, ()),
-        _action("unplace", {M.placed, M.confirmed}, M.unplaced, ()),
-        _action("confirm", {M.placed}, M.confirmed, ()),
-        _action("release", {M.confirmed}, M.placed, ()),
-        _action("check_in", {M.confirmed}, M.held, EITHER + ORGANIZER),
-        _action("miss", {M.confirmed}, M.missed, ()),
-        _action("cancel", {M.unplaced, M.placed, M.confirmed}, M.cancelled, ()),
+        states.action("place", {M.unplaced}, M.placed, ()),
+        states.action("unplace", {M.placed, M.confirmed}, M.unplaced, ()),
+        states.action("confirm", {M.placed}, M.confirmed, ()),
+        states.action("release", {M.confirmed}, M.placed, ()),
+        states.action("check_in", {M.confirmed}, M.held, EITHER + ORGANIZER),
+        states.action("miss", {M.confirmed}, M.missed, ()),
+        states.action("cancel", {M.unplaced, M.placed, M.confirmed}, M.cancelled, ()),
     ],
     refusal=N_("A meeting that is “%(state)s” cannot take the step “%(action)s”."),
     refusal_field=N_("Not allowed from the meeting's current state."),

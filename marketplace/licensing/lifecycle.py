@@ -137,10 +137,6 @@ COMPANY_ADMIN = (states.Party(Side.company, frozenset({Role.company_admin})),)
 IN_FORCE = {State.active, State.in_use, State.converted}
 
 
-def _action(name: str, sources, target, by, **hooks) -> tuple[str, states.Action]:
-    return name, states.Action(name, frozenset(sources), target, by, **hooks)
-
-
 # The TTO drafts; the TTO manager approves (exclusivity and ownership are checked then, and the
 # document is generated) and signs for the institution, the company's administrator for the
 # company. A signed agreement takes effect on its effective date (a system step): a pay-later
@@ -155,9 +151,9 @@ LIFECYCLE = states.Machine(
     initial=frozenset({State.draft}),
     actions=dict(
         [
-            _action("approve", {State.draft}, State.approved, MANAGER, guard=_approve),
-            _action("revise", {State.approved}, State.draft, INSTITUTION, reason_required=True, guard=_revise),
-            _action(
+            states.action("approve", {State.draft}, State.approved, MANAGER, guard=_approve),
+            states.action("revise", {State.approved}, State.draft, INSTITUTION, reason_required=True, guard=_revise),
+            states.action(
                 "sign",
                 {State.approved},
                 State.signed,
@@ -168,19 +164,19 @@ LIFECYCLE = states.Machine(
             # An open licence (开放许可) taken: the institution's declaration stands for its approval
             # and signature, the taker's notice for the company's; the system moves the agreement
             # through the same states, so the database's guard needs no new move.
-            _action("approve_by_declaration", {State.draft}, State.approved, ()),
-            _action("sign_by_notice", {State.approved}, State.signed, ()),
+            states.action("approve_by_declaration", {State.draft}, State.approved, ()),
+            states.action("sign_by_notice", {State.approved}, State.signed, ()),
             # The system's step: the target (active or in_use) is settled by the service.
-            _action("take_effect", {State.signed}, State.active, ()),
-            _action("start_use", {State.signed}, State.in_use, ()),
-            _action(
+            states.action("take_effect", {State.signed}, State.active, ()),
+            states.action("start_use", {State.signed}, State.in_use, ()),
+            states.action(
                 "convert",
                 {State.in_use},
                 State.converted,
                 COMPANY_ADMIN,
                 guard=_convert_early,
             ),
-            _action(
+            states.action(
                 "choose_payment_mode",
                 {State.converted},
                 None,
@@ -188,9 +184,11 @@ LIFECYCLE = states.Machine(
                 guard=_choose_payment_mode,
                 offered=lambda _principal, agreement, _context: agreement.payment_mode is None,
             ),
-            _action("exit", {State.in_use}, State.exited, COMPANY_ADMIN, reason_required=True),
-            _action("terminate", IN_FORCE, State.terminated, MANAGER, reason_required=True),
-            _action("cancel", {State.draft, State.approved}, State.cancelled, INSTITUTION + COMPANY_ADMIN, reason_required=True),
+            states.action("exit", {State.in_use}, State.exited, COMPANY_ADMIN, reason_required=True),
+            states.action("terminate", IN_FORCE, State.terminated, MANAGER, reason_required=True),
+            states.action(
+                "cancel", {State.draft, State.approved}, State.cancelled, INSTITUTION + COMPANY_ADMIN, reason_required=True
+            ),
         ]
     ),
     sides=lambda principal, agreement, _context: filter(None, [side_of(principal, agreement)]),
@@ -241,12 +239,12 @@ OBLIGATION = states.Machine(
     initial=frozenset({ObligationState.pending, ObligationState.due}),
     actions=dict(
         [
-            _action("fall_due", {ObligationState.pending}, ObligationState.due, ()),
-            _action("settle", {ObligationState.due}, ObligationState.paid, ()),
-            _action(
+            states.action("fall_due", {ObligationState.pending}, ObligationState.due, ()),
+            states.action("settle", {ObligationState.due}, ObligationState.paid, ()),
+            states.action(
                 "waive", {ObligationState.pending, ObligationState.due}, ObligationState.waived, MANAGER, reason_required=True
             ),
-            _action("cancel", {ObligationState.pending, ObligationState.due}, ObligationState.cancelled, ()),
+            states.action("cancel", {ObligationState.pending, ObligationState.due}, ObligationState.cancelled, ()),
         ]
     ),
     sides=_obligation_sides,

@@ -142,10 +142,6 @@ COMPANY = (states.Party(Side.company, COMPANY_ROLES),)
 EITHER = INSTITUTION + COMPANY
 
 
-def _action(name: str, sources, target, by, **hooks) -> tuple[str, states.Action]:
-    return name, states.Action(name, frozenset(sources), target, by, **hooks)
-
-
 # Every step a match request can take. The institution's TTO answers and decides; the requesting
 # company supplies information, may withdraw until agreed and accepts a new NDA version; either
 # side opens negotiation or ends it without a deal; a deal is agreed only when both have confirmed
@@ -159,13 +155,13 @@ LIFECYCLE = states.Machine(
     initial=frozenset({State.submitted}),
     actions=dict(
         [
-            _action("review", {State.submitted}, State.under_review, INSTITUTION),
-            _action("request_info", ANSWERABLE, State.info_requested, INSTITUTION, reason_required=True),
-            _action("provide_info", {State.info_requested}, State.submitted, COMPANY, reason_required=True),
-            _action("accept", ANSWERABLE, State.accepted, INSTITUTION),
-            _action("decline", ANSWERABLE, State.declined, INSTITUTION, reason_required=True),
-            _action("start_negotiation", {State.accepted}, State.negotiating, EITHER),
-            _action(
+            states.action("review", {State.submitted}, State.under_review, INSTITUTION),
+            states.action("request_info", ANSWERABLE, State.info_requested, INSTITUTION, reason_required=True),
+            states.action("provide_info", {State.info_requested}, State.submitted, COMPANY, reason_required=True),
+            states.action("accept", ANSWERABLE, State.accepted, INSTITUTION),
+            states.action("decline", ANSWERABLE, State.declined, INSTITUTION, reason_required=True),
+            states.action("start_negotiation", {State.accepted}, State.negotiating, EITHER),
+            states.action(
                 "agree",
                 {State.negotiating},
                 State.agreed,
@@ -173,9 +169,9 @@ LIFECYCLE = states.Machine(
                 guard=_agree,
                 offered=lambda principal, request, _nda: consent_of(request, side_of(principal, request)) is None,
             ),
-            _action("close_no_deal", {State.negotiating}, State.closed_no_deal, EITHER, reason_required=True),
-            _action("withdraw", OPEN_STATES, State.withdrawn, COMPANY),
-            _action(
+            states.action("close_no_deal", {State.negotiating}, State.closed_no_deal, EITHER, reason_required=True),
+            states.action("withdraw", OPEN_STATES, State.withdrawn, COMPANY),
+            states.action(
                 "accept_nda",
                 OPEN_STATES | {State.agreed},
                 None,
