@@ -5,7 +5,6 @@ and the tables change with the filter."""
 from __future__ import annotations
 
 import io
-import os
 import re
 
 import anyio
@@ -16,20 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import Role
 from tests.analytics.fixed_data import build
-from tests.support.browser import sign_in
+from tests.support.browser import screenshot, sign_in
 from tests.support.world import World
 
 pytestmark = pytest.mark.browser
-SHOTS = os.environ.get("DASHBOARD_SCREENSHOTS")  # a folder: look at the page as it is drawn
-
-
-async def shoot(page: Page, name: str) -> None:
-    if SHOTS:
-        for width, height in ((1366, 900), (390, 844)):
-            await page.set_viewport_size({"width": width, "height": height})
-            await page.wait_for_timeout(300)
-            await page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True)
-        await page.set_viewport_size({"width": 1366, "height": 900})
 
 
 async def test_an_admin_filters_the_dashboard_to_a_city_and_a_quarter(page: Page, world: World, db: AsyncSession) -> None:
@@ -49,7 +38,7 @@ async def test_an_admin_filters_the_dashboard_to_a_city_and_a_quarter(page: Page
     by_institution = main.locator("#table-income_by_institution tbody")
     await expect(by_institution.locator("tr")).to_have_count(2)  # 本院 and 他院
     await expect(main.locator(".chart svg, .chart canvas").first).to_be_visible()
-    await shoot(page, "platform-q2")
+    await screenshot(page, "platform-q2")
 
     # One city: the other institution's income leaves the tables and the charts are drawn again.
     await main.locator("#city").select_option("上海")
@@ -63,7 +52,7 @@ async def test_an_admin_filters_the_dashboard_to_a_city_and_a_quarter(page: Page
         await expect(chart.locator("svg, canvas").first).to_be_attached()
     await expect(main.locator(".dash-period")).to_contain_text("2026-04-01 至 2026-06-30")
     assert not [text for text in refused if "Content Security Policy" in text], refused
-    await shoot(page, "platform-shanghai-q2")
+    await screenshot(page, "platform-shanghai-q2")
 
     # The year's annual report, downloaded from the dashboard: a PDF naming the platform's figures.
     async with page.expect_download() as waiting:
@@ -83,4 +72,4 @@ async def test_a_tto_sees_its_own_dashboard(page: Page, world: World, db: AsyncS
     main = page.locator("main")
     await expect(main.locator("#card-inbox")).to_be_visible()
     await expect(main.locator("#table-income_by_institution tbody")).not_to_contain_text("他院")
-    await shoot(page, "institution-q2")
+    await screenshot(page, "institution-q2")

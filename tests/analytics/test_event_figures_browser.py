@@ -8,9 +8,8 @@ from playwright.async_api import Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import Role
-from tests.analytics.test_dashboard_browser import shoot
 from tests.events.figure_factories import build_events
-from tests.support.browser import sign_in
+from tests.support.browser import screenshot, sign_in
 from tests.support.world import World
 
 pytestmark = pytest.mark.browser
@@ -34,4 +33,4 @@ async def test_the_dashboard_draws_the_events_funnel(page: Page, world: World, d
     await expect(card.locator("#table-event_funnel tbody tr")).to_have_count(6)
     await expect(page.locator("#table-event_participants")).to_contain_text("报名企业")
     assert not [text for text in refused if "Content Security Policy" in text], refused
-    await shoot(page, "events-funnel")
+    await screenshot(page, "events-funnel")
