@@ -74,7 +74,7 @@ async def test_an_event_from_registration_to_a_match_request(page: Page, world: 
 
     # The institution accepts.
     await sign_in(page, world.emails[Role.tto_manager], f"{url}/meetings")
-    await main.get_by_role("button", name="接受约见").click()
+    await main.get_by_role("button", name="接受洽谈").click()
     await expect(main).to_contain_text("已接受")
 
     # The admin closes registration, runs the scheduling and publishes the schedule.

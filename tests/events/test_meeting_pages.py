@@ -94,7 +94,7 @@ async def test_the_pages_in_chromium_at_both_sizes_and_languages(page: Page, db,
     await expect(page.locator(".meeting-request")).to_contain_text("待答复")
 
     await sign_in(page, world.emails[Role.tto_manager], f"/events/{event_id}/meetings")
-    await page.get_by_role("button", name="接受约见").click()
+    await page.get_by_role("button", name="接受洽谈").click()
     await expect(page.locator(".meeting-request")).to_contain_text("已接受")
     t.event.state = EventState.scheduling
     await db.commit()
