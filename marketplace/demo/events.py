@@ -276,9 +276,8 @@ class _Loader:
         closed = demo.on(event.ends_on + timedelta(days=1))
         await states.apply(session, EVENT, self.admin, event, "close", now=closed)
         for item, _request, meeting in self.meetings:
-            if "checked_in" not in item:  # a missed meeting holds no slot any more
+            if "checked_in" not in item:  # a missed meeting keeps its cell but frees its seats
                 await session.execute(delete(Seat).where(Seat.meeting_id == meeting.id))
-                meeting.slot = meeting.table_no = None
                 await states.apply(session, MEETING, None, meeting, "miss", context=event, now=closed, as_system=True)
         for item, request, meeting in self.meetings:
             if "outcome" in item:

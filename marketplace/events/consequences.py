@@ -35,6 +35,6 @@ async def after_event_step(session: AsyncSession, event: Event, action: str, pri
         .with_for_update()
     )
     for meeting in list(meetings):
-        # Missed and cancelled are not seated states: the cell and the seats go with them.
+        # Missed and cancelled are not seated states: the seats go with them (a cancelled one's cell too).
         reason = (event.state_reason or "The event is cancelled.") if step == "cancel" else ""
         await system_step(session, principal, event, meeting, step, reason)

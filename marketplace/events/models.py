@@ -265,7 +265,13 @@ class Meeting(UUIDPrimaryKey, Timestamps, Base):
     __table_args__ = (
         CheckConstraint(in_values("state", MeetingState), name="state"),
         CheckConstraint("(slot IS NULL) = (table_no IS NULL)", name="slot_with_table"),
-        CheckConstraint(f"(slot IS NOT NULL) = ({in_values('state', sorted(SEATED_STATES))})", name="seated_has_slot"),
+        # A seated meeting has its cell, an unplaced or cancelled one none; a missed one keeps
+        # when and where it was to be (its seats are freed, and the table index skips it).
+        CheckConstraint(
+            f"({in_values('state', sorted(SEATED_STATES))} AND slot IS NOT NULL)"
+            " OR (state IN ('unplaced', 'cancelled') AND slot IS NULL) OR state = 'missed'",
+            name="seated_has_slot",
+        ),
         CheckConstraint("slot >= 0 AND table_no >= 0", name="placement_not_negative"),
         CheckConstraint(f"company_outcome IS NULL OR {in_values('company_outcome', Outcome)}", name="company_outcome"),
         CheckConstraint(

@@ -115,11 +115,13 @@ async def _unseat(session: AsyncSession, meeting: Meeting) -> None:
 
 
 async def system_step(session, principal, event, meeting, action: str, reason: str = "", ip=None) -> None:
-    """A system step of the meeting; leaving the seated states clears its cell and seats."""
+    """A system step of the meeting; leaving the seated states frees its seats and, but for a
+    missed meeting (which keeps when and where it was to be), its cell."""
     target = MEETING.actions[action].target
     if target not in (M.placed, M.confirmed, M.held) and meeting.state in MEETING.actions[action].sources:
         await _unseat(session, meeting)
-        meeting.slot = meeting.table_no = None
+        if target != M.missed:
+            meeting.slot = meeting.table_no = None
     await states.apply(session, MEETING, principal, meeting, action, reason, context=event, ip=ip, as_system=True)
 
 

@@ -372,7 +372,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint(
-            "(slot IS NOT NULL) = (state IN ('confirmed', 'held', 'placed'))", name=op.f("ck_event_meetings_seated_has_slot")
+            "(state IN ('confirmed', 'held', 'placed') AND slot IS NOT NULL) OR (state IN ('unplaced', 'cancelled') AND slot IS NULL) OR state = 'missed'", name=op.f("ck_event_meetings_seated_has_slot")
         ),
         sa.CheckConstraint(
             "company_outcome IS NULL OR company_outcome IN ('no_interest', 'follow_up', 'match_request')",

@@ -36,10 +36,9 @@ MEETING_PATH = {
 
 
 async def walk_meeting(db, meeting: Meeting, state: MeetingState, slot: int = 0, table_no: int = 0) -> None:
-    """Move the meeting along MEETING_PATH to `state`; a seated one has its slot and table, a
-    missed one gives them back (only seated states hold a placement)."""
+    """Move the meeting along MEETING_PATH to `state`; a seated or missed one has its slot and table."""
     for step in MEETING_PATH[state]:
-        seated = step in (MeetingState.placed, MeetingState.confirmed, MeetingState.held)
+        seated = step in (MeetingState.placed, MeetingState.confirmed, MeetingState.held, MeetingState.missed)
         meeting.state = step
         meeting.slot, meeting.table_no = (slot, table_no) if seated else (None, None)
         await db.flush()

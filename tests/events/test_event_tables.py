@@ -64,6 +64,10 @@ async def test_a_seated_meeting_has_its_slot_and_table_and_an_unplaced_one_has_n
     await db.rollback()
     with pytest.raises(IntegrityError, match="slot_with_table"):
         await db.execute(update(Meeting).where(Meeting.id == meeting_id).values(state=MeetingState.placed, slot=1, table_no=None))
+    await db.rollback()
+    # An unplaced meeting has no cell (a missed one keeps the cell it was to be held in).
+    with pytest.raises(IntegrityError, match="seated_has_slot"):
+        await db.execute(update(Meeting).where(Meeting.id == meeting_id).values(slot=1, table_no=0))
 
 
 async def test_one_live_request_per_pair_whichever_side_asks(db, world) -> None:

@@ -178,12 +178,17 @@ async def test_start_confirms_close_marks_missed_cancel_calls_off(db, world) -> 
     await db.commit()
     assert {m.state for m in await meetings_of_event(db, event_id)} == {MeetingState.confirmed}
     held, missed = await meetings_of_event(db, event_id)
+    missed_slot = missed.slot
     held.state = MeetingState.held
     await db.commit()
     await after_event_step(db, t.event, "close", organizer, utcnow())
     await db.commit()
     states = {m.id: (m.state, m.slot) for m in await meetings_of_event(db, event_id)}
-    assert states[held.id][0] == MeetingState.held and states[missed.id] == (MeetingState.missed, None)
+    assert (
+        states[held.id][0] == MeetingState.held
+        and states[missed.id] == (MeetingState.missed, missed_slot)
+        and missed_slot is not None
+    )
     assert {s.meeting_id for s in await seats_of_event(db, event_id)} == {held.id}
     # Cancelling an event calls off its meetings and frees their seats.
     other = await teams(db, world, EventState.scheduling)
