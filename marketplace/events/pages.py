@@ -328,6 +328,24 @@ class EventPages(Controller):
             request, principal, events, event, form, errors=errors, status_code=422, editing=current is not None
         )
 
+    @post("/events/{event_id:uuid}/roadshow")
+    async def move_talk(
+        self, request: Request, principal: CurrentPrincipal, events: Events, event_id: FromPath[uuid.UUID], data: Form
+    ) -> Response:
+        event = await events.get_event(principal, event_id)
+        data = _flat(data)
+        try:
+            talk = uuid.UUID(str(data.get("presentation_id", "")))
+        except ValueError:
+            talk = uuid.UUID(int=0)  # no talk of any roadshow: the service names the field
+        moved, refusal = await attempt(
+            events.move_talk(principal, event_id, talk, str(data.get("direction", "")), ip=client_ip(request))
+        )
+        if moved is None:
+            assert refusal is not None
+            return await self._detail(request, principal, events, event, refusal=refusal, errors=refusal_errors(refusal))
+        return Redirect(f"/events/{event_id}#roadshow")
+
     @post("/events/{event_id:uuid}/registrations/{registration_id:uuid}/cancel")
     async def cancel_registration(
         self, request: Request, principal: CurrentPrincipal, events: Events, event_id: FromPath[uuid.UUID],

@@ -333,6 +333,25 @@ class Registrations(TeamViews):
         await self.session.refresh(event, ["registered"])
         return registration
 
+    async def move_talk(
+        self, principal: Principal, event_id: uuid.UUID, presentation_id: uuid.UUID, direction: str, *, ip: str | None = None
+    ) -> list[Presentation]:
+        """The organizer moves one talk a place earlier (`up`) or later (`down`): the pages' arrows."""
+        principal.require()
+        event = await scoping.event_for(self.session, principal, event_id)
+        if not is_organizer(principal, event):
+            raise Forbidden()
+        if direction not in ("up", "down"):
+            raise invalid("direction", N_("Not one of the allowed values."))
+        order = [p.id for p in await self.roadshow(event)]
+        if presentation_id not in order:
+            raise invalid("presentation_id", N_("Not a talk of this roadshow."))
+        index = order.index(presentation_id)
+        other = index - 1 if direction == "up" else index + 1
+        if 0 <= other < len(order):
+            order[index], order[other] = order[other], order[index]
+        return await self.reorder_roadshow(principal, event_id, order, ip=ip)
+
     async def reorder_roadshow(
         self, principal: Principal, event_id: uuid.UUID, order: list[uuid.UUID], *, ip: str | None = None
     ) -> list[Presentation]:

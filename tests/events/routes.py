@@ -129,6 +129,14 @@ PAGE_ROUTES: list[Route] = [
     ),
     Route(
         "POST",
+        "/events/{event}/roadshow",
+        organizes(302),
+        anonymous=302,
+        prepare=matrix_roadshow,
+        body=lambda w, r, rel: {"presentation_id": str(w.scratch["roadshow"][-1]), "direction": "up"},
+    ),
+    Route(
+        "POST",
         "/events/{event}/registrations/{registration}/cancel",
         registration_party(302, organizer_too=True),
         anonymous=302,

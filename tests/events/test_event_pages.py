@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from marketplace.accounts.models import Role
-from marketplace.events.models import Event, EventState, Registration, RegistrationState
+from marketplace.events.models import Event, EventState, Presentation, Registration, RegistrationState
 from tests.catalog.factories import published
 from tests.events.factories import fresh, seed_event, seed_registration
-from tests.events.registration_factories import matrix_event_form
+from tests.events.registration_factories import add_talk, matrix_event_form
 from tests.support.web import error_of, login, post_form
 
 
@@ -112,3 +112,28 @@ async def test_a_draft_is_not_found_for_outsiders_and_people_stay_private(client
     assert "target@company.other.test" not in page and "admin@company.other.test" not in page
     listing = (await client.get("/events")).text
     assert str(event.id) in listing and str(draft.id) not in listing
+
+
+async def test_the_organizer_moves_a_talk_earlier_with_the_pages_arrows(client, db, world) -> None:
+    event = await seed_event(db, world, EventState.registration_open)
+    team = await seed_registration(db, event, world.orgs["institution/own"])
+    first = await add_talk(db, world, event, team, "外泌体肝癌早筛")
+    second = await add_talk(db, world, event, team, "术后认知评估软件")
+    event_id = event.id
+    await login(client, world.emails[Role.platform_admin])
+    page = (await client.get(f"/events/{event_id}")).text
+    assert page.index("外泌体肝癌早筛") < page.index("术后认知评估软件")
+    response = await post_form(client, f"/events/{event_id}/roadshow", {"presentation_id": str(second), "direction": "up"})
+    assert response.status_code == 302
+    order = list(
+        await db.scalars(select(Presentation.id).where(Presentation.event_id == event_id).order_by(Presentation.position))
+    )
+    assert order == [second, first]
+    # Not a direction, or not a talk of this roadshow: the field is named and nothing moves.
+    refused = await post_form(client, f"/events/{event_id}/roadshow", {"presentation_id": str(first), "direction": "sideways"})
+    assert refused.status_code == 422 and "不是允许的取值。" in refused.text
+    stranger = await post_form(client, f"/events/{event_id}/roadshow", {"presentation_id": "not-an-id", "direction": "up"})
+    assert stranger.status_code == 422
+    assert list(
+        await db.scalars(select(Presentation.id).where(Presentation.event_id == event_id).order_by(Presentation.position))
+    ) == [second, first]
