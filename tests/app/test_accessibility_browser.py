@@ -12,6 +12,7 @@ from playwright.async_api import Browser, Locator, Page, expect
 
 from marketplace.accounts.models import Role
 from marketplace.app import NODE_MODULES
+from tests.events.agenda_factories import scene
 from tests.matching.requests.factories import create
 from tests.search.factories import index_samples
 from tests.support.browser import sign_in
@@ -76,13 +77,22 @@ async def test_axe_finds_no_serious_violation_on_the_main_pages_of_each_role(
     page = axe_page
     request = await create(db, world, indexed["liver"])
     listing = f"/listings/{indexed['liver']}"
+    event = f"/events/{(await scene(db, world)).event.id}"  # running, with a confirmed meeting
     pages: dict[Role | None, list[str]] = {
         None: ["/", "/login", "/search?q=肝癌", listing],
         Role.company_member: ["/", "/search?q=肝癌", listing, "/match-requests", f"/match-requests/{request.id}"],
-        Role.company_admin: ["/", "/needs/mine", "/settings/notifications"],
+        Role.company_admin: [
+            "/",
+            "/needs/mine",
+            "/settings/notifications",
+            "/events",
+            event,
+            f"{event}/meetings",
+            f"{event}/agenda",
+        ],
         Role.tto_manager: ["/", "/listings", "/match-requests/inbox", f"/match-requests/{request.id}", "/review"],
         Role.tto_staff: ["/", "/notifications", "/tokens", "/profile"],
-        Role.platform_admin: ["/", "/analytics", "/organizations"],
+        Role.platform_admin: ["/", "/analytics", "/organizations", "/events/new", f"{event}/schedule"],
         Role.platform_analyst: ["/", "/analytics"],
     }
     found: list[str] = []
