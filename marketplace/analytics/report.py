@@ -71,6 +71,7 @@ class AnnualReports:
             pay_later=await figures.pay_later(),
             income=await self.analytics.income(figures),
             beds=await self.analytics.beds(figures),
+            events=await figures.events(),
             deals=await self.analytics.deals(figures, sort="value", per_page=TOP_DEALS),
         )
 

@@ -27,6 +27,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from marketplace import i18n
+from marketplace.analytics.page_tables import EVENT_STEP_LABELS
 from marketplace.analytics.report_labels import (
     BAND_LABELS,
     CATEGORY_LABELS,
@@ -354,13 +355,33 @@ def _beds(data: ReportData) -> list[Any]:
     return [*story, _p(gettext(DEFINITIONS["beds"]), "note")]
 
 
+def _events(data: ReportData) -> list[Any]:
+    e = data.events
+    kinds = {k.key: k.count for k in e.participants}
+    counts = [
+        [gettext("Events in the period"), f"{e.events:,}"],
+        [gettext("Events held"), f"{e.events_held:,}"],
+        [gettext("Institutions registered"), f"{kinds.get('institution', 0):,}"],
+        [gettext("Companies registered"), f"{kinds.get('company', 0):,}"],
+    ]
+    steps = [[gettext(EVENT_STEP_LABELS[s.step]), f"{s.count:,}", percent(s.conversion_bp)] for s in e.steps]
+    story: list[Any] = [_p(gettext("9. Matchmaking events"), "section")]
+    if not e.events:
+        return [*story, *_none([])]
+    return [
+        *story,
+        _table((gettext("Figure"), gettext("Value")), counts, _columns(3, 1.5)),
+        _table((gettext("Step"), gettext("Count"), gettext("Conversion from the step before")), steps, _columns(3, 1.2, 2)),
+    ]
+
+
 def _deals(data: ReportData) -> list[Any]:
     rows = [[d.title, d.institution, d.company, gettext(KIND_LABELS.get(d.kind, d.kind)), gettext(AGREEMENT_STATES.get(d.state, d.state)),
              d.signed_at.astimezone(CHINA_TIME).date().isoformat() if d.signed_at else "—", format_fen(d.value_fen), format_fen(d.paid_fen)]
             for d in data.deals.rows]  # fmt: skip
     head = (gettext("Agreement"), gettext("Institution"), gettext("Company"), gettext("Type"), gettext("State"), gettext("Signed"),
             gettext("Value (CNY)"), gettext("Paid (CNY)"))  # fmt: skip
-    story: list[Any] = [_p(gettext("9. The year's largest agreements"), "section"), *_none(rows)]
+    story: list[Any] = [_p(gettext("10. The year's largest agreements"), "section"), *_none(rows)]
     if rows:
         story.append(_table(head, rows, _columns(2.6, 2, 2, 1.4, 1.1, 1.5, 1.6, 1.5), numeric_from=6))
         story.append(
@@ -406,7 +427,7 @@ def annual_report_pdf(data: ReportData) -> bytes:
         document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
                                      bottomMargin=20 * mm, title=title, subject=data.institution or "", creator="marketplace")  # fmt: skip
         story = [*_cover(data), *_headline(data), *_funnel(data), *_rates(data), *_times(data), *_pay_later(data)]
-        story += [PageBreak(), *_income(data), *_bands(data), *_beds(data), *_deals(data)]
+        story += [PageBreak(), *_income(data), *_bands(data), *_beds(data), *_events(data), *_deals(data)]
         footer = _footer(running)
         document.build(story, onFirstPage=footer, onLaterPages=footer)
         return buffer.getvalue()

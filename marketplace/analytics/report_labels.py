@@ -24,6 +24,7 @@ class ReportData:
     pay_later: schemas.PayLater
     income: schemas.Income
     beds: schemas.Beds
+    events: schemas.EventFigures
     deals: schemas.Deals
 
     @property

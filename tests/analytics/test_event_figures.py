@@ -5,9 +5,12 @@ funnel chart's table in Chinese and English and its CSV export."""
 
 from __future__ import annotations
 
+import io
+import re
 from datetime import date
 
 import pytest
+from pypdf import PdfReader
 
 from marketplace.accounts.models import Role
 from marketplace.analytics.filters import DashboardFilter, resolve
@@ -121,3 +124,14 @@ async def test_the_dashboard_shows_the_funnel_with_its_table_in_both_languages(c
     ]
     xlsx = await client.get("/analytics/export/event_participants.xlsx?year=2026&quarter=2")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+async def test_the_annual_report_has_the_years_events(client, db, world, story: EventStory) -> None:
+    await login(client, world.emails[Role.platform_admin])
+    answer = await client.get("/analytics/annual/2026/report.pdf")
+    assert answer.status_code == 200
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.content)).pages)
+    section = text[text.index("九、医企融合对接会") : text.index("十、年度主要协议")]
+    # The year's three events, and the funnel's first and last steps (7 requests, 1 agreement).
+    assert re.search(r"期内对接会\s*3\b", section), section
+    assert re.search(r"洽谈申请\s*7\b", section) and re.search(r"达成协议\s*1\b", section), section

@@ -16,7 +16,18 @@ from marketplace.ledger.statement_files import format_fen
 from tests.analytics.report_world import OTHER_INCOME_FEN, OWN_INCOME_FEN, this_year
 from tests.support.web import login
 
-SECTIONS = ("主要指标", "转化漏斗", "对接率", "时效", "先使用后付费", "收入", "按合同金额", "科研床位", "年度主要协议")
+SECTIONS = (
+    "主要指标",
+    "转化漏斗",
+    "对接率",
+    "时效",
+    "先使用后付费",
+    "收入",
+    "按合同金额",
+    "科研床位",
+    "医企融合对接会",
+    "年度主要协议",
+)
 
 
 def pages_text(content: bytes) -> list[str]:
