@@ -52,6 +52,13 @@ def field_errors(data: Any, struct_type: type, *, strict: bool = True, prefix: s
     return _value_errors(data, struct_type, prefix, strict)
 
 
+def whole_number(text: str, most: int = 18) -> int | None:
+    """The whole number a form field holds in ASCII digits (at most `most` of them), else None.
+    `str.isdigit()` alone also accepts "²" and other digits that `int()` refuses with a 500."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= most else None
+
+
 def without_control_characters(text: str) -> str:
     """The text as a form may show it again after refusing it."""
     return _CONTROL.sub("", text)

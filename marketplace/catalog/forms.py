@@ -179,8 +179,8 @@ def _parse_result(form: FormData, parsed: ParsedForm, partial: bool) -> None:
     _choice(form, payload, "stage")
     _choice(form, payload, "ownership_model")
     if trl := form.get("trl").strip():
-        if trl.isdigit():
-            payload["trl"] = int(trl)
+        if (level := forms.whole_number(trl, 9)) is not None:
+            payload["trl"] = level
         else:
             parsed.error("trl", N_("Enter a whole number."))
     if "licence_options" in form or not partial:

@@ -120,7 +120,7 @@ class RowReader:
                 self.errors.append(FieldError(f"inventors[{i}]", NAME_SHARE))
                 complete = False
                 continue
-            bp = _basis_points(share) if percent else (int(share) if share.isdigit() else None)
+            bp = _basis_points(share) if percent else forms.whole_number(share)
             if bp is None:
                 self.errors.append(
                     FieldError(f"inventors[{i}].share_bp", NOT_PERCENT if percent else NOT_WHOLE, {"value": share})

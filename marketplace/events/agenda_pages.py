@@ -176,7 +176,7 @@ class AgendaPages(Controller):
                     "budget_min_fen": _fen(data.get("budget_min", "")),
                     "budget_max_fen": _fen(data.get("budget_max", "")),
                     "message": data.get("message", ""),
-                    "nda_version": int(data["nda_version"]) if data.get("nda_version", "").isdigit() else None,
+                    "nda_version": forms.whole_number(data.get("nda_version", ""), 9),
                     "accept_nda": data.get("accept_nda") == "on",
                 }
             )

@@ -48,15 +48,15 @@ def _event_body(form: dict[str, str], areas: list[str]) -> dict:
     if LOCAL_MOMENT.match(body["registration_deadline"]):
         body["registration_deadline"] += ":00+08:00"
     for name in NUMBERS:
-        if body[name].isdigit() and len(body[name]) < 10:
-            body[name] = int(body[name])
+        if (number := forms.whole_number(body[name], 9)) is not None:
+            body[name] = number
     # A blank number, day or time is left out: "Required." (or the default) rather than a type error.
     for name in (*NUMBERS, "starts_on", "ends_on", "day_starts_at", "day_ends_at", "registration_deadline"):
         if body[name] == "":
             del body[name]
     tables = [name.strip() for name in re.split(r"[\n,，]", form.get("tables", "")) if name.strip()]
-    if len(tables) == 1 and tables[0].isdigit() and len(tables[0]) < 10:
-        body["table_count"] = int(tables[0])
+    if len(tables) == 1 and (count := forms.whole_number(tables[0], 9)) is not None:
+        body["table_count"] = count
     elif tables:
         body["tables"] = tables
     body["areas"] = areas
@@ -294,12 +294,12 @@ class EventPages(Controller):
         form = {**data, **lists}
         body: dict = {
             "attendee_ids": lists["attendee_ids"],
-            "slots": [int(n) if n.isdigit() and len(n) < 6 else n for n in lists["slots"]],
+            "slots": [n if (slot := forms.whole_number(n, 5)) is None else slot for n in lists["slots"]],
             "note": data.get("note", ""),
             "listings": [
                 {
                     "listing_id": i,
-                    **({"minutes": int(m)} if (m := data.get(f"minutes_{i}", "").strip()).isdigit() and len(m) < 4 else {}),
+                    **({"minutes": m} if (m := forms.whole_number(data.get(f"minutes_{i}", ""), 3)) is not None else {}),
                 }
                 for i in lists["listing_ids"]
             ],

@@ -92,7 +92,7 @@ def terms_body(form: dict[str, str | list[str]], errors: dict[str, str]) -> tupl
     for name in INTEGERS:
         value = first(form.get(name)).strip()
         if value:
-            body[name] = int(value) if value.isdigit() and len(value) < 7 else value
+            body[name] = value if (number := forms.whole_number(value, 6)) is None else number
     for field, name in MONEY.items():
         value = first(form.get(name)).strip()
         if value:
@@ -127,7 +127,7 @@ def terms_body(form: dict[str, str | list[str]], errors: dict[str, str]) -> tupl
             errors[f"milestone_amount_{i}"] = gettext(YUAN_ERROR)
             row["amount_fen"] = 1
         if days:
-            row["due_days_after_event"] = int(days) if days.isdigit() and len(days) < 7 else days
+            row["due_days_after_event"] = days if (number := forms.whole_number(days, 6)) is None else number
         body["milestones"].append(row)
         rows["milestones"].append(i)
     for i in range(INSTALMENT_ROWS):

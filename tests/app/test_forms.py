@@ -57,3 +57,10 @@ async def test_a_spreadsheet_row_with_two_bad_cells_reports_both(client, db, wor
     assert response.status_code == 200
     problems = {(e["row"], e["field"]) for e in response.json()["errors"]}  # "column" is the header people read
     assert problems == {(3, "trl"), (3, "contact_email")}
+
+
+def test_a_whole_number_is_ascii_digits_within_the_length() -> None:
+    assert forms.whole_number(" 42 ") == 42 and forms.whole_number("007", 3) == 7
+    # str.isdigit() says yes to these, and int() refuses them: a page must say "not a number", not 500.
+    for text in ("²", "٣", "１２", "-1", "1.5", "", "1234", "9" * 40):
+        assert forms.whole_number(text, 3) is None, text

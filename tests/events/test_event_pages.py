@@ -137,3 +137,14 @@ async def test_the_organizer_moves_a_talk_earlier_with_the_pages_arrows(client, 
     assert list(
         await db.scalars(select(Presentation.id).where(Presentation.event_id == event_id).order_by(Presentation.position))
     ) == [second, first]
+
+
+async def test_digits_that_are_not_ascii_are_a_field_error_not_a_server_error(client, db, world) -> None:
+    event = await seed_event(db, world, EventState.registration_open)
+    await login(client, world.emails[Role.platform_admin])
+    form = matrix_event_form(world, Role.platform_admin, "own") | {"capacity": "²", "tables": "³"}
+    response = await post_form(client, "/events", form)
+    assert response.status_code == 422 and error_of(response.text, "capacity")
+    await login(client, world.emails[Role.tto_manager])
+    refused = await post_form(client, f"/events/{event.id}/register", {"slots": ["¹"], "note": "x"})
+    assert refused.status_code == 422

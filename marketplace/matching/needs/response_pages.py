@@ -128,7 +128,7 @@ class NeedResponsePages(Controller):
                     status_code=422,
                 )
                 return await refused_page(request, principal, needs, threads, need_id, unticked)
-            nda_version = int(data["nda_version"]) if data["nda_version"].isdigit() else 0
+            nda_version = forms.whole_number(data["nda_version"], 9) or 0
         _, refusal = await attempt(
             needs.move_response(
                 principal,

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace import i18n
+from marketplace import forms, i18n
 from marketplace.accounts.models import Organization
 from marketplace.accounts.services import AccountService
 from marketplace.catalog.models import Listing
@@ -311,7 +311,8 @@ def parse_need_query(
                 errors.append(FieldError(name, N_("A date as YYYY-MM-DD.")))
     for name, high, default in (("page", MAX_PAGE, 1), ("page_size", MAX_PAGE_SIZE, 20)):
         raw = first.get(name, "")
-        number = int(raw) if raw.isdigit() and 1 <= int(raw) <= high else None
+        number = forms.whole_number(raw, 9)
+        number = number if number is not None and 1 <= number <= high else None
         if raw and number is None:
             errors.append(FieldError(name, N_("A whole number from %(low)s to %(high)s."), {"low": 1, "high": high}))
         setattr(query, name, number or default)

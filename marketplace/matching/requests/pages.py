@@ -285,7 +285,7 @@ class MatchingPages(Controller):
             )
         else:
             if action == "accept_nda":
-                nda_version = int(data["nda_version"]) if data.get("nda_version", "").isdigit() else 0
+                nda_version = forms.whole_number(data.get("nda_version", ""), 9) or 0
             _, refusal = await attempt(
                 matching.transition(principal, request_id, action, reason, nda_version=nda_version, ip=client_ip(request))
             )
