@@ -282,23 +282,31 @@ class SingleSignOn:
         )
 
     async def provider_for_email(self, email: str) -> OidcProvider | None:
-        """The enabled provider that signs in this address's domain (the login page's lookup)."""
-        domain = normalize_domain(email.rpartition("@")[2])
-        stmt = (
-            select(OidcProvider)
-            .join(OidcEmailDomain, OidcEmailDomain.organization_id == OidcProvider.organization_id)
-            .where(OidcEmailDomain.domain == domain, OidcProvider.enabled.is_(True))
-        )
-        return (await self.session.scalars(stmt)).first()
+        return await provider_for_email(self.session, email)
 
     async def password_sign_in_allowed(self, email: str) -> bool:
-        """False when the address's organization has turned password sign-in off (its people use SSO)."""
-        provider = await self.provider_for_email(email)
-        return provider is None or not provider.password_sign_in_disabled
+        return await password_sign_in_allowed(self.session, email)
 
     def client_secret(self, provider: OidcProvider) -> str:
         """The decrypted secret, for the token request only (never for a page or the API)."""
         return decrypt_secret(self.settings, provider.client_secret_encrypted)
+
+
+async def provider_for_email(session: AsyncSession, email: str) -> OidcProvider | None:
+    """The enabled provider that signs in this address's domain (the login page's lookup)."""
+    domain = normalize_domain(email.rpartition("@")[2])
+    stmt = (
+        select(OidcProvider)
+        .join(OidcEmailDomain, OidcEmailDomain.organization_id == OidcProvider.organization_id)
+        .where(OidcEmailDomain.domain == domain, OidcProvider.enabled.is_(True))
+    )
+    return (await session.scalars(stmt)).first()
+
+
+async def password_sign_in_allowed(session: AsyncSession, email: str) -> bool:
+    """False when the address's organization has turned password sign-in off (its people use SSO)."""
+    provider = await provider_for_email(session, email)
+    return provider is None or not provider.password_sign_in_disabled
 
 
 def _audited(view: OidcProviderView | None) -> dict | None:

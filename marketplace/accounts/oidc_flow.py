@@ -22,6 +22,7 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import errors as jose_errors
 from joserfc import jwt
 from joserfc.jwk import KeySet
+from litestar.di import NamedDependency
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +32,7 @@ from marketplace.accounts.oidc import SingleSignOn, normalize_domain
 from marketplace.accounts.passwords import digest
 from marketplace.audit import services as audit
 from marketplace.config import Settings
-from marketplace.db import utcnow
+from marketplace.db import DbSession, utcnow
 from marketplace.errors import DomainError
 from marketplace.i18n import N_
 
@@ -143,6 +144,21 @@ class SignOnFlow:
             **kwargs,
         )
 
+    async def begin(self, *, organization: str | None, email: str | None, web_session_id: uuid.UUID | None = None) -> str:
+        """/login/sso: the organization named by its id, or found by the e-mail address's domain."""
+        organization_id: uuid.UUID | None = None
+        if email:
+            provider = await self.config.provider_for_email(email)
+            organization_id = provider.organization_id if provider else None
+        elif organization:
+            try:
+                organization_id = uuid.UUID(organization)
+            except ValueError:
+                organization_id = None
+        if organization_id is None:
+            raise SsoError(NOT_CONFIGURED, "not_configured", status_code=404)
+        return await self.start(organization_id, web_session_id=web_session_id, login_hint=email or None)
+
     async def start(
         self, organization_id: uuid.UUID, *, web_session_id: uuid.UUID | None = None, login_hint: str | None = None
     ) -> str:
@@ -249,3 +265,10 @@ class SignOnFlow:
         user.last_login_at = utcnow()
         await audit.record(self.session, "login", actor_user_id=user.id, organization_id=org.id, subject=user, ip=ip, via="sso")
         return user, org.id
+
+
+SignOn = NamedDependency[SignOnFlow]
+
+
+async def provide_sign_on(db_session: DbSession, settings: Settings) -> SignOnFlow:
+    return SignOnFlow(db_session, settings)
