@@ -270,5 +270,5 @@ class SignOnFlow:
 SignOn = NamedDependency[SignOnFlow]
 
 
-async def provide_sign_on(db_session: DbSession, settings: Settings) -> SignOnFlow:
+async def provide_sign_on(db_session: DbSession, settings: NamedDependency[Settings]) -> SignOnFlow:
     return SignOnFlow(db_session, settings)
