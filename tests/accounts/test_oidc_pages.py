@@ -46,3 +46,8 @@ async def test_password_sign_in_can_be_turned_off(client, db, world, settings, o
     assert refused.status_code == 400 and "统一身份认证登录" in refused.text
     await configure(db, world, settings, oidc_provider, allowed_domains=["own.test"], password_sign_in_disabled=False)
     assert (await login(client, member)).status_code == 302
+
+
+async def test_the_login_page_offers_single_sign_on_by_email(client) -> None:
+    page = await client.get("/login")
+    assert 'action="/login/sso"' in page.text and "统一身份认证登录" in page.text
