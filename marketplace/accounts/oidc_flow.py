@@ -14,7 +14,9 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
+from urllib.parse import urlencode
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import timedelta
 
 import httpx
@@ -127,6 +129,13 @@ async def verify_id_token(id_token: str, *, issuer: str, client_id: str, nonce: 
     return claims
 
 
+class SignedOn(NamedTuple):
+    user: User
+    organization_id: uuid.UUID
+    # Kept in the session for the provider's sign-out (its id_token_hint).
+    id_token: str
+
+
 class SignOnFlow:
     def __init__(self, session: AsyncSession, settings: Settings) -> None:
         self.session = session
@@ -190,8 +199,8 @@ class SignOnFlow:
         error: str | None = None,
         web_session_id: uuid.UUID | None = None,
         ip: str | None = None,
-    ) -> tuple[User, uuid.UUID]:
-        """The callback: the signed-in user and the organization they act for. A failure is audited
+    ) -> SignedOn:
+        """The callback: the signed-in user, the organization they act for and the ID token. A failure is audited
         (committed, as the request's own transaction is rolled back) and raised as SsoError."""
         row = await self.session.scalar(
             delete(OidcSignInState).where(OidcSignInState.state_hash == digest(state)).returning(OidcSignInState)
@@ -212,7 +221,7 @@ class SignOnFlow:
             await self.session.commit()
             raise
 
-    async def _sign_in(self, row: OidcSignInState, code: str, *, ip: str | None) -> tuple[User, uuid.UUID]:
+    async def _sign_in(self, row: OidcSignInState, code: str, *, ip: str | None) -> SignedOn:
         provider = await self.session.get(OidcProvider, row.organization_id)
         if provider is None or not provider.enabled:
             raise SsoError(NOT_CONFIGURED, "not_configured", status_code=404)
@@ -227,7 +236,31 @@ class SignOnFlow:
         if "id_token" not in token:
             raise SsoError(UNVERIFIED, "no_id_token")
         claims = await verify_id_token(token["id_token"], issuer=provider.issuer, client_id=provider.client_id, nonce=row.nonce)
-        return await self._link_or_provision(provider, claims, ip=ip)
+        user, organization_id = await self._link_or_provision(provider, claims, ip=ip)
+        return SignedOn(user, organization_id, token["id_token"])
+
+    async def end_session_url(self, organization_id: str | None, id_token: str | None) -> str | None:
+        """Where to send the browser at sign-out so the provider's session ends too (RP-initiated
+        logout), when the organization asks for it and the provider publishes an end_session_endpoint;
+        None signs out here only (also when the provider cannot be reached: leaving must not fail)."""
+        try:
+            provider = await self.session.get(OidcProvider, uuid.UUID(str(organization_id))) if id_token else None
+        except ValueError:
+            return None
+        if provider is None or not provider.enabled or not provider.end_provider_session:
+            return None
+        try:
+            endpoint = (await discovery(provider.issuer)).get("end_session_endpoint")
+        except SsoError:
+            return None
+        if not endpoint:
+            return None
+        query = {
+            "id_token_hint": id_token,
+            "client_id": provider.client_id,
+            "post_logout_redirect_uri": self.settings.base_url.rstrip("/") + "/",
+        }
+        return f"{endpoint}?{urlencode(query)}"
 
     async def _link_or_provision(self, provider: OidcProvider, claims: dict, *, ip: str | None) -> tuple[User, uuid.UUID]:
         email = normalize_email(str(claims.get("email") or ""))

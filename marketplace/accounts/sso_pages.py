@@ -13,6 +13,10 @@ from marketplace.tenancy import CurrentPrincipal
 from marketplace.web import client_ip
 
 
+SSO_ORG = "sso_org_id"
+SSO_ID_TOKEN = "sso_id_token"
+
+
 class SsoPages(Controller):
     include_in_schema = False
 
@@ -39,11 +43,14 @@ class SsoPages(Controller):
         state = request.query_params.get("state")  # `state` is a name Litestar keeps for the app state
         if not state:
             raise SsoError(STATE_GONE, "no_state")
-        user, organization_id = await sign_on.finish(
+        user, organization_id, id_token = await sign_on.finish(
             state, code=code, error=error, web_session_id=principal.session_id, ip=client_ip(request)
         )
         # As the password sign-in does: a new user in the session gets a new session id and CSRF token.
-        request.set_session({"user_id": str(user.id), "org_id": str(organization_id)})
+        # The session (server-side) keeps the ID token for the provider's sign-out.
+        request.set_session(
+            {"user_id": str(user.id), "org_id": str(organization_id), SSO_ORG: str(organization_id), SSO_ID_TOKEN: id_token}
+        )
         response = Redirect("/")
         if user.locale in i18n.LOCALES:
             response.set_cookie(i18n.LANG_COOKIE, user.locale, max_age=365 * 86400, samesite="lax")

@@ -54,7 +54,7 @@ async def sign_in(db, settings, org, user: str = "doctor") -> tuple[User, object
     query = callback_query(url)
     result = await flow.finish(query["state"], code=query.get("code"), error=query.get("error"))
     await db.commit()
-    return result
+    return result.user, result.organization_id
 
 
 async def actions(db) -> list[str]:

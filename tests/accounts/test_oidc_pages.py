@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import httpx
+
 from marketplace.accounts.models import Role
 from tests.accounts.test_oidc_flow import callback_query, configure
 from tests.support.web import login, post_form
@@ -51,3 +53,15 @@ async def test_password_sign_in_can_be_turned_off(client, db, world, settings, o
 async def test_the_login_page_offers_single_sign_on_by_email(client) -> None:
     page = await client.get("/login")
     assert 'action="/login/sso"' in page.text and "统一身份认证登录" in page.text
+
+
+async def test_signing_out_ends_the_provider_session_when_asked(client, db, world, settings, oidc_provider) -> None:
+    org = await configure(db, world, settings, oidc_provider, end_provider_session=True)
+    start = await client.get("/login/sso", params={"org": str(org)}, follow_redirects=False)
+    query = callback_query(start.headers["location"] + "&login_hint=doctor")
+    await client.get("/login/sso/callback", params=query, follow_redirects=False)
+    out = await post_form(client, "/logout", {})
+    assert out.headers["location"].startswith(f"{oidc_provider.issuer}/session/end?id_token_hint=")
+    # The provider accepts it (its own sign-out confirmation page, not an error).
+    assert httpx.get(out.headers["location"]).status_code == 200
+    assert (await client.get("/profile", follow_redirects=False)).status_code in (302, 303, 401)
