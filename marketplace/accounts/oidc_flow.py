@@ -14,10 +14,10 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from urllib.parse import urlencode
 from dataclasses import dataclass
-from typing import NamedTuple
 from datetime import timedelta
+from typing import NamedTuple
+from urllib.parse import urlencode
 
 import httpx
 from authlib.integrations.httpx_client import AsyncOAuth2Client

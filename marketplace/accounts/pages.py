@@ -11,8 +11,8 @@ from litestar.response import Redirect, Template
 
 from marketplace import i18n
 from marketplace.accounts.models import ROLES_BY_KIND, CompanySegment, HospitalGrade, OrgKind, Role
-from marketplace.accounts.organizations import OrganizationInput
 from marketplace.accounts.oidc_flow import SignOn
+from marketplace.accounts.organizations import OrganizationInput
 from marketplace.accounts.services import Accounts
 from marketplace.accounts.sso_pages import SSO_ID_TOKEN, SSO_ORG
 from marketplace.accounts.throttle import ThrottlePolicy

@@ -12,7 +12,6 @@ from marketplace.accounts.oidc_flow import STATE_GONE, SignOn, SsoError
 from marketplace.tenancy import CurrentPrincipal
 from marketplace.web import client_ip
 
-
 SSO_ORG = "sso_org_id"
 SSO_ID_TOKEN = "sso_id_token"
 

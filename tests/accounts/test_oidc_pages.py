@@ -63,5 +63,6 @@ async def test_signing_out_ends_the_provider_session_when_asked(client, db, worl
     out = await post_form(client, "/logout", {})
     assert out.headers["location"].startswith(f"{oidc_provider.issuer}/session/end?id_token_hint=")
     # The provider accepts it (its own sign-out confirmation page, not an error).
-    assert httpx.get(out.headers["location"]).status_code == 200
+    async with httpx.AsyncClient() as browser:
+        assert (await browser.get(out.headers["location"])).status_code == 200
     assert (await client.get("/profile", follow_redirects=False)).status_code in (302, 303, 401)
