@@ -30,10 +30,12 @@ from sqlalchemy.exc import DBAPIError
 from marketplace import forms, i18n, places
 from marketplace.accounts.api import AccountsApi, provide_principal
 from marketplace.accounts.front_door_pages import FrontDoorPages
+from marketplace.accounts.oidc_flow import provide_sign_on
 from marketplace.accounts.pages import AccountPages
 from marketplace.accounts.passwords import use_password_profile
 from marketplace.accounts.services import provide_accounts
 from marketplace.accounts.sessions import save_session, session_middleware
+from marketplace.accounts.sso_pages import SsoPages
 from marketplace.analytics.api import AnalyticsApi, ReportsApi
 from marketplace.analytics.front_door import provide_front_door
 from marketplace.analytics.home import provide_home_queues
@@ -350,6 +352,7 @@ def create_app(settings: Settings) -> Litestar:
             health,
             AccountsApi,
             AccountPages,
+            SsoPages,
             FrontDoorPages,
             HomePages,
             CatalogApi,
@@ -425,6 +428,7 @@ def create_app(settings: Settings) -> Litestar:
             "db_session": Provide(provide_db_session, sync_to_thread=False),
             "principal": Provide(provide_principal),
             "accounts": Provide(provide_accounts),
+            "sign_on": Provide(provide_sign_on),
             "catalog": Provide(provide_catalog),
             "notifications": Provide(provide_notifications),
             "saved_searches": Provide(provide_saved_searches),

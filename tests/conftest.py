@@ -26,6 +26,7 @@ from marketplace.db import make_engine, make_sessionmaker, run_migrations
 from marketplace.wiring import wire
 from tests.support.database import TEMPLATE_DB, recreate_database, truncate_all
 from tests.support.mailbox import Mailbox
+from tests.support.oidc import OidcProvider
 from tests.support.world import World, build_world
 
 # Tables whose rows the migrations seed (vocabularies): kept between tests.
@@ -104,6 +105,25 @@ def smtp_server() -> Iterator[Mailbox]:
     controller.start()
     yield mailbox
     controller.stop()
+
+
+@pytest.fixture(scope="session")
+def oidc_server() -> Iterator[OidcProvider]:
+    """The real OpenID provider (npm oidc-provider) on loopback, for the whole session."""
+    provider = OidcProvider(
+        redirect_uris=["http://testserver.local/login/sso/callback"],
+        post_logout_redirect_uris=["http://testserver.local/"],
+    )
+    provider.start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def oidc_provider(oidc_server: OidcProvider) -> Iterator[OidcProvider]:
+    """The session's provider, back to its first key, default user and honest tokens after each test."""
+    yield oidc_server
+    oidc_server.reset()
 
 
 @pytest.fixture(scope="session")

@@ -329,3 +329,52 @@ class AccessRequest(UUIDPrimaryKey, Timestamps, Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decline_reason: Mapped[str | None] = mapped_column(String(1000))
     organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id", ondelete="SET NULL"))
+
+
+class OidcProvider(Timestamps, Base):
+    """An organization's own OpenID provider (single sign-on), configured by the platform admin.
+    The client secret is kept encrypted with a key derived from the app's secret key (oidc.py) and
+    never leaves the service; role_mapping maps a value of the role claim to a role of the
+    organization's kind (the service checks that it fits)."""
+
+    __tablename__ = "oidc_providers"
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(255))
+    client_secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    role_claim: Mapped[str] = mapped_column(String(100))
+    role_mapping: Mapped[dict] = mapped_column(JSONB, default=dict)
+    password_sign_in_disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Sign-out also ends the provider's session (RP-initiated logout), when its discovery names an end_session_endpoint.
+    end_provider_session: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+
+
+class OidcEmailDomain(Base):
+    """An e-mail domain whose people sign in through an organization's provider: the login page
+    finds the provider by the address's domain, so a domain belongs to one organization only."""
+
+    __tablename__ = "oidc_email_domains"
+
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("oidc_providers.organization_id", ondelete="CASCADE"), index=True
+    )
+
+
+class OidcSignInState(Base):
+    """A started single sign-on, kept server-side until its callback: the state (only its SHA-256),
+    the nonce and the PKCE verifier. The callback deletes the row it uses, so a state works once."""
+
+    __tablename__ = "oidc_sign_in_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("oidc_providers.organization_id", ondelete="CASCADE"), index=True
+    )
+    # The browser session that started it: a callback in another browser is refused (login CSRF).
+    web_session_id: Mapped[uuid.UUID | None] = mapped_column()
+    nonce: Mapped[str] = mapped_column(String(100))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)

@@ -11,8 +11,10 @@ from litestar.response import Redirect, Template
 
 from marketplace import i18n
 from marketplace.accounts.models import ROLES_BY_KIND, CompanySegment, HospitalGrade, OrgKind, Role
+from marketplace.accounts.oidc_flow import SignOn
 from marketplace.accounts.organizations import OrganizationInput
 from marketplace.accounts.services import Accounts
+from marketplace.accounts.sso_pages import SSO_ID_TOKEN, SSO_ORG
 from marketplace.accounts.throttle import ThrottlePolicy
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput, Throttled
 from marketplace.tenancy import CurrentPrincipal
@@ -108,10 +110,12 @@ class AccountPages(Controller):
         return response
 
     @post("/logout")
-    async def logout(self, request: Request, principal: CurrentPrincipal, accounts: Accounts) -> Redirect:
+    async def logout(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, sign_on: SignOn) -> Redirect:
         await accounts.sign_out(principal, ip=client_ip(request))
+        session = request.session if "session" in request.scope else {}
+        provider_logout = await sign_on.end_session_url(session.get(SSO_ORG), session.get(SSO_ID_TOKEN))
         request.clear_session()
-        return Redirect("/login")
+        return Redirect(provider_logout or "/login")
 
     @post("/sign-out-everywhere")
     async def sign_out_everywhere(self, request: Request, principal: CurrentPrincipal, accounts: Accounts) -> Redirect:

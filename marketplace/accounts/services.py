@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from marketplace.accounts import sessions, throttle
+from marketplace.accounts import oidc, sessions, throttle
 from marketplace.accounts.access_requests import AccessRequests
 from marketplace.accounts.members import normalize_email
 from marketplace.accounts.models import ApiToken, Membership, Organization, OrgKind, Role, User, WebSession
@@ -68,6 +68,10 @@ class AccountService(AccessRequests, PasswordResets, Profiles, ApiTokens):
             await self.session.commit()
             raise Throttled(wait)
         await self.session.commit()
+        if not await oidc.password_sign_in_allowed(self.session, address):
+            await audit.record(self.session, "login_password_disabled", ip=ip, email=address)
+            await self.session.commit()
+            raise DomainError(N_("Your organization signs you in through its own identity provider."), status_code=400)
         try:
             user = await self.authenticate(email, password, ip=ip)
         except DomainError:

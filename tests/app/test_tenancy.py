@@ -1552,6 +1552,11 @@ PUBLIC = {
     ("GET", "/login"): "sign-in form",
     ("POST", "/login"): "sign-in",
     ("POST", "/logout"): "ends whatever session the cookie holds",
+    ("GET", "/login/sso"): "starts a single sign-on at an organization's provider (tests/accounts/test_oidc_pages.py)",
+    (
+        "GET",
+        "/login/sso/callback",
+    ): "the provider's answer; the single-use state is the credential (tests/accounts/test_oidc_pages.py)",
     ("GET", "/forgot-password"): "forgotten-password form",
     ("POST", "/forgot-password"): "the same answer for any address, throttled (tests/accounts/test_front_door.py)",
     ("GET", "/reset-password/{}"): "the one-time secret in the link is the credential (tests/accounts/test_front_door.py)",

@@ -1,0 +1,56 @@
+"""Pages of single sign-on: start at the organization's provider, come back to the callback.
+The service (oidc_flow.py) holds every rule; a failure is its SsoError, shown by the error page."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get
+from litestar.params import FromQuery
+from litestar.response import Redirect
+
+from marketplace import i18n
+from marketplace.accounts.oidc_flow import STATE_GONE, SignOn, SsoError
+from marketplace.tenancy import CurrentPrincipal
+from marketplace.web import client_ip
+
+SSO_ORG = "sso_org_id"
+SSO_ID_TOKEN = "sso_id_token"
+
+
+class SsoPages(Controller):
+    include_in_schema = False
+
+    @get("/login/sso")
+    async def start(
+        self,
+        principal: CurrentPrincipal,
+        sign_on: SignOn,
+        org: FromQuery[str | None] = None,
+        email: FromQuery[str | None] = None,
+    ) -> Response:
+        url = await sign_on.begin(organization=org, email=email, web_session_id=principal.session_id)
+        return Redirect(url)
+
+    @get("/login/sso/callback")
+    async def callback(
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        sign_on: SignOn,
+        code: FromQuery[str | None] = None,
+        error: FromQuery[str | None] = None,
+    ) -> Response:
+        state = request.query_params.get("state")  # `state` is a name Litestar keeps for the app state
+        if not state:
+            raise SsoError(STATE_GONE, "no_state")
+        user, organization_id, id_token = await sign_on.finish(
+            state, code=code, error=error, web_session_id=principal.session_id, ip=client_ip(request)
+        )
+        # As the password sign-in does: a new user in the session gets a new session id and CSRF token.
+        # The session (server-side) keeps the ID token for the provider's sign-out.
+        request.set_session(
+            {"user_id": str(user.id), "org_id": str(organization_id), SSO_ORG: str(organization_id), SSO_ID_TOKEN: id_token}
+        )
+        response = Redirect("/")
+        if user.locale in i18n.LOCALES:
+            response.set_cookie(i18n.LANG_COOKIE, user.locale, max_age=365 * 86400, samesite="lax")
+        return response
