@@ -59,7 +59,7 @@ from marketplace.catalog.services import provide_catalog
 from marketplace.catalog.tto_pages import TtoPages
 from marketplace.catalog.viewer_pages import ListingReaderPages
 from marketplace.config import PROJECT_ROOT, Settings
-from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
+from marketplace.db import check_schema_revision, finish_db_session, make_engine, make_sessionmaker, provide_db_session
 from marketplace.errors import DomainError, FieldError, NotAuthenticated
 
 # Events: the organizer's events and registrations (issue 17, points 1–2).
@@ -308,6 +308,7 @@ def create_app(settings: Settings) -> Litestar:
         try:
             # Serve only once both services answer; warm the Chinese segmenter first.
             await wait_for_database(engine)
+            await check_schema_revision(engine)
             await search.wait_healthy()
             await search.warm_up()
             # Index settings live in code (search.index_settings.INDEX_SETTINGS); apply them every start.

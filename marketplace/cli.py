@@ -26,7 +26,7 @@ def _exit_on_sigterm() -> None:
 def services(settings: Settings) -> Iterator[Settings]:
     """Start the embedded PostgreSQL / Meilisearch for whatever the settings leave unconfigured,
     fill in their URLs, and stop them (and only them) on the way out."""
-    from marketplace.db import ensure_database
+    from marketplace.db import SchemaAhead, ensure_database
     from marketplace.embedded import EmbeddedMeilisearch, EmbeddedPostgres
 
     with ExitStack() as stack:
@@ -41,7 +41,10 @@ def services(settings: Settings) -> Iterator[Settings]:
             log.info("embedded Meilisearch on %s", settings.meili_url)
         elif not settings.meili_master_key:
             raise click.UsageError("MEILI_URL is set: set MEILI_MASTER_KEY too")
-        yield settings
+        try:
+            yield settings
+        except SchemaAhead as error:  # the command says which revisions, and exits 1
+            raise click.ClickException(str(error)) from error
 
 
 async def _load_demo(settings: Settings) -> bool:

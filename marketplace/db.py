@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -135,14 +137,56 @@ async def add_unless_taken(session: AsyncSession, record: object, constraint: st
     return True
 
 
-def run_migrations(database_url: str) -> None:
-    """Apply Alembic migrations up to head. Synchronous: call it outside an event loop."""
-    from alembic import command
+class SchemaAhead(RuntimeError):
+    """The database was migrated by newer code. Serving it could misread or overwrite what that code
+    wrote, and no downgrade is known here, so the process refuses to start."""
+
+
+def _alembic_config():
     from alembic.config import Config
 
     from marketplace.config import PROJECT_ROOT
 
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    return Config(str(PROJECT_ROOT / "alembic.ini"))
+
+
+@functools.cache
+def code_revisions() -> tuple[frozenset[str], str]:
+    """The revisions this code's migrations know, and their head."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_alembic_config())
+    head = script.get_current_head()
+    assert head is not None, "the migrations have one head"
+    return frozenset(revision.revision for revision in script.walk_revisions()), head
+
+
+def refuse_unknown_revision(database_revisions: Iterable[str]) -> None:
+    """Raise SchemaAhead, naming both revisions, when the database is at one this code lacks."""
+    known, head = code_revisions()
+    unknown = sorted(set(database_revisions) - known)
+    if unknown:
+        raise SchemaAhead(
+            f"The database is at revision {', '.join(unknown)}, which this code does not know (its newest is {head}): "
+            "a newer release has migrated it. Run that release, or restore a backup taken before its upgrade."
+        )
+
+
+async def check_schema_revision(engine: AsyncEngine) -> None:
+    """For the processes that serve or work without migrating (several app processes, workers)."""
+    from alembic.migration import MigrationContext
+
+    async with engine.connect() as conn:
+        revisions = await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_heads())
+    refuse_unknown_revision(revisions)
+
+
+def run_migrations(database_url: str) -> None:
+    """Apply Alembic migrations up to head (SchemaAhead if the database is past it). Synchronous:
+    call it outside an event loop."""
+    from alembic import command
+
+    config = _alembic_config()
     config.attributes["database_url"] = database_url
     command.upgrade(config, "head")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace.config import Settings
-from marketplace.db import make_engine, make_sessionmaker
+from marketplace.db import check_schema_revision, make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     sessionmaker = make_sessionmaker(engine)
     wakes = {job.name: asyncio.Event() for job in JOBS}
     channels = {job.wake_on: wakes[job.name] for job in JOBS if job.wake_on}
-    log.info("worker started with %d job(s)", len(JOBS))
     try:
+        await check_schema_revision(engine)
+        log.info("worker started with %d job(s)", len(JOBS))
         async with asyncio.TaskGroup() as group:
             if channels:
                 group.create_task(_listen(engine, channels, stop))

@@ -5,6 +5,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from marketplace.db import refuse_unknown_revision
 from marketplace.models import metadata
 
 config = context.config
@@ -21,10 +22,24 @@ def _url() -> str:
     return url
 
 
+# A migration waits at most this long for a lock, so one stuck behind a long transaction fails
+# instead of queueing every query on the table behind it; the statement limit stops a runaway one.
+# Re-run the deploy when traffic is lower. (squawk, in the suite, checks that migrations set both.)
+TIMEOUTS = ("SET LOCAL lock_timeout = '10s'", "SET LOCAL statement_timeout = '15min'")
+
+
+def _migrate() -> None:
+    with context.begin_transaction():
+        for statement in TIMEOUTS:
+            context.execute(statement)
+        context.run_migrations()
+
+
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=metadata, compare_type=True)
-    with context.begin_transaction():
-        context.run_migrations()
+    # Never migrate (or stamp) a database that newer code has already taken further.
+    refuse_unknown_revision(context.get_context().get_current_heads())
+    _migrate()
 
 
 async def _run_async() -> None:
@@ -36,7 +51,6 @@ async def _run_async() -> None:
 
 if context.is_offline_mode():
     context.configure(url=_url(), target_metadata=metadata, literal_binds=True)
-    with context.begin_transaction():
-        context.run_migrations()
+    _migrate()
 else:
     asyncio.run(_run_async())

@@ -146,7 +146,11 @@ def upgrade() -> None:
 
 
     areas = sa.table(
-        "therapeutic_areas", sa.column("code"), sa.column("name_zh"), sa.column("name_en"), sa.column("position")
+        "therapeutic_areas",
+        sa.column("code", sa.Text()),
+        sa.column("name_zh", sa.Text()),
+        sa.column("name_en", sa.Text()),
+        sa.column("position", sa.Integer()),
     )
     op.bulk_insert(areas, [{"code": c, "name_zh": zh, "name_en": en, "position": i} for i, (c, zh, en) in enumerate(AREAS)])
     op.execute(

@@ -88,7 +88,9 @@ def upgrade() -> None:
     sa.CheckConstraint('version >= 1', name=op.f('ck_nda_versions_version_positive')),
     sa.PrimaryKeyConstraint('version', name=op.f('pk_nda_versions'))
     )
-    nda = sa.table("nda_versions", sa.column("version"), sa.column("text_zh"), sa.column("text_en"))
+    nda = sa.table(
+        "nda_versions", sa.column("version", sa.Integer()), sa.column("text_zh", sa.Text()), sa.column("text_en", sa.Text())
+    )
     op.bulk_insert(nda, [{"version": 1, "text_zh": NDA_V1_ZH, "text_en": NDA_V1_EN}])
     op.create_table('confidential_grants',
     sa.Column('listing_id', sa.Uuid(), nullable=False),
