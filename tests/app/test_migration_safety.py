@@ -1,4 +1,4 @@
-"""Migrations stay safe on a populated database: squawk (npm squawk-cli) lints the SQL each one runs,
+"""Migrations stay safe on a populated database: squawk (squawk-cli, from npm) lints the SQL each one runs,
 and no process serves or migrates a database that newer code has migrated."""
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from marketplace.config import PROJECT_ROOT
 from marketplace.db import SchemaAhead, code_revisions, make_engine, run_migrations
 from tests.support.database import TEMPLATE_DB, recreate_database
 
-SQUAWK = PROJECT_ROOT / "node_modules" / ".bin" / "squawk"
+# squawk-cli's binary package for this platform (package.json says why that one only).
+SQUAWK = PROJECT_ROOT / "node_modules" / "@squawk-cli" / "linux-x64" / "bin" / "squawk"
 
 # Findings in migrations that had run on every database before squawk joined the suite, by
 # revision and rule. They cannot change now; a new migration must have none. The indexes and
