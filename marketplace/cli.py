@@ -1,4 +1,5 @@
-"""`marketplace` command: run, worker, migrate, demo-data, bootstrap-admin, fetch-meilisearch, search, ledger."""
+"""`marketplace` command: run, worker, migrate, demo-data, bootstrap-admin, fetch-meilisearch, search, ledger,
+backup, restore."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import click
 
@@ -286,6 +288,49 @@ def database(settings: Settings) -> Iterator[Settings]:
             postgres = stack.enter_context(EmbeddedPostgres(settings.data_dir))
             settings.database_url = asyncio.run(ensure_database(postgres.url(), DATABASE_NAME))
         yield settings
+
+
+@main.command("backup")
+@click.option(
+    "--to",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A new or empty folder (default DATA_DIR/backups/<UTC time>).",
+)
+def backup_command(folder: Path | None) -> None:
+    """Write a consistent backup: the whole database (pg_dump), the uploaded files and a manifest
+    with their checksums and the schema revision. The running app keeps serving meanwhile."""
+    from marketplace.backup import BackupError, backup, default_folder
+
+    with database(Settings()) as settings:
+        target = folder or default_folder(settings)
+        try:
+            manifest = asyncio.run(backup(settings, target))
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+    rows = sum(manifest.tables.values())
+    click.echo(
+        f"Backed up {rows} row(s) in {len(manifest.tables)} tables at revision {manifest.schema_revision} and "
+        f"{len(manifest.files) - 1} file(s) into {target}"
+    )
+
+
+@main.command("restore")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def restore_command(folder: Path) -> None:
+    """Restore a backup into an empty data folder (or the empty database DATABASE_URL names): check
+    every checksum first, restore in one transaction, migrate to this code's head, rebuild search."""
+    from marketplace.backup import BackupError, restore
+
+    with services(Settings()) as settings:
+        try:
+            manifest = asyncio.run(restore(settings, folder))
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Restored {sum(manifest.tables.values())} row(s) from the backup of {manifest.created_at} "
+        f"(revision {manifest.schema_revision}); search rebuilt from PostgreSQL."
+    )
 
 
 @main.group()
