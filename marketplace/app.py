@@ -7,16 +7,15 @@ import logging
 import time
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager, suppress
-from typing import Literal
 
 import msgspec
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Headers, MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.logging.config import LoggingConfig
-from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
@@ -86,6 +85,7 @@ from marketplace.licensing.pages import AgreementPages
 from marketplace.licensing.payment_api import AgreementMoneyApi
 from marketplace.licensing.performance_api import PerformanceApi, PerformancePages
 from marketplace.licensing.services import provide_licensing
+from marketplace.logs import request_id_middleware
 from marketplace.matching.needs.api import NeedsApi, RecommendationsApi
 from marketplace.matching.needs.pages import NeedsPages
 from marketplace.matching.needs.response_pages import NeedResponsePages
@@ -100,8 +100,10 @@ from marketplace.matching.threads.api import NeedResponseThreadApi, ThreadApi, s
 from marketplace.matching.threads.models import SubjectKindName
 from marketplace.matching.threads.pages import thread_pages
 from marketplace.matching.threads.services import provide_threads
+from marketplace.metrics import prometheus_config
 from marketplace.notifications.api import NotificationsApi
 from marketplace.notifications.pages import NotificationPages, provide_notifications
+from marketplace.probes import health, ready, scrape
 from marketplace.search.api import SavedSearchApi, SearchApi, provide_saved_searches, unavailable_response
 from marketplace.search.engine import SearchUnavailable, search_engine_for
 from marketplace.search.outbox import install_outbox_listeners
@@ -252,31 +254,6 @@ async def provide_settings(state: State) -> Settings:
     return state.settings
 
 
-Up = Literal["ok", "unavailable"]
-
-
-class Health(msgspec.Struct):
-    status: Literal["ok", "degraded"]
-    database: Up
-    search: Up
-
-
-@get("/health", tags=["ops"], responses={503: ResponseSpec(Health, description="Either is down.", generate_examples=False)})
-async def health(request: Request) -> Response[Health]:
-    """Database and search status; 503 when either is down."""
-    state = request.app.state
-    database: Up
-    try:
-        async with state.engine.connect() as conn:
-            await conn.execute(text("select 1"))
-        database = "ok"
-    except Exception:  # any failure to reach the database is "down"
-        database = "unavailable"
-    search: Up = "ok" if await state.search.healthy() else "unavailable"
-    ok = database == "ok" and search == "ok"
-    return Response(Health("ok" if ok else "degraded", database, search), status_code=200 if ok else 503)
-
-
 async def wait_for_database(engine, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -351,6 +328,8 @@ def create_app(settings: Settings) -> Litestar:
     app = Litestar(
         route_handlers=[
             health,
+            ready,
+            scrape,
             AccountsApi,
             AccountPages,
             SsoPages,
@@ -449,6 +428,9 @@ def create_app(settings: Settings) -> Litestar:
             "front_door": Provide(provide_front_door),
         },
         middleware=[
+            # First, so every log line of the request (and its answer) carries the request id.
+            request_id_middleware,
+            prometheus_config().middleware,
             # Server-side sessions of the pages (accounts/sessions.py): also binds the CSRF token to the session.
             session_middleware,
             locale_middleware,
@@ -458,7 +440,7 @@ def create_app(settings: Settings) -> Litestar:
             cookie_httponly=True,
             cookie_secure=settings.https,
             # The API authenticates only by bearer token, never by cookie, so it needs no CSRF token.
-            exclude=["/api/", "/health", "/schema"],
+            exclude=["/api/", "/health", "/ready", "/metrics", "/schema"],
         ),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=configure_jinja),
         exception_handlers={
@@ -483,7 +465,13 @@ def create_app(settings: Settings) -> Litestar:
         before_send=[finish_db_session, save_session, security_headers(settings)],
         request_max_body_size=settings.max_body_bytes,
         # Server errors are logged with their stack; a client's mistakes are not.
-        logging_config=LoggingConfig(log_exceptions="always", disable_stack_trace={400, 401, 403, 404, 405, 409, 413, 422, 429}),
+        # Litestar's own logger goes through the root handler that marketplace.logs configures.
+        logging_config=LoggingConfig(
+            configure_root_logger=False,
+            loggers={"litestar": {"level": "INFO", "handlers": [], "propagate": True}},
+            log_exceptions="always",
+            disable_stack_trace={400, 401, 403, 404, 405, 409, 413, 422, 429},
+        ),
         debug=settings.debug,
     )
     document_api_errors(app)

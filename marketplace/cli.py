@@ -67,7 +67,9 @@ async def _load_demo(settings: Settings) -> bool:
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 def main(verbose: bool) -> None:
     """Medical tech-transfer marketplace."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from marketplace.logs import configure_logging
+
+    configure_logging(Settings().log_format, logging.DEBUG if verbose else logging.INFO)
     for noisy in ("alembic", "httpx", "httpx2"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     _exit_on_sigterm()
@@ -91,7 +93,8 @@ def server_config(app, settings: Settings, **options):
         lifespan="on",
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or None,
-        **options,
+        # Logging is marketplace.logs' (structured, with the request id), which logs each request itself.
+        **{"log_config": None, "access_log": False, **options},
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -83,6 +84,10 @@ class Settings(BaseSettings):
     # Load the demo organizations and users on the first start of `marketplace run`.
     demo_data: bool = True
     debug: bool = False
+    # Logs: "console" (readable, the default) or "json" (one object per line, for production).
+    log_format: Literal["console", "json"] = "console"
+    # Prometheus presents this as a bearer token to GET /metrics; empty: only this machine may scrape.
+    metrics_token: str = ""
 
     @property
     def embedded_postgres(self) -> bool:

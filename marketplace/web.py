@@ -25,7 +25,7 @@ from marketplace.tenancy import ANONYMOUS, Principal
 
 AppSettings = NamedDependency[Settings]
 
-API_PREFIXES = ("/api/", "/health", "/schema")
+API_PREFIXES = ("/api/", "/health", "/ready", "/metrics", "/schema")
 
 # One bound for every list's page and page size: past these an OFFSET overflows PostgreSQL's bigint
 # (a 500), and no person pages that far. The API refuses with a field error; pages clamp.

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from marketplace import metrics
 from marketplace.config import Settings
 from marketplace.db import check_schema_revision, make_engine, make_sessionmaker
 
@@ -69,7 +70,9 @@ async def _loop(
         wake.clear()  # a notification arriving during the run runs the job again
         try:
             await job.run(settings, sessionmaker)
+            metrics.JOB_RUNS.labels(job=job.name, outcome="ok").inc()
         except Exception:  # one failing run must not stop the worker; it is retried next round
+            metrics.JOB_RUNS.labels(job=job.name, outcome="failed").inc()
             log.exception("job %s failed", job.name)
         await _first(stop.wait(), wake.wait(), timeout=job.every_seconds)
 

@@ -26,6 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace import metrics
 from marketplace.config import Settings
 from marketplace.db import rowcount, utcnow
 from marketplace.errors import FieldError, InvalidInput, NotFound
@@ -350,6 +351,7 @@ async def send_queued_emails(settings: Settings, sessionmaker, *, limit: int = 1
 
 
 def _fail(row: OutgoingEmail, error: Exception, *, permanent: bool) -> None:
+    metrics.EMAIL_SEND_FAILURES.inc()
     row.last_error = _reason(error)
     if permanent or row.attempts >= EMAIL_MAX_ATTEMPTS:
         row.failed_at = utcnow()
@@ -357,6 +359,19 @@ def _fail(row: OutgoingEmail, error: Exception, *, permanent: bool) -> None:
         return
     log.warning("e-mail %s to %s failed (attempt %d): %s", row.id, row.to_address, row.attempts, row.last_error)
     row.next_attempt_at = utcnow() + EMAIL_RETRY_BASE * 2 ** (row.attempts - 1)
+
+
+async def email_queue(session: AsyncSession) -> tuple[int, int]:
+    """E-mails waiting to be sent, and those given up on (for the metrics)."""
+    row = (
+        await session.execute(
+            select(
+                func.count().filter(OutgoingEmail.sent_at.is_(None), OutgoingEmail.failed_at.is_(None)),
+                func.count().filter(OutgoingEmail.failed_at.is_not(None)),
+            )
+        )
+    ).one()
+    return row[0], row[1]
 
 
 async def email_job(settings: Settings, sessionmaker) -> None:

@@ -14,6 +14,7 @@ from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.models.settings import MeilisearchSettings
 from meilisearch_python_sdk.models.task import TaskInfo, TaskResult
 
+from marketplace import metrics
 from marketplace.search.embeddings import EMBEDDER, Embedder, settings_embedder
 from marketplace.search.index_settings import INDEX_SETTINGS, INDEXES, LISTINGS
 
@@ -115,6 +116,7 @@ class SearchEngine:
             task.task_uid, timeout_in_ms=int((timeout or self.task_timeout) * 1000), interval_in_ms=20
         )
         if result.status != "succeeded":
+            metrics.SEARCH_TASK_FAILURES.labels(type=str(result.task_type or "unknown")).inc()
             raise SearchTaskFailed(result)
         return result
 

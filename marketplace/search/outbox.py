@@ -354,6 +354,14 @@ async def pending_outbox(session: AsyncSession) -> tuple[int, int]:
     return row[0], row[1]
 
 
+async def outbox_backlog(session: AsyncSession) -> tuple[int, datetime | None]:
+    """Rows not yet sent, and when the oldest of them was written (for the metrics)."""
+    row = (
+        await session.execute(select(func.count(), func.min(OutboxEntry.created_at)).where(OutboxEntry.processed_at.is_(None)))
+    ).one()
+    return row[0], row[1]
+
+
 async def prune_outbox(session: AsyncSession, retention: timedelta = PROCESSED_RETENTION, limit: int = 5000) -> int:
     """Forget processed rows older than `retention` (the reindex's catch-up needs minutes)."""
     old = (

@@ -326,10 +326,10 @@ async def test_postgresql_itself_keeps_the_account_rules(db, world) -> None:
 # ----- health and the API document ------------------------------------------------------------
 
 
-async def test_health_reports_database_and_search(client) -> None:
-    response = await client.get("/health")
+async def test_ready_reports_database_search_and_migrations(client) -> None:
+    response = await client.get("/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "search": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "search": "ok", "migrations": "ok"}
 
 
 async def test_openapi_document_lists_the_api(client) -> None:

@@ -130,7 +130,7 @@ async def test_downloads_are_files_and_no_answer_is_anything(spec) -> None:
     assert report["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ImportReport"}
     assert len(report["422"]["content"]["application/json"]["schema"]["oneOf"]) == 2
     assert spec["paths"]["/api/v1/search"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
-    assert set(spec["paths"]["/health"]["get"]["responses"]) == {"200", "503"}
+    assert set(spec["paths"]["/ready"]["get"]["responses"]) == {"200", "503"}
 
 
 async def test_error_answers_document_their_headers_and_only_where_they_happen(spec) -> None:

@@ -1,5 +1,5 @@
 """How the app meets its services: configured URLs start nothing, start-up waits for health and
-warms the Chinese segmenter, /health tells when search is down."""
+warms the Chinese segmenter, /ready tells when search is down."""
 
 from __future__ import annotations
 
@@ -40,15 +40,17 @@ async def test_start_up_sent_a_chinese_query(client, settings: Settings) -> None
     assert response.status_code == 200, "the start-up warm-up creates its index and queries it"
 
 
-async def test_health_says_when_search_is_down(client, app) -> None:
+async def test_ready_says_when_search_is_down_while_health_stays_up(client, app) -> None:
     real = app.state.search
     app.state.search = SearchEngine(f"http://127.0.0.1:{free_port()}", "key")
     try:
-        response = await client.get("/health")
+        response = await client.get("/ready")
+        alive = await client.get("/health")
     finally:
         app.state.search = real
     assert response.status_code == 503
-    assert response.json() == {"status": "degraded", "database": "ok", "search": "unavailable"}
+    assert response.json() == {"status": "degraded", "database": "ok", "search": "unavailable", "migrations": "ok"}
+    assert alive.status_code == 200 and alive.json() == {"status": "ok"}
 
 
 async def test_the_worker_runs_its_jobs_until_stopped(settings: Settings, db, world) -> None:

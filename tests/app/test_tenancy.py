@@ -1547,6 +1547,8 @@ PAGE_ROUTES = [
 # Public by design, each with the reason.
 PUBLIC = {
     ("GET", "/health"): "operations probe; reports only up/down",
+    ("GET", "/ready"): "operations probe; reports only up/down of database, search and migrations",
+    ("GET", "/metrics"): "Prometheus scrape; loopback or METRICS_TOKEN only (tests/app/test_observability.py)",
     ("GET", "/api/v1/listings/template"): "an empty import template with example rows",
     ("GET", "/api/v1/nda-versions/current"): "the confidentiality agreement every company accepts; not secret",
     ("GET", "/login"): "sign-in form",

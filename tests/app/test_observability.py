@@ -1,0 +1,151 @@
+"""What an operator sees: structured logs carrying each request's id, the Prometheus metrics and the
+liveness and readiness probes."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import structlog
+from litestar.testing import AsyncTestClient
+from prometheus_client import REGISTRY
+from sqlalchemy import text
+
+from marketplace.app import create_app
+from marketplace.config import Settings
+from marketplace.db import make_engine, make_sessionmaker
+from marketplace.embedded.postgres import free_port
+from marketplace.logs import configure_logging
+from marketplace.notifications.services import NotificationService, send_queued_emails
+from marketplace.search.engine import SearchEngine, SearchTaskFailed
+from marketplace.search.outbox import enqueue
+from marketplace.worker import Job, _loop
+from tests.support.database import TEMPLATE_DB, recreate_database
+
+TOKEN = "metrics-token-for-the-test"
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    """Production logging for one test, then the suite's own again."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    written = io.StringIO()
+    configure_logging("json", stream=written)
+    try:
+        yield written
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        structlog.reset_defaults()
+
+
+@pytest.fixture
+def scraper(app, settings: Settings) -> Iterator[dict[str, str]]:
+    """The app expecting METRICS_TOKEN, and the header that presents it."""
+    app.state.settings = settings.model_copy(update={"metrics_token": TOKEN})
+    try:
+        yield {"Authorization": f"Bearer {TOKEN}"}
+    finally:
+        app.state.settings = settings
+
+
+async def test_each_request_has_an_id_in_its_answer_and_its_log_lines(client, json_logs) -> None:
+    given = "trace-" + uuid.uuid4().hex
+    echoed = await client.get("/api/v1/me", headers={"X-Request-ID": given})
+    fresh = await client.get("/api/v1/me", headers={"X-Request-ID": "x" * 500})
+    assert echoed.headers["x-request-id"] == given
+    assert len(fresh.headers["x-request-id"]) == 32 and fresh.headers["x-request-id"] != "x" * 500
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+    access = [line for line in lines if line.get("logger") == "marketplace.access"]
+    assert {line["request_id"] for line in access} == {given, fresh.headers["x-request-id"]}
+    first = next(line for line in access if line["request_id"] == given)
+    assert first["status"] == 401 and first["route"] == "/api/v1/me" and first["level"] == "info" and "ms" in first
+
+
+async def test_metrics_are_for_prometheus_only(client, scraper) -> None:
+    assert (await client.get("/metrics")).status_code == 401  # the test client is not on loopback
+    assert (await client.get("/metrics", headers={"Authorization": "Bearer wrong"})).status_code == 401
+    response = await client.get("/metrics", headers=scraper)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+
+
+async def test_request_latency_is_counted_by_route_template(client, scraper) -> None:
+    for _ in range(2):
+        await client.get(f"/api/v1/listings/{uuid.uuid4()}")
+    body = (await client.get("/metrics", headers=scraper)).text
+    lines = [line for line in body.splitlines() if line.startswith("marketplace_request_duration_seconds_count")]
+    templated = [line for line in lines if 'path="/api/v1/listings/{listing_id}"' in line]
+    assert templated and float(templated[0].split()[-1]) >= 2
+    assert not any("/api/v1/listings/" in line and "{" not in line.split("path=")[1] for line in lines)
+
+
+async def test_queues_are_read_from_postgresql_when_scraped(client, db, settings, scraper) -> None:
+    await enqueue(db, "listing", [uuid.uuid4(), uuid.uuid4()])
+    await NotificationService(db).queue_email("someone@example.com", "test", "Subject", "Body")
+    await db.execute(text("update outbox set created_at = now() - interval '90 seconds'"))
+    await db.commit()
+    body = (await client.get("/metrics", headers=scraper)).text
+    values = {line.split()[0]: float(line.split()[1]) for line in body.splitlines() if line and not line.startswith("#")}
+    assert values["marketplace_outbox_backlog"] == 2
+    assert values["marketplace_outbox_oldest_age_seconds"] >= 90
+    assert values["marketplace_email_queue_depth"] == 1
+
+
+async def test_job_runs_and_failures_are_counted_by_job(settings, engine) -> None:
+    stop = asyncio.Event()
+
+    async def fails(_settings, _sessionmaker) -> None:
+        stop.set()
+        raise RuntimeError("boom")
+
+    async def works(_settings, _sessionmaker) -> None:
+        stop.set()
+
+    before = sample("marketplace_job_runs_total", job="probe-fails", outcome="failed")
+    for job in (Job("probe-fails", 60, fails), Job("probe-works", 60, works)):
+        stop.clear()
+        await _loop(job, settings, make_sessionmaker(engine), stop, asyncio.Event())
+    assert sample("marketplace_job_runs_total", job="probe-fails", outcome="failed") == before + 1
+    assert sample("marketplace_job_runs_total", job="probe-works", outcome="ok") >= 1
+
+
+async def test_search_task_failures_are_counted(settings) -> None:
+    before = sample("marketplace_search_task_failures_total", type="documentAdditionOrUpdate")
+    async with SearchEngine(settings.meili_url, settings.meili_master_key, f"{settings.meili_index_prefix}fail_") as search:
+        with pytest.raises(SearchTaskFailed):
+            await search.upsert([{"id": "not a valid id!"}], uid=search.index_name("probe"))
+    assert sample("marketplace_search_task_failures_total", type="documentAdditionOrUpdate") == before + 1
+
+
+async def test_email_failures_are_counted(db, engine, settings) -> None:
+    await NotificationService(db).queue_email("someone@example.com", "test", "Subject", "Body")
+    await db.commit()
+    before = sample("marketplace_email_send_failures_total")
+    nowhere = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": free_port()})
+    assert await send_queued_emails(nowhere, make_sessionmaker(engine)) == 0
+    assert sample("marketplace_email_send_failures_total") == before + 1
+
+
+async def test_ready_waits_for_the_migrations(settings: Settings, worker_id: str) -> None:
+    server = os.environ["MARKETPLACE_TEST_SERVER_URL"]
+    url = await recreate_database(server, f"marketplace_behind_{worker_id}", template=TEMPLATE_DB)
+    behind = make_engine(url)
+    async with behind.begin() as conn:
+        await conn.execute(text("update alembic_version set version_num = '0001'"))
+    await behind.dispose()
+    async with AsyncTestClient(create_app(settings.model_copy(update={"database_url": url}))) as client:
+        response = await client.get("/ready")
+        alive = await client.get("/health")
+    assert response.status_code == 503 and response.json()["migrations"] == "pending"
+    assert alive.status_code == 200
