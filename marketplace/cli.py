@@ -281,15 +281,20 @@ def search_check(show: int) -> None:
 
 @contextmanager
 def database(settings: Settings) -> Iterator[Settings]:
-    """Only PostgreSQL (the embedded one when DATABASE_URL is unset), for commands that need no search."""
+    """Only PostgreSQL (the embedded one when DATABASE_URL is unset, started unless a running app
+    already serves it), for commands that need no search."""
     from marketplace.db import ensure_database
     from marketplace.embedded import EmbeddedPostgres
 
     with ExitStack() as stack:
         if settings.embedded_postgres:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-            postgres = stack.enter_context(EmbeddedPostgres(settings.data_dir))
-            settings.database_url = asyncio.run(ensure_database(postgres.url(), DATABASE_NAME))
+            postgres = EmbeddedPostgres(settings.data_dir)
+            # `marketplace run` may hold it: then use that server (a backup of the running system).
+            running = postgres.running_url()
+            if running is None:
+                stack.enter_context(postgres)
+            settings.database_url = asyncio.run(ensure_database(running or postgres.url(), DATABASE_NAME))
         yield settings
 
 

@@ -112,6 +112,29 @@ class EmbeddedPostgres:
             raise EmbeddedServiceError("EmbeddedPostgres has no port yet: call start() first")
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
 
+    def running_url(self, database: str = "postgres") -> str | None:
+        """The URL of the server another process of ours runs on this data folder (it holds the
+        lock), read from postgres' own postmaster.pid; None when nobody runs it."""
+        lock = self.data_dir / "postgres.lock"
+        if not lock.exists():
+            return None
+        fd = os.open(lock, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass  # held: the server runs
+        else:
+            return None  # nobody holds it (closing the descriptor below releases ours)
+        finally:
+            os.close(fd)
+        try:
+            # postmaster.pid: pid, data folder, start time, port, ...
+            port = int((self.pgdata / "postmaster.pid").read_text().split("\n")[3])
+        except (OSError, ValueError, IndexError):
+            return None
+        self.port = port
+        return self.url(database)
+
     def start(self) -> str:
         """Start the server (initialising the cluster on first use) and return its URL."""
         if self.pid is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import os
@@ -16,7 +17,10 @@ import asyncpg
 import httpx
 import psutil
 import pytest
+from click.testing import CliRunner
 
+from marketplace.cli import DATABASE_NAME, main
+from marketplace.db import ensure_database, run_migrations
 from marketplace.embedded import (
     EmbeddedMeilisearch,
     EmbeddedPostgres,
@@ -181,3 +185,18 @@ def test_meilisearch_replaces_a_server_left_by_a_crashed_app(tmp_path: Path, mei
     with EmbeddedMeilisearch(data_dir, binary=meili_binary) as meili:
         assert not running(orphan)
         assert meili.pid is not None and meili.pid != orphan.pid
+
+
+def test_a_command_uses_the_embedded_postgres_the_app_runs(server_dir: Path) -> None:
+    """`marketplace backup` beside `marketplace run` on the embedded default: the app holds the
+    server, and the command connects to it instead of failing to start a second one."""
+    data_dir = server_dir / "data"
+    assert EmbeddedPostgres(data_dir).running_url() is None
+    with EmbeddedPostgres(data_dir) as app_server:
+        assert EmbeddedPostgres(data_dir).running_url("x") == app_server.url("x")
+        run_migrations(asyncio.run(ensure_database(app_server.url(), DATABASE_NAME)))
+        env = {"DATA_DIR": str(data_dir), "DATABASE_URL": "", "MEILI_URL": "", "SECRET_KEY": "s"}
+        result = CliRunner().invoke(main, ["backup", "--to", str(server_dir / "backup")], env=env)
+        assert result.exit_code == 0 and "Backed up" in result.output, result.output
+        assert app_server.pid is not None  # the command left the app's server running
+    assert EmbeddedPostgres(data_dir).running_url() is None
