@@ -478,3 +478,13 @@ def create_app(settings: Settings) -> Litestar:
     document_query_parameters(app)
     app.state.settings = settings
     return app
+
+
+def app_from_environment() -> Litestar:
+    """Granian's factory (`marketplace serve`): each worker process builds the app from the
+    environment the command prepared, logging as configured there."""
+    from marketplace.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_format)
+    return create_app(settings)

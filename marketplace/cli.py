@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ from marketplace.config import Settings
 
 log = logging.getLogger("marketplace")
 DATABASE_NAME = "marketplace"
+# How long `serve` lets a process finish its accepted requests after SIGTERM.
+SHUTDOWN_GRACE_SECONDS = 30
 
 
 def _exit_on_sigterm() -> None:
@@ -122,6 +125,49 @@ def run(host: str | None, port: int | None) -> None:
     except KeyboardInterrupt:
         pass
     click.echo("Stopped.")
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default PORT or 8000).")
+@click.option("--workers", default=None, type=click.IntRange(1, 64), help="App processes (default WEB_WORKERS).")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Production serving: migrate, then the app on several Granian processes. The background jobs
+    run in their own process (`marketplace worker`), never in these. On SIGTERM each process stops
+    accepting, finishes the requests it has accepted and shuts down."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    from marketplace.db import run_migrations
+
+    settings = Settings()
+    with services(settings):
+        run_migrations(settings.database_url)
+        # The processes read everything from the environment; secrets generated now, once, not by
+        # each process racing to create the file.
+        os.environ.update(
+            DATABASE_URL=settings.database_url,
+            MEILI_URL=settings.meili_url,
+            MEILI_MASTER_KEY=settings.meili_master_key,
+            SECRET_KEY=settings.resolved_secret_key(),
+            RUN_WORKER_IN_APP="false",
+        )
+        click.echo(
+            f"Serving on http://{host or settings.host}:{port or settings.port} with {workers or settings.web_workers} processes"
+        )
+        Granian(
+            "marketplace.app:app_from_environment",
+            factory=True,
+            interface=Interfaces.ASGI,
+            address=host or settings.host,
+            port=port or settings.port,
+            workers=workers or settings.web_workers,
+            # Logging is marketplace.logs' in each process, which logs each request itself.
+            log_enabled=False,
+            # A process that has not finished its accepted requests by then is stopped.
+            workers_kill_timeout=SHUTDOWN_GRACE_SECONDS,
+            respawn_failed_workers=True,
+        ).serve()
 
 
 @main.command()

@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     # Load the demo organizations and users on the first start of `marketplace run`.
     demo_data: bool = True
     debug: bool = False
+    # App processes of `marketplace serve` (production; `marketplace run` serves in one process).
+    web_workers: int = Field(default=2, ge=1, le=64)
     # Logs: "console" (readable, the default) or "json" (one object per line, for production).
     log_format: Literal["console", "json"] = "console"
     # Prometheus presents this as a bearer token to GET /metrics; empty: only this machine may scrape.
