@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 import signal
 import sys
 from collections.abc import Iterator
@@ -76,10 +77,22 @@ def main(verbose: bool) -> None:
     for noisy in ("alembic", "httpx", "httpx2"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     _exit_on_sigterm()
+    if click.get_current_context().invoked_subcommand == "serve":
+        _share_metrics_between_processes(Settings())
     # Every command sees every index, e-mail kind and job (imported here: `--help` stays quick).
     from marketplace.wiring import wire
 
     wire()
+
+
+def _share_metrics_between_processes(settings: Settings) -> None:
+    """`serve`'s processes write their metrics into one folder (emptied at each start), so a scrape
+    of any of them reports them all. prometheus_client reads the setting when it is first imported,
+    so this runs before anything imports it (wire() does)."""
+    figures = settings.data_dir / "metrics"
+    shutil.rmtree(figures, ignore_errors=True)
+    figures.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(figures)
 
 
 def server_config(app, settings: Settings, **options):

@@ -5,8 +5,10 @@ Prometheus middleware (`prometheus_config`)."""
 
 from __future__ import annotations
 
+import os
+
 from litestar.plugins.prometheus import PrometheusConfig
-from prometheus_client import Counter, Gauge
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, multiprocess
 
 JOB_RUNS = Counter("marketplace_job_runs_total", "Background job runs, by job and outcome (ok or failed).", ["job", "outcome"])
 SEARCH_TASK_FAILURES = Counter(
@@ -15,10 +17,32 @@ SEARCH_TASK_FAILURES = Counter(
 EMAIL_SEND_FAILURES = Counter(
     "marketplace_email_send_failures_total", "Attempts to send an e-mail that failed (retried or given up on)."
 )
-OUTBOX_BACKLOG = Gauge("marketplace_outbox_backlog", "Search outbox rows not yet sent to Meilisearch.")
-OUTBOX_OLDEST_AGE = Gauge("marketplace_outbox_oldest_age_seconds", "Age of the oldest unsent search outbox row (0 when none).")
-EMAIL_QUEUE_DEPTH = Gauge("marketplace_email_queue_depth", "E-mails queued and not yet sent.")
-EMAIL_FAILED = Gauge("marketplace_email_failed", "E-mails given up on, waiting for the platform admin.")
+OUTBOX_BACKLOG = Gauge(
+    "marketplace_outbox_backlog", "Search outbox rows not yet sent to Meilisearch.", multiprocess_mode="mostrecent"
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "marketplace_outbox_oldest_age_seconds",
+    "Age of the oldest unsent search outbox row (0 when none).",
+    multiprocess_mode="mostrecent",
+)
+EMAIL_QUEUE_DEPTH = Gauge("marketplace_email_queue_depth", "E-mails queued and not yet sent.", multiprocess_mode="mostrecent")
+EMAIL_FAILED = Gauge(
+    "marketplace_email_failed", "E-mails given up on, waiting for the platform admin.", multiprocess_mode="mostrecent"
+)
+
+# Several app processes (`marketplace serve`) write their figures into this folder, and a scrape of
+# any of them reads them all; the gauges read from PostgreSQL keep the most recent value.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def scrape_registry() -> CollectorRegistry:
+    """Every process's figures under `marketplace serve`; this process's otherwise."""
+    if not os.environ.get(MULTIPROCESS_DIR):
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
+
 
 # Probes and the scrape itself would drown the routes people use.
 UNMEASURED = ["/metrics", "/health", "/ready"]

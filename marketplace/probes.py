@@ -11,7 +11,7 @@ import msgspec
 from litestar import Request, Response, get
 from litestar.exceptions import NotAuthorizedException
 from litestar.openapi import ResponseSpec
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from marketplace import metrics
@@ -83,4 +83,4 @@ async def scrape(request: Request) -> Response[bytes]:
     metrics.OUTBOX_OLDEST_AGE.set((utcnow() - oldest).total_seconds() if oldest else 0)
     metrics.EMAIL_QUEUE_DEPTH.set(queued)
     metrics.EMAIL_FAILED.set(failed)
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(metrics.scrape_registry()), media_type=CONTENT_TYPE_LATEST)

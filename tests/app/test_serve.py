@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -47,8 +48,16 @@ def test_serve_runs_the_app_on_several_processes_and_stops_on_sigterm(settings: 
                 time.sleep(0.3)
             processes = psutil.Process(server.pid).children(recursive=True)
             assert len([p for p in processes if "python" in p.name().lower() or "marketplace" in " ".join(p.cmdline())]) >= 2
-            answers = [httpx.get(f"http://127.0.0.1:{port}/", timeout=10) for _ in range(10)]
+            with ThreadPoolExecutor(8) as pool:
+                answers = list(pool.map(lambda _: httpx.get(f"http://127.0.0.1:{port}/", timeout=10), range(40)))
             assert {answer.status_code for answer in answers} == {200}
+            # Whichever process answers the scrape counts the requests all of them served.
+            for _ in range(4):
+                figures = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+                served = [
+                    line for line in figures.splitlines() if line.startswith("marketplace_requests_total") and 'path="/"' in line
+                ]
+                assert sum(float(line.split()[-1]) for line in served) == 40, served
             assert "worker started" not in log.read_text()  # no app process runs the jobs
         finally:
             server.send_signal(signal.SIGTERM)
