@@ -10,7 +10,7 @@ UV := $(TOOLS)/bin/uv
 # Never fetch a Python build: use the machine's python3.11.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup run test lint browser clean-data messages bench bench-ledger bench-beds bench-analytics bench-events lock
+.PHONY: setup run test lint browser clean-data messages bench bench-ledger bench-beds bench-analytics bench-events bench-pages lock
 
 setup: $(VENV)/.installed node_modules/.installed meilisearch
 
@@ -101,3 +101,8 @@ clean-data:
 KEYWORDS := -k _ -k gettext -k N_ -k FieldError:2 -k invalid:2 -k DomainError:1 -k Conflict:1 -k flash:2 -k NavItem:1
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg $(KEYWORDS) --no-location --sort-output -o marketplace/locale/messages.pot .
+
+# Page speed as ratios against a bare Litestar endpoint under Granian (bench/pages.py, issue 19): the
+# demo data under .data/bench-pages; BENCH_ARGS="--seconds 10 --only SearchPage" for a quick run.
+bench-pages: setup
+	$(BIN)/python bench/pages.py $(BENCH_ARGS)
