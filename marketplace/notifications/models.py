@@ -82,3 +82,5 @@ class OutgoingEmail(UUIDPrimaryKey, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The request that queued it (marketplace.logs): the worker's lines about it carry the same id.
+    request_id: Mapped[str | None] = mapped_column(String(64))

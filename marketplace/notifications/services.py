@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import aiosmtplib
+import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,7 @@ from marketplace.config import Settings
 from marketplace.db import rowcount, utcnow
 from marketplace.errors import FieldError, InvalidInput, NotFound
 from marketplace.i18n import N_
+from marketplace.logs import current_request_id
 from marketplace.notifications.models import EmailPreference, Notification, OutgoingEmail
 from marketplace.tenancy import Principal
 
@@ -221,6 +223,7 @@ class NotificationService:
             subject=clean_header(subject, SUBJECT_MAX),
             body=text,
             headers={name: clean_header(value) for name, value in (headers or {}).items()},
+            request_id=current_request_id(),
         )
         self.session.add(row)
         await self.session.flush()
@@ -334,19 +337,21 @@ async def send_queued_emails(settings: Settings, sessionmaker, *, limit: int = 1
             if row is None:
                 return sent
             row.attempts += 1
-            try:
-                message = build_message(settings, row.to_address, row.subject, row.body, row.headers)
-                message.as_bytes()  # what delivery does: a message that cannot be written fails here
-            except Exception as error:  # any refusal to build is in the row itself: it will not pass later
-                _fail(row, error, permanent=True)
-                continue
-            try:
-                await deliver(settings, message)
-            except Exception as error:  # whatever it is, the rows behind this one still go
-                _fail(row, error, permanent=permanent_refusal(error))
-                continue
-            row.sent_at = func.now()
-            sent += 1
+            # Every line about this e-mail carries the id of the request that queued it.
+            with structlog.contextvars.bound_contextvars(request_id=row.request_id):
+                try:
+                    message = build_message(settings, row.to_address, row.subject, row.body, row.headers)
+                    message.as_bytes()  # what delivery does: a message that cannot be written fails here
+                except Exception as error:  # any refusal to build is in the row itself: it will not pass later
+                    _fail(row, error, permanent=True)
+                    continue
+                try:
+                    await deliver(settings, message)
+                except Exception as error:  # whatever it is, the rows behind this one still go
+                    _fail(row, error, permanent=permanent_refusal(error))
+                    continue
+                row.sent_at = func.now()
+                sent += 1
     return sent
 
 

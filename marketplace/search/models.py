@@ -83,6 +83,8 @@ class OutboxEntry(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # When saved-search alerts looked at this change (after it reached the index).
     alerted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The request that made the change (marketplace.logs), to follow it from the logs to the index.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
 
 # ----- stored embeddings ---------------------------------------------------------------------------

@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Delete, Update, event, func, insert, inspect, literal, select, update
+from sqlalchemy import DateTime, Delete, String, Update, event, func, insert, inspect, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from marketplace.accounts.models import Organization, OrgKind
 from marketplace.catalog.models import Listing, ListingArea, Status
 from marketplace.db import rowcount, table_of
+from marketplace.logs import current_request_id
 from marketplace.search.documents import LISTINGS_INDEX
 from marketplace.search.engine import SearchEngine, SearchTaskFailed, describe, search_engine_for
 from marketplace.search.index_settings import INDEXES, SearchIndex
@@ -40,7 +41,11 @@ _outbox = table_of(OutboxEntry)
 async def enqueue(session: AsyncSession, entity_type: str, ids: Iterable[uuid.UUID], op: str = OutboxOp.upsert) -> None:
     """Outbox rows for these records, in the caller's transaction: the relay sends what PostgreSQL
     holds when it sends, so one row per change is enough whatever the change was."""
-    rows = [{"entity_type": str(EntityType(entity_type)), "entity_id": key, "op": str(op)} for key in dict.fromkeys(ids)]
+    request_id = current_request_id()
+    rows = [
+        {"entity_type": str(EntityType(entity_type)), "entity_id": key, "op": str(op), "request_id": request_id}
+        for key in dict.fromkeys(ids)
+    ]
     if rows:
         await session.execute(insert(_outbox), rows)
 
@@ -61,16 +66,22 @@ def install_outbox_listeners() -> None:
 
 
 def _outbox_rows(changes: dict[uuid.UUID, str]) -> list[dict[str, Any]]:
-    return [{"entity_type": EntityType.listing, "entity_id": key, "op": op} for key, op in changes.items()]
+    request_id = current_request_id()
+    return [
+        {"entity_type": EntityType.listing, "entity_id": key, "op": op, "request_id": request_id} for key, op in changes.items()
+    ]
 
 
 def _published_listings_of(institutions) -> Any:
     """INSERT … SELECT: an outbox row for each published listing of these institutions."""
     return insert(_outbox).from_select(
-        ["entity_type", "entity_id", "op"],
-        select(literal(EntityType.listing.value), _listings.c.id, literal(OutboxOp.upsert.value)).where(
-            _listings.c.institution_id.in_(institutions), _listings.c.status == Status.published
-        ),
+        ["entity_type", "entity_id", "op", "request_id"],
+        select(
+            literal(EntityType.listing.value),
+            _listings.c.id,
+            literal(OutboxOp.upsert.value),
+            literal(current_request_id(), String),
+        ).where(_listings.c.institution_id.in_(institutions), _listings.c.status == Status.published),
     )
 
 

@@ -17,6 +17,7 @@ from litestar.testing import AsyncTestClient
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
+from marketplace.accounts.models import Role
 from marketplace.app import create_app
 from marketplace.config import Settings
 from marketplace.db import make_engine, make_sessionmaker
@@ -27,6 +28,7 @@ from marketplace.search.engine import SearchEngine, SearchTaskFailed
 from marketplace.search.outbox import enqueue
 from marketplace.worker import Job, _loop
 from tests.support.database import TEMPLATE_DB, recreate_database
+from tests.support.web import csrf_token
 
 TOKEN = "metrics-token-for-the-test"
 
@@ -149,3 +151,26 @@ async def test_ready_waits_for_the_migrations(settings: Settings, worker_id: str
         alive = await client.get("/health")
     assert response.status_code == 503 and response.json()["migrations"] == "pending"
     assert alive.status_code == 200
+
+
+async def test_the_request_id_follows_a_request_into_the_jobs_it_causes(client, db, engine, settings, world, json_logs) -> None:
+    """A password reset asked for in a request queues an e-mail; the worker's lines about that
+    e-mail, a failure to send it included, carry the request's id."""
+    given = "trace-" + uuid.uuid4().hex
+    email = world.emails[Role.company_admin]
+    token = await csrf_token(client)
+    answer = await client.post("/forgot-password", data={"email": email}, headers={"x-csrftoken": token, "X-Request-ID": given})
+    assert answer.status_code in (200, 303), answer.text[-500:]
+    assert (await db.execute(text("select request_id from outgoing_emails"))).scalars().all() == [given]
+    nowhere = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": free_port()})
+    await send_queued_emails(nowhere, make_sessionmaker(engine))
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+    failure = next(line for line in lines if line["logger"].startswith("marketplace.notifications") and email in line["event"])
+    assert failure["request_id"] == given
+
+
+async def test_an_outbox_row_names_the_request_that_made_the_change(db) -> None:
+    with structlog.contextvars.bound_contextvars(request_id="trace-outbox-1234"):
+        await enqueue(db, "listing", [uuid.uuid4()])
+    await db.commit()
+    assert (await db.execute(text("select request_id from outbox"))).scalar_one() == "trace-outbox-1234"
