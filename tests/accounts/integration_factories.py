@@ -1,0 +1,32 @@
+"""Integration clients for tests: registered through the service as the organization's
+administrator, and tokens taken over HTTP from /oauth/token like a real client would."""
+
+from __future__ import annotations
+
+from marketplace.accounts.integrations import IntegrationService, IssuedSecret
+from marketplace.accounts.models import Role
+from marketplace.accounts.scopes import Scope
+from tests.support.world import World
+
+ALL_SCOPES = [s.value for s in Scope]
+ADMIN_OF = {"institution": Role.tto_manager, "company": Role.company_admin}
+
+
+async def register_client(db, world: World, settings, *, kind: str = "institution", scopes=None, name: str = "科研管理系统") -> IssuedSecret:
+    """A client of the world's own institution (or company), registered by its administrator."""
+    admin = await world.principal(db, world.emails[ADMIN_OF[kind]])
+    issued = await IntegrationService(db, settings).register(admin, name, list(scopes or ALL_SCOPES))
+    await db.commit()
+    return issued
+
+
+async def take_token(client, client_id: str, secret: str, scope: str | None = None):
+    """POST /oauth/token with HTTP Basic, as `curl -u id:secret -d grant_type=client_credentials`."""
+    form = {"grant_type": "client_credentials", **({"scope": scope} if scope else {})}
+    return await client.post("/oauth/token", data=form, auth=(client_id, secret))
+
+
+async def client_bearer(client, issued: IssuedSecret, scope: str | None = None) -> dict[str, str]:
+    response = await take_token(client, issued.client.client_id, issued.secret, scope)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
