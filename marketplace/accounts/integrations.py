@@ -78,7 +78,7 @@ def check_scopes(scopes: list[str]) -> list[str]:
         raise InvalidInput(
             *[FieldError("scopes", N_("Unknown scope: %(scope)s."), {"scope": s[:40]}) for s in dict.fromkeys(unknown)]
         )
-    chosen = [s.value for s in Scope if s.value in scopes]
+    chosen: list[str] = [s.value for s in Scope if s.value in scopes]
     if not chosen:
         raise invalid("scopes", N_("Choose at least one scope."))
     return chosen
@@ -105,15 +105,18 @@ class IntegrationService:
 
     async def register(self, principal: Principal, name: str, scopes: list[str], *, ip: str | None = None) -> IssuedSecret:
         principal.require(*MANAGERS)
+        # Every field's error at once.
         errors: list[FieldError] = []
-        for check, value in ((check_name, name), (check_scopes, scopes)):
-            try:
-                check(value)  # type: ignore[operator]
-            except InvalidInput as error:
-                errors += error.errors
+        try:
+            name = check_name(name)
+        except InvalidInput as error:
+            errors += error.errors
+        try:
+            chosen = check_scopes(scopes)
+        except InvalidInput as error:
+            errors += error.errors
         if errors:
             raise InvalidInput(*errors)
-        name, chosen = check_name(name), check_scopes(scopes)
         client_id = CLIENT_ID_PREFIX + generate_token(24)
         user = User(email=f"{client_id.lower()}@{SERVICE_EMAIL_DOMAIN}", name=name, password_hash=None)
         self.session.add(user)

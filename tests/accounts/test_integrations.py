@@ -7,6 +7,8 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import msgspec
+import pytest
 from sqlalchemy import select, update
 
 from marketplace.accounts.integration_models import IntegrationClient, IntegrationToken
@@ -14,7 +16,10 @@ from marketplace.accounts.integrations import IntegrationService, purge_expired_
 from marketplace.accounts.models import Role
 from marketplace.audit.models import AuditEvent
 from marketplace.catalog.models import Listing
+from marketplace.catalog.schemas import ListingCreate
+from marketplace.catalog.services import CatalogService
 from marketplace.db import utcnow
+from marketplace.errors import Forbidden
 from tests.accounts.integration_factories import client_bearer, register_client, take_token
 from tests.catalog.factories import result_body
 
@@ -92,7 +97,9 @@ async def test_scopes_unknown_or_not_granted_are_invalid_scope(client, db, world
         response = await take_token(client, issued.client.client_id, issued.secret, scope)
         assert response.status_code == 400 and response.json()["error"] == "invalid_scope", scope
     other_grant = await client.post(
-        "/oauth/token", data={"grant_type": "password", "username": "x", "password": "y"}, auth=(issued.client.client_id, issued.secret)
+        "/oauth/token",
+        data={"grant_type": "password", "username": "x", "password": "y"},
+        auth=(issued.client.client_id, issued.secret),
     )
     assert other_grant.json()["error"] == "unsupported_grant_type"
     no_scope = await take_token(client, issued.client.client_id, issued.secret)
@@ -155,10 +162,6 @@ async def test_a_client_acts_for_its_own_organization_only(client, db, world, se
     theirs = await register_client(db, world, settings, name="他院系统")
     # A draft of another institution is out of scope: 404, as for that institution's people.
     other_admin = await world.principal(db, "admin@institution.other.test")
-    from marketplace.catalog.services import CatalogService  # noqa: PLC0415
-    import msgspec  # noqa: PLC0415
-    from marketplace.catalog.schemas import ListingCreate  # noqa: PLC0415
-
     draft = await CatalogService(db).create(other_admin, msgspec.convert(result_body(), ListingCreate))
     await db.commit()
     bearer = await client_bearer(client, theirs)
@@ -180,7 +183,9 @@ async def test_each_issue_is_audited_with_the_integration_as_actor(client, db, w
 
 async def test_the_token_endpoint_is_throttled_per_client(client, db, world, settings) -> None:
     issued = await register_client(db, world, settings)
-    statuses = [(await take_token(client, issued.client.client_id, "wrong")).status_code for _ in range(settings.login_free_failures + 2)]
+    statuses = [
+        (await take_token(client, issued.client.client_id, "wrong")).status_code for _ in range(settings.login_free_failures + 2)
+    ]
     assert statuses[: settings.login_free_failures] == [401] * settings.login_free_failures
     assert statuses[-1] == 429
     assert (await take_token(client, issued.client.client_id, "wrong")).headers.get("retry-after")
@@ -210,10 +215,6 @@ async def test_platform_roles_never_hold_a_secret(db, world, settings) -> None:
     issued = await register_client(db, world, settings)
     admin = await world.principal(db, world.emails[Role.platform_admin])
     assert [c.id for c in await service.list_clients(admin)] == [issued.client.id]
-    import pytest  # noqa: PLC0415
-
-    from marketplace.errors import Forbidden  # noqa: PLC0415
-
     with pytest.raises(Forbidden):
         await service.register(admin, "平台", ["listings:read"])
     with pytest.raises(Forbidden):

@@ -144,4 +144,4 @@ class NeedResponseThreadApi(ThreadApi):
     kind = SubjectKindName.need_response
     path = "/api/v1/needs/{need_id:uuid}/responses/{response_id:uuid}"
     tags = ["needs"]
-    opt = {}  # type: ignore[var-annotated]  # no scope covers needs: for people only
+    opt = {}  # no scope covers needs: for people only
