@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from marketplace.accounts.integrations import Integrations, IssuedSecret
+from marketplace.accounts.integrations import Integrations, IssuedSecret, may_register
 from marketplace.accounts.scopes import SCOPE_DESCRIPTIONS, Scope
 from marketplace.errors import DomainError
 from marketplace.tenancy import CurrentPrincipal, Principal
@@ -36,6 +36,7 @@ class IntegrationPages(Controller):
             principal,
             status_code=status,
             clients=clients,
+            may_register=may_register(principal),
             scopes=[(s.value, SCOPE_DESCRIPTIONS[s]) for s in Scope],
             created=request.session.pop(NEW_SECRET, None) if status == 200 else None,
             token_minutes=integrations.settings.integration_token_minutes,

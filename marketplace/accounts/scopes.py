@@ -35,10 +35,3 @@ SCOPE_OPT = "scope"
 def needs(scope: Scope) -> dict[str, str]:
     """A handler's `opt` naming the scope a client's token must hold to call it."""
     return {SCOPE_OPT: scope.value}
-
-
-def parse_scopes(text: str | None) -> list[str] | None:
-    """A space-separated scope parameter as a list (None when absent or blank)."""
-    if text is None or not text.strip():
-        return None
-    return text.split()
