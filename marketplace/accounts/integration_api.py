@@ -17,6 +17,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from marketplace.accounts import schemas
+from marketplace.accounts.api import requires_bearer
 from marketplace.accounts.integration_models import IntegrationClient
 from marketplace.accounts.integrations import Integrations
 from marketplace.accounts.oauth_server import TokenRequest
@@ -54,6 +55,7 @@ async def token_endpoint(request: Request, integrations: Integrations) -> Respon
 class IntegrationsApi(Controller):
     path = "/api/v1/integrations"
     tags = ["integrations"]
+    guards = [requires_bearer]
 
     @get()
     async def list_integrations(self, principal: CurrentPrincipal, integrations: Integrations) -> list[schemas.IntegrationOut]:
