@@ -13,6 +13,8 @@ import msgspec
 from litestar import Litestar
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import (
+    OAuthFlow,
+    OAuthFlows,
     OpenAPIHeader,
     OpenAPIResponse,
     OpenAPIType,
@@ -24,11 +26,28 @@ from litestar.openapi.spec import (
 from litestar.openapi.spec.reference import Reference
 from litestar.routes import HTTPRoute
 
+from marketplace.accounts.scopes import SCOPE_DESCRIPTIONS, SCOPE_OPT
+
 API_PREFIX = "/api/"
 # The API takes a bearer token (Authorization: Bearer <token>, see /tokens); an operation that
-# serves anyone too declares OPTIONAL_TOKEN itself.
+# serves anyone too declares OPTIONAL_TOKEN itself. An integration client's token (OAuth 2 client
+# credentials from /oauth/token) is a bearer token too, limited to the operations whose scope it
+# holds: each such operation lists the `oauth2` requirement with its scope (accounts/scopes.py).
+OAUTH2 = "oauth2"
+TOKEN_URL = "/oauth/token"
 SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
-    "bearer": SecurityScheme(type="http", scheme="bearer", description="An API token from /tokens.")
+    "bearer": SecurityScheme(type="http", scheme="bearer", description="A personal API token from /tokens."),
+    OAUTH2: SecurityScheme(
+        type="oauth2",
+        description="An integration client's token (client credentials; register clients at /integrations). "
+        "It acts for the client's organization and calls only the operations whose scope it holds; "
+        "any other answers 403 naming the scope.",
+        flows=OAuthFlows(
+            client_credentials=OAuthFlow(
+                token_url=TOKEN_URL, scopes={scope.value: text for scope, text in SCOPE_DESCRIPTIONS.items()}
+            )
+        ),
+    ),
 }
 TOKEN: SecurityRequirement = {"bearer": []}
 OPTIONAL_TOKEN: list[SecurityRequirement] = [TOKEN, {}]
@@ -95,8 +114,13 @@ def document_api_errors(app: Litestar) -> None:
             shared = {status: _spec(text) for status, text in codes.items()}
             handler.responses = {**shared, **(handler.responses or {})}
             handler.operation_class = _with_error_headers(handler.operation_class)
-            if not any(layer.security for layer in handler.ownership_layers):
-                handler.security = [TOKEN]
+            # Only handlers declare security (OPTIONAL_TOKEN); the rest take a token.
+            security = list(handler.security or [TOKEN])
+            scope = handler.opt.get(SCOPE_OPT)
+            if scope:
+                # The alternatives: a person's token, or a client's token holding the scope.
+                security.insert(security.index(TOKEN) + 1 if TOKEN in security else 0, {OAUTH2: [scope]})
+            handler.security = security
 
 
 def _with_error_headers(operation_class: type[Operation]) -> type[Operation]:

@@ -29,6 +29,9 @@ from sqlalchemy.exc import DBAPIError
 from marketplace import forms, i18n, places
 from marketplace.accounts.api import AccountsApi, provide_principal
 from marketplace.accounts.front_door_pages import FrontDoorPages
+from marketplace.accounts.integration_api import IntegrationsApi, token_endpoint
+from marketplace.accounts.integration_pages import IntegrationPages
+from marketplace.accounts.integrations import provide_integrations
 from marketplace.accounts.oidc_flow import provide_sign_on
 from marketplace.accounts.pages import AccountPages
 from marketplace.accounts.passwords import use_password_profile
@@ -59,7 +62,7 @@ from marketplace.catalog.tto_pages import TtoPages
 from marketplace.catalog.viewer_pages import ListingReaderPages
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import check_schema_revision, finish_db_session, make_engine, make_sessionmaker, provide_db_session
-from marketplace.errors import DomainError, FieldError, NotAuthenticated
+from marketplace.errors import DomainError, FieldError, NotAuthenticated, Throttled
 
 # Events: the organizer's events and registrations (issue 17, points 1–2).
 from marketplace.events.admin import provide_events
@@ -193,6 +196,8 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
         "errors": [{"field": e.field, "message": i18n.gettext(e.message, **e.params)} for e in exc.errors],
     }
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    if isinstance(exc, Throttled):  # the token endpoint's refusal (the pages answer their own)
+        headers = {"Retry-After": str(exc.retry_after)}
     return Response(body, status_code=exc.status_code, headers=headers)
 
 
@@ -332,6 +337,10 @@ def create_app(settings: Settings) -> Litestar:
             scrape,
             AccountsApi,
             AccountPages,
+            # Integration clients (OAuth 2 client credentials): the token endpoint, API and pages.
+            token_endpoint,
+            IntegrationsApi,
+            IntegrationPages,
             SsoPages,
             FrontDoorPages,
             HomePages,
@@ -408,6 +417,7 @@ def create_app(settings: Settings) -> Litestar:
             "db_session": Provide(provide_db_session, sync_to_thread=False),
             "principal": Provide(provide_principal),
             "accounts": Provide(provide_accounts),
+            "integrations": Provide(provide_integrations),
             "sign_on": Provide(provide_sign_on),
             "catalog": Provide(provide_catalog),
             "notifications": Provide(provide_notifications),
@@ -440,7 +450,7 @@ def create_app(settings: Settings) -> Litestar:
             cookie_httponly=True,
             cookie_secure=settings.https,
             # The API authenticates only by bearer token, never by cookie, so it needs no CSRF token.
-            exclude=["/api/", "/health", "/ready", "/metrics", "/schema"],
+            exclude=["/api/", "/oauth/", "/health", "/ready", "/metrics", "/schema"],
         ),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=configure_jinja),
         exception_handlers={

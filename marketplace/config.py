@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # Page sessions end after this long without a request, and this long after sign-in at the latest.
     session_idle_minutes: int = 120
     session_absolute_hours: int = 12
+    # Access tokens of integration clients (OAuth 2 client credentials) live this long.
+    integration_token_minutes: int = 15
     # Event meetings: both sides are reminded once, this many minutes before a confirmed meeting.
     event_reminder_minutes: int = 60
     # Largest request body the API accepts, in bytes.

@@ -86,5 +86,19 @@ class Forbidden(DomainError):
         super().__init__(N_("Your role does not allow this."))
 
 
+class MissingScope(DomainError):
+    """An integration's token calling an operation its scopes do not cover (None: an operation for
+    people only). The answer names the scope, so the integration's owner knows what to grant."""
+
+    status_code = 403
+
+    def __init__(self, scope: str | None) -> None:
+        if scope is None:
+            super().__init__(N_("An integration's token cannot call this operation: it is for people's tokens only."))
+        else:
+            error = FieldError("scope", N_("This operation needs the scope %(scope)s."), {"scope": scope})
+            super().__init__(N_("The token lacks the scope %(scope)s."), error, scope=scope)
+
+
 def invalid(field_name: str, message: str, **params) -> InvalidInput:
     return InvalidInput(FieldError(field_name, message, params))

@@ -1,5 +1,6 @@
 """Every domain's tables, imported once so Alembic and the tests see the whole schema."""
 
+from marketplace.accounts import integration_models as integrations  # noqa: F401
 from marketplace.accounts import models as accounts  # noqa: F401
 from marketplace.analytics import models as analytics  # noqa: F401
 from marketplace.audit import models as audit  # noqa: F401

@@ -15,7 +15,7 @@ from litestar.di import NamedDependency
 from sqlalchemy import Select
 
 from marketplace.accounts.models import ADMIN_ROLES, PLATFORM_ROLES, Role
-from marketplace.errors import Forbidden, NotAuthenticated, NotFound
+from marketplace.errors import Forbidden, MissingScope, NotAuthenticated, NotFound
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,9 @@ class Principal:
     via_token: bool = False
     # The page session the request came with (accounts.sessions), None for tokens and the anonymous.
     session_id: uuid.UUID | None = None
+    # An integration client's token (accounts.integrations): the scopes it was granted, which limit
+    # the API operations it may call (require_scope). None for a person, whom no scope limits.
+    scopes: frozenset[str] | None = None
 
     @property
     def is_authenticated(self) -> bool:
@@ -85,6 +88,12 @@ class Principal:
         if roles and self.role not in roles:
             raise Forbidden()
         return self
+
+    def require_scope(self, scope: str | None) -> None:
+        """For an integration's token: 403 naming the scope an operation needs (`scope`, from its
+        handler's opt) unless the token holds it; an operation that names none is for people only."""
+        if self.scopes is not None and (scope is None or scope not in self.scopes):
+            raise MissingScope(scope)
 
     def require_platform_admin(self) -> Principal:
         """401/403 unless the platform admin: for the domains that know no roles (notifications)."""

@@ -25,7 +25,7 @@ from marketplace.tenancy import ANONYMOUS, Principal
 
 AppSettings = NamedDependency[Settings]
 
-API_PREFIXES = ("/api/", "/health", "/ready", "/metrics", "/schema")
+API_PREFIXES = ("/api/", "/oauth/", "/health", "/ready", "/metrics", "/schema")
 
 # One bound for every list's page and page size: past these an OFFSET overflows PostgreSQL's bigint
 # (a 500), and no person pages that far. The API refuses with a field error; pages clamp.
@@ -97,6 +97,8 @@ NAVIGATION = (
     NavItem("Organizations", "/organizations", PLATFORM_ROLES),
     NavItem("Access requests", "/access-requests", frozenset({Role.platform_admin})),
     NavItem("Members", "/members", ADMIN_ROLES),
+    # Integration clients (OAuth 2): an institution's or company's own systems calling the API.
+    NavItem("Integrations", "/integrations", frozenset({Role.tto_manager, Role.company_admin, Role.platform_admin})),
     # API tokens, the profile and e-mail settings sit under the person's menu (templates/base.html).
 )
 

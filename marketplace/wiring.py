@@ -8,6 +8,7 @@ them. Calling it again changes nothing.
 
 from __future__ import annotations
 
+from marketplace.accounts.integrations import purge_job as purge_integration_tokens_job
 from marketplace.accounts.sessions import purge_job as purge_sessions_job
 from marketplace.analytics.services import refresh_job as refresh_analytics_job
 from marketplace.beds.availability import availability_job
@@ -70,6 +71,8 @@ def wire() -> None:
         Job("mark_stale_listings", 3600, stale_job),
         # Page sessions that ended or expired more than a day ago.
         Job("purge_sessions", 3600, purge_sessions_job),
+        # Integration clients' access tokens that have run out (each issue stays in the audit trail).
+        Job("purge_integration_tokens", 3600, purge_integration_tokens_job),
         # As soon as outbox rows are committed (NOTIFY), and every second in case a wake-up was missed.
         Job("relay_search_outbox", 1, relay_job, wake_on=OUTBOX_CHANNEL),
         Job("prune_search_outbox", 3600, prune_job),

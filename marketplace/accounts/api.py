@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from marketplace.accounts import schemas
 from marketplace.accounts.models import ApiToken, Membership, Organization, OrgKind
 from marketplace.accounts.organizations import OrganizationInput
+from marketplace.accounts.scopes import SCOPE_OPT
 from marketplace.accounts.services import Accounts
 from marketplace.accounts.sessions import current_session_id
 from marketplace.errors import NotAuthenticated
@@ -183,6 +184,8 @@ async def provide_principal(request: Request, accounts: Accounts) -> Principal:
             principal = await accounts.principal_for_token(raw.strip())
         if principal is None:
             raise NotAuthenticated()
+        # An integration's token calls only the operations its scopes cover (accounts/scopes.py).
+        principal.require_scope(request.route_handler.opt.get(SCOPE_OPT))
     elif is_api(request):
         principal = ANONYMOUS
     else:

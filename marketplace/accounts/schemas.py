@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from msgspec import Meta, Struct
 
 from marketplace.accounts.models import MAX_RESPONSE_WORKING_DAYS, CompanySegment, HospitalGrade, Role
+from marketplace.accounts.scopes import Scope
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 Email = Annotated[str, Meta(pattern=EMAIL_PATTERN, max_length=254)]
@@ -126,3 +127,25 @@ class TokenOut(Struct):
 class TokenCreated(TokenOut):
     token: str
     """Shown once: only its hash is stored."""
+
+
+class IntegrationCreate(Input):
+    name: Annotated[str, Meta(min_length=1, max_length=80)]
+    scopes: Annotated[list[Scope], Meta(min_length=1, max_length=10)]
+
+
+class IntegrationOut(Struct):
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    name: str
+    client_id: str
+    scopes: list[str]
+    created_at: datetime
+    secret_rotated_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class IntegrationSecret(IntegrationOut):
+    client_secret: str
+    """Shown once: only its hash is stored. Take tokens with it at POST /oauth/token."""

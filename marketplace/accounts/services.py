@@ -18,10 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from marketplace.accounts import oidc, sessions, throttle
+from marketplace.accounts import integrations, oidc, sessions, throttle
 from marketplace.accounts.access_requests import AccessRequests
 from marketplace.accounts.members import normalize_email
 from marketplace.accounts.models import ApiToken, Membership, Organization, OrgKind, Role, User, WebSession
+from marketplace.accounts.oauth_server import ACCESS_TOKEN_PREFIX
 from marketplace.accounts.organizations import OrganizationInput, organization_count, validate_organization
 from marketplace.accounts.passwords import check_password, digest, hash_password, needs_rehash, password_matches
 from marketplace.accounts.profiles import Profiles
@@ -141,6 +142,9 @@ class AccountService(AccessRequests, PasswordResets, Profiles, ApiTokens):
         )
 
     async def principal_for_token(self, raw_token: str) -> Principal | None:
+        """A person's API token, or an integration client's access token (accounts/integrations.py)."""
+        if raw_token.startswith(ACCESS_TOKEN_PREFIX):
+            return await integrations.principal_for_access_token(self.session, raw_token)
         token = await self.session.scalar(
             select(ApiToken).where(ApiToken.token_hash == digest(raw_token), ApiToken.revoked_at.is_(None))
         )

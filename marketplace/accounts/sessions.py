@@ -39,7 +39,7 @@ SESSION_COOKIE = "session"
 # Litestar's CSRFConfig default cookie name.
 CSRF_COOKIE = "csrftoken"
 # Where no page is served: the API (bearer tokens), files, health and the OpenAPI document.
-WITHOUT_SESSION = ("/api/", "/static/", "/assets/", "/health", "/ready", "/metrics", "/schema")
+WITHOUT_SESSION = ("/api/", "/oauth/", "/static/", "/assets/", "/health", "/ready", "/metrics", "/schema")
 # The scope key under which a request's open session is found (Principal.session_id).
 SCOPE_KEY = "marketplace.session"
 # last_seen_at is written at most this often, so reading pages does not write a row each time.

@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from marketplace.accounts.api import requires_bearer
+from marketplace.accounts.scopes import Scope, needs
 from marketplace.beds.fee_schemas import FeePaymentIn, FeePaymentOut
 from marketplace.beds.fees import FeePayment
 from marketplace.beds.services import Beds
@@ -47,7 +48,12 @@ class BedFeesApi(Controller):
     tags = ["beds"]
     guards = [requires_bearer]
 
-    @post("/api/v1/bed-allocations/{allocation_id:uuid}/payments", status_code=HTTP_201_CREATED, responses=REPLAYED)
+    @post(
+        "/api/v1/bed-allocations/{allocation_id:uuid}/payments",
+        status_code=HTTP_201_CREATED,
+        responses=REPLAYED,
+        opt=needs(Scope.payments_write),
+    )
     async def allocation_payment(
         self,
         request: Request,
@@ -65,7 +71,12 @@ class BedFeesApi(Controller):
         )
         return fee_payment_out(payment)
 
-    @post("/api/v1/trial-engagements/{engagement_id:uuid}/payments", status_code=HTTP_201_CREATED, responses=REPLAYED)
+    @post(
+        "/api/v1/trial-engagements/{engagement_id:uuid}/payments",
+        status_code=HTTP_201_CREATED,
+        responses=REPLAYED,
+        opt=needs(Scope.payments_write),
+    )
     async def engagement_payment(
         self,
         request: Request,

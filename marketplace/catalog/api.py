@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from marketplace import api_docs
+from marketplace.accounts.scopes import Scope, needs
 from marketplace.accounts.services import AccountService
 from marketplace.api_errors import OPTIONAL_TOKEN, ErrorOut
 from marketplace.catalog import schemas, spreadsheets
@@ -110,7 +111,7 @@ class CatalogApi(Controller):
     path = "/api/v1/listings"
     tags = ["catalogue"]
 
-    @get("/", security=OPTIONAL_TOKEN)
+    @get("/", security=OPTIONAL_TOKEN, opt=needs(Scope.listings_read))
     async def list_listings(
         self,
         principal: CurrentPrincipal,
@@ -139,7 +140,7 @@ class CatalogApi(Controller):
         )
         return schemas.ListingPage(await listings_out(catalog, principal, items), total, page, page_size)
 
-    @post("/", status_code=HTTP_201_CREATED)
+    @post("/", status_code=HTTP_201_CREATED, opt=needs(Scope.listings_write))
     async def create_listing(
         self, request: Request, principal: CurrentPrincipal, catalog: Catalog, data: JSONBody[schemas.ListingCreate]
     ) -> schemas.ListingOut:
@@ -149,6 +150,7 @@ class CatalogApi(Controller):
     @post(
         "/import",
         status_code=200,
+        opt=needs(Scope.listings_write),
         request_max_body_size=spreadsheets.MAX_BYTES + 64 * 1024,
         # A file under any part name is taken; `file` is the one documented.
         operation_class=api_docs.documented(request_body=IMPORT_BODY),
@@ -181,7 +183,7 @@ class CatalogApi(Controller):
         status = 422 if report["errors"] and not dry_run else 200
         return Response(msgspec.convert(report, schemas.ImportReport), status_code=status)
 
-    @get("/export", operation_class=api_docs.documented(responses={"200": SPREADSHEET}))
+    @get("/export", opt=needs(Scope.listings_read), operation_class=api_docs.documented(responses={"200": SPREADSHEET}))
     async def export_listings(
         self, principal: CurrentPrincipal, catalog: Catalog, format: FromQuery[schemas.SpreadsheetFormat] = "xlsx"
     ) -> Response:
@@ -190,7 +192,12 @@ class CatalogApi(Controller):
         content = await asyncio.to_thread(spreadsheets.write, rows, format, vocab)
         return spreadsheets.spreadsheet_response(content, format, "listings")
 
-    @get("/template", security=OPTIONAL_TOKEN, operation_class=api_docs.documented(responses={"200": SPREADSHEET}))
+    @get(
+        "/template",
+        security=OPTIONAL_TOKEN,
+        opt=needs(Scope.listings_read),
+        operation_class=api_docs.documented(responses={"200": SPREADSHEET}),
+    )
     async def template(self, catalog: Catalog, format: FromQuery[schemas.SpreadsheetFormat] = "xlsx") -> Response:
         """The import template: the columns (with drop-downs and a sheet of allowed values in the
         .xlsx) and one example row of each kind, in the reader's language."""
@@ -198,13 +205,13 @@ class CatalogApi(Controller):
         content = await asyncio.to_thread(spreadsheets.write, spreadsheets.example_rows(vocab), format, vocab)
         return spreadsheets.spreadsheet_response(content, format, "listings-template")
 
-    @get("/{listing_id:uuid}", security=OPTIONAL_TOKEN)
+    @get("/{listing_id:uuid}", security=OPTIONAL_TOKEN, opt=needs(Scope.listings_read))
     async def get_listing(
         self, principal: CurrentPrincipal, catalog: Catalog, listing_id: FromPath[uuid.UUID]
     ) -> schemas.ListingOut:
         return (await listings_out(catalog, principal, [await catalog.get(principal, listing_id)]))[0]
 
-    @patch("/{listing_id:uuid}")
+    @patch("/{listing_id:uuid}", opt=needs(Scope.listings_write))
     async def update_listing(
         self,
         principal: CurrentPrincipal,
@@ -215,7 +222,7 @@ class CatalogApi(Controller):
         listing = await catalog.update(principal, listing_id, data)
         return (await listings_out(catalog, principal, [listing]))[0]
 
-    @post("/{listing_id:uuid}/transitions", status_code=200)
+    @post("/{listing_id:uuid}/transitions", status_code=200, opt=needs(Scope.listings_write))
     async def transition(
         self, principal: CurrentPrincipal, catalog: Catalog, listing_id: FromPath[uuid.UUID], data: JSONBody[schemas.Transition]
     ) -> schemas.ListingOut:

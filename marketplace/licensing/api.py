@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from marketplace import api_docs
 from marketplace.accounts.api import requires_bearer
+from marketplace.accounts.scopes import Scope, needs
 from marketplace.licensing import schemas
 from marketplace.licensing.downloads import PDF, document_response
 from marketplace.licensing.models import Kind, State
@@ -40,7 +41,7 @@ class AgreementsApi(Controller):
     tags = ["licensing"]
     guards = [requires_bearer]
 
-    @get("/")
+    @get("/", opt=needs(Scope.payments_read))
     async def list_agreements(
         self,
         principal: CurrentPrincipal,
@@ -63,7 +64,7 @@ class AgreementsApi(Controller):
         created = await licensing.create(principal, data, ip=client_ip(request))
         return await licensing.agreement_view(principal, created)
 
-    @get("/{agreement_id:uuid}")
+    @get("/{agreement_id:uuid}", opt=needs(Scope.payments_read))
     async def get_agreement(
         self, principal: CurrentPrincipal, licensing: Licensing, agreement_id: FromPath[uuid.UUID]
     ) -> schemas.AgreementOut:

@@ -13,6 +13,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from marketplace.accounts.api import requires_bearer
+from marketplace.accounts.scopes import Scope, needs
 from marketplace.licensing import schemas
 from marketplace.licensing.models import ObligationState, Payment, RoyaltyReport, State
 from marketplace.licensing.services import Licensing, LicensingService
@@ -67,7 +68,7 @@ class AgreementMoneyApi(Controller):
     tags = ["licensing"]
     guards = [requires_bearer]
 
-    @get("/payments")
+    @get("/payments", opt=needs(Scope.payments_read))
     async def list_payments(
         self, principal: CurrentPrincipal, licensing: Licensing, agreement_id: FromPath[uuid.UUID]
     ) -> list[schemas.PaymentOut]:
@@ -77,6 +78,7 @@ class AgreementMoneyApi(Controller):
     @post(
         "/payments",
         status_code=HTTP_201_CREATED,
+        opt=needs(Scope.payments_write),
         responses={
             HTTP_200_OK: ResponseSpec(
                 schemas.PaymentOut,
@@ -100,14 +102,14 @@ class AgreementMoneyApi(Controller):
         payment, new = await licensing.record_payment(principal, agreement_id, data, idempotency_key, ip=client_ip(request))
         return Response(payment_out(payment), status_code=HTTP_201_CREATED if new else HTTP_200_OK)
 
-    @get("/royalty-reports")
+    @get("/royalty-reports", opt=needs(Scope.payments_read))
     async def list_royalty_reports(
         self, principal: CurrentPrincipal, licensing: Licensing, agreement_id: FromPath[uuid.UUID]
     ) -> list[schemas.RoyaltyReportOut]:
         """The agreement's royalty reports, by period."""
         return await reports_out(licensing, await licensing.royalty_reports(principal, agreement_id))
 
-    @post("/royalty-reports", status_code=HTTP_201_CREATED)
+    @post("/royalty-reports", status_code=HTTP_201_CREATED, opt=needs(Scope.payments_write))
     async def report_royalties(
         self,
         request: Request,

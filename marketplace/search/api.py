@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from marketplace import api_docs, i18n
 from marketplace.accounts.api import requires_bearer
+from marketplace.accounts.scopes import Scope, needs
 from marketplace.api_errors import OPTIONAL_TOKEN
 from marketplace.catalog.services import Catalog, CatalogService
 from marketplace.db import DbSession
@@ -151,7 +152,7 @@ class SearchApi(Controller):
     path = "/api/v1/search"
     tags = ["search"]
 
-    @get("/", security=OPTIONAL_TOKEN)
+    @get("/", security=OPTIONAL_TOKEN, opt=needs(Scope.listings_read))
     async def search(
         self,
         request: Request,

@@ -3,7 +3,7 @@ made it (marketplace.logs) to the worker that carries it out. Nullable, no defau
 rewrites nothing.
 
 Revision ID: 0025_request_ids
-Revises: 0023_sso
+Revises: 0024_integrations
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0025_request_ids"
-down_revision = "0023_sso"
+down_revision = "0024_integrations"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,9 @@
 
 Every operation in /schema/openapi.json — so every route added later too — is called over real
 HTTP (the uvicorn live server, real PostgreSQL and Meilisearch) with generated valid and invalid
-input, once with a company administrator's bearer token and once with an institution manager's.
+input, once with a company administrator's bearer token and once with an institution manager's;
+an institution's integration client (every scope, its token taken at /oauth/token) takes a share
+of the cases, so operations a client may call answer as documented, and the others with 403.
 Each answer must be no 5xx, and have a documented status code, content type, headers and body.
 The budget is bounded per operation and the generation derandomized, so runs are repeatable.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -31,6 +34,7 @@ from schemathesis.specs.openapi.checks import (
 from marketplace.accounts.models import Role
 from marketplace.app import create_app
 from marketplace.config import Settings
+from tests.accounts.integration_factories import ALL_SCOPES
 from tests.support.live_server import LiveServer
 from tests.support.world import World
 
@@ -58,6 +62,9 @@ CHECKS = [
     ignored_auth,
 ]
 ROLES = (Role.company_admin, Role.tto_manager)
+# The integration client's token, beside the people's (an institution's client with every scope).
+INTEGRATION = "integration"
+IDENTITIES = (*ROLES, INTEGRATION)
 
 
 def _openapi_document() -> dict:
@@ -100,19 +107,41 @@ def coverage_cases(operation: APIOperation) -> list[Case]:
     return cases[::step]
 
 
-def call_and_check(case: Case, live_server: LiveServer, world: World, role: Role) -> None:
-    headers = world.bearer(role)
+@pytest.fixture
+def integration_bearer(live_server: LiveServer, world: World) -> dict[str, str]:
+    """An institution's integration client with every scope, registered through the API by its
+    TTO manager, and its token taken at /oauth/token."""
+    with httpx.Client(base_url=str(live_server), timeout=30) as http:
+        registered = http.post(
+            "/api/v1/integrations", json={"name": "fuzz", "scopes": ALL_SCOPES}, headers=world.bearer(Role.tto_manager)
+        )
+        assert registered.status_code == 201, registered.text
+        body = registered.json()
+        token = http.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, auth=(body["client_id"], body["client_secret"])
+        )
+        assert token.status_code == 200, token.text
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+def call_and_check(case: Case, live_server: LiveServer, headers: dict[str, str]) -> None:
     response = case.call(base_url=live_server, headers=headers, timeout=30)
     case.validate_response(response, checks=CHECKS, headers=headers)
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=[operation.label for operation in OPERATIONS])
-def test_api_operation(operation: APIOperation, live_server: LiveServer, world: World) -> None:
+def test_api_operation(
+    operation: APIOperation, live_server: LiveServer, world: World, integration_bearer: dict[str, str]
+) -> None:
+    def headers_of(identity: Role | str) -> dict[str, str]:
+        return integration_bearer if identity == INTEGRATION else world.bearer(Role(identity))
+
     for number, case in enumerate(coverage_cases(operation)):
-        call_and_check(case, live_server, world, ROLES[number % len(ROLES)])
+        call_and_check(case, live_server, headers_of(IDENTITIES[number % len(IDENTITIES)]))
 
     # Then generated valid input (must succeed or be refused as documented) and invalid input.
     cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
+    sent: list[Case] = []
 
     @settings(
         max_examples=MAX_EXAMPLES,
@@ -124,6 +153,10 @@ def test_api_operation(operation: APIOperation, live_server: LiveServer, world: 
     @given(case=cases)
     def answers_as_documented(case: Case) -> None:
         for role in ROLES:
-            call_and_check(case, live_server, world, role)
+            call_and_check(case, live_server, world.bearer(role))
+        # Every other generated case also as the integration client.
+        sent.append(case)
+        if len(sent) % 2:
+            call_and_check(case, live_server, integration_bearer)
 
     answers_as_documented()

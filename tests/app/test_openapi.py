@@ -3,9 +3,13 @@ enums, uploads are multipart, downloads are files, and no answer is documented a
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from litestar.routes import HTTPRoute
 
 from marketplace.accounts.models import Role
+from marketplace.accounts.scopes import SCOPE_OPT, Scope
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 SPREADSHEETS = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv"}
@@ -160,9 +164,9 @@ async def test_the_token_is_declared_where_it_is_needed(spec) -> None:
     assert spec["components"]["securitySchemes"]["bearer"] == {
         "type": "http",
         "scheme": "bearer",
-        "description": "An API token from /tokens.",
+        "description": "A personal API token from /tokens.",
     }
-    public = {(m, p) for m, p, op in operations(spec) if op.get("security") == [{"bearer": []}, {}]}
+    public = {(m, p) for m, p, op in operations(spec) if {} in op.get("security", [])}
     assert public == {
         ("get", "/api/v1/listings"),
         ("get", "/api/v1/listings/{listing_id}"),
@@ -174,5 +178,49 @@ async def test_the_token_is_declared_where_it_is_needed(spec) -> None:
         ("get", "/api/v1/open-licences/{open_licence_id}"),
     }
     for method, path, operation in operations(spec):
-        if path.startswith("/api/") and (method, path) not in public:
-            assert operation["security"] == [{"bearer": []}], (method, path)
+        if not path.startswith("/api/"):
+            continue
+        people = [r for r in operation["security"] if "oauth2" not in r]
+        assert people == ([{"bearer": []}, {}] if (method, path) in public else [{"bearer": []}]), (method, path)
+
+
+async def test_the_client_credentials_flow_and_each_operations_scope_are_declared(spec, app) -> None:
+    scheme = spec["components"]["securitySchemes"]["oauth2"]
+    assert scheme["type"] == "oauth2"
+    flow = scheme["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == "/oauth/token"
+    assert (
+        set(flow["scopes"])
+        == {s.value for s in Scope}
+        >= {
+            "listings:read",
+            "listings:write",
+            "requests:read",
+            "payments:read",
+            "payments:write",
+        }
+    )
+    assert all(len(text) > 20 for text in flow["scopes"].values())
+    declared = {}
+    for method, path, operation in operations(spec):
+        scopes = [r["oauth2"] for r in operation.get("security", []) if "oauth2" in r]
+        if scopes:
+            [[declared[(method, path)]]] = scopes
+    assert declared[("post", "/api/v1/listings")] == "listings:write"
+    assert declared[("post", "/api/v1/listings/{listing_id}/transitions")] == "listings:write"
+    assert declared[("get", "/api/v1/match-requests")] == "requests:read"
+    assert declared[("post", "/api/v1/agreements/{agreement_id}/payments")] == "payments:write"
+    assert declared[("get", "/api/v1/agreements/{agreement_id}/payments")] == "payments:read"
+    # What the document says is what the API enforces: the scope in each handler's opt.
+    enforced = {}
+    for route in app.routes:
+        if isinstance(route, HTTPRoute) and route.path.startswith("/api/"):
+            for handler in route.route_handlers:
+                if handler.opt.get(SCOPE_OPT):
+                    for method in handler.http_methods - {"OPTIONS"}:
+                        path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
+                        enforced[(method.lower(), path)] = handler.opt[SCOPE_OPT]
+    assert enforced == declared
+    # Managing clients, the own profile and the rest are for people only.
+    for path in ("/api/v1/integrations", "/api/v1/me", "/api/v1/tokens"):
+        assert ("get", path) not in declared

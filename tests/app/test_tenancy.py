@@ -31,6 +31,7 @@ from marketplace.matching.threads.services import ThreadService
 from marketplace.notifications.services import NotificationService
 from marketplace.search.saved_searches import SavedSearchService
 from tests.accounts.factories import seed_application
+from tests.accounts.integration_factories import manages_client, matrix_client, new_client_body
 from tests.analytics.dashboard_factories import matrix_dashboard
 from tests.app.matrix import Route, any_role, check_api_matrix, check_page_matrix, fresh_member, managed, only, readable
 from tests.beds.factories import (
@@ -664,6 +665,12 @@ API_ROUTES = [
         body=lambda w, role, rel: {"role": MEMBER_ROLE[ROLE_KIND[role]]},
     ),
     Route("DELETE", "/api/v1/organizations/{org}/members/{membership}", managed(204), prepare=fresh_member),
+    # Integration clients: the institution's or company's administrator registers, rotates and
+    # revokes its own; the platform admin sees and revokes any but never holds a secret.
+    Route("GET", "/api/v1/integrations", only(200, Role.tto_manager, Role.company_admin, Role.platform_admin)),
+    Route("POST", "/api/v1/integrations", only(201, Role.tto_manager, Role.company_admin), body=new_client_body),
+    Route("POST", "/api/v1/integrations/{client}/secret", manages_client(200), prepare=matrix_client),
+    Route("DELETE", "/api/v1/integrations/{client}", manages_client(204, platform=204), prepare=matrix_client),
     Route("GET", "/api/v1/tokens", any_role(200)),
     Route("POST", "/api/v1/tokens", any_role(201), body=lambda w, role, rel: {"name": "matrix"}),
     Route("GET", "/api/v1/listings", any_role(200), anonymous=200),
@@ -1065,6 +1072,10 @@ PAGE_ROUTES = [
         anonymous=302,
         body=lambda w, r, rel: {"current_password": "test-password-1", "new_password": "test-password-1"},
     ),
+    Route("GET", "/integrations", only(200, Role.tto_manager, Role.company_admin, Role.platform_admin), anonymous=302),
+    Route("POST", "/integrations", only(302, Role.tto_manager, Role.company_admin), anonymous=302, body=new_client_body),
+    Route("POST", "/integrations/{client}/secret", manages_client(302), anonymous=302, prepare=matrix_client),
+    Route("POST", "/integrations/{client}/revoke", manages_client(302, platform=302), anonymous=302, prepare=matrix_client),
     Route("GET", "/tokens", any_role(200), anonymous=302),
     Route("POST", "/tokens", any_role(302), anonymous=302, body=lambda w, r, rel: {"name": "page token"}),
     Route("POST", "/tokens/{token}/revoke", lambda role, rel: 302 if rel == "own" else 404, anonymous=302, prepare=token_of),
@@ -1552,6 +1563,10 @@ PUBLIC = {
     ("GET", "/api/v1/listings/template"): "an empty import template with example rows",
     ("GET", "/api/v1/nda-versions/current"): "the confidentiality agreement every company accepts; not secret",
     ("GET", "/login"): "sign-in form",
+    (
+        "POST",
+        "/oauth/token",
+    ): "OAuth 2 token endpoint: the client id and secret are the credential, throttled (tests/accounts/test_integrations.py)",
     ("POST", "/login"): "sign-in",
     ("POST", "/logout"): "ends whatever session the cookie holds",
     ("GET", "/login/sso"): "starts a single sign-on at an organization's provider (tests/accounts/test_oidc_pages.py)",

@@ -37,6 +37,7 @@ SUBJECT_KINDS = ["match_request", "need_response"]
 JOBS = [
     "mark_stale_listings",
     "purge_sessions",
+    "purge_integration_tokens",
     "relay_search_outbox",
     "prune_search_outbox",
     "embed_search_documents",

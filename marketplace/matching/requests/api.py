@@ -8,6 +8,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
+from marketplace.accounts.scopes import Scope, needs
 from marketplace.db import china_day, utcnow
 from marketplace.matching.requests import schemas
 from marketplace.matching.requests.deadlines import is_overdue
@@ -79,7 +80,7 @@ class MatchingApi(Controller):
     path = "/api/v1/match-requests"
     tags = ["matching"]
 
-    @get("/")
+    @get("/", opt=needs(Scope.requests_read))
     async def list_requests(
         self,
         principal: CurrentPrincipal,
@@ -103,7 +104,7 @@ class MatchingApi(Controller):
         created = await matching.create(principal, data, ip=client_ip(request))
         return (await requests_out(matching, principal, [created], with_history=True))[0]
 
-    @get("/{request_id:uuid}")
+    @get("/{request_id:uuid}", opt=needs(Scope.requests_read))
     async def get_request(
         self, principal: CurrentPrincipal, matching: Matching, request_id: FromPath[uuid.UUID]
     ) -> schemas.MatchRequestOut:

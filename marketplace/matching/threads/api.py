@@ -13,6 +13,7 @@ from litestar.response import File
 from litestar.status_codes import HTTP_201_CREATED
 
 from marketplace import api_docs
+from marketplace.accounts.scopes import SCOPE_OPT, Scope, needs
 from marketplace.config import Settings
 from marketplace.errors import FieldError, InvalidInput
 from marketplace.i18n import N_
@@ -86,6 +87,8 @@ class ThreadApi(Controller):
     kind: ClassVar[str] = SubjectKindName.match_request
     path = "/api/v1/match-requests/{request_id:uuid}"
     tags = ["matching"]
+    # An integration reads a request's conversation with requests:read; posting is for people (None).
+    opt = needs(Scope.requests_read)
 
     @get("/messages")
     async def list_messages(self, request: Request, principal: CurrentPrincipal, threads: Threads) -> ThreadOut:
@@ -94,7 +97,12 @@ class ThreadApi(Controller):
         subject_id = await threads.locate(principal, self.kind, request.path_params)
         return thread_out(await threads.view(principal, self.kind, subject_id))
 
-    @post("/messages", status_code=HTTP_201_CREATED, operation_class=api_docs.documented(request_body=MESSAGE_BODY))
+    @post(
+        "/messages",
+        status_code=HTTP_201_CREATED,
+        opt={SCOPE_OPT: None},
+        operation_class=api_docs.documented(request_body=MESSAGE_BODY),
+    )
     async def post_message(self, request: Request, principal: CurrentPrincipal, threads: Threads) -> MessageOut:
         """A message from one side (the company or the poster of the need; the institution's TTO):
         JSON `{"text": …}`, or multipart with a `text` field and `files` (pdf, docx, xlsx, pptx,
@@ -115,7 +123,7 @@ class ThreadApi(Controller):
         view = await threads.view(principal, self.kind, subject_id)
         return message_out(API + view.subject.path, next(m for m in view.messages if m.message.id == posted.id))
 
-    @post("/messages/read", status_code=200, request_max_body_size=65_536)
+    @post("/messages/read", status_code=200, request_max_body_size=65_536, opt={SCOPE_OPT: None})
     async def mark_read(
         self, request: Request, principal: CurrentPrincipal, threads: Threads, data: JSONBody[ReadMarker]
     ) -> ReadOut:
@@ -136,3 +144,4 @@ class NeedResponseThreadApi(ThreadApi):
     kind = SubjectKindName.need_response
     path = "/api/v1/needs/{need_id:uuid}/responses/{response_id:uuid}"
     tags = ["needs"]
+    opt = {}  # no scope covers needs: for people only
