@@ -77,7 +77,8 @@ def main(verbose: bool) -> None:
     for noisy in ("alembic", "httpx", "httpx2"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     _exit_on_sigterm()
-    if click.get_current_context().invoked_subcommand == "serve":
+    context = click.get_current_context(silent=True)
+    if context is not None and context.invoked_subcommand == "serve":
         _share_metrics_between_processes(Settings())
     # Every command sees every index, e-mail kind and job (imported here: `--help` stays quick).
     from marketplace.wiring import wire
