@@ -30,11 +30,13 @@ from sqlalchemy.exc import DBAPIError
 from marketplace import forms, i18n, places
 from marketplace.accounts.api import AccountsApi, provide_principal
 from marketplace.accounts.front_door_pages import FrontDoorPages
+from marketplace.accounts.oidc import provide_single_sign_on
 from marketplace.accounts.oidc_flow import provide_sign_on
 from marketplace.accounts.pages import AccountPages
 from marketplace.accounts.passwords import use_password_profile
 from marketplace.accounts.services import provide_accounts
 from marketplace.accounts.sessions import save_session, session_middleware
+from marketplace.accounts.sso_admin_pages import SsoAdminPages
 from marketplace.accounts.sso_pages import SsoPages
 from marketplace.analytics.api import AnalyticsApi, ReportsApi
 from marketplace.analytics.front_door import provide_front_door
@@ -60,7 +62,7 @@ from marketplace.catalog.tto_pages import TtoPages
 from marketplace.catalog.viewer_pages import ListingReaderPages
 from marketplace.config import PROJECT_ROOT, Settings
 from marketplace.db import finish_db_session, make_engine, make_sessionmaker, provide_db_session
-from marketplace.errors import DomainError, FieldError, NotAuthenticated
+from marketplace.errors import DomainError, FieldError, NotAuthenticated, Throttled
 
 # Events: the organizer's events and registrations (issue 17, points 1–2).
 from marketplace.events.admin import provide_events
@@ -184,7 +186,10 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
         return Redirect(f"/login?next={request.url.path}")
     detail = i18n.gettext(exc.message, **{k: i18n.gettext(v) if isinstance(v, str) else v for k, v in exc.params.items()})
     if not is_api(request):
-        return render_error(request, exc.status_code, detail)
+        page = render_error(request, exc.status_code, detail)
+        if isinstance(exc, Throttled):
+            page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     body = {
         "status_code": exc.status_code,
         "detail": detail,
@@ -353,6 +358,7 @@ def create_app(settings: Settings) -> Litestar:
             AccountsApi,
             AccountPages,
             SsoPages,
+            SsoAdminPages,
             FrontDoorPages,
             HomePages,
             CatalogApi,
@@ -429,6 +435,7 @@ def create_app(settings: Settings) -> Litestar:
             "principal": Provide(provide_principal),
             "accounts": Provide(provide_accounts),
             "sign_on": Provide(provide_sign_on),
+            "sso": Provide(provide_single_sign_on),
             "catalog": Provide(provide_catalog),
             "notifications": Provide(provide_notifications),
             "saved_searches": Provide(provide_saved_searches),

@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 
 from marketplace import i18n
 from marketplace.accounts.models import ROLES_BY_KIND, CompanySegment, HospitalGrade, OrgKind, Role
+from marketplace.accounts.oidc import SsoConfig
 from marketplace.accounts.oidc_flow import SignOn
 from marketplace.accounts.organizations import OrganizationInput
 from marketplace.accounts.services import Accounts
@@ -316,9 +317,11 @@ class AccountPages(Controller):
     # ----- organizations (platform) -----------------------------------------------------------
 
     async def _organizations(
-        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, status: int = 200, **ctx
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, sso: SsoConfig, status: int = 200, **ctx
     ) -> Template:
         principal.require(Role.platform_admin, Role.platform_analyst)
+        # Single sign-on is the platform admin's: the analyst's page has no such column.
+        ctx["sso"] = await sso.statuses(principal) if principal.role == Role.platform_admin else None
         ctx.setdefault("errors", {})
         ctx.setdefault("form", {})
         return render(
@@ -333,19 +336,19 @@ class AccountPages(Controller):
         )
 
     @get("/organizations")
-    async def organizations(self, request: Request, principal: CurrentPrincipal, accounts: Accounts) -> Template:
-        return await self._organizations(request, principal, accounts)
+    async def organizations(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, sso: SsoConfig) -> Template:
+        return await self._organizations(request, principal, accounts, sso)
 
     @post("/organizations")
     async def create_organization(
-        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, data: Form
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, sso: SsoConfig, data: Form
     ) -> Response:
         principal.require(Role.platform_admin)
         try:
             await accounts.create_organization(principal, organization_input(data))
         except DomainError as error:
             return await self._organizations(
-                request, principal, accounts, error.status_code, errors=field_errors(error), form=data
+                request, principal, accounts, sso, error.status_code, errors=field_errors(error), form=data
             )
         flash(request, "The organization has been created.")
         return Redirect("/organizations")
