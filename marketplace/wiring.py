@@ -68,7 +68,7 @@ def wire() -> None:
         register_listing_panel(panel)
     for job in (
         Job("mark_stale_listings", 3600, stale_job),
-        # Page sessions that ended or expired more than a day ago.
+        # Page sessions that ended or expired more than a day ago, and single sign-ons never finished.
         Job("purge_sessions", 3600, purge_sessions_job),
         # As soon as outbox rows are committed (NOTIFY), and every second in case a wake-up was missed.
         Job("relay_search_outbox", 1, relay_job, wake_on=OUTBOX_CHANNEL),
