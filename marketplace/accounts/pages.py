@@ -15,10 +15,11 @@ from marketplace.accounts.oidc import SsoConfig
 from marketplace.accounts.oidc_flow import SignOn
 from marketplace.accounts.organizations import OrganizationInput
 from marketplace.accounts.services import Accounts
-from marketplace.accounts.sso_pages import SSO_ID_TOKEN, SSO_ORG
+from marketplace.accounts.sso_pages import SSO_ID_TOKEN, SSO_ORG, continue_to
 from marketplace.accounts.throttle import ThrottlePolicy
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput, Throttled
-from marketplace.tenancy import CurrentPrincipal
+from marketplace.i18n import N_
+from marketplace.tenancy import ANONYMOUS, CurrentPrincipal
 from marketplace.web import AppSettings, client_ip, field_errors, flash, render, safe_next
 
 Form = URLEncodedBody[dict[str, str]]
@@ -111,12 +112,17 @@ class AccountPages(Controller):
         return response
 
     @post("/logout")
-    async def logout(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, sign_on: SignOn) -> Redirect:
+    async def logout(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, sign_on: SignOn) -> Response:
         await accounts.sign_out(principal, ip=client_ip(request))
         session = request.session if "session" in request.scope else {}
         provider_logout = await sign_on.end_session_url(session.get(SSO_ORG), session.get(SSO_ID_TOKEN))
+        response: Response = Redirect("/login")
+        if provider_logout:  # drawn before the session is cleared: the page takes its flash message from it
+            response = continue_to(
+                request, ANONYMOUS, provider_logout, N_("Signing you out at your organization's identity provider…")
+            )
         request.clear_session()
-        return Redirect(provider_logout or "/login")
+        return response
 
     @post("/sign-out-everywhere")
     async def sign_out_everywhere(self, request: Request, principal: CurrentPrincipal, accounts: Accounts) -> Redirect:

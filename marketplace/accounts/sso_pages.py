@@ -11,11 +11,18 @@ from marketplace import i18n
 from marketplace.accounts.oidc import STATE_LIFETIME
 from marketplace.accounts.oidc_flow import BROWSER_COOKIE, STATE_GONE, SignOn, SsoError
 from marketplace.accounts.throttle import ThrottlePolicy
-from marketplace.tenancy import CurrentPrincipal
-from marketplace.web import AppSettings, client_ip
+from marketplace.i18n import N_
+from marketplace.tenancy import CurrentPrincipal, Principal
+from marketplace.web import AppSettings, client_ip, render
 
 SSO_ORG = "sso_org_id"
 SSO_ID_TOKEN = "sso_id_token"
+
+
+def continue_to(request: Request, principal: Principal, url: str, heading: str) -> Response:
+    """A page that moves on to the provider at once (meta refresh): a redirect would be stopped by the
+    browser, as the form that led here may post only to this site (CSP form-action 'self')."""
+    return render(request, "sso_redirect.html", principal, url=url, heading=i18n.gettext(heading))
 
 
 class SsoPages(Controller):
@@ -39,7 +46,7 @@ class SsoPages(Controller):
             ip=client_ip(request),
             policy=ThrottlePolicy.for_sso(settings),
         )
-        response = Redirect(url)
+        response = continue_to(request, principal, url, N_("Taking you to your organization's sign-in page…"))
         # Binds the sign-in to this browser: sent only under /login/sso, lax so the provider's
         # redirect (a top-level GET from another site) carries it.
         response.set_cookie(

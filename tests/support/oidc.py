@@ -6,7 +6,9 @@ test choose the user who signs in, tamper with the next ID tokens or rotate the 
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -91,3 +93,10 @@ class OidcProvider:
 
     def next_user(self, user: str) -> None:
         self.admin("next-user", {"user": user})
+
+
+def continue_url(page: str) -> str:
+    """Where the app's step page (sso_redirect.html) sends the browser on: the provider's address."""
+    match = re.search(r'id="sso-continue" href="([^"]+)"', page)
+    assert match, "not the step to the identity provider"
+    return html.unescape(match.group(1))
