@@ -221,9 +221,11 @@ class SingleSignOn:
         provider = await self.session.get(OidcProvider, organization_id)
         return await self._view(provider) if provider else None
 
-    async def statuses(self, principal: Principal) -> dict[uuid.UUID, bool]:
-        """Which organizations have a provider configured, and whether it is on (the organizations page)."""
-        principal.require_platform_admin()
+    async def statuses(self, principal: Principal) -> dict[uuid.UUID, bool] | None:
+        """Which organizations have a provider configured, and whether it is on (the organizations
+        page); None for anyone but the platform admin, who alone sets single sign-on up."""
+        if principal.role != Role.platform_admin:
+            return None
         rows = await self.session.execute(select(OidcProvider.organization_id, OidcProvider.enabled))
         return {row.organization_id: row.enabled for row in rows}
 

@@ -326,8 +326,7 @@ class AccountPages(Controller):
         self, request: Request, principal: CurrentPrincipal, accounts: Accounts, sso: SsoConfig, status: int = 200, **ctx
     ) -> Template:
         principal.require(Role.platform_admin, Role.platform_analyst)
-        # Single sign-on is the platform admin's: the analyst's page has no such column.
-        ctx["sso"] = await sso.statuses(principal) if principal.role == Role.platform_admin else None
+        ctx["sso"] = await sso.statuses(principal)  # None: no single sign-on column (the analyst)
         ctx.setdefault("errors", {})
         ctx.setdefault("form", {})
         return render(

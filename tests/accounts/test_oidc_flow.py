@@ -5,56 +5,16 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Membership, OidcSignInState, Role, User
-from marketplace.accounts.oidc import OidcProviderInput, SingleSignOn
-from marketplace.accounts.oidc_flow import CALLBACK_PATH, SignOnFlow, SsoError
+from marketplace.accounts.oidc_flow import SignOnFlow, SsoError
 from marketplace.audit.models import AuditEvent
 from marketplace.embedded.postgres import free_port
 from tests.accounts.factories import seed_member
-from tests.support.oidc import OidcProvider
+from tests.support.oidc import callback_query, configure, sign_in
 from tests.support.world import PASSWORD
-
-
-async def configure(db, world, settings, provider: OidcProvider, *, issuer: str | None = None, **changes):
-    admin = await world.principal(db, world.emails[Role.platform_admin])
-    data = OidcProviderInput(
-        issuer=issuer or provider.issuer,
-        client_id=provider.client_id,
-        client_secret=provider.client_secret,
-        allowed_domains=["hospital.example"],
-        role_claim="roles",
-        role_mapping={"researcher": "inventor"},
-    )
-    for name, value in changes.items():
-        setattr(data, name, value)
-    org_id = world.orgs["institution/own"].id
-    await SingleSignOn(db, settings).configure(admin, org_id, data)
-    await db.commit()
-    return org_id
-
-
-def callback_query(url: str) -> dict[str, str]:
-    """Follow the provider (its interaction signs the hinted user in) until it sends the browser back to us."""
-    with httpx.Client() as browser:
-        response = browser.get(url)
-        while response.is_redirect and CALLBACK_PATH not in response.headers["location"]:
-            response = browser.get(response.url.join(response.headers["location"]))
-        assert response.is_redirect, response.text
-        return {k: v[0] for k, v in parse_qs(urlsplit(response.headers["location"]).query).items()}
-
-
-async def sign_in(db, settings, org, user: str = "doctor") -> tuple[User, object]:
-    flow = SignOnFlow(db, settings)
-    url, browser_key = await flow.start(org, login_hint=user)
-    await db.commit()
-    query = callback_query(url)
-    result = await flow.finish(query["state"], code=query.get("code"), error=query.get("error"), browser_key=browser_key)
-    await db.commit()
-    return result.user, result.organization_id
 
 
 async def actions(db) -> list[str]:

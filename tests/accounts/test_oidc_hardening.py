@@ -18,8 +18,7 @@ from marketplace.app import create_app
 from marketplace.audit.models import AuditEvent
 from marketplace.db import make_sessionmaker, utcnow
 from marketplace.notifications.models import OutgoingEmail
-from tests.accounts.test_oidc_flow import callback_query, configure, sign_in
-from tests.support.oidc import continue_url
+from tests.support.oidc import callback_query, configure, continue_url, sign_in
 from tests.support.web import login, post_form
 
 

@@ -7,8 +7,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from marketplace.accounts.models import Role
-from tests.accounts.test_oidc_flow import callback_query, configure
-from tests.support.oidc import continue_url
+from tests.support.oidc import callback_query, configure, continue_url
 from tests.support.web import login, post_form
 
 
