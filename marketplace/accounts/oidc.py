@@ -122,7 +122,11 @@ def validate_provider(data: OidcProviderInput, kind: str, *, has_secret: bool) -
     """Field-level checks; returns the input with domains normalized and de-duplicated."""
     errors: list[FieldError] = []
     issuer = data.issuer.strip()
-    parts = urlsplit(issuer)
+    try:
+        parts = urlsplit(issuer)
+        parts.port  # noqa: B018 - raises on a port that is no number
+    except ValueError:  # "https://[not-an-ip" and the like
+        parts = urlsplit("")
     if _multi_line(issuer) or len(issuer) > 500:
         # urlsplit drops tabs and line breaks without a word: refuse them before it reads the URL.
         errors.append(FieldError("issuer", "The issuer must be a URL without query or fragment, at most 500 characters."))
