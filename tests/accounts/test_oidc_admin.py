@@ -167,6 +167,8 @@ async def test_the_api_sets_reads_and_removes_without_ever_showing_the_secret(cl
     ("changes", "field"),
     [
         ({"issuer": "http://sso.hospital.example"}, "issuer"),
+        ({"issuer": "https://[not-an-address"}, "issuer"),
+        ({"issuer": "https://sso.hospital.example:port"}, "issuer"),
         ({"allowed_domains": ["bad domain"]}, "allowed_domains"),
         ({"role_mapping": {"x": "company_admin"}}, "role_mapping"),
         ({"role_mapping": {"x" * 300: "inventor"}}, "role_mapping"),
