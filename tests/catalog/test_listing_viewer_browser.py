@@ -60,9 +60,10 @@ WORDS = {
 async def sign_in(page: Page, email: str, then: str) -> None:
     await page.context.clear_cookies()
     await page.goto(f"/login?next={then}")
-    await page.locator('input[name="email"]').fill(email)
-    await page.locator('input[name="password"]').fill(PASSWORD)
-    await page.locator("main form button[type=submit]").click()
+    form = page.locator('main form[action="/login"]')  # not the single sign-on form below it
+    await form.locator('input[name="email"]').fill(email)
+    await form.locator('input[name="password"]').fill(PASSWORD)
+    await form.locator("button[type=submit]").click()
     await expect(page).to_have_url(re.compile(re.escape(then) + "$"))
     await page.wait_for_load_state("load")
 
