@@ -32,11 +32,13 @@ from marketplace.accounts.front_door_pages import FrontDoorPages
 from marketplace.accounts.integration_api import IntegrationsApi, token_endpoint
 from marketplace.accounts.integration_pages import IntegrationPages
 from marketplace.accounts.integrations import provide_integrations
+from marketplace.accounts.oidc import provide_single_sign_on
 from marketplace.accounts.oidc_flow import provide_sign_on
 from marketplace.accounts.pages import AccountPages
 from marketplace.accounts.passwords import use_password_profile
 from marketplace.accounts.services import provide_accounts
 from marketplace.accounts.sessions import save_session, session_middleware
+from marketplace.accounts.sso_admin_pages import SsoAdminPages
 from marketplace.accounts.sso_pages import SsoPages
 from marketplace.analytics.api import AnalyticsApi, ReportsApi
 from marketplace.analytics.front_door import provide_front_door
@@ -189,7 +191,10 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
         return Redirect(f"/login?next={request.url.path}")
     detail = i18n.gettext(exc.message, **{k: i18n.gettext(v) if isinstance(v, str) else v for k, v in exc.params.items()})
     if not is_api(request):
-        return render_error(request, exc.status_code, detail)
+        page = render_error(request, exc.status_code, detail)
+        if isinstance(exc, Throttled):
+            page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     body = {
         "status_code": exc.status_code,
         "detail": detail,
@@ -342,6 +347,7 @@ def create_app(settings: Settings) -> Litestar:
             IntegrationsApi,
             IntegrationPages,
             SsoPages,
+            SsoAdminPages,
             FrontDoorPages,
             HomePages,
             CatalogApi,
@@ -419,6 +425,7 @@ def create_app(settings: Settings) -> Litestar:
             "accounts": Provide(provide_accounts),
             "integrations": Provide(provide_integrations),
             "sign_on": Provide(provide_sign_on),
+            "sso": Provide(provide_single_sign_on),
             "catalog": Provide(provide_catalog),
             "notifications": Provide(provide_notifications),
             "saved_searches": Provide(provide_saved_searches),

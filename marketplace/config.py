@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     login_max_delay_seconds: int = 60
     login_failures_per_hour: int = 100
     login_failures_per_address: int = 100
+    # Single sign-on starts and callbacks from one address (a hospital's staff may share one): this
+    # many in the hour are free, then each waits twice as long as the one before (up to
+    # LOGIN_MAX_DELAY_SECONDS); at most SSO_REQUESTS_PER_ADDRESS_PER_HOUR in the hour.
+    sso_free_requests_per_address: int = 300
+    sso_requests_per_address_per_hour: int = 2000
     # Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated IPs or CIDRs,
     # or "*"); empty: the peer's own address is the client's, and forwarded headers are ignored.
     trusted_proxies: str = ""

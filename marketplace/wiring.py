@@ -69,7 +69,7 @@ def wire() -> None:
         register_listing_panel(panel)
     for job in (
         Job("mark_stale_listings", 3600, stale_job),
-        # Page sessions that ended or expired more than a day ago.
+        # Page sessions that ended or expired more than a day ago, and single sign-ons never finished.
         Job("purge_sessions", 3600, purge_sessions_job),
         # Integration clients' access tokens that have run out (each issue stays in the audit trail).
         Job("purge_integration_tokens", 3600, purge_integration_tokens_job),

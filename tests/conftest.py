@@ -20,6 +20,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from marketplace.accounts.oidc_flow import forget_provider_caches
 from marketplace.app import create_app
 from marketplace.config import Settings
 from marketplace.db import make_engine, make_sessionmaker, run_migrations
@@ -121,7 +122,9 @@ def oidc_server() -> Iterator[OidcProvider]:
 
 @pytest.fixture
 def oidc_provider(oidc_server: OidcProvider) -> Iterator[OidcProvider]:
-    """The session's provider, back to its first key, default user and honest tokens after each test."""
+    """The session's provider, back to its first key, default user and honest tokens after each test;
+    the app's memory of providers (discovery, keys, the time of the last key refetch) starts afresh."""
+    forget_provider_caches()
     yield oidc_server
     oidc_server.reset()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -13,11 +13,13 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from marketplace.accounts import schemas
 from marketplace.accounts.models import ApiToken, Membership, Organization, OrgKind
+from marketplace.accounts.oidc import OidcProviderInput, OidcProviderView, SsoConfig
+from marketplace.accounts.oidc_flow import CALLBACK_PATH
 from marketplace.accounts.organizations import OrganizationInput
 from marketplace.accounts.scopes import SCOPE_OPT
 from marketplace.accounts.services import Accounts
 from marketplace.accounts.sessions import current_session_id
-from marketplace.errors import NotAuthenticated
+from marketplace.errors import NotAuthenticated, NotFound
 from marketplace.notifications.services import NotificationService
 from marketplace.tenancy import ANONYMOUS, CurrentPrincipal, Principal
 from marketplace.web import AppSettings, client_ip, is_api
@@ -44,6 +46,11 @@ def requires_bearer(connection: ASGIConnection, _handler: BaseRouteHandler) -> N
     """Refuse an unauthenticated call before its body is read, so it gets 401 rather than 400."""
     if "authorization" not in connection.headers:
         raise NotAuthenticated()
+
+
+def sso_out(view: OidcProviderView, settings: AppSettings) -> schemas.SsoConfigOut:
+    fields = {f: getattr(view, f) for f in schemas.SsoConfigOut.__struct_fields__ if f != "redirect_uri"}
+    return schemas.SsoConfigOut(**fields, redirect_uri=settings.base_url.rstrip("/") + CALLBACK_PATH)
 
 
 class AccountsApi(Controller):
@@ -155,6 +162,40 @@ class AccountsApi(Controller):
         membership_id: FromPath[uuid.UUID],
     ) -> None:
         await accounts.remove_member(principal, organization_id, membership_id)
+
+    @get("/organizations/{organization_id:uuid}/sso")
+    async def get_sso(
+        self, principal: CurrentPrincipal, sso: SsoConfig, settings: AppSettings, organization_id: FromPath[uuid.UUID]
+    ) -> schemas.SsoConfigOut:
+        """The organization's single sign-on (platform admin); 404 when it has none. The client
+        secret is never returned: `client_secret_set` says whether one is stored."""
+        view = await sso.get_provider(principal, organization_id)
+        if view is None:
+            raise NotFound()
+        return sso_out(view, settings)
+
+    @put("/organizations/{organization_id:uuid}/sso")
+    async def put_sso(
+        self,
+        request: Request,
+        principal: CurrentPrincipal,
+        sso: SsoConfig,
+        settings: AppSettings,
+        organization_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.SsoConfigIn],
+    ) -> schemas.SsoConfigOut:
+        """Set up or replace the organization's OpenID provider (platform admin). Register
+        `redirect_uri` at the provider."""
+        fields = {f: getattr(data, f) for f in data.__struct_fields__}
+        view = await sso.configure(principal, organization_id, OidcProviderInput(**fields), ip=client_ip(request))
+        return sso_out(view, settings)
+
+    @delete("/organizations/{organization_id:uuid}/sso", status_code=HTTP_204_NO_CONTENT)
+    async def delete_sso(
+        self, request: Request, principal: CurrentPrincipal, sso: SsoConfig, organization_id: FromPath[uuid.UUID]
+    ) -> None:
+        """Remove the organization's single sign-on (platform admin)."""
+        await sso.remove(principal, organization_id, ip=client_ip(request))
 
     @get("/tokens")
     async def list_tokens(self, principal: CurrentPrincipal, accounts: Accounts) -> list[schemas.TokenOut]:

@@ -39,7 +39,9 @@ class FrontDoorPages(Controller):
     ) -> Response:
         email = data.get("email", "").strip()[:254]
         try:
-            await accounts.request_password_reset(email, settings, ip=client_ip(request), policy=ThrottlePolicy.of(settings))
+            by_password = await accounts.request_password_reset(
+                email, settings, ip=client_ip(request), policy=ThrottlePolicy.of(settings)
+            )
         except DomainError as error:
             response: Response = render(
                 request, "forgot_password.html", principal, error.status_code, errors=field_errors(error), email=email, sent=False
@@ -47,8 +49,8 @@ class FrontDoorPages(Controller):
             if isinstance(error, Throttled):
                 response.headers["Retry-After"] = str(error.retry_after)
             return response
-        # The same answer whether or not the address has an account.
-        return render(request, "forgot_password.html", principal, errors={}, email=email, sent=True)
+        # The same answer whether or not the address has an account (by its domain only, see recovery.py).
+        return render(request, "forgot_password.html", principal, errors={}, email=email, sent=True, sso=not by_password)
 
     @get("/reset-password/{token:str}")
     async def reset_form(

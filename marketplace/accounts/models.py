@@ -373,8 +373,11 @@ class OidcSignInState(Base):
     organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("oidc_providers.organization_id", ondelete="CASCADE"), index=True
     )
-    # The browser session that started it: a callback in another browser is refused (login CSRF).
+    # The browser session that started it, if signed in: a callback in another session is refused.
     web_session_id: Mapped[uuid.UUID | None] = mapped_column()
+    # SHA-256 of the random value in the starting browser's short-lived cookie: a callback without
+    # that cookie (another browser, led there by an attacker's link: login CSRF) is refused.
+    browser_key_hash: Mapped[str] = mapped_column(String(64))
     nonce: Mapped[str] = mapped_column(String(100))
     code_verifier: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)

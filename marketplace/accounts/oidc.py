@@ -14,18 +14,29 @@ import ipaddress
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from litestar.di import NamedDependency
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.accounts.models import ROLES_BY_KIND, OidcEmailDomain, OidcProvider, Organization, OrgKind, Role
+from marketplace.accounts.models import (
+    ROLES_BY_KIND,
+    OidcEmailDomain,
+    OidcProvider,
+    OidcSignInState,
+    Organization,
+    OrgKind,
+    Role,
+)
 from marketplace.audit import services as audit
 from marketplace.config import Settings
+from marketplace.db import DbSession, rowcount, utcnow
 from marketplace.errors import Conflict, FieldError, InvalidInput, NotFound
 from marketplace.tenancy import Principal
 
@@ -36,6 +47,8 @@ DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]
 CLAIM_NAME = re.compile(r"^[A-Za-z0-9_.:/-]{1,100}$")
 # No provider makes a platform administrator: that role is given by hand only.
 NEVER_MAPPED = frozenset({Role.platform_admin})
+# How long a started sign-in waits for its callback (the state row, and the browser's cookie).
+STATE_LIFETIME = timedelta(minutes=10)
 
 
 def _fernet(settings: Settings) -> Fernet:
@@ -97,6 +110,10 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _multi_line(text: str) -> bool:
+    return any(c in text for c in "\t\r\n")
+
+
 def normalize_domain(domain: str) -> str:
     return domain.strip().lower().lstrip("@").rstrip(".")
 
@@ -105,8 +122,15 @@ def validate_provider(data: OidcProviderInput, kind: str, *, has_secret: bool) -
     """Field-level checks; returns the input with domains normalized and de-duplicated."""
     errors: list[FieldError] = []
     issuer = data.issuer.strip()
-    parts = urlsplit(issuer)
-    if not parts.scheme or not parts.hostname:
+    try:
+        parts = urlsplit(issuer)
+        parts.port  # noqa: B018 - raises on a port that is no number
+    except ValueError:  # "https://[not-an-ip" and the like
+        parts = urlsplit("")
+    if _multi_line(issuer) or len(issuer) > 500:
+        # urlsplit drops tabs and line breaks without a word: refuse them before it reads the URL.
+        errors.append(FieldError("issuer", "The issuer must be a URL without query or fragment, at most 500 characters."))
+    elif not parts.scheme or not parts.hostname:
         errors.append(FieldError("issuer", "Enter the provider's issuer URL."))
     elif parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(parts.hostname)):
         # OpenID Connect Discovery: the issuer is an https URL (plain http only on this machine, for tests).
@@ -114,10 +138,10 @@ def validate_provider(data: OidcProviderInput, kind: str, *, has_secret: bool) -
     elif parts.query or parts.fragment or len(issuer) > 500:
         errors.append(FieldError("issuer", "The issuer must be a URL without query or fragment, at most 500 characters."))
     client_id = data.client_id.strip()
-    if not client_id or len(client_id) > 255:
+    if not client_id or len(client_id) > 255 or _multi_line(client_id):
         errors.append(FieldError("client_id", "Between %(min)d and %(max)d characters.", {"min": 1, "max": 255}))
     secret = data.client_secret
-    if secret is not None and (not secret.strip() or len(secret) > 500):
+    if secret is not None and (not secret.strip() or len(secret) > 500 or _multi_line(secret)):
         errors.append(FieldError("client_secret", "Between %(min)d and %(max)d characters.", {"min": 1, "max": 500}))
     elif secret is None and not has_secret:
         errors.append(FieldError("client_secret", "Required."))
@@ -139,7 +163,7 @@ def validate_provider(data: OidcProviderInput, kind: str, *, has_secret: bool) -
         errors.append(FieldError("role_mapping", "At most %(max)d claim values.", {"max": MAX_ROLE_VALUES}))
     else:
         for value, role in data.role_mapping.items():
-            if not value.strip() or len(value) > 200:
+            if not value.strip() or len(value) > 200 or _multi_line(value):
                 errors.append(FieldError("role_mapping", "A claim value must have 1 to 200 characters."))
                 break
             if role not in allowed:
@@ -200,6 +224,14 @@ class SingleSignOn:
             raise NotFound()
         provider = await self.session.get(OidcProvider, organization_id)
         return await self._view(provider) if provider else None
+
+    async def statuses(self, principal: Principal) -> dict[uuid.UUID, bool] | None:
+        """Which organizations have a provider configured, and whether it is on (the organizations
+        page); None for anyone but the platform admin, who alone sets single sign-on up."""
+        if principal.role != Role.platform_admin:
+            return None
+        rows = await self.session.execute(select(OidcProvider.organization_id, OidcProvider.enabled))
+        return {row.organization_id: row.enabled for row in rows}
 
     async def configure(
         self, principal: Principal, organization_id: uuid.UUID, data: OidcProviderInput, *, ip: str | None = None
@@ -309,6 +341,13 @@ async def password_sign_in_allowed(session: AsyncSession, email: str) -> bool:
     return provider is None or not provider.password_sign_in_disabled
 
 
+async def purge_sign_in_states(session: AsyncSession) -> int:
+    """Delete started sign-ins whose callback never came (the worker's housekeeping): past their
+    lifetime they are refused anyway, and each holds a nonce and a PKCE verifier."""
+    stale = OidcSignInState.created_at < utcnow() - STATE_LIFETIME
+    return rowcount(await session.execute(delete(OidcSignInState).where(stale)))
+
+
 def _audited(view: OidcProviderView | None) -> dict | None:
     """A configuration as the audit log keeps it (no secret there either)."""
     if view is None:
@@ -323,3 +362,10 @@ def _audited(view: OidcProviderView | None) -> dict | None:
         "end_provider_session": view.end_provider_session,
         "enabled": view.enabled,
     }
+
+
+SsoConfig = NamedDependency[SingleSignOn]
+
+
+async def provide_single_sign_on(db_session: DbSession, settings: NamedDependency[Settings]) -> SingleSignOn:
+    return SingleSignOn(db_session, settings)

@@ -11,11 +11,12 @@ state and the audit line until every check has passed.
 
 from __future__ import annotations
 
+import hmac
+import re
 import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import NamedTuple
 from urllib.parse import urlencode
 
@@ -28,21 +29,28 @@ from litestar.di import NamedDependency
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.accounts import throttle
 from marketplace.accounts.members import normalize_email
 from marketplace.accounts.models import Membership, OidcProvider, OidcSignInState, Organization, User
-from marketplace.accounts.oidc import SingleSignOn, normalize_domain
+from marketplace.accounts.oidc import STATE_LIFETIME, SingleSignOn, normalize_domain
 from marketplace.accounts.passwords import digest
+from marketplace.accounts.throttle import ThrottlePolicy
 from marketplace.audit import services as audit
 from marketplace.config import Settings
 from marketplace.db import DbSession, utcnow
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, Throttled
 from marketplace.i18n import N_
 
-STATE_LIFETIME = timedelta(minutes=10)
 HTTP_TIMEOUT = 10.0
 DISCOVERY_TTL = 3600.0
+# An ID token signed with a key id we do not have fetches the provider's keys again (a rotation), but
+# at most once in this many seconds per provider, so a run of such tokens cannot hammer its JWKS.
+JWKS_REFETCH_INTERVAL = 60.0
 ID_TOKEN_ALGORITHMS = ["RS256", "ES256", "PS256"]
 CALLBACK_PATH = "/login/sso/callback"
+# The browser's cookie while a sign-in is under way (see Started): what secrets.token_urlsafe(32) makes.
+BROWSER_COOKIE = "sso_browser"
+BROWSER_KEY = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
 class SsoError(DomainError):
@@ -63,6 +71,9 @@ REFUSED = N_("The identity provider refused the sign-in.")
 EMAIL_UNVERIFIED = N_("Your identity provider has not confirmed your e-mail address.")
 OUTSIDE_DOMAINS = N_("Your e-mail address is not one this organization signs in through its provider.")
 NO_ROLE = N_("Your identity provider gives you no role on this platform.")
+OTHER_BROWSER = N_(
+    "This sign-in was started in another browser, or its cookie has expired. Please start again from the sign-in page."
+)
 
 
 @dataclass
@@ -74,6 +85,15 @@ class _Cached:
 # Per process: discovery documents and key sets by issuer (a rotation refetches the keys).
 _discovery: dict[str, _Cached] = {}
 _keys: dict[str, KeySet] = {}
+_refetched_at: dict[str, float] = {}
+
+
+def forget_provider_caches() -> None:
+    """Drop what this process remembers of providers (discovery, keys, refetch times): a test's
+    provider starts afresh."""
+    _discovery.clear()
+    _keys.clear()
+    _refetched_at.clear()
 
 
 async def _get_json(url: str) -> dict:
@@ -110,6 +130,10 @@ async def verify_id_token(id_token: str, *, issuer: str, client_id: str, nonce: 
         try:
             token = jwt.decode(id_token, keys, algorithms=ID_TOKEN_ALGORITHMS)
         except jose_errors.InvalidKeyIdError:
+            last = _refetched_at.get(issuer)
+            if last is not None and time.monotonic() - last < JWKS_REFETCH_INTERVAL:
+                raise SsoError(UNVERIFIED, "id_token_unknown_key_refetch_limited") from None
+            _refetched_at[issuer] = time.monotonic()
             token = jwt.decode(
                 id_token, await _key_set(issuer, document["jwks_uri"], refresh=True), algorithms=ID_TOKEN_ALGORITHMS
             )
@@ -127,6 +151,13 @@ async def verify_id_token(id_token: str, *, issuer: str, client_id: str, nonce: 
     if len(audiences) > 1 and claims.get("azp") != client_id:  # OIDC Core 3.1.3.7, points 4 and 5
         raise SsoError(UNVERIFIED, "id_token_azp")
     return claims
+
+
+class Started(NamedTuple):
+    """Where to send the browser, and the random value its short-lived cookie must carry back."""
+
+    url: str
+    browser_key: str
 
 
 class SignedOn(NamedTuple):
@@ -153,8 +184,29 @@ class SignOnFlow:
             **kwargs,
         )
 
-    async def begin(self, *, organization: str | None, email: str | None, web_session_id: uuid.UUID | None = None) -> str:
+    async def _admit(self, ip: str | None, policy: ThrottlePolicy | None) -> None:
+        """Count a request from this address (committed at once, which releases the bucket's lock)."""
+        if policy is None:
+            return
+        wait = await throttle.admit(self.session, throttle.sso_bucket(ip), None, policy)
+        if wait:
+            await audit.record(self.session, "sso_rate_limited", ip=ip)
+        await self.session.commit()
+        if wait:
+            raise Throttled(wait)
+
+    async def begin(
+        self,
+        *,
+        organization: str | None,
+        email: str | None,
+        web_session_id: uuid.UUID | None = None,
+        browser_key: str | None = None,
+        ip: str | None = None,
+        policy: ThrottlePolicy | None = None,
+    ) -> Started:
         """/login/sso: the organization named by its id, or found by the e-mail address's domain."""
+        await self._admit(ip, policy)
         organization_id: uuid.UUID | None = None
         if email:
             provider = await self.config.provider_for_email(email)
@@ -166,22 +218,32 @@ class SignOnFlow:
                 organization_id = None
         if organization_id is None:
             raise SsoError(NOT_CONFIGURED, "not_configured", status_code=404)
-        return await self.start(organization_id, web_session_id=web_session_id, login_hint=email or None)
+        return await self.start(organization_id, web_session_id=web_session_id, login_hint=email or None, browser_key=browser_key)
 
     async def start(
-        self, organization_id: uuid.UUID, *, web_session_id: uuid.UUID | None = None, login_hint: str | None = None
-    ) -> str:
-        """The provider's authorization URL for a new sign-in (state, nonce and verifier kept here)."""
+        self,
+        organization_id: uuid.UUID,
+        *,
+        web_session_id: uuid.UUID | None = None,
+        login_hint: str | None = None,
+        browser_key: str | None = None,
+    ) -> Started:
+        """The provider's authorization URL for a new sign-in (state, nonce and verifier kept here),
+        and the browser's key: the browser's own when it has started another sign-in (several tabs),
+        else a new one."""
         provider = await self.session.get(OidcProvider, organization_id)
         if provider is None or not provider.enabled:
             raise SsoError(NOT_CONFIGURED, "not_configured", status_code=404)
         endpoint = (await discovery(provider.issuer))["authorization_endpoint"]
         state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(64)
+        if not browser_key or not BROWSER_KEY.match(browser_key):
+            browser_key = secrets.token_urlsafe(32)
         self.session.add(
             OidcSignInState(
                 state_hash=digest(state),
                 organization_id=organization_id,
                 web_session_id=web_session_id,
+                browser_key_hash=digest(browser_key),
                 nonce=nonce,
                 code_verifier=verifier,
             )
@@ -189,7 +251,7 @@ class SignOnFlow:
         extra = {"login_hint": login_hint} if login_hint else {}
         async with self._client(provider) as client:
             url, _ = client.create_authorization_url(endpoint, state=state, code_verifier=verifier, nonce=nonce, **extra)
-        return url
+        return Started(url, browser_key)
 
     async def finish(
         self,
@@ -197,11 +259,14 @@ class SignOnFlow:
         *,
         code: str | None,
         error: str | None = None,
+        browser_key: str | None,
         web_session_id: uuid.UUID | None = None,
         ip: str | None = None,
+        policy: ThrottlePolicy | None = None,
     ) -> SignedOn:
         """The callback: the signed-in user, the organization they act for and the ID token. A failure is audited
         (committed, as the request's own transaction is rolled back) and raised as SsoError."""
+        await self._admit(ip, policy)
         row = await self.session.scalar(
             delete(OidcSignInState).where(OidcSignInState.state_hash == digest(state)).returning(OidcSignInState)
         )
@@ -210,8 +275,10 @@ class SignOnFlow:
         try:
             if row is None or row.created_at < utcnow() - STATE_LIFETIME:
                 raise SsoError(STATE_GONE, "state_unknown_or_used")
+            if not hmac.compare_digest(row.browser_key_hash, digest(browser_key or "")):
+                raise SsoError(OTHER_BROWSER, "state_other_browser")
             if row.web_session_id is not None and row.web_session_id != web_session_id:
-                raise SsoError(STATE_GONE, "state_other_browser")
+                raise SsoError(OTHER_BROWSER, "state_other_session")
             if error or not code:
                 raise SsoError(REFUSED, f"provider_error: {error or 'no code'}")
             return await self._sign_in(row, code, ip=ip)

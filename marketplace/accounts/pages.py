@@ -11,13 +11,15 @@ from litestar.response import Redirect, Template
 
 from marketplace import i18n
 from marketplace.accounts.models import ROLES_BY_KIND, CompanySegment, HospitalGrade, OrgKind, Role
+from marketplace.accounts.oidc import SsoConfig
 from marketplace.accounts.oidc_flow import SignOn
 from marketplace.accounts.organizations import OrganizationInput
 from marketplace.accounts.services import Accounts
-from marketplace.accounts.sso_pages import SSO_ID_TOKEN, SSO_ORG
+from marketplace.accounts.sso_pages import SSO_ID_TOKEN, SSO_ORG, continue_to
 from marketplace.accounts.throttle import ThrottlePolicy
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput, Throttled
-from marketplace.tenancy import CurrentPrincipal
+from marketplace.i18n import N_
+from marketplace.tenancy import ANONYMOUS, CurrentPrincipal
 from marketplace.web import AppSettings, client_ip, field_errors, flash, render, safe_next
 
 Form = URLEncodedBody[dict[str, str]]
@@ -110,12 +112,17 @@ class AccountPages(Controller):
         return response
 
     @post("/logout")
-    async def logout(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, sign_on: SignOn) -> Redirect:
+    async def logout(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, sign_on: SignOn) -> Response:
         await accounts.sign_out(principal, ip=client_ip(request))
         session = request.session if "session" in request.scope else {}
         provider_logout = await sign_on.end_session_url(session.get(SSO_ORG), session.get(SSO_ID_TOKEN))
+        response: Response = Redirect("/login")
+        if provider_logout:  # drawn before the session is cleared: the page takes its flash message from it
+            response = continue_to(
+                request, ANONYMOUS, provider_logout, N_("Signing you out at your organization's identity provider…")
+            )
         request.clear_session()
-        return Redirect(provider_logout or "/login")
+        return response
 
     @post("/sign-out-everywhere")
     async def sign_out_everywhere(self, request: Request, principal: CurrentPrincipal, accounts: Accounts) -> Redirect:
@@ -316,9 +323,10 @@ class AccountPages(Controller):
     # ----- organizations (platform) -----------------------------------------------------------
 
     async def _organizations(
-        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, status: int = 200, **ctx
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, sso: SsoConfig, status: int = 200, **ctx
     ) -> Template:
         principal.require(Role.platform_admin, Role.platform_analyst)
+        ctx["sso"] = await sso.statuses(principal)  # None: no single sign-on column (the analyst)
         ctx.setdefault("errors", {})
         ctx.setdefault("form", {})
         return render(
@@ -333,19 +341,19 @@ class AccountPages(Controller):
         )
 
     @get("/organizations")
-    async def organizations(self, request: Request, principal: CurrentPrincipal, accounts: Accounts) -> Template:
-        return await self._organizations(request, principal, accounts)
+    async def organizations(self, request: Request, principal: CurrentPrincipal, accounts: Accounts, sso: SsoConfig) -> Template:
+        return await self._organizations(request, principal, accounts, sso)
 
     @post("/organizations")
     async def create_organization(
-        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, data: Form
+        self, request: Request, principal: CurrentPrincipal, accounts: Accounts, sso: SsoConfig, data: Form
     ) -> Response:
         principal.require(Role.platform_admin)
         try:
             await accounts.create_organization(principal, organization_input(data))
         except DomainError as error:
             return await self._organizations(
-                request, principal, accounts, error.status_code, errors=field_errors(error), form=data
+                request, principal, accounts, sso, error.status_code, errors=field_errors(error), form=data
             )
         flash(request, "The organization has been created.")
         return Redirect("/organizations")

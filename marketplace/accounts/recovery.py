@@ -17,7 +17,7 @@ from authlib.common.security import generate_token
 from sqlalchemy import func, select, update
 
 from marketplace import i18n
-from marketplace.accounts import sessions, throttle
+from marketplace.accounts import oidc, sessions, throttle
 from marketplace.accounts.members import Members, normalize_email
 from marketplace.accounts.models import PasswordReset, User
 from marketplace.accounts.passwords import check_password, digest, hash_password
@@ -38,18 +38,25 @@ def reset_bucket(email: str) -> str:
 
 
 class PasswordResets(Members):
-    async def request_password_reset(self, email: str, settings: Settings, *, ip: str | None, policy: ThrottlePolicy) -> None:
+    async def request_password_reset(self, email: str, settings: Settings, *, ip: str | None, policy: ThrottlePolicy) -> bool:
         """E-mail a reset link if the address has an active account; otherwise nothing, and the
-        caller says the same either way."""
+        caller says the same either way. False (and no link) when the address's organization has
+        turned password sign-in off: its people sign in through its own identity provider."""
         wait = await throttle.admit(self.session, reset_bucket(email), ip, policy)
         if wait:
             await audit.record(self.session, "password_reset_rate_limited", ip=ip, email=normalize_email(email))
             await self.session.commit()
             raise Throttled(wait)
+        if email.strip() and not await oidc.password_sign_in_allowed(self.session, email):
+            # No link, or a password would exist that its organization has ruled out. The answer depends
+            # on the address's domain only (which the sign-in page's single sign-on reveals anyway),
+            # never on whether the address has an account, so it tells nobody who is a member.
+            await audit.record(self.session, "password_reset_refused_sso", ip=ip, email=normalize_email(email))
+            return False
         user = await self.user_by_email(email) if email.strip() else None
         if user is None or not user.is_active:
             await audit.record(self.session, "password_reset_requested", ip=ip, email=normalize_email(email), known=False)
-            return
+            return True
         raw = generate_token(40)
         # A new link replaces the ones sent before.
         await self.session.execute(
@@ -73,6 +80,7 @@ class PasswordResets(Members):
         finally:
             i18n.current_locale.reset(token)
         await NotificationService(self.session).queue_email(user.email, RESET_EMAIL_KIND, subject, body)
+        return True
 
     async def open_password_reset(self, raw_token: str) -> tuple[PasswordReset, User]:
         """The reset a link points to, if unused and unexpired (locked); otherwise 404."""

@@ -149,3 +149,34 @@ class IntegrationOut(Struct):
 class IntegrationSecret(IntegrationOut):
     client_secret: str
     """Shown once: only its hash is stored. Take tokens with it at POST /oauth/token."""
+
+
+class SsoConfigIn(Input):
+    """An organization's OpenID provider (platform admin). Without `client_secret` the stored one is kept."""
+
+    issuer: Annotated[str, Meta(min_length=1, max_length=500)]
+    client_id: Annotated[str, Meta(min_length=1, max_length=255)]
+    allowed_domains: Annotated[list[Annotated[str, Meta(min_length=1, max_length=253)]], Meta(min_length=1, max_length=50)]
+    role_claim: Annotated[str, Meta(min_length=1, max_length=100)]
+    # A claim value (1 to 200 characters) → a role of the organization's kind.
+    role_mapping: Annotated[dict[str, Role], Meta(min_length=1, max_length=50)]
+    client_secret: Annotated[str, Meta(min_length=1, max_length=500)] | None = None
+    password_sign_in_disabled: bool = False
+    end_provider_session: bool = False
+    enabled: bool = True
+
+
+class SsoConfigOut(Struct):
+    """The configuration as the API shows it: never the secret, only whether one is set."""
+
+    organization_id: uuid.UUID
+    issuer: str
+    client_id: str
+    client_secret_set: bool
+    allowed_domains: list[str]
+    role_claim: str
+    role_mapping: dict[str, str]
+    password_sign_in_disabled: bool
+    end_provider_session: bool
+    enabled: bool
+    redirect_uri: str

@@ -30,6 +30,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.accounts import oidc
 from marketplace.accounts.models import WebSession
 from marketplace.accounts.passwords import digest
 from marketplace.config import Settings
@@ -155,8 +156,10 @@ async def purge_sessions(db: AsyncSession, settings: Settings) -> int:
 
 
 async def purge_job(settings: Settings, sessionmaker) -> None:
+    """Hourly housekeeping of sign-ins: old page sessions and single sign-ons never finished."""
     async with sessionmaker() as db, db.begin():
         await purge_sessions(db, settings)
+        await oidc.purge_sign_in_states(db)
 
 
 def current_session_id(scope: Scope) -> uuid.UUID | None:

@@ -41,6 +41,16 @@ class ThrottlePolicy:
             settings.login_failures_per_address,
         )
 
+    @classmethod
+    def for_sso(cls, settings: Settings) -> ThrottlePolicy:
+        """Single sign-on requests, counted per address in a bucket of their own (sso_bucket)."""
+        return cls(
+            settings.sso_free_requests_per_address,
+            settings.login_max_delay_seconds,
+            settings.sso_requests_per_address_per_hour,
+            settings.login_failures_per_address,
+        )
+
     def account_wait(self, failures: int, oldest: datetime | None, latest: datetime | None, now: datetime) -> float:
         """Seconds the account's next attempt must still wait."""
         if failures >= self.failures_per_hour and oldest:
@@ -81,6 +91,12 @@ async def admit(db: AsyncSession, email: str, address: str | None, policy: Throt
     db.add(SignInAttempt(email=email, address=address, attempted_at=now))
     await db.flush()
     return 0
+
+
+def sso_bucket(address: str | None) -> str:
+    """The throttle's key for single sign-on requests from one address: every start and callback
+    counts (they are not password failures, so they are kept apart from the address's sign-ins)."""
+    return f"sso:{address or 'unknown'}"[:254]
 
 
 async def forget_failures(db: AsyncSession, email: str) -> None:

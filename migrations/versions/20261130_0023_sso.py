@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.Column("state_hash", sa.String(length=64), nullable=False),
         sa.Column("organization_id", sa.Uuid(), nullable=False),
         sa.Column("web_session_id", sa.Uuid(), nullable=True),
+        sa.Column("browser_key_hash", sa.String(length=64), nullable=False),
         sa.Column("nonce", sa.String(length=100), nullable=False),
         sa.Column("code_verifier", sa.String(length=128), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),

@@ -13,18 +13,8 @@ from marketplace.accounts.oidc_flow import SignOnFlow, SsoError
 from marketplace.audit.models import AuditEvent
 from marketplace.embedded.postgres import free_port
 from tests.accounts.factories import seed_member
-from tests.accounts.oidc_factories import callback_query, configure
+from tests.support.oidc import callback_query, configure, sign_in
 from tests.support.world import PASSWORD
-
-
-async def sign_in(db, settings, org, user: str = "doctor") -> tuple[User, object]:
-    flow = SignOnFlow(db, settings)
-    url = await flow.start(org, login_hint=user)
-    await db.commit()
-    query = callback_query(url)
-    result = await flow.finish(query["state"], code=query.get("code"), error=query.get("error"))
-    await db.commit()
-    return result.user, result.organization_id
 
 
 async def actions(db) -> list[str]:
@@ -38,7 +28,7 @@ async def users_named(db, email: str) -> int:
 
 async def test_first_sign_in_provisions_the_mapped_role_and_the_next_links(db, world, settings, oidc_provider) -> None:
     org = await configure(db, world, settings, oidc_provider)
-    url = await SignOnFlow(db, settings).start(org)
+    url, _key = await SignOnFlow(db, settings).start(org)
     params = parse_qs(urlsplit(url).query)
     assert params["code_challenge_method"] == ["S256"] and "nonce" in params and "code_verifier" not in params
 
@@ -103,13 +93,13 @@ async def test_a_rotated_key_is_fetched_again(db, world, settings, oidc_provider
 async def test_a_state_works_once(db, world, settings, oidc_provider) -> None:
     org = await configure(db, world, settings, oidc_provider)
     flow = SignOnFlow(db, settings)
-    url = await flow.start(org, login_hint="doctor")
+    url, browser_key = await flow.start(org, login_hint="doctor")
     await db.commit()
     query = callback_query(url)
-    await flow.finish(query["state"], code=query["code"])
+    await flow.finish(query["state"], code=query["code"], browser_key=browser_key)
     await db.commit()
     with pytest.raises(SsoError) as replayed:
-        await flow.finish(query["state"], code=query["code"])
+        await flow.finish(query["state"], code=query["code"], browser_key=browser_key)
     assert replayed.value.reason == "state_unknown_or_used"
     assert await db.scalar(select(func.count()).select_from(OidcSignInState)) == 0
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from marketplace.accounts.models import Role
-from tests.accounts.oidc_factories import callback_query, configure
+from tests.support.oidc import callback_query, configure, continue_url
 from tests.support.web import login, post_form
 
 
@@ -16,9 +16,10 @@ async def test_sign_in_through_the_provider_then_a_replay_is_refused_in_chinese(
 ) -> None:
     org = await configure(db, world, settings, oidc_provider)
     start = await client.get("/login/sso", params={"org": str(org)}, follow_redirects=False)
-    assert start.status_code in (302, 303), start.text[-1500:]
-    assert start.headers["location"].startswith(oidc_provider.issuer)
-    query = callback_query(start.headers["location"] + "&login_hint=doctor")
+    assert start.status_code == 200, start.text[-1500:]
+    assert continue_url(start.text).startswith(oidc_provider.issuer)
+    assert f'http-equiv="refresh" content="0;url={oidc_provider.issuer}' in start.text
+    query = callback_query(continue_url(start.text) + "&login_hint=doctor")
 
     back = await client.get("/login/sso/callback", params=query, follow_redirects=False)
     assert back.status_code in (302, 303) and back.headers["location"] == "/"
@@ -34,7 +35,7 @@ async def test_sign_in_through_the_provider_then_a_replay_is_refused_in_chinese(
 async def test_the_login_page_finds_the_provider_by_email_domain(client, db, world, settings, oidc_provider) -> None:
     await configure(db, world, settings, oidc_provider)
     start = await client.get("/login/sso", params={"email": "doctor@hospital.example"}, follow_redirects=False)
-    assert urlsplit(start.headers["location"]).netloc == urlsplit(oidc_provider.issuer).netloc
+    assert urlsplit(continue_url(start.text)).netloc == urlsplit(oidc_provider.issuer).netloc
     unknown = await client.get("/login/sso", params={"email": "x@nowhere.example"})
     assert unknown.status_code == 404 and "尚未配置统一身份认证" in unknown.text
     assert (await client.get("/login/sso", params={"org": "not-an-id"})).status_code == 404
@@ -58,11 +59,12 @@ async def test_the_login_page_offers_single_sign_on_by_email(client) -> None:
 async def test_signing_out_ends_the_provider_session_when_asked(client, db, world, settings, oidc_provider) -> None:
     org = await configure(db, world, settings, oidc_provider, end_provider_session=True)
     start = await client.get("/login/sso", params={"org": str(org)}, follow_redirects=False)
-    query = callback_query(start.headers["location"] + "&login_hint=doctor")
+    query = callback_query(continue_url(start.text) + "&login_hint=doctor")
     await client.get("/login/sso/callback", params=query, follow_redirects=False)
     out = await post_form(client, "/logout", {})
-    assert out.headers["location"].startswith(f"{oidc_provider.issuer}/session/end?id_token_hint=")
+    assert out.status_code == 200
+    assert continue_url(out.text).startswith(f"{oidc_provider.issuer}/session/end?id_token_hint=")
     # The provider accepts it (its own sign-out confirmation page, not an error).
     async with httpx.AsyncClient() as browser:
-        assert (await browser.get(out.headers["location"])).status_code == 200
+        assert (await browser.get(continue_url(out.text))).status_code == 200
     assert (await client.get("/profile", follow_redirects=False)).status_code in (302, 303, 401)

@@ -16,6 +16,7 @@ from litestar.routes import HTTPRoute
 from sqlalchemy import select
 
 from marketplace.accounts.models import ADMIN_ROLES, Role
+from marketplace.accounts.oidc import OidcProviderInput, SingleSignOn
 from marketplace.accounts.profiles import LogoUpload, ProfileInput
 from marketplace.accounts.services import AccountService
 from marketplace.catalog import spreadsheets
@@ -127,6 +128,38 @@ async def token_of(db, world: World, role: Role, relation: str) -> dict:
     token, _raw = await accounts.create_token(await accounts.principal_for_user(user.id), "matrix")
     await db.commit()
     return {"token": token.id}
+
+
+def sso_body(world: World, role: Role, relation: str) -> dict:
+    """A provider for the caller's own or other organization, mapping to a role of its kind."""
+    return {
+        "issuer": "https://sso.matrix.test",
+        "client_id": "marketplace",
+        "client_secret": "matrix-secret",
+        "allowed_domains": [f"{uuid.uuid4().hex[:12]}.sso.test"],
+        "role_claim": "roles",
+        "role_mapping": {"staff": MEMBER_ROLE[ROLE_KIND[role]]},
+    }
+
+
+def sso_form(world: World, role: Role, relation: str) -> dict:
+    body = sso_body(world, role, relation)
+    return {
+        **{k: body[k] for k in ("issuer", "client_id", "client_secret", "role_claim")},
+        "allowed_domains": body["allowed_domains"][0],
+        "map_value_0": "staff",
+        "map_role_0": body["role_mapping"]["staff"],
+        "enabled": "on",
+    }
+
+
+async def sso_configured(db, world: World, role: Role, relation: str) -> dict:
+    """The organization in the path has single sign-on set up (to read or remove)."""
+    admin = await world.principal(db, world.emails[Role.platform_admin])
+    data = OidcProviderInput(**{**sso_body(world, role, relation), "enabled": True})
+    await SingleSignOn(db, world.scratch["settings"]).configure(admin, world.org_for(role, relation).id, data)
+    await db.commit()
+    return {}
 
 
 async def draft_listing(db, world: World, role: Role, relation: str) -> dict:
@@ -671,6 +704,10 @@ API_ROUTES = [
     Route("POST", "/api/v1/integrations", only(201, Role.tto_manager, Role.company_admin), body=new_client_body),
     Route("POST", "/api/v1/integrations/{client}/secret", manages_client(200), prepare=matrix_client),
     Route("DELETE", "/api/v1/integrations/{client}", manages_client(204, platform=204), prepare=matrix_client),
+    # Single sign-on: the platform admin's alone, on any organization.
+    Route("GET", "/api/v1/organizations/{org}/sso", only(200, Role.platform_admin), prepare=sso_configured),
+    Route("PUT", "/api/v1/organizations/{org}/sso", only(200, Role.platform_admin), body=sso_body),
+    Route("DELETE", "/api/v1/organizations/{org}/sso", only(204, Role.platform_admin), prepare=sso_configured),
     Route("GET", "/api/v1/tokens", any_role(200)),
     Route("POST", "/api/v1/tokens", any_role(201), body=lambda w, role, rel: {"name": "matrix"}),
     Route("GET", "/api/v1/listings", any_role(200), anonymous=200),
@@ -1103,6 +1140,9 @@ PAGE_ROUTES = [
         anonymous=302,
         body=lambda w, r, rel: new_platform_org(w, r, rel),
     ),
+    Route("GET", "/organizations/{org}/sso", only(200, Role.platform_admin), anonymous=302),
+    Route("POST", "/organizations/{org}/sso", only(302, Role.platform_admin), anonymous=302, body=sso_form),
+    Route("POST", "/organizations/{org}/sso/remove", only(302, Role.platform_admin), anonymous=302, prepare=sso_configured),
     # The front door: the platform admin decides requests for access.
     Route("GET", "/access-requests", only(200, Role.platform_admin), anonymous=302),
     Route(

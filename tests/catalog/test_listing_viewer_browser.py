@@ -60,8 +60,7 @@ WORDS = {
 async def sign_in(page: Page, email: str, then: str) -> None:
     await page.context.clear_cookies()
     await page.goto(f"/login?next={then}")
-    # The password form (the login page also has single sign-on's e-mail field).
-    form = page.locator('main form:has(input[name="password"])')
+    form = page.locator('main form[action="/login"]')  # not the single sign-on form below it
     await form.locator('input[name="email"]').fill(email)
     await form.locator('input[name="password"]').fill(PASSWORD)
     await form.locator("button[type=submit]").click()

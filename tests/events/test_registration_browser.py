@@ -44,8 +44,7 @@ async def test_a_tto_registers_with_a_days_slots_and_a_talk(page: Page, world: W
 async def _signed_in(browser: Browser, live_server: LiveServer, email: str, locale: str, size: str) -> Page:
     page = await page_in(browser, live_server, locale, size)
     await page.goto("/login")
-    # The password form (the login page also has single sign-on's e-mail field).
-    form = page.locator('main form:has(input[name="password"])')
+    form = page.locator('main form[action="/login"]')  # not the single sign-on form below it
     await form.locator('input[name="email"]').fill(email)
     await form.locator('input[name="password"]').fill(PASSWORD)
     await form.locator("button[type=submit]").click()

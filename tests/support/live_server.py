@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 
 import pytest
 import uvicorn
@@ -72,11 +73,12 @@ def _wait_until_healthy(url: str, thread: threading.Thread, server: uvicorn.Serv
     raise RuntimeError(f"the live server did not answer /health within {STARTUP_TIMEOUT:.0f} s (last answer: {last_error})")
 
 
-@pytest.fixture(scope="session")
-def live_server(settings: Settings) -> Iterator[LiveServer]:
-    """Base URL of the app served by uvicorn in a background thread; stopped at the session's end."""
+@contextmanager
+def serve(settings: Settings, port: int | None = None) -> Iterator[LiveServer]:
+    """The app for `settings` served by uvicorn in a background thread on `port` (a free one by
+    default) until the block ends."""
     app = create_app(settings)
-    port = free_port()
+    port = port or free_port()
     # The production configuration (forwarded headers ignored: no trusted proxy) on a free port.
     config = server_config(
         app, settings.model_copy(update={"host": "127.0.0.1", "port": port}), log_level="warning", access_log=False
@@ -94,6 +96,13 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
         if thread.is_alive():  # a stuck connection: stop waiting for it
             server.force_exit = True
             thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    """Base URL of the app served by uvicorn in a background thread; stopped at the session's end."""
+    with serve(settings) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -6,14 +6,22 @@ test choose the user who signs in, tamper with the next ID tokens or rotate the 
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 import subprocess
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
+
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.oidc import OidcProviderInput, SingleSignOn
+from marketplace.accounts.oidc_flow import CALLBACK_PATH, SignOnFlow
 
 SCRIPT = Path(__file__).with_name("oidc_provider.mjs")
 CLIENT_ID = "marketplace-test"
@@ -91,3 +99,50 @@ class OidcProvider:
 
     def next_user(self, user: str) -> None:
         self.admin("next-user", {"user": user})
+
+
+def continue_url(page: str) -> str:
+    """Where the app's step page (sso_redirect.html) sends the browser on: the provider's address."""
+    match = re.search(r'id="sso-continue" href="([^"]+)"', page)
+    assert match, "not the step to the identity provider"
+    return html.unescape(match.group(1))
+
+
+async def configure(db, world, settings, provider: OidcProvider, *, issuer: str | None = None, **changes: Any) -> uuid.UUID:
+    """The own institution signs in through `provider` (its domain hospital.example, researcher → inventor)."""
+    admin = await world.principal(db, world.emails[Role.platform_admin])
+    data = OidcProviderInput(
+        issuer=issuer or provider.issuer,
+        client_id=provider.client_id,
+        client_secret=provider.client_secret,
+        allowed_domains=["hospital.example"],
+        role_claim="roles",
+        role_mapping={"researcher": "inventor"},
+    )
+    for name, value in changes.items():
+        setattr(data, name, value)
+    org_id = world.orgs["institution/own"].id
+    await SingleSignOn(db, settings).configure(admin, org_id, data)
+    await db.commit()
+    return org_id
+
+
+def callback_query(url: str) -> dict[str, str]:
+    """Follow the provider (its interaction signs the hinted user in) until it sends the browser back to us."""
+    with httpx.Client() as browser:
+        response = browser.get(url)
+        while response.is_redirect and CALLBACK_PATH not in response.headers["location"]:
+            response = browser.get(response.url.join(response.headers["location"]))
+        assert response.is_redirect, response.text
+        return {k: v[0] for k, v in parse_qs(urlsplit(response.headers["location"]).query).items()}
+
+
+async def sign_in(db, settings, org: uuid.UUID, user: str = "doctor") -> tuple[User, uuid.UUID]:
+    """The whole flow through the service (no pages): start, the provider, finish in the same browser."""
+    flow = SignOnFlow(db, settings)
+    url, browser_key = await flow.start(org, login_hint=user)
+    await db.commit()
+    query = callback_query(url)
+    result = await flow.finish(query["state"], code=query.get("code"), error=query.get("error"), browser_key=browser_key)
+    await db.commit()
+    return result.user, result.organization_id
