@@ -19,9 +19,9 @@ from sqlalchemy.exc import DBAPIError
 
 from marketplace import forms
 from marketplace.accounts.models import Role
-from marketplace.app import unstorable_text_handler
 from marketplace.audit.models import AuditEvent
 from marketplace.catalog.schemas import ListingCreate
+from marketplace.error_answers import unstorable_text_handler
 from marketplace.matching.requests.schemas import MatchRequestCreate
 from marketplace.matching.requests.services import MatchingService
 from marketplace.web import API_PREFIXES, KEEPS_FORM
