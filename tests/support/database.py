@@ -3,7 +3,10 @@ between tests (the seeded vocabularies stay)."""
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from marketplace.analytics.models import MATERIALISED_VIEWS
@@ -11,6 +14,7 @@ from marketplace.analytics.models import MATERIALISED_VIEWS
 TEMPLATE_DB = "marketplace_template"
 
 
+TRUNCATE_ATTEMPTS = 5
 SEEDED_TABLES = ("alembic_version", "therapeutic_areas", "nda_versions", "distribution_floors")
 
 
@@ -30,6 +34,20 @@ async def recreate_database(server_url: str, name: str, template: str | None = N
 
 
 async def truncate_all(engine: AsyncEngine) -> None:
+    """Empty every table. A live server may still be answering the last test's page (an htmx
+    fragment the browser asked for as the test ended); when PostgreSQL picks the truncation as a
+    deadlock's victim, it is tried again once that request is done."""
+    for attempt in range(1, TRUNCATE_ATTEMPTS + 1):
+        try:
+            await _truncate(engine)
+            return
+        except DBAPIError as error:
+            if attempt == TRUNCATE_ATTEMPTS or "deadlock detected" not in str(error):
+                raise
+            await asyncio.sleep(0.2 * attempt)
+
+
+async def _truncate(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         tables = (
             await conn.execute(
