@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from marketplace.config import Settings
-from marketplace.db import make_engine, refuse_unknown_revision, run_migrations, utcnow
+from marketplace.db import database_revisions, make_engine, refuse_unknown_revision, run_migrations, utcnow
 
 MANIFEST = "manifest.json"
 DUMP = "database.dump"
@@ -176,7 +176,7 @@ async def backup(settings: Settings, target: Path) -> Manifest:
         async with engine.connect() as conn:
             await conn.execute(text("begin isolation level repeatable read read only"))
             snapshot = (await conn.execute(text("select pg_export_snapshot()"))).scalar_one()
-            revision = (await conn.execute(text("select version_num from alembic_version"))).scalar_one()
+            (revision,) = await database_revisions(conn)
             tables = await row_counts(conn)
             await _run(pg_tool("pg_dump"), *args, "--format=custom", f"--snapshot={snapshot}", f"--file={target / DUMP}", env=env)
             await conn.execute(text("commit"))

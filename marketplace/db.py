@@ -14,7 +14,7 @@ from litestar.di import NamedDependency
 from litestar.types import Message, Scope
 from sqlalchemy import CursorResult, DateTime, MetaData, Result, Table, func
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names, so hand-reviewed Alembic migrations and the models agree.
@@ -172,13 +172,18 @@ def refuse_unknown_revision(database_revisions: Iterable[str]) -> None:
         )
 
 
-async def check_schema_revision(engine: AsyncEngine) -> None:
-    """For the processes that serve or work without migrating (several app processes, workers)."""
+async def database_revisions(conn: AsyncConnection) -> tuple[str, ...]:
+    """The revisions the database is at (none before the first migration), read on `conn`, so
+    inside its transaction's snapshot."""
     from alembic.migration import MigrationContext
 
+    return await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_heads())
+
+
+async def check_schema_revision(engine: AsyncEngine) -> None:
+    """For the processes that serve or work without migrating (several app processes, workers)."""
     async with engine.connect() as conn:
-        revisions = await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_heads())
-    refuse_unknown_revision(revisions)
+        refuse_unknown_revision(await database_revisions(conn))
 
 
 def run_migrations(database_url: str) -> None:

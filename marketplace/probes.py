@@ -12,10 +12,9 @@ from litestar import Request, Response, get
 from litestar.exceptions import NotAuthorizedException
 from litestar.openapi import ResponseSpec
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from marketplace import metrics
-from marketplace.db import code_revisions, utcnow
+from marketplace.db import code_revisions, database_revisions, utcnow
 from marketplace.notifications.services import email_queue
 from marketplace.search.outbox import outbox_backlog
 
@@ -49,8 +48,8 @@ async def ready(request: Request) -> Response[Readiness]:
     migrations: Literal["ok", "pending", "unknown"] = "unknown"
     try:
         async with state.engine.connect() as conn:
-            revision = (await conn.execute(text("select version_num from alembic_version"))).scalar()
-        migrations = "ok" if revision == code_revisions()[1] else "pending"
+            revisions = await database_revisions(conn)
+        migrations = "ok" if revisions == (code_revisions()[1],) else "pending"
     except Exception:  # any failure to reach the database is "down"
         database = "unavailable"
     search: Up = "ok" if await state.search.healthy() else "unavailable"
