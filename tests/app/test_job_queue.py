@@ -125,10 +125,8 @@ async def test_a_failed_run_is_retried_with_back_off(settings: Settings, db, mon
     assert retried_at - failed_at >= 1  # the back-off, not at once
 
 
-async def test_a_killed_workers_job_is_retried_by_another(settings: Settings, db, tmp_path: Path, monkeypatch) -> None:
-    quick = settings.model_copy(update={"worker_heartbeat_seconds": 0.5, "worker_stalled_seconds": 2})
-    marker = tmp_path / "started"
-    env = {
+def worker_env(settings: Settings, tmp_path: Path) -> dict[str, str]:
+    return {
         **os.environ,
         "PYTHONPATH": str(PROJECT_ROOT),
         "DATABASE_URL": settings.database_url,
@@ -139,17 +137,49 @@ async def test_a_killed_workers_job_is_retried_by_another(settings: Settings, db
         "WORKER_HEARTBEAT_SECONDS": "0.5",
         "WORKER_STALLED_SECONDS": "2",
     }
-    await db.execute(text("select marketplace_defer_job(:job)"), {"job": HANGING_JOB})
-    await db.commit()
-    hanging = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.support.hanging_worker", str(marker), env=env, stdout=PIPE, stderr=STDOUT
+
+
+async def started_worker(settings: Settings, tmp_path: Path, *args: str) -> tuple[asyncio.subprocess.Process, Path]:
+    """A worker process whose only job (HANGING_JOB, deferred here) has started."""
+    marker = tmp_path / "marker"
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.support.hanging_worker",
+        str(marker),
+        *args,
+        env=worker_env(settings, tmp_path),
+        stdout=PIPE,
+        stderr=STDOUT,
     )
     try:
-        await eventually(lambda: marker.exists() or hanging.returncode is not None, seconds=120)
-        assert marker.exists(), "the worker ended before its job started"
+        await eventually(lambda: marker.exists() or worker.returncode is not None, seconds=120)
     finally:
-        hanging.send_signal(signal.SIGKILL)  # mid-job: no graceful stop, no word to the database
-        await hanging.communicate()
+        if not marker.exists():
+            worker.kill()
+            output, _ = await worker.communicate()
+            pytest.fail(f"the worker ended before its job started: {output.decode()[-3000:]}")
+    return worker, marker
+
+
+async def test_sigterm_lets_the_running_job_finish(settings: Settings, db, tmp_path: Path) -> None:
+    await db.execute(text("select marketplace_defer_job(:job)"), {"job": HANGING_JOB})
+    await db.commit()
+    worker, marker = await started_worker(settings, tmp_path, "2")
+    worker.send_signal(signal.SIGTERM)
+    output, _ = await asyncio.wait_for(worker.communicate(), 60)
+    assert worker.returncode == 0, output.decode()[-3000:]
+    assert marker.read_text() == "done"
+    left = "select count(*) from procrastinate_jobs where task_name = :job and status <> 'todo'"
+    assert await db.scalar(text(left), {"job": HANGING_JOB}) == 0  # succeeded, and so deleted
+
+
+async def test_a_killed_workers_job_is_retried_by_another(settings: Settings, db, tmp_path: Path, monkeypatch) -> None:
+    await db.execute(text("select marketplace_defer_job(:job)"), {"job": HANGING_JOB})
+    await db.commit()
+    worker, _marker = await started_worker(settings, tmp_path)
+    worker.kill()  # SIGKILL mid-job: no graceful stop, no word to the database
+    await worker.communicate()
     doing = "select count(*) from procrastinate_jobs where task_name = :job and status = 'doing'"
     assert await db.scalar(text(doing), {"job": HANGING_JOB}) == 1
     await db.commit()
@@ -163,9 +193,29 @@ async def test_a_killed_workers_job_is_retried_by_another(settings: Settings, db
 
     monkeypatch.setattr("marketplace.worker.JOBS", [Job(HANGING_JOB, 86400, finish)])
     await asyncio.sleep(2.5)  # the dead worker's heartbeat is now older than WORKER_STALLED_SECONDS
+    quick = settings.model_copy(update={"worker_heartbeat_seconds": 0.5, "worker_stalled_seconds": 2})
     stop, tasks = await workers(quick, 1)
     try:
         await eventually(lambda: any(run.attempts == 1 for run in retried))
     finally:
         await stopped(stop, tasks)
     assert await db.scalar(text(doing), {"job": HANGING_JOB}) == 0
+
+
+async def test_a_retry_gives_way_to_a_run_already_waiting(db) -> None:
+    """A failed run of a periodic job put back while the next period's run waits under the same
+    queueing lock is recorded as failed (migration 0026), instead of breaking the lock's uniqueness."""
+    insert = (
+        "insert into procrastinate_jobs (queue_name, task_name, lock, queueing_lock, status)"
+        " values ('default', 'some_job', 'some_job', 'some_job', :status) returning id"
+    )
+    running = await db.scalar(text(insert), {"status": "doing"})
+    await db.scalar(text(insert), {"status": "todo"})
+    await db.execute(text("select procrastinate_retry_job_v2(:id, now(), null, null, null)"), {"id": running})
+    statuses = (await db.execute(text("select id, status::text from procrastinate_jobs order by id"))).all()
+    assert [status for _, status in statuses] == ["failed", "todo"]
+    # Alone, a retry waits as usual.
+    await db.execute(text("delete from procrastinate_jobs where status = 'todo'"))
+    await db.execute(text("update procrastinate_jobs set status = 'doing'"))
+    await db.execute(text("select procrastinate_retry_job_v2(:id, now(), null, null, null)"), {"id": running})
+    assert await db.scalar(text("select status::text from procrastinate_jobs")) == "todo"

@@ -1,8 +1,9 @@
-"""A `marketplace worker` whose only job hangs (tests/app/test_job_queue.py kills it mid-job).
+"""A `marketplace worker` whose only job takes its time (tests/app/test_job_queue.py stops it mid-job).
 
-    python -m tests.support.hanging_worker MARKER
+    python -m tests.support.hanging_worker MARKER [SECONDS]
 
-The job writes MARKER when it starts, then waits for ever. Settings come from the environment.
+The job writes "started" to MARKER, then waits for ever, or SECONDS and writes "done". Settings come
+from the environment.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ from marketplace.worker import JOBS, Job, register_job, run_worker_until_signall
 HANGING_JOB = "hang_for_test"
 
 
-def main(marker: Path) -> None:
+def main(marker: Path, seconds: float | None) -> None:
     async def hang(_settings, _sessionmaker) -> None:
         await asyncio.to_thread(marker.write_text, "started")
-        await asyncio.Event().wait()
+        if seconds is None:
+            await asyncio.Event().wait()
+        await asyncio.sleep(seconds)
+        await asyncio.to_thread(marker.write_text, "done")
 
     wire()
     JOBS.clear()
@@ -30,4 +34,4 @@ def main(marker: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else None)
