@@ -43,6 +43,9 @@ GRACE_SECONDS = 30
 # Retries of a failed run: 2, 4, 8, 16, 32 seconds after the failures, then the next period.
 RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=2)
 RECOVER_STALLED = "retry_stalled_jobs"
+PRUNE_QUEUE = "prune_job_queue"
+# Failed runs stay in procrastinate_jobs for the on-call engineer to read, this long.
+KEEP_FAILED_HOURS = 30 * 24
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,12 @@ def build_queue(settings: Settings, sessionmaker: async_sessionmaker[AsyncSessio
 
     stalled = queue.task(name=RECOVER_STALLED, pass_context=True, queueing_lock=RECOVER_STALLED)(recover_stalled)
     queue.periodic(cron="* * * * *")(stalled)
+
+    async def prune(context: procrastinate.JobContext, timestamp: int | None = None) -> None:
+        await prune_job_queue(context.app)
+
+    pruning = queue.task(name=PRUNE_QUEUE, pass_context=True, queueing_lock=PRUNE_QUEUE)(prune)
+    queue.periodic(cron="17 4 * * *")(pruning)  # daily, at a quiet hour
     return queue
 
 
@@ -144,6 +153,13 @@ async def retry_stalled_jobs(queue: procrastinate.App, settings: Settings) -> in
         log.warning("job %s (id %s) was left running by a stopped worker: retrying it", job.task_name, job.id)
         await queue.job_manager.retry_job(job)
     return len(stalled)
+
+
+async def prune_job_queue(queue: procrastinate.App) -> None:
+    """Failed, cancelled and aborted runs older than KEEP_FAILED_HOURS leave the queue's table."""
+    await queue.job_manager.delete_old_jobs(
+        nb_hours=KEEP_FAILED_HOURS, include_failed=True, include_cancelled=True, include_aborted=True
+    )
 
 
 async def catch_up(queue: procrastinate.App) -> None:

@@ -18,8 +18,9 @@ import pytest
 from sqlalchemy import text
 
 from marketplace.config import PROJECT_ROOT, Settings
+from marketplace.db import make_sessionmaker
 from marketplace.notifications.services import NotificationService
-from marketplace.worker import CURRENT_RUN, JOBS, Job, JobRun, cron_for, run_worker
+from marketplace.worker import CURRENT_RUN, JOBS, Job, JobRun, build_queue, cron_for, prune_job_queue, run_worker
 from tests.support.hanging_worker import HANGING_JOB
 
 EMAIL_JOB = "send_queued_emails"
@@ -219,3 +220,24 @@ async def test_a_retry_gives_way_to_a_run_already_waiting(db) -> None:
     await db.execute(text("update procrastinate_jobs set status = 'doing'"))
     await db.execute(text("select procrastinate_retry_job_v2(:id, now(), null, null, null)"), {"id": running})
     assert await db.scalar(text("select status::text from procrastinate_jobs")) == "todo"
+
+
+async def test_failed_runs_are_kept_thirty_days(settings: Settings, db, engine) -> None:
+    for days in (31, 29):
+        job = await db.scalar(
+            text(
+                "insert into procrastinate_jobs (queue_name, task_name, status) values ('default', :name, 'failed') returning id"
+            ),
+            {"name": f"failed_{days}_days_ago"},
+        )
+        await db.execute(
+            text(
+                "insert into procrastinate_events (job_id, type, at) values (:job, 'failed', now() - make_interval(days => :days))"
+            ),
+            {"job": job, "days": days},
+        )
+    await db.commit()
+    queue = build_queue(settings, make_sessionmaker(engine))
+    async with queue.open_async():
+        await prune_job_queue(queue)
+    assert (await db.scalars(text("select task_name from procrastinate_jobs"))).all() == ["failed_29_days_ago"]
