@@ -151,7 +151,10 @@ async def retry_stalled_jobs(queue: procrastinate.App, settings: Settings) -> in
     stalled = list(await queue.job_manager.get_stalled_jobs(seconds_since_heartbeat=settings.worker_stalled_seconds))
     for job in stalled:
         log.warning("job %s (id %s) was left running by a stopped worker: retrying it", job.task_name, job.id)
-        await queue.job_manager.retry_job(job)
+        try:
+            await queue.job_manager.retry_job(job)
+        except Exception:  # another worker retried it first, or it finished: the others still go
+            log.exception("job %s (id %s) could not be retried", job.task_name, job.id)
     return len(stalled)
 
 
