@@ -189,15 +189,13 @@ def worker() -> None:
     """Run the background jobs (outbox relay, reminders, digests) until stopped.
 
     On the embedded default these run inside `marketplace run`; this command is the separate
-    process of the production shape (docker-compose.yml)."""
-    from marketplace.worker import run_worker
+    process of the production shape (docker-compose.yml); start as many as the work needs, on any
+    machine that reaches the database. SIGTERM lets the running jobs finish first."""
+    from marketplace.worker import run_worker_until_signalled
 
     settings = Settings()
-    try:
-        with services(settings):
-            asyncio.run(run_worker(settings))
-    except KeyboardInterrupt:
-        pass
+    with services(settings):
+        asyncio.run(run_worker_until_signalled(settings))
 
 
 @main.command()

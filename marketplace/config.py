@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     # Run the background jobs inside the app (the embedded default); false when a separate
     # `marketplace worker` process runs them (docker-compose.yml).
     run_worker_in_app: bool = True
+    # Jobs one worker runs at once (each job's own runs never overlap, whatever the number).
+    worker_concurrency: int = Field(default=4, ge=1, le=64)
+    # A worker reports it is alive this often; one silent for WORKER_STALLED_SECONDS is taken for
+    # dead and the jobs it was running are retried by the others.
+    worker_heartbeat_seconds: float = Field(default=10, gt=0)
+    worker_stalled_seconds: float = Field(default=30, gt=0)
     # Load the demo organizations and users on the first start of `marketplace run`.
     demo_data: bool = True
     debug: bool = False

@@ -142,6 +142,16 @@ class SchemaAhead(RuntimeError):
     wrote, and no downgrade is known here, so the process refuses to start."""
 
 
+# Tables whose schema a library's migration brings (Procrastinate's job queue, revision 0026): not
+# modelled here, so autogenerate must not propose dropping them.
+LIBRARY_TABLE_PREFIXES = ("procrastinate_",)
+
+
+def is_modelled(name: str | None, type_: str, _parent_names: dict) -> bool:
+    """Alembic's include_name: leave the libraries' tables out of the comparison with the models."""
+    return not (type_ == "table" and name is not None and name.startswith(LIBRARY_TABLE_PREFIXES))
+
+
 def _alembic_config():
     from alembic.config import Config
 

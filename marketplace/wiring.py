@@ -38,7 +38,6 @@ from marketplace.notifications.services import email_job, register_email_kind
 from marketplace.search.documents import LISTINGS_INDEX
 from marketplace.search.embedding_job import embed_job
 from marketplace.search.index_settings import register_index
-from marketplace.search.models import OUTBOX_CHANNEL
 from marketplace.search.outbox import prune_job, relay_job
 from marketplace.search.saved_search_alerts import DIGEST_EMAIL, alerts_job, digest_job
 from marketplace.worker import Job, register_job
@@ -73,8 +72,9 @@ def wire() -> None:
         Job("purge_sessions", 3600, purge_sessions_job),
         # Integration clients' access tokens that have run out (each issue stays in the audit trail).
         Job("purge_integration_tokens", 3600, purge_integration_tokens_job),
-        # As soon as outbox rows are committed (NOTIFY), and every second in case a wake-up was missed.
-        Job("relay_search_outbox", 1, relay_job, wake_on=OUTBOX_CHANNEL),
+        # As soon as outbox rows are committed (the outbox's trigger defers it in their transaction),
+        # and every five seconds for the retries of changes Meilisearch refused.
+        Job("relay_search_outbox", 5, relay_job),
         Job("prune_search_outbox", 3600, prune_job),
         # Embeddings of listings and needs whose text changed (hybrid search), off the event loop.
         Job("embed_search_documents", 5, embed_job),
@@ -84,7 +84,8 @@ def wire() -> None:
         Job("saved_search_digests", 300, digest_job),
         # Reminders two working days before a match request's response deadline, once each.
         Job("remind_match_request_deadlines", 600, reminder_job),
-        # Queued e-mails (match events and messages) leave within a few seconds of their commit.
+        # Queued e-mails (match events and messages) leave as soon as they are committed (the queue's
+        # trigger defers it in their transaction), and every five seconds for the retries.
         Job("send_queued_emails", 5, email_job),
         # Needs whose deadline has passed close (and leave the needs index) within ten minutes.
         Job("close_expired_needs", 600, expire_job),

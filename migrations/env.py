@@ -5,7 +5,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from marketplace.db import refuse_unknown_revision
+from marketplace.db import is_modelled, refuse_unknown_revision
 from marketplace.models import metadata
 
 config = context.config
@@ -36,7 +36,7 @@ def _migrate() -> None:
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=metadata, compare_type=True)
+    context.configure(connection=connection, target_metadata=metadata, compare_type=True, include_name=is_modelled)
     # Never migrate (or stamp) a database that newer code has already taken further.
     refuse_unknown_revision(context.get_context().get_current_heads())
     _migrate()

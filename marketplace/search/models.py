@@ -34,10 +34,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import Base, in_values
 
-# PostgreSQL NOTIFY channel of committed outbox rows (trigger outbox_notify, migration 0004): the
-# worker listens on it to send changes at once rather than at its next round.
-OUTBOX_CHANNEL = "search_outbox"
-
 
 class EntityType(enum.StrEnum):
     """What an outbox row is about; each has its index in search.index_settings.INDEXES (the needs index

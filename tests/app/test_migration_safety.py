@@ -44,6 +44,9 @@ APPLIED_BEFORE_SQUAWK = {
     ("0016_analytics", "constraint-missing-not-valid"): 1,
     ("0016_analytics", "prefer-identity"): 1,
     ("0016_analytics", "require-concurrent-index-creation"): 10,
+    # Not applied before squawk, but Procrastinate's schema as the library ships it: new, empty
+    # tables whose ids are bigserial (its functions rely on them).
+    ("0026_procrastinate", "prefer-identity"): 3,
 }
 
 

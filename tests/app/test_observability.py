@@ -27,7 +27,7 @@ from marketplace.logs import configure_logging
 from marketplace.notifications.services import NotificationService, send_queued_emails
 from marketplace.search.engine import SearchEngine, SearchTaskFailed
 from marketplace.search.outbox import enqueue
-from marketplace.worker import Job, _loop
+from marketplace.worker import Job, run_worker
 from tests.support.database import TEMPLATE_DB, recreate_database
 from tests.support.web import csrf_token
 
@@ -111,21 +111,28 @@ async def test_queues_are_read_from_postgresql_when_scraped(client, db, settings
     assert values["marketplace_email_queue_depth"] == 1
 
 
-async def test_job_runs_and_failures_are_counted_by_job(settings, engine) -> None:
-    stop = asyncio.Event()
-
+async def test_job_runs_and_failures_are_counted_by_job(settings, monkeypatch) -> None:
     async def fails(_settings, _sessionmaker) -> None:
-        stop.set()
         raise RuntimeError("boom")
 
     async def works(_settings, _sessionmaker) -> None:
-        stop.set()
+        pass
 
     before = sample("marketplace_job_runs_total", job="probe-fails", outcome="failed")
-    for job in (Job("probe-fails", 60, fails), Job("probe-works", 60, works)):
-        stop.clear()
-        await _loop(job, settings, make_sessionmaker(engine), stop, asyncio.Event())
-    assert sample("marketplace_job_runs_total", job="probe-fails", outcome="failed") == before + 1
+    monkeypatch.setattr("marketplace.worker.JOBS", [Job("probe-fails", 1, fails), Job("probe-works", 1, works)])
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(settings, stop))
+    try:
+        for _ in range(300):
+            if sample("marketplace_job_runs_total", job="probe-fails", outcome="failed") > before and sample(
+                "marketplace_job_runs_total", job="probe-works", outcome="ok"
+            ):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 30)
+    assert sample("marketplace_job_runs_total", job="probe-fails", outcome="failed") > before
     assert sample("marketplace_job_runs_total", job="probe-works", outcome="ok") >= 1
 
 
