@@ -56,7 +56,7 @@ async def ready(request: Request) -> Response[Readiness]:
         database = "unavailable"
     search: Up = "ok" if await state.search.healthy() else "unavailable"
     ok = database == "ok" and search == "ok" and migrations == "ok"
-    status = "draining" if draining() else "ok" if ok else "degraded"
+    status: Literal["ok", "degraded", "draining"] = "draining" if draining() else "ok" if ok else "degraded"
     return Response(Readiness(status, database, search, migrations), status_code=200 if status == "ok" else 503)
 
 

@@ -27,7 +27,7 @@ DRAIN_FILE_VARIABLE = "MARKETPLACE_DRAIN_FILE"
 def draining() -> bool:
     """True once the `serve` process this one belongs to has begun to drain (False outside `serve`)."""
     path = os.environ.get(DRAIN_FILE_VARIABLE)
-    return bool(path) and os.path.exists(path)
+    return path is not None and os.path.exists(path)
 
 
 class Drain:
