@@ -175,7 +175,11 @@ def test_sigterm_drains_then_stops_and_loses_no_accepted_request(settings: Setti
         prober = threading.Thread(target=balancer.probe)
         try:
             assert slow_started.wait(timeout=30)
-            time.sleep(1.5)  # steady load
+            deadline = time.monotonic() + 60
+            while len({how for how, _ in balancer.answers}) < 2 or len(balancer.answers) < 20:  # steady load
+                assert time.monotonic() < deadline, balancer.answers
+                time.sleep(0.1)
+            time.sleep(0.5)
             server.send_signal(signal.SIGTERM)
             stopping = time.monotonic()
             prober.start()
