@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -37,22 +38,31 @@ class Drain:
     def __init__(self, server, seconds: float, flag: Path) -> None:
         self.server, self.seconds, self.flag = server, seconds, flag
         self.started = threading.Event()
+        # Daemon, and cancelled by an earlier stop: it never holds the process after Granian is done.
+        self.timer = threading.Timer(seconds, self.stop)
+        self.timer.daemon = True
 
     def install(self) -> None:
         """Runs as Granian's start-up hook, after Granian has set its own handlers, and replaces the SIGTERM one."""
         self.flag.unlink(missing_ok=True)
+        self.pid = os.getpid()
         signal.signal(signal.SIGTERM, self._on_sigterm)
 
     def _on_sigterm(self, *_) -> None:
+        if os.getpid() != self.pid:
+            # An app process forked with this handler that has not yet set its own (it is still loading
+            # the app, so it has accepted nothing): it just exits.
+            sys.exit(0)
         if self.started.is_set() or self.seconds <= 0:
             self.stop()
             return
         self.started.set()
         self.flag.touch()
         log.info("SIGTERM: draining for %s s (/ready answers 503), then stopping", self.seconds)
-        threading.Timer(self.seconds, self.stop).start()
+        self.timer.start()
 
     def stop(self) -> None:
+        self.timer.cancel()
         log.info("stopping: no new connections; accepted requests finish")
         self.server.signal_handler_interrupt()
 
