@@ -19,8 +19,6 @@ from marketplace.config import Settings
 
 log = logging.getLogger("marketplace")
 DATABASE_NAME = "marketplace"
-# How long `serve` lets a process finish its accepted requests after SIGTERM.
-SHUTDOWN_GRACE_SECONDS = 30
 
 
 def _exit_on_sigterm() -> None:
@@ -147,12 +145,11 @@ def run(host: str | None, port: int | None) -> None:
 @click.option("--workers", default=None, type=click.IntRange(1, 64), help="App processes (default WEB_WORKERS).")
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Production serving: migrate, then the app on several Granian processes. The background jobs
-    run in their own process (`marketplace worker`), never in these. On SIGTERM each process stops
-    accepting, finishes the requests it has accepted and shuts down."""
-    from granian import Granian
-    from granian.constants import Interfaces
-
+    run in their own process (`marketplace worker`), never in these. On SIGTERM the app first drains
+    (/ready answers 503 for DRAIN_SECONDS while it keeps serving), then each process stops accepting,
+    finishes the requests it has accepted and shuts down."""
     from marketplace.db import run_migrations
+    from marketplace.serving import serve as serve_app
 
     settings = Settings()
     with services(settings):
@@ -166,22 +163,9 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
             SECRET_KEY=settings.resolved_secret_key(),
             RUN_WORKER_IN_APP="false",
         )
-        click.echo(
-            f"Serving on http://{host or settings.host}:{port or settings.port} with {workers or settings.web_workers} processes"
-        )
-        Granian(
-            "marketplace.app:app_from_environment",
-            factory=True,
-            interface=Interfaces.ASGI,
-            address=host or settings.host,
-            port=port or settings.port,
-            workers=workers or settings.web_workers,
-            # Logging is marketplace.logs' in each process, which logs each request itself.
-            log_enabled=False,
-            # A process that has not finished its accepted requests by then is stopped.
-            workers_kill_timeout=SHUTDOWN_GRACE_SECONDS,
-            respawn_failed_workers=True,
-        ).serve()
+        host, port, workers = host or settings.host, port or settings.port, workers or settings.web_workers
+        click.echo(f"Serving on http://{host}:{port} with {workers} processes")
+        serve_app(settings, host=host, port=port, workers=workers)
 
 
 @main.command()

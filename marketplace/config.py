@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     debug: bool = False
     # App processes of `marketplace serve` (production; `marketplace run` serves in one process).
     web_workers: int = Field(default=2, ge=1, le=64)
+    # SIGTERM to `marketplace serve`: /ready answers 503 while the app keeps serving for DRAIN_SECONDS (time
+    # for a load balancer to stop sending; 0 in development), then each process stops accepting and
+    # finishes its accepted requests within SHUTDOWN_GRACE_SECONDS before it is stopped.
+    drain_seconds: float = Field(default=5, ge=0, le=300)
+    shutdown_grace_seconds: int = Field(default=30, ge=1, le=3600)
     # Logs: "console" (readable, the default) or "json" (one object per line, for production).
     log_format: Literal["console", "json"] = "console"
     # Prometheus presents this as a bearer token to GET /metrics; empty: only this machine may scrape.

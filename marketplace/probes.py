@@ -17,6 +17,7 @@ from marketplace import metrics
 from marketplace.db import code_revisions, database_revisions, utcnow
 from marketplace.notifications.services import email_queue
 from marketplace.search.outbox import outbox_backlog
+from marketplace.serving import draining
 
 Up = Literal["ok", "unavailable"]
 
@@ -26,7 +27,8 @@ class Health(msgspec.Struct):
 
 
 class Readiness(msgspec.Struct):
-    status: Literal["ok", "degraded"]
+    # "draining": the server is stopping (SIGTERM) and still answers, but wants no new traffic.
+    status: Literal["ok", "degraded", "draining"]
     database: Up
     search: Up
     # "ok" when the database is at this code's newest revision; "pending" before `migrate`.
@@ -41,8 +43,8 @@ async def health() -> Health:
 
 @get("/ready", tags=["ops"], responses={503: ResponseSpec(Readiness, description="Not ready.", generate_examples=False)})
 async def ready(request: Request) -> Response[Readiness]:
-    """Readiness: database and search answer and the schema is at this code's head; 503 otherwise
-    (the load balancer sends no traffic meanwhile)."""
+    """Readiness: database and search answer and the schema is at this code's head, and the server is
+    not stopping; 503 otherwise (the load balancer sends no traffic meanwhile)."""
     state = request.app.state
     database: Up = "ok"
     migrations: Literal["ok", "pending", "unknown"] = "unknown"
@@ -54,7 +56,8 @@ async def ready(request: Request) -> Response[Readiness]:
         database = "unavailable"
     search: Up = "ok" if await state.search.healthy() else "unavailable"
     ok = database == "ok" and search == "ok" and migrations == "ok"
-    return Response(Readiness("ok" if ok else "degraded", database, search, migrations), status_code=200 if ok else 503)
+    status: Literal["ok", "degraded", "draining"] = "draining" if draining() else "ok" if ok else "degraded"
+    return Response(Readiness(status, database, search, migrations), status_code=200 if status == "ok" else 503)
 
 
 def _may_scrape(request: Request) -> bool:

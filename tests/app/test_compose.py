@@ -69,6 +69,14 @@ def test_database_url_points_at_the_postgres_service():
     assert url.password == postgres["POSTGRES_PASSWORD"], "DATABASE_URL's password is not POSTGRES_PASSWORD"
 
 
+def test_the_app_is_given_time_to_drain_and_finish_its_requests():
+    """Compose kills the app after stop_grace_period: it must outlast the drain and the grace together."""
+    values = {name.lower(): interpolate(value) for name, value in env("app").items()}
+    settings = Settings(**values)
+    seconds = int(SERVICES["app"]["stop_grace_period"].removesuffix("s"))
+    assert seconds > settings.drain_seconds + settings.shutdown_grace_seconds
+
+
 def test_meili_url_points_at_the_meilisearch_service():
     url = urlsplit(env("app")["MEILI_URL"])
     assert (url.hostname, url.port) == ("meilisearch", 7700), f"MEILI_URL is {url.geturl()}"

@@ -53,6 +53,20 @@ async def test_ready_says_when_search_is_down_while_health_stays_up(client, app)
     assert alive.status_code == 200 and alive.json() == {"status": "ok"}
 
 
+async def test_ready_says_draining_once_serve_has_its_sigterm(client, tmp_path, monkeypatch) -> None:
+    """`marketplace serve` drains by creating the file its processes find in MARKETPLACE_DRAIN_FILE."""
+    from marketplace.serving import DRAIN_FILE_VARIABLE
+
+    flag = tmp_path / "serve.draining"
+    monkeypatch.setenv(DRAIN_FILE_VARIABLE, str(flag))
+    assert (await client.get("/ready")).status_code == 200
+    flag.touch()
+    response = await client.get("/ready")
+    assert response.status_code == 503
+    assert response.json() == {"status": "draining", "database": "ok", "search": "ok", "migrations": "ok"}
+    assert (await client.get("/health")).status_code == 200  # alive: nothing for an orchestrator to restart
+
+
 async def test_the_worker_runs_its_jobs_until_stopped(settings: Settings, db, world) -> None:
     """The stale-listing job runs on the worker's first round."""
     import asyncio
