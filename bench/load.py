@@ -11,15 +11,17 @@ highest load that meets the goal.
    (b) `marketplace serve --workers W` (Granian) and `marketplace worker` as its own process — the
    production shape.
 3. For each, Locust (headless, on the same machine) with U users, U stepping up: each step signs its
-   users in, leaves the first `--warmup` seconds out, then counts `--seconds`. Past the goal the steps
-   go on while they add throughput without errors (the capacity), and stop at the first with errors.
+   users in, leaves the first `--warmup` seconds out, then counts `--seconds`; before each step the
+   jobs catch up (search outbox, vectors). Past the goal the steps go on while they add throughput
+   without errors (the capacity), and stop at the first with errors or no gain.
 4. Each step's rate, error rate and percentiles; per route (requests a second, p50/p95/p99, failures)
    the highest step that met the goal and the one with the most requests a second without errors;
    then the two commands side by side.
 
 Goal (issue 19): no errors; p95 under 100 ms for pages (every request but searches and the sign-in,
-a slow password hash on purpose) and under 50 ms for search (`/search`, the search API). The writes (saved searches, match requests, messages,
-listing edits, payments) stay in the data, so (b) runs on the data (a) left: a few hundred more rows.
+a slow password hash on purpose) and under 50 ms for search (`/search`, the search API). The writes
+(saved searches, match requests, messages, listing edits, payments) stay in the data, so (b) runs on
+the data (a) left: a few hundred more rows.
 """
 
 from __future__ import annotations
