@@ -13,11 +13,14 @@ browser does it, on the demo data.
 Forms are read from the page they are on (CSRF token, hidden keys, defaults) and posted as a browser
 posts them; a write counts as done only when the app answers with its redirect, so any other answer
 is a failure. Every write is repeatable: unique names and texts, 1 yuan payments on items owing
-thousands. BENCH_WARMUP (seconds) leaves the start out of the statistics; BENCH_TIMES names a file
-for the response times of searches and of the other pages. Requests are named by route (`/listings/{id}`), so the statistics group by route. Each
+thousands. Requests are named by route (`/listings/{id}`), so the statistics group by route. Each
 user finds its ids on the pages it signs in to, so the file runs against any server with the demo
-data (bench/load.py). `python bench/locust_mixed.py URL` runs each user's tasks once in turn and
-says whether every request succeeded (tests/app/test_load_mix.py).
+data.
+
+bench/load.py runs it with BENCH_WARMUP (seconds left out of the statistics at the start) and
+BENCH_TIMES (a file for the response times of searches and of the other pages: the goal's two
+groups). `python bench/locust_mixed.py URL` runs each user's tasks in turn, without waits, and says
+whether every request succeeded (tests/app/test_load_mix.py).
 """
 
 from __future__ import annotations
@@ -111,23 +114,28 @@ class FormReader(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.forms: list[Form] = []
-        self._select: str | None = None
+        self._open = False  # inside a <form>: fields outside every form belong to none
+        self._select: tuple[str, bool] | None = None  # name, multiple
         self._textarea: tuple[str, list[str]] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "form":
             self.forms.append(Form(a.get("action", ""), a.get("enctype", "") == "multipart/form-data"))
-        elif not self.forms or "name" not in a:
-            if tag == "option" and self._select is not None and self.forms:
-                self._option(a)
+            self._open = True
+        elif not self._open:
+            return
+        elif tag == "option" and self._select is not None:
+            self._option(a)
+        elif "name" not in a:
+            return
         elif tag == "input":
             kind = a.get("type", "text").lower()
             if kind in ("submit", "button", "image", "reset", "file") or (kind in ("checkbox", "radio") and "checked" not in a):
                 return
             self.forms[-1].fields.append((a["name"], a.get("value", "on" if kind in ("checkbox", "radio") else "")))
         elif tag == "select":
-            self._select = a["name"]
+            self._select = (a["name"], "multiple" in a)
             self.forms[-1].choices[a["name"]] = []
             if "multiple" not in a:
                 self.forms[-1].fields.append((a["name"], ""))
@@ -135,17 +143,23 @@ class FormReader(HTMLParser):
             self._textarea = (a["name"], [])
 
     def _option(self, a: dict[str, str]) -> None:
-        form, name = self.forms[-1], self._select
-        assert name is not None
+        assert self._select is not None
+        form, (name, multiple) = self.forms[-1], self._select
         value = a.get("value", "")
         form.choices[name].append(value)
-        if "selected" in a:
+        if "selected" not in a:
+            return
+        if multiple:
+            form.fields.append((name, value))
+        else:
             form.fields = [(n, value if n == name and not v else v) for n, v in form.fields]
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "select":
+        if tag == "form":
+            self._open = False
+        elif tag == "select":
             self._select = None
-        elif tag == "textarea" and self._textarea is not None and self.forms:
+        elif tag == "textarea" and self._textarea is not None and self._open:
             name, text = self._textarea
             self.forms[-1].fields.append((name, "".join(text).strip("\n")))
             self._textarea = None
