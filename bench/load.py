@@ -161,14 +161,17 @@ def measure_command(
     """Starts the command's processes (the first serves), steps the users up, stops them."""
     port = free_port()
     host = f"http://127.0.0.1:{port}"
+    # Each process's log (JSON lines, a line per request and per error) beside the data, to read
+    # when a step has errors.
+    logs = [(Path(env["DATA_DIR"]) / f"{'-'.join(command)}.log").open("ab") for command in commands]
     processes = [
         subprocess.Popen(
             [str(BIN / "marketplace"), *command, *(["--port", str(port)] if i == 0 else [])],
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
         )
-        for i, command in enumerate(commands)
+        for i, (command, log) in enumerate(zip(commands, logs, strict=True))
     ]
     steps: list[Step] = []
     before = os.getloadavg()
@@ -194,6 +197,8 @@ def measure_command(
                 break
     finally:
         stop(*processes)
+        for log in logs:
+            log.close()
     return steps, before
 
 
@@ -227,10 +232,12 @@ def print_command(label: str, steps: list[Step], before: tuple[float, float, flo
     met, most = best(steps), capacity(steps)
     if met is not None:
         print_routes(f"at {met.users} users, the highest step that met the goal", met)
+    elif steps and steps[0] is not most:
+        print_routes(f"at {steps[0].users} users, the lightest step (none met the goal)", steps[0])
     if most is not None and most is not met:
         print_routes(f"at {most.users} users, the most requests a second without errors", most)
     if steps and steps[-1].broken:
-        print_routes(f"at {steps[-1].users} users, with errors", steps[-1])
+        print_routes(f"at {steps[-1].users} users, with errors (the servers' logs: DATA_DIR/*.log)", steps[-1])
 
 
 def print_routes(title: str, step: Step) -> None:
