@@ -232,7 +232,7 @@ def print_command(label: str, steps: list[Step], before: tuple[float, float, flo
     met, most = best(steps), capacity(steps)
     if met is not None:
         print_routes(f"at {met.users} users, the highest step that met the goal", met)
-    elif steps and steps[0] is not most:
+    elif steps and steps[0] is not most and not (steps[0] is steps[-1] and steps[-1].broken):
         print_routes(f"at {steps[0].users} users, the lightest step (none met the goal)", steps[0])
     if most is not None and most is not met:
         print_routes(f"at {most.users} users, the most requests a second without errors", most)
