@@ -109,6 +109,6 @@ bench-pages: setup
 
 # The load test (bench/load.py, figures in README.md): visitors, companies and TTOs together
 # (bench/locust_mixed.py) against `marketplace run` and against `marketplace serve` + `marketplace worker`,
-# users stepped up, on the demo data under .data/bench-load; BENCH_ARGS="--steps 5,10 --seconds 15" for a quick run.
+# users stepped up, on the demo data under .data/bench-load; BENCH_ARGS="--steps 5,10 --seconds 15 --warmup 5" for a quick run.
 bench-load: setup
 	$(BIN)/python bench/load.py $(BENCH_ARGS)
