@@ -268,7 +268,7 @@ def summary(label: str, steps: list[Step]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", default="10,20,40,80,160,320", help="users at each step (default 10,20,40,80,160,320)")
+    parser.add_argument("--steps", default="5,10,20,40,80,160,320", help="users at each step (default 5,10,20,40,80,160,320)")
     parser.add_argument("--seconds", type=int, default=60, help="counted per step (default 60)")
     parser.add_argument("--warmup", type=int, default=15, help="left out at the start of each step (default 15)")
     parser.add_argument("--workers", type=int, default=2, help="Granian processes of `marketplace serve` (default 2)")
