@@ -10,7 +10,7 @@ UV := $(TOOLS)/bin/uv
 # Never fetch a Python build: use the machine's python3.11.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup run test lint browser clean-data messages bench bench-ledger bench-beds bench-analytics bench-events bench-pages lock
+.PHONY: setup run test lint browser clean-data messages bench bench-ledger bench-beds bench-analytics bench-events bench-pages bench-load lock
 
 setup: $(VENV)/.installed node_modules/.installed meilisearch
 
@@ -106,3 +106,9 @@ messages: $(VENV)/.installed
 # demo data under .data/bench-pages; BENCH_ARGS="--seconds 10 --only SearchPage" for a quick run.
 bench-pages: setup
 	$(BIN)/python bench/pages.py $(BENCH_ARGS)
+
+# The load test (bench/load.py, figures in README.md): visitors, companies and TTOs together
+# (bench/locust_mixed.py) against `marketplace run` and against `marketplace serve` + `marketplace worker`,
+# users stepped up, on the demo data under .data/bench-load; BENCH_ARGS="--steps 5,10 --seconds 15 --warmup 5" for a quick run.
+bench-load: setup
+	$(BIN)/python bench/load.py $(BENCH_ARGS)

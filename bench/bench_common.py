@@ -1,21 +1,30 @@
-"""What the database benchmarks (bench/ledger.py, bench/beds.py, bench/analytics.py) share:
+"""What the benchmarks share. The database ones (bench/ledger.py, bench/beds.py, bench/analytics.py):
 nearest-rank percentiles, the machine's CPU, timing a phase, and running a benchmark on DATABASE_URL
-or on its own embedded PostgreSQL."""
+or on its own embedded PostgreSQL. The HTTP ones (bench/pages.py, bench/load.py): running a
+`marketplace` command, waiting for a server to answer, stopping it, and a headless Locust run read
+from its CSV."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import math
 import os
 import platform
 import shutil
 import signal
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import httpx
+
+BIN = Path(sys.executable).parent
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -82,3 +91,61 @@ def run_on_database(data_dir: Path, database: str, run: Callable[[str], Awaitabl
         run_migrations(url)
         asyncio.run(run(url))
     return True
+
+
+def marketplace(*args: str, env: dict[str, str]) -> None:
+    """Runs a `marketplace` command to its end, quietly; a failure raises."""
+    subprocess.run([str(BIN / "marketplace"), *args], env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_ready(url: str, process: subprocess.Popen, timeout: float = 180) -> None:
+    """Until `url` answers 200; raises when the server exits first or takes longer than `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer in {timeout} s")
+
+
+def stop(*processes: subprocess.Popen) -> None:
+    """SIGTERM to each (they finish their requests and stop their services), then wait, killing a
+    process that takes over a minute."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def run_locust(
+    locustfile: str, classes: list[str], host: str, users: int, seconds: int, env: dict[str, str]
+) -> tuple[list[dict[str, str]], str, str]:
+    """A headless Locust run of bench/<locustfile>: `users` started at once, for `seconds`. Answers
+    the rows of its statistics CSV (one per request type and name, then "Aggregated"), and the text
+    of its failures CSV and of its exceptions CSV (tasks that raised: not failed requests, but a
+    broken test)."""
+    from marketplace.config import PROJECT_ROOT
+
+    with tempfile.TemporaryDirectory() as folder:
+        prefix = Path(folder) / "stats"
+        subprocess.run(
+            [
+                str(BIN / "locust"), "-f", str(PROJECT_ROOT / "bench" / locustfile), *classes, "--headless",
+                "--host", host, "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--csv", str(prefix),
+                "--only-summary", "--loglevel", "ERROR",
+            ],
+            env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        with Path(f"{prefix}_stats.csv").open() as handle:
+            rows = list(csv.DictReader(handle))
+        failures, exceptions = Path(f"{prefix}_failures.csv"), Path(f"{prefix}_exceptions.csv")
+        return rows, *(file.read_text() if file.exists() else "" for file in (failures, exceptions))

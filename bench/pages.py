@@ -21,47 +21,24 @@ ratios are what compare.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import platform
-import signal
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import httpx
-from bench_common import cpu_model
+from bench_common import BIN, cpu_model, marketplace, run_locust, stop, wait_ready
 
 from marketplace.config import PROJECT_ROOT
 from marketplace.embedded.postgres import free_port
 
-BIN = Path(sys.executable).parent
 KINDS = [
     ("Bare", "bare Litestar JSON endpoint", None),
     ("ListingPage", "listing page, anonymous", 0.30),
     ("SearchPage", "search page, anonymous", 0.30),
     ("SignedInListingPage", "listing page, signed in", 0.10),
 ]
-
-
-def marketplace(*args: str, env: dict[str, str]) -> None:
-    subprocess.run([str(BIN / "marketplace"), *args], env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def wait_ready(url: str, process: subprocess.Popen, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} did not answer in {timeout} s")
 
 
 def published_listings(base: str, count: int = 200) -> list[str]:
@@ -73,22 +50,11 @@ def published_listings(base: str, count: int = 200) -> list[str]:
     return ids[:count]
 
 
-def run_locust(kind: str, host: str, users: int, seconds: int, env: dict[str, str]) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as folder:
-        prefix = Path(folder) / "stats"
-        subprocess.run(
-            [
-                str(BIN / "locust"), "-f", str(PROJECT_ROOT / "bench" / "locust_pages.py"), kind, "--headless",
-                "--host", host, "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--csv", str(prefix),
-                "--only-summary", "--loglevel", "ERROR",
-            ],
-            env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        with (Path(f"{prefix}_stats.csv")).open() as handle:
-            rows = [row for row in csv.DictReader(handle) if row["Name"] not in ("Aggregated", "/login")]
-        if not rows:
-            failures = Path(f"{prefix}_failures.csv").read_text()
-            raise RuntimeError(f"{kind}: no page was measured; Locust's failures:\n{failures}")
+def measure(kind: str, host: str, users: int, seconds: int, env: dict[str, str]) -> dict[str, float]:
+    rows, failures, _exceptions = run_locust("locust_pages.py", [kind], host, users, seconds, env)
+    rows = [row for row in rows if row["Name"] not in ("Aggregated", "/login")]
+    if not rows:
+        raise RuntimeError(f"{kind}: no page was measured; Locust's failures:\n{failures}")
     row = rows[0]
     return {
         "rps": float(row["Requests/s"]),
@@ -137,15 +103,9 @@ def main() -> int:
         kinds = [entry for entry in KINDS if args.only in (None, entry[0]) or entry[0] == "Bare"]
         for kind, _label, _goal in kinds:
             print(f"Measuring {kind} for {args.seconds} s …", flush=True)
-            figures[kind] = run_locust(kind, bare_url if kind == "Bare" else app_url, args.users, args.seconds, env)
+            figures[kind] = measure(kind, bare_url if kind == "Bare" else app_url, args.users, args.seconds, env)
     finally:
-        for process in (app, bare):
-            process.send_signal(signal.SIGTERM)
-        for process in (app, bare):
-            try:
-                process.wait(60)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(app, bare)
 
     baseline = figures["Bare"]["rps"]
     print()
