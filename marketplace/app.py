@@ -21,7 +21,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy import text
 
-from marketplace import i18n, places
+from marketplace import i18n, page_cache, places
 from marketplace.accounts.api import AccountsApi, provide_principal
 from marketplace.accounts.front_door_pages import FrontDoorPages
 from marketplace.accounts.integration_api import IntegrationsApi, token_endpoint
@@ -103,6 +103,8 @@ from marketplace.matching.threads.services import provide_threads
 from marketplace.metrics import prometheus_config
 from marketplace.notifications.api import NotificationsApi
 from marketplace.notifications.pages import NotificationPages, provide_notifications
+from marketplace.page_cache import page_cache_middleware
+from marketplace.page_cache_events import install_page_cache_listeners, listen_for_changes
 from marketplace.probes import health, ready, scrape
 from marketplace.search.api import SavedSearchApi, SearchApi, provide_saved_searches
 from marketplace.search.engine import search_engine_for
@@ -170,6 +172,8 @@ def create_app(settings: Settings) -> Litestar:
     wire()
     # Listing changes write their search outbox rows in the same transaction.
     install_outbox_listeners()
+    # Changes to what visitors' pages show drop the pages kept for them.
+    install_page_cache_listeners()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -187,7 +191,13 @@ def create_app(settings: Settings) -> Litestar:
             # Index settings live in code (search.index_settings.INDEX_SETTINGS); apply them every start.
             await search.apply_all_settings()
             worker = asyncio.create_task(run_worker(settings)) if settings.run_worker_in_app else None
+            store = page_cache.configure(settings.page_cache_seconds)
+            listener = asyncio.create_task(listen_for_changes(settings.database_url, store)) if store.enabled else None
             yield
+            if listener:
+                listener.cancel()
+                with suppress(asyncio.CancelledError):
+                    await listener
             if worker:
                 # Wait for it to unwind: a relay round in flight rolls back and its engine closes.
                 worker.cancel()
@@ -335,6 +345,8 @@ def create_app(settings: Settings) -> Litestar:
             request_id_middleware,
             prometheus_config().middleware,
             # Server-side sessions of the pages (accounts/sessions.py): also binds the CSRF token to the session.
+            # Before the session: a kept page for a visitor needs neither a session nor the database.
+            page_cache_middleware,
             session_middleware,
             locale_middleware,
         ],

@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     web_workers: int = Field(default=2, ge=1, le=64)
     # Logs: "console" (readable, the default) or "json" (one object per line, for production).
     log_format: Literal["console", "json"] = "console"
+    # Pages kept for visitors not signed in (page_cache.py): for at most this long; 0 keeps none.
+    page_cache_seconds: float = Field(default=60, ge=0)
     # Prometheus presents this as a bearer token to GET /metrics; empty: only this machine may scrape.
     metrics_token: str = ""
 

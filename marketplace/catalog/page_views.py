@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from marketplace.accounts.models import TTO_ROLES, Role
 from marketplace.catalog.models import Listing, ListingViewDay
@@ -14,6 +16,27 @@ from marketplace.db import china_today
 from marketplace.tenancy import Principal
 
 RECENT_DAYS = 30
+
+
+def one_more_view(listing_id: uuid.UUID):
+    """The statement that counts a visit of a listing's page on today's China day."""
+    return (
+        insert(ListingViewDay)
+        .values(listing_id=listing_id, day=china_today(), views=1)
+        .on_conflict_do_update(index_elements=["listing_id", "day"], set_={"views": ListingViewDay.views + 1})
+    )
+
+
+def count_cached_visit(listing_id: uuid.UUID):
+    """What a visit served from the visitors' page cache still does (page_cache.py): count the view,
+    in a transaction of its own, as the page's own request would have."""
+
+    async def count(state) -> None:
+        engine: AsyncEngine = state.engine
+        async with engine.begin() as connection:
+            await connection.execute(one_more_view(listing_id))
+
+    return count
 
 
 class PageViews:
