@@ -52,7 +52,8 @@ def _notify(session: Session) -> None:
 async def announce_change(session: AsyncSession) -> None:
     """For a change the listeners cannot see (a search index rebuilt outside the outbox): the
     visitors' pages are dropped when this session's transaction commits, in every process."""
-    _notify(session.sync_session)
+    await session.execute(text(f"notify {CHANNEL}"))
+    session.sync_session.info[_CHANGED] = True
 
 
 def _after_flush(session: Session, _context: Any) -> None:
