@@ -104,7 +104,7 @@ from marketplace.metrics import prometheus_config
 from marketplace.notifications.api import NotificationsApi
 from marketplace.notifications.pages import NotificationPages, provide_notifications
 from marketplace.page_cache import page_cache_middleware
-from marketplace.page_cache_events import install_page_cache_listeners, listen_for_changes
+from marketplace.page_cache_events import install_page_cache_listeners, listen_for_changes, open_visit_pool
 from marketplace.probes import health, ready, scrape
 from marketplace.search.api import SavedSearchApi, SearchApi, provide_saved_searches
 from marketplace.search.engine import search_engine_for
@@ -193,11 +193,14 @@ def create_app(settings: Settings) -> Litestar:
             worker = asyncio.create_task(run_worker(settings)) if settings.run_worker_in_app else None
             store = page_cache.configure(settings.page_cache_seconds)
             listener = asyncio.create_task(listen_for_changes(settings.database_url, store)) if store.enabled else None
+            app.state.visit_pool = await open_visit_pool(settings.database_url) if store.enabled else None
             yield
             if listener:
                 listener.cancel()
                 with suppress(asyncio.CancelledError):
                     await listener
+            if app.state.visit_pool:
+                await app.state.visit_pool.close()
             if worker:
                 # Wait for it to unwind: a relay round in flight rolls back and its engine closes.
                 worker.cancel()

@@ -88,10 +88,21 @@ def install_page_cache_listeners() -> None:
         event.listen(Session, "after_soft_rollback", lambda session, _previous: _after_rollback(session))
 
 
+def _dsn(database_url: str) -> str:
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def open_visit_pool(database_url: str) -> asyncpg.Pool:
+    """The few connections on which kept pages still record what each visit does (a listing's
+    view): one statement each, without SQLAlchemy's session. A counter lost in a crash's last
+    moment is not worth a disk flush per visit, hence asynchronous commits on these alone."""
+    return await asyncpg.create_pool(_dsn(database_url), min_size=1, max_size=4, server_settings={"synchronous_commit": "off"})
+
+
 async def listen_for_changes(database_url: str, store: page_cache.PageStore) -> None:
     """The worker process's listener: drops the pages on every NOTIFY, and keeps none while its
     connection is down (it reconnects until cancelled)."""
-    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    dsn = _dsn(database_url)
     while True:
         store.listening = False
         lost = asyncio.Event()

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import TTO_ROLES, Role
 from marketplace.catalog.models import Listing, ListingViewDay
@@ -27,14 +27,19 @@ def one_more_view(listing_id: uuid.UUID):
     )
 
 
+# one_more_view for a visit served from the visitors' page cache, on its pool (asyncpg's own).
+ONE_MORE_VIEW_SQL = (
+    "insert into listing_view_days (listing_id, day, views) values ($1, $2, 1) "
+    "on conflict (listing_id, day) do update set views = listing_view_days.views + 1"
+)
+
+
 def count_cached_visit(listing_id: uuid.UUID):
-    """What a visit served from the visitors' page cache still does (page_cache.py): count the view,
-    in a transaction of its own, as the page's own request would have."""
+    """What a visit served from the visitors' page cache still does (page_cache.py): count the
+    view, as the page's own request would have, in one statement."""
 
     async def count(state) -> None:
-        engine: AsyncEngine = state.engine
-        async with engine.begin() as connection:
-            await connection.execute(one_more_view(listing_id))
+        await state.visit_pool.execute(ONE_MORE_VIEW_SQL, listing_id, china_today())
 
     return count
 

@@ -75,8 +75,9 @@ async def test_a_visitors_second_visit_is_served_without_the_handler_and_still_c
     with statements(app) as seen:
         second = await visit(client, f"/listings/{listing_id}")
     assert second.status_code == 200
-    # Only the view counter: no session, no listing, no organization, no areas read again.
-    assert len(seen) == 1 and seen[0].lstrip().lower().startswith("insert into listing_view_days"), seen
+    # No session, no listing, no organization, no areas read again; only the view is counted
+    # (one statement on the page cache's own pool, outside SQLAlchemy).
+    assert seen == []
     assert second.text.replace(TOKEN.search(second.text)[1], "") == first.text.replace(TOKEN.search(first.text)[1], "")
     views = await db.scalar(select(ListingViewDay.views).where(ListingViewDay.listing_id == listing_id))
     assert views == 2
