@@ -53,6 +53,7 @@ from marketplace.beds.project_api import ProjectApi
 from marketplace.beds.project_pages import ProjectPages
 from marketplace.beds.services import provide_beds
 from marketplace.catalog.api import CatalogApi, NdaApi
+from marketplace.catalog.page_views import VisitCounts
 from marketplace.catalog.pages import CatalogPages
 from marketplace.catalog.services import provide_catalog
 from marketplace.catalog.tto_pages import TtoPages
@@ -193,14 +194,17 @@ def create_app(settings: Settings) -> Litestar:
             worker = asyncio.create_task(run_worker(settings)) if settings.run_worker_in_app else None
             store = page_cache.configure(settings.page_cache_seconds)
             listener = asyncio.create_task(listen_for_changes(settings.database_url, store)) if store.enabled else None
-            app.state.visit_pool = await open_visit_pool(settings.database_url) if store.enabled else None
+            visit_pool = await open_visit_pool(settings.database_url) if store.enabled else None
+            app.state.visit_counts = VisitCounts()
+            visits = asyncio.create_task(app.state.visit_counts.run(visit_pool)) if visit_pool else None
             yield
-            if listener:
-                listener.cancel()
-                with suppress(asyncio.CancelledError):
-                    await listener
-            if app.state.visit_pool:
-                await app.state.visit_pool.close()
+            for task in (listener, visits):
+                if task:
+                    task.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await task
+            if visit_pool:
+                await visit_pool.close()
             if worker:
                 # Wait for it to unwind: a relay round in flight rolls back and its engine closes.
                 worker.cancel()
