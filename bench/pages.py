@@ -153,7 +153,7 @@ def main() -> int:
         wait_ready(f"{bare_url}/bare", bare)
         env["BENCH_LISTINGS"] = ",".join(published_listings(app_url))
         if args.only in (None, "SignedInListingPage"):
-            env["BENCH_SESSIONS"] = ",".join(signed_in_sessions(app_url, min(args.users, 4)))
+            env["BENCH_SESSIONS"] = ",".join(signed_in_sessions(app_url, args.users))
         figures = {}
         kinds = [entry for entry in KINDS if args.only in (None, entry[0]) or entry[0] == "Bare"]
         for kind, _label, _goal in kinds:
