@@ -68,8 +68,8 @@ class PageStore:
         self._pages: TTLCache = TTLCache(maxsize=MAX_PAGES, ttl=max(seconds, 1))
         self._lock = threading.Lock()  # tests arrange data from another thread than the app's
         self.generation = 0
-        # False while another process's changes might go unheard (no NOTIFY connection).
-        self.listening = True
+        # True only while this process hears the others' changes (page_cache_events' listener).
+        self.listening = False
 
     def get(self, key: tuple) -> CachedPage | None:
         if not (self.enabled and self.listening):
