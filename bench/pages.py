@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +49,24 @@ def published_listings(base: str, count: int = 200) -> list[str]:
     if not ids:
         raise RuntimeError(f"no published listing found: {answer}")
     return ids[:count]
+
+
+SIGN_IN = (os.environ.get("BENCH_EMAIL", "bd@xinghe.example"), os.environ.get("BENCH_PASSWORD", "demo-pass-2026"))
+
+
+def signed_in_sessions(base: str, count: int) -> list[str]:
+    """Session cookies of the demo company member, opened before the run (for SignedInListingPage)."""
+    tokens = []
+    for _ in range(count):
+        with httpx.Client(base_url=base, timeout=60) as client:
+            page = client.get("/login").text
+            token = re.search(r'name="_csrf_token" value="([^"]+)"', page)
+            form = {"email": SIGN_IN[0], "password": SIGN_IN[1], "_csrf_token": token.group(1) if token else ""}
+            client.post("/login", data=form)
+            if "session" not in client.cookies:
+                raise RuntimeError(f"could not sign in as {SIGN_IN[0]}")
+            tokens.append(client.cookies["session"])
+    return tokens
 
 
 def measure(kind: str, host: str, users: int, seconds: int, env: dict[str, str]) -> dict[str, float]:
@@ -99,6 +118,8 @@ def main() -> int:
         wait_ready(f"{app_url}/ready", app)
         wait_ready(f"{bare_url}/bare", bare)
         env["BENCH_LISTINGS"] = ",".join(published_listings(app_url))
+        if args.only in (None, "SignedInListingPage"):
+            env["BENCH_SESSIONS"] = ",".join(signed_in_sessions(app_url, args.users))
         figures = {}
         kinds = [entry for entry in KINDS if args.only in (None, entry[0]) or entry[0] == "Bare"]
         for kind, _label, _goal in kinds:

@@ -21,7 +21,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy import text
 
-from marketplace import i18n, places
+from marketplace import i18n, page_cache, places
 from marketplace.accounts.api import AccountsApi, provide_principal
 from marketplace.accounts.front_door_pages import FrontDoorPages
 from marketplace.accounts.integration_api import IntegrationsApi, token_endpoint
@@ -53,6 +53,7 @@ from marketplace.beds.project_api import ProjectApi
 from marketplace.beds.project_pages import ProjectPages
 from marketplace.beds.services import provide_beds
 from marketplace.catalog.api import CatalogApi, NdaApi
+from marketplace.catalog.page_views import VisitCounts
 from marketplace.catalog.pages import CatalogPages
 from marketplace.catalog.services import provide_catalog
 from marketplace.catalog.tto_pages import TtoPages
@@ -103,6 +104,8 @@ from marketplace.matching.threads.services import provide_threads
 from marketplace.metrics import prometheus_config
 from marketplace.notifications.api import NotificationsApi
 from marketplace.notifications.pages import NotificationPages, provide_notifications
+from marketplace.page_cache import page_cache_middleware
+from marketplace.page_cache_events import install_page_cache_listeners, listen_for_changes, open_visit_pool
 from marketplace.probes import health, ready, scrape
 from marketplace.search.api import SavedSearchApi, SearchApi, provide_saved_searches
 from marketplace.search.engine import search_engine_for
@@ -170,6 +173,8 @@ def create_app(settings: Settings) -> Litestar:
     wire()
     # Listing changes write their search outbox rows in the same transaction.
     install_outbox_listeners()
+    # Changes to what visitors' pages show drop the pages kept for them.
+    install_page_cache_listeners()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -187,7 +192,19 @@ def create_app(settings: Settings) -> Litestar:
             # Index settings live in code (search.index_settings.INDEX_SETTINGS); apply them every start.
             await search.apply_all_settings()
             worker = asyncio.create_task(run_worker(settings)) if settings.run_worker_in_app else None
+            store = page_cache.configure(settings.page_cache_seconds)
+            listener = asyncio.create_task(listen_for_changes(settings.database_url, store)) if store.enabled else None
+            visit_pool = await open_visit_pool(settings.database_url) if store.enabled else None
+            app.state.visit_counts = VisitCounts()
+            visits = asyncio.create_task(app.state.visit_counts.run(visit_pool)) if visit_pool else None
             yield
+            for task in (listener, visits):
+                if task:
+                    task.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await task
+            if visit_pool:
+                await visit_pool.close()
             if worker:
                 # Wait for it to unwind: a relay round in flight rolls back and its engine closes.
                 worker.cancel()
@@ -335,6 +352,8 @@ def create_app(settings: Settings) -> Litestar:
             request_id_middleware,
             prometheus_config().middleware,
             # Server-side sessions of the pages (accounts/sessions.py): also binds the CSRF token to the session.
+            # Before the session: a kept page for a visitor needs neither a session nor the database.
+            page_cache_middleware,
             session_middleware,
             locale_middleware,
         ],

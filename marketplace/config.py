@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: int = Field(default=30, ge=1, le=3600)
     # Logs: "console" (readable, the default) or "json" (one object per line, for production).
     log_format: Literal["console", "json"] = "console"
+    # Pages kept for visitors not signed in (page_cache.py): for at most this long; 0 keeps none.
+    page_cache_seconds: float = Field(default=60, ge=0)
     # Prometheus presents this as a bearer token to GET /metrics; empty: only this machine may scrape.
     metrics_token: str = ""
 

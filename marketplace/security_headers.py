@@ -1,5 +1,6 @@
 """Security headers on every answer: a strict Content-Security-Policy, no framing, no sniffing, a
-same-origin referrer, HSTS in production and `Cache-Control: no-store` on everything not static.
+same-origin referrer, HSTS in production and `Cache-Control: no-store` on everything not static
+(but the pages kept for visitors not signed in, which say `private, no-cache`: page_cache.py).
 
 It is a `before_send` hook rather than an entry of the middleware list: Litestar runs that list
 only around matched routes, so the router's own 404 and 405 answers would go out without them.

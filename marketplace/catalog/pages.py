@@ -37,6 +37,7 @@ from marketplace.catalog.forms import (
 )
 from marketplace.catalog.lifecycle import STALE_AFTER, freshness
 from marketplace.catalog.models import Listing, ListingKind, ResourceType, ResultType, Status
+from marketplace.catalog.page_views import count_cached_visit
 from marketplace.catalog.panels import listing_panels
 from marketplace.catalog.schemas import ListingCreate, ListingUpdate
 from marketplace.catalog.services import Catalog, CatalogService
@@ -44,6 +45,7 @@ from marketplace.catalog.shortlist import NOTE_MAX, ShortlistService
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput
 from marketplace.i18n import N_, gettext
+from marketplace.page_cache import cache_for_visitors
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import area_names, attempt, client_ip, flash, page_number, render, safe_next
 
@@ -166,6 +168,7 @@ class CatalogPages(Controller):
             institution_id=principal.organization_id if mine else (institution_org.id if institution_org else None),
             page=page,
             page_size=PAGE_SIZE,
+            cards=True,
         )
         pages = max(1, math.ceil(total / PAGE_SIZE))
         owners = await accounts.public_organizations({item.institution_id for item in items})
@@ -183,6 +186,7 @@ class CatalogPages(Controller):
             query = {k: v for k, v in {**filters, "page": None, **changes}.items() if v not in (None, "", 1)}
             return "/listings" + (f"?{urlencode(query)}" if query else "")
 
+        cache_for_visitors(request.scope, principal)
         return render(
             request,
             "catalog/browse.html",
@@ -212,6 +216,8 @@ class CatalogPages(Controller):
         self, request: Request, principal: CurrentPrincipal, catalog: Catalog, listing_id: FromPath[uuid.UUID]
     ) -> Template:
         listing = await catalog.open_page(principal, listing_id)
+        # A visitor sees only published listings, and each visit of one counts (open_page).
+        cache_for_visitors(request.scope, principal, on_hit=count_cached_visit(listing.id))
         return await self._detail(request, principal, catalog, listing)
 
     async def _detail(

@@ -11,11 +11,10 @@ from datetime import datetime
 import msgspec
 from litestar.di import NamedDependency
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from marketplace import states
+from marketplace import page_cache, states
 from marketplace.accounts.models import COMPANY_ROLES, INSTITUTION_ROLES, TTO_ROLES, Role
 from marketplace.audit import services as audit
 from marketplace.catalog.confidential import ConfidentialAccess
@@ -26,22 +25,30 @@ from marketplace.catalog.models import (
     Listing,
     ListingArea,
     ListingKind,
-    ListingViewDay,
     Status,
     TherapeuticArea,
 )
-from marketplace.catalog.page_views import PageViews
+from marketplace.catalog.page_views import PageViews, one_more_view
 from marketplace.catalog.references import ListingReferences
 from marketplace.catalog.schemas import ListingCreate, ListingFields, ListingUpdate
 from marketplace.catalog.spreadsheets import ParsedRow, field_errors_to_rows
 from marketplace.catalog.validation import ListingValidation, check_complete, missing_to_publish
-from marketplace.db import DbSession, china_today, utcnow
+from marketplace.db import DbSession, utcnow
 from marketplace.errors import Forbidden, InvalidInput, NotFound
 from marketplace.tenancy import Principal
 
 
 def _load(stmt: Select) -> Select:
     return stmt.options(selectinload(Listing.areas), selectinload(Listing.inventors), selectinload(Listing.ip_assets))
+
+
+def _load_cards(stmt: Select) -> Select:
+    """What a listing's card shows: its areas, not its inventors nor its IP."""
+    return stmt.options(selectinload(Listing.areas))
+
+
+# The therapeutic areas (a vocabulary seeded by the migrations), read once per page-cache generation.
+_areas: tuple[int, list[TherapeuticArea]] | None = None
 
 
 class CatalogService(ListingValidation, ConfidentialAccess, ListingReferences, PageViews):
@@ -155,11 +162,7 @@ class CatalogService(ListingValidation, ConfidentialAccess, ListingReferences, P
         counts as viewed that China day (the dashboards' funnel starts there)."""
         listing = await self.get(principal, listing_id)
         if listing.status == Status.published and principal.organization_id != listing.institution_id:
-            await self.session.execute(
-                insert(ListingViewDay)
-                .values(listing_id=listing.id, day=china_today(), views=1)
-                .on_conflict_do_update(index_elements=["listing_id", "day"], set_={"views": ListingViewDay.views + 1})
-            )
+            await self.session.execute(one_more_view(listing.id))
         return listing
 
     async def search(
@@ -176,9 +179,11 @@ class CatalogService(ListingValidation, ConfidentialAccess, ListingReferences, P
         own: bool = False,
         page: int = 1,
         page_size: int = 20,
+        cards: bool = False,
     ) -> tuple[list[Listing], int]:
         """The catalogue's own filtered list (full-text relevance is the search domain's job);
-        `own`: an inventor's listings only (those they wrote or are named on)."""
+        `own`: an inventor's listings only (those they wrote or are named on); `cards`: loaded
+        for cards only (their areas; their inventors and IP are not loaded)."""
         conditions = [self.visible(principal)]
         if own and principal.role == Role.inventor:
             conditions.append(self._written_by(principal))
@@ -195,7 +200,7 @@ class CatalogService(ListingValidation, ConfidentialAccess, ListingReferences, P
         if stale is not None:
             conditions.append(Listing.is_stale == stale)
         total = await self.session.scalar(select(func.count()).select_from(Listing).where(*conditions))
-        stmt = _load(
+        stmt = (_load_cards if cards else _load)(
             select(Listing)
             .where(*conditions)
             .order_by(Listing.published_at.desc().nulls_last(), Listing.updated_at.desc(), Listing.id)
@@ -205,7 +210,16 @@ class CatalogService(ListingValidation, ConfidentialAccess, ListingReferences, P
         return list((await self.session.scalars(stmt)).all()), total or 0
 
     async def areas(self) -> list[TherapeuticArea]:
-        return list((await self.session.scalars(select(TherapeuticArea).order_by(TherapeuticArea.position))).all())
+        """Every page reads them: kept until something the visitors' pages show changes (the
+        vocabulary among them), detached from the session that read them."""
+        global _areas
+        generation = page_cache.STORE.generation
+        if _areas is None or _areas[0] != generation:
+            found = list((await self.session.scalars(select(TherapeuticArea).order_by(TherapeuticArea.position))).all())
+            for area in found:
+                self.session.expunge(area)
+            _areas = (generation, found)
+        return list(_areas[1])
 
     # ----- writing ----------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from marketplace.accounts.models import Organization, OrgKind
 from marketplace.catalog.models import Listing, ListingArea, Status
 from marketplace.db import rowcount, table_of
 from marketplace.logs import current_request_id
+from marketplace.page_cache_events import install_page_cache_listeners
 from marketplace.search.documents import LISTINGS_INDEX
 from marketplace.search.engine import SearchEngine, SearchTaskFailed, describe, search_engine_for
 from marketplace.search.index_settings import INDEXES, SearchIndex
@@ -63,6 +64,8 @@ def install_outbox_listeners() -> None:
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "do_orm_execute", _before_bulk_statement)
+    # The same writers (a separate worker's relay among them) also drop the visitors' kept pages.
+    install_page_cache_listeners()
 
 
 def _outbox_rows(changes: dict[uuid.UUID, str]) -> list[dict[str, Any]]:

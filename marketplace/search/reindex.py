@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace.db import rowcount, table_of, utcnow
+from marketplace.page_cache_events import announce_change
 from marketplace.search.documents import LISTINGS_INDEX
 from marketplace.search.engine import SearchEngine
 from marketplace.search.index_settings import SearchIndex
@@ -85,6 +86,7 @@ async def reindex(
         await search.delete_index(fresh)  # now the old documents
         async with sessionmaker() as session, session.begin():
             requeued = await requeue_since(session, started - REINDEX_CATCH_UP)
+            await announce_change(session)  # the search pages kept for visitors show the old index
     return ReindexReport(live, count, requeued)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from marketplace import page_cache
 from marketplace.analytics.models import MATERIALISED_VIEWS
 
 TEMPLATE_DB = "marketplace_template"
@@ -40,6 +41,7 @@ async def truncate_all(engine: AsyncEngine) -> None:
     for attempt in range(1, TRUNCATE_ATTEMPTS + 1):
         try:
             await _truncate(engine)
+            page_cache.invalidate()  # the pages kept for visitors showed the emptied rows
             return
         except DBAPIError as error:
             if attempt == TRUNCATE_ATTEMPTS or "deadlock detected" not in str(error):

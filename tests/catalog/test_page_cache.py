@@ -1,0 +1,192 @@
+"""Listing pages for visitors not signed in are kept (marketplace/page_cache.py): the next visit is
+answered without the handler or the database, a matching ETag gets a 304, and publishing, editing
+or withdrawing a listing drops what was kept — in this process at once, in the others through
+PostgreSQL's NOTIFY. Signed-in pages are never kept, and no visitor gets another's CSRF token."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select, text
+
+from marketplace import page_cache
+from marketplace.accounts.models import Role
+from marketplace.catalog.models import Listing, ListingViewDay
+from tests.catalog.factories import published
+from tests.support.web import login, post_form
+
+TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+@contextmanager
+def statements(app) -> Iterator[list[str]]:
+    """The SQL the app's own engine runs meanwhile."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def listening(engine) -> None:
+    """The app's listener has its connection (pages are kept only while it listens) and has heard
+    the notifications of the changes committed so far (the test's own data among them)."""
+    for _ in range(100):
+        if page_cache.STORE.enabled and page_cache.STORE.listening:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        pytest.fail("the page cache's listener did not connect")
+    await notified(engine)
+
+
+async def notified(engine) -> None:
+    """NOTIFY as another worker process's change would, and wait until the listener hears it."""
+    generation = page_cache.STORE.generation
+    async with engine.begin() as connection:
+        await connection.execute(text("notify page_cache"))
+    for _ in range(100):
+        if page_cache.STORE.generation != generation:
+            return
+        await asyncio.sleep(0.05)
+    pytest.fail("the page cache's listener did not hear the notification")
+
+
+async def visit(client, url: str, **headers):
+    client.cookies.clear()
+    return await client.get(url, headers=headers)
+
+
+async def test_a_visitors_second_visit_is_served_without_the_handler_and_still_counted(client, db, world, app, engine) -> None:
+    listing_id = await published(db, world)
+    await listening(engine)
+    first = await visit(client, f"/listings/{listing_id}")
+    assert first.status_code == 200
+    with statements(app) as seen:
+        second = await visit(client, f"/listings/{listing_id}")
+    assert second.status_code == 200
+    # No session, no listing, no organization, no areas read again; only the view is counted
+    # (added up, then written on the page cache's own pool).
+    assert seen == []
+    assert second.text.replace(TOKEN.search(second.text)[1], "") == first.text.replace(TOKEN.search(first.text)[1], "")
+    # Counted too, by the process's next write of the kept pages' views.
+    for _ in range(60):
+        views = await db.scalar(select(ListingViewDay.views).where(ListingViewDay.listing_id == listing_id))
+        if views == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert views == 2
+    assert second.headers["cache-control"] == "private, no-cache"
+
+
+async def test_each_visitor_gets_their_own_csrf_token_and_no_session(client, db, world, engine) -> None:
+    listing_id = await published(db, world)
+    await listening(engine)
+    first = await visit(client, f"/listings/{listing_id}")
+    first_token = first.cookies["csrftoken"]
+    assert TOKEN.search(first.text)[1] == first_token
+    second = await visit(client, f"/listings/{listing_id}")
+    assert "session" not in second.cookies
+    second_token = second.cookies["csrftoken"]
+    assert second_token != first_token and first_token not in second.text
+    assert TOKEN.search(second.text)[1] == second_token
+    # A visitor who has their cookie gets it back in the form; their language switch works.
+    client.cookies.set("csrftoken", second_token)
+    again = await client.get(f"/listings/{listing_id}")
+    assert "set-cookie" not in again.headers and TOKEN.search(again.text)[1] == second_token
+    switched = await client.post("/lang", data={"locale": "en", "next": "/", "_csrf_token": second_token}, follow_redirects=False)
+    assert switched.status_code in (302, 303)
+
+
+async def test_a_matching_etag_gets_304_until_the_listing_changes(client, db, world, engine) -> None:
+    listing_id = await published(db, world)
+    await listening(engine)
+    client.cookies.clear()
+    first = await client.get(f"/listings/{listing_id}")
+    etag = first.headers["etag"]
+    assert etag.startswith('W/"')
+    cached = await client.get(f"/listings/{listing_id}", headers={"if-none-match": etag})
+    assert cached.status_code == 304 and cached.content == b"" and cached.headers["etag"] == etag
+    listing = await db.get(Listing, listing_id)
+    listing.title_zh = "新的标题：肝癌早筛试剂盒"
+    await db.commit()
+    fresh = await client.get(f"/listings/{listing_id}", headers={"if-none-match": etag})
+    assert fresh.status_code == 200 and "新的标题：肝癌早筛试剂盒" in fresh.text
+    assert fresh.headers["etag"] != etag
+    # Another visitor's token does not validate this visitor's copy.
+    client.cookies.clear()
+    assert (await client.get(f"/listings/{listing_id}", headers={"if-none-match": fresh.headers["etag"]})).status_code == 200
+
+
+async def test_withdrawing_and_publishing_drop_the_kept_pages(client, db, world, engine) -> None:
+    listing_id = await published(db, world)
+    other_id = await published(db, world, relation="other")
+    await listening(engine)
+    assert str(listing_id) in (await visit(client, "/listings")).text
+    assert (await visit(client, f"/listings/{listing_id}")).status_code == 200
+    await login(client, world.emails[Role.tto_staff])
+    answer = await post_form(client, f"/listings/{listing_id}/transitions", {"action": "withdraw"})
+    assert answer.status_code in (302, 303), answer.text
+    assert (await visit(client, f"/listings/{listing_id}")).status_code == 404
+    assert str(listing_id) not in (await visit(client, "/listings")).text
+    await login(client, world.emails[Role.tto_staff])
+    answer = await post_form(client, f"/listings/{listing_id}/transitions", {"action": "republish"})
+    assert answer.status_code in (302, 303), answer.text
+    assert (await visit(client, f"/listings/{listing_id}")).status_code == 200
+    assert str(listing_id) in (await visit(client, "/listings")).text and str(other_id) in (await visit(client, "/listings")).text
+
+
+async def test_another_processs_change_reaches_this_one_through_notify(client, db, world, engine) -> None:
+    listing_id = await published(db, world)
+    await listening(engine)
+    await visit(client, f"/listings/{listing_id}")
+    assert len(page_cache.STORE) >= 1
+    # What another worker process's transaction says when it commits a change to a listing.
+    await notified(engine)
+    assert len(page_cache.STORE) == 0
+
+
+async def test_signed_in_pages_are_never_kept_nor_served_from_the_visitors_pages(client, db, world, app, engine) -> None:
+    listing_id = await published(db, world, relation="other")
+    await listening(engine)
+    await visit(client, f"/listings/{listing_id}")
+    await login(client, world.emails[Role.company_member])
+    with statements(app) as seen:
+        page = await client.get(f"/listings/{listing_id}")
+    assert page.status_code == 200 and "etag" not in page.headers
+    assert page.headers["cache-control"] == "no-store"
+    assert len(seen) > 1  # the whole way: the session, the listing, what this company may do
+    assert "/logout" in page.text  # the signed-in page, not the visitor's
+    kept = len(page_cache.STORE)
+    await client.get(f"/listings/{listing_id}")
+    assert len(page_cache.STORE) == kept
+
+
+async def test_statements_per_page_have_a_ceiling(client, db, world, app, engine) -> None:
+    """A regression to a query per row (or per field) fails here."""
+    listing_id = await published(db, world, relation="other")
+    for _ in range(3):
+        await published(db, world)
+    page_cache.invalidate()
+    ceilings = {f"/listings/{listing_id}": 8, "/listings": 6}
+    for url, ceiling in ceilings.items():
+        page_cache.invalidate()
+        client.cookies.clear()
+        with statements(app) as seen:
+            assert (await client.get(url)).status_code == 200
+        assert len(seen) <= ceiling, (url, seen)
+    await login(client, world.emails[Role.company_member])
+    for url, ceiling in {f"/listings/{listing_id}": 18, "/listings": 10}.items():
+        with statements(app) as seen:
+            assert (await client.get(url)).status_code == 200
+        assert len(seen) <= ceiling, (url, seen)

@@ -1,0 +1,62 @@
+"""The search page for visitors not signed in is kept (marketplace/page_cache.py): the same query
+again is answered without Meilisearch or the database, its htmx fragment is kept apart from the
+whole page, and a listing reaching the index (the relay marking its outbox row) drops what was kept."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from marketplace import page_cache
+from marketplace.catalog.models import Listing
+from marketplace.db import make_sessionmaker
+from marketplace.search.engine import SearchEngine
+from marketplace.search.outbox import OutboxRelay
+from tests.catalog.test_page_cache import listening, notified, statements, visit
+
+
+async def test_a_repeated_search_is_served_from_the_kept_page_until_the_index_changes(
+    client, db, world, app, engine, settings, indexed
+) -> None:
+    await listening(engine)
+    first = await visit(client, "/search?q=肝癌")
+    assert first.status_code == 200 and indexed["liver"] in first.text
+    with statements(app) as seen:
+        again = await visit(client, "/search?q=肝癌")
+    assert again.status_code == 200 and seen == []
+    assert again.headers["vary"] == "HX-Request" and again.headers["etag"].startswith('W/"')
+    # The htmx fragment is another page of its own.
+    fragment = await visit(client, "/search?q=肝癌", **{"hx-request": "true"})
+    assert "<html" not in fragment.text and indexed["liver"] in fragment.text
+    assert "<html" in (await visit(client, "/search?q=肝癌")).text
+
+    # The listing is withdrawn; once the relay has taken it out of the index, the page drops it.
+    await db.execute(update(Listing).where(Listing.id == indexed["liver"]).values(status="withdrawn"))
+    await db.commit()
+    # Until the relay runs, the index (and so the page, kept again) still has it.
+    assert indexed["liver"] in (await visit(client, "/search?q=肝癌")).text
+    async with SearchEngine(settings.meili_url, settings.meili_master_key, settings.meili_index_prefix) as search:
+        await OutboxRelay(make_sessionmaker(engine), search).drain()
+    await notified(engine)  # whatever the relay's commit said has been heard
+    assert indexed["liver"] not in (await visit(client, "/search?q=肝癌")).text
+
+
+async def test_a_signed_in_search_is_not_served_from_the_visitors_pages(client, db, world, app, engine, indexed) -> None:
+    from marketplace.accounts.models import Role
+    from tests.support.web import login
+
+    await listening(engine)
+    await visit(client, "/search?q=肝癌")
+    kept = len(page_cache.STORE)
+    await login(client, world.emails[Role.company_member])
+    page = await client.get("/search?q=肝癌")
+    assert page.status_code == 200 and "/logout" in page.text
+    assert page.headers["cache-control"] == "no-store" and "etag" not in page.headers
+    assert len(page_cache.STORE) == kept
+
+
+async def test_the_search_page_reads_little_from_the_database(client, db, world, app, indexed) -> None:
+    page_cache.invalidate()
+    client.cookies.clear()
+    with statements(app) as seen:
+        assert (await client.get("/search?q=肝癌")).status_code == 200
+    assert len(seen) <= 3, seen
