@@ -178,7 +178,7 @@ def create_app(settings: Settings) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, pool_timeout=settings.db_pool_timeout_seconds)
         search = search_engine_for(settings)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)

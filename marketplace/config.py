@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     # Run the background jobs inside the app (the embedded default); false when a separate
     # `marketplace worker` process runs them (docker-compose.yml).
     run_worker_in_app: bool = True
+    # How long a request waits for one of its process's database connections when all are taken (an
+    # overloaded process); then it answers 503 with Retry-After rather than leaving people waiting.
+    db_pool_timeout_seconds: float = Field(default=10, gt=0, le=60)
     # Jobs one worker runs at once (each job's own runs never overlap, whatever the number).
     worker_concurrency: int = Field(default=4, ge=1, le=64)
     # A worker reports it is alive this often; one silent for WORKER_STALLED_SECONDS is taken for

@@ -11,6 +11,7 @@ from litestar.response import Redirect
 from litestar.types import Empty, ExceptionHandlersMap
 from litestar.utils.scope.state import ScopeState
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from marketplace import forms, i18n
 from marketplace.errors import DomainError, FieldError, NotAuthenticated, Throttled
@@ -120,6 +121,22 @@ def search_unavailable_handler(request: Request, exc: SearchUnavailable) -> Resp
     return unavailable_response()
 
 
+# An overloaded process's answer: come back in a few seconds.
+BUSY_RETRY_AFTER_SECONDS = 5
+
+
+def busy_handler(request: Request, exc: PoolTimeout) -> Response:
+    """Every database connection of this process stayed taken for DB_POOL_TIMEOUT_SECONDS: the
+    process is overloaded, not broken, so 503 with Retry-After (a page for people)."""
+    detail = i18n.gettext("The service is busy. Please try again in a few seconds.")
+    headers = {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}
+    if not is_api(request):
+        page = render_error(request, 503, detail)
+        page.headers.update(headers)
+        return page
+    return Response({"status_code": 503, "detail": detail, "errors": []}, status_code=503, headers=headers)
+
+
 def server_error_handler(request: Request, exc: Exception) -> Response:
     """Anything unexpected: logged with its stack by Litestar; people get a page, programs JSON."""
     detail = i18n.http_status_text(500, "Internal Server Error")
@@ -133,6 +150,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: domain_error_handler,
     HTTPException: http_error_handler,
     DBAPIError: unstorable_text_handler,
+    PoolTimeout: busy_handler,
     SearchUnavailable: search_unavailable_handler,
     RecursionError: too_deep_handler,
     Exception: server_error_handler,

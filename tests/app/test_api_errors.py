@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from litestar.testing import AsyncTestClient
+
 from marketplace.accounts.models import Role
+from marketplace.app import create_app
 from marketplace.embedded.postgres import free_port
 from marketplace.search.engine import SearchEngine
 
@@ -54,3 +57,30 @@ async def test_needs_search_answers_503_with_retry_after_when_search_is_down(cli
         app.state.search = real
     assert found.status_code == 503 and found.headers["retry-after"].isdigit()
     assert found.json()["detail"] == "检索服务暂时不可用，请稍后再试。"
+
+
+async def test_a_process_out_of_database_connections_answers_503_with_retry_after(settings, world) -> None:
+    """Overload, not a fault: every connection of the process's pool stays taken past
+    DB_POOL_TIMEOUT_SECONDS, and the request answers 503 with Retry-After instead of a 500."""
+    busy = create_app(settings.model_copy(update={"db_pool_timeout_seconds": 0.2, "run_worker_in_app": False}))
+    async with AsyncTestClient(app=busy, base_url="http://testserver.local") as client:
+        engine = busy.state.engine  # lives on the client's own event loop, in its portal's thread
+
+        async def take_all() -> list:
+            return [await engine.connect() for _ in range(engine.pool.size() + engine.pool._max_overflow)]
+
+        async def give_back(connections: list) -> None:
+            for connection in connections:
+                await connection.close()
+
+        held = client.blocking_portal.call(take_all)
+        try:
+            answer = await client.get("/api/v1/listings", headers=world.bearer(Role.company_admin))
+            page = await client.get("/listings")
+        finally:
+            client.blocking_portal.call(give_back, held)
+        again = await client.get("/api/v1/listings", headers=world.bearer(Role.company_admin))
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "5", answer.text
+    assert answer.json()["detail"] == "服务繁忙，请几秒钟后再试。"
+    assert page.status_code == 503 and "服务繁忙" in page.text and page.headers["retry-after"] == "5"
+    assert again.status_code == 200
