@@ -68,8 +68,14 @@ class PageStore:
         self._pages: TTLCache = TTLCache(maxsize=MAX_PAGES, ttl=max(seconds, 1))
         self._lock = threading.Lock()  # tests arrange data from another thread than the app's
         self.generation = 0
-        # True only while this process hears the others' changes (page_cache_events' listener).
-        self.listening = False
+        # Listener connections up in this process (page_cache_events): each invalidates the whole
+        # store, so one is enough. Several when several apps share the process (tests).
+        self.listeners = 0
+
+    @property
+    def listening(self) -> bool:
+        """Pages are kept only while this process hears the others' changes."""
+        return self.listeners > 0
 
     def get(self, key: tuple) -> CachedPage | None:
         if not (self.enabled and self.listening):

@@ -104,7 +104,6 @@ async def listen_for_changes(database_url: str, store: page_cache.PageStore) -> 
     connection is down (it reconnects until cancelled)."""
     dsn = _dsn(database_url)
     while True:
-        store.listening = False
         lost = asyncio.Event()
         try:
             connection = await asyncpg.connect(dsn)
@@ -112,15 +111,18 @@ async def listen_for_changes(database_url: str, store: page_cache.PageStore) -> 
             log.warning("page cache: no listener connection (%s); pages are not kept", error)
             await asyncio.sleep(RECONNECT_SECONDS)
             continue
+        counted = False
         try:
             connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
             await connection.add_listener(CHANNEL, lambda *_args: page_cache.invalidate())
             # Whatever changed while nobody listened.
             page_cache.invalidate()
-            store.listening = True
+            store.listeners += 1
+            counted = True
             await lost.wait()
             log.warning("page cache: listener connection lost; reconnecting")
         finally:
-            store.listening = False
+            if counted:
+                store.listeners -= 1
             if not connection.is_closed():
                 await connection.close()

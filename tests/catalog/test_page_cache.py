@@ -7,64 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select
 
 from marketplace import page_cache
 from marketplace.accounts.models import Role
 from marketplace.catalog.models import Listing, ListingViewDay
 from tests.catalog.factories import published
+from tests.support.page_cache import listening, notified, statements, visit
 from tests.support.web import login, post_form
 
 TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
-
-
-@contextmanager
-def statements(app) -> Iterator[list[str]]:
-    """The SQL the app's own engine runs meanwhile."""
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement)
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
-async def listening(engine) -> None:
-    """The app's listener has its connection (pages are kept only while it listens) and has heard
-    the notifications of the changes committed so far (the test's own data among them)."""
-    for _ in range(100):
-        if page_cache.STORE.enabled and page_cache.STORE.listening:
-            break
-        await asyncio.sleep(0.05)
-    else:
-        pytest.fail("the page cache's listener did not connect")
-    await notified(engine)
-
-
-async def notified(engine) -> None:
-    """NOTIFY as another worker process's change would, and wait until the listener hears it."""
-    generation = page_cache.STORE.generation
-    async with engine.begin() as connection:
-        await connection.execute(text("notify page_cache"))
-    for _ in range(100):
-        if page_cache.STORE.generation != generation:
-            return
-        await asyncio.sleep(0.05)
-    pytest.fail("the page cache's listener did not hear the notification")
-
-
-async def visit(client, url: str, **headers):
-    client.cookies.clear()
-    return await client.get(url, headers=headers)
 
 
 async def test_a_visitors_second_visit_is_served_without_the_handler_and_still_counted(client, db, world, app, engine) -> None:

@@ -11,7 +11,7 @@ from marketplace.catalog.models import Listing
 from marketplace.db import make_sessionmaker
 from marketplace.search.engine import SearchEngine
 from marketplace.search.outbox import OutboxRelay
-from tests.catalog.test_page_cache import listening, notified, statements, visit
+from tests.support.page_cache import listening, notified, statements, visit
 
 
 async def test_a_repeated_search_is_served_from_the_kept_page_until_the_index_changes(
