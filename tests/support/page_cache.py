@@ -12,6 +12,8 @@ from sqlalchemy import event, text
 
 from marketplace import page_cache
 
+QUIET_SECONDS = 0.2
+
 
 @contextmanager
 def statements(app) -> Iterator[list[str]]:
@@ -42,14 +44,18 @@ async def listening(engine) -> None:
 
 
 async def notified(engine) -> None:
-    """NOTIFY as another worker process's change would, and wait until the listener hears it."""
-    generation = page_cache.STORE.generation
+    """NOTIFY as another worker process's change would, and wait until the listener has heard it and
+    every notification before it: the generation moves, then stays put for QUIET_SECONDS. (Returning
+    at the first move could leave this one still on its way, to drop a page the test then expects.)"""
+    start = last = page_cache.STORE.generation
     async with engine.begin() as connection:
         await connection.execute(text("notify page_cache"))
     for _ in range(100):
-        if page_cache.STORE.generation != generation:
+        await asyncio.sleep(QUIET_SECONDS)
+        now = page_cache.STORE.generation
+        if now != start and now == last:
             return
-        await asyncio.sleep(0.05)
+        last = now
     pytest.fail("the page cache's listener did not hear the notification")
 
 
