@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.accounts.models import Organization, OrgKind
 from marketplace.accounts.services import AccountService
 from marketplace.catalog.models import Listing, ListingKind, Status, TherapeuticArea
-from marketplace.catalog.services import CatalogService, public_listings
+from marketplace.catalog.public_listings import public_listings
+from marketplace.catalog.services import CatalogService
 from marketplace.db import DbSession, utcnow
 from marketplace.tenancy import ANONYMOUS
 

@@ -1,7 +1,8 @@
-"""The catalogue's rules: who sees and edits which listing, writing it, its lifecycle steps, the
-spreadsheet import. Its parts by concept are mixins: field rules (validation.py), the NDA and
-confidential access (confidential.py), what other domains read and the summaries they keep on a
-listing (references.py); the state machine and the stale job are lifecycle.py. These modules are the only code that writes listing tables."""
+"""The catalogue's rules: writing a listing, its lifecycle steps, the spreadsheet import. Its parts
+by concept are mixins: who sees and may do what (visibility.py), field rules (validation.py), the
+NDA and confidential access (confidential.py), what other domains read and the summaries they keep
+on a listing (references.py); the state machine and the stale job are lifecycle.py, the public's
+read for search public_listings.py. These modules are the only code that writes listing tables."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from marketplace import page_cache, states
-from marketplace.accounts.models import COMPANY_ROLES, INSTITUTION_ROLES, TTO_ROLES, Role
+from marketplace.accounts.models import INSTITUTION_ROLES, TTO_ROLES, Role
 from marketplace.audit import services as audit
 from marketplace.catalog.confidential import ConfidentialAccess
 from marketplace.catalog.lifecycle import DUE_WARNING, LIFECYCLE, STALE_AFTER
@@ -24,15 +25,16 @@ from marketplace.catalog.models import (
     IpAsset,
     Listing,
     ListingArea,
-    ListingKind,
     Status,
     TherapeuticArea,
 )
 from marketplace.catalog.page_views import PageViews, one_more_view
+from marketplace.catalog.public_listings import load_cards
 from marketplace.catalog.references import ListingReferences
 from marketplace.catalog.schemas import ListingCreate, ListingFields, ListingUpdate
 from marketplace.catalog.spreadsheets import ParsedRow, field_errors_to_rows
 from marketplace.catalog.validation import ListingValidation, check_complete, missing_to_publish
+from marketplace.catalog.visibility import ListingVisibility
 from marketplace.db import DbSession, utcnow
 from marketplace.errors import Forbidden, InvalidInput, NotFound
 from marketplace.tenancy import Principal
@@ -42,75 +44,14 @@ def _load(stmt: Select) -> Select:
     return stmt.options(selectinload(Listing.areas), selectinload(Listing.inventors), selectinload(Listing.ip_assets))
 
 
-def _load_cards(stmt: Select) -> Select:
-    """What a listing's card shows: its areas, not its inventors nor its IP."""
-    return stmt.options(selectinload(Listing.areas))
-
-
 # The therapeutic areas (a vocabulary seeded by the migrations), read once per page-cache generation.
 _areas: tuple[int, list[TherapeuticArea]] | None = None
 
 
-class CatalogService(ListingValidation, ConfidentialAccess, ListingReferences, PageViews):
+class CatalogService(ListingVisibility, ListingValidation, ConfidentialAccess, ListingReferences, PageViews):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._area_codes: set[str] | None = None
-
-    # ----- who sees what ----------------------------------------------------------------------
-
-    def visible(self, principal: Principal):
-        """Published listings are public. The owning institution's TTO sees all of its listings;
-        an inventor sees the drafts they wrote or are named on; platform roles see everything."""
-        if principal.is_platform:
-            return true()
-        published = Listing.status == Status.published
-        if principal.role in TTO_ROLES:
-            return or_(published, Listing.institution_id == principal.organization_id)
-        if principal.role == Role.inventor:
-            named = exists().where(Inventor.listing_id == Listing.id, Inventor.user_id == principal.user_id)
-            own = and_(
-                Listing.institution_id == principal.organization_id,
-                or_(Listing.created_by_user_id == principal.user_id, named),
-            )
-            return or_(published, own)
-        return published
-
-    @staticmethod
-    def has_own_listings(principal: Principal) -> bool:
-        """The institution's people: their own listings, in every status, are a view of theirs."""
-        return principal.role in INSTITUTION_ROLES
-
-    @staticmethod
-    def has_own_results(principal: Principal) -> bool:
-        """An inventor's "own" view: the listings they wrote or are named on."""
-        return principal.role == Role.inventor
-
-    @staticmethod
-    def lists_any_status(principal: Principal) -> bool:
-        """Platform roles filter the whole catalogue by status (listings waiting for review)."""
-        return principal.is_platform
-
-    @staticmethod
-    def may_create(principal: Principal, kind: str | None = None) -> bool:
-        """The institution's people write listings; an inventor only results."""
-        if principal.role not in INSTITUTION_ROLES:
-            return False
-        return not (principal.role == Role.inventor and kind == ListingKind.resource)
-
-    @staticmethod
-    def require_tto(principal: Principal) -> Principal:
-        """Review, import and export are the institution's technology-transfer office's work."""
-        return principal.require(*TTO_ROLES)
-
-    @staticmethod
-    def may_request_match(principal: Principal, listing: Listing) -> bool:
-        """Companies ask for matches on published listings (the matching service decides when asked)."""
-        return principal.role in COMPANY_ROLES and listing.status == Status.published
-
-    @staticmethod
-    def default_contact(principal: Principal) -> dict[str, str]:
-        """A TTO writing a listing is its contact unless they say otherwise."""
-        return {"contact_name": principal.name, "contact_email": principal.email} if principal.role in TTO_ROLES else {}
 
     async def history(self, principal: Principal, listing: Listing, limit: int = 20) -> list:
         """The listing's audit lines: the owning institution's and the platform's to read, not a
@@ -118,34 +59,6 @@ class CatalogService(ListingValidation, ConfidentialAccess, ListingReferences, P
         if self.is_owner_side(principal, listing) or principal.is_platform:
             return await audit.events(self.session, subject_id=listing.id, limit=limit)
         return []
-
-    @classmethod
-    def sees_inventor_shares(cls, principal: Principal, listing: Listing) -> bool:
-        """Inventors' revenue shares are internal: the owning institution's TTO, the listing's author
-        and the inventors named on it, and the platform admin see them; names stay public."""
-        if principal.role == Role.platform_admin:
-            return True
-        if principal.role in TTO_ROLES:
-            return listing.institution_id == principal.organization_id
-        me = principal.user_id
-        return me is not None and (listing.created_by_user_id == me or any(i.user_id == me for i in listing.inventors))
-
-    @staticmethod
-    def may_edit(principal: Principal, listing: Listing) -> bool:
-        if principal.role == Role.platform_admin:
-            return True
-        if listing.institution_id != principal.organization_id:
-            return False
-        if principal.role in TTO_ROLES:
-            return True
-        return (
-            principal.role == Role.inventor and listing.created_by_user_id == principal.user_id and listing.status == Status.draft
-        )
-
-    @staticmethod
-    def allowed_actions(principal: Principal, listing: Listing) -> list[str]:
-        """The lifecycle actions the caller may take on the listing now (the buttons a page shows)."""
-        return states.actions(LIFECYCLE, principal, listing)
 
     async def get(self, principal: Principal, listing_id: uuid.UUID, *, for_update: bool = False) -> Listing:
         stmt = _load(select(Listing).where(Listing.id == listing_id, self.visible(principal)))
@@ -200,7 +113,7 @@ class CatalogService(ListingValidation, ConfidentialAccess, ListingReferences, P
         if stale is not None:
             conditions.append(Listing.is_stale == stale)
         total = await self.session.scalar(select(func.count()).select_from(Listing).where(*conditions))
-        stmt = (_load_cards if cards else _load)(
+        stmt = (load_cards if cards else _load)(
             select(Listing)
             .where(*conditions)
             .order_by(Listing.published_at.desc().nulls_last(), Listing.updated_at.desc(), Listing.id)
@@ -399,14 +312,6 @@ class CatalogService(ListingValidation, ConfidentialAccess, ListingReferences, P
         )
         return list((await self.session.scalars(stmt)).all())
 
-    @staticmethod
-    def _written_by(principal: Principal):
-        """An inventor's own listings: those they wrote or are named on."""
-        named = exists().where(Inventor.listing_id == Listing.id, Inventor.user_id == principal.user_id)
-        return and_(
-            Listing.institution_id == principal.organization_id, or_(Listing.created_by_user_id == principal.user_id, named)
-        )
-
     async def status_counts(self, principal: Principal, *, own: bool = False) -> dict[str, int]:
         """How many listings in each status: the institution's for its people (`own`: only those
         an inventor wrote or is named on), every one for platform roles."""
@@ -474,29 +379,6 @@ class CatalogService(ListingValidation, ConfidentialAccess, ListingReferences, P
         if flush:
             await self.session.flush()
         return listing
-
-
-# ----- for search ---------------------------------------------------------------------------------
-
-
-async def public_listings(
-    session: AsyncSession, ids: list[uuid.UUID] | None = None, *, after: uuid.UUID | None = None, limit: int | None = None
-) -> list[Listing]:
-    """What search may show, by id order: the listings the public sees (published), with their
-    areas loaded, freshly read. Those of `ids`, or with `after`/`limit` every one a page at a time."""
-    stmt = (
-        select(Listing)
-        .where(CatalogService(session).visible(Principal()))  # nobody signed in: the public's view
-        .options(selectinload(Listing.areas))
-        .order_by(Listing.id)
-        .limit(limit)
-        .execution_options(populate_existing=True)  # a document is built from the row as it is now
-    )
-    if ids is not None:
-        stmt = stmt.where(Listing.id.in_(ids))
-    if after is not None:
-        stmt = stmt.where(Listing.id > after)
-    return list((await session.scalars(stmt)).all())
 
 
 # Controllers (API and pages alike) ask for the service on the request's session by this name.

@@ -15,7 +15,8 @@ from marketplace import i18n
 from marketplace.accounts.models import Organization
 from marketplace.accounts.services import AccountService
 from marketplace.catalog.models import Listing, TherapeuticArea
-from marketplace.catalog.services import CatalogService, public_listings
+from marketplace.catalog.public_listings import public_listings
+from marketplace.catalog.services import CatalogService
 from marketplace.search.index_settings import INDEX_SETTINGS, INNER_WORDS, LISTING_PASSAGE, LISTINGS, SearchIndex
 from marketplace.search.models import EntityType
 from marketplace.search.query_text import PIECE_SEPARATOR, compound_pieces, identifier_forms
