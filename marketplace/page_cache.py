@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cachetools import TTLCache
-from litestar.datastructures import Cookie, Headers
-from litestar.middleware.csrf import generate_csrf_token
+from litestar.datastructures import Headers
+from litestar.middleware.csrf import CSRFMiddleware, generate_csrf_token
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
@@ -226,20 +226,11 @@ async def _finish(
 
 async def _send_page(scope: Scope, send: Any, page: CachedPage, token: str | None, if_none_match: str | None) -> None:
     extra = [(b"cache-control", CACHE_CONTROL)]
-    if token is None:  # as Litestar's CSRF middleware does for a visitor without the cookie
+    if token is None:  # a visitor without the cookie gets one, set by Litestar's CSRF middleware's own code
         config = scope["app"].csrf_config
         assert config is not None  # the app's pages all have CSRF protection
         token = generate_csrf_token(secret=config.secret)
-        cookie = Cookie(
-            key=config.cookie_name,
-            value=token,
-            path=config.cookie_path,
-            secure=config.cookie_secure,
-            httponly=config.cookie_httponly,
-            samesite=config.cookie_samesite,
-            domain=config.cookie_domain,
-        )
-        extra.append((b"set-cookie", cookie.to_header(header="").encode()))
+        send = CSRFMiddleware(scope["app"], config).create_send_wrapper(send, token, csrf_cookie=None)
     etag = _etag(page.digest, token)
     extra.append((b"etag", etag))
     if _matches(if_none_match, etag):
