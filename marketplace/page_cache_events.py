@@ -44,7 +44,10 @@ RECONNECT_SECONDS = 2.0
 
 
 def _notify(session: Session) -> None:
-    # NOTIFY is transactional: the other processes hear it only if this transaction commits.
+    # NOTIFY is transactional: the other processes hear it only if this transaction commits. Once
+    # per transaction is enough (a rollback, savepoints' too, clears the mark).
+    if session.info.get(_CHANGED):
+        return
     session.connection().execute(text(f"notify {CHANNEL}"))
     session.info[_CHANGED] = True
 

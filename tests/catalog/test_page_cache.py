@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 
 from marketplace import page_cache
 from marketplace.accounts.models import Role
@@ -107,6 +107,35 @@ async def test_another_processs_change_reaches_this_one_through_notify(client, d
     # What another worker process's transaction says when it commits a change to a listing.
     await notified(engine)
     assert len(page_cache.STORE) == 0
+
+
+async def test_a_transaction_says_notify_once_and_a_rolled_back_savepoint_does_not_silence_it(db, world, engine) -> None:
+    listing_id = await published(db, world)
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        if statement.startswith("notify"):
+            sent.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        listing = await db.get_one(Listing, listing_id)
+        listing.title_en = "One"
+        await db.flush()
+        listing.title_en = "Two"
+        await db.flush()
+        await db.execute(update(Listing).where(Listing.id == listing_id).values(title_en="Three"))
+        assert len(sent) == 1  # PostgreSQL would fold the others anyway: each was a round trip for nothing
+        await db.commit()
+        # A savepoint rolled back takes its NOTIFY with it; the change after it says it again.
+        savepoint = await db.begin_nested()
+        await db.execute(update(Listing).where(Listing.id == listing_id).values(title_en="Four"))
+        await savepoint.rollback()
+        await db.execute(update(Listing).where(Listing.id == listing_id).values(title_en="Five"))
+        await db.commit()
+        assert len(sent) == 3
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 async def test_signed_in_pages_are_never_kept_nor_served_from_the_visitors_pages(client, db, world, app, engine) -> None:
