@@ -169,8 +169,9 @@ async def catch_up(queue: procrastinate.App) -> None:
     """Each job runs once as a worker starts, whatever its period: a daily job whose time passed
     while no worker ran is not put off to the next day (Procrastinate defers only the periods of
     the last ten minutes). A run already waiting takes its place; the jobs are idempotent sweeps."""
-    for job in JOBS:
-        await queue.connector.execute_query_async("select marketplace_defer_job(%(job)s)", job=job.name)
+    await queue.connector.execute_query_async(
+        "select marketplace_defer_job(job) from unnest(%(jobs)s::text[]) as job", jobs=[job.name for job in JOBS]
+    )
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None, *, name: str | None = None) -> None:

@@ -69,7 +69,7 @@ async def test_two_workers_run_each_period_once(settings: Settings, monkeypatch)
         runs.append(run)
         await asyncio.sleep(0.3)  # long enough for the other worker to try the same period
 
-    monkeypatch.setattr("marketplace.worker.JOBS", [Job("tick_for_test", 1, tick)])
+    monkeypatch.setattr("marketplace.worker.JOBS", [Job("tick_for_test", 1, tick), Job("hourly_for_test", 3600, tick)])
     stop, tasks = await workers(settings, 2)
     try:
         await eventually(lambda: len([run for run in runs if run.period]) >= 6)
@@ -77,6 +77,8 @@ async def test_two_workers_run_each_period_once(settings: Settings, monkeypatch)
         await stopped(stop, tasks)
     periods = Counter(run.period for run in runs if run.period is not None)  # None: the runs at start
     assert len(periods) >= 4 and max(periods.values()) == 1, periods
+    # Each job also ran as the workers started, the hourly one although its hour had not come.
+    assert {run.name for run in runs if run.period is None} == {"tick_for_test", "hourly_for_test"}
     assert {run.worker for run in runs} <= {"worker-0", "worker-1"}
 
 
