@@ -104,7 +104,7 @@ from marketplace.matching.threads.services import provide_threads
 from marketplace.metrics import prometheus_config
 from marketplace.notifications.api import NotificationsApi
 from marketplace.notifications.pages import NotificationPages, provide_notifications
-from marketplace.page_cache import page_cache_middleware
+from marketplace.page_cache import member_page_cache_middleware, page_cache_middleware
 from marketplace.page_cache_events import install_page_cache_listeners, listen_for_changes, open_visit_pool
 from marketplace.probes import health, ready, scrape
 from marketplace.search.api import SavedSearchApi, SearchApi, provide_saved_searches
@@ -355,6 +355,8 @@ def create_app(settings: Settings) -> Litestar:
             # Before the session: a kept page for a visitor needs neither a session nor the database.
             page_cache_middleware,
             session_middleware,
+            # After the session (found live), before the locale: a signed-in session's own kept pages.
+            member_page_cache_middleware,
             locale_middleware,
         ],
         csrf_config=CSRFConfig(

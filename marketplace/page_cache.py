@@ -1,26 +1,30 @@
-"""A cache of whole pages for visitors who are not signed in, with ETags answered by 304.
+"""Caches of whole pages, with ETags answered by 304 for visitors.
 
-A page handler opts in with `cache_for_visitors` (only for an anonymous principal); this middleware,
-which runs before the session, the locale and Litestar's CSRF middleware, then keeps the answer and
-serves the next request for the same page without reaching the handler, the session or the
-database. What makes a page reusable across visitors, and what does not:
+A page handler opts in with `cache_page`; two middlewares then keep the answer and serve the next
+request for the same page without reaching the handler:
 
-- only GET, without a session cookie and without an Authorization header (a signed-in page, or a
-  visitor whose session may hold a flash message, always goes the whole way and stays `no-store`);
-- only a 200 that sets no cookie but Litestar's CSRF cookie; the visitor's CSRF token in the page
-  (the language switch's form) is kept as a placeholder and each visitor gets their own back;
+- for visitors not signed in (`page_cache_middleware`, before the session, the locale and Litestar's
+  CSRF middleware): one page for every visitor, without a session or the database. Only GET, without
+  a session cookie and without an Authorization header; only a 200 that sets no cookie but Litestar's
+  CSRF cookie; the visitor's CSRF token in the page is kept as a placeholder and each visitor gets
+  their own back. The ETag is the page's digest and the visitor's token's, weak because the bytes
+  differ by the token; `Cache-Control: private, no-cache` keeps shared caches out and makes browsers
+  ask each time.
+- for a signed-in session (`member_page_cache_middleware`, after the session middleware has found the
+  session live): that session's own pages, keyed by its cookie, its CSRF token and its data (a flash
+  message is part of the key), so a page is never given to anyone else, nor after sign-out. A page
+  whose handler changed the session is not kept. These stay `no-store` in the browser, without ETag.
 - the key holds the path, the query, the language and the htmx headers the page varies on;
-- the entries belong to a generation: page_cache_events.py starts a new one whenever what these
-  pages show changes (in this process at once, in the other worker processes through PostgreSQL's
-  NOTIFY), and entries also expire after PAGE_CACHE_SECONDS (freshness badges age with time).
-
-The ETag is the page's digest and the visitor's CSRF token's, weak because the bytes differ by the
-token; `Cache-Control: private, no-cache` keeps shared caches out and makes browsers ask each time.
+- the entries belong to generations: page_cache_events.py starts a new one for every page whenever
+  what the visitors' pages show changes, and a new one for the signed-in pages whenever anything a
+  member might see changes (in this process at once, in the other worker processes through
+  PostgreSQL's NOTIFY); entries also expire after PAGE_CACHE_SECONDS (freshness badges age with time).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 from collections.abc import Awaitable, Callable
@@ -47,7 +51,10 @@ VARY_ON = ("hx-request", "hx-history-restore-request")
 # Response headers never kept: per request or per visitor.
 NOT_KEPT = {b"set-cookie", b"content-length", b"etag", b"cache-control", b"x-request-id"}
 CACHE_CONTROL = b"private, no-cache"
-MAX_PAGES = 2000
+# Each kind of page (visitors', members') is held to this many bytes per process, however many
+# different queries arrive; a page larger than MAX_PAGE_BYTES is never kept.
+MAX_BYTES = 64 * 2**20
+MAX_PAGE_BYTES = 2**20
 
 OnHit = Callable[[Any], Awaitable[None]]  # given the app's state
 
@@ -61,13 +68,18 @@ class CachedPage:
 
 
 class PageStore:
-    """The process's pages by key, and the generation they belong to."""
+    """The process's pages by key: the visitors' and the signed-in sessions', each with the
+    generation they belong to."""
 
     def __init__(self, seconds: float) -> None:
         self.enabled = seconds > 0
-        self._pages: TTLCache = TTLCache(maxsize=MAX_PAGES, ttl=max(seconds, 1))
+        ttl = max(seconds, 1)
+        self._pages = {
+            members: TTLCache(maxsize=MAX_BYTES, ttl=ttl, getsizeof=lambda page: len(page.body)) for members in (False, True)
+        }
         self._lock = threading.Lock()  # tests arrange data from another thread than the app's
-        self.generation = 0
+        self.generation = 0  # of every page
+        self.member_generation = 0  # of the signed-in pages: moves with `generation` and on its own
         # Listener connections up in this process (page_cache_events): each invalidates the whole
         # store, so one is enough. Several when several apps share the process (tests).
         self.listeners = 0
@@ -77,25 +89,38 @@ class PageStore:
         """Pages are kept only while this process hears the others' changes."""
         return self.listeners > 0
 
-    def get(self, key: tuple) -> CachedPage | None:
+    def generation_of(self, members: bool) -> int:
+        return self.member_generation if members else self.generation
+
+    def get(self, key: tuple, *, members: bool = False) -> CachedPage | None:
         if not (self.enabled and self.listening):
             return None
         with self._lock:
-            return self._pages.get(key)
+            return self._pages[members].get(key)
 
-    def put(self, key: tuple, page: CachedPage, generation: int) -> None:
+    def put(self, key: tuple, page: CachedPage, generation: int, *, members: bool = False) -> None:
         """Kept only if nothing changed since the page was read (else it may show the old state)."""
         with self._lock:
-            if self.enabled and self.listening and generation == self.generation:
-                self._pages[key] = page
+            if self.enabled and self.listening and generation == self.generation_of(members) and len(page.body) <= MAX_PAGE_BYTES:
+                self._pages[members][key] = page
 
     def invalidate(self) -> None:
         with self._lock:
             self.generation += 1
-            self._pages.clear()
+            self.member_generation += 1
+            for pages in self._pages.values():
+                pages.clear()
+
+    def invalidate_members(self) -> None:
+        with self._lock:
+            self.member_generation += 1
+            self._pages[True].clear()
 
     def __len__(self) -> int:
-        return len(self._pages)
+        return sum(len(pages) for pages in self._pages.values())
+
+    def count(self, *, members: bool) -> int:
+        return len(self._pages[members])
 
 
 # One store per process: every app built in it shares it, as they share its database's changes.
@@ -104,21 +129,26 @@ STORE = PageStore(0)
 
 def configure(seconds: float) -> PageStore:
     global STORE
-    if STORE.enabled != (seconds > 0) or STORE._pages.ttl != max(seconds, 1):
+    if STORE.enabled != (seconds > 0) or STORE._pages[False].ttl != max(seconds, 1):
         STORE = PageStore(seconds)
     return STORE
 
 
 def invalidate() -> None:
-    """What the pages show changed: every kept page is dropped (page_cache_events calls this)."""
+    """What the visitors' pages show changed: every kept page is dropped (page_cache_events calls this)."""
     STORE.invalidate()
 
 
-def cache_for_visitors(scope: Scope, principal: Any, on_hit: OnHit | None = None) -> None:
-    """A page handler's consent: this answer, given to a visitor not signed in, may be given to the
-    next one; `on_hit` is what each later visit must still do (count the view)."""
-    if not principal.is_authenticated:
-        scope[SCOPE_KEY] = on_hit or True  # type: ignore[literal-required]
+def invalidate_members() -> None:
+    """Something only signed-in pages may show changed: those are dropped."""
+    STORE.invalidate_members()
+
+
+def cache_page(scope: Scope, on_hit: OnHit | None = None) -> None:
+    """A page handler's consent: this answer may be given again — to the next visitor not signed in,
+    or to the same signed-in session — until what it shows changes; `on_hit` is what each later visit
+    must still do (count the view). Only for a page that shows nothing but rows the ORM writes."""
+    scope[SCOPE_KEY] = on_hit or True  # type: ignore[literal-required]
 
 
 def _cookies(headers: Headers) -> dict[str, str]:
@@ -136,7 +166,18 @@ def _matches(if_none_match: str | None, etag: bytes) -> bool:
     return "*" in tags or etag.decode() in tags or etag.decode().removeprefix("W/") in tags
 
 
+def _page_key(scope: Scope, headers: Headers, cookies: dict[str, str]) -> tuple:
+    locale = i18n.pick_locale(cookies.get(i18n.LANG_COOKIE), headers.get("accept-language"))
+    return (scope["path"], scope["query_string"], locale, *(headers.get(name) for name in VARY_ON))
+
+
+def _well_formed(token: Any) -> str | None:
+    return token if isinstance(token, str) and WELL_FORMED_TOKEN.fullmatch(token) else None
+
+
 def page_cache_middleware(app: ASGIApp) -> ASGIApp:
+    """Visitors' pages: before the session."""
+
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         store = STORE
         if scope["type"] != "http" or scope.get("method") != "GET" or not store.enabled:
@@ -147,10 +188,8 @@ def page_cache_middleware(app: ASGIApp) -> ASGIApp:
         if SESSION_COOKIE in cookies or "authorization" in headers:
             await app(scope, receive, send)
             return
-        locale = i18n.pick_locale(cookies.get(i18n.LANG_COOKIE), headers.get("accept-language"))
-        key = (scope["path"], scope["query_string"], locale, *(headers.get(name) for name in VARY_ON))
-        token = cookies.get(CSRF_COOKIE)
-        token = token if token and WELL_FORMED_TOKEN.fullmatch(token) else None
+        key = _page_key(scope, headers, cookies)
+        token = _well_formed(cookies.get(CSRF_COOKIE))
         page = store.get(key)
         if page is not None:
             if page.on_hit is not None:
@@ -162,66 +201,119 @@ def page_cache_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-async def _render_and_keep(
-    app: ASGIApp, scope: Scope, receive: Receive, send: Send, store: PageStore, key: tuple, if_none_match: str | None
+def _fingerprint(session: Any) -> str:
+    return json.dumps(session, sort_keys=True, default=str)
+
+
+def member_page_cache_middleware(app: ASGIApp) -> ASGIApp:
+    """Signed-in pages, per session: after the session middleware, which has found the session live
+    (else `scope["session"]` is empty) and put the session's CSRF token in the request's cookie."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        store = STORE
+        out: Any = send  # the messages here are built as plain dicts
+        session = scope.get("session")
+        if scope["type"] != "http" or scope.get("method") != "GET" or not store.enabled or not session:
+            await app(scope, receive, send)
+            return
+        headers = Headers.from_scope(scope)
+        cookies = _cookies(headers)
+        token = _well_formed(cookies.get(CSRF_COOKIE))
+        if token is None or "authorization" in headers:
+            await app(scope, receive, send)
+            return
+        fingerprint = _fingerprint(session)
+        key = (cookies.get(SESSION_COOKIE), token, fingerprint, *_page_key(scope, headers, cookies))
+        page = store.get(key, members=True)
+        if page is not None:
+            if page.on_hit is not None:
+                await page.on_hit(scope["app"].state)
+            body = page.body.replace(PLACEHOLDER, token.encode())
+            await out({"type": "http.response.start", "status": 200, "headers": [*page.headers, _length(body)]})
+            await out({"type": "http.response.body", "body": body})
+            return
+        generation = store.member_generation
+
+        async def keep(start: dict, body: bytes) -> None:
+            # Not kept: a page that set a cookie or changed the session (a flash message shown).
+            if not _cookie_set(start) and _fingerprint(scope.get("session") or {}) == fingerprint:
+                store.put(key, _cached(scope, start, body, token), generation, members=True)
+            await out(start)
+            await out({"type": "http.response.body", "body": body})
+
+        await _capture(app, scope, receive, send, keep)
+
+    return middleware
+
+
+def _length(body: bytes) -> tuple[bytes, bytes]:
+    return (b"content-length", str(len(body)).encode())
+
+
+def _cookie_set(start: dict) -> bool:
+    return any(name.lower() == b"set-cookie" for name, _value in start.get("headers", []))
+
+
+def _cached(scope: Scope, start: dict, body: bytes, token: str) -> CachedPage:
+    kept = tuple((name, value) for name, value in start.get("headers", []) if name.lower() not in NOT_KEPT)
+    template = body.replace(token.encode(), PLACEHOLDER)
+    on_hit = scope.get(SCOPE_KEY)
+    return CachedPage(kept, template, hashlib.blake2b(template, digest_size=10).hexdigest(), on_hit if callable(on_hit) else None)
+
+
+async def _capture(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, keep: Callable[[dict, bytes], Awaitable[None]]
 ) -> None:
-    generation = store.generation
+    """Run the page; a 200 its handler consented to keep goes to `keep` whole (start and body),
+    anything else passes on as it comes."""
+    out: Any = send
     start: dict | None = None
     chunks: list[bytes] = []
 
     async def capture(message: Message) -> None:
         nonlocal start
-        forward: Any = send
         if start is None and message["type"] == "http.response.start":
             if not scope.get(SCOPE_KEY) or message["status"] != 200:
                 start = {}  # not a page to keep: passed on as it comes
-                await forward(message)
+                await out(message)
                 return
             start = dict(message)
             return
         if start == {} or message["type"] != "http.response.body":
-            await forward(message)
+            await out(message)
             return
         chunks.append(message.get("body", b""))
-        if message.get("more_body"):
-            return
-        await _finish(scope, send, store, key, generation, start or {}, b"".join(chunks), if_none_match)
+        if not message.get("more_body"):
+            await keep(start or {}, b"".join(chunks))
 
     await app(scope, receive, capture)
 
 
-async def _finish(
-    scope: Scope,
-    send: Any,
-    store: PageStore,
-    key: tuple,
-    generation: int,
-    start: dict,
-    body: bytes,
-    if_none_match: str | None,
+async def _render_and_keep(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, store: PageStore, key: tuple, if_none_match: str | None
 ) -> None:
-    raw_headers = list(start.get("headers", []))
-    set_cookies = [value for name, value in raw_headers if name.lower() == b"set-cookie"]
-    used = ScopeState.from_scope(scope).csrf_token
-    token = used if isinstance(used, str) and WELL_FORMED_TOKEN.fullmatch(used) else ""
-    keepable = bool(token) and all(value.startswith(CSRF_COOKIE.encode() + b"=") for value in set_cookies)
-    if not keepable:  # answered as it is, never kept nor validated
-        await send(start)
-        await send({"type": "http.response.body", "body": body})
-        return
-    kept = tuple((name, value) for name, value in raw_headers if name.lower() not in NOT_KEPT)
-    template = body.replace(token.encode(), PLACEHOLDER)
-    digest = hashlib.blake2b(template, digest_size=10).hexdigest()
-    on_hit = scope.get(SCOPE_KEY)
-    store.put(key, CachedPage(kept, template, digest, on_hit if callable(on_hit) else None), generation)
-    etag = _etag(digest, token)
-    extra = [(b"cache-control", CACHE_CONTROL), (b"etag", etag), *((b"set-cookie", value) for value in set_cookies)]
-    if _matches(if_none_match, etag):
-        await _send_not_modified(send, kept, extra)
-        return
-    headers = [*kept, *extra, (b"content-length", str(len(body)).encode())]
-    await send({**start, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    generation = store.generation
+    out: Any = send  # the messages here are built as plain dicts
+
+    async def keep(start: dict, body: bytes) -> None:
+        raw_headers = list(start.get("headers", []))
+        set_cookies = [value for name, value in raw_headers if name.lower() == b"set-cookie"]
+        token = _well_formed(ScopeState.from_scope(scope).csrf_token)
+        if token is None or not all(value.startswith(CSRF_COOKIE.encode() + b"=") for value in set_cookies):
+            await out(start)  # answered as it is, never kept nor validated
+            await out({"type": "http.response.body", "body": body})
+            return
+        page = _cached(scope, start, body, token)
+        store.put(key, page, generation)
+        etag = _etag(page.digest, token)
+        extra = [(b"cache-control", CACHE_CONTROL), (b"etag", etag), *((b"set-cookie", value) for value in set_cookies)]
+        if _matches(if_none_match, etag):
+            await _send_not_modified(send, page.headers, extra)
+            return
+        await out({**start, "headers": [*page.headers, *extra, _length(body)]})
+        await out({"type": "http.response.body", "body": body})
+
+    await _capture(app, scope, receive, send, keep)
 
 
 async def _send_page(scope: Scope, send: Any, page: CachedPage, token: str | None, if_none_match: str | None) -> None:
@@ -237,8 +329,7 @@ async def _send_page(scope: Scope, send: Any, page: CachedPage, token: str | Non
         await _send_not_modified(send, page.headers, extra)
         return
     body = page.body.replace(PLACEHOLDER, token.encode())
-    headers = [*page.headers, *extra, (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.start", "status": 200, "headers": [*page.headers, *extra, _length(body)]})
     await send({"type": "http.response.body", "body": body})
 
 

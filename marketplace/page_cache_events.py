@@ -1,10 +1,17 @@
-"""When the pages kept for visitors (page_cache.py) must be dropped: whenever a transaction changes
-what they show — a listing and its areas, inventors and IP, an organization's public profile, the
-therapeutic areas — or the search index changes (the outbox: a row written when a listing changes,
-marked processed once Meilisearch has applied it).
+"""When the pages kept by page_cache.py must be dropped.
 
-Such a transaction also says `NOTIFY page_cache`, which PostgreSQL delivers on commit only (never
-for a rollback) to every worker process's listener; the process that committed drops its pages at
+- Every page, when a transaction changes what the visitors' pages show — a listing and its areas,
+  inventors and IP, an organization's public profile, the therapeutic areas — or the search index
+  changes (the outbox: a row written when a listing changes, marked processed once Meilisearch has
+  applied it).
+- The signed-in pages, when a transaction writes anything else through the ORM (a match request, a
+  notification, a membership…): a member's page may show any of it. Not for the rows every page
+  view writes and no kept page shows: a session's row (checked by each request itself) and the
+  views of a listing (shown only on its owners' pages, which are not kept).
+
+Such a transaction says `NOTIFY page_cache` (with the payload `members` for the signed-in pages
+alone), once, which PostgreSQL delivers on commit only (never for a rollback, nor for a savepoint
+rolled back) to every worker process's listener; the process that committed drops its pages at
 once, without waiting for its own notification. A process whose listener connection is down keeps
 no pages until it listens again, as it could miss another's changes meanwhile.
 """
@@ -19,7 +26,7 @@ import asyncpg
 from sqlalchemy import Delete, Insert, Update, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from marketplace import page_cache
 
@@ -39,47 +46,77 @@ WATCHED_TABLES = frozenset(
         "outbox",  # the search index: a change queued, then applied
     }
 )
-_CHANGED = "page_cache.changed"  # Session.info: this transaction changed a watched table
+# Rows every page view writes, which no kept page shows.
+NOT_SHOWN_ON_KEPT_PAGES = frozenset({"web_sessions", "listing_view_days"})
+EVERY_PAGE, MEMBERS_ONLY = "", "members"  # the NOTIFY's payloads
+_CHANGED = "page_cache.changed"  # Session.info: {payload: the (nested) transaction that sent it}
 RECONNECT_SECONDS = 2.0
 
 
-def _notify(session: Session) -> None:
+def _reach(table: str | None) -> str | None:
+    """Which pages a write to `table` may change."""
+    if table in WATCHED_TABLES:
+        return EVERY_PAGE
+    if table is None or table in NOT_SHOWN_ON_KEPT_PAGES:
+        return None
+    return MEMBERS_ONLY
+
+
+def _notify(session: Session, reach: str) -> None:
     # NOTIFY is transactional: the other processes hear it only if this transaction commits. Once
-    # per transaction is enough (a rollback, savepoints' too, clears the mark).
-    if session.info.get(_CHANGED):
+    # per transaction is enough; every page's covers the members'.
+    current = session.get_nested_transaction() or session.get_transaction()
+    sent = {reach: by for reach, by in session.info.get(_CHANGED, {}).items() if _within(current, by)}
+    if EVERY_PAGE in sent or reach in sent:
         return
-    session.connection().execute(text(f"notify {CHANNEL}"))
-    session.info[_CHANGED] = True
+    session.connection().execute(text("select pg_notify(:channel, :reach)"), {"channel": CHANNEL, "reach": reach})
+    session.info[_CHANGED] = {**sent, reach: current}
+
+
+def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction | None) -> bool:
+    """`transaction` is `ancestor` or nested in it: a NOTIFY sent by `ancestor` still stands there (a
+    mark left by a transaction that ended some other way than commit or rollback does not)."""
+    while transaction is not None and transaction is not ancestor:
+        transaction = transaction.parent
+    return transaction is not None
 
 
 async def announce_change(session: AsyncSession) -> None:
-    """For a change the listeners cannot see (a search index rebuilt outside the outbox): the
-    visitors' pages are dropped when this session's transaction commits, in every process."""
-    await session.execute(text(f"notify {CHANNEL}"))
-    session.sync_session.info[_CHANGED] = True
+    """For a change the listeners cannot see (a search index rebuilt outside the outbox): every kept
+    page is dropped when this session's transaction commits, in every process."""
+    await session.run_sync(_notify, EVERY_PAGE)
 
 
 def _after_flush(session: Session, _context: Any) -> None:
     for instance in (*session.new, *session.dirty, *session.deleted):
-        table = getattr(type(instance), "__tablename__", None)
-        if table in WATCHED_TABLES and (instance in session.new or instance in session.deleted or session.is_modified(instance)):
-            _notify(session)
-            return
+        reach = _reach(getattr(type(instance), "__tablename__", None))
+        if reach is not None and (instance in session.new or instance in session.deleted or session.is_modified(instance)):
+            _notify(session, reach)
+            if reach == EVERY_PAGE:
+                return
 
 
 def _before_statement(state: ORMExecuteState) -> None:
     statement = state.statement
-    if isinstance(statement, Insert | Update | Delete) and statement.table.name in WATCHED_TABLES:  # type: ignore[union-attr]
-        _notify(state.session)
+    if isinstance(statement, Insert | Update | Delete):
+        reach = _reach(statement.table.name)  # type: ignore[union-attr]
+        if reach is not None:
+            _notify(state.session, reach)
 
 
 def _after_commit(session: Session) -> None:
-    if session.info.pop(_CHANGED, False):
+    sent = session.info.pop(_CHANGED, {})
+    if EVERY_PAGE in sent:
         page_cache.invalidate()
+    elif MEMBERS_ONLY in sent:
+        page_cache.invalidate_members()
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_CHANGED, None)
+def _after_rollback(session: Session, rolled_back: SessionTransaction) -> None:
+    # PostgreSQL drops the notifications of what was rolled back: a savepoint's, or the whole
+    # transaction's. Those sent before the savepoint still stand.
+    sent = session.info.get(_CHANGED, {})
+    session.info[_CHANGED] = {reach: by for reach, by in sent.items() if not _within(by, rolled_back)}
 
 
 def install_page_cache_listeners() -> None:
@@ -88,7 +125,14 @@ def install_page_cache_listeners() -> None:
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "do_orm_execute", _before_statement)
         event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", lambda session, _previous: _after_rollback(session))
+        event.listen(Session, "after_soft_rollback", _after_rollback)
+
+
+def _heard(_connection: Any, _pid: int, _channel: str, reach: str) -> None:
+    if reach == MEMBERS_ONLY:
+        page_cache.invalidate_members()
+    else:
+        page_cache.invalidate()
 
 
 def _dsn(database_url: str) -> str:
@@ -117,7 +161,7 @@ async def listen_for_changes(database_url: str, store: page_cache.PageStore) -> 
         counted = False
         try:
             connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
-            await connection.add_listener(CHANNEL, lambda *_args: page_cache.invalidate())
+            await connection.add_listener(CHANNEL, _heard)
             # Whatever changed while nobody listened.
             page_cache.invalidate()
             store.listeners += 1

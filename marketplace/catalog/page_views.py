@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.accounts.models import TTO_ROLES, Role
-from marketplace.catalog.models import Listing, ListingViewDay
+from marketplace.catalog.models import Listing, ListingViewDay, Status
 from marketplace.db import china_today
 from marketplace.tenancy import Principal
 
@@ -83,6 +83,11 @@ def count_cached_visit(listing_id: uuid.UUID):
 
 class PageViews:
     session: AsyncSession
+
+    @staticmethod
+    def counts_view(principal: Principal, listing: Listing) -> bool:
+        """A published listing's page opened by someone outside its institution is a view."""
+        return listing.status == Status.published and principal.organization_id != listing.institution_id
 
     @staticmethod
     def sees_view_counts(principal: Principal, listing: Listing) -> bool:

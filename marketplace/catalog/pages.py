@@ -45,7 +45,7 @@ from marketplace.catalog.shortlist import NOTE_MAX, ShortlistService
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, FieldError, Forbidden, InvalidInput
 from marketplace.i18n import N_, gettext
-from marketplace.page_cache import cache_for_visitors
+from marketplace.page_cache import cache_page
 from marketplace.tenancy import CurrentPrincipal, Principal
 from marketplace.web import area_names, attempt, client_ip, flash, page_number, render, safe_next
 
@@ -186,7 +186,7 @@ class CatalogPages(Controller):
             query = {k: v for k, v in {**filters, "page": None, **changes}.items() if v not in (None, "", 1)}
             return "/listings" + (f"?{urlencode(query)}" if query else "")
 
-        cache_for_visitors(request.scope, principal)
+        cache_page(request.scope)
         return render(
             request,
             "catalog/browse.html",
@@ -216,8 +216,10 @@ class CatalogPages(Controller):
         self, request: Request, principal: CurrentPrincipal, catalog: Catalog, listing_id: FromPath[uuid.UUID]
     ) -> Template:
         listing = await catalog.open_page(principal, listing_id)
-        # A visitor sees only published listings, and each visit of one counts (open_page).
-        cache_for_visitors(request.scope, principal, on_hit=count_cached_visit(listing.id))
+        # Kept, except for those who see its view counts (not written through the ORM); a visit the
+        # page counted (open_page) counts each time it is given again.
+        if not catalog.sees_view_counts(principal, listing):
+            cache_page(request.scope, on_hit=count_cached_visit(listing.id) if catalog.counts_view(principal, listing) else None)
         return await self._detail(request, principal, catalog, listing)
 
     async def _detail(

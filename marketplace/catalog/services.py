@@ -74,7 +74,7 @@ class CatalogService(ListingVisibility, ListingValidation, ConfidentialAccess, L
         """A listing as its page shows it; a published one opened by someone outside its institution
         counts as viewed that China day (the dashboards' funnel starts there)."""
         listing = await self.get(principal, listing_id)
-        if listing.status == Status.published and principal.organization_id != listing.institution_id:
+        if self.counts_view(principal, listing):
             await self.session.execute(one_more_view(listing.id))
         return listing
 

@@ -20,7 +20,7 @@ from marketplace.catalog.services import Catalog, CatalogService
 from marketplace.db import china_day
 from marketplace.errors import DomainError
 from marketplace.i18n import N_, current_locale
-from marketplace.page_cache import cache_for_visitors
+from marketplace.page_cache import cache_page
 from marketplace.search.engine import SearchUnavailable
 from marketplace.search.models import SavedSearch
 from marketplace.search.no_results import no_results_help
@@ -128,7 +128,7 @@ class SearchPages(Controller):
         )
         response.headers["Vary"] = "HX-Request"
         if not unavailable:
-            cache_for_visitors(request.scope, principal)
+            cache_page(request.scope)
         if fragment:  # the address bar shows the canonical URL of the whole query
             response.headers["HX-Push-Url"] = url()
         if unavailable:
