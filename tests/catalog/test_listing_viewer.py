@@ -17,6 +17,7 @@ from marketplace.catalog.models import Listing, ShortlistEntry
 from marketplace.catalog.schemas import ListingCreate
 from tests.catalog.factories import published, result_body, seed_listing
 from tests.matching.requests.factories import OTHER_COMPANY_ADMIN, create, move
+from tests.support.page_cache import views_written
 from tests.support.web import login, post_form
 
 SECRET = "MKT-SECRET-7731"
@@ -141,7 +142,8 @@ async def test_the_owner_sees_who_has_asked_and_how_often_it_was_viewed(client, 
     await login(client, world.emails[Role.company_member])
     member_view = (await client.get(f"/listings/{listing_id}")).text
     assert "访客浏览" not in member_view and "已申请对接的企业" not in member_view
-    await client.get(f"/listings/{listing_id}")
+    await client.get(f"/listings/{listing_id}")  # from the page kept for this session, counted soon after
+    assert await views_written(db, listing_id, 2) == 2
     await login(client, world.emails[Role.tto_staff])
     html = (await client.get(f"/listings/{listing_id}")).text  # the owner's own view is not counted
     assert "本机构以外的访客浏览 2 次" in html

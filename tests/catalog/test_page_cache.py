@@ -15,7 +15,7 @@ from marketplace.accounts.models import Role
 from marketplace.catalog.models import Listing, ListingViewDay
 from marketplace.notifications.services import NotificationService
 from tests.catalog.factories import published
-from tests.support.page_cache import listening, notified, statements, visit
+from tests.support.page_cache import listening, notified, statements, views_written, visit
 from tests.support.web import login, post_form
 
 TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
@@ -149,17 +149,6 @@ async def test_a_transaction_says_notify_once_and_a_rolled_back_savepoint_does_n
         event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
-async def views_of(db, listing_id, expected: int) -> int:
-    """The listing's views once they reach `expected` (kept pages' views are written every half second)."""
-    for _ in range(60):
-        views = await db.scalar(select(ListingViewDay.views).where(ListingViewDay.listing_id == listing_id))
-        await db.rollback()
-        if views == expected:
-            break
-        await asyncio.sleep(0.05)
-    return views
-
-
 async def test_a_signed_in_page_is_kept_for_its_own_session_only(client, db, world, app, engine) -> None:
     listing_id = await published(db, world, relation="other")
     await listening(engine)
@@ -172,7 +161,7 @@ async def test_a_signed_in_page_is_kept_for_its_own_session_only(client, db, wor
         second = await client.get(f"/listings/{listing_id}")
     assert second.text == first.text and second.headers["cache-control"] == "no-store"
     assert len(seen) == 1 and "web_sessions" in seen[0], seen  # the session is checked, nothing else read
-    assert await views_of(db, listing_id, 3) == 3  # the visitor's, then the member's two
+    assert await views_written(db, listing_id, 3) == 3  # the visitor's, then the member's two
     # Another person's session gets their own page, with their own form token.
     await login(client, world.emails[Role.company_admin])
     theirs = await client.get(f"/listings/{listing_id}")

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, func, select, text
 
 from marketplace import page_cache
+from marketplace.catalog.models import ListingViewDay
 
 QUIET_SECONDS = 0.2
 
@@ -62,3 +63,17 @@ async def notified(engine) -> None:
 async def visit(client, url: str, **headers):
     client.cookies.clear()
     return await client.get(url, headers=headers)
+
+
+async def views_written(db, listing_id, expected: int) -> int:
+    """The listing's views in all, once they reach `expected` or after three seconds: the views of
+    kept pages are added up in the process and written every half second. Read apart from `db`'s
+    transaction, which keeps its objects."""
+    query = select(func.coalesce(func.sum(ListingViewDay.views), 0)).where(ListingViewDay.listing_id == listing_id)
+    for _ in range(60):
+        async with db.bind.connect() as connection:
+            views = await connection.scalar(query)
+        if views == expected:
+            break
+        await asyncio.sleep(0.05)
+    return views
