@@ -29,12 +29,11 @@ from dataclasses import dataclass
 
 import procrastinate
 import structlog
-from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace import metrics
 from marketplace.config import Settings
-from marketplace.db import check_schema_revision, make_engine, make_sessionmaker
+from marketplace.db import check_schema_revision, libpq_dsn, make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -92,19 +91,11 @@ def cron_for(job: Job) -> str:
     raise ValueError(f"job {job.name}: no cron runs it every {seconds} s (use a divisor of a minute, hour or day)")
 
 
-def psycopg_conninfo(database_url: str) -> str:
-    """DATABASE_URL (SQLAlchemy's asyncpg form) as the libpq URI Procrastinate's psycopg wants."""
-    url = make_url(database_url).set(drivername="postgresql")
-    if "ssl" in url.query:  # asyncpg's name for libpq's sslmode
-        url = url.update_query_dict({"sslmode": url.query["ssl"]}).difference_update_query(["ssl"])
-    return url.render_as_string(hide_password=False)
-
-
 def build_queue(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> procrastinate.App:
     """A Procrastinate app with every registered job as a periodic task that runs it."""
     queue = procrastinate.App(
         connector=procrastinate.PsycopgConnector(
-            conninfo=psycopg_conninfo(settings.database_url), min_size=1, max_size=settings.worker_concurrency + 2
+            conninfo=libpq_dsn(settings.database_url), min_size=1, max_size=settings.worker_concurrency + 2
         )
     )
     for job in JOBS:
