@@ -104,7 +104,8 @@ class Settings(BaseSettings):
     web_workers: int = Field(default=2, ge=1, le=64)
     # SIGTERM to `marketplace serve`: /ready answers 503 while the app keeps serving for DRAIN_SECONDS (time
     # for a load balancer to stop sending; 0 in development), then each process stops accepting and
-    # finishes its accepted requests within SHUTDOWN_GRACE_SECONDS before it is stopped.
+    # finishes its accepted requests within SHUTDOWN_GRACE_SECONDS before it is stopped. A stopping
+    # worker, too, gives its running jobs SHUTDOWN_GRACE_SECONDS before it aborts them (they are retried).
     drain_seconds: float = Field(default=5, ge=0, le=300)
     shutdown_grace_seconds: int = Field(default=30, ge=1, le=3600)
     # Logs: "console" (readable, the default) or "json" (one object per line, for production).

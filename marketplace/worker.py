@@ -37,8 +37,6 @@ from marketplace.db import check_schema_revision, libpq_dsn, make_engine, make_s
 
 log = logging.getLogger(__name__)
 
-# A stopping worker waits this long for its running jobs before it aborts them (they are retried).
-GRACE_SECONDS = 30
 # Retries of a failed run: 2, 4, 8, 16, 32 seconds after the failures, then the next period.
 RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=2)
 RECOVER_STALLED = "retry_stalled_jobs"
@@ -167,7 +165,7 @@ async def catch_up(queue: procrastinate.App) -> None:
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None, *, name: str | None = None) -> None:
     """Run one Procrastinate worker until `stop` is set or the task is cancelled; either way the
-    running jobs get GRACE_SECONDS to finish (aborted ones are retried by the next worker)."""
+    running jobs get SHUTDOWN_GRACE_SECONDS to finish (aborted ones are retried by the next worker)."""
     from marketplace.search.outbox import install_outbox_listeners
 
     # The jobs are registered by marketplace.wiring.wire(), which the app and the command call first.
@@ -187,7 +185,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None, *, n
                     concurrency=settings.worker_concurrency,
                     install_signal_handlers=False,
                     delete_jobs="successful",
-                    shutdown_graceful_timeout=GRACE_SECONDS,
+                    shutdown_graceful_timeout=settings.shutdown_grace_seconds,
                     update_heartbeat_interval=settings.worker_heartbeat_seconds,
                     stalled_worker_timeout=settings.worker_stalled_seconds,
                 )
