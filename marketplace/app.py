@@ -105,7 +105,7 @@ from marketplace.metrics import prometheus_config
 from marketplace.notifications.api import NotificationsApi
 from marketplace.notifications.pages import NotificationPages, provide_notifications
 from marketplace.page_cache import page_cache_middleware
-from marketplace.page_cache_events import install_page_cache_listeners, listen_for_changes, open_visit_pool
+from marketplace.page_cache_events import listen_for_changes, open_visit_pool
 from marketplace.probes import health, ready, scrape
 from marketplace.search.api import SavedSearchApi, SearchApi, provide_saved_searches
 from marketplace.search.engine import search_engine_for
@@ -177,10 +177,9 @@ def create_app(settings: Settings) -> Litestar:
         raise ValueError("create_app needs DATABASE_URL and MEILI_URL; `marketplace run` starts embedded ones")
     use_password_profile(settings.password_hash_profile)
     wire()
-    # Listing changes write their search outbox rows in the same transaction.
+    # Listing changes write their search outbox rows in the same transaction, and changes to what
+    # visitors' pages show drop the pages kept for them (it installs the page cache's listeners too).
     install_outbox_listeners()
-    # Changes to what visitors' pages show drop the pages kept for them.
-    install_page_cache_listeners()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
