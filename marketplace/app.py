@@ -352,9 +352,9 @@ def create_app(settings: Settings) -> Litestar:
             # First, so every log line of the request (and its answer) carries the request id.
             request_id_middleware,
             prometheus_config().middleware,
-            # Server-side sessions of the pages (accounts/sessions.py): also binds the CSRF token to the session.
             # Before the session: a kept page for a visitor needs neither a session nor the database.
             page_cache_middleware,
+            # Server-side sessions of the pages (accounts/sessions.py): also binds the CSRF token to the session.
             session_middleware,
             locale_middleware,
         ],

@@ -8,7 +8,9 @@ number of machines, share the queue:
 
 - a periodic job is deferred once per period, whichever workers are running (PostgreSQL keeps one
   defer per task and timestamp);
-- a job's queueing lock keeps at most one run of it waiting, and its lock keeps two runs of it from
+- a periodic run is not queued while another run of the job waits (its queueing lock); the runs
+  queued from transactions and by `catch_up` (marketplace_defer_job) skip only when one already
+  waits, without a lock, so two may wait at once; the job's lock keeps any two runs from
   overlapping;
 - a failed run is retried with exponential back-off;
 - a run left half-done by a worker that died (no heartbeat) is retried by the others.

@@ -1,5 +1,6 @@
-"""How often a listing's page was opened, for its owner: the days counted by CatalogService.open_page
-(one row per listing and China day, the owner's own visits left out), summed."""
+"""How often a listing's page was opened, for its owner: one row per listing and China day (the
+owner's own visits left out), counted by CatalogService.open_page and, for the pages served from the
+visitors' page cache, by VisitCounts; summed."""
 
 from __future__ import annotations
 
