@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator
-from contextlib import asynccontextmanager, suppress
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
@@ -105,7 +105,7 @@ from marketplace.metrics import prometheus_config
 from marketplace.notifications.api import NotificationsApi
 from marketplace.notifications.pages import NotificationPages, provide_notifications
 from marketplace.page_cache import member_page_cache_middleware, page_cache_middleware
-from marketplace.page_cache_events import install_page_cache_listeners, listen_for_changes, open_visit_pool
+from marketplace.page_cache_events import listen_for_changes, open_visit_pool
 from marketplace.probes import health, ready, scrape
 from marketplace.search.api import SavedSearchApi, SearchApi, provide_saved_searches
 from marketplace.search.engine import search_engine_for
@@ -166,15 +166,20 @@ async def wait_for_database(engine, timeout: float = 60) -> None:
             await asyncio.sleep(0.2)
 
 
+async def _cancel_and_wait(task: asyncio.Task) -> None:
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+
+
 def create_app(settings: Settings) -> Litestar:
     if not settings.database_url or not settings.meili_url:
         raise ValueError("create_app needs DATABASE_URL and MEILI_URL; `marketplace run` starts embedded ones")
     use_password_profile(settings.password_hash_profile)
     wire()
-    # Listing changes write their search outbox rows in the same transaction.
+    # Listing changes write their search outbox rows in the same transaction, and changes to what
+    # visitors' pages show drop the pages kept for them (it installs the page cache's listeners too).
     install_outbox_listeners()
-    # Changes to what visitors' pages show drop the pages kept for them.
-    install_page_cache_listeners()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -191,25 +196,21 @@ def create_app(settings: Settings) -> Litestar:
             await search.warm_up()
             # Index settings live in code (search.index_settings.INDEX_SETTINGS); apply them every start.
             await search.apply_all_settings()
-            worker = asyncio.create_task(run_worker(settings)) if settings.run_worker_in_app else None
-            store = page_cache.configure(settings.page_cache_seconds)
-            listener = asyncio.create_task(listen_for_changes(settings.database_url, store)) if store.enabled else None
-            visit_pool = await open_visit_pool(settings.database_url) if store.enabled else None
-            app.state.visit_counts = VisitCounts()
-            visits = asyncio.create_task(app.state.visit_counts.run(visit_pool)) if visit_pool else None
-            yield
-            for task in (listener, visits):
-                if task:
-                    task.cancel()
-                    with suppress(asyncio.CancelledError):
-                        await task
-            if visit_pool:
-                await visit_pool.close()
-            if worker:
-                # Wait for it to unwind: a relay round in flight rolls back and its engine closes.
-                worker.cancel()
-                with suppress(asyncio.CancelledError):
-                    await worker
+            # Undone in reverse order, each step even when a start or an earlier step failed.
+            async with AsyncExitStack() as undo:
+                if settings.run_worker_in_app:
+                    # Waited for: a relay round in flight rolls back and its engine closes.
+                    undo.push_async_callback(_cancel_and_wait, asyncio.create_task(run_worker(settings)))
+                store = page_cache.configure(settings.page_cache_seconds)
+                app.state.visit_counts = VisitCounts()
+                if store.enabled:
+                    listener = asyncio.create_task(listen_for_changes(settings.database_url, store))
+                    undo.push_async_callback(_cancel_and_wait, listener)
+                    visit_pool = await open_visit_pool(settings.database_url)
+                    undo.push_async_callback(visit_pool.close)
+                    # Cancelled before its pool closes: its last flush writes the views still held.
+                    undo.push_async_callback(_cancel_and_wait, asyncio.create_task(app.state.visit_counts.run(visit_pool)))
+                yield
         finally:
             await search.aclose()
             await engine.dispose()
@@ -351,9 +352,9 @@ def create_app(settings: Settings) -> Litestar:
             # First, so every log line of the request (and its answer) carries the request id.
             request_id_middleware,
             prometheus_config().middleware,
-            # Server-side sessions of the pages (accounts/sessions.py): also binds the CSRF token to the session.
             # Before the session: a kept page for a visitor needs neither a session nor the database.
             page_cache_middleware,
+            # Server-side sessions of the pages (accounts/sessions.py): also binds the CSRF token to the session.
             session_middleware,
             # After the session (found live), before the locale: a signed-in session's own kept pages.
             member_page_cache_middleware,

@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -104,7 +104,8 @@ class Settings(BaseSettings):
     web_workers: int = Field(default=2, ge=1, le=64)
     # SIGTERM to `marketplace serve`: /ready answers 503 while the app keeps serving for DRAIN_SECONDS (time
     # for a load balancer to stop sending; 0 in development), then each process stops accepting and
-    # finishes its accepted requests within SHUTDOWN_GRACE_SECONDS before it is stopped.
+    # finishes its accepted requests within SHUTDOWN_GRACE_SECONDS before it is stopped. A stopping
+    # worker, too, gives its running jobs SHUTDOWN_GRACE_SECONDS before it aborts them (they are retried).
     drain_seconds: float = Field(default=5, ge=0, le=300)
     shutdown_grace_seconds: int = Field(default=30, ge=1, le=3600)
     # Logs: "console" (readable, the default) or "json" (one object per line, for production).
@@ -113,6 +114,17 @@ class Settings(BaseSettings):
     page_cache_seconds: float = Field(default=60, ge=0)
     # Prometheus presents this as a bearer token to GET /metrics; empty: only this machine may scrape.
     metrics_token: str = ""
+
+    @model_validator(mode="after")
+    def _stalled_outlasts_heartbeats(self) -> Settings:
+        # A heartbeat late by a busy loop or a slow query must not make a live run look stalled:
+        # it would be retried, so run twice at once.
+        if self.worker_stalled_seconds < 3 * self.worker_heartbeat_seconds:
+            raise ValueError(
+                f"WORKER_STALLED_SECONDS ({self.worker_stalled_seconds:g}) must be at least 3 × "
+                f"WORKER_HEARTBEAT_SECONDS ({self.worker_heartbeat_seconds:g})"
+            )
+        return self
 
     @property
     def embedded_postgres(self) -> bool:

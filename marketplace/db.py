@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.types import Message, Scope
-from sqlalchemy import CursorResult, DateTime, MetaData, Result, Table, func
+from sqlalchemy import CursorResult, DateTime, MetaData, Result, Table, func, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -77,6 +77,16 @@ class UUIDPrimaryKey:
 class Timestamps:
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=utcnow)
+
+
+def libpq_dsn(database_url: str) -> str:
+    """DATABASE_URL (SQLAlchemy's asyncpg form) as a plain postgresql:// URI for the connections made
+    without SQLAlchemy (asyncpg's own, Procrastinate's psycopg). SQLAlchemy's `ssl` becomes libpq's
+    `sslmode`, which both read: asyncpg would take an `ssl` parameter for a server setting."""
+    url = make_url(database_url).set(drivername="postgresql")
+    if "ssl" in url.query:
+        url = url.update_query_dict({"sslmode": url.query["ssl"]}).difference_update_query(["ssl"])
+    return url.render_as_string(hide_password=False)
 
 
 def make_engine(url: str, **kwargs) -> AsyncEngine:
@@ -209,7 +219,6 @@ def run_migrations(database_url: str) -> None:
 async def ensure_database(server_url: str, name: str) -> str:
     """Create database `name` on the server if missing; returns its URL."""
     from sqlalchemy import text
-    from sqlalchemy.engine import make_url
 
     engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
     try:

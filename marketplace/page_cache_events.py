@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import suppress
 from typing import Any
 
 import asyncpg
 from sqlalchemy import Delete, Insert, Update, event, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from marketplace import page_cache
+from marketplace.db import libpq_dsn
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ NOT_SHOWN_ON_KEPT_PAGES = frozenset({"web_sessions", "listing_view_days"})
 EVERY_PAGE, MEMBERS_ONLY = "", "members"  # the NOTIFY's payloads
 _CHANGED = "page_cache.changed"  # Session.info: {payload: the (nested) transaction that sent it}
 RECONNECT_SECONDS = 2.0
+PROBE_SECONDS = 15.0
 
 
 def _reach(table: str | None) -> str | None:
@@ -135,41 +137,44 @@ def _heard(_connection: Any, _pid: int, _channel: str, reach: str) -> None:
         page_cache.invalidate()
 
 
-def _dsn(database_url: str) -> str:
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 async def open_visit_pool(database_url: str) -> asyncpg.Pool:
-    """The few connections on which kept pages still record what each visit does (a listing's
-    view): one statement each, without SQLAlchemy's session. A counter lost in a crash's last
-    moment is not worth a disk flush per visit, hence asynchronous commits on these alone."""
-    return await asyncpg.create_pool(_dsn(database_url), min_size=1, max_size=4, server_settings={"synchronous_commit": "off"})
+    """The connection on which kept pages' views are written (catalog/page_views.VisitCounts, one
+    batch at a time), without SQLAlchemy's session. A counter lost in a crash's last moment is not
+    worth a disk flush per batch, hence asynchronous commits on it alone."""
+    return await asyncpg.create_pool(
+        libpq_dsn(database_url), min_size=1, max_size=1, server_settings={"synchronous_commit": "off"}
+    )
 
 
 async def listen_for_changes(database_url: str, store: page_cache.PageStore) -> None:
     """The worker process's listener: drops the pages on every NOTIFY, and keeps none while its
-    connection is down (it reconnects until cancelled)."""
-    dsn = _dsn(database_url)
+    connection is down or silent (it asks every PROBE_SECONDS, and reconnects until cancelled)."""
+    dsn = libpq_dsn(database_url)
     while True:
         lost = asyncio.Event()
-        try:
-            connection = await asyncpg.connect(dsn)
-        except (OSError, asyncpg.PostgresError) as error:
-            log.warning("page cache: no listener connection (%s); pages are not kept", error)
-            await asyncio.sleep(RECONNECT_SECONDS)
-            continue
+        connection = None
         counted = False
         try:
+            connection = await asyncpg.connect(dsn, timeout=PROBE_SECONDS)
             connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
             await connection.add_listener(CHANNEL, _heard)
             # Whatever changed while nobody listened.
             page_cache.invalidate()
             store.listeners += 1
             counted = True
-            await lost.wait()
+            # A half-open connection hears nothing and says nothing: a probe it cannot answer in
+            # time ends it, as a closed one does.
+            while not lost.is_set():
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(lost.wait(), PROBE_SECONDS)
+                if not lost.is_set():
+                    await connection.fetchval("select 1", timeout=PROBE_SECONDS)
             log.warning("page cache: listener connection lost; reconnecting")
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            log.warning("page cache: no listener connection (%s); pages are not kept", error)
+            await asyncio.sleep(RECONNECT_SECONDS)
         finally:
             if counted:
                 store.listeners -= 1
-            if not connection.is_closed():
-                await connection.close()
+            if connection is not None and not connection.is_closed():
+                connection.terminate()

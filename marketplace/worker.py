@@ -8,7 +8,9 @@ number of machines, share the queue:
 
 - a periodic job is deferred once per period, whichever workers are running (PostgreSQL keeps one
   defer per task and timestamp);
-- a job's queueing lock keeps at most one run of it waiting, and its lock keeps two runs of it from
+- a periodic run is not queued while another run of the job waits (its queueing lock); the runs
+  queued from transactions and by `catch_up` (marketplace_defer_job) skip only when one already
+  waits, without a lock, so two may wait at once; the job's lock keeps any two runs from
   overlapping;
 - a failed run is retried with exponential back-off;
 - a run left half-done by a worker that died (no heartbeat) is retried by the others.
@@ -29,17 +31,14 @@ from dataclasses import dataclass
 
 import procrastinate
 import structlog
-from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from marketplace import metrics
 from marketplace.config import Settings
-from marketplace.db import check_schema_revision, make_engine, make_sessionmaker
+from marketplace.db import check_schema_revision, libpq_dsn, make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
 
-# A stopping worker waits this long for its running jobs before it aborts them (they are retried).
-GRACE_SECONDS = 30
 # Retries of a failed run: 2, 4, 8, 16, 32 seconds after the failures, then the next period.
 RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=2)
 RECOVER_STALLED = "retry_stalled_jobs"
@@ -92,19 +91,11 @@ def cron_for(job: Job) -> str:
     raise ValueError(f"job {job.name}: no cron runs it every {seconds} s (use a divisor of a minute, hour or day)")
 
 
-def psycopg_conninfo(database_url: str) -> str:
-    """DATABASE_URL (SQLAlchemy's asyncpg form) as the libpq URI Procrastinate's psycopg wants."""
-    url = make_url(database_url).set(drivername="postgresql")
-    if "ssl" in url.query:  # asyncpg's name for libpq's sslmode
-        url = url.update_query_dict({"sslmode": url.query["ssl"]}).difference_update_query(["ssl"])
-    return url.render_as_string(hide_password=False)
-
-
 def build_queue(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> procrastinate.App:
     """A Procrastinate app with every registered job as a periodic task that runs it."""
     queue = procrastinate.App(
         connector=procrastinate.PsycopgConnector(
-            conninfo=psycopg_conninfo(settings.database_url), min_size=1, max_size=settings.worker_concurrency + 2
+            conninfo=libpq_dsn(settings.database_url), min_size=1, max_size=settings.worker_concurrency + 2
         )
     )
     for job in JOBS:
@@ -176,7 +167,7 @@ async def catch_up(queue: procrastinate.App) -> None:
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None, *, name: str | None = None) -> None:
     """Run one Procrastinate worker until `stop` is set or the task is cancelled; either way the
-    running jobs get GRACE_SECONDS to finish (aborted ones are retried by the next worker)."""
+    running jobs get SHUTDOWN_GRACE_SECONDS to finish (aborted ones are retried by the next worker)."""
     from marketplace.search.outbox import install_outbox_listeners
 
     # The jobs are registered by marketplace.wiring.wire(), which the app and the command call first.
@@ -196,7 +187,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None, *, n
                     concurrency=settings.worker_concurrency,
                     install_signal_handlers=False,
                     delete_jobs="successful",
-                    shutdown_graceful_timeout=GRACE_SECONDS,
+                    shutdown_graceful_timeout=settings.shutdown_grace_seconds,
                     update_heartbeat_interval=settings.worker_heartbeat_seconds,
                     stalled_worker_timeout=settings.worker_stalled_seconds,
                 )

@@ -1,5 +1,6 @@
-"""How often a listing's page was opened, for its owner: the days counted by CatalogService.open_page
-(one row per listing and China day, the owner's own visits left out), summed."""
+"""How often a listing's page was opened, for its owner: one row per listing and China day (the
+owner's own visits left out), counted by CatalogService.open_page and, for the pages served from the
+visitors' page cache, by VisitCounts; summed."""
 
 from __future__ import annotations
 
@@ -40,6 +41,10 @@ ADD_VIEWS_SQL = (
     "on conflict (listing_id, day) do update set views = listing_view_days.views + excluded.views"
 )
 FLUSH_SECONDS = 0.5
+# A failed write keeps its views for the next flush (the database restarting, a deadlock), but not for
+# ever: a batch that can never be written (a count out of range) would hold back every listing's
+# views with it. After this many failed flushes in a row (a minute), what is held is dropped.
+FAILED_FLUSHES_KEPT = 120
 
 
 class VisitCounts:
@@ -49,25 +54,36 @@ class VisitCounts:
 
     def __init__(self) -> None:
         self._counts: Counter[tuple[uuid.UUID, date]] = Counter()
+        self._failed_flushes = 0
 
     def add(self, listing_id: uuid.UUID) -> None:
         self._counts[(listing_id, china_today())] += 1
 
     async def flush(self, pool) -> None:
+        """Write the views added up so far; a database error is logged, never raised."""
         counts, self._counts = self._counts, Counter()
-        if counts:
-            keys = list(counts)
+        if not counts:
+            return
+        keys = sorted(counts)  # rows locked in one order by every process: two flushes cannot deadlock
+        try:
             await pool.execute(ADD_VIEWS_SQL, [k[0] for k in keys], [k[1] for k in keys], [counts[k] for k in keys])
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            self._failed_flushes += 1
+            if self._failed_flushes < FAILED_FLUSHES_KEPT:
+                self._counts.update(counts)
+                log.warning("listing views of kept pages not written yet (%d failed flushes): %s", self._failed_flushes, error)
+            else:
+                self._failed_flushes = 0
+                log.error("listing views of kept pages dropped after %d failed flushes: %s", FAILED_FLUSHES_KEPT, error)
+            return
+        self._failed_flushes = 0
 
     async def run(self, pool) -> None:
         """Until cancelled; then what is left is written."""
         try:
             while True:
                 await asyncio.sleep(FLUSH_SECONDS)
-                try:
-                    await self.flush(pool)
-                except (OSError, asyncpg.PostgresError) as error:
-                    log.warning("listing views of kept pages not written: %s", error)
+                await self.flush(pool)
         finally:
             await self.flush(pool)
 

@@ -11,11 +11,11 @@ from datetime import datetime
 
 import msgspec
 from litestar.di import NamedDependency
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
+from sqlalchemy import URL, ColumnElement, Select, and_, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from marketplace import page_cache, states
+from marketplace import states
 from marketplace.accounts.models import INSTITUTION_ROLES, TTO_ROLES, Role
 from marketplace.audit import services as audit
 from marketplace.catalog.confidential import ConfidentialAccess
@@ -44,8 +44,8 @@ def _load(stmt: Select) -> Select:
     return stmt.options(selectinload(Listing.areas), selectinload(Listing.inventors), selectinload(Listing.ip_assets))
 
 
-# The therapeutic areas (a vocabulary seeded by the migrations), read once per page-cache generation.
-_areas: tuple[int, list[TherapeuticArea]] | None = None
+# The therapeutic areas, read once per process and database: only the migrations write them.
+_areas: dict[URL, list[TherapeuticArea]] = {}
 
 
 class CatalogService(ListingVisibility, ListingValidation, ConfidentialAccess, ListingReferences, PageViews):
@@ -123,16 +123,15 @@ class CatalogService(ListingVisibility, ListingValidation, ConfidentialAccess, L
         return list((await self.session.scalars(stmt)).all()), total or 0
 
     async def areas(self) -> list[TherapeuticArea]:
-        """Every page reads them: kept until something the visitors' pages show changes (the
-        vocabulary among them), detached from the session that read them."""
-        global _areas
-        generation = page_cache.STORE.generation
-        if _areas is None or _areas[0] != generation:
+        """Every page reads them: kept, detached from the session that read them, per database (one
+        process may serve several, as the tests do)."""
+        database = self.session.get_bind().engine.url
+        if database not in _areas:
             found = list((await self.session.scalars(select(TherapeuticArea).order_by(TherapeuticArea.position))).all())
             for area in found:
                 self.session.expunge(area)
-            _areas = (generation, found)
-        return list(_areas[1])
+            _areas[database] = found
+        return list(_areas[database])
 
     # ----- writing ----------------------------------------------------------------------------
 

@@ -389,8 +389,9 @@ async def prune_outbox(session: AsyncSession, retention: timedelta = PROCESSED_R
 
 
 async def relay_job(settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    """The worker's job (every second): send whatever is due. Talks to Meilisearch only when
-    there is something to send."""
+    """The worker's job, queued by each transaction that adds outbox rows (migration 0026's trigger)
+    and every 5 seconds (marketplace.wiring), for the rows whose back-off has passed: send whatever
+    is due. Talks to Meilisearch only when there is something to send."""
     async with sessionmaker() as session:
         due = await session.scalar(
             select(OutboxEntry.id).where(OutboxEntry.processed_at.is_(None), OutboxEntry.next_attempt_at <= func.now()).limit(1)

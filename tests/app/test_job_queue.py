@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import text
 
 from marketplace.config import PROJECT_ROOT, Settings
@@ -58,6 +59,14 @@ def test_periods_become_crons() -> None:
     assert hours == "*/1" and 0 <= int(minute) < 60
     with pytest.raises(ValueError, match="every 7 s"):
         cron(7)
+
+
+def test_a_stalled_timeout_shorter_than_three_heartbeats_is_refused() -> None:
+    with pytest.raises(
+        ValidationError, match=r"WORKER_STALLED_SECONDS \(29\) must be at least 3 × WORKER_HEARTBEAT_SECONDS \(10\)"
+    ):
+        Settings(worker_heartbeat_seconds=10, worker_stalled_seconds=29)
+    assert Settings(worker_heartbeat_seconds=10, worker_stalled_seconds=30).worker_stalled_seconds == 30
 
 
 async def test_two_workers_run_each_period_once(settings: Settings, monkeypatch) -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC
 
+import asyncpg
 import httpx
 import psutil
 import pytest
+from sqlalchemy import make_url
 
 from marketplace.cli import services
 from marketplace.config import Settings
+from marketplace.db import libpq_dsn
 from marketplace.embedded.postgres import free_port
 from marketplace.search.engine import SearchEngine
 
@@ -23,6 +26,21 @@ def test_configured_urls_start_nothing(settings: Settings, tmp_path) -> None:
         assert used.database_url == settings.database_url and used.meili_url == settings.meili_url
     assert during == before
     assert not (tmp_path / "pgdata").exists() and not (tmp_path / "meili").exists()
+
+
+def test_a_database_url_becomes_a_libpq_uri_keeping_its_tls_mode_and_password() -> None:
+    dsn = libpq_dsn("postgresql+asyncpg://app:p%40ss%2Fw%3Ard@db.example:6432/market?ssl=require")
+    assert dsn == "postgresql://app:p%40ss%2Fw%3Ard@db.example:6432/market?sslmode=require"
+    assert make_url(dsn).password == "p@ss/w:rd"
+
+
+async def test_asyncpg_connects_with_the_tls_mode_of_a_database_url(database_url: str) -> None:
+    """asyncpg takes an `ssl` parameter it does not know for a server setting, and PostgreSQL refuses it."""
+    connection = await asyncpg.connect(libpq_dsn(f"{database_url}?ssl=prefer"))
+    try:
+        assert await connection.fetchval("select 1") == 1
+    finally:
+        await connection.close()
 
 
 async def test_waiting_for_an_unreachable_search_engine_fails_clearly() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -12,9 +13,12 @@ from sqlalchemy.exc import DBAPIError
 from marketplace.accounts.models import Role
 from marketplace.audit.models import AuditEvent
 from marketplace.catalog.lifecycle import mark_stale
-from marketplace.catalog.models import Listing
+from marketplace.catalog.models import Listing, TherapeuticArea
+from marketplace.catalog.services import CatalogService
 from marketplace.catalog.validation import valid_ip_number
+from marketplace.db import make_engine, make_sessionmaker
 from tests.catalog.factories import resource_body, result_body
+from tests.support.database import TEMPLATE_DB, recreate_database
 
 
 async def create(client, world, body, role=Role.tto_staff):
@@ -242,3 +246,20 @@ async def test_inventors_shares_are_shown_only_inside(client, db, world) -> None
         assert [i["share_bp"] for i in await inventors_seen_by(insider)] == [9000, 1000], insider
     page = await client.get(f"/listings/{listing['id']}")
     assert page.status_code == 200 and "张晓华" in page.text and "90%" not in page.text and "share-bar" not in page.text
+
+
+async def test_each_database_keeps_its_own_therapeutic_areas(db, worker_id: str) -> None:
+    """The areas are read once per process, but a process may serve several databases (as here)."""
+    server_url = os.environ["MARKETPLACE_TEST_SERVER_URL"]
+    name = f"marketplace_test_{worker_id}_areas"
+    engine = make_engine(await recreate_database(server_url, name, template=TEMPLATE_DB))
+    try:
+        async with make_sessionmaker(engine)() as other:
+            await other.execute(update(TherapeuticArea).values(name_en=TherapeuticArea.name_en + " (other)"))
+            await other.commit()
+            ours = [area.name_en for area in await CatalogService(db).areas()]
+            theirs = [area.name_en for area in await CatalogService(other).areas()]
+    finally:
+        await engine.dispose()
+        await recreate_database(server_url, name)
+    assert theirs == [f"{area} (other)" for area in ours]
