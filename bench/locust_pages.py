@@ -12,7 +12,7 @@ from locust import FastHttpUser, constant, task
 LISTINGS = [line for line in os.environ.get("BENCH_LISTINGS", "").split(",") if line]
 QUERIES = ["肿瘤", "PD-1 抗体", "IVD 试剂盒", "研究型病房", "lung cancer", "生物样本库", "心血管", "AI 影像"]
 TURNS = itertools.count()
-SESSIONS = [token for token in os.environ.get("BENCH_SESSIONS", "").split(",") if token]
+SESSIONS = [cookies for cookies in os.environ.get("BENCH_SESSIONS", "").split(",") if cookies]
 
 
 class Bare(FastHttpUser):
@@ -48,7 +48,7 @@ class SignedInListingPage(FastHttpUser):
     wait_time = constant(0)
 
     def on_start(self) -> None:
-        self.cookie = f"session={SESSIONS[next(TURNS) % len(SESSIONS)]}"  # one session each
+        self.cookie = SESSIONS[next(TURNS) % len(SESSIONS)]  # one session each, with its CSRF cookie as a browser has it
 
     @task
     def listing(self) -> None:
@@ -56,6 +56,29 @@ class SignedInListingPage(FastHttpUser):
         with self.client.get(
             f"/listings/{random.choice(LISTINGS)}",
             name="/listings/{id} (signed in)",
+            headers={"cookie": self.cookie},
+            catch_response=True,
+        ) as page:
+            if page.status_code == 200 and "/logout" not in (page.text or ""):
+                page.failure("not signed in")
+
+
+class SignedInRepeatedPage(SignedInListingPage):
+    """The same member going back to the few listings they are comparing (reloads, the back button,
+    htmx history): each user cycles through REPEATED of them, the pages kept for their session."""
+
+    REPEATED = 5
+
+    def on_start(self) -> None:
+        super().on_start()
+        turn = next(TURNS)
+        self.mine = itertools.cycle([LISTINGS[(turn * self.REPEATED + n) % len(LISTINGS)] for n in range(self.REPEATED)])
+
+    @task
+    def listing(self) -> None:
+        with self.client.get(
+            f"/listings/{next(self.mine)}",
+            name="/listings/{id} (signed in, again)",
             headers={"cookie": self.cookie},
             catch_response=True,
         ) as page:

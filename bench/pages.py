@@ -1,6 +1,8 @@
 """Page speed as ratios (issue 19, point 6): how many pages a second the app gives — the anonymous
-listing page, the search page and a signed-in listing page — against a bare Litestar JSON endpoint
-served the same way on the same machine in the same run.
+listing page, the search page, a signed-in listing page (each request a listing picked at random
+among 200: mostly first views) and a signed-in member going back to the five listings they compare
+(the pages kept for their session) — against a bare Litestar JSON endpoint served the same way on the
+same machine in the same run.
 
     .venv/bin/python bench/pages.py                      # README.md gives a run's figures
     .venv/bin/python bench/pages.py --seconds 10 --users 16 --workers 2
@@ -39,6 +41,7 @@ KINDS = [
     ("ListingPage", "listing page, anonymous", 0.30),
     ("SearchPage", "search page, anonymous", 0.30),
     ("SignedInListingPage", "listing page, signed in", 0.10),
+    ("SignedInRepeatedPage", "signed in, seen again", None),
 ]
 
 
@@ -55,7 +58,8 @@ SIGN_IN = (os.environ.get("BENCH_EMAIL", "bd@xinghe.example"), os.environ.get("B
 
 
 def signed_in_sessions(base: str, count: int) -> list[str]:
-    """Session cookies of the demo company member, opened before the run (for SignedInListingPage)."""
+    """The cookies a browser holds once the demo company member has signed in (the session's, and its
+    CSRF token's, which the pages' forms carry), opened before the run; one `name=value; …` each."""
     tokens = []
     for _ in range(count):
         with httpx.Client(base_url=base, timeout=60) as client:
@@ -65,7 +69,7 @@ def signed_in_sessions(base: str, count: int) -> list[str]:
             client.post("/login", data=form)
             if "session" not in client.cookies:
                 raise RuntimeError(f"could not sign in as {SIGN_IN[0]}")
-            tokens.append(client.cookies["session"])
+            tokens.append(f"session={client.cookies['session']}; csrftoken={client.cookies['csrftoken']}")
     return tokens
 
 
@@ -118,7 +122,7 @@ def main() -> int:
         wait_ready(f"{app_url}/ready", app)
         wait_ready(f"{bare_url}/bare", bare)
         env["BENCH_LISTINGS"] = ",".join(published_listings(app_url))
-        if args.only in (None, "SignedInListingPage"):
+        if args.only in (None, "SignedInListingPage", "SignedInRepeatedPage"):
             env["BENCH_SESSIONS"] = ",".join(signed_in_sessions(app_url, args.users))
         figures = {}
         kinds = [entry for entry in KINDS if args.only in (None, entry[0]) or entry[0] == "Bare"]
