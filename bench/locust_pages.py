@@ -52,13 +52,11 @@ class SignedInListingPage(FastHttpUser):
 
     @task
     def listing(self) -> None:
+        self.open(random.choice(LISTINGS), "/listings/{id} (signed in)")
+
+    def open(self, listing_id: str, name: str) -> None:
         # A page without the sign-out form would be a visitor's (a lost session): not counted as signed in.
-        with self.client.get(
-            f"/listings/{random.choice(LISTINGS)}",
-            name="/listings/{id} (signed in)",
-            headers={"cookie": self.cookie},
-            catch_response=True,
-        ) as page:
+        with self.client.get(f"/listings/{listing_id}", name=name, headers={"cookie": self.cookie}, catch_response=True) as page:
             if page.status_code == 200 and "/logout" not in (page.text or ""):
                 page.failure("not signed in")
 
@@ -76,11 +74,4 @@ class SignedInRepeatedPage(SignedInListingPage):
 
     @task
     def listing(self) -> None:
-        with self.client.get(
-            f"/listings/{next(self.mine)}",
-            name="/listings/{id} (signed in, again)",
-            headers={"cookie": self.cookie},
-            catch_response=True,
-        ) as page:
-            if page.status_code == 200 and "/logout" not in (page.text or ""):
-                page.failure("not signed in")
+        self.open(next(self.mine), "/listings/{id} (signed in, again)")
