@@ -28,7 +28,7 @@ from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.csrf import generate_csrf_token
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from marketplace.accounts import oidc
 from marketplace.accounts.models import WebSession
@@ -69,17 +69,20 @@ def _uuid_or_none(value: Any) -> uuid.UUID | None:
 # ----- the rows ---------------------------------------------------------------------------------
 
 
-async def open_session(db: AsyncSession, token: str, settings: Settings) -> OpenSession | None:
-    """The live session of a cookie's token, or None (unknown, ended, idle or too old)."""
+async def open_session(db: AsyncConnection, token: str, settings: Settings) -> OpenSession | None:
+    """The live session of a cookie's token, or None (unknown, ended, idle or too old). Every page
+    asks this first, so it reads the columns on a plain connection, without an ORM session."""
     now = utcnow()
-    row = await db.scalar(
-        select(WebSession).where(
-            WebSession.token_hash == digest(token),
-            WebSession.ended_at.is_(None),
-            WebSession.last_seen_at > now - timedelta(minutes=settings.session_idle_minutes),
-            WebSession.created_at > now - timedelta(hours=settings.session_absolute_hours),
+    row = (
+        await db.execute(
+            select(WebSession.id, WebSession.user_id, WebSession.data, WebSession.csrf_token, WebSession.last_seen_at).where(
+                WebSession.token_hash == digest(token),
+                WebSession.ended_at.is_(None),
+                WebSession.last_seen_at > now - timedelta(minutes=settings.session_idle_minutes),
+                WebSession.created_at > now - timedelta(hours=settings.session_absolute_hours),
+            )
         )
-    )
+    ).first()
     if row is None:
         return None
     if row.last_seen_at < now - SEEN_RESOLUTION:
@@ -199,8 +202,8 @@ def session_middleware(app: ASGIApp) -> ASGIApp:
         token = _cookies(scope).get(SESSION_COOKIE)
         opened = None
         if token:
-            async with state.sessionmaker() as db, db.begin():
-                opened = await open_session(db, token, state.settings)
+            async with state.engine.begin() as connection:
+                opened = await open_session(connection, token, state.settings)
         scope[SCOPE_KEY] = _Request(opened, had_cookie=bool(token))  # type: ignore[literal-required]
         scope["session"] = dict(opened.data) if opened else {}
         if opened:
