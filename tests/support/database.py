@@ -4,6 +4,7 @@ between tests (the seeded vocabularies stay)."""
 from __future__ import annotations
 
 import asyncio
+import warnings
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -37,20 +38,47 @@ async def recreate_database(server_url: str, name: str, template: str | None = N
 async def truncate_all(engine: AsyncEngine) -> None:
     """Empty every table. A live server may still be answering the last test's page (an htmx
     fragment the browser asked for as the test ended); when PostgreSQL picks the truncation as a
-    deadlock's victim, it is tried again once that request is done."""
+    deadlock's victim, it is tried again once that request is done. A connection left idle in a
+    transaction would make it wait for ever (the suite hung so once, at 93%): after LOCK_WAIT it is
+    ended, and its last statement named in a warning of the run's summary."""
     for attempt in range(1, TRUNCATE_ATTEMPTS + 1):
         try:
             await _truncate(engine)
             page_cache.invalidate()  # the pages kept for visitors showed the emptied rows
             return
         except DBAPIError as error:
-            if attempt == TRUNCATE_ATTEMPTS or "deadlock detected" not in str(error):
+            if attempt == TRUNCATE_ATTEMPTS:
+                raise
+            if "lock timeout" in str(error):
+                await _end_idle_transactions(engine)
+            elif "deadlock detected" not in str(error):
                 raise
             await asyncio.sleep(0.2 * attempt)
 
 
+LOCK_WAIT = "20s"
+
+
+async def _end_idle_transactions(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        stuck = (
+            await conn.execute(
+                text(
+                    "select pid, left(query, 400) as query, now() - state_change as idle from pg_stat_activity "
+                    "where datname = current_database() and state = 'idle in transaction' and pid <> pg_backend_pid() "
+                    "and now() - state_change > interval '5 seconds'"
+                )
+            )
+        ).all()
+        for row in stuck:
+            warnings.warn(f"a connection was left idle in a transaction for {row.idle}, ended: {row.query}", stacklevel=1)
+            await conn.execute(text("select pg_terminate_backend(:pid)"), {"pid": row.pid})
+        await conn.commit()
+
+
 async def _truncate(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
+        await conn.execute(text(f"set local lock_timeout = '{LOCK_WAIT}'"))
         tables = (
             await conn.execute(
                 text("select tablename from pg_tables where schemaname = 'public' and tablename <> all(:keep)"),
