@@ -228,9 +228,7 @@ def member_page_cache_middleware(app: ASGIApp) -> ASGIApp:
         if page is not None:
             if page.on_hit is not None:
                 await page.on_hit(scope["app"].state)
-            body = page.body.replace(PLACEHOLDER, token.encode())
-            await out({"type": "http.response.start", "status": 200, "headers": [*page.headers, _length(body)]})
-            await out({"type": "http.response.body", "body": body})
+            await _send_kept(out, page, token)  # no validators: these stay no-store in the browser
             return
         generation = store.member_generation
 
@@ -328,8 +326,13 @@ async def _send_page(scope: Scope, send: Any, page: CachedPage, token: str | Non
     if _matches(if_none_match, etag):
         await _send_not_modified(send, page.headers, extra)
         return
+    await _send_kept(send, page, token, extra)
+
+
+async def _send_kept(send: Any, page: CachedPage, token: str, extra: list | None = None) -> None:
+    """A kept page as a 200, with the asker's CSRF token back in it."""
     body = page.body.replace(PLACEHOLDER, token.encode())
-    await send({"type": "http.response.start", "status": 200, "headers": [*page.headers, *extra, _length(body)]})
+    await send({"type": "http.response.start", "status": 200, "headers": [*page.headers, *(extra or []), _length(body)]})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -1,6 +1,6 @@
 """How often a listing's page was opened, for its owner: one row per listing and China day (the
 owner's own visits left out), counted by CatalogService.open_page and, for the pages served from the
-visitors' page cache, by VisitCounts; summed."""
+page cache (a visitor's or a signed-in session's), by VisitCounts; summed."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ FAILED_FLUSHES_KEPT = 120
 
 
 class VisitCounts:
-    """The views of pages served from the visitors' page cache (page_cache.py), added up in the
+    """The views of pages served from the page cache (page_cache.py), added up in the
     process and written every FLUSH_SECONDS in one statement (and when the process stops), so a
     kept page costs no write of its own; the owner's figures lag by at most that."""
 
@@ -89,7 +89,7 @@ class VisitCounts:
 
 
 def count_cached_visit(listing_id: uuid.UUID):
-    """What a visit served from the visitors' page cache still does: count the view."""
+    """What a visit served from the page cache still does: count the view."""
 
     async def count(state) -> None:
         state.visit_counts.add(listing_id)
