@@ -41,18 +41,16 @@ class SearchPage(FastHttpUser):
         self.client.get(f"/search?q={random.choice(QUERIES)}", name="/search?q=")
 
 
-class SignedInListingPage(FastHttpUser):
-    """A company member, signed in, reading listings: on a session bench/pages.py opened before the
-    run (signing in hashes a password, which is not what this page costs)."""
+class SignedIn(FastHttpUser):
+    """A company member, signed in: on a session bench/pages.py opened before the run (signing in
+    hashes a password, which is not what a page costs). Abstract: the kinds below say which pages."""
 
+    abstract = True
     wait_time = constant(0)
 
     def on_start(self) -> None:
-        self.cookie = SESSIONS[next(TURNS) % len(SESSIONS)]  # one session each, with its CSRF cookie as a browser has it
-
-    @task
-    def listing(self) -> None:
-        self.open(random.choice(LISTINGS), "/listings/{id} (signed in)")
+        self.turn = next(TURNS)
+        self.cookie = SESSIONS[self.turn % len(SESSIONS)]  # one session each, with its CSRF cookie as a browser has it
 
     def open(self, listing_id: str, name: str) -> None:
         # A page without the sign-out form would be a visitor's (a lost session): not counted as signed in.
@@ -61,7 +59,15 @@ class SignedInListingPage(FastHttpUser):
                 page.failure("not signed in")
 
 
-class SignedInRepeatedPage(SignedInListingPage):
+class SignedInListingPage(SignedIn):
+    """Reading listings, each picked at random: mostly pages not yet kept for the session."""
+
+    @task
+    def listing(self) -> None:
+        self.open(random.choice(LISTINGS), "/listings/{id} (signed in)")
+
+
+class SignedInRepeatedPage(SignedIn):
     """The same member going back to the few listings they are comparing (reloads, the back button,
     htmx history): each user cycles through REPEATED of them, the pages kept for their session."""
 
@@ -69,9 +75,8 @@ class SignedInRepeatedPage(SignedInListingPage):
 
     def on_start(self) -> None:
         super().on_start()
-        turn = next(TURNS)
-        self.mine = itertools.cycle([LISTINGS[(turn * self.REPEATED + n) % len(LISTINGS)] for n in range(self.REPEATED)])
+        self.mine = itertools.cycle([LISTINGS[(self.turn * self.REPEATED + n) % len(LISTINGS)] for n in range(self.REPEATED)])
 
     @task
-    def listing(self) -> None:
+    def again(self) -> None:
         self.open(next(self.mine), "/listings/{id} (signed in, again)")

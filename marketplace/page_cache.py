@@ -19,6 +19,11 @@ request for the same page without reaching the handler:
   what the visitors' pages show changes, and a new one for the signed-in pages whenever anything a
   member might see changes (in this process at once, in the other worker processes through
   PostgreSQL's NOTIFY); entries also expire after PAGE_CACHE_SECONDS (freshness badges age with time).
+
+The store also keeps the live sessions the signed-in pages are given to (accounts/sessions.py reads a
+session's row at most once a SESSION_SECONDS per process), so a kept page needs no database at all.
+They are forgotten whenever a session's row is written (sign-in, sign-out, sign out everywhere, a
+flash message): a session ended in any process is never served again from memory.
 """
 
 from __future__ import annotations
@@ -55,6 +60,10 @@ CACHE_CONTROL = b"private, no-cache"
 # different queries arrive; a page larger than MAX_PAGE_BYTES is never kept.
 MAX_BYTES = 64 * 2**20
 MAX_PAGE_BYTES = 2**20
+# Live sessions kept per process, and for how long at most before their row is read again (the
+# session middleware also writes the session's last use then: accounts/sessions.SEEN_RESOLUTION).
+MAX_SESSIONS = 100_000
+SESSION_SECONDS = 60
 
 OnHit = Callable[[Any], Awaitable[None]]  # given the app's state
 
@@ -77,9 +86,11 @@ class PageStore:
         self._pages = {
             members: TTLCache(maxsize=MAX_BYTES, ttl=ttl, getsizeof=lambda page: len(page.body)) for members in (False, True)
         }
+        self._sessions: TTLCache = TTLCache(maxsize=MAX_SESSIONS, ttl=SESSION_SECONDS)
         self._lock = threading.Lock()  # tests arrange data from another thread than the app's
         self.generation = 0  # of every page
         self.member_generation = 0  # of the signed-in pages: moves with `generation` and on its own
+        self.session_generation = 0  # of the kept sessions
         # Listener connections up in this process (page_cache_events): each invalidates the whole
         # store, so one is enough. Several when several apps share the process (tests).
         self.listeners = 0
@@ -116,6 +127,24 @@ class PageStore:
             self.member_generation += 1
             self._pages[True].clear()
 
+    def session(self, key: str) -> Any | None:
+        """A live session kept under `key` (its token's digest), or None."""
+        if not (self.enabled and self.listening):
+            return None
+        with self._lock:
+            return self._sessions.get(key)
+
+    def keep_session(self, key: str, session: Any, generation: int) -> None:
+        """Kept only if no session's row was written since it was read."""
+        with self._lock:
+            if self.enabled and self.listening and generation == self.session_generation:
+                self._sessions[key] = session
+
+    def forget_sessions(self) -> None:
+        with self._lock:
+            self.session_generation += 1
+            self._sessions.clear()
+
     def __len__(self) -> int:
         return sum(len(pages) for pages in self._pages.values())
 
@@ -142,6 +171,11 @@ def invalidate() -> None:
 def invalidate_members() -> None:
     """Something only signed-in pages may show changed: those are dropped."""
     STORE.invalidate_members()
+
+
+def forget_sessions() -> None:
+    """A session's row was written: every kept session is read again from the database."""
+    STORE.forget_sessions()
 
 
 def cache_page(scope: Scope, on_hit: OnHit | None = None) -> None:

@@ -5,12 +5,14 @@
   changes (the outbox: a row written when a listing changes, marked processed once Meilisearch has
   applied it).
 - The signed-in pages, when a transaction writes anything else through the ORM (a match request, a
-  notification, a membership…): a member's page may show any of it. Not for the rows every page
-  view writes and no kept page shows: a session's row (checked by each request itself) and the
-  views of a listing (shown only on its owners' pages, which are not kept).
+  notification, a membership…): a member's page may show any of it. Not for the views of a listing
+  (shown only on its owners' pages, which are not kept), nor for a session's row, which no page shows.
+- The kept sessions (not the pages), when a session's row is written through the ORM: started,
+  ended, its data changed. (Its last use, written on a plain connection once a minute, is not a
+  change: the process that wrote it reads the row afresh anyway.)
 
 Such a transaction says `NOTIFY page_cache` (with the payload `members` for the signed-in pages
-alone), once, which PostgreSQL delivers on commit only (never for a rollback, nor for a savepoint
+alone, `sessions` for the sessions), once per payload, which PostgreSQL delivers on commit only (never for a rollback, nor for a savepoint
 rolled back) to every worker process's listener; the process that committed drops its pages at
 once, without waiting for its own notification. A process whose listener connection is down keeps
 no pages until it listens again, as it could miss another's changes meanwhile.
@@ -47,9 +49,10 @@ WATCHED_TABLES = frozenset(
         "outbox",  # the search index: a change queued, then applied
     }
 )
-# Rows every page view writes, which no kept page shows.
-NOT_SHOWN_ON_KEPT_PAGES = frozenset({"web_sessions", "listing_view_days"})
-EVERY_PAGE, MEMBERS_ONLY = "", "members"  # the NOTIFY's payloads
+# Rows page views write, which no kept page shows: not a change to announce.
+NOT_SHOWN_ON_KEPT_PAGES = frozenset({"listing_view_days"})
+SESSIONS_TABLE = "web_sessions"
+EVERY_PAGE, MEMBERS_ONLY, SESSIONS = "", "members", "sessions"  # the NOTIFY's payloads
 _CHANGED = "page_cache.changed"  # Session.info: {payload: the (nested) transaction that sent it}
 RECONNECT_SECONDS = 2.0
 PROBE_SECONDS = 15.0
@@ -59,6 +62,8 @@ def _reach(table: str | None) -> str | None:
     """Which pages a write to `table` may change."""
     if table in WATCHED_TABLES:
         return EVERY_PAGE
+    if table == SESSIONS_TABLE:
+        return SESSIONS
     if table is None or table in NOT_SHOWN_ON_KEPT_PAGES:
         return None
     return MEMBERS_ONLY
@@ -69,7 +74,7 @@ def _notify(session: Session, reach: str) -> None:
     # per transaction is enough; every page's covers the members'.
     current = session.get_nested_transaction() or session.get_transaction()
     sent = {reach: by for reach, by in session.info.get(_CHANGED, {}).items() if _within(current, by)}
-    if EVERY_PAGE in sent or reach in sent:
+    if reach in sent or (reach == MEMBERS_ONLY and EVERY_PAGE in sent):
         return
     session.connection().execute(text("select pg_notify(:channel, :reach)"), {"channel": CHANNEL, "reach": reach})
     session.info[_CHANGED] = {**sent, reach: current}
@@ -94,8 +99,6 @@ def _after_flush(session: Session, _context: Any) -> None:
         reach = _reach(getattr(type(instance), "__tablename__", None))
         if reach is not None and (instance in session.new or instance in session.deleted or session.is_modified(instance)):
             _notify(session, reach)
-            if reach == EVERY_PAGE:
-                return
 
 
 def _before_statement(state: ORMExecuteState) -> None:
@@ -107,11 +110,8 @@ def _before_statement(state: ORMExecuteState) -> None:
 
 
 def _after_commit(session: Session) -> None:
-    sent = session.info.pop(_CHANGED, {})
-    if EVERY_PAGE in sent:
-        page_cache.invalidate()
-    elif MEMBERS_ONLY in sent:
-        page_cache.invalidate_members()
+    for reach in session.info.pop(_CHANGED, {}):
+        _heard(None, 0, CHANNEL, reach)
 
 
 def _after_rollback(session: Session, rolled_back: SessionTransaction) -> None:
@@ -131,7 +131,9 @@ def install_page_cache_listeners() -> None:
 
 
 def _heard(_connection: Any, _pid: int, _channel: str, reach: str) -> None:
-    if reach == MEMBERS_ONLY:
+    if reach == SESSIONS:
+        page_cache.forget_sessions()
+    elif reach == MEMBERS_ONLY:
         page_cache.invalidate_members()
     else:
         page_cache.invalidate()
@@ -160,6 +162,7 @@ async def listen_for_changes(database_url: str, store: page_cache.PageStore) -> 
             await connection.add_listener(CHANNEL, _heard)
             # Whatever changed while nobody listened.
             page_cache.invalidate()
+            page_cache.forget_sessions()
             store.listeners += 1
             counted = True
             # A half-open connection hears nothing and says nothing: a probe it cannot answer in

@@ -8,6 +8,10 @@ Handlers keep using Litestar's `request.session` dict; the middleware here fills
 - an emptied session (sign-out) ends its row;
 - a row idle longer than SESSION_IDLE_MINUTES or older than SESSION_ABSOLUTE_HOURS is not opened.
 
+A session once read is kept in the process's page store (page_cache.py) for up to a minute, until it
+would expire or until any session's row is written anywhere (page_cache_events.py), so a signed-in
+page kept for it is given without the database.
+
 The CSRF token is the session's: the middleware puts it in the request's `csrftoken` cookie before
 Litestar's CSRF middleware compares it with the form's, so a form token is good for its own session only
 and a planted cookie changes nothing. Anonymous visitors without a session keep Litestar's own
@@ -21,7 +25,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from litestar.datastructures import Cookie, MutableScopeHeaders
@@ -30,6 +34,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from marketplace import page_cache
 from marketplace.accounts import oidc
 from marketplace.accounts.models import WebSession
 from marketplace.accounts.passwords import digest
@@ -53,6 +58,9 @@ class OpenSession:
     user_id: uuid.UUID | None
     data: dict[str, Any]
     csrf_token: str
+    # Until when it may be used without reading its row again: its idle and absolute limits, and
+    # SEEN_RESOLUTION, after which its last use is written again.
+    kept_until: datetime
 
 
 def _identity(data: dict[str, Any]) -> tuple[Any, Any]:
@@ -75,7 +83,14 @@ async def open_session(db: AsyncConnection, token: str, settings: Settings) -> O
     now = utcnow()
     row = (
         await db.execute(
-            select(WebSession.id, WebSession.user_id, WebSession.data, WebSession.csrf_token, WebSession.last_seen_at).where(
+            select(
+                WebSession.id,
+                WebSession.user_id,
+                WebSession.data,
+                WebSession.csrf_token,
+                WebSession.last_seen_at,
+                WebSession.created_at,
+            ).where(
                 WebSession.token_hash == digest(token),
                 WebSession.ended_at.is_(None),
                 WebSession.last_seen_at > now - timedelta(minutes=settings.session_idle_minutes),
@@ -85,9 +100,16 @@ async def open_session(db: AsyncConnection, token: str, settings: Settings) -> O
     ).first()
     if row is None:
         return None
-    if row.last_seen_at < now - SEEN_RESOLUTION:
+    seen = row.last_seen_at
+    if seen < now - SEEN_RESOLUTION:
         await db.execute(update(WebSession).where(WebSession.id == row.id).values(last_seen_at=now))
-    return OpenSession(row.id, row.user_id, dict(row.data), row.csrf_token)
+        seen = now
+    kept_until = min(
+        seen + SEEN_RESOLUTION,
+        seen + timedelta(minutes=settings.session_idle_minutes),
+        row.created_at + timedelta(hours=settings.session_absolute_hours),
+    )
+    return OpenSession(row.id, row.user_id, dict(row.data), row.csrf_token, kept_until)
 
 
 async def start_session(db: AsyncSession, data: dict[str, Any], csrf_token: str) -> str:
@@ -200,10 +222,7 @@ def session_middleware(app: ASGIApp) -> ASGIApp:
             return
         state = scope["app"].state
         token = _cookies(scope).get(SESSION_COOKIE)
-        opened = None
-        if token:
-            async with state.engine.begin() as connection:
-                opened = await open_session(connection, token, state.settings)
+        opened = await _live_session(state, token) if token else None
         scope[SCOPE_KEY] = _Request(opened, had_cookie=bool(token))  # type: ignore[literal-required]
         scope["session"] = dict(opened.data) if opened else {}
         if opened:
@@ -211,6 +230,20 @@ def session_middleware(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, send)
 
     return middleware
+
+
+async def _live_session(state: Any, token: str) -> OpenSession | None:
+    """The token's live session: kept in this process, else read (and then kept)."""
+    store, key = page_cache.STORE, digest(token)
+    kept: OpenSession | None = store.session(key)
+    if kept is not None and utcnow() < kept.kept_until:
+        return kept
+    generation = store.session_generation
+    async with state.engine.begin() as connection:
+        opened = await open_session(connection, token, state.settings)
+    if opened is not None:
+        store.keep_session(key, opened, generation)
+    return opened
 
 
 async def save_session(message: Message, scope: Scope) -> None:

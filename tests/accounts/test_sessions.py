@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 
 from marketplace.accounts.models import Role, User, WebSession
-from marketplace.accounts.sessions import purge_sessions
+from marketplace.accounts.sessions import SEEN_RESOLUTION, open_session, purge_sessions
 from marketplace.app import create_app
 from marketplace.db import utcnow
 from tests.accounts.factories import seed_member
@@ -136,6 +136,23 @@ async def test_an_active_session_is_kept_alive(client, db, world) -> None:
     assert await signed_in(client)
     seen = await db.scalar(select(WebSession.last_seen_at).where(WebSession.ended_at.is_(None)))
     assert seen is not None and seen > utcnow() - timedelta(minutes=1)
+
+
+async def test_a_session_is_used_from_memory_no_longer_than_a_minute_nor_past_its_limits(
+    client, db, settings, engine, world
+) -> None:
+    await login(client, world.emails[Role.inventor])
+    token = client.cookies["session"]
+    async with engine.begin() as connection:
+        opened = await open_session(connection, token, settings)
+    assert opened is not None and opened.kept_until <= utcnow() + SEEN_RESOLUTION
+    # Twenty seconds before its absolute lifetime ends, it is kept until then, not a minute.
+    created = utcnow() - timedelta(hours=settings.session_absolute_hours) + timedelta(seconds=20)
+    await db.execute(update(WebSession).values(created_at=created, last_seen_at=utcnow()))
+    await db.commit()
+    async with engine.begin() as connection:
+        opened = await open_session(connection, token, settings)
+    assert opened is not None and opened.kept_until == created + timedelta(hours=settings.session_absolute_hours)
 
 
 async def test_the_session_cookie_is_httponly_and_lax_and_not_readable_by_the_page(client, world) -> None:

@@ -1,7 +1,8 @@
 """Listing pages for visitors not signed in are kept (marketplace/page_cache.py): the next visit is
 answered without the handler or the database, a matching ETag gets a 304, and publishing, editing
 or withdrawing a listing drops what was kept — in this process at once, in the others through
-PostgreSQL's NOTIFY. Signed-in pages are never kept, and no visitor gets another's CSRF token."""
+PostgreSQL's NOTIFY. A signed-in session's pages are kept for it alone, with the live session itself,
+until a write drops them; no visitor gets another's CSRF token."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import re
 from sqlalchemy import event, select, text, update
 
 from marketplace import page_cache
-from marketplace.accounts.models import Role
+from marketplace.accounts.models import Role, WebSession
 from marketplace.catalog.models import Listing, ListingViewDay
+from marketplace.db import utcnow
 from marketplace.notifications.services import NotificationService
 from tests.catalog.factories import published
 from tests.support.page_cache import listening, notified, statements, views_written, visit
@@ -160,7 +162,7 @@ async def test_a_signed_in_page_is_kept_for_its_own_session_only(client, db, wor
     with statements(app) as seen:
         second = await client.get(f"/listings/{listing_id}")
     assert second.text == first.text and second.headers["cache-control"] == "no-store"
-    assert len(seen) == 1 and "web_sessions" in seen[0], seen  # the session is checked, nothing else read
+    assert seen == [], seen  # the live session and its page are both kept: nothing is read
     assert await views_written(db, listing_id, 3) == 3  # the visitor's, then the member's two
     # Another person's session gets their own page, with their own form token.
     await login(client, world.emails[Role.company_admin])
@@ -170,6 +172,30 @@ async def test_a_signed_in_page_is_kept_for_its_own_session_only(client, db, wor
     cookie = client.cookies["session"]
     assert (await post_form(client, "/logout")).status_code in (302, 303)
     client.cookies.set("session", cookie)
+    after = await client.get(f"/listings/{listing_id}")
+    assert after.status_code == 200 and "/logout" not in after.text
+
+
+async def test_a_session_ended_in_another_process_is_not_served_from_memory(client, db, world, app, engine) -> None:
+    listing_id = await published(db, world, relation="other")
+    await listening(engine)
+    await login(client, world.emails[Role.company_member])
+    assert "/logout" in (await client.get(f"/listings/{listing_id}")).text
+    # Ended on a connection of its own, as another process would, before its NOTIFY arrives: this
+    # process still gives the kept page from memory, reading nothing.
+    async with engine.begin() as connection:
+        await connection.execute(update(WebSession).values(ended_at=utcnow()))
+    with statements(app) as seen:
+        assert "/logout" in (await client.get(f"/listings/{listing_id}")).text
+    assert seen == []
+    # That process's transaction said so: the sessions are read again, the ended one is not opened.
+    generation = page_cache.STORE.session_generation
+    async with engine.begin() as connection:
+        await connection.execute(text("select pg_notify('page_cache', 'sessions')"))
+    for _ in range(100):
+        if page_cache.STORE.session_generation != generation:
+            break
+        await asyncio.sleep(0.05)
     after = await client.get(f"/listings/{listing_id}")
     assert after.status_code == 200 and "/logout" not in after.text
 

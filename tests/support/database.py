@@ -45,6 +45,7 @@ async def truncate_all(engine: AsyncEngine) -> None:
         try:
             await _truncate(engine)
             page_cache.invalidate()  # the pages kept for visitors showed the emptied rows
+            page_cache.forget_sessions()  # and the sessions were emptied
             return
         except DBAPIError as error:
             if attempt == TRUNCATE_ATTEMPTS:
