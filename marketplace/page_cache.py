@@ -23,7 +23,9 @@ request for the same page without reaching the handler:
 The store also keeps the live sessions the signed-in pages are given to (accounts/sessions.py reads a
 session's row at most once a SESSION_SECONDS per process), so a kept page needs no database at all.
 They are forgotten whenever a session's row is written (sign-in, sign-out, sign out everywhere, a
-flash message): a session ended in any process is never served again from memory.
+flash message): a session ended in any process is never served again from memory. And it keeps who
+each signed-in user is (accounts/api.provide_principal: their memberships, their unread notices) with
+the signed-in pages' generation, so a page not kept does not read them again either.
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ class PageStore:
             members: TTLCache(maxsize=MAX_BYTES, ttl=ttl, getsizeof=lambda page: len(page.body)) for members in (False, True)
         }
         self._sessions: TTLCache = TTLCache(maxsize=MAX_SESSIONS, ttl=SESSION_SECONDS)
+        self._principals: TTLCache = TTLCache(maxsize=MAX_SESSIONS, ttl=SESSION_SECONDS)
         self._lock = threading.Lock()  # tests arrange data from another thread than the app's
         self.generation = 0  # of every page
         self.member_generation = 0  # of the signed-in pages: moves with `generation` and on its own
@@ -121,11 +124,13 @@ class PageStore:
             self.member_generation += 1
             for pages in self._pages.values():
                 pages.clear()
+            self._principals.clear()
 
     def invalidate_members(self) -> None:
         with self._lock:
             self.member_generation += 1
             self._pages[True].clear()
+            self._principals.clear()
 
     def session(self, key: str) -> Any | None:
         """A live session kept under `key` (its token's digest), or None."""
@@ -139,6 +144,19 @@ class PageStore:
         with self._lock:
             if self.enabled and self.listening and generation == self.session_generation:
                 self._sessions[key] = session
+
+    def principal(self, key: tuple) -> Any | None:
+        """Who a signed-in user is, acting for an organization (key: their ids), or None."""
+        if not (self.enabled and self.listening):
+            return None
+        with self._lock:
+            return self._principals.get(key)
+
+    def keep_principal(self, key: tuple, principal: Any, generation: int) -> None:
+        """Kept only if nothing a member might see changed since it was read."""
+        with self._lock:
+            if self.enabled and self.listening and generation == self.member_generation:
+                self._principals[key] = principal
 
     def forget_sessions(self) -> None:
         with self._lock:

@@ -11,6 +11,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from marketplace import page_cache
 from marketplace.accounts import schemas
 from marketplace.accounts.models import ApiToken, Membership, Organization, OrgKind
 from marketplace.accounts.oidc import OidcProviderInput, OidcProviderView, SsoConfig
@@ -234,14 +235,27 @@ async def provide_principal(request: Request, accounts: Accounts) -> Principal:
         user_id = request.session.get("user_id")
         if user_id:
             org_id = request.session.get("org_id")
-            found = await accounts.principal_for_user(uuid.UUID(user_id), uuid.UUID(org_id) if org_id else None)
+            found = await _signed_in(accounts, uuid.UUID(user_id), uuid.UUID(org_id) if org_id else None)
             if found is None:
                 request.clear_session()
             else:
-                principal = dataclasses.replace(found, session_id=current_session_id(request.scope))
-                # The unread badge in every page's header.
-                request.state.unread_notifications = await NotificationService(accounts.session).unread_count(
-                    found.signed_in_user_id
-                )
+                principal = dataclasses.replace(found[0], session_id=current_session_id(request.scope))
+                request.state.unread_notifications = found[1]
     request.state.principal = principal
     return principal
+
+
+async def _signed_in(accounts: Accounts, user_id: uuid.UUID, org_id: uuid.UUID | None) -> tuple[Principal, int] | None:
+    """A signed-in user's principal and their unread notices (the badge in every page's header),
+    kept in the process's page store until anything a member might see is written."""
+    key = (user_id, org_id)
+    kept = page_cache.STORE.principal(key)
+    if kept is not None:
+        return kept
+    generation = page_cache.STORE.member_generation
+    found = await accounts.principal_for_user(user_id, org_id)
+    if found is None:
+        return None
+    signed_in = found, await NotificationService(accounts.session).unread_count(found.signed_in_user_id)
+    page_cache.STORE.keep_principal(key, signed_in, generation)
+    return signed_in

@@ -12,7 +12,7 @@ import re
 from sqlalchemy import event, select, text, update
 
 from marketplace import page_cache
-from marketplace.accounts.models import Role, WebSession
+from marketplace.accounts.models import Role, User, WebSession
 from marketplace.catalog.models import Listing, ListingViewDay
 from marketplace.db import utcnow
 from marketplace.notifications.services import NotificationService
@@ -198,6 +198,22 @@ async def test_a_session_ended_in_another_process_is_not_served_from_memory(clie
         await asyncio.sleep(0.05)
     after = await client.get(f"/listings/{listing_id}")
     assert after.status_code == 200 and "/logout" not in after.text
+
+
+async def test_who_is_signed_in_is_read_once_until_a_write_a_member_might_see(client, db, world, app, engine) -> None:
+    first = await published(db, world, relation="other")
+    second = await published(db, world, relation="other")
+    await listening(engine)
+    await login(client, world.emails[Role.company_member])
+    assert (await client.get(f"/listings/{first}")).status_code == 200
+    with statements(app) as seen:
+        assert (await client.get(f"/listings/{second}")).status_code == 200  # a page not kept yet
+    read = " ".join(seen)
+    assert "FROM users" not in read and "FROM memberships" not in read and "FROM notifications" not in read, seen
+    # Their name changed (any write through the ORM): the next page reads who they are again.
+    await db.execute(update(User).where(User.email == world.emails[Role.company_member]).values(name="改过的名字"))
+    await db.commit()
+    assert "改过的名字" in (await client.get(f"/listings/{second}")).text
 
 
 async def test_any_write_drops_the_signed_in_pages_but_not_the_visitors(client, db, world, app, engine) -> None:
