@@ -54,6 +54,7 @@ NOT_SHOWN_ON_KEPT_PAGES = frozenset({"listing_view_days"})
 SESSIONS_TABLE = "web_sessions"
 EVERY_PAGE, MEMBERS_ONLY, SESSIONS = "", "members", "sessions"  # the NOTIFY's payloads
 _CHANGED = "page_cache.changed"  # Session.info: {payload: the (nested) transaction that sent it}
+_DIRTY = "page_cache.dirty"  # Session.info: the payloads of the rows a flush is about to update
 RECONNECT_SECONDS = 2.0
 PROBE_SECONDS = 15.0
 
@@ -94,11 +95,23 @@ async def announce_change(session: AsyncSession) -> None:
     await session.run_sync(_notify, EVERY_PAGE)
 
 
+def _table(instance: Any) -> str | None:
+    return getattr(type(instance), "__tablename__", None)
+
+
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    # An attribute set to an SQL expression (read_at = now()) is expired by the flush: after it,
+    # is_modified no longer sees the change.
+    session.info[_DIRTY] = {_reach(_table(instance)) for instance in session.dirty if session.is_modified(instance)}
+
+
 def _after_flush(session: Session, _context: Any) -> None:
+    reaches = session.info.pop(_DIRTY, set())
     for instance in (*session.new, *session.dirty, *session.deleted):
-        reach = _reach(getattr(type(instance), "__tablename__", None))
-        if reach is not None and (instance in session.new or instance in session.deleted or session.is_modified(instance)):
-            _notify(session, reach)
+        if instance in session.new or instance in session.deleted or session.is_modified(instance):
+            reaches.add(_reach(_table(instance)))
+    for reach in sorted(reaches - {None}):  # every page's first: it covers the members'
+        _notify(session, reach)
 
 
 def _before_statement(state: ORMExecuteState) -> None:
@@ -124,6 +137,7 @@ def _after_rollback(session: Session, rolled_back: SessionTransaction) -> None:
 def install_page_cache_listeners() -> None:
     """Observe every ORM session (idempotent), like the search outbox's listeners."""
     if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "before_flush", _before_flush)
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "do_orm_execute", _before_statement)
         event.listen(Session, "after_commit", _after_commit)
