@@ -298,6 +298,17 @@ def spell_synonyms(q: str) -> str:
     return carrier_spelling(" ".join(words) if changed else q)
 
 
+# Like the spelling, the rest of a query's rewriting (about 1.5 ms of CPU a search) depends only on
+# its text and the vocabulary, which never changes at run time.
+@functools.lru_cache(maxsize=4096)
+def query_text(q: str, phrases: bool = True) -> str:
+    """The words as sent to Meilisearch: misspelt English terms spelt right (a Chinese query has
+    none); then, unless phrases is False, phrases where Chinese is cut into single characters and
+    for identifiers (search.query_text)."""
+    text = spell_synonyms(q)
+    return precise_query(text) if phrases else text
+
+
 def quote(value: str) -> str:
     """A string value in Meilisearch's filter syntax: double-quoted, with \\ and " escaped."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -369,10 +380,7 @@ def search_requests(uid: str, query: SearchQuery, vector: list[float] | None = N
     from meilisearch_python_sdk.models.search import SearchParams
 
     strategy = matching_strategy(query.q)
-    # Misspelt English terms spelt right (a Chinese query has none); then phrases where Chinese is
-    # cut into single characters and for identifiers (search.query_text).
-    text = spell_synonyms(query.q)
-    q = (precise_query(text) if query.phrases else text) or None
+    q = query_text(query.q, query.phrases) or None
     main = SearchParams(
         **hybrid_params(vector, semantic_ratio),
         index_uid=uid,
@@ -437,8 +445,14 @@ async def query_vector(search: SearchEngine, q: str) -> list[float] | None:
     as passages are (see synonyms.Vocabulary.gloss)."""
     if not (search.embedder and q):
         return None
+    return await search.embedder.query(embedded_text(q))
+
+
+@functools.lru_cache(maxsize=4096)
+def embedded_text(q: str) -> str:
+    """The query with its gloss, as embedded (the gloss costs about 0.7 ms; the vocabulary is fixed)."""
     glosses = gloss(q)
-    return await search.embedder.query(f"{q} {' '.join(glosses)}" if glosses else q)
+    return f"{q} {' '.join(glosses)}" if glosses else q
 
 
 async def run_search(search: SearchEngine, query: SearchQuery, *, hybrid: bool = True) -> SearchOutcome:
