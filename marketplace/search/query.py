@@ -5,7 +5,6 @@ and one multi-search round trip (`run_search`)."""
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import re
 import uuid
@@ -353,6 +352,18 @@ def marked_html(text: Any) -> str:
     return html + "</mark>" * max(0, opened - html.count("</mark>"))
 
 
+def holds_mark(value: Any) -> bool:
+    """Whether a formatted value (text, or a list of texts) holds a match's marker; without writing
+    it as JSON to look, which took about 0.4 ms a search."""
+    if isinstance(value, str):
+        return MARK_PRE in value
+    if isinstance(value, list | tuple):
+        return any(map(holds_mark, value))
+    if isinstance(value, dict):
+        return any(map(holds_mark, value.values()))
+    return False
+
+
 @dataclass
 class SearchHit:
     document: dict[str, Any]
@@ -487,7 +498,7 @@ async def run_search(search: SearchEngine, query: SearchQuery, *, hybrid: bool =
         formatted = raw.get("_formatted") or {}
         document = {k: v for k, v in raw.items() if k in DOCUMENT_FIELDS}
         highlights = {name: marked_html(formatted.get(name, raw.get(name))) for name in HIGHLIGHTED}
-        matched = [name for name in HIGHLIGHTED if MARK_PRE in json.dumps(formatted.get(name, ""), ensure_ascii=False)]
+        matched = [name for name in HIGHLIGHTED if holds_mark(formatted.get(name))]
         hits.append(SearchHit(document, highlights, matched, by_meaning=found_by_meaning(raw)))
     total = first.total_hits or 0
     pages = max(1, first.total_pages or 1)
