@@ -17,7 +17,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 from marketplace.i18n import N_
 from marketplace.search.documents import DOCUMENT_FIELDS, FREE_RUN_BEDS
 from marketplace.search.embeddings import EMBEDDER
-from marketplace.search.engine import SearchEngine, SearchUnavailable, describe
+from marketplace.search.engine import EngineError, SearchEngine, SearchUnavailable, describe
 from marketplace.search.index_settings import INNER_WORDS
 from marketplace.search.query_text import precise_query
 from marketplace.search.synonyms import carrier_spelling, english_terms, gloss
@@ -382,51 +382,62 @@ class SearchOutcome:
     engine_ms: int
 
 
-def search_requests(uid: str, query: SearchQuery, vector: list[float] | None = None, semantic_ratio: float = 0.5) -> list:
-    """The multi-search sent for a query (a list of the SDK's SearchParams): the hits with every
+def search_requests(
+    uid: str, query: SearchQuery, vector: list[float] | None = None, semantic_ratio: float = 0.5
+) -> list[dict[str, Any]]:
+    """The multi-search sent for a query (Meilisearch's JSON, camelCase): the hits with every
     filter, and for each facet the user has ticked, its counts with the other filters only, so its
     unticked values still show what they would add (disjunctive facets). With the query's vector,
     the hits are ranked by words and meaning together (hybrid). Its own function so the benchmark
-    sends Meilisearch exactly what the API sends."""
-    from meilisearch_python_sdk.models.search import SearchParams
-
-    strategy = matching_strategy(query.q)
-    q = query_text(query.q, query.phrases) or None
-    main = SearchParams(
-        **hybrid_params(vector, semantic_ratio),
-        index_uid=uid,
-        q=q,
-        matching_strategy=strategy,
-        filter=filter_expression(query) or None,
-        facets=[f.field for f in FACETS],
-        sort=SORTS[query.sort],
-        page=query.page,
-        hits_per_page=query.page_size,
-        attributes_to_retrieve=RETRIEVED,
-        attributes_to_highlight=HIGHLIGHTED,
-        attributes_to_crop=CROPPED,
-        crop_length=CROP_WORDS,
-        highlight_pre_tag=MARK_PRE,
-        highlight_post_tag=MARK_POST,
-        crop_marker="…",
-    )
-    side = [
-        SearchParams(
-            **hybrid_params(vector, semantic_ratio),  # counts of the same hits, by words and meaning
-            index_uid=uid,
-            q=q,  # the field is `query`, its alias `q`; the SDK's type checks by the alias
-            matching_strategy=strategy,
-            filter=filter_expression(query, leave_out=f.param) or None,
-            facets=[f.field],
-            page=1,
+    sends Meilisearch exactly what the API sends. A parameter left out is Meilisearch's default."""
+    common: dict[str, Any] = {"indexUid": uid, "matchingStrategy": matching_strategy(query.q)}
+    if q := query_text(query.q, query.phrases):
+        common["q"] = q
+    # The counts of the side queries come from the same hits as the main one's: by words and meaning.
+    common |= hybrid_json(vector, semantic_ratio)
+    main = common | {
+        "facets": [f.field for f in FACETS],
+        "page": query.page,
+        "hitsPerPage": query.page_size,
+        "attributesToRetrieve": RETRIEVED,
+        "attributesToHighlight": HIGHLIGHTED,
+        "attributesToCrop": CROPPED,
+        "cropLength": CROP_WORDS,
+        "highlightPreTag": MARK_PRE,
+        "highlightPostTag": MARK_POST,
+        "cropMarker": "…",
+    }
+    if expression := filter_expression(query):
+        main["filter"] = expression
+    if sort := SORTS[query.sort]:
+        main["sort"] = sort
+    side = []
+    for f in FACETS:
+        if f.param not in query.filters:
+            continue
+        request = common | {
+            "facets": [f.field],
+            "page": 1,
             # Vector hits are found only as many as asked for: ask as many as the main request.
-            hits_per_page=query.page_size if vector is not None else 0,
-            attributes_to_retrieve=["id"],
-        )
-        for f in FACETS
-        if f.param in query.filters
-    ]
+            "hitsPerPage": query.page_size if vector is not None else 0,
+            "attributesToRetrieve": ["id"],
+        }
+        if expression := filter_expression(query, leave_out=f.param):
+            request["filter"] = expression
+        side.append(request)
     return [main, *side]
+
+
+def hybrid_json(vector: list[float] | None, semantic_ratio: float) -> dict[str, Any]:
+    """hybrid_params as Meilisearch's JSON, for the multi-search."""
+    if vector is None:
+        return {}
+    return {
+        "vector": vector,
+        "hybrid": {"semanticRatio": semantic_ratio, "embedder": EMBEDDER},
+        "showRankingScoreDetails": True,
+        "rankingScoreThreshold": SEMANTIC_THRESHOLD,
+    }
 
 
 def hybrid_params(vector: list[float] | None, semantic_ratio: float) -> dict[str, Any]:
@@ -469,28 +480,24 @@ def embedded_text(q: str) -> str:
 async def run_search(search: SearchEngine, query: SearchQuery, *, hybrid: bool = True) -> SearchOutcome:
     """One round trip (multi-search, see search_requests); hybrid when the engine has an embedder
     and the query has words, keyword-only if Meilisearch refuses the vector (an index built before
-    its embedder was configured)."""
-    from meilisearch_python_sdk.errors import MeilisearchApiError
-
+    its embedder was configured). No index yet: no hits; anything else: SearchUnavailable."""
     ticked = [f for f in FACETS if f.param in query.filters]
     vector = await query_vector(search, query.q) if hybrid else None
     try:
         try:
-            results = await search.client.multi_search(
-                search_requests(search.listings_index, query, vector, search.semantic_ratio)
-            )
-        except MeilisearchApiError as error:
-            if vector is None or "embedder" not in str(getattr(error, "code", "")) + str(error):
+            results = await search.multi_search(search_requests(search.listings_index, query, vector, search.semantic_ratio))
+        except EngineError as error:
+            if vector is None or "embedder" not in f"{error.code} {error.message}":
                 raise
             log.warning("hybrid search refused, keyword search instead: %s", describe(error))
-            results = await search.client.multi_search(search_requests(search.listings_index, query))
+            results = await search.multi_search(search_requests(search.listings_index, query))
     except Exception as error:
-        if isinstance(error, MeilisearchApiError) and getattr(error, "code", "") == "index_not_found":
+        if isinstance(error, EngineError) and error.code == "index_not_found":
             return SearchOutcome(query, [], 0, 1, {}, 0)
         raise SearchUnavailable(describe(error)) from error
-    assert isinstance(results, list)  # no federation asked: one result per query, in order
     first = results[0]
-    distribution = {f.param: dict((first.facet_distribution or {}).get(f.field, {})) for f in FACETS}
+    facets = first.facet_distribution or {}
+    distribution = {f.param: dict(facets.get(f.field, {})) for f in FACETS}
     for facet, result in zip(ticked, results[1:], strict=True):
         distribution[facet.param] = dict((result.facet_distribution or {}).get(facet.field, {}))
     hits = []
@@ -502,5 +509,5 @@ async def run_search(search: SearchEngine, query: SearchQuery, *, hybrid: bool =
         hits.append(SearchHit(document, highlights, matched, by_meaning=found_by_meaning(raw)))
     total = first.total_hits or 0
     pages = max(1, first.total_pages or 1)
-    engine_ms = sum(r.processing_time_ms or 0 for r in results)
+    engine_ms = sum(r.processing_time_ms for r in results)
     return SearchOutcome(query, hits, total, pages, distribution, engine_ms)
