@@ -534,11 +534,12 @@ def measure_queries(
 ) -> None:
     """Warm both paths with one pass, then measure each query on both, one request at a time,
     alternating which goes first. The direct body is the API's own: search_requests() turned into
-    JSON by the engine's multi_search_body, hybrid with the query's vector as the app computes it
-    (computed here beforehand, not timed). The API is warmed with another mix of the same shape, so
-    that its query-vector cache does not hold the measured queries: a measured query is embedded in
-    its request unless an earlier measured one had the same words. The processes' CPU time over the
-    measured pass says what each request costs whatever the load."""
+    JSON by the engine's multi_search_body (and the answer asked uncompressed, as the engine asks),
+    hybrid with the query's vector as the app computes it (computed here beforehand, not timed).
+    The API is warmed with another mix of the same shape, so that its query-vector cache does not
+    hold the measured queries: a measured query is embedded in its request unless an earlier
+    measured one had the same words. The processes' CPU time over the measured pass says what each
+    request costs whatever the load."""
     from marketplace.search.embeddings import Embedder
     from marketplace.search.engine import multi_search_body, search_engine_for
     from marketplace.search.query import parse_search, search_requests
@@ -567,7 +568,11 @@ def measure_queries(
     report.facts["with_words"] = sum(bool(query.q) for query in queries)
     urls = ["/api/v1/search?" + urlencode(params) for params in mix]
     warmup_urls = ["/api/v1/search?" + urlencode(params) for params in warmup]
-    headers = {"Authorization": f"Bearer {settings.meili_master_key}", "Content-Type": "application/json"}
+    headers = {
+        "Authorization": f"Bearer {settings.meili_master_key}",
+        "Content-Type": "application/json",
+        "Accept-Encoding": "identity",
+    }
     with (
         httpx.Client(base_url=settings.meili_url, headers=headers, timeout=60) as meili,
         httpx.Client(base_url=app_url, timeout=60) as api,

@@ -64,7 +64,7 @@ def kept_alive_search(client: AsyncClient) -> Search:
         response = await client.http_client.post(
             "multi-search",
             content=multi_search_body(requests),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", "Accept-Encoding": "identity"},
         )
         response.raise_for_status()
         return msgspec.json.decode(response.content, type=dict[str, list[SearchResult]])["results"]

@@ -72,6 +72,12 @@ _ANSWER = msgspec.json.Decoder(_MultiSearchAnswer)
 _ERROR = msgspec.json.Decoder(_ErrorAnswer)
 
 
+# The answer uncompressed: Meilisearch would brotli-compress its 60-80 kB answer for us to decompress
+# again, about 2 ms of its CPU and 0.3 ms of ours per search, to spare the bytes on a link between
+# two processes of one deployment (loopback or a container network).
+_PLAIN_JSON = {"Content-Type": "application/json", "Accept-Encoding": "identity"}
+
+
 def multi_search_body(queries: list[dict[str, Any]]) -> bytes:
     """A multi-search request's body: the queries as Meilisearch's JSON (camelCase keys)."""
     return _ENCODER.encode({"queries": queries})
@@ -188,9 +194,7 @@ class SearchEngine:
         """One /multi-search round trip (no federation: one result per query, in order), sent as
         JSON and read with msgspec rather than through the SDK's models. Raises EngineError when
         Meilisearch refuses it, httpx's errors when it does not answer."""
-        response = await self.client.http_client.post(
-            "multi-search", content=multi_search_body(queries), headers={"Content-Type": "application/json"}
-        )
+        response = await self.client.http_client.post("multi-search", content=multi_search_body(queries), headers=_PLAIN_JSON)
         if response.status_code >= 400:
             raise engine_error(response.status_code, response.content)
         try:

@@ -84,3 +84,20 @@ def test_an_error_answer_that_is_not_meilisearchs_keeps_its_text() -> None:
     assert (error.status, error.code, error.message) == (502, "", "<html>Bad Gateway</html>")
     error = engine_error(400, b'{"message": "m", "code": "invalid_search_filter", "type": "invalid_request", "link": "l"}')
     assert (error.status, error.code, error.message, error.error_type) == (400, "invalid_search_filter", "m", "invalid_request")
+
+
+async def test_the_answer_comes_uncompressed(settings, indexed) -> None:
+    """Meilisearch brotli-compresses an answer when asked; between two processes of one deployment
+    that costs both CPU and saves nothing worth it."""
+    encodings: list[str | None] = []
+
+    async def record(response) -> None:
+        encodings.append(response.headers.get("content-encoding"))
+
+    search = search_engine_for(settings)
+    search.client.http_client.event_hooks["response"].append(record)
+    try:
+        outcome = await run_search(search, SearchQuery(q="肝癌"), hybrid=False)
+    finally:
+        await search.aclose()
+    assert outcome.hits and encodings == [None]
