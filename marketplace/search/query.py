@@ -383,20 +383,20 @@ class SearchOutcome:
 
 
 def search_requests(
-    uid: str, query: SearchQuery, vector: list[float] | None = None, semantic_ratio: float = 0.5
+    uid: str, query: SearchQuery, vector: list[float] | None = None, semantic_ratio: float = 0.5, *, facets: bool = True
 ) -> list[dict[str, Any]]:
     """The multi-search sent for a query (Meilisearch's JSON, camelCase): the hits with every
     filter, and for each facet the user has ticked, its counts with the other filters only, so its
     unticked values still show what they would add (disjunctive facets). With the query's vector,
     the hits are ranked by words and meaning together (hybrid). Its own function so the benchmark
-    sends Meilisearch exactly what the API sends. A parameter left out is Meilisearch's default."""
+    sends Meilisearch exactly what the API sends. A parameter left out is Meilisearch's default.
+    With facets=False, no counts at all: the hits alone, for a caller that shows no facets."""
     common: dict[str, Any] = {"indexUid": uid, "matchingStrategy": matching_strategy(query.q)}
     if q := query_text(query.q, query.phrases):
         common["q"] = q
     # The counts of the side queries come from the same hits as the main one's: by words and meaning.
     common |= hybrid_json(vector, semantic_ratio)
     main = common | {
-        "facets": [f.field for f in FACETS],
         "page": query.page,
         "hitsPerPage": query.page_size,
         "attributesToRetrieve": RETRIEVED,
@@ -411,6 +411,9 @@ def search_requests(
         main["filter"] = expression
     if sort := SORTS[query.sort]:
         main["sort"] = sort
+    if not facets:
+        return [main]
+    main["facets"] = [f.field for f in FACETS]
     side = []
     for f in FACETS:
         if f.param not in query.filters:
@@ -477,27 +480,30 @@ def embedded_text(q: str) -> str:
     return f"{q} {' '.join(glosses)}" if glosses else q
 
 
-async def run_search(search: SearchEngine, query: SearchQuery, *, hybrid: bool = True) -> SearchOutcome:
+async def run_search(search: SearchEngine, query: SearchQuery, *, hybrid: bool = True, facets: bool = True) -> SearchOutcome:
     """One round trip (multi-search, see search_requests); hybrid when the engine has an embedder
     and the query has words, keyword-only if Meilisearch refuses the vector (an index built before
-    its embedder was configured). No index yet: no hits; anything else: SearchUnavailable."""
-    ticked = [f for f in FACETS if f.param in query.filters]
+    its embedder was configured). No index yet: no hits; anything else: SearchUnavailable. Facet
+    counts only with facets=True (the page and the API show them); otherwise `facets` is empty."""
+    ticked = [f for f in FACETS if f.param in query.filters] if facets else []
     vector = await query_vector(search, query.q) if hybrid else None
     try:
         try:
-            results = await search.multi_search(search_requests(search.listings_index, query, vector, search.semantic_ratio))
+            results = await search.multi_search(
+                search_requests(search.listings_index, query, vector, search.semantic_ratio, facets=facets)
+            )
         except EngineError as error:
             if vector is None or "embedder" not in f"{error.code} {error.message}":
                 raise
             log.warning("hybrid search refused, keyword search instead: %s", describe(error))
-            results = await search.multi_search(search_requests(search.listings_index, query))
+            results = await search.multi_search(search_requests(search.listings_index, query, facets=facets))
     except Exception as error:
         if isinstance(error, EngineError) and error.code == "index_not_found":
             return SearchOutcome(query, [], 0, 1, {}, 0)
         raise SearchUnavailable(describe(error)) from error
     first = results[0]
-    facets = first.facet_distribution or {}
-    distribution = {f.param: dict(facets.get(f.field, {})) for f in FACETS}
+    counts = first.facet_distribution or {}
+    distribution = {f.param: dict(counts.get(f.field, {})) for f in FACETS} if facets else {}
     for facet, result in zip(ticked, results[1:], strict=True):
         distribution[facet.param] = dict((result.facet_distribution or {}).get(facet.field, {}))
     hits = []

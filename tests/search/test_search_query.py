@@ -10,7 +10,17 @@ import pytest
 
 from marketplace.search.engine import SearchEngine, SearchUnavailable, engine_error, search_engine_for
 from marketplace.search.index_settings import INDEX_SETTINGS
-from marketplace.search.query import MARK_POST, MARK_PRE, SearchQuery, embedded_text, holds_mark, query_text, run_search
+from marketplace.search.query import (
+    MARK_POST,
+    MARK_PRE,
+    SearchQuery,
+    embedded_text,
+    filter_expression,
+    holds_mark,
+    query_text,
+    run_search,
+    search_requests,
+)
 from marketplace.search.query_text import precise_query
 from marketplace.search.synonyms import gloss
 
@@ -101,3 +111,19 @@ async def test_the_answer_comes_uncompressed(settings, indexed) -> None:
     finally:
         await search.aclose()
     assert outcome.hits and encodings == [None]
+
+
+async def test_a_caller_that_shows_no_facets_asks_for_no_counts(settings, indexed) -> None:
+    query = SearchQuery(q="肝癌", filters={"kind": ["result", "resource"], "gcp": ["true"]})
+    assert len(search_requests("listings", query)) == 3  # the hits and the two ticked facets' counts
+    [alone] = search_requests("listings", query, facets=False)
+    assert "facets" not in alone and alone["filter"] == filter_expression(query)
+    search = search_engine_for(settings)
+    try:
+        counted = await run_search(search, query, hybrid=False)
+        uncounted = await run_search(search, query, hybrid=False, facets=False)
+    finally:
+        await search.aclose()
+    assert counted.facets["kind"] and uncounted.facets == {}
+    assert uncounted.total == counted.total > 0
+    assert [hit.document for hit in uncounted.hits] == [hit.document for hit in counted.hits]

@@ -256,11 +256,11 @@ async def recommend_listings(engine: SearchEngine, need: Need, limit: int = RECO
     filters: dict[str, list[str]] = {"type": wanted_types(need.wanted)}
     # A title, not a person's query: its words may all be dropped, no phrase is made (search.query_text).
     strict = SearchQuery(q=q, filters={**filters, "area": list(need.areas)}, page_size=limit, phrases=False)
-    hits = [hit.document for hit in (await run_search(engine, strict)).hits]
+    hits = [hit.document for hit in (await run_search(engine, strict, facets=False)).hits]
     if len(hits) < limit:
         loose = SearchQuery(q=q, filters=filters, page_size=limit, phrases=False)
         seen = {doc["id"] for doc in hits}
-        hits += [hit.document for hit in (await run_search(engine, loose)).hits if hit.document["id"] not in seen]
+        hits += [hit.document for hit in (await run_search(engine, loose, facets=False)).hits if hit.document["id"] not in seen]
     return hits[:limit]
 
 
