@@ -17,6 +17,7 @@ from marketplace.search.query import (
     embedded_text,
     filter_expression,
     holds_mark,
+    marked_html,
     query_text,
     run_search,
     search_requests,
@@ -127,3 +128,10 @@ async def test_a_caller_that_shows_no_facets_asks_for_no_counts(settings, indexe
     assert counted.facets["kind"] and uncounted.facets == {}
     assert uncounted.total == counted.total > 0
     assert [hit.document for hit in uncounted.hits] == [hit.document for hit in counted.hits]
+
+
+def test_a_highlight_is_escaped_html_with_its_matches_marked() -> None:
+    assert marked_html(f"<b>{MARK_PRE}肝癌{MARK_POST}</b> & 筛查") == "&lt;b&gt;<mark>肝癌</mark>&lt;/b&gt; &amp; 筛查"
+    assert marked_html(f"…早期{MARK_PRE}肝") == "…早期<mark>肝</mark>"  # cut off by the crop: closed
+    assert marked_html(["甲", f"{MARK_PRE}乙{MARK_POST}"]) == "<mark>乙</mark>"  # a list: its matched items
+    assert marked_html(["甲", "乙"]) == "甲；乙" and marked_html(None) == "" and marked_html("a<b") == "a&lt;b"
