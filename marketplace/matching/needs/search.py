@@ -29,12 +29,13 @@ from marketplace.matching.needs.models import (
     wanted_types,
 )
 from marketplace.search.documents import inner_words
+from marketplace.search.embeddings import EMBEDDER
 from marketplace.search.engine import SearchEngine, SearchUnavailable
 from marketplace.search.index_settings import EMBEDDERS, INNER_WORDS, SearchIndex, synonyms
 from marketplace.search.models import EntityType
 from marketplace.search.query import (
+    SEMANTIC_THRESHOLD,
     SearchQuery,
-    hybrid_params,
     matching_strategy,
     query_vector,
     quote,
@@ -196,6 +197,20 @@ def need_filter(query: NeedSearch) -> list[str | list[str]]:
     if query.deadline_to:
         expression.append(f"deadline_day <= {day_number(query.deadline_to)}")
     return expression
+
+
+def hybrid_params(vector: list[float] | None, semantic_ratio: float) -> dict[str, Any]:
+    """search.query.hybrid_json as the SDK's index.search() takes it: ranked by meaning too."""
+    if vector is None:
+        return {}
+    from meilisearch_python_sdk.models.search import Hybrid
+
+    return {
+        "vector": vector,
+        "hybrid": Hybrid(semantic_ratio=semantic_ratio, embedder=EMBEDDER),
+        "show_ranking_score_details": True,
+        "ranking_score_threshold": SEMANTIC_THRESHOLD,
+    }
 
 
 async def search_needs(engine: SearchEngine, query: NeedSearch, sort: list[str] | None = None) -> tuple[list[dict], int]:
