@@ -20,7 +20,7 @@ In one run, on its own embedded PostgreSQL and Meilisearch under a bench data fo
 3. starts the app (`marketplace run`, uvicorn, with its in-app worker) against the same services,
    warms both paths, then sends a fixed mix of 200 queries one at a time, each (a) straight to
    Meilisearch's /multi-search with exactly the body the API sends (`search_requests`, serialized
-   by the SDK's own payload builder, hybrid with the query's vector) and (b) as GET /api/v1/search,
+   by the engine's `multi_search_body`, hybrid with the query's vector) and (b) as GET /api/v1/search,
    which embeds the query itself (the API is warmed with another mix, so its query cache does not
    hold the measured queries); prints p50/p95/p99 of both and their ratio;
 4. edits 200 published listings' titles through CatalogService and commits, while the app's
@@ -534,18 +534,17 @@ def measure_queries(
 ) -> None:
     """Warm both paths with one pass, then measure each query on both, one request at a time,
     alternating which goes first. The direct body is the API's own: search_requests() turned into
-    JSON by the SDK's multi-search payload builder and JSON handler, hybrid with the query's vector
-    as the app computes it (computed here beforehand, not timed). The API is warmed with another mix
-    of the same shape, so that its query-vector cache does not hold the measured queries: a measured
-    query is embedded in its request unless an earlier measured one had the same words. The
-    processes' CPU time over the measured pass says what each request costs whatever the load."""
-    from meilisearch_python_sdk._client._common import build_multi_search_payload
-
+    JSON by the engine's multi_search_body (and the answer asked uncompressed, as the engine asks),
+    hybrid with the query's vector as the app computes it (computed here beforehand, not timed).
+    The API is warmed with another mix of the same shape, so that its query-vector cache does not
+    hold the measured queries: a measured query is embedded in its request unless an earlier
+    measured one had the same words. The processes' CPU time over the measured pass says what each
+    request costs whatever the load."""
     from marketplace.search.embeddings import Embedder
-    from marketplace.search.engine import search_engine_for
+    from marketplace.search.engine import multi_search_body, search_engine_for
     from marketplace.search.query import parse_search, search_requests
 
-    engine = search_engine_for(settings)  # the app's client, for its index name and JSON handler
+    engine = search_engine_for(settings)  # the app's, for its index name
     embedder = Embedder(None)
     queries = []
     for params in mix:
@@ -560,8 +559,7 @@ def measure_queries(
     bodies = []
     for query in queries:
         requests = search_requests(engine.listings_index, query, by_words.get(query.q), settings.search_semantic_ratio)
-        payload, _ = build_multi_search_payload(requests, None)
-        bodies.append(engine.client.json_handler.dump_bytes({"federation": None, "queries": payload}))
+        bodies.append(multi_search_body(requests))
     asyncio.run(engine.aclose())
     warmed = {dict(params).get("q") for params in warmup}
     report.facts["hybrid"] = bool(by_words)
@@ -570,7 +568,11 @@ def measure_queries(
     report.facts["with_words"] = sum(bool(query.q) for query in queries)
     urls = ["/api/v1/search?" + urlencode(params) for params in mix]
     warmup_urls = ["/api/v1/search?" + urlencode(params) for params in warmup]
-    headers = {"Authorization": f"Bearer {settings.meili_master_key}", "Content-Type": "application/json"}
+    headers = {
+        "Authorization": f"Bearer {settings.meili_master_key}",
+        "Content-Type": "application/json",
+        "Accept-Encoding": "identity",
+    }
     with (
         httpx.Client(base_url=settings.meili_url, headers=headers, timeout=60) as meili,
         httpx.Client(base_url=app_url, timeout=60) as api,

@@ -1,7 +1,7 @@
 """Why search talks to Meilisearch on a new connection each time (issue 19, point 7): the same
-multi-search — the body the search API sends, `search_requests` — through the SDK on kept-alive
-connections and through the app's engine (marketplace/search/engine.py), which opens one per
-request, against Meilisearch's own processingTimeMs in the same run.
+multi-search — the body the search API sends, `search_requests` — on the SDK's HTTP client, which
+keeps connections alive, and through the app's engine (marketplace/search/engine.py), which opens
+one per request, against Meilisearch's own processingTimeMs in the same run.
 
     .venv/bin/python bench/search_connections.py                 # README.md gives a run's figures
     .venv/bin/python bench/search_connections.py --searches 100
@@ -23,13 +23,16 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
+import msgspec
 from bench_common import cpu_model, percentile
 from meilisearch_python_sdk import AsyncClient
 
 from marketplace.embedded.meilisearch import EmbeddedMeilisearch
-from marketplace.search.engine import SearchEngine
+from marketplace.search.engine import SearchEngine, SearchResult, multi_search_body
 from marketplace.search.index_settings import INDEX_SETTINGS
 from marketplace.search.query import SearchQuery, search_requests
 
@@ -51,15 +54,33 @@ def document(rng: random.Random) -> dict:
     }
 
 
-async def timed(client: AsyncClient, uid: str, searches: int) -> tuple[list[float], list[float]]:
+Search = Callable[[list[dict[str, Any]]], Awaitable[list[SearchResult]]]
+
+
+def kept_alive_search(client: AsyncClient) -> Search:
+    """The engine's request (its body and headers) on the SDK's own HTTP client."""
+
+    async def search(requests: list[dict[str, Any]]) -> list[SearchResult]:
+        response = await client.http_client.post(
+            "multi-search",
+            content=multi_search_body(requests),
+            headers={"Content-Type": "application/json", "Accept-Encoding": "identity"},
+        )
+        response.raise_for_status()
+        return msgspec.json.decode(response.content, type=dict[str, list[SearchResult]])["results"]
+
+    return search
+
+
+async def timed(search: Search, uid: str, searches: int) -> tuple[list[float], list[float]]:
     """Round trips and Meilisearch's own processing times, in ms."""
     trips, own = [], []
     for n in range(searches):
         requests = search_requests(uid, SearchQuery(q=QUERIES[n % len(QUERIES)], page_size=20))
         started = time.perf_counter()
-        results = await client.multi_search(requests)
+        results = await search(requests)
         trips.append((time.perf_counter() - started) * 1000)
-        own.append(float(sum(result.processing_time_ms or 0 for result in results)))
+        own.append(float(sum(result.processing_time_ms for result in results)))
     return trips, own
 
 
@@ -72,11 +93,11 @@ async def measure(url: str, key: str, searches: int) -> dict[str, tuple[list[flo
         await engine.create_index(uid, settings)
         rng = random.Random(7)
         await engine.upsert([document(rng) for _ in range(DOCUMENTS)], uid)
-        for client in (kept_alive, engine.client):  # warm both
-            await timed(client, uid, 10)
+        for search in (kept_alive_search(kept_alive), engine.multi_search):  # warm both
+            await timed(search, uid, 10)
         return {
-            "SDK, kept-alive connections": await timed(kept_alive, uid, searches),
-            "the app's engine, a connection per request": await timed(engine.client, uid, searches),
+            "SDK's HTTP client, kept-alive connections": await timed(kept_alive_search(kept_alive), uid, searches),
+            "the app's engine, a connection per request": await timed(engine.multi_search, uid, searches),
         }
     finally:
         await kept_alive.aclose()

@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import msgspec
 from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.models.settings import MeilisearchSettings
 from meilisearch_python_sdk.models.task import TaskInfo, TaskResult
@@ -27,6 +28,69 @@ class SearchUnavailable(Exception):
 
 def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:ERROR_LENGTH]
+
+
+class EngineError(Exception):
+    """Meilisearch refused a request: its HTTP status and its error's code, message and type."""
+
+    def __init__(self, status: int, code: str, message: str, error_type: str = "") -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.error_type = error_type
+        super().__init__(f"{status} {code}: {message}" if code else f"{status}: {message}")
+
+
+# ----- the multi-search answer, decoded ----------------------------------------------------------
+# Only what search reads of Meilisearch's answer, decoded by msgspec: the SDK's pydantic models of a
+# multi-search answer (20 hits with their formatted copies, eleven facets) took ~6.7 ms of CPU per
+# search in the profile of a loaded app. Fields not named here are skipped.
+
+
+class SearchResult(msgspec.Struct, rename="camel"):
+    """One query's answer in a multi-search (paginated: `page` and `hitsPerPage` asked)."""
+
+    hits: list[dict[str, Any]] = []
+    facet_distribution: dict[str, dict[str, int]] | None = None
+    total_hits: int | None = None
+    total_pages: int | None = None
+    processing_time_ms: int = 0
+
+
+class _MultiSearchAnswer(msgspec.Struct):
+    results: list[SearchResult]
+
+
+class _ErrorAnswer(msgspec.Struct):
+    message: str = ""
+    code: str = ""
+    type: str = ""
+
+
+_ENCODER = msgspec.json.Encoder()
+_ANSWER = msgspec.json.Decoder(_MultiSearchAnswer)
+_ERROR = msgspec.json.Decoder(_ErrorAnswer)
+
+
+# The answer uncompressed: Meilisearch would brotli-compress its 60-80 kB answer for us to decompress
+# again, about 2 ms of its CPU and 0.3 ms of ours per search, to spare the bytes on a link between
+# two processes of one deployment (loopback or a container network).
+_PLAIN_JSON = {"Content-Type": "application/json", "Accept-Encoding": "identity"}
+
+
+def multi_search_body(queries: list[dict[str, Any]]) -> bytes:
+    """A multi-search request's body: the queries as Meilisearch's JSON (camelCase keys)."""
+    return _ENCODER.encode({"queries": queries})
+
+
+def engine_error(status: int, body: bytes) -> EngineError:
+    """Meilisearch's error answer ({message, code, type, link}) as an exception; a body that is not
+    one (a proxy's page) is kept as the message."""
+    try:
+        error = _ERROR.decode(body)
+    except msgspec.DecodeError:
+        return EngineError(status, "", body[:ERROR_LENGTH].decode(errors="replace"))
+    return EngineError(status, error.code, error.message, error.type)
 
 
 # ----- the engine --------------------------------------------------------------------------------
@@ -125,6 +189,18 @@ class SearchEngine:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+    async def multi_search(self, queries: list[dict[str, Any]]) -> list[SearchResult]:
+        """One /multi-search round trip (no federation: one result per query, in order), sent as
+        JSON and read with msgspec rather than through the SDK's models. Raises EngineError when
+        Meilisearch refuses it, httpx's errors when it does not answer."""
+        response = await self.client.http_client.post("multi-search", content=multi_search_body(queries), headers=_PLAIN_JSON)
+        if response.status_code >= 400:
+            raise engine_error(response.status_code, response.content)
+        try:
+            return _ANSWER.decode(response.content).results
+        except msgspec.DecodeError as error:  # a 2xx that is not Meilisearch's answer
+            raise EngineError(response.status_code, "", f"unreadable answer: {error}") from error
 
     # -- tasks and indexes ------------------------------------------------------------------------
 

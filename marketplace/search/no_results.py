@@ -92,18 +92,18 @@ async def nearest_by_meaning(search: SearchEngine, query: SearchQuery, limit: in
 
 
 async def no_results_help(search: SearchEngine, query: SearchQuery) -> NoResultsHelp:
-    """What the page and API offer when `query` found nothing."""
+    """What the page and API offer when `query` found nothing (totals only: no facet counts asked)."""
     hints = NoResultsHelp(query.q)
     count = SearchQuery(page_size=1)
     if query.q:
         if (spelling := spelled(query.q)) is not None:
             hints.spelled = spelling
-            hints.spelled_total = (await run_search(search, replace(query, q=spelling, page=1, page_size=1))).total
+            hints.spelled_total = (await run_search(search, replace(query, q=spelling, page=1, page_size=1), facets=False)).total
         for word in other_words(query.q):
-            total = (await run_search(search, replace(query, q=word, page=1, page_size=1))).total
+            total = (await run_search(search, replace(query, q=word, page=1, page_size=1), facets=False)).total
             hints.other_words.append((word, total))
     if query_is_filtered(query):
-        hints.without_filters = (await run_search(search, replace(count, q=query.q))).total
+        hints.without_filters = (await run_search(search, replace(count, q=query.q), facets=False)).total
     if query.q:
         hints.nearest = await nearest_by_meaning(search, query)
     return hints

@@ -143,7 +143,9 @@ class SearchPages(Controller):
         hits, unavailable = [], False
         if words:
             try:
-                outcome = await run_search(request.app.state.search, SearchQuery(q=words, page_size=SUGGESTIONS), hybrid=False)
+                outcome = await run_search(
+                    request.app.state.search, SearchQuery(q=words, page_size=SUGGESTIONS), hybrid=False, facets=False
+                )
                 hits = outcome.hits
             except SearchUnavailable:
                 unavailable = True

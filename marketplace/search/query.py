@@ -5,7 +5,6 @@ and one multi-search round trip (`run_search`)."""
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import re
 import uuid
@@ -13,12 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from markupsafe import escape
 from rapidfuzz.distance import DamerauLevenshtein
 
 from marketplace.i18n import N_
 from marketplace.search.documents import DOCUMENT_FIELDS, FREE_RUN_BEDS
 from marketplace.search.embeddings import EMBEDDER
-from marketplace.search.engine import SearchEngine, SearchUnavailable, describe
+from marketplace.search.engine import EngineError, SearchEngine, SearchUnavailable, describe
 from marketplace.search.index_settings import INNER_WORDS
 from marketplace.search.query_text import precise_query
 from marketplace.search.synonyms import carrier_spelling, english_terms, gloss
@@ -298,6 +298,17 @@ def spell_synonyms(q: str) -> str:
     return carrier_spelling(" ".join(words) if changed else q)
 
 
+# Like the spelling, the rest of a query's rewriting (about 1.5 ms of CPU a search) depends only on
+# its text and the vocabulary, which never changes at run time.
+@functools.lru_cache(maxsize=4096)
+def query_text(q: str, phrases: bool = True) -> str:
+    """The words as sent to Meilisearch: misspelt English terms spelt right (a Chinese query has
+    none); then, unless phrases is False, phrases where Chinese is cut into single characters and
+    for identifiers (search.query_text)."""
+    text = spell_synonyms(q)
+    return precise_query(text) if phrases else text
+
+
 def quote(value: str) -> str:
     """A string value in Meilisearch's filter syntax: double-quoted, with \\ and " escaped."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -329,17 +340,25 @@ def filter_expression(query: SearchQuery, leave_out: str | None = None) -> list[
 
 
 def marked_html(text: Any) -> str:
-    """Meilisearch's formatted text as safe HTML: everything escaped, matches in <mark>."""
-    from markupsafe import escape
-
+    """Meilisearch's formatted text as safe HTML: everything escaped, matches in <mark> (a match
+    the crop cut off before its end is closed). Called for six fields of every hit: kept lean."""
     if isinstance(text, list):
         text = "；".join(str(t) for t in text if MARK_PRE in str(t)) or "；".join(str(t) for t in text)
     if text is None:
         return ""
     html = str(escape(str(text)))
-    opened = html.count(MARK_PRE)
-    html = html.replace(MARK_PRE, "<mark>").replace(MARK_POST, "</mark>")
-    return html + "</mark>" * max(0, opened - html.count("</mark>"))
+    if MARK_PRE not in html:
+        return html
+    unclosed = html.count(MARK_PRE) - html.count(MARK_POST)
+    return html.replace(MARK_PRE, "<mark>").replace(MARK_POST, "</mark>") + "</mark>" * max(0, unclosed)
+
+
+def holds_mark(value: Any) -> bool:
+    """Whether a formatted value (text, or a list of texts: the highlighted fields) holds a match's
+    marker; without writing it as JSON to look, which took about 0.4 ms a search."""
+    if isinstance(value, str):
+        return MARK_PRE in value
+    return isinstance(value, list) and any(map(holds_mark, value))
 
 
 @dataclass
@@ -360,69 +379,67 @@ class SearchOutcome:
     engine_ms: int
 
 
-def search_requests(uid: str, query: SearchQuery, vector: list[float] | None = None, semantic_ratio: float = 0.5) -> list:
-    """The multi-search sent for a query (a list of the SDK's SearchParams): the hits with every
+def search_requests(
+    uid: str, query: SearchQuery, vector: list[float] | None = None, semantic_ratio: float = 0.5, *, facets: bool = True
+) -> list[dict[str, Any]]:
+    """The multi-search sent for a query (Meilisearch's JSON, camelCase): the hits with every
     filter, and for each facet the user has ticked, its counts with the other filters only, so its
     unticked values still show what they would add (disjunctive facets). With the query's vector,
     the hits are ranked by words and meaning together (hybrid). Its own function so the benchmark
-    sends Meilisearch exactly what the API sends."""
-    from meilisearch_python_sdk.models.search import SearchParams
-
-    strategy = matching_strategy(query.q)
-    # Misspelt English terms spelt right (a Chinese query has none); then phrases where Chinese is
-    # cut into single characters and for identifiers (search.query_text).
-    text = spell_synonyms(query.q)
-    q = (precise_query(text) if query.phrases else text) or None
-    main = SearchParams(
-        **hybrid_params(vector, semantic_ratio),
-        index_uid=uid,
-        q=q,
-        matching_strategy=strategy,
-        filter=filter_expression(query) or None,
-        facets=[f.field for f in FACETS],
-        sort=SORTS[query.sort],
-        page=query.page,
-        hits_per_page=query.page_size,
-        attributes_to_retrieve=RETRIEVED,
-        attributes_to_highlight=HIGHLIGHTED,
-        attributes_to_crop=CROPPED,
-        crop_length=CROP_WORDS,
-        highlight_pre_tag=MARK_PRE,
-        highlight_post_tag=MARK_POST,
-        crop_marker="…",
-    )
-    side = [
-        SearchParams(
-            **hybrid_params(vector, semantic_ratio),  # counts of the same hits, by words and meaning
-            index_uid=uid,
-            q=q,  # the field is `query`, its alias `q`; the SDK's type checks by the alias
-            matching_strategy=strategy,
-            filter=filter_expression(query, leave_out=f.param) or None,
-            facets=[f.field],
-            page=1,
+    sends Meilisearch exactly what the API sends. A parameter left out is Meilisearch's default.
+    With facets=False, no counts at all: the hits alone, for a caller that shows no facets."""
+    common: dict[str, Any] = {"indexUid": uid, "matchingStrategy": matching_strategy(query.q)}
+    if q := query_text(query.q, query.phrases):
+        common["q"] = q
+    # The counts of the side queries come from the same hits as the main one's: by words and meaning.
+    common |= hybrid_json(vector, semantic_ratio)
+    main = common | {
+        "page": query.page,
+        "hitsPerPage": query.page_size,
+        "attributesToRetrieve": RETRIEVED,
+        "attributesToHighlight": HIGHLIGHTED,
+        "attributesToCrop": CROPPED,
+        "cropLength": CROP_WORDS,
+        "highlightPreTag": MARK_PRE,
+        "highlightPostTag": MARK_POST,
+        "cropMarker": "…",
+    }
+    if expression := filter_expression(query):
+        main["filter"] = expression
+    if sort := SORTS[query.sort]:
+        main["sort"] = sort
+    if not facets:
+        return [main]
+    main["facets"] = [f.field for f in FACETS]
+    side = []
+    for f in FACETS:
+        if f.param not in query.filters:
+            continue
+        request = common | {
+            "facets": [f.field],
+            "page": 1,
             # Vector hits are found only as many as asked for: ask as many as the main request.
-            hits_per_page=query.page_size if vector is not None else 0,
-            attributes_to_retrieve=["id"],
-        )
-        for f in FACETS
-        if f.param in query.filters
-    ]
+            "hitsPerPage": query.page_size if vector is not None else 0,
+            "attributesToRetrieve": ["id"],
+        }
+        if expression := filter_expression(query, leave_out=f.param):
+            request["filter"] = expression
+        side.append(request)
     return [main, *side]
 
 
-def hybrid_params(vector: list[float] | None, semantic_ratio: float) -> dict[str, Any]:
-    """The search parameters that rank by meaning too: the query's vector, the embedder and its
-    weight, and the scores' details (which tell a hit found by meaning). A semantic hit below the
-    threshold is dropped: without it every document with a vector would be a hit."""
+def hybrid_json(vector: list[float] | None, semantic_ratio: float) -> dict[str, Any]:
+    """The search parameters (Meilisearch's JSON) that rank by meaning too: the query's vector, the
+    embedder and its weight, and the scores' details (which tell a hit found by meaning). A semantic
+    hit below the threshold is dropped: without it every document with a vector would be a hit.
+    (The needs' search gives the SDK the same, matching.needs.search.hybrid_params.)"""
     if vector is None:
         return {}
-    from meilisearch_python_sdk.models.search import Hybrid
-
     return {
         "vector": vector,
-        "hybrid": Hybrid(semantic_ratio=semantic_ratio, embedder=EMBEDDER),
-        "show_ranking_score_details": True,
-        "ranking_score_threshold": SEMANTIC_THRESHOLD,
+        "hybrid": {"semanticRatio": semantic_ratio, "embedder": EMBEDDER},
+        "showRankingScoreDetails": True,
+        "rankingScoreThreshold": SEMANTIC_THRESHOLD,
     }
 
 
@@ -437,35 +454,40 @@ async def query_vector(search: SearchEngine, q: str) -> list[float] | None:
     as passages are (see synonyms.Vocabulary.gloss)."""
     if not (search.embedder and q):
         return None
+    return await search.embedder.query(embedded_text(q))
+
+
+@functools.lru_cache(maxsize=4096)
+def embedded_text(q: str) -> str:
+    """The query with its gloss, as embedded (the gloss costs about 0.7 ms; the vocabulary is fixed)."""
     glosses = gloss(q)
-    return await search.embedder.query(f"{q} {' '.join(glosses)}" if glosses else q)
+    return f"{q} {' '.join(glosses)}" if glosses else q
 
 
-async def run_search(search: SearchEngine, query: SearchQuery, *, hybrid: bool = True) -> SearchOutcome:
+async def run_search(search: SearchEngine, query: SearchQuery, *, hybrid: bool = True, facets: bool = True) -> SearchOutcome:
     """One round trip (multi-search, see search_requests); hybrid when the engine has an embedder
     and the query has words, keyword-only if Meilisearch refuses the vector (an index built before
-    its embedder was configured)."""
-    from meilisearch_python_sdk.errors import MeilisearchApiError
-
-    ticked = [f for f in FACETS if f.param in query.filters]
+    its embedder was configured). No index yet: no hits; anything else: SearchUnavailable. Facet
+    counts only with facets=True (the page and the API show them); otherwise `facets` is empty."""
+    ticked = [f for f in FACETS if f.param in query.filters] if facets else []
     vector = await query_vector(search, query.q) if hybrid else None
     try:
         try:
-            results = await search.client.multi_search(
-                search_requests(search.listings_index, query, vector, search.semantic_ratio)
+            results = await search.multi_search(
+                search_requests(search.listings_index, query, vector, search.semantic_ratio, facets=facets)
             )
-        except MeilisearchApiError as error:
-            if vector is None or "embedder" not in str(getattr(error, "code", "")) + str(error):
+        except EngineError as error:
+            if vector is None or "embedder" not in f"{error.code} {error.message}":
                 raise
             log.warning("hybrid search refused, keyword search instead: %s", describe(error))
-            results = await search.client.multi_search(search_requests(search.listings_index, query))
+            results = await search.multi_search(search_requests(search.listings_index, query, facets=facets))
     except Exception as error:
-        if isinstance(error, MeilisearchApiError) and getattr(error, "code", "") == "index_not_found":
+        if isinstance(error, EngineError) and error.code == "index_not_found":
             return SearchOutcome(query, [], 0, 1, {}, 0)
         raise SearchUnavailable(describe(error)) from error
-    assert isinstance(results, list)  # no federation asked: one result per query, in order
     first = results[0]
-    distribution = {f.param: dict((first.facet_distribution or {}).get(f.field, {})) for f in FACETS}
+    counts = first.facet_distribution or {}
+    distribution = {f.param: dict(counts.get(f.field, {})) for f in FACETS} if facets else {}
     for facet, result in zip(ticked, results[1:], strict=True):
         distribution[facet.param] = dict((result.facet_distribution or {}).get(facet.field, {}))
     hits = []
@@ -473,9 +495,9 @@ async def run_search(search: SearchEngine, query: SearchQuery, *, hybrid: bool =
         formatted = raw.get("_formatted") or {}
         document = {k: v for k, v in raw.items() if k in DOCUMENT_FIELDS}
         highlights = {name: marked_html(formatted.get(name, raw.get(name))) for name in HIGHLIGHTED}
-        matched = [name for name in HIGHLIGHTED if MARK_PRE in json.dumps(formatted.get(name, ""), ensure_ascii=False)]
+        matched = [name for name in HIGHLIGHTED if holds_mark(formatted.get(name))]
         hits.append(SearchHit(document, highlights, matched, by_meaning=found_by_meaning(raw)))
     total = first.total_hits or 0
     pages = max(1, first.total_pages or 1)
-    engine_ms = sum(r.processing_time_ms or 0 for r in results)
+    engine_ms = sum(r.processing_time_ms for r in results)
     return SearchOutcome(query, hits, total, pages, distribution, engine_ms)

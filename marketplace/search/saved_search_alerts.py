@@ -72,7 +72,7 @@ async def _changed_matches(search: SearchEngine, saved: SavedSearch, areas: set[
     query.sort, query.page_size = "newest", MAX_PAGE_SIZE
     documents: list[dict[str, Any]] = []
     while len(documents) < ALERT_MAX_MATCHES:
-        outcome = await run_search(search, query)
+        outcome = await run_search(search, query, facets=False)
         documents += [hit.document for hit in outcome.hits]
         if query.page >= outcome.pages:
             break
@@ -186,7 +186,7 @@ async def run_alerts(sessionmaker: async_sessionmaker[AsyncSession], search: Sea
         # A change's listing carries the same time as its outbox row (their transaction's now()).
         after_ms = epoch_ms(min(created for _, created in rows)) - 1
         # Renames, stale marks and reindexing write rows without changing a listing: often nothing to do.
-        if (await run_search(search, SearchQuery(changed_after=after_ms, page_size=1))).total:
+        if (await run_search(search, SearchQuery(changed_after=after_ms, page_size=1), facets=False)).total:
             await _run_saved_searches(sessionmaker, search, after_ms, report)
         await guard.execute(
             update(OutboxEntry).where(OutboxEntry.id.in_([row_id for row_id, _ in rows])).values(alerted_at=func.now())

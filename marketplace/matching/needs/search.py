@@ -29,12 +29,13 @@ from marketplace.matching.needs.models import (
     wanted_types,
 )
 from marketplace.search.documents import inner_words
+from marketplace.search.embeddings import EMBEDDER
 from marketplace.search.engine import SearchEngine, SearchUnavailable
 from marketplace.search.index_settings import EMBEDDERS, INNER_WORDS, SearchIndex, synonyms
 from marketplace.search.models import EntityType
 from marketplace.search.query import (
+    SEMANTIC_THRESHOLD,
     SearchQuery,
-    hybrid_params,
     matching_strategy,
     query_vector,
     quote,
@@ -198,6 +199,20 @@ def need_filter(query: NeedSearch) -> list[str | list[str]]:
     return expression
 
 
+def hybrid_params(vector: list[float] | None, semantic_ratio: float) -> dict[str, Any]:
+    """search.query.hybrid_json as the SDK's index.search() takes it: ranked by meaning too."""
+    if vector is None:
+        return {}
+    from meilisearch_python_sdk.models.search import Hybrid
+
+    return {
+        "vector": vector,
+        "hybrid": Hybrid(semantic_ratio=semantic_ratio, embedder=EMBEDDER),
+        "show_ranking_score_details": True,
+        "ranking_score_threshold": SEMANTIC_THRESHOLD,
+    }
+
+
 async def search_needs(engine: SearchEngine, query: NeedSearch, sort: list[str] | None = None) -> tuple[list[dict], int]:
     """Open public needs from the needs index, with the listings' query rules: the matching
     strategy by the query's language, misspelt English synonyms spelt right, ranked by words and
@@ -256,11 +271,11 @@ async def recommend_listings(engine: SearchEngine, need: Need, limit: int = RECO
     filters: dict[str, list[str]] = {"type": wanted_types(need.wanted)}
     # A title, not a person's query: its words may all be dropped, no phrase is made (search.query_text).
     strict = SearchQuery(q=q, filters={**filters, "area": list(need.areas)}, page_size=limit, phrases=False)
-    hits = [hit.document for hit in (await run_search(engine, strict)).hits]
+    hits = [hit.document for hit in (await run_search(engine, strict, facets=False)).hits]
     if len(hits) < limit:
         loose = SearchQuery(q=q, filters=filters, page_size=limit, phrases=False)
         seen = {doc["id"] for doc in hits}
-        hits += [hit.document for hit in (await run_search(engine, loose)).hits if hit.document["id"] not in seen]
+        hits += [hit.document for hit in (await run_search(engine, loose, facets=False)).hits if hit.document["id"] not in seen]
     return hits[:limit]
 
 
