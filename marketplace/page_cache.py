@@ -26,6 +26,11 @@ They are forgotten whenever a session's row is written (sign-in, sign-out, sign 
 flash message): a session ended in any process is never served again from memory. And it keeps who
 each signed-in user is (accounts/api.provide_principal: their memberships, their unread notices) with
 the signed-in pages' generation, so a page not kept does not read them again either.
+
+Last, it keeps Meilisearch's answers to the multi-searches the app sends (search/engine.py), by the
+request's bytes, with every page's generation: a search not kept as a page (a signed-in one, the
+API's) does not ask Meilisearch again while the listings stay as they are. The engine forgets them
+itself after each of its own writes to an index.
 """
 
 from __future__ import annotations
@@ -90,10 +95,12 @@ class PageStore:
         }
         self._sessions: TTLCache = TTLCache(maxsize=MAX_SESSIONS, ttl=SESSION_SECONDS)
         self._principals: TTLCache = TTLCache(maxsize=MAX_SESSIONS, ttl=SESSION_SECONDS)
+        self._answers: TTLCache = TTLCache(maxsize=MAX_BYTES, ttl=ttl, getsizeof=lambda answer: answer[1])
         self._lock = threading.Lock()  # tests arrange data from another thread than the app's
         self.generation = 0  # of every page
         self.member_generation = 0  # of the signed-in pages: moves with `generation` and on its own
         self.session_generation = 0  # of the kept sessions
+        self.answer_generation = 0  # of the search answers: moves with `generation` and on the engine's writes
         # Listener connections up in this process (page_cache_events): each invalidates the whole
         # store, so one is enough. Several when several apps share the process (tests).
         self.listeners = 0
@@ -122,9 +129,11 @@ class PageStore:
         with self._lock:
             self.generation += 1
             self.member_generation += 1
+            self.answer_generation += 1
             for pages in self._pages.values():
                 pages.clear()
             self._principals.clear()
+            self._answers.clear()
 
     def invalidate_members(self) -> None:
         with self._lock:
@@ -158,6 +167,25 @@ class PageStore:
             if self.enabled and self.listening and generation == self.member_generation:
                 self._principals[key] = principal
 
+    def answer(self, key: bytes) -> Any | None:
+        """Meilisearch's answer kept for a request (key: the request's digest), or None."""
+        if not (self.enabled and self.listening):
+            return None
+        with self._lock:
+            kept = self._answers.get(key)
+        return kept[0] if kept else None
+
+    def keep_answer(self, key: bytes, answer: Any, size: int, generation: int) -> None:
+        """Kept only if no index was written since it was asked (`size`: its bytes)."""
+        with self._lock:
+            if self.enabled and self.listening and generation == self.answer_generation and size <= MAX_PAGE_BYTES:
+                self._answers[key] = (answer, size)
+
+    def forget_answers(self) -> None:
+        with self._lock:
+            self.answer_generation += 1
+            self._answers.clear()
+
     def forget_sessions(self) -> None:
         with self._lock:
             self.session_generation += 1
@@ -189,6 +217,11 @@ def invalidate() -> None:
 def invalidate_members() -> None:
     """Something only signed-in pages may show changed: those are dropped."""
     STORE.invalidate_members()
+
+
+def forget_answers() -> None:
+    """An index was written: the search answers kept in this process are asked again."""
+    STORE.forget_answers()
 
 
 def forget_sessions() -> None:

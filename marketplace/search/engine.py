@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -15,7 +16,7 @@ from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.models.settings import MeilisearchSettings
 from meilisearch_python_sdk.models.task import TaskInfo, TaskResult
 
-from marketplace import metrics
+from marketplace import metrics, page_cache
 from marketplace.search.embeddings import EMBEDDER, Embedder, settings_embedder
 from marketplace.search.index_settings import INDEX_SETTINGS, INDEXES, LISTINGS
 
@@ -194,21 +195,33 @@ class SearchEngine:
         """One /multi-search round trip (no federation: one result per query, in order), sent as
         JSON and read with msgspec rather than through the SDK's models. Raises EngineError when
         Meilisearch refuses it, httpx's errors when it does not answer."""
-        response = await self.client.http_client.post("multi-search", content=multi_search_body(queries), headers=_PLAIN_JSON)
+        body = multi_search_body(queries)
+        store, key = page_cache.STORE, hashlib.blake2b(body, digest_size=16).digest()
+        kept: list[SearchResult] | None = store.answer(key)  # as Meilisearch gave it (processingTimeMs too)
+        if kept is not None:
+            return kept
+        generation = store.answer_generation
+        response = await self.client.http_client.post("multi-search", content=body, headers=_PLAIN_JSON)
         if response.status_code >= 400:
             raise engine_error(response.status_code, response.content)
         try:
-            return _ANSWER.decode(response.content).results
+            results = _ANSWER.decode(response.content).results
         except msgspec.DecodeError as error:  # a 2xx that is not Meilisearch's answer
             raise EngineError(response.status_code, "", f"unreadable answer: {error}") from error
+        store.keep_answer(key, results, len(response.content), generation)
+        return results
 
     # -- tasks and indexes ------------------------------------------------------------------------
 
     async def wait(self, task: TaskInfo, timeout: float | None = None) -> TaskResult:
-        """Every write is an asynchronous task: wait for it and refuse anything but success."""
-        result = await self.client.wait_for_task(
-            task.task_uid, timeout_in_ms=int((timeout or self.task_timeout) * 1000), interval_in_ms=20
-        )
+        """Every write is an asynchronous task: wait for it and refuse anything but success. The
+        answers kept in this process are forgotten (the other processes hear of it from the outbox)."""
+        try:
+            result = await self.client.wait_for_task(
+                task.task_uid, timeout_in_ms=int((timeout or self.task_timeout) * 1000), interval_in_ms=20
+            )
+        finally:
+            page_cache.forget_answers()
         if result.status != "succeeded":
             metrics.SEARCH_TASK_FAILURES.labels(type=str(result.task_type or "unknown")).inc()
             raise SearchTaskFailed(result)

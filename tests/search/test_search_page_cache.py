@@ -4,6 +4,8 @@ whole page, and a listing reaching the index (the relay marking its outbox row) 
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import update
 
 from marketplace import page_cache
@@ -66,3 +68,30 @@ async def test_the_search_page_reads_little_from_the_database(client, db, world,
     with statements(app) as seen:
         assert (await client.get("/search?q=肝癌")).status_code == 200
     assert len(seen) <= 3, seen
+
+
+async def test_meilisearchs_answer_is_kept_until_an_index_is_written(client, world, engine, settings, indexed) -> None:
+    await listening(engine)
+
+    async def found() -> list[str]:
+        answer = await client.get("/api/v1/search", params={"q": "肝癌"})  # not a kept page: the API
+        assert answer.status_code == 200
+        return [hit["id"] for hit in answer.json()["hits"]]
+
+    liver = indexed["liver"]
+    assert liver in await found()
+    async with SearchEngine(settings.meili_url, settings.meili_master_key, settings.meili_index_prefix) as search:
+        document = next(iter([doc async for doc in search.documents() if doc["id"] == liver]))
+        # Taken out of the index behind this process's back, as another process's relay would.
+        http = search.client.http_client
+        task = (await http.delete(f"indexes/{search.listings_index}/documents/{liver}")).json()["taskUid"]
+        for _ in range(200):
+            if (await http.get(f"tasks/{task}")).json()["status"] == "succeeded":
+                break
+            await asyncio.sleep(0.02)
+        assert liver in await found()  # the answer kept: Meilisearch was not asked again
+        await notified(engine)  # that process's commit of its outbox row, heard here
+        assert liver not in await found()
+        # This process's own write through the engine: forgotten at once, without a notification.
+        await search.upsert([document])
+        assert liver in await found()
