@@ -1,7 +1,7 @@
 """Page speed as ratios (issue 19, point 6): how many pages a second the app gives — the anonymous
 listing page, the search page, a signed-in listing page (each request a listing picked at random
-among 200: mostly first views) and a signed-in member going back to the five listings they compare
-(the pages kept for their session) — against a bare Litestar JSON endpoint served the same way on the
+among 100: first views, then pages kept for the session) and a signed-in member going back to the
+five listings they compare (the pages kept for their session) — against a bare Litestar JSON endpoint served the same way on the
 same machine in the same run.
 
     .venv/bin/python bench/pages.py                      # README.md gives a run's figures
@@ -45,8 +45,8 @@ KINDS = [
 ]
 
 
-def published_listings(base: str, count: int = 200) -> list[str]:
-    """Ids of published listings, from the API's search (anonymous)."""
+def published_listings(base: str, count: int = 100) -> list[str]:
+    """Ids of published listings (the API's largest page: 100), from its search (anonymous)."""
     answer = httpx.get(f"{base}/api/v1/search", params={"q": "", "page_size": 100}, timeout=30).json()
     ids = [hit["id"] for hit in answer.get("hits", [])]
     if not ids:

@@ -22,6 +22,7 @@ The API never reaches this: it authenticates by bearer token alone.
 
 from __future__ import annotations
 
+import copy
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -224,7 +225,8 @@ def session_middleware(app: ASGIApp) -> ASGIApp:
         token = _cookies(scope).get(SESSION_COOKIE)
         opened = await _live_session(state, token) if token else None
         scope[SCOPE_KEY] = _Request(opened, had_cookie=bool(token))  # type: ignore[literal-required]
-        scope["session"] = dict(opened.data) if opened else {}
+        # A copy all the way down: the session read may be the one kept for the next requests.
+        scope["session"] = copy.deepcopy(opened.data) if opened else {}
         if opened:
             _with_csrf_cookie(scope, opened.csrf_token)
         await app(scope, receive, send)
