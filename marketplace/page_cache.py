@@ -141,45 +141,43 @@ class PageStore:
             self._pages[True].clear()
             self._principals.clear()
 
-    def session(self, key: str) -> Any | None:
-        """A live session kept under `key` (its token's digest), or None."""
+    def _read(self, kept: TTLCache, key: Any) -> Any | None:
         if not (self.enabled and self.listening):
             return None
         with self._lock:
-            return self._sessions.get(key)
+            return kept.get(key)
+
+    def _keep(self, kept: TTLCache, key: Any, value: Any, read_in: int, generation: str) -> None:
+        """Kept only if `generation` has not moved since the value was read (`read_in`)."""
+        with self._lock:
+            if self.enabled and self.listening and read_in == getattr(self, generation):
+                kept[key] = value
+
+    def session(self, key: str) -> Any | None:
+        """A live session kept under `key` (its token's digest), or None."""
+        return self._read(self._sessions, key)
 
     def keep_session(self, key: str, session: Any, generation: int) -> None:
         """Kept only if no session's row was written since it was read."""
-        with self._lock:
-            if self.enabled and self.listening and generation == self.session_generation:
-                self._sessions[key] = session
+        self._keep(self._sessions, key, session, generation, "session_generation")
 
     def principal(self, key: tuple) -> Any | None:
         """Who a signed-in user is, acting for an organization (key: their ids), or None."""
-        if not (self.enabled and self.listening):
-            return None
-        with self._lock:
-            return self._principals.get(key)
+        return self._read(self._principals, key)
 
     def keep_principal(self, key: tuple, principal: Any, generation: int) -> None:
         """Kept only if nothing a member might see changed since it was read."""
-        with self._lock:
-            if self.enabled and self.listening and generation == self.member_generation:
-                self._principals[key] = principal
+        self._keep(self._principals, key, principal, generation, "member_generation")
 
     def answer(self, key: bytes) -> Any | None:
         """Meilisearch's answer kept for a request (key: the request's digest), or None."""
-        if not (self.enabled and self.listening):
-            return None
-        with self._lock:
-            kept = self._answers.get(key)
+        kept = self._read(self._answers, key)
         return kept[0] if kept else None
 
     def keep_answer(self, key: bytes, answer: Any, size: int, generation: int) -> None:
         """Kept only if no index was written since it was asked (`size`: its bytes)."""
-        with self._lock:
-            if self.enabled and self.listening and generation == self.answer_generation and size <= MAX_PAGE_BYTES:
-                self._answers[key] = (answer, size)
+        if size <= MAX_PAGE_BYTES:
+            self._keep(self._answers, key, (answer, size), generation, "answer_generation")
 
     def forget_answers(self) -> None:
         with self._lock:
