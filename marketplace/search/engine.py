@@ -148,6 +148,7 @@ class SearchEngine:
         semantic_ratio: float = 0.5,
     ) -> None:
         self.client = _client(url, master_key)
+        self.url = url  # part of a kept answer's key: two engines of one process may differ by it alone
         self.index_prefix = index_prefix
         self.task_timeout = task_timeout
         # Queries are hybrid (words and meaning) when there is an embedder; keyword-only otherwise.
@@ -196,7 +197,7 @@ class SearchEngine:
         JSON and read with msgspec rather than through the SDK's models. Raises EngineError when
         Meilisearch refuses it, httpx's errors when it does not answer."""
         body = multi_search_body(queries)
-        store, key = page_cache.STORE, hashlib.blake2b(body, digest_size=16).digest()
+        store, key = page_cache.STORE, hashlib.blake2b(self.url.encode() + b"\n" + body, digest_size=16).digest()
         kept: list[SearchResult] | None = store.answer(key)  # as Meilisearch gave it (processingTimeMs too)
         if kept is not None:
             return kept
