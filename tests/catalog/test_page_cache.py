@@ -156,6 +156,7 @@ async def test_a_signed_in_page_is_kept_for_its_own_session_only(client, db, wor
     await listening(engine)
     await visit(client, f"/listings/{listing_id}")  # the visitors' page, kept
     await login(client, world.emails[Role.company_member])
+    await notified(engine, members_only=True)
     first = await client.get(f"/listings/{listing_id}")
     assert first.status_code == 200 and "/logout" in first.text  # the signed-in page, not the visitor's
     assert first.headers["cache-control"] == "no-store" and "etag" not in first.headers
@@ -180,6 +181,7 @@ async def test_a_session_ended_in_another_process_is_not_served_from_memory(clie
     listing_id = await published(db, world, relation="other")
     await listening(engine)
     await login(client, world.emails[Role.company_member])
+    await notified(engine, members_only=True)
     assert "/logout" in (await client.get(f"/listings/{listing_id}")).text
     # Ended on a connection of its own, as another process would, before its NOTIFY arrives: this
     # process still gives the kept page from memory, reading nothing.
@@ -205,6 +207,7 @@ async def test_who_is_signed_in_is_read_once_until_a_write_a_member_might_see(cl
     second = await published(db, world, relation="other")
     await listening(engine)
     await login(client, world.emails[Role.company_member])
+    await notified(engine, members_only=True)
     assert (await client.get(f"/listings/{first}")).status_code == 200
     with statements(app) as seen:
         assert (await client.get(f"/listings/{second}")).status_code == 200  # a page not kept yet
@@ -221,6 +224,7 @@ async def test_any_write_drops_the_signed_in_pages_but_not_the_visitors(client, 
     await listening(engine)
     await visit(client, f"/listings/{listing_id}")
     await login(client, world.emails[Role.company_member])
+    await notified(engine, members_only=True)  # the sign-in's own writes, heard before anything is kept
     assert "bell-count" not in (await client.get(f"/listings/{listing_id}")).text
     assert page_cache.STORE.count(members=True) == 1 and page_cache.STORE.count(members=False) == 1
     # A notice for this member: a write no visitor sees, shown on the member's next page at once.
@@ -228,6 +232,7 @@ async def test_any_write_drops_the_signed_in_pages_but_not_the_visitors(client, 
     await NotificationService(db).notify([member.user_id], "test", "Something happened")
     await db.commit()
     assert page_cache.STORE.count(members=True) == 0 and page_cache.STORE.count(members=False) == 1
+    await notified(engine, members_only=True)  # and that commit's NOTIFY, which this process hears too
     assert "bell-count" in (await client.get(f"/listings/{listing_id}")).text
     assert page_cache.STORE.count(members=True) == 1
     # Another process's such write drops them here too, through NOTIFY.

@@ -44,16 +44,22 @@ async def listening(engine) -> None:
     await notified(engine)
 
 
-async def notified(engine) -> None:
+async def notified(engine, *, members_only: bool = False) -> None:
     """NOTIFY as another worker process's change would, and wait until the listener has heard it and
-    every notification before it: the generation moves, then stays put for QUIET_SECONDS. (Returning
-    at the first move could leave this one still on its way, to drop a page the test then expects.)"""
-    start = last = page_cache.STORE.generation
+    every notification before it (a sign-in's own among them): the generation moves, then stays put
+    for QUIET_SECONDS. (Returning at the first move could leave this one still on its way, to drop a
+    page the test then expects.) With members_only, the visitors' pages stay kept."""
+    payload = "members" if members_only else ""
+
+    def generation() -> int:
+        return page_cache.STORE.generation_of(members_only)
+
+    start = last = generation()
     async with engine.begin() as connection:
-        await connection.execute(text("notify page_cache"))
+        await connection.execute(text("select pg_notify('page_cache', :payload)"), {"payload": payload})
     for _ in range(100):
         await asyncio.sleep(QUIET_SECONDS)
-        now = page_cache.STORE.generation
+        now = generation()
         if now != start and now == last:
             return
         last = now
