@@ -14,7 +14,6 @@ from marketplace.search.embeddings import EMBEDDER
 from marketplace.search.engine import SearchEngine, SearchUnavailable, describe
 from marketplace.search.index_settings import INDEX_SETTINGS
 from marketplace.search.query import (
-    LATIN,
     RETRIEVED,
     SearchQuery,
     filter_expression,
@@ -22,6 +21,7 @@ from marketplace.search.query import (
     query_vector,
     run_search,
 )
+from marketplace.search.query_text import LATIN
 
 NEAREST = 5
 MAX_SUGGESTIONS = 5

@@ -4,24 +4,20 @@ and one multi-search round trip (`run_search`)."""
 
 from __future__ import annotations
 
-import functools
 import logging
-import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from markupsafe import escape
-from rapidfuzz.distance import DamerauLevenshtein
 
 from marketplace.i18n import N_
 from marketplace.search.documents import DOCUMENT_FIELDS, FREE_RUN_BEDS
 from marketplace.search.embeddings import EMBEDDER
 from marketplace.search.engine import EngineError, SearchEngine, SearchUnavailable, describe
 from marketplace.search.index_settings import INNER_WORDS
-from marketplace.search.query_text import precise_query
-from marketplace.search.synonyms import carrier_spelling, english_terms, gloss
+from marketplace.search.query_text import embedded_text, matching_strategy, query_text
 from marketplace.web import MAX_PAGE, MAX_PAGE_SIZE
 
 log = logging.getLogger(__name__)
@@ -40,22 +36,6 @@ SORTS: dict[str, list[str] | None] = {
     "newest": ["published_at:desc"],
     "confirmed": ["confirmed_at:desc"],
 }
-# How many of a query's words a hit must hold, by the query's language (measured on the demo data,
-# bench/chinese_recall.py). A Chinese query is cut into words by the segmenter, and often one of
-# them is in no listing (肝癌 where listings say 肝细胞癌): `all` then finds nothing, and the
-# default `last`, which drops words from the end, finds nothing when the first word is the missing
-# one. `frequency` drops the commonest words first, keeping the telling ones. English and mixed
-# queries keep `last`: people type the subject first ("knee osteoarthritis implant").
-MatchingStrategy = Literal["all", "last", "frequency"]  # Meilisearch's, as the SDK types it
-CHINESE_STRATEGY: MatchingStrategy = "frequency"
-OTHER_STRATEGY: MatchingStrategy = "last"
-HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-LATIN = re.compile(r"[A-Za-z]")
-# Meilisearch expands a synonym only when the query spells it as listed: "cell therpy" finds the
-# listings that say "cell therapy" in English, never those that say only 细胞治疗. So an English
-# synonym misspelt within Meilisearch's own typo budget is spelt right before the query is sent.
-ENGLISH_SYNONYMS = english_terms()
-ENGLISH_WORDS = {word for term in ENGLISH_SYNONYMS for word in term}  # spelt right: left alone
 # The document without the field that only serves recall.
 RETRIEVED = sorted(DOCUMENT_FIELDS - {INNER_WORDS})
 DEFAULT_PAGE_SIZE = 20
@@ -267,48 +247,6 @@ def parse_search(
     return query, errors if strict else []
 
 
-def matching_strategy(q: str) -> MatchingStrategy:
-    """Chinese (Han characters, no Latin letters; digits allowed, as in 2型糖尿病) or anything else."""
-    return CHINESE_STRATEGY if HAN.search(q) and not LATIN.search(q) else OTHER_STRATEGY
-
-
-def _within_typo_budget(word: str, term: str) -> bool:
-    """As Meilisearch's default typo tolerance: one typo from 5 letters, two from 9."""
-    budget = 2 if len(word) >= 9 else 1 if len(word) >= 5 else 0
-    return DamerauLevenshtein.distance(word, term, score_cutoff=budget) <= budget
-
-
-# Popular queries come again and again; their spelling costs about 3 ms of CPU (each English synonym
-# term compared with each window of words), the same every time for the same words.
-@functools.lru_cache(maxsize=4096)
-def spell_synonyms(q: str) -> str:
-    """The query with misspelt English synonyms spelt as listed ("biobnak" → "biobank"); only a
-    whole term, word by word, so that "laser" never becomes the "later" of "pay later". Then a term
-    too long for Meilisearch to expand is spelt as its group's carrier (search/synonyms.py)."""
-    words = q.split()
-    lowered = [word.lower() for word in words]
-    changed = False
-    for term in ENGLISH_SYNONYMS:
-        for start in range(len(words) - len(term) + 1):
-            window = lowered[start : start + len(term)]
-            # Words spelt as in some term stay ("hepatitis" is not re-spelt "keratitis").
-            if window != term and all(map(_within_typo_budget, window, term)) and not ENGLISH_WORDS.issuperset(window):
-                words[start : start + len(term)] = lowered[start : start + len(term)] = term
-                changed = True
-    return carrier_spelling(" ".join(words) if changed else q)
-
-
-# Like the spelling, the rest of a query's rewriting (about 1.5 ms of CPU a search) depends only on
-# its text and the vocabulary, which never changes at run time.
-@functools.lru_cache(maxsize=4096)
-def query_text(q: str, phrases: bool = True) -> str:
-    """The words as sent to Meilisearch: misspelt English terms spelt right (a Chinese query has
-    none); then, unless phrases is False, phrases where Chinese is cut into single characters and
-    for identifiers (search.query_text)."""
-    text = spell_synonyms(q)
-    return precise_query(text) if phrases else text
-
-
 def quote(value: str) -> str:
     """A string value in Meilisearch's filter syntax: double-quoted, with \\ and " escaped."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -455,13 +393,6 @@ async def query_vector(search: SearchEngine, q: str) -> list[float] | None:
     if not (search.embedder and q):
         return None
     return await search.embedder.query(embedded_text(q))
-
-
-@functools.lru_cache(maxsize=4096)
-def embedded_text(q: str) -> str:
-    """The query with its gloss, as embedded (the gloss costs about 0.7 ms; the vocabulary is fixed)."""
-    glosses = gloss(q)
-    return f"{q} {' '.join(glosses)}" if glosses else q
 
 
 async def run_search(search: SearchEngine, query: SearchQuery, *, hybrid: bool = True, facets: bool = True) -> SearchOutcome:

@@ -11,7 +11,7 @@ import pytest
 from marketplace.search.documents import inner_words
 from marketplace.search.engine import SearchEngine
 from marketplace.search.index_settings import INNER_WORDS
-from marketplace.search.query import matching_strategy, spell_synonyms
+from marketplace.search.query_text import matching_strategy, spell_synonyms
 from tests.search.factories import index_named
 
 # Texts chosen so that each query word occurs only where the case says.

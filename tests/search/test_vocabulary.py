@@ -15,7 +15,7 @@ import yaml
 
 from marketplace.search.engine import SearchEngine
 from marketplace.search.index_settings import INDEX_SETTINGS
-from marketplace.search.query import spell_synonyms
+from marketplace.search.query_text import spell_synonyms
 from marketplace.search.synonyms import (
     VOCABULARY_FILE,
     VocabularyError,

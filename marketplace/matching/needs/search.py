@@ -36,12 +36,11 @@ from marketplace.search.models import EntityType
 from marketplace.search.query import (
     SEMANTIC_THRESHOLD,
     SearchQuery,
-    matching_strategy,
     query_vector,
     quote,
     run_search,
-    spell_synonyms,
 )
+from marketplace.search.query_text import matching_strategy, spell_synonyms
 from marketplace.web import MAX_PAGE, MAX_PAGE_SIZE
 
 # ----- the needs index ----------------------------------------------------------------------------
