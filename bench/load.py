@@ -14,7 +14,8 @@ highest load that meets the goal.
    users in, leaves the first `--warmup` seconds out, then counts `--seconds`; before each step the
    jobs catch up (search outbox, vectors). Past the goal the steps go on while they add throughput
    without errors (the capacity), and stop at the first with errors or no gain.
-4. Each step's rate, error rate and percentiles; per route (requests a second, p50/p95/p99, failures)
+4. Each step's rate, error rate and percentiles, the share of searches given a kept answer and the
+   notifications that dropped kept pages (the app's /metrics); per route (requests a second, p50/p95/p99, failures)
    the highest step that met the goal and the one with the most requests a second without errors;
    then the two commands side by side.
 
@@ -65,6 +66,14 @@ class Step:
     exceptions: str  # Locust's exceptions CSV: a task that raised is a broken load test
     times: dict[str, list[float]]  # bench/locust_mixed.py's groups: "search", "pages"
     load: tuple[float, float, float]
+    counted: dict[str, float]  # what the app's /metrics counted during the step, warm-up included
+
+    @property
+    def kept_answers(self) -> float:
+        """The share of multi-searches given a kept answer, current or stale (SEARCH_STALE_SECONDS)."""
+        kept = self.counted.get("kept", 0.0) + self.counted.get("stale", 0.0)
+        asked = self.counted.get("meilisearch", 0.0)
+        return kept / (kept + asked) if kept + asked else float("nan")
 
     @property
     def total(self) -> dict[str, str]:
@@ -101,6 +110,25 @@ class Step:
             if not self.p(group, 95) <= goal:
                 out.append(f"{group} p95 {self.p(group, 95):.0f} ms > {goal}")
         return out
+
+
+def counters(host: str) -> dict[str, float]:
+    """The app's counters behind the kept answers: multi-searches by source, drops by reach."""
+    from urllib.request import urlopen
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urlopen(f"{host}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    out: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "marketplace_search_answers_total":
+                out[sample.labels["source"]] = out.get(sample.labels["source"], 0.0) + sample.value
+            elif sample.name == "marketplace_page_cache_drops_total":
+                key = f"drops: {sample.labels['reach']}"
+                out[key] = out.get(key, 0.0) + sample.value
+    return out
 
 
 def start_services(data_dir: Path, stack: ExitStack) -> dict[str, str]:
@@ -181,6 +209,7 @@ def measure_command(
         for users in args.steps:
             settle(env["DATABASE_URL"])
             print(f"{label}: {users} users for {args.warmup} + {args.seconds} s …", flush=True)
+            counted_before = counters(host)
             with tempfile.TemporaryDirectory() as folder:
                 times = Path(folder) / "times.json"
                 locust_env["BENCH_TIMES"] = str(times)
@@ -188,7 +217,8 @@ def measure_command(
                     "locust_mixed.py", [], host, users, args.warmup + args.seconds, locust_env
                 )
                 timings = json.loads(times.read_text()) if times.exists() else {}
-                step = Step(users, rows, failures, exceptions, timings, os.getloadavg())
+                counted = {name: value - counted_before.get(name, 0.0) for name, value in counters(host).items()}
+                step = Step(users, rows, failures, exceptions, timings, os.getloadavg(), counted)
             steps.append(step)
             if misses := step.misses():
                 print(f"  misses the goal: {'; '.join(misses)}", flush=True)
@@ -221,14 +251,17 @@ def capacity(steps: list[Step]) -> Step | None:
 def print_command(label: str, steps: list[Step], before: tuple[float, float, float]) -> None:
     print(f"\n== {label}  (load average before {' / '.join(f'{v:.2f}' for v in before)})")
     print(f"{'':>24}{'pages, ms':>15}{'search, ms':>15}")
-    print(f"{'users':>6}{'req/s':>9}{'errors':>9}{'p50':>7}{'p95':>8}{'p50':>7}{'p95':>8}{'load 1m':>9}   goal")
+    print(f"{'users':>6}{'req/s':>9}{'errors':>9}{'p50':>7}{'p95':>8}{'p50':>7}{'p95':>8}{'kept':>7}{'load 1m':>9}   goal")
     for step in steps:
         misses = step.misses()
         print(
             f"{step.users:>6}{step.rate:>9.1f}{step.error_rate:>9.2%}{step.p('pages', 50):>7.0f}{step.p('pages', 95):>8.0f}"
-            f"{step.p('search', 50):>7.0f}{step.p('search', 95):>8.0f}{step.load[0]:>9.2f}   "
+            f"{step.p('search', 50):>7.0f}{step.p('search', 95):>8.0f}{step.kept_answers:>7.0%}{step.load[0]:>9.2f}   "
             f"{'met' if not misses else 'missed: ' + '; '.join(misses)}"
         )
+    for step in steps:
+        drops = ", ".join(f"{name[7:]} {value:.0f}" for name, value in sorted(step.counted.items()) if name.startswith("drops: "))
+        print(f"  {step.users} users: kept pages and answers dropped (per process that heard it): {drops or 'never'}")
     met, most = best(steps), capacity(steps)
     if met is not None:
         print_routes(f"at {met.users} users, the highest step that met the goal", met)
@@ -260,7 +293,8 @@ def summary(label: str, steps: list[Step]) -> str:
             f"goal not met at {steps[0].users} users: {'; '.join(steps[0].misses())}" if steps else "not measured"]  # fmt: skip
     if most is not None:
         said.append(f"most without errors: {most.rate:.1f} req/s at {most.users} users (p95 pages "
-                    f"{most.p('pages', 95):.0f} ms, search {most.p('search', 95):.0f} ms)")  # fmt: skip
+                    f"{most.p('pages', 95):.0f} ms, search {most.p('search', 95):.0f} ms): "
+                    f"{'goal met' if not most.misses() else 'goal missed'}")  # fmt: skip
     if steps and steps[-1].error_rate:
         said.append(f"errors {steps[-1].error_rate:.2%} at {steps[-1].users} users")
     return f"  {label}:\n    " + "\n    ".join(said)

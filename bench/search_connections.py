@@ -93,11 +93,15 @@ async def measure(url: str, key: str, searches: int) -> dict[str, tuple[list[flo
         await engine.create_index(uid, settings)
         rng = random.Random(7)
         await engine.upsert([document(rng) for _ in range(DOCUMENTS)], uid)
-        for search in (kept_alive_search(kept_alive), engine.multi_search):  # warm both
+
+        async def engine_search(requests: list[dict[str, Any]]) -> list[SearchResult]:
+            return (await engine.multi_search(requests))[0]
+
+        for search in (kept_alive_search(kept_alive), engine_search):  # warm both
             await timed(search, uid, 10)
         return {
             "SDK's HTTP client, kept-alive connections": await timed(kept_alive_search(kept_alive), uid, searches),
-            "the app's engine, a connection per request": await timed(engine.multi_search, uid, searches),
+            "the app's engine, a connection per request": await timed(engine_search, uid, searches),
         }
     finally:
         await kept_alive.aclose()

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     # leaves search keyword-only, with a log line.
     embeddings: bool = True
     search_semantic_ratio: float = Field(default=0.5, ge=0, le=1)
+    # The search page and API may give an answer kept from before the index last changed, for at
+    # most this long, while Meilisearch is asked again in the background; 0: always ask at once.
+    search_stale_seconds: float = Field(default=30, ge=0)
     embedding_cache_dir: Path | None = None
     embedding_model_path: Path | None = None
     # Run the background jobs inside the app (the embedded default); false when a separate

@@ -23,6 +23,9 @@ REQUEST_ID_HEADER = "x-request-id"
 # else (control characters, megabytes) is replaced rather than written into the logs.
 _GOOD_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 access_log = logging.getLogger("marketplace.access")
+# Bound by the request's code for its access line: a page given from the cache (page_cache.py), where
+# a search's answer came from and Meilisearch's round trip (search/engine.py).
+ACCESS_DETAILS = ("page", "search_answer", "search_ms")
 
 
 def configure_logging(log_format: LogFormat = "console", level: int = logging.INFO, stream: IO[str] | None = None) -> None:
@@ -93,5 +96,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                     status,
                     extra={"route": route, "status": status, "ms": round((time.perf_counter() - started) * 1000, 1)},
                 )
+                # What the request's code added for this line (page_cache.py, search/engine.py) ends with it.
+                structlog.contextvars.unbind_contextvars(*ACCESS_DETAILS)
 
     return middleware

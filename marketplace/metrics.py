@@ -14,6 +14,16 @@ JOB_RUNS = Counter("marketplace_job_runs_total", "Background job runs, by job an
 SEARCH_TASK_FAILURES = Counter(
     "marketplace_search_task_failures_total", "Meilisearch tasks that ended in anything but success, by task type.", ["type"]
 )
+SEARCH_ANSWERS = Counter(
+    "marketplace_search_answers_total",
+    "Multi-searches answered, by where the answer came from: kept in the process, or Meilisearch.",
+    ["source"],
+)
+PAGE_CACHE_DROPS = Counter(
+    "marketplace_page_cache_drops_total",
+    "Notifications that dropped kept pages, sessions or search answers, by what they reach (each process counts its own).",
+    ["reach"],
+)
 EMAIL_SEND_FAILURES = Counter(
     "marketplace_email_send_failures_total", "Attempts to send an e-mail that failed (retried or given up on)."
 )

@@ -30,7 +30,9 @@ the signed-in pages' generation, so a page not kept does not read them again eit
 Last, it keeps Meilisearch's answers to the multi-searches the app sends (search/engine.py), by the
 request's bytes, with every page's generation: a search not kept as a page (a signed-in one, the
 API's) does not ask Meilisearch again while the listings stay as they are. The engine forgets them
-itself after each of its own writes to an index.
+itself after each of its own writes to an index. An answer forgotten so is only marked out of date:
+the search page and the API may still be given it for SEARCH_STALE_SECONDS while the engine asks
+Meilisearch again in the background (stale-while-revalidate); everything else asks at once.
 """
 
 from __future__ import annotations
@@ -39,10 +41,12 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from cachetools import TTLCache
 from litestar.datastructures import Headers
 from litestar.middleware.csrf import CSRFMiddleware, generate_csrf_token
@@ -83,6 +87,13 @@ class CachedPage:
     on_hit: OnHit | None
 
 
+@dataclass
+class KeptAnswer:
+    answer: Any
+    size: int  # its bytes
+    out_of_date_since: float | None = None  # time.monotonic() of the first index change since it was asked
+
+
 class PageStore:
     """The process's pages by key: the visitors' and the signed-in sessions', each with the
     generation they belong to."""
@@ -95,7 +106,7 @@ class PageStore:
         }
         self._sessions: TTLCache = TTLCache(maxsize=MAX_SESSIONS, ttl=SESSION_SECONDS)
         self._principals: TTLCache = TTLCache(maxsize=MAX_SESSIONS, ttl=SESSION_SECONDS)
-        self._answers: TTLCache = TTLCache(maxsize=MAX_BYTES, ttl=ttl, getsizeof=lambda answer: answer[1])
+        self._answers: TTLCache = TTLCache(maxsize=MAX_BYTES, ttl=ttl, getsizeof=lambda kept: kept.size)
         self._lock = threading.Lock()  # tests arrange data from another thread than the app's
         self.generation = 0  # of every page
         self.member_generation = 0  # of the signed-in pages: moves with `generation` and on its own
@@ -133,7 +144,7 @@ class PageStore:
             for pages in self._pages.values():
                 pages.clear()
             self._principals.clear()
-            self._answers.clear()
+            self._answers_out_of_date()
 
     def invalidate_members(self) -> None:
         with self._lock:
@@ -169,20 +180,35 @@ class PageStore:
         """Kept only if nothing a member might see changed since it was read."""
         self._keep(self._principals, key, principal, generation, "member_generation")
 
-    def answer(self, key: bytes) -> Any | None:
-        """Meilisearch's answer kept for a request (key: the request's digest), or None."""
-        kept = self._read(self._answers, key)
-        return kept[0] if kept else None
+    def answer(self, key: bytes, out_of_date_for: float = 0) -> tuple[Any, bool] | None:
+        """Meilisearch's answer kept for a request (key: the request's digest) and whether it is
+        current; one out of date for at most `out_of_date_for` seconds is given too. Else None."""
+        kept: KeptAnswer | None = self._read(self._answers, key)
+        if kept is None:
+            return None
+        if kept.out_of_date_since is None:
+            return kept.answer, True
+        if time.monotonic() - kept.out_of_date_since <= out_of_date_for:
+            return kept.answer, False
+        return None
 
     def keep_answer(self, key: bytes, answer: Any, size: int, generation: int) -> None:
         """Kept only if no index was written since it was asked (`size`: its bytes)."""
         if size <= MAX_PAGE_BYTES:
-            self._keep(self._answers, key, (answer, size), generation, "answer_generation")
+            self._keep(self._answers, key, KeptAnswer(answer, size), generation, "answer_generation")
 
     def forget_answers(self) -> None:
         with self._lock:
-            self.answer_generation += 1
-            self._answers.clear()
+            self._answers_out_of_date()
+
+    def _answers_out_of_date(self) -> None:
+        # Marked, not dropped: the search page may give one while it is asked again (search/engine.py).
+        self.answer_generation += 1
+        now = time.monotonic()
+        with self._answers.timer:  # its clock stands still: nothing expires while it is walked
+            for kept in self._answers.values():
+                if kept.out_of_date_since is None:
+                    kept.out_of_date_since = now
 
     def forget_sessions(self) -> None:
         with self._lock:
@@ -218,7 +244,7 @@ def invalidate_members() -> None:
 
 
 def forget_answers() -> None:
-    """An index was written: the search answers kept in this process are asked again."""
+    """An index was written: the search answers kept in this process are out of date."""
     STORE.forget_answers()
 
 
@@ -414,12 +440,14 @@ async def _send_page(scope: Scope, send: Any, page: CachedPage, token: str | Non
 
 async def _send_kept(send: Any, page: CachedPage, token: str, extra: list | None = None) -> None:
     """A kept page as a 200, with the asker's CSRF token back in it."""
+    structlog.contextvars.bind_contextvars(page="kept")  # on the request's log line
     body = page.body.replace(PLACEHOLDER, token.encode())
     await send({"type": "http.response.start", "status": 200, "headers": [*page.headers, *(extra or []), _length(body)]})
     await send({"type": "http.response.body", "body": body})
 
 
 async def _send_not_modified(send: Any, kept: tuple | list, extra: list) -> None:
+    structlog.contextvars.bind_contextvars(page="not modified")
     # A 304 carries the validators and what the 200 would have said about caching, no body.
     same = [(name, value) for name, value in kept if name.lower() in (b"vary", b"content-language")]
     await send({"type": "http.response.start", "status": 304, "headers": [*same, *extra]})

@@ -30,7 +30,7 @@ from sqlalchemy import Delete, Insert, Update, event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
-from marketplace import page_cache
+from marketplace import metrics, page_cache
 from marketplace.db import libpq_dsn
 
 log = logging.getLogger(__name__)
@@ -153,6 +153,11 @@ def _heard(_connection: Any, _pid: int, _channel: str, reach: str) -> None:
         page_cache.invalidate()
 
 
+def _listened(connection: Any, pid: int, channel: str, reach: str) -> None:
+    metrics.PAGE_CACHE_DROPS.labels(reach=reach or "all").inc()
+    _heard(connection, pid, channel, reach)
+
+
 async def open_visit_pool(database_url: str) -> asyncpg.Pool:
     """The connection on which kept pages' views are written (catalog/page_views.VisitCounts, one
     batch at a time), without SQLAlchemy's session. A counter lost in a crash's last moment is not
@@ -173,7 +178,7 @@ async def listen_for_changes(database_url: str, store: page_cache.PageStore) -> 
         try:
             connection = await asyncpg.connect(dsn, timeout=PROBE_SECONDS)
             connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
-            await connection.add_listener(CHANNEL, _heard)
+            await connection.add_listener(CHANNEL, _listened)
             # Whatever changed while nobody listened.
             page_cache.invalidate()
             page_cache.forget_sessions()

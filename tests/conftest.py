@@ -144,6 +144,7 @@ def settings(database_url: str, worker_id: str, smtp_server: Mailbox, tmp_path_f
         demo_data=False,
         password_hash_profile="CHEAPEST",
         run_worker_in_app=False,  # tests run jobs themselves, when they choose
+        search_stale_seconds=0,  # a search after an index change sees it (test_search_page_cache.py tries both)
     )
 
 

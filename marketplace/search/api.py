@@ -191,7 +191,7 @@ class SearchApi(Controller):
                 status_code=400,
             )
         # SearchUnavailable becomes the 503 with Retry-After (app.search_unavailable_handler).
-        outcome = await run_search(request.app.state.search, query)
+        outcome = await run_search(request.app.state.search, query, stale_ok=True)
         hints = await no_results_help(request.app.state.search, query) if outcome.total == 0 and query.page == 1 else None
         return search_page(outcome, started, hints)
 

@@ -7,11 +7,13 @@ import asyncio
 import functools
 import hashlib
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
+import structlog
 from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.models.settings import MeilisearchSettings
 from meilisearch_python_sdk.models.task import TaskInfo, TaskResult
@@ -19,6 +21,8 @@ from meilisearch_python_sdk.models.task import TaskInfo, TaskResult
 from marketplace import metrics, page_cache
 from marketplace.search.embeddings import EMBEDDER, Embedder, settings_embedder
 from marketplace.search.index_settings import INDEX_SETTINGS, INDEXES, LISTINGS
+
+log = logging.getLogger(__name__)
 
 ERROR_LENGTH = 2000  # of an error as stored on an outbox row or shown
 
@@ -146,6 +150,7 @@ class SearchEngine:
         task_timeout: float = 60,
         embedder: Embedder | None = None,
         semantic_ratio: float = 0.5,
+        stale_seconds: float = 0,
     ) -> None:
         self.client = _client(url, master_key)
         self.url = url  # part of a kept answer's key: two engines of one process may differ by it alone
@@ -154,6 +159,8 @@ class SearchEngine:
         # Queries are hybrid (words and meaning) when there is an embedder; keyword-only otherwise.
         self.embedder = embedder
         self.semantic_ratio = semantic_ratio
+        self.stale_seconds = stale_seconds  # how long an answer may be given after the index changed
+        self._asking: dict[bytes, tuple[int, asyncio.Task[list[SearchResult]]]] = {}  # by key: since generation
 
     def index_name(self, name: str) -> str:
         return f"{self.index_prefix}{name}"
@@ -190,18 +197,51 @@ class SearchEngine:
         await index.search("临床研究型病房")
 
     async def aclose(self) -> None:
+        for _generation, task in list(self._asking.values()):
+            task.cancel()
         await self.client.aclose()
 
-    async def multi_search(self, queries: list[dict[str, Any]]) -> list[SearchResult]:
+    async def multi_search(self, queries: list[dict[str, Any]], *, stale_ok: bool = False) -> tuple[list[SearchResult], bool]:
         """One /multi-search round trip (no federation: one result per query, in order), sent as
-        JSON and read with msgspec rather than through the SDK's models. Raises EngineError when
-        Meilisearch refuses it, httpx's errors when it does not answer."""
+        JSON and read with msgspec rather than through the SDK's models; and whether the results
+        are current. Answers are kept per process (page_cache.py); with `stale_ok`, one kept from
+        before the index last changed, at most `stale_seconds` ago, is given at once while
+        Meilisearch is asked again in the background. Raises EngineError when Meilisearch refuses
+        it, httpx's errors when it does not answer."""
         body = multi_search_body(queries)
-        store, key = page_cache.STORE, hashlib.blake2b(self.url.encode() + b"\n" + body, digest_size=16).digest()
-        kept: list[SearchResult] | None = store.answer(key)  # as Meilisearch gave it (processingTimeMs too)
-        if kept is not None:
-            return kept
-        generation = store.answer_generation
+        key = hashlib.blake2b(self.url.encode() + b"\n" + body, digest_size=16).digest()
+        kept = page_cache.STORE.answer(key, self.stale_seconds if stale_ok else 0)
+        if kept is not None:  # as Meilisearch gave it (processingTimeMs too)
+            results, current = kept
+            source = "kept" if current else "stale"
+            metrics.SEARCH_ANSWERS.labels(source=source).inc()
+            structlog.contextvars.bind_contextvars(search_answer=source)
+            if not current:
+                self._ask(key, body)
+            return results, current
+        metrics.SEARCH_ANSWERS.labels(source="meilisearch").inc()
+        started = time.perf_counter()
+        # Shielded: a request given up on still leaves the answer kept for the next one.
+        results = await asyncio.shield(self._ask(key, body))
+        # The request's log line says how long Meilisearch's round trip took (see logs.py).
+        structlog.contextvars.bind_contextvars(
+            search_answer="meilisearch", search_ms=round((time.perf_counter() - started) * 1000, 1)
+        )
+        return results, True
+
+    def _ask(self, key: bytes, body: bytes) -> asyncio.Task[list[SearchResult]]:
+        """Meilisearch's answer to `body`, then kept: asked once for all the requests in this
+        process that want it at the same time, since the index last changed."""
+        generation = page_cache.STORE.answer_generation
+        asking = self._asking.get(key)
+        if asking is not None and asking[0] == generation and asking[1].get_loop() is asyncio.get_running_loop():
+            return asking[1]
+        task = asyncio.create_task(self._post(key, body, generation))
+        self._asking[key] = (generation, task)
+        task.add_done_callback(functools.partial(self._asked, key))
+        return task
+
+    async def _post(self, key: bytes, body: bytes, generation: int) -> list[SearchResult]:
         response = await self.client.http_client.post("multi-search", content=body, headers=_PLAIN_JSON)
         if response.status_code >= 400:
             raise engine_error(response.status_code, response.content)
@@ -209,8 +249,15 @@ class SearchEngine:
             results = _ANSWER.decode(response.content).results
         except msgspec.DecodeError as error:  # a 2xx that is not Meilisearch's answer
             raise EngineError(response.status_code, "", f"unreadable answer: {error}") from error
-        store.keep_answer(key, results, len(response.content), generation)
+        page_cache.STORE.keep_answer(key, results, len(response.content), generation)
         return results
+
+    def _asked(self, key: bytes, task: asyncio.Task) -> None:
+        if (asking := self._asking.get(key)) is not None and asking[1] is task:
+            del self._asking[key]
+        if not task.cancelled() and (error := task.exception()) is not None:
+            # Whoever waited for it was told; an answer asked again in the background is not.
+            log.info("search: asking Meilisearch failed: %s", describe(error))
 
     # -- tasks and indexes ------------------------------------------------------------------------
 
@@ -344,4 +391,5 @@ def search_engine_for(settings) -> SearchEngine:
         settings.meili_index_prefix,
         embedder=settings_embedder(settings) if settings.embeddings else None,
         semantic_ratio=settings.search_semantic_ratio,
+        stale_seconds=settings.search_stale_seconds,
     )

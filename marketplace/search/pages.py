@@ -69,7 +69,7 @@ class SearchPages(Controller):
         query, _ = parse_search(request.query_params.multi_items(), names, strict=False)
         outcome, unavailable, hints = None, False, None
         try:
-            outcome = await run_search(request.app.state.search, query)
+            outcome = await run_search(request.app.state.search, query, stale_ok=True)
             if outcome.total == 0 and query.page == 1:
                 hints = await no_results_help(request.app.state.search, query)
         except SearchUnavailable:
@@ -127,7 +127,7 @@ class SearchPages(Controller):
             saved_query=urlencode(query.params(page=1, page_size=DEFAULT_PAGE_SIZE)),
         )
         response.headers["Vary"] = "HX-Request"
-        if not unavailable:
+        if outcome is not None and outcome.current:  # never keep a page from an out-of-date answer
             cache_page(request.scope)
         if fragment:  # the address bar shows the canonical URL of the whole query
             response.headers["HX-Push-Url"] = url()

@@ -315,6 +315,7 @@ class SearchOutcome:
     pages: int
     facets: dict[str, dict[str, int]]  # facet param → value → count
     engine_ms: int
+    current: bool = True  # False: Meilisearch's answer from before the index last changed (stale_ok)
 
 
 def search_requests(
@@ -395,23 +396,29 @@ async def query_vector(search: SearchEngine, q: str) -> list[float] | None:
     return await search.embedder.query(embedded_text(q))
 
 
-async def run_search(search: SearchEngine, query: SearchQuery, *, hybrid: bool = True, facets: bool = True) -> SearchOutcome:
+async def run_search(
+    search: SearchEngine, query: SearchQuery, *, hybrid: bool = True, facets: bool = True, stale_ok: bool = False
+) -> SearchOutcome:
     """One round trip (multi-search, see search_requests); hybrid when the engine has an embedder
     and the query has words, keyword-only if Meilisearch refuses the vector (an index built before
     its embedder was configured). No index yet: no hits; anything else: SearchUnavailable. Facet
-    counts only with facets=True (the page and the API show them); otherwise `facets` is empty."""
+    counts only with facets=True (the page and the API show them); otherwise `facets` is empty.
+    With stale_ok (the page and the API), an answer kept from before the index last changed may
+    do (SearchEngine.multi_search); `current` says so."""
     ticked = [f for f in FACETS if f.param in query.filters] if facets else []
     vector = await query_vector(search, query.q) if hybrid else None
     try:
         try:
-            results = await search.multi_search(
-                search_requests(search.listings_index, query, vector, search.semantic_ratio, facets=facets)
+            results, current = await search.multi_search(
+                search_requests(search.listings_index, query, vector, search.semantic_ratio, facets=facets), stale_ok=stale_ok
             )
         except EngineError as error:
             if vector is None or "embedder" not in f"{error.code} {error.message}":
                 raise
             log.warning("hybrid search refused, keyword search instead: %s", describe(error))
-            results = await search.multi_search(search_requests(search.listings_index, query, facets=facets))
+            results, current = await search.multi_search(
+                search_requests(search.listings_index, query, facets=facets), stale_ok=stale_ok
+            )
     except Exception as error:
         if isinstance(error, EngineError) and error.code == "index_not_found":
             return SearchOutcome(query, [], 0, 1, {}, 0)
@@ -431,4 +438,4 @@ async def run_search(search: SearchEngine, query: SearchQuery, *, hybrid: bool =
     total = first.total_hits or 0
     pages = max(1, first.total_pages or 1)
     engine_ms = sum(r.processing_time_ms for r in results)
-    return SearchOutcome(query, hits, total, pages, distribution, engine_ms)
+    return SearchOutcome(query, hits, total, pages, distribution, engine_ms, current)

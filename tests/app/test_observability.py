@@ -29,6 +29,7 @@ from marketplace.search.engine import SearchEngine, SearchTaskFailed
 from marketplace.search.outbox import enqueue
 from marketplace.worker import Job, run_worker
 from tests.support.database import TEMPLATE_DB, recreate_database
+from tests.support.page_cache import listening
 from tests.support.web import csrf_token
 
 TOKEN = "metrics-token-for-the-test"
@@ -74,6 +75,19 @@ async def test_each_request_has_an_id_in_its_answer_and_its_log_lines(client, js
     assert {line["request_id"] for line in access} == {given, fresh.headers["x-request-id"]}
     first = next(line for line in access if line["request_id"] == given)
     assert first["status"] == 401 and first["route"] == "/api/v1/me" and first["level"] == "info" and "ms" in first
+
+
+async def test_a_search_says_on_its_log_line_where_its_answer_came_from(client, engine, json_logs) -> None:
+    await listening(engine)  # answers are kept only while the process hears the others' changes
+    q = f"肝癌 {uuid.uuid4().hex[:8]}"
+    for _ in range(2):
+        assert (await client.get("/api/v1/search", params={"q": q})).status_code == 200
+    await client.get("/api/v1/me")
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+    asked, kept, other = [line for line in lines if line.get("logger") == "marketplace.access"][-3:]
+    assert asked["search_answer"] == "meilisearch" and asked["search_ms"] > 0
+    assert kept["search_answer"] == "kept" and "search_ms" not in kept
+    assert other["route"] == "/api/v1/me" and "search_answer" not in other  # nothing carried over
 
 
 async def test_metrics_are_for_prometheus_only(client, scraper) -> None:

@@ -1,11 +1,16 @@
 """The search page for visitors not signed in is kept (marketplace/page_cache.py): the same query
 again is answered without Meilisearch or the database, its htmx fragment is kept apart from the
-whole page, and a listing reaching the index (the relay marking its outbox row) drops what was kept."""
+whole page, and a listing reaching the index (the relay marking its outbox row) drops what was kept.
+Meilisearch's answers are kept per process too: asked once however many want one at the same time,
+and, where SEARCH_STALE_SECONDS allows, given out of date while they are asked again."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 
+import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import update
 
 from marketplace import page_cache
@@ -13,6 +18,7 @@ from marketplace.catalog.models import Listing
 from marketplace.db import make_sessionmaker
 from marketplace.search.engine import SearchEngine
 from marketplace.search.outbox import OutboxRelay
+from marketplace.search.query import SearchQuery, search_requests
 from tests.support.page_cache import listening, notified, statements, visit
 
 
@@ -96,3 +102,72 @@ async def test_meilisearchs_answer_is_kept_until_an_index_is_written(client, wor
         # This process's own write through the engine: forgotten at once, without a notification.
         await search.upsert([document])
         assert liver in await found()
+
+
+async def test_an_out_of_date_answer_is_given_while_meilisearch_is_asked_again(client, app, engine, settings, indexed) -> None:
+    """With SEARCH_STALE_SECONDS, the first search after the index changed gets the answer kept from
+    before at once, and Meilisearch is asked again behind it; a page made from it is not kept."""
+    await listening(engine)
+    liver = indexed["liver"]
+
+    async def found() -> list[str]:
+        answer = await client.get("/api/v1/search", params={"q": "肝癌"})
+        assert answer.status_code == 200
+        return [hit["id"] for hit in answer.json()["hits"]]
+
+    assert liver in await found() and liver in (await visit(client, "/search?q=肝癌")).text
+    app.state.search.stale_seconds = 60
+    async with SearchEngine(settings.meili_url, settings.meili_master_key, settings.meili_index_prefix) as search:
+        document = next(iter([doc async for doc in search.documents() if doc["id"] == liver]))
+        try:
+            await search.delete([liver])  # as the relay would
+            drops = REGISTRY.get_sample_value("marketplace_page_cache_drops_total", {"reach": "all"}) or 0.0
+            await notified(engine)
+            assert REGISTRY.get_sample_value("marketplace_page_cache_drops_total", {"reach": "all"}) > drops
+            assert page_cache.STORE.count(members=False) == 0
+            assert liver in (await visit(client, "/search?q=肝癌")).text  # given the answer from before…
+            assert page_cache.STORE.count(members=False) == 0  # …which no kept page shows
+            for _ in range(100):  # …while Meilisearch is asked again
+                if liver not in await found():
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                pytest.fail("the out-of-date answer was never asked again")
+            for _ in range(100):
+                if liver not in (await visit(client, "/search?q=肝癌")).text:
+                    break
+                await asyncio.sleep(0.05)
+            assert page_cache.STORE.count(members=False) == 1  # a current answer's page is kept again
+
+            # Out of date for longer than allowed: asked at once.
+            app.state.search.stale_seconds = 0
+            await search.upsert([document])
+            await notified(engine)
+            assert liver in await found()
+        finally:
+            app.state.search.stale_seconds = 0
+            await search.upsert([document])
+
+
+async def test_the_same_search_asked_at_once_is_one_round_trip(settings, engine) -> None:
+    await listening(engine)
+    sent = []
+
+    async def count(request) -> None:
+        sent.append(request.url.path)
+
+    async with SearchEngine(settings.meili_url, settings.meili_master_key, settings.meili_index_prefix) as search:
+        search.client.http_client.event_hooks["request"].append(count)
+        query = search_requests(search.listings_index, SearchQuery(q=f"肝癌 {uuid.uuid4().hex[:6]}"), facets=False)
+        before = {source: answered(source) for source in ("meilisearch", "kept")}
+        answers = await asyncio.gather(*(search.multi_search(query) for _ in range(5)))
+        assert sent == ["/multi-search"]
+        assert all(current for _results, current in answers) and len({id(results) for results, _ in answers}) == 1
+        await search.multi_search(query)
+        assert sent == ["/multi-search"]  # kept since
+        # /metrics: five waited for Meilisearch's answer, the sixth was given the kept one.
+        assert answered("meilisearch") == before["meilisearch"] + 5 and answered("kept") == before["kept"] + 1
+
+
+def answered(source: str) -> float:
+    return REGISTRY.get_sample_value("marketplace_search_answers_total", {"source": source}) or 0.0
