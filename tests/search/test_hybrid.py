@@ -5,6 +5,9 @@ listings; keyword search when the model is missing. Real PostgreSQL, Meilisearch
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -216,3 +219,28 @@ async def test_a_query_is_embedded_with_its_gloss_as_passages_are(hybrid):
     glossed = await query_vector(hybrid, "liver cancer screening")
     assert glossed == await hybrid.embedder.query("liver cancer screening 肝癌")
     assert glossed != await hybrid.embedder.query("liver cancer screening")
+
+
+def test_the_model_computes_on_one_core(tmp_path: Path) -> None:
+    """A passage's embedding leaves the other cores to the requests: the model starts no OpenMP
+    worker threads, which it does when left to take every core."""
+    script = (
+        "import os, sys; from pathlib import Path\n"
+        "from marketplace.search import embeddings\n"
+        "if sys.argv[2] == 'every core': embeddings.MODEL_THREADS = 0\n"
+        "threads = lambda: len(os.listdir('/proc/self/task'))\n"
+        "embedder = embeddings.Embedder(embeddings.VectorCache(Path(sys.argv[1])))\n"
+        "before = threads()\n"
+        "embedder.passages(['一种用于肝癌早期筛查的体外诊断试剂盒' * 8, '膝关节置换假体'])\n"  # loads and runs it
+        "print(threads() - before)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+
+    def started(cores: str) -> int:
+        run = [sys.executable, "-c", script, str(tmp_path / f"{cores}.sqlite3"), cores]
+        done = subprocess.run(run, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return int(done.stdout)
+
+    assert (os.cpu_count() or 1) > 1  # else the two would start as many
+    assert started("one core") < started("every core")
