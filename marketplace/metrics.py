@@ -16,7 +16,7 @@ SEARCH_TASK_FAILURES = Counter(
 )
 SEARCH_ANSWERS = Counter(
     "marketplace_search_answers_total",
-    "Multi-searches answered, by where the answer came from: kept in the process, or Meilisearch.",
+    "Multi-searches answered, by where the answer came from: kept in the process (current or stale), or Meilisearch.",
     ["source"],
 )
 PAGE_CACHE_DROPS = Counter(

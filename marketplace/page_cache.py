@@ -140,7 +140,6 @@ class PageStore:
         with self._lock:
             self.generation += 1
             self.member_generation += 1
-            self.answer_generation += 1
             for pages in self._pages.values():
                 pages.clear()
             self._principals.clear()
